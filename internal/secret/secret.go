@@ -1,0 +1,178 @@
+// Package secret makes and checks activator's secrets: prefixed random tokens
+// stored only as hashes, and the key that encrypts what must be read back
+// (SIP passwords, the signing key).
+package secret
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+)
+
+// Token prefixes. A prefix says what a leaked string is at a glance.
+const (
+	PrefixLink       = "avl_" // secure link and redeem token
+	PrefixDevice     = "avd_" // device credential
+	PrefixAdminToken = "ava_" // API token
+)
+
+// tokenBytes is the entropy of every token: 160 bits.
+const tokenBytes = 20
+
+var b32 = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+// NewToken returns a random token with prefix and its SHA-256 hash.
+func NewToken(prefix string) (token string, hash []byte) {
+	buf := make([]byte, tokenBytes)
+	if _, err := rand.Read(buf); err != nil {
+		panic(fmt.Sprintf("reading random bytes: %v", err)) // crypto/rand never fails on supported systems
+	}
+	token = prefix + strings.ToLower(b32.EncodeToString(buf))
+	return token, Hash(token)
+}
+
+// TokenLen is the length of every token of a 4-character prefix.
+const TokenLen = 4 + 32
+
+// WellFormed reports whether token has prefix and the shape NewToken gives.
+// It lets a handler refuse garbage without touching the database.
+func WellFormed(token, prefix string) bool {
+	if len(token) != len(prefix)+32 || !strings.HasPrefix(token, prefix) {
+		return false
+	}
+	for _, c := range token[len(prefix):] {
+		if !(c >= 'a' && c <= 'z' || c >= '2' && c <= '7') {
+			return false
+		}
+	}
+	return true
+}
+
+// Hash is the stored form of a token.
+func Hash(token string) []byte {
+	h := sha256.Sum256([]byte(token))
+	return h[:]
+}
+
+// Display shows a token the only way it is ever shown after issue: its prefix
+// and first characters, enough to recognise, never to use.
+func Display(token string) string {
+	if len(token) < 10 {
+		return "***"
+	}
+	return token[:10] + "…"
+}
+
+// RandomDigits returns n random decimal digits, the first not zero.
+func RandomDigits(n int) string {
+	buf := make([]byte, n)
+	if _, err := rand.Read(buf); err != nil {
+		panic(fmt.Sprintf("reading random bytes: %v", err))
+	}
+	out := make([]byte, n)
+	for i, b := range buf {
+		// 250 is the largest multiple of 10 below 256; rejection keeps digits uniform.
+		for b >= 250 {
+			var one [1]byte
+			_, _ = rand.Read(one[:])
+			b = one[0]
+		}
+		out[i] = '0' + b%10
+		if i == 0 && out[i] == '0' {
+			out[i] = '1' + b%9
+		}
+	}
+	return string(out)
+}
+
+// Password returns a random SIP password: 24 characters of base32 (120 bits).
+func Password() string {
+	buf := make([]byte, 15)
+	if _, err := rand.Read(buf); err != nil {
+		panic(fmt.Sprintf("reading random bytes: %v", err))
+	}
+	return b32.EncodeToString(buf)
+}
+
+// Box encrypts small values at rest with AES-256-GCM.
+type Box struct{ aead cipher.AEAD }
+
+// NewBox returns a Box for a 32-byte key.
+func NewBox(key []byte) (*Box, error) {
+	if len(key) != 32 {
+		return nil, fmt.Errorf("secret key: want 32 bytes, have %d", len(key))
+	}
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, fmt.Errorf("secret key: %w", err)
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, fmt.Errorf("secret key: %w", err)
+	}
+	return &Box{aead: aead}, nil
+}
+
+// Seal encrypts plain; the nonce is kept in front of the ciphertext.
+func (b *Box) Seal(plain []byte) []byte {
+	nonce := make([]byte, b.aead.NonceSize(), b.aead.NonceSize()+len(plain)+b.aead.Overhead())
+	if _, err := rand.Read(nonce); err != nil {
+		panic(fmt.Sprintf("reading random bytes: %v", err))
+	}
+	return b.aead.Seal(nonce, nonce, plain, nil)
+}
+
+// ErrDecrypt means a sealed value could not be opened: wrong key or damage.
+var ErrDecrypt = errors.New("cannot decrypt a stored secret: the secret key differs from the one that sealed it")
+
+// Open decrypts what Seal produced.
+func (b *Box) Open(sealed []byte) ([]byte, error) {
+	n := b.aead.NonceSize()
+	if len(sealed) < n+b.aead.Overhead() {
+		return nil, ErrDecrypt
+	}
+	plain, err := b.aead.Open(nil, sealed[:n], sealed[n:], nil)
+	if err != nil {
+		return nil, ErrDecrypt
+	}
+	return plain, nil
+}
+
+// LoadOrCreateKey reads the 32-byte hex key in path, creating it (mode 0600)
+// when absent. created tells the caller to say so.
+func LoadOrCreateKey(path string) (key []byte, created bool, err error) {
+	data, err := os.ReadFile(path)
+	if err == nil {
+		key, err = hex.DecodeString(strings.TrimSpace(string(data)))
+		if err != nil || len(key) != 32 {
+			return nil, false, fmt.Errorf("secret key file %s: want 64 hex digits", path)
+		}
+		return key, false, nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return nil, false, fmt.Errorf("reading secret key: %w", err)
+	}
+	key = make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return nil, false, fmt.Errorf("making secret key: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, false, fmt.Errorf("creating secret key file: %w", err)
+	}
+	if _, err := f.WriteString(hex.EncodeToString(key) + "\n"); err != nil {
+		f.Close()
+		return nil, false, fmt.Errorf("writing secret key file: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return nil, false, fmt.Errorf("writing secret key file: %w", err)
+	}
+	return key, true, nil
+}

@@ -1,0 +1,78 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+)
+
+// EnsureOrganisation creates the organisation with id if it does not exist
+// and reports whether it did.
+func (tx *Tx) EnsureOrganisation(ctx context.Context, id int64, name string) (bool, error) {
+	res, err := tx.exec(ctx, `INSERT INTO organisations (id, name, created_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING`,
+		id, name, ms(time.Now()))
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// ServerSecret returns a sealed server-wide secret by name.
+func (r *Reader) ServerSecret(ctx context.Context, name string) ([]byte, error) {
+	var v []byte
+	err := r.q.QueryRowContext(ctx, `SELECT value FROM server_secrets WHERE name = $1`, name).Scan(&v)
+	return v, mapErr(err)
+}
+
+// PutServerSecretIfAbsent stores a sealed secret unless one exists; it
+// reports whether this call stored it, so racing instances agree on one.
+func (tx *Tx) PutServerSecretIfAbsent(ctx context.Context, name string, value []byte) (bool, error) {
+	res, err := tx.exec(ctx, `INSERT INTO server_secrets (name, value, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING`,
+		name, value, ms(time.Now()))
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// APIToken is an API token's stored facts; never the token itself.
+type APIToken struct {
+	ID        int64
+	OrgID     int64
+	Name      string
+	Role      string
+	Prefix    string
+	CreatedAt time.Time
+}
+
+// CreateAPIToken stores a token's hash.
+func (tx *Tx) CreateAPIToken(ctx context.Context, orgID int64, name, role, prefix string, hash []byte) (int64, error) {
+	return tx.insertID(ctx, `INSERT INTO api_tokens (org_id, name, role, prefix, token_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+		orgID, name, role, prefix, hash, ms(time.Now()))
+}
+
+// CountAPITokens counts live tokens of an organisation.
+func (r *Reader) CountAPITokens(ctx context.Context, orgID int64) (int, error) {
+	var n int
+	err := r.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM api_tokens WHERE org_id = $1 AND revoked_at IS NULL`, orgID).Scan(&n)
+	return n, mapErr(err)
+}
+
+// APITokenByHash finds a live token by its hash.
+func (r *Reader) APITokenByHash(ctx context.Context, hash []byte) (*APIToken, error) {
+	var t APIToken
+	var created int64
+	err := r.q.QueryRowContext(ctx, `SELECT id, org_id, name, role, prefix, created_at FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL`, hash).
+		Scan(&t.ID, &t.OrgID, &t.Name, &t.Role, &t.Prefix, &created)
+	if err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, ErrNotFound
+		}
+		return nil, err
+	}
+	t.CreatedAt = fromMS(created)
+	return &t, nil
+}

@@ -1,0 +1,215 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/activator-voip/activator/internal/model"
+)
+
+// MessageRow is a queued message with its delivery bookkeeping.
+type MessageRow struct {
+	model.Message
+	OrgID       int64
+	MaxAttempts int
+}
+
+const messageCols = `id, org_id, account_id, invitation_id, username, channel, kind, gateway, recipient, subject, body, html,
+	state, attempts, max_attempts, last_error, provider_id, created_at, next_attempt_at, sent_at`
+
+func scanMessage(sc interface{ Scan(...any) error }) (*MessageRow, error) {
+	var (
+		m             MessageRow
+		acc, inv      nullInt
+		created, next int64
+		sent          sql.NullInt64
+	)
+	err := sc.Scan(&m.ID, &m.OrgID, &acc, &inv, &m.Username, &m.Channel, &m.Kind, &m.Gateway, &m.Recipient, &m.Subject, &m.Body, &m.HTML,
+		&m.State, &m.Attempts, &m.MaxAttempts, &m.LastError, &m.ProviderID, &created, &next, &sent)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	if acc.v != nil {
+		m.AccountID = *acc.v
+	}
+	if inv.v != nil {
+		m.InvitationID = *inv.v
+	}
+	m.CreatedAt, m.NextAttemptAt = fromMS(created), fromMS(next)
+	m.SentAt = nullTime(sent)
+	return &m, nil
+}
+
+// EnqueueMessage writes a message in state queued, due now. Called in the
+// same transaction as the link it carries, so neither exists without the other.
+func (tx *Tx) EnqueueMessage(ctx context.Context, m *MessageRow) error {
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	var inv *int64
+	if m.InvitationID != 0 {
+		inv = &m.InvitationID
+	}
+	id, err := tx.insertID(ctx, `INSERT INTO messages (org_id, account_id, invitation_id, username, channel, kind, gateway, recipient,
+		subject, body, html, state, attempts, max_attempts, created_at, updated_at, next_attempt_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0, $13, $14, $14, $14)`,
+		m.OrgID, m.AccountID, inv, m.Username, m.Channel, m.Kind, m.Gateway, m.Recipient, m.Subject, m.Body, m.HTML,
+		model.MessageQueued, m.MaxAttempts, ms(now))
+	m.ID, m.State, m.CreatedAt, m.NextAttemptAt = id, model.MessageQueued, now, now
+	return err
+}
+
+// ClaimMessages takes up to limit due messages for sending: queued ones whose
+// time has come, and sending ones whose lease ran out (their sender died).
+// Each claimed message has its attempt counted and is leased until lease.
+func (tx *Tx) ClaimMessages(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]MessageRow, error) {
+	lock := ""
+	if tx.dialect == Postgres {
+		lock = " FOR UPDATE SKIP LOCKED"
+	}
+	rows, err := tx.q.QueryContext(ctx, `UPDATE messages SET state = $1, attempts = attempts + 1, locked_until = $2, updated_at = $3
+		WHERE id IN (SELECT id FROM messages
+			WHERE (state = $4 AND next_attempt_at <= $3) OR (state = $1 AND locked_until < $3)
+			ORDER BY next_attempt_at, id LIMIT $5`+lock+`)
+		RETURNING `+messageCols,
+		model.MessageSending, ms(now.Add(lease)), ms(now), model.MessageQueued, limit)
+	if err != nil {
+		return nil, fmt.Errorf("claiming messages: %w", mapErr(err))
+	}
+	defer rows.Close()
+	var out []MessageRow
+	for rows.Next() {
+		m, err := scanMessage(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *m)
+	}
+	return out, rows.Err()
+}
+
+// NextDue returns when the earliest queued message is due, or false when none is.
+func (r *Reader) NextDue(ctx context.Context) (time.Time, bool, error) {
+	var next sql.NullInt64
+	err := r.q.QueryRowContext(ctx, `SELECT MIN(next_attempt_at) FROM messages WHERE state = $1`, model.MessageQueued).Scan(&next)
+	if err != nil {
+		return time.Time{}, false, mapErr(err)
+	}
+	return fromMS(next.Int64), next.Valid, nil
+}
+
+// MarkMessageSent records a delivery to the gateway.
+func (tx *Tx) MarkMessageSent(ctx context.Context, id int64, providerID string, at time.Time) error {
+	return tx.execOne(ctx, `UPDATE messages SET state = $1, provider_id = $2, sent_at = $3, updated_at = $3, locked_until = NULL, last_error = ''
+		WHERE id = $4`, model.MessageSent, providerID, ms(at), id)
+}
+
+// MarkMessageRetry puts a message back in the queue for a later attempt.
+func (tx *Tx) MarkMessageRetry(ctx context.Context, id int64, lastError string, next time.Time) error {
+	return tx.execOne(ctx, `UPDATE messages SET state = $1, last_error = $2, next_attempt_at = $3, updated_at = $4, locked_until = NULL
+		WHERE id = $5`, model.MessageQueued, lastError, ms(next), ms(time.Now()), id)
+}
+
+// MarkMessageFailed gives a message up.
+func (tx *Tx) MarkMessageFailed(ctx context.Context, id int64, lastError string) error {
+	return tx.execOne(ctx, `UPDATE messages SET state = $1, last_error = $2, updated_at = $3, locked_until = NULL
+		WHERE id = $4`, model.MessageFailed, lastError, ms(time.Now()), id)
+}
+
+// MessageFilter narrows a message listing.
+type MessageFilter struct {
+	State     string
+	AccountID int64
+	Limit     int
+}
+
+// Messages lists messages, newest first.
+func (r *Reader) Messages(ctx context.Context, orgID int64, f MessageFilter) ([]model.Message, error) {
+	where := []string{"org_id = $1"}
+	args := []any{orgID}
+	if f.State != "" {
+		args = append(args, f.State)
+		where = append(where, fmt.Sprintf("state = $%d", len(args)))
+	}
+	if f.AccountID != 0 {
+		args = append(args, f.AccountID)
+		where = append(where, fmt.Sprintf("account_id = $%d", len(args)))
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	args = append(args, limit)
+	rows, err := r.q.QueryContext(ctx, `SELECT `+messageCols+` FROM messages WHERE `+strings.Join(where, " AND ")+
+		fmt.Sprintf(` ORDER BY id DESC LIMIT $%d`, len(args)), args...)
+	if err != nil {
+		return nil, fmt.Errorf("listing messages: %w", err)
+	}
+	defer rows.Close()
+	out := []model.Message{}
+	for rows.Next() {
+		m, err := scanMessage(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m.Message)
+	}
+	return out, rows.Err()
+}
+
+// MessageByID finds a message.
+func (r *Reader) MessageByID(ctx context.Context, id int64) (*MessageRow, error) {
+	return scanMessage(r.q.QueryRowContext(ctx, `SELECT `+messageCols+` FROM messages WHERE id = $1`, id))
+}
+
+// PutOutbox keeps a message in the outbox. Delivering the same message twice
+// (a retry after a crash) keeps it once.
+func (tx *Tx) PutOutbox(ctx context.Context, orgID int64, it *model.OutboxItem) error {
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	_, err := tx.exec(ctx, `INSERT INTO outbox (org_id, message_id, channel, recipient, subject, body, html, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (message_id) DO NOTHING`,
+		orgID, it.MessageID, it.Channel, it.Recipient, it.Subject, it.Body, it.HTML, ms(now))
+	it.CreatedAt = now
+	return err
+}
+
+const outboxCols = `id, message_id, channel, recipient, subject, body, html, created_at`
+
+func scanOutbox(sc interface{ Scan(...any) error }) (*model.OutboxItem, error) {
+	var (
+		it      model.OutboxItem
+		created int64
+	)
+	if err := sc.Scan(&it.ID, &it.MessageID, &it.Channel, &it.Recipient, &it.Subject, &it.Body, &it.HTML, &created); err != nil {
+		return nil, mapErr(err)
+	}
+	it.CreatedAt = fromMS(created)
+	return &it, nil
+}
+
+// Outbox lists the outbox, newest first.
+func (r *Reader) Outbox(ctx context.Context, orgID int64, limit int) ([]model.OutboxItem, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	rows, err := r.q.QueryContext(ctx, `SELECT `+outboxCols+` FROM outbox WHERE org_id = $1 ORDER BY id DESC LIMIT $2`, orgID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("listing the outbox: %w", err)
+	}
+	defer rows.Close()
+	out := []model.OutboxItem{}
+	for rows.Next() {
+		it, err := scanOutbox(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *it)
+	}
+	return out, rows.Err()
+}
+
+// OutboxItem finds one outbox item.
+func (r *Reader) OutboxItem(ctx context.Context, orgID, id int64) (*model.OutboxItem, error) {
+	return scanOutbox(r.q.QueryRowContext(ctx, `SELECT `+outboxCols+` FROM outbox WHERE org_id = $1 AND id = $2`, orgID, id))
+}
