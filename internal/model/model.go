@@ -179,7 +179,8 @@ type Account struct {
 	Kind          string        `json:"kind"` // wizard (activated by link) | plain
 	Stage         string        `json:"stage"`
 	Disabled      bool          `json:"disabled"`
-	Status        string        `json:"status"` // Stage, or "disabled"
+	Status        string        `json:"status"`      // Stage, or "disabled"
+	SIPEnabled    bool          `json:"sip_enabled"` // may register: activated and not disabled
 	CreatedAt     time.Time     `json:"created_at"`
 	UpdatedAt     time.Time     `json:"updated_at"`
 	ActivatedAt   *time.Time    `json:"activated_at,omitempty"`
@@ -188,8 +189,12 @@ type Account struct {
 	ProfileID *int64 `json:"-"`
 }
 
-// SIPEnabled reports whether the account may register: activated and not disabled.
-func (a *Account) SIPEnabled() bool { return !a.Disabled && a.Stage == StageActivated }
+// Derive fills the fields computed from stage and disabled. A wizard account
+// is not SIP-enabled until it is activated, and never while disabled.
+func (a *Account) Derive() {
+	a.Status = StatusOf(a.Stage, a.Disabled)
+	a.SIPEnabled = !a.Disabled && a.Stage == StageActivated
+}
 
 // StatusOf derives the status shown to operators.
 func StatusOf(stage string, disabled bool) string {

@@ -43,7 +43,7 @@ func scanAccount(sc interface{ Scan(...any) error }) (*AccountRow, error) {
 	a.ProfileID = pid.ptr()
 	a.CreatedAt, a.UpdatedAt = fromMS(created), fromMS(updated)
 	a.ActivatedAt = nullTime(activated)
-	a.Status = model.StatusOf(a.Stage, a.Disabled)
+	a.Derive()
 	return &a, nil
 }
 
@@ -119,7 +119,7 @@ func (tx *Tx) CreateAccount(ctx context.Context, a *AccountRow) error {
 		a.OrgID, a.GroupID, a.Username, a.DisplayName, a.Email, a.Mobile, string(a.SecurityModel),
 		a.ProfileID, a.VirtualNumber, a.Language, a.Description, a.Kind, a.Stage, a.Disabled, ms(now))
 	a.ID, a.CreatedAt, a.UpdatedAt = id, now, now
-	a.Status = model.StatusOf(a.Stage, a.Disabled)
+	a.Derive()
 	return err
 }
 

@@ -35,7 +35,7 @@ func seed(t *testing.T, s *store.Store) *store.AccountRow {
 		}
 		acc = &store.AccountRow{OrgID: org, Account: model.Account{
 			GroupID: g.ID, Username: "1234567890", DisplayName: "Ada Lovelace", SecurityModel: model.EndToSite,
-			VirtualNumber: "100001", Kind: "wizard", Stage: model.StageNew, Disabled: true,
+			VirtualNumber: "100001", Kind: "wizard", Stage: model.StageNew,
 		}}
 		return tx.CreateAccount(ctx, acc)
 	})
@@ -116,14 +116,15 @@ func TestAccountFilters(t *testing.T) {
 		}
 		check(store.AccountFilter{}, 1)
 		check(store.AccountFilter{GroupID: &acc.GroupID}, 1)
-		check(store.AccountFilter{Status: model.StatusDisabled}, 1) // wizard accounts start disabled
-		check(store.AccountFilter{Status: model.StageNew}, 0)
+		check(store.AccountFilter{Status: model.StageNew}, 1)
+		check(store.AccountFilter{Status: model.StatusDisabled}, 0)
 		check(store.AccountFilter{Search: "lovel"}, 1)
 		check(store.AccountFilter{Search: "nobody"}, 0)
-		if err := s.Tx(ctx, func(tx *store.Tx) error { return tx.SetAccountDisabled(ctx, acc.ID, false) }); err != nil {
+		if err := s.Tx(ctx, func(tx *store.Tx) error { return tx.SetAccountDisabled(ctx, acc.ID, true) }); err != nil {
 			t.Fatal(err)
 		}
-		check(store.AccountFilter{Status: model.StageNew}, 1)
+		check(store.AccountFilter{Status: model.StatusDisabled}, 1)
+		check(store.AccountFilter{Status: model.StageNew}, 0)
 		// A stage only moves forward.
 		err := s.Tx(ctx, func(tx *store.Tx) error {
 			if moved, err := tx.AdvanceStage(ctx, acc.ID, model.StageInstalled); err != nil || !moved {
