@@ -1,0 +1,576 @@
+package cli
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/activator-voip/activator/internal/model"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+// accountFlags are the flags of account create and account edit.
+type accountFlags struct {
+	group         string
+	name          string
+	email         string
+	mobile        string
+	securityModel string
+	profile       string
+	virtualNumber string
+	language      string
+	description   string
+}
+
+func (f *accountFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&f.group, "group", "", "group the account belongs to")
+	fs.StringVar(&f.name, "name", "", "full name of the user")
+	fs.StringVar(&f.email, "email", "", "e-mail address the links are sent to")
+	fs.StringVar(&f.mobile, "mobile", "", "mobile number the SMS are sent to (E.164, or national in the default region)")
+	fs.StringVar(&f.securityModel, "security-model", "", "security model: "+joinModels()+" (default: the server's)")
+	fs.StringVar(&f.profile, "profile", "", "the account's own provisioning profile, overriding its group's")
+	fs.StringVar(&f.virtualNumber, "virtual-number", "", "virtual phone number (default: drawn from the configured range)")
+	fs.StringVar(&f.language, "language", "", "language of the messages and pages: "+strings.Join(model.Languages, ", "))
+	fs.StringVar(&f.description, "description", "", "free text about the account")
+}
+
+// input builds the request body from the flags that were set, and only
+// those: an edit leaves every other field alone. It checks the values the
+// model enumerates.
+func (f *accountFlags) input(fs *pflag.FlagSet) (model.AccountInput, error) {
+	var in model.AccountInput
+	for _, p := range []struct {
+		flag string
+		val  *string
+		dst  **string
+	}{
+		{"group", &f.group, &in.Group},
+		{"name", &f.name, &in.Name},
+		{"email", &f.email, &in.Email},
+		{"mobile", &f.mobile, &in.Mobile},
+		{"security-model", &f.securityModel, &in.SecurityModel},
+		{"profile", &f.profile, &in.Profile},
+		{"virtual-number", &f.virtualNumber, &in.VirtualNumber},
+		{"language", &f.language, &in.Language},
+		{"description", &f.description, &in.Description},
+	} {
+		if fs.Changed(p.flag) {
+			*p.dst = p.val
+		}
+	}
+	if in.SecurityModel != nil {
+		if err := checkSecurityModel("--security-model", *in.SecurityModel); err != nil {
+			return in, err
+		}
+	}
+	if in.Language != nil && !model.ValidLanguage(*in.Language) {
+		return in, fmt.Errorf("--language %q: want one of %s", *in.Language, strings.Join(model.Languages, ", "))
+	}
+	return in, nil
+}
+
+func newAccountCmd(a *app) *cobra.Command {
+	return parentCmd("account", "Manage VoIP accounts and their activation",
+		`A VoIP account belongs to one group and is activated by a secure link sent to
+its user by SMS or e-mail. Accounts created here stay disabled on the SIP side
+until a device activates them.
+
+An account moves through the stages new, invited, opened, installed and
+activated; its status is its stage, or "disabled".`,
+		`  activator account create --group sales --name "Ada Lovelace" --mobile +393331234567
+  activator account send 1234567890 --channel sms
+  activator account show 1234567890`,
+		newAccountCreateCmd(a), newAccountListCmd(a), newAccountShowCmd(a), newAccountEditCmd(a),
+		newAccountActionCmd(a, "disable"), newAccountActionCmd(a, "enable"), newAccountDeleteCmd(a),
+		newAccountSendCmd(a), newAccountRevokeCmd(a), newAccountProfileCmd(a))
+}
+
+func newAccountCreateCmd(a *app) *cobra.Command {
+	var f accountFlags
+	cmd := &cobra.Command{
+		Use:   "create --group GROUP --name \"FULL NAME\"",
+		Short: "Create a VoIP account",
+		Long: `Create a VoIP account for automatic activation. The server generates its
+username; the account stays disabled until a device activates it. Then send
+its user a link with "account send".`,
+		Example: `  activator account create --group sales --name "Ada Lovelace" --mobile +393331234567
+  activator account create --group sales --name "Alan Turing" --email alan@example.com \
+      --security-model end-to-site --profile field-staff --language it`,
+		Args: exactArgs(),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			in, err := f.input(cmd.Flags())
+			if err != nil {
+				return err
+			}
+			c, err := a.client(cmd)
+			if err != nil {
+				return err
+			}
+			acc, raw, err := c.createAccount(cmd.Context(), in)
+			if err != nil {
+				return err
+			}
+			p := a.printer(cmd)
+			if p.json {
+				return p.rawJSON(raw)
+			}
+			return p.block(accountLines(acc))
+		},
+	}
+	f.register(cmd.Flags())
+	_ = cmd.MarkFlagRequired("group")
+	_ = cmd.MarkFlagRequired("name")
+	return cmd
+}
+
+// accountStatuses lists the values of --status.
+func accountStatuses() []string {
+	return append(slices.Clone(model.Stages), model.StatusDisabled)
+}
+
+func newAccountListCmd(a *app) *cobra.Command {
+	var filter accountFilter
+	cmd := &cobra.Command{
+		Use:     "list",
+		Aliases: []string{"ls"},
+		Short:   "List VoIP accounts",
+		Long: `List VoIP accounts, optionally of one group, in one status, or matching a
+text (name, username, number, e-mail or mobile).
+
+Statuses: ` + strings.Join(accountStatuses(), ", ") + ".",
+		Example: `  activator account list
+  activator account list --group sales --status invited
+  activator account list --search lovelace --limit 20 -o json`,
+		Args: exactArgs(),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			fs := cmd.Flags()
+			if filter.Status != "" && !slices.Contains(accountStatuses(), filter.Status) {
+				return fmt.Errorf("--status %q: want one of %s", filter.Status, strings.Join(accountStatuses(), ", "))
+			}
+			filter.HasLimit, filter.HasOffset = fs.Changed("limit"), fs.Changed("offset")
+			if filter.HasLimit && filter.Limit <= 0 {
+				return fmt.Errorf("--limit %d: want a positive number", filter.Limit)
+			}
+			if filter.HasOffset && filter.Offset < 0 {
+				return fmt.Errorf("--offset %d: want zero or more", filter.Offset)
+			}
+			c, err := a.client(cmd)
+			if err != nil {
+				return err
+			}
+			accounts, raw, err := c.listAccounts(cmd.Context(), filter)
+			if err != nil {
+				return err
+			}
+			p := a.printer(cmd)
+			if p.json {
+				return p.rawJSON(raw)
+			}
+			if len(accounts) == 0 {
+				p.line("no accounts")
+				return nil
+			}
+			rows := make([][]string, len(accounts))
+			for i, acc := range accounts {
+				rows[i] = []string{acc.Username, acc.DisplayName, acc.Group, acc.VirtualNumber,
+					string(acc.SecurityModel), acc.Status, fmtTime(acc.CreatedAt)}
+			}
+			return p.table([]string{"USERNAME", "NAME", "GROUP", "NUMBER", "SECURITY MODEL", "STATUS", "CREATED"}, rows)
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&filter.Group, "group", "", "only accounts of this group")
+	fs.StringVar(&filter.Status, "status", "", "only accounts in this status ("+strings.Join(accountStatuses(), ", ")+")")
+	fs.StringVar(&filter.Query, "search", "", "only accounts matching this text")
+	fs.IntVar(&filter.Limit, "limit", 0, "at most this many accounts (default: the server's page size)")
+	fs.IntVar(&filter.Offset, "offset", 0, "skip this many accounts first")
+	return cmd
+}
+
+func newAccountShowCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "show USERNAME",
+		Short: "Show a VoIP account, its devices, messages and timeline",
+		Long: `Show everything about one account: its fields, the provisioning profile its
+client receives and where that comes from, its secure links, its devices, its
+messages with their delivery state, and its timeline, oldest event first.`,
+		Example: `  activator account show 1234567890
+  activator account show 1234567890 -o json`,
+		Args: exactArgs("USERNAME"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := a.client(cmd)
+			if err != nil {
+				return err
+			}
+			d, raw, err := c.getAccount(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			p := a.printer(cmd)
+			if p.json {
+				return p.rawJSON(raw)
+			}
+			return printAccountDetail(p, d, time.Now())
+		},
+	}
+}
+
+func newAccountEditCmd(a *app) *cobra.Command {
+	var f accountFlags
+	cmd := &cobra.Command{
+		Use:   "edit USERNAME",
+		Short: "Change a VoIP account",
+		Long: `Change some fields of an account; only the flags given are sent, the other
+fields keep their value. --profile "" puts the account back on its group's profile.`,
+		Example: `  activator account edit 1234567890 --mobile +393339876543
+  activator account edit 1234567890 --group support --profile ""`,
+		Args: exactArgs("USERNAME"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			in, err := f.input(cmd.Flags())
+			if err != nil {
+				return err
+			}
+			if in == (model.AccountInput{}) {
+				return errors.New("nothing to change: give at least one of --group, --name, --email, --mobile, --security-model, --profile, --virtual-number, --language, --description")
+			}
+			c, err := a.client(cmd)
+			if err != nil {
+				return err
+			}
+			acc, raw, err := c.editAccount(cmd.Context(), args[0], in)
+			if err != nil {
+				return err
+			}
+			p := a.printer(cmd)
+			if p.json {
+				return p.rawJSON(raw)
+			}
+			return p.block(accountLines(acc))
+		},
+	}
+	f.register(cmd.Flags())
+	return cmd
+}
+
+// newAccountActionCmd builds account disable and account enable.
+func newAccountActionCmd(a *app, action string) *cobra.Command {
+	short, long := "Disable a VoIP account", `Disable an account: it can no longer register or call, and its links stop
+working. "account enable" undoes it.`
+	if action == "enable" {
+		short, long = "Enable a disabled VoIP account", `Enable an account an operator disabled. An account that was never activated
+stays unable to register until a device activates it.`
+	}
+	return &cobra.Command{
+		Use:     action + " USERNAME",
+		Short:   short,
+		Long:    long,
+		Example: "  activator account " + action + " 1234567890",
+		Args:    exactArgs("USERNAME"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := a.client(cmd)
+			if err != nil {
+				return err
+			}
+			acc, raw, err := c.accountAction(cmd.Context(), args[0], action)
+			if err != nil {
+				return err
+			}
+			p := a.printer(cmd)
+			if p.json {
+				return p.rawJSON(raw)
+			}
+			return p.block(accountLines(acc))
+		},
+	}
+}
+
+func newAccountDeleteCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:     "delete USERNAME",
+		Aliases: []string{"rm"},
+		Short:   "Delete a VoIP account",
+		Long:    "Delete an account, its links and its devices' access.",
+		Example: "  activator account delete 1234567890",
+		Args:    exactArgs("USERNAME"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := a.client(cmd)
+			if err != nil {
+				return err
+			}
+			if err := c.deleteAccount(cmd.Context(), args[0]); err != nil {
+				return err
+			}
+			p := a.printer(cmd)
+			if !p.json {
+				p.line("deleted account %s", cell(args[0]))
+			}
+			return nil
+		},
+	}
+}
+
+func newAccountSendCmd(a *app) *cobra.Command {
+	var channel, kind string
+	cmd := &cobra.Command{
+		Use:   "send USERNAME --channel email|sms",
+		Short: "Send the user a secure link",
+		Long: `Issue a new secure link for the account and queue a message carrying it, by
+SMS or e-mail. The activation link (the default) provisions the client; the
+installation link leads to the client package for the user's platform.
+Sending again replaces the account's live link of the same kind.`,
+		Example: `  activator account send 1234567890 --channel sms
+  activator account send 1234567890 --channel email --kind installation`,
+		Args: exactArgs("USERNAME"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			in, err := sendInput(cmd.Flags(), channel, kind)
+			if err != nil {
+				return err
+			}
+			c, err := a.client(cmd)
+			if err != nil {
+				return err
+			}
+			res, raw, err := c.sendLink(cmd.Context(), args[0], in)
+			if err != nil {
+				return err
+			}
+			p := a.printer(cmd)
+			if p.json {
+				return p.rawJSON(raw)
+			}
+			inv, m := res.Invitation, res.Message
+			return p.block([]kv{
+				{"account", args[0]},
+				{"link", inv.Kind + " " + inv.TokenPrefix},
+				{"expires", fmtTime(inv.ExpiresAt)},
+				{"message", strconv.FormatInt(m.ID, 10)},
+				{"channel", m.Channel},
+				{"recipient", m.Recipient},
+				{"gateway", m.Gateway},
+				{"state", m.State},
+			})
+		},
+	}
+	cmd.Flags().StringVar(&channel, "channel", "", "send by email or sms")
+	cmd.Flags().StringVar(&kind, "kind", "", "link kind: activation (default) or installation")
+	_ = cmd.MarkFlagRequired("channel")
+	return cmd
+}
+
+// sendInput checks --channel and --kind; kind is sent only when given.
+func sendInput(fs *pflag.FlagSet, channel, kind string) (model.SendRequest, error) {
+	in := model.SendRequest{Channel: channel}
+	if channel != model.ChannelEmail && channel != model.ChannelSMS {
+		return in, fmt.Errorf("--channel %q: want email or sms", channel)
+	}
+	if fs.Changed("kind") {
+		if kind != model.KindActivation && kind != model.KindInstallation {
+			return in, fmt.Errorf("--kind %q: want activation or installation", kind)
+		}
+		in.Kind = kind
+	}
+	return in, nil
+}
+
+func newAccountRevokeCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "revoke USERNAME",
+		Short: "Revoke the account's live links",
+		Long: `Revoke every secure link of the account that was not used yet, so a lost or
+forwarded message can no longer activate it. Devices already activated keep
+working: "device-access revoke" cuts them off.`,
+		Example: "  activator account revoke 1234567890",
+		Args:    exactArgs("USERNAME"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := a.client(cmd)
+			if err != nil {
+				return err
+			}
+			n, raw, err := c.revokeLinks(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			p := a.printer(cmd)
+			if p.json {
+				return p.rawJSON(raw)
+			}
+			p.line("revoked %d live link(s) of account %s", n.Revoked, cell(args[0]))
+			return nil
+		},
+	}
+}
+
+func newAccountProfileCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "profile USERNAME",
+		Short: "Show the profile the account's client receives",
+		Long: `Show the effective provisioning profile of an account: its own profile, else
+its group's, else the default one, with every setting.`,
+		Example: "  activator account profile 1234567890",
+		Args:    exactArgs("USERNAME"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := a.client(cmd)
+			if err != nil {
+				return err
+			}
+			ep, raw, err := c.effectiveProfile(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			p := a.printer(cmd)
+			if p.json {
+				return p.rawJSON(raw)
+			}
+			if err := p.block([]kv{{"profile", ep.Profile}, {"source", ep.Source}}); err != nil {
+				return err
+			}
+			return p.settings(raw, ep.Settings)
+		},
+	}
+}
+
+func newDeviceAccessCmd(a *app) *cobra.Command {
+	revoke := &cobra.Command{
+		Use:   "revoke USERNAME",
+		Short: "Cut off the account's activated devices",
+		Long: `Revoke the device credentials of every device that activated the account:
+they can no longer fetch or refresh their configuration. To activate a device
+again, send a new link.`,
+		Example: "  activator device-access revoke 1234567890",
+		Args:    exactArgs("USERNAME"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := a.client(cmd)
+			if err != nil {
+				return err
+			}
+			n, raw, err := c.revokeDeviceAccess(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			p := a.printer(cmd)
+			if p.json {
+				return p.rawJSON(raw)
+			}
+			p.line("revoked the access of %d device(s) of account %s", n.Revoked, cell(args[0]))
+			return nil
+		},
+	}
+	return parentCmd("device-access", "Manage the access of activated devices",
+		"Devices that activated an account hold a device credential to refresh their configuration.",
+		"  activator device-access revoke 1234567890",
+		revoke)
+}
+
+// accountLines is the key: value block of an account.
+func accountLines(acc model.Account) []kv {
+	status := acc.Status
+	if status == "" {
+		status = model.StatusOf(acc.Stage, acc.Disabled)
+	}
+	return []kv{
+		{"username", acc.Username},
+		{"name", acc.DisplayName},
+		{"group", acc.Group},
+		{"email", acc.Email},
+		{"mobile", acc.Mobile},
+		{"security model", string(acc.SecurityModel)},
+		{"own profile", acc.Profile},
+		{"virtual number", acc.VirtualNumber},
+		{"language", acc.Language},
+		{"description", acc.Description},
+		{"kind", acc.Kind},
+		{"stage", acc.Stage},
+		{"status", status},
+		{"created", fmtTime(acc.CreatedAt)},
+		{"updated", fmtTime(acc.UpdatedAt)},
+		{"activated", fmtTimePtr(acc.ActivatedAt)},
+	}
+}
+
+// printAccountDetail prints an account page: fields, effective profile,
+// links, devices, messages and the timeline, oldest event first.
+func printAccountDetail(p *printer, d model.AccountDetail, now time.Time) error {
+	lines := append(accountLines(d.Account), kv{"effective profile",
+		d.EffectiveProfile.Profile + " (from " + d.EffectiveProfile.Source + ")"})
+	if err := p.block(lines); err != nil {
+		return err
+	}
+
+	section := func(title string, n int) bool {
+		p.line("")
+		if n == 0 {
+			p.line("%s: none", title)
+			return false
+		}
+		p.line("%s:", title)
+		return true
+	}
+
+	if section("links", len(d.Invitations)) {
+		rows := make([][]string, len(d.Invitations))
+		for i, inv := range d.Invitations {
+			rows[i] = []string{inv.Kind, inv.Channel, inv.TokenPrefix, fmtTime(inv.CreatedAt), fmtTime(inv.ExpiresAt), linkState(inv, now)}
+		}
+		if err := writeTable(p.w, "  ", []string{"KIND", "CHANNEL", "TOKEN", "CREATED", "EXPIRES", "STATE"}, rows); err != nil {
+			return err
+		}
+	}
+
+	if section("devices", len(d.Devices)) {
+		rows := make([][]string, len(d.Devices))
+		for i, dev := range d.Devices {
+			state := "active"
+			if dev.RevokedAt != nil {
+				state = "revoked " + fmtTime(*dev.RevokedAt)
+			}
+			rows[i] = []string{dev.DeviceID, dev.Platform, dev.Model, dev.AppVersion, dev.CredentialPrefix,
+				fmtTime(dev.CreatedAt), fmtTimePtr(dev.LastSeenAt), state}
+		}
+		if err := writeTable(p.w, "  ", []string{"DEVICE", "PLATFORM", "MODEL", "APP VERSION", "CREDENTIAL", "ACTIVATED", "LAST SEEN", "STATE"}, rows); err != nil {
+			return err
+		}
+	}
+
+	if section("messages", len(d.Messages)) {
+		header, rows := messageTable(d.Messages, false)
+		if err := writeTable(p.w, "  ", header, rows); err != nil {
+			return err
+		}
+	}
+
+	if section("timeline", len(d.Events)) {
+		events := slices.Clone(d.Events)
+		slices.SortStableFunc(events, func(x, y model.Event) int {
+			if c := x.At.Compare(y.At); c != 0 {
+				return c
+			}
+			return cmp.Compare(x.ID, y.ID)
+		})
+		rows := make([][]string, len(events))
+		for i, e := range events {
+			rows[i] = []string{fmtTime(e.At), e.Kind, e.Actor, sortedDetail(e.Detail)}
+		}
+		if err := writeTable(p.w, "  ", []string{"TIME", "EVENT", "BY", "DETAIL"}, rows); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// linkState names where a secure link stands.
+func linkState(inv model.Invitation, now time.Time) string {
+	switch {
+	case inv.RedeemedAt != nil:
+		return "used " + fmtTime(*inv.RedeemedAt)
+	case inv.RevokedAt != nil:
+		return "revoked " + fmtTime(*inv.RevokedAt)
+	case !inv.ExpiresAt.IsZero() && now.After(inv.ExpiresAt):
+		return "expired"
+	}
+	return "live"
+}

@@ -1,0 +1,404 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/activator-voip/activator/internal/model"
+)
+
+// apiPrefix is where the admin API lives under the server's base URL.
+const apiPrefix = "/api/v1"
+
+// maxResponseBytes bounds what the CLI reads from one answer.
+const maxResponseBytes = 32 << 20
+
+// apiClient is a small typed client for activator's admin API. Every method
+// returns the decoded answer and the raw JSON the server sent, so `-o json`
+// prints exactly what the API said.
+type apiClient struct {
+	base  *url.URL // server base URL, without /api/v1
+	token string
+	http  *http.Client
+}
+
+// newAPIClient checks baseURL and returns a client that authenticates with token.
+func newAPIClient(baseURL, token string) (*apiClient, error) {
+	u, err := url.Parse(baseURL)
+	if err != nil {
+		return nil, fmt.Errorf("parsing server URL: %w", err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, fmt.Errorf("server URL %q: want an http:// or https:// URL", baseURL)
+	}
+	if u.Host == "" {
+		return nil, fmt.Errorf("server URL %q has no host", baseURL)
+	}
+	u.RawQuery, u.Fragment, u.User = "", "", nil
+	return &apiClient{base: u, token: token, http: &http.Client{Timeout: 60 * time.Second}}, nil
+}
+
+// apiError is an error answer of the API, as model.ErrorBody describes it.
+type apiError struct {
+	Status int
+	Body   model.APIError
+}
+
+// Error reads "<message> (field <field>)", the form operators see.
+func (e *apiError) Error() string {
+	msg := e.Body.Message
+	if msg == "" {
+		msg = e.Body.Code
+	}
+	if msg == "" {
+		msg = fmt.Sprintf("server answered %d %s", e.Status, http.StatusText(e.Status))
+	}
+	if e.Body.Field != "" {
+		msg += " (field " + e.Body.Field + ")"
+	}
+	return msg
+}
+
+// redact removes the token from s, so no message can carry it to a terminal or a log.
+func (c *apiClient) redact(s string) string {
+	if c.token == "" {
+		return s
+	}
+	return strings.ReplaceAll(s, c.token, "***")
+}
+
+// call sends one request and decodes a JSON answer into out (when out is not
+// nil). It returns the raw answer, empty for 204.
+func (c *apiClient) call(ctx context.Context, method, path string, query url.Values, in, out any) (json.RawMessage, error) {
+	// path is already escaped segment by segment (see seg), so a name holding
+	// a slash stays one segment.
+	u := *c.base
+	u.RawPath = strings.TrimRight(c.base.EscapedPath(), "/") + apiPrefix + path
+	unescaped, err := url.PathUnescape(u.RawPath)
+	if err != nil {
+		return nil, fmt.Errorf("building path of %s %s: %w", method, path, err)
+	}
+	u.Path = unescaped
+	if len(query) > 0 {
+		u.RawQuery = query.Encode()
+	}
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return nil, fmt.Errorf("encoding request for %s %s: %w", method, path, err)
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), body)
+	if err != nil {
+		return nil, fmt.Errorf("building request %s %s: %w", method, path, err)
+	}
+	req.Header.Set("Accept", "application/json")
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err
+		}
+		return nil, errors.New(c.redact(fmt.Sprintf("calling %s %s: %v", method, u.Redacted(), err)))
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
+	if err != nil {
+		return nil, fmt.Errorf("reading answer of %s %s: %w", method, path, err)
+	}
+	if resp.StatusCode >= 400 {
+		return nil, c.errorFrom(resp.StatusCode, raw)
+	}
+	if resp.StatusCode == http.StatusNoContent || len(bytes.TrimSpace(raw)) == 0 {
+		return nil, nil
+	}
+	if out != nil {
+		if err := json.Unmarshal(raw, out); err != nil {
+			return nil, fmt.Errorf("decoding answer of %s %s: %w", method, path, err)
+		}
+	}
+	return raw, nil
+}
+
+// errorFrom turns an error answer into an *apiError, with the token redacted.
+func (c *apiClient) errorFrom(status int, raw []byte) error {
+	var eb model.ErrorBody
+	if err := json.Unmarshal(raw, &eb); err != nil || (eb.Error.Message == "" && eb.Error.Code == "") {
+		text := strings.TrimSpace(string(raw))
+		if len(text) > 200 {
+			text = text[:200] + "..."
+		}
+		eb.Error = model.APIError{Message: fmt.Sprintf("server answered %d %s", status, http.StatusText(status))}
+		if text != "" && !strings.HasPrefix(text, "<") {
+			eb.Error.Message += ": " + text
+		}
+	}
+	eb.Error.Message = c.redact(eb.Error.Message)
+	eb.Error.Field = c.redact(eb.Error.Field)
+	eb.Error.Code = c.redact(eb.Error.Code)
+	return &apiError{Status: status, Body: eb.Error}
+}
+
+// seg escapes one path segment (a name, a username, a key).
+func seg(s string) string { return "/" + url.PathEscape(s) }
+
+// Groups.
+
+func (c *apiClient) listGroups(ctx context.Context) ([]model.Group, json.RawMessage, error) {
+	var v struct {
+		Groups []model.Group `json:"groups"`
+	}
+	raw, err := c.call(ctx, http.MethodGet, "/groups", nil, nil, &v)
+	return v.Groups, raw, err
+}
+
+func (c *apiClient) createGroup(ctx context.Context, in model.GroupInput) (model.Group, json.RawMessage, error) {
+	var g model.Group
+	raw, err := c.call(ctx, http.MethodPost, "/groups", nil, in, &g)
+	return g, raw, err
+}
+
+func (c *apiClient) getGroup(ctx context.Context, name string) (model.Group, json.RawMessage, error) {
+	var g model.Group
+	raw, err := c.call(ctx, http.MethodGet, "/groups"+seg(name), nil, nil, &g)
+	return g, raw, err
+}
+
+func (c *apiClient) editGroup(ctx context.Context, name string, in model.GroupInput) (model.Group, json.RawMessage, error) {
+	var g model.Group
+	raw, err := c.call(ctx, http.MethodPatch, "/groups"+seg(name), nil, in, &g)
+	return g, raw, err
+}
+
+func (c *apiClient) deleteGroup(ctx context.Context, name string) error {
+	_, err := c.call(ctx, http.MethodDelete, "/groups"+seg(name), nil, nil, nil)
+	return err
+}
+
+// Profiles.
+
+// profileInput is the body of POST and PATCH /profiles: Settings is a
+// partial ProfileSettings object the server merges.
+type profileInput struct {
+	Name     *string        `json:"name,omitempty"`
+	Settings map[string]any `json:"settings,omitzero"` // nil: not sent; empty: {}
+}
+
+func (c *apiClient) listProfiles(ctx context.Context) ([]model.Profile, json.RawMessage, error) {
+	var v struct {
+		Profiles []model.Profile `json:"profiles"`
+	}
+	raw, err := c.call(ctx, http.MethodGet, "/profiles", nil, nil, &v)
+	return v.Profiles, raw, err
+}
+
+func (c *apiClient) createProfile(ctx context.Context, in profileInput) (model.Profile, json.RawMessage, error) {
+	var p model.Profile
+	raw, err := c.call(ctx, http.MethodPost, "/profiles", nil, in, &p)
+	return p, raw, err
+}
+
+func (c *apiClient) getProfile(ctx context.Context, name string) (model.Profile, json.RawMessage, error) {
+	var p model.Profile
+	raw, err := c.call(ctx, http.MethodGet, "/profiles"+seg(name), nil, nil, &p)
+	return p, raw, err
+}
+
+func (c *apiClient) editProfile(ctx context.Context, name string, in profileInput) (model.Profile, json.RawMessage, error) {
+	var p model.Profile
+	raw, err := c.call(ctx, http.MethodPatch, "/profiles"+seg(name), nil, in, &p)
+	return p, raw, err
+}
+
+func (c *apiClient) deleteProfile(ctx context.Context, name string) error {
+	_, err := c.call(ctx, http.MethodDelete, "/profiles"+seg(name), nil, nil, nil)
+	return err
+}
+
+// Application download URLs.
+
+func (c *apiClient) listApps(ctx context.Context) ([]model.AppURL, json.RawMessage, error) {
+	var v struct {
+		Apps []model.AppURL `json:"apps"`
+	}
+	raw, err := c.call(ctx, http.MethodGet, "/apps", nil, nil, &v)
+	return v.Apps, raw, err
+}
+
+func (c *apiClient) setApp(ctx context.Context, in model.AppURL) (model.AppURL, json.RawMessage, error) {
+	var a model.AppURL
+	raw, err := c.call(ctx, http.MethodPut, "/apps", nil, in, &a)
+	return a, raw, err
+}
+
+func (c *apiClient) unsetApp(ctx context.Context, platform, securityModel string) error {
+	var q url.Values
+	if securityModel != "" {
+		q = url.Values{"security_model": {securityModel}}
+	}
+	_, err := c.call(ctx, http.MethodDelete, "/apps"+seg(platform), q, nil, nil)
+	return err
+}
+
+// Settings.
+
+func (c *apiClient) listSettings(ctx context.Context) ([]model.Setting, json.RawMessage, error) {
+	var v struct {
+		Settings []model.Setting `json:"settings"`
+	}
+	raw, err := c.call(ctx, http.MethodGet, "/settings", nil, nil, &v)
+	return v.Settings, raw, err
+}
+
+func (c *apiClient) setSetting(ctx context.Context, key, value string) (model.Setting, json.RawMessage, error) {
+	var s model.Setting
+	in := struct {
+		Value string `json:"value"`
+	}{value}
+	raw, err := c.call(ctx, http.MethodPut, "/settings"+seg(key), nil, in, &s)
+	return s, raw, err
+}
+
+// Accounts.
+
+// accountFilter narrows GET /accounts; zero fields are not sent.
+type accountFilter struct {
+	Group, Status, Query string
+	Limit, Offset        int
+	HasLimit, HasOffset  bool
+}
+
+func (f accountFilter) values() url.Values {
+	q := url.Values{}
+	if f.Group != "" {
+		q.Set("group", f.Group)
+	}
+	if f.Status != "" {
+		q.Set("status", f.Status)
+	}
+	if f.Query != "" {
+		q.Set("q", f.Query)
+	}
+	if f.HasLimit {
+		q.Set("limit", strconv.Itoa(f.Limit))
+	}
+	if f.HasOffset {
+		q.Set("offset", strconv.Itoa(f.Offset))
+	}
+	return q
+}
+
+func (c *apiClient) listAccounts(ctx context.Context, f accountFilter) ([]model.Account, json.RawMessage, error) {
+	var v struct {
+		Accounts []model.Account `json:"accounts"`
+	}
+	raw, err := c.call(ctx, http.MethodGet, "/accounts", f.values(), nil, &v)
+	return v.Accounts, raw, err
+}
+
+func (c *apiClient) createAccount(ctx context.Context, in model.AccountInput) (model.Account, json.RawMessage, error) {
+	var a model.Account
+	raw, err := c.call(ctx, http.MethodPost, "/accounts", nil, in, &a)
+	return a, raw, err
+}
+
+func (c *apiClient) getAccount(ctx context.Context, username string) (model.AccountDetail, json.RawMessage, error) {
+	var d model.AccountDetail
+	raw, err := c.call(ctx, http.MethodGet, "/accounts"+seg(username), nil, nil, &d)
+	return d, raw, err
+}
+
+func (c *apiClient) editAccount(ctx context.Context, username string, in model.AccountInput) (model.Account, json.RawMessage, error) {
+	var a model.Account
+	raw, err := c.call(ctx, http.MethodPatch, "/accounts"+seg(username), nil, in, &a)
+	return a, raw, err
+}
+
+func (c *apiClient) deleteAccount(ctx context.Context, username string) error {
+	_, err := c.call(ctx, http.MethodDelete, "/accounts"+seg(username), nil, nil, nil)
+	return err
+}
+
+// accountAction posts to /accounts/{username}/{action}: disable or enable.
+func (c *apiClient) accountAction(ctx context.Context, username, action string) (model.Account, json.RawMessage, error) {
+	var a model.Account
+	raw, err := c.call(ctx, http.MethodPost, "/accounts"+seg(username)+"/"+action, nil, nil, &a)
+	return a, raw, err
+}
+
+func (c *apiClient) sendLink(ctx context.Context, username string, in model.SendRequest) (model.SendResult, json.RawMessage, error) {
+	var r model.SendResult
+	raw, err := c.call(ctx, http.MethodPost, "/accounts"+seg(username)+"/send", nil, in, &r)
+	return r, raw, err
+}
+
+// revokeCount is the answer of the revoke endpoints.
+type revokeCount struct {
+	Revoked int `json:"revoked"`
+}
+
+func (c *apiClient) revokeLinks(ctx context.Context, username string) (revokeCount, json.RawMessage, error) {
+	var r revokeCount
+	raw, err := c.call(ctx, http.MethodPost, "/accounts"+seg(username)+"/revoke", nil, nil, &r)
+	return r, raw, err
+}
+
+func (c *apiClient) revokeDeviceAccess(ctx context.Context, username string) (revokeCount, json.RawMessage, error) {
+	var r revokeCount
+	raw, err := c.call(ctx, http.MethodPost, "/accounts"+seg(username)+"/device-access/revoke", nil, nil, &r)
+	return r, raw, err
+}
+
+func (c *apiClient) effectiveProfile(ctx context.Context, username string) (model.EffectiveProfile, json.RawMessage, error) {
+	var p model.EffectiveProfile
+	raw, err := c.call(ctx, http.MethodGet, "/accounts"+seg(username)+"/profile", nil, nil, &p)
+	return p, raw, err
+}
+
+// Messages and the outbox.
+
+func (c *apiClient) listMessages(ctx context.Context, state, username string) ([]model.Message, json.RawMessage, error) {
+	q := url.Values{}
+	if state != "" {
+		q.Set("state", state)
+	}
+	if username != "" {
+		q.Set("username", username)
+	}
+	var v struct {
+		Messages []model.Message `json:"messages"`
+	}
+	raw, err := c.call(ctx, http.MethodGet, "/messages", q, nil, &v)
+	return v.Messages, raw, err
+}
+
+func (c *apiClient) listOutbox(ctx context.Context) ([]model.OutboxItem, json.RawMessage, error) {
+	var v struct {
+		Outbox []model.OutboxItem `json:"outbox"`
+	}
+	raw, err := c.call(ctx, http.MethodGet, "/outbox", nil, nil, &v)
+	return v.Outbox, raw, err
+}
+
+func (c *apiClient) getOutboxItem(ctx context.Context, id int64) (model.OutboxItem, json.RawMessage, error) {
+	var it model.OutboxItem
+	raw, err := c.call(ctx, http.MethodGet, "/outbox/"+strconv.FormatInt(id, 10), nil, nil, &it)
+	return it, raw, err
+}

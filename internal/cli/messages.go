@@ -1,0 +1,187 @@
+package cli
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/activator-voip/activator/internal/model"
+	"github.com/spf13/cobra"
+)
+
+// messageStates lists the delivery states in the order a message moves.
+func messageStates() []string {
+	return []string{model.MessageQueued, model.MessageSending, model.MessageSent, model.MessageFailed}
+}
+
+func newMessagesCmd(a *app) *cobra.Command {
+	return parentCmd("messages", "Watch the SMS and e-mail delivery queue",
+		`Every secure link goes out as an SMS or an e-mail through the delivery
+queue. A message is queued, then sending, then sent or failed; failed
+messages show the last error the gateway gave.`,
+		`  activator messages list --state failed
+  activator messages list --username 1234567890`,
+		newMessagesListCmd(a))
+}
+
+func newMessagesListCmd(a *app) *cobra.Command {
+	var state, username string
+	cmd := &cobra.Command{
+		Use:     "list",
+		Aliases: []string{"ls"},
+		Short:   "List messages",
+		Long:    "List messages in the delivery queue, optionally by state (" + strings.Join(messageStates(), ", ") + ") or account.",
+		Example: `  activator messages list
+  activator messages list --state failed
+  activator messages list --username 1234567890 -o json`,
+		Args: exactArgs(),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if state != "" && !slices.Contains(messageStates(), state) {
+				return fmt.Errorf("--state %q: want one of %s", state, strings.Join(messageStates(), ", "))
+			}
+			c, err := a.client(cmd)
+			if err != nil {
+				return err
+			}
+			msgs, raw, err := c.listMessages(cmd.Context(), state, username)
+			if err != nil {
+				return err
+			}
+			p := a.printer(cmd)
+			if p.json {
+				return p.rawJSON(raw)
+			}
+			if len(msgs) == 0 {
+				p.line("no messages")
+				return nil
+			}
+			return p.table(messageTable(msgs, true))
+		},
+	}
+	cmd.Flags().StringVar(&state, "state", "", "only messages in this state ("+strings.Join(messageStates(), ", ")+")")
+	cmd.Flags().StringVar(&username, "username", "", "only messages of this account")
+	return cmd
+}
+
+// messageTable returns the header and rows of a message table; the account
+// page leaves out the username column.
+func messageTable(msgs []model.Message, withUser bool) ([]string, [][]string) {
+	header := []string{"ID", "USERNAME", "CHANNEL", "KIND", "RECIPIENT", "STATE", "ATTEMPTS", "CREATED", "SENT", "LAST ERROR"}
+	if !withUser {
+		header = slices.Delete(header, 1, 2)
+	}
+	rows := make([][]string, len(msgs))
+	for i, m := range msgs {
+		rows[i] = []string{
+			strconv.FormatInt(m.ID, 10), m.Username, m.Channel, m.Kind, m.Recipient, m.State,
+			strconv.Itoa(m.Attempts), fmtTime(m.CreatedAt), fmtTimePtr(m.SentAt), m.LastError,
+		}
+		if !withUser {
+			rows[i] = slices.Delete(rows[i], 1, 2)
+		}
+	}
+	return header, rows
+}
+
+func newOutboxCmd(a *app) *cobra.Command {
+	return parentCmd("outbox", "Read the messages the outbox gateway kept",
+		`The outbox gateway keeps SMS and e-mails in the database instead of sending
+them, so the whole flow can be tried without a provider account. "outbox list"
+masks the links; "outbox show" prints one message in full, link included.`,
+		`  activator outbox list
+  activator outbox show 12`,
+		newOutboxListCmd(a), newOutboxShowCmd(a))
+}
+
+func newOutboxListCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:     "list",
+		Aliases: []string{"ls"},
+		Short:   "List kept messages",
+		Long:    "List the messages the outbox gateway kept, newest as the server orders them; links are masked.",
+		Example: `  activator outbox list`,
+		Args:    exactArgs(),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := a.client(cmd)
+			if err != nil {
+				return err
+			}
+			items, raw, err := c.listOutbox(cmd.Context())
+			if err != nil {
+				return err
+			}
+			p := a.printer(cmd)
+			if p.json {
+				return p.rawJSON(raw)
+			}
+			if len(items) == 0 {
+				p.line("the outbox is empty")
+				return nil
+			}
+			rows := make([][]string, len(items))
+			for i, it := range items {
+				summary := it.Subject
+				if summary == "" {
+					summary = firstLine(it.Body)
+				}
+				rows[i] = []string{strconv.FormatInt(it.ID, 10), strconv.FormatInt(it.MessageID, 10), it.Channel, it.Recipient, fmtTime(it.CreatedAt), summary}
+			}
+			return p.table([]string{"ID", "MESSAGE", "CHANNEL", "RECIPIENT", "CREATED", "SUBJECT OR TEXT"}, rows)
+		},
+	}
+}
+
+func newOutboxShowCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "show ID",
+		Short: "Show one kept message in full",
+		Long: `Show one message the outbox gateway kept, with its full text and the secure
+link in it. Whoever holds that link can activate the account: share it only
+with the account's user.`,
+		Example: `  activator outbox show 12`,
+		Args:    exactArgs("ID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := strconv.ParseInt(args[0], 10, 64)
+			if err != nil || id <= 0 {
+				return fmt.Errorf("outbox ID %q: want a positive number, as outbox list shows", args[0])
+			}
+			c, err := a.client(cmd)
+			if err != nil {
+				return err
+			}
+			it, raw, err := c.getOutboxItem(cmd.Context(), id)
+			if err != nil {
+				return err
+			}
+			p := a.printer(cmd)
+			if p.json {
+				return p.rawJSON(raw)
+			}
+			lines := []kv{
+				{"id", strconv.FormatInt(it.ID, 10)},
+				{"message", strconv.FormatInt(it.MessageID, 10)},
+				{"channel", it.Channel},
+				{"recipient", it.Recipient},
+				{"created", fmtTime(it.CreatedAt)},
+			}
+			if it.Subject != "" {
+				lines = append(lines, kv{"subject", it.Subject})
+			}
+			if err := p.block(lines); err != nil {
+				return err
+			}
+			p.line("")
+			p.line("%s", strings.TrimRight(text(it.Body), "\n"))
+			return nil
+		},
+	}
+}
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}

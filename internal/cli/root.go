@@ -1,0 +1,243 @@
+// Package cli is activator's command line: the server (`activator serve`) and
+// an operator's client for the admin API (groups, profiles, accounts, messages)
+// and for the reference device client.
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"runtime/debug"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+// Environment variables the command line reads.
+const (
+	envURL       = "ACTIVATOR_URL"
+	envToken     = "ACTIVATOR_TOKEN"
+	envTokenFile = "ACTIVATOR_TOKEN_FILE"
+)
+
+// Defaults of the global flags.
+const (
+	defaultURL       = "http://127.0.0.1:8080"
+	defaultTokenFile = "data/admin.token"
+)
+
+// Output formats of -o/--output.
+const (
+	outputText = "text"
+	outputJSON = "json"
+)
+
+// Env is what the command line takes from the process that runs it.
+type Env struct {
+	// Getenv reads an environment variable; nil reads none.
+	Getenv func(string) string
+	// Version is the build's version; empty falls back to the module version.
+	Version string
+}
+
+func (e Env) getenv(key string) string {
+	if e.Getenv == nil {
+		return ""
+	}
+	return e.Getenv(key)
+}
+
+// app holds the global flags and the environment; every command gets it.
+type app struct {
+	env    Env
+	url    string
+	token  string
+	output string
+}
+
+// NewRootCmd builds the whole `activator` command tree.
+func NewRootCmd(env Env) *cobra.Command {
+	a := &app{env: env}
+	root := &cobra.Command{
+		Use:   "activator",
+		Short: "Automatic service activation for secure VoIP clients",
+		Long: `activator creates VoIP accounts and sends their users a secure link that
+installs and activates the client on their phone with no typing.
+
+"activator serve" runs the server. The other commands talk to a running
+server's admin API: they need its URL and an API token.
+
+The URL comes from --url, else $ACTIVATOR_URL, else ` + defaultURL + `.
+The token comes from --token, else $ACTIVATOR_TOKEN, else the file named by
+$ACTIVATOR_TOKEN_FILE, else ./` + defaultTokenFile + ` when it exists (the server
+writes it there on first start).`,
+		Example: `  activator serve
+  activator group create sales --it-email it@example.com
+  activator account create --group sales --name "Ada Lovelace" --mobile +393331234567
+  activator account send 1234567890 --channel sms
+  activator account list -o json`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Args:          noSubcommand,
+		RunE:          helpRun,
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			if a.output != outputText && a.output != outputJSON {
+				return fmt.Errorf("--output %q: want text or json", a.output)
+			}
+			return nil
+		},
+	}
+	f := root.PersistentFlags()
+	f.StringVar(&a.url, "url", defaultURL, "base URL of the activator server (env "+envURL+")")
+	// The token's default is never taken from the environment here: help
+	// prints flag defaults, and the token must not reach a terminal.
+	f.StringVar(&a.token, "token", "", "admin API token (env "+envToken+", or the file named by "+envTokenFile+", or ./"+defaultTokenFile+")")
+	f.StringVarP(&a.output, "output", "o", outputText, "output format: text or json")
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return fmt.Errorf("%w (see %q)", err, cmd.CommandPath()+" --help")
+	})
+
+	root.AddCommand(
+		newServeCmd(),
+		newGroupCmd(a),
+		newProfileCmd(a),
+		newAppCmd(a),
+		newSettingsCmd(a),
+		newAccountCmd(a),
+		newDeviceAccessCmd(a),
+		newMessagesCmd(a),
+		newOutboxCmd(a),
+		newDeviceCmd(a),
+		newVersionCmd(a),
+	)
+	return root
+}
+
+// client builds an API client from the global flags, the environment and the
+// token file, in that order.
+func (a *app) client(cmd *cobra.Command) (*apiClient, error) {
+	base := a.url
+	if !cmd.Flags().Changed("url") {
+		if v := a.env.getenv(envURL); v != "" {
+			base = v
+		}
+	}
+	token, err := a.resolveToken(cmd)
+	if err != nil {
+		return nil, err
+	}
+	return newAPIClient(base, token)
+}
+
+// resolveToken finds the API token. Errors name where it was looked for,
+// never what was found.
+func (a *app) resolveToken(cmd *cobra.Command) (string, error) {
+	if cmd.Flags().Changed("token") {
+		if t := strings.TrimSpace(a.token); t != "" {
+			return t, nil
+		}
+		return "", errors.New("--token is empty")
+	}
+	if t := strings.TrimSpace(a.env.getenv(envToken)); t != "" {
+		return t, nil
+	}
+	if path := a.env.getenv(envTokenFile); path != "" {
+		t, err := readTokenFile(path)
+		if err != nil {
+			return "", fmt.Errorf("reading the token file named by %s: %w", envTokenFile, err)
+		}
+		return t, nil
+	}
+	t, err := readTokenFile(defaultTokenFile)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("no API token: give --token, set %s or %s, or run where ./%s exists", envToken, envTokenFile, defaultTokenFile)
+	}
+	if err != nil {
+		return "", fmt.Errorf("reading ./%s: %w", defaultTokenFile, err)
+	}
+	return t, nil
+}
+
+// readTokenFile reads a token from the first non-empty line of path.
+func readTokenFile(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if t := strings.TrimSpace(line); t != "" {
+			return t, nil
+		}
+	}
+	return "", fmt.Errorf("%s is empty", path)
+}
+
+// printer returns the output writer for cmd in the chosen format.
+func (a *app) printer(cmd *cobra.Command) *printer {
+	return &printer{w: cmd.OutOrStdout(), json: a.output == outputJSON}
+}
+
+// version returns the build's version.
+func (a *app) version() string {
+	if a.env.Version != "" {
+		return a.env.Version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+// parentCmd builds a command that only groups subcommands: alone it prints
+// its help, with an unknown subcommand it fails.
+func parentCmd(use, short, long, example string, subs ...*cobra.Command) *cobra.Command {
+	c := &cobra.Command{
+		Use:     use,
+		Short:   short,
+		Long:    long,
+		Example: example,
+		Args:    noSubcommand,
+		RunE:    helpRun,
+	}
+	c.AddCommand(subs...)
+	return c
+}
+
+func helpRun(cmd *cobra.Command, args []string) error { return cmd.Help() }
+
+// noSubcommand refuses arguments on a command that only holds subcommands.
+func noSubcommand(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	var names []string
+	for _, c := range cmd.Commands() {
+		if c.IsAvailableCommand() {
+			names = append(names, c.Name())
+		}
+	}
+	return fmt.Errorf("unknown command %q for %q; available: %s", args[0], cmd.CommandPath(), strings.Join(names, ", "))
+}
+
+// exactArgs wants exactly the named positional arguments.
+func exactArgs(names ...string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) == len(names) {
+			for i, v := range args {
+				if strings.TrimSpace(v) == "" {
+					return fmt.Errorf("%s: %s is empty", cmd.CommandPath(), names[i])
+				}
+			}
+			return nil
+		}
+		want := strings.Join(names, " ")
+		if len(names) == 0 {
+			return fmt.Errorf("%s takes no arguments, got %q", cmd.CommandPath(), strings.Join(args, " "))
+		}
+		if len(args) < len(names) {
+			return fmt.Errorf("%s needs %s; missing %s (see %q)", cmd.CommandPath(), want, strings.Join(names[len(args):], " "), cmd.CommandPath()+" --help")
+		}
+		return fmt.Errorf("%s takes only %s; unexpected %q (see %q)", cmd.CommandPath(), want, strings.Join(args[len(names):], " "), cmd.CommandPath()+" --help")
+	}
+}
