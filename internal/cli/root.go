@@ -99,7 +99,7 @@ writes it there on first start).`,
 	})
 
 	root.AddCommand(
-		newServeCmd(),
+		newServeCmd(a),
 		newGroupCmd(a),
 		newProfileCmd(a),
 		newAppCmd(a),

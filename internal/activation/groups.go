@@ -1,0 +1,177 @@
+package activation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/activator-voip/activator/internal/model"
+	"github.com/activator-voip/activator/internal/store"
+)
+
+// Groups lists the groups.
+func (s *Service) Groups(ctx context.Context) ([]model.Group, error) {
+	return s.store.Groups(ctx, s.org)
+}
+
+// Group finds a group by name.
+func (s *Service) Group(ctx context.Context, name string) (*model.Group, error) {
+	g, err := s.store.GroupByName(ctx, s.org, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, notFound("group_not_found", "no group named %q", name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &g.Group, nil
+}
+
+// CreateGroup makes a group.
+func (s *Service) CreateGroup(ctx context.Context, in model.GroupInput) (*model.Group, error) {
+	g := &store.GroupRow{}
+	err := s.store.Tx(ctx, func(tx *store.Tx) error {
+		if in.Name == nil {
+			return invalid("name", "name is required")
+		}
+		if err := s.applyGroup(ctx, &tx.Reader, g, in); err != nil {
+			return err
+		}
+		return mapStore("creating group", "name", tx.CreateGroup(ctx, s.org, g))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &g.Group, nil
+}
+
+// UpdateGroup changes the fields given.
+func (s *Service) UpdateGroup(ctx context.Context, name string, in model.GroupInput) (*model.Group, error) {
+	var g *store.GroupRow
+	err := s.store.Tx(ctx, func(tx *store.Tx) error {
+		var err error
+		g, err = tx.GroupByName(ctx, s.org, name)
+		if errors.Is(err, store.ErrNotFound) {
+			return notFound("group_not_found", "no group named %q", name)
+		}
+		if err != nil {
+			return err
+		}
+		if err := s.applyGroup(ctx, &tx.Reader, g, in); err != nil {
+			return err
+		}
+		return mapStore("updating group", "name", tx.UpdateGroup(ctx, g))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &g.Group, nil
+}
+
+func (s *Service) applyGroup(ctx context.Context, r *store.Reader, g *store.GroupRow, in model.GroupInput) error {
+	if in.Name != nil {
+		if err := validName("name", *in.Name); err != nil {
+			return err
+		}
+		g.Name = *in.Name
+	}
+	if in.ITEmail != nil {
+		if *in.ITEmail != "" {
+			if err := validEmail("it_email", *in.ITEmail); err != nil {
+				return err
+			}
+		}
+		g.ITEmail = *in.ITEmail
+	}
+	if in.Profile != nil {
+		if *in.Profile == "" {
+			g.ProfileID, g.Profile = nil, ""
+		} else {
+			p, err := r.ProfileByName(ctx, s.org, *in.Profile)
+			if errors.Is(err, store.ErrNotFound) {
+				return invalid("profile", "no profile named %q", *in.Profile)
+			}
+			if err != nil {
+				return err
+			}
+			g.ProfileID, g.Profile = &p.ID, p.Name
+		}
+	}
+	return nil
+}
+
+// DeleteGroup deletes a group that has no accounts.
+func (s *Service) DeleteGroup(ctx context.Context, name string) error {
+	return s.store.Tx(ctx, func(tx *store.Tx) error {
+		g, err := tx.GroupByName(ctx, s.org, name)
+		if errors.Is(err, store.ErrNotFound) {
+			return notFound("group_not_found", "no group named %q", name)
+		}
+		if err != nil {
+			return err
+		}
+		err = tx.DeleteGroup(ctx, g.ID)
+		if errors.Is(err, store.ErrInUse) {
+			return conflict("in_use", "", "group %q still has accounts; move or delete them first", name)
+		}
+		return mapStore("deleting group", "", err)
+	})
+}
+
+// Apps lists the download URLs.
+func (s *Service) Apps(ctx context.Context) ([]model.AppURL, error) {
+	return s.store.AppURLs(ctx, s.org)
+}
+
+// SetApp sets the download URL of a platform, for one security model or, with
+// an empty model, as the platform's fallback.
+func (s *Service) SetApp(ctx context.Context, a model.AppURL) (*model.AppURL, error) {
+	if !model.ValidPlatform(a.Platform) {
+		return nil, invalid("platform", "unknown platform %q: want one of %s", a.Platform, strings.Join(model.Platforms, ", "))
+	}
+	if a.SecurityModel != "" && !a.SecurityModel.Valid() {
+		return nil, invalid("security_model", "unknown security model %q: want end-to-end or end-to-site, or none for the platform's fallback", a.SecurityModel)
+	}
+	u, err := url.Parse(a.URL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(a.URL) > 2000 {
+		return nil, invalid("url", "want an absolute http(s) URL to the download or the store page")
+	}
+	err = s.store.Tx(ctx, func(tx *store.Tx) error { return tx.PutAppURL(ctx, s.org, a) })
+	if err != nil {
+		return nil, fmt.Errorf("storing download URL: %w", err)
+	}
+	s.cache.invalidate()
+	return &a, nil
+}
+
+// DeleteApp removes a download URL.
+func (s *Service) DeleteApp(ctx context.Context, platform string, m model.SecurityModel) error {
+	if !model.ValidPlatform(platform) {
+		return invalid("platform", "unknown platform %q: want one of %s", platform, strings.Join(model.Platforms, ", "))
+	}
+	err := s.store.Tx(ctx, func(tx *store.Tx) error { return tx.DeleteAppURL(ctx, s.org, platform, m) })
+	if errors.Is(err, store.ErrNotFound) {
+		return notFound("app_not_found", "no download URL for %s %s", platform, m)
+	}
+	s.cache.invalidate()
+	return err
+}
+
+// downloadURL picks the URL for a platform and security model, falling back
+// to the platform's URL for any model.
+func downloadURL(apps []model.AppURL, platform string, m model.SecurityModel) string {
+	fallback := ""
+	for _, a := range apps {
+		if a.Platform != platform {
+			continue
+		}
+		if a.SecurityModel == m {
+			return a.URL
+		}
+		if a.SecurityModel == "" {
+			fallback = a.URL
+		}
+	}
+	return fallback
+}

@@ -1,0 +1,68 @@
+package activation
+
+import (
+	"context"
+	"errors"
+	"regexp"
+
+	"github.com/activator-voip/activator/internal/model"
+	"github.com/activator-voip/activator/internal/store"
+)
+
+// Messages lists messages and their delivery state, optionally for one account.
+func (s *Service) Messages(ctx context.Context, state, username string, limit int) ([]model.Message, error) {
+	switch state {
+	case "", model.MessageQueued, model.MessageSending, model.MessageSent, model.MessageFailed:
+	default:
+		return nil, invalid("state", "unknown state %q: want queued, sending, sent or failed", state)
+	}
+	if limit < 0 || limit > 1000 {
+		return nil, invalid("limit", "limit must be from 1 to 1000")
+	}
+	f := store.MessageFilter{State: state, Limit: limit}
+	if username != "" {
+		a, err := s.store.AccountByUsername(ctx, s.org, username)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, invalid("username", "no account with username %q", username)
+		}
+		if err != nil {
+			return nil, err
+		}
+		f.AccountID = a.ID
+	}
+	return s.store.Messages(ctx, s.org, f)
+}
+
+var linkTokenRe = regexp.MustCompile(`avl_([a-z2-7]{6})[a-z2-7]{26}`)
+
+// MaskLinks hides link tokens in text, keeping enough to recognise them.
+func MaskLinks(text string) string {
+	return linkTokenRe.ReplaceAllString(text, "avl_${1}…")
+}
+
+// Outbox lists what the outbox gateway kept, with links masked: a listing
+// is no place for a live link.
+func (s *Service) Outbox(ctx context.Context, limit int) ([]model.OutboxItem, error) {
+	if limit < 0 || limit > 1000 {
+		return nil, invalid("limit", "limit must be from 1 to 1000")
+	}
+	items, err := s.store.Outbox(ctx, s.org, limit)
+	if err != nil {
+		return nil, err
+	}
+	for i := range items {
+		items[i].Subject = MaskLinks(items[i].Subject)
+		items[i].Body = MaskLinks(items[i].Body)
+		items[i].HTML = MaskLinks(items[i].HTML)
+	}
+	return items, nil
+}
+
+// OutboxItem shows one outbox message in full, as its recipient reads it.
+func (s *Service) OutboxItem(ctx context.Context, id int64) (*model.OutboxItem, error) {
+	it, err := s.store.OutboxItem(ctx, s.org, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, notFound("message_not_found", "no outbox message %d", id)
+	}
+	return it, err
+}

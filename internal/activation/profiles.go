@@ -1,0 +1,264 @@
+package activation
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/mail"
+	"strings"
+
+	"github.com/activator-voip/activator/internal/model"
+	"github.com/activator-voip/activator/internal/store"
+)
+
+// Profiles lists the provisioning profiles.
+func (s *Service) Profiles(ctx context.Context) ([]model.Profile, error) {
+	return s.store.Profiles(ctx, s.org)
+}
+
+// Profile finds a profile by name.
+func (s *Service) Profile(ctx context.Context, name string) (*model.Profile, error) {
+	p, err := s.store.ProfileByName(ctx, s.org, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, notFound("profile_not_found", "no profile named %q", name)
+	}
+	return p, err
+}
+
+// CreateProfile makes a profile from the defaults with patch (a partial
+// settings JSON object) merged over them.
+func (s *Service) CreateProfile(ctx context.Context, name string, patch json.RawMessage) (*model.Profile, error) {
+	if err := validName("name", name); err != nil {
+		return nil, err
+	}
+	settings, err := mergeSettings(model.DefaultProfileSettings(), patch)
+	if err != nil {
+		return nil, err
+	}
+	p := &model.Profile{Name: name, Settings: settings}
+	err = s.store.Tx(ctx, func(tx *store.Tx) error { return tx.CreateProfile(ctx, s.org, p) })
+	if err != nil {
+		return nil, mapStore("creating profile", "name", err)
+	}
+	return p, nil
+}
+
+// UpdateProfile renames a profile and merges patch into its settings.
+func (s *Service) UpdateProfile(ctx context.Context, name string, newName *string, patch json.RawMessage) (*model.Profile, error) {
+	var p *model.Profile
+	err := s.store.Tx(ctx, func(tx *store.Tx) error {
+		var err error
+		p, err = tx.ProfileByName(ctx, s.org, name)
+		if errors.Is(err, store.ErrNotFound) {
+			return notFound("profile_not_found", "no profile named %q", name)
+		}
+		if err != nil {
+			return err
+		}
+		if newName != nil {
+			if err := validName("name", *newName); err != nil {
+				return err
+			}
+			p.Name = *newName
+		}
+		if len(patch) > 0 {
+			if p.Settings, err = mergeSettings(p.Settings, patch); err != nil {
+				return err
+			}
+		}
+		return mapStore("updating profile", "name", tx.UpdateProfile(ctx, p))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// DeleteProfile deletes a profile no group or account uses; never the default.
+func (s *Service) DeleteProfile(ctx context.Context, name string) error {
+	return s.store.Tx(ctx, func(tx *store.Tx) error {
+		p, err := tx.ProfileByName(ctx, s.org, name)
+		if errors.Is(err, store.ErrNotFound) {
+			return notFound("profile_not_found", "no profile named %q", name)
+		}
+		if err != nil {
+			return err
+		}
+		if p.IsDefault {
+			return conflict("default_profile", "", "profile %q is the default profile and cannot be deleted", name)
+		}
+		err = tx.DeleteProfile(ctx, p.ID)
+		if errors.Is(err, store.ErrInUse) {
+			return conflict("in_use", "", "profile %q is used by groups or accounts; move them to another profile first", name)
+		}
+		return mapStore("deleting profile", "", err)
+	})
+}
+
+// mergeSettings merges a partial settings object into base and validates
+// the result. Unknown keys are refused by name.
+func mergeSettings(base model.ProfileSettings, patch json.RawMessage) (model.ProfileSettings, error) {
+	if len(bytes.TrimSpace(patch)) == 0 || string(bytes.TrimSpace(patch)) == "null" {
+		return base, validateSettings(base)
+	}
+	var patchMap map[string]any
+	if err := json.Unmarshal(patch, &patchMap); err != nil {
+		return base, invalid("settings", "settings must be a JSON object: %v", err)
+	}
+	baseJSON, err := json.Marshal(base)
+	if err != nil {
+		return base, fmt.Errorf("encoding settings: %w", err)
+	}
+	var baseMap map[string]any
+	if err := json.Unmarshal(baseJSON, &baseMap); err != nil {
+		return base, fmt.Errorf("decoding settings: %w", err)
+	}
+	merged, err := json.Marshal(deepMerge(baseMap, patchMap))
+	if err != nil {
+		return base, fmt.Errorf("encoding settings: %w", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(merged))
+	dec.DisallowUnknownFields()
+	var out model.ProfileSettings
+	if err := dec.Decode(&out); err != nil {
+		return base, invalid(settingsField(err), "settings: %s", jsonMessage(err))
+	}
+	return out, validateSettings(out)
+}
+
+// deepMerge merges patch into base: objects merge key by key, anything else
+// (lists included) replaces.
+func deepMerge(base, patch map[string]any) map[string]any {
+	for k, v := range patch {
+		if pm, ok := v.(map[string]any); ok {
+			if bm, ok := base[k].(map[string]any); ok {
+				base[k] = deepMerge(bm, pm)
+				continue
+			}
+		}
+		base[k] = v
+	}
+	return base
+}
+
+func settingsField(err error) string {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) && te.Field != "" {
+		return "settings." + te.Field
+	}
+	if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		return "settings." + strings.Trim(f, `"`)
+	}
+	return "settings"
+}
+
+// jsonMessage words a decoding error for people.
+func jsonMessage(err error) string {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return fmt.Sprintf("%s must be %s, not %s", te.Field, te.Type.String(), te.Value)
+	}
+	return strings.TrimPrefix(err.Error(), "json: ")
+}
+
+func validateSettings(p model.ProfileSettings) error {
+	if p.CustomerServiceEmail == "" {
+		return invalid("settings.customer_service_email", "the customer service e-mail is required")
+	}
+	if err := validEmail("settings.customer_service_email", p.CustomerServiceEmail); err != nil {
+		return err
+	}
+	if len(p.CustomerServicePhone) > 40 {
+		return invalid("settings.customer_service_phone", "at most 40 characters")
+	}
+	switch p.Logging {
+	case "off", "errors", "debug":
+	default:
+		return invalid("settings.logging", "logging must be off, errors or debug, not %q", p.Logging)
+	}
+	if p.Privacy.HistorySize < 0 || p.Privacy.HistorySize > 100000 {
+		return invalid("settings.privacy.history_size", "history size must be from 0 to 100000")
+	}
+	if p.PIN.AskAfterIdleMinutes < 0 || p.PIN.AskAfterIdleMinutes > 1440 {
+		return invalid("settings.pin.ask_after_idle_minutes", "must be from 0 to 1440 minutes")
+	}
+	if p.PIN.Attempts < 1 || p.PIN.Attempts > 100 {
+		return invalid("settings.pin.attempts", "must be from 1 to 100")
+	}
+	if p.PIN.LockoutMinutes < 0 || p.PIN.LockoutMinutes > 1440 {
+		return invalid("settings.pin.lockout_minutes", "must be from 0 to 1440 minutes")
+	}
+	if len(p.OEMLicenceCode) > 200 {
+		return invalid("settings.oem_licence_code", "at most 200 characters")
+	}
+	if p.KeepAliveSeconds < 0 || p.KeepAliveSeconds > 3600 {
+		return invalid("settings.keep_alive_seconds", "must be from 0 to 3600")
+	}
+	if p.RTPObfuscation != "off" && p.RTPObfuscation != "on" {
+		return invalid("settings.rtp_obfuscation", "must be off or on, not %q", p.RTPObfuscation)
+	}
+	for _, c := range p.Codecs {
+		if c == "" || len(c) > 32 {
+			return invalid("settings.codecs", "codec names must be 1 to 32 characters")
+		}
+	}
+	for m, mode := range p.Security {
+		field := "settings.security." + string(m)
+		if !m.Valid() {
+			return invalid(field, "unknown security model %q: want end-to-end or end-to-site", m)
+		}
+		switch mode.Transport {
+		case "tls", "tcp", "udp":
+		default:
+			return invalid(field+".transport", "transport must be tls, tcp or udp, not %q", mode.Transport)
+		}
+		switch mode.MediaEncryption {
+		case "zrtp", "srtp", "none":
+		default:
+			return invalid(field+".media_encryption", "media encryption must be zrtp, srtp or none, not %q", mode.MediaEncryption)
+		}
+	}
+	for _, m := range model.SecurityModels {
+		if _, ok := p.Security[m]; !ok {
+			return invalid("settings.security."+string(m), "settings for the %s security model are required", m)
+		}
+	}
+	for plat := range p.PlatformOptions {
+		if !model.ValidPlatform(plat) {
+			return invalid("settings.platform_options."+plat, "unknown platform %q: want one of %s", plat, strings.Join(model.Platforms, ", "))
+		}
+	}
+	return nil
+}
+
+func validName(field, v string) error {
+	if strings.TrimSpace(v) == "" {
+		return invalid(field, "%s is required", field)
+	}
+	if len(v) > 100 {
+		return invalid(field, "%s: at most 100 characters", field)
+	}
+	if v != strings.TrimSpace(v) || strings.ContainsAny(v, "/\\?#%") || hasControl(v) {
+		return invalid(field, "%s must not start or end with spaces nor hold control characters or / \\ ? # %%", field)
+	}
+	return nil
+}
+
+func hasControl(v string) bool {
+	for _, r := range v {
+		if r < 0x20 || r == 0x7f {
+			return true
+		}
+	}
+	return false
+}
+
+func validEmail(field, v string) error {
+	a, err := mail.ParseAddress(v)
+	if err != nil || a.Address != v || !strings.Contains(v[strings.LastIndex(v, "@")+1:], ".") {
+		return invalid(field, "%q is not an e-mail address like name@example.com", v)
+	}
+	return nil
+}

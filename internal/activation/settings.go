@@ -1,0 +1,280 @@
+package activation
+
+import (
+	"context"
+	"fmt"
+	"mime"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nyaruka/phonenumbers"
+
+	"github.com/activator-voip/activator/internal/model"
+	"github.com/activator-voip/activator/internal/store"
+)
+
+// Settings are the hostname and behaviour settings, resolved: every value
+// parsed, defaults applied, and the base URL falling back to the listen address.
+type Settings struct {
+	Raw            map[string]string
+	BaseURL        string
+	SIPDomain      string
+	SIPHost        string
+	SIPPorts       map[string]int
+	SIPTransports  []string
+	LinkExpiry     time.Duration
+	MIMEType       string
+	FileExt        string
+	PhoneRegion    string
+	VNFrom, VNTo   uint64
+	VNDigits       int
+	Company        string
+	UsernameDigits int
+}
+
+// configTTL bounds how stale another instance's change can look here; a
+// change made through this instance is seen at once.
+const configTTL = 3 * time.Second
+
+// configCache keeps the settings and download URLs the public pages read on
+// every request, so the hot path does one query fewer per table.
+type configCache struct {
+	mu       sync.Mutex
+	loaded   time.Time
+	settings *Settings
+	apps     []model.AppURL
+}
+
+func (c *configCache) invalidate() {
+	c.mu.Lock()
+	c.settings, c.apps = nil, nil
+	c.mu.Unlock()
+}
+
+func (s *Service) config(ctx context.Context) (*Settings, []model.AppURL, error) {
+	c := &s.cache
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.settings != nil && time.Since(c.loaded) < configTTL {
+		return c.settings, c.apps, nil
+	}
+	raw, err := s.store.Settings(ctx, s.org)
+	if err != nil {
+		return nil, nil, err
+	}
+	apps, err := s.store.AppURLs(ctx, s.org)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := resolveSettings(raw, s.listenURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	c.settings, c.apps, c.loaded = st, apps, time.Now()
+	return st, apps, nil
+}
+
+// Settings returns the resolved settings.
+func (s *Service) Settings(ctx context.Context) (*Settings, error) {
+	st, _, err := s.config(ctx)
+	return st, err
+}
+
+// SettingList lists every setting with its value, default and help.
+func (s *Service) SettingList(ctx context.Context) ([]model.Setting, error) {
+	raw, err := s.store.Settings(ctx, s.org)
+	if err != nil {
+		return nil, fmt.Errorf("reading settings: %w", err)
+	}
+	out := make([]model.Setting, 0, len(model.SettingDefs))
+	for _, d := range model.SettingDefs {
+		v, ok := raw[d.Key]
+		if !ok {
+			v = d.Default
+		}
+		out = append(out, model.Setting{Key: d.Key, Value: v, Default: d.Default, Help: d.Help})
+	}
+	return out, nil
+}
+
+// SetSetting validates and stores one setting. An empty value restores the default.
+func (s *Service) SetSetting(ctx context.Context, key, value string) (*model.Setting, error) {
+	def, ok := model.SettingDefault(key)
+	if !ok {
+		keys := make([]string, len(model.SettingDefs))
+		for i, d := range model.SettingDefs {
+			keys[i] = d.Key
+		}
+		return nil, invalid("key", "unknown setting %q; known settings: %s", key, strings.Join(keys, ", "))
+	}
+	value = strings.TrimSpace(value)
+	if value == "" {
+		value = def
+	}
+	if err := validateSetting(key, value); err != nil {
+		return nil, err
+	}
+	err := s.store.Tx(ctx, func(tx *store.Tx) error { return tx.PutSetting(ctx, s.org, key, value) })
+	if err != nil {
+		return nil, fmt.Errorf("storing setting %s: %w", key, err)
+	}
+	s.cache.invalidate()
+	for _, d := range model.SettingDefs {
+		if d.Key == key {
+			return &model.Setting{Key: key, Value: value, Default: d.Default, Help: d.Help}, nil
+		}
+	}
+	return nil, nil
+}
+
+var (
+	hostnameRe = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$`)
+	extRe      = regexp.MustCompile(`^[a-z0-9]{1,16}$`)
+)
+
+func validateSetting(key, v string) error {
+	bad := func(format string, args ...any) error {
+		return invalid("value", "%s: "+format, append([]any{key}, args...)...)
+	}
+	switch key {
+	case model.SettingPublicBaseURL:
+		if v == "" {
+			return nil
+		}
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+			return bad("want an absolute http(s) URL without query, like https://activate.example.com")
+		}
+	case model.SettingSIPDomain, model.SettingSIPHost:
+		if v != "" && !hostnameRe.MatchString(v) {
+			return bad("want a host name such as sip.example.com")
+		}
+	case model.SettingSIPUDPPort, model.SettingSIPTCPPort, model.SettingSIPTLSPort:
+		if p, err := strconv.Atoi(v); err != nil || p < 1 || p > 65535 {
+			return bad("want a port from 1 to 65535")
+		}
+	case model.SettingSIPTransports:
+		if _, err := parseTransports(v); err != nil {
+			return bad("%v", err)
+		}
+	case model.SettingLinkExpiry:
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Minute || d > 90*24*time.Hour {
+			return bad("want a duration from 1m to 2160h, like 168h")
+		}
+	case model.SettingActivationMIMEType:
+		mt, params, err := mime.ParseMediaType(v)
+		if err != nil || len(params) > 0 || !strings.Contains(mt, "/") {
+			return bad("want a MIME type such as application/vnd.example.activation+json")
+		}
+	case model.SettingActivationFileExt:
+		if !extRe.MatchString(v) {
+			return bad("want 1 to 16 lowercase letters or digits, without the dot")
+		}
+	case model.SettingPhoneRegion:
+		if !regionKnown(v) {
+			return bad("want a region code such as IT, DE, US")
+		}
+	case model.SettingVirtualNumberRange:
+		if _, _, _, err := parseRange(v); err != nil {
+			return bad("%v", err)
+		}
+	case model.SettingCompanyName:
+		if len(v) > 100 {
+			return bad("at most 100 characters")
+		}
+	case model.SettingUsernameDigits:
+		if n, err := strconv.Atoi(v); err != nil || n < 6 || n > 18 {
+			return bad("want a number from 6 to 18")
+		}
+	}
+	return nil
+}
+
+func regionKnown(r string) bool {
+	return phonenumbers.GetSupportedRegions()[r]
+}
+
+func parseTransports(v string) ([]string, error) {
+	var out []string
+	seen := map[string]bool{}
+	for _, t := range strings.Split(v, ",") {
+		t = strings.TrimSpace(strings.ToLower(t))
+		if t != "tls" && t != "tcp" && t != "udp" {
+			return nil, fmt.Errorf("unknown transport %q: want tls, tcp or udp, comma-separated", t)
+		}
+		if !seen[t] {
+			out = append(out, t)
+			seen[t] = true
+		}
+	}
+	return out, nil
+}
+
+func parseRange(v string) (from, to uint64, digits int, err error) {
+	a, b, ok := strings.Cut(v, "-")
+	a, b = strings.TrimSpace(a), strings.TrimSpace(b)
+	if !ok || len(a) != len(b) || len(a) < 2 || len(a) > 15 {
+		return 0, 0, 0, fmt.Errorf("want FROM-TO with the same number of digits (2 to 15), like 100000-999999")
+	}
+	from, err1 := strconv.ParseUint(a, 10, 64)
+	to, err2 := strconv.ParseUint(b, 10, 64)
+	if err1 != nil || err2 != nil || from > to {
+		return 0, 0, 0, fmt.Errorf("want FROM-TO with FROM not above TO, like 100000-999999")
+	}
+	return from, to, len(a), nil
+}
+
+func resolveSettings(raw map[string]string, listenURL string) (*Settings, error) {
+	get := func(k string) string {
+		if v, ok := raw[k]; ok {
+			return v
+		}
+		d, _ := model.SettingDefault(k)
+		return d
+	}
+	st := &Settings{Raw: raw, SIPPorts: map[string]int{}}
+	st.BaseURL = strings.TrimRight(get(model.SettingPublicBaseURL), "/")
+	if st.BaseURL == "" {
+		st.BaseURL = listenURL
+	}
+	st.SIPDomain = get(model.SettingSIPDomain)
+	if st.SIPDomain == "" {
+		if u, err := url.Parse(st.BaseURL); err == nil {
+			st.SIPDomain = u.Hostname()
+		}
+	}
+	st.SIPHost = get(model.SettingSIPHost)
+	if st.SIPHost == "" {
+		st.SIPHost = st.SIPDomain
+	}
+	for key, tr := range map[string]string{model.SettingSIPUDPPort: "udp", model.SettingSIPTCPPort: "tcp", model.SettingSIPTLSPort: "tls"} {
+		p, err := strconv.Atoi(get(key))
+		if err != nil {
+			return nil, fmt.Errorf("setting %s: %w", key, err)
+		}
+		st.SIPPorts[tr] = p
+	}
+	var err error
+	if st.SIPTransports, err = parseTransports(get(model.SettingSIPTransports)); err != nil {
+		return nil, fmt.Errorf("setting %s: %w", model.SettingSIPTransports, err)
+	}
+	if st.LinkExpiry, err = time.ParseDuration(get(model.SettingLinkExpiry)); err != nil {
+		return nil, fmt.Errorf("setting %s: %w", model.SettingLinkExpiry, err)
+	}
+	st.MIMEType = get(model.SettingActivationMIMEType)
+	st.FileExt = get(model.SettingActivationFileExt)
+	st.PhoneRegion = get(model.SettingPhoneRegion)
+	if st.VNFrom, st.VNTo, st.VNDigits, err = parseRange(get(model.SettingVirtualNumberRange)); err != nil {
+		return nil, fmt.Errorf("setting %s: %w", model.SettingVirtualNumberRange, err)
+	}
+	st.Company = get(model.SettingCompanyName)
+	if st.UsernameDigits, err = strconv.Atoi(get(model.SettingUsernameDigits)); err != nil {
+		return nil, fmt.Errorf("setting %s: %w", model.SettingUsernameDigits, err)
+	}
+	return st, nil
+}

@@ -1,0 +1,225 @@
+// Package app wires activator together from a Config: store, secrets,
+// domain, delivery worker and HTTP server. The serve command and the tests
+// build the same thing the same way.
+package app
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/activator-voip/activator/internal/activation"
+	"github.com/activator-voip/activator/internal/i18n"
+	"github.com/activator-voip/activator/internal/messaging"
+	"github.com/activator-voip/activator/internal/messaging/outbox"
+	"github.com/activator-voip/activator/internal/model"
+	"github.com/activator-voip/activator/internal/provisioning"
+	"github.com/activator-voip/activator/internal/secret"
+	"github.com/activator-voip/activator/internal/store"
+	"github.com/activator-voip/activator/internal/web"
+)
+
+// Config is everything `activator serve` can be told.
+type Config struct {
+	DataDir       string // SQLite file, secret key and admin token live here
+	Listen        string // host:port of the HTTP server
+	Database      string // PostgreSQL URL; empty: SQLite in DataDir
+	TLSCert       string // PEM certificate (chain) file; with TLSKey, serve HTTPS
+	TLSKey        string
+	SecretKeyFile string // 64 hex digits; empty: DataDir/secret.key, created on first start
+	MaxAttempts   int    // tries per message before it fails
+	Version       string
+}
+
+// App is a running activator.
+type App struct {
+	Store    *store.Store
+	Service  *activation.Service
+	Worker   *messaging.Worker
+	Web      *web.Server
+	URL      string // where it listens, as links are built until public_base_url is set
+	listener net.Listener
+	https    *http.Server
+	tls      bool
+	log      *slog.Logger
+}
+
+// New opens everything cfg names and binds the listener; Run serves.
+func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
+	if cfg.DataDir == "" {
+		cfg.DataDir = "data"
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("creating the data folder: %w", err)
+	}
+	keyFile := cfg.SecretKeyFile
+	if keyFile == "" {
+		keyFile = filepath.Join(cfg.DataDir, "secret.key")
+	}
+	key, created, err := secret.LoadOrCreateKey(keyFile)
+	if err != nil {
+		return nil, err
+	}
+	if created {
+		log.Info("created the secret key; keep a copy, and give every instance the same one", "path", keyFile)
+	}
+	box, err := secret.NewBox(key)
+	if err != nil {
+		return nil, err
+	}
+	dsn := cfg.Database
+	if dsn == "" {
+		dsn = filepath.Join(cfg.DataDir, "activator.db")
+	}
+	st, err := store.Open(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	a := &App{Store: st, log: log}
+	ok := false
+	defer func() {
+		if !ok {
+			a.Close()
+		}
+	}()
+	log.Info("database ready", "engine", st.Dialect(), "schema_version", store.SchemaVersion(st.Dialect()))
+	boot, err := activation.Bootstrap(ctx, st, box, cfg.DataDir, log)
+	if err != nil {
+		return nil, err
+	}
+	if boot.AdminTokenPath != "" {
+		log.Info("created an admin API token; use it with ACTIVATOR_TOKEN_FILE or --token", "path", boot.AdminTokenPath)
+	}
+
+	var tlsConf *tls.Config
+	pin := ""
+	if cfg.TLSCert != "" || cfg.TLSKey != "" {
+		if cfg.TLSCert == "" || cfg.TLSKey == "" {
+			return nil, errors.New("TLS needs both a certificate and a key (--tls-cert, --tls-key)")
+		}
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			return nil, fmt.Errorf("loading the TLS certificate: %w", err)
+		}
+		leaf, err := x509.ParseCertificate(cert.Certificate[0])
+		if err != nil {
+			return nil, fmt.Errorf("reading the TLS certificate: %w", err)
+		}
+		pin = provisioning.TLSPin(leaf)
+		tlsConf = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	listen := cfg.Listen
+	if listen == "" {
+		listen = "127.0.0.1:8080"
+	}
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return nil, fmt.Errorf("listening on %s: %w", listen, err)
+	}
+	a.listener = ln
+	a.URL = listenURL(ln.Addr().(*net.TCPAddr), tlsConf != nil)
+
+	cat, err := i18n.Load()
+	if err != nil {
+		return nil, err
+	}
+	tmpl, err := messaging.NewTemplates(cat)
+	if err != nil {
+		return nil, err
+	}
+	gateways := messaging.NewRegistry()
+	gateways.Add(outbox.New(st), model.ChannelEmail, model.ChannelSMS)
+	a.Worker = messaging.NewWorker(st, gateways, messaging.WorkerConfig{}, log.With("component", "delivery"))
+	a.Service = activation.New(activation.Config{
+		Store: st, Box: box, SigningKey: boot.SigningKey, Templates: tmpl, Gateway: gateways.Default,
+		ListenURL: a.URL, TLSPin: pin, MaxAttempts: cfg.MaxAttempts, OnEnqueue: a.Worker.Notify, Logger: log,
+	})
+	a.Web, err = web.New(a.Service, cat, log.With("component", "http"), cfg.Version)
+	if err != nil {
+		return nil, err
+	}
+	a.https = &http.Server{
+		Handler: a.Web, TLSConfig: tlsConf,
+		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	a.tls = tlsConf != nil
+	ok = true
+	return a, nil
+}
+
+// listenURL is the base URL of links until public_base_url is set.
+func listenURL(addr *net.TCPAddr, https bool) string {
+	host := addr.IP.String()
+	switch {
+	case addr.IP.IsUnspecified():
+		host = "localhost"
+	case strings.Contains(host, ":"):
+		host = "[" + host + "]"
+	}
+	scheme := "http"
+	if https {
+		scheme = "https"
+	}
+	return fmt.Sprintf("%s://%s:%d", scheme, host, addr.Port)
+}
+
+// Run serves until ctx ends, then drains: in-flight requests finish and the
+// worker records the sends it has under way.
+func (a *App) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	wctx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		a.Worker.Run(wctx)
+	}()
+	errc := make(chan error, 1)
+	go func() {
+		var err error
+		if a.tls {
+			err = a.https.ServeTLS(a.listener, "", "")
+		} else {
+			err = a.https.Serve(a.listener)
+		}
+		errc <- err
+	}()
+	a.log.Info("activator is serving", "url", a.URL)
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if serr := a.https.Shutdown(sctx); serr != nil && err == nil {
+		err = serr
+	}
+	stopWorker()
+	wg.Wait()
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	a.log.Info("activator stopped")
+	return err
+}
+
+// Close releases the listener and the database.
+func (a *App) Close() {
+	if a.listener != nil {
+		a.listener.Close()
+	}
+	if a.Store != nil {
+		a.Store.Close()
+	}
+}

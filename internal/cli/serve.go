@@ -1,0 +1,99 @@
+package cli
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+
+	"github.com/spf13/cobra"
+
+	server "github.com/activator-voip/activator/internal/app"
+)
+
+// serveFlag is one flag of `activator serve` with its environment variable.
+type serveFlag struct {
+	name, env, def, help string
+	target               *string
+}
+
+func newServeCmd(a *app) *cobra.Command {
+	var (
+		cfg                        server.Config
+		maxAttempts, logLevel, fmt_ string
+	)
+	flags := []serveFlag{
+		{"data", "ACTIVATOR_DATA", "data", "data folder: the SQLite database, the secret key and the first admin token", &cfg.DataDir},
+		{"listen", "ACTIVATOR_LISTEN", "127.0.0.1:8080", "address the HTTP server listens on", &cfg.Listen},
+		{"database", "ACTIVATOR_DATABASE", "", "PostgreSQL URL (postgres://user@host/db) instead of the embedded SQLite", &cfg.Database},
+		{"tls-cert", "ACTIVATOR_TLS_CERT", "", "PEM certificate file; with --tls-key, serve HTTPS and pin this key in activation files", &cfg.TLSCert},
+		{"tls-key", "ACTIVATOR_TLS_KEY", "", "PEM private key file of --tls-cert", &cfg.TLSKey},
+		{"secret-key-file", "ACTIVATOR_SECRET_KEY_FILE", "", "file with the 64-hex-digit key that encrypts secrets at rest (default <data>/secret.key, created on first start)", &cfg.SecretKeyFile},
+		{"max-attempts", "ACTIVATOR_MAX_ATTEMPTS", "8", "tries per message before it is marked failed", &maxAttempts},
+		{"log-level", "ACTIVATOR_LOG_LEVEL", "info", "log level: debug, info, warn or error", &logLevel},
+		{"log-format", "ACTIVATOR_LOG_FORMAT", "text", "log format: text or json", &fmt_},
+	}
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the activator server",
+		Long: `Run the activator server: the admin API, the device API, the pages
+secure links open, and the delivery worker.
+
+With no flags it keeps everything in ./data (SQLite) and listens on
+http://127.0.0.1:8080; links are built from that address until the
+public_base_url setting is set. The first start creates the database, the
+default provisioning profile, the signing key, the secret key
+(<data>/secret.key) and an admin API token in <data>/admin.token (mode 0600).
+
+Every flag can also be given as an environment variable (in brackets);
+a flag given on the command line wins.`,
+		Example: `  activator serve
+  activator serve --data /var/lib/activator --listen :8443 --tls-cert cert.pem --tls-key key.pem
+  ACTIVATOR_DATABASE=postgres://activator@db/activator activator serve`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			for _, f := range flags {
+				if !cmd.Flags().Changed(f.name) {
+					if v := a.env.getenv(f.env); v != "" {
+						*f.target = v
+					}
+				}
+			}
+			n, err := strconv.Atoi(maxAttempts)
+			if err != nil || n < 1 || n > 100 {
+				return fmt.Errorf("--max-attempts %q: want a number from 1 to 100", maxAttempts)
+			}
+			cfg.MaxAttempts = n
+			log, err := newLogger(logLevel, fmt_)
+			if err != nil {
+				return err
+			}
+			cfg.Version = a.version()
+			srv, err := server.New(cmd.Context(), cfg, log)
+			if err != nil {
+				return err
+			}
+			defer srv.Close()
+			return srv.Run(cmd.Context())
+		},
+	}
+	for _, f := range flags {
+		cmd.Flags().StringVar(f.target, f.name, f.def, f.help+" ["+f.env+"]")
+	}
+	return cmd
+}
+
+func newLogger(level, format string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(os.Stderr, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: want text or json", format)
+}

@@ -1,0 +1,439 @@
+package web
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+
+	"github.com/activator-voip/activator/internal/activation"
+	"github.com/activator-voip/activator/internal/model"
+)
+
+// routeTable is every API and page route, with who may call it. The
+// OpenAPI document is generated from it.
+func (s *Server) routeTable() []route {
+	none := http.StatusNoContent
+	return []route{
+		{method: "GET", path: "/api/v1/openapi.json", access: public, tag: "meta", summary: "This API's OpenAPI 3 document", status: 200, h: s.openAPI},
+
+		{method: "GET", path: "/api/v1/groups", access: admin, tag: "groups", summary: "List groups", resp: groupList{}, status: 200, h: s.listGroups},
+		{method: "POST", path: "/api/v1/groups", access: admin, tag: "groups", summary: "Create a group", body: model.GroupInput{}, resp: model.Group{}, status: 201, h: s.createGroup},
+		{method: "GET", path: "/api/v1/groups/{name}", access: admin, tag: "groups", summary: "Show a group", resp: model.Group{}, status: 200, h: s.getGroup},
+		{method: "PATCH", path: "/api/v1/groups/{name}", access: admin, tag: "groups", summary: "Change a group's given fields", body: model.GroupInput{}, resp: model.Group{}, status: 200, h: s.updateGroup},
+		{method: "DELETE", path: "/api/v1/groups/{name}", access: admin, tag: "groups", summary: "Delete a group without accounts", status: none, h: s.deleteGroup},
+
+		{method: "GET", path: "/api/v1/profiles", access: admin, tag: "profiles", summary: "List provisioning profiles", resp: profileList{}, status: 200, h: s.listProfiles},
+		{method: "POST", path: "/api/v1/profiles", access: admin, tag: "profiles", summary: "Create a profile: settings given are merged over the defaults", body: profileInput{}, resp: model.Profile{}, status: 201, h: s.createProfile},
+		{method: "GET", path: "/api/v1/profiles/{name}", access: admin, tag: "profiles", summary: "Show a profile", resp: model.Profile{}, status: 200, h: s.getProfile},
+		{method: "PATCH", path: "/api/v1/profiles/{name}", access: admin, tag: "profiles", summary: "Rename a profile and merge settings into it", body: profileInput{}, resp: model.Profile{}, status: 200, h: s.updateProfile},
+		{method: "DELETE", path: "/api/v1/profiles/{name}", access: admin, tag: "profiles", summary: "Delete a profile no group or account uses", status: none, h: s.deleteProfile},
+
+		{method: "GET", path: "/api/v1/apps", access: admin, tag: "apps", summary: "List application download URLs", resp: appList{}, status: 200, h: s.listApps},
+		{method: "PUT", path: "/api/v1/apps", access: admin, tag: "apps", summary: "Set a download URL for a platform and security model (none: the platform's fallback)", body: model.AppURL{}, resp: model.AppURL{}, status: 200, h: s.setApp},
+		{method: "DELETE", path: "/api/v1/apps/{platform}", access: admin, tag: "apps", summary: "Remove a download URL", query: []param{{"security_model", "end-to-end or end-to-site; none for the platform's fallback"}}, status: none, h: s.deleteApp},
+
+		{method: "GET", path: "/api/v1/settings", access: admin, tag: "settings", summary: "Show every setting with its value, default and help", resp: settingList{}, status: 200, h: s.listSettings},
+		{method: "PUT", path: "/api/v1/settings/{key}", access: admin, tag: "settings", summary: "Set a setting (an empty value restores the default)", body: settingInput{}, resp: model.Setting{}, status: 200, h: s.putSetting},
+
+		{method: "GET", path: "/api/v1/accounts", access: admin, tag: "accounts", summary: "List accounts, newest first",
+			query: []param{{"group", "group name"}, {"status", "new, invited, opened, installed, activated or disabled"}, {"q", "part of the name, username, number or e-mail"}, {"limit", "at most 1000 (default 100)"}, {"offset", "skip this many"}},
+			resp:  accountList{}, status: 200, h: s.listAccounts},
+		{method: "POST", path: "/api/v1/accounts", access: admin, tag: "accounts", summary: "Create a wizard account (disabled for SIP until activated)", body: model.AccountInput{}, resp: model.Account{}, status: 201, h: s.createAccount},
+		{method: "GET", path: "/api/v1/accounts/{username}", access: admin, tag: "accounts", summary: "Show an account: effective profile, links, devices, messages and timeline", resp: model.AccountDetail{}, status: 200, h: s.getAccount},
+		{method: "PATCH", path: "/api/v1/accounts/{username}", access: admin, tag: "accounts", summary: "Change an account's given fields", body: model.AccountInput{}, resp: model.Account{}, status: 200, h: s.updateAccount},
+		{method: "DELETE", path: "/api/v1/accounts/{username}", access: admin, tag: "accounts", summary: "Delete an account with its links, devices and timeline", status: none, h: s.deleteAccount},
+		{method: "POST", path: "/api/v1/accounts/{username}/disable", access: admin, tag: "accounts", summary: "Disable an account", resp: model.Account{}, status: 200, h: s.disableAccount},
+		{method: "POST", path: "/api/v1/accounts/{username}/enable", access: admin, tag: "accounts", summary: "Enable an account", resp: model.Account{}, status: 200, h: s.enableAccount},
+		{method: "POST", path: "/api/v1/accounts/{username}/send", access: admin, tag: "accounts", summary: "Issue a secure link and queue its message", body: model.SendRequest{}, resp: model.SendResult{}, status: 201, h: s.sendLink},
+		{method: "POST", path: "/api/v1/accounts/{username}/revoke", access: admin, tag: "accounts", summary: "Revoke the account's live links", resp: revokeResult{}, status: 200, h: s.revokeLinks},
+		{method: "POST", path: "/api/v1/accounts/{username}/device-access/revoke", access: admin, tag: "accounts", summary: "Revoke the credentials of the account's devices", resp: revokeResult{}, status: 200, h: s.revokeDevices},
+		{method: "GET", path: "/api/v1/accounts/{username}/profile", access: admin, tag: "accounts", summary: "The account's effective profile and where it comes from", resp: model.EffectiveProfile{}, status: 200, h: s.effectiveProfile},
+		{method: "GET", path: "/api/v1/accounts/{username}/events", access: admin, tag: "accounts", summary: "The account's timeline, oldest first", resp: eventList{}, status: 200, h: s.events},
+
+		{method: "GET", path: "/api/v1/messages", access: admin, tag: "messages", summary: "List messages and their delivery state",
+			query: []param{{"state", "queued, sending, sent or failed"}, {"username", "an account's username"}, {"limit", "at most 1000 (default 100)"}},
+			resp:  messageList{}, status: 200, h: s.listMessages},
+		{method: "GET", path: "/api/v1/outbox", access: admin, tag: "messages", summary: "List what the outbox gateway kept (links masked)", query: []param{{"limit", "at most 1000 (default 100)"}}, resp: outboxList{}, status: 200, h: s.listOutbox},
+		{method: "GET", path: "/api/v1/outbox/{id}", access: admin, tag: "messages", summary: "Show one outbox message in full, as its recipient would read it", resp: model.OutboxItem{}, status: 200, h: s.getOutbox},
+
+		{method: "POST", path: "/api/v1/device/activate", access: public, tag: "device", summary: "Redeem a link: the device's one-time step", body: model.RedeemRequest{}, resp: model.RedeemResponse{}, status: 200, h: s.redeem},
+		{method: "GET", path: "/api/v1/device/config", access: device, tag: "device", summary: "Re-provisioning: the current configuration (Authorization: Bearer <device credential>)", resp: model.DeviceConfig{}, status: 200, h: s.deviceConfig},
+
+		{method: "GET", path: "/a/{token}", access: public, tag: "pages", summary: "Landing page of a secure link (HTML)", status: 200, h: s.landing},
+		{method: "GET", path: "/a/{token}/install", access: public, tag: "pages", summary: "Installation link: redirects to the download", query: []param{{"platform", "android, ios, windows, macos or linux; detected from the User-Agent when absent"}}, status: 302, h: s.install},
+		{method: "GET", path: "/a/{token}/activation", access: public, tag: "pages", summary: "The signed activation file", status: 200, h: s.activationFile},
+		{method: "GET", path: "/a/{token}/qr.svg", access: public, tag: "pages", summary: "QR code of the landing page's URL (SVG)", status: 200, h: s.qrCode},
+	}
+}
+
+type (
+	groupList struct {
+		Groups []model.Group `json:"groups"`
+	}
+	profileList struct {
+		Profiles []model.Profile `json:"profiles"`
+	}
+	appList struct {
+		Apps []model.AppURL `json:"apps"`
+	}
+	settingList struct {
+		Settings []model.Setting `json:"settings"`
+	}
+	accountList struct {
+		Accounts []model.Account `json:"accounts"`
+	}
+	eventList struct {
+		Events []model.Event `json:"events"`
+	}
+	messageList struct {
+		Messages []model.Message `json:"messages"`
+	}
+	outboxList struct {
+		Outbox []model.OutboxItem `json:"outbox"`
+	}
+	revokeResult struct {
+		Revoked int `json:"revoked"`
+	}
+	settingInput struct {
+		Value *string `json:"value"`
+	}
+	profileInput struct {
+		Name     *string         `json:"name,omitempty"`
+		Settings json.RawMessage `json:"settings,omitempty"`
+	}
+)
+
+func actor(c *activation.Caller) activation.Caller {
+	if c == nil {
+		return activation.Caller{}
+	}
+	return *c
+}
+
+func (s *Server) listGroups(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
+	gs, err := s.svc.Groups(r.Context())
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, groupList{gs})
+}
+
+func (s *Server) createGroup(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
+	var in model.GroupInput
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	g, err := s.svc.CreateGroup(r.Context(), in)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 201, g)
+}
+
+func (s *Server) getGroup(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
+	g, err := s.svc.Group(r.Context(), r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, g)
+}
+
+func (s *Server) updateGroup(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
+	var in model.GroupInput
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	g, err := s.svc.UpdateGroup(r.Context(), r.PathValue("name"), in)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, g)
+}
+
+func (s *Server) deleteGroup(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
+	if err := s.svc.DeleteGroup(r.Context(), r.PathValue("name")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) listProfiles(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
+	ps, err := s.svc.Profiles(r.Context())
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, profileList{ps})
+}
+
+func (s *Server) createProfile(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
+	var in profileInput
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	if in.Name == nil {
+		return &badRequest{"invalid_field", "name", "name is required"}
+	}
+	p, err := s.svc.CreateProfile(r.Context(), *in.Name, in.Settings)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 201, p)
+}
+
+func (s *Server) getProfile(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
+	p, err := s.svc.Profile(r.Context(), r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, p)
+}
+
+func (s *Server) updateProfile(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
+	var in profileInput
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	p, err := s.svc.UpdateProfile(r.Context(), r.PathValue("name"), in.Name, in.Settings)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, p)
+}
+
+func (s *Server) deleteProfile(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
+	if err := s.svc.DeleteProfile(r.Context(), r.PathValue("name")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) listApps(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
+	as, err := s.svc.Apps(r.Context())
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, appList{as})
+}
+
+func (s *Server) setApp(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
+	var in model.AppURL
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	a, err := s.svc.SetApp(r.Context(), in)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, a)
+}
+
+func (s *Server) deleteApp(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
+	m := model.SecurityModel(r.URL.Query().Get("security_model"))
+	if m != "" && !m.Valid() {
+		return &badRequest{"invalid_field", "security_model", "security_model must be end-to-end or end-to-site, or absent for the platform's fallback"}
+	}
+	if err := s.svc.DeleteApp(r.Context(), r.PathValue("platform"), m); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) listSettings(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
+	st, err := s.svc.SettingList(r.Context())
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, settingList{st})
+}
+
+func (s *Server) putSetting(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
+	var in settingInput
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	if in.Value == nil {
+		return &badRequest{"invalid_field", "value", "value is required (an empty string restores the default)"}
+	}
+	st, err := s.svc.SetSetting(r.Context(), r.PathValue("key"), *in.Value)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, st)
+}
+
+func (s *Server) listAccounts(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
+	limit, err := queryInt(r, "limit")
+	if err != nil {
+		return err
+	}
+	offset, err := queryInt(r, "offset")
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	as, err := s.svc.ListAccounts(r.Context(), q.Get("group"), q.Get("status"), q.Get("q"), limit, offset)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, accountList{as})
+}
+
+func (s *Server) createAccount(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
+	var in model.AccountInput
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	a, err := s.svc.CreateAccount(r.Context(), in, actor(c))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 201, a)
+}
+
+func (s *Server) getAccount(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
+	d, err := s.svc.Account(r.Context(), r.PathValue("username"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, d)
+}
+
+func (s *Server) updateAccount(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
+	var in model.AccountInput
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	a, err := s.svc.UpdateAccount(r.Context(), r.PathValue("username"), in, actor(c))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, a)
+}
+
+func (s *Server) deleteAccount(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
+	if err := s.svc.DeleteAccount(r.Context(), r.PathValue("username"), actor(c)); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) disableAccount(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
+	a, err := s.svc.SetDisabled(r.Context(), r.PathValue("username"), true, actor(c))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, a)
+}
+
+func (s *Server) enableAccount(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
+	a, err := s.svc.SetDisabled(r.Context(), r.PathValue("username"), false, actor(c))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, a)
+}
+
+func (s *Server) sendLink(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
+	var in model.SendRequest
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	res, err := s.svc.Send(r.Context(), r.PathValue("username"), in, actor(c))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 201, res)
+}
+
+func (s *Server) revokeLinks(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
+	n, err := s.svc.RevokeLinks(r.Context(), r.PathValue("username"), actor(c))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, revokeResult{n})
+}
+
+func (s *Server) revokeDevices(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
+	n, err := s.svc.RevokeDeviceAccess(r.Context(), r.PathValue("username"), actor(c))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, revokeResult{n})
+}
+
+func (s *Server) effectiveProfile(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
+	p, err := s.svc.EffectiveProfile(r.Context(), r.PathValue("username"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, p)
+}
+
+func (s *Server) events(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
+	es, err := s.svc.Events(r.Context(), r.PathValue("username"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, eventList{es})
+}
+
+func (s *Server) listMessages(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
+	limit, err := queryInt(r, "limit")
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	ms, err := s.svc.Messages(r.Context(), q.Get("state"), q.Get("username"), limit)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, messageList{ms})
+}
+
+func (s *Server) listOutbox(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
+	limit, err := queryInt(r, "limit")
+	if err != nil {
+		return err
+	}
+	items, err := s.svc.Outbox(r.Context(), limit)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, outboxList{items})
+}
+
+func (s *Server) getOutbox(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return &badRequest{"invalid_field", "id", "id must be a whole number"}
+	}
+	it, err := s.svc.OutboxItem(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, it)
+}
+
+func (s *Server) redeem(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
+	var req model.RedeemRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	resp, err := s.svc.Redeem(r.Context(), req)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, resp)
+}
+
+func (s *Server) deviceConfig(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
+	cfg, err := s.svc.DeviceConfig(r.Context(), bearer(r))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, cfg)
+}

@@ -1,0 +1,98 @@
+package web
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+const maxBody = 1 << 20
+
+// badRequest is a 400 answer naming the field.
+type badRequest struct {
+	code, field, msg string
+}
+
+func (e *badRequest) Error() string { return e.msg }
+
+// decode reads a JSON body into v. Unknown fields, wrong types, trailing
+// data and oversize bodies are refused with the field named where there is one.
+func decode(w http.ResponseWriter, r *http.Request, v any) error {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return &badRequest{"body_too_large", "", fmt.Sprintf("the request body is larger than %d bytes", maxBody)}
+		}
+		return &badRequest{"invalid_json", "", "reading the request body: " + err.Error()}
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return &badRequest{"invalid_json", "", "a JSON request body is required"}
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err)
+	}
+	if dec.More() {
+		return &badRequest{"invalid_json", "", "the request body holds more than one JSON value"}
+	}
+	return nil
+}
+
+func jsonError(err error) error {
+	var (
+		te *json.UnmarshalTypeError
+		se *json.SyntaxError
+	)
+	switch {
+	case errors.As(err, &te):
+		field := te.Field
+		return &badRequest{"invalid_field", field, fmt.Sprintf("%s must be %s, not %s", field, jsonType(te.Type.String()), te.Value)}
+	case errors.As(err, &se):
+		return &badRequest{"invalid_json", "", fmt.Sprintf("the request body is not valid JSON (at byte %d): %v", se.Offset, se)}
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return &badRequest{"invalid_json", "", "the request body is cut short"}
+	}
+	if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		f = strings.Trim(f, `"`)
+		return &badRequest{"unknown_field", f, fmt.Sprintf("unknown field %q", f)}
+	}
+	return &badRequest{"invalid_json", "", "the request body is not valid: " + strings.TrimPrefix(err.Error(), "json: ")}
+}
+
+func jsonType(goType string) string {
+	switch {
+	case strings.HasPrefix(goType, "*"):
+		return jsonType(goType[1:])
+	case goType == "string", strings.HasSuffix(goType, "SecurityModel"):
+		return "a string"
+	case goType == "bool":
+		return "true or false"
+	case strings.HasPrefix(goType, "int"), strings.HasPrefix(goType, "uint"), strings.HasPrefix(goType, "float"):
+		return "a number"
+	case strings.HasPrefix(goType, "[]"):
+		return "a list"
+	case strings.HasPrefix(goType, "map"):
+		return "an object"
+	}
+	return "an object"
+}
+
+// queryInt reads an optional integer query parameter.
+func queryInt(r *http.Request, name string) (int, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, &badRequest{"invalid_field", name, fmt.Sprintf("%s must be a whole number", name)}
+	}
+	return n, nil
+}

@@ -1,0 +1,192 @@
+// Package web is activator's one router: the admin API (JSON, described by
+// an OpenAPI document generated from the same route table), the device API
+// and the public pages a link opens. Handlers parse, call the domain and
+// answer; they never touch SQL.
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/activator-voip/activator/internal/activation"
+	"github.com/activator-voip/activator/internal/i18n"
+	"github.com/activator-voip/activator/internal/model"
+	"github.com/activator-voip/activator/internal/web/pages"
+)
+
+// Server serves every HTTP route.
+type Server struct {
+	svc     *activation.Service
+	pages   *pages.Renderer
+	cat     *i18n.Catalogue
+	log     *slog.Logger
+	routes  []route
+	mux     *http.ServeMux
+	version string
+}
+
+// New builds the server and its routes.
+func New(svc *activation.Service, cat *i18n.Catalogue, log *slog.Logger, version string) (*Server, error) {
+	r, err := pages.New(cat)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{svc: svc, pages: r, cat: cat, log: log, version: version, mux: http.NewServeMux()}
+	s.routes = s.routeTable()
+	for _, rt := range s.routes {
+		s.mux.Handle(rt.method+" "+rt.path, s.wrap(rt))
+	}
+	s.mux.HandleFunc("GET /{$}", s.index)
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
+	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		writeJSONError(w, http.StatusNotFound, "no_route", "no API route "+r.Method+" "+r.URL.Path, "")
+	})
+	return s, nil
+}
+
+// ServeHTTP logs each request by its route pattern, never its path: paths
+// carry link tokens.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+	h := w.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	s.mux.ServeHTTP(sw, r)
+	pattern := r.Pattern
+	if pattern == "" {
+		pattern = "(no route)"
+	}
+	s.log.LogAttrs(r.Context(), slog.LevelInfo, "http", slog.String("route", pattern), slog.Int("status", sw.status),
+		slog.Duration("took", time.Since(start)))
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// Access says who may call a route.
+type access int
+
+const (
+	public access = iota // anyone: pages, device redeem
+	device               // a device credential
+	admin                // an API token with the admin role
+)
+
+type handler func(w http.ResponseWriter, r *http.Request, c *activation.Caller) error
+
+// route is one entry of the route table; the OpenAPI document is built from
+// the same entries, so the two cannot drift apart.
+type route struct {
+	method, path string
+	access       access
+	summary      string
+	query        []param
+	body         any // a value of the request body's type, or nil
+	resp         any // a value of the response body's type, or nil
+	status       int // success status
+	tag          string
+	h            handler
+}
+
+type param struct {
+	name, help string
+}
+
+func (s *Server) wrap(rt route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var caller *activation.Caller
+		if rt.access == admin {
+			c, err := s.svc.Authenticate(r.Context(), bearer(r))
+			if err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			if c.Role != "admin" {
+				writeJSONError(w, http.StatusForbidden, "forbidden", "this token's role may not do that", "")
+				return
+			}
+			caller = c
+		}
+		if err := rt.h(w, r, caller); err != nil {
+			s.fail(w, r, err)
+		}
+	})
+}
+
+func bearer(r *http.Request) string {
+	v := r.Header.Get("Authorization")
+	if t, ok := strings.CutPrefix(v, "Bearer "); ok {
+		return strings.TrimSpace(t)
+	}
+	return ""
+}
+
+// statusOf maps a domain error kind to its HTTP status.
+func statusOf(k activation.Kind) int {
+	switch k {
+	case activation.KindInvalid:
+		return http.StatusBadRequest
+	case activation.KindNotFound:
+		return http.StatusNotFound
+	case activation.KindConflict:
+		return http.StatusConflict
+	case activation.KindGone:
+		return http.StatusGone
+	case activation.KindUnauthorized:
+		return http.StatusUnauthorized
+	case activation.KindForbidden:
+		return http.StatusForbidden
+	}
+	return http.StatusInternalServerError
+}
+
+// fail answers an API error: the domain's own words and code, or a bare 500
+// for anything unexpected (logged, never shown: it may name internals).
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var br *badRequest
+	if errors.As(err, &br) {
+		writeJSONError(w, http.StatusBadRequest, br.code, br.msg, br.field)
+		return
+	}
+	var de *activation.Error
+	if errors.As(err, &de) {
+		writeJSONError(w, statusOf(de.Kind), de.Code, de.Message, de.Field)
+		return
+	}
+	if errors.Is(err, context.Canceled) {
+		return
+	}
+	s.log.Error("request failed", "route", r.Pattern, "err", err)
+	writeJSONError(w, http.StatusInternalServerError, "internal", "internal error; the server log has the details", "")
+}
+
+func writeJSONError(w http.ResponseWriter, status int, code, msg, field string) {
+	writeJSON(w, status, model.ErrorBody{Error: model.APIError{Code: code, Message: msg, Field: field}})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) error {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func (s *Server) index(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Write([]byte("activator " + s.version + "\nAdmin API: /api/v1 (OpenAPI document: /api/v1/openapi.json)\n"))
+}
