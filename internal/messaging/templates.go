@@ -1,0 +1,223 @@
+package messaging
+
+import (
+	"fmt"
+	htmltemplate "html/template"
+	"strings"
+	texttemplate "text/template"
+	"time"
+
+	"github.com/activator-voip/activator/internal/i18n"
+	"github.com/activator-voip/activator/internal/model"
+)
+
+// MessageVars are the values an installation or activation message carries.
+// None of them is a credential: the link is the only secret, and it is the
+// https landing page link, never the SIP password.
+type MessageVars struct {
+	Name      string // the user's display name; may be empty
+	Link      string // BASE/a/{token}
+	Company   string // company name; empty reads as "your IT department"
+	ITEmail   string // the group's IT e-mail; may be empty
+	ExpiresAt time.Time
+}
+
+// Rendered is a message ready for a gateway. Subject and HTML are empty for SMS.
+type Rendered struct {
+	Subject, Text, HTML string
+}
+
+// Templates renders the messages of both channels and both link kinds in
+// every language of the catalogue. It is safe for concurrent use.
+type Templates struct {
+	cat  *i18n.Catalogue
+	text *texttemplate.Template
+	html *htmltemplate.Template
+}
+
+// emailText is the plain text part of an e-mail.
+const emailText = `{{.Greeting}}
+
+{{.Intro}}
+
+{{.Link}}
+
+{{.Expires}}
+
+{{.Help}}
+
+-- 
+{{.Footer}}
+`
+
+// emailHTML is the HTML part of an e-mail. Mail clients drop <style> and
+// scripts, so the styles are inline and the layout is a table; the link is
+// there twice, as a button and as text to copy.
+const emailHTML = `<!doctype html>
+<html lang="{{.Lang}}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light">
+<title>{{.Subject}}</title>
+</head>
+<body style="margin:0;padding:0;background:#f3f4f6">
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="background:#f3f4f6">
+<tr><td align="center" style="padding:24px 12px">
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="max-width:560px;background:#ffffff;border:1px solid #d9dde3;border-radius:12px">
+<tr><td style="padding:24px;font-family:system-ui,-apple-system,'Segoe UI',Roboto,Arial,sans-serif;font-size:16px;line-height:1.5;color:#1f2328">
+<p style="margin:0 0 16px">{{.Greeting}}</p>
+<p style="margin:0 0 24px">{{.Intro}}</p>
+<p style="margin:0 0 24px;text-align:center"><a href="{{.Link}}" style="display:inline-block;padding:14px 28px;background:#0b57d0;color:#ffffff;text-decoration:none;border-radius:10px;font-weight:600;font-size:18px;line-height:1.25">{{.Button}}</a></p>
+<p style="margin:0 0 8px;font-size:14px;color:#4b5563">{{.LinkText}}</p>
+<p style="margin:0 0 24px;font-size:14px;word-break:break-all"><a href="{{.Link}}" style="color:#0b57d0">{{.Link}}</a></p>
+<p style="margin:0 0 16px">{{.Expires}}</p>
+<p style="margin:0">{{.Help}}</p>
+</td></tr>
+</table>
+<p style="max-width:560px;margin:16px auto 0;font-family:system-ui,-apple-system,'Segoe UI',Roboto,Arial,sans-serif;font-size:12px;line-height:1.5;color:#6b7280">{{.Footer}}</p>
+</td></tr>
+</table>
+</body>
+</html>
+`
+
+// NewTemplates parses the e-mail layouts once and renders every language,
+// channel and kind once with sample values, so that a broken catalogue
+// text fails at start and not when a message is queued.
+func NewTemplates(cat *i18n.Catalogue) (*Templates, error) {
+	if cat == nil {
+		return nil, fmt.Errorf("messaging: templates: no catalogue")
+	}
+	text, err := texttemplate.New("email.txt").Option("missingkey=error").Parse(emailText)
+	if err != nil {
+		return nil, fmt.Errorf("messaging: parsing e-mail text template: %w", err)
+	}
+	html, err := htmltemplate.New("email.html").Option("missingkey=error").Parse(emailHTML)
+	if err != nil {
+		return nil, fmt.Errorf("messaging: parsing e-mail html template: %w", err)
+	}
+	t := &Templates{cat: cat, text: text, html: html}
+	sample := MessageVars{
+		Name: "Ada", Link: "https://activate.example.com/a/sample", Company: "ACME",
+		ITEmail: "it@example.com", ExpiresAt: time.Date(2030, time.January, 1, 12, 0, 0, 0, time.UTC),
+	}
+	for _, lang := range cat.Languages() {
+		for _, channel := range []string{model.ChannelEmail, model.ChannelSMS} {
+			for _, kind := range []string{model.KindActivation, model.KindInstallation} {
+				if _, err := t.Render(lang, channel, kind, sample); err != nil {
+					return nil, fmt.Errorf("messaging: checking templates: %w", err)
+				}
+			}
+		}
+	}
+	return t, nil
+}
+
+// placeholders are the values the catalogue's message texts may use.
+type placeholders struct {
+	Name, Company, Link, Date, ITEmail string
+}
+
+// emailData is the input of both e-mail layouts, every text already chosen.
+type emailData struct {
+	Lang, Subject, Greeting, Intro, Button, LinkText, Link, Expires, Help, Footer string
+}
+
+// Render builds the message of kind (model.KindActivation or
+// model.KindInstallation) for channel (model.ChannelEmail or
+// model.ChannelSMS) in lang; an empty or unsupported lang is English.
+func (t *Templates) Render(lang, channel, kind string, v MessageVars) (Rendered, error) {
+	if kind != model.KindActivation && kind != model.KindInstallation {
+		return Rendered{}, fmt.Errorf("messaging: rendering message: unknown kind %q", kind)
+	}
+	if channel != model.ChannelEmail && channel != model.ChannelSMS {
+		return Rendered{}, fmt.Errorf("messaging: rendering message: unknown channel %q", channel)
+	}
+	if v.Link == "" {
+		return Rendered{}, fmt.Errorf("messaging: rendering %s %s message: no link", kind, channel)
+	}
+	if v.ExpiresAt.IsZero() {
+		return Rendered{}, fmt.Errorf("messaging: rendering %s %s message: no expiry time", kind, channel)
+	}
+	lang = i18n.Normalize(lang)
+	p := placeholders{
+		Name:    v.Name,
+		Company: v.Company,
+		Link:    v.Link,
+		Date:    t.cat.FormatDate(lang, v.ExpiresAt),
+		ITEmail: v.ITEmail,
+	}
+	if p.Company == "" {
+		p.Company = t.cat.T(lang, "company.fallback")
+	}
+	f := formatter{cat: t.cat, lang: lang, p: p}
+
+	if channel == model.ChannelSMS {
+		// The date alone keeps the SMS short.
+		f.p.Date = t.cat.FormatDay(lang, v.ExpiresAt)
+		text := f.named("sms." + kind)
+		if f.err != nil {
+			return Rendered{}, fmt.Errorf("messaging: rendering %s sms: %w", kind, f.err)
+		}
+		return Rendered{Text: text}, nil
+	}
+
+	d := emailData{
+		Lang:     lang,
+		Subject:  singleLine(f.format("email." + kind + ".subject")),
+		Greeting: f.named("email.greeting"),
+		Intro:    f.format("email." + kind + ".intro"),
+		Button:   t.cat.T(lang, "email."+kind+".button"),
+		LinkText: t.cat.T(lang, "email.link.text"),
+		Link:     v.Link,
+		Expires:  f.format("email.expires"),
+		Help:     t.cat.T(lang, "email.help"),
+		Footer:   f.format("email.footer"),
+	}
+	if v.ITEmail != "" {
+		d.Help = f.format("email.help.email")
+	}
+	if f.err != nil {
+		return Rendered{}, fmt.Errorf("messaging: rendering %s e-mail: %w", kind, f.err)
+	}
+	var text, html strings.Builder
+	if err := t.text.Execute(&text, d); err != nil {
+		return Rendered{}, fmt.Errorf("messaging: rendering %s e-mail text: %w", kind, err)
+	}
+	if err := t.html.Execute(&html, d); err != nil {
+		return Rendered{}, fmt.Errorf("messaging: rendering %s e-mail html: %w", kind, err)
+	}
+	return Rendered{Subject: d.Subject, Text: text.String(), HTML: html.String()}, nil
+}
+
+// formatter renders catalogue texts for one message and keeps the first
+// error, so Render checks once.
+type formatter struct {
+	cat  *i18n.Catalogue
+	lang string
+	p    placeholders
+	err  error
+}
+
+func (f *formatter) format(key string) string {
+	s, err := f.cat.Format(f.lang, key, f.p)
+	if err != nil && f.err == nil {
+		f.err = err
+	}
+	return s
+}
+
+// named renders key, or key+".anonymous" when the user has no name, so that
+// no message reads "Hello ,".
+func (f *formatter) named(key string) string {
+	if strings.TrimSpace(f.p.Name) == "" {
+		key += ".anonymous"
+	}
+	return f.format(key)
+}
+
+// singleLine keeps a header value on one line whatever the company name holds.
+func singleLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}

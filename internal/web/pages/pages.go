@@ -1,0 +1,262 @@
+// Package pages renders the public HTML pages an end user sees: the landing
+// page behind a secure link and the page that explains why a link cannot be
+// used. The pages work with no JavaScript, carry their CSS inline and load
+// nothing from elsewhere, and read well on a phone.
+//
+// Templates are embedded and parsed once per language by New; a request only
+// executes one of them.
+package pages
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/base64"
+	"fmt"
+	"html/template"
+	"io"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/activator-voip/activator/internal/i18n"
+	"github.com/activator-voip/activator/internal/model"
+)
+
+//go:embed templates/*.html templates/style.css
+var files embed.FS
+
+// LandingView is what the landing page of a secure link shows.
+type LandingView struct {
+	Lang          string // language code; empty or unsupported means English
+	Company       string
+	DisplayName   string
+	Kind          string // model.KindActivation or model.KindInstallation
+	SecurityModel model.SecurityModel
+	Platform      string         // detected platform, "" when unknown
+	Platforms     []PlatformLink // every platform with a configured URL, detected one first
+	ActivationURL string         // BASE/a/{token}/activation; required for KindActivation
+	QRURL         string         // BASE/a/{token}/qr.svg; "" hides the QR code
+	PageURL       string         // BASE/a/{token}, shown under the QR code
+	ExpiresAt     time.Time      // zero hides the expiry line
+	ITEmail       string
+}
+
+// PlatformLink is the installation link for one platform.
+type PlatformLink struct {
+	Platform string // one of model.Platforms
+	URL      string // BASE/a/{token}/install?platform=P
+}
+
+// ErrorView is what the error page of an unusable link shows.
+type ErrorView struct {
+	Lang    string
+	Company string
+	ITEmail string
+	Reason  string // "unknown", "expired", "revoked", "used" or "not_found"
+}
+
+// Renderer renders the public pages. It is safe for concurrent use.
+type Renderer struct {
+	cat  *i18n.Catalogue
+	tmpl map[string]*template.Template // by language
+	csp  string
+	bufs sync.Pool
+}
+
+// New parses the page templates once for every language of cat. The fixed
+// texts of each language and the style sheet are written into that
+// language's template before parsing, so executing a page only inserts the
+// per-request values.
+func New(cat *i18n.Catalogue) (*Renderer, error) {
+	if cat == nil {
+		return nil, fmt.Errorf("pages: no catalogue")
+	}
+	css, err := files.ReadFile("templates/style.css")
+	if err != nil {
+		return nil, fmt.Errorf("pages: reading style: %w", err)
+	}
+	if bytes.Contains(css, []byte("{{")) || bytes.Contains(css, []byte("</")) {
+		return nil, fmt.Errorf("pages: style sheet contains template or tag delimiters")
+	}
+	var src []byte
+	for _, name := range []string{"layout.html", "landing.html", "error.html"} {
+		b, err := files.ReadFile("templates/" + name)
+		if err != nil {
+			return nil, fmt.Errorf("pages: reading template %s: %w", name, err)
+		}
+		src = append(src, b...)
+	}
+	src = bytes.ReplaceAll(src, []byte("{{css}}"), css)
+
+	sum := sha256.Sum256(css)
+	r := &Renderer{
+		cat:  cat,
+		tmpl: make(map[string]*template.Template),
+		csp: "default-src 'none'; style-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) +
+			"'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+		bufs: sync.Pool{New: func() any { return new(bytes.Buffer) }},
+	}
+	// The fixed texts of the templates are written {{t "catalogue.key"}}.
+	textRE := regexp.MustCompile(`\{\{t "([a-z0-9._-]+)"\}\}`)
+	for _, lang := range cat.Languages() {
+		var missing error
+		translated := textRE.ReplaceAllFunc(src, func(m []byte) []byte {
+			key := string(textRE.FindSubmatch(m)[1])
+			text := cat.T(lang, key)
+			if text == key || strings.Contains(text, "{{") {
+				missing = fmt.Errorf("pages: text %q of language %s is missing or has placeholders", key, lang)
+			}
+			return []byte(template.HTMLEscapeString(text))
+		})
+		if missing != nil {
+			return nil, missing
+		}
+		t, err := template.New(lang).Parse(string(translated))
+		if err != nil {
+			return nil, fmt.Errorf("pages: parsing templates for %s: %w", lang, err)
+		}
+		r.tmpl[lang] = t
+	}
+	return r, nil
+}
+
+// ContentSecurityPolicy is the Content-Security-Policy header value the pages
+// work under: nothing but the inline style (by its hash) and images of the
+// same origin (the QR code). The web layer sends it with every page.
+func (r *Renderer) ContentSecurityPolicy() string { return r.csp }
+
+// vars are the placeholders of the catalogue texts the pages use.
+type vars struct {
+	Name, Company, Platform, Date string
+}
+
+// linkItem is one link button.
+type linkItem struct {
+	URL, Label string
+}
+
+// landingData is the landing template's input, every text already chosen.
+type landingData struct {
+	Lang, Title, Company, Greeting, Intro string
+	Activation                            bool
+	SecurityLabel, SecurityHelp           string
+	Primary                               *linkItem
+	Others                                []linkItem
+	ActivationURL, QRURL, PageURL         string
+	Expires, ITEmail                      string
+}
+
+// errorData is the error template's input.
+type errorData struct {
+	Lang, Title, Company, Reason, ITEmail string
+}
+
+// language returns the supported language for lang and its templates.
+func (r *Renderer) language(lang string) (string, *template.Template) {
+	if t, ok := r.tmpl[lang]; ok {
+		return lang, t
+	}
+	lang = i18n.Normalize(lang)
+	return lang, r.tmpl[lang]
+}
+
+// Landing writes the landing page of v. Nothing is written when it fails.
+func (r *Renderer) Landing(w io.Writer, v LandingView) error {
+	lang, t := r.language(v.Lang)
+	d := landingData{
+		Lang:          lang,
+		Title:         r.cat.T(lang, "landing.title"),
+		Company:       v.Company,
+		ActivationURL: v.ActivationURL,
+		QRURL:         v.QRURL,
+		PageURL:       v.PageURL,
+		ITEmail:       v.ITEmail,
+	}
+	switch v.Kind {
+	case model.KindActivation:
+		if v.ActivationURL == "" {
+			return fmt.Errorf("pages: rendering landing page: activation link has no activation URL")
+		}
+		d.Activation = true
+	case model.KindInstallation:
+	default:
+		return fmt.Errorf("pages: rendering landing page: unknown link kind %q", v.Kind)
+	}
+	p := vars{Name: v.DisplayName, Company: v.Company}
+	if p.Company == "" {
+		p.Company = r.cat.T(lang, "company.fallback")
+	}
+	var err error
+	if v.DisplayName == "" {
+		d.Greeting = r.cat.T(lang, "landing.greeting.anonymous")
+	} else if d.Greeting, err = r.cat.Format(lang, "landing.greeting", p); err != nil {
+		return fmt.Errorf("pages: rendering landing page: %w", err)
+	}
+	intro := "landing.intro"
+	if !d.Activation {
+		intro = "landing.intro.installation"
+	}
+	if d.Intro, err = r.cat.Format(lang, intro, p); err != nil {
+		return fmt.Errorf("pages: rendering landing page: %w", err)
+	}
+	if v.SecurityModel.Valid() {
+		d.SecurityLabel = r.cat.T(lang, "security."+string(v.SecurityModel))
+		d.SecurityHelp = r.cat.T(lang, "security."+string(v.SecurityModel)+".help")
+	}
+	d.Others = make([]linkItem, 0, len(v.Platforms))
+	for _, pl := range v.Platforms {
+		label := r.cat.T(lang, "platform."+pl.Platform)
+		if d.Primary == nil && v.Platform != "" && pl.Platform == v.Platform {
+			p.Platform = label
+			if label, err = r.cat.Format(lang, "landing.install", p); err != nil {
+				return fmt.Errorf("pages: rendering landing page: %w", err)
+			}
+			d.Primary = &linkItem{URL: pl.URL, Label: label}
+			continue
+		}
+		d.Others = append(d.Others, linkItem{URL: pl.URL, Label: label})
+	}
+	if !v.ExpiresAt.IsZero() {
+		p.Date = r.cat.FormatDate(lang, v.ExpiresAt)
+		if d.Expires, err = r.cat.Format(lang, "landing.expires", p); err != nil {
+			return fmt.Errorf("pages: rendering landing page: %w", err)
+		}
+	}
+	return r.execute(w, t, "landing", d)
+}
+
+// LinkError writes the page that tells the user a link cannot be used and to
+// contact their IT department. An unknown reason reads as "unknown".
+func (r *Renderer) LinkError(w io.Writer, v ErrorView) error {
+	lang, t := r.language(v.Lang)
+	reason := "error.unknown"
+	switch v.Reason {
+	case "expired", "revoked", "used", "not_found":
+		reason = "error." + v.Reason
+	}
+	d := errorData{
+		Lang:    lang,
+		Title:   r.cat.T(lang, "error.title"),
+		Company: v.Company,
+		Reason:  r.cat.T(lang, reason),
+		ITEmail: v.ITEmail,
+	}
+	return r.execute(w, t, "error", d)
+}
+
+// execute renders into a pooled buffer first, so that a failed page writes
+// nothing and the caller can still answer with an error.
+func (r *Renderer) execute(w io.Writer, t *template.Template, name string, data any) error {
+	buf := r.bufs.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer r.bufs.Put(buf)
+	if err := t.ExecuteTemplate(buf, name, data); err != nil {
+		return fmt.Errorf("pages: rendering %s page: %w", name, err)
+	}
+	if _, err := w.Write(buf.Bytes()); err != nil {
+		return fmt.Errorf("pages: writing %s page: %w", name, err)
+	}
+	return nil
+}

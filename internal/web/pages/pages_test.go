@@ -1,0 +1,370 @@
+package pages
+
+import (
+	"bytes"
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/activator-voip/activator/internal/i18n"
+	"github.com/activator-voip/activator/internal/model"
+)
+
+func newRenderer(t testing.TB) (*Renderer, *i18n.Catalogue) {
+	t.Helper()
+	cat, err := i18n.Load()
+	if err != nil {
+		t.Fatalf("i18n.Load: %v", err)
+	}
+	r, err := New(cat)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	return r, cat
+}
+
+const base = "https://activate.example.com/a/act_tok123"
+
+// platformLinks lists a link for every platform, detected first, the way the
+// web layer builds them.
+func platformLinks(detected string) []PlatformLink {
+	var out []PlatformLink
+	add := func(p string) {
+		out = append(out, PlatformLink{Platform: p, URL: base + "/install?platform=" + p})
+	}
+	if detected != "" {
+		add(detected)
+	}
+	for _, p := range model.Platforms {
+		if p != detected {
+			add(p)
+		}
+	}
+	return out
+}
+
+func landingView(lang, platform string) LandingView {
+	return LandingView{
+		Lang:          lang,
+		Company:       "ACME Corp",
+		DisplayName:   "Ada Lovelace",
+		Kind:          model.KindActivation,
+		SecurityModel: model.EndToEnd,
+		Platform:      platform,
+		Platforms:     platformLinks(platform),
+		ActivationURL: base + "/activation",
+		QRURL:         base + "/qr.svg",
+		PageURL:       base,
+		ExpiresAt:     time.Date(2026, time.March, 9, 14, 30, 0, 0, time.UTC),
+		ITEmail:       "it@acme.example",
+	}
+}
+
+func render(t *testing.T, r *Renderer, v LandingView) string {
+	t.Helper()
+	var b bytes.Buffer
+	if err := r.Landing(&b, v); err != nil {
+		t.Fatalf("Landing: %v", err)
+	}
+	return b.String()
+}
+
+var hrefRE = regexp.MustCompile(`<a [^>]*href="([^"]*)"`)
+
+// links returns the href of every link, in document order.
+func links(page string) []string {
+	var out []string
+	for _, m := range hrefRE.FindAllStringSubmatch(page, -1) {
+		out = append(out, strings.ReplaceAll(m[1], "&amp;", "&"))
+	}
+	return out
+}
+
+func TestDetectPlatform(t *testing.T) {
+	tests := []struct{ name, ua, want string }{
+		{"Android Chrome", "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.6367.82 Mobile Safari/537.36", "android"},
+		{"Android Firefox", "Mozilla/5.0 (Android 14; Mobile; rv:125.0) Gecko/125.0 Firefox/125.0", "android"},
+		{"Samsung Internet", "Mozilla/5.0 (Linux; Android 13; SM-S911B) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/24.0 Chrome/117.0.0.0 Mobile Safari/537.36", "android"},
+		{"iPhone Safari", "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1", "ios"},
+		{"iPhone Chrome", "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) CriOS/124.0.6367.88 Mobile/15E148 Safari/604.1", "ios"},
+		{"iPad", "Mozilla/5.0 (iPad; CPU OS 16_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/16.6 Mobile/15E148 Safari/604.1", "ios"},
+		{"iPod", "Mozilla/5.0 (iPod touch; CPU iPhone OS 15_7 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/15.7 Mobile/15E148 Safari/604.1", "ios"},
+		{"iPadOS claiming Macintosh", "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1", "ios"},
+		{"Windows Edge", "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36 Edg/124.0.2478.80", "windows"},
+		{"Windows Firefox", "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:125.0) Gecko/20100101 Firefox/125.0", "windows"},
+		{"macOS Safari", "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4.1 Safari/605.1.15", "macos"},
+		{"macOS Chrome", "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36", "macos"},
+		{"Ubuntu Firefox", "Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0", "linux"},
+		{"Linux Chrome", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36", "linux"},
+		{"ChromeOS", "Mozilla/5.0 (X11; CrOS x86_64 14541.0.0) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36", ""},
+		{"curl", "curl/8.5.0", ""},
+		{"Outlook link scanner", "Mozilla/5.0 (compatible; MSIE 9.0; Windows NT 6.1; Trident/5.0)", "windows"},
+		{"empty", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := DetectPlatform(tt.ua); got != tt.want {
+				t.Errorf("DetectPlatform(%q) = %q, want %q", tt.ua, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestLandingInEveryLanguage(t *testing.T) {
+	r, cat := newRenderer(t)
+	for _, lang := range cat.Languages() {
+		t.Run(lang, func(t *testing.T) {
+			page := render(t, r, landingView(lang, "android"))
+			for _, want := range []string{
+				`<html lang="` + lang + `">`,
+				`<meta name="viewport" content="width=device-width, initial-scale=1">`,
+				"<style>",
+				html(cat.T(lang, "landing.title")),
+				html(cat.T(lang, "landing.activate")),
+				html(cat.T(lang, "security.end-to-end")),
+				html(cat.T(lang, "landing.qr.title")),
+				html(cat.T(lang, "landing.other_platforms")),
+				html(cat.FormatDate(lang, time.Date(2026, time.March, 9, 14, 30, 0, 0, time.UTC))),
+				"Ada Lovelace",
+				"ACME Corp",
+				`href="mailto:it@acme.example"`,
+				`src="` + base + `/qr.svg"`,
+				`<details>`,
+			} {
+				if !strings.Contains(page, want) {
+					t.Errorf("page lacks %q", want)
+				}
+			}
+			if strings.Contains(page, "{{") || strings.Contains(page, "landing.") || strings.Contains(page, "platform.") {
+				t.Errorf("page shows a raw key or placeholder:\n%s", page)
+			}
+			for _, bad := range []string{"<script", "http://", "//cdn", "<link "} {
+				if strings.Contains(page, bad) {
+					t.Errorf("page contains %q", bad)
+				}
+			}
+		})
+	}
+}
+
+// html escapes s the way html/template writes text.
+func html(s string) string {
+	return strings.NewReplacer("&", "&amp;", "'", "&#39;", "<", "&lt;", ">", "&gt;", `"`, "&#34;").Replace(s)
+}
+
+func TestDetectedPlatformComesFirst(t *testing.T) {
+	r, _ := newRenderer(t)
+	for _, p := range model.Platforms {
+		v := landingView("en", p)
+		// The order of the list must not matter: the detected one leads.
+		v.Platforms = platformLinks("")
+		page := render(t, r, v)
+		got := links(page)
+		if len(got) == 0 || got[0] != base+"/install?platform="+p {
+			t.Errorf("platform %s: first link = %v", p, got)
+		}
+		if n := strings.Count(page, "/install?platform="+p); n != 1 {
+			t.Errorf("platform %s: link appears %d times", p, n)
+		}
+	}
+}
+
+func TestUnknownPlatformListsEveryPlatform(t *testing.T) {
+	r, cat := newRenderer(t)
+	page := render(t, r, landingView("de", ""))
+	if !strings.Contains(page, html(cat.T("de", "landing.install.choose"))) {
+		t.Error("no choice prompt")
+	}
+	if strings.Contains(page, "<details>") {
+		t.Error("the platforms are hidden behind <details> although none was detected")
+	}
+	got := links(page)
+	for i, p := range model.Platforms {
+		if got[i] != base+"/install?platform="+p {
+			t.Errorf("link %d = %s, want platform %s", i, got[i], p)
+		}
+	}
+}
+
+func TestNoPlatformURLs(t *testing.T) {
+	r, cat := newRenderer(t)
+	v := landingView("fr", "ios")
+	v.Platforms = nil
+	page := render(t, r, v)
+	if !strings.Contains(page, html(cat.T("fr", "landing.install.none"))) {
+		t.Error("no notice that nothing can be downloaded")
+	}
+	if got := links(page); got[0] != base+"/activation" {
+		t.Errorf("first link = %s, want the activation link", got[0])
+	}
+}
+
+func TestInstallationKindHasNoActivation(t *testing.T) {
+	r, cat := newRenderer(t)
+	for _, lang := range cat.Languages() {
+		v := landingView(lang, "ios")
+		v.Kind = model.KindInstallation
+		v.ActivationURL = ""
+		page := render(t, r, v)
+		if strings.Contains(page, "/activation") || strings.Contains(page, html(cat.T(lang, "landing.activate"))) {
+			t.Errorf("%s: installation page offers activation", lang)
+		}
+		if !strings.Contains(page, html(cat.T(lang, "landing.installation.next"))) {
+			t.Errorf("%s: installation page does not say what comes next", lang)
+		}
+		if got := links(page); got[0] != base+"/install?platform=ios" {
+			t.Errorf("%s: first link = %s", lang, got[0])
+		}
+	}
+}
+
+func TestDisplayNameIsEscaped(t *testing.T) {
+	r, _ := newRenderer(t)
+	v := landingView("en", "android")
+	v.DisplayName = `<script>alert("x")</script> & Co`
+	v.Company = `<b>Evil</b>`
+	page := render(t, r, v)
+	if strings.Contains(page, "<script>") || strings.Contains(page, "<b>Evil") {
+		t.Fatal("markup in a name reached the page unescaped")
+	}
+	if !strings.Contains(page, "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; Co") {
+		t.Errorf("escaped name not found in page:\n%s", page)
+	}
+}
+
+func TestLandingOptionalParts(t *testing.T) {
+	r, cat := newRenderer(t)
+	v := landingView("it", "android")
+	v.DisplayName, v.Company, v.ITEmail, v.QRURL, v.PageURL = "", "", "", "", ""
+	v.ExpiresAt = time.Time{}
+	v.SecurityModel = ""
+	page := render(t, r, v)
+	for _, want := range []string{
+		html(cat.T("it", "landing.greeting.anonymous")),
+		html(cat.T("it", "company.fallback")),
+		html(cat.T("it", "landing.help")),
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	for _, unwanted := range []string{"mailto:", "<img", `class="company"`, `class="security"`, "ore 14:30"} {
+		if strings.Contains(page, unwanted) {
+			t.Errorf("page contains %q", unwanted)
+		}
+	}
+}
+
+func TestLandingErrors(t *testing.T) {
+	r, _ := newRenderer(t)
+	v := landingView("en", "android")
+	v.Kind = "bogus"
+	var b bytes.Buffer
+	if err := r.Landing(&b, v); err == nil || !strings.Contains(err.Error(), "bogus") {
+		t.Errorf("unknown kind: err = %v", err)
+	}
+	v = landingView("en", "android")
+	v.ActivationURL = ""
+	if err := r.Landing(&b, v); err == nil {
+		t.Error("activation page with no activation URL: no error")
+	}
+	if b.Len() != 0 {
+		t.Errorf("a failed render wrote %d bytes", b.Len())
+	}
+}
+
+func TestUnknownLanguageIsEnglish(t *testing.T) {
+	r, cat := newRenderer(t)
+	for _, lang := range []string{"", "pt", "xx-YY"} {
+		page := render(t, r, landingView(lang, "android"))
+		if !strings.Contains(page, `<html lang="en">`) || !strings.Contains(page, html(cat.T("en", "landing.title"))) {
+			t.Errorf("lang %q: page is not English", lang)
+		}
+	}
+	page := render(t, r, landingView("it-IT", "android"))
+	if !strings.Contains(page, `<html lang="it">`) {
+		t.Error(`lang "it-IT": page is not Italian`)
+	}
+}
+
+func TestLinkError(t *testing.T) {
+	r, cat := newRenderer(t)
+	for _, lang := range cat.Languages() {
+		for _, reason := range []string{"unknown", "expired", "revoked", "used", "not_found", "something-else"} {
+			t.Run(lang+"/"+reason, func(t *testing.T) {
+				var b bytes.Buffer
+				err := r.LinkError(&b, ErrorView{Lang: lang, Company: "ACME", ITEmail: "it@acme.example", Reason: reason})
+				if err != nil {
+					t.Fatal(err)
+				}
+				page := b.String()
+				key := "error." + reason
+				if reason == "something-else" {
+					key = "error.unknown"
+				}
+				for _, want := range []string{
+					`<html lang="` + lang + `">`,
+					html(cat.T(lang, "error.title")),
+					html(cat.T(lang, key)),
+					html(cat.T(lang, "error.contact.email")),
+					`href="mailto:it@acme.example"`,
+				} {
+					if !strings.Contains(page, want) {
+						t.Errorf("page lacks %q", want)
+					}
+				}
+			})
+		}
+	}
+	var b bytes.Buffer
+	if err := r.LinkError(&b, ErrorView{Reason: "expired"}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), html(cat.T("en", "error.contact"))) || strings.Contains(b.String(), "mailto:") {
+		t.Error("with no IT e-mail the page should only say to contact IT")
+	}
+}
+
+func TestContentSecurityPolicyMatchesTheStyle(t *testing.T) {
+	r, _ := newRenderer(t)
+	csp := r.ContentSecurityPolicy()
+	for _, want := range []string{"default-src 'none'", "style-src 'sha256-", "img-src 'self'"} {
+		if !strings.Contains(csp, want) {
+			t.Errorf("CSP %q lacks %q", csp, want)
+		}
+	}
+	if strings.Contains(csp, "unsafe") || strings.Contains(csp, "script-src") {
+		t.Errorf("CSP %q allows too much", csp)
+	}
+}
+
+func BenchmarkLanding(b *testing.B) {
+	r, _ := newRenderer(b)
+	v := landingView("it", "")
+	v.Platform = DetectPlatform("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.6367.82 Mobile Safari/537.36")
+	var buf bytes.Buffer
+	b.ReportAllocs()
+	for b.Loop() {
+		buf.Reset()
+		if err := r.Landing(&buf, v); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkDetectPlatform(b *testing.B) {
+	ua := "Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0"
+	b.ReportAllocs()
+	for b.Loop() {
+		if DetectPlatform(ua) != "linux" {
+			b.Fatal("wrong platform")
+		}
+	}
+}
+
+func ExampleDetectPlatform() {
+	fmt.Println(DetectPlatform("Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1"))
+	// Output: ios
+}
