@@ -105,12 +105,17 @@ func TestLandingInBrowser(t *testing.T) {
 	}
 }
 
+// shownURL is the page URL the page shows and the QR code holds. The links
+// are relative, so nothing on screen depends on the test server's port and
+// the screenshots only change when the page does.
+const shownURL = "https://activate.example.com/a/act_5mTq2ZrV8xKc4Hn7"
+
 // landingServer serves the landing page the way the web layer does: the
 // platform from the User-Agent, detected one first, and the QR code image.
 func landingServer(t *testing.T, r *Renderer) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /a/tok", func(w http.ResponseWriter, req *http.Request) {
-		pageURL := "http://" + req.Host + "/a/tok"
+		const pageURL = "/a/tok"
 		detected := DetectPlatform(req.UserAgent())
 		var links []PlatformLink
 		for _, p := range append([]string{detected}, model.Platforms...) {
@@ -131,7 +136,7 @@ func landingServer(t *testing.T, r *Renderer) http.Handler {
 			Platforms:     links,
 			ActivationURL: pageURL + "/activation",
 			QRURL:         pageURL + "/qr.svg",
-			PageURL:       pageURL,
+			PageURL:       shownURL,
 			ExpiresAt:     time.Date(2026, time.March, 9, 14, 30, 0, 0, time.UTC),
 			ITEmail:       "it-helpdesk@acme.example",
 		})
@@ -140,7 +145,7 @@ func landingServer(t *testing.T, r *Renderer) http.Handler {
 		}
 	})
 	mux.HandleFunc("GET /a/tok/qr.svg", func(w http.ResponseWriter, req *http.Request) {
-		img, err := qr.SVG("http://" + req.Host + "/a/tok")
+		img, err := qr.SVG(shownURL)
 		if err != nil {
 			t.Errorf("qr.SVG: %v", err)
 			http.Error(w, err.Error(), http.StatusInternalServerError)
