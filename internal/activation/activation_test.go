@@ -1,0 +1,592 @@
+package activation
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/activator-voip/activator/internal/i18n"
+	"github.com/activator-voip/activator/internal/messaging"
+	"github.com/activator-voip/activator/internal/model"
+	"github.com/activator-voip/activator/internal/secret"
+	"github.com/activator-voip/activator/internal/store"
+	"github.com/activator-voip/activator/internal/store/storetest"
+)
+
+var admin = Caller{Name: "test", Role: "admin"}
+
+func strp(s string) *string { return &s }
+
+// newService bootstraps a store and returns a service on it.
+func newService(t *testing.T, st *store.Store) *Service {
+	t.Helper()
+	ctx := context.Background()
+	box, err := secret.NewBox(make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	boot, err := Bootstrap(ctx, st, box, t.TempDir(), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatalf("bootstrap: %v", err)
+	}
+	cat, err := i18n.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl, err := messaging.NewTemplates(cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return New(Config{Store: st, Box: box, SigningKey: boot.SigningKey, Templates: tmpl, ListenURL: "http://127.0.0.1:8080"})
+}
+
+func mustGroup(t *testing.T, s *Service, name string) {
+	t.Helper()
+	if _, err := s.CreateGroup(context.Background(), model.GroupInput{Name: &name, ITEmail: strp("it@example.com")}); err != nil {
+		t.Fatalf("creating group: %v", err)
+	}
+}
+
+func mustAccount(t *testing.T, s *Service) *model.Account {
+	t.Helper()
+	a, err := s.CreateAccount(context.Background(), model.AccountInput{
+		Group: strp("sales"), Name: strp("Ada Lovelace"), Email: strp("ada@example.com"), Mobile: strp("+39 333 123 4567"),
+	}, admin)
+	if err != nil {
+		t.Fatalf("creating account: %v", err)
+	}
+	return a
+}
+
+// sendToken sends an activation link and digs its token out of the queued message.
+func sendToken(t *testing.T, s *Service, username, kind string) string {
+	t.Helper()
+	res, err := s.Send(context.Background(), username, model.SendRequest{Channel: model.ChannelSMS, Kind: kind}, admin)
+	if err != nil {
+		t.Fatalf("send: %v", err)
+	}
+	m, err := s.store.MessageByID(context.Background(), res.Message.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := strings.Index(m.Body, secret.PrefixLink)
+	if i < 0 {
+		t.Fatalf("no link in message body %q", m.Body)
+	}
+	return m.Body[i : i+secret.TokenLen]
+}
+
+func wantField(t *testing.T, err error, field string) {
+	t.Helper()
+	var de *Error
+	if !errors.As(err, &de) || de.Field != field {
+		t.Fatalf("want an error naming field %q, got %#v (%v)", field, de, err)
+	}
+}
+
+func redeemReq(token string) model.RedeemRequest {
+	return model.RedeemRequest{Token: token, Device: model.DeviceInfo{ID: "dev-1", Platform: "android", Model: "Pixel", AppVersion: "1.0"}}
+}
+
+func TestAccountInputIsValidated(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		s := newService(t, st)
+		mustGroup(t, s, "sales")
+		base := func() model.AccountInput {
+			return model.AccountInput{Group: strp("sales"), Name: strp("Ada")}
+		}
+		cases := []struct {
+			field string
+			edit  func(in *model.AccountInput)
+		}{
+			{"group", func(in *model.AccountInput) { in.Group = nil }},
+			{"group", func(in *model.AccountInput) { in.Group = strp("nope") }},
+			{"name", func(in *model.AccountInput) { in.Name = strp("  ") }},
+			{"email", func(in *model.AccountInput) { in.Email = strp("not-an-address") }},
+			{"mobile", func(in *model.AccountInput) { in.Mobile = strp("12") }},
+			{"mobile", func(in *model.AccountInput) { in.Mobile = strp("+39 06 1234 5678") }}, // a Rome landline
+			{"security_model", func(in *model.AccountInput) { in.SecurityModel = strp("paranoid") }},
+			{"profile", func(in *model.AccountInput) { in.Profile = strp("missing") }},
+			{"language", func(in *model.AccountInput) { in.Language = strp("tlh") }},
+			{"virtual_number", func(in *model.AccountInput) { in.VirtualNumber = strp("12ab") }},
+		}
+		for _, c := range cases {
+			in := base()
+			c.edit(&in)
+			_, err := s.CreateAccount(ctx, in, admin)
+			wantField(t, err, c.field)
+		}
+		if got, _ := st.Accounts(ctx, s.org, store.AccountFilter{}); len(got) != 0 {
+			t.Fatalf("refused input left %d accounts behind", len(got))
+		}
+
+		in := base()
+		in.Mobile = strp("333 123 4567") // national: read in the default region, IT
+		in.VirtualNumber = strp("5000")
+		a, err := s.CreateAccount(ctx, in, admin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Mobile != "+393331234567" || a.VirtualNumber != "5000" || len(a.Username) != 10 || a.SIPEnabled || a.Status != model.StageNew {
+			t.Fatalf("created account: %+v", a)
+		}
+		for _, r := range a.Username {
+			if r < '0' || r > '9' {
+				t.Fatalf("username %q is not numeric", a.Username)
+			}
+		}
+		_, err = s.CreateAccount(ctx, in, admin)
+		var de *Error
+		if !errors.As(err, &de) || de.Kind != KindConflict || de.Field != "virtual_number" {
+			t.Fatalf("duplicate virtual number: %v", err)
+		}
+		// The default region is a setting.
+		if _, err := s.SetSetting(ctx, model.SettingPhoneRegion, "DE"); err != nil {
+			t.Fatal(err)
+		}
+		in = base()
+		in.Mobile = strp("0151 23456789")
+		if a, err = s.CreateAccount(ctx, in, admin); err != nil || a.Mobile != "+4915123456789" {
+			t.Fatalf("German national number: %v %+v", err, a)
+		}
+	})
+}
+
+func TestVirtualNumbersComeFromTheRangeAndStayUnique(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		s := newService(t, st)
+		mustGroup(t, s, "sales")
+		if _, err := s.SetSetting(ctx, model.SettingVirtualNumberRange, "0100-0104"); err != nil {
+			t.Fatal(err)
+		}
+		seen := map[string]bool{}
+		for range 5 {
+			a, err := s.CreateAccount(ctx, model.AccountInput{Group: strp("sales"), Name: strp("x")}, admin)
+			if err != nil {
+				t.Fatalf("account %d: %v", len(seen)+1, err)
+			}
+			if seen[a.VirtualNumber] || a.VirtualNumber < "0100" || a.VirtualNumber > "0104" {
+				t.Fatalf("virtual number %q repeated or out of range", a.VirtualNumber)
+			}
+			seen[a.VirtualNumber] = true
+		}
+		// The range is full: a clear conflict, not a loop.
+		if _, err := s.CreateAccount(ctx, model.AccountInput{Group: strp("sales"), Name: strp("x")}, admin); err == nil {
+			t.Fatal("a full range must refuse a new account")
+		}
+	})
+}
+
+func TestSendQueuesLinkAndMessageTogetherAndResendKillsTheOldLink(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		s := newService(t, st)
+		mustGroup(t, s, "sales")
+		a := mustAccount(t, s)
+
+		first := sendToken(t, s, a.Username, model.KindActivation)
+		if _, err := s.OpenLink(ctx, first, "android"); err != nil {
+			t.Fatalf("first link: %v", err)
+		}
+		second := sendToken(t, s, a.Username, model.KindActivation)
+		if _, err := s.OpenLink(ctx, first, ""); err != ErrLinkRevoked {
+			t.Fatalf("old link after resend: want revoked, got %v", err)
+		}
+		if _, err := s.OpenLink(ctx, second, ""); err != nil {
+			t.Fatalf("new link: %v", err)
+		}
+		// An installation link leaves the activation link alive.
+		sendToken(t, s, a.Username, model.KindInstallation)
+		if _, err := s.OpenLink(ctx, second, ""); err != nil {
+			t.Fatalf("activation link after an installation link: %v", err)
+		}
+		d, err := s.Account(ctx, a.Username)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(d.Invitations) != 3 || len(d.Messages) != 3 || d.Account.Stage != model.StageOpened {
+			t.Fatalf("after three sends: %d links, %d messages, stage %s", len(d.Invitations), len(d.Messages), d.Account.Stage)
+		}
+		for _, m := range d.Messages {
+			if m.State != model.MessageQueued || m.Gateway != "outbox" || m.Recipient != "+393331234567" {
+				t.Fatalf("queued message: %+v", m)
+			}
+		}
+
+		// No mobile: refused, and nothing written.
+		b, err := s.CreateAccount(ctx, model.AccountInput{Group: strp("sales"), Name: strp("Bob")}, admin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = s.Send(ctx, b.Username, model.SendRequest{Channel: model.ChannelSMS}, admin)
+		wantField(t, err, "channel")
+		_, err = s.Send(ctx, b.Username, model.SendRequest{Channel: "pigeon"}, admin)
+		wantField(t, err, "channel")
+		_, err = s.Send(ctx, b.Username, model.SendRequest{Channel: model.ChannelEmail, Kind: "party"}, admin)
+		wantField(t, err, "kind")
+		if d, _ := s.Account(ctx, b.Username); len(d.Invitations) != 0 || len(d.Messages) != 0 {
+			t.Fatalf("a refused send left %d links and %d messages", len(d.Invitations), len(d.Messages))
+		}
+		// Disabled: refused.
+		if _, err := s.SetDisabled(ctx, a.Username, true, admin); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Send(ctx, a.Username, model.SendRequest{Channel: model.ChannelSMS}, admin); err == nil {
+			t.Fatal("sending to a disabled account must be refused")
+		}
+	})
+}
+
+func TestPagesNeverUseTheLinkUp(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		s := newService(t, st)
+		mustGroup(t, s, "sales")
+		a := mustAccount(t, s)
+		if _, err := s.SetApp(ctx, model.AppURL{Platform: "android", URL: "https://play.example.com/fallback"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.SetApp(ctx, model.AppURL{Platform: "android", SecurityModel: model.EndToEnd, URL: "https://play.example.com/e2e"}); err != nil {
+			t.Fatal(err)
+		}
+		token := sendToken(t, s, a.Username, model.KindActivation)
+		for range 3 {
+			if _, err := s.OpenLink(ctx, token, "android"); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := s.ActivationFile(ctx, token); err != nil {
+				t.Fatal(err)
+			}
+		}
+		u, _, err := s.InstallURL(ctx, token, "android")
+		if err != nil || u != "https://play.example.com/e2e" {
+			t.Fatalf("install URL for an end-to-end account: %q %v", u, err)
+		}
+		_, _, err = s.InstallURL(ctx, token, "ios")
+		if de := (*Error)(nil); !errors.As(err, &de) || de.Code != "no_download" {
+			t.Fatalf("no iOS download configured: %v", err)
+		}
+		if _, err := s.Redeem(ctx, redeemReq(token)); err != nil {
+			t.Fatalf("redeem after views and downloads: %v", err)
+		}
+		if _, err := s.OpenLink(ctx, token, ""); err != ErrLinkUsed {
+			t.Fatalf("page after redeem: want used, got %v", err)
+		}
+		if _, err := s.OpenLink(ctx, "avl_"+strings.Repeat("a", 32), ""); err != ErrLinkUnknown {
+			t.Fatalf("unknown token: %v", err)
+		}
+		if _, err := s.OpenLink(ctx, "garbage", ""); err != ErrLinkUnknown {
+			t.Fatalf("malformed token: %v", err)
+		}
+	})
+}
+
+func TestConcurrentRedeemsHaveExactlyOneWinner(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		s := newService(t, st)
+		mustGroup(t, s, "sales")
+		a := mustAccount(t, s)
+		token := sendToken(t, s, a.Username, model.KindActivation)
+		const n = 50
+		var (
+			wg       sync.WaitGroup
+			mu       sync.Mutex
+			wins     int
+			used     int
+			others   []error
+			password string
+		)
+		start := make(chan struct{})
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				req := redeemReq(token)
+				req.Device.ID = "dev-" + string(rune('a'+i%26))
+				resp, err := s.Redeem(ctx, req)
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case err == nil:
+					wins++
+					password = resp.Config.Account.Password
+				case err == ErrLinkUsed:
+					used++
+				default:
+					others = append(others, err)
+				}
+			}()
+		}
+		close(start)
+		wg.Wait()
+		if wins != 1 || used != n-1 || len(others) > 0 {
+			t.Fatalf("%d redeems: %d won, %d told used, other errors %v", n, wins, used, others)
+		}
+		d, err := s.Account(ctx, a.Username)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(d.Devices) != 1 || !d.Account.SIPEnabled || d.Account.Status != model.StageActivated || password == "" {
+			t.Fatalf("after the race: %d devices, account %+v", len(d.Devices), d.Account)
+		}
+	})
+}
+
+func TestRedeemRefusals(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		s := newService(t, st)
+		mustGroup(t, s, "sales")
+		a := mustAccount(t, s)
+
+		// Bad requests name the field.
+		bad := redeemReq("")
+		_, err := s.Redeem(ctx, bad)
+		wantField(t, err, "token")
+		bad = redeemReq("avl_x")
+		bad.Device.Platform = "palm"
+		_, err = s.Redeem(ctx, bad)
+		wantField(t, err, "device.platform")
+		bad = redeemReq("avl_x")
+		bad.Device.ID = ""
+		_, err = s.Redeem(ctx, bad)
+		wantField(t, err, "device.id")
+
+		if _, err := s.Redeem(ctx, redeemReq("avl_"+strings.Repeat("b", 32))); err != ErrLinkUnknown {
+			t.Fatalf("unknown: %v", err)
+		}
+		install := sendToken(t, s, a.Username, model.KindInstallation)
+		if _, err := s.Redeem(ctx, redeemReq(install)); err != ErrLinkUnknown {
+			t.Fatalf("an installation link cannot activate: %v", err)
+		}
+
+		// Expired.
+		token := sendToken(t, s, a.Username, model.KindActivation)
+		s.now = func() time.Time { return time.Now().Add(8 * 24 * time.Hour) }
+		if _, err := s.Redeem(ctx, redeemReq(token)); err != ErrLinkExpired {
+			t.Fatalf("expired: %v", err)
+		}
+		if _, err := s.OpenLink(ctx, token, ""); err != ErrLinkExpired {
+			t.Fatalf("expired page: %v", err)
+		}
+		s.now = time.Now
+
+		// Revoked.
+		if n, err := s.RevokeLinks(ctx, a.Username, admin); err != nil || n != 1 {
+			t.Fatalf("revoke: %d %v", n, err)
+		}
+		if _, err := s.Redeem(ctx, redeemReq(token)); err != ErrLinkRevoked {
+			t.Fatalf("revoked: %v", err)
+		}
+
+		// Disabled: refused, and the link stays usable for after enabling.
+		token = sendToken(t, s, a.Username, model.KindActivation)
+		if _, err := s.SetDisabled(ctx, a.Username, true, admin); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Redeem(ctx, redeemReq(token)); err != ErrAccountDisabled {
+			t.Fatalf("disabled: %v", err)
+		}
+		if _, err := s.SetDisabled(ctx, a.Username, false, admin); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Redeem(ctx, redeemReq(token)); err != nil {
+			t.Fatalf("after enabling: %v", err)
+		}
+	})
+}
+
+func TestReprovisioningFollowsTheProfileAndStopsWhenRevoked(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		s := newService(t, st)
+		mustGroup(t, s, "sales")
+		a := mustAccount(t, s)
+		resp, err := s.Redeem(ctx, redeemReq(sendToken(t, s, a.Username, model.KindActivation)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.Config.Account.Username != a.Username || resp.Config.Security.Model != model.EndToEnd ||
+			resp.Config.Security.MediaEncryption != "zrtp" || len(resp.Config.SIP.Servers) == 0 || resp.Config.SIP.Servers[0].Transport != "tls" {
+			t.Fatalf("configuration: %+v", resp.Config)
+		}
+		row, _ := st.AccountByUsername(ctx, s.org, a.Username)
+		wantMD5, _ := ha1(a.Username, resp.Config.SIP.Realm, resp.Config.Account.Password)
+		if row.HA1MD5 != wantMD5 || strings.Contains(string(row.SIPPassword), resp.Config.Account.Password) {
+			t.Fatal("the SIP password must be kept only sealed, with its digest hash beside it")
+		}
+
+		if _, err := s.UpdateProfile(ctx, "default", nil, []byte(`{"keep_alive_seconds": 45, "pin": {"forced": true}}`)); err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := s.DeviceConfig(ctx, resp.DeviceCredential)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.Profile.KeepAliveSeconds != 45 || !cfg.Profile.PIN.Forced || cfg.Profile.PIN.Attempts != 5 || cfg.Account.Password != resp.Config.Account.Password {
+			t.Fatalf("re-provisioned profile: %+v", cfg.Profile)
+		}
+
+		// A new activation (a new phone) rotates the password and cuts the old device off.
+		second, err := s.Redeem(ctx, redeemReq(sendToken(t, s, a.Username, model.KindActivation)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if second.Config.Account.Password == resp.Config.Account.Password {
+			t.Fatal("activation must rotate the SIP password")
+		}
+		if _, err := s.DeviceConfig(ctx, resp.DeviceCredential); err != ErrDeviceCredential {
+			t.Fatalf("old device after a new activation: %v", err)
+		}
+		if n, err := s.RevokeDeviceAccess(ctx, a.Username, admin); err != nil || n != 1 {
+			t.Fatalf("revoke device access: %d %v", n, err)
+		}
+		if _, err := s.DeviceConfig(ctx, second.DeviceCredential); err != ErrDeviceCredential {
+			t.Fatalf("after revoke: %v", err)
+		}
+		if _, err := s.DeviceConfig(ctx, "avd_garbage"); err != ErrDeviceCredential {
+			t.Fatalf("malformed credential: %v", err)
+		}
+		ev, _ := s.Events(ctx, a.Username)
+		var kinds []string
+		for _, e := range ev {
+			kinds = append(kinds, e.Kind)
+		}
+		want := "created message_queued activated refreshed message_queued activated device_access_revoked"
+		if strings.Join(kinds, " ") != want {
+			t.Fatalf("timeline:\n got %s\nwant %s", strings.Join(kinds, " "), want)
+		}
+	})
+}
+
+func TestEffectiveProfileComesFromAccountThenGroupThenDefault(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		s := newService(t, st)
+		mustGroup(t, s, "sales")
+		a := mustAccount(t, s)
+		check := func(profile, source string) {
+			t.Helper()
+			ep, err := s.EffectiveProfile(ctx, a.Username)
+			if err != nil || ep.Profile != profile || ep.Source != source {
+				t.Fatalf("effective profile: want %s from %s, got %+v %v", profile, source, ep, err)
+			}
+		}
+		check("default", "default")
+		if _, err := s.CreateProfile(ctx, "sales-profile", []byte(`{"customer_service_email":"sales@example.com"}`)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.CreateProfile(ctx, "vip", nil); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.UpdateGroup(ctx, "sales", model.GroupInput{Profile: strp("sales-profile")}); err != nil {
+			t.Fatal(err)
+		}
+		check("sales-profile", "group")
+		if _, err := s.UpdateAccount(ctx, a.Username, model.AccountInput{Profile: strp("vip")}, admin); err != nil {
+			t.Fatal(err)
+		}
+		check("vip", "account")
+		if err := s.DeleteProfile(ctx, "vip"); err == nil {
+			t.Fatal("a profile in use must not be deleted")
+		}
+		if err := s.DeleteProfile(ctx, "default"); err == nil {
+			t.Fatal("the default profile must not be deleted")
+		}
+		if _, err := s.UpdateAccount(ctx, a.Username, model.AccountInput{Profile: strp("")}, admin); err != nil {
+			t.Fatal(err)
+		}
+		check("sales-profile", "group")
+		if err := s.DeleteProfile(ctx, "vip"); err != nil {
+			t.Fatalf("deleting an unused profile: %v", err)
+		}
+	})
+}
+
+func TestProfileSettingsAreValidatedByField(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		s := newService(t, st)
+		cases := map[string]string{
+			`{"pin": {"atempts": 3}}`:                                "settings.atempts",
+			`{"nonsense": 1}`:                                         "settings.nonsense",
+			`{"keep_alive_seconds": "often"}`:                         "settings.keep_alive_seconds",
+			`{"keep_alive_seconds": -1}`:                              "settings.keep_alive_seconds",
+			`{"logging": "loud"}`:                                     "settings.logging",
+			`{"customer_service_email": ""}`:                          "settings.customer_service_email",
+			`{"security": {"end-to-end": {"transport": "carrier"}}}`: "settings.security.end-to-end.transport",
+			`{"security": {"end-to-everywhere": {}}}`:                 "settings.security.end-to-everywhere",
+			`{"platform_options": {"palm": {"x": "y"}}}`:              "settings.platform_options.palm",
+			`[1,2]`: "settings",
+		}
+		for patch, field := range cases {
+			_, err := s.CreateProfile(ctx, "p", []byte(patch))
+			var de *Error
+			if !errors.As(err, &de) || de.Field != field {
+				t.Errorf("patch %s: want field %s, got %v (%v)", patch, field, de, err)
+			}
+		}
+		if ps, _ := s.Profiles(ctx); len(ps) != 1 {
+			t.Fatalf("refused profiles were stored: %d profiles", len(ps))
+		}
+		p, err := s.CreateProfile(ctx, "p", []byte(`{"security": {"end-to-site": {"transport": "tcp"}}, "codecs": ["opus"]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Settings.Security[model.EndToSite].Transport != "tcp" || p.Settings.Security[model.EndToSite].MediaEncryption != "srtp" ||
+			p.Settings.Security[model.EndToEnd].MediaEncryption != "zrtp" || len(p.Settings.Codecs) != 1 {
+			t.Fatalf("merged settings: %+v", p.Settings)
+		}
+		if _, err := s.CreateProfile(ctx, "p", nil); err == nil {
+			t.Fatal("a duplicate profile name must be refused")
+		}
+	})
+}
+
+func TestSettingsAreValidatedAndShapeLinks(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		s := newService(t, st)
+		bad := map[string]string{
+			"no_such_key":                   "x",
+			model.SettingPublicBaseURL:      "ftp://example.com",
+			model.SettingLinkExpiry:         "forever",
+			model.SettingSIPTLSPort:         "70000",
+			model.SettingSIPTransports:      "tls,carrier-pigeon",
+			model.SettingPhoneRegion:        "XX",
+			model.SettingVirtualNumberRange: "9-1",
+			model.SettingActivationFileExt:  ".act",
+			model.SettingActivationMIMEType: "not a type",
+		}
+		for k, v := range bad {
+			if _, err := s.SetSetting(ctx, k, v); err == nil {
+				t.Errorf("setting %s=%q must be refused", k, v)
+			}
+		}
+		if _, err := s.SetSetting(ctx, model.SettingPublicBaseURL, "https://activate.example.com/"); err != nil {
+			t.Fatal(err)
+		}
+		mustGroup(t, s, "sales")
+		a := mustAccount(t, s)
+		res, err := s.Send(ctx, a.Username, model.SendRequest{Channel: model.ChannelEmail}, admin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, _ := st.MessageByID(ctx, res.Message.ID)
+		if !strings.Contains(m.Body, "https://activate.example.com/a/avl_") || m.Subject == "" || m.HTML == "" {
+			t.Fatalf("e-mail built from the public base URL: %+v", m.Message)
+		}
+		st2, _ := s.Settings(ctx)
+		if st2.SIPDomain != "activate.example.com" {
+			t.Fatalf("SIP domain defaults to the base URL's host, got %q", st2.SIPDomain)
+		}
+	})
+}
