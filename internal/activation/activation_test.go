@@ -517,14 +517,14 @@ func TestProfileSettingsAreValidatedByField(t *testing.T) {
 		s := newService(t, st)
 		cases := map[string]string{
 			`{"pin": {"atempts": 3}}`:                                "settings.atempts",
-			`{"nonsense": 1}`:                                         "settings.nonsense",
-			`{"keep_alive_seconds": "often"}`:                         "settings.keep_alive_seconds",
-			`{"keep_alive_seconds": -1}`:                              "settings.keep_alive_seconds",
-			`{"logging": "loud"}`:                                     "settings.logging",
-			`{"customer_service_email": ""}`:                          "settings.customer_service_email",
+			`{"nonsense": 1}`:                                        "settings.nonsense",
+			`{"keep_alive_seconds": "often"}`:                        "settings.keep_alive_seconds",
+			`{"keep_alive_seconds": -1}`:                             "settings.keep_alive_seconds",
+			`{"logging": "loud"}`:                                    "settings.logging",
+			`{"customer_service_email": ""}`:                         "settings.customer_service_email",
 			`{"security": {"end-to-end": {"transport": "carrier"}}}`: "settings.security.end-to-end.transport",
-			`{"security": {"end-to-everywhere": {}}}`:                 "settings.security.end-to-everywhere",
-			`{"platform_options": {"palm": {"x": "y"}}}`:              "settings.platform_options.palm",
+			`{"security": {"end-to-everywhere": {}}}`:                "settings.security.end-to-everywhere",
+			`{"platform_options": {"palm": {"x": "y"}}}`:             "settings.platform_options.palm",
 			`[1,2]`: "settings",
 		}
 		for patch, field := range cases {

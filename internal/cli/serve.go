@@ -19,7 +19,7 @@ type serveFlag struct {
 
 func newServeCmd(a *app) *cobra.Command {
 	var (
-		cfg                        server.Config
+		cfg                         server.Config
 		maxAttempts, logLevel, fmt_ string
 	)
 	flags := []serveFlag{
