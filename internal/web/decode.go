@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 )
@@ -37,6 +38,13 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
+		if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+			path := unknownFieldPath(body, reflect.TypeOf(v))
+			if path == "" {
+				path = strings.Trim(f, `"`)
+			}
+			return &badRequest{"unknown_field", path, fmt.Sprintf("unknown field %q", path)}
+		}
 		return jsonError(err)
 	}
 	if dec.More() {
@@ -58,10 +66,6 @@ func jsonError(err error) error {
 		return &badRequest{"invalid_json", "", fmt.Sprintf("the request body is not valid JSON (at byte %d): %v", se.Offset, se)}
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return &badRequest{"invalid_json", "", "the request body is cut short"}
-	}
-	if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		f = strings.Trim(f, `"`)
-		return &badRequest{"unknown_field", f, fmt.Sprintf("unknown field %q", f)}
 	}
 	return &badRequest{"invalid_json", "", "the request body is not valid: " + strings.TrimPrefix(err.Error(), "json: ")}
 }
@@ -95,4 +99,78 @@ func queryInt(r *http.Request, name string) (int, error) {
 		return 0, &badRequest{"invalid_field", name, fmt.Sprintf("%s must be a whole number", name)}
 	}
 	return n, nil
+}
+
+// unknownFieldPath finds the dotted path of the first key in body that the
+// type t has no field for; encoding/json names only the key itself.
+func unknownFieldPath(body []byte, t reflect.Type) string {
+	var generic any
+	if json.Unmarshal(body, &generic) != nil {
+		return ""
+	}
+	return findUnknown(generic, t, "")
+}
+
+func findUnknown(v any, t reflect.Type, prefix string) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		if t.Kind() == reflect.Map {
+			for k, sub := range x {
+				if p := findUnknown(sub, t.Elem(), prefix+k+"."); p != "" {
+					return p
+				}
+			}
+			return ""
+		}
+		if t.Kind() != reflect.Struct {
+			return ""
+		}
+		fields := jsonFields(t)
+		for k, sub := range x {
+			ft, ok := fields[strings.ToLower(k)]
+			if !ok {
+				return prefix + k
+			}
+			if p := findUnknown(sub, ft, prefix+k+"."); p != "" {
+				return p
+			}
+		}
+	case []any:
+		if t.Kind() == reflect.Slice || t.Kind() == reflect.Array {
+			for _, sub := range x {
+				if p := findUnknown(sub, t.Elem(), prefix); p != "" {
+					return p
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// jsonFields maps a struct's JSON names (lower-cased, as encoding/json
+// matches them) to their types, embedded structs included.
+func jsonFields(t reflect.Type) map[string]reflect.Type {
+	out := map[string]reflect.Type{}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag := f.Tag.Get("json")
+		if tag == "-" || !f.IsExported() {
+			continue
+		}
+		name, _, _ := strings.Cut(tag, ",")
+		if f.Anonymous && name == "" {
+			for k, v := range jsonFields(f.Type) {
+				out[k] = v
+			}
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		out[strings.ToLower(name)] = f.Type
+	}
+	return out
 }

@@ -55,6 +55,7 @@ func (s *Server) openAPIDoc() map[string]any {
 		if strings.HasPrefix(rt.path, "/api/") && rt.path != "/api/v1/openapi.json" {
 			responses["default"] = errResp
 		}
+		op["responses"] = responses
 		item, _ := paths[rt.path].(map[string]any)
 		if item == nil {
 			item = map[string]any{}
