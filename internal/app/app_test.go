@@ -1,0 +1,97 @@
+package app_test
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/activator-voip/activator/internal/app"
+	"github.com/activator-voip/activator/internal/secret"
+	"github.com/activator-voip/activator/internal/store/storetest"
+)
+
+// TestFirstStartCreatesWhatItNeedsOnce starts activator twice on the same
+// data folder and database, on each engine.
+func TestFirstStartCreatesWhatItNeedsOnce(t *testing.T) {
+	for _, b := range storetest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			ctx := context.Background()
+			dir := t.TempDir()
+			dsn := ""
+			if b.Name != "sqlite" {
+				dsn = b.DSN(t)
+			}
+			cfg := app.Config{DataDir: dir, Listen: "127.0.0.1:0", Database: dsn}
+			a, err := app.New(ctx, cfg, slog.New(slog.DiscardHandler))
+			if err != nil {
+				t.Fatal(err)
+			}
+			tokenPath := filepath.Join(dir, "admin.token")
+			fi, err := os.Stat(tokenPath)
+			if err != nil || fi.Mode().Perm() != 0o600 {
+				t.Fatalf("admin.token: %v, mode %v", err, fi.Mode())
+			}
+			raw, _ := os.ReadFile(tokenPath)
+			token := strings.TrimSpace(string(raw))
+			if !secret.WellFormed(token, secret.PrefixAdminToken) {
+				t.Fatalf("admin.token holds %q", secret.Display(token))
+			}
+			if c, err := a.Service.Authenticate(ctx, token); err != nil || c.Role != "admin" {
+				t.Fatalf("the admin token does not authenticate: %v", err)
+			}
+			ps, _ := a.Service.Profiles(ctx)
+			if len(ps) != 1 || ps[0].Name != "default" || !ps[0].IsDefault {
+				t.Fatalf("default profile: %+v", ps)
+			}
+			key1 := a.Service.PublicKey()
+			if !strings.HasPrefix(a.URL, "http://127.0.0.1:") {
+				t.Fatalf("listen URL %q", a.URL)
+			}
+			st, _ := a.Service.Settings(ctx)
+			if st.BaseURL != a.URL {
+				t.Fatalf("links must be built from the listen address until public_base_url is set: %q vs %q", st.BaseURL, a.URL)
+			}
+			if dsn == "" {
+				if _, err := os.Stat(filepath.Join(dir, "activator.db")); err != nil {
+					t.Fatalf("SQLite database not in the data folder: %v", err)
+				}
+			}
+			// Only the token's hash is stored: the database file never holds it.
+			if dsn == "" {
+				db, _ := os.ReadFile(filepath.Join(dir, "activator.db"))
+				wal, _ := os.ReadFile(filepath.Join(dir, "activator.db-wal"))
+				if strings.Contains(string(db)+string(wal), token) {
+					t.Fatal("the admin token is stored in clear")
+				}
+			}
+			a.Close()
+
+			os.Remove(tokenPath)
+			a2, err := app.New(ctx, cfg, slog.New(slog.DiscardHandler))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer a2.Close()
+			if _, err := os.Stat(tokenPath); !os.IsNotExist(err) {
+				t.Fatal("a second start must not issue another admin token")
+			}
+			if !key1.Equal(a2.Service.PublicKey()) {
+				t.Fatal("the signing key must survive a restart")
+			}
+			ps, _ = a2.Service.Profiles(ctx)
+			if len(ps) != 1 {
+				t.Fatalf("a second start made %d profiles", len(ps))
+			}
+		})
+	}
+}
+
+func TestTLSNeedsBothFiles(t *testing.T) {
+	_, err := app.New(context.Background(), app.Config{DataDir: t.TempDir(), Listen: "127.0.0.1:0", TLSCert: "cert.pem"}, slog.New(slog.DiscardHandler))
+	if err == nil || !strings.Contains(err.Error(), "both a certificate and a key") {
+		t.Fatalf("want a clear error, got %v", err)
+	}
+}
