@@ -113,7 +113,7 @@ func (s *Service) RevokeLinks(ctx context.Context, username string, by Caller) (
 		if err != nil {
 			return err
 		}
-		if n, err = tx.RevokeInvitations(ctx, a.ID); err != nil {
+		if n, err = tx.RevokeInvitations(ctx, a.ID); err != nil || n == 0 {
 			return err
 		}
 		return tx.AddEvent(ctx, s.org, a.ID, model.EventLinkRevoked, by.Name, map[string]string{"count": fmt.Sprint(n)})
@@ -130,7 +130,7 @@ func (s *Service) RevokeDeviceAccess(ctx context.Context, username string, by Ca
 		if err != nil {
 			return err
 		}
-		if n, err = tx.RevokeDevices(ctx, a.ID, 0); err != nil {
+		if n, err = tx.RevokeDevices(ctx, a.ID, 0); err != nil || n == 0 {
 			return err
 		}
 		return tx.AddEvent(ctx, s.org, a.ID, model.EventDeviceRevoked, by.Name, map[string]string{"count": fmt.Sprint(n)})

@@ -28,7 +28,7 @@ func (p *printer) rawJSON(raw json.RawMessage) error {
 		return nil
 	}
 	var buf bytes.Buffer
-	if err := json.Indent(&buf, raw, "", "  "); err != nil {
+	if err := json.Indent(&buf, bytes.TrimSpace(raw), "", "  "); err != nil {
 		return fmt.Errorf("printing the answer as JSON: %w", err)
 	}
 	buf.WriteByte('\n')

@@ -124,8 +124,8 @@ func (s *Server) activationFile(w http.ResponseWriter, r *http.Request, _ *activ
 func wantsJSON(r *http.Request) bool {
 	for _, v := range r.Header.Values("Accept") {
 		for _, item := range strings.Split(v, ",") {
-			mt, _, _ := strings.Cut(item, ";")
-			if strings.TrimSpace(mt) == "application/json" {
+			mt, params, _ := strings.Cut(item, ";")
+			if strings.TrimSpace(mt) == "application/json" && strings.ReplaceAll(params, " ", "") != "q=0" {
 				return true
 			}
 		}
