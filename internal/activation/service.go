@@ -193,3 +193,29 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Caller, erro
 	}
 	return &Caller{Name: t.Name, Role: t.Role}, nil
 }
+
+// Permissions, and the roles that hold them.
+const (
+	PermRead     = "read"     // see everything
+	PermAccounts = "accounts" // create, change and delete accounts; send and revoke their links
+	PermConfig   = "config"   // change configuration: groups, profiles, downloads, settings, gateways, operators
+)
+
+// Roles lists every role.
+var Roles = []string{"admin", "csr", "auditor"}
+
+var rolePerms = map[string][]string{
+	"admin":   {PermRead, PermAccounts, PermConfig},
+	"csr":     {PermRead, PermAccounts},
+	"auditor": {PermRead},
+}
+
+// RoleAllows reports whether role holds perm.
+func RoleAllows(role, perm string) bool {
+	for _, p := range rolePerms[role] {
+		if p == perm {
+			return true
+		}
+	}
+	return false
+}

@@ -13,8 +13,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/activator-voip/activator/internal/activation"
 	"github.com/activator-voip/activator/internal/app"
 	"github.com/activator-voip/activator/internal/model"
+	"github.com/activator-voip/activator/internal/secret"
+	"github.com/activator-voip/activator/internal/store"
 	"github.com/activator-voip/activator/internal/store/storetest"
 )
 
@@ -22,6 +25,7 @@ import (
 type testServer struct {
 	url   string
 	token string
+	app   *app.App
 	t     *testing.T
 }
 
@@ -49,7 +53,7 @@ func startServer(t *testing.T, database string) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &testServer{url: a.URL, token: strings.TrimSpace(string(tok)), t: t}
+	return &testServer{url: a.URL, token: strings.TrimSpace(string(tok)), app: a, t: t}
 }
 
 // forEachServer runs fn against a server on SQLite and one on PostgreSQL.
@@ -357,5 +361,67 @@ func TestListingsHoldNoSecrets(t *testing.T) {
 	}
 	if bytes.Contains(s.mustDo("GET", "/api/v1/outbox", "", 200), []byte(token[:10])) == false {
 		t.Error("the outbox listing should still show the token's recognisable prefix")
+	}
+}
+
+// TestRolesFromTheRouteTable tries every mutating route of the document with
+// a csr and an auditor token: a csr may manage accounts but not configuration,
+// an auditor may change nothing. Reads are open to both.
+func TestRolesFromTheRouteTable(t *testing.T) {
+	s := startServer(t, "")
+	ctx := context.Background()
+	tokens := map[string]string{}
+	for _, role := range []string{"csr", "auditor"} {
+		tok, hash := secret.NewToken(secret.PrefixAdminToken)
+		err := s.app.Store.Tx(ctx, func(tx *store.Tx) error {
+			_, err := tx.CreateAPIToken(ctx, model.DefaultOrgID, role+" token", role, secret.Display(tok), hash)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tokens[role] = tok
+	}
+	var doc openAPIDoc
+	if err := json.Unmarshal(s.mustDo("GET", "/api/v1/openapi.json", "", 200), &doc); err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for path, ops := range doc.Paths {
+		for method, op := range ops {
+			var o struct {
+				Perm string `json:"x-permission"`
+			}
+			json.Unmarshal(op, &o)
+			if o.Perm == "" {
+				continue
+			}
+			concrete := strings.NewReplacer("{name}", "x", "{username}", "1", "{platform}", "android", "{key}", "company_name", "{id}", "1").Replace(path)
+			for role, tok := range tokens {
+				code, body, _ := s.do(strings.ToUpper(method), concrete, "{}", tok)
+				forbidden := code == http.StatusForbidden
+				want := !activation.RoleAllows(role, o.Perm)
+				if forbidden != want {
+					t.Errorf("%s %s as %s (needs %s): got %d %s", method, path, role, o.Perm, code, body)
+				}
+				checked++
+			}
+		}
+	}
+	if checked < 50 {
+		t.Fatalf("only %d role checks ran", checked)
+	}
+	// The rules themselves, spelled out.
+	for _, c := range []struct {
+		role, perm string
+		ok         bool
+	}{
+		{"csr", activation.PermAccounts, true}, {"csr", activation.PermConfig, false},
+		{"auditor", activation.PermRead, true}, {"auditor", activation.PermAccounts, false},
+		{"admin", activation.PermConfig, true}, {"nobody", activation.PermRead, false},
+	} {
+		if activation.RoleAllows(c.role, c.perm) != c.ok {
+			t.Errorf("%s may %s: want %v", c.role, c.perm, c.ok)
+		}
 	}
 }

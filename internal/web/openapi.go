@@ -35,8 +35,9 @@ func (s *Server) openAPIDoc() map[string]any {
 			op["parameters"] = params
 		}
 		switch rt.access {
-		case admin:
+		case token:
 			op["security"] = []any{map[string]any{"apiToken": []string{}}}
+			op["x-permission"] = rt.perm
 		case device:
 			op["security"] = []any{map[string]any{"deviceCredential": []string{}}}
 		default:

@@ -76,13 +76,20 @@ func (w *statusWriter) WriteHeader(code int) {
 	w.ResponseWriter.WriteHeader(code)
 }
 
-// Access says who may call a route.
+// Access says how a route's caller is identified.
 type access int
 
 const (
 	public access = iota // anyone: pages, device redeem
 	device               // a device credential
-	admin                // an API token with the admin role
+	token                // an API token, whose role must hold the route's permission
+)
+
+// Permissions a route needs; each role holds some (activation.RoleAllows).
+const (
+	permRead     = activation.PermRead     // read anything
+	permAccounts = activation.PermAccounts // manage accounts and send their messages
+	permConfig   = activation.PermConfig   // change configuration: groups, profiles, downloads, settings
 )
 
 type handler func(w http.ResponseWriter, r *http.Request, c *activation.Caller) error
@@ -92,6 +99,7 @@ type handler func(w http.ResponseWriter, r *http.Request, c *activation.Caller) 
 type route struct {
 	method, path string
 	access       access
+	perm         string // for token routes: the permission the caller's role needs
 	summary      string
 	query        []param
 	body         any // a value of the request body's type, or nil
@@ -108,14 +116,14 @@ type param struct {
 func (s *Server) wrap(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var caller *activation.Caller
-		if rt.access == admin {
+		if rt.access == token {
 			c, err := s.svc.Authenticate(r.Context(), bearer(r))
 			if err != nil {
 				s.fail(w, r, err)
 				return
 			}
-			if c.Role != "admin" {
-				writeJSONError(w, http.StatusForbidden, "forbidden", "this token's role may not do that", "")
+			if !activation.RoleAllows(c.Role, rt.perm) {
+				writeJSONError(w, http.StatusForbidden, "forbidden", "the "+c.Role+" role may not do this", "")
 				return
 			}
 			caller = c
