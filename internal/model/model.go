@@ -277,6 +277,8 @@ const (
 	MessageSending = "sending"
 	MessageSent    = "sent"
 	MessageFailed  = "failed"
+	// MessageDelivered: the provider's receipt said the message reached its recipient.
+	MessageDelivered = "delivered"
 )
 
 // Message is one SMS or e-mail on its way through the delivery queue.
@@ -299,6 +301,9 @@ type Message struct {
 	CreatedAt     time.Time  `json:"created_at"`
 	NextAttemptAt time.Time  `json:"next_attempt_at"`
 	SentAt        *time.Time `json:"sent_at,omitempty"`
+	DeliveredAt   *time.Time `json:"delivered_at,omitempty"`   // when the provider's receipt said delivered
+	ReceiptStatus string     `json:"receipt_status,omitempty"` // the provider's last delivery status, in its words
+	Segments      int        `json:"segments,omitempty"`       // SMS: parts the text takes (GSM-7 or UCS-2)
 }
 
 // OutboxItem is a message the outbox gateway kept instead of sending.
@@ -334,7 +339,8 @@ type AccountDetail struct {
 // SendRequest asks for a secure link to be issued and sent.
 type SendRequest struct {
 	Channel string `json:"channel"`
-	Kind    string `json:"kind,omitempty"` // activation (default) | installation
+	Kind    string `json:"kind,omitempty"`    // activation (default) | installation
+	Gateway string `json:"gateway,omitempty"` // this message only: a configured gateway, overriding the routing
 }
 
 // SendResult is what sending queued.

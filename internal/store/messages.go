@@ -18,7 +18,7 @@ type MessageRow struct {
 }
 
 const messageCols = `id, org_id, account_id, invitation_id, username, channel, kind, gateway, recipient, subject, body, html,
-	state, attempts, max_attempts, last_error, provider_id, created_at, next_attempt_at, sent_at`
+	state, attempts, max_attempts, last_error, provider_id, created_at, next_attempt_at, sent_at, delivered_at, receipt_status`
 
 func scanMessage(sc interface{ Scan(...any) error }) (*MessageRow, error) {
 	var (
@@ -26,9 +26,10 @@ func scanMessage(sc interface{ Scan(...any) error }) (*MessageRow, error) {
 		acc, inv      nullInt
 		created, next int64
 		sent          sql.NullInt64
+		delivered     sql.NullInt64
 	)
 	err := sc.Scan(&m.ID, &m.OrgID, &acc, &inv, &m.Username, &m.Channel, &m.Kind, &m.Gateway, &m.Recipient, &m.Subject, &m.Body, &m.HTML,
-		&m.State, &m.Attempts, &m.MaxAttempts, &m.LastError, &m.ProviderID, &created, &next, &sent)
+		&m.State, &m.Attempts, &m.MaxAttempts, &m.LastError, &m.ProviderID, &created, &next, &sent, &delivered, &m.ReceiptStatus)
 	if err != nil {
 		return nil, mapErr(err)
 	}
@@ -40,6 +41,7 @@ func scanMessage(sc interface{ Scan(...any) error }) (*MessageRow, error) {
 	}
 	m.CreatedAt, m.NextAttemptAt = fromMS(created), fromMS(next)
 	m.SentAt = nullTime(sent)
+	m.DeliveredAt = nullTime(delivered)
 	return &m, nil
 }
 
