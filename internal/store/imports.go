@@ -1,0 +1,209 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// AccountKey is what an import matches existing accounts on.
+type AccountKey struct {
+	ID            int64
+	Username      string
+	VirtualNumber string
+	Mobile        string
+	Email         string // lower case
+	DisplayName   string
+	GroupID       int64
+}
+
+// AccountKeys reads the matching keys of every account of an organisation.
+func (r *Reader) AccountKeys(ctx context.Context, orgID int64) ([]AccountKey, error) {
+	rows, err := r.q.QueryContext(ctx, `SELECT id, username, virtual_number, mobile, LOWER(email), display_name, group_id
+		FROM accounts WHERE org_id = $1`, orgID)
+	if err != nil {
+		return nil, fmt.Errorf("reading account keys: %w", err)
+	}
+	defer rows.Close()
+	var out []AccountKey
+	for rows.Next() {
+		var k AccountKey
+		if err := rows.Scan(&k.ID, &k.Username, &k.VirtualNumber, &k.Mobile, &k.Email, &k.DisplayName, &k.GroupID); err != nil {
+			return nil, err
+		}
+		out = append(out, k)
+	}
+	return out, rows.Err()
+}
+
+// importChunk keeps a multi-row INSERT well under both engines' limits on
+// bound parameters (SQLite 32766, PostgreSQL 65535).
+const importChunk = 500
+
+// InsertAccounts inserts many new accounts with their "created" events, in
+// multi-row statements. Each row's ID is filled in.
+func (tx *Tx) InsertAccounts(ctx context.Context, rows []*AccountRow, actor string, eventDetail func(*AccountRow) string) error {
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	for start := 0; start < len(rows); start += importChunk {
+		chunk := rows[start:min(start+importChunk, len(rows))]
+		var (
+			sb   strings.Builder
+			args []any
+		)
+		sb.WriteString(`INSERT INTO accounts (org_id, group_id, username, display_name, email, mobile, security_model,
+			profile_id, virtual_number, language, description, kind, stage, disabled, created_at, updated_at) VALUES `)
+		for i, a := range chunk {
+			if i > 0 {
+				sb.WriteString(", ")
+			}
+			n := len(args)
+			fmt.Fprintf(&sb, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)",
+				n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, n+10, n+11, n+12, n+13, n+14, n+15, n+15)
+			args = append(args, a.OrgID, a.GroupID, a.Username, a.DisplayName, a.Email, a.Mobile, string(a.SecurityModel),
+				a.ProfileID, a.VirtualNumber, a.Language, a.Description, a.Kind, a.Stage, a.Disabled, ms(now))
+		}
+		sb.WriteString(" RETURNING id, username")
+		res, err := tx.q.QueryContext(ctx, sb.String(), args...)
+		if err != nil {
+			return mapErr(err)
+		}
+		byUser := make(map[string]int64, len(chunk))
+		for res.Next() {
+			var (
+				id int64
+				u  string
+			)
+			if err := res.Scan(&id, &u); err != nil {
+				res.Close()
+				return err
+			}
+			byUser[u] = id
+		}
+		if err := res.Close(); err != nil {
+			return mapErr(err)
+		}
+		if err := res.Err(); err != nil {
+			return mapErr(err)
+		}
+		sb.Reset()
+		args = args[:0]
+		sb.WriteString(`INSERT INTO events (org_id, account_id, kind, at, actor, detail) VALUES `)
+		for i, a := range chunk {
+			a.ID = byUser[a.Username]
+			a.CreatedAt, a.UpdatedAt = now, now
+			a.Derive()
+			if i > 0 {
+				sb.WriteString(", ")
+			}
+			n := len(args)
+			fmt.Fprintf(&sb, "($%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6)
+			args = append(args, a.OrgID, a.ID, "created", ms(now), actor, eventDetail(a))
+		}
+		if _, err := tx.exec(ctx, sb.String(), args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Import is an uploaded CSV file on its way into the accounts: previewed,
+// then confirmed, imported and optionally sent, with its progress.
+type Import struct {
+	ID        int64
+	Operator  string
+	FileName  string
+	Content   string
+	Options   string // JSON: group, profile, send channel
+	State     string // previewed, importing, sending, done, cancelled, failed
+	Total     int
+	Done      int
+	Created   int
+	ToSend    int
+	Sent      int
+	LastError string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+const importCols = `id, operator, file_name, content, options, state, total, done, created, to_send, sent, last_error, created_at, updated_at`
+
+func scanImport(sc interface{ Scan(...any) error }) (*Import, error) {
+	var (
+		im               Import
+		created, updated int64
+	)
+	if err := sc.Scan(&im.ID, &im.Operator, &im.FileName, &im.Content, &im.Options, &im.State, &im.Total, &im.Done, &im.Created,
+		&im.ToSend, &im.Sent, &im.LastError, &created, &updated); err != nil {
+		return nil, mapErr(err)
+	}
+	im.CreatedAt, im.UpdatedAt = fromMS(created), fromMS(updated)
+	return &im, nil
+}
+
+// CreateImport stores an uploaded file awaiting confirmation.
+func (tx *Tx) CreateImport(ctx context.Context, orgID int64, im *Import) error {
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	id, err := tx.insertID(ctx, `INSERT INTO imports (org_id, operator, file_name, content, options, state, total, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)`, orgID, im.Operator, im.FileName, im.Content, im.Options, im.State, im.Total, ms(now))
+	im.ID, im.CreatedAt, im.UpdatedAt = id, now, now
+	return err
+}
+
+// ImportByID finds an import.
+func (r *Reader) ImportByID(ctx context.Context, orgID, id int64) (*Import, error) {
+	return scanImport(r.q.QueryRowContext(ctx, `SELECT `+importCols+` FROM imports WHERE org_id = $1 AND id = $2`, orgID, id))
+}
+
+// Imports lists recent imports, newest first, without their files.
+func (r *Reader) Imports(ctx context.Context, orgID int64, limit int) ([]Import, error) {
+	rows, err := r.q.QueryContext(ctx, `SELECT id, operator, file_name, '', options, state, total, done, created, to_send, sent, last_error, created_at, updated_at
+		FROM imports WHERE org_id = $1 ORDER BY id DESC LIMIT $2`, orgID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("listing imports: %w", err)
+	}
+	defer rows.Close()
+	out := []Import{}
+	for rows.Next() {
+		im, err := scanImport(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *im)
+	}
+	return out, rows.Err()
+}
+
+// SetImportState moves an import to state from one of the states in from;
+// it reports false when the import was not in any of them (someone else
+// moved it first).
+func (tx *Tx) SetImportState(ctx context.Context, id int64, state string, from ...string) (bool, error) {
+	q := `UPDATE imports SET state = $1, updated_at = $2 WHERE id = $3`
+	args := []any{state, ms(time.Now()), id}
+	if len(from) > 0 {
+		ph := make([]string, len(from))
+		for i, f := range from {
+			args = append(args, f)
+			ph[i] = fmt.Sprintf("$%d", len(args))
+		}
+		q += ` AND state IN (` + strings.Join(ph, ", ") + `)`
+	}
+	res, err := tx.exec(ctx, q, args...)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// SetImportProgress records how far an import has got.
+func (tx *Tx) SetImportProgress(ctx context.Context, im *Import) error {
+	return tx.execOne(ctx, `UPDATE imports SET state = $1, done = $2, created = $3, to_send = $4, sent = $5, last_error = $6, updated_at = $7
+		WHERE id = $8`, im.State, im.Done, im.Created, im.ToSend, im.Sent, im.LastError, ms(time.Now()), im.ID)
+}
+
+// DropImportContent forgets an import's file once it is no longer needed.
+func (tx *Tx) DropImportContent(ctx context.Context, id int64) error {
+	_, err := tx.exec(ctx, `UPDATE imports SET content = '' WHERE id = $1`, id)
+	return err
+}

@@ -1,0 +1,296 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// Operator is a person who logs in to the console (or holds API tokens).
+// PasswordHash is an argon2id PHC string, empty until the operator has set a
+// password; it never leaves the domain.
+type Operator struct {
+	ID             int64
+	OrgID          int64
+	Name           string
+	Role           string
+	PasswordHash   string
+	Disabled       bool
+	FailedAttempts int
+	LockedUntil    *time.Time
+	CreatedAt      time.Time
+	LastLoginAt    *time.Time
+}
+
+const operatorCols = `id, org_id, name, role, password_hash, disabled, failed_attempts, locked_until, created_at, last_login_at`
+
+func scanOperator(sc interface{ Scan(...any) error }) (*Operator, error) {
+	var (
+		o             Operator
+		created       int64
+		locked, login sql.NullInt64
+	)
+	if err := sc.Scan(&o.ID, &o.OrgID, &o.Name, &o.Role, &o.PasswordHash, &o.Disabled, &o.FailedAttempts, &locked, &created, &login); err != nil {
+		return nil, mapErr(err)
+	}
+	o.CreatedAt = fromMS(created)
+	o.LockedUntil, o.LastLoginAt = nullTime(locked), nullTime(login)
+	return &o, nil
+}
+
+// Operators lists an organisation's operators by name.
+func (r *Reader) Operators(ctx context.Context, orgID int64) ([]Operator, error) {
+	rows, err := r.q.QueryContext(ctx, `SELECT `+operatorCols+` FROM operators WHERE org_id = $1 ORDER BY name`, orgID)
+	if err != nil {
+		return nil, fmt.Errorf("listing operators: %w", err)
+	}
+	defer rows.Close()
+	out := []Operator{}
+	for rows.Next() {
+		o, err := scanOperator(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *o)
+	}
+	return out, rows.Err()
+}
+
+// OperatorByName finds an operator.
+func (r *Reader) OperatorByName(ctx context.Context, orgID int64, name string) (*Operator, error) {
+	return scanOperator(r.q.QueryRowContext(ctx, `SELECT `+operatorCols+` FROM operators WHERE org_id = $1 AND name = $2`, orgID, name))
+}
+
+// OperatorByID finds an operator.
+func (r *Reader) OperatorByID(ctx context.Context, id int64) (*Operator, error) {
+	return scanOperator(r.q.QueryRowContext(ctx, `SELECT `+operatorCols+` FROM operators WHERE id = $1`, id))
+}
+
+// CreateOperator inserts an operator.
+func (tx *Tx) CreateOperator(ctx context.Context, o *Operator) error {
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	id, err := tx.insertID(ctx, `INSERT INTO operators (org_id, name, role, password_hash, disabled, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+		o.OrgID, o.Name, o.Role, o.PasswordHash, o.Disabled, ms(now))
+	o.ID, o.CreatedAt = id, now
+	return err
+}
+
+// SetOperatorRole changes an operator's role.
+func (tx *Tx) SetOperatorRole(ctx context.Context, id int64, role string) error {
+	return tx.execOne(ctx, `UPDATE operators SET role = $1 WHERE id = $2`, role, id)
+}
+
+// SetOperatorDisabled disables or enables an operator.
+func (tx *Tx) SetOperatorDisabled(ctx context.Context, id int64, disabled bool) error {
+	return tx.execOne(ctx, `UPDATE operators SET disabled = $1 WHERE id = $2`, disabled, id)
+}
+
+// SetOperatorPassword stores a new password hash and clears any lockout.
+func (tx *Tx) SetOperatorPassword(ctx context.Context, id int64, hash string) error {
+	return tx.execOne(ctx, `UPDATE operators SET password_hash = $1, failed_attempts = 0, locked_until = NULL WHERE id = $2`, hash, id)
+}
+
+// RecordLoginFailure counts a failed login and, once the count reaches max,
+// locks the operator until lockUntil. It returns the new count.
+func (tx *Tx) RecordLoginFailure(ctx context.Context, id int64, max int, lockUntil time.Time) (int, error) {
+	var n int
+	err := tx.q.QueryRowContext(ctx, `UPDATE operators SET failed_attempts = failed_attempts + 1,
+		locked_until = CASE WHEN failed_attempts + 1 >= $1 THEN $2 ELSE locked_until END
+		WHERE id = $3 RETURNING failed_attempts`, max, ms(lockUntil), id).Scan(&n)
+	return n, mapErr(err)
+}
+
+// ResetLockout clears the failure count after a lock ran out.
+func (tx *Tx) ResetLockout(ctx context.Context, id int64) error {
+	return tx.execOne(ctx, `UPDATE operators SET failed_attempts = 0, locked_until = NULL WHERE id = $1`, id)
+}
+
+// RecordLogin clears the failure count and notes the login time.
+func (tx *Tx) RecordLogin(ctx context.Context, id int64, at time.Time) error {
+	return tx.execOne(ctx, `UPDATE operators SET failed_attempts = 0, locked_until = NULL, last_login_at = $1 WHERE id = $2`, ms(at), id)
+}
+
+// Session is a console login. Only the hash of its cookie is stored.
+type Session struct {
+	ID         int64
+	OperatorID int64
+	CSRFToken  string
+	CreatedAt  time.Time
+	LastSeenAt time.Time
+	ExpiresAt  time.Time
+}
+
+// CreateSession stores a session by its cookie's hash.
+func (tx *Tx) CreateSession(ctx context.Context, s *Session, hash []byte) error {
+	id, err := tx.insertID(ctx, `INSERT INTO operator_sessions (operator_id, token_hash, csrf_token, created_at, last_seen_at, expires_at)
+		VALUES ($1, $2, $3, $4, $4, $5)`, s.OperatorID, hash, s.CSRFToken, ms(s.CreatedAt), ms(s.ExpiresAt))
+	s.ID = id
+	return err
+}
+
+// SessionByHash finds a live session and its operator.
+func (r *Reader) SessionByHash(ctx context.Context, hash []byte, now time.Time) (*Session, *Operator, error) {
+	var (
+		s                      Session
+		created, seen, expires int64
+	)
+	row := r.q.QueryRowContext(ctx, `SELECT s.id, s.operator_id, s.csrf_token, s.created_at, s.last_seen_at, s.expires_at
+		FROM operator_sessions s WHERE s.token_hash = $1 AND s.expires_at > $2`, hash, ms(now))
+	if err := row.Scan(&s.ID, &s.OperatorID, &s.CSRFToken, &created, &seen, &expires); err != nil {
+		return nil, nil, mapErr(err)
+	}
+	s.CreatedAt, s.LastSeenAt, s.ExpiresAt = fromMS(created), fromMS(seen), fromMS(expires)
+	o, err := r.OperatorByID(ctx, s.OperatorID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &s, o, nil
+}
+
+// TouchSession moves a session's idle expiry forward.
+func (tx *Tx) TouchSession(ctx context.Context, id int64, seen, expires time.Time) error {
+	return tx.execOne(ctx, `UPDATE operator_sessions SET last_seen_at = $1, expires_at = $2 WHERE id = $3`, ms(seen), ms(expires), id)
+}
+
+// DeleteSession ends a session.
+func (tx *Tx) DeleteSession(ctx context.Context, id int64) error {
+	_, err := tx.exec(ctx, `DELETE FROM operator_sessions WHERE id = $1`, id)
+	return err
+}
+
+// DeleteOperatorSessions ends every session of an operator.
+func (tx *Tx) DeleteOperatorSessions(ctx context.Context, operatorID int64) error {
+	_, err := tx.exec(ctx, `DELETE FROM operator_sessions WHERE operator_id = $1`, operatorID)
+	return err
+}
+
+// DeleteExpiredSessions removes sessions past their expiry.
+func (tx *Tx) DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error) {
+	res, err := tx.exec(ctx, `DELETE FROM operator_sessions WHERE expires_at <= $1`, ms(now))
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// CreatePasswordToken stores a set-password link's hash.
+func (tx *Tx) CreatePasswordToken(ctx context.Context, operatorID int64, hash []byte, created, expires time.Time) error {
+	_, err := tx.exec(ctx, `INSERT INTO password_tokens (operator_id, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4)`,
+		operatorID, hash, ms(created), ms(expires))
+	return err
+}
+
+// PasswordTokenOperator finds the operator of a live set-password link.
+func (r *Reader) PasswordTokenOperator(ctx context.Context, hash []byte, now time.Time) (*Operator, error) {
+	var id int64
+	err := r.q.QueryRowContext(ctx, `SELECT operator_id FROM password_tokens WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2`,
+		hash, ms(now)).Scan(&id)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	return r.OperatorByID(ctx, id)
+}
+
+// UsePasswordToken marks a set-password link used; exactly one caller wins.
+func (tx *Tx) UsePasswordToken(ctx context.Context, hash []byte, now time.Time) error {
+	return tx.execOne(ctx, `UPDATE password_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1`, ms(now), hash)
+}
+
+// RevokePasswordTokens kills an operator's unused set-password links.
+func (tx *Tx) RevokePasswordTokens(ctx context.Context, operatorID int64, now time.Time) error {
+	_, err := tx.exec(ctx, `UPDATE password_tokens SET used_at = $1 WHERE operator_id = $2 AND used_at IS NULL`, ms(now), operatorID)
+	return err
+}
+
+// OperatorToken is an API token as its listing shows it: never the token.
+type OperatorToken struct {
+	ID         int64
+	Name       string
+	Role       string
+	Prefix     string
+	Operator   string // empty for tokens of no operator (the first-start token)
+	CreatedAt  time.Time
+	LastUsedAt *time.Time
+	RevokedAt  *time.Time
+}
+
+// CreateOperatorToken stores an operator's API token by its hash.
+func (tx *Tx) CreateOperatorToken(ctx context.Context, orgID, operatorID int64, name, role, prefix string, hash []byte) (int64, error) {
+	return tx.insertID(ctx, `INSERT INTO api_tokens (org_id, operator_id, name, role, prefix, token_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		orgID, operatorID, name, role, prefix, hash, ms(time.Now()))
+}
+
+// OperatorTokens lists API tokens, newest first; operatorID 0 lists all.
+func (r *Reader) OperatorTokens(ctx context.Context, orgID, operatorID int64) ([]OperatorToken, error) {
+	q := `SELECT t.id, t.name, t.role, t.prefix, COALESCE(o.name, ''), t.created_at, t.last_used_at, t.revoked_at
+		FROM api_tokens t LEFT JOIN operators o ON o.id = t.operator_id WHERE t.org_id = $1`
+	args := []any{orgID}
+	if operatorID != 0 {
+		q += ` AND t.operator_id = $2`
+		args = append(args, operatorID)
+	}
+	rows, err := r.q.QueryContext(ctx, q+` ORDER BY t.id DESC`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("listing API tokens: %w", err)
+	}
+	defer rows.Close()
+	out := []OperatorToken{}
+	for rows.Next() {
+		var (
+			t             OperatorToken
+			created       int64
+			used, revoked sql.NullInt64
+		)
+		if err := rows.Scan(&t.ID, &t.Name, &t.Role, &t.Prefix, &t.Operator, &created, &used, &revoked); err != nil {
+			return nil, err
+		}
+		t.CreatedAt = fromMS(created)
+		t.LastUsedAt, t.RevokedAt = nullTime(used), nullTime(revoked)
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// TokenOwner is who an API token acts for.
+type TokenOwner struct {
+	Name             string
+	Role             string
+	OperatorID       int64 // 0 for the first-start token
+	OperatorName     string
+	OperatorRole     string
+	OperatorDisabled bool
+}
+
+// APITokenOwner finds a live token by its hash with its operator, if any.
+func (r *Reader) APITokenOwner(ctx context.Context, hash []byte) (*TokenOwner, error) {
+	var (
+		t        TokenOwner
+		opID     nullInt
+		opName   sql.NullString
+		opRole   sql.NullString
+		disabled sql.NullBool
+	)
+	err := r.q.QueryRowContext(ctx, `SELECT t.name, t.role, t.operator_id, o.name, o.role, o.disabled
+		FROM api_tokens t LEFT JOIN operators o ON o.id = t.operator_id WHERE t.token_hash = $1 AND t.revoked_at IS NULL`, hash).
+		Scan(&t.Name, &t.Role, &opID, &opName, &opRole, &disabled)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	if opID.v != nil {
+		t.OperatorID = *opID.v
+	}
+	t.OperatorName, t.OperatorRole, t.OperatorDisabled = opName.String, opRole.String, disabled.Bool
+	return &t, nil
+}
+
+// RevokeAPIToken revokes a live token; operatorID 0 revokes anyone's.
+func (tx *Tx) RevokeAPIToken(ctx context.Context, orgID, id, operatorID int64) error {
+	q := `UPDATE api_tokens SET revoked_at = $1 WHERE org_id = $2 AND id = $3 AND revoked_at IS NULL`
+	args := []any{ms(time.Now()), orgID, id}
+	if operatorID != 0 {
+		q += ` AND operator_id = $4`
+		args = append(args, operatorID)
+	}
+	return tx.execOne(ctx, q, args...)
+}

@@ -1,0 +1,277 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/activator-voip/activator/internal/model"
+	"github.com/activator-voip/activator/internal/secret"
+	"github.com/activator-voip/activator/internal/store"
+	"github.com/activator-voip/activator/internal/store/storetest"
+)
+
+func addOperator(t *testing.T, s *store.Store, name, role string) *store.Operator {
+	t.Helper()
+	ctx := context.Background()
+	o := &store.Operator{OrgID: org, Name: name, Role: role, PasswordHash: "$argon2id$x"}
+	if err := s.Tx(ctx, func(tx *store.Tx) error { return tx.CreateOperator(ctx, o) }); err != nil {
+		t.Fatalf("creating operator: %v", err)
+	}
+	return o
+}
+
+func TestOperatorsLockoutAndUniqueNames(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		seed(t, s)
+		o := addOperator(t, s, "ada", "csr")
+		err := s.Tx(ctx, func(tx *store.Tx) error {
+			return tx.CreateOperator(ctx, &store.Operator{OrgID: org, Name: "ada", Role: "admin"})
+		})
+		var ce *store.ConflictError
+		if !errors.As(err, &ce) || ce.Column != "name" {
+			t.Fatalf("duplicate operator name: want a conflict on name, got %v", err)
+		}
+		until := time.Now().Add(time.Minute).UTC().Truncate(time.Millisecond)
+		for i := 1; i <= 3; i++ {
+			var n int
+			if err := s.Tx(ctx, func(tx *store.Tx) error {
+				var err error
+				n, err = tx.RecordLoginFailure(ctx, o.ID, 3, until)
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if n != i {
+				t.Fatalf("failure count = %d, want %d", n, i)
+			}
+			got, err := s.OperatorByName(ctx, org, "ada")
+			if err != nil {
+				t.Fatal(err)
+			}
+			locked := got.LockedUntil != nil
+			if locked != (i == 3) {
+				t.Fatalf("after %d failures locked=%v, want %v", i, locked, i == 3)
+			}
+			if locked && !got.LockedUntil.Equal(until) {
+				t.Fatalf("locked until %v, want %v", got.LockedUntil, until)
+			}
+		}
+		if err := s.Tx(ctx, func(tx *store.Tx) error { return tx.RecordLogin(ctx, o.ID, time.Now()) }); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := s.OperatorByName(ctx, org, "ada")
+		if got.FailedAttempts != 0 || got.LockedUntil != nil || got.LastLoginAt == nil {
+			t.Fatalf("after a login: %+v, want no failures, no lock and a login time", got)
+		}
+	})
+}
+
+func TestSessionsExpireAndEndWithTheirOperator(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		seed(t, s)
+		o := addOperator(t, s, "ada", "admin")
+		now := time.Now()
+		tok, hash := secret.NewToken("avs_")
+		sess := &store.Session{OperatorID: o.ID, CSRFToken: "c", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+		if err := s.Tx(ctx, func(tx *store.Tx) error { return tx.CreateSession(ctx, sess, hash) }); err != nil {
+			t.Fatal(err)
+		}
+		got, op, err := s.SessionByHash(ctx, secret.Hash(tok), now)
+		if err != nil || got.ID != sess.ID || op.Name != "ada" || got.CSRFToken != "c" {
+			t.Fatalf("SessionByHash = %+v, %+v, %v", got, op, err)
+		}
+		if _, _, err := s.SessionByHash(ctx, hash, now.Add(2*time.Hour)); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("an expired session was found: %v", err)
+		}
+		if err := s.Tx(ctx, func(tx *store.Tx) error { return tx.DeleteOperatorSessions(ctx, o.ID) }); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := s.SessionByHash(ctx, hash, now); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("a deleted session was found: %v", err)
+		}
+	})
+}
+
+func TestPasswordTokensAreUsedOnce(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		seed(t, s)
+		o := addOperator(t, s, "ada", "admin")
+		now := time.Now()
+		_, hash := secret.NewToken("avp_")
+		if err := s.Tx(ctx, func(tx *store.Tx) error {
+			return tx.CreatePasswordToken(ctx, o.ID, hash, now, now.Add(time.Hour))
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.PasswordTokenOperator(ctx, hash, now); err != nil || got.ID != o.ID {
+			t.Fatalf("PasswordTokenOperator = %v, %v", got, err)
+		}
+		use := func() error {
+			return s.Tx(ctx, func(tx *store.Tx) error { return tx.UsePasswordToken(ctx, hash, now) })
+		}
+		if err := use(); err != nil {
+			t.Fatalf("first use: %v", err)
+		}
+		if err := use(); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("second use: want not found, got %v", err)
+		}
+		if _, err := s.PasswordTokenOperator(ctx, hash, now); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("a used link still finds its operator: %v", err)
+		}
+	})
+}
+
+func TestOperatorTokens(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		seed(t, s)
+		ada := addOperator(t, s, "ada", "csr")
+		bob := addOperator(t, s, "bob", "admin")
+		tok, hash := secret.NewToken(secret.PrefixAdminToken)
+		var id int64
+		if err := s.Tx(ctx, func(tx *store.Tx) error {
+			var err error
+			id, err = tx.CreateOperatorToken(ctx, org, ada.ID, "laptop", "csr", secret.Display(tok), hash)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		owner, err := s.APITokenOwner(ctx, secret.Hash(tok))
+		if err != nil || owner.OperatorID != ada.ID || owner.OperatorName != "ada" || owner.Role != "csr" || owner.OperatorDisabled {
+			t.Fatalf("APITokenOwner = %+v, %v", owner, err)
+		}
+		if err := s.Tx(ctx, func(tx *store.Tx) error { return tx.SetOperatorDisabled(ctx, ada.ID, true) }); err != nil {
+			t.Fatal(err)
+		}
+		if owner, _ := s.APITokenOwner(ctx, hash); !owner.OperatorDisabled {
+			t.Fatal("the token of a disabled operator does not say so")
+		}
+		list, err := s.OperatorTokens(ctx, org, ada.ID)
+		if err != nil || len(list) != 1 || list[0].Operator != "ada" || list[0].Prefix != secret.Display(tok) {
+			t.Fatalf("OperatorTokens = %+v, %v", list, err)
+		}
+		// Bob cannot revoke Ada's token as its owner; an admin (operator 0) can.
+		err = s.Tx(ctx, func(tx *store.Tx) error { return tx.RevokeAPIToken(ctx, org, id, bob.ID) })
+		if !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("revoking someone else's token as its owner: want not found, got %v", err)
+		}
+		if err := s.Tx(ctx, func(tx *store.Tx) error { return tx.RevokeAPIToken(ctx, org, id, 0) }); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.APITokenOwner(ctx, hash); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("a revoked token still authenticates: %v", err)
+		}
+	})
+}
+
+func TestAuditLogFilters(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		seed(t, s)
+		for i := 0; i < 5; i++ {
+			e := &store.AuditEntry{Actor: fmt.Sprintf("op%d", i%2), ActorRole: "admin", Via: "api", Action: "POST /api/v1/accounts",
+				Target: fmt.Sprintf("account:%d", i), Status: 201, After: `{"x":1}`}
+			if err := s.Tx(ctx, func(tx *store.Tx) error { return tx.AddAudit(ctx, org, e) }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		all, err := s.Audit(ctx, org, store.AuditFilter{})
+		if err != nil || len(all) != 5 || all[0].Target != "account:4" || all[0].After != `{"x":1}` || all[0].Status != 201 {
+			t.Fatalf("Audit = %+v, %v", all, err)
+		}
+		mine, _ := s.Audit(ctx, org, store.AuditFilter{Actor: "op1"})
+		if len(mine) != 2 {
+			t.Fatalf("op1 has %d entries, want 2", len(mine))
+		}
+		page, _ := s.Audit(ctx, org, store.AuditFilter{BeforeID: all[1].ID, Limit: 2})
+		if len(page) != 2 || page[0].ID != all[2].ID {
+			t.Fatalf("paging: %+v", page)
+		}
+	})
+}
+
+func TestInsertAccountsInBulk(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		first := seed(t, s)
+		var rows []*store.AccountRow
+		for i := 0; i < 1234; i++ {
+			rows = append(rows, &store.AccountRow{OrgID: org, Account: model.Account{
+				GroupID: first.GroupID, Username: fmt.Sprintf("9%09d", i), DisplayName: fmt.Sprintf("User %d", i),
+				Mobile: fmt.Sprintf("+3933300%05d", i), SecurityModel: model.EndToEnd, VirtualNumber: fmt.Sprintf("2%05d", i),
+				Kind: "wizard", Stage: model.StageNew,
+			}})
+		}
+		err := s.Tx(ctx, func(tx *store.Tx) error {
+			return tx.InsertAccounts(ctx, rows, "importer", func(*store.AccountRow) string { return `{"via":"import"}` })
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys, err := s.AccountKeys(ctx, org)
+		if err != nil || len(keys) != 1235 {
+			t.Fatalf("AccountKeys: %d keys, %v", len(keys), err)
+		}
+		got, err := s.AccountByUsername(ctx, org, rows[1000].Username)
+		if err != nil || got.ID != rows[1000].ID || got.DisplayName != "User 1000" {
+			t.Fatalf("row 1000: %+v, %v (want id %d)", got, err, rows[1000].ID)
+		}
+		ev, err := s.Events(ctx, got.ID)
+		if err != nil || len(ev) != 1 || ev[0].Kind != "created" || ev[0].Detail["via"] != "import" {
+			t.Fatalf("events: %+v, %v", ev, err)
+		}
+		// A duplicate in a later batch fails the whole transaction.
+		dup := *rows[0]
+		err = s.Tx(ctx, func(tx *store.Tx) error {
+			return tx.InsertAccounts(ctx, []*store.AccountRow{&dup}, "importer", func(*store.AccountRow) string { return "" })
+		})
+		var ce *store.ConflictError
+		if !errors.As(err, &ce) {
+			t.Fatalf("duplicate username: want a conflict, got %v", err)
+		}
+	})
+}
+
+func TestImportsProgress(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		seed(t, s)
+		im := &store.Import{Operator: "ada", FileName: "a.csv", Content: "full name\nAda\n", State: "previewed", Total: 1}
+		if err := s.Tx(ctx, func(tx *store.Tx) error { return tx.CreateImport(ctx, org, im) }); err != nil {
+			t.Fatal(err)
+		}
+		var moved, again bool
+		if err := s.Tx(ctx, func(tx *store.Tx) error {
+			var err error
+			moved, err = tx.SetImportState(ctx, im.ID, "importing", "previewed")
+			if err != nil {
+				return err
+			}
+			again, err = tx.SetImportState(ctx, im.ID, "importing", "previewed")
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if !moved || again {
+			t.Fatalf("confirming twice: first %v, second %v; want true, false", moved, again)
+		}
+		im.State, im.Done, im.Created = "done", 1, 1
+		if err := s.Tx(ctx, func(tx *store.Tx) error { return tx.SetImportProgress(ctx, im) }); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.ImportByID(ctx, org, im.ID)
+		if err != nil || got.State != "done" || got.Created != 1 || got.Content != im.Content {
+			t.Fatalf("ImportByID = %+v, %v", got, err)
+		}
+		list, err := s.Imports(ctx, org, 10)
+		if err != nil || len(list) != 1 || list[0].Content != "" {
+			t.Fatalf("Imports = %+v, %v (the listing must not carry the file)", list, err)
+		}
+	})
+}
