@@ -80,13 +80,18 @@ func (s *Service) Send(ctx context.Context, username string, req model.SendReque
 		if err != nil {
 			return fmt.Errorf("rendering the message: %w", err)
 		}
+		gateway, err := s.routeMessage(ctx, &tx.Reader, req.Gateway, req.Channel, a.GroupID)
+		if err != nil {
+			return err
+		}
 		m := &store.MessageRow{OrgID: s.org, MaxAttempts: s.maxAttempts, Message: model.Message{
 			AccountID: a.ID, InvitationID: inv.ID, Username: a.Username, Channel: req.Channel, Kind: req.Kind,
-			Gateway: s.gateway(req.Channel), Recipient: recipient, Subject: text.Subject, Body: text.Text, HTML: text.HTML,
+			Gateway: gateway, Recipient: recipient, Subject: text.Subject, Body: text.Text, HTML: text.HTML,
 		}}
 		if err := tx.EnqueueMessage(ctx, m); err != nil {
 			return fmt.Errorf("queueing the message: %w", err)
 		}
+		m.Segments = smsSegments(req.Channel, text.Text)
 		if _, err := tx.AdvanceStage(ctx, a.ID, model.StageInvited); err != nil {
 			return err
 		}

@@ -144,6 +144,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		Store: st, Box: box, SigningKey: boot.SigningKey, Templates: tmpl, Gateway: gateways.Default,
 		ListenURL: a.URL, TLSPin: pin, MaxAttempts: cfg.MaxAttempts, OnEnqueue: a.Worker.Notify, Logger: log,
 	})
+	// Gateways configured in the database (activator gateway add) are built
+	// on first use and rebuilt when they change.
+	gateways.SetLoader(a.Service.NewGatewayLoader(messaging.Options{}).Load)
 	a.Web, err = web.New(a.Service, cat, log.With("component", "http"), cfg.Version)
 	if err != nil {
 		return nil, err

@@ -315,7 +315,7 @@ func newAccountDeleteCmd(a *app) *cobra.Command {
 }
 
 func newAccountSendCmd(a *app) *cobra.Command {
-	var channel, kind string
+	var channel, kind, gateway string
 	cmd := &cobra.Command{
 		Use:   "send USERNAME --channel email|sms",
 		Short: "Send the user a secure link",
@@ -331,6 +331,7 @@ Sending again replaces the account's live link of the same kind.`,
 			if err != nil {
 				return err
 			}
+			in.Gateway = gateway
 			c, err := a.client(cmd)
 			if err != nil {
 				return err
@@ -358,6 +359,7 @@ Sending again replaces the account's live link of the same kind.`,
 	}
 	cmd.Flags().StringVar(&channel, "channel", "", "send by email or sms")
 	cmd.Flags().StringVar(&kind, "kind", "", "link kind: activation (default) or installation")
+	cmd.Flags().StringVar(&gateway, "gateway", "", "send this message through this gateway instead of the group's or the default")
 	_ = cmd.MarkFlagRequired("channel")
 	return cmd
 }

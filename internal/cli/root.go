@@ -108,6 +108,7 @@ writes it there on first start).`,
 		newDeviceAccessCmd(a),
 		newMessagesCmd(a),
 		newOutboxCmd(a),
+		newGatewayCmd(a),
 		newDeviceCmd(a),
 		newVersionCmd(a),
 	)

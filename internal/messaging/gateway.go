@@ -49,6 +49,7 @@ func Temporary(err error, retryAfter time.Duration) error {
 type Registry struct {
 	gateways map[string]Gateway
 	defaults map[string]string
+	loader   Loader
 }
 
 // NewRegistry returns an empty registry.
@@ -71,6 +72,22 @@ func (r *Registry) Get(name string) (Gateway, error) {
 		return nil, Permanent(fmt.Errorf("no gateway named %q is configured", name))
 	}
 	return g, nil
+}
+
+// Loader finds a gateway configured outside the registry (in the database).
+// An unknown name must come back as a Permanent error.
+type Loader func(ctx context.Context, name string) (Gateway, error)
+
+// SetLoader makes the registry ask l for names it does not hold itself.
+// Call it before the worker starts.
+func (r *Registry) SetLoader(l Loader) { r.loader = l }
+
+// Lookup finds a gateway by name: a registered one, else the loader's.
+func (r *Registry) Lookup(ctx context.Context, name string) (Gateway, error) {
+	if _, ok := r.gateways[name]; ok || r.loader == nil {
+		return r.Get(name)
+	}
+	return r.loader(ctx, name)
 }
 
 // Default names the gateway of a channel.

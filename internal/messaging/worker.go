@@ -158,7 +158,7 @@ func (w *Worker) deliver(ctx context.Context, m *store.MessageRow) {
 }
 
 func (w *Worker) send(ctx context.Context, m *store.MessageRow) (id string, err error) {
-	g, err := w.gateways.Get(m.Gateway)
+	g, err := w.gateways.Lookup(ctx, m.Gateway)
 	if err != nil {
 		return "", err
 	}

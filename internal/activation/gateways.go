@@ -1,0 +1,521 @@
+package activation
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/activator-voip/activator/internal/messaging"
+	"github.com/activator-voip/activator/internal/messaging/aspsms"
+	"github.com/activator-voip/activator/internal/messaging/clickatell"
+	"github.com/activator-voip/activator/internal/messaging/orange"
+	"github.com/activator-voip/activator/internal/messaging/smtp"
+	"github.com/activator-voip/activator/internal/messaging/twilio"
+	"github.com/activator-voip/activator/internal/messaging/vonage"
+	"github.com/activator-voip/activator/internal/model"
+	"github.com/activator-voip/activator/internal/secret"
+	"github.com/activator-voip/activator/internal/store"
+)
+
+// OutboxGateway is the built-in gateway that keeps messages in the
+// database; it is the default of both channels until another is set.
+const OutboxGateway = "outbox"
+
+var gatewayNameRe = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
+
+// GatewayKinds lists every kind of gateway with its setting keys.
+func (s *Service) GatewayKinds() []model.GatewayKind {
+	var out []model.GatewayKind
+	for _, k := range messaging.Kinds() {
+		out = append(out, k.GatewayKind)
+	}
+	return out
+}
+
+// Gateways lists the configured gateways, secrets masked.
+func (s *Service) Gateways(ctx context.Context) ([]model.Gateway, error) {
+	rows, err := s.store.Gateways(ctx, s.org)
+	if err != nil {
+		return nil, err
+	}
+	st, err := s.Settings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	groups, err := s.store.GroupGateways(ctx, s.org)
+	if err != nil {
+		return nil, err
+	}
+	out := []model.Gateway{}
+	for i := range rows {
+		g, err := s.gatewayView(&rows[i], st, groups)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *g)
+	}
+	return out, nil
+}
+
+// Gateway shows one gateway, secrets masked, with its receipt URL.
+func (s *Service) Gateway(ctx context.Context, name string) (*model.Gateway, error) {
+	row, err := s.gatewayRow(ctx, &s.store.Reader, name)
+	if err != nil {
+		return nil, err
+	}
+	st, err := s.Settings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	groups, err := s.store.GroupGateways(ctx, s.org)
+	if err != nil {
+		return nil, err
+	}
+	return s.gatewayView(row, st, groups)
+}
+
+func (s *Service) gatewayRow(ctx context.Context, r *store.Reader, name string) (*store.GatewayRow, error) {
+	row, err := r.GatewayByName(ctx, s.org, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, notFound("gateway_not_found", "no gateway named %q", name)
+	}
+	return row, err
+}
+
+func (s *Service) gatewayView(row *store.GatewayRow, st *Settings, groups []model.GroupGateway) (*model.Gateway, error) {
+	spec, ok := messaging.FindKind(row.Kind)
+	if !ok {
+		return nil, fmt.Errorf("gateway %s: unknown stored kind %q", row.Name, row.Kind)
+	}
+	settings, key, err := s.openGateway(row)
+	if err != nil {
+		return nil, err
+	}
+	g := &model.Gateway{ID: row.ID, Name: row.Name, Kind: row.Kind, Channel: row.Channel, DefaultFor: row.DefaultFor,
+		Settings: spec.Mask(settings), CreatedAt: row.CreatedAt, UpdatedAt: row.UpdatedAt, ReceiptSet: spec.Receipts}
+	if spec.Receipts != messaging.ReceiptNone {
+		g.ReceiptURL = receiptURL(st.BaseURL, row.Name, key)
+	}
+	for _, gg := range groups {
+		if gg.Gateway == row.Name {
+			g.Groups = append(g.Groups, gg.Group)
+		}
+	}
+	return g, nil
+}
+
+// receiptURL is where a gateway's provider posts delivery receipts. The key
+// in the path authenticates providers that do not sign their callbacks.
+func receiptURL(base, name, key string) string {
+	return strings.TrimRight(base, "/") + "/api/v1/receipts/" + url.PathEscape(name) + "/" + key
+}
+
+func (s *Service) openGateway(row *store.GatewayRow) (map[string]string, string, error) {
+	plain, err := s.box.Open(row.Settings)
+	if err != nil {
+		return nil, "", fmt.Errorf("gateway %s: opening its settings (was the secret key changed?): %w", row.Name, err)
+	}
+	var settings map[string]string
+	if err := json.Unmarshal(plain, &settings); err != nil {
+		return nil, "", fmt.Errorf("gateway %s: stored settings: %w", row.Name, err)
+	}
+	key, err := s.box.Open(row.ReceiptKey)
+	if err != nil {
+		return nil, "", fmt.Errorf("gateway %s: opening its receipt key: %w", row.Name, err)
+	}
+	return settings, string(key), nil
+}
+
+func (s *Service) sealSettings(settings map[string]string) ([]byte, error) {
+	b, err := json.Marshal(settings)
+	if err != nil {
+		return nil, err
+	}
+	return s.box.Seal(b), nil
+}
+
+func settingError(err error) error {
+	var se *messaging.SettingError
+	if errors.As(err, &se) {
+		return invalid("settings."+se.Key, "%s", se.Error())
+	}
+	return invalid("settings", "%s", err.Error())
+}
+
+func checkDefaultFor(spec messaging.KindSpec, v string) error {
+	if v != "" && v != spec.Channel {
+		return invalid("default_for", "a %s gateway carries %s; it can be the default for %s only (or \"\")", spec.Kind, spec.Channel, spec.Channel)
+	}
+	return nil
+}
+
+// CreateGateway configures a gateway. Its settings are checked for its kind
+// and sealed at rest; a random receipt key is made for its callback URL.
+func (s *Service) CreateGateway(ctx context.Context, in model.GatewayInput) (*model.Gateway, error) {
+	if in.Name == nil || !gatewayNameRe.MatchString(*in.Name) {
+		return nil, invalid("name", "name is required: 1 to 63 lower-case letters, digits, '.', '_' or '-'")
+	}
+	if *in.Name == OutboxGateway {
+		return nil, conflict("already_exists", "name", "%q is the built-in gateway's name", OutboxGateway)
+	}
+	if in.Kind == nil {
+		return nil, invalid("kind", "kind is required: one of %s", kindNames())
+	}
+	spec, ok := messaging.FindKind(*in.Kind)
+	if !ok {
+		return nil, invalid("kind", "unknown kind %q: want one of %s", *in.Kind, kindNames())
+	}
+	settings := map[string]string{}
+	for k, v := range in.Settings {
+		if v != "" {
+			settings[k] = strings.TrimSpace(v)
+		}
+	}
+	if err := spec.Validate(settings); err != nil {
+		return nil, settingError(err)
+	}
+	def := ""
+	if in.DefaultFor != nil {
+		def = *in.DefaultFor
+	}
+	if err := checkDefaultFor(spec, def); err != nil {
+		return nil, err
+	}
+	sealed, err := s.sealSettings(settings)
+	if err != nil {
+		return nil, err
+	}
+	key, _ := secret.NewToken("avr_")
+	row := &store.GatewayRow{OrgID: s.org, Name: *in.Name, Kind: spec.Kind, Channel: spec.Channel, Settings: sealed,
+		ReceiptKey: s.box.Seal([]byte(key)), DefaultFor: def}
+	err = s.store.Tx(ctx, func(tx *store.Tx) error {
+		if def != "" {
+			if err := tx.ClearDefaultGateway(ctx, s.org, def); err != nil {
+				return err
+			}
+		}
+		return mapStore("creating gateway", "name", tx.CreateGateway(ctx, row))
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.log.Info("gateway configured", "gateway", row.Name, "kind", row.Kind, "default_for", def)
+	return s.Gateway(ctx, row.Name)
+}
+
+// UpdateGateway renames a gateway, changes its default, and merges settings
+// into it: an empty value removes a key; the masked value keeps a secret as is.
+func (s *Service) UpdateGateway(ctx context.Context, name string, in model.GatewayInput) (*model.Gateway, error) {
+	if in.Kind != nil {
+		return nil, invalid("kind", "a gateway's kind cannot change; delete it and add a new one")
+	}
+	var newName string
+	err := s.store.Tx(ctx, func(tx *store.Tx) error {
+		row, err := s.gatewayRow(ctx, &tx.Reader, name)
+		if err != nil {
+			return err
+		}
+		spec, _ := messaging.FindKind(row.Kind)
+		settings, _, err := s.openGateway(row)
+		if err != nil {
+			return err
+		}
+		for k, v := range in.Settings {
+			switch v = strings.TrimSpace(v); v {
+			case "":
+				delete(settings, k)
+			case messaging.Masked:
+				// shown masked, sent back unchanged: keep the stored secret
+			default:
+				settings[k] = v
+			}
+		}
+		if err := spec.Validate(settings); err != nil {
+			return settingError(err)
+		}
+		if in.Name != nil {
+			if !gatewayNameRe.MatchString(*in.Name) {
+				return invalid("name", "1 to 63 lower-case letters, digits, '.', '_' or '-'")
+			}
+			if *in.Name == OutboxGateway {
+				return conflict("already_exists", "name", "%q is the built-in gateway's name", OutboxGateway)
+			}
+			row.Name = *in.Name
+		}
+		if in.DefaultFor != nil {
+			if err := checkDefaultFor(spec, *in.DefaultFor); err != nil {
+				return err
+			}
+			if *in.DefaultFor != "" && row.DefaultFor != *in.DefaultFor {
+				if err := tx.ClearDefaultGateway(ctx, s.org, *in.DefaultFor); err != nil {
+					return err
+				}
+			}
+			row.DefaultFor = *in.DefaultFor
+		}
+		if row.Settings, err = s.sealSettings(settings); err != nil {
+			return err
+		}
+		newName = row.Name
+		return mapStore("changing gateway", "name", tx.UpdateGateway(ctx, row))
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.log.Info("gateway changed", "gateway", newName)
+	return s.Gateway(ctx, newName)
+}
+
+// DeleteGateway removes a gateway no group is routed through. Queued
+// messages naming it fail when they come due.
+func (s *Service) DeleteGateway(ctx context.Context, name string) error {
+	return s.store.Tx(ctx, func(tx *store.Tx) error {
+		row, err := s.gatewayRow(ctx, &tx.Reader, name)
+		if err != nil {
+			return err
+		}
+		err = tx.DeleteGateway(ctx, row.ID)
+		if errors.Is(err, store.ErrInUse) {
+			return conflict("in_use", "", "gateway %s is still a group's gateway; remove it from the group first (activator gateway unassign)", name)
+		}
+		return err
+	})
+}
+
+// GroupGateways lists every group's own gateways.
+func (s *Service) GroupGateways(ctx context.Context) ([]model.GroupGateway, error) {
+	return s.store.GroupGateways(ctx, s.org)
+}
+
+// SetGroupGateway routes a group's messages on channel through gateway;
+// an empty gateway removes the override.
+func (s *Service) SetGroupGateway(ctx context.Context, group, channel, gateway string) error {
+	if channel != model.ChannelSMS && channel != model.ChannelEmail {
+		return invalid("channel", "unknown channel %q: want sms or email", channel)
+	}
+	return s.store.Tx(ctx, func(tx *store.Tx) error {
+		g, err := tx.GroupByName(ctx, s.org, group)
+		if errors.Is(err, store.ErrNotFound) {
+			return notFound("group_not_found", "no group named %q", group)
+		}
+		if err != nil {
+			return err
+		}
+		if gateway == "" {
+			_, err := tx.DeleteGroupGateway(ctx, g.ID, channel)
+			return err
+		}
+		row, err := tx.GatewayByName(ctx, s.org, gateway)
+		if errors.Is(err, store.ErrNotFound) {
+			return invalid("gateway", "no gateway named %q", gateway)
+		}
+		if err != nil {
+			return err
+		}
+		if row.Channel != channel {
+			return invalid("gateway", "gateway %s carries %s, not %s", gateway, row.Channel, channel)
+		}
+		return tx.SetGroupGateway(ctx, g.ID, channel, row.ID)
+	})
+}
+
+// routeMessage picks the gateway of a message: the one asked for this send,
+// else the group's, else the channel's default, else the outbox.
+func (s *Service) routeMessage(ctx context.Context, r *store.Reader, override, channel string, groupID int64) (string, error) {
+	if override != "" {
+		if override == OutboxGateway {
+			return override, nil
+		}
+		row, err := r.GatewayByName(ctx, s.org, override)
+		if errors.Is(err, store.ErrNotFound) {
+			return "", invalid("gateway", "no gateway named %q", override)
+		}
+		if err != nil {
+			return "", err
+		}
+		if row.Channel != channel {
+			return "", invalid("gateway", "gateway %s carries %s, not %s", override, row.Channel, channel)
+		}
+		return row.Name, nil
+	}
+	name, err := r.GroupGatewayName(ctx, groupID, channel)
+	if err != nil || name != "" {
+		return name, err
+	}
+	row, err := r.DefaultGateway(ctx, s.org, channel)
+	if err == nil {
+		return row.Name, nil
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		return "", err
+	}
+	return s.gateway(channel), nil
+}
+
+func kindNames() string {
+	var names []string
+	for _, k := range messaging.Kinds() {
+		names = append(names, k.Kind)
+	}
+	return strings.Join(names, ", ")
+}
+
+// buildGateway makes a working gateway from a stored row.
+func (s *Service) buildGateway(row *store.GatewayRow, settings map[string]string, key string, o messaging.Options) (messaging.Gateway, error) {
+	spec, ok := messaging.FindKind(row.Kind)
+	if !ok {
+		return nil, messaging.Permanent(fmt.Errorf("gateway %s: unknown kind %q", row.Name, row.Kind))
+	}
+	full := spec.WithDefaults(settings)
+	if spec.Receipts == messaging.ReceiptPerMessage && o.ReceiptURL == nil {
+		o.ReceiptURL = func(m *model.Message) string {
+			st, err := s.Settings(context.Background())
+			if err != nil {
+				return ""
+			}
+			return receiptURL(st.BaseURL, row.Name, key) + "?m=" + strconv.FormatInt(m.ID, 10)
+		}
+	}
+	var (
+		g   messaging.Gateway
+		err error
+	)
+	switch spec.Kind {
+	case "smtp", "gmail":
+		g, err = smtp.New(row.Name, spec, settings, o)
+	case "aspsms":
+		g, err = aspsms.New(row.Name, full, o)
+	case "orange":
+		g, err = orange.New(row.Name, full, o)
+	case "clickatell":
+		g, err = clickatell.New(row.Name, full, o)
+	case "vonage":
+		g, err = vonage.New(row.Name, full, o)
+	case "twilio":
+		g, err = twilio.New(row.Name, full, o)
+	default:
+		err = fmt.Errorf("no adapter for kind %q", spec.Kind)
+	}
+	if err != nil {
+		return nil, messaging.Permanent(fmt.Errorf("gateway %s: %w", row.Name, err))
+	}
+	rate, _ := strconv.ParseFloat(full["rate_limit"], 64)
+	return messaging.WithRateLimit(g, rate), nil
+}
+
+// GatewayLoader builds the database's gateways for the delivery worker and
+// keeps each built one (its rate limiter and provider tokens with it) until
+// the gateway changes. It checks for changes at most every second.
+type GatewayLoader struct {
+	svc   *Service
+	opts  messaging.Options
+	mu    sync.Mutex
+	cache map[string]*loadedGateway
+}
+
+type loadedGateway struct {
+	gw        messaging.Gateway
+	updatedAt time.Time
+	checkedAt time.Time
+}
+
+// NewGatewayLoader returns the loader to hand to messaging.Registry.SetLoader.
+func (s *Service) NewGatewayLoader(o messaging.Options) *GatewayLoader {
+	return &GatewayLoader{svc: s, opts: o, cache: map[string]*loadedGateway{}}
+}
+
+// Load implements messaging.Loader.
+func (l *GatewayLoader) Load(ctx context.Context, name string) (messaging.Gateway, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := time.Now()
+	c := l.cache[name]
+	if c != nil && now.Sub(c.checkedAt) < time.Second {
+		return c.gw, nil
+	}
+	if c != nil {
+		at, err := l.svc.store.GatewayUpdatedAt(ctx, l.svc.org, name)
+		if err == nil && at.Equal(c.updatedAt) {
+			c.checkedAt = now
+			return c.gw, nil
+		}
+	}
+	row, err := l.svc.store.GatewayByName(ctx, l.svc.org, name)
+	if errors.Is(err, store.ErrNotFound) {
+		delete(l.cache, name)
+		return nil, messaging.Permanent(fmt.Errorf("no gateway named %q is configured", name))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading gateway %s: %w", name, err)
+	}
+	settings, key, err := l.svc.openGateway(row)
+	if err != nil {
+		return nil, messaging.Permanent(err)
+	}
+	gw, err := l.svc.buildGateway(row, settings, key, l.opts)
+	if err != nil {
+		return nil, err
+	}
+	l.cache[name] = &loadedGateway{gw: gw, updatedAt: row.UpdatedAt, checkedAt: now}
+	return gw, nil
+}
+
+// TestGateway sends a test message through a gateway now, outside the
+// queue, and returns what the provider answered.
+func (s *Service) TestGateway(ctx context.Context, name, to string) (*model.GatewayTestResult, error) {
+	var o messaging.Options
+	row, err := s.gatewayRow(ctx, &s.store.Reader, name)
+	if err != nil {
+		return nil, err
+	}
+	to = strings.TrimSpace(to)
+	m := &model.Message{Channel: row.Channel, Kind: "test", Gateway: row.Name, Recipient: to}
+	st, err := s.Settings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if row.Channel == model.ChannelSMS {
+		if _, err := messaging.Digits(to); err != nil || !strings.HasPrefix(to, "+") {
+			return nil, invalid("to", "want a mobile number in international form, such as +393331234567")
+		}
+		m.Body = fmt.Sprintf("%s: test message from activator through gateway %s.", st.Company, row.Name)
+	} else {
+		if !strings.Contains(to, "@") || strings.ContainsAny(to, "\r\n") {
+			return nil, invalid("to", "want an e-mail address")
+		}
+		m.Subject = fmt.Sprintf("%s: activator test message", st.Company)
+		m.Body = fmt.Sprintf("This is a test message from activator, sent through gateway %s.\n", row.Name)
+	}
+	settings, key, err := s.openGateway(row)
+	if err != nil {
+		return nil, err
+	}
+	o.ReceiptURL = func(*model.Message) string { return "" } // a test message has no row to update
+	gw, err := s.buildGateway(row, settings, key, o)
+	if err != nil {
+		return nil, invalid("settings", "%s", err.Error())
+	}
+	res := &model.GatewayTestResult{Gateway: row.Name, To: to}
+	if row.Channel == model.ChannelSMS {
+		res.Encoding, res.Segments = messaging.SMSSegments(m.Body)
+	}
+	sctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	id, err := gw.Send(sctx, m)
+	if err != nil {
+		var p *messaging.PermanentError
+		res.Error, res.Permanent = err.Error(), errors.As(err, &p)
+		s.log.Warn("gateway test failed", "gateway", row.Name, "err", err)
+		return res, nil
+	}
+	res.OK, res.ProviderID = true, id
+	s.log.Info("gateway test sent", "gateway", row.Name, "provider_id", id)
+	return res, nil
+}

@@ -1,0 +1,156 @@
+package activation
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/activator-voip/activator/internal/messaging"
+	"github.com/activator-voip/activator/internal/messaging/aspsms"
+	"github.com/activator-voip/activator/internal/messaging/clickatell"
+	"github.com/activator-voip/activator/internal/messaging/orange"
+	"github.com/activator-voip/activator/internal/messaging/twilio"
+	"github.com/activator-voip/activator/internal/messaging/vonage"
+	"github.com/activator-voip/activator/internal/model"
+	"github.com/activator-voip/activator/internal/store"
+)
+
+// Timeline events of delivery receipts.
+const (
+	EventMessageDelivered   = "message_delivered"
+	EventMessageUndelivered = "message_undelivered"
+)
+
+// ErrReceiptRefused answers a receipt callback that does not authenticate:
+// a wrong key in the URL, or a bad provider signature.
+var ErrReceiptRefused = &Error{Kind: KindForbidden, Code: "receipt_refused", Message: "this callback is not authenticated"}
+
+// ReceiptResult says what a receipt callback changed.
+type ReceiptResult struct {
+	Applied int // messages whose state or status changed
+	Unknown int // receipts naming no message of this gateway
+}
+
+// ApplyReceipt authenticates a provider's delivery receipt callback and
+// moves the messages it names to delivered or failed. requestURI is the
+// path and query the callback was sent to (Twilio signs the full URL).
+func (s *Service) ApplyReceipt(ctx context.Context, gateway, key, requestURI, signature string, r messaging.ReceiptRequest) (*ReceiptResult, error) {
+	row, err := s.store.GatewayByName(ctx, s.org, gateway)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrReceiptRefused
+	}
+	if err != nil {
+		return nil, err
+	}
+	settings, want, err := s.openGateway(row)
+	if err != nil {
+		return nil, err
+	}
+	if subtle.ConstantTimeCompare([]byte(want), []byte(key)) != 1 {
+		s.log.Warn("receipt refused: wrong key", "gateway", gateway)
+		return nil, ErrReceiptRefused
+	}
+	var updates []messaging.ReceiptUpdate
+	switch row.Kind {
+	case "twilio":
+		st, err := s.Settings(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if !twilio.CheckSignature(settings["auth_token"], st.BaseURL+requestURI, r.Form, signature) {
+			s.log.Warn("receipt refused: bad X-Twilio-Signature", "gateway", gateway)
+			return nil, ErrReceiptRefused
+		}
+		updates, err = twilio.ParseReceipt(r)
+	case "vonage":
+		updates, err = vonage.ParseReceipt(r)
+	case "clickatell":
+		updates, err = clickatell.ParseReceipt(r)
+	case "orange":
+		updates, err = orange.ParseReceipt(r)
+	case "aspsms":
+		updates, err = aspsms.ParseReceipt(r)
+	default:
+		return nil, notFound("no_receipts", "%s gateways have no delivery receipts", row.Kind)
+	}
+	if err != nil {
+		return nil, invalid("body", "%s", err.Error())
+	}
+	res := &ReceiptResult{}
+	now := s.now().UTC().Truncate(time.Millisecond)
+	err = s.store.Tx(ctx, func(tx *store.Tx) error {
+		for _, u := range updates {
+			t, err := receiptTarget(ctx, &tx.Reader, row.Name, u)
+			if errors.Is(err, store.ErrNotFound) {
+				res.Unknown++
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			changed, kind := false, ""
+			detail := map[string]string{"message_id": strconv.FormatInt(t.ID, 10), "channel": t.Channel, "status": u.Status}
+			switch u.Outcome {
+			case messaging.OutcomeDelivered:
+				changed, err = tx.MarkMessageDelivered(ctx, t.ID, u.Status, now)
+				kind = EventMessageDelivered
+			case messaging.OutcomeFailed:
+				changed, err = tx.MarkMessageUndelivered(ctx, t.ID, u.Status, u.Reason)
+				kind, detail["error"] = EventMessageUndelivered, u.Reason
+			default:
+				err = tx.SetReceiptStatus(ctx, t.ID, u.Status)
+				changed = true
+			}
+			if err != nil {
+				return fmt.Errorf("applying a receipt: %w", err)
+			}
+			if changed {
+				res.Applied++
+			}
+			if changed && kind != "" && t.AccountID != 0 {
+				if err := tx.AddEvent(ctx, t.OrgID, t.AccountID, kind, "", detail); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.log.Info("delivery receipt", "gateway", gateway, "applied", res.Applied, "unknown", res.Unknown)
+	return res, nil
+}
+
+// receiptTarget finds the message a receipt speaks of: by the id in its
+// URL, else by the provider's id, else the newest sent to its number.
+func receiptTarget(ctx context.Context, r *store.Reader, gateway string, u messaging.ReceiptUpdate) (*store.ReceiptTarget, error) {
+	if u.MessageID != 0 {
+		t, err := r.MessageOfGateway(ctx, gateway, u.MessageID)
+		if err == nil && (u.ProviderID == "" || t.ProviderID == "" || t.ProviderID == u.ProviderID) {
+			return t, nil
+		}
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+	}
+	if u.ProviderID != "" {
+		return r.MessageByProviderID(ctx, gateway, u.ProviderID)
+	}
+	if u.Recipient != "" && u.Recipient != "+" {
+		return r.LatestSentTo(ctx, gateway, u.Recipient)
+	}
+	return nil, store.ErrNotFound
+}
+
+// smsSegments tells the parts an SMS text takes, for the send result.
+func smsSegments(channel, text string) int {
+	if channel != model.ChannelSMS {
+		return 0
+	}
+	_, n := messaging.SMSSegments(text)
+	return n
+}

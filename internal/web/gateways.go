@@ -1,0 +1,149 @@
+package web
+
+import (
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+
+	"github.com/activator-voip/activator/internal/activation"
+	"github.com/activator-voip/activator/internal/messaging"
+	"github.com/activator-voip/activator/internal/model"
+)
+
+// gatewayRoutes are the message gateways' routes: configuration, tests,
+// group routing, and the providers' delivery receipt callbacks.
+func (s *Server) gatewayRoutes() []route {
+	none := http.StatusNoContent
+	receipt := "A provider's delivery receipt callback; the key in the path authenticates it (Twilio's X-Twilio-Signature is checked too)"
+	return []route{
+		{method: "GET", path: "/api/v1/gateway-kinds", access: token, perm: permRead, tag: "gateways", summary: "List the kinds of gateway with their setting keys", resp: gatewayKindList{}, status: 200, h: s.gatewayKinds},
+		{method: "GET", path: "/api/v1/gateways", access: token, perm: permRead, tag: "gateways", summary: "List configured gateways (secrets masked)", resp: gatewayList{}, status: 200, h: s.listGateways},
+		{method: "POST", path: "/api/v1/gateways", access: token, perm: permConfig, tag: "gateways", summary: "Configure a gateway", body: model.GatewayInput{}, resp: model.Gateway{}, status: 201, h: s.createGateway},
+		{method: "GET", path: "/api/v1/gateways/{name}", access: token, perm: permRead, tag: "gateways", summary: "Show a gateway, secrets masked, with its receipt URL", resp: model.Gateway{}, status: 200, h: s.getGateway},
+		{method: "PATCH", path: "/api/v1/gateways/{name}", access: token, perm: permConfig, tag: "gateways", summary: "Rename a gateway, change its default, merge settings into it", body: model.GatewayInput{}, resp: model.Gateway{}, status: 200, h: s.updateGateway},
+		{method: "DELETE", path: "/api/v1/gateways/{name}", access: token, perm: permConfig, tag: "gateways", summary: "Delete a gateway no group uses", status: none, h: s.deleteGateway},
+		{method: "POST", path: "/api/v1/gateways/{name}/test", access: token, perm: permConfig, tag: "gateways", summary: "Send a test message now and show what the provider answered", body: model.GatewayTestRequest{}, resp: model.GatewayTestResult{}, status: 200, h: s.testGateway},
+		{method: "GET", path: "/api/v1/group-gateways", access: token, perm: permRead, tag: "gateways", summary: "List the groups' own gateways", resp: groupGatewayList{}, status: 200, h: s.listGroupGateways},
+		{method: "PUT", path: "/api/v1/groups/{name}/gateways/{channel}", access: token, perm: permConfig, tag: "gateways", summary: "Route a group's messages on a channel (sms, email) through a gateway; an empty gateway removes the override", body: model.GroupGatewayInput{}, status: none, h: s.setGroupGateway},
+		{method: "POST", path: "/api/v1/receipts/{gateway}/{key}", access: public, tag: "gateways", summary: receipt, status: none, h: s.receipt},
+		{method: "GET", path: "/api/v1/receipts/{gateway}/{key}", access: public, tag: "gateways", summary: receipt + " (GET form: Vonage, ASPSMS)", status: none, h: s.receipt},
+	}
+}
+
+type (
+	gatewayKindList struct {
+		Kinds []model.GatewayKind `json:"kinds"`
+	}
+	gatewayList struct {
+		Gateways []model.Gateway `json:"gateways"`
+	}
+	groupGatewayList struct {
+		GroupGateways []model.GroupGateway `json:"group_gateways"`
+	}
+)
+
+func (s *Server) gatewayKinds(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
+	return writeJSON(w, 200, gatewayKindList{s.svc.GatewayKinds()})
+}
+
+func (s *Server) listGateways(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
+	gs, err := s.svc.Gateways(r.Context())
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, gatewayList{gs})
+}
+
+func (s *Server) createGateway(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
+	var in model.GatewayInput
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	g, err := s.svc.CreateGateway(r.Context(), in)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 201, g)
+}
+
+func (s *Server) getGateway(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
+	g, err := s.svc.Gateway(r.Context(), r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, g)
+}
+
+func (s *Server) updateGateway(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
+	var in model.GatewayInput
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	g, err := s.svc.UpdateGateway(r.Context(), r.PathValue("name"), in)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, g)
+}
+
+func (s *Server) deleteGateway(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
+	if err := s.svc.DeleteGateway(r.Context(), r.PathValue("name")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) testGateway(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
+	var in model.GatewayTestRequest
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	res, err := s.svc.TestGateway(r.Context(), r.PathValue("name"), in.To)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, res)
+}
+
+func (s *Server) listGroupGateways(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
+	gg, err := s.svc.GroupGateways(r.Context())
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, groupGatewayList{gg})
+}
+
+func (s *Server) setGroupGateway(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
+	var in model.GroupGatewayInput
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	if err := s.svc.SetGroupGateway(r.Context(), r.PathValue("name"), r.PathValue("channel"), in.Gateway); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// receipt takes a provider's delivery receipt. It answers 204 once the
+// callback is authenticated and read, even when it names no known message,
+// so providers do not resend it forever.
+func (s *Server) receipt(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil {
+		return &badRequest{"invalid_body", "", "could not read the body"}
+	}
+	rr := messaging.ReceiptRequest{Method: r.Method, Query: r.URL.Query(), Body: body, Form: url.Values{}}
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "application/x-www-form-urlencoded" {
+		if rr.Form, err = url.ParseQuery(string(body)); err != nil {
+			return &badRequest{"invalid_body", "", "the form body is malformed"}
+		}
+	}
+	if _, err := s.svc.ApplyReceipt(r.Context(), r.PathValue("gateway"), r.PathValue("key"), r.URL.RequestURI(), r.Header.Get("X-Twilio-Signature"), rr); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
