@@ -177,6 +177,9 @@ func writeSecretFile(path, content string) error {
 type Caller struct {
 	Name string
 	Role string
+	// OperatorID is the operator acting (console session or their API
+	// token); 0 for the first-start token.
+	OperatorID int64
 }
 
 // Authenticate finds the API token's caller.
@@ -184,12 +187,18 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Caller, erro
 	if !secret.WellFormed(token, secret.PrefixAdminToken) {
 		return nil, &Error{Kind: KindUnauthorized, Code: "unauthorized", Message: "a valid API token is required (Authorization: Bearer ava_...)"}
 	}
-	t, err := s.store.APITokenByHash(ctx, secret.Hash(token))
+	t, err := s.store.APITokenOwner(ctx, secret.Hash(token))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, &Error{Kind: KindUnauthorized, Code: "unauthorized", Message: "the API token is unknown or revoked"}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("checking API token: %w", err)
+	}
+	if t.OperatorID != 0 { // an operator's token acts as the operator, with their current role
+		if t.OperatorDisabled {
+			return nil, &Error{Kind: KindUnauthorized, Code: "unauthorized", Message: "the API token's operator is disabled"}
+		}
+		return &Caller{Name: t.OperatorName, Role: t.OperatorRole, OperatorID: t.OperatorID}, nil
 	}
 	return &Caller{Name: t.Name, Role: t.Role}, nil
 }
@@ -199,15 +208,16 @@ const (
 	PermRead     = "read"     // see everything
 	PermAccounts = "accounts" // create, change and delete accounts; send and revoke their links
 	PermConfig   = "config"   // change configuration: groups, profiles, downloads, settings, gateways, operators
+	PermAudit    = "audit"    // read the audit log
 )
 
 // Roles lists every role.
 var Roles = []string{"admin", "csr", "auditor"}
 
 var rolePerms = map[string][]string{
-	"admin":   {PermRead, PermAccounts, PermConfig},
+	"admin":   {PermRead, PermAccounts, PermConfig, PermAudit},
 	"csr":     {PermRead, PermAccounts},
-	"auditor": {PermRead},
+	"auditor": {PermRead, PermAudit},
 }
 
 // RoleAllows reports whether role holds perm.

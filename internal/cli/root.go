@@ -112,6 +112,7 @@ writes it there on first start).`,
 		newDeviceCmd(a),
 		newVersionCmd(a),
 	)
+	root.AddCommand(newOperatorCmd(a), newTokenCmd(a), newImportCmd(a), newExportCmd(a)) // the console's operators, tokens, import and export
 	return root
 }
 

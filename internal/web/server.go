@@ -16,6 +16,7 @@ import (
 	"github.com/activator-voip/activator/internal/activation"
 	"github.com/activator-voip/activator/internal/i18n"
 	"github.com/activator-voip/activator/internal/model"
+	"github.com/activator-voip/activator/internal/web/console"
 	"github.com/activator-voip/activator/internal/web/pages"
 )
 
@@ -41,6 +42,11 @@ func New(svc *activation.Service, cat *i18n.Catalogue, log *slog.Logger, version
 	for _, rt := range s.routes {
 		s.mux.Handle(rt.method+" "+rt.path, s.wrap(rt))
 	}
+	cons, err := console.New(svc, log.With("component", "console")) // the CSR web console (internal/web/console)
+	if err != nil {
+		return nil, err
+	}
+	s.mux.Handle("/console/", cons)
 	s.mux.HandleFunc("GET /{$}", s.index)
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
@@ -123,10 +129,15 @@ func (s *Server) wrap(rt route) http.Handler {
 				return
 			}
 			if !activation.RoleAllows(c.Role, rt.perm) {
+				s.auditDenied(r, rt, c)
 				writeJSONError(w, http.StatusForbidden, "forbidden", "the "+c.Role+" role may not do this", "")
 				return
 			}
 			caller = c
+		}
+		if rt.access == token && rt.method != http.MethodGet { // every operator action is audited (console_api.go)
+			s.runAudited(w, r, rt, caller)
+			return
 		}
 		if err := rt.h(w, r, caller); err != nil {
 			s.fail(w, r, err)

@@ -1,0 +1,632 @@
+package activation
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/activator-voip/activator/internal/model"
+	"github.com/activator-voip/activator/internal/secret"
+	"github.com/activator-voip/activator/internal/store"
+)
+
+// Import columns, by their header names. Headers are matched without regard
+// to case, spaces, dashes or underscores, so "Full name", "full_name" and
+// "FULLNAME" are one column; a few short aliases are accepted.
+const (
+	ColName          = "full name"
+	ColMobile        = "mobile number"
+	ColEmail         = "e-mail"
+	ColSecurityModel = "security model"
+	ColDescription   = "description"
+	ColGroup         = "group"
+	ColProfile       = "profile"
+	ColLanguage      = "language"
+)
+
+// ImportColumns lists the columns an import file may have, in the order an
+// export writes them.
+var ImportColumns = []string{ColName, ColMobile, ColEmail, ColSecurityModel, ColDescription, ColGroup, ColProfile, ColLanguage}
+
+var columnAliases = map[string]string{
+	"fullname": ColName, "name": ColName, "displayname": ColName,
+	"mobilenumber": ColMobile, "mobile": ColMobile, "phone": ColMobile,
+	"email": ColEmail, "mail": ColEmail,
+	"securitymodel": ColSecurityModel, "security": ColSecurityModel,
+	"description": ColDescription, "group": ColGroup, "profile": ColProfile, "language": ColLanguage,
+	// An export's own columns: read back without complaint, and ignored.
+	"username": "", "virtualnumber": "", "status": "", "createdat": "", "activatedat": "",
+}
+
+func normaliseHeader(h string) string {
+	h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
+	return strings.NewReplacer(" ", "", "-", "", "_", "").Replace(h)
+}
+
+// MaxImportBytes bounds an import file.
+const MaxImportBytes = 64 << 20
+
+// importBatch is how many rows one import transaction writes; a failed or
+// interrupted import resumes from the last committed batch.
+const importBatch = 1000
+
+// ImportOptions are what an import applies to rows that leave it unsaid.
+type ImportOptions struct {
+	Group   string `json:"group,omitempty"`   // for rows without a group
+	Profile string `json:"profile,omitempty"` // for rows without a profile
+	Send    string `json:"send,omitempty"`    // "", sms or email: send activations after importing
+}
+
+// importRow is a parsed, validated row.
+type importRow struct {
+	line   int
+	in     model.AccountInput
+	row    *store.AccountRow
+	errors []model.ImportRowError
+	match  string // username of the existing account it matched
+}
+
+// importState is what validation needs: the organisation's groups and
+// profiles, and the keys of its accounts for matching.
+type importState struct {
+	st       *Settings
+	groups   map[string]*store.GroupRow
+	profiles map[string]int64
+	byMobile map[string]string
+	byEmail  map[string]string
+	byName   map[string]string // group id + "\x00" + name
+	users    map[string]bool
+	numbers  map[string]bool
+}
+
+func (s *Service) loadImportState(ctx context.Context) (*importState, error) {
+	st, err := s.Settings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	is := &importState{st: st, groups: map[string]*store.GroupRow{}, profiles: map[string]int64{}, byMobile: map[string]string{},
+		byEmail: map[string]string{}, byName: map[string]string{}, users: map[string]bool{}, numbers: map[string]bool{}}
+	gs, err := s.store.Groups(ctx, s.org)
+	if err != nil {
+		return nil, err
+	}
+	for _, g := range gs {
+		gr, err := s.store.GroupByName(ctx, s.org, g.Name)
+		if err != nil {
+			return nil, err
+		}
+		is.groups[g.Name] = gr
+	}
+	ps, err := s.store.Profiles(ctx, s.org)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range ps {
+		is.profiles[p.Name] = p.ID
+	}
+	keys, err := s.store.AccountKeys(ctx, s.org)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range keys {
+		is.remember(k.Username, k.VirtualNumber, k.Mobile, k.Email, k.DisplayName, k.GroupID)
+	}
+	return is, nil
+}
+
+func nameKey(groupID int64, name string) string {
+	return strconv.FormatInt(groupID, 10) + "\x00" + strings.ToLower(name)
+}
+
+func (is *importState) remember(username, number, mobile, email, name string, groupID int64) {
+	is.users[username], is.numbers[number] = true, true
+	if mobile != "" {
+		is.byMobile[mobile] = username
+	}
+	if email != "" {
+		is.byEmail[strings.ToLower(email)] = username
+	}
+	is.byName[nameKey(groupID, name)] = username
+}
+
+// match applies the matching rule: the same mobile number, else the same
+// e-mail (any case), else, for rows with neither, the same full name in the
+// same group.
+func (is *importState) match(a *store.AccountRow) string {
+	if a.Mobile != "" {
+		if u, ok := is.byMobile[a.Mobile]; ok {
+			return u
+		}
+	}
+	if a.Email != "" {
+		if u, ok := is.byEmail[strings.ToLower(a.Email)]; ok {
+			return u
+		}
+	}
+	if a.Mobile == "" && a.Email == "" {
+		return is.byName[nameKey(a.GroupID, a.DisplayName)]
+	}
+	return ""
+}
+
+// parseImport reads and validates every row of a file. Rows matching an
+// existing account, or an earlier row, are marked with the match.
+func (s *Service) parseImport(ctx context.Context, content []byte, opts ImportOptions, is *importState) ([]*importRow, error) {
+	if !utf8.Valid(content) {
+		return nil, invalid("file", "the file is not UTF-8 text; save the spreadsheet as CSV UTF-8")
+	}
+	r := csv.NewReader(bytes.NewReader(content))
+	r.FieldsPerRecord = -1
+	r.TrimLeadingSpace = true
+	if sc := sniffSeparator(content); sc != ',' {
+		r.Comma = sc
+	}
+	header, err := r.Read()
+	if errors.Is(err, io.EOF) {
+		return nil, invalid("file", "the file is empty: it needs a header line (%s)", strings.Join(ImportColumns, ", "))
+	}
+	if err != nil {
+		return nil, invalid("file", "line 1: %v", err)
+	}
+	cols := make([]string, len(header))
+	seen := map[string]bool{}
+	for i, h := range header {
+		c, ok := columnAliases[normaliseHeader(h)]
+		if !ok {
+			return nil, invalid("file", "line 1: unknown column %q: the columns are %s", h, strings.Join(ImportColumns, ", "))
+		}
+		if c == "" {
+			continue
+		}
+		if seen[c] {
+			return nil, invalid("file", "line 1: column %q appears twice", h)
+		}
+		seen[c], cols[i] = true, c
+	}
+	if !seen[ColName] {
+		return nil, invalid("file", "line 1: the %q column is required", ColName)
+	}
+	if opts.Group == "" && !seen[ColGroup] {
+		return nil, invalid("group", "the file has no %q column: choose a group for its rows", ColGroup)
+	}
+	if opts.Group != "" && is.groups[opts.Group] == nil {
+		return nil, invalid("group", "no group named %q", opts.Group)
+	}
+	if opts.Profile != "" {
+		if _, ok := is.profiles[opts.Profile]; !ok {
+			return nil, invalid("profile", "no profile named %q", opts.Profile)
+		}
+	}
+	if opts.Send != "" && opts.Send != model.ChannelSMS && opts.Send != model.ChannelEmail {
+		return nil, invalid("send", "send must be sms or email, or nothing")
+	}
+	var rows []*importRow
+	for line := 2; ; line++ {
+		rec, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				return nil, invalid("file", "line %d: %v", pe.Line, pe.Err)
+			}
+			return nil, invalid("file", "line %d: %v", line, err)
+		}
+		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
+			continue // a blank line
+		}
+		rows = append(rows, s.validateRow(line, cols, rec, opts, is))
+	}
+	return rows, nil
+}
+
+// sniffSeparator picks ; or tab when the header line uses it instead of a comma
+// (spreadsheets in many locales save CSV with semicolons).
+func sniffSeparator(content []byte) rune {
+	first, _, _ := bytes.Cut(content, []byte("\n"))
+	best, n := ',', bytes.Count(first, []byte(","))
+	for _, c := range []rune{';', '\t'} {
+		if k := bytes.Count(first, []byte(string(c))); k > n {
+			best, n = c, k
+		}
+	}
+	return best
+}
+
+func (s *Service) validateRow(line int, cols, rec []string, opts ImportOptions, is *importState) *importRow {
+	ir := &importRow{line: line}
+	cell := map[string]string{}
+	for i, v := range rec {
+		if i < len(cols) && cols[i] != "" {
+			cell[cols[i]] = strings.TrimSpace(v)
+		}
+	}
+	bad := func(col, format string, args ...any) {
+		ir.errors = append(ir.errors, model.ImportRowError{Row: line, Column: col, Value: cell[col], Message: fmt.Sprintf(format, args...)})
+	}
+	if len(rec) > len(cols) {
+		bad("", "the line has %d cells, the header %d", len(rec), len(cols))
+	}
+	a := &store.AccountRow{OrgID: s.org, Account: model.Account{Kind: "wizard", Stage: model.StageNew, SecurityModel: model.EndToEnd}}
+	ir.row = a
+	name := cell[ColName]
+	if name == "" || len(name) > 200 || hasControl(name) {
+		bad(ColName, "a full name of 1 to 200 characters is required")
+	}
+	a.DisplayName = name
+	if m := cell[ColMobile]; m != "" {
+		n, err := normaliseMobile(m, is.st.PhoneRegion)
+		if err != nil {
+			bad(ColMobile, "%s", err.Error())
+		}
+		a.Mobile = n
+	}
+	if e := cell[ColEmail]; e != "" {
+		if err := validEmail("email", e); err != nil {
+			bad(ColEmail, "%s", err.Error())
+		}
+		a.Email = e
+	}
+	if v := cell[ColSecurityModel]; v != "" {
+		m := model.SecurityModel(strings.ToLower(v))
+		if !m.Valid() {
+			bad(ColSecurityModel, "want end-to-end or end-to-site")
+		}
+		a.SecurityModel = m
+	}
+	if d := cell[ColDescription]; len(d) > 1000 {
+		bad(ColDescription, "at most 1000 characters")
+	} else {
+		a.Description = d
+	}
+	group := cell[ColGroup]
+	if group == "" {
+		group = opts.Group
+	}
+	if g := is.groups[group]; g != nil {
+		a.GroupID, a.Group = g.ID, g.Name
+	} else if group == "" {
+		bad(ColGroup, "no group: fill the cell or choose a group for the import")
+	} else {
+		bad(ColGroup, "no group named %q", group)
+	}
+	profile := cell[ColProfile]
+	if profile == "" {
+		profile = opts.Profile
+	}
+	if profile != "" {
+		if id, ok := is.profiles[profile]; ok {
+			a.ProfileID, a.Profile = &id, profile
+		} else {
+			bad(ColProfile, "no profile named %q", profile)
+		}
+	}
+	if l := strings.ToLower(cell[ColLanguage]); l != "" {
+		if !model.ValidLanguage(l) {
+			bad(ColLanguage, "want one of %s", strings.Join(model.Languages, ", "))
+		}
+		a.Language = l
+	}
+	switch {
+	case opts.Send == model.ChannelSMS && a.Mobile == "" && cell[ColMobile] == "":
+		bad(ColMobile, "a mobile number is needed to send by SMS")
+	case opts.Send == model.ChannelEmail && a.Email == "" && cell[ColEmail] == "":
+		bad(ColEmail, "an e-mail address is needed to send by e-mail")
+	}
+	if len(ir.errors) == 0 {
+		ir.match = is.match(a)
+		if ir.match == "" {
+			// Later rows of the same file match this one: no duplicates within a file either.
+			is.remember("\x00row"+strconv.Itoa(line), "", a.Mobile, a.Email, a.DisplayName, a.GroupID)
+		}
+	}
+	return ir
+}
+
+// previewRows is how many rows a preview lists; the counts cover them all.
+const previewRows = 500
+
+func summarise(id int64, state string, rows []*importRow, opts ImportOptions) *model.ImportPreview {
+	p := &model.ImportPreview{ID: id, State: state, Total: len(rows), Errors: []model.ImportRowError{}, Send: opts.Send}
+	for _, r := range rows {
+		action := "create"
+		switch {
+		case len(r.errors) > 0:
+			action = "error"
+			p.Invalid++
+			p.Errors = append(p.Errors, r.errors...)
+		case r.match != "":
+			action = "exists"
+			p.Exists++
+		default:
+			p.Create++
+		}
+		if len(p.Rows) < previewRows {
+			ir := model.ImportRow{Row: r.line, Name: r.row.DisplayName, Mobile: r.row.Mobile, Email: r.row.Email, Group: r.row.Group, Action: action}
+			if !strings.HasPrefix(r.match, "\x00") {
+				ir.Username = r.match
+			}
+			p.Rows = append(p.Rows, ir)
+		}
+	}
+	return p
+}
+
+// PreviewImport validates every row of a CSV file and keeps the file for
+// confirmation; nothing is imported until ConfirmImport. The preview names
+// each bad cell and says which rows match existing accounts.
+func (s *Service) PreviewImport(ctx context.Context, fileName string, content []byte, opts ImportOptions, by Caller) (*model.ImportPreview, error) {
+	if len(content) > MaxImportBytes {
+		return nil, invalid("file", "the file is larger than %d MiB", MaxImportBytes>>20)
+	}
+	is, err := s.loadImportState(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.parseImport(ctx, content, opts, is)
+	if err != nil {
+		return nil, err
+	}
+	if len(rows) == 0 {
+		return nil, invalid("file", "the file has a header but no rows")
+	}
+	optJSON, _ := json.Marshal(opts)
+	im := &store.Import{Operator: by.Name, FileName: fileName, Content: string(content), Options: string(optJSON), State: "previewed", Total: len(rows)}
+	if err := s.store.Tx(ctx, func(tx *store.Tx) error { return tx.CreateImport(ctx, s.org, im) }); err != nil {
+		return nil, fmt.Errorf("keeping the import file: %w", err)
+	}
+	return summarise(im.ID, im.State, rows, opts), nil
+}
+
+func (s *Service) importByID(ctx context.Context, id int64) (*store.Import, ImportOptions, error) {
+	var opts ImportOptions
+	im, err := s.store.ImportByID(ctx, s.org, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, opts, notFound("import_not_found", "no import %d", id)
+	}
+	if err != nil {
+		return nil, opts, err
+	}
+	if im.Options != "" {
+		_ = json.Unmarshal([]byte(im.Options), &opts)
+	}
+	return im, opts, nil
+}
+
+func importStatus(im *store.Import) *model.ImportStatus {
+	return &model.ImportStatus{ID: im.ID, Operator: im.Operator, FileName: im.FileName, State: im.State, Total: im.Total, Done: im.Done,
+		Created: im.Created, ToSend: im.ToSend, Sent: im.Sent, LastError: im.LastError, CreatedAt: im.CreatedAt, UpdatedAt: im.UpdatedAt}
+}
+
+// ImportStatus reports an import's progress.
+func (s *Service) ImportStatus(ctx context.Context, id int64) (*model.ImportStatus, error) {
+	im, _, err := s.importByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return importStatus(im), nil
+}
+
+// ImportPreview shows a kept import's preview again.
+func (s *Service) ImportPreview(ctx context.Context, id int64) (*model.ImportPreview, error) {
+	im, opts, err := s.importByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if im.Content == "" {
+		return &model.ImportPreview{ID: im.ID, State: im.State, Total: im.Total, Create: im.Created, Errors: []model.ImportRowError{}, Send: opts.Send}, nil
+	}
+	is, err := s.loadImportState(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.parseImport(ctx, []byte(im.Content), opts, is)
+	if err != nil {
+		return nil, err
+	}
+	return summarise(im.ID, im.State, rows, opts), nil
+}
+
+// Imports lists recent imports.
+func (s *Service) Imports(ctx context.Context) ([]model.ImportStatus, error) {
+	ims, err := s.store.Imports(ctx, s.org, 50)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]model.ImportStatus, len(ims))
+	for i := range ims {
+		out[i] = *importStatus(&ims[i])
+	}
+	return out, nil
+}
+
+// CancelImport drops a previewed import: nothing of it is imported.
+func (s *Service) CancelImport(ctx context.Context, id int64, by Caller) (*model.ImportStatus, error) {
+	im, _, err := s.importByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	err = s.store.Tx(ctx, func(tx *store.Tx) error {
+		ok, err := tx.SetImportState(ctx, id, "cancelled", "previewed")
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return conflict("import_not_previewed", "", "import %d is %s: only a previewed import can be cancelled", id, im.State)
+		}
+		return tx.DropImportContent(ctx, id)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.ImportStatus(ctx, id)
+}
+
+// ConfirmImport imports the valid rows of a previewed file that match no
+// existing account, in transactions of importBatch rows. Bad rows are left
+// out (the preview named them). An import that stopped half way is resumed
+// by confirming it again: rows already imported now match their accounts.
+// progress, when not nil, is called after each batch.
+func (s *Service) ConfirmImport(ctx context.Context, id int64, by Caller, progress func(model.ImportStatus)) (*model.ImportStatus, error) {
+	im, opts, err := s.importByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	var moved bool
+	if err := s.store.Tx(ctx, func(tx *store.Tx) error {
+		moved, err = tx.SetImportState(ctx, id, "importing", "previewed", "importing", "failed")
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	if !moved {
+		return nil, conflict("import_not_previewed", "", "import %d is %s: it cannot be imported again", id, im.State)
+	}
+	im.State = "importing"
+	is, err := s.loadImportState(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.parseImport(ctx, []byte(im.Content), opts, is)
+	if err != nil {
+		return nil, err
+	}
+	var todo []*store.AccountRow
+	for _, r := range rows {
+		if len(r.errors) == 0 && r.match == "" {
+			todo = append(todo, r.row)
+		}
+	}
+	// Usernames and virtual numbers are drawn here, against every one in
+	// use, so the multi-row inserts do not collide.
+	for _, a := range todo {
+		for a.Username == "" || is.users[a.Username] {
+			a.Username = secret.RandomDigits(is.st.UsernameDigits)
+		}
+		is.users[a.Username] = true
+		for tries := 0; a.VirtualNumber == "" || is.numbers[a.VirtualNumber]; tries++ {
+			if tries > 1000 {
+				return nil, conflict("virtual_numbers_exhausted", "", "the virtual number range %d-%d has no free number left", is.st.VNFrom, is.st.VNTo)
+			}
+			if a.VirtualNumber, err = randomInRange(is.st); err != nil {
+				return nil, err
+			}
+		}
+		is.numbers[a.VirtualNumber] = true
+	}
+	detail, _ := json.Marshal(map[string]string{"import": strconv.FormatInt(id, 10)})
+	im.Done = len(rows) - len(todo)
+	for start := 0; start < len(todo); start += importBatch {
+		batch := todo[start:min(start+importBatch, len(todo))]
+		err := s.store.Tx(ctx, func(tx *store.Tx) error {
+			if err := tx.InsertAccounts(ctx, batch, by.Name, func(*store.AccountRow) string { return string(detail) }); err != nil {
+				return err
+			}
+			im.Done += len(batch)
+			im.Created += len(batch)
+			return tx.SetImportProgress(ctx, im)
+		})
+		if err != nil {
+			im.Done -= len(batch)
+			im.Created -= len(batch)
+			im.State, im.LastError = "failed", "importing: "+err.Error()
+			_ = s.store.Tx(context.WithoutCancel(ctx), func(tx *store.Tx) error { return tx.SetImportProgress(ctx, im) })
+			return nil, mapStore("importing", "", err)
+		}
+		if progress != nil {
+			progress(*importStatus(im))
+		}
+	}
+	im.Done = len(rows)
+	im.State = "done"
+	if opts.Send != "" {
+		im.State = "sending"
+		im.ToSend = 0
+		for _, r := range rows {
+			if len(r.errors) == 0 {
+				im.ToSend++
+			}
+		}
+	}
+	if err := s.store.Tx(ctx, func(tx *store.Tx) error {
+		if err := tx.SetImportProgress(ctx, im); err != nil {
+			return err
+		}
+		if im.State == "done" {
+			return tx.DropImportContent(ctx, id)
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	s.log.Info("import done", "import", id, "rows", len(rows), "created", im.Created, "by", by.Name)
+	return importStatus(im), nil
+}
+
+// SendImportBatch sends activation links to up to limit more accounts of a
+// confirmed import, by the channel chosen at preview, and reports progress.
+// Accounts that were already sent a link (or disabled) are passed over, so
+// a send that stopped half way resumes without sending twice.
+func (s *Service) SendImportBatch(ctx context.Context, id int64, limit int, by Caller) (*model.ImportStatus, error) {
+	im, opts, err := s.importByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if im.State != "sending" {
+		return importStatus(im), nil
+	}
+	if limit <= 0 || limit > 500 {
+		limit = 50
+	}
+	is, err := s.loadImportState(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.parseImport(ctx, []byte(im.Content), opts, is)
+	if err != nil {
+		return nil, err
+	}
+	var valid []*importRow
+	for _, r := range rows {
+		if len(r.errors) == 0 && r.match != "" && !strings.HasPrefix(r.match, "\x00") {
+			valid = append(valid, r)
+		}
+	}
+	end := min(im.Sent+limit, len(valid))
+	for _, r := range valid[min(im.Sent, len(valid)):end] {
+		a, err := s.store.AccountByUsername(ctx, s.org, r.match)
+		if err != nil {
+			continue
+		}
+		if a.Stage != model.StageNew || a.Disabled {
+			continue
+		}
+		if _, err := s.Send(ctx, a.Username, model.SendRequest{Channel: opts.Send, Kind: model.KindActivation}, by); err != nil {
+			im.LastError = a.Username + ": " + err.Error()
+		}
+	}
+	im.Sent = end
+	if im.Sent >= len(valid) {
+		im.Sent, im.ToSend, im.State = len(valid), len(valid), "done"
+	}
+	if err := s.store.Tx(ctx, func(tx *store.Tx) error {
+		if err := tx.SetImportProgress(ctx, im); err != nil {
+			return err
+		}
+		if im.State == "done" {
+			return tx.DropImportContent(ctx, id)
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	return importStatus(im), nil
+}

@@ -1,0 +1,215 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/activator-voip/activator/internal/model"
+)
+
+// rawCall sends a request with a body that is not JSON (or reads an answer
+// that is not JSON) and returns the answer's bytes.
+func (c *apiClient) rawCall(ctx context.Context, method, path string, query url.Values, contentType string, body io.Reader, w io.Writer) error {
+	u := *c.base
+	u.Path = strings.TrimRight(c.base.Path, "/") + apiPrefix + path
+	u.RawPath = ""
+	if len(query) > 0 {
+		u.RawQuery = query.Encode()
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), body)
+	if err != nil {
+		return fmt.Errorf("building request %s %s: %w", method, path, err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("%s", c.redact(fmt.Sprintf("calling %s %s: %v", method, u.Redacted(), err)))
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 400 {
+		raw, _ := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
+		return c.errorFrom(resp.StatusCode, raw)
+	}
+	_, err = io.Copy(w, resp.Body)
+	return err
+}
+
+// progressBar draws "label [#####.....] n/total" on one line of w.
+func progressBar(w io.Writer, label string, n, total int) {
+	const width = 30
+	filled := 0
+	if total > 0 {
+		filled = n * width / total
+	}
+	fmt.Fprintf(w, "\r%-9s [%s%s] %d/%d", label, strings.Repeat("#", filled), strings.Repeat(".", width-filled), n, total)
+}
+
+func newImportCmd(a *app) *cobra.Command {
+	var (
+		group, profile, send string
+		dryRun, yes          bool
+	)
+	cmd := &cobra.Command{
+		Use:   "import FILE.csv",
+		Short: "Import accounts from a CSV file, after a preview that names every bad cell",
+		Long: `Import accounts in bulk (the "batch" way). The file has a header line;
+its columns are: full name (required), mobile number, e-mail, security model,
+description, group, profile, language. Commas or semicolons separate cells.
+
+The server first checks every row and prints what it would do: which rows it
+creates, which match existing accounts (skipped), and each bad cell. With
+--dry-run nothing more happens. Otherwise the valid new rows are imported
+(bad rows are left out) and, with --send, each imported account is sent its
+activation link, with a progress bar on standard error.
+
+Matching rule: a row is the same person as an existing account when its
+mobile number is the same; else when its e-mail is the same (any case); rows
+with neither match on the full name within the same group. Matching rows are
+skipped, so importing the same file twice creates nothing the second time.`,
+		Example: `  activator import staff.csv --group sales --dry-run
+  activator import staff.csv --group sales --send sms`,
+		Args: exactArgs("FILE.csv"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := a.client(cmd)
+			if err != nil {
+				return err
+			}
+			content, err := os.ReadFile(args[0])
+			if err != nil {
+				return fmt.Errorf("reading %s: %w", args[0], err)
+			}
+			ctx := cmd.Context()
+			q := url.Values{"file_name": {filepath.Base(args[0])}}
+			for k, v := range map[string]string{"group": group, "profile": profile, "send": send} {
+				if v != "" {
+					q.Set(k, v)
+				}
+			}
+			var buf bytes.Buffer
+			if err := c.rawCall(ctx, "POST", "/imports", q, "text/csv", bytes.NewReader(content), &buf); err != nil {
+				return err
+			}
+			var prev model.ImportPreview
+			if err := json.Unmarshal(buf.Bytes(), &prev); err != nil {
+				return fmt.Errorf("decoding the preview: %w", err)
+			}
+			p := a.printer(cmd)
+			errOut := cmd.ErrOrStderr()
+			if !p.json || dryRun {
+				if p.json {
+					return p.rawJSON(buf.Bytes())
+				}
+				p.line("%d rows: %d to create, %d already exist (skipped), %d with errors (left out)", prev.Total, prev.Create, prev.Exists, prev.Invalid)
+				if len(prev.Errors) > 0 {
+					rows := [][]string{}
+					for _, e := range prev.Errors {
+						rows = append(rows, []string{strconv.Itoa(e.Row), e.Column, cell(e.Value), e.Message})
+					}
+					if err := p.table([]string{"line", "column", "value", "problem"}, rows); err != nil {
+						return err
+					}
+				}
+			}
+			if dryRun {
+				if _, err := c.call(ctx, "POST", "/imports/"+strconv.FormatInt(prev.ID, 10)+"/cancel", nil, nil, nil); err != nil {
+					return err
+				}
+				p.line("dry run: nothing imported")
+				return nil
+			}
+			id := strconv.FormatInt(prev.ID, 10)
+			var st model.ImportStatus
+			if _, err := c.call(ctx, "POST", "/imports/"+id+"/confirm", nil, nil, &st); err != nil {
+				return err
+			}
+			progressBar(errOut, "imported", st.Done, st.Total)
+			fmt.Fprintln(errOut)
+			for st.State == "sending" {
+				var raw json.RawMessage
+				if raw, err = c.call(ctx, "POST", "/imports/"+id+"/send", url.Values{"limit": {"50"}}, nil, &st); err != nil {
+					fmt.Fprintln(errOut)
+					return fmt.Errorf("sending (run the same import again to resume): %w", err)
+				}
+				_ = raw
+				progressBar(errOut, "sent", st.Sent, st.ToSend)
+			}
+			if st.ToSend > 0 {
+				fmt.Fprintln(errOut)
+			}
+			if p.json {
+				return p.value(st)
+			}
+			p.line("import %d: %d created, %d sent", st.ID, st.Created, st.Sent)
+			if st.LastError != "" {
+				p.line("last error: %s", st.LastError)
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&group, "group", "", "group of rows without one")
+	f.StringVar(&profile, "profile", "", "provisioning profile of rows without one")
+	f.StringVar(&send, "send", "", "then send each imported account its activation: sms or email")
+	f.BoolVar(&dryRun, "dry-run", false, "only check the file and print what would happen")
+	f.BoolVar(&yes, "yes", true, "import without asking (the preview is printed first)")
+	_ = f.MarkHidden("yes")
+	return cmd
+}
+
+func newExportCmd(a *app) *cobra.Command {
+	var group, status, search, out string
+	cmd := &cobra.Command{
+		Use:   "export",
+		Short: "Export accounts and their status as CSV",
+		Long: `Write accounts as CSV: the import's columns first (so the file can be
+imported again), then username, virtual number, status, created at and
+activated at.`,
+		Example: `  activator export > accounts.csv
+  activator export --status activated --group sales -f activated.csv`,
+		Args: exactArgs(),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := a.client(cmd)
+			if err != nil {
+				return err
+			}
+			q := url.Values{}
+			for k, v := range map[string]string{"group": group, "status": status, "q": search} {
+				if v != "" {
+					q.Set(k, v)
+				}
+			}
+			w := cmd.OutOrStdout()
+			if out != "" {
+				fh, err := os.Create(out)
+				if err != nil {
+					return err
+				}
+				defer fh.Close()
+				w = fh
+			}
+			return c.rawCall(cmd.Context(), "GET", "/export/accounts", q, "", nil, w)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&group, "group", "", "only this group")
+	f.StringVar(&status, "status", "", "only this status")
+	f.StringVar(&search, "search", "", "part of the name, username, number or e-mail")
+	f.StringVarP(&out, "file", "f", "", "write to this file instead of standard output")
+	return cmd
+}

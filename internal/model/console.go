@@ -1,0 +1,126 @@
+package model
+
+import "time"
+
+// Operator roles.
+const (
+	RoleAdmin   = "admin"   // everything
+	RoleCSR     = "csr"     // accounts and their messages
+	RoleAuditor = "auditor" // reads only
+)
+
+// Operator is a person who uses the console or holds API tokens. Its
+// password hash never leaves the domain.
+type Operator struct {
+	ID          int64      `json:"id"`
+	Name        string     `json:"name"`
+	Role        string     `json:"role"`
+	Disabled    bool       `json:"disabled"`
+	HasPassword bool       `json:"has_password"`
+	LockedUntil *time.Time `json:"locked_until,omitempty"`
+	CreatedAt   time.Time  `json:"created_at"`
+	LastLoginAt *time.Time `json:"last_login_at,omitempty"`
+}
+
+// OperatorInput creates or edits an operator.
+type OperatorInput struct {
+	Name *string `json:"name,omitempty"`
+	Role *string `json:"role,omitempty"`
+}
+
+// OperatorCreated answers a new operator, or a password reset: the one-time
+// link to set a password, shown once.
+type OperatorCreated struct {
+	Operator       Operator  `json:"operator"`
+	SetPasswordURL string    `json:"set_password_url"`
+	ExpiresAt      time.Time `json:"expires_at"`
+}
+
+// APIToken is an API token as listings show it: never the token itself.
+type APIToken struct {
+	ID         int64      `json:"id"`
+	Name       string     `json:"name"`
+	Role       string     `json:"role"`
+	Prefix     string     `json:"prefix"`
+	Operator   string     `json:"operator,omitempty"`
+	CreatedAt  time.Time  `json:"created_at"`
+	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
+	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
+}
+
+// TokenInput names a new API token, for the calling operator or, by an
+// admin, for another operator.
+type TokenInput struct {
+	Name     string `json:"name"`
+	Operator string `json:"operator,omitempty"`
+}
+
+// TokenCreated carries a new API token, shown this once.
+type TokenCreated struct {
+	APIToken APIToken `json:"api_token"`
+	Token    string   `json:"token"`
+}
+
+// AuditEntry is one operator action. Before and After are JSON of the
+// target with every secret removed.
+type AuditEntry struct {
+	ID     int64     `json:"id"`
+	At     time.Time `json:"at"`
+	Actor  string    `json:"actor"`
+	Role   string    `json:"role,omitempty"`
+	Via    string    `json:"via"`
+	Action string    `json:"action"`
+	Target string    `json:"target,omitempty"`
+	Status int       `json:"status"`
+	Before string    `json:"before,omitempty"`
+	After  string    `json:"after,omitempty"`
+}
+
+// ImportRowError names one bad cell of an import file.
+type ImportRowError struct {
+	Row     int    `json:"row"`    // 1-based line of the file, the header being line 1
+	Column  string `json:"column"` // header name of the cell
+	Value   string `json:"value"`
+	Message string `json:"message"`
+}
+
+// ImportRow is one line of an import file as the preview shows it.
+type ImportRow struct {
+	Row      int    `json:"row"`
+	Name     string `json:"name"`
+	Mobile   string `json:"mobile,omitempty"`
+	Email    string `json:"email,omitempty"`
+	Group    string `json:"group"`
+	Action   string `json:"action"`             // create, exists (matched, skipped), error
+	Username string `json:"username,omitempty"` // the existing account a row matched
+}
+
+// ImportPreview is what importing a file would do; nothing is imported
+// until it is confirmed.
+type ImportPreview struct {
+	ID      int64            `json:"id"`
+	State   string           `json:"state"`
+	Total   int              `json:"total"`
+	Create  int              `json:"create"`
+	Exists  int              `json:"exists"`
+	Invalid int              `json:"invalid"`
+	Errors  []ImportRowError `json:"errors"`
+	Rows    []ImportRow      `json:"rows,omitempty"`
+	Send    string           `json:"send,omitempty"`
+}
+
+// ImportStatus is an import's progress.
+type ImportStatus struct {
+	ID        int64     `json:"id"`
+	Operator  string    `json:"operator"`
+	FileName  string    `json:"file_name,omitempty"`
+	State     string    `json:"state"` // previewed, importing, sending, done, cancelled, failed
+	Total     int       `json:"total"`
+	Done      int       `json:"done"`
+	Created   int       `json:"created"`
+	ToSend    int       `json:"to_send"`
+	Sent      int       `json:"sent"`
+	LastError string    `json:"last_error,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}

@@ -1,0 +1,339 @@
+package console
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/activator-voip/activator/internal/activation"
+	"github.com/activator-voip/activator/internal/model"
+)
+
+const pageSize = 50
+
+type dashboardData struct {
+	*activation.Dashboard
+	Statuses []string
+}
+
+func (c *Console) dashboard(w http.ResponseWriter, r *http.Request, p *Page) error {
+	audit := p.Can(activation.PermAudit)
+	d, err := c.svc.Dashboard(r.Context(), audit)
+	if err != nil {
+		return err
+	}
+	p.Title, p.Menu, p.Flash = "Dashboard", "dashboard", r.URL.Query().Get("flash")
+	p.Data = dashboardData{Dashboard: d, Statuses: []string{model.StatusDisabled, model.StageNew, model.StageInvited, model.StageOpened,
+		model.StageInstalled, model.StageActivated, "failed"}}
+	c.render(w, http.StatusOK, "dashboard", p)
+	return nil
+}
+
+type accountsData struct {
+	Accounts   []model.Account
+	Groups     []model.Group
+	Q          url.Values
+	Page       int
+	Prev, Next string
+}
+
+func (c *Console) accounts(w http.ResponseWriter, r *http.Request, p *Page) error {
+	q := r.URL.Query()
+	pg, _ := strconv.Atoi(q.Get("page"))
+	if pg < 1 {
+		pg = 1
+	}
+	as, err := c.svc.ListAccounts(r.Context(), q.Get("group"), q.Get("status"), q.Get("q"), pageSize+1, (pg-1)*pageSize)
+	if err != nil {
+		return err
+	}
+	gs, err := c.svc.Groups(r.Context())
+	if err != nil {
+		return err
+	}
+	d := accountsData{Groups: gs, Q: q, Page: pg}
+	link := func(n int) string {
+		v := url.Values{}
+		for k, vs := range q {
+			v[k] = vs
+		}
+		v.Set("page", strconv.Itoa(n))
+		return "/console/accounts?" + v.Encode()
+	}
+	if len(as) > pageSize {
+		as = as[:pageSize]
+		d.Next = link(pg + 1)
+	}
+	if pg > 1 {
+		d.Prev = link(pg - 1)
+	}
+	d.Accounts = as
+	p.Title, p.Menu, p.Data, p.Flash = "Accounts", "accounts", d, q.Get("flash")
+	c.render(w, http.StatusOK, "accounts", p)
+	return nil
+}
+
+// bulk applies one action to the selected accounts and reports how many it did.
+func (c *Console) bulk(w http.ResponseWriter, r *http.Request, p *Page) error {
+	action := r.PostFormValue("action")
+	users := r.PostForm["username"]
+	if len(users) == 0 {
+		redirect(w, r, "/console/accounts", "Select some accounts first.")
+		return nil
+	}
+	ok, failed := 0, []string{}
+	for _, u := range users {
+		var err error
+		switch action {
+		case "send-activation-sms", "send-activation-email", "send-installation-sms", "send-installation-email":
+			parts := strings.Split(action, "-")
+			_, err = c.svc.Send(r.Context(), u, model.SendRequest{Kind: parts[1], Channel: parts[2]}, *p.Caller)
+		case "revoke":
+			_, err = c.svc.RevokeLinks(r.Context(), u, *p.Caller)
+		case "disable":
+			_, err = c.svc.SetDisabled(r.Context(), u, true, *p.Caller)
+		case "enable":
+			_, err = c.svc.SetDisabled(r.Context(), u, false, *p.Caller)
+		default:
+			redirect(w, r, "/console/accounts", "Choose an action.")
+			return nil
+		}
+		if err != nil {
+			failed = append(failed, u+": "+err.Error())
+		} else {
+			ok++
+		}
+	}
+	msg := fmt.Sprintf("%s: done for %d account(s).", action, ok)
+	if len(failed) > 0 {
+		msg += fmt.Sprintf(" %d failed: %s", len(failed), strings.Join(failed, "; "))
+	}
+	p.target = strings.Join(users, ",")
+	redirect(w, r, "/console/accounts", msg)
+	return nil
+}
+
+type accountFormData struct {
+	Username string
+	Groups   []model.Group
+	Profiles []model.Profile
+}
+
+func (c *Console) accountForm(r *http.Request, p *Page, username string) error {
+	gs, err := c.svc.Groups(r.Context())
+	if err != nil {
+		return err
+	}
+	ps, err := c.svc.Profiles(r.Context())
+	if err != nil {
+		return err
+	}
+	p.Menu, p.Data = "accounts", accountFormData{Username: username, Groups: gs, Profiles: ps}
+	return nil
+}
+
+func (c *Console) accountNewForm(w http.ResponseWriter, r *http.Request, p *Page) error {
+	if err := c.accountForm(r, p, ""); err != nil {
+		return err
+	}
+	p.Title, p.Form = "New account", url.Values{"security_model": {string(model.EndToEnd)}}
+	c.render(w, http.StatusOK, "account_form", p)
+	return nil
+}
+
+func formInput(f url.Values, edit bool) model.AccountInput {
+	get := func(k string) *string {
+		if _, ok := f[k]; !ok {
+			return nil
+		}
+		v := strings.TrimSpace(f.Get(k))
+		return &v
+	}
+	in := model.AccountInput{Group: get("group"), Name: get("name"), Email: get("email"), Mobile: get("mobile"),
+		SecurityModel: get("security_model"), Profile: get("profile"), Language: get("language"), Description: get("description")}
+	if v := get("virtual_number"); v != nil && (*v != "" || edit) {
+		in.VirtualNumber = v
+	}
+	return in
+}
+
+func (c *Console) accountCreate(w http.ResponseWriter, r *http.Request, p *Page) error {
+	a, err := c.svc.CreateAccount(r.Context(), formInput(r.PostForm, false), *p.Caller)
+	if err != nil {
+		if err := fieldError(p, err); err != nil {
+			return err
+		}
+		if err := c.accountForm(r, p, ""); err != nil {
+			return err
+		}
+		p.Title, p.Form = "New account", r.PostForm
+		c.render(w, http.StatusBadRequest, "account_form", p)
+		return nil
+	}
+	p.target = a.Username
+	redirect(w, r, "/console/accounts/"+a.Username, "Account "+a.Username+" created.")
+	return nil
+}
+
+func (c *Console) accountEditForm(w http.ResponseWriter, r *http.Request, p *Page) error {
+	d, err := c.svc.Account(r.Context(), r.PathValue("username"))
+	if err != nil {
+		return err
+	}
+	a := d.Account
+	if err := c.accountForm(r, p, a.Username); err != nil {
+		return err
+	}
+	p.Title = "Edit " + a.DisplayName
+	p.Form = url.Values{"group": {a.Group}, "name": {a.DisplayName}, "email": {a.Email}, "mobile": {a.Mobile},
+		"security_model": {string(a.SecurityModel)}, "profile": {a.Profile}, "virtual_number": {a.VirtualNumber},
+		"language": {a.Language}, "description": {a.Description}}
+	c.render(w, http.StatusOK, "account_form", p)
+	return nil
+}
+
+func (c *Console) accountUpdate(w http.ResponseWriter, r *http.Request, p *Page) error {
+	u := r.PathValue("username")
+	_, err := c.svc.UpdateAccount(r.Context(), u, formInput(r.PostForm, true), *p.Caller)
+	if err != nil {
+		if err := fieldError(p, err); err != nil {
+			return err
+		}
+		if err := c.accountForm(r, p, u); err != nil {
+			return err
+		}
+		p.Title, p.Form = "Edit account", r.PostForm
+		c.render(w, http.StatusBadRequest, "account_form", p)
+		return nil
+	}
+	redirect(w, r, "/console/accounts/"+u, "Saved.")
+	return nil
+}
+
+// profileLine is one effective profile setting and where it comes from.
+type profileLine struct {
+	Key, Value, Source string
+}
+
+type accountData struct {
+	*model.AccountDetail
+	Profile []profileLine
+}
+
+// flatten turns profile settings into dotted keys and values.
+func flatten(prefix string, v any, out *[]profileLine, source string) {
+	switch x := v.(type) {
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			p := k
+			if prefix != "" {
+				p = prefix + "." + k
+			}
+			flatten(p, x[k], out, source)
+		}
+	default:
+		b, _ := json.Marshal(x)
+		*out = append(*out, profileLine{Key: prefix, Value: strings.Trim(string(b), `"`), Source: source})
+	}
+}
+
+func (c *Console) account(w http.ResponseWriter, r *http.Request, p *Page) error {
+	d, err := c.svc.Account(r.Context(), r.PathValue("username"))
+	if err != nil {
+		return err
+	}
+	raw, _ := json.Marshal(d.EffectiveProfile.Settings)
+	var m map[string]any
+	_ = json.Unmarshal(raw, &m)
+	src := "profile " + d.EffectiveProfile.Profile + " (" + d.EffectiveProfile.Source + ")"
+	switch d.EffectiveProfile.Source {
+	case "account":
+		src = "profile " + d.EffectiveProfile.Profile + ", set on the account"
+	case "group":
+		src = "profile " + d.EffectiveProfile.Profile + ", from group " + d.Account.Group
+	case "default":
+		src = "the default profile " + d.EffectiveProfile.Profile
+	}
+	var lines []profileLine
+	flatten("", m, &lines, src)
+	p.Title, p.Menu, p.Flash = d.Account.DisplayName, "accounts", r.URL.Query().Get("flash")
+	p.Data = accountData{AccountDetail: d, Profile: lines}
+	c.render(w, http.StatusOK, "account", p)
+	return nil
+}
+
+func (c *Console) accountSend(w http.ResponseWriter, r *http.Request, p *Page) error {
+	u := r.PathValue("username")
+	res, err := c.svc.Send(r.Context(), u, model.SendRequest{Channel: r.PostFormValue("channel"), Kind: r.PostFormValue("kind")}, *p.Caller)
+	if err != nil {
+		return err
+	}
+	redirect(w, r, "/console/accounts/"+u, fmt.Sprintf("The %s link is queued for %s (message %d).", res.Invitation.Kind, res.Message.Recipient, res.Message.ID))
+	return nil
+}
+
+func (c *Console) accountRevoke(w http.ResponseWriter, r *http.Request, p *Page) error {
+	u := r.PathValue("username")
+	n, err := c.svc.RevokeLinks(r.Context(), u, *p.Caller)
+	if err != nil {
+		return err
+	}
+	redirect(w, r, "/console/accounts/"+u, fmt.Sprintf("%d live link(s) revoked.", n))
+	return nil
+}
+
+func (c *Console) accountRevokeDevices(w http.ResponseWriter, r *http.Request, p *Page) error {
+	u := r.PathValue("username")
+	n, err := c.svc.RevokeDeviceAccess(r.Context(), u, *p.Caller)
+	if err != nil {
+		return err
+	}
+	redirect(w, r, "/console/accounts/"+u, fmt.Sprintf("%d device credential(s) revoked.", n))
+	return nil
+}
+
+func (c *Console) accountDisable(w http.ResponseWriter, r *http.Request, p *Page) error {
+	u := r.PathValue("username")
+	if _, err := c.svc.SetDisabled(r.Context(), u, true, *p.Caller); err != nil {
+		return err
+	}
+	redirect(w, r, "/console/accounts/"+u, "Account disabled.")
+	return nil
+}
+
+func (c *Console) accountEnable(w http.ResponseWriter, r *http.Request, p *Page) error {
+	u := r.PathValue("username")
+	if _, err := c.svc.SetDisabled(r.Context(), u, false, *p.Caller); err != nil {
+		return err
+	}
+	redirect(w, r, "/console/accounts/"+u, "Account enabled.")
+	return nil
+}
+
+func (c *Console) accountDelete(w http.ResponseWriter, r *http.Request, p *Page) error {
+	u := r.PathValue("username")
+	if err := c.svc.DeleteAccount(r.Context(), u, *p.Caller); err != nil {
+		return err
+	}
+	redirect(w, r, "/console/accounts", "Account "+u+" deleted.")
+	return nil
+}
+
+func (c *Console) exportAccounts(w http.ResponseWriter, r *http.Request, p *Page) error {
+	q := r.URL.Query()
+	if _, err := c.svc.ListAccounts(r.Context(), q.Get("group"), q.Get("status"), q.Get("q"), 1, 0); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="activator-accounts.csv"`)
+	return c.svc.ExportAccounts(r.Context(), w, q.Get("group"), q.Get("status"), q.Get("q"))
+}

@@ -1,0 +1,100 @@
+package console
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/activator-voip/activator/internal/activation"
+)
+
+func (c *Console) loginForm(w http.ResponseWriter, r *http.Request, p *Page) error {
+	p.Title = "Log in"
+	p.Form = r.URL.Query()
+	c.render(w, http.StatusOK, "login", p)
+	return nil
+}
+
+// safeNext keeps a post-login redirect inside the console.
+func safeNext(v string) string {
+	if strings.HasPrefix(v, "/console/") && !strings.HasPrefix(v, "//") && !strings.Contains(v, "\\") {
+		return v
+	}
+	return "/console/"
+}
+
+func (c *Console) setSession(w http.ResponseWriter, r *http.Request, l *activation.Login) {
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: l.Token, Path: "/console/", HttpOnly: true,
+		SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil, Expires: l.Expires.Add(activation.SessionMax)})
+}
+
+func (c *Console) login(w http.ResponseWriter, r *http.Request, p *Page) error {
+	p.Title, p.Form = "Log in", r.PostForm
+	name := strings.TrimSpace(r.PostFormValue("name"))
+	l, err := c.svc.Login(r.Context(), name, r.PostFormValue("password"))
+	status := http.StatusOK
+	if err == nil {
+		status = http.StatusSeeOther
+	}
+	c.auditKey(r, Route{Method: "POST", Path: "/console/login"}, &Page{Caller: &activation.Caller{Name: name}}, "session", name, map[bool]int{true: status, false: http.StatusUnauthorized}[err == nil], nil, nil)
+	if err != nil {
+		var de *activation.Error
+		if errors.As(err, &de) && (de.Kind == activation.KindUnauthorized || de.Kind == activation.KindForbidden) {
+			p.Error = de.Message
+			c.render(w, http.StatusUnauthorized, "login", p)
+			return nil
+		}
+		return err
+	}
+	c.setSession(w, r, l)
+	http.Redirect(w, r, safeNext(r.PostFormValue("next")), http.StatusSeeOther)
+	return nil
+}
+
+func (c *Console) logout(w http.ResponseWriter, r *http.Request, p *Page) error {
+	if ck, err := r.Cookie(sessionCookie); err == nil {
+		if err := c.svc.Logout(r.Context(), ck.Value); err != nil {
+			return err
+		}
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/console/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
+	redirect(w, r, "/console/login", "You are logged out.")
+	return nil
+}
+
+func (c *Console) setPasswordForm(w http.ResponseWriter, r *http.Request, p *Page) error {
+	o, err := c.svc.PasswordLinkOperator(r.Context(), r.PathValue("token"))
+	if err != nil {
+		return err
+	}
+	p.Title, p.Data = "Set your password", o
+	c.render(w, http.StatusOK, "set_password", p)
+	return nil
+}
+
+func (c *Console) setPassword(w http.ResponseWriter, r *http.Request, p *Page) error {
+	tok := r.PathValue("token")
+	o, err := c.svc.PasswordLinkOperator(r.Context(), tok)
+	if err != nil {
+		return err
+	}
+	p.Title, p.Data = "Set your password", o
+	pw, again := r.PostFormValue("password"), r.PostFormValue("password2")
+	if pw != again {
+		p.Fields["password2"] = "the two passwords differ"
+		c.render(w, http.StatusBadRequest, "set_password", p)
+		return nil
+	}
+	l, err := c.svc.SetPassword(r.Context(), tok, pw)
+	if err != nil {
+		if fieldError(p, err) == nil {
+			c.render(w, http.StatusBadRequest, "set_password", p)
+			return nil
+		}
+		return err
+	}
+	c.auditKey(r, Route{Method: "POST", Path: "/console/set-password/{token}"}, &Page{Caller: &activation.Caller{Name: o.Name, Role: o.Role, OperatorID: o.ID}}, "operator", o.Name, http.StatusSeeOther, nil, nil)
+	c.setSession(w, r, l)
+	redirect(w, r, "/console/", "Your password is set.")
+	return nil
+}

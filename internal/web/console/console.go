@@ -1,0 +1,440 @@
+// Package console is the CSR web console: server-rendered pages under
+// /console/, embedded templates parsed once and embedded assets (no CDN),
+// sessions kept in the database so every instance shares them, CSRF
+// protection on every form, and one route table where each route names the
+// permission it needs (activation.RoleAllows). Handlers follow one flow:
+// parse the form, call the domain, then re-render with the field's error or
+// act and redirect.
+package console
+
+import (
+	"context"
+	"crypto/subtle"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/activator-voip/activator/internal/activation"
+	"github.com/activator-voip/activator/internal/model"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Cookie names.
+const (
+	sessionCookie = "activator_session"
+	preCSRFCookie = "activator_csrf" // double-submit token of the forms shown before login
+)
+
+// csp lets the console run only its own script and style.
+const csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+// Console serves /console/.
+type Console struct {
+	svc    *activation.Service
+	log    *slog.Logger
+	pages  map[string]*template.Template
+	routes []Route
+	mux    *http.ServeMux
+}
+
+// Route is one console route. Perm is the permission a role needs
+// (activation.RoleAllows); Public routes need no session.
+type Route struct {
+	Method, Path string
+	Perm         string
+	Public       bool
+	h            handler
+}
+
+type handler func(w http.ResponseWriter, r *http.Request, p *Page) error
+
+// Page is what every template sees: the operator, the CSRF token, the
+// active menu entry, flash text and the page's own data.
+type Page struct {
+	Title   string
+	Menu    string
+	Caller  *activation.Caller
+	CSRF    string
+	Flash   string
+	Error   string
+	Fields  map[string]string // field name -> its error
+	Form    url.Values
+	Data    any
+	Path    string
+	target  string // audit target key, set by handlers that create
+	svc     *activation.Service
+	console *Console
+}
+
+// Can reports whether the operator's role holds perm; templates hide what it cannot do.
+func (p *Page) Can(perm string) bool {
+	return p.Caller != nil && activation.RoleAllows(p.Caller.Role, perm)
+}
+
+// Val is a submitted form value, for re-rendering a form with its input.
+func (p *Page) Val(name string) string {
+	if p.Form == nil {
+		return ""
+	}
+	return p.Form.Get(name)
+}
+
+// New builds the console. Templates are parsed here, once.
+func New(svc *activation.Service, log *slog.Logger) (*Console, error) {
+	c := &Console{svc: svc, log: log, pages: map[string]*template.Template{}, mux: http.NewServeMux()}
+	funcs := template.FuncMap{
+		"when":    when,
+		"ago":     ago,
+		"join":    strings.Join,
+		"lower":   strings.ToLower,
+		"add":     func(a, b int) int { return a + b },
+		"sub":     func(a, b int) int { return a - b },
+		"pct":     pct,
+		"perm":    func(s string) string { return s },
+		"status":  statusClass,
+		"roles":   func() []string { return activation.Roles },
+		"stages":  func() []string { return append([]string{model.StatusDisabled}, model.Stages...) },
+		"langs":   func() []string { return model.Languages },
+		"plats":   func() []string { return model.Platforms },
+		"models":  func() []string { return []string{string(model.EndToEnd), string(model.EndToSite)} },
+		"mask":    activation.MaskLinks,
+		"has":     func(m map[string]bool, k string) bool { return m[k] },
+		"itoa":    func(n int64) string { return strconv.FormatInt(n, 10) },
+		"urlq":    url.QueryEscape,
+		"default": func(d, v string) string { return map[bool]string{true: d, false: v}[v == ""] },
+	}
+	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html")
+	if err != nil {
+		return nil, fmt.Errorf("parsing console layout: %w", err)
+	}
+	entries, err := fs.ReadDir(templateFS, "templates")
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if name == "layout.html" {
+			continue
+		}
+		t, err := template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+name)
+		if err != nil {
+			return nil, fmt.Errorf("parsing console page %s: %w", name, err)
+		}
+		c.pages[strings.TrimSuffix(name, ".html")] = t
+	}
+	static, _ := fs.Sub(staticFS, "static")
+	c.mux.Handle("GET /console/static/", http.StripPrefix("/console/static/", staticHandler(http.FileServerFS(static))))
+	c.routes = c.routeTable()
+	for _, rt := range c.routes {
+		c.mux.Handle(rt.Method+" "+rt.Path, c.wrap(rt))
+	}
+	c.mux.HandleFunc("/console/", func(w http.ResponseWriter, r *http.Request) {
+		c.renderStatus(w, r, &Page{Title: "Not found"}, http.StatusNotFound, "There is no console page here.")
+	})
+	return c, nil
+}
+
+func staticHandler(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		h.ServeHTTP(w, r)
+	})
+}
+
+// Routes lists the console's route table, for tests.
+func (c *Console) Routes() []Route { return c.routes }
+
+// ServeHTTP serves a console request.
+func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", csp)
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Cache-Control", "no-store")
+	c.mux.ServeHTTP(w, r)
+}
+
+func (c *Console) wrap(rt Route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := &Page{Path: r.URL.Path, svc: c.svc, console: c, Fields: map[string]string{}}
+		if rt.Public {
+			p.CSRF = preCSRF(w, r)
+			if r.Method == http.MethodPost && !c.checkCSRF(r, p.CSRF) {
+				c.renderStatus(w, r, p, http.StatusForbidden, "This form has expired. Go back, reload the page and try again.")
+				return
+			}
+			if err := rt.h(w, r, p); err != nil {
+				c.fail(w, r, p, err)
+			}
+			return
+		}
+		ck, _ := r.Cookie(sessionCookie)
+		var tok string
+		if ck != nil {
+			tok = ck.Value
+		}
+		sess, err := c.svc.Session(r.Context(), tok)
+		if err != nil {
+			if r.Method == http.MethodGet && r.Header.Get("X-Live") == "" {
+				http.Redirect(w, r, "/console/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+				return
+			}
+			c.renderStatus(w, r, p, http.StatusUnauthorized, "Your session has ended. Please log in again.")
+			return
+		}
+		caller := sess.Caller
+		p.Caller, p.CSRF = &caller, sess.CSRF
+		if r.Method == http.MethodPost && !c.checkCSRF(r, sess.CSRF) {
+			c.renderStatus(w, r, p, http.StatusForbidden, "This form has expired. Go back, reload the page and try again.")
+			return
+		}
+		if !activation.RoleAllows(caller.Role, rt.Perm) {
+			if r.Method != http.MethodGet {
+				c.audit(r, rt, p, http.StatusForbidden, nil, nil)
+			}
+			c.renderStatus(w, r, p, http.StatusForbidden, "The "+caller.Role+" role may not do this.")
+			return
+		}
+		if r.Method == http.MethodGet {
+			if err := rt.h(w, r, p); err != nil {
+				c.fail(w, r, p, err)
+			}
+			return
+		}
+		c.runAudited(w, r, rt, p)
+	})
+}
+
+// checkCSRF compares the form's token with the session's (or the
+// pre-login cookie's), in constant time.
+func (c *Console) checkCSRF(r *http.Request, want string) bool {
+	if err := r.ParseMultipartForm(activation.MaxImportBytes); err != nil && !errors.Is(err, http.ErrNotMultipart) {
+		return false
+	}
+	got := r.PostFormValue("csrf")
+	return want != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
+}
+
+// preCSRF returns the double-submit token of the login and set-password
+// forms, setting its cookie when there is none.
+func preCSRF(w http.ResponseWriter, r *http.Request) string {
+	if ck, err := r.Cookie(preCSRFCookie); err == nil && len(ck.Value) == 32 {
+		return ck.Value
+	}
+	v := randomToken()
+	http.SetCookie(w, &http.Cookie{Name: preCSRFCookie, Value: v, Path: "/console/", HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
+	return v
+}
+
+// statusWriter notes the status a handler answered with.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// runAudited runs a form post and writes its audit entry: the target
+// before and after, and how it ended.
+func (c *Console) runAudited(w http.ResponseWriter, r *http.Request, rt Route, p *Page) {
+	kind, key := auditTarget(rt.Path, r)
+	var before []byte
+	if key != "" {
+		before = c.svc.Snapshot(r.Context(), kind, key)
+	}
+	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+	if err := rt.h(sw, r, p); err != nil {
+		c.fail(sw, r, p, err)
+	}
+	if key == "" {
+		key = p.target
+	}
+	var after []byte
+	if key != "" && sw.status < 400 {
+		after = c.svc.Snapshot(r.Context(), kind, key)
+	}
+	c.auditKey(r, rt, p, kind, key, sw.status, before, after)
+}
+
+func (c *Console) audit(r *http.Request, rt Route, p *Page, status int, before, after []byte) {
+	kind, key := auditTarget(rt.Path, r)
+	c.auditKey(r, rt, p, kind, key, status, before, after)
+}
+
+func (c *Console) auditKey(r *http.Request, rt Route, p *Page, kind, key string, status int, before, after []byte) {
+	target := kind
+	if key != "" {
+		target += ":" + key
+	}
+	var by activation.Caller
+	if p.Caller != nil {
+		by = *p.Caller
+	}
+	if err := c.svc.Audit(context.WithoutCancel(r.Context()), by, "console", rt.Method+" "+rt.Path, target, status, before, after); err != nil {
+		c.log.Error("writing the audit log", "route", rt.Method+" "+rt.Path, "err", err)
+	}
+}
+
+// auditTarget names what a console route acts on, as the API does.
+func auditTarget(pattern string, r *http.Request) (kind, key string) {
+	rest := strings.Trim(strings.TrimPrefix(pattern, "/console/"), "/")
+	segs := strings.Split(rest, "/")
+	kinds := map[string]string{"accounts": "account", "groups": "group", "profiles": "profile", "settings": "setting",
+		"downloads": "app", "operators": "operator", "tokens": "token", "imports": "import", "import": "import", "logout": "session", "login": "session"}
+	kind = kinds[segs[0]]
+	if kind == "" {
+		kind = segs[0]
+	}
+	for _, sg := range segs[1:] {
+		if strings.HasPrefix(sg, "{") && strings.HasSuffix(sg, "}") {
+			return kind, r.PathValue(strings.Trim(sg, "{}"))
+		}
+	}
+	return kind, ""
+}
+
+// fail answers an error: a domain error in its own words on an error page
+// with its status, anything else as a logged 500.
+func (c *Console) fail(w http.ResponseWriter, r *http.Request, p *Page, err error) {
+	var de *activation.Error
+	if errors.As(err, &de) {
+		c.renderStatus(w, r, p, statusOf(de.Kind), de.Message)
+		return
+	}
+	if errors.Is(err, context.Canceled) {
+		return
+	}
+	c.log.Error("console request failed", "route", r.Pattern, "err", err)
+	c.renderStatus(w, r, p, http.StatusInternalServerError, "Something went wrong; the server log has the details.")
+}
+
+func statusOf(k activation.Kind) int {
+	switch k {
+	case activation.KindInvalid:
+		return http.StatusBadRequest
+	case activation.KindNotFound:
+		return http.StatusNotFound
+	case activation.KindConflict:
+		return http.StatusConflict
+	case activation.KindGone:
+		return http.StatusGone
+	case activation.KindUnauthorized:
+		return http.StatusUnauthorized
+	case activation.KindForbidden:
+		return http.StatusForbidden
+	}
+	return http.StatusInternalServerError
+}
+
+func (c *Console) renderStatus(w http.ResponseWriter, r *http.Request, p *Page, status int, msg string) {
+	if p.Title == "" {
+		p.Title = http.StatusText(status)
+	}
+	p.Error = msg
+	c.render(w, status, "error", p)
+}
+
+// render writes a page.
+func (c *Console) render(w http.ResponseWriter, status int, name string, p *Page) {
+	t := c.pages[name]
+	if t == nil {
+		http.Error(w, "no page "+name, http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	if err := t.ExecuteTemplate(w, "layout.html", p); err != nil {
+		c.log.Error("rendering console page", "page", name, "err", err)
+	}
+}
+
+// fieldError turns a domain error naming a field into the form's error;
+// other errors are returned for fail.
+func fieldError(p *Page, err error) error {
+	var de *activation.Error
+	if errors.As(err, &de) && (de.Kind == activation.KindInvalid || de.Kind == activation.KindConflict) {
+		f := de.Field
+		if f == "" {
+			f = "_"
+		}
+		p.Fields[f] = de.Message
+		p.Error = de.Message
+		return nil
+	}
+	return err
+}
+
+// flash redirects with a short message shown on the next page.
+func redirect(w http.ResponseWriter, r *http.Request, to, flash string) {
+	if flash != "" {
+		sep := "?"
+		if strings.Contains(to, "?") {
+			sep = "&"
+		}
+		to += sep + "flash=" + url.QueryEscape(flash)
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+func when(t any) string {
+	switch x := t.(type) {
+	case time.Time:
+		if x.IsZero() {
+			return ""
+		}
+		return x.UTC().Format("2006-01-02 15:04:05 UTC")
+	case *time.Time:
+		if x == nil {
+			return ""
+		}
+		return x.UTC().Format("2006-01-02 15:04:05 UTC")
+	}
+	return ""
+}
+
+func ago(t time.Time) string {
+	d := time.Since(t).Round(time.Second)
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds ago", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm ago", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh ago", int(d.Hours()))
+	}
+	return fmt.Sprintf("%dd ago", int(d.Hours()/24))
+}
+
+func pct(a, b int) int {
+	if b <= 0 {
+		return 0
+	}
+	return a * 100 / b
+}
+
+func statusClass(s string) string {
+	switch s {
+	case model.StageActivated, model.MessageSent, model.MessageDelivered, "done":
+		return "ok"
+	case model.StatusDisabled, model.MessageFailed, "error":
+		return "bad"
+	case model.StageNew, "cancelled":
+		return "muted"
+	}
+	return "mid"
+}

@@ -1,0 +1,45 @@
+// activator console: live status by polling. Every element with an id and
+// data-live is replaced by its newer copy from the same URL every few
+// seconds, so statuses change without a reload; nothing else on the page
+// (selections, half-typed forms) is touched.
+(function () {
+  "use strict";
+  var live = document.querySelectorAll("[data-live][id]");
+  function refresh() {
+    fetch(location.href, { headers: { "X-Live": "1" }, credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.text() : null; })
+      .then(function (html) {
+        if (!html) return;
+        var doc = new DOMParser().parseFromString(html, "text/html");
+        document.querySelectorAll("[data-live][id]").forEach(function (el) {
+          var fresh = doc.getElementById(el.id);
+          if (fresh && fresh.innerHTML !== el.innerHTML) {
+            el.innerHTML = fresh.innerHTML;
+            for (var i = 0; i < fresh.attributes.length; i++) el.setAttribute(fresh.attributes[i].name, fresh.attributes[i].value);
+          }
+        });
+        drive();
+      })
+      .catch(function () {});
+  }
+  // An import that is sending: post the next batch while the state says so.
+  var busy = false;
+  function drive() {
+    var f = document.querySelector("form[data-auto]");
+    if (!f || busy) return;
+    busy = true;
+    fetch(f.action, { method: "POST", body: new FormData(f), headers: { "X-Live": "1" }, credentials: "same-origin" })
+      .then(function () { busy = false; refresh(); })
+      .catch(function () { busy = false; });
+  }
+  if (live.length) setInterval(refresh, 1500);
+  drive();
+  document.querySelectorAll("input[data-all]").forEach(function (all) {
+    all.addEventListener("change", function () {
+      document.querySelectorAll('input[name="' + all.dataset.all + '"]').forEach(function (c) { c.checked = all.checked; });
+    });
+  });
+  document.querySelectorAll("form[data-confirm]").forEach(function (f) {
+    f.addEventListener("submit", function (e) { if (!confirm(f.dataset.confirm)) e.preventDefault(); });
+  });
+})();

@@ -1,0 +1,447 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/activator-voip/activator/internal/activation"
+	"github.com/activator-voip/activator/internal/model"
+)
+
+// consoleAPIRoutes are the admin API's routes for operators, their API
+// tokens, the audit log, bulk import and export.
+func (s *Server) consoleAPIRoutes() []route {
+	none := http.StatusNoContent
+	return []route{
+		{method: "GET", path: "/api/v1/operators", access: token, perm: permRead, tag: "operators", summary: "List operators", resp: operatorList{}, status: 200, h: s.listOperators},
+		{method: "POST", path: "/api/v1/operators", access: token, perm: permConfig, tag: "operators", summary: "Add an operator; the answer holds a one-time link to set a password", body: model.OperatorInput{}, resp: model.OperatorCreated{}, status: 201, h: s.createOperator},
+		{method: "GET", path: "/api/v1/operators/{name}", access: token, perm: permRead, tag: "operators", summary: "Show an operator", resp: model.Operator{}, status: 200, h: s.getOperator},
+		{method: "PATCH", path: "/api/v1/operators/{name}", access: token, perm: permConfig, tag: "operators", summary: "Change an operator's role", body: model.OperatorInput{}, resp: model.Operator{}, status: 200, h: s.updateOperator},
+		{method: "POST", path: "/api/v1/operators/{name}/disable", access: token, perm: permConfig, tag: "operators", summary: "Disable an operator: their sessions end and their API tokens stop working", resp: model.Operator{}, status: 200, h: s.disableOperator},
+		{method: "POST", path: "/api/v1/operators/{name}/enable", access: token, perm: permConfig, tag: "operators", summary: "Enable an operator", resp: model.Operator{}, status: 200, h: s.enableOperator},
+		{method: "POST", path: "/api/v1/operators/{name}/reset-password", access: token, perm: permConfig, tag: "operators", summary: "Issue a new one-time set-password link", resp: model.OperatorCreated{}, status: 200, h: s.resetOperatorPassword},
+
+		{method: "GET", path: "/api/v1/tokens", access: token, perm: permRead, tag: "operators", summary: "List API tokens (an admin sees all, others their own); never the tokens themselves", resp: tokenList{}, status: 200, h: s.listTokens},
+		{method: "POST", path: "/api/v1/tokens", access: token, perm: permConfig, tag: "operators", summary: "Issue an API token for an operator, with the operator's role; the token is shown this once", body: model.TokenInput{}, resp: model.TokenCreated{}, status: 201, h: s.createToken},
+		{method: "DELETE", path: "/api/v1/tokens/{id}", access: token, perm: permConfig, tag: "operators", summary: "Revoke an API token", status: none, h: s.revokeToken},
+
+		{method: "GET", path: "/api/v1/audit", access: token, perm: activation.PermAudit, tag: "audit", summary: "The audit log, newest first (admins and auditors)",
+			query: []param{{"actor", "an operator's name"}, {"action", "part of the action, such as DELETE or /accounts"}, {"target", "part of the target, such as account:1234567890"}, {"before", "only entries older than this id (paging)"}, {"limit", "at most 10000 (default 100)"}, {"format", "csv for a CSV export of every matching entry"}},
+			resp:  auditList{}, status: 200, h: s.listAudit},
+
+		{method: "POST", path: "/api/v1/imports", access: token, perm: permAccounts, tag: "import", summary: "Upload a CSV file (body: text/csv) and preview its import: every bad cell named, nothing imported yet",
+			query: []param{{"group", "group of rows without one"}, {"profile", "profile of rows without one"}, {"send", "sms or email: send activations after the import"}, {"file_name", "the file's name, for the record"}},
+			resp:  model.ImportPreview{}, status: 201, h: s.previewImport},
+		{method: "GET", path: "/api/v1/imports", access: token, perm: permRead, tag: "import", summary: "List recent imports", resp: importList{}, status: 200, h: s.listImports},
+		{method: "GET", path: "/api/v1/imports/{id}", access: token, perm: permRead, tag: "import", summary: "An import's progress", resp: model.ImportStatus{}, status: 200, h: s.getImport},
+		{method: "GET", path: "/api/v1/imports/{id}/preview", access: token, perm: permRead, tag: "import", summary: "An import's preview again", resp: model.ImportPreview{}, status: 200, h: s.getImportPreview},
+		{method: "POST", path: "/api/v1/imports/{id}/confirm", access: token, perm: permAccounts, tag: "import", summary: "Import the previewed file's valid new rows; confirming again resumes an interrupted import", resp: model.ImportStatus{}, status: 200, h: s.confirmImport},
+		{method: "POST", path: "/api/v1/imports/{id}/cancel", access: token, perm: permAccounts, tag: "import", summary: "Drop a previewed import: nothing is imported", resp: model.ImportStatus{}, status: 200, h: s.cancelImport},
+		{method: "POST", path: "/api/v1/imports/{id}/send", access: token, perm: permAccounts, tag: "import", summary: "Send activations to the next accounts of a confirmed import; call until the state is done", query: []param{{"limit", "accounts in this call, at most 500 (default 50)"}}, resp: model.ImportStatus{}, status: 200, h: s.sendImport},
+
+		{method: "GET", path: "/api/v1/export/accounts", access: token, perm: permRead, tag: "import", summary: "Accounts and their status as CSV (the import's columns first)",
+			query: []param{{"group", "group name"}, {"status", "new, invited, opened, installed, activated or disabled"}, {"q", "part of the name, username, number or e-mail"}}, status: 200, h: s.exportAccounts},
+	}
+}
+
+type (
+	operatorList struct {
+		Operators []model.Operator `json:"operators"`
+	}
+	tokenList struct {
+		Tokens []model.APIToken `json:"tokens"`
+	}
+	auditList struct {
+		Entries []model.AuditEntry `json:"entries"`
+	}
+	importList struct {
+		Imports []model.ImportStatus `json:"imports"`
+	}
+)
+
+// RouteInfo describes one route of the table, for tests and documentation.
+type RouteInfo struct {
+	Method, Path string
+	Access       string // public, device or token
+	Perm         string
+}
+
+// Routes lists the route table.
+func (s *Server) Routes() []RouteInfo {
+	out := make([]RouteInfo, len(s.routes))
+	for i, rt := range s.routes {
+		acc := map[access]string{public: "public", device: "device", token: "token"}[rt.access]
+		out[i] = RouteInfo{Method: rt.method, Path: rt.path, Access: acc, Perm: rt.perm}
+	}
+	return out
+}
+
+func (s *Server) listOperators(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
+	os, err := s.svc.Operators(r.Context())
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, operatorList{os})
+}
+
+func (s *Server) createOperator(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
+	var in model.OperatorInput
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	o, err := s.svc.CreateOperator(r.Context(), in, actor(c))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 201, o)
+}
+
+func (s *Server) getOperator(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
+	o, err := s.svc.Operator(r.Context(), r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, o)
+}
+
+func (s *Server) updateOperator(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
+	var in model.OperatorInput
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	o, err := s.svc.UpdateOperator(r.Context(), r.PathValue("name"), in, actor(c))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, o)
+}
+
+func (s *Server) disableOperator(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
+	o, err := s.svc.SetOperatorDisabled(r.Context(), r.PathValue("name"), true, actor(c))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, o)
+}
+
+func (s *Server) enableOperator(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
+	o, err := s.svc.SetOperatorDisabled(r.Context(), r.PathValue("name"), false, actor(c))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, o)
+}
+
+func (s *Server) resetOperatorPassword(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
+	o, err := s.svc.ResetOperatorPassword(r.Context(), r.PathValue("name"), actor(c))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, o)
+}
+
+func (s *Server) listTokens(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
+	ts, err := s.svc.Tokens(r.Context(), actor(c))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, tokenList{ts})
+}
+
+func (s *Server) createToken(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
+	var in model.TokenInput
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	t, err := s.svc.CreateToken(r.Context(), in, actor(c))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 201, t)
+}
+
+func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return &badRequest{"invalid_field", "id", "id must be a whole number"}
+	}
+	if err := s.svc.RevokeToken(r.Context(), id, actor(c)); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) listAudit(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
+	q := r.URL.Query()
+	f := activation.AuditFilter{Actor: q.Get("actor"), Action: q.Get("action"), Target: q.Get("target")}
+	var err error
+	if f.Limit, err = queryInt(r, "limit"); err != nil {
+		return err
+	}
+	before, err := queryInt(r, "before")
+	if err != nil {
+		return err
+	}
+	f.BeforeID = int64(before)
+	if q.Get("format") == "csv" {
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		w.Header().Set("Content-Disposition", `attachment; filename="activator-audit.csv"`)
+		return s.svc.ExportAudit(r.Context(), w, f)
+	}
+	es, err := s.svc.AuditLog(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, auditList{es})
+}
+
+func pathID(r *http.Request) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return 0, &badRequest{"invalid_field", "id", "id must be a whole number"}
+	}
+	return id, nil
+}
+
+func (s *Server) previewImport(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, activation.MaxImportBytes))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return &badRequest{"body_too_large", "file", fmt.Sprintf("the file is larger than %d MiB", activation.MaxImportBytes>>20)}
+		}
+		return &badRequest{"invalid_body", "file", "reading the file: " + err.Error()}
+	}
+	q := r.URL.Query()
+	p, err := s.svc.PreviewImport(r.Context(), q.Get("file_name"), body,
+		activation.ImportOptions{Group: q.Get("group"), Profile: q.Get("profile"), Send: q.Get("send")}, actor(c))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 201, p)
+}
+
+func (s *Server) listImports(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
+	is, err := s.svc.Imports(r.Context())
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, importList{is})
+}
+
+func (s *Server) getImport(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	st, err := s.svc.ImportStatus(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, st)
+}
+
+func (s *Server) getImportPreview(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	p, err := s.svc.ImportPreview(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, p)
+}
+
+func (s *Server) confirmImport(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	st, err := s.svc.ConfirmImport(r.Context(), id, actor(c), nil)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, st)
+}
+
+func (s *Server) cancelImport(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	st, err := s.svc.CancelImport(r.Context(), id, actor(c))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, st)
+}
+
+func (s *Server) sendImport(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	limit, err := queryInt(r, "limit")
+	if err != nil {
+		return err
+	}
+	st, err := s.svc.SendImportBatch(r.Context(), id, limit, actor(c))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, st)
+}
+
+func (s *Server) exportAccounts(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
+	q := r.URL.Query()
+	// Validate before the first byte goes out, so a bad filter is still a JSON 400.
+	if _, err := s.svc.ListAccounts(r.Context(), q.Get("group"), q.Get("status"), q.Get("q"), 1, 0); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="activator-accounts.csv"`)
+	return s.svc.ExportAccounts(r.Context(), w, q.Get("group"), q.Get("status"), q.Get("q"))
+}
+
+// auditKinds turns the first path segment of a route into the kind of thing
+// it changes, for Service.Snapshot.
+var auditKinds = map[string]string{
+	"accounts": "account", "groups": "group", "profiles": "profile", "settings": "setting", "apps": "app",
+	"operators": "operator", "tokens": "token", "imports": "import", "gateways": "gateway", "templates": "template",
+}
+
+// AuditTarget names what a mutating route acts on: the kind from its first
+// path segment after prefix, and the key from its first path wildcard.
+func AuditTarget(prefix, pattern string, r *http.Request) (kind, key string) {
+	rest, ok := strings.CutPrefix(pattern, prefix)
+	if !ok {
+		return "", ""
+	}
+	segs := strings.Split(strings.Trim(rest, "/"), "/")
+	if len(segs) == 0 {
+		return "", ""
+	}
+	kind = auditKinds[segs[0]]
+	if kind == "" {
+		kind = segs[0]
+	}
+	for _, sg := range segs[1:] {
+		if strings.HasPrefix(sg, "{") && strings.HasSuffix(sg, "}") {
+			name := strings.TrimSuffix(strings.TrimPrefix(sg, "{"), "}")
+			name = strings.TrimSuffix(name, "...")
+			return kind, r.PathValue(name)
+		}
+	}
+	return kind, ""
+}
+
+// KeyFromJSON finds the name of what a create answer describes, for the
+// audit target: username, name, key or id, at the top or one level down.
+func KeyFromJSON(body []byte) string {
+	var v map[string]any
+	if json.Unmarshal(body, &v) != nil {
+		return ""
+	}
+	find := func(m map[string]any) string {
+		for _, k := range []string{"username", "name", "key", "platform", "id"} {
+			switch x := m[k].(type) {
+			case string:
+				return x
+			case float64:
+				return strconv.FormatInt(int64(x), 10)
+			}
+		}
+		return ""
+	}
+	if k := find(v); k != "" {
+		return k
+	}
+	for _, x := range v {
+		if m, ok := x.(map[string]any); ok {
+			if k := find(m); k != "" {
+				return k
+			}
+		}
+	}
+	return ""
+}
+
+// captureWriter keeps the start of an answer for the audit log while
+// passing it through.
+type captureWriter struct {
+	http.ResponseWriter
+	status int
+	buf    bytes.Buffer
+}
+
+const captureMax = 64 << 10
+
+func (w *captureWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *captureWriter) Write(b []byte) (int, error) {
+	if w.buf.Len() < captureMax {
+		w.buf.Write(b[:min(len(b), captureMax-w.buf.Len())])
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// runAudited runs a mutating API route and writes the audit entry: who,
+// the route, its target, the answer's status, and the target before and
+// after (secrets removed).
+func (s *Server) runAudited(w http.ResponseWriter, r *http.Request, rt route, c *activation.Caller) {
+	ctx := r.Context()
+	kind, key := AuditTarget("/api/v1/", rt.path, r)
+	var before []byte
+	if key != "" {
+		before = s.svc.Snapshot(ctx, kind, key)
+	}
+	cw := &captureWriter{ResponseWriter: w, status: http.StatusOK}
+	if err := rt.h(cw, r, c); err != nil {
+		s.fail(cw, r, err)
+	}
+	var after []byte
+	if cw.status < 300 {
+		if key == "" {
+			key = KeyFromJSON(cw.buf.Bytes())
+		}
+		if snap := s.svc.Snapshot(ctx, kind, key); snap != nil {
+			after = snap
+		} else if rt.method != http.MethodDelete {
+			after = cw.buf.Bytes()
+		}
+	}
+	target := kind
+	if key != "" {
+		target += ":" + key
+	}
+	if err := s.svc.Audit(context.WithoutCancel(ctx), actor(c), "api", rt.method+" "+rt.path, target, cw.status, before, after); err != nil {
+		s.log.Error("writing the audit log", "route", rt.method+" "+rt.path, "err", err)
+	}
+}
+
+// auditDenied records a mutating request refused for its caller's role.
+func (s *Server) auditDenied(r *http.Request, rt route, c *activation.Caller) {
+	if rt.method == http.MethodGet {
+		return
+	}
+	kind, key := AuditTarget("/api/v1/", rt.path, r)
+	target := kind
+	if key != "" {
+		target += ":" + key
+	}
+	if err := s.svc.Audit(context.WithoutCancel(r.Context()), actor(c), "api", rt.method+" "+rt.path, target, http.StatusForbidden, nil, nil); err != nil {
+		s.log.Error("writing the audit log", "route", rt.method+" "+rt.path, "err", err)
+	}
+}
