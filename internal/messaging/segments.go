@@ -53,3 +53,25 @@ func SMSSegments(text string) (encoding string, segments int) {
 	}
 	return UCS2, (units + 66) / 67
 }
+
+// gsmFolds are the common characters outside GSM-7 with a look-alike
+// inside it: folding them keeps a French or Spanish SMS in GSM-7 (160
+// characters a part) instead of UCS-2 (70), as providers' "smart encoding" does.
+var gsmFolds = strings.NewReplacer(
+	"\u00a0", " ", "\u202f", " ", "\u2009", " ", "\u2007", " ",
+	"‘", "'", "’", "'", "‚", "'", "“", "\"", "”", "\"", "„", "\"", "«", "\"", "»", "\"",
+	"–", "-", "—", "-", "‐", "-", "…", "...",
+	"á", "a", "í", "i", "ó", "o", "ú", "u", "â", "a", "ê", "e", "î", "i", "ô", "o", "û", "u", "ë", "e", "ï", "i", "ç", "c",
+	"Á", "A", "Í", "I", "Ó", "O", "Ú", "U", "Â", "A", "Ê", "E", "Î", "I", "Ô", "O", "Û", "U", "È", "E", "Ë", "E", "Ï", "I", "À", "A",
+	"œ", "oe", "Œ", "OE",
+)
+
+// FoldGSM returns text with look-alikes folded into GSM-7 when that makes
+// the whole text GSM-7; otherwise (a name in Cyrillic, say) text unchanged.
+func FoldGSM(text string) string {
+	folded := gsmFolds.Replace(text)
+	if enc, _ := SMSSegments(folded); enc == GSM7 {
+		return folded
+	}
+	return text
+}

@@ -52,7 +52,8 @@ const emailText = `{{.Greeting}}
 
 // emailHTML is the HTML part of an e-mail. Mail clients drop <style> and
 // scripts, so the styles are inline and the layout is a table; the link is
-// there twice, as a button and as text to copy.
+// there twice, as a button and as text to copy. The empty data-activator-qr
+// paragraph is where the SMTP gateway puts the link's QR code, an inline image.
 const emailHTML = `<!doctype html>
 <html lang="{{.Lang}}">
 <head>
@@ -71,6 +72,7 @@ const emailHTML = `<!doctype html>
 <p style="margin:0 0 24px;text-align:center"><a href="{{.Link}}" style="display:inline-block;padding:14px 28px;background:#0b57d0;color:#ffffff;text-decoration:none;border-radius:10px;font-weight:600;font-size:18px;line-height:1.25">{{.Button}}</a></p>
 <p style="margin:0 0 8px;font-size:14px;color:#4b5563">{{.LinkText}}</p>
 <p style="margin:0 0 24px;font-size:14px;word-break:break-all"><a href="{{.Link}}" style="color:#0b57d0">{{.Link}}</a></p>
+<p data-activator-qr style="margin:0 0 24px;text-align:center"></p>
 <p style="margin:0 0 16px">{{.Expires}}</p>
 <p style="margin:0">{{.Help}}</p>
 </td></tr>
@@ -156,7 +158,7 @@ func (t *Templates) Render(lang, channel, kind string, v MessageVars) (Rendered,
 	if channel == model.ChannelSMS {
 		// The date alone keeps the SMS short.
 		f.p.Date = t.cat.FormatDay(lang, v.ExpiresAt)
-		text := f.named("sms." + kind)
+		text := FoldGSM(f.named("sms." + kind)) // GSM-7 when look-alikes allow: 160 characters a part, not 70
 		if f.err != nil {
 			return Rendered{}, fmt.Errorf("messaging: rendering %s sms: %w", kind, f.err)
 		}

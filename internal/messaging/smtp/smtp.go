@@ -37,6 +37,13 @@ import (
 // shows as <img src="cid:qr@activator">.
 const QRContentID = "qr@activator"
 
+// QRSlot is the empty paragraph of the e-mail template (messaging.Templates)
+// that receives the QR code image.
+const QRSlot = `<p data-activator-qr style="margin:0 0 24px;text-align:center"></p>`
+
+// QRImage shows the inline QR code.
+const QRImage = `<img src="cid:` + QRContentID + `" width="180" height="180" alt="QR" style="display:inline-block;border:0">`
+
 // Gateway sends e-mail through one SMTP server.
 type Gateway struct {
 	name     string
@@ -298,7 +305,11 @@ func Compose(from, to *mail.Address, m *model.Message, msgID string, now time.Ti
 		return buf.Bytes(), writeQP(&buf, m.Body)
 	}
 	var png []byte
-	if strings.Contains(m.HTML, "cid:"+QRContentID) {
+	html := m.HTML
+	if strings.Contains(html, QRSlot) {
+		html = strings.Replace(html, QRSlot, strings.TrimSuffix(QRSlot, "</p>")+QRImage+"</p>", 1)
+	}
+	if strings.Contains(html, "cid:"+QRContentID) {
 		if link := linkRe.FindString(m.Body); link != "" {
 			p, err := qr.PNG(link, 360)
 			if err != nil {
@@ -314,7 +325,6 @@ func Compose(from, to *mail.Address, m *model.Message, msgID string, now time.Ti
 	if err := writeQP(pw, m.Body); err != nil {
 		return nil, err
 	}
-	html := m.HTML
 	if png == nil {
 		html = strings.ReplaceAll(html, `src="cid:`+QRContentID+`"`, `src="" hidden`)
 		hw, _ := alt.CreatePart(textproto.MIMEHeader{"Content-Type": {"text/html; charset=utf-8"}, "Content-Transfer-Encoding": {"quoted-printable"}})

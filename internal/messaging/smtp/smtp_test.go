@@ -29,6 +29,7 @@ import (
 	"github.com/emersion/go-sasl"
 	gosmtp "github.com/emersion/go-smtp"
 
+	"github.com/activator-voip/activator/internal/i18n"
 	"github.com/activator-voip/activator/internal/messaging"
 	"github.com/activator-voip/activator/internal/messaging/smtp"
 	"github.com/activator-voip/activator/internal/model"
@@ -258,7 +259,7 @@ const link = "http://127.0.0.1:8080/a/avl_abcdefghijklmnopqrstuvwxyz234567"
 func message() *model.Message {
 	return &model.Message{ID: 42, Channel: model.ChannelEmail, Recipient: "Bob Example <bob@example.org>", Subject: "Attivazione – ACME",
 		Body: "Hello Bob,\n\nOpen " + link + "\n.\nA line with a dot above.\n",
-		HTML: `<p>Hello Bob</p><p><a href="` + link + `">open</a></p><p><img src="cid:qr@activator" alt="QR"></p>`}
+		HTML: `<p>Hello Bob</p><p><a href="` + link + `">open</a></p><p data-activator-qr style="margin:0 0 24px;text-align:center"></p>`}
 }
 
 func send(t *testing.T, g *smtp.Gateway) (string, error) {
@@ -533,5 +534,32 @@ func checkMIME(t *testing.T, data []byte) {
 	}
 	if !bytes.HasPrefix(ib, []byte("\x89PNG\r\n\x1a\n")) {
 		t.Fatalf("image part is not a PNG: % x", ib[:min(8, len(ib))])
+	}
+}
+
+// The e-mail the templates render gets the QR code of its own link.
+func TestRealTemplateGetsTheQRCode(t *testing.T) {
+	cat, err := i18n.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm, err := messaging.NewTemplates(cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := tm.Render("it", model.ChannelEmail, model.KindActivation, messaging.MessageVars{Name: "Ada", Link: link, Company: "ACME", ExpiresAt: time.Now().Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(r.HTML, smtp.QRSlot) {
+		t.Fatalf("the template has no QR slot:\n%s", r.HTML)
+	}
+	m := &model.Message{ID: 1, Recipient: "bob@example.org", Subject: r.Subject, Body: r.Text, HTML: r.HTML}
+	data, err := smtp.Compose(&mail.Address{Address: "it@example.com"}, &mail.Address{Address: "bob@example.org"}, m, "<x@y>", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(data, []byte("Content-ID: <qr@activator>")) || !bytes.Contains(data, []byte("cid:qr@activator")) {
+		t.Fatalf("no inline QR code in the composed message")
 	}
 }
