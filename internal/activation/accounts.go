@@ -343,6 +343,7 @@ func (s *Service) SetDisabled(ctx context.Context, username string, disabled boo
 	if err != nil {
 		return nil, err
 	}
+	s.syncSIP(ctx, username)
 	return &a.Account, nil
 }
 
@@ -357,6 +358,7 @@ func (s *Service) DeleteAccount(ctx context.Context, username string, by Caller)
 	})
 	if err == nil {
 		s.log.Info("account deleted", "username", username, "by", by.Name)
+		s.syncSIP(ctx, username)
 	}
 	return err
 }

@@ -275,6 +275,11 @@ func (s *Service) ActivationFile(ctx context.Context, token string) (*Activation
 // credential and returns the whole configuration. Of concurrent redeems of
 // one link exactly one wins. Earlier devices of the account lose their access.
 func (s *Service) Redeem(ctx context.Context, req model.RedeemRequest) (*model.RedeemResponse, error) {
+	return s.redeem(ctx, req, nil)
+}
+
+// redeem is Redeem with a hook run inside its transaction once the device exists.
+func (s *Service) redeem(ctx context.Context, req model.RedeemRequest, hook func(ctx context.Context, tx *store.Tx, dev *model.Device) error) (*model.RedeemResponse, error) {
 	if err := validateRedeem(req); err != nil {
 		return nil, err
 	}
@@ -327,6 +332,11 @@ func (s *Service) Redeem(ctx context.Context, req model.RedeemRequest) (*model.R
 		if err := tx.CreateDevice(ctx, dev, credHash); err != nil {
 			return fmt.Errorf("storing device: %w", err)
 		}
+		if hook != nil {
+			if err := hook(ctx, tx, dev); err != nil {
+				return err
+			}
+		}
 		revoked, err := tx.RevokeDevices(ctx, a.ID, dev.ID)
 		if err != nil {
 			return fmt.Errorf("revoking earlier devices: %w", err)
@@ -352,6 +362,7 @@ func (s *Service) Redeem(ctx context.Context, req model.RedeemRequest) (*model.R
 		return nil, err
 	}
 	s.log.Info("device activated", "username", resp.Config.Account.Username, "platform", req.Device.Platform)
+	s.syncSIP(ctx, resp.Config.Account.Username)
 	return resp, nil
 }
 

@@ -55,6 +55,7 @@ type Service struct {
 	org         int64
 	cache       configCache
 	now         func() time.Time
+	sip         sipState // account backend (sip.go)
 }
 
 // New returns a Service.

@@ -25,6 +25,7 @@ import (
 	"github.com/activator-voip/activator/internal/model"
 	"github.com/activator-voip/activator/internal/provisioning"
 	"github.com/activator-voip/activator/internal/secret"
+	"github.com/activator-voip/activator/internal/sip"
 	"github.com/activator-voip/activator/internal/store"
 	"github.com/activator-voip/activator/internal/web"
 )
@@ -39,6 +40,16 @@ type Config struct {
 	SecretKeyFile string // 64 hex digits; empty: DataDir/secret.key, created on first start
 	MaxAttempts   int    // tries per message before it fails
 	Version       string
+	SIP           SIPConfig
+}
+
+// SIPConfig is the SIP side of serve: the embedded registrar's listeners,
+// or the Kamailio database activator keeps in step.
+type SIPConfig struct {
+	UDP, TCP, TLS   string // listen addresses of the embedded registrar; empty: that transport off
+	Cert, Key       string // PEM files for SIP over TLS; empty: a development CA and certificate in DataDir
+	AccountsBackend string // embedded (default) | kamailio
+	KamailioDB      string // kamailio: postgres:// URL or SQLite path of Kamailio's database
 }
 
 // App is a running activator.
@@ -47,6 +58,8 @@ type App struct {
 	Service  *activation.Service
 	Worker   *messaging.Worker
 	Web      *web.Server
+	SIP      *sip.Server // the embedded registrar; nil with the kamailio backend or no SIP listener
+	kamailio *sip.Kamailio
 	URL      string // where it listens, as links are built until public_base_url is set
 	listener net.Listener
 	https    *http.Server
@@ -147,6 +160,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	// Gateways configured in the database (activator gateway add) are built
 	// on first use and rebuilt when they change.
 	gateways.SetLoader(a.Service.NewGatewayLoader(messaging.Options{}).Load)
+	if err := a.startSIP(ctx, cfg, log); err != nil {
+		return nil, err
+	}
 	a.Web, err = web.New(a.Service, cat, log.With("component", "http"), cfg.Version)
 	if err != nil {
 		return nil, err
@@ -187,6 +203,13 @@ func (a *App) Run(ctx context.Context) error {
 		defer wg.Done()
 		a.Worker.Run(wctx)
 	}()
+	if a.SIP != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a.SIP.Run(wctx)
+		}()
+	}
 	errc := make(chan error, 1)
 	go func() {
 		var err error
@@ -221,6 +244,12 @@ func (a *App) Run(ctx context.Context) error {
 func (a *App) Close() {
 	if a.listener != nil {
 		a.listener.Close()
+	}
+	if a.SIP != nil {
+		a.SIP.Close()
+	}
+	if a.kamailio != nil {
+		a.kamailio.Close()
 	}
 	if a.Store != nil {
 		a.Store.Close()

@@ -32,6 +32,14 @@ func newServeCmd(a *app) *cobra.Command {
 		{"max-attempts", "ACTIVATOR_MAX_ATTEMPTS", "8", "tries per message before it is marked failed", &maxAttempts},
 		{"log-level", "ACTIVATOR_LOG_LEVEL", "info", "log level: debug, info, warn or error", &logLevel},
 		{"log-format", "ACTIVATOR_LOG_FORMAT", "text", "log format: text or json", &fmt_},
+		// SIP (docs/configuration.md, docs/kamailio.md)
+		{"sip-udp", "ACTIVATOR_SIP_UDP", "127.0.0.1:5060", "address the embedded SIP registrar listens on over UDP; off to disable", &cfg.SIP.UDP},
+		{"sip-tcp", "ACTIVATOR_SIP_TCP", "127.0.0.1:5060", "address the embedded SIP registrar listens on over TCP; off to disable", &cfg.SIP.TCP},
+		{"sip-tls", "ACTIVATOR_SIP_TLS", "127.0.0.1:5061", "address the embedded SIP registrar listens on over TLS; off to disable", &cfg.SIP.TLS},
+		{"sip-cert", "ACTIVATOR_SIP_CERT", "", "PEM certificate (chain) for SIP over TLS (default: a development CA and certificate made in the data folder)", &cfg.SIP.Cert},
+		{"sip-key", "ACTIVATOR_SIP_KEY", "", "PEM private key of --sip-cert", &cfg.SIP.Key},
+		{"accounts-backend", "ACTIVATOR_ACCOUNTS_BACKEND", "embedded", "where SIP accounts live: embedded (activator's registrar) or kamailio", &cfg.SIP.AccountsBackend},
+		{"kamailio-db", "ACTIVATOR_KAMAILIO_DB", "", "with --accounts-backend kamailio: Kamailio's database (postgres:// URL or SQLite file path)", &cfg.SIP.KamailioDB},
 	}
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -64,6 +72,11 @@ a flag given on the command line wins.`,
 				return fmt.Errorf("--max-attempts %q: want a number from 1 to 100", maxAttempts)
 			}
 			cfg.MaxAttempts = n
+			for _, addr := range []*string{&cfg.SIP.UDP, &cfg.SIP.TCP, &cfg.SIP.TLS} {
+				if *addr == "off" {
+					*addr = ""
+				}
+			}
 			log, err := newLogger(logLevel, fmt_)
 			if err != nil {
 				return err

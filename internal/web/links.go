@@ -28,6 +28,7 @@ func (s *Server) landing(w http.ResponseWriter, r *http.Request, _ *activation.C
 	}
 	if l.Kind == model.KindActivation {
 		v.ActivationURL = page.ActivationURL
+		v.LinphoneURL = page.PageURL + "/linphone" // sip.go: "Open in Linphone"
 	}
 	// Every platform with a download, the detected one first.
 	add := func(p string) {

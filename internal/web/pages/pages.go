@@ -41,6 +41,7 @@ type LandingView struct {
 	PageURL       string         // BASE/a/{token}, shown under the QR code
 	ExpiresAt     time.Time      // zero hides the expiry line
 	ITEmail       string
+	LinphoneURL   string // BASE/a/{token}/linphone: the "Open in Linphone" form's action; "" hides it
 }
 
 // PlatformLink is the installation link for one platform.
@@ -95,7 +96,7 @@ func New(cat *i18n.Catalogue) (*Renderer, error) {
 		cat:  cat,
 		tmpl: make(map[string]*template.Template),
 		csp: "default-src 'none'; style-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) +
-			"'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+			"'; img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
 		bufs: sync.Pool{New: func() any { return new(bytes.Buffer) }},
 	}
 	// The fixed texts of the templates are written {{t "catalogue.key"}}.
@@ -146,6 +147,7 @@ type landingData struct {
 	Others                                []linkItem
 	ActivationURL, QRURL, PageURL         string
 	Expires, ITEmail                      string
+	LinphoneURL                           string
 }
 
 // errorData is the error template's input.
@@ -173,6 +175,7 @@ func (r *Renderer) Landing(w io.Writer, v LandingView) error {
 		QRURL:         v.QRURL,
 		PageURL:       v.PageURL,
 		ITEmail:       v.ITEmail,
+		LinphoneURL:   v.LinphoneURL,
 	}
 	switch v.Kind {
 	case model.KindActivation:

@@ -1,0 +1,304 @@
+package e2e_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// needTools skips (or, under CI=true, fails) a test whose real programs are missing.
+func needTools(t *testing.T, tools ...string) {
+	t.Helper()
+	for _, tool := range tools {
+		if _, err := exec.LookPath(tool); err != nil {
+			if os.Getenv("CI") == "true" {
+				t.Fatalf("%s is not installed (CI installs it in .ci/run)", tool)
+			}
+			t.Skipf("%s is not installed", tool)
+		}
+	}
+}
+
+// testPKI is a throwaway CA and a certificate it signs for localhost.
+type testPKI struct {
+	caPath, certPath, keyPath string
+	pool                      *x509.CertPool
+}
+
+func newTestPKI(t *testing.T) *testPKI {
+	t.Helper()
+	dir := t.TempDir()
+	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	now := time.Now()
+	caT := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "e2e CA"}, NotBefore: now.Add(-time.Hour),
+		NotAfter: now.Add(24 * time.Hour), IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+	caDER, err := x509.CreateCertificate(rand.Reader, caT, caT, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, _ := x509.ParseCertificate(caDER)
+	// An RSA leaf: baresip 1.0.0 sets up no TLS transport with an EC key.
+	key, _ := rsa.GenerateKey(rand.Reader, 2048)
+	leafT := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "localhost"}, NotBefore: now.Add(-time.Hour),
+		NotAfter: now.Add(24 * time.Hour), DNSNames: []string{"localhost"}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, leafT, ca, &key.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, _ := x509.MarshalPKCS8PrivateKey(key)
+	p := &testPKI{caPath: filepath.Join(dir, "ca.pem"), certPath: filepath.Join(dir, "cert.pem"), keyPath: filepath.Join(dir, "key.pem"), pool: x509.NewCertPool()}
+	write := func(path, typ string, b []byte) {
+		if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: b}), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(p.caPath, "CERTIFICATE", caDER)
+	write(p.certPath, "CERTIFICATE", der)
+	write(p.keyPath, "PRIVATE KEY", kb)
+	p.pool.AddCert(ca)
+	return p
+}
+
+// freeUDPTCPPort finds a port free for both TCP and UDP on loopback.
+func freeUDPTCPPort(t *testing.T) int {
+	t.Helper()
+	for i := 0; i < 50; i++ {
+		p, err := freePort()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c, err := net.ListenPacket("udp", "127.0.0.1:"+strconv.Itoa(p)); err == nil {
+			c.Close()
+			return p
+		}
+	}
+	t.Fatal("no port free for both TCP and UDP")
+	return 0
+}
+
+// sipServer is `activator serve` with HTTPS and its SIP listeners.
+type sipServer struct {
+	*server
+	sipPort, tlsPort int
+	pki              *testPKI
+	hc               *http.Client
+}
+
+// startSIPServer runs activator over HTTPS (https://localhost:PORT) with the
+// embedded registrar on fresh loopback ports, extra flags appended.
+func startSIPServer(t *testing.T, bin string, pki *testPKI, database string, extra ...string) *sipServer {
+	t.Helper()
+	dir := t.TempDir()
+	httpPort, _ := freePort()
+	s := &sipServer{pki: pki, sipPort: freeUDPTCPPort(t), tlsPort: func() int { p, _ := freePort(); return p }(),
+		hc: &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pki.pool}}}}
+	s.server = &server{url: fmt.Sprintf("https://localhost:%d", httpPort), dataDir: filepath.Join(dir, "data"),
+		logPath: filepath.Join(dir, "server.log"), exited: make(chan struct{})}
+	s.args = []string{"serve", "--listen", "127.0.0.1:" + strconv.Itoa(httpPort), "--data", s.dataDir, "--log-format", "json", "--log-level", "debug",
+		"--tls-cert", pki.certPath, "--tls-key", pki.keyPath,
+		"--sip-udp", "127.0.0.1:" + strconv.Itoa(s.sipPort), "--sip-tcp", "127.0.0.1:" + strconv.Itoa(s.sipPort),
+		"--sip-tls", "127.0.0.1:" + strconv.Itoa(s.tlsPort), "--sip-cert", pki.certPath, "--sip-key", pki.keyPath}
+	if database != "" {
+		s.args = append(s.args, "--database", database)
+	}
+	s.args = append(s.args, extra...)
+	logFile, err := os.Create(s.logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, s.args...)
+	cmd.Dir, cmd.Env, cmd.Stdout, cmd.Stderr = dir, cleanEnv(), logFile, logFile
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	s.proc = cmd.Process
+	go func() {
+		s.waitErr = cmd.Wait()
+		logFile.Close()
+		close(s.exited)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-s.exited:
+		default:
+			_ = s.proc.Kill()
+			<-s.exited
+		}
+	})
+	deadline := time.Now().Add(startTimeout)
+	for time.Now().Before(deadline) {
+		select {
+		case <-s.exited:
+			t.Fatalf("activator %s exited: %v\n%s", quoteArgs(s.args), s.waitErr, readFile(t, s.logPath))
+		default:
+		}
+		if resp, err := s.hc.Get(s.url + "/healthz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return s
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("activator did not answer over HTTPS:\n%s", readFile(t, s.logPath))
+	return nil
+}
+
+// sipCLI is the command line against s, trusting its CA.
+func sipCLI(t *testing.T, bin string, s *sipServer) *cli {
+	c := newCLI(t, bin, s.server)
+	c.env = append(c.env, "SSL_CERT_FILE="+s.pki.caPath)
+	return c
+}
+
+// setUp points the SIP settings at the test ports and makes a group.
+func (s *sipServer) setUp(t *testing.T, c *cli) {
+	t.Helper()
+	for k, v := range map[string]string{"public_base_url": s.url, "sip_domain": "localhost", "sip_udp_port": strconv.Itoa(s.sipPort),
+		"sip_tcp_port": strconv.Itoa(s.sipPort), "sip_tls_port": strconv.Itoa(s.tlsPort)} {
+		c.ok(t, "settings", "set", k, v)
+	}
+	c.ok(t, "group", "create", "staff")
+}
+
+// sipAccount is an account of the test and, once activated, its password.
+type sipAccount struct {
+	username, number, password, link string
+}
+
+// newAccount creates an account with a virtual number and sends its link.
+func newAccount(t *testing.T, c *cli, name, number string) *sipAccount {
+	t.Helper()
+	var a struct {
+		Username string `json:"username"`
+	}
+	c.json(t, &a, "account", "create", "--group", "staff", "--name", name, "--email", strings.ToLower(name)+"@example.com", "--virtual-number", number)
+	var res struct {
+		Message struct {
+			ID int64 `json:"id"`
+		} `json:"message"`
+	}
+	c.json(t, &res, "account", "send", a.Username, "--channel", "email")
+	var items outboxList
+	deadline := time.Now().Add(sendTimeout)
+	for {
+		c.json(t, &items, "outbox", "list")
+		for _, it := range items.Outbox {
+			if it.MessageID == res.Message.ID {
+				var full struct {
+					Body string `json:"body"`
+				}
+				c.json(t, &full, "outbox", "show", strconv.FormatInt(it.ID, 10))
+				m := linkRE.FindString(full.Body)
+				if m == "" {
+					t.Fatalf("no link in the message to %s:\n%s", name, full.Body)
+				}
+				return &sipAccount{username: a.Username, number: number, link: m}
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the message to %s never reached the outbox", name)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// activate redeems the account's link with the reference client and reads
+// the password from the configuration it wrote.
+func (a *sipAccount) activate(t *testing.T, c *cli) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "phone")
+	c.ok(t, "device", "activate", a.link, "--dir", dir)
+	var cfg struct {
+		Account struct {
+			Password string `json:"password"`
+		} `json:"account"`
+	}
+	readJSONFile(t, filepath.Join(dir, "config.json"), &cfg)
+	a.password = cfg.Account.Password
+	if a.password == "" {
+		t.Fatal("the configuration holds no password")
+	}
+	return dir
+}
+
+// sippRegister runs sipp's REGISTER-with-digest scenario over UDP and
+// returns its exit status: 0 registered, 1 refused.
+func sippRegister(t *testing.T, target, domain, user, password string) int {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "reg.xml"), []byte(sippRegisterScenario), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	csv := fmt.Sprintf("SEQUENTIAL\n%s;%s;[authentication username=%s password=%s]\n", user, domain, user, password)
+	if err := os.WriteFile(filepath.Join(dir, "users.csv"), []byte(csv), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	port := freeUDPTCPPort(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "sipp", target, "-sf", "reg.xml", "-inf", "users.csv", "-i", "127.0.0.1", "-p", strconv.Itoa(port),
+		"-m", "1", "-nostdin", "-timeout", "10s", "-default_behaviors", "all,-bye")
+	cmd.Dir = dir
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("sipp: %v", err)
+	}
+	return 0
+}
+
+// sippRegisterScenario is REGISTER, its 401, the answer with digest, its 200.
+const sippRegisterScenario = `<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="register with digest">
+  <send retrans="500"><![CDATA[
+      REGISTER sip:[field1] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:[field0]@[field1]>;tag=[call_number]
+      To: <sip:[field0]@[field1]>
+      Call-ID: [call_id]
+      CSeq: 1 REGISTER
+      Contact: <sip:[field0]@[local_ip]:[local_port];transport=[transport]>
+      Max-Forwards: 70
+      Expires: 300
+      Content-Length: 0
+  ]]></send>
+  <recv response="401" auth="true"/>
+  <send retrans="500"><![CDATA[
+      REGISTER sip:[field1] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:[field0]@[field1]>;tag=[call_number]
+      To: <sip:[field0]@[field1]>
+      Call-ID: [call_id]
+      CSeq: 2 REGISTER
+      Contact: <sip:[field0]@[local_ip]:[local_port];transport=[transport]>
+      [field2]
+      Max-Forwards: 70
+      Expires: 300
+      Content-Length: 0
+  ]]></send>
+  <recv response="200"/>
+</scenario>
+`

@@ -1,0 +1,228 @@
+package e2e_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/activator-voip/activator/internal/model"
+)
+
+// TestSIPBar drives the embedded registrar and proxy with real SIP software
+// nobody on this project wrote: linphonec provisioned from its https URL
+// only, and sipp for the refusals.
+func TestSIPBar(t *testing.T) {
+	needTools(t, "linphonec", "baresip", "sipp")
+	bin := buildBinary(t, t.TempDir())
+	pki := newTestPKI(t)
+	srv := startSIPServer(t, bin, pki, "")
+	c := sipCLI(t, bin, srv)
+	srv.setUp(t, c)
+
+	alice := newAccount(t, c, "Alice", "3001")
+	bob := newAccount(t, c, "Bob", "3002")
+	carol := newAccount(t, c, "Carol", "3003")
+	dave := newAccount(t, c, "Dave", "3004") // never activated
+	alice.activate(t, c)
+	bob.activate(t, c)
+	sipTarget := "127.0.0.1:" + strconv.Itoa(srv.sipPort)
+
+	t.Run("refusals", func(t *testing.T) {
+		if rc := sippRegister(t, sipTarget, "localhost", alice.username, alice.password); rc != 0 {
+			t.Fatalf("alice with her password: sipp exit %d, want 0 (registered)", rc)
+		}
+		if rc := sippRegister(t, sipTarget, "localhost", alice.username, alice.password+"x"); rc != 1 {
+			t.Errorf("wrong password: sipp exit %d, want 1 (refused)", rc)
+		}
+		if rc := sippRegister(t, sipTarget, "localhost", dave.username, "anything"); rc != 1 {
+			t.Errorf("not-yet-activated account: sipp exit %d, want 1 (refused)", rc)
+		}
+		c.ok(t, "account", "disable", alice.username)
+		if rc := sippRegister(t, sipTarget, "localhost", alice.username, alice.password); rc != 1 {
+			t.Errorf("disabled account: sipp exit %d, want 1 (refused)", rc)
+		}
+		c.ok(t, "account", "enable", alice.username)
+		if rc := sippRegister(t, sipTarget, "localhost", alice.username, alice.password); rc != 0 {
+			t.Errorf("enabled again: sipp exit %d, want 0", rc)
+		}
+	})
+
+	t.Run("linphone", func(t *testing.T) {
+		// The person's POST from the landing page reveals the provisioning URL.
+		resp, err := srv.hc.Post(carol.link+"/linphone", "application/x-www-form-urlencoded", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := readBody(t, resp)
+		m := regexp.MustCompile(`href="linphone-config:(https://localhost:\d+/p/linphone/avd_[a-z2-7]{32})"`).FindStringSubmatch(body)
+		if resp.StatusCode != 200 || m == nil {
+			t.Fatalf("POST /linphone: %d, want 200 and a linphone-config link:\n%s", resp.StatusCode, body)
+		}
+		provURL := m[1]
+		home := t.TempDir()
+		if err := os.MkdirAll(filepath.Join(home, ".local/share/linphone"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		lpPort := freeUDPTCPPort(t)
+		rc := fmt.Sprintf("[sip]\nsip_port=%d\nsip_tcp_port=%d\nsip_tls_port=%d\nbind_address=127.0.0.1\nuse_ipv6=0\nroot_ca=%s\n[misc]\nconfig-uri=%s\n",
+			lpPort, lpPort, lpPort+1, pki.caPath, provURL)
+		rcPath := filepath.Join(home, "run.rc")
+		if err := os.WriteFile(rcPath, []byte(rc), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		out := runLinphonec(t, home, rcPath)
+		if !regexp.MustCompile(`sip:` + carol.username + `@localhost>?\s+\|\s+LinphoneRegistrationOk`).MatchString(out) {
+			t.Fatalf("linphonec did not reach LinphoneRegistrationOk:\n%s\nlog:\n%s", out, tail(readFile(t, filepath.Join(home, "run.log")), 4000))
+		}
+		log := readFile(t, filepath.Join(home, "run.log"))
+		if !strings.Contains(log, "transport=tls") || strings.Contains(log, "flags=[not-trusted]") {
+			t.Errorf("want a TLS registration with the certificate verified")
+		}
+		var regs struct {
+			Registrations []model.Registration `json:"registrations"`
+		}
+		getJSON(t, srv, "/api/v1/accounts/"+carol.username+"/registrations", &regs)
+		if len(regs.Registrations) == 0 || regs.Registrations[0].Transport != "tls" {
+			// linphonec unregisters when it quits; the timeline keeps the registration.
+			var d model.AccountDetail
+			c.json(t, &d, "account", "show", carol.username)
+			found := false
+			for _, e := range d.Events {
+				found = found || (e.Kind == model.EventRegistered && e.Detail["transport"] == "tls")
+			}
+			if !found {
+				t.Errorf("no TLS registration in carol's timeline: %+v", d.Events)
+			}
+		}
+		// The URL was a device credential fetched once already: it keeps
+		// serving re-provisioning, and it dies with the device's access.
+		resp, err = srv.hc.Get(provURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b := readBody(t, resp); resp.StatusCode != 200 || !strings.Contains(b, `<entry name="ha1" overwrite="true">`) {
+			t.Fatalf("re-provisioning: %d\n%s", resp.StatusCode, b)
+		}
+		c.ok(t, "device-access", "revoke", carol.username)
+		resp, err = srv.hc.Get(provURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b := readBody(t, resp); resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("after revoking device access: %d, want 401\n%s", resp.StatusCode, b)
+		}
+	})
+}
+
+func readBody(t *testing.T, resp *http.Response) string {
+	t.Helper()
+	defer resp.Body.Close()
+	var b strings.Builder
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := resp.Body.Read(buf)
+		b.Write(buf[:n])
+		if err != nil {
+			break
+		}
+	}
+	return b.String()
+}
+
+func getJSON(t *testing.T, s *sipServer, path string, out any) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", s.url+path, nil)
+	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(readFile(t, filepath.Join(s.dataDir, "admin.token"))))
+	resp, err := s.hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := readBody(t, resp)
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET %s: %d %s", path, resp.StatusCode, b)
+	}
+	if err := json.Unmarshal([]byte(b), out); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return "..." + s[len(s)-n:]
+	}
+	return s
+}
+
+// runLinphonec starts linphonec on rc, asks for its states once it had
+// time to provision and register, and quits.
+func runLinphonec(t *testing.T, home, rc string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "linphonec", "-c", rc, "-S", "-d", "6", "-l", filepath.Join(home, "run.log"))
+	cmd.Env = append(os.Environ(), "HOME="+home)
+	cmd.Dir = home
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Ask for the states until the account is registered (or 20 s pass).
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		time.Sleep(time.Second)
+		fmt.Fprintln(stdin, "states")
+		if strings.Contains(out.String(), "LinphoneRegistrationOk") {
+			break
+		}
+	}
+	time.Sleep(300 * time.Millisecond)
+	fmt.Fprintln(stdin, "quit")
+	stdin.Close()
+	_ = cmd.Wait()
+	return out.String()
+}
+
+// syncBuffer collects a process's output for reading while it runs.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func waitFor(t *testing.T, out *syncBuffer, what string, re *regexp.Regexp, d time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		if re.MatchString(out.String()) {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("%s: %q not seen within %v:\n%s", what, re, d, tail(out.String(), 4000))
+}

@@ -1,0 +1,73 @@
+package app
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"log/slog"
+
+	"github.com/activator-voip/activator/internal/model"
+	"github.com/activator-voip/activator/internal/sip"
+)
+
+// startSIP builds the account backend the configuration names: the
+// embedded registrar (bound here, served by Run) or Kamailio's database.
+// Either way the backend is brought in step with every account at start.
+func (a *App) startSIP(ctx context.Context, cfg Config, log *slog.Logger) error {
+	c := cfg.SIP
+	switch c.AccountsBackend {
+	case "", model.BackendEmbedded:
+		a.Service.SetAccountBackend(&sip.Embedded{Store: a.Store})
+		if c.UDP == "" && c.TCP == "" && c.TLS == "" {
+			return nil
+		}
+		var tlsConf *tls.Config
+		if c.TLS != "" {
+			var cert tls.Certificate
+			var err error
+			switch {
+			case c.Cert != "" || c.Key != "":
+				if c.Cert == "" || c.Key == "" {
+					return fmt.Errorf("SIP over TLS needs both a certificate and a key (--sip-cert, --sip-key)")
+				}
+				if cert, err = tls.LoadX509KeyPair(c.Cert, c.Key); err != nil {
+					return fmt.Errorf("loading the SIP certificate: %w", err)
+				}
+			default:
+				st, err := a.Service.Settings(ctx)
+				if err != nil {
+					return err
+				}
+				if cert, err = sip.LoadOrCreateDevCert(cfg.DataDir, []string{st.SIPHost, st.SIPDomain}); err != nil {
+					return err
+				}
+				log.Info("SIP over TLS uses the development certificate; clients must trust its CA", "ca", cfg.DataDir+"/"+sip.DevCAFile)
+			}
+			tlsConf = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		}
+		srv, err := sip.New(sip.Config{UDP: c.UDP, TCP: c.TCP, TLS: c.TLS, TLSConfig: tlsConf, Store: a.Store, Service: a.Service,
+			Logger: log.With("component", "sip")})
+		if err != nil {
+			return err
+		}
+		a.SIP = srv
+	case model.BackendKamailio:
+		if c.KamailioDB == "" {
+			return fmt.Errorf("the kamailio accounts backend needs --kamailio-db")
+		}
+		k, err := sip.OpenKamailio(ctx, c.KamailioDB)
+		if err != nil {
+			return err
+		}
+		a.kamailio = k
+		a.Service.SetAccountBackend(k)
+	default:
+		return fmt.Errorf("--accounts-backend %q: want embedded or kamailio", c.AccountsBackend)
+	}
+	n, err := a.Service.SyncSIPBackend(ctx)
+	if err != nil {
+		return fmt.Errorf("bringing the %s accounts backend in step: %w", c.AccountsBackend, err)
+	}
+	log.Debug("accounts backend in step", "backend", c.AccountsBackend, "accounts", n)
+	return nil
+}

@@ -1,0 +1,125 @@
+package sip
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver, for Kamailio on PostgreSQL
+	_ "modernc.org/sqlite"             // the "sqlite" driver, for Kamailio on SQLite
+
+	"github.com/activator-voip/activator/internal/activation"
+	"github.com/activator-voip/activator/internal/store"
+)
+
+// Embedded is the account backend of activator's own registrar. The
+// registrar reads the accounts table on every REGISTER, so there is nothing
+// to copy; taking an account out drops its live bindings so calls stop
+// reaching it at once.
+type Embedded struct {
+	Store *store.Store
+}
+
+// Name implements activation.AccountBackend.
+func (e *Embedded) Name() string { return "embedded" }
+
+// Put implements activation.AccountBackend: the registrar reads the hashes itself.
+func (e *Embedded) Put(context.Context, activation.SIPSubscriber) error { return nil }
+
+// Remove implements activation.AccountBackend.
+func (e *Embedded) Remove(ctx context.Context, username, _ string) error {
+	a, err := e.Store.SIPAccountByUsername(ctx, username)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil // deleted: its bindings went with it
+	}
+	if err != nil {
+		return err
+	}
+	return e.Store.Tx(ctx, func(tx *store.Tx) error {
+		_, err := tx.DeleteRegistrations(ctx, a.ID)
+		return err
+	})
+}
+
+// Kamailio keeps the subscriber table of a Kamailio database in step
+// (auth_db: username, domain, ha1, ha1b), on PostgreSQL or SQLite. Kamailio
+// reads that table on every authentication, so a change takes effect at
+// the next REGISTER without restarting it.
+type Kamailio struct {
+	db       *sql.DB
+	postgres bool
+}
+
+// OpenKamailio connects to Kamailio's database: a postgres:// URL, or an
+// SQLite file as sqlite:///path/kamailio.sqlite or a plain path.
+func OpenKamailio(ctx context.Context, dsn string) (*Kamailio, error) {
+	k := &Kamailio{}
+	var err error
+	switch {
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		k.postgres = true
+		k.db, err = sql.Open("pgx", dsn)
+	default:
+		path := strings.TrimPrefix(dsn, "sqlite://")
+		if path == "" {
+			return nil, errors.New("kamailio database: no path")
+		}
+		q := url.Values{}
+		q.Add("_pragma", "busy_timeout(10000)")
+		k.db, err = sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+		if err == nil {
+			k.db.SetMaxOpenConns(1)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("opening the kamailio database: %w", err)
+	}
+	var n int
+	if err := k.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM subscriber`).Scan(&n); err != nil {
+		k.db.Close()
+		return nil, fmt.Errorf("kamailio database: reading its subscriber table (create it with kamailio's auth_db-create.sql): %w", err)
+	}
+	return k, nil
+}
+
+// Close closes the connection.
+func (k *Kamailio) Close() error { return k.db.Close() }
+
+// Name implements activation.AccountBackend.
+func (k *Kamailio) Name() string { return "kamailio" }
+
+// Put implements activation.AccountBackend: one subscriber row per account,
+// replaced in place. The plain password column stays empty.
+func (k *Kamailio) Put(ctx context.Context, s activation.SIPSubscriber) error {
+	tx, err := k.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("kamailio: %w", err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `UPDATE subscriber SET ha1 = $1, ha1b = $2, password = '' WHERE username = $3 AND domain = $4`,
+		s.HA1, s.HA1B, s.Username, s.Domain)
+	if err != nil {
+		return fmt.Errorf("kamailio: updating subscriber: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO subscriber (username, domain, password, ha1, ha1b) VALUES ($1, $2, '', $3, $4)`,
+			s.Username, s.Domain, s.HA1, s.HA1B); err != nil {
+			return fmt.Errorf("kamailio: adding subscriber: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("kamailio: %w", err)
+	}
+	return nil
+}
+
+// Remove implements activation.AccountBackend.
+func (k *Kamailio) Remove(ctx context.Context, username, domain string) error {
+	if _, err := k.db.ExecContext(ctx, `DELETE FROM subscriber WHERE username = $1 AND domain = $2`, username, domain); err != nil {
+		return fmt.Errorf("kamailio: removing subscriber: %w", err)
+	}
+	return nil
+}

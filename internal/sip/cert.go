@@ -1,0 +1,104 @@
+package sip
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Development certificate files in the data folder.
+const (
+	DevCAFile   = "sip-ca.pem"
+	DevCertFile = "sip-cert.pem"
+	DevKeyFile  = "sip-key.pem"
+)
+
+// LoadOrCreateDevCert returns the TLS certificate in dir, making a
+// development CA and a certificate it signs for hosts (plus localhost and
+// the loopback addresses) on first use. Clients trust the CA (dir/sip-ca.pem);
+// production sites give their own certificate instead.
+func LoadOrCreateDevCert(dir string, hosts []string) (tls.Certificate, error) {
+	certPath, keyPath := filepath.Join(dir, DevCertFile), filepath.Join(dir, DevKeyFile)
+	if c, err := tls.LoadX509KeyPair(certPath, keyPath); err == nil {
+		return c, nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return tls.Certificate{}, fmt.Errorf("loading the SIP development certificate: %w", err)
+	}
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	now := time.Now()
+	caTmpl := &x509.Certificate{
+		SerialNumber: serial(), Subject: pkix.Name{CommonName: "activator development SIP CA"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.AddDate(10, 0, 0),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		return tls.Certificate{}, fmt.Errorf("making the SIP development CA: %w", err)
+	}
+	ca, _ := x509.ParseCertificate(caDER)
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	leaf := &x509.Certificate{
+		SerialNumber: serial(), Subject: pkix.Name{CommonName: "localhost"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.AddDate(2, 0, 0),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
+		DNSNames: []string{"localhost"}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
+	}
+	for _, h := range hosts {
+		if h == "" || h == "localhost" {
+			continue
+		}
+		if ip := net.ParseIP(h); ip != nil {
+			leaf.IPAddresses = append(leaf.IPAddresses, ip)
+		} else {
+			leaf.DNSNames = append(leaf.DNSNames, h)
+		}
+	}
+	if len(leaf.DNSNames) > 1 {
+		leaf.Subject.CommonName = leaf.DNSNames[1]
+	}
+	der, err := x509.CreateCertificate(rand.Reader, leaf, ca, &key.PublicKey, caKey)
+	if err != nil {
+		return tls.Certificate{}, fmt.Errorf("making the SIP development certificate: %w", err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	pemOf := func(typ string, b []byte) []byte { return pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: b}) }
+	if err := os.WriteFile(filepath.Join(dir, DevCAFile), pemOf("CERTIFICATE", caDER), 0o644); err != nil {
+		return tls.Certificate{}, fmt.Errorf("writing the SIP development CA: %w", err)
+	}
+	if err := os.WriteFile(keyPath, pemOf("PRIVATE KEY", keyDER), 0o600); err != nil {
+		return tls.Certificate{}, fmt.Errorf("writing the SIP development key: %w", err)
+	}
+	chain := append(pemOf("CERTIFICATE", der), pemOf("CERTIFICATE", caDER)...)
+	if err := os.WriteFile(certPath, chain, 0o644); err != nil {
+		return tls.Certificate{}, fmt.Errorf("writing the SIP development certificate: %w", err)
+	}
+	return tls.LoadX509KeyPair(certPath, keyPath)
+}
+
+func serial() *big.Int {
+	n, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 120))
+	if err != nil {
+		panic(err)
+	}
+	return n
+}

@@ -1,0 +1,653 @@
+// Package sip is activator's embedded SIP service: a registrar that
+// authenticates REGISTER with digest (MD5 and SHA-256, qop=auth) from the
+// stored HA1 hashes, and a proxy that routes calls (INVITE and the requests
+// of its dialog) and MESSAGE between registered accounts by username or
+// virtual number. It also holds the account backends that keep a SIP
+// server's accounts in step with activator's (embedded, kamailio).
+package sip
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/tls"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+	"github.com/icholy/digest"
+
+	"github.com/activator-voip/activator/internal/activation"
+	"github.com/activator-voip/activator/internal/model"
+	"github.com/activator-voip/activator/internal/store"
+)
+
+// Config says where the SIP service listens. An empty address leaves that
+// transport off.
+type Config struct {
+	UDP, TCP, TLS string
+	TLSConfig     *tls.Config // required with TLS
+	Store         *store.Store
+	Service       *activation.Service // settings: SIP domain (the realm), host
+	Logger        *slog.Logger
+}
+
+// Registration lifetimes, in seconds.
+const (
+	defaultExpires = 3600
+	minExpires     = 60
+	maxExpires     = 3600
+)
+
+// Server is the running registrar and proxy.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	ua      *sipgo.UserAgent
+	srv     *sipgo.Server
+	client  *sipgo.Client
+	nonces  *nonces
+	flowKey []byte
+	udp     net.PacketConn
+	tcp     net.Listener
+	tls     net.Listener
+	ports   map[string]int // transport -> listening port
+	now     func() time.Time
+}
+
+// New binds the listeners; Run serves them.
+func New(cfg Config) (*Server, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, nonces: newNonces(30*time.Second, 100000), ports: map[string]int{}, now: time.Now}
+	s.flowKey = make([]byte, 32)
+	if _, err := rand.Read(s.flowKey); err != nil {
+		return nil, err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			s.closeListeners()
+		}
+	}()
+	var err error
+	if cfg.UDP != "" {
+		if s.udp, err = net.ListenPacket("udp", cfg.UDP); err != nil {
+			return nil, fmt.Errorf("sip: listening on udp %s: %w", cfg.UDP, err)
+		}
+		s.ports["udp"] = s.udp.LocalAddr().(*net.UDPAddr).Port
+	}
+	if cfg.TCP != "" {
+		if s.tcp, err = net.Listen("tcp", cfg.TCP); err != nil {
+			return nil, fmt.Errorf("sip: listening on tcp %s: %w", cfg.TCP, err)
+		}
+		s.ports["tcp"] = s.tcp.Addr().(*net.TCPAddr).Port
+	}
+	if cfg.TLS != "" {
+		if cfg.TLSConfig == nil {
+			return nil, errors.New("sip: TLS listener without a certificate")
+		}
+		ln, err := net.Listen("tcp", cfg.TLS)
+		if err != nil {
+			return nil, fmt.Errorf("sip: listening on tls %s: %w", cfg.TLS, err)
+		}
+		s.ports["tls"] = ln.Addr().(*net.TCPAddr).Port
+		s.tls = tls.NewListener(ln, cfg.TLSConfig)
+	}
+	if s.ua, err = sipgo.NewUA(sipgo.WithUserAgent("activator"), sipgo.WithUserAgenTLSConfig(cfg.TLSConfig)); err != nil {
+		return nil, fmt.Errorf("sip: %w", err)
+	}
+	if s.srv, err = sipgo.NewServer(s.ua, sipgo.WithServerLogger(s.log)); err != nil {
+		return nil, fmt.Errorf("sip: %w", err)
+	}
+	if s.client, err = sipgo.NewClient(s.ua, sipgo.WithClientLogger(s.log)); err != nil {
+		return nil, fmt.Errorf("sip: %w", err)
+	}
+	s.srv.OnRegister(s.onRegister)
+	s.srv.OnOptions(s.onOptions)
+	s.srv.OnAck(s.onAck)
+	s.srv.OnCancel(func(*sip.Request, sip.ServerTransaction) {}) // the transaction layer answers it and cancels the INVITE
+	for _, m := range []sip.RequestMethod{sip.INVITE, sip.BYE, sip.MESSAGE, sip.UPDATE, sip.INFO, sip.REFER, sip.NOTIFY, sip.PRACK, sip.SUBSCRIBE} {
+		s.srv.OnRequest(m, s.onRoute)
+	}
+	s.srv.OnNoRoute(func(req *sip.Request, tx sip.ServerTransaction) {
+		s.reply(tx, req, sip.StatusMethodNotAllowed, "Method Not Allowed")
+	})
+	ok = true
+	return s, nil
+}
+
+// Ports are the listening ports by transport (udp, tcp, tls).
+func (s *Server) Ports() map[string]int { return s.ports }
+
+func (s *Server) closeListeners() {
+	if s.udp != nil {
+		s.udp.Close()
+	}
+	if s.tcp != nil {
+		s.tcp.Close()
+	}
+	if s.tls != nil {
+		s.tls.Close()
+	}
+}
+
+// Run serves until ctx ends, and removes expired registrations meanwhile.
+func (s *Server) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	serve := func(name string, f func() error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := f(); err != nil && ctx.Err() == nil && !errors.Is(err, net.ErrClosed) {
+				s.log.Error("sip listener stopped", "transport", name, "err", err)
+			}
+		}()
+	}
+	if s.udp != nil {
+		serve("udp", func() error { return s.srv.ServeUDP(s.udp) })
+	}
+	if s.tcp != nil {
+		serve("tcp", func() error { return s.srv.ServeTCP(s.tcp) })
+	}
+	if s.tls != nil {
+		serve("tls", func() error { return s.srv.ServeTLS(s.tls) })
+	}
+	s.log.Info("sip service listening", "udp", s.cfg.UDP, "tcp", s.cfg.TCP, "tls", s.cfg.TLS)
+	tick := time.NewTicker(time.Minute)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			s.closeListeners()
+			s.ua.Close()
+			wg.Wait()
+			s.log.Info("sip service stopped")
+			return nil
+		case <-tick.C:
+			err := s.cfg.Store.Tx(ctx, func(tx *store.Tx) error {
+				_, err := tx.DeleteExpiredRegistrations(ctx, s.now())
+				return err
+			})
+			if err != nil && ctx.Err() == nil {
+				s.log.Warn("removing expired registrations", "err", err)
+			}
+		}
+	}
+}
+
+func (s *Server) reply(tx sip.ServerTransaction, req *sip.Request, code int, reason string, hdrs ...sip.Header) {
+	res := sip.NewResponseFromRequest(req, code, reason, nil)
+	for _, h := range hdrs {
+		res.AppendHeader(h)
+	}
+	if err := tx.Respond(res); err != nil {
+		s.log.Debug("sip reply failed", "method", req.Method.String(), "err", err)
+	}
+}
+
+func (s *Server) onOptions(req *sip.Request, tx sip.ServerTransaction) {
+	s.reply(tx, req, sip.StatusOK, "OK", sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE, UPDATE, INFO, REFER, NOTIFY, PRACK, REGISTER"))
+}
+
+// authenticate checks a request's digest answer. It answers the request
+// itself (challenge or refusal) and returns nil when it is not authenticated.
+func (s *Server) authenticate(ctx context.Context, req *sip.Request, tx sip.ServerTransaction, proxy bool) *store.SIPAccount {
+	st, err := s.cfg.Service.Settings(ctx)
+	if err != nil {
+		s.log.Error("sip: reading settings", "err", err)
+		s.reply(tx, req, sip.StatusInternalServerError, "Server Error")
+		return nil
+	}
+	realm := st.SIPDomain
+	reqHdr, chalHdr, chalCode, chalReason := "Authorization", "WWW-Authenticate", sip.StatusUnauthorized, "Unauthorized"
+	if proxy {
+		reqHdr, chalHdr, chalCode, chalReason = "Proxy-Authorization", "Proxy-Authenticate", sip.StatusProxyAuthRequired, "Proxy Authentication Required"
+	}
+	challenge := func(stale bool) {
+		var hs []sip.Header
+		for _, c := range s.nonces.challenges(realm, stale) {
+			hs = append(hs, sip.NewHeader(chalHdr, c))
+		}
+		s.reply(tx, req, chalCode, chalReason, hs...)
+	}
+	var cred *digest.Credentials
+	for _, h := range req.GetHeaders(reqHdr) {
+		c, err := digest.ParseCredentials(h.Value())
+		if err == nil && c.Realm == realm {
+			cred = c
+			break
+		}
+	}
+	if cred == nil {
+		challenge(false)
+		return nil
+	}
+	h := hasher(cred.Algorithm)
+	if h == nil || !strings.EqualFold(cred.QOP, "auth") {
+		challenge(false)
+		return nil
+	}
+	if !s.nonces.take(cred.Nonce) {
+		challenge(true)
+		return nil
+	}
+	acct, err := s.cfg.Store.SIPAccountByUsername(ctx, cred.Username)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		s.log.Error("sip: reading account", "err", err)
+		s.reply(tx, req, sip.StatusInternalServerError, "Server Error")
+		return nil
+	}
+	ha1 := ""
+	if acct != nil {
+		ha1 = acct.HA1MD5
+		if strings.EqualFold(cred.Algorithm, "SHA-256") {
+			ha1 = acct.HA1SHA256
+		}
+	}
+	want := digestResponse(h, ha1, cred.Nonce, cred.Nc, cred.Cnonce, req.Method.String(), cred.URI)
+	if acct == nil || ha1 == "" || !equalHex(want, cred.Response) {
+		s.log.Info("sip authentication failed", "method", req.Method.String(), "username", cred.Username, "source", req.Source())
+		s.reply(tx, req, sip.StatusForbidden, "Forbidden")
+		return nil
+	}
+	if !acct.Enabled {
+		s.log.Info("sip account may not register", "method", req.Method.String(), "username", cred.Username)
+		s.reply(tx, req, sip.StatusForbidden, "Forbidden")
+		return nil
+	}
+	return acct
+}
+
+func transportOf(req *sip.Request) string { return strings.ToLower(req.Transport()) }
+
+func (s *Server) onRegister(req *sip.Request, tx sip.ServerTransaction) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	acct := s.authenticate(ctx, req, tx, false)
+	if acct == nil {
+		return
+	}
+	if to := req.To(); to == nil || to.Address.User != acct.Username {
+		s.reply(tx, req, sip.StatusForbidden, "Forbidden")
+		return
+	}
+	expires := defaultExpires
+	if h := req.GetHeader("Expires"); h != nil {
+		if v, err := strconv.Atoi(strings.TrimSpace(h.Value())); err == nil {
+			expires = v
+		}
+	}
+	now := s.now().UTC().Truncate(time.Millisecond)
+	transport, source, agent := transportOf(req), req.Source(), ""
+	if h := req.GetHeader("User-Agent"); h != nil {
+		agent = h.Value()
+		if len(agent) > 200 {
+			agent = agent[:200]
+		}
+	}
+	type change struct {
+		contact string
+		expires int
+	}
+	var changes []change
+	removeAll := false
+	for _, h := range req.GetHeaders("Contact") {
+		c, ok := h.(*sip.ContactHeader)
+		if !ok {
+			continue
+		}
+		if c.Address.Wildcard {
+			removeAll = true
+			continue
+		}
+		e := expires
+		if v, ok := c.Params.Get("expires"); ok {
+			if n, err := strconv.Atoi(v); err == nil {
+				e = n
+			}
+		}
+		if e > 0 && e < minExpires {
+			e = minExpires
+		}
+		if e > maxExpires {
+			e = maxExpires
+		}
+		changes = append(changes, change{contact: c.Address.String(), expires: e})
+	}
+	var live []model.Registration
+	err := s.cfg.Store.Tx(ctx, func(tx *store.Tx) error {
+		if removeAll {
+			n, err := tx.DeleteRegistrations(ctx, acct.ID)
+			if err != nil {
+				return err
+			}
+			if n > 0 {
+				if err := tx.AddEvent(ctx, acct.OrgID, acct.ID, model.EventUnregistered, "", map[string]string{"count": strconv.Itoa(n)}); err != nil {
+					return err
+				}
+			}
+		}
+		for _, c := range changes {
+			if c.expires <= 0 {
+				gone, err := tx.DeleteRegistration(ctx, acct.ID, c.contact)
+				if err != nil {
+					return err
+				}
+				if gone {
+					if err := tx.AddEvent(ctx, acct.OrgID, acct.ID, model.EventUnregistered, "", map[string]string{"contact": c.contact}); err != nil {
+						return err
+					}
+				}
+				continue
+			}
+			reg := &model.Registration{AccountID: acct.ID, Contact: c.contact, Transport: transport, Source: source, UserAgent: agent,
+				UpdatedAt: now, ExpiresAt: now.Add(time.Duration(c.expires) * time.Second)}
+			created, err := tx.PutRegistration(ctx, reg)
+			if err != nil {
+				return err
+			}
+			if created {
+				detail := map[string]string{"contact": c.contact, "transport": transport, "source": source}
+				if agent != "" {
+					detail["user_agent"] = agent
+				}
+				if err := tx.AddEvent(ctx, acct.OrgID, acct.ID, model.EventRegistered, "", detail); err != nil {
+					return err
+				}
+			}
+		}
+		var err error
+		live, err = tx.Registrations(ctx, acct.ID, now)
+		return err
+	})
+	if err != nil {
+		s.log.Error("sip: storing registration", "username", acct.Username, "err", err)
+		s.reply(tx, req, sip.StatusInternalServerError, "Server Error")
+		return
+	}
+	res := sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil)
+	for _, r := range live {
+		var u sip.Uri
+		if err := sip.ParseUri(r.Contact, &u); err != nil {
+			continue
+		}
+		left := int(r.ExpiresAt.Sub(now).Seconds())
+		res.AppendHeader(&sip.ContactHeader{Address: u, Params: sip.HeaderParams{{K: "expires", V: strconv.Itoa(left)}}})
+	}
+	res.AppendHeader(sip.NewHeader("Date", now.Format(time.RFC1123)))
+	if err := tx.Respond(res); err != nil {
+		s.log.Debug("sip reply failed", "err", err)
+	}
+	s.log.Debug("sip register", "username", acct.Username, "transport", transport, "bindings", len(live))
+}
+
+// flow is how to reach a client: the connection its requests came over.
+type flow struct {
+	transport, source string
+}
+
+// flowToken encodes a flow into a Record-Route user part, signed so that a
+// crafted Route cannot make the proxy send anywhere.
+func (s *Server) flowToken(f flow) string {
+	raw := f.transport + "|" + f.source
+	m := hmac.New(sha256.New, s.flowKey)
+	m.Write([]byte(raw))
+	return "f-" + base64.RawURLEncoding.EncodeToString([]byte(raw)) + "-" + base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:12])
+}
+
+func (s *Server) parseFlow(user string) (flow, bool) {
+	rest, ok := strings.CutPrefix(user, "f-")
+	if !ok {
+		return flow{}, false
+	}
+	enc, mac, ok := strings.Cut(rest, "-")
+	if !ok {
+		return flow{}, false
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(enc)
+	if err != nil {
+		return flow{}, false
+	}
+	got, err := base64.RawURLEncoding.DecodeString(mac)
+	if err != nil {
+		return flow{}, false
+	}
+	m := hmac.New(sha256.New, s.flowKey)
+	m.Write(raw)
+	if !hmac.Equal(got, m.Sum(nil)[:12]) {
+		return flow{}, false
+	}
+	t, src, ok := strings.Cut(string(raw), "|")
+	return flow{transport: t, source: src}, ok
+}
+
+// recordRoute is the proxy's own address for a transport, carrying flow f.
+func (s *Server) recordRoute(host, transport string, f flow) *sip.RecordRouteHeader {
+	return &sip.RecordRouteHeader{Address: sip.Uri{Scheme: "sip", User: s.flowToken(f), Host: host, Port: s.ports[transport],
+		UriParams: sip.HeaderParams{{K: "transport", V: transport}, {K: "lr", V: ""}}}}
+}
+
+func (s *Server) onAck(req *sip.Request, tx sip.ServerTransaction) {
+	fwd, ok := s.inDialog(req)
+	if !ok {
+		return
+	}
+	if err := s.client.WriteRequest(fwd, sipgo.ClientRequestAddVia); err != nil {
+		s.log.Debug("sip: forwarding ACK", "err", err)
+	}
+}
+
+// inDialog prepares a request that carries the proxy's Route headers: it
+// drops them and aims the request at the flow the last one names.
+func (s *Server) inDialog(req *sip.Request) (*sip.Request, bool) {
+	var dest *flow
+	fwd := req.Clone()
+	routes := fwd.GetHeaders("Route")
+	fwd.RemoveHeader("Route")
+	for fwd.RemoveHeader("Route") {
+	}
+	var rest []sip.Header
+	for _, h := range routes {
+		r, ok := h.(*sip.RouteHeader)
+		if ok && len(rest) == 0 {
+			if f, ok := s.parseFlow(r.Address.User); ok {
+				dest = &f
+				continue
+			}
+		}
+		rest = append(rest, h)
+	}
+	if dest == nil {
+		return nil, false
+	}
+	for _, h := range rest {
+		fwd.AppendHeader(h)
+	}
+	if mf := fwd.MaxForwards(); mf != nil {
+		if mf.Val() <= 1 {
+			return nil, false
+		}
+		mf.Dec()
+	}
+	fwd.SetTransport(strings.ToUpper(dest.transport))
+	fwd.SetDestination(dest.source)
+	return fwd, true
+}
+
+func (s *Server) onRoute(req *sip.Request, tx sip.ServerTransaction) {
+	if len(req.GetHeaders("Route")) > 0 {
+		fwd, ok := s.inDialog(req)
+		if !ok {
+			s.reply(tx, req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist")
+			return
+		}
+		s.relay(req, tx, fwd)
+		return
+	}
+	if to := req.To(); to != nil {
+		if _, tagged := to.Params.Get("tag"); tagged {
+			s.reply(tx, req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist")
+			return
+		}
+	}
+	switch req.Method {
+	case sip.INVITE, sip.MESSAGE:
+	default:
+		s.reply(tx, req, sip.StatusMethodNotAllowed, "Method Not Allowed")
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if req.IsInvite() {
+		s.reply(tx, req, sip.StatusTrying, "Trying")
+	}
+	caller := s.authenticate(ctx, req, tx, true)
+	if caller == nil {
+		return
+	}
+	if from := req.From(); from == nil || from.Address.User != caller.Username {
+		s.reply(tx, req, sip.StatusForbidden, "Forbidden")
+		return
+	}
+	st, err := s.cfg.Service.Settings(ctx)
+	if err != nil {
+		s.reply(tx, req, sip.StatusInternalServerError, "Server Error")
+		return
+	}
+	callee, err := s.cfg.Store.SIPAccountByUsername(ctx, req.Recipient.User)
+	if errors.Is(err, store.ErrNotFound) {
+		callee, err = s.cfg.Store.SIPAccountByNumber(ctx, caller.OrgID, req.Recipient.User)
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		s.reply(tx, req, sip.StatusNotFound, "Not Found")
+		return
+	}
+	if err != nil {
+		s.log.Error("sip: reading account", "err", err)
+		s.reply(tx, req, sip.StatusInternalServerError, "Server Error")
+		return
+	}
+	regs, err := s.cfg.Store.Registrations(ctx, callee.ID, s.now())
+	if err != nil {
+		s.log.Error("sip: reading registrations", "err", err)
+		s.reply(tx, req, sip.StatusInternalServerError, "Server Error")
+		return
+	}
+	if !callee.Enabled || len(regs) == 0 {
+		s.reply(tx, req, sip.StatusTemporarilyUnavailable, "Temporarily Unavailable")
+		return
+	}
+	reg := regs[0]
+	var target sip.Uri
+	if err := sip.ParseUri(reg.Contact, &target); err != nil {
+		s.reply(tx, req, sip.StatusTemporarilyUnavailable, "Temporarily Unavailable")
+		return
+	}
+	fwd := req.Clone()
+	fwd.Recipient = target
+	fwd.RemoveHeader("Proxy-Authorization")
+	if mf := fwd.MaxForwards(); mf != nil {
+		if mf.Val() <= 1 {
+			s.reply(tx, req, sip.StatusTooManyHops, "Too Many Hops")
+			return
+		}
+		mf.Dec()
+	}
+	// The caller ID is the caller's virtual number.
+	if from := fwd.From(); from != nil && caller.VirtualNumber != "" {
+		from.DisplayName = caller.VirtualNumber
+	}
+	fwd.RemoveHeader("P-Asserted-Identity")
+	fwd.AppendHeader(sip.NewHeader("P-Asserted-Identity", fmt.Sprintf("<sip:%s@%s>", caller.VirtualNumber, st.SIPDomain)))
+	if req.IsInvite() {
+		in := transportOf(req)
+		fwd.PrependHeader(s.recordRoute(st.SIPHost, in, flow{transport: in, source: req.Source()}))
+		fwd.PrependHeader(s.recordRoute(st.SIPHost, reg.Transport, flow{transport: reg.Transport, source: reg.Source}))
+	}
+	fwd.SetTransport(strings.ToUpper(reg.Transport))
+	fwd.SetDestination(reg.Source)
+	s.relay(req, tx, fwd)
+}
+
+// relay sends fwd statefully and passes its responses back on tx; a CANCEL
+// of tx cancels fwd.
+func (s *Server) relay(req *sip.Request, tx sip.ServerTransaction, fwd *sip.Request) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	clTx, err := s.client.TransactionRequest(ctx, fwd, sipgo.ClientRequestAddVia)
+	if err != nil {
+		s.log.Info("sip: relaying request", "method", req.Method.String(), "err", err)
+		s.reply(tx, req, sip.StatusTemporarilyUnavailable, "Temporarily Unavailable")
+		return
+	}
+	defer clTx.Terminate()
+	if req.IsInvite() {
+		tx.OnCancel(func(*sip.Request) {
+			c := cancelOf(fwd)
+			go func() {
+				if _, err := s.client.Do(ctx, c); err != nil {
+					s.log.Debug("sip: forwarding CANCEL", "err", err)
+				}
+			}()
+		})
+	}
+	for {
+		select {
+		case res, more := <-clTx.Responses():
+			if !more {
+				return
+			}
+			res.RemoveHeader("Via")
+			if err := tx.Respond(res); err != nil {
+				s.log.Debug("sip: passing a response back", "err", err)
+			}
+			if res.StatusCode >= 200 {
+				return
+			}
+		case <-clTx.Done():
+			if err := clTx.Err(); err != nil {
+				s.reply(tx, req, sip.StatusRequestTimeout, "Request Timeout")
+			}
+			return
+		case <-tx.Done():
+			return
+		}
+	}
+}
+
+// cancelOf is the CANCEL of a forwarded INVITE: same branch, same target.
+func cancelOf(inv *sip.Request) *sip.Request {
+	c := sip.NewRequest(sip.CANCEL, inv.Recipient)
+	if v := inv.Via(); v != nil {
+		c.AppendHeader(v.Clone())
+	}
+	sip.CopyHeaders("Route", inv, c)
+	mf := sip.MaxForwardsHeader(70)
+	c.AppendHeader(&mf)
+	for _, name := range []string{"From", "To", "Call-ID"} {
+		sip.CopyHeaders(name, inv, c)
+	}
+	if cs := inv.CSeq(); cs != nil {
+		c.AppendHeader(&sip.CSeqHeader{SeqNo: cs.SeqNo, MethodName: sip.CANCEL})
+	}
+	c.SetBody(nil)
+	c.SetTransport(inv.Transport())
+	c.SetDestination(inv.Destination())
+	return c
+}
+
+// Close releases the listeners of a server that will not Run.
+func (s *Server) Close() {
+	s.closeListeners()
+}

@@ -1,0 +1,176 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/activator-voip/activator/internal/model"
+)
+
+// SIPAccount is what the registrar needs of an account to authenticate and
+// route: identity, digest hashes and whether it may register.
+type SIPAccount struct {
+	ID            int64
+	OrgID         int64
+	Username      string
+	DisplayName   string
+	VirtualNumber string
+	HA1MD5        string
+	HA1SHA256     string
+	Enabled       bool // activated and not disabled
+}
+
+const sipAccountCols = `id, org_id, username, display_name, virtual_number, ha1_md5, ha1_sha256, stage, disabled`
+
+func scanSIPAccount(row *sql.Row) (*SIPAccount, error) {
+	var (
+		a        SIPAccount
+		stage    string
+		disabled bool
+	)
+	if err := row.Scan(&a.ID, &a.OrgID, &a.Username, &a.DisplayName, &a.VirtualNumber, &a.HA1MD5, &a.HA1SHA256, &stage, &disabled); err != nil {
+		return nil, mapErr(err)
+	}
+	a.Enabled = stage == model.StageActivated && !disabled && a.HA1MD5 != ""
+	return &a, nil
+}
+
+// SIPAccountByUsername finds an account by its SIP username (unique everywhere).
+func (r *Reader) SIPAccountByUsername(ctx context.Context, username string) (*SIPAccount, error) {
+	return scanSIPAccount(r.q.QueryRowContext(ctx, `SELECT `+sipAccountCols+` FROM accounts WHERE username = $1`, username))
+}
+
+// SIPAccountByNumber finds an account by its virtual number.
+func (r *Reader) SIPAccountByNumber(ctx context.Context, orgID int64, number string) (*SIPAccount, error) {
+	return scanSIPAccount(r.q.QueryRowContext(ctx, `SELECT `+sipAccountCols+` FROM accounts WHERE org_id = $1 AND virtual_number = $2`, orgID, number))
+}
+
+// PutRegistration stores a binding, replacing the account's binding of the
+// same contact, and reports whether it is new.
+func (tx *Tx) PutRegistration(ctx context.Context, reg *model.Registration) (created bool, err error) {
+	res, err := tx.exec(ctx, `UPDATE sip_registrations SET transport = $1, source = $2, user_agent = $3, updated_at = $4, expires_at = $5
+		WHERE account_id = $6 AND contact = $7`,
+		reg.Transport, reg.Source, reg.UserAgent, ms(reg.UpdatedAt), ms(reg.ExpiresAt), reg.AccountID, reg.Contact)
+	if err != nil {
+		return false, fmt.Errorf("updating registration: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n > 0 {
+		return false, err
+	}
+	reg.CreatedAt = reg.UpdatedAt
+	reg.ID, err = tx.insertID(ctx, `INSERT INTO sip_registrations (account_id, contact, transport, source, user_agent, created_at, updated_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $6, $7)`,
+		reg.AccountID, reg.Contact, reg.Transport, reg.Source, reg.UserAgent, ms(reg.UpdatedAt), ms(reg.ExpiresAt))
+	if err != nil {
+		return false, fmt.Errorf("storing registration: %w", err)
+	}
+	return true, nil
+}
+
+// DeleteRegistration removes one binding and reports whether it existed.
+func (tx *Tx) DeleteRegistration(ctx context.Context, accountID int64, contact string) (bool, error) {
+	res, err := tx.exec(ctx, `DELETE FROM sip_registrations WHERE account_id = $1 AND contact = $2`, accountID, contact)
+	if err != nil {
+		return false, fmt.Errorf("removing registration: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
+// DeleteRegistrations removes every binding of an account.
+func (tx *Tx) DeleteRegistrations(ctx context.Context, accountID int64) (int, error) {
+	res, err := tx.exec(ctx, `DELETE FROM sip_registrations WHERE account_id = $1`, accountID)
+	if err != nil {
+		return 0, fmt.Errorf("removing registrations: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
+// DeleteExpiredRegistrations removes bindings that expired before now.
+func (tx *Tx) DeleteExpiredRegistrations(ctx context.Context, now time.Time) (int, error) {
+	res, err := tx.exec(ctx, `DELETE FROM sip_registrations WHERE expires_at <= $1`, ms(now))
+	if err != nil {
+		return 0, fmt.Errorf("removing expired registrations: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
+// Registrations lists an account's live bindings, newest first.
+func (r *Reader) Registrations(ctx context.Context, accountID int64, now time.Time) ([]model.Registration, error) {
+	rows, err := r.q.QueryContext(ctx, `SELECT g.id, g.account_id, a.username, g.contact, g.transport, g.source, g.user_agent,
+		g.created_at, g.updated_at, g.expires_at
+		FROM sip_registrations g JOIN accounts a ON a.id = g.account_id
+		WHERE g.account_id = $1 AND g.expires_at > $2 ORDER BY g.updated_at DESC, g.id DESC`, accountID, ms(now))
+	if err != nil {
+		return nil, fmt.Errorf("listing registrations: %w", err)
+	}
+	defer rows.Close()
+	out := []model.Registration{}
+	for rows.Next() {
+		var (
+			g                         model.Registration
+			created, updated, expires int64
+		)
+		if err := rows.Scan(&g.ID, &g.AccountID, &g.Username, &g.Contact, &g.Transport, &g.Source, &g.UserAgent, &created, &updated, &expires); err != nil {
+			return nil, err
+		}
+		g.CreatedAt, g.UpdatedAt, g.ExpiresAt = fromMS(created), fromMS(updated), fromMS(expires)
+		out = append(out, g)
+	}
+	return out, rows.Err()
+}
+
+// LinphoneDevice is the provisioning state of a device that redeemed
+// through "Open in Linphone".
+type LinphoneDevice struct {
+	DeviceID       int64
+	FetchBy        time.Time
+	FirstFetchedAt *time.Time
+}
+
+// CreateLinphoneDevice marks a device as Linphone's: its URL must be
+// fetched first before fetchBy.
+func (tx *Tx) CreateLinphoneDevice(ctx context.Context, deviceID int64, fetchBy time.Time) error {
+	_, err := tx.exec(ctx, `INSERT INTO linphone_devices (device_id, fetch_by) VALUES ($1, $2)`, deviceID, ms(fetchBy))
+	return err
+}
+
+// LinphoneDeviceByID reads a Linphone device's provisioning state.
+func (r *Reader) LinphoneDeviceByID(ctx context.Context, deviceID int64) (*LinphoneDevice, error) {
+	var (
+		d       LinphoneDevice
+		fetchBy int64
+		first   sql.NullInt64
+	)
+	err := r.q.QueryRowContext(ctx, `SELECT device_id, fetch_by, first_fetched_at FROM linphone_devices WHERE device_id = $1`, deviceID).
+		Scan(&d.DeviceID, &fetchBy, &first)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	d.FetchBy, d.FirstFetchedAt = fromMS(fetchBy), nullTime(first)
+	return &d, nil
+}
+
+// ErrFetchWindowClosed means a Linphone URL was not fetched in time.
+var ErrFetchWindowClosed = errors.New("first fetch window closed")
+
+// FetchLinphoneDevice records a fetch: the first one must come before the
+// window closes; later ones are re-provisioning.
+func (tx *Tx) FetchLinphoneDevice(ctx context.Context, deviceID int64, now time.Time) error {
+	res, err := tx.exec(ctx, `UPDATE linphone_devices SET first_fetched_at = COALESCE(first_fetched_at, $1)
+		WHERE device_id = $2 AND (first_fetched_at IS NOT NULL OR fetch_by > $1)`, ms(now), deviceID)
+	if err != nil {
+		return fmt.Errorf("recording the fetch: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return ErrFetchWindowClosed
+	}
+	return nil
+}

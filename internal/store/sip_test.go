@@ -1,0 +1,142 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/activator-voip/activator/internal/model"
+	"github.com/activator-voip/activator/internal/store"
+	"github.com/activator-voip/activator/internal/store/storetest"
+)
+
+// TestSIPRegistrations: bindings are replaced per contact, listed only while
+// live, removed one by one, all at once, when expired and with their account.
+func TestSIPRegistrations(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		acc := seed(t, s)
+		a, err := s.SIPAccountByUsername(ctx, acc.Username)
+		if err != nil || a.Enabled || a.VirtualNumber != "100001" {
+			t.Fatalf("new account: want found, not enabled, number 100001; got %+v, %v", a, err)
+		}
+		now := time.Now().UTC().Truncate(time.Millisecond)
+		if err := s.Tx(ctx, func(tx *store.Tx) error {
+			return tx.ActivateAccount(ctx, acc.ID, []byte("sealed"), "md5hash", "sha256hash", now)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if a, err = s.SIPAccountByNumber(ctx, org, "100001"); err != nil || !a.Enabled || a.HA1MD5 != "md5hash" || a.HA1SHA256 != "sha256hash" {
+			t.Fatalf("activated account by number: %+v, %v", a, err)
+		}
+		if _, err := s.SIPAccountByNumber(ctx, org, "999"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("unknown number: want ErrNotFound, got %v", err)
+		}
+		put := func(contact string, expires time.Time, source string) bool {
+			t.Helper()
+			var created bool
+			err := s.Tx(ctx, func(tx *store.Tx) error {
+				var err error
+				created, err = tx.PutRegistration(ctx, &model.Registration{AccountID: acc.ID, Contact: contact, Transport: "tls",
+					Source: source, UserAgent: "ua", UpdatedAt: now, ExpiresAt: expires})
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return created
+		}
+		if !put("sip:a@1.2.3.4:5", now.Add(time.Hour), "1.2.3.4:5") {
+			t.Fatal("first binding: want created")
+		}
+		if put("sip:a@1.2.3.4:5", now.Add(2*time.Hour), "1.2.3.4:6") {
+			t.Fatal("refresh of the same contact: want an update, not a new binding")
+		}
+		put("sip:a@5.6.7.8:9", now.Add(-time.Second), "5.6.7.8:9") // already expired
+		regs, err := s.Registrations(ctx, acc.ID, now)
+		if err != nil || len(regs) != 1 || regs[0].Source != "1.2.3.4:6" || !regs[0].ExpiresAt.Equal(now.Add(2*time.Hour)) || regs[0].Username != acc.Username {
+			t.Fatalf("live bindings: want the refreshed one only, got %+v, %v", regs, err)
+		}
+		if err := s.Tx(ctx, func(tx *store.Tx) error {
+			n, err := tx.DeleteExpiredRegistrations(ctx, now)
+			if n != 1 {
+				t.Errorf("expired: want 1 removed, got %d", n)
+			}
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Tx(ctx, func(tx *store.Tx) error {
+			gone, err := tx.DeleteRegistration(ctx, acc.ID, "sip:a@1.2.3.4:5")
+			if !gone {
+				t.Error("unregister: want the binding gone")
+			}
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		put("sip:a@1.2.3.4:5", now.Add(time.Hour), "x:1")
+		put("sip:b@1.2.3.4:5", now.Add(time.Hour), "x:2")
+		if err := s.Tx(ctx, func(tx *store.Tx) error {
+			n, err := tx.DeleteRegistrations(ctx, acc.ID)
+			if n != 2 {
+				t.Errorf("remove all: want 2, got %d", n)
+			}
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		put("sip:c@1.2.3.4:5", now.Add(time.Hour), "x:3")
+		if err := s.Tx(ctx, func(tx *store.Tx) error { return tx.DeleteAccount(ctx, acc.ID) }); err != nil {
+			t.Fatalf("deleting an account with a binding: %v", err)
+		}
+		if regs, _ := s.Registrations(ctx, acc.ID, now); len(regs) != 0 {
+			t.Fatalf("bindings outlived their account: %+v", regs)
+		}
+	})
+}
+
+// TestLinphoneDeviceFetchWindow: the first fetch must come in its window;
+// once fetched, the URL keeps working after the window closes.
+func TestLinphoneDeviceFetchWindow(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		acc := seed(t, s)
+		now := time.Now().UTC().Truncate(time.Millisecond)
+		var early, late *model.Device
+		if err := s.Tx(ctx, func(tx *store.Tx) error {
+			for i, d := range []**model.Device{&early, &late} {
+				*d = &model.Device{AccountID: acc.ID, DeviceID: "lp", Platform: "android", CredentialPrefix: "avd_x", CreatedAt: now}
+				if err := tx.CreateDevice(ctx, *d, []byte{byte(i), 1, 2}); err != nil {
+					return err
+				}
+				if err := tx.CreateLinphoneDevice(ctx, (*d).ID, now.Add(time.Minute)); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		fetch := func(id int64, at time.Time) error {
+			return s.Tx(ctx, func(tx *store.Tx) error { return tx.FetchLinphoneDevice(ctx, id, at) })
+		}
+		if err := fetch(early.ID, now.Add(30*time.Second)); err != nil {
+			t.Fatalf("first fetch in the window: %v", err)
+		}
+		if err := fetch(early.ID, now.Add(time.Hour)); err != nil {
+			t.Fatalf("re-provisioning after the window: %v", err)
+		}
+		if err := fetch(late.ID, now.Add(2*time.Minute)); !errors.Is(err, store.ErrFetchWindowClosed) {
+			t.Fatalf("first fetch after the window: want ErrFetchWindowClosed, got %v", err)
+		}
+		d, err := s.LinphoneDeviceByID(ctx, early.ID)
+		if err != nil || d.FirstFetchedAt == nil || !d.FirstFetchedAt.Equal(now.Add(30*time.Second)) {
+			t.Fatalf("first fetch time kept: %+v, %v", d, err)
+		}
+		if _, err := s.LinphoneDeviceByID(ctx, 999999); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("unknown device: %v", err)
+		}
+	})
+}
