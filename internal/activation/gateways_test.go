@@ -1,0 +1,350 @@
+package activation
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/activator-voip/activator/internal/messaging"
+	"github.com/activator-voip/activator/internal/messaging/outbox"
+	"github.com/activator-voip/activator/internal/messaging/twilio"
+	"github.com/activator-voip/activator/internal/model"
+	"github.com/activator-voip/activator/internal/store"
+	"github.com/activator-voip/activator/internal/store/storetest"
+)
+
+func wantInvalid(t *testing.T, err error, field string) {
+	t.Helper()
+	var de *Error
+	if !errors.As(err, &de) || de.Kind != KindInvalid || de.Field != field {
+		t.Fatalf("want invalid %s, got %v", field, err)
+	}
+}
+
+func twilioInput(name, base string) model.GatewayInput {
+	return model.GatewayInput{Name: strp(name), Kind: strp("twilio"), Settings: map[string]string{
+		"account_sid": "AC1", "auth_token": "tok-secret-1", "from": "+15005550006", "base_url": base}}
+}
+
+func TestGatewayConfigurationMasksSecretsAndValidates(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		s := newService(t, st)
+		g, err := s.CreateGateway(ctx, twilioInput("sms-main", "https://api.twilio.com"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g.Settings["auth_token"] != messaging.Masked || g.Settings["account_sid"] != "AC1" || g.Channel != "sms" {
+			t.Fatalf("settings not masked as they should be: %+v", g)
+		}
+		if !strings.HasPrefix(g.ReceiptURL, "http://127.0.0.1:8080/api/v1/receipts/sms-main/avr_") || g.ReceiptSet != messaging.ReceiptPerMessage {
+			t.Fatalf("receipt URL %q (%s)", g.ReceiptURL, g.ReceiptSet)
+		}
+		row, _ := st.GatewayByName(ctx, model.DefaultOrgID, "sms-main")
+		if bytes.Contains(row.Settings, []byte("tok-secret-1")) || bytes.Contains(row.ReceiptKey, []byte("avr_")) {
+			t.Fatal("a secret is stored in clear")
+		}
+
+		_, err = s.CreateGateway(ctx, model.GatewayInput{Name: strp("x"), Kind: strp("pigeon")})
+		wantInvalid(t, err, "kind")
+		in := twilioInput("y", "https://api.twilio.com")
+		delete(in.Settings, "auth_token")
+		_, err = s.CreateGateway(ctx, in)
+		wantInvalid(t, err, "settings.auth_token")
+		in = twilioInput("y", "ftp://x")
+		_, err = s.CreateGateway(ctx, in)
+		wantInvalid(t, err, "settings.base_url")
+		in = twilioInput("y", "https://api.twilio.com")
+		in.DefaultFor = strp("email")
+		_, err = s.CreateGateway(ctx, in)
+		wantInvalid(t, err, "default_for")
+		_, err = s.CreateGateway(ctx, twilioInput("outbox", "https://api.twilio.com"))
+		if de := new(Error); !errors.As(err, &de) || de.Kind != KindConflict {
+			t.Fatalf("the outbox's name: want a conflict, got %v", err)
+		}
+		_, err = s.CreateGateway(ctx, twilioInput("Bad Name", "https://api.twilio.com"))
+		wantInvalid(t, err, "name")
+
+		// Edit: a masked value keeps the secret, a new value replaces, "" removes.
+		g, err = s.UpdateGateway(ctx, "sms-main", model.GatewayInput{Name: strp("sms-eu"), DefaultFor: strp("sms"),
+			Settings: map[string]string{"auth_token": messaging.Masked, "from": "", "messaging_service_sid": "MG1"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		row, _ = st.GatewayByName(ctx, model.DefaultOrgID, "sms-eu")
+		settings, _, err := s.openGateway(row)
+		if err != nil || settings["auth_token"] != "tok-secret-1" || settings["from"] != "" || settings["messaging_service_sid"] != "MG1" || g.DefaultFor != "sms" {
+			t.Fatalf("after edit: %v %v %+v", settings, err, g)
+		}
+		_, err = s.UpdateGateway(ctx, "sms-eu", model.GatewayInput{Settings: map[string]string{"messaging_service_sid": ""}})
+		wantInvalid(t, err, "settings.from") // neither from nor a messaging service left
+		list, err := s.Gateways(ctx)
+		if err != nil || len(list) != 1 || list[0].Settings["auth_token"] != messaging.Masked {
+			t.Fatalf("list: %+v %v", list, err)
+		}
+		if err := s.DeleteGateway(ctx, "sms-eu"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Gateway(ctx, "sms-eu"); err == nil {
+			t.Fatal("deleted gateway still shown")
+		}
+	})
+}
+
+func TestRoutingPerSendGroupDefaultOutbox(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		s := newService(t, st)
+		mustGroup(t, s, "sales")
+		mustGroup(t, s, "ops")
+		a := mustAccount(t, s)
+		send := func(req model.SendRequest) (string, error) {
+			res, err := s.Send(ctx, a.Username, req, admin)
+			if err != nil {
+				return "", err
+			}
+			return res.Message.Gateway, nil
+		}
+		if gw, err := send(model.SendRequest{Channel: "sms"}); err != nil || gw != "outbox" {
+			t.Fatalf("nothing configured: %q %v", gw, err)
+		}
+		def := twilioInput("sms-default", "https://api.twilio.com")
+		def.DefaultFor = strp("sms")
+		if _, err := s.CreateGateway(ctx, def); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.CreateGateway(ctx, twilioInput("sms-sales", "https://api.twilio.com")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.CreateGateway(ctx, model.GatewayInput{Name: strp("mail"), Kind: strp("smtp"),
+			Settings: map[string]string{"host": "127.0.0.1", "tls": "none", "from": "it@example.com"}}); err != nil {
+			t.Fatal(err)
+		}
+		if gw, _ := send(model.SendRequest{Channel: "sms"}); gw != "sms-default" {
+			t.Fatalf("channel default: %q", gw)
+		}
+		if gw, _ := send(model.SendRequest{Channel: "email"}); gw != "outbox" {
+			t.Fatalf("no e-mail default: %q", gw)
+		}
+		if err := s.SetGroupGateway(ctx, "sales", "sms", "sms-sales"); err != nil {
+			t.Fatal(err)
+		}
+		wantInvalid(t, s.SetGroupGateway(ctx, "sales", "email", "sms-sales"), "gateway")
+		if gw, _ := send(model.SendRequest{Channel: "sms"}); gw != "sms-sales" {
+			t.Fatalf("group override: %q", gw)
+		}
+		if gw, _ := send(model.SendRequest{Channel: "sms", Gateway: "sms-default"}); gw != "sms-default" {
+			t.Fatalf("per-send override: %q", gw)
+		}
+		if gw, _ := send(model.SendRequest{Channel: "email", Gateway: "mail"}); gw != "mail" {
+			t.Fatalf("per-send e-mail: %q", gw)
+		}
+		_, err := send(model.SendRequest{Channel: "sms", Gateway: "mail"})
+		wantInvalid(t, err, "gateway")
+		_, err = send(model.SendRequest{Channel: "sms", Gateway: "nope"})
+		wantInvalid(t, err, "gateway")
+		if err := s.DeleteGateway(ctx, "sms-sales"); err == nil {
+			t.Fatal("deleted a gateway a group uses")
+		}
+		if err := s.SetGroupGateway(ctx, "sales", "sms", ""); err != nil {
+			t.Fatal(err)
+		}
+		if gw, _ := send(model.SendRequest{Channel: "sms"}); gw != "sms-default" {
+			t.Fatalf("after removing the override: %q", gw)
+		}
+		res, _ := s.Send(ctx, a.Username, model.SendRequest{Channel: "sms"}, admin)
+		if res.Message.Segments < 1 || res.Message.Segments > 2 {
+			t.Fatalf("segments of the SMS: %d", res.Message.Segments)
+		}
+	})
+}
+
+// twilioStandIn accepts every message and records the forms it got.
+type twilioStandIn struct {
+	mu    sync.Mutex
+	forms []url.Values
+}
+
+func (h *twilioStandIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	r.ParseForm()
+	h.mu.Lock()
+	h.forms = append(h.forms, r.PostForm)
+	n := len(h.forms)
+	h.mu.Unlock()
+	w.WriteHeader(201)
+	io.WriteString(w, `{"sid":"SM`+strings.Repeat("0", 30)+string(rune('a'+n%26))+`x","status":"queued"}`)
+}
+
+func (h *twilioStandIn) last() url.Values {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.forms[len(h.forms)-1]
+}
+
+// A database gateway delivers through the worker, is rebuilt when it
+// changes, and its receipts move the message to delivered.
+func TestDatabaseGatewayDeliversAndTakesReceipts(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		s := newService(t, st)
+		mustGroup(t, s, "sales")
+		a := mustAccount(t, s)
+		stand := &twilioStandIn{}
+		srv := httptest.NewServer(stand)
+		defer srv.Close()
+		in := twilioInput("tw", srv.URL)
+		in.DefaultFor = strp("sms")
+		gw, err := s.CreateGateway(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		reg := messaging.NewRegistry()
+		reg.Add(outbox.New(st))
+		loader := s.NewGatewayLoader(messaging.Options{})
+		reg.SetLoader(loader.Load)
+		w := messaging.NewWorker(st, reg, messaging.WorkerConfig{PollInterval: 10 * time.Millisecond}, slog.New(slog.DiscardHandler))
+		wctx, stop := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { w.Run(wctx); close(done) }()
+		defer func() { stop(); <-done }()
+
+		waitState := func(id int64, state string) *store.MessageRow {
+			t.Helper()
+			deadline := time.Now().Add(5 * time.Second)
+			for {
+				m, err := st.MessageByID(ctx, id)
+				if err == nil && m.State == state {
+					return m
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("message %d: state %q, want %q (%v)", id, m.State, state, err)
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+		}
+		res, err := s.Send(ctx, a.Username, model.SendRequest{Channel: "sms"}, admin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Notify()
+		m := waitState(res.Message.ID, model.MessageSent)
+		if !strings.HasPrefix(m.ProviderID, "SM") || stand.last().Get("From") != "+15005550006" {
+			t.Fatalf("sent: %+v %v", m.Message, stand.last())
+		}
+		cb := stand.last().Get("StatusCallback")
+		if !strings.HasPrefix(cb, gw.ReceiptURL+"?m=") {
+			t.Fatalf("StatusCallback %q is not the gateway's receipt URL %q with the message id", cb, gw.ReceiptURL)
+		}
+
+		// The gateway changes: the next message goes out with the new sender.
+		if _, err := s.UpdateGateway(ctx, "tw", model.GatewayInput{Settings: map[string]string{"from": "+15005550007"}}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(1100 * time.Millisecond) // the loader checks for changes every second
+		res2, _ := s.Send(ctx, a.Username, model.SendRequest{Channel: "sms"}, admin)
+		w.Notify()
+		waitState(res2.Message.ID, model.MessageSent)
+		if stand.last().Get("From") != "+15005550007" {
+			t.Fatalf("the changed gateway was not rebuilt: From %q", stand.last().Get("From"))
+		}
+
+		// Receipts: authenticated by the URL key and Twilio's signature.
+		cu, _ := url.Parse(cb)
+		key := strings.TrimPrefix(cu.Path, "/api/v1/receipts/tw/")
+		form := url.Values{"MessageSid": {m.ProviderID}, "MessageStatus": {"delivered"}, "AccountSid": {"AC1"}, "To": {m.Recipient}}
+		sig := twilio.Signature("tok-secret-1", cb, form)
+		rr := messaging.ReceiptRequest{Method: "POST", Query: cu.Query(), Form: form}
+		if _, err := s.ApplyReceipt(ctx, "tw", "avr_wrongkeywrongkeywrongkeywrongke", cu.RequestURI(), sig, rr); !errors.Is(err, ErrReceiptRefused) {
+			t.Fatalf("wrong key: %v", err)
+		}
+		if _, err := s.ApplyReceipt(ctx, "tw", key, cu.RequestURI(), twilio.Signature("other-token", cb, form), rr); !errors.Is(err, ErrReceiptRefused) {
+			t.Fatalf("bad signature: %v", err)
+		}
+		if _, err := s.ApplyReceipt(ctx, "nope", key, cu.RequestURI(), sig, rr); !errors.Is(err, ErrReceiptRefused) {
+			t.Fatalf("unknown gateway: %v", err)
+		}
+		if m := waitState(res.Message.ID, model.MessageSent); m.DeliveredAt != nil {
+			t.Fatal("a refused receipt changed the message")
+		}
+		r, err := s.ApplyReceipt(ctx, "tw", key, cu.RequestURI(), sig, rr)
+		if err != nil || r.Applied != 1 {
+			t.Fatalf("good receipt: %+v %v", r, err)
+		}
+		m = waitState(res.Message.ID, model.MessageDelivered)
+		if m.DeliveredAt == nil || m.ReceiptStatus != "delivered" {
+			t.Fatalf("delivered: %+v", m.Message)
+		}
+		evs, _ := s.Events(ctx, a.Username)
+		found := false
+		for _, e := range evs {
+			found = found || e.Kind == EventMessageDelivered
+		}
+		if !found {
+			t.Fatalf("no %s event on the timeline: %+v", EventMessageDelivered, evs)
+		}
+		// A failure receipt for the second message, found by its SID alone.
+		m2, _ := st.MessageByID(ctx, res2.Message.ID)
+		form = url.Values{"MessageSid": {m2.ProviderID}, "MessageStatus": {"undelivered"}, "ErrorCode": {"30003"}}
+		plain := gw.ReceiptURL
+		pu, _ := url.Parse(plain)
+		if _, err := s.ApplyReceipt(ctx, "tw", key, pu.RequestURI(), twilio.Signature("tok-secret-1", plain, form),
+			messaging.ReceiptRequest{Method: "POST", Query: url.Values{}, Form: form}); err != nil {
+			t.Fatal(err)
+		}
+		m2 = waitState(res2.Message.ID, model.MessageFailed)
+		if !strings.Contains(m2.LastError, "30003") {
+			t.Fatalf("failure reason: %q", m2.LastError)
+		}
+
+		// A deleted gateway: the loader refuses it as a permanent error,
+		// so a message still queued for it fails at once.
+		if _, err := s.UpdateGateway(ctx, "tw", model.GatewayInput{DefaultFor: strp("")}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.DeleteGateway(ctx, "tw"); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(1100 * time.Millisecond)
+		_, err = loader.Load(ctx, "tw")
+		var p *messaging.PermanentError
+		if !errors.As(err, &p) || !strings.Contains(err.Error(), "no gateway named") {
+			t.Fatalf("deleted gateway: want a permanent error, got %v", err)
+		}
+	})
+}
+
+func TestTestGatewayReportsTheProvidersAnswer(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		s := newService(t, st)
+		stand := &twilioStandIn{}
+		srv := httptest.NewServer(stand)
+		defer srv.Close()
+		if _, err := s.CreateGateway(ctx, twilioInput("tw", srv.URL)); err != nil {
+			t.Fatal(err)
+		}
+		res, err := s.TestGateway(ctx, "tw", "+393331234567")
+		if err != nil || !res.OK || !strings.HasPrefix(res.ProviderID, "SM") || res.Segments != 1 || res.Encoding != messaging.GSM7 {
+			t.Fatalf("%+v %v", res, err)
+		}
+		if stand.last().Get("To") != "+393331234567" || stand.last().Has("StatusCallback") {
+			t.Fatalf("test message: %v", stand.last())
+		}
+		_, err = s.TestGateway(ctx, "tw", "not-a-number")
+		wantInvalid(t, err, "to")
+		srv.Close()
+		res, err = s.TestGateway(ctx, "tw", "+393331234567")
+		if err != nil || res.OK || res.Permanent || res.Error == "" {
+			t.Fatalf("provider down: want a temporary error in the result, got %+v %v", res, err)
+		}
+	})
+}
