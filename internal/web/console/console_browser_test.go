@@ -1,0 +1,354 @@
+package console_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+
+	"github.com/activator-voip/activator/client"
+	"github.com/activator-voip/activator/internal/activation"
+	"github.com/activator-voip/activator/internal/model"
+)
+
+// chromiumPath is Debian's Chromium, which CI installs.
+const chromiumPath = "/usr/bin/chromium"
+
+// screenshotDir is docs/screenshots at the root of the repository.
+const screenshotDir = "../../../docs/screenshots"
+
+func needChromium(t *testing.T) {
+	t.Helper()
+	if _, err := os.Stat(chromiumPath); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is required in CI: %v", chromiumPath, err)
+		}
+		t.Skipf("skipping the browser test: %s not found (apt-get install chromium); CI=true makes this a failure", chromiumPath)
+	}
+}
+
+// browser starts a headless Chromium with the flags that work in CI and
+// returns a context for one tab.
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(chromiumPath),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("hide-scrollbars", true),
+		chromedp.UserDataDir(t.TempDir()),
+	)
+	ctx, cancel := chromedp.NewContext(allocCtx)
+	t.Cleanup(func() { cancel(); cancelAlloc() })
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("starting %s: %v", chromiumPath, err)
+	}
+	tctx, cancelT := context.WithTimeout(ctx, 3*time.Minute)
+	t.Cleanup(cancelT)
+	return tctx
+}
+
+func run(t *testing.T, ctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	start := time.Now()
+	defer func() {
+		if d := time.Since(start); d > 2*time.Second {
+			t.Logf("%s took %v", what, d.Round(time.Millisecond))
+		}
+	}()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		loc, _ := chromedp.Run(ctx, chromedp.Location())
+		body, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("main")))
+		t.Fatalf("%s: %v (page %s: %.400s)", what, err, loc, body)
+	}
+}
+
+// get runs one action that gives a value.
+func get[T any](t *testing.T, ctx context.Context, what string, a chromedp.Action[T]) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	return v
+}
+
+func textOf(t *testing.T, ctx context.Context, sel string) string {
+	t.Helper()
+	return get(t, ctx, "reading "+sel, chromedp.Text(chromedp.CSS(sel)))
+}
+
+// waitFor waits until a JavaScript condition holds on the page, across
+// the navigation a form post causes.
+func waitFor(t *testing.T, ctx context.Context, what, cond string) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](cond)); err == nil && ok {
+			return
+		}
+	}
+	loc, _ := chromedp.Run(ctx, chromedp.Location())
+	body, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("main")))
+	t.Fatalf("%s: %s never held (page %s: %.400s)", what, cond, loc, body)
+}
+
+// viewport sets a desktop or phone viewport.
+func viewport(phone bool) chromedp.Action[chromedp.Void] {
+	if phone {
+		return chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile, chromedp.EmulateTouch)
+	}
+	return chromedp.EmulateViewport(1280, 900, chromedp.EmulateScale(1))
+}
+
+// shoot saves a full-page screenshot of the current page at desktop and
+// phone width and checks that the phone layout does not scroll sideways.
+func shoot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	start := time.Now()
+	defer func() { t.Logf("screenshots of %s: %v", name, time.Since(start).Round(time.Millisecond)) }()
+	if err := os.MkdirAll(screenshotDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, phone := range []bool{false, true} {
+		suffix := "desktop"
+		if phone {
+			suffix = "phone"
+		}
+		run(t, ctx, "viewport", viewport(phone), chromedp.Sleep(150*time.Millisecond))
+		shot := get(t, ctx, "screenshot "+name, chromedp.FullScreenshot(100))
+		if phone {
+			metrics, err := chromedp.Call(ctx, page.GetLayoutMetrics, cdp.Empty{})
+			if err != nil {
+				t.Fatalf("layout of %s: %v", name, err)
+			}
+			if content, view := metrics.CSSContentSize.Width, float64(metrics.CSSLayoutViewport.ClientWidth); content > view+1 {
+				t.Errorf("%s is %.0fpx wide on a %.0fpx phone screen: it scrolls sideways", name, content, view)
+			}
+		}
+		if err := os.WriteFile(filepath.Join(screenshotDir, "console-"+name+"-"+suffix+".png"), shot, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run(t, ctx, "back to desktop", viewport(false))
+}
+
+
+// TestConsoleInBrowser drives the console in a real Chromium: an operator
+// sets a password, logs in, creates an account (a bad number first),
+// sends its activation, reads the message in the outbox viewer, activates
+// with the reference client, and watches the account page say "activated"
+// without a reload; then imports a CSV with good and bad rows.
+func TestConsoleInBrowser(t *testing.T) {
+	needChromium(t)
+	ts := startConsole(t, "")
+	ctx := context.Background()
+	if _, err := ts.app.Service.CreateGroup(ctx, model.GroupInput{Name: strp("sales"), ITEmail: strp("it@example.com")}); err != nil {
+		t.Fatal(err)
+	}
+	created, err := ts.app.Service.CreateOperator(ctx, model.OperatorInput{Name: strp("ada"), Role: strp("admin")}, activation.Caller{Name: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := browser(t)
+
+	// The one-time link: set a password, which logs in.
+	run(t, b, "set-password page", viewport(false), chromedp.Navigate(created.SetPasswordURL), chromedp.WaitVisible(chromedp.CSS("#set-password")))
+	run(t, b, "set password",
+		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), "a long enough password"),
+		chromedp.SendKeys(chromedp.CSS(`input[name=password2]`), "a long enough password"),
+		chromedp.Click(chromedp.CSS("#set-password")),
+		chromedp.WaitVisible(chromedp.CSS("#dash-counts")))
+
+	// Log out, then log in with the password; a wrong one first.
+	run(t, b, "log out", chromedp.Click(chromedp.CSS(".who button")), chromedp.WaitVisible(chromedp.CSS("#login")))
+	shoot(t, b, "login")
+	run(t, b, "wrong password",
+		chromedp.SendKeys(chromedp.CSS(`input[name=name]`), "ada"),
+		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), "not the password"),
+		chromedp.Click(chromedp.CSS("#login")),
+		chromedp.WaitVisible(chromedp.CSS("#login-error")))
+	run(t, b, "log in",
+		chromedp.SetValue(chromedp.CSS(`input[name=name]`), "ada"),
+		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), "a long enough password"),
+		chromedp.Click(chromedp.CSS("#login")),
+		chromedp.WaitVisible(chromedp.CSS("#dash-counts")))
+
+	// Create an account: a landline number is refused on its field, the form keeps the input.
+	run(t, b, "new account form", chromedp.Navigate(ts.url+"/console/accounts/new"), chromedp.WaitVisible(chromedp.CSS("#account-form")),
+		chromedp.SendKeys(chromedp.CSS(`input[name=name]`), "Ada Lovelace"),
+		chromedp.SetValue(chromedp.CSS(`select[name=group]`), "sales"),
+		chromedp.SendKeys(chromedp.CSS(`input[name=mobile]`), "+39 06 1234 5678"),
+		chromedp.Click(chromedp.CSS("#save-account")),
+		chromedp.WaitVisible(chromedp.CSS(`.ferr[data-field=mobile]`)))
+	if msg := textOf(t, b, `.ferr[data-field=mobile]`); !strings.Contains(msg, "landline") {
+		t.Errorf("the mobile field's error says %q, want it to explain the landline", msg)
+	}
+	kept := get(t, b, "kept name", chromedp.Value(chromedp.CSS(`input[name=name]`)))
+	if kept != "Ada Lovelace" {
+		t.Errorf("the form lost the name: %q", kept)
+	}
+	shoot(t, b, "account-form")
+	run(t, b, "fix the number",
+		chromedp.SetValue(chromedp.CSS(`input[name=mobile]`), "+39 333 123 4567"),
+		chromedp.Click(chromedp.CSS("#save-account")),
+		chromedp.WaitVisible(chromedp.CSS("#account-status")))
+	loc := get(t, b, "location", chromedp.Location())
+	username := loc[strings.LastIndex(loc, "/")+1:]
+	if i := strings.Index(username, "?"); i >= 0 {
+		username = username[:i]
+	}
+	if st := textOf(t, b, "#account-status"); strings.TrimSpace(st) != "new" {
+		t.Fatalf("new account status %q", st)
+	}
+
+	// Send the activation by SMS; the outbox viewer shows the message.
+	run(t, b, "send", chromedp.SetValue(chromedp.CSS(`select[name=kind]`), "activation"), chromedp.SetValue(chromedp.CSS(`select[name=channel]`), "sms"),
+		chromedp.Click(chromedp.CSS("#send")))
+	waitFor(t, b, "the send's answer", `(document.querySelector(".flash") || {textContent: ""}).textContent.includes("queued")`)
+	if f := textOf(t, b, ".flash"); !strings.Contains(f, "+393331234567") {
+		t.Errorf("flash after sending: %q", f)
+	}
+	var outboxRow string
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		run(t, b, "outbox", chromedp.Navigate(ts.url+"/console/outbox"), chromedp.WaitVisible(chromedp.CSS("#outbox")))
+		outboxRow = textOf(t, b, "#outbox tbody")
+		if strings.Contains(outboxRow, "+393331234567") || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if !strings.Contains(outboxRow, "+393331234567") || !strings.Contains(outboxRow, "avl_") {
+		t.Fatalf("the outbox does not show the SMS: %q", outboxRow)
+	}
+	if strings.Count(outboxRow, "avl_") > 0 && !strings.Contains(outboxRow, "…") {
+		t.Errorf("the outbox listing shows a whole link: %q", outboxRow)
+	}
+	shoot(t, b, "outbox")
+	run(t, b, "open the message", chromedp.Click(chromedp.CSS("#outbox tbody a")), chromedp.WaitVisible(chromedp.CSS("#message-body")))
+	body := textOf(t, b, "#message-body")
+	i := strings.Index(body, "http")
+	if i < 0 {
+		t.Fatalf("the message has no link: %q", body)
+	}
+	link := strings.Fields(body[i:])[0]
+
+	// The account page, then the device activates: the page changes by itself.
+	run(t, b, "account page", chromedp.Navigate(ts.url+"/console/accounts/"+username), chromedp.WaitVisible(chromedp.CSS("#account-status")))
+	get(t, b, "mark the page", chromedp.Evaluate[int](`window.__sameLoad = 42`))
+	if st := textOf(t, b, "#account-status"); strings.TrimSpace(st) != "invited" {
+		t.Errorf("after sending, status %q, want invited", st)
+	}
+	res, err := client.Activate(ctx, link, client.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatalf("the reference client could not activate: %v", err)
+	}
+	if res.Config.Account.Username != username {
+		t.Errorf("the device got username %q, want %q", res.Config.Account.Username, username)
+	}
+	activatedAt := time.Now()
+	var status string
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(250 * time.Millisecond) {
+		status = textOf(t, b, "#account-status")
+		if strings.TrimSpace(status) == "activated" {
+			break
+		}
+	}
+	t.Logf("activated shown after %v", time.Since(activatedAt).Round(time.Millisecond))
+	if strings.TrimSpace(status) != "activated" {
+		t.Fatalf("the account page still says %q, want activated without a reload", status)
+	}
+	same := get(t, b, "no reload", chromedp.Evaluate[int](`window.__sameLoad || 0`))
+	if same != 42 {
+		t.Error("the page was reloaded: the live update must change it in place")
+	}
+	if d := textOf(t, b, "#account-devices"); !strings.Contains(d, "live") {
+		t.Errorf("the devices section did not update: %q", d)
+	}
+	shoot(t, b, "account")
+
+	// The account list, and the dashboard.
+	run(t, b, "accounts", chromedp.Navigate(ts.url+"/console/accounts"), chromedp.WaitVisible(chromedp.CSS("#accounts")))
+	if l := textOf(t, b, "#accounts tbody"); !strings.Contains(l, "Ada Lovelace") || !strings.Contains(l, "activated") {
+		t.Errorf("the account list: %q", l)
+	}
+	shoot(t, b, "accounts")
+	run(t, b, "dashboard", chromedp.Navigate(ts.url+"/console/"), chromedp.WaitVisible(chromedp.CSS("#dash-counts")))
+	shoot(t, b, "dashboard")
+
+	// Import: good and bad rows; the preview names the bad cells and nothing
+	// is imported before the confirmation.
+	csvPath := filepath.Join(t.TempDir(), "staff.csv")
+	csv := "full name,mobile number,e-mail,security model,group\n" +
+		"Charles Babbage,+39 333 765 4321,charles@example.com,end-to-site,\n" +
+		"Mary Somerville,,mary@example.com,,sales\n" +
+		"Bad Number,12,,,\n" +
+		"Bad Model,,bm@example.com,sideways,\n" +
+		"Ada Again,+39 333 123 4567,,,\n"
+	if err := os.WriteFile(csvPath, []byte(csv), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	before := countAccounts(t, ts)
+	run(t, b, "import form", chromedp.Navigate(ts.url+"/console/import"), chromedp.WaitVisible(chromedp.CSS("#import-form")),
+		chromedp.SetUploadFiles(chromedp.CSS(`input[name=file]`), []string{csvPath}),
+		chromedp.SetValue(chromedp.CSS(`#import-form select[name=group]`), "sales"),
+		chromedp.Click(chromedp.CSS("#preview")),
+		chromedp.WaitVisible(chromedp.CSS("#import-summary")))
+	errs := textOf(t, b, "#import-errors tbody")
+	for _, want := range []string{"mobile number", "security model", "sideways"} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("the preview's bad cells do not name %q: %q", want, errs)
+		}
+	}
+	badRows := get(t, b, "bad rows", chromedp.Evaluate[int](`document.querySelectorAll("#import-errors tr.bad-cell").length`))
+	if badRows != 2 {
+		t.Errorf("%d bad cells shown, want 2", badRows)
+	}
+	if sum := textOf(t, b, "#import-summary"); !strings.Contains(sum, "2 to create") || !strings.Contains(sum, "1 already exist") {
+		t.Errorf("summary: %q", sum)
+	}
+	if n := countAccounts(t, ts); n != before {
+		t.Fatalf("the preview imported %d accounts", n-before)
+	}
+	shoot(t, b, "import-preview")
+	run(t, b, "confirm", chromedp.Click(chromedp.CSS("#confirm-import")))
+	waitFor(t, b, "the import's end", `(document.querySelector(".flash") || {textContent: ""}).textContent.includes("Imported")`)
+	if st := textOf(t, b, "#import-state"); st != "done" {
+		t.Errorf("import state %q, want done", st)
+	}
+	if n := countAccounts(t, ts); n != before+2 {
+		t.Errorf("the import created %d accounts, want 2", n-before)
+	}
+
+	// The audit log shows what was done, by whom.
+	run(t, b, "audit", chromedp.Navigate(ts.url+"/console/audit"), chromedp.WaitVisible(chromedp.CSS("#audit")))
+	audit := textOf(t, b, "#audit tbody")
+	for _, want := range []string{"POST /console/accounts/new", "POST /console/accounts/{username}/send", "POST /console/imports/{id}/confirm", "account:" + username} {
+		if !strings.Contains(audit, want) {
+			t.Errorf("the audit log lacks %q", want)
+		}
+	}
+	shoot(t, b, "audit")
+}
+
+func countAccounts(t *testing.T, ts *consoleServer) int {
+	t.Helper()
+	as, err := ts.app.Service.ListAccounts(context.Background(), "", "", "", 1000, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(as)
+}

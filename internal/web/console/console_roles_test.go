@@ -1,0 +1,238 @@
+package console_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/activator-voip/activator/internal/activation"
+	"github.com/activator-voip/activator/internal/model"
+	"github.com/activator-voip/activator/internal/store/storetest"
+	"github.com/activator-voip/activator/internal/web/console"
+)
+
+// operatorClient is a logged-in console user: a cookie jar and the
+// session's CSRF token.
+type operatorClient struct {
+	name string
+	http *http.Client
+	csrf string
+	base string
+}
+
+var csrfRe = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+func (c *operatorClient) get(t *testing.T, path string) (int, string) {
+	t.Helper()
+	resp, err := c.http.Get(c.base + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func (c *operatorClient) post(t *testing.T, path string, form url.Values) (int, string) {
+	t.Helper()
+	resp, err := c.http.PostForm(c.base+path, form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func newClient(base string) *operatorClient {
+	jar, _ := cookiejar.New(nil)
+	return &operatorClient{base: base, http: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+// login logs in through the login form, CSRF token and all.
+func (c *operatorClient) login(t *testing.T, name, password string) {
+	t.Helper()
+	code, page := c.get(t, "/console/login")
+	m := csrfRe.FindStringSubmatch(page)
+	if code != 200 || m == nil {
+		t.Fatalf("login page: %d, csrf found: %v", code, m != nil)
+	}
+	code, body := c.post(t, "/console/login", url.Values{"csrf": {m[1]}, "name": {name}, "password": {password}})
+	if code != http.StatusSeeOther {
+		t.Fatalf("logging in as %s: %d %.300s", name, code, body)
+	}
+	code, page = c.get(t, "/console/")
+	m = csrfRe.FindStringSubmatch(page)
+	if code != 200 || m == nil {
+		t.Fatalf("dashboard after login: %d", code)
+	}
+	c.name, c.csrf = name, m[1]
+}
+
+// addOperator makes an operator with a password.
+func addOperator(t *testing.T, svc *activation.Service, name, role string) {
+	t.Helper()
+	ctx := context.Background()
+	created, err := svc.CreateOperator(ctx, model.OperatorInput{Name: &name, Role: &role}, activation.Caller{Name: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := created.SetPasswordURL[strings.LastIndex(created.SetPasswordURL, "/")+1:]
+	if _, err := svc.SetPassword(ctx, tok, "password of "+name); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestConsoleRolesFromTheRouteTable tries every console route as an admin,
+// a csr and an auditor: a route answers 403 exactly when the role lacks the
+// route's permission, and every form post, allowed or refused, is in the
+// audit log with who sent it and how it ended.
+func TestConsoleRolesFromTheRouteTable(t *testing.T) {
+	ts := startConsole(t, "")
+	svc := ts.app.Service
+	ctx := context.Background()
+	if _, err := svc.CreateGroup(ctx, model.GroupInput{Name: strp("sales")}); err != nil {
+		t.Fatal(err)
+	}
+	acc, err := svc.CreateAccount(ctx, model.AccountInput{Group: strp("sales"), Name: strp("Ada"), Mobile: strp("+393331234567")}, activation.Caller{Name: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cons, err := console.New(svc, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	routes := cons.Routes()
+	// Logout last: it ends the session the other routes need.
+	sort.SliceStable(routes, func(i, j int) bool { return !strings.HasSuffix(routes[i].Path, "/logout") && strings.HasSuffix(routes[j].Path, "/logout") })
+	concrete := strings.NewReplacer("{username}", acc.Username, "{name}", "nobody", "{id}", "999", "{token}", "avp_x", "{$}", "")
+
+	checked := 0
+	for _, role := range []string{"auditor", "csr", "admin"} { // admin last: its posts change things
+		addOperator(t, svc, role+"-op", role)
+		c := newClient(ts.url)
+		c.login(t, role+"-op", "password of "+role+"-op")
+		for _, rt := range routes {
+			if rt.Public {
+				continue
+			}
+			path := concrete.Replace(rt.Path)
+			var code int
+			var body string
+			if rt.Method == "GET" {
+				code, body = c.get(t, path)
+			} else {
+				code, body = c.post(t, path, url.Values{"csrf": {c.csrf}})
+			}
+			allowed := activation.RoleAllows(role, rt.Perm)
+			if (code == http.StatusForbidden) == allowed {
+				t.Errorf("%s %s as %s (needs %s): %d %.200s", rt.Method, rt.Path, role, rt.Perm, code, body)
+			}
+			if code == http.StatusUnauthorized || code >= 500 {
+				t.Errorf("%s %s as %s: %d %.300s", rt.Method, rt.Path, role, code, body)
+			}
+			checked++
+			if rt.Method == "GET" {
+				continue
+			}
+			es, err := svc.AuditLog(ctx, activation.AuditFilter{Limit: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(es) == 0 || es[0].Action != rt.Method+" "+rt.Path || es[0].Actor != c.name || es[0].Status != code || es[0].Via != "console" {
+				t.Errorf("%s %s as %s (%d): the last audit entry is %+v", rt.Method, rt.Path, role, code, es)
+			}
+		}
+	}
+	if checked < 3*40 {
+		t.Fatalf("only %d checks ran", checked)
+	}
+}
+
+// TestConsoleRefusesFormsWithoutCSRF posts a change with no token and with a
+// wrong one: both are refused and nothing changes.
+func TestConsoleRefusesFormsWithoutCSRF(t *testing.T) {
+	ts := startConsole(t, "")
+	svc := ts.app.Service
+	ctx := context.Background()
+	svc.CreateGroup(ctx, model.GroupInput{Name: strp("sales")})
+	acc, err := svc.CreateAccount(ctx, model.AccountInput{Group: strp("sales"), Name: strp("Ada")}, activation.Caller{Name: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addOperator(t, svc, "ada", "admin")
+	c := newClient(ts.url)
+	c.login(t, "ada", "password of ada")
+	for _, form := range []url.Values{{}, {"csrf": {"wrong"}}, {"csrf": {strings.ToUpper(c.csrf)}}} {
+		if code, _ := c.post(t, "/console/accounts/"+acc.Username+"/disable", form); code != http.StatusForbidden {
+			t.Errorf("a post with csrf %q answered %d, want 403", form.Get("csrf"), code)
+		}
+	}
+	a, _ := svc.Account(ctx, acc.Username)
+	if a.Account.Disabled {
+		t.Fatal("a post without a valid CSRF token disabled the account")
+	}
+	if code, _ := c.post(t, "/console/accounts/"+acc.Username+"/disable", url.Values{"csrf": {c.csrf}}); code != http.StatusSeeOther {
+		t.Fatalf("with the token: %d", code)
+	}
+	if a, _ := svc.Account(ctx, acc.Username); !a.Account.Disabled {
+		t.Fatal("the valid post did not disable the account")
+	}
+	// Another browser's session token is no good here either.
+	other := newClient(ts.url)
+	addOperator(t, svc, "bob", "admin")
+	other.login(t, "bob", "password of bob")
+	if code, _ := c.post(t, "/console/accounts/"+acc.Username+"/enable", url.Values{"csrf": {other.csrf}}); code != http.StatusForbidden {
+		t.Errorf("bob's token in ada's session: %d, want 403", code)
+	}
+	// Logged out: the session cookie is dead.
+	if code, _ := c.post(t, "/console/logout", url.Values{"csrf": {c.csrf}}); code != http.StatusSeeOther {
+		t.Fatalf("logout: %d", code)
+	}
+	if code, _ := c.get(t, "/console/accounts"); code != http.StatusSeeOther {
+		t.Errorf("after logout the console answered %d, want a redirect to the login", code)
+	}
+}
+
+// TestSessionsAreSharedByInstances logs in on one instance and uses the
+// session on another sharing the PostgreSQL database, as behind a load balancer.
+func TestSessionsAreSharedByInstances(t *testing.T) {
+	var pg *storetest.Backend
+	for _, b := range storetest.Backends(t) {
+		if b.Name == "postgres" {
+			pg = &b
+		}
+	}
+	if pg == nil {
+		t.Skip("needs PostgreSQL: set " + storetest.EnvPostgres)
+	}
+	dsn := pg.DSN(t)
+	dir := t.TempDir() // one secret key for both, as production needs
+	one := startConsoleIn(t, dsn, dir)
+	two := startConsoleIn(t, dsn, dir)
+	addOperator(t, one.app.Service, "ada", "csr")
+	c := newClient(one.url)
+	c.login(t, "ada", "password of ada")
+	u1, _ := url.Parse(one.url + "/console/")
+	u2, _ := url.Parse(two.url + "/console/")
+	c.http.Jar.SetCookies(u2, c.http.Jar.Cookies(u1))
+	c.base = two.url
+	code, page := c.get(t, "/console/accounts")
+	if code != 200 || !strings.Contains(page, "ada · csr") {
+		t.Fatalf("the session from instance one on instance two: %d", code)
+	}
+	if code, _ := c.post(t, "/console/logout", url.Values{"csrf": {c.csrf}}); code != http.StatusSeeOther {
+		t.Fatalf("logout on two: %d", code)
+	}
+	c.base = one.url
+	if code, _ := c.get(t, "/console/accounts"); code != http.StatusSeeOther {
+		t.Fatalf("logged out on two, still in on one: %d", code)
+	}
+}

@@ -1,0 +1,151 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/activator-voip/activator/internal/activation"
+	"github.com/activator-voip/activator/internal/model"
+	"github.com/activator-voip/activator/internal/secret"
+	"github.com/activator-voip/activator/internal/store"
+)
+
+// lastAudit is the newest audit entry.
+func lastAudit(t *testing.T, s *testServer) model.AuditEntry {
+	t.Helper()
+	es, err := s.app.Service.AuditLog(context.Background(), activation.AuditFilter{Limit: 1})
+	if err != nil || len(es) == 0 {
+		t.Fatalf("reading the audit log: %v (%d entries)", err, len(es))
+	}
+	return es[0]
+}
+
+// TestEveryMutatingAPIRouteIsAudited calls every route of the table that
+// changes something, as an admin and as an auditor (who is refused): each
+// call, whatever its outcome, leaves an audit entry naming the route, the
+// caller and the answer's status.
+func TestEveryMutatingAPIRouteIsAudited(t *testing.T) {
+	s := startServer(t, "")
+	ctx := context.Background()
+	tok, hash := secret.NewToken(secret.PrefixAdminToken)
+	if err := s.app.Store.Tx(ctx, func(tx *store.Tx) error {
+		_, err := tx.CreateAPIToken(ctx, model.DefaultOrgID, "auditor token", "auditor", secret.Display(tok), hash)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// id 999: DELETE /api/v1/tokens/1 would revoke the admin's own token.
+	concrete := strings.NewReplacer("{name}", "x", "{username}", "1", "{platform}", "android", "{key}", "company_name", "{id}", "999", "{channel}", "sms")
+	checked := 0
+	for _, rt := range s.app.Web.Routes() {
+		if rt.Access != "token" || rt.Method == http.MethodGet {
+			continue
+		}
+		for _, who := range []struct{ name, token string }{{"auditor token", tok}, {"admin (first start)", ""}} {
+			code, body, _ := s.do(rt.Method, concrete.Replace(rt.Path), "{}", who.token)
+			e := lastAudit(t, s)
+			if e.Action != rt.Method+" "+rt.Path || e.Actor != who.name || e.Status != code || e.Via != "api" {
+				t.Errorf("%s %s by %s answered %d %.100s; the last audit entry is %+v", rt.Method, rt.Path, who.name, code, body, e)
+			}
+			checked++
+		}
+	}
+	if checked < 40 {
+		t.Fatalf("only %d routes checked", checked)
+	}
+}
+
+// TestAuditKeepsBeforeAndAfterWithoutSecrets edits an account and makes a
+// token, and reads what the audit log kept.
+func TestAuditKeepsBeforeAndAfterWithoutSecrets(t *testing.T) {
+	s := startServer(t, "")
+	s.mustDo("POST", "/api/v1/groups", `{"name":"sales"}`, 201)
+	var acc model.Account
+	json.Unmarshal(s.mustDo("POST", "/api/v1/accounts", `{"group":"sales","name":"Ada Lovelace"}`, 201), &acc)
+	e := lastAudit(t, s)
+	if e.Target != "account:"+acc.Username || !strings.Contains(e.After, "Ada Lovelace") || e.Before != "" {
+		t.Errorf("create: %+v", e)
+	}
+	s.mustDo("PATCH", "/api/v1/accounts/"+acc.Username, `{"name":"Ada King"}`, 200)
+	e = lastAudit(t, s)
+	if e.Target != "account:"+acc.Username || !strings.Contains(e.Before, "Ada Lovelace") || !strings.Contains(e.After, "Ada King") {
+		t.Errorf("edit: %+v", e)
+	}
+	s.mustDo("DELETE", "/api/v1/accounts/"+acc.Username, "", 204)
+	e = lastAudit(t, s)
+	if !strings.Contains(e.Before, "Ada King") || e.After != "" {
+		t.Errorf("delete: %+v", e)
+	}
+
+	var op model.OperatorCreated
+	json.Unmarshal(s.mustDo("POST", "/api/v1/operators", `{"name":"ada","role":"csr"}`, 201), &op)
+	if e := lastAudit(t, s); strings.Contains(e.After, "avp_") || strings.Contains(e.After, "set-password") || e.Target != "operator:ada" {
+		t.Errorf("the audit entry of a new operator holds the set-password link: %+v", e)
+	}
+	var tc model.TokenCreated
+	json.Unmarshal(s.mustDo("POST", "/api/v1/tokens", `{"name":"laptop","operator":"ada"}`, 201), &tc)
+	if !strings.HasPrefix(tc.Token, "ava_") {
+		t.Fatalf("token: %+v", tc)
+	}
+	if e := lastAudit(t, s); strings.Contains(e.After, tc.Token) || !strings.Contains(e.After, tc.APIToken.Prefix) {
+		t.Errorf("the audit entry of a new token: %+v", e)
+	}
+	// The operator's token acts as the operator.
+	code, body, _ := s.do("POST", "/api/v1/groups", `{"name":"support"}`, tc.Token)
+	if code != http.StatusForbidden {
+		t.Errorf("a csr's token created a group: %d %s", code, body)
+	}
+	if e := lastAudit(t, s); e.Actor != "ada" || e.Role != "csr" || e.Status != 403 {
+		t.Errorf("the refused call is audited as %+v", e)
+	}
+	s.mustDo("DELETE", "/api/v1/tokens/"+itoa(tc.APIToken.ID), "", 204)
+	if code, _, _ := s.do("GET", "/api/v1/groups", "", tc.Token); code != http.StatusUnauthorized {
+		t.Errorf("a revoked token still works: %d", code)
+	}
+	// Auditors and admins read the log, csr do not.
+	var list struct {
+		Entries []model.AuditEntry `json:"entries"`
+	}
+	json.Unmarshal(s.mustDo("GET", "/api/v1/audit?limit=5", "", 200), &list)
+	if len(list.Entries) != 5 {
+		t.Errorf("audit listing: %d entries", len(list.Entries))
+	}
+	csv := string(s.mustDo("GET", "/api/v1/audit?format=csv&actor=ada", "", 200))
+	if !strings.HasPrefix(csv, "id,at,actor") || !strings.Contains(csv, "POST /api/v1/groups") {
+		t.Errorf("audit CSV: %q", csv)
+	}
+}
+
+// TestImportAndExportOverTheAPI previews, confirms and exports through the API.
+func TestImportAndExportOverTheAPI(t *testing.T) {
+	s := startServer(t, "")
+	s.mustDo("POST", "/api/v1/groups", `{"name":"sales"}`, 201)
+	file := "full name,mobile number\nAda,+393331234567\nBad,12\n"
+	req, _ := http.NewRequest("POST", s.url+"/api/v1/imports?group=sales&file_name=a.csv", strings.NewReader(file))
+	req.Header.Set("Authorization", "Bearer "+s.token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p model.ImportPreview
+	json.NewDecoder(resp.Body).Decode(&p)
+	resp.Body.Close()
+	if resp.StatusCode != 201 || p.Create != 1 || p.Invalid != 1 || p.Errors[0].Row != 3 || p.Errors[0].Column != "mobile number" {
+		t.Fatalf("preview: %d %+v", resp.StatusCode, p)
+	}
+	var st model.ImportStatus
+	json.Unmarshal(s.mustDo("POST", "/api/v1/imports/"+itoa(p.ID)+"/confirm", "", 200), &st)
+	if st.Created != 1 || st.State != "done" {
+		t.Fatalf("confirm: %+v", st)
+	}
+	csv := string(s.mustDo("GET", "/api/v1/export/accounts?group=sales", "", 200))
+	if !strings.Contains(csv, "Ada,+393331234567") || strings.Count(csv, "\n") != 2 {
+		t.Errorf("export: %q", csv)
+	}
+	if code, _, _ := s.do("GET", "/api/v1/export/accounts?status=nonsense", "", ""); code != 400 {
+		t.Errorf("export with a bad filter: %d", code)
+	}
+}
