@@ -145,7 +145,6 @@ func shoot(t *testing.T, ctx context.Context, name string) {
 	run(t, ctx, "back to desktop", viewport(false))
 }
 
-
 // TestConsoleInBrowser drives the console in a real Chromium: an operator
 // sets a password, logs in, creates an account (a bad number first),
 // sends its activation, reads the message in the outbox viewer, activates

@@ -111,7 +111,9 @@ func TestConsoleRolesFromTheRouteTable(t *testing.T) {
 	}
 	routes := cons.Routes()
 	// Logout last: it ends the session the other routes need.
-	sort.SliceStable(routes, func(i, j int) bool { return !strings.HasSuffix(routes[i].Path, "/logout") && strings.HasSuffix(routes[j].Path, "/logout") })
+	sort.SliceStable(routes, func(i, j int) bool {
+		return !strings.HasSuffix(routes[i].Path, "/logout") && strings.HasSuffix(routes[j].Path, "/logout")
+	})
 	concrete := strings.NewReplacer("{username}", acc.Username, "{name}", "nobody", "{id}", "999", "{token}", "avp_x", "{$}", "")
 
 	checked := 0
