@@ -41,7 +41,30 @@ type Config struct {
 	MaxAttempts   int    // tries per message before it fails
 	Version       string
 	SIP           SIPConfig
+	// DeliveryLease is how long a message being sent is held before another
+	// worker may retry it (a crashed sender's messages come back after it).
+	// Zero: $ACTIVATOR_DELIVERY_LEASE, else 2 minutes.
+	DeliveryLease time.Duration
 }
+
+// deliveryConfig tunes the delivery worker. A send never outlives half
+// the lease, so a live sender's message is never taken over.
+func deliveryConfig(lease time.Duration) (messaging.WorkerConfig, error) {
+	if lease == 0 {
+		if v := os.Getenv("ACTIVATOR_DELIVERY_LEASE"); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < 2*time.Second {
+				return messaging.WorkerConfig{}, fmt.Errorf("ACTIVATOR_DELIVERY_LEASE %q: want a duration of at least 2s, such as 30s", v)
+			}
+			lease = d
+		}
+	}
+	if lease == 0 {
+		return messaging.WorkerConfig{}, nil
+	}
+	return messaging.WorkerConfig{Lease: lease, SendTimeout: min(60*time.Second, lease/2)}, nil
+}
+
 
 // SIPConfig is the SIP side of serve: the embedded registrar's listeners,
 // or the Kamailio database activator keeps in step.
@@ -152,7 +175,11 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	}
 	gateways := messaging.NewRegistry()
 	gateways.Add(outbox.New(st), model.ChannelEmail, model.ChannelSMS)
-	a.Worker = messaging.NewWorker(st, gateways, messaging.WorkerConfig{}, log.With("component", "delivery"))
+	wcfg, err := deliveryConfig(cfg.DeliveryLease)
+	if err != nil {
+		return nil, err
+	}
+	a.Worker = messaging.NewWorker(st, gateways, wcfg, log.With("component", "delivery"))
 	a.Service = activation.New(activation.Config{
 		Store: st, Box: box, SigningKey: boot.SigningKey, Templates: tmpl, Gateway: gateways.Default,
 		ListenURL: a.URL, TLSPin: pin, MaxAttempts: cfg.MaxAttempts, OnEnqueue: a.Worker.Notify, Logger: log,
