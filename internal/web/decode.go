@@ -47,7 +47,7 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 		}
 		return jsonError(err)
 	}
-	if dec.More() {
+	if _, err := dec.Token(); err != io.EOF {
 		return &badRequest{"invalid_json", "", "the request body holds more than one JSON value"}
 	}
 	return nil
@@ -59,6 +59,8 @@ func jsonError(err error) error {
 		se *json.SyntaxError
 	)
 	switch {
+	case errors.As(err, &te) && te.Field == "":
+		return &badRequest{"invalid_json", "", fmt.Sprintf("the request body must be a JSON object, not %s", te.Value)}
 	case errors.As(err, &te):
 		field := te.Field
 		return &badRequest{"invalid_field", field, fmt.Sprintf("%s must be %s, not %s", field, jsonType(te.Type.String()), te.Value)}
