@@ -92,6 +92,9 @@ func (s *Service) Send(ctx context.Context, username string, req model.SendReque
 			return fmt.Errorf("queueing the message: %w", err)
 		}
 		m.Segments = smsSegments(req.Channel, text.Text)
+		if m.Segments > 2 {
+			s.log.Warn("the SMS takes more than two segments; shorten the company name or the template", "segments", m.Segments, "language", a.Language)
+		}
 		if _, err := tx.AdvanceStage(ctx, a.ID, model.StageInvited); err != nil {
 			return err
 		}

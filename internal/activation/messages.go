@@ -12,9 +12,9 @@ import (
 // Messages lists messages and their delivery state, optionally for one account.
 func (s *Service) Messages(ctx context.Context, state, username string, limit int) ([]model.Message, error) {
 	switch state {
-	case "", model.MessageQueued, model.MessageSending, model.MessageSent, model.MessageFailed:
+	case "", model.MessageQueued, model.MessageSending, model.MessageSent, model.MessageDelivered, model.MessageFailed:
 	default:
-		return nil, invalid("state", "unknown state %q: want queued, sending, sent or failed", state)
+		return nil, invalid("state", "unknown state %q: want queued, sending, sent, delivered or failed", state)
 	}
 	if limit < 0 || limit > 1000 {
 		return nil, invalid("limit", "limit must be from 1 to 1000")

@@ -354,6 +354,7 @@ Sending again replaces the account's live link of the same kind.`,
 				{"recipient", m.Recipient},
 				{"gateway", m.Gateway},
 				{"state", m.State},
+				{"sms segments", segmentsText(m.Segments)},
 			})
 		},
 	}

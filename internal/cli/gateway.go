@@ -430,3 +430,14 @@ func printGateway(p *printer, g model.Gateway, raw []byte) error {
 	lines = append(lines, kv{"updated", fmtTime(g.UpdatedAt)})
 	return p.block(lines)
 }
+
+// segmentsText shows an SMS's segment count, flagging more than two.
+func segmentsText(n int) string {
+	switch {
+	case n == 0:
+		return ""
+	case n > 2:
+		return strconv.Itoa(n) + " (more than two: shorten the template or the company name)"
+	}
+	return strconv.Itoa(n)
+}

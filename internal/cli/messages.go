@@ -12,13 +12,14 @@ import (
 
 // messageStates lists the delivery states in the order a message moves.
 func messageStates() []string {
-	return []string{model.MessageQueued, model.MessageSending, model.MessageSent, model.MessageFailed}
+	return []string{model.MessageQueued, model.MessageSending, model.MessageSent, model.MessageDelivered, model.MessageFailed}
 }
 
 func newMessagesCmd(a *app) *cobra.Command {
 	return parentCmd("messages", "Watch the SMS and e-mail delivery queue",
 		`Every secure link goes out as an SMS or an e-mail through the delivery
-queue. A message is queued, then sending, then sent or failed; failed
+queue. A message is queued, then sending, then sent (and delivered, when the
+provider sends delivery receipts) or failed; failed
 messages show the last error the gateway gave.`,
 		`  activator messages list --state failed
   activator messages list --username 1234567890`,

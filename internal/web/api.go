@@ -51,7 +51,7 @@ func (s *Server) routeTable() []route {
 		{method: "GET", path: "/api/v1/accounts/{username}/events", access: token, perm: permRead, tag: "accounts", summary: "The account's timeline, oldest first", resp: eventList{}, status: 200, h: s.events},
 
 		{method: "GET", path: "/api/v1/messages", access: token, perm: permRead, tag: "messages", summary: "List messages and their delivery state",
-			query: []param{{"state", "queued, sending, sent or failed"}, {"username", "an account's username"}, {"limit", "at most 1000 (default 100)"}},
+			query: []param{{"state", "queued, sending, sent, delivered or failed"}, {"username", "an account's username"}, {"limit", "at most 1000 (default 100)"}},
 			resp:  messageList{}, status: 200, h: s.listMessages},
 		{method: "GET", path: "/api/v1/outbox", access: token, perm: permRead, tag: "messages", summary: "List what the outbox gateway kept (links masked)", query: []param{{"limit", "at most 1000 (default 100)"}}, resp: outboxList{}, status: 200, h: s.listOutbox},
 		{method: "GET", path: "/api/v1/outbox/{id}", access: token, perm: permRead, tag: "messages", summary: "Show one outbox message in full, as its recipient would read it", resp: model.OutboxItem{}, status: 200, h: s.getOutbox},
