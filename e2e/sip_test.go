@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -20,7 +21,8 @@ import (
 
 // TestSIPBar drives the embedded registrar and proxy with real SIP software
 // nobody on this project wrote: linphonec provisioned from its https URL
-// only, and sipp for the refusals.
+// only, two baresip accounts calling each other by virtual number over TLS,
+// and sipp for the refusals.
 func TestSIPBar(t *testing.T) {
 	needTools(t, "linphonec", "baresip", "sipp")
 	bin := buildBinary(t, t.TempDir())
@@ -120,6 +122,25 @@ func TestSIPBar(t *testing.T) {
 		}
 		if b := readBody(t, resp); resp.StatusCode != http.StatusUnauthorized {
 			t.Fatalf("after revoking device access: %d, want 401\n%s", resp.StatusCode, b)
+		}
+	})
+
+	t.Run("baresip call by virtual number", func(t *testing.T) {
+		t.Cleanup(func() {
+			if t.Failed() {
+				t.Logf("server log:\n%s", tail(readFile(t, srv.logPath), 6000))
+			}
+		})
+		bobOut := startBaresip(t, srv, bob, "")
+		waitFor(t, bobOut, "bob registered", regexp.MustCompile(`\{0/TLS/v4\} 200 OK`), 15*time.Second)
+		aliceOut := startBaresip(t, srv, alice, "/dial "+bob.number)
+		waitFor(t, aliceOut, "call established on alice's side", regexp.MustCompile(`Call established`), 20*time.Second)
+		waitFor(t, bobOut, "call established on bob's side", regexp.MustCompile(`Call established`), 10*time.Second)
+		// bob's SIP trace (-s) shows the INVITE as it reached him: the
+		// caller ID is alice's virtual number, never her username.
+		if !regexp.MustCompile(`(?m)^From: "`+alice.number+`" <sip:`+alice.username+`@`).MatchString(bobOut.String()) ||
+			!strings.Contains(bobOut.String(), "P-Asserted-Identity: <sip:"+alice.number+"@localhost>") {
+			t.Errorf("bob's side does not show alice's virtual number %s as caller ID:\n%s", alice.number, tail(bobOut.String(), 6000))
 		}
 	})
 }
@@ -225,4 +246,70 @@ func waitFor(t *testing.T, out *syncBuffer, what string, re *regexp.Regexp, d ti
 		time.Sleep(100 * time.Millisecond)
 	}
 	t.Fatalf("%s: %q not seen within %v:\n%s", what, re, d, tail(out.String(), 4000))
+}
+
+// startBaresip runs baresip for an account, its config written from the
+// configuration the reference client received: SIP over TLS to the
+// registrar, auto-answer, no sound card. cmd, when given, runs at start.
+// The outbound proxy is an IP address: baresip resolves names through DNS
+// servers only, never /etc/hosts.
+func startBaresip(t *testing.T, s *sipServer, a *sipAccount, cmd string) *syncBuffer {
+	t.Helper()
+	dir := t.TempDir()
+	port := freeUDPTCPPort(t)
+	// baresip sets up SIP over TLS only with a certificate of its own.
+	uaPEM := filepath.Join(dir, "ua.pem")
+	if err := os.WriteFile(uaPEM, []byte(readFile(t, s.pki.certPath)+readFile(t, s.pki.keyPath)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	config := fmt.Sprintf(`poll_method epoll
+sip_listen 127.0.0.1:%d
+net_interface 127.0.0.1
+sip_cafile %s
+sip_certificate %s
+audio_source ausine,440
+audio_player aubridge,nul
+audio_alert aubridge,nul
+module_path /usr/lib/baresip/modules
+module opus.so
+module g711.so
+module aubridge.so
+module ausine.so
+module aufile.so
+module_tmp uuid.so
+module_tmp account.so
+module_app menu.so
+`, port, s.pki.caPath, uaPEM)
+	accounts := fmt.Sprintf("<sip:%s@127.0.0.1;transport=tls>;auth_pass=%s;outbound=\"sip:127.0.0.1:%d;transport=tls\";regint=300;answermode=auto\n",
+		a.username, a.password, s.tlsPort)
+	if err := os.WriteFile(filepath.Join(dir, "config"), []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "accounts"), []byte(accounts), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"-f", dir, "-t", "40", "-s"} // -s: SIP trace on stdout
+	if cmd != "" {
+		args = append(args, "-e", cmd)
+	}
+	p := exec.Command("baresip", args...)
+	devnull, _ := os.Open(os.DevNull)
+	out := &syncBuffer{}
+	p.Stdin, p.Stdout, p.Stderr = devnull, out, out
+	if err := p.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { _ = p.Wait(); close(done) }()
+	t.Cleanup(func() {
+		_ = p.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(3 * time.Second):
+			_ = p.Process.Kill()
+			<-done
+		}
+		devnull.Close()
+	})
+	return out
 }

@@ -65,7 +65,6 @@ func deliveryConfig(lease time.Duration) (messaging.WorkerConfig, error) {
 	return messaging.WorkerConfig{Lease: lease, SendTimeout: min(60*time.Second, lease/2)}, nil
 }
 
-
 // SIPConfig is the SIP side of serve: the embedded registrar's listeners,
 // or the Kamailio database activator keeps in step.
 type SIPConfig struct {
@@ -73,6 +72,7 @@ type SIPConfig struct {
 	Cert, Key       string // PEM files for SIP over TLS; empty: a development CA and certificate in DataDir
 	AccountsBackend string // embedded (default) | kamailio
 	KamailioDB      string // kamailio: postgres:// URL or SQLite path of Kamailio's database
+	Digest          string // digest algorithms challenged with, comma-separated, preferred first; empty: MD5
 }
 
 // App is a running activator.

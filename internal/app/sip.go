@@ -45,7 +45,14 @@ func (a *App) startSIP(ctx context.Context, cfg Config, log *slog.Logger) error 
 			}
 			tlsConf = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 		}
-		srv, err := sip.New(sip.Config{UDP: c.UDP, TCP: c.TCP, TLS: c.TLS, TLSConfig: tlsConf, Store: a.Store, Service: a.Service,
+		var algs []string
+		if c.Digest != "" {
+			var err error
+			if algs, err = sip.ParseAlgorithms(c.Digest); err != nil {
+				return fmt.Errorf("--sip-digest: %w", err)
+			}
+		}
+		srv, err := sip.New(sip.Config{UDP: c.UDP, TCP: c.TCP, TLS: c.TLS, TLSConfig: tlsConf, Algorithms: algs, Store: a.Store, Service: a.Service,
 			Logger: log.With("component", "sip")})
 		if err != nil {
 			return err

@@ -38,6 +38,7 @@ func newServeCmd(a *app) *cobra.Command {
 		{"sip-tls", "ACTIVATOR_SIP_TLS", "127.0.0.1:5061", "address the embedded SIP registrar listens on over TLS; off to disable", &cfg.SIP.TLS},
 		{"sip-cert", "ACTIVATOR_SIP_CERT", "", "PEM certificate (chain) for SIP over TLS (default: a development CA and certificate made in the data folder)", &cfg.SIP.Cert},
 		{"sip-key", "ACTIVATOR_SIP_KEY", "", "PEM private key of --sip-cert", &cfg.SIP.Key},
+		{"sip-digest", "ACTIVATOR_SIP_DIGEST", "MD5", "digest algorithms the registrar challenges with, preferred first: MD5, SHA-256 or both (SHA-256,MD5)", &cfg.SIP.Digest},
 		{"accounts-backend", "ACTIVATOR_ACCOUNTS_BACKEND", "embedded", "where SIP accounts live: embedded (activator's registrar) or kamailio", &cfg.SIP.AccountsBackend},
 		{"kamailio-db", "ACTIVATOR_KAMAILIO_DB", "", "with --accounts-backend kamailio: Kamailio's database (postgres:// URL or SQLite file path)", &cfg.SIP.KamailioDB},
 	}

@@ -69,14 +69,29 @@ func (n *nonces) take(v string) bool {
 	return n.now().Before(exp)
 }
 
-// Algorithms the registrar offers. MD5 comes first: clients that know only
-// MD5 (sipp, older phones) answer the first challenge they read, while
-// clients that know SHA-256 pick it from the second (RFC 8760).
-var algorithms = []string{"MD5", "SHA-256"}
+// DefaultAlgorithms are the digest algorithms challenged with when the
+// configuration names none. MD5 only: baresip 1.0.0 gives up on a REGISTER
+// whose 401 carries any algorithm it does not know (SHA-256 included), and
+// sipp answers only the first challenge it reads. Sites whose clients all
+// speak SHA-256 list it (RFC 8760: preferred first).
+var DefaultAlgorithms = []string{"MD5"}
+
+// ParseAlgorithms reads a comma-separated list of MD5 and SHA-256.
+func ParseAlgorithms(v string) ([]string, error) {
+	var out []string
+	for _, a := range strings.Split(v, ",") {
+		a = strings.ToUpper(strings.TrimSpace(a))
+		if a != "MD5" && a != "SHA-256" {
+			return nil, fmt.Errorf("unknown digest algorithm %q: want MD5 or SHA-256", a)
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
 
 // challenges are the WWW-Authenticate (or Proxy-Authenticate) values for one
 // fresh nonce, one per algorithm.
-func (n *nonces) challenges(realm string, stale bool) []string {
+func (n *nonces) challenges(realm string, algorithms []string, stale bool) []string {
 	nonce := n.issue()
 	out := make([]string, 0, len(algorithms))
 	for _, alg := range algorithms {

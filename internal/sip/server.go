@@ -36,6 +36,7 @@ import (
 type Config struct {
 	UDP, TCP, TLS string
 	TLSConfig     *tls.Config // required with TLS
+	Algorithms    []string    // digest algorithms challenged with, preferred first; nil: DefaultAlgorithms
 	Store         *store.Store
 	Service       *activation.Service // settings: SIP domain (the realm), host
 	Logger        *slog.Logger
@@ -68,6 +69,9 @@ type Server struct {
 func New(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if len(cfg.Algorithms) == 0 {
+		cfg.Algorithms = DefaultAlgorithms
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, nonces: newNonces(30*time.Second, 100000), ports: map[string]int{}, now: time.Now}
 	s.flowKey = make([]byte, 32)
@@ -216,7 +220,7 @@ func (s *Server) authenticate(ctx context.Context, req *sip.Request, tx sip.Serv
 	}
 	challenge := func(stale bool) {
 		var hs []sip.Header
-		for _, c := range s.nonces.challenges(realm, stale) {
+		for _, c := range s.nonces.challenges(realm, s.cfg.Algorithms, stale) {
 			hs = append(hs, sip.NewHeader(chalHdr, c))
 		}
 		s.reply(tx, req, chalCode, chalReason, hs...)
@@ -438,13 +442,73 @@ func (s *Server) recordRoute(host, transport string, f flow) *sip.RecordRouteHea
 		UriParams: sip.HeaderParams{{K: "transport", V: transport}, {K: "lr", V: ""}}}}
 }
 
+// hasFlowRoute reports whether req carries a Route this proxy recorded.
+func (s *Server) hasFlowRoute(req *sip.Request) bool {
+	for _, h := range req.GetHeaders("Route") {
+		if r, ok := h.(*sip.RouteHeader); ok {
+			if _, ok := s.parseFlow(r.Address.User); ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// isSelf reports whether u names this proxy: one of its ports, on a
+// loopback or listening address or the SIP host and domain settings.
+func (s *Server) isSelf(u sip.Uri) bool {
+	port := u.Port
+	if port == 0 {
+		port = 5060
+		if u.IsEncrypted() {
+			port = 5061
+		}
+		if t, _ := u.UriParams.Get("transport"); strings.EqualFold(t, "tls") {
+			port = 5061
+		}
+	}
+	mine := false
+	for _, p := range s.ports {
+		mine = mine || p == port
+	}
+	if !mine {
+		return false
+	}
+	if st, err := s.cfg.Service.Settings(context.Background()); err == nil && (strings.EqualFold(u.Host, st.SIPHost) || strings.EqualFold(u.Host, st.SIPDomain)) {
+		return true
+	}
+	if strings.EqualFold(u.Host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(strings.Trim(u.Host, "[]"))
+	if ip == nil {
+		return false
+	}
+	if ip.IsLoopback() {
+		return true
+	}
+	for _, addr := range []string{s.cfg.UDP, s.cfg.TCP, s.cfg.TLS} {
+		if h, _, err := net.SplitHostPort(addr); err == nil {
+			if l := net.ParseIP(h); l != nil && (l.IsUnspecified() || l.Equal(ip)) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 func (s *Server) onAck(req *sip.Request, tx sip.ServerTransaction) {
 	fwd, ok := s.inDialog(req)
 	if !ok {
+		var routes []string
+		for _, h := range req.GetHeaders("Route") {
+			routes = append(routes, h.Value())
+		}
+		s.log.Debug("sip: ACK without a route of this proxy", "call_id", req.CallID().Value(), "routes", strings.Join(routes, ", "), "ruri", req.Recipient.String())
 		return
 	}
 	if err := s.client.WriteRequest(fwd, sipgo.ClientRequestAddVia); err != nil {
-		s.log.Debug("sip: forwarding ACK", "err", err)
+		s.log.Info("sip: forwarding ACK", "err", err)
 	}
 }
 
@@ -486,7 +550,7 @@ func (s *Server) inDialog(req *sip.Request) (*sip.Request, bool) {
 }
 
 func (s *Server) onRoute(req *sip.Request, tx sip.ServerTransaction) {
-	if len(req.GetHeaders("Route")) > 0 {
+	if s.hasFlowRoute(req) {
 		fwd, ok := s.inDialog(req)
 		if !ok {
 			s.reply(tx, req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist")
@@ -494,6 +558,26 @@ func (s *Server) onRoute(req *sip.Request, tx sip.ServerTransaction) {
 		}
 		s.relay(req, tx, fwd)
 		return
+	}
+	// The caller reaches this proxy by the name in its outbound proxy
+	// setting; the Record-Route facing it uses the same name, which the
+	// caller can resolve (baresip, for one, resolves through DNS only).
+	selfHost := ""
+	// A Route naming this proxy without a flow is the client's outbound
+	// proxy setting: drop it and route the request here.
+	if routes := req.GetHeaders("Route"); len(routes) > 0 {
+		for _, h := range routes {
+			r, ok := h.(*sip.RouteHeader)
+			if !ok || !s.isSelf(r.Address) {
+				s.reply(tx, req, sip.StatusForbidden, "Forbidden") // not an open relay
+				return
+			}
+		}
+		req = req.Clone()
+		for req.RemoveHeader("Route") {
+		}
+		req.SetTransport(strings.ToUpper(transportOf(req)))
+		selfHost = routes[0].(*sip.RouteHeader).Address.Host
 	}
 	if to := req.To(); to != nil {
 		if _, tagged := to.Params.Get("tag"); tagged {
@@ -572,7 +656,13 @@ func (s *Server) onRoute(req *sip.Request, tx sip.ServerTransaction) {
 	fwd.AppendHeader(sip.NewHeader("P-Asserted-Identity", fmt.Sprintf("<sip:%s@%s>", caller.VirtualNumber, st.SIPDomain)))
 	if req.IsInvite() {
 		in := transportOf(req)
-		fwd.PrependHeader(s.recordRoute(st.SIPHost, in, flow{transport: in, source: req.Source()}))
+		if selfHost == "" {
+			selfHost = st.SIPHost
+			if s.isSelf(req.Recipient) {
+				selfHost = req.Recipient.Host
+			}
+		}
+		fwd.PrependHeader(s.recordRoute(selfHost, in, flow{transport: in, source: req.Source()}))
 		fwd.PrependHeader(s.recordRoute(st.SIPHost, reg.Transport, flow{transport: reg.Transport, source: reg.Source}))
 	}
 	fwd.SetTransport(strings.ToUpper(reg.Transport))
