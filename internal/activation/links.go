@@ -193,10 +193,12 @@ func linkState(l *store.Link, now time.Time) error {
 	return nil
 }
 
-// record writes a page event and moves the account's stage forward.
+// record writes a page event and moves the account's stage forward. The
+// stage update is skipped when the account is already there or past it, so
+// a repeated view costs one insert.
 func (s *Service) record(ctx context.Context, l *store.Link, kind, stage string, detail map[string]string) error {
 	return s.store.Tx(ctx, func(tx *store.Tx) error {
-		if stage != "" {
+		if stage != "" && stageBefore(l.Stage, stage) {
 			if _, err := tx.AdvanceStage(ctx, l.AccountID, stage); err != nil {
 				return err
 			}
@@ -456,4 +458,17 @@ func (s *Service) buildConfig(ctx context.Context, r *store.Reader, st *Settings
 		VirtualNumber: a.VirtualNumber, SecurityModel: a.SecurityModel, SIPDomain: st.SIPDomain, SIPHost: st.SIPHost,
 		SIPPorts: st.SIPPorts, Transports: st.SIPTransports, Profile: ep.Settings, IssuedAt: now,
 	}), nil
+}
+
+// stageBefore reports whether stage a comes before stage b.
+func stageBefore(a, b string) bool {
+	for _, st := range model.Stages {
+		switch st {
+		case b:
+			return false
+		case a:
+			return true
+		}
+	}
+	return false
 }

@@ -20,10 +20,11 @@ type Link struct {
 	SecurityModel model.SecurityModel
 	ITEmail       string
 	Disabled      bool
+	Stage         string // the account's stage when the link was read
 }
 
 const linkCols = `i.id, i.account_id, i.kind, i.channel, i.token_prefix, i.created_at, i.expires_at, i.revoked_at, i.redeemed_at,
-	a.org_id, a.username, a.display_name, a.language, a.security_model, g.it_email, a.disabled`
+	a.org_id, a.username, a.display_name, a.language, a.security_model, g.it_email, a.disabled, a.stage`
 
 const linkFrom = ` FROM invitations i JOIN accounts a ON a.id = i.account_id JOIN account_groups g ON g.id = a.group_id`
 
@@ -36,7 +37,7 @@ func (r *Reader) LinkByHash(ctx context.Context, hash []byte) (*Link, error) {
 	)
 	err := r.q.QueryRowContext(ctx, `SELECT `+linkCols+linkFrom+` WHERE i.token_hash = $1`, hash).Scan(
 		&l.ID, &l.AccountID, &l.Kind, &l.Channel, &l.TokenPrefix, &created, &expires, &revoked, &redeemed,
-		&l.OrgID, &l.Username, &l.DisplayName, &l.Language, &l.SecurityModel, &l.ITEmail, &l.Disabled)
+		&l.OrgID, &l.Username, &l.DisplayName, &l.Language, &l.SecurityModel, &l.ITEmail, &l.Disabled, &l.Stage)
 	if err != nil {
 		return nil, mapErr(err)
 	}

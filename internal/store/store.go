@@ -64,6 +64,7 @@ type Store struct {
 	Reader
 	db      *sql.DB
 	writeMu *sync.Mutex // SQLite only: one writer at a time, queued in Go
+	stmts   *stmtCache  // SQLite only: statements prepared once
 }
 
 // Open connects to dsn and brings its schema up to date. dsn is a PostgreSQL
@@ -110,6 +111,8 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	s := &Store{Reader: Reader{q: db, dialect: dialect}, db: db}
 	if dialect == SQLite {
 		s.writeMu = &sync.Mutex{}
+		s.stmts = newStmtCache(db)
+		s.Reader.q = cachedDB{s.stmts}
 	}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
@@ -122,7 +125,12 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 func (r *Reader) Dialect() Dialect { return r.dialect }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	if s.stmts != nil {
+		s.stmts.close()
+	}
+	return s.db.Close()
+}
 
 // Tx runs fn in a transaction, committed when fn returns nil.
 func (s *Store) Tx(ctx context.Context, fn func(tx *Tx) error) error {
@@ -134,7 +142,11 @@ func (s *Store) Tx(ctx context.Context, fn func(tx *Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("beginning transaction: %w", err)
 	}
-	if err := fn(&Tx{Reader{q: sqlTx, dialect: s.dialect}}); err != nil {
+	var q querier = sqlTx
+	if s.stmts != nil {
+		q = cachedTx{tx: sqlTx, c: s.stmts}
+	}
+	if err := fn(&Tx{Reader{q: q, dialect: s.dialect}}); err != nil {
 		_ = sqlTx.Rollback()
 		return err
 	}
