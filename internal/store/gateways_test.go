@@ -168,3 +168,39 @@ func TestReceiptsMoveMessagesForwardOnly(t *testing.T) {
 		}
 	})
 }
+
+// A receipt faster than the worker's own record of the send keeps its state.
+func TestReceiptBeforeTheSendIsRecorded(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		acc := seed(t, s)
+		for _, outcome := range []string{model.MessageDelivered, model.MessageFailed} {
+			m := &store.MessageRow{OrgID: org, MaxAttempts: 3, Message: model.Message{AccountID: acc.ID, Channel: "sms", Kind: "activation",
+				Gateway: "tw", Recipient: "+391", Body: "hi"}}
+			if err := s.Tx(ctx, func(tx *store.Tx) error { return tx.EnqueueMessage(ctx, m) }); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Tx(ctx, func(tx *store.Tx) error {
+				if _, err := tx.ClaimMessages(ctx, time.Now(), time.Minute, 10); err != nil {
+					return err
+				}
+				var err error
+				if outcome == model.MessageDelivered {
+					_, err = tx.MarkMessageDelivered(ctx, m.ID, "delivered", time.Now())
+				} else {
+					_, err = tx.MarkMessageUndelivered(ctx, m.ID, "undelivered", "30003 unreachable")
+				}
+				if err != nil {
+					return err
+				}
+				return tx.MarkMessageSent(ctx, m.ID, "SM1", time.Now())
+			}); err != nil {
+				t.Fatal(err)
+			}
+			got, _ := s.MessageByID(ctx, m.ID)
+			if got.State != outcome || got.ProviderID != "SM1" || (outcome == model.MessageFailed) != (got.LastError == "30003 unreachable") {
+				t.Fatalf("%s receipt then sent: %+v", outcome, got.Message)
+			}
+		}
+	})
+}

@@ -102,9 +102,14 @@ func (r *Reader) NextDue(ctx context.Context) (time.Time, bool, error) {
 }
 
 // MarkMessageSent records a delivery to the gateway.
+// A delivery receipt that came in while the send was being recorded (the
+// provider can be that fast) has already set the final state: it is kept.
 func (tx *Tx) MarkMessageSent(ctx context.Context, id int64, providerID string, at time.Time) error {
-	return tx.execOne(ctx, `UPDATE messages SET state = $1, provider_id = $2, sent_at = $3, updated_at = $3, locked_until = NULL, last_error = ''
-		WHERE id = $4`, model.MessageSent, providerID, ms(at), id)
+	return tx.execOne(ctx, `UPDATE messages SET
+		state = CASE WHEN receipt_status <> '' AND state IN ($5, $6) THEN state ELSE $1 END,
+		last_error = CASE WHEN receipt_status <> '' AND state = $6 THEN last_error ELSE '' END,
+		provider_id = $2, sent_at = $3, updated_at = $3, locked_until = NULL
+		WHERE id = $4`, model.MessageSent, providerID, ms(at), id, model.MessageDelivered, model.MessageFailed)
 }
 
 // MarkMessageRetry puts a message back in the queue for a later attempt.
