@@ -10,6 +10,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/activator-voip/activator/internal/model"
@@ -524,6 +525,9 @@ func (s *Service) ConfirmImport(ctx context.Context, id int64, by Caller, progre
 	}
 	detail, _ := json.Marshal(map[string]string{"import": strconv.FormatInt(id, 10)})
 	im.Done = len(rows) - len(todo)
+	// Progress is written every few seconds, not every batch: the row
+	// carries the whole file, and each write of it costs a copy of the file.
+	lastWrite := time.Now()
 	for start := 0; start < len(todo); start += importBatch {
 		batch := todo[start:min(start+importBatch, len(todo))]
 		err := s.store.Tx(ctx, func(tx *store.Tx) error {
@@ -532,6 +536,10 @@ func (s *Service) ConfirmImport(ctx context.Context, id int64, by Caller, progre
 			}
 			im.Done += len(batch)
 			im.Created += len(batch)
+			if time.Since(lastWrite) < 2*time.Second {
+				return nil
+			}
+			lastWrite = time.Now()
 			return tx.SetImportProgress(ctx, im)
 		})
 		if err != nil {
@@ -547,14 +555,26 @@ func (s *Service) ConfirmImport(ctx context.Context, id int64, by Caller, progre
 	}
 	im.Done = len(rows)
 	im.State = "done"
+	// What sending needs is kept instead of the file: the usernames of the
+	// file's valid rows, in file order, each once.
+	var toSend []string
 	if opts.Send != "" {
 		im.State = "sending"
-		im.ToSend = 0
+		seen := map[string]bool{}
 		for _, r := range rows {
-			if len(r.errors) == 0 {
-				im.ToSend++
+			u := r.match
+			if len(r.errors) > 0 {
+				continue
+			}
+			if u == "" || strings.HasPrefix(u, "\x00") {
+				u = r.row.Username
+			}
+			if u != "" && !strings.HasPrefix(u, "\x00") && !seen[u] {
+				seen[u] = true
+				toSend = append(toSend, u)
 			}
 		}
+		im.ToSend = len(toSend)
 	}
 	if err := s.store.Tx(ctx, func(tx *store.Tx) error {
 		if err := tx.SetImportProgress(ctx, im); err != nil {
@@ -563,7 +583,7 @@ func (s *Service) ConfirmImport(ctx context.Context, id int64, by Caller, progre
 		if im.State == "done" {
 			return tx.DropImportContent(ctx, id)
 		}
-		return nil
+		return tx.SetImportContent(ctx, id, strings.Join(toSend, "\n"))
 	}); err != nil {
 		return nil, err
 	}
@@ -586,36 +606,23 @@ func (s *Service) SendImportBatch(ctx context.Context, id int64, limit int, by C
 	if limit <= 0 || limit > 500 {
 		limit = 50
 	}
-	is, err := s.loadImportState(ctx)
-	if err != nil {
-		return nil, err
+	users := strings.Split(im.Content, "\n")
+	if im.Content == "" {
+		users = nil
 	}
-	rows, err := s.parseImport(ctx, []byte(im.Content), opts, is)
-	if err != nil {
-		return nil, err
-	}
-	var valid []*importRow
-	for _, r := range rows {
-		if len(r.errors) == 0 && r.match != "" && !strings.HasPrefix(r.match, "\x00") {
-			valid = append(valid, r)
-		}
-	}
-	end := min(im.Sent+limit, len(valid))
-	for _, r := range valid[min(im.Sent, len(valid)):end] {
-		a, err := s.store.AccountByUsername(ctx, s.org, r.match)
-		if err != nil {
-			continue
-		}
-		if a.Stage != model.StageNew || a.Disabled {
-			continue
+	end := min(im.Sent+limit, len(users))
+	for _, u := range users[min(im.Sent, len(users)):end] {
+		a, err := s.store.AccountByUsername(ctx, s.org, u)
+		if err != nil || a.Stage != model.StageNew || a.Disabled {
+			continue // deleted, already invited, or disabled since the import
 		}
 		if _, err := s.Send(ctx, a.Username, model.SendRequest{Channel: opts.Send, Kind: model.KindActivation}, by); err != nil {
 			im.LastError = a.Username + ": " + err.Error()
 		}
 	}
 	im.Sent = end
-	if im.Sent >= len(valid) {
-		im.Sent, im.ToSend, im.State = len(valid), len(valid), "done"
+	if im.Sent >= len(users) {
+		im.State = "done"
 	}
 	if err := s.store.Tx(ctx, func(tx *store.Tx) error {
 		if err := tx.SetImportProgress(ctx, im); err != nil {

@@ -57,11 +57,9 @@ func (tx *Tx) InsertAccounts(ctx context.Context, rows []*AccountRow, actor stri
 			if i > 0 {
 				sb.WriteString(", ")
 			}
-			n := len(args)
-			fmt.Fprintf(&sb, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)",
-				n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, n+10, n+11, n+12, n+13, n+14, n+15, n+15)
+			tx.placeholders(&sb, len(args), 16)
 			args = append(args, a.OrgID, a.GroupID, a.Username, a.DisplayName, a.Email, a.Mobile, string(a.SecurityModel),
-				a.ProfileID, a.VirtualNumber, a.Language, a.Description, a.Kind, a.Stage, a.Disabled, ms(now))
+				a.ProfileID, a.VirtualNumber, a.Language, a.Description, a.Kind, a.Stage, a.Disabled, ms(now), ms(now))
 		}
 		sb.WriteString(" RETURNING id, username")
 		res, err := tx.q.QueryContext(ctx, sb.String(), args...)
@@ -96,8 +94,7 @@ func (tx *Tx) InsertAccounts(ctx context.Context, rows []*AccountRow, actor stri
 			if i > 0 {
 				sb.WriteString(", ")
 			}
-			n := len(args)
-			fmt.Fprintf(&sb, "($%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6)
+			tx.placeholders(&sb, len(args), 6)
 			args = append(args, a.OrgID, a.ID, "created", ms(now), actor, eventDetail(a))
 		}
 		if _, err := tx.exec(ctx, sb.String(), args...); err != nil {
@@ -105,6 +102,25 @@ func (tx *Tx) InsertAccounts(ctx context.Context, rows []*AccountRow, actor stri
 		}
 	}
 	return nil
+}
+
+// placeholders writes "(p1, ..., pn)" for n parameters after the first
+// `from`. SQLite gets anonymous "?": it looks named ones ($1) up by a linear
+// search per parameter, which makes a statement of thousands of them
+// quadratic; PostgreSQL needs $n.
+func (tx *Tx) placeholders(sb *strings.Builder, from, n int) {
+	sb.WriteByte('(')
+	for i := 1; i <= n; i++ {
+		if i > 1 {
+			sb.WriteString(", ")
+		}
+		if tx.dialect == SQLite {
+			sb.WriteByte('?')
+		} else {
+			fmt.Fprintf(sb, "$%d", from+i)
+		}
+	}
+	sb.WriteByte(')')
 }
 
 // Import is an uploaded CSV file on its way into the accounts: previewed,
@@ -200,6 +216,12 @@ func (tx *Tx) SetImportState(ctx context.Context, id int64, state string, from .
 func (tx *Tx) SetImportProgress(ctx context.Context, im *Import) error {
 	return tx.execOne(ctx, `UPDATE imports SET state = $1, done = $2, created = $3, to_send = $4, sent = $5, last_error = $6, updated_at = $7
 		WHERE id = $8`, im.State, im.Done, im.Created, im.ToSend, im.Sent, im.LastError, ms(time.Now()), im.ID)
+}
+
+// SetImportContent replaces what an import keeps of its file: once it is
+// imported, only the usernames still to send to.
+func (tx *Tx) SetImportContent(ctx context.Context, id int64, content string) error {
+	return tx.execOne(ctx, `UPDATE imports SET content = $1 WHERE id = $2`, content, id)
 }
 
 // DropImportContent forgets an import's file once it is no longer needed.
