@@ -341,6 +341,18 @@ func TestConsoleInBrowser(t *testing.T) {
 		}
 	}
 	shoot(t, b, "audit")
+
+	// The message templates: an SMS with its segment count, then the e-mail
+	// as soon as the channel changes.
+	run(t, b, "templates", chromedp.Navigate(ts.url+"/console/templates?channel=sms&kind=activation&language=it"), chromedp.WaitVisible(chromedp.CSS("#sms-segments")))
+	if seg := textOf(t, b, "#sms-segments"); !strings.Contains(seg, "segment") {
+		t.Errorf("SMS preview: %q", seg)
+	}
+	shoot(t, b, "templates")
+	run(t, b, "switch to e-mail", chromedp.SetValue(chromedp.CSS(`select[name=channel]`), "email"))
+	get(t, b, "the change event", chromedp.Evaluate[bool](`document.querySelector("select[name=channel]").dispatchEvent(new Event("change", {bubbles: true}))`))
+	waitFor(t, b, "the e-mail preview", `location.search.includes("channel=email") && !document.querySelector("#sms-segments")`)
+	run(t, b, "gateways", chromedp.Navigate(ts.url+"/console/gateways"), chromedp.WaitVisible(chromedp.CSS("#gateways")))
 }
 
 func countAccounts(t *testing.T, ts *consoleServer) int {

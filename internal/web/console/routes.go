@@ -71,6 +71,10 @@ func (c *Console) routeTable() []Route {
 		{Method: "POST", Path: "/console/tokens/{id}/revoke", Perm: permConfig, h: c.tokenRevoke},
 
 		{Method: "GET", Path: "/console/audit", Perm: activation.PermAudit, h: c.auditLog},
+
+		{Method: "GET", Path: "/console/gateways", Perm: permRead, h: c.gateways},
+		{Method: "POST", Path: "/console/gateways/{name}/test", Perm: permConfig, h: c.gatewayTest},
+		{Method: "GET", Path: "/console/templates", Perm: permRead, h: c.templates},
 	}
 }
 

@@ -39,6 +39,10 @@
       document.querySelectorAll('input[name="' + all.dataset.all + '"]').forEach(function (c) { c.checked = all.checked; });
     });
   });
+  // The templates preview re-renders as soon as a choice changes.
+  document.querySelectorAll("form[data-autosubmit]").forEach(function (f) {
+    f.addEventListener("change", function () { f.submit(); });
+  });
   document.querySelectorAll("form[data-confirm]").forEach(function (f) {
     f.addEventListener("submit", function (e) { if (!confirm(f.dataset.confirm)) e.preventDefault(); });
   });
