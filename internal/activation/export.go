@@ -3,6 +3,7 @@ package activation
 import (
 	"context"
 	"encoding/csv"
+	"fmt"
 	"io"
 	"strconv"
 	"time"
@@ -10,6 +11,8 @@ import (
 
 	"github.com/activator-voip/activator/internal/messaging"
 	"github.com/activator-voip/activator/internal/model"
+	"github.com/activator-voip/activator/internal/secret"
+	"github.com/activator-voip/activator/internal/store"
 )
 
 // ExportColumns are the columns of an account export: the import's columns
@@ -135,4 +138,48 @@ func (s *Service) PreviewMessage(ctx context.Context, lang, channel, kind, name 
 		p.Encoding, p.Segments = messaging.SMSSegments(r.Text)
 	}
 	return p, nil
+}
+
+// ChannelQR is the channel of a link shown as a QR code in the console
+// instead of being sent: the CSR shows it to the user, who scans it.
+const ChannelQR = "qr"
+
+// IssueQRLink issues a new activation link for an account to be shown once
+// as a QR code (face to face, or on a screen share), without a message. Like
+// sending, it kills the account's earlier live links. The link is returned
+// to the caller only; only its hash is kept.
+func (s *Service) IssueQRLink(ctx context.Context, username string, by Caller) (string, *model.Invitation, error) {
+	st, err := s.Settings(ctx)
+	if err != nil {
+		return "", nil, err
+	}
+	now := s.now().UTC().Truncate(time.Millisecond)
+	token, hash := secret.NewToken(secret.PrefixLink)
+	var inv *model.Invitation
+	err = s.store.Tx(ctx, func(tx *store.Tx) error {
+		a, err := s.account(ctx, &tx.Reader, username)
+		if err != nil {
+			return err
+		}
+		if a.Disabled {
+			return conflict("account_disabled", "", "account %s is disabled; enable it first", username)
+		}
+		if _, err := tx.RevokeInvitations(ctx, a.ID); err != nil {
+			return fmt.Errorf("revoking earlier links: %w", err)
+		}
+		inv = &model.Invitation{AccountID: a.ID, Kind: model.KindActivation, Channel: ChannelQR, TokenPrefix: secret.Display(token),
+			CreatedAt: now, ExpiresAt: now.Add(st.LinkExpiry)}
+		if err := tx.CreateInvitation(ctx, inv, hash); err != nil {
+			return fmt.Errorf("storing the link: %w", err)
+		}
+		if _, err := tx.AdvanceStage(ctx, a.ID, model.StageInvited); err != nil {
+			return err
+		}
+		return tx.AddEvent(ctx, s.org, a.ID, model.EventLinkIssued, by.Name, map[string]string{"kind": model.KindActivation, "channel": ChannelQR, "link": inv.TokenPrefix})
+	})
+	if err != nil {
+		return "", nil, err
+	}
+	s.log.Info("link issued as a QR code", "username", username, "link", inv.TokenPrefix, "by", by.Name)
+	return st.BaseURL + "/a/" + token, inv, nil
 }

@@ -332,10 +332,29 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Errorf("the import created %d accounts, want 2", n-before)
 	}
 
+	// A QR code for someone in front of the CSR: a new link, shown once,
+	// that the reference client activates with.
+	mary, err := ts.app.Service.ListAccounts(ctx, "", "", "mary@example.com", 1, 0)
+	if err != nil || len(mary) != 1 {
+		t.Fatalf("the imported account: %v %v", mary, err)
+	}
+	run(t, b, "qr", chromedp.Navigate(ts.url+"/console/accounts/"+mary[0].Username), chromedp.WaitVisible(chromedp.CSS("#show-qr")),
+		chromedp.Click(chromedp.CSS("#show-qr")), chromedp.WaitVisible(chromedp.CSS("#account-qr")))
+	qrLink := strings.TrimSpace(textOf(t, b, ".qr-card .url"))
+	if !strings.Contains(qrLink, "/a/avl_") {
+		t.Fatalf("the QR page shows %q", qrLink)
+	}
+	if _, err := client.Activate(ctx, qrLink, client.Options{Dir: t.TempDir()}); err != nil {
+		t.Fatalf("activating from the QR code's link: %v", err)
+	}
+	if a, _ := ts.app.Service.Account(ctx, mary[0].Username); a.Account.Status != model.StageActivated {
+		t.Errorf("after the QR activation the account is %s", a.Account.Status)
+	}
+
 	// The audit log shows what was done, by whom.
 	run(t, b, "audit", chromedp.Navigate(ts.url+"/console/audit"), chromedp.WaitVisible(chromedp.CSS("#audit")))
 	audit := textOf(t, b, "#audit tbody")
-	for _, want := range []string{"POST /console/accounts/new", "POST /console/accounts/{username}/send", "POST /console/imports/{id}/confirm", "account:" + username} {
+	for _, want := range []string{"POST /console/accounts/new", "POST /console/accounts/{username}/send", "POST /console/imports/{id}/confirm", "account:" + username, "POST /console/accounts/{username}/qr"} {
 		if !strings.Contains(audit, want) {
 			t.Errorf("the audit log lacks %q", want)
 		}

@@ -32,6 +32,7 @@ func (c *Console) routeTable() []Route {
 		{Method: "POST", Path: "/console/accounts/{username}/edit", Perm: permAccounts, h: c.accountUpdate},
 		{Method: "POST", Path: "/console/accounts/{username}/send", Perm: permAccounts, h: c.accountSend},
 		{Method: "POST", Path: "/console/accounts/{username}/revoke", Perm: permAccounts, h: c.accountRevoke},
+		{Method: "POST", Path: "/console/accounts/{username}/qr", Perm: permAccounts, h: c.accountQR},
 		{Method: "POST", Path: "/console/accounts/{username}/device-access/revoke", Perm: permAccounts, h: c.accountRevokeDevices},
 		{Method: "POST", Path: "/console/accounts/{username}/disable", Perm: permAccounts, h: c.accountDisable},
 		{Method: "POST", Path: "/console/accounts/{username}/enable", Perm: permAccounts, h: c.accountEnable},

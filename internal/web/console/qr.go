@@ -1,0 +1,42 @@
+package console
+
+import (
+	"encoding/base64"
+	"html/template"
+	"net/http"
+
+	"github.com/activator-voip/activator/internal/model"
+	"github.com/activator-voip/activator/internal/qr"
+)
+
+type qrData struct {
+	Username string
+	Name     string
+	Link     string
+	Image    template.URL // data: URI of the SVG
+	Link0    *model.Invitation
+}
+
+// accountQR issues a new activation link and shows it once as a QR code,
+// for a user who is in front of the CSR (or on a call with a shared screen).
+// The page is not cached and the link is not kept anywhere readable.
+func (c *Console) accountQR(w http.ResponseWriter, r *http.Request, p *Page) error {
+	u := r.PathValue("username")
+	link, inv, err := c.svc.IssueQRLink(r.Context(), u, *p.Caller)
+	if err != nil {
+		return err
+	}
+	svg, err := qr.SVG(link)
+	if err != nil {
+		return err
+	}
+	d, err := c.svc.Account(r.Context(), u)
+	if err != nil {
+		return err
+	}
+	p.Title, p.Menu = "QR code for "+d.Account.DisplayName, "accounts"
+	p.Data = qrData{Username: u, Name: d.Account.DisplayName, Link: link, Link0: inv,
+		Image: template.URL("data:image/svg+xml;base64," + base64.StdEncoding.EncodeToString(svg))}
+	c.render(w, http.StatusOK, "account_qr", p)
+	return nil
+}
