@@ -213,6 +213,17 @@ func TestImportPreviewConfirmAndReimport(t *testing.T) {
 			t.Fatalf("Ada imported as %+v", ada)
 		}
 
+		// The console's security model filter.
+		for m, want := range map[string]string{"end-to-site": "Ada Lovelace", "end-to-end": "Charles Babbage"} {
+			got, err := s.ListAccountsOfModel(ctx, "sales", "new", "", m, 10, 0)
+			if err != nil || len(got) != 1 || got[0].DisplayName != want {
+				t.Errorf("accounts of %s: %+v, %v", m, got, err)
+			}
+		}
+		if _, err := s.ListAccountsOfModel(ctx, "", "", "", "sideways", 10, 0); fieldOf(err) != "security_model" {
+			t.Errorf("an unknown model: %v", err)
+		}
+
 		// The same file again, and the export of what is there: no duplicates.
 		p2, err := s.PreviewImport(ctx, "people.csv", []byte(file), ImportOptions{Group: "sales"}, admin)
 		if err != nil || p2.Create != 0 || p2.Exists != 3 {

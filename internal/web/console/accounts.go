@@ -47,7 +47,7 @@ func (c *Console) accounts(w http.ResponseWriter, r *http.Request, p *Page) erro
 	if pg < 1 {
 		pg = 1
 	}
-	as, err := c.svc.ListAccounts(r.Context(), q.Get("group"), q.Get("status"), q.Get("q"), pageSize+1, (pg-1)*pageSize)
+	as, err := c.svc.ListAccountsOfModel(r.Context(), q.Get("group"), q.Get("status"), q.Get("q"), q.Get("security_model"), pageSize+1, (pg-1)*pageSize)
 	if err != nil {
 		return err
 	}
