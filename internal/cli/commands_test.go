@@ -546,7 +546,7 @@ func TestClientSideChecks(t *testing.T) {
 		{[]string{"account", "send", "1234567890", "--channel", "pigeon"}, `--channel "pigeon": want email or sms`},
 		{[]string{"account", "list", "--status", "sleeping"}, `--status "sleeping": want one of new, invited, opened, installed, activated, disabled`},
 		{[]string{"account", "list", "--limit", "0"}, "--limit 0: want a positive number"},
-		{[]string{"messages", "list", "--state", "lost"}, `--state "lost": want one of queued, sending, sent, failed`},
+		{[]string{"messages", "list", "--state", "lost"}, `--state "lost": want one of queued, sending, sent, delivered, failed`},
 		{[]string{"outbox", "show", "abc"}, `outbox ID "abc": want a positive number`},
 		{[]string{"app", "set", "symbian", "https://x.example.com"}, `unknown platform "symbian"; valid: android, ios, windows, macos, linux`},
 		{[]string{"app", "set", "android", "not a url"}, `URL "not a url": want an absolute URL`},
