@@ -221,7 +221,8 @@ type profileLine struct {
 
 type accountData struct {
 	*model.AccountDetail
-	Profile []profileLine
+	Profile       []profileLine
+	Registrations []model.Registration
 }
 
 // flatten turns profile settings into dotted keys and values.
@@ -266,7 +267,11 @@ func (c *Console) account(w http.ResponseWriter, r *http.Request, p *Page) error
 	var lines []profileLine
 	flatten("", m, &lines, src)
 	p.Title, p.Menu, p.Flash = d.Account.DisplayName, "accounts", r.URL.Query().Get("flash")
-	p.Data = accountData{AccountDetail: d, Profile: lines}
+	regs, err := c.svc.Registrations(r.Context(), d.Account.Username)
+	if err != nil {
+		return err
+	}
+	p.Data = accountData{AccountDetail: d, Profile: lines, Registrations: regs}
 	c.render(w, http.StatusOK, "account", p)
 	return nil
 }

@@ -2,6 +2,7 @@ package console_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -330,6 +331,29 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 	if n := countAccounts(t, ts); n != before+2 {
 		t.Errorf("the import created %d accounts, want 2", n-before)
+	}
+
+	// An import that sends: the console drives the sending in batches and
+	// its progress bar fills up without a reload.
+	csv2 := filepath.Join(t.TempDir(), "more.csv")
+	var more strings.Builder
+	more.WriteString("full name;e-mail\n")
+	for i := 0; i < 60; i++ {
+		fmt.Fprintf(&more, "Person %d;person%d@example.com\n", i, i)
+	}
+	if err := os.WriteFile(csv2, []byte(more.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run(t, b, "import with sending", chromedp.Navigate(ts.url+"/console/import"), chromedp.WaitVisible(chromedp.CSS("#import-form")),
+		chromedp.SetUploadFiles(chromedp.CSS(`input[name=file]`), []string{csv2}),
+		chromedp.SetValue(chromedp.CSS(`#import-form select[name=group]`), "sales"),
+		chromedp.SetValue(chromedp.CSS(`#import-form select[name=send]`), "email"),
+		chromedp.Click(chromedp.CSS("#preview")), chromedp.WaitVisible(chromedp.CSS("#confirm-import")))
+	get(t, b, "mark the page", chromedp.Evaluate[int](`window.__sameLoad = 7`))
+	run(t, b, "confirm and send", chromedp.Click(chromedp.CSS("#confirm-import")))
+	waitFor(t, b, "the sending's end", `(document.querySelector("#import-state") || {}).textContent === "done" && document.querySelector("#send-progress") && document.querySelector("#send-progress").value === 60`)
+	if ms, _ := ts.app.Service.Messages(ctx, "", "", 1000); len(ms) < 61 {
+		t.Errorf("%d messages after sending to 60 imported accounts", len(ms))
 	}
 
 	// A QR code for someone in front of the CSR: a new link, shown once,

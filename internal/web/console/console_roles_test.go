@@ -11,9 +11,11 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/activator-voip/activator/internal/activation"
 	"github.com/activator-voip/activator/internal/model"
+	"github.com/activator-voip/activator/internal/store"
 	"github.com/activator-voip/activator/internal/store/storetest"
 	"github.com/activator-voip/activator/internal/web/console"
 )
@@ -236,5 +238,34 @@ func TestSessionsAreSharedByInstances(t *testing.T) {
 	c.base = one.url
 	if code, _ := c.get(t, "/console/accounts"); code != http.StatusSeeOther {
 		t.Fatalf("logged out on two, still in on one: %d", code)
+	}
+}
+
+// TestAccountPageShowsRegistrations puts a SIP binding in the registrar's
+// table and finds it on the account page; it goes when the binding does.
+func TestAccountPageShowsRegistrations(t *testing.T) {
+	ts := startConsole(t, "")
+	svc := ts.app.Service
+	ctx := context.Background()
+	svc.CreateGroup(ctx, model.GroupInput{Name: strp("sales")})
+	acc, err := svc.CreateAccount(ctx, model.AccountInput{Group: strp("sales"), Name: strp("Ada")}, activation.Caller{Name: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addOperator(t, svc, "ada", "auditor")
+	c := newClient(ts.url)
+	c.login(t, "ada", "password of ada")
+	if _, page := c.get(t, "/console/accounts/"+acc.Username); !strings.Contains(page, "Not registered now.") {
+		t.Fatal("a new account shows a registration")
+	}
+	now := time.Now()
+	reg := &model.Registration{AccountID: acc.ID, Username: acc.Username, Contact: "sip:ada@192.0.2.7:5060;transport=tls", Transport: "tls",
+		Source: "192.0.2.7:5060", UserAgent: "Linphone/5.2", CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(time.Hour)}
+	if err := ts.app.Store.Tx(ctx, func(tx *store.Tx) error { _, err := tx.PutRegistration(ctx, reg); return err }); err != nil {
+		t.Fatal(err)
+	}
+	_, page := c.get(t, "/console/accounts/"+acc.Username)
+	if !strings.Contains(page, "sip:ada@192.0.2.7:5060;transport=tls") || !strings.Contains(page, "Linphone/5.2") {
+		t.Fatal("the account page does not show the registration")
 	}
 }
