@@ -43,6 +43,19 @@ func TestSIPBar(t *testing.T) {
 		if rc := sippRegister(t, sipTarget, "localhost", alice.username, alice.password); rc != 0 {
 			t.Fatalf("alice with her password: sipp exit %d, want 0 (registered)", rc)
 		}
+		// The binding shows in the API, the CLI and the timeline.
+		var d model.AccountDetail
+		c.json(t, &d, "account", "show", alice.username)
+		registered := false
+		for _, e := range d.Events {
+			registered = registered || (e.Kind == model.EventRegistered && e.Detail["transport"] == "udp")
+		}
+		if len(d.Registrations) != 1 || d.Registrations[0].Transport != "udp" || !strings.HasPrefix(d.Registrations[0].Contact, "sip:"+alice.username+"@127.0.0.1:") || !registered {
+			t.Fatalf("after sipp's REGISTER: want one udp binding and a sip_registered event, got %+v / %+v", d.Registrations, d.Events)
+		}
+		if r := c.ok(t, "account", "show", alice.username); !strings.Contains(r.stdout, "sip registrations:") || !strings.Contains(r.stdout, d.Registrations[0].Contact) {
+			t.Fatalf("account show does not list the registration:\n%s", r)
+		}
 		if rc := sippRegister(t, sipTarget, "localhost", alice.username, alice.password+"x"); rc != 1 {
 			t.Errorf("wrong password: sipp exit %d, want 1 (refused)", rc)
 		}

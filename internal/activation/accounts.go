@@ -81,6 +81,9 @@ func (s *Service) Account(ctx context.Context, username string) (*model.AccountD
 	if d.Events, err = s.store.Events(ctx, a.ID); err != nil {
 		return nil, err
 	}
+	if d.Registrations, err = s.store.Registrations(ctx, a.ID, s.now()); err != nil { // sip.go
+		return nil, err
+	}
 	return d, nil
 }
 

@@ -546,6 +546,12 @@ func printAccountDetail(p *printer, d model.AccountDetail, now time.Time) error 
 		}
 	}
 
+	if section("sip registrations", len(d.Registrations)) {
+		if err := printRegistrations(p, d.Registrations); err != nil { // sip.go
+			return err
+		}
+	}
+
 	if section("timeline", len(d.Events)) {
 		events := slices.Clone(d.Events)
 		slices.SortStableFunc(events, func(x, y model.Event) int {

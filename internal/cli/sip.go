@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/activator-voip/activator/internal/model"
 	"github.com/activator-voip/activator/internal/provisioning"
 )
 
@@ -128,4 +129,13 @@ func desktopQuote(s string) string {
 
 func xmlEscape(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;").Replace(s)
+}
+
+// printRegistrations lists an account's live SIP bindings.
+func printRegistrations(p *printer, regs []model.Registration) error {
+	rows := make([][]string, len(regs))
+	for i, r := range regs {
+		rows[i] = []string{r.Contact, r.Transport, r.Source, r.UserAgent, fmtTime(r.UpdatedAt), fmtTime(r.ExpiresAt)}
+	}
+	return writeTable(p.w, "  ", []string{"CONTACT", "TRANSPORT", "FROM", "USER AGENT", "REGISTERED", "EXPIRES"}, rows)
 }

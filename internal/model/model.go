@@ -334,6 +334,7 @@ type AccountDetail struct {
 	Devices          []Device         `json:"devices"`
 	Messages         []Message        `json:"messages"`
 	Events           []Event          `json:"events"`
+	Registrations    []Registration   `json:"registrations"` // live SIP bindings (sip.go)
 }
 
 // SendRequest asks for a secure link to be issued and sent.
