@@ -21,10 +21,11 @@ import (
 
 // liveServer runs a whole activator in the test process and returns the
 // command line's environment for it.
-func liveServer(t *testing.T) (env map[string]string, base string) {
+func liveServer(t *testing.T, log io.Writer) (env map[string]string, base string) {
 	t.Helper()
 	dir := t.TempDir()
-	a, err := server.New(context.Background(), server.Config{DataDir: dir, Listen: "127.0.0.1:0"}, slog.New(slog.DiscardHandler))
+	a, err := server.New(context.Background(), server.Config{DataDir: dir, Listen: "127.0.0.1:0"},
+		slog.New(slog.NewJSONHandler(log, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +77,8 @@ func mustRun(t *testing.T, env map[string]string, args ...string) string {
 // The gateway commands against a real server: configure, list, show
 // (masked), test, route a group, send through it, receive its receipt.
 func TestGatewayCommandsEndToEnd(t *testing.T) {
-	env, base := liveServer(t)
+	var log syncBuffer
+	env, base := liveServer(t, &log)
 	prov := &twilioProvider{}
 	ps := httptest.NewServer(prov)
 	defer ps.Close()
@@ -119,7 +121,7 @@ func TestGatewayCommandsEndToEnd(t *testing.T) {
 
 	// Route a group through a second gateway, then send one message with --gateway.
 	mustRun(t, env, "group", "create", "sales")
-	mustRun(t, env, "gateway", "add", "sms-eu", "--kind", "nexmo", "--set", "api_key=k", "--set", "api_secret=s", "--set", "from=ACME", "--set", "base_url="+ps.URL)
+	mustRun(t, env, "gateway", "add", "sms-eu", "--kind", "nexmo", "--set", "api_key=k", "--set", "api_secret=vonage-secret-xyz", "--set", "from=ACME", "--set", "base_url="+ps.URL)
 	mustRun(t, env, "gateway", "assign", "sms-eu", "--group", "sales")
 	out = mustRun(t, env, "gateway", "show", "sms-eu")
 	if !strings.Contains(out, "sales") || !strings.Contains(out, "vonage") {
@@ -193,4 +195,35 @@ func TestGatewayCommandsEndToEnd(t *testing.T) {
 	if len(msgs.Messages) != 1 || msgs.Messages[0].DeliveredAt == nil {
 		t.Fatalf("want one delivered message: %+v", msgs)
 	}
+
+	// No credential and no receipt key reached the log, which did record the work.
+	logged := log.String()
+	key := cb[strings.LastIndex(cb, "/")+1:]
+	key = key[:strings.Index(key, "?")]
+	for _, secret := range []string{"tok-very-secret", "vonage-secret-xyz", key} {
+		if strings.Contains(logged, secret) {
+			t.Errorf("the server log holds %q", secret)
+		}
+	}
+	if !strings.Contains(logged, "gateway configured") || !strings.Contains(logged, "delivery receipt") || !strings.Contains(logged, "gateway test failed") {
+		t.Errorf("the log does not show the gateway work:\n%s", logged)
+	}
+}
+
+// syncBuffer is a log destination safe for concurrent writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
