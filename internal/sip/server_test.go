@@ -1,0 +1,187 @@
+package sip
+
+import (
+	"context"
+	"crypto/md5"
+	"crypto/sha256"
+	"encoding/hex"
+	"log/slog"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/activator-voip/activator/internal/activation"
+	"github.com/activator-voip/activator/internal/model"
+	"github.com/activator-voip/activator/internal/secret"
+	"github.com/activator-voip/activator/internal/store"
+	"github.com/activator-voip/activator/internal/store/storetest"
+)
+
+// registrar starts the embedded registrar on a loopback UDP port with one
+// activated account (alice, password "alicepw") and one never activated (bob).
+func registrar(t *testing.T, algorithms []string) (addr string, st *store.Store) {
+	t.Helper()
+	ctx := context.Background()
+	st = storetest.Open(t, storetest.SQLiteDSN(t))
+	box, err := secret.NewBox(make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := activation.Bootstrap(ctx, st, box, t.TempDir(), slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatal(err)
+	}
+	svc := activation.New(activation.Config{Store: st, Box: box, ListenURL: "http://127.0.0.1:1"})
+	if _, err := svc.SetSetting(ctx, model.SettingSIPDomain, "example.com"); err != nil {
+		t.Fatal(err)
+	}
+	in := []byte("alice:example.com:alicepw")
+	m, s := md5.Sum(in), sha256.Sum256(in)
+	err = st.Tx(ctx, func(tx *store.Tx) error {
+		g := &store.GroupRow{Group: model.Group{Name: "g"}}
+		if err := tx.CreateGroup(ctx, model.DefaultOrgID, g); err != nil {
+			return err
+		}
+		for _, u := range []string{"alice", "bob"} {
+			a := &store.AccountRow{OrgID: model.DefaultOrgID, Account: model.Account{GroupID: g.ID, Username: u, DisplayName: u,
+				SecurityModel: model.EndToEnd, VirtualNumber: "1" + u, Kind: "wizard", Stage: model.StageNew}}
+			if err := tx.CreateAccount(ctx, a); err != nil {
+				return err
+			}
+			if u == "alice" {
+				if err := tx.ActivateAccount(ctx, a.ID, box.Seal([]byte("alicepw")), hex.EncodeToString(m[:]), hex.EncodeToString(s[:]), time.Now()); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := New(Config{UDP: "127.0.0.1:0", Store: st, Service: svc, Algorithms: algorithms})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { srv.Run(rctx); close(done) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			t.Error("the registrar did not stop on context cancel")
+		}
+	})
+	return "127.0.0.1:" + strconv.Itoa(srv.Ports()["udp"]), st
+}
+
+func register(t *testing.T, addr, user string) (*sipgo.Client, *sip.Request, *sip.Response) {
+	t.Helper()
+	ua, err := sipgo.NewUA()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ua.Close() })
+	c, err := sipgo.NewClient(ua, sipgo.WithClientHostname("127.0.0.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var to sip.Uri
+	if err := sip.ParseUri("sip:"+user+"@example.com", &to); err != nil {
+		t.Fatal(err)
+	}
+	req := sip.NewRequest(sip.REGISTER, sip.Uri{Scheme: "sip", Host: "example.com"})
+	req.SetDestination(addr)
+	req.AppendHeader(&sip.ToHeader{Address: to})
+	req.AppendHeader(&sip.FromHeader{Address: to, Params: sip.HeaderParams{{K: "tag", V: sip.GenerateTagN(8)}}})
+	req.AppendHeader(&sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: user, Host: "127.0.0.1", Port: 5999}})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	res, err := c.Do(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, req, res
+}
+
+func TestRegisterDigest(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		algorithms []string
+		want       string
+	}{
+		{"MD5", nil, "MD5"},
+		{"SHA-256", []string{"SHA-256"}, "SHA-256"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			addr, st := registrar(t, tc.algorithms)
+			c, req, res := register(t, addr, "alice")
+			if res.StatusCode != 401 {
+				t.Fatalf("first REGISTER: want 401, got %d", res.StatusCode)
+			}
+			h := res.GetHeader("WWW-Authenticate")
+			if h == nil || !strings.Contains(h.Value(), "algorithm="+tc.want) || !strings.Contains(h.Value(), `qop="auth"`) {
+				t.Fatalf("challenge %v: want algorithm %s with qop=auth", h, tc.want)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			res, err := c.DoDigestAuth(ctx, req, res, sipgo.DigestAuth{Username: "alice", Password: "alicepw"})
+			if err != nil || res.StatusCode != 200 {
+				t.Fatalf("answered REGISTER: want 200, got %v %v", res, err)
+			}
+			a, _ := st.SIPAccountByUsername(ctx, "alice")
+			if regs, _ := st.Registrations(ctx, a.ID, time.Now()); len(regs) != 1 || regs[0].Transport != "udp" {
+				t.Fatalf("want one udp binding stored, got %+v", regs)
+			}
+			// The same answer again: its nonce is used up, so a replay is challenged afresh.
+			req.RemoveHeader("Via")
+			req.CSeq().SeqNo++
+			res, err = c.Do(ctx, req, sipgo.ClientRequestAddVia)
+			if err != nil || res.StatusCode != 401 {
+				t.Fatalf("replayed answer: want 401, got %v %v", res, err)
+			}
+			if h := res.GetHeader("WWW-Authenticate"); h == nil || !strings.Contains(h.Value(), "stale=true") {
+				t.Fatalf("replayed answer: want a stale challenge, got %v", h)
+			}
+		})
+	}
+}
+
+func TestRegisterRefused(t *testing.T) {
+	addr, _ := registrar(t, nil)
+	for _, tc := range []struct{ user, password string }{{"alice", "wrong"}, {"bob", "anything"}, {"nobody", "x"}} {
+		c, req, res := register(t, addr, tc.user)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		res, err := c.DoDigestAuth(ctx, req, res, sipgo.DigestAuth{Username: tc.user, Password: tc.password})
+		cancel()
+		if err != nil || res.StatusCode != 403 {
+			t.Errorf("%s/%s: want 403, got %v %v", tc.user, tc.password, res, err)
+		}
+	}
+}
+
+func TestNoncesExpireAndAreSingleUse(t *testing.T) {
+	n := newNonces(time.Minute, 3)
+	now := time.Now()
+	n.now = func() time.Time { return now }
+	a := n.issue()
+	if !n.take(a) || n.take(a) {
+		t.Fatal("a nonce must be usable exactly once")
+	}
+	b := n.issue()
+	now = now.Add(2 * time.Minute)
+	if n.take(b) {
+		t.Fatal("an expired nonce was accepted")
+	}
+	for i := 0; i < 10; i++ {
+		n.issue()
+	}
+	if len(n.items) > 3 {
+		t.Fatalf("the nonce table grew past its bound: %d", len(n.items))
+	}
+}
