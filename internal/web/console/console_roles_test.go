@@ -269,3 +269,39 @@ func TestAccountPageShowsRegistrations(t *testing.T) {
 		t.Fatal("the account page does not show the registration")
 	}
 }
+
+// TestGroupAndOperatorForms edits a group and an operator's role through
+// the console's forms, and refuses an admin's change of their own role.
+func TestGroupAndOperatorForms(t *testing.T) {
+	ts := startConsole(t, "")
+	svc := ts.app.Service
+	ctx := context.Background()
+	svc.CreateGroup(ctx, model.GroupInput{Name: strp("sales")})
+	addOperator(t, svc, "ada", "admin")
+	addOperator(t, svc, "bob", "csr")
+	c := newClient(ts.url)
+	c.login(t, "ada", "password of ada")
+	if code, body := c.post(t, "/console/groups/sales", url.Values{"csrf": {c.csrf}, "it_email": {"help@example.com"}, "profile": {"default"}}); code != http.StatusSeeOther {
+		t.Fatalf("group edit: %d %.300s", code, body)
+	}
+	g, _ := svc.Group(ctx, "sales")
+	if g.ITEmail != "help@example.com" || g.Profile != "default" {
+		t.Errorf("group after the edit: %+v", g)
+	}
+	if code, body := c.post(t, "/console/groups/sales", url.Values{"csrf": {c.csrf}, "it_email": {"not an address"}}); code != http.StatusBadRequest || !strings.Contains(body, "e-mail") {
+		t.Errorf("a bad IT e-mail: %d", code)
+	}
+	if code, _ := c.post(t, "/console/operators/bob/role", url.Values{"csrf": {c.csrf}, "role": {"auditor"}}); code != http.StatusSeeOther {
+		t.Fatalf("role change: %d", code)
+	}
+	if o, _ := svc.Operator(ctx, "bob"); o.Role != "auditor" {
+		t.Errorf("bob is %s", o.Role)
+	}
+	if code, _ := c.post(t, "/console/operators/ada/role", url.Values{"csrf": {c.csrf}, "role": {"csr"}}); code != http.StatusBadRequest {
+		t.Errorf("an admin changed their own role: %d", code)
+	}
+	es, _ := svc.AuditLog(ctx, activation.AuditFilter{Target: "operator:bob", Limit: 1})
+	if len(es) != 1 || !strings.Contains(es[0].Before, `"role":"csr"`) || !strings.Contains(es[0].After, `"role":"auditor"`) {
+		t.Errorf("the audit entry of the role change: %+v", es)
+	}
+}

@@ -237,6 +237,19 @@ func (c *Console) groupCreate(w http.ResponseWriter, r *http.Request, p *Page) e
 	return nil
 }
 
+// groupUpdate changes a group's IT e-mail and profile.
+func (c *Console) groupUpdate(w http.ResponseWriter, r *http.Request, p *Page) error {
+	mail, prof := r.PostFormValue("it_email"), r.PostFormValue("profile")
+	if _, err := c.svc.UpdateGroup(r.Context(), r.PathValue("name"), model.GroupInput{ITEmail: &mail, Profile: &prof}); err != nil {
+		if err := fieldError(p, err); err != nil {
+			return err
+		}
+		return c.groupsPage(w, r, p, http.StatusBadRequest)
+	}
+	redirect(w, r, "/console/groups", "Group "+r.PathValue("name")+" saved.")
+	return nil
+}
+
 func (c *Console) groupDelete(w http.ResponseWriter, r *http.Request, p *Page) error {
 	if err := c.svc.DeleteGroup(r.Context(), r.PathValue("name")); err != nil {
 		return err
@@ -525,6 +538,19 @@ func (c *Console) operatorEnable(w http.ResponseWriter, r *http.Request, p *Page
 		return err
 	}
 	redirect(w, r, "/console/operators", "Operator enabled.")
+	return nil
+}
+
+// operatorRole changes an operator's role.
+func (c *Console) operatorRole(w http.ResponseWriter, r *http.Request, p *Page) error {
+	role := r.PostFormValue("role")
+	if _, err := c.svc.UpdateOperator(r.Context(), r.PathValue("name"), model.OperatorInput{Role: &role}, *p.Caller); err != nil {
+		if err := fieldError(p, err); err != nil {
+			return err
+		}
+		return c.operatorsPage(w, r, p, nil, http.StatusBadRequest)
+	}
+	redirect(w, r, "/console/operators", "Role changed.")
 	return nil
 }
 

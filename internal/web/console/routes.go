@@ -52,6 +52,7 @@ func (c *Console) routeTable() []Route {
 
 		{Method: "GET", Path: "/console/groups", Perm: permRead, h: c.groups},
 		{Method: "POST", Path: "/console/groups", Perm: permConfig, h: c.groupCreate},
+		{Method: "POST", Path: "/console/groups/{name}", Perm: permConfig, h: c.groupUpdate},
 		{Method: "POST", Path: "/console/groups/{name}/delete", Perm: permConfig, h: c.groupDelete},
 		{Method: "GET", Path: "/console/profiles", Perm: permRead, h: c.profiles},
 		{Method: "GET", Path: "/console/profiles/{name}", Perm: permRead, h: c.profile},
@@ -67,6 +68,7 @@ func (c *Console) routeTable() []Route {
 		{Method: "POST", Path: "/console/operators/{name}/disable", Perm: permConfig, h: c.operatorDisable},
 		{Method: "POST", Path: "/console/operators/{name}/enable", Perm: permConfig, h: c.operatorEnable},
 		{Method: "POST", Path: "/console/operators/{name}/reset-password", Perm: permConfig, h: c.operatorReset},
+		{Method: "POST", Path: "/console/operators/{name}/role", Perm: permConfig, h: c.operatorRole},
 		{Method: "GET", Path: "/console/tokens", Perm: permRead, h: c.tokens},
 		{Method: "POST", Path: "/console/tokens", Perm: permConfig, h: c.tokenCreate},
 		{Method: "POST", Path: "/console/tokens/{id}/revoke", Perm: permConfig, h: c.tokenRevoke},
