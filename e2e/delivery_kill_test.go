@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/activator-voip/activator/internal/model"
+	"github.com/activator-voip/activator/internal/store"
 	"github.com/activator-voip/activator/internal/store/storetest"
 )
 
@@ -29,17 +30,14 @@ import (
 const killMessages = 1000
 
 // smsStandIn is a Twilio Messages API that records every message it
-// accepts, by recipient. Until gate is closed it holds requests, so the
-// whole batch is queued before sending starts.
+// accepts, by recipient.
 type smsStandIn struct {
-	gate chan struct{}
-	mu   sync.Mutex
-	got  map[string]int
-	n    atomic.Int64
+	mu  sync.Mutex
+	got map[string]int
+	n   atomic.Int64
 }
 
 func (s *smsStandIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	<-s.gate
 	if r.Method != "POST" || !strings.HasSuffix(r.URL.Path, "/Messages.json") {
 		http.Error(w, "unexpected request", 400)
 		return
@@ -126,30 +124,29 @@ func (a *api) do(t *testing.T, method, path string, in, out any) int {
 }
 
 func killRun(t *testing.T, bin, database string) {
-	stand := &smsStandIn{gate: make(chan struct{}), got: map[string]int{}}
+	stand := &smsStandIn{got: map[string]int{}}
 	provider := httptest.NewServer(stand)
 	defer provider.Close()
-	gateOpen := false
-	defer func() {
-		if !gateOpen {
-			close(stand.gate)
-		}
-	}()
+	// While the batch is queued, the gateway points at a closed port: every
+	// first attempt fails at once (connection refused, a temporary error) and
+	// is retried after the worker's backoff (10 s ±20 %), by which time the
+	// gateway points at the provider.
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closedURL := closed.URL
+	closed.Close()
 
 	dir := t.TempDir()
 	// A lease shorter than the default 2 minutes, so the restarted server
-	// takes over the killed one's messages sooner; its half, the send
-	// timeout, still outlasts the time the provider holds its first answers.
-	// The embedded SIP registrar is not under test: off, so the two engines
-	// can run side by side.
-	env := []string{"ACTIVATOR_DELIVERY_LEASE=40s", "ACTIVATOR_SIP_UDP=off", "ACTIVATOR_SIP_TCP=off", "ACTIVATOR_SIP_TLS=off"}
+	// takes over the killed one's messages within seconds. The embedded SIP
+	// registrar is not under test: off, so the two engines can run side by side.
+	env := []string{"ACTIVATOR_DELIVERY_LEASE=4s", "ACTIVATOR_SIP_UDP=off", "ACTIVATOR_SIP_TCP=off", "ACTIVATOR_SIP_TLS=off"}
 	srv := startKillable(t, bin, dir, database, env)
 	token := strings.TrimSpace(readFile(t, filepath.Join(srv.dataDir, "admin.token")))
 	a := &api{base: srv.url + "/api/v1", token: token, hc: &http.Client{Timeout: 30 * time.Second}}
 
 	a.do(t, "POST", "/groups", model.GroupInput{Name: strp("field")}, nil)
 	a.do(t, "POST", "/gateways", model.GatewayInput{Name: strp("sms"), Kind: strp("twilio"), DefaultFor: strp("sms"),
-		Settings: map[string]string{"account_sid": "AC1", "auth_token": "tok", "from": "+15005550006", "base_url": provider.URL}}, nil)
+		Settings: map[string]string{"account_sid": "AC1", "auth_token": "tok", "from": "+15005550006", "base_url": closedURL}}, nil)
 	if t.Failed() {
 		t.FailNow()
 	}
@@ -184,8 +181,7 @@ func killRun(t *testing.T, bin, database string) {
 	t.Logf("queued %d messages in %v", killMessages, time.Since(start).Round(time.Millisecond))
 
 	// Let sending start, and kill the server midway.
-	close(stand.gate)
-	gateOpen = true
+	a.do(t, "PATCH", "/gateways/sms", model.GatewayInput{Settings: map[string]string{"base_url": provider.URL}}, nil)
 	deadline := time.Now().Add(60 * time.Second)
 	for stand.n.Load() < killMessages*2/5 {
 		if time.Now().After(deadline) {
@@ -200,12 +196,28 @@ func killRun(t *testing.T, bin, database string) {
 	atKill := stand.n.Load()
 	t.Logf("SIGKILL after %d of %d messages reached the provider", atKill, killMessages)
 
+	// What was being sent at the kill: the messages its worker had claimed
+	// and not yet recorded, read straight from the database.
+	inFlight := map[string]bool{}
+	dsn := database
+	if dsn == "" {
+		dsn = filepath.Join(srv.dataDir, "activator.db")
+	}
+	st := storetest.Open(t, dsn)
+	sending, err := st.Messages(context.Background(), model.DefaultOrgID, store.MessageFilter{State: model.MessageSending, Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range sending {
+		inFlight[m.Recipient] = true
+	}
+	st.Close()
+
 	// Start again on the same database.
 	srv2 := startKillable(t, bin, dir, database, env)
 	a.base = srv2.url + "/api/v1"
 
 	// Every message arrives.
-	inFlight := map[string]bool{}
 	deadline = time.Now().Add(120 * time.Second)
 	for {
 		var sent struct {
@@ -213,13 +225,6 @@ func killRun(t *testing.T, bin, database string) {
 		}
 		a.do(t, "GET", "/messages?state=sent&limit=1000", nil, &sent)
 		if len(sent.Messages) == killMessages {
-			// A message tried more than once was being sent at the kill:
-			// the provider had it, or not, when the process died.
-			for _, m := range sent.Messages {
-				if m.Attempts > 1 {
-					inFlight[m.Recipient] = true
-				}
-			}
 			break
 		}
 		if time.Now().After(deadline) || t.Failed() {
