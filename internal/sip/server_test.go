@@ -21,8 +21,9 @@ import (
 	"github.com/activator-voip/activator/internal/store/storetest"
 )
 
-// registrar starts the embedded registrar on a loopback UDP port with one
-// activated account (alice, password "alicepw") and one never activated (bob).
+// registrar starts the embedded registrar on a loopback UDP port with two
+// activated accounts (alice and carol, passwords "alicepw" and "carolpw",
+// virtual numbers "1alice" and "1carol") and one never activated (bob).
 func registrar(t *testing.T, algorithms []string) (addr string, st *store.Store) {
 	t.Helper()
 	ctx := context.Background()
@@ -38,21 +39,21 @@ func registrar(t *testing.T, algorithms []string) (addr string, st *store.Store)
 	if _, err := svc.SetSetting(ctx, model.SettingSIPDomain, "example.com"); err != nil {
 		t.Fatal(err)
 	}
-	in := []byte("alice:example.com:alicepw")
-	m, s := md5.Sum(in), sha256.Sum256(in)
 	err = st.Tx(ctx, func(tx *store.Tx) error {
 		g := &store.GroupRow{Group: model.Group{Name: "g"}}
 		if err := tx.CreateGroup(ctx, model.DefaultOrgID, g); err != nil {
 			return err
 		}
-		for _, u := range []string{"alice", "bob"} {
+		for _, u := range []string{"alice", "bob", "carol"} {
 			a := &store.AccountRow{OrgID: model.DefaultOrgID, Account: model.Account{GroupID: g.ID, Username: u, DisplayName: u,
 				SecurityModel: model.EndToEnd, VirtualNumber: "1" + u, Kind: "wizard", Stage: model.StageNew}}
 			if err := tx.CreateAccount(ctx, a); err != nil {
 				return err
 			}
-			if u == "alice" {
-				if err := tx.ActivateAccount(ctx, a.ID, box.Seal([]byte("alicepw")), hex.EncodeToString(m[:]), hex.EncodeToString(s[:]), time.Now()); err != nil {
+			if u != "bob" {
+				in := []byte(u + ":example.com:" + u + "pw")
+				m, s := md5.Sum(in), sha256.Sum256(in)
+				if err := tx.ActivateAccount(ctx, a.ID, box.Seal([]byte(u+"pw")), hex.EncodeToString(m[:]), hex.EncodeToString(s[:]), time.Now()); err != nil {
 					return err
 				}
 			}
@@ -183,5 +184,104 @@ func TestNoncesExpireAndAreSingleUse(t *testing.T) {
 	}
 	if len(n.items) > 3 {
 		t.Fatalf("the nonce table grew past its bound: %d", len(n.items))
+	}
+}
+
+// TestMessageRoutedByVirtualNumber: alice's MESSAGE to carol's virtual
+// number is challenged (407), then reaches carol's registered client with
+// alice's virtual number as caller ID, and carol's answer comes back.
+func TestMessageRoutedByVirtualNumber(t *testing.T) {
+	addr, _ := registrar(t, nil)
+	// carol's phone: one user agent that registers and receives.
+	ua, err := sipgo.NewUA()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ua.Close()
+	phone, err := sipgo.NewServer(ua)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan *sip.Request, 1)
+	phone.OnMessage(func(req *sip.Request, tx sip.ServerTransaction) {
+		got <- req
+		tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
+	})
+	cl, err := sipgo.NewClient(ua, sipgo.WithClientHostname("127.0.0.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	send := func(c *sipgo.Client, req *sip.Request, user string) *sip.Response {
+		t.Helper()
+		res, err := c.Do(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.StatusCode == 401 || res.StatusCode == 407 {
+			if res, err = c.DoDigestAuth(ctx, req, res, sipgo.DigestAuth{Username: user, Password: user + "pw"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return res
+	}
+	newReq := func(method sip.RequestMethod, ruri, from string) *sip.Request {
+		var r, f sip.Uri
+		sip.ParseUri(ruri, &r)
+		sip.ParseUri(from, &f)
+		req := sip.NewRequest(method, r)
+		req.SetDestination(addr)
+		to := r
+		if method == sip.REGISTER {
+			to = f
+		}
+		req.AppendHeader(&sip.ToHeader{Address: to})
+		req.AppendHeader(&sip.FromHeader{Address: f, Params: sip.HeaderParams{{K: "tag", V: sip.GenerateTagN(8)}}})
+		return req
+	}
+	reg := newReq(sip.REGISTER, "sip:example.com", "sip:carol@example.com")
+	reg.AppendHeader(&sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "carol", Host: "127.0.0.1", Port: 5998}})
+	if res := send(cl, reg, "carol"); res.StatusCode != 200 {
+		t.Fatalf("carol's REGISTER: %d", res.StatusCode)
+	}
+
+	aua, _ := sipgo.NewUA()
+	defer aua.Close()
+	alice, _ := sipgo.NewClient(aua, sipgo.WithClientHostname("127.0.0.1"))
+	msg := newReq(sip.MESSAGE, "sip:1carol@example.com", "sip:alice@example.com")
+	msg.AppendHeader(sip.NewHeader("Content-Type", "text/plain"))
+	msg.SetBody([]byte("hello"))
+	first, err := alice.Do(ctx, msg)
+	if err != nil || first.StatusCode != 407 {
+		t.Fatalf("unauthenticated MESSAGE: want 407, got %v %v", first, err)
+	}
+	res, err := alice.DoDigestAuth(ctx, msg, first, sipgo.DigestAuth{Username: "alice", Password: "alicepw"})
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("MESSAGE to carol's number: want carol's 200, got %v %v", res, err)
+	}
+	select {
+	case r := <-got:
+		if string(r.Body()) != "hello" || r.From().DisplayName != "1alice" {
+			t.Errorf("carol got body %q from %q, want hello from 1alice", r.Body(), r.From().DisplayName)
+		}
+		if h := r.GetHeader("P-Asserted-Identity"); h == nil || h.Value() != "<sip:1alice@example.com>" {
+			t.Errorf("P-Asserted-Identity %v, want <sip:1alice@example.com>", h)
+		}
+		if r.GetHeader("Proxy-Authorization") != nil {
+			t.Error("alice's credentials were passed on to carol")
+		}
+	case <-ctx.Done():
+		t.Fatal("carol's phone never got the MESSAGE")
+	}
+	// An unknown number and a number without a registration.
+	for _, tc := range []struct {
+		to   string
+		want int
+	}{{"sip:999@example.com", 404}, {"sip:1bob@example.com", 480}} {
+		m := newReq(sip.MESSAGE, tc.to, "sip:alice@example.com")
+		if res := send(alice, m, "alice"); res.StatusCode != tc.want {
+			t.Errorf("MESSAGE to %s: want %d, got %d", tc.to, tc.want, res.StatusCode)
+		}
 	}
 }
