@@ -2,6 +2,7 @@ package console_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -303,5 +304,73 @@ func TestGroupAndOperatorForms(t *testing.T) {
 	es, _ := svc.AuditLog(ctx, activation.AuditFilter{Target: "operator:bob", Limit: 1})
 	if len(es) != 1 || !strings.Contains(es[0].Before, `"role":"csr"`) || !strings.Contains(es[0].After, `"role":"auditor"`) {
 		t.Errorf("the audit entry of the role change: %+v", es)
+	}
+}
+
+// TestAccountListPagesFiltersAndBulkActions pages through 55 accounts,
+// searches, filters, and applies bulk actions to a selection.
+func TestAccountListPagesFiltersAndBulkActions(t *testing.T) {
+	ts := startConsole(t, "")
+	svc := ts.app.Service
+	ctx := context.Background()
+	svc.CreateGroup(ctx, model.GroupInput{Name: strp("sales")})
+	svc.CreateGroup(ctx, model.GroupInput{Name: strp("support")})
+	var users []string
+	for i := 0; i < 55; i++ {
+		group := "sales"
+		if i%5 == 0 {
+			group = "support"
+		}
+		a, err := svc.CreateAccount(ctx, model.AccountInput{Group: &group, Name: strp(fmt.Sprintf("Person %02d", i)),
+			Mobile: strp(fmt.Sprintf("+39333%07d", i)), Email: strp(fmt.Sprintf("p%d@example.com", i))}, activation.Caller{Name: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		users = append(users, a.Username)
+	}
+	addOperator(t, svc, "ada", "csr")
+	c := newClient(ts.url)
+	c.login(t, "ada", "password of ada")
+	rows := func(page string) int { return strings.Count(page, `name="username" value=`) }
+	_, p1 := c.get(t, "/console/accounts")
+	if rows(p1) != 50 || !strings.Contains(p1, "Next →") || strings.Contains(p1, "← Previous") {
+		t.Fatalf("page 1: %d rows", rows(p1))
+	}
+	_, p2 := c.get(t, "/console/accounts?page=2")
+	if rows(p2) != 5 || strings.Contains(p2, "Next →") || !strings.Contains(p2, "← Previous") || !strings.Contains(p2, "Person 00") {
+		t.Fatalf("page 2: %d rows", rows(p2))
+	}
+	if _, p := c.get(t, "/console/accounts?group=support"); rows(p) != 11 {
+		t.Errorf("group filter: %d rows, want 11", rows(p))
+	}
+	if _, p := c.get(t, "/console/accounts?q=p17%40example.com"); rows(p) != 1 || !strings.Contains(p, "Person 17") {
+		t.Errorf("search by e-mail: %d rows", rows(p))
+	}
+
+	sel := url.Values{"csrf": {c.csrf}, "action": {"send-activation-sms"}, "username": {users[1], users[2], users[3]}}
+	if code, _ := c.post(t, "/console/accounts/bulk", sel); code != http.StatusSeeOther {
+		t.Fatalf("bulk send: %d", code)
+	}
+	if ms, _ := svc.Messages(ctx, "", "", 100); len(ms) != 3 {
+		t.Errorf("bulk send queued %d messages, want 3", len(ms))
+	}
+	if _, p := c.get(t, "/console/accounts?status=invited"); rows(p) != 3 {
+		t.Errorf("status filter after the send: %d invited, want 3", rows(p))
+	}
+	sel.Set("action", "disable")
+	if code, _ := c.post(t, "/console/accounts/bulk", sel); code != http.StatusSeeOther {
+		t.Fatalf("bulk disable: %d", code)
+	}
+	for _, u := range users[1:4] {
+		if a, _ := svc.Account(ctx, u); !a.Account.Disabled {
+			t.Errorf("%s was not disabled", u)
+		}
+	}
+	if a, _ := svc.Account(ctx, users[4]); a.Account.Disabled {
+		t.Error("an account that was not selected was disabled")
+	}
+	es, _ := svc.AuditLog(ctx, activation.AuditFilter{Action: "/console/accounts/bulk", Limit: 1})
+	if len(es) != 1 || !strings.Contains(es[0].Target, users[1]) {
+		t.Errorf("the bulk action's audit entry: %+v", es)
 	}
 }
