@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/mail"
 	"net/url"
 	"regexp"
 	"slices"
@@ -184,6 +185,9 @@ func (k KindSpec) Validate(s map[string]string) error {
 	get := func(key string) string { return k.Setting(s, key) }
 	switch k.Kind {
 	case "smtp":
+		if _, err := mail.ParseAddress(s["from"]); err != nil {
+			return &SettingError{"from", "an e-mail address, such as \"ACME IT <it@example.com>\""}
+		}
 		auth, tlsMode := get("auth"), get("tls")
 		if auth != "none" && tlsMode == "none" {
 			return &SettingError{"auth", "AUTH over a connection without TLS would send the credentials in clear; use tls=starttls or implicit"}
@@ -195,6 +199,14 @@ func (k KindSpec) Validate(s map[string]string) error {
 			return &SettingError{"oauth_token", "auth xoauth2 needs username and oauth_token, or oauth_client_id, oauth_client_secret, oauth_refresh_token and oauth_token_url"}
 		}
 	case "gmail":
+		if _, err := mail.ParseAddress(s["username"]); err != nil {
+			return &SettingError{"username", "the full GMail address, such as it@example.com"}
+		}
+		if v := s["from"]; v != "" {
+			if _, err := mail.ParseAddress(v); err != nil {
+				return &SettingError{"from", "an e-mail address, such as \"ACME IT <it@example.com>\""}
+			}
+		}
 		if s["app_password"] == "" && !hasOAuth(s) {
 			return &SettingError{"app_password", "give app_password, or oauth_token, or oauth_client_id, oauth_client_secret and oauth_refresh_token"}
 		}

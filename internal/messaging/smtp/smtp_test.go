@@ -469,6 +469,7 @@ func TestSettingsValidation(t *testing.T) {
 		{map[string]string{"host": "h", "from": "a@b.c", "auth": "login", "username": "u"}, "password"},
 		{map[string]string{"host": "h", "from": "a@b.c", "port": "99999"}, "port"},
 		{map[string]string{"host": "h", "from": "a@b.c", "colour": "red"}, "colour"},
+		{map[string]string{"host": "h", "from": "IT department"}, "from"},
 	} {
 		err := spec.Validate(tc.s)
 		var se *messaging.SettingError
