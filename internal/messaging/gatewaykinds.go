@@ -59,6 +59,7 @@ var kindSpecs = []KindSpec{
 			{Key: "oauth_token_url", Help: "XOAUTH2: the OAuth2 token endpoint"},
 			{Key: "from", Required: true, Help: "sender address, e.g. \"ACME IT <it@example.com>\""},
 			{Key: "helo", Help: "name given in EHLO (default: localhost)"},
+			{Key: "tls_ca_file", Help: "PEM file of the CA that signed the server's certificate, for a private CA (default: the system's roots)"},
 			rateKey,
 		}}, Receipts: ReceiptNone},
 	{GatewayKind: model.GatewayKind{Kind: "gmail", Channel: model.ChannelEmail,

@@ -12,6 +12,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -23,6 +24,7 @@ import (
 	"net/mail"
 	"net/smtp"
 	"net/textproto"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -95,6 +97,17 @@ func New(name string, kind messaging.KindSpec, s map[string]string, o messaging.
 			RefreshToken: s["oauth_refresh_token"], TokenURL: s["oauth_token_url"], HTTP: o.Client()}
 	}
 	g.tlsConf = &tls.Config{ServerName: g.host, MinVersion: tls.VersionTLS12}
+	if f := s["tls_ca_file"]; f != "" {
+		pem, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("tls_ca_file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("tls_ca_file: %s holds no PEM certificate", f)
+		}
+		g.tlsConf.RootCAs = pool
+	}
 	if o.TLSConfig != nil {
 		g.tlsConf = o.TLSConfig.Clone()
 		if g.tlsConf.ServerName == "" {

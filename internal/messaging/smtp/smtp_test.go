@@ -11,6 +11,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"io"
 	"math/big"
@@ -20,6 +21,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/mail"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -34,6 +37,9 @@ import (
 	"github.com/activator-voip/activator/internal/messaging/smtp"
 	"github.com/activator-voip/activator/internal/model"
 )
+
+// lastCertPEM is the certificate testTLS made last, in PEM.
+var lastCertPEM []byte
 
 // testTLS makes a CA-less self-signed certificate for 127.0.0.1 and
 // localhost, and a client config that trusts only it.
@@ -57,6 +63,7 @@ func testTLS(t *testing.T) (server, client *tls.Config) {
 	cert, _ := x509.ParseCertificate(der)
 	pool := x509.NewCertPool()
 	pool.AddCert(cert)
+	lastCertPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 	return &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}},
 		&tls.Config{RootCAs: pool}
 }
@@ -562,5 +569,30 @@ func TestRealTemplateGetsTheQRCode(t *testing.T) {
 	}
 	if !bytes.Contains(data, []byte("Content-ID: <qr@activator>")) || !bytes.Contains(data, []byte("cid:qr@activator")) {
 		t.Fatalf("no inline QR code in the composed message")
+	}
+}
+
+// A server whose certificate a private CA signed, trusted through tls_ca_file.
+func TestPrivateCAFile(t *testing.T) {
+	ms, _ := startServer(t, implicitTLS, "PLAIN")
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, lastCertPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	settings := map[string]string{"host": "localhost", "port": port(ms), "tls": "implicit", "auth": "plain",
+		"username": "ada@example.com", "password": "s3cret-pass", "from": "ada@example.com", "tls_ca_file": ca}
+	g := gateway(t, "smtp", settings, nil, messaging.Options{})
+	if _, err := send(t, g); err != nil {
+		t.Fatalf("send with the CA file: %v", err)
+	}
+	delete(settings, "tls_ca_file")
+	g = gateway(t, "smtp", settings, nil, messaging.Options{})
+	if _, err := send(t, g); err == nil {
+		t.Fatal("without the CA file the private certificate must be refused")
+	}
+	settings["tls_ca_file"] = filepath.Join(t.TempDir(), "missing.pem")
+	spec, _ := messaging.FindKind("smtp")
+	if _, err := smtp.New("mail", spec, settings, messaging.Options{}); err == nil || !strings.Contains(err.Error(), "tls_ca_file") {
+		t.Fatalf("a missing CA file: want an error naming tls_ca_file, got %v", err)
 	}
 }
