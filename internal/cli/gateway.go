@@ -423,7 +423,7 @@ func printGateway(p *printer, g model.Gateway, raw []byte) error {
 	}
 	switch g.ReceiptSet {
 	case "per_message":
-		lines = append(lines, kv{"receipts", "the URL is sent with each message; nothing to configure"})
+		lines = append(lines, kv{"receipts", "the URL is sent with each message; nothing to configure"}, kv{"receipt url", g.ReceiptURL})
 	case "at_provider":
 		lines = append(lines, kv{"receipts", "configure this URL at the provider:"}, kv{"receipt url", g.ReceiptURL})
 	}
