@@ -491,7 +491,7 @@ func (s *Service) ConfirmImport(ctx context.Context, id int64, by Caller, progre
 	if !moved {
 		return nil, conflict("import_not_previewed", "", "import %d is %s: it cannot be imported again", id, im.State)
 	}
-	im.State = "importing"
+	im.State, im.LastError = "importing", ""
 	is, err := s.loadImportState(ctx)
 	if err != nil {
 		return nil, err
@@ -534,19 +534,24 @@ func (s *Service) ConfirmImport(ctx context.Context, id int64, by Caller, progre
 			if err := tx.InsertAccounts(ctx, batch, by.Name, func(*store.AccountRow) string { return string(detail) }); err != nil {
 				return err
 			}
-			im.Done += len(batch)
-			im.Created += len(batch)
 			if time.Since(lastWrite) < 2*time.Second {
 				return nil
 			}
 			lastWrite = time.Now()
-			return tx.SetImportProgress(ctx, im)
+			next := *im
+			next.Done, next.Created = im.Done+len(batch), im.Created+len(batch)
+			return tx.SetImportProgress(ctx, &next)
 		})
+		if err == nil {
+			im.Done += len(batch)
+			im.Created += len(batch)
+		}
 		if err != nil {
-			im.Done -= len(batch)
-			im.Created -= len(batch)
 			im.State, im.LastError = "failed", "importing: "+err.Error()
-			_ = s.store.Tx(context.WithoutCancel(ctx), func(tx *store.Tx) error { return tx.SetImportProgress(ctx, im) })
+			// Recorded even when the request's context ended: that is
+			// what stopped the import, and the record is what resumes it.
+			wctx := context.WithoutCancel(ctx)
+			_ = s.store.Tx(wctx, func(tx *store.Tx) error { return tx.SetImportProgress(wctx, im) })
 			return nil, mapStore("importing", "", err)
 		}
 		if progress != nil {

@@ -289,3 +289,43 @@ func TestImportThenSend(t *testing.T) {
 		}
 	})
 }
+
+// TestImportResumesAfterAnInterruption stops an import after its first
+// batch (the request's context ends) and confirms it again: the rest is
+// imported and nothing twice.
+func TestImportResumesAfterAnInterruption(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
+		s := newService(t, st)
+		mustGroup(t, s, "sales")
+		const n = 2500
+		var b strings.Builder
+		b.WriteString("full name,mobile number\n")
+		for i := 0; i < n; i++ {
+			fmt.Fprintf(&b, "Person %d,+39333%07d\n", i, i)
+		}
+		p, err := s.PreviewImport(context.Background(), "big.csv", []byte(b.String()), ImportOptions{Group: "sales"}, admin)
+		if err != nil || p.Create != n {
+			t.Fatalf("preview: %+v %v", p, err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		_, err = s.ConfirmImport(ctx, p.ID, admin, func(st model.ImportStatus) { cancel() })
+		if err == nil {
+			t.Fatal("the interrupted import did not fail")
+		}
+		stt, _ := s.ImportStatus(context.Background(), p.ID)
+		if stt.State != "failed" || stt.Created != importBatch {
+			t.Fatalf("after the interruption: %+v", stt)
+		}
+		stt, err = s.ConfirmImport(context.Background(), p.ID, admin, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if stt.State != "done" || stt.Created != n || stt.LastError != "" { // created counts both runs
+			t.Fatalf("resumed: %+v", stt)
+		}
+		keys, _ := st.AccountKeys(context.Background(), model.DefaultOrgID)
+		if len(keys) != n {
+			t.Fatalf("%d accounts after the resumed import, want %d", len(keys), n)
+		}
+	})
+}
