@@ -148,9 +148,12 @@ func shoot(t *testing.T, ctx context.Context, name string) {
 
 // TestConsoleInBrowser drives the console in a real Chromium: an operator
 // sets a password, logs in, creates an account (a bad number first),
-// sends its activation, reads the message in the outbox viewer, activates
-// with the reference client, and watches the account page say "activated"
-// without a reload; then imports a CSV with good and bad rows.
+// sends its activation, reads the message in the outbox viewer, follows
+// the link in another tab (the account page says "opened" by itself),
+// activates with the reference client, and watches the account page say
+// "activated" without a reload; then imports a CSV with good and bad rows,
+// imports with sending and a progress bar, shows a QR code, and reads the
+// audit log and the message templates.
 func TestConsoleInBrowser(t *testing.T) {
 	needChromium(t)
 	ts := startConsole(t, "")
@@ -252,6 +255,12 @@ func TestConsoleInBrowser(t *testing.T) {
 	if st := textOf(t, b, "#account-status"); strings.TrimSpace(st) != "invited" {
 		t.Errorf("after sending, status %q, want invited", st)
 	}
+	// The user follows the link, in another tab: the landing page opens and
+	// the CSR's page says "opened" by itself.
+	phone, closePhone := chromedp.NewContext(b)
+	run(t, phone, "the link's landing page", viewport(true), chromedp.Navigate(link), chromedp.WaitVisible(chromedp.CSS(`a[href$="/activation"]`)))
+	closePhone()
+	waitFor(t, b, "opened, live", `document.querySelector("#account-status").textContent.trim() === "opened"`)
 	res, err := client.Activate(ctx, link, client.Options{Dir: t.TempDir()})
 	if err != nil {
 		t.Fatalf("the reference client could not activate: %v", err)
