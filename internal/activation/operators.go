@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -93,7 +94,8 @@ func CheckPassword(hash, password string) bool {
 
 // dummyHash is checked against when the operator is unknown, so a wrong
 // name takes as long as a wrong password.
-var dummyHash = HashPassword("not a password anyone has")
+// It is made on first use: every command-line run loads this package.
+var dummyHash = sync.OnceValue(func() string { return HashPassword("not a password anyone has") })
 
 func operatorOut(o *store.Operator, now time.Time) model.Operator {
 	out := model.Operator{ID: o.ID, Name: o.Name, Role: o.Role, Disabled: o.Disabled, HasPassword: o.PasswordHash != "",
@@ -354,7 +356,7 @@ func (s *Service) Login(ctx context.Context, name, password string) (*Login, err
 	now := s.now()
 	o, err := s.store.OperatorByName(ctx, s.org, name)
 	if errors.Is(err, store.ErrNotFound) {
-		CheckPassword(dummyHash, password)
+		CheckPassword(dummyHash(), password)
 		return nil, ErrLogin
 	}
 	if err != nil {
