@@ -63,6 +63,11 @@ func TestSIPBar(t *testing.T) {
 			t.Errorf("not-yet-activated account: sipp exit %d, want 1 (refused)", rc)
 		}
 		c.ok(t, "account", "disable", alice.username)
+		var off model.AccountDetail
+		c.json(t, &off, "account", "show", alice.username)
+		if len(off.Registrations) != 0 {
+			t.Errorf("a disabled account keeps its bindings (calls would still reach it): %+v", off.Registrations)
+		}
 		if rc := sippRegister(t, sipTarget, "localhost", alice.username, alice.password); rc != 1 {
 			t.Errorf("disabled account: sipp exit %d, want 1 (refused)", rc)
 		}
