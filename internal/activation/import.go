@@ -8,8 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -208,8 +210,13 @@ func (s *Service) parseImport(ctx context.Context, content []byte, opts ImportOp
 	if opts.Send != "" && opts.Send != model.ChannelSMS && opts.Send != model.ChannelEmail {
 		return nil, invalid("send", "send must be sms or email, or nothing")
 	}
-	var rows []*importRow
-	for line := 2; ; line++ {
+	type record struct {
+		line  int
+		cells []string
+	}
+	var recs []record
+	r.ReuseRecord = false
+	for {
 		rec, err := r.Read()
 		if errors.Is(err, io.EOF) {
 			break
@@ -219,12 +226,39 @@ func (s *Service) parseImport(ctx context.Context, content []byte, opts ImportOp
 			if errors.As(err, &pe) {
 				return nil, invalid("file", "line %d: %v", pe.Line, pe.Err)
 			}
-			return nil, invalid("file", "line %d: %v", line, err)
+			return nil, invalid("file", "%v", err)
 		}
 		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
 			continue // a blank line
 		}
-		rows = append(rows, s.validateRow(line, cols, rec, opts, is))
+		line, _ := r.FieldPos(0)
+		recs = append(recs, record{line, rec})
+	}
+	// Cells are checked in parallel (phone numbers are the costly part);
+	// matching runs after, in file order, because a row may match an
+	// earlier row of the same file.
+	rows := make([]*importRow, len(recs))
+	workers := max(1, min(runtime.GOMAXPROCS(0), len(recs)/500))
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := w; i < len(recs); i += workers {
+				rows[i] = s.validateRow(recs[i].line, cols, recs[i].cells, opts, is)
+			}
+		}(w)
+	}
+	wg.Wait()
+	for _, ir := range rows {
+		if len(ir.errors) > 0 {
+			continue
+		}
+		ir.match = is.match(ir.row)
+		if ir.match == "" {
+			// Later rows of the same file match this one: no duplicates within a file either.
+			is.remember("\x00row"+strconv.Itoa(ir.line), "", ir.row.Mobile, ir.row.Email, ir.row.DisplayName, ir.row.GroupID)
+		}
 	}
 	return rows, nil
 }
@@ -321,13 +355,6 @@ func (s *Service) validateRow(line int, cols, rec []string, opts ImportOptions, 
 		bad(ColMobile, "a mobile number is needed to send by SMS")
 	case opts.Send == model.ChannelEmail && a.Email == "" && cell[ColEmail] == "":
 		bad(ColEmail, "an e-mail address is needed to send by e-mail")
-	}
-	if len(ir.errors) == 0 {
-		ir.match = is.match(a)
-		if ir.match == "" {
-			// Later rows of the same file match this one: no duplicates within a file either.
-			is.remember("\x00row"+strconv.Itoa(line), "", a.Mobile, a.Email, a.DisplayName, a.GroupID)
-		}
 	}
 	return ir
 }
