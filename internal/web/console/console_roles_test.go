@@ -374,3 +374,57 @@ func TestAccountListPagesFiltersAndBulkActions(t *testing.T) {
 		t.Errorf("the bulk action's audit entry: %+v", es)
 	}
 }
+
+// TestTokensInTheConsole creates an operator's API token in the console,
+// shown once, uses it on the API with the operator's role, and revokes it.
+func TestTokensInTheConsole(t *testing.T) {
+	ts := startConsole(t, "")
+	svc := ts.app.Service
+	addOperator(t, svc, "ada", "admin")
+	addOperator(t, svc, "bob", "auditor")
+	c := newClient(ts.url)
+	c.login(t, "ada", "password of ada")
+	code, page := c.post(t, "/console/tokens", url.Values{"csrf": {c.csrf}, "name": {"laptop"}, "operator": {"bob"}})
+	tok := regexp.MustCompile(`ava_[a-z2-7]{32}`).FindString(page)
+	if code != http.StatusOK || tok == "" {
+		t.Fatalf("token create: %d, token shown: %q", code, tok)
+	}
+	if _, list := c.get(t, "/console/tokens"); strings.Contains(list, tok) || !strings.Contains(list, tok[:10]) {
+		t.Fatal("the token listing must show the prefix only")
+	}
+	api := func(method, path string) int {
+		req, _ := http.NewRequest(method, ts.url+path, strings.NewReader(`{"name":"x"}`))
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := api("GET", "/api/v1/accounts"); got != 200 {
+		t.Errorf("bob's token reading: %d", got)
+	}
+	if got := api("POST", "/api/v1/groups"); got != 403 {
+		t.Errorf("bob's (auditor) token creating a group: %d", got)
+	}
+	ts1, _ := svc.Tokens(context.Background(), activation.Caller{Role: "admin"})
+	var id string
+	for _, x := range ts1 {
+		if x.Name == "laptop" {
+			id = fmt.Sprint(x.ID)
+		}
+	}
+	if code, _ := c.post(t, "/console/tokens/"+id+"/revoke", url.Values{"csrf": {c.csrf}}); code != http.StatusSeeOther {
+		t.Fatalf("revoke: %d", code)
+	}
+	if got := api("GET", "/api/v1/accounts"); got != 401 {
+		t.Errorf("a revoked token: %d", got)
+	}
+	es, _ := svc.AuditLog(context.Background(), activation.AuditFilter{Action: "POST /console/tokens", Limit: 5})
+	for _, e := range es {
+		if strings.Contains(e.After, tok) || strings.Contains(e.Before, tok) {
+			t.Fatalf("the audit log holds the token: %+v", e)
+		}
+	}
+}
