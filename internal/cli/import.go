@@ -50,6 +50,16 @@ func (c *apiClient) rawCall(ctx context.Context, method, path string, query url.
 	return err
 }
 
+// isTerminal reports whether r is a terminal, where a person can answer.
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
 // progressBar draws "label [#####.....] n/total" on one line of w.
 func progressBar(w io.Writer, label string, n, total int) {
 	const width = 30
@@ -76,7 +86,8 @@ The server first checks every row and prints what it would do: which rows it
 creates, which match existing accounts (skipped), and each bad cell. With
 --dry-run nothing more happens. Otherwise the valid new rows are imported
 (bad rows are left out) and, with --send, each imported account is sent its
-activation link, with a progress bar on standard error.
+activation link, with a progress bar on standard error. On a terminal it
+asks before importing (--yes does not ask); scripts are never asked.
 
 Matching rule: a row is the same person as an existing account when its
 mobile number is the same; else when its e-mail is the same (any case); rows
@@ -134,6 +145,18 @@ skipped, so importing the same file twice creates nothing the second time.`,
 				return nil
 			}
 			id := strconv.FormatInt(prev.ID, 10)
+			if !yes && isTerminal(cmd.InOrStdin()) {
+				fmt.Fprintf(errOut, "Import %d account(s)? [y/N] ", prev.Create)
+				var answer string
+				fmt.Fscanln(cmd.InOrStdin(), &answer)
+				if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
+					if _, err := c.call(ctx, "POST", "/imports/"+id+"/cancel", nil, nil, nil); err != nil {
+						return err
+					}
+					p.line("cancelled: nothing imported")
+					return nil
+				}
+			}
 			var st model.ImportStatus
 			if _, err := c.call(ctx, "POST", "/imports/"+id+"/confirm", nil, nil, &st); err != nil {
 				return err
@@ -167,8 +190,7 @@ skipped, so importing the same file twice creates nothing the second time.`,
 	f.StringVar(&profile, "profile", "", "provisioning profile of rows without one")
 	f.StringVar(&send, "send", "", "then send each imported account its activation: sms or email")
 	f.BoolVar(&dryRun, "dry-run", false, "only check the file and print what would happen")
-	f.BoolVar(&yes, "yes", true, "import without asking (the preview is printed first)")
-	_ = f.MarkHidden("yes")
+	f.BoolVarP(&yes, "yes", "y", false, "import without asking, even on a terminal (scripts never get asked)")
 	return cmd
 }
 

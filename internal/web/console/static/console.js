@@ -6,6 +6,7 @@
   "use strict";
   var live = document.querySelectorAll("[data-live][id]");
   function refresh() {
+    if (document.hidden) return; // a tab nobody looks at asks nothing
     fetch(location.href, { headers: { "X-Live": "1" }, credentials: "same-origin" })
       .then(function (r) { return r.ok ? r.text() : null; })
       .then(function (html) {
