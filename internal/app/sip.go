@@ -11,8 +11,8 @@ import (
 )
 
 // startSIP builds the account backend the configuration names: the
-// embedded registrar (bound here, served by Run) or Kamailio's database.
-// Either way the backend is brought in step with every account at start.
+// embedded registrar (bound here, served by Run) or Kamailio's database,
+// which is brought in step with every account at start.
 func (a *App) startSIP(ctx context.Context, cfg Config, log *slog.Logger) error {
 	c := cfg.SIP
 	switch c.AccountsBackend {
@@ -58,6 +58,9 @@ func (a *App) startSIP(ctx context.Context, cfg Config, log *slog.Logger) error 
 			return err
 		}
 		a.SIP = srv
+		// No start-up pass: the registrar reads accounts on every request,
+		// and routing skips accounts that may not register.
+		return nil
 	case model.BackendKamailio:
 		if c.KamailioDB == "" {
 			return fmt.Errorf("the kamailio accounts backend needs --kamailio-db")
