@@ -429,11 +429,11 @@ func pct(a, b int) int {
 
 func statusClass(s string) string {
 	switch s {
-	case model.StageActivated, model.MessageSent, model.MessageDelivered, "done":
+	case model.StageActivated, model.MessageSent, model.MessageDelivered, "done", "create":
 		return "ok"
 	case model.StatusDisabled, model.MessageFailed, "error":
 		return "bad"
-	case model.StageNew, "cancelled":
+	case model.StageNew, "cancelled", "exists":
 		return "muted"
 	}
 	return "mid"
