@@ -301,6 +301,10 @@ func TestGroupAndOperatorForms(t *testing.T) {
 	if code, _ := c.post(t, "/console/operators/ada/role", url.Values{"csrf": {c.csrf}, "role": {"csr"}}); code != http.StatusBadRequest {
 		t.Errorf("an admin changed their own role: %d", code)
 	}
+	code, csv := c.get(t, "/console/audit?format=csv&target=operator:bob")
+	if code != 200 || !strings.HasPrefix(csv, "id,at,actor,role,via,action,target,status,before,after\n") || !strings.Contains(csv, "POST /console/operators/{name}/role") {
+		t.Errorf("the audit CSV export: %d %.300s", code, csv)
+	}
 	es, _ := svc.AuditLog(ctx, activation.AuditFilter{Target: "operator:bob", Limit: 1})
 	if len(es) != 1 || !strings.Contains(es[0].Before, `"role":"csr"`) || !strings.Contains(es[0].After, `"role":"auditor"`) {
 		t.Errorf("the audit entry of the role change: %+v", es)
