@@ -43,21 +43,15 @@ type Config struct {
 	SIP           SIPConfig
 	// DeliveryLease is how long a message being sent is held before another
 	// worker may retry it (a crashed sender's messages come back after it).
-	// Zero: $ACTIVATOR_DELIVERY_LEASE, else 2 minutes.
+	// Zero: 2 minutes.
 	DeliveryLease time.Duration
 }
 
 // deliveryConfig tunes the delivery worker. A send never outlives half
 // the lease, so a live sender's message is never taken over.
 func deliveryConfig(lease time.Duration) (messaging.WorkerConfig, error) {
-	if lease == 0 {
-		if v := os.Getenv("ACTIVATOR_DELIVERY_LEASE"); v != "" {
-			d, err := time.ParseDuration(v)
-			if err != nil || d < 2*time.Second {
-				return messaging.WorkerConfig{}, fmt.Errorf("ACTIVATOR_DELIVERY_LEASE %q: want a duration of at least 2s, such as 30s", v)
-			}
-			lease = d
-		}
+	if lease != 0 && lease < 2*time.Second {
+		return messaging.WorkerConfig{}, fmt.Errorf("delivery lease %v: want at least 2s", lease)
 	}
 	if lease == 0 {
 		return messaging.WorkerConfig{}, nil

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"strconv"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -19,8 +20,8 @@ type serveFlag struct {
 
 func newServeCmd(a *app) *cobra.Command {
 	var (
-		cfg                         server.Config
-		maxAttempts, logLevel, fmt_ string
+		cfg                                server.Config
+		maxAttempts, lease, logLevel, fmt_ string
 	)
 	flags := []serveFlag{
 		{"data", "ACTIVATOR_DATA", "data", "data folder: the SQLite database, the secret key and the first admin token", &cfg.DataDir},
@@ -30,6 +31,7 @@ func newServeCmd(a *app) *cobra.Command {
 		{"tls-key", "ACTIVATOR_TLS_KEY", "", "PEM private key file of --tls-cert", &cfg.TLSKey},
 		{"secret-key-file", "ACTIVATOR_SECRET_KEY_FILE", "", "file with the 64-hex-digit key that encrypts secrets at rest (default <data>/secret.key, created on first start)", &cfg.SecretKeyFile},
 		{"max-attempts", "ACTIVATOR_MAX_ATTEMPTS", "8", "tries per message before it is marked failed", &maxAttempts},
+		{"delivery-lease", "ACTIVATOR_DELIVERY_LEASE", "2m", "how long a message being sent stays claimed by this instance; a dead instance's messages return to the queue after it (at least 2s)", &lease},
 		{"log-level", "ACTIVATOR_LOG_LEVEL", "info", "log level: debug, info, warn or error", &logLevel},
 		{"log-format", "ACTIVATOR_LOG_FORMAT", "text", "log format: text or json", &fmt_},
 		// SIP (docs/configuration.md, docs/kamailio.md)
@@ -73,6 +75,9 @@ a flag given on the command line wins.`,
 				return fmt.Errorf("--max-attempts %q: want a number from 1 to 100", maxAttempts)
 			}
 			cfg.MaxAttempts = n
+			if cfg.DeliveryLease, err = time.ParseDuration(lease); err != nil || cfg.DeliveryLease < 2*time.Second {
+				return fmt.Errorf("--delivery-lease %q: want a duration of at least 2s, such as 30s or 2m", lease)
+			}
 			for _, addr := range []*string{&cfg.SIP.UDP, &cfg.SIP.TCP, &cfg.SIP.TLS} {
 				if *addr == "off" {
 					*addr = ""

@@ -10,6 +10,7 @@ import (
 	"github.com/activator-voip/activator/internal/model"
 	"github.com/activator-voip/activator/internal/qr"
 	"github.com/activator-voip/activator/internal/web/pages"
+	"github.com/activator-voip/activator/internal/web/status"
 )
 
 // The public pages a secure link opens. None of them uses the link up; only
@@ -85,7 +86,7 @@ func (s *Server) linkError(w http.ResponseWriter, r *http.Request, page *activat
 	}
 	s.pageHeaders(w)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(statusOf(de.Kind))
+	w.WriteHeader(status.Of(de.Kind))
 	return s.pages.LinkError(w, v)
 }
 

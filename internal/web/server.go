@@ -18,6 +18,7 @@ import (
 	"github.com/activator-voip/activator/internal/model"
 	"github.com/activator-voip/activator/internal/web/console"
 	"github.com/activator-voip/activator/internal/web/pages"
+	"github.com/activator-voip/activator/internal/web/status"
 )
 
 // Server serves every HTTP route.
@@ -153,25 +154,6 @@ func bearer(r *http.Request) string {
 	return ""
 }
 
-// statusOf maps a domain error kind to its HTTP status.
-func statusOf(k activation.Kind) int {
-	switch k {
-	case activation.KindInvalid:
-		return http.StatusBadRequest
-	case activation.KindNotFound:
-		return http.StatusNotFound
-	case activation.KindConflict:
-		return http.StatusConflict
-	case activation.KindGone:
-		return http.StatusGone
-	case activation.KindUnauthorized:
-		return http.StatusUnauthorized
-	case activation.KindForbidden:
-		return http.StatusForbidden
-	}
-	return http.StatusInternalServerError
-}
-
 // fail answers an API error: the domain's own words and code, or a bare 500
 // for anything unexpected (logged, never shown: it may name internals).
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
@@ -182,7 +164,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	var de *activation.Error
 	if errors.As(err, &de) {
-		writeJSONError(w, statusOf(de.Kind), de.Code, de.Message, de.Field)
+		writeJSONError(w, status.Of(de.Kind), de.Code, de.Message, de.Field)
 		return
 	}
 	if errors.Is(err, context.Canceled) {

@@ -24,6 +24,7 @@ import (
 
 	"github.com/activator-voip/activator/internal/activation"
 	"github.com/activator-voip/activator/internal/model"
+	"github.com/activator-voip/activator/internal/web/status"
 )
 
 //go:embed templates/*.html
@@ -313,7 +314,7 @@ func auditTarget(pattern string, r *http.Request) (kind, key string) {
 func (c *Console) fail(w http.ResponseWriter, r *http.Request, p *Page, err error) {
 	var de *activation.Error
 	if errors.As(err, &de) {
-		c.renderStatus(w, r, p, statusOf(de.Kind), de.Message)
+		c.renderStatus(w, r, p, status.Of(de.Kind), de.Message)
 		return
 	}
 	if errors.Is(err, context.Canceled) {
@@ -321,24 +322,6 @@ func (c *Console) fail(w http.ResponseWriter, r *http.Request, p *Page, err erro
 	}
 	c.log.Error("console request failed", "route", r.Pattern, "err", err)
 	c.renderStatus(w, r, p, http.StatusInternalServerError, "Something went wrong; the server log has the details.")
-}
-
-func statusOf(k activation.Kind) int {
-	switch k {
-	case activation.KindInvalid:
-		return http.StatusBadRequest
-	case activation.KindNotFound:
-		return http.StatusNotFound
-	case activation.KindConflict:
-		return http.StatusConflict
-	case activation.KindGone:
-		return http.StatusGone
-	case activation.KindUnauthorized:
-		return http.StatusUnauthorized
-	case activation.KindForbidden:
-		return http.StatusForbidden
-	}
-	return http.StatusInternalServerError
 }
 
 func (c *Console) renderStatus(w http.ResponseWriter, r *http.Request, p *Page, status int, msg string) {
