@@ -127,22 +127,31 @@ func (s *Service) Apps(ctx context.Context) ([]model.AppURL, error) {
 // SetApp sets the download URL of a platform, for one security model or, with
 // an empty model, as the platform's fallback.
 func (s *Service) SetApp(ctx context.Context, a model.AppURL) (*model.AppURL, error) {
-	if !model.ValidPlatform(a.Platform) {
-		return nil, invalid("platform", "unknown platform %q: want one of %s", a.Platform, strings.Join(model.Platforms, ", "))
+	if err := s.CheckApp(a); err != nil {
+		return nil, err
 	}
-	if a.SecurityModel != "" && !a.SecurityModel.Valid() {
-		return nil, invalid("security_model", "unknown security model %q: want end-to-end or end-to-site, or none for the platform's fallback", a.SecurityModel)
-	}
-	u, err := url.Parse(a.URL)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(a.URL) > 2000 {
-		return nil, invalid("url", "want an absolute http(s) URL to the download or the store page")
-	}
-	err = s.store.Tx(ctx, func(tx *store.Tx) error { return tx.PutAppURL(ctx, s.org, a) })
+	err := s.store.Tx(ctx, func(tx *store.Tx) error { return tx.PutAppURL(ctx, s.org, a) })
 	if err != nil {
 		return nil, fmt.Errorf("storing download URL: %w", err)
 	}
 	s.cache.invalidate()
 	return &a, nil
+}
+
+// CheckApp validates a download URL without storing it, so a form setting
+// several URLs can check them all before it stores any.
+func (s *Service) CheckApp(a model.AppURL) error {
+	if !model.ValidPlatform(a.Platform) {
+		return invalid("platform", "unknown platform %q: want one of %s", a.Platform, strings.Join(model.Platforms, ", "))
+	}
+	if a.SecurityModel != "" && !a.SecurityModel.Valid() {
+		return invalid("security_model", "unknown security model %q: want end-to-end or end-to-site, or none for the platform's fallback", a.SecurityModel)
+	}
+	u, err := url.Parse(a.URL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(a.URL) > 2000 {
+		return invalid("url", "want an absolute http(s) URL to the download or the store page")
+	}
+	return nil
 }
 
 // DeleteApp removes a download URL.

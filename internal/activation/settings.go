@@ -101,6 +101,23 @@ func (s *Service) SettingList(ctx context.Context) ([]model.Setting, error) {
 	return out, nil
 }
 
+// CheckSetting validates a setting's value without storing it, so a form
+// changing several settings can check them all before it stores any.
+func (s *Service) CheckSetting(key, value string) error {
+	def, ok := model.SettingDefault(key)
+	if !ok {
+		keys := make([]string, len(model.SettingDefs))
+		for i, d := range model.SettingDefs {
+			keys[i] = d.Key
+		}
+		return invalid("key", "unknown setting %q; known settings: %s", key, strings.Join(keys, ", "))
+	}
+	if value = strings.TrimSpace(value); value == "" {
+		value = def
+	}
+	return validateSetting(key, value)
+}
+
 // SetSetting validates and stores one setting. An empty value restores the default.
 func (s *Service) SetSetting(ctx context.Context, key, value string) (*model.Setting, error) {
 	def, ok := model.SettingDefault(key)
@@ -115,7 +132,7 @@ func (s *Service) SetSetting(ctx context.Context, key, value string) (*model.Set
 	if value == "" {
 		value = def
 	}
-	if err := validateSetting(key, value); err != nil {
+	if err := s.CheckSetting(key, value); err != nil {
 		return nil, err
 	}
 	err := s.store.Tx(ctx, func(tx *store.Tx) error { return tx.PutSetting(ctx, s.org, key, value) })

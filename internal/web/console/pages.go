@@ -425,23 +425,35 @@ func (c *Console) downloadsSave(w http.ResponseWriter, r *http.Request, p *Page)
 	for _, a := range current {
 		have[a.Platform+"/"+string(a.SecurityModel)] = a.URL
 	}
-	for _, plat := range model.Platforms {
-		for _, m := range []string{"", string(model.EndToEnd), string(model.EndToSite)} {
-			k := plat + "/" + m
-			v := strings.TrimSpace(r.PostFormValue("u." + k))
-			switch {
-			case v == have[k]:
-			case v == "":
-				if err := c.svc.DeleteApp(r.Context(), plat, model.SecurityModel(m)); err != nil {
-					return err
-				}
-			default:
-				if _, err := c.svc.SetApp(r.Context(), model.AppURL{Platform: plat, SecurityModel: model.SecurityModel(m), URL: v}); err != nil {
-					if err := fieldError(p, err); err != nil {
+	// Every cell is checked before any is stored: a bad URL stores nothing.
+	for pass := 0; pass < 2; pass++ {
+		for _, plat := range model.Platforms {
+			for _, m := range []string{"", string(model.EndToEnd), string(model.EndToSite)} {
+				k := plat + "/" + m
+				v := strings.TrimSpace(r.PostFormValue("u." + k))
+				a := model.AppURL{Platform: plat, SecurityModel: model.SecurityModel(m), URL: v}
+				switch {
+				case v == have[k]:
+				case pass == 0:
+					if v == "" {
+						continue
+					}
+					if err := c.svc.CheckApp(a); err != nil {
+						if err := fieldError(p, err); err != nil {
+							return err
+						}
+						p.Fields["u."+k] = p.Error
+						p.Error = k + ": " + p.Error
+						return c.downloads(w, r, p)
+					}
+				case v == "":
+					if err := c.svc.DeleteApp(r.Context(), plat, model.SecurityModel(m)); err != nil {
 						return err
 					}
-					p.Error = k + ": " + p.Error
-					return c.downloads(w, r, p)
+				default:
+					if _, err := c.svc.SetApp(r.Context(), a); err != nil {
+						return err
+					}
 				}
 			}
 		}
@@ -468,18 +480,27 @@ func (c *Console) settingsSave(w http.ResponseWriter, r *http.Request, p *Page) 
 	if err != nil {
 		return err
 	}
+	// Every changed value is checked before any is stored: an invalid one
+	// stores nothing.
+	var changed []model.Setting
 	for _, s := range st {
 		v, ok := r.PostForm["v."+s.Key]
 		if !ok || strings.TrimSpace(v[0]) == s.Value {
 			continue
 		}
-		if _, err := c.svc.SetSetting(r.Context(), s.Key, strings.TrimSpace(v[0])); err != nil {
+		if err := c.svc.CheckSetting(s.Key, v[0]); err != nil {
 			if err := fieldError(p, err); err != nil {
 				return err
 			}
 			p.Fields[s.Key] = p.Error
 			p.Error = s.Key + ": " + p.Error
 			return c.settings(w, r, p)
+		}
+		changed = append(changed, model.Setting{Key: s.Key, Value: strings.TrimSpace(v[0])})
+	}
+	for _, s := range changed {
+		if _, err := c.svc.SetSetting(r.Context(), s.Key, s.Value); err != nil {
+			return err
 		}
 	}
 	redirect(w, r, "/console/settings", "Saved.")
