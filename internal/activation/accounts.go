@@ -19,7 +19,12 @@ import (
 
 // ListAccounts lists accounts by group and status.
 func (s *Service) ListAccounts(ctx context.Context, group, status, search string, limit, offset int) ([]model.Account, error) {
-	f := store.AccountFilter{Status: status, Search: search, Limit: limit, Offset: offset}
+	return s.listAccounts(ctx, store.AccountFilter{Status: status, Search: search, Limit: limit, Offset: offset}, group)
+}
+
+// listAccounts validates a filter, resolves the group's name, and lists.
+func (s *Service) listAccounts(ctx context.Context, f store.AccountFilter, group string) ([]model.Account, error) {
+	status, limit, offset := f.Status, f.Limit, f.Offset
 	if status != "" && status != model.StatusDisabled && !validStage(status) {
 		return nil, invalid("status", "unknown status %q: want disabled, %s", status, strings.Join(model.Stages, ", "))
 	}

@@ -187,22 +187,8 @@ func (s *Service) IssueQRLink(ctx context.Context, username string, by Caller) (
 // ListAccountsOfModel is ListAccounts narrowed to one security model too
 // ("" for any), for the console's filters.
 func (s *Service) ListAccountsOfModel(ctx context.Context, group, status, search, securityModel string, limit, offset int) ([]model.Account, error) {
-	if securityModel == "" {
-		return s.ListAccounts(ctx, group, status, search, limit, offset)
-	}
-	if !model.SecurityModel(securityModel).Valid() {
+	if securityModel != "" && !model.SecurityModel(securityModel).Valid() {
 		return nil, invalid("security_model", "unknown security model %q: want end-to-end or end-to-site", securityModel)
 	}
-	if _, err := s.ListAccounts(ctx, group, status, search, 1, 0); err != nil { // the same checks of the other filters
-		return nil, err
-	}
-	f := store.AccountFilter{Status: status, Search: search, Limit: limit, Offset: offset}
-	if group != "" {
-		g, err := s.store.GroupByName(ctx, s.org, group)
-		if err != nil {
-			return nil, mapStore("reading the group", "group", err)
-		}
-		f.GroupID = &g.ID
-	}
-	return s.store.AccountsOfModel(ctx, s.org, f, securityModel)
+	return s.listAccounts(ctx, store.AccountFilter{Status: status, Search: search, SecurityModel: securityModel, Limit: limit, Offset: offset}, group)
 }

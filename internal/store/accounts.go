@@ -52,8 +52,10 @@ type AccountFilter struct {
 	GroupID *int64
 	Status  string // a stage, or "disabled"
 	Search  string // part of the name, username, virtual number, mobile or e-mail
-	Limit   int
-	Offset  int
+	// SecurityModel narrows to one security model; empty: any.
+	SecurityModel string
+	Limit         int
+	Offset        int
 }
 
 // Accounts lists accounts, newest first.
@@ -66,6 +68,9 @@ func (r *Reader) Accounts(ctx context.Context, orgID int64, f AccountFilter) ([]
 	}
 	if f.GroupID != nil {
 		where = append(where, "a.group_id = "+arg(*f.GroupID))
+	}
+	if f.SecurityModel != "" {
+		where = append(where, "a.security_model = "+arg(f.SecurityModel))
 	}
 	switch {
 	case f.Status == model.StatusDisabled:

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-
-	"github.com/activator-voip/activator/internal/model"
 )
 
 // AccountKey is what an import matches existing accounts on.
@@ -251,53 +249,6 @@ func (r *Reader) AccountCounts(ctx context.Context, orgID int64) (map[string]int
 			return nil, err
 		}
 		out[k] = n
-	}
-	return out, rows.Err()
-}
-
-// AccountsOfModel lists accounts as Accounts does, narrowed to one security
-// model as well (the console's filter).
-func (r *Reader) AccountsOfModel(ctx context.Context, orgID int64, f AccountFilter, securityModel string) ([]model.Account, error) {
-	if securityModel == "" {
-		return r.Accounts(ctx, orgID, f)
-	}
-	where := []string{"a.org_id = $1", "a.security_model = $2"}
-	args := []any{orgID, securityModel}
-	arg := func(v any) string {
-		args = append(args, v)
-		return fmt.Sprintf("$%d", len(args))
-	}
-	if f.GroupID != nil {
-		where = append(where, "a.group_id = "+arg(*f.GroupID))
-	}
-	switch {
-	case f.Status == model.StatusDisabled:
-		where = append(where, "a.disabled")
-	case f.Status != "":
-		where = append(where, "NOT a.disabled", "a.stage = "+arg(f.Status))
-	}
-	if f.Search != "" {
-		p := arg("%" + strings.ToLower(f.Search) + "%")
-		where = append(where, "(LOWER(a.display_name) LIKE "+p+" OR a.username LIKE "+p+" OR a.virtual_number LIKE "+p+
-			" OR a.mobile LIKE "+p+" OR LOWER(a.email) LIKE "+p+")")
-	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 100
-	}
-	rows, err := r.q.QueryContext(ctx, `SELECT `+accountCols+accountFrom+` WHERE `+strings.Join(where, " AND ")+
-		` ORDER BY a.id DESC LIMIT `+arg(limit)+` OFFSET `+arg(f.Offset), args...)
-	if err != nil {
-		return nil, fmt.Errorf("listing accounts: %w", err)
-	}
-	defer rows.Close()
-	out := []model.Account{}
-	for rows.Next() {
-		a, err := scanAccount(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, a.Account)
 	}
 	return out, rows.Err()
 }
