@@ -48,38 +48,7 @@ setsid kamailio -f "$W/kamailio.cfg" -DD -E -Y "$W" -m 256 -M 16 -A WITH_SQLITE 
 PIDS+=($!)
 sleep 2
 
-cat >"$W/reg.xml" <<'XML'
-<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="register with digest">
-  <send retrans="500"><![CDATA[
-      REGISTER sip:[field1] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: <sip:[field0]@[field1]>;tag=[call_number]
-      To: <sip:[field0]@[field1]>
-      Call-ID: [call_id]
-      CSeq: 1 REGISTER
-      Contact: <sip:[field0]@[local_ip]:[local_port];transport=[transport]>
-      Max-Forwards: 70
-      Expires: 300
-      Content-Length: 0
-  ]]></send>
-  <recv response="401" auth="true"/>
-  <send retrans="500"><![CDATA[
-      REGISTER sip:[field1] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: <sip:[field0]@[field1]>;tag=[call_number]
-      To: <sip:[field0]@[field1]>
-      Call-ID: [call_id]
-      CSeq: 2 REGISTER
-      Contact: <sip:[field0]@[local_ip]:[local_port];transport=[transport]>
-      [field2]
-      Max-Forwards: 70
-      Expires: 300
-      Content-Length: 0
-  ]]></send>
-  <recv response="200"/>
-</scenario>
-XML
+cp e2e/testdata/sipp-register.xml "$W/reg.xml"   # the scenario the SIP tests run
 printf 'SEQUENTIAL\n%s;localhost;[authentication username=%s password=%s]\n' "$USER" "$USER" "$PW" >"$W/users.csv"
 
 bench() { # name target

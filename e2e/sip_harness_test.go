@@ -246,7 +246,13 @@ func (a *sipAccount) activate(t *testing.T, c *cli) string {
 func sippRegister(t *testing.T, target, domain, user, password string) int {
 	t.Helper()
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "reg.xml"), []byte(sippRegisterScenario), 0o644); err != nil {
+	// The scenario (REGISTER, its 401, the answer with digest, its 200) is
+	// shared with bench/sip-register.sh.
+	scenario, err := os.ReadFile(filepath.Join("testdata", "sipp-register.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "reg.xml"), scenario, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	csv := fmt.Sprintf("SEQUENTIAL\n%s;%s;[authentication username=%s password=%s]\n", user, domain, user, password)
@@ -261,7 +267,7 @@ func sippRegister(t *testing.T, target, domain, user, password string) int {
 	cmd.Dir = dir
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	err := cmd.Run()
+	err = cmd.Run()
 	if ee, ok := err.(*exec.ExitError); ok {
 		return ee.ExitCode()
 	} else if err != nil {
@@ -269,36 +275,3 @@ func sippRegister(t *testing.T, target, domain, user, password string) int {
 	}
 	return 0
 }
-
-// sippRegisterScenario is REGISTER, its 401, the answer with digest, its 200.
-const sippRegisterScenario = `<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="register with digest">
-  <send retrans="500"><![CDATA[
-      REGISTER sip:[field1] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: <sip:[field0]@[field1]>;tag=[call_number]
-      To: <sip:[field0]@[field1]>
-      Call-ID: [call_id]
-      CSeq: 1 REGISTER
-      Contact: <sip:[field0]@[local_ip]:[local_port];transport=[transport]>
-      Max-Forwards: 70
-      Expires: 300
-      Content-Length: 0
-  ]]></send>
-  <recv response="401" auth="true"/>
-  <send retrans="500"><![CDATA[
-      REGISTER sip:[field1] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: <sip:[field0]@[field1]>;tag=[call_number]
-      To: <sip:[field0]@[field1]>
-      Call-ID: [call_id]
-      CSeq: 2 REGISTER
-      Contact: <sip:[field0]@[local_ip]:[local_port];transport=[transport]>
-      [field2]
-      Max-Forwards: 70
-      Expires: 300
-      Content-Length: 0
-  ]]></send>
-  <recv response="200"/>
-</scenario>
-`
