@@ -224,8 +224,8 @@ func (k KindSpec) Validate(s map[string]string) error {
 			return &SettingError{"from", "a phone number or at most 11 letters and digits"}
 		}
 	case "orange":
-		if d := strings.TrimPrefix(s["sender_address"], "+"); !digitsRe.MatchString(d) {
-			return &SettingError{"sender_address", "the sender number, digits with the country code first"}
+		if d := OrangeSenderDigits(s["sender_address"]); !digitsRe.MatchString(d) {
+			return &SettingError{"sender_address", "the sender number with the country code first, as 2250000, +2250000 or tel:+2250000"}
 		}
 		if n := s["sender_name"]; len(n) > 11 {
 			return &SettingError{"sender_name", "at most 11 characters"}
@@ -235,6 +235,17 @@ func (k KindSpec) Validate(s map[string]string) error {
 }
 
 var digitsRe = regexp.MustCompile(`^[0-9]{3,15}$`)
+
+// OrangeSenderDigits reads an Orange sender address in any of the forms
+// Orange's documentation writes it (2250000, +2250000, tel:+2250000) and
+// returns its digits, country code first.
+func OrangeSenderDigits(v string) string {
+	v = strings.TrimSpace(v)
+	if len(v) >= 4 && strings.EqualFold(v[:4], "tel:") {
+		v = v[4:]
+	}
+	return strings.TrimPrefix(v, "+")
+}
 
 func senderOK(v string) bool {
 	return digitsRe.MatchString(strings.TrimPrefix(v, "+")) || senderIDRe.MatchString(v)

@@ -132,6 +132,11 @@ func (s *standIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func setup(t *testing.T) (*standIn, *orange.Gateway) {
 	t.Helper()
+	return setupWithSender(t, "+2250000")
+}
+
+func setupWithSender(t *testing.T, sender string) (*standIn, *orange.Gateway) {
+	t.Helper()
 	s := &standIn{live: map[string]bool{}}
 	srv := httptest.NewServer(s)
 	t.Cleanup(func() {
@@ -140,7 +145,7 @@ func setup(t *testing.T) (*standIn, *orange.Gateway) {
 			t.Errorf("stand-in refused the request: %s", p)
 		}
 	})
-	settings := map[string]string{"client_id": "client-id", "client_secret": "client-secret", "sender_address": "+2250000", "sender_name": "ACME", "base_url": srv.URL}
+	settings := map[string]string{"client_id": "client-id", "client_secret": "client-secret", "sender_address": sender, "sender_name": "ACME", "base_url": srv.URL}
 	spec, _ := messaging.FindKind("orange")
 	if err := spec.Validate(settings); err != nil {
 		t.Fatal(err)
@@ -153,6 +158,32 @@ func send(g *orange.Gateway, to string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	return g.Send(ctx, &model.Message{ID: 4, Channel: "sms", Recipient: to, Body: "Bonjour: https://activate.example.com/a/avl_x"})
+}
+
+// Orange's documentation writes the sender as tel:+2250000 (the form its
+// URL path carries); the bare and + forms are accepted too, and all three
+// reach Orange as tel:+2250000 (the stand-in checks the path and body).
+func TestSenderAddressInEveryFormOrangeWrites(t *testing.T) {
+	for _, sender := range []string{"tel:+2250000", "TEL:+2250000", "+2250000", "2250000", " tel:+2250000 "} {
+		t.Run(sender, func(t *testing.T) {
+			s, g := setupWithSender(t, sender)
+			if _, err := send(g, "+2250102030405"); err != nil {
+				t.Fatalf("send with sender %q: %v", sender, err)
+			}
+			if s.sends != 1 {
+				t.Fatalf("the stand-in took %d sends, want 1", s.sends)
+			}
+		})
+	}
+	spec, _ := messaging.FindKind("orange")
+	for _, bad := range []string{"tel:", "tel:+22a0000", "sip:+2250000", "+22"} {
+		settings := map[string]string{"client_id": "c", "client_secret": "s", "sender_address": bad}
+		err := spec.Validate(settings)
+		var se *messaging.SettingError
+		if !errors.As(err, &se) || se.Key != "sender_address" {
+			t.Errorf("sender %q: want an error naming sender_address, got %v", bad, err)
+		}
+	}
 }
 
 func TestTokenCachedAndRenewedOn401(t *testing.T) {
