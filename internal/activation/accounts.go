@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math/big"
 	"regexp"
-	"strconv"
 	"strings"
 
 	"github.com/nyaruka/phonenumbers"
@@ -165,7 +164,7 @@ func (s *Service) CreateAccount(ctx context.Context, in model.AccountInput, by C
 			}
 			a.Username = secret.RandomDigits(st.UsernameDigits)
 			if in.VirtualNumber == nil || *in.VirtualNumber == "" {
-				if a.VirtualNumber, err = randomInRange(st); err != nil {
+				if a.VirtualNumber, err = s.freeVirtualNumber(ctx, &tx.Reader, st.Numbers); err != nil {
 					return err
 				}
 			}
@@ -178,7 +177,7 @@ func (s *Service) CreateAccount(ctx context.Context, in model.AccountInput, by C
 		if errors.As(err, &ce) && attempt < tries {
 			generated := ce.Column == "username" || (ce.Column == "virtual_number" && (in.VirtualNumber == nil || *in.VirtualNumber == ""))
 			if generated {
-				continue // a generated value collided: draw again
+				continue // another writer took the value between the draw and the insert: draw again
 			}
 		}
 		break
@@ -315,14 +314,38 @@ func normaliseMobile(v, region string) (string, error) {
 	return phonenumbers.Format(num, phonenumbers.E164), nil
 }
 
-// randomInRange draws a virtual number from the configured range.
-func randomInRange(st *Settings) (string, error) {
-	n, err := rand.Int(rand.Reader, new(big.Int).SetUint64(st.VNTo-st.VNFrom+1))
+// randomStart draws where the search for a free virtual number begins, so
+// that numbers are spread over the range rather than handed out in order.
+func randomStart(nr store.NumberRange) (uint64, error) {
+	n, err := rand.Int(rand.Reader, new(big.Int).SetUint64(nr.Size()))
 	if err != nil {
-		return "", fmt.Errorf("drawing a virtual number: %w", err)
+		return 0, fmt.Errorf("drawing a virtual number: %w", err)
 	}
-	v := strconv.FormatUint(st.VNFrom+n.Uint64(), 10)
-	return strings.Repeat("0", st.VNDigits-len(v)) + v, nil
+	return nr.From + n.Uint64(), nil
+}
+
+// errNumbersExhausted is the refusal when the range has no free number.
+func errNumbersExhausted(nr store.NumberRange) error {
+	return conflict("virtual_numbers_exhausted", "virtual_number",
+		"the virtual number range %s-%s has no free number left: widen the virtual_number_range setting", nr.Format(nr.From), nr.Format(nr.To))
+}
+
+// freeVirtualNumber finds a virtual number no account of the organisation
+// holds: a random one of the range if free, else the next free one. It
+// fails only when every number of the range is taken.
+func (s *Service) freeVirtualNumber(ctx context.Context, r *store.Reader, nr store.NumberRange) (string, error) {
+	start, err := randomStart(nr)
+	if err != nil {
+		return "", err
+	}
+	n, ok, err := r.FreeVirtualNumber(ctx, s.org, nr, start)
+	if err != nil {
+		return "", err
+	}
+	if !ok {
+		return "", errNumbersExhausted(nr)
+	}
+	return n, nil
 }
 
 // SetDisabled disables or enables an account. A disabled account cannot

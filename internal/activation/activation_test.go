@@ -3,6 +3,7 @@ package activation
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -587,6 +588,94 @@ func TestSettingsAreValidatedAndShapeLinks(t *testing.T) {
 		st2, _ := s.Settings(ctx)
 		if st2.SIPDomain != "activate.example.com" {
 			t.Fatalf("SIP domain defaults to the base URL's host, got %q", st2.SIPDomain)
+		}
+	})
+}
+
+// A range is usable to its last number: every creation finds a free number
+// while one exists, and the one after the last is refused by name.
+func TestAVirtualNumberRangeFillsToItsLastFreeNumber(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		s := newService(t, st)
+		mustGroup(t, s, "sales")
+		if _, err := s.SetSetting(ctx, model.SettingVirtualNumberRange, "0100-0199"); err != nil {
+			t.Fatal(err)
+		}
+		seen := map[string]bool{}
+		for i := 1; i <= 100; i++ {
+			a, err := s.CreateAccount(ctx, model.AccountInput{Group: strp("sales"), Name: strp("x")}, admin)
+			if err != nil {
+				t.Fatalf("account %d of 100: %v", i, err)
+			}
+			if seen[a.VirtualNumber] || a.VirtualNumber < "0100" || a.VirtualNumber > "0199" {
+				t.Fatalf("account %d: virtual number %q repeated or out of range", i, a.VirtualNumber)
+			}
+			seen[a.VirtualNumber] = true
+		}
+		_, err := s.CreateAccount(ctx, model.AccountInput{Group: strp("sales"), Name: strp("x")}, admin)
+		var ae *Error
+		if !errors.As(err, &ae) || ae.Code != "virtual_numbers_exhausted" || !strings.Contains(ae.Message, "0100-0199 has no free number left") {
+			t.Fatalf("the 101st account: want virtual_numbers_exhausted naming the range, got %v", err)
+		}
+		// A number given by hand is still accepted outside the range.
+		if _, err := s.CreateAccount(ctx, model.AccountInput{Group: strp("sales"), Name: strp("x"), VirtualNumber: strp("5000")}, admin); err != nil {
+			t.Fatalf("a given number outside the full range: %v", err)
+		}
+	})
+}
+
+// An import that needs more numbers than are free is refused at preview,
+// saying how many are free and how many the file needs; one that fits
+// takes the range to its last number.
+func TestImportPreviewCountsTheFreeVirtualNumbers(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		s := newService(t, st)
+		mustGroup(t, s, "sales")
+		if _, err := s.SetSetting(ctx, model.SettingVirtualNumberRange, "10-19"); err != nil {
+			t.Fatal(err)
+		}
+		for range 3 {
+			if _, err := s.CreateAccount(ctx, model.AccountInput{Group: strp("sales"), Name: strp("x")}, admin); err != nil {
+				t.Fatal(err)
+			}
+		}
+		file := func(n int) []byte {
+			var b strings.Builder
+			b.WriteString("full name,group\n")
+			for i := range n {
+				fmt.Fprintf(&b, "Person %d,sales\n", i)
+			}
+			return []byte(b.String())
+		}
+		_, err := s.PreviewImport(ctx, "big.csv", file(8), ImportOptions{}, admin)
+		var ae *Error
+		if !errors.As(err, &ae) || ae.Code != "virtual_numbers_exhausted" ||
+			!strings.Contains(ae.Message, "needs 8 new virtual numbers") || !strings.Contains(ae.Message, "has only 7 free") {
+			t.Fatalf("8 rows for 7 free numbers: want a refusal with both counts, got %v", err)
+		}
+		p, err := s.PreviewImport(ctx, "fits.csv", file(7), ImportOptions{}, admin)
+		if err != nil {
+			t.Fatalf("7 rows for 7 free numbers: %v", err)
+		}
+		done, err := s.ConfirmImport(ctx, p.ID, admin, nil)
+		if err != nil || done.Created != 7 {
+			t.Fatalf("confirming 7 rows: %+v %v", done, err)
+		}
+		all, err := s.ListAccounts(ctx, "", "", "", 100, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[string]bool{}
+		for _, a := range all {
+			if seen[a.VirtualNumber] || a.VirtualNumber < "10" || a.VirtualNumber > "19" {
+				t.Fatalf("virtual number %q repeated or out of range", a.VirtualNumber)
+			}
+			seen[a.VirtualNumber] = true
+		}
+		if len(seen) != 10 {
+			t.Fatalf("want the 10 numbers of the range in use, got %d", len(seen))
 		}
 	})
 }

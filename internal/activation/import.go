@@ -124,6 +124,53 @@ func (s *Service) loadImportState(ctx context.Context) (*importState, error) {
 	return is, nil
 }
 
+// freeNumbers counts the numbers of the range that no account holds.
+func (is *importState) freeNumbers() uint64 {
+	nr := is.st.Numbers
+	lo, hi := nr.Format(nr.From), nr.Format(nr.To)
+	var used uint64
+	for n := range is.numbers {
+		if len(n) == nr.Digits && n >= lo && n <= hi {
+			used++
+		}
+	}
+	return nr.Size() - used
+}
+
+// freeNumber draws a number of the range that no account holds: a random
+// one if free, else the next free one after it, wrapping at the range's
+// end, so a free number is found whenever one exists.
+func (is *importState) freeNumber() (string, error) {
+	nr := is.st.Numbers
+	start, err := randomStart(nr)
+	if err != nil {
+		return "", err
+	}
+	n := start
+	for range nr.Size() {
+		if v := nr.Format(n); !is.numbers[v] {
+			return v, nil
+		}
+		if n++; n > nr.To {
+			n = nr.From
+		}
+	}
+	return "", errNumbersExhausted(nr)
+}
+
+// checkNumbers refuses an import that needs more new virtual numbers than
+// the range has free, before anything is written.
+func (is *importState) checkNumbers(create int) error {
+	free := is.freeNumbers()
+	if uint64(create) <= free {
+		return nil
+	}
+	nr := is.st.Numbers
+	return conflict("virtual_numbers_exhausted", "file",
+		"the file needs %d new virtual numbers but the range %s-%s has only %d free: widen the virtual_number_range setting or import fewer rows",
+		create, nr.Format(nr.From), nr.Format(nr.To), free)
+}
+
 func nameKey(groupID int64, name string) string {
 	return strconv.FormatInt(groupID, 10) + "\x00" + strings.ToLower(name)
 }
@@ -406,12 +453,17 @@ func (s *Service) PreviewImport(ctx context.Context, fileName string, content []
 	if len(rows) == 0 {
 		return nil, invalid("file", "the file has a header but no rows")
 	}
+	preview := summarise(0, "previewed", rows, opts)
+	if err := is.checkNumbers(preview.Create); err != nil {
+		return nil, err
+	}
 	optJSON, _ := json.Marshal(opts)
 	im := &store.Import{Operator: by.Name, FileName: fileName, Content: string(content), Options: string(optJSON), State: "previewed", Total: len(rows)}
 	if err := s.store.Tx(ctx, func(tx *store.Tx) error { return tx.CreateImport(ctx, s.org, im) }); err != nil {
 		return nil, fmt.Errorf("keeping the import file: %w", err)
 	}
-	return summarise(im.ID, im.State, rows, opts), nil
+	preview.ID, preview.State = im.ID, im.State
+	return preview, nil
 }
 
 func (s *Service) importByID(ctx context.Context, id int64) (*store.Import, ImportOptions, error) {
@@ -535,16 +587,18 @@ func (s *Service) ConfirmImport(ctx context.Context, id int64, by Caller, progre
 	}
 	// Usernames and virtual numbers are drawn here, against every one in
 	// use, so the multi-row inserts do not collide.
+	if err := is.checkNumbers(len(todo)); err != nil {
+		im.State, im.LastError = "failed", err.Error()
+		_ = s.store.Tx(ctx, func(tx *store.Tx) error { return tx.SetImportProgress(ctx, im) })
+		return nil, err
+	}
 	for _, a := range todo {
 		for a.Username == "" || is.users[a.Username] {
 			a.Username = secret.RandomDigits(is.st.UsernameDigits)
 		}
 		is.users[a.Username] = true
-		for tries := 0; a.VirtualNumber == "" || is.numbers[a.VirtualNumber]; tries++ {
-			if tries > 1000 {
-				return nil, conflict("virtual_numbers_exhausted", "", "the virtual number range %d-%d has no free number left", is.st.VNFrom, is.st.VNTo)
-			}
-			if a.VirtualNumber, err = randomInRange(is.st); err != nil {
+		if a.VirtualNumber == "" || is.numbers[a.VirtualNumber] {
+			if a.VirtualNumber, err = is.freeNumber(); err != nil {
 				return nil, err
 			}
 		}

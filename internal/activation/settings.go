@@ -30,8 +30,7 @@ type Settings struct {
 	MIMEType       string
 	FileExt        string
 	PhoneRegion    string
-	VNFrom, VNTo   uint64
-	VNDigits       int
+	Numbers        store.NumberRange // virtual numbers are drawn from it
 	Company        string
 	UsernameDigits int
 }
@@ -286,7 +285,7 @@ func resolveSettings(raw map[string]string, listenURL string) (*Settings, error)
 	st.MIMEType = get(model.SettingActivationMIMEType)
 	st.FileExt = get(model.SettingActivationFileExt)
 	st.PhoneRegion = get(model.SettingPhoneRegion)
-	if st.VNFrom, st.VNTo, st.VNDigits, err = parseRange(get(model.SettingVirtualNumberRange)); err != nil {
+	if st.Numbers.From, st.Numbers.To, st.Numbers.Digits, err = parseRange(get(model.SettingVirtualNumberRange)); err != nil {
 		return nil, fmt.Errorf("setting %s: %w", model.SettingVirtualNumberRange, err)
 	}
 	st.Company = get(model.SettingCompanyName)
