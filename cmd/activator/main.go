@@ -16,7 +16,7 @@ var version string
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := cli.NewRootCmd(cli.Env{Getenv: os.Getenv, Version: version}).ExecuteContext(ctx)
+	err := cli.Execute(ctx, cli.NewRootCmd(cli.Env{Getenv: os.Getenv, Version: version}), os.Args[1:])
 	stop()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "activator: %v\n", err)

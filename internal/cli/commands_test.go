@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -98,8 +99,7 @@ func runCLI(t *testing.T, env map[string]string, stdin string, args ...string) r
 	root.SetOut(&out)
 	root.SetErr(&errOut)
 	root.SetIn(strings.NewReader(stdin))
-	root.SetArgs(args)
-	err := root.ExecuteContext(context.Background())
+	err := Execute(context.Background(), root, args)
 	return result{out.String(), errOut.String(), err}
 }
 
@@ -562,6 +562,36 @@ func TestClientSideChecks(t *testing.T) {
 	}
 	if n := len(rec.requests()); n != 0 {
 		t.Errorf("refused commands made %d requests: %+v", n, rec.requests())
+	}
+}
+
+// An unknown command fails with one line in every form, --help and the help
+// command included; a known one still prints its help and succeeds.
+func TestUnknownCommandsFailInEveryForm(t *testing.T) {
+	for _, args := range [][]string{
+		{"org"}, {"org", "--help"}, {"org", "-h"}, {"help", "org"}, {"-o", "json", "org", "--help"},
+		{"account", "frob"}, {"account", "frob", "--help"}, {"help", "account", "frob"},
+	} {
+		res := runCLI(t, nil, "", args...)
+		want := `unknown command "org" for "activator" (see "activator --help")`
+		if args[len(args)-1] == "frob" || slices.Contains(args, "frob") {
+			want = `unknown command "frob" for "activator account" (see "activator account --help")`
+		}
+		if res.err == nil || res.err.Error() != want {
+			t.Errorf("%q: error %v, want %q", args, res.err, want)
+		}
+		if res.stdout != "" || strings.Contains(res.all(), "Usage:") {
+			t.Errorf("%q printed help for an unknown command:\n%s", args, res.all())
+		}
+	}
+	if res := runCLI(t, nil, "", "acount"); res.err == nil || !strings.Contains(res.err.Error(), `did you mean "account"?`) {
+		t.Errorf("a misspelt command: want a suggestion, got %v", res.err)
+	}
+	for _, args := range [][]string{{"--help"}, {"account", "--help"}, {"help", "account"}, {"account"}, {"help"}} {
+		res := runCLI(t, nil, "", args...)
+		if res.err != nil || !strings.Contains(res.stdout, "Usage:") {
+			t.Errorf("%q: want its help and no error, got %v:\n%s", args, res.err, res.all())
+		}
 	}
 }
 

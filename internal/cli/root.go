@@ -4,6 +4,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -213,13 +214,50 @@ func noSubcommand(cmd *cobra.Command, args []string) error {
 	if len(args) == 0 {
 		return nil
 	}
-	var names []string
-	for _, c := range cmd.Commands() {
-		if c.IsAvailableCommand() {
-			names = append(names, c.Name())
-		}
+	return unknownCommand(cmd, args[0])
+}
+
+// unknownCommand is the one-line refusal of a subcommand parent does not
+// have, with cobra's spelling suggestions when there are some.
+func unknownCommand(parent *cobra.Command, name string) error {
+	hint := ""
+	if parent.SuggestionsMinimumDistance <= 0 {
+		parent.SuggestionsMinimumDistance = 2
 	}
-	return fmt.Errorf("unknown command %q for %q; available: %s", args[0], cmd.CommandPath(), strings.Join(names, ", "))
+	if s := parent.SuggestionsFor(name); len(s) > 0 {
+		hint = fmt.Sprintf("; did you mean %q?", s[0])
+	}
+	return fmt.Errorf("unknown command %q for %q%s (see %q)", name, parent.CommandPath(), hint, parent.CommandPath()+" --help")
+}
+
+// Execute runs the command tree on args, as main does. An unknown command
+// is refused in every form: cobra alone would answer "activator org --help"
+// or "activator help org" with the parent's help and succeed, so a script's
+// typo would look like success.
+func Execute(ctx context.Context, root *cobra.Command, args []string) error {
+	if err := refuseUnknownCommand(root, args); err != nil {
+		return err
+	}
+	root.SetArgs(args)
+	return root.ExecuteContext(ctx)
+}
+
+func refuseUnknownCommand(root *cobra.Command, args []string) error {
+	if len(args) > 0 && args[0] == "help" {
+		args = args[1:] // "help X Y" asks about the command "X Y"
+	}
+	cmd, rest, err := root.Find(args)
+	if err != nil || !cmd.HasAvailableSubCommands() {
+		return nil // cobra's own checks answer
+	}
+	cmd.InitDefaultHelpFlag()
+	if err := cmd.ParseFlags(rest); err != nil {
+		return nil // the flag error is cobra's to report
+	}
+	if pos := cmd.Flags().Args(); len(pos) > 0 {
+		return unknownCommand(cmd, pos[0])
+	}
+	return nil
 }
 
 // exactArgs wants exactly the named positional arguments.
