@@ -3,8 +3,10 @@ package console_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +18,7 @@ import (
 	"github.com/activator-voip/activator/client"
 	"github.com/activator-voip/activator/internal/activation"
 	"github.com/activator-voip/activator/internal/model"
+	"github.com/activator-voip/activator/internal/web/console"
 )
 
 // chromiumPath is Debian's Chromium, which CI installs.
@@ -23,6 +26,11 @@ const chromiumPath = "/usr/bin/chromium"
 
 // screenshotDir is docs/screenshots at the root of the repository.
 const screenshotDir = "../../../docs/screenshots"
+
+// writeScreenshots says whether this run refreshes docs/screenshots: only
+// when asked (scripts/screenshots sets it), so a test run never changes the
+// working tree.
+var writeScreenshots = os.Getenv("ACTIVATOR_SCREENSHOTS") != ""
 
 func needChromium(t *testing.T) {
 	t.Helper()
@@ -114,22 +122,21 @@ func viewport(phone bool) chromedp.Action[chromedp.Void] {
 	return chromedp.EmulateViewport(1280, 900, chromedp.EmulateScale(1))
 }
 
-// shoot saves a full-page screenshot of the current page at desktop and
-// phone width and checks that the phone layout does not scroll sideways.
+// shoot takes a full-page screenshot of the current page at desktop and
+// phone width, checks that the phone layout does not scroll sideways, and
+// saves them in docs/screenshots when asked (writeScreenshots).
 func shoot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
 	start := time.Now()
 	defer func() { t.Logf("screenshots of %s: %v", name, time.Since(start).Round(time.Millisecond)) }()
-	if err := os.MkdirAll(screenshotDir, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	shot[name] = true
 	for _, phone := range []bool{false, true} {
 		suffix := "desktop"
 		if phone {
 			suffix = "phone"
 		}
 		run(t, ctx, "viewport", viewport(phone), chromedp.Sleep(150*time.Millisecond))
-		shot := get(t, ctx, "screenshot "+name, chromedp.FullScreenshot(100))
+		png := get(t, ctx, "screenshot "+name, chromedp.FullScreenshot(100))
 		if phone {
 			metrics, err := chromedp.Call(ctx, page.GetLayoutMetrics, cdp.Empty{})
 			if err != nil {
@@ -139,7 +146,10 @@ func shoot(t *testing.T, ctx context.Context, name string) {
 				t.Errorf("%s is %.0fpx wide on a %.0fpx phone screen: it scrolls sideways", name, content, view)
 			}
 		}
-		if err := os.WriteFile(filepath.Join(screenshotDir, "console-"+name+"-"+suffix+".png"), shot, 0o644); err != nil {
+		if !writeScreenshots {
+			continue
+		}
+		if err := os.WriteFile(filepath.Join(screenshotDir, screenshotFile(name, suffix)), png, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -156,6 +166,7 @@ func shoot(t *testing.T, ctx context.Context, name string) {
 // audit log and the message templates.
 func TestConsoleInBrowser(t *testing.T) {
 	needChromium(t)
+	shot = map[string]bool{}
 	ts := startConsole(t, "")
 	ctx := context.Background()
 	if _, err := ts.app.Service.CreateGroup(ctx, model.GroupInput{Name: strp("sales"), ITEmail: strp("it@example.com")}); err != nil {
@@ -406,6 +417,48 @@ func TestConsoleInBrowser(t *testing.T) {
 	get(t, b, "switch to e-mail", chromedp.Evaluate[bool](`(s => { s.value = "email"; return s.dispatchEvent(new Event("change", {bubbles: true})) })(document.querySelector("select[name=channel]"))`))
 	waitFor(t, b, "the e-mail preview", `location.search.includes("channel=email") && !document.querySelector("#sms-segments")`)
 	run(t, b, "gateways", chromedp.Navigate(ts.url+"/console/gateways"), chromedp.WaitVisible(chromedp.CSS("#gateways")))
+
+	// Every other page of the route table, so each has its screenshot and
+	// its phone layout checked.
+	msgs, err := ts.app.Service.Messages(ctx, "", "", 1)
+	if err != nil || len(msgs) == 0 {
+		t.Fatalf("a message for the outbox page: %v", err)
+	}
+	second, err := ts.app.Service.CreateOperator(ctx, model.OperatorInput{Name: strp("grace"), Role: strp("csr")}, activation.Caller{Name: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ims, err := ts.app.Service.Imports(ctx)
+	if err != nil || len(ims) == 0 {
+		t.Fatalf("an import for its page: %v", err)
+	}
+	fill := strings.NewReplacer("{username}", username, "{id}", "", "{name}", "default", "{$}", "")
+	cons, err := console.New(ts.app.Service, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range cons.Routes() {
+		name, page := pageShots[r.Path]
+		if r.Method != "GET" || !page || shot[name] {
+			continue
+		}
+		path := fill.Replace(r.Path)
+		switch r.Path {
+		case "/console/outbox/{id}":
+			path += strconv.FormatInt(msgs[0].ID, 10)
+		case "/console/imports/{id}":
+			path += strconv.FormatInt(ims[0].ID, 10)
+		case "/console/set-password/{token}":
+			path = strings.TrimPrefix(second.SetPasswordURL, ts.url)
+		}
+		run(t, b, name, chromedp.Navigate(ts.url+path), chromedp.WaitVisible(chromedp.CSS("main")))
+		shoot(t, b, name)
+	}
+	for path, name := range pageShots {
+		if !shot[name] {
+			t.Errorf("no screenshot was taken of %s (%s)", path, name)
+		}
+	}
 }
 
 func countAccounts(t *testing.T, ts *consoleServer) int {
