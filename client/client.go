@@ -5,6 +5,10 @@
 // configuration, and later fetches the configuration again with that
 // credential. Everything it keeps lives in one directory, in files only the
 // user can read.
+//
+// It is meant for client developers' own modules: its API names only its own
+// types and the standard library's, never activator's internal packages
+// (docs/protocol.md, section 9.1).
 package client
 
 import (
