@@ -5,6 +5,10 @@
 // configuration, and later fetches the configuration again with that
 // credential. Everything it keeps lives in one directory, in files only the
 // user can read.
+//
+// It is meant for client developers' own modules: its API names only its own
+// types and the standard library's, never activator's internal packages
+// (docs/protocol.md, section 9.1).
 package client
 
 import (
@@ -44,7 +48,7 @@ const AppVersion = "activator-client/1"
 
 // Names of the files kept in Options.Dir.
 const (
-	FileConfig     = "config.json" // the last model.DeviceConfig, SIP password included
+	FileConfig     = "config.json" // the last DeviceConfig, SIP password included
 	FileCredential = "credential"  // the device credential
 	FileServer     = "server.json" // the pinned server: signing key, base URL, TLS pin
 	FileDeviceID   = "device-id"   // the device ID generated on first use
@@ -70,7 +74,7 @@ type Options struct {
 	// once and kept in Dir/device-id, Platform comes from runtime.GOOS
 	// (linux, macos, windows, ...), Model from the host name and AppVersion
 	// is AppVersion.
-	Device model.DeviceInfo
+	Device DeviceInfo
 	// Logger receives debug lines with non-secret facts only; nil discards them.
 	Logger *slog.Logger
 }
@@ -78,10 +82,11 @@ type Options struct {
 // Result is what Activate and Refresh obtained.
 type Result struct {
 	// Config is the device configuration, SIP password included.
-	Config model.DeviceConfig
+	Config DeviceConfig
 	// Server is activator's base URL the device talks to.
 	Server string
-	// KeyID names the server's signing key (provisioning.KeyID).
+	// KeyID names the server's signing key: the lowercase hex of the first
+	// 8 bytes of the SHA-256 of the key (docs/protocol.md, section 4.1).
 	KeyID string
 	// FirstUse is true when this activation pinned the server's key.
 	FirstUse bool
@@ -141,11 +146,11 @@ func Activate(ctx context.Context, source string, opts Options) (*Result, error)
 	if err != nil {
 		return nil, fmt.Errorf("activating: %w", err)
 	}
-	body, err := json.Marshal(model.RedeemRequest{Token: p.Token, Device: dev})
+	body, err := json.Marshal(redeemRequest{Token: p.Token, Device: dev})
 	if err != nil {
 		return nil, fmt.Errorf("activating: encoding request: %w", err)
 	}
-	var rr model.RedeemResponse
+	var rr redeemResponse
 	status, err := opts.call(ctx, http.MethodPost, p.Server+ActivatePath, p.TLSPin, "", body, &rr)
 	if err != nil {
 		log.Debug("redeem failed", "server", p.Server, "status", status)
@@ -208,7 +213,7 @@ func Refresh(ctx context.Context, opts Options) (*Result, error) {
 		return nil, fmt.Errorf("refreshing configuration: stored %w", err)
 	}
 
-	var cfg model.DeviceConfig
+	var cfg DeviceConfig
 	status, err := opts.call(ctx, http.MethodGet, pinned.Server+ConfigPath, pinned.TLSPin, cred, nil, &cfg)
 	if err != nil {
 		log.Debug("configuration fetch failed", "server", pinned.Server, "status", status)
@@ -415,7 +420,7 @@ func (o *Options) appVersion() string {
 }
 
 // deviceInfo fills the zero fields of o.Device.
-func (o *Options) deviceInfo() (model.DeviceInfo, error) {
+func (o *Options) deviceInfo() (DeviceInfo, error) {
 	d := o.Device
 	if d.ID == "" {
 		id, err := o.deviceID()

@@ -297,7 +297,7 @@ func TestActivateFromFile(t *testing.T) {
 	path := s.fetchFile(t, landing)
 	dir := t.TempDir()
 	opts := s.opts(t, dir)
-	opts.Device = model.DeviceInfo{ID: "phone-1", Platform: "android", Model: "Pixel 8", AppVersion: "privatewave/5.2"}
+	opts.Device = DeviceInfo{ID: "phone-1", Platform: "android", Model: "Pixel 8", AppVersion: "privatewave/5.2"}
 
 	res, err := Activate(context.Background(), path, opts)
 	if err != nil {
@@ -306,7 +306,7 @@ func TestActivateFromFile(t *testing.T) {
 	if res.Config.Account.Password != s.password {
 		t.Error("password not delivered")
 	}
-	if s.device != opts.Device {
+	if s.device != model.DeviceInfo(opts.Device) {
 		t.Errorf("device sent = %+v, want %+v", s.device, opts.Device)
 	}
 	if _, err := os.Stat(filepath.Join(dir, FileDeviceID)); !errors.Is(err, fs.ErrNotExist) {

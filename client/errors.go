@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-
-	"github.com/activator-voip/activator/internal/model"
 )
 
 // Sentinels for errors.Is. An *APIError matches the one its code names.
@@ -48,7 +46,8 @@ const (
 )
 
 // APIError is an error answer from the server: its HTTP status and the
-// model.ErrorBody it carried (Code is empty when the body was not one).
+// code, message and field of the JSON error body it carried
+// (docs/protocol.md, section 7). Code is empty when the body was not one.
 type APIError struct {
 	Status  int
 	Code    string
@@ -92,12 +91,12 @@ func (e *APIError) Is(target error) bool {
 // maxErrorBody caps how much of an error answer is read.
 const maxErrorBody = 16 << 10
 
-// apiError reads an error answer. A body that is not a model.ErrorBody still
+// apiError reads an error answer. A body that is not an error body still
 // gives an error with the status.
 func apiError(resp *http.Response) *APIError {
 	e := &APIError{Status: resp.StatusCode}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-	var eb model.ErrorBody
+	var eb errorBody
 	if err == nil && json.Unmarshal(body, &eb) == nil && eb.Error.Code != "" {
 		e.Code, e.Message, e.Field = eb.Error.Code, eb.Error.Message, eb.Error.Field
 	} else {

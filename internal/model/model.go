@@ -1,6 +1,8 @@
 // Package model holds activator's entities and the vocabulary shared by the
-// store, the domain, the web layer and the reference client. The JSON tags are
-// the API's wire format; secrets carry `json:"-"` so they cannot be listed.
+// store, the domain and the web layer. The JSON tags are the API's wire format;
+// secrets carry `json:"-"` so they cannot be listed. The reference client
+// (package client) declares its own copies of the device contract's types,
+// which other modules can name; its tests check they write the same JSON.
 package model
 
 import "time"
