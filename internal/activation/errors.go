@@ -42,10 +42,6 @@ func conflict(code, field, format string, args ...any) error {
 	return &Error{Kind: KindConflict, Code: code, Field: field, Message: fmt.Sprintf(format, args...)}
 }
 
-func gone(code, format string, args ...any) error {
-	return &Error{Kind: KindGone, Code: code, Message: fmt.Sprintf(format, args...)}
-}
-
 // Link errors a device or a page can meet. Their codes are part of the
 // device contract (docs/protocol.md).
 var (

@@ -70,7 +70,6 @@ type ImportOptions struct {
 // importRow is a parsed, validated row.
 type importRow struct {
 	line   int
-	in     model.AccountInput
 	row    *store.AccountRow
 	errors []model.ImportRowError
 	match  string // username of the existing account it matched

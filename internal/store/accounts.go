@@ -176,20 +176,6 @@ func (tx *Tx) DeleteAccount(ctx context.Context, id int64) error {
 	return tx.execOne(ctx, `DELETE FROM accounts WHERE id = $1`, id)
 }
 
-// UsernameTaken reports whether a username exists.
-func (r *Reader) UsernameTaken(ctx context.Context, username string) (bool, error) {
-	var n int
-	err := r.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM accounts WHERE username = $1`, username).Scan(&n)
-	return n > 0, mapErr(err)
-}
-
-// VirtualNumberTaken reports whether a virtual number exists in an organisation.
-func (r *Reader) VirtualNumberTaken(ctx context.Context, orgID int64, number string) (bool, error) {
-	var n int
-	err := r.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM accounts WHERE org_id = $1 AND virtual_number = $2`, orgID, number).Scan(&n)
-	return n > 0, mapErr(err)
-}
-
 // AddEvent appends to an account's timeline.
 func (tx *Tx) AddEvent(ctx context.Context, orgID, accountID int64, kind, actor string, detail map[string]string) error {
 	d := ""

@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"time"
 )
 
@@ -59,20 +57,4 @@ func (r *Reader) CountAPITokens(ctx context.Context, orgID int64) (int, error) {
 	var n int
 	err := r.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM api_tokens WHERE org_id = $1 AND revoked_at IS NULL`, orgID).Scan(&n)
 	return n, mapErr(err)
-}
-
-// APITokenByHash finds a live token by its hash.
-func (r *Reader) APITokenByHash(ctx context.Context, hash []byte) (*APIToken, error) {
-	var t APIToken
-	var created int64
-	err := r.q.QueryRowContext(ctx, `SELECT id, org_id, name, role, prefix, created_at FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL`, hash).
-		Scan(&t.ID, &t.OrgID, &t.Name, &t.Role, &t.Prefix, &created)
-	if err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, ErrNotFound
-		}
-		return nil, err
-	}
-	t.CreatedAt = fromMS(created)
-	return &t, nil
 }

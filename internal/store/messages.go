@@ -91,16 +91,6 @@ func (tx *Tx) ClaimMessages(ctx context.Context, now time.Time, lease time.Durat
 	return out, rows.Err()
 }
 
-// NextDue returns when the earliest queued message is due, or false when none is.
-func (r *Reader) NextDue(ctx context.Context) (time.Time, bool, error) {
-	var next sql.NullInt64
-	err := r.q.QueryRowContext(ctx, `SELECT MIN(next_attempt_at) FROM messages WHERE state = $1`, model.MessageQueued).Scan(&next)
-	if err != nil {
-		return time.Time{}, false, mapErr(err)
-	}
-	return fromMS(next.Int64), next.Valid, nil
-}
-
 // MarkMessageSent records a delivery to the gateway.
 // A delivery receipt that came in while the send was being recorded (the
 // provider can be that fast) has already set the final state: it is kept.
