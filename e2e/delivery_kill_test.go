@@ -20,6 +20,7 @@ import (
 	"github.com/activator-voip/activator/internal/model"
 	"github.com/activator-voip/activator/internal/store"
 	"github.com/activator-voip/activator/internal/store/storetest"
+	"github.com/activator-voip/activator/internal/testnet"
 )
 
 // killMessages is how many messages the kill test sends.
@@ -123,13 +124,11 @@ func killRun(t *testing.T, bin, database string) {
 	stand := &smsStandIn{got: map[string]int{}}
 	provider := httptest.NewServer(stand)
 	defer provider.Close()
-	// While the batch is queued, the gateway points at a closed port: every
+	// While the batch is queued, the gateway points at a refusing port: every
 	// first attempt fails at once (connection refused, a temporary error) and
 	// is retried after the worker's backoff (10 s ±20 %), by which time the
 	// gateway points at the provider.
-	closed := httptest.NewServer(http.NotFoundHandler())
-	closedURL := closed.URL
-	closed.Close()
+	closedURL := "http://" + testnet.RefusingAddr(t)
 
 	dir := t.TempDir()
 	// A lease shorter than the default 2 minutes, so the restarted server
