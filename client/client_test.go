@@ -24,6 +24,7 @@ import (
 
 	"github.com/activator-voip/activator/internal/model"
 	"github.com/activator-voip/activator/internal/provisioning"
+	"github.com/activator-voip/activator/internal/testnet"
 )
 
 // fakeServer plays the server side of the device contract, and nothing more:
@@ -563,8 +564,7 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 func TestFetchErrorHidesToken(t *testing.T) {
 	s := newFakeServer(t)
 	token, _ := s.newLink()
-	s.srv.Close()
-	_, err := Activate(context.Background(), s.srv.URL+"/a/"+token, Options{Dir: t.TempDir()})
+	_, err := Activate(context.Background(), "https://"+testnet.RefusingAddr(t)+"/a/"+token, Options{Dir: t.TempDir()})
 	if err == nil {
 		t.Fatal("activation against a closed server succeeded")
 	}

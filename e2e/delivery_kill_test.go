@@ -6,14 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -24,6 +20,7 @@ import (
 	"github.com/activator-voip/activator/internal/model"
 	"github.com/activator-voip/activator/internal/store"
 	"github.com/activator-voip/activator/internal/store/storetest"
+	"github.com/activator-voip/activator/internal/testnet"
 )
 
 // killMessages is how many messages the kill test sends.
@@ -127,13 +124,11 @@ func killRun(t *testing.T, bin, database string) {
 	stand := &smsStandIn{got: map[string]int{}}
 	provider := httptest.NewServer(stand)
 	defer provider.Close()
-	// While the batch is queued, the gateway points at a closed port: every
+	// While the batch is queued, the gateway points at a refusing port: every
 	// first attempt fails at once (connection refused, a temporary error) and
 	// is retried after the worker's backoff (10 s ±20 %), by which time the
 	// gateway points at the provider.
-	closed := httptest.NewServer(http.NotFoundHandler())
-	closedURL := closed.URL
-	closed.Close()
+	closedURL := "http://" + testnet.RefusingAddr(t)
 
 	dir := t.TempDir()
 	// A lease shorter than the default 2 minutes, so the restarted server
@@ -260,62 +255,17 @@ func killRun(t *testing.T, bin, database string) {
 func strp(s string) *string { return &s }
 
 // startKillable runs `activator serve` on the data folder in dir (kept
-// across restarts) with extra environment, and waits for /healthz.
+// across restarts) with extra environment, and waits for /healthz. Each
+// start gets a port of its own.
 func startKillable(t *testing.T, bin, dir, database string, extraEnv []string) *server {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	listen := ln.Addr().String()
-	ln.Close()
-	s := &server{url: "http://" + listen, dataDir: filepath.Join(dir, "data"), exited: make(chan struct{}),
-		logPath: filepath.Join(dir, "server-"+strconv.FormatInt(time.Now().UnixNano(), 10)+".log")}
-	s.args = []string{"serve", "--listen", listen, "--data", s.dataDir, "--log-format", "json", "--log-level", "warn"}
+	dataDir := filepath.Join(dir, "data")
+	args := []string{"--listen", "127.0.0.1:0", "--data", dataDir, "--log-format", "json", "--log-level", "warn"}
 	if database != "" {
-		s.args = append(s.args, "--database", database)
+		args = append(args, "--database", database)
 	}
-	logFile, err := os.Create(s.logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, s.args...)
-	cmd.Dir = dir
-	cmd.Env = cleanEnv(extraEnv...)
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	s.proc = cmd.Process
-	go func() {
-		s.waitErr = cmd.Wait()
-		logFile.Close()
-		close(s.exited)
-	}()
-	t.Cleanup(func() {
-		select {
-		case <-s.exited:
-		default:
-			_ = s.proc.Kill()
-			<-s.exited
-		}
-	})
-	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
-	defer cancel()
-	for ctx.Err() == nil {
-		select {
-		case <-s.exited:
-			t.Fatalf("activator %s exited: %v\n%s", strings.Join(s.args, " "), s.waitErr, readFile(t, s.logPath))
-		default:
-		}
-		if resp, err := http.Get(s.url + "/healthz"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return s
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("activator did not answer /healthz within %v:\n%s", startTimeout, readFile(t, s.logPath))
-	return nil
+	s, l := startServe(t, bin, dir, extraEnv, args)
+	s.url, s.dataDir = l.URL, dataDir
+	s.waitHealthy(t, &http.Client{Timeout: time.Second})
+	return s
 }

@@ -74,54 +74,61 @@ type server struct {
 	waitErr error         // the process's exit, valid once exited is closed
 }
 
-// startServer runs `activator serve` on a free loopback port with a fresh
-// data folder and a JSON log, and waits until /healthz answers. database is
-// a PostgreSQL URL, or empty for the default SQLite in the data folder. The
-// process is killed when the test ends, whatever happened.
+// listening is what `serve --ready-file` writes: the addresses the server
+// bound, with the ports the system chose for port 0 (docs/configuration.md).
+type listening struct {
+	URL    string `json:"url"`
+	HTTP   string `json:"http"`
+	SIPUDP string `json:"sip_udp"`
+	SIPTCP string `json:"sip_tcp"`
+	SIPTLS string `json:"sip_tls"`
+}
+
+// anyPort is the serve flags that put every listener on loopback, each on
+// a port the system chooses as the server binds it: a port nobody can take
+// between choosing and binding.
+func anyPort() []string {
+	return []string{"--listen", "127.0.0.1:0", "--sip-udp", "127.0.0.1:0", "--sip-tcp", "127.0.0.1:0", "--sip-tls", "127.0.0.1:0"}
+}
+
+// startServer runs `activator serve` on loopback ports the system picks,
+// with a fresh data folder and a JSON log, and waits until /healthz
+// answers. database is a PostgreSQL URL, or empty for the default SQLite in
+// the data folder.
 func startServer(t *testing.T, bin, database string) *server {
 	t.Helper()
 	dir := t.TempDir()
-	var lastErr error
-	// Another process may take the port between probing and binding: try again.
-	for attempt := 1; attempt <= 3; attempt++ {
-		s, err := tryStartServer(t, bin, dir, database, attempt)
-		if err == nil {
-			return s
-		}
-		lastErr = err
+	dataDir := filepath.Join(dir, "data")
+	args := append(anyPort(), "--data", dataDir, "--log-format", "json")
+	if database != "" {
+		args = append(args, "--database", database)
 	}
-	t.Fatalf("starting the server: %v", lastErr)
-	return nil
+	s, l := startServe(t, bin, dir, nil, args)
+	s.url, s.dataDir = l.URL, dataDir
+	s.waitHealthy(t, &http.Client{Timeout: time.Second})
+	return s
 }
 
-func tryStartServer(t *testing.T, bin, dir, database string, attempt int) (*server, error) {
+// startServe runs `activator serve` with args and a ready file, its output
+// in a log file in dir, and waits until the ready file says where it
+// listens. Each start has its own files, so a restart on the same dir
+// cannot read the last one's. The process is killed when the test ends,
+// whatever happened.
+func startServe(t *testing.T, bin, dir string, env, args []string) (*server, listening) {
 	t.Helper()
-	port, err := freePort()
-	if err != nil {
-		return nil, err
-	}
-	listen := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	s := &server{
-		url:     "http://" + listen,
-		dataDir: filepath.Join(dir, "data"), // the same on a retry: a database may already point at its token
-		logPath: filepath.Join(dir, fmt.Sprintf("server-%d.log", attempt)),
-		exited:  make(chan struct{}),
-	}
-	s.args = []string{"serve", "--listen", listen, "--data", s.dataDir, "--log-format", "json"}
-	if database != "" {
-		s.args = append(s.args, "--database", database)
-	}
+	stamp := strconv.FormatInt(time.Now().UnixNano(), 10)
+	ready := filepath.Join(dir, "ready-"+stamp+".json")
+	s := &server{logPath: filepath.Join(dir, "server-"+stamp+".log"), exited: make(chan struct{})}
+	s.args = append(append([]string{"serve"}, args...), "--ready-file", ready)
 	logFile, err := os.Create(s.logPath)
 	if err != nil {
-		return nil, fmt.Errorf("creating the log file: %w", err)
+		t.Fatalf("creating the log file: %v", err)
 	}
 	cmd := exec.Command(bin, s.args...)
-	cmd.Dir = dir
-	cmd.Env = cleanEnv()
-	cmd.Stdout, cmd.Stderr = logFile, logFile
+	cmd.Dir, cmd.Env, cmd.Stdout, cmd.Stderr = dir, cleanEnv(env...), logFile, logFile
 	if err := cmd.Start(); err != nil {
 		logFile.Close()
-		return nil, fmt.Errorf("activator %s: %w", strings.Join(s.args, " "), err)
+		t.Fatalf("activator %s: %v", quoteArgs(s.args), err)
 	}
 	s.proc = cmd.Process
 	go func() {
@@ -138,40 +145,62 @@ func tryStartServer(t *testing.T, bin, dir, database string, attempt int) (*serv
 			<-s.exited
 		}
 	})
-
-	hc := &http.Client{Timeout: time.Second}
 	deadline := time.Now().Add(startTimeout)
-	for time.Now().Before(deadline) {
+	for {
 		select {
 		case <-s.exited:
-			return nil, fmt.Errorf("activator %s exited before answering /healthz (%v); log:\n%s",
-				strings.Join(s.args, " "), s.waitErr, readFile(t, s.logPath))
+			t.Fatalf("activator %s exited before writing its ready file (%v); log:\n%s",
+				quoteArgs(s.args), s.waitErr, readFile(t, s.logPath))
+		default:
+		}
+		if b, err := os.ReadFile(ready); err == nil {
+			var l listening
+			if err := json.Unmarshal(b, &l); err != nil || l.URL == "" {
+				t.Fatalf("activator %s: ready file %q: %v", quoteArgs(s.args), b, err)
+			}
+			return s, l
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("activator %s: no ready file within %v; log:\n%s", quoteArgs(s.args), startTimeout, readFile(t, s.logPath))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// waitHealthy waits until s answers /healthz with 200 through hc.
+func (s *server) waitHealthy(t *testing.T, hc *http.Client) {
+	t.Helper()
+	deadline := time.Now().Add(startTimeout)
+	for {
+		select {
+		case <-s.exited:
+			t.Fatalf("activator %s exited: %v; log:\n%s", quoteArgs(s.args), s.waitErr, readFile(t, s.logPath))
 		default:
 		}
 		resp, err := hc.Get(s.url + "/healthz")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return s, nil
+				return
 			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("activator %s: /healthz did not answer 200 within %v (%v); log:\n%s",
+				quoteArgs(s.args), startTimeout, err, readFile(t, s.logPath))
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	_ = s.proc.Kill()
-	<-s.exited
-	t.Fatalf("activator %s: /healthz did not answer 200 within %v; log:\n%s",
-		strings.Join(s.args, " "), startTimeout, readFile(t, s.logPath))
-	return nil, nil
 }
 
-// freePort asks the kernel for a free loopback port and releases it.
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("finding a free port: %w", err)
+// port is the port of a host:port address.
+func port(t *testing.T, addr string) int {
+	t.Helper()
+	_, p, err := net.SplitHostPort(addr)
+	n, perr := strconv.Atoi(p)
+	if err != nil || perr != nil || n == 0 {
+		t.Fatalf("address %q: want host:port with a port", addr)
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
+	return n
 }
 
 // stop sends SIGTERM and wants a clean exit (status 0) within stopTimeout.

@@ -78,89 +78,40 @@ func newTestPKI(t *testing.T) *testPKI {
 	return p
 }
 
-// freeUDPTCPPort finds a port free for both TCP and UDP on loopback.
-func freeUDPTCPPort(t *testing.T) int {
-	t.Helper()
-	for i := 0; i < 50; i++ {
-		p, err := freePort()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if c, err := net.ListenPacket("udp", "127.0.0.1:"+strconv.Itoa(p)); err == nil {
-			c.Close()
-			return p
-		}
-	}
-	t.Fatal("no port free for both TCP and UDP")
-	return 0
-}
-
 // sipServer is `activator serve` with HTTPS and its SIP listeners.
 type sipServer struct {
 	*server
-	sipPort, tlsPort int
-	pki              *testPKI
-	hc               *http.Client
+	udpPort, tcpPort, tlsPort int // the embedded registrar's; 0 with the kamailio backend
+	pki                       *testPKI
+	hc                        *http.Client
 }
 
 // startSIPServer runs activator over HTTPS (https://localhost:PORT) with the
-// embedded registrar on fresh loopback ports, extra flags appended.
+// embedded registrar, every listener on a loopback port the system picks,
+// extra flags appended.
 func startSIPServer(t *testing.T, bin string, pki *testPKI, database string, extra ...string) *sipServer {
 	t.Helper()
 	dir := t.TempDir()
-	httpPort, _ := freePort()
-	s := &sipServer{pki: pki, sipPort: freeUDPTCPPort(t), tlsPort: func() int { p, _ := freePort(); return p }(),
-		hc: &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pki.pool}}}}
-	s.server = &server{url: fmt.Sprintf("https://localhost:%d", httpPort), dataDir: filepath.Join(dir, "data"),
-		logPath: filepath.Join(dir, "server.log"), exited: make(chan struct{})}
-	s.args = []string{"serve", "--listen", "127.0.0.1:" + strconv.Itoa(httpPort), "--data", s.dataDir, "--log-format", "json", "--log-level", "debug",
-		"--tls-cert", pki.certPath, "--tls-key", pki.keyPath,
-		"--sip-udp", "127.0.0.1:" + strconv.Itoa(s.sipPort), "--sip-tcp", "127.0.0.1:" + strconv.Itoa(s.sipPort),
-		"--sip-tls", "127.0.0.1:" + strconv.Itoa(s.tlsPort), "--sip-cert", pki.certPath, "--sip-key", pki.keyPath}
+	dataDir := filepath.Join(dir, "data")
+	args := append(anyPort(), "--data", dataDir, "--log-format", "json", "--log-level", "debug",
+		"--tls-cert", pki.certPath, "--tls-key", pki.keyPath, "--sip-cert", pki.certPath, "--sip-key", pki.keyPath)
 	if database != "" {
-		s.args = append(s.args, "--database", database)
+		args = append(args, "--database", database)
 	}
-	s.args = append(s.args, extra...)
-	logFile, err := os.Create(s.logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, s.args...)
-	cmd.Dir, cmd.Env, cmd.Stdout, cmd.Stderr = dir, cleanEnv(), logFile, logFile
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	s.proc = cmd.Process
-	go func() {
-		s.waitErr = cmd.Wait()
-		logFile.Close()
-		close(s.exited)
-	}()
-	t.Cleanup(func() {
-		select {
-		case <-s.exited:
-		default:
-			_ = s.proc.Kill()
-			<-s.exited
+	srv, l := startServe(t, bin, dir, nil, append(args, extra...))
+	srv.url, srv.dataDir = fmt.Sprintf("https://localhost:%d", port(t, l.HTTP)), dataDir
+	s := &sipServer{server: srv, pki: pki,
+		hc: &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pki.pool}}}}
+	for _, p := range []struct {
+		addr string
+		port *int
+	}{{l.SIPUDP, &s.udpPort}, {l.SIPTCP, &s.tcpPort}, {l.SIPTLS, &s.tlsPort}} {
+		if p.addr != "" {
+			*p.port = port(t, p.addr)
 		}
-	})
-	deadline := time.Now().Add(startTimeout)
-	for time.Now().Before(deadline) {
-		select {
-		case <-s.exited:
-			t.Fatalf("activator %s exited: %v\n%s", quoteArgs(s.args), s.waitErr, readFile(t, s.logPath))
-		default:
-		}
-		if resp, err := s.hc.Get(s.url + "/healthz"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return s
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
 	}
-	t.Fatalf("activator did not answer over HTTPS:\n%s", readFile(t, s.logPath))
-	return nil
+	s.waitHealthy(t, s.hc)
+	return s
 }
 
 // sipCLI is the command line against s, trusting its CA.
@@ -170,12 +121,16 @@ func sipCLI(t *testing.T, bin string, s *sipServer) *cli {
 	return c
 }
 
-// setUp points the SIP settings at the test ports and makes a group.
+// setUp points the settings at the server, and the SIP port settings at
+// the ports its registrar bound (when it runs), and makes a group.
 func (s *sipServer) setUp(t *testing.T, c *cli) {
 	t.Helper()
-	for k, v := range map[string]string{"public_base_url": s.url, "sip_domain": "localhost", "sip_udp_port": strconv.Itoa(s.sipPort),
-		"sip_tcp_port": strconv.Itoa(s.sipPort), "sip_tls_port": strconv.Itoa(s.tlsPort)} {
-		c.ok(t, "settings", "set", k, v)
+	c.ok(t, "settings", "set", "public_base_url", s.url)
+	c.ok(t, "settings", "set", "sip_domain", "localhost")
+	for k, p := range map[string]int{"sip_udp_port": s.udpPort, "sip_tcp_port": s.tcpPort, "sip_tls_port": s.tlsPort} {
+		if p != 0 {
+			c.ok(t, "settings", "set", k, strconv.Itoa(p))
+		}
 	}
 	c.ok(t, "group", "create", "staff")
 }
@@ -259,10 +214,12 @@ func sippRegister(t *testing.T, target, domain, user, password string) int {
 	if err := os.WriteFile(filepath.Join(dir, "users.csv"), []byte(csv), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	port := freeUDPTCPPort(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "sipp", target, "-sf", "reg.xml", "-inf", "users.csv", "-i", "127.0.0.1", "-p", strconv.Itoa(port),
+	// No -p: sipp binds its own port (the first free one from 5060, else one
+	// the system picks), so no other process can take it in between;
+	// -bind_local keeps it on loopback.
+	cmd := exec.CommandContext(ctx, "sipp", target, "-sf", "reg.xml", "-inf", "users.csv", "-i", "127.0.0.1", "-bind_local",
 		"-m", "1", "-nostdin", "-timeout", "10s", "-default_behaviors", "all,-bye")
 	cmd.Dir = dir
 	var out bytes.Buffer

@@ -2,7 +2,9 @@ package e2e_test
 
 import (
 	"database/sql"
+	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"os/exec"
@@ -69,8 +71,7 @@ func TestKamailioBackend(t *testing.T) {
 			ann := newAccount(t, c, "Ann", "4001")
 			ann.activate(t, c)
 
-			port := freeUDPTCPPort(t)
-			startKamailio(t, cfgTemplate, port, kamURL, name == "sqlite")
+			port := startKamailio(t, cfgTemplate, kamURL, name == "sqlite")
 			target := "127.0.0.1:" + strconv.Itoa(port)
 			if rc := sippRegister(t, target, "localhost", ann.username, ann.password); rc != 0 {
 				t.Fatalf("kamailio with the delivered password: sipp exit %d, want 0", rc)
@@ -94,6 +95,23 @@ func TestKamailioBackend(t *testing.T) {
 	}
 }
 
+// TestKamailioPortTakenIsRetried: Kamailio's exit on a port another
+// process holds is recognised, so startKamailio starts it again elsewhere
+// instead of failing the test that needed it.
+func TestKamailioPortTakenIsRetried(t *testing.T) {
+	needTools(t, "kamailio")
+	c, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	taken := c.LocalAddr().(*net.UDPAddr).Port
+	db := "sqlite://" + filepath.Join(t.TempDir(), "none.sqlite") // never opened: the bind fails first
+	if err := tryKamailio(t, kamailioCfgFromDocs(t), taken, db, true); !errors.Is(err, errPortTaken) {
+		t.Fatalf("kamailio on a taken port: want errPortTaken, got %v", err)
+	}
+}
+
 // kamailioCfgFromDocs is the kamailio.cfg block of docs/kamailio.md.
 func kamailioCfgFromDocs(t *testing.T) string {
 	t.Helper()
@@ -105,9 +123,48 @@ func kamailioCfgFromDocs(t *testing.T) string {
 	return m[1]
 }
 
-// startKamailio runs Kamailio in the foreground on a UDP port with the
-// documented configuration, its two substdef lines replaced.
-func startKamailio(t *testing.T, cfg string, port int, dbURL string, sqlite bool) {
+// kamailioAttempts bounds the starts of Kamailio on a port another process
+// took first.
+const kamailioAttempts = 5
+
+// startKamailio runs Kamailio in the foreground on a loopback UDP port with
+// the documented configuration, its two substdef lines replaced, and
+// returns the port. Kamailio must be told its port up front (port 0 means
+// 5060 to it): the port is one that was free a moment ago, and when another
+// process binds it first, Kamailio exits on "Address already in use" and
+// starts again on another.
+func startKamailio(t *testing.T, cfg, dbURL string, sqlite bool) int {
+	t.Helper()
+	for attempt := 1; ; attempt++ {
+		port := unusedUDPPort(t)
+		err := tryKamailio(t, cfg, port, dbURL, sqlite)
+		if err == nil {
+			return port
+		}
+		if !errors.Is(err, errPortTaken) || attempt == kamailioAttempts {
+			t.Fatalf("starting kamailio (attempt %d of %d): %v", attempt, kamailioAttempts, err)
+		}
+		t.Logf("kamailio on udp port %d: %v; again on another port", port, err)
+	}
+}
+
+// errPortTaken is a program's exit on a port another process bound first.
+var errPortTaken = errors.New("the port was taken before the program bound it")
+
+// unusedUDPPort is a loopback UDP port nobody held a moment ago. Only for a
+// program that cannot bind port 0 itself: another process may bind it
+// first, so the caller retries on that failure.
+func unusedUDPPort(t *testing.T) int {
+	t.Helper()
+	c, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	return c.LocalAddr().(*net.UDPAddr).Port
+}
+
+func tryKamailio(t *testing.T, cfg string, port int, dbURL string, sqlite bool) error {
 	t.Helper()
 	dir := t.TempDir()
 	cfg = regexp.MustCompile(`(?m)^#!substdef "!SIP_LISTEN!.*$`).ReplaceAllString(cfg, fmt.Sprintf(`#!substdef "!SIP_LISTEN!udp:127.0.0.1:%d!g"`, port))
@@ -154,9 +211,14 @@ func startKamailio(t *testing.T, cfg string, port int, dbURL string, sqlite bool
 		}
 		select {
 		case <-done:
-			t.Fatalf("kamailio exited:\n%s", out.String())
+			// udp_init(): bind(...) on 127.0.0.1: Address already in use
+			if strings.Contains(out.String(), "bind(") && strings.Contains(out.String(), "Address already in use") {
+				return errPortTaken
+			}
+			return fmt.Errorf("kamailio exited:\n%s", out.String())
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
 	time.Sleep(300 * time.Millisecond) // its children finish binding
+	return nil
 }

@@ -37,7 +37,7 @@ func TestSIPBar(t *testing.T) {
 	dave := newAccount(t, c, "Dave", "3004") // never activated
 	alice.activate(t, c)
 	bob.activate(t, c)
-	sipTarget := "127.0.0.1:" + strconv.Itoa(srv.sipPort)
+	sipTarget := "127.0.0.1:" + strconv.Itoa(srv.udpPort)
 
 	t.Run("refusals", func(t *testing.T) {
 		if rc := sippRegister(t, sipTarget, "localhost", alice.username, alice.password); rc != 0 {
@@ -93,9 +93,10 @@ func TestSIPBar(t *testing.T) {
 		if err := os.MkdirAll(filepath.Join(home, ".local/share/linphone"), 0o755); err != nil {
 			t.Fatal(err)
 		}
-		lpPort := freeUDPTCPPort(t)
-		rc := fmt.Sprintf("[sip]\nsip_port=%d\nsip_tcp_port=%d\nsip_tls_port=%d\nbind_address=127.0.0.1\nuse_ipv6=0\nroot_ca=%s\n[misc]\nconfig-uri=%s\n",
-			lpPort, lpPort, lpPort+1, pki.caPath, provURL)
+		// Port -1: linphonec binds each transport to a port the system
+		// picks, so no other process can take it in between.
+		rc := fmt.Sprintf("[sip]\nsip_port=-1\nsip_tcp_port=-1\nsip_tls_port=-1\nbind_address=127.0.0.1\nuse_ipv6=0\nroot_ca=%s\n[misc]\nconfig-uri=%s\n",
+			pki.caPath, provURL)
 		rcPath := filepath.Join(home, "run.rc")
 		if err := os.WriteFile(rcPath, []byte(rc), 0o600); err != nil {
 			t.Fatal(err)
@@ -274,14 +275,15 @@ func waitFor(t *testing.T, out *syncBuffer, what string, re *regexp.Regexp, d ti
 func startBaresip(t *testing.T, s *sipServer, a *sipAccount, cmd string) *syncBuffer {
 	t.Helper()
 	dir := t.TempDir()
-	port := freeUDPTCPPort(t)
 	// baresip sets up SIP over TLS only with a certificate of its own.
 	uaPEM := filepath.Join(dir, "ua.pem")
 	if err := os.WriteFile(uaPEM, []byte(readFile(t, s.pki.certPath)+readFile(t, s.pki.keyPath)), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// sip_listen with port 0: baresip binds UDP, TCP and TLS each to a
+	// port the system picks, so no other process can take one in between.
 	config := fmt.Sprintf(`poll_method epoll
-sip_listen 127.0.0.1:%d
+sip_listen 127.0.0.1:0
 net_interface 127.0.0.1
 sip_cafile %s
 sip_certificate %s
@@ -297,7 +299,7 @@ module aufile.so
 module_tmp uuid.so
 module_tmp account.so
 module_app menu.so
-`, port, s.pki.caPath, uaPEM)
+`, s.pki.caPath, uaPEM)
 	accounts := fmt.Sprintf("<sip:%s@127.0.0.1;transport=tls>;auth_pass=%s;outbound=\"sip:127.0.0.1:%d;transport=tls\";regint=300;answermode=auto\n",
 		a.username, a.password, s.tlsPort)
 	if err := os.WriteFile(filepath.Join(dir, "config"), []byte(config), 0o600); err != nil {

@@ -20,6 +20,7 @@ import (
 	"github.com/activator-voip/activator/internal/model"
 	"github.com/activator-voip/activator/internal/store"
 	"github.com/activator-voip/activator/internal/store/storetest"
+	"github.com/activator-voip/activator/internal/testnet"
 )
 
 func wantInvalid(t *testing.T, err error, field string) {
@@ -341,7 +342,10 @@ func TestTestGatewayReportsTheProvidersAnswer(t *testing.T) {
 		}
 		_, err = s.TestGateway(ctx, "tw", "not-a-number")
 		wantInvalid(t, err, "to")
-		srv.Close()
+		// The provider down: nothing answers at the gateway's address.
+		if _, err := s.UpdateGateway(ctx, "tw", model.GatewayInput{Settings: map[string]string{"base_url": "http://" + testnet.RefusingAddr(t)}}); err != nil {
+			t.Fatal(err)
+		}
 		res, err = s.TestGateway(ctx, "tw", "+393331234567")
 		if err != nil || res.OK || res.Permanent || res.Error == "" {
 			t.Fatalf("provider down: want a temporary error in the result, got %+v %v", res, err)

@@ -45,6 +45,10 @@ type Config struct {
 	// worker may retry it (a crashed sender's messages come back after it).
 	// Zero: 2 minutes.
 	DeliveryLease time.Duration
+	// ReadyFile, when set, is where Run writes the bound addresses
+	// (Listening, as JSON) before it serves, so a script or a test can start
+	// the server on port 0 and learn its ports. Removed when Run returns.
+	ReadyFile string
 }
 
 // deliveryConfig tunes the delivery worker. A send never outlives half
@@ -81,6 +85,7 @@ type App struct {
 	listener net.Listener
 	https    *http.Server
 	tls      bool
+	ready    string // Config.ReadyFile
 	log      *slog.Logger
 }
 
@@ -115,7 +120,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &App{Store: st, log: log}
+	a := &App{Store: st, ready: cfg.ReadyFile, log: log}
 	ok := false
 	defer func() {
 		if !ok {
@@ -217,6 +222,12 @@ func listenURL(addr *net.TCPAddr, https bool) string {
 // Run serves until ctx ends, then drains: in-flight requests finish and the
 // worker records the sends it has under way.
 func (a *App) Run(ctx context.Context) error {
+	if a.ready != "" {
+		if err := writeReadyFile(a.ready, a.Listening()); err != nil {
+			return err
+		}
+		defer os.Remove(a.ready)
+	}
 	var wg sync.WaitGroup
 	wctx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
 	wg.Add(1)

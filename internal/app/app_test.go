@@ -2,11 +2,16 @@ package app_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/activator-voip/activator/internal/app"
 	"github.com/activator-voip/activator/internal/secret"
@@ -93,5 +98,88 @@ func TestTLSNeedsBothFiles(t *testing.T) {
 	_, err := app.New(context.Background(), app.Config{DataDir: t.TempDir(), Listen: "127.0.0.1:0", TLSCert: "cert.pem"}, slog.New(slog.DiscardHandler))
 	if err == nil || !strings.Contains(err.Error(), "both a certificate and a key") {
 		t.Fatalf("want a clear error, got %v", err)
+	}
+}
+
+// TestReadyFileNamesTheChosenPorts starts every listener on port 0: the
+// ready file, written before serving, names the ports the system chose,
+// and they are the ones serving. It is gone after the stop.
+func TestReadyFileNamesTheChosenPorts(t *testing.T) {
+	for _, sipOn := range []bool{true, false} {
+		t.Run(fmt.Sprintf("sip=%v", sipOn), func(t *testing.T) {
+			dir := t.TempDir()
+			ready := filepath.Join(dir, "ready.json")
+			cfg := app.Config{DataDir: dir, Listen: "127.0.0.1:0", ReadyFile: ready}
+			if sipOn {
+				cfg.SIP = app.SIPConfig{UDP: "127.0.0.1:0", TCP: "127.0.0.1:0", TLS: "127.0.0.1:0"}
+			}
+			a, err := app.New(context.Background(), cfg, slog.New(slog.DiscardHandler))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer a.Close()
+			if _, err := os.Stat(ready); !os.IsNotExist(err) {
+				t.Fatalf("the ready file exists before Run: %v", err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() { done <- a.Run(ctx) }()
+			defer func() {
+				cancel()
+				if err := <-done; err != nil {
+					t.Errorf("Run: %v", err)
+				}
+				if _, err := os.Stat(ready); !os.IsNotExist(err) {
+					t.Errorf("the ready file is still there after the stop: %v", err)
+				}
+			}()
+
+			var raw []byte
+			for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+				if raw, err = os.ReadFile(ready); err == nil || time.Now().After(deadline) {
+					break
+				}
+			}
+			if err != nil {
+				t.Fatalf("no ready file: %v", err)
+			}
+			var got map[string]string
+			if err := json.Unmarshal(raw, &got); err != nil {
+				t.Fatalf("ready file %q: %v", raw, err)
+			}
+			if got["url"] != a.URL || got["url"] != "http://"+got["http"] || strings.HasSuffix(got["http"], ":0") {
+				t.Fatalf("ready file %s: want url %s and its host:port", raw, a.URL)
+			}
+			resp, err := http.Get(got["url"] + "/healthz")
+			if err != nil || resp.StatusCode != http.StatusOK {
+				t.Fatalf("GET %s/healthz: %v %v", got["url"], resp, err)
+			}
+			resp.Body.Close()
+
+			if !sipOn {
+				if len(got) != 2 {
+					t.Fatalf("ready file %s: want only url and http with SIP off", raw)
+				}
+				return
+			}
+			for _, tr := range []string{"udp", "tcp", "tls"} {
+				addr := got["sip_"+tr]
+				if addr == "" || strings.HasSuffix(addr, ":0") || addr != a.SIP.Addrs()[tr] {
+					t.Fatalf("ready file %s: sip_%s, want the bound %s", raw, tr, a.SIP.Addrs()[tr])
+				}
+			}
+			// The addresses are held by the server: nobody else can bind them.
+			if c, err := net.ListenPacket("udp", got["sip_udp"]); err == nil {
+				c.Close()
+				t.Errorf("sip_udp %s is not bound by the server", got["sip_udp"])
+			}
+			for _, tr := range []string{"tcp", "tls"} {
+				c, err := net.Dial("tcp", got["sip_"+tr])
+				if err != nil {
+					t.Fatalf("sip_%s %s: %v", tr, got["sip_"+tr], err)
+				}
+				c.Close()
+			}
+		})
 	}
 }

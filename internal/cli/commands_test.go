@@ -18,6 +18,8 @@ import (
 	"testing"
 
 	"github.com/spf13/cobra"
+
+	"github.com/activator-voip/activator/internal/testnet"
 )
 
 // testToken is the API token every test uses; no output may ever show it.
@@ -504,9 +506,7 @@ func TestTokenResolution(t *testing.T) {
 
 func TestTokenNeverShown(t *testing.T) {
 	env := map[string]string{envToken: testToken, envURL: "http://127.0.0.1:1"}
-	closed := httptest.NewServer(http.NotFoundHandler())
-	closedURL := closed.URL
-	closed.Close()
+	closedURL := "http://" + testnet.RefusingAddr(t)
 	for _, args := range [][]string{
 		{"--help"},
 		{"account", "--help"},

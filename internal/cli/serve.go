@@ -34,6 +34,7 @@ func newServeCmd(a *app) *cobra.Command {
 		{"delivery-lease", "ACTIVATOR_DELIVERY_LEASE", "2m", "how long a message being sent stays claimed by this instance; a dead instance's messages return to the queue after it (at least 2s)", &lease},
 		{"log-level", "ACTIVATOR_LOG_LEVEL", "info", "log level: debug, info, warn or error", &logLevel},
 		{"log-format", "ACTIVATOR_LOG_FORMAT", "text", "log format: text or json", &fmt_},
+		{"ready-file", "ACTIVATOR_READY_FILE", "", "once the HTTP and SIP listeners are bound, write their addresses to this file as JSON (removed at stop): the ports the system chose for port 0 in --listen or --sip-*", &cfg.ReadyFile},
 		// SIP (docs/configuration.md, docs/kamailio.md)
 		{"sip-udp", "ACTIVATOR_SIP_UDP", "127.0.0.1:5060", "address the embedded SIP registrar listens on over UDP; off to disable", &cfg.SIP.UDP},
 		{"sip-tcp", "ACTIVATOR_SIP_TCP", "127.0.0.1:5060", "address the embedded SIP registrar listens on over TCP; off to disable", &cfg.SIP.TCP},

@@ -61,7 +61,8 @@ type Server struct {
 	udp     net.PacketConn
 	tcp     net.Listener
 	tls     net.Listener
-	ports   map[string]int // transport -> listening port
+	ports   map[string]int    // transport -> listening port
+	addrs   map[string]string // transport -> bound host:port
 	now     func() time.Time
 }
 
@@ -73,7 +74,7 @@ func New(cfg Config) (*Server, error) {
 	if len(cfg.Algorithms) == 0 {
 		cfg.Algorithms = DefaultAlgorithms
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, nonces: newNonces(30*time.Second, 100000), ports: map[string]int{}, now: time.Now}
+	s := &Server{cfg: cfg, log: cfg.Logger, nonces: newNonces(30*time.Second, 100000), ports: map[string]int{}, addrs: map[string]string{}, now: time.Now}
 	s.flowKey = make([]byte, 32)
 	if _, err := rand.Read(s.flowKey); err != nil {
 		return nil, err
@@ -90,12 +91,14 @@ func New(cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("sip: listening on udp %s: %w", cfg.UDP, err)
 		}
 		s.ports["udp"] = s.udp.LocalAddr().(*net.UDPAddr).Port
+		s.addrs["udp"] = s.udp.LocalAddr().String()
 	}
 	if cfg.TCP != "" {
 		if s.tcp, err = net.Listen("tcp", cfg.TCP); err != nil {
 			return nil, fmt.Errorf("sip: listening on tcp %s: %w", cfg.TCP, err)
 		}
 		s.ports["tcp"] = s.tcp.Addr().(*net.TCPAddr).Port
+		s.addrs["tcp"] = s.tcp.Addr().String()
 	}
 	if cfg.TLS != "" {
 		if cfg.TLSConfig == nil {
@@ -106,6 +109,7 @@ func New(cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("sip: listening on tls %s: %w", cfg.TLS, err)
 		}
 		s.ports["tls"] = ln.Addr().(*net.TCPAddr).Port
+		s.addrs["tls"] = ln.Addr().String()
 		s.tls = tls.NewListener(ln, cfg.TLSConfig)
 	}
 	if s.ua, err = sipgo.NewUA(sipgo.WithUserAgent("activator"), sipgo.WithUserAgenTLSConfig(cfg.TLSConfig)); err != nil {
@@ -133,6 +137,10 @@ func New(cfg Config) (*Server, error) {
 
 // Ports are the listening ports by transport (udp, tcp, tls).
 func (s *Server) Ports() map[string]int { return s.ports }
+
+// Addrs are the bound addresses by transport (udp, tcp, tls): where an
+// address of the configuration has port 0, the port the system chose.
+func (s *Server) Addrs() map[string]string { return s.addrs }
 
 func (s *Server) closeListeners() {
 	if s.udp != nil {
@@ -167,7 +175,7 @@ func (s *Server) Run(ctx context.Context) error {
 	if s.tls != nil {
 		serve("tls", func() error { return s.srv.ServeTLS(s.tls) })
 	}
-	s.log.Info("sip service listening", "udp", s.cfg.UDP, "tcp", s.cfg.TCP, "tls", s.cfg.TLS)
+	s.log.Info("sip service listening", "udp", s.addrs["udp"], "tcp", s.addrs["tcp"], "tls", s.addrs["tls"])
 	tick := time.NewTicker(time.Minute)
 	defer tick.Stop()
 	for {

@@ -36,6 +36,7 @@ import (
 	"github.com/activator-voip/activator/internal/messaging"
 	"github.com/activator-voip/activator/internal/messaging/smtp"
 	"github.com/activator-voip/activator/internal/model"
+	"github.com/activator-voip/activator/internal/testnet"
 )
 
 // lastCertPEM is the certificate testTLS made last, in PEM.
@@ -453,10 +454,8 @@ func TestUntrustedCertificateIsPermanent(t *testing.T) {
 }
 
 func TestServerDownIsTemporary(t *testing.T) {
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	addr := ln.Addr().(*net.TCPAddr)
-	ln.Close()
-	g := gateway(t, "smtp", map[string]string{"host": "127.0.0.1", "port": strconv.Itoa(addr.Port), "tls": "none", "from": "it@example.com"}, nil, messaging.Options{})
+	_, port, _ := net.SplitHostPort(testnet.RefusingAddr(t))
+	g := gateway(t, "smtp", map[string]string{"host": "127.0.0.1", "port": port, "tls": "none", "from": "it@example.com"}, nil, messaging.Options{})
 	_, err := send(t, g)
 	var tmp *messaging.TemporaryError
 	if !errors.As(err, &tmp) {

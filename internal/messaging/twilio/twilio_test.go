@@ -17,6 +17,7 @@ import (
 	"github.com/activator-voip/activator/internal/messaging"
 	"github.com/activator-voip/activator/internal/messaging/twilio"
 	"github.com/activator-voip/activator/internal/model"
+	"github.com/activator-voip/activator/internal/testnet"
 )
 
 const (
@@ -204,9 +205,7 @@ func TestErrors(t *testing.T) {
 }
 
 func TestNetworkErrorIsTemporary(t *testing.T) {
-	srv := httptest.NewServer(http.NotFoundHandler())
-	base := srv.URL
-	srv.Close()
+	base := "http://" + testnet.RefusingAddr(t)
 	g, _ := twilio.New("tw", map[string]string{"account_sid": sid, "auth_token": token, "from": "+1500", "base_url": base}, messaging.Options{})
 	_, err := send(g, "+393331234567")
 	var tmp *messaging.TemporaryError
