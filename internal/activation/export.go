@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -23,7 +24,7 @@ var ExportColumns = append(append([]string{}, ImportColumns...), "username", "vi
 // ExportAccounts writes the accounts a filter selects as CSV, page by page
 // so that memory stays flat however many there are.
 func (s *Service) ExportAccounts(ctx context.Context, w io.Writer, group, status, search string) error {
-	cw := csv.NewWriter(w)
+	cw := newSafeCSV(w)
 	if err := cw.Write(ExportColumns); err != nil {
 		return err
 	}
@@ -38,15 +39,14 @@ func (s *Service) ExportAccounts(ctx context.Context, w io.Writer, group, status
 			if a.ActivatedAt != nil {
 				activated = a.ActivatedAt.UTC().Format(time.RFC3339)
 			}
-			rec := []string{csvSafe(a.DisplayName), a.Mobile, csvSafe(a.Email), string(a.SecurityModel), csvSafe(a.Description),
-				csvSafe(a.Group), csvSafe(a.Profile), a.Language, a.Username, a.VirtualNumber, a.Status,
+			rec := []string{a.DisplayName, a.Mobile, a.Email, string(a.SecurityModel), a.Description,
+				a.Group, a.Profile, a.Language, a.Username, a.VirtualNumber, a.Status,
 				a.CreatedAt.UTC().Format(time.RFC3339), activated}
 			if err := cw.Write(rec); err != nil {
 				return err
 			}
 		}
-		cw.Flush()
-		if err := cw.Error(); err != nil {
+		if err := cw.Flush(); err != nil {
 			return err
 		}
 		if len(as) < page {
@@ -55,17 +55,50 @@ func (s *Service) ExportAccounts(ctx context.Context, w io.Writer, group, status
 	}
 }
 
-// csvSafe keeps a spreadsheet from reading a cell as a formula.
+// formulaStart holds the first characters that make a spreadsheet read a
+// cell as a formula (OWASP's CSV injection list, and a line feed).
+const formulaStart = "=+-@\t\r\n"
+
+// csvSafe keeps a spreadsheet from reading a cell as a formula: such a cell
+// gets a leading ', which spreadsheets show as text and hide. csvPlain takes
+// it off again, so an export imports back unchanged.
 func csvSafe(v string) string {
-	if v != "" && (v[0] == '=' || v[0] == '@' || v[0] == '\t' || v[0] == '\r') {
+	if v != "" && strings.IndexByte(formulaStart, v[0]) >= 0 {
 		return "'" + v
 	}
 	return v
 }
 
+// csvPlain undoes csvSafe on a cell read from a file.
+func csvPlain(v string) string {
+	if len(v) > 1 && v[0] == '\'' && strings.IndexByte(formulaStart, v[1]) >= 0 {
+		return v[1:]
+	}
+	return v
+}
+
+// safeCSV writes CSV whose every cell is csvSafe, whatever column it is
+// in: a value's source (a name, a login attempt, an audit target) never
+// decides whether it is neutralised.
+type safeCSV struct{ w *csv.Writer }
+
+func newSafeCSV(w io.Writer) safeCSV { return safeCSV{csv.NewWriter(w)} }
+
+func (c safeCSV) Write(rec []string) error {
+	for i, v := range rec {
+		rec[i] = csvSafe(v)
+	}
+	return c.w.Write(rec)
+}
+
+func (c safeCSV) Flush() error {
+	c.w.Flush()
+	return c.w.Error()
+}
+
 // ExportAudit writes audit entries as CSV, newest first.
 func (s *Service) ExportAudit(ctx context.Context, w io.Writer, f AuditFilter) error {
-	cw := csv.NewWriter(w)
+	cw := newSafeCSV(w)
 	if err := cw.Write([]string{"id", "at", "actor", "role", "via", "action", "target", "status", "before", "after"}); err != nil {
 		return err
 	}
@@ -76,13 +109,12 @@ func (s *Service) ExportAudit(ctx context.Context, w io.Writer, f AuditFilter) e
 			return err
 		}
 		for _, e := range es {
-			if err := cw.Write([]string{itoa64(e.ID), e.At.UTC().Format(time.RFC3339Nano), csvSafe(e.Actor), e.ActorRole, e.Via, e.Action,
-				csvSafe(e.Target), itoa64(int64(e.Status)), e.Before, e.After}); err != nil {
+			if err := cw.Write([]string{itoa64(e.ID), e.At.UTC().Format(time.RFC3339Nano), e.Actor, e.ActorRole, e.Via, e.Action,
+				e.Target, itoa64(int64(e.Status)), e.Before, e.After}); err != nil {
 				return err
 			}
 		}
-		cw.Flush()
-		if err := cw.Error(); err != nil {
+		if err := cw.Flush(); err != nil {
 			return err
 		}
 		if len(es) < f.Limit {

@@ -327,7 +327,7 @@ func (s *Service) validateRow(line int, cols, rec []string, opts ImportOptions, 
 	cell := map[string]string{}
 	for i, v := range rec {
 		if i < len(cols) && cols[i] != "" {
-			cell[cols[i]] = strings.TrimSpace(v)
+			cell[cols[i]] = csvPlain(strings.TrimSpace(v))
 		}
 	}
 	bad := func(col, format string, args ...any) {

