@@ -288,7 +288,7 @@ func TestPlainServerWithoutTLSOrAuth(t *testing.T) {
 	if len(got) != 1 || got[0].from != "it@example.com" || got[0].to != "bob@example.org" || got[0].tls || got[0].user != "" {
 		t.Fatalf("received: %+v", got)
 	}
-	if !strings.HasPrefix(id, "<activator.42.") || !strings.Contains(string(got[0].data), "Message-ID: "+id) {
+	if msg, err := mail.ReadMessage(bytes.NewReader(got[0].data)); err != nil || !strings.HasPrefix(id, "<activator.42.") || msg.Header.Get("Message-ID") != id {
 		t.Fatalf("provider id %q is not the Message-ID of what arrived", id)
 	}
 	checkMIME(t, got[0].data)
@@ -487,7 +487,8 @@ func TestSettingsValidation(t *testing.T) {
 }
 
 // checkMIME parses what arrived: text and HTML alternatives, the HTML
-// related to an inline PNG whose Content-ID the HTML names.
+// related to an inline PNG whose Content-ID the HTML names, each multipart
+// closed.
 func checkMIME(t *testing.T, data []byte) {
 	t.Helper()
 	msg, err := mail.ReadMessage(bytes.NewReader(data))
@@ -543,6 +544,12 @@ func checkMIME(t *testing.T, data []byte) {
 	if !bytes.HasPrefix(ib, []byte("\x89PNG\r\n\x1a\n")) {
 		t.Fatalf("image part is not a PNG: % x", ib[:min(8, len(ib))])
 	}
+	if _, err := rr.NextPart(); err != io.EOF {
+		t.Fatalf("multipart/related: want its close delimiter after the image, got %v", err)
+	}
+	if _, err := mr.NextPart(); err != io.EOF {
+		t.Fatalf("multipart/alternative: want its close delimiter after the related part, got %v", err)
+	}
 }
 
 // The e-mail the templates render gets the QR code of its own link.
@@ -567,7 +574,11 @@ func TestRealTemplateGetsTheQRCode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Contains(data, []byte("Content-ID: <qr@activator>")) || !bytes.Contains(data, []byte("cid:qr@activator")) {
+	msg, err := mail.ReadMessage(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(msg.Header.Get("Content-Type"), "multipart/alternative") || !bytes.Contains(bytes.ToLower(data), []byte("content-id: <qr@activator>")) {
 		t.Fatalf("no inline QR code in the composed message")
 	}
 }
