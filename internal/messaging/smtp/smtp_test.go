@@ -35,6 +35,7 @@ import (
 	"github.com/activator-voip/activator/internal/i18n"
 	"github.com/activator-voip/activator/internal/messaging"
 	"github.com/activator-voip/activator/internal/messaging/smtp"
+	"github.com/activator-voip/activator/internal/messaging/smtp/smtptest"
 	"github.com/activator-voip/activator/internal/model"
 )
 
@@ -291,7 +292,7 @@ func TestPlainServerWithoutTLSOrAuth(t *testing.T) {
 	if msg, err := mail.ReadMessage(bytes.NewReader(got[0].data)); err != nil || !strings.HasPrefix(id, "<activator.42.") || msg.Header.Get("Message-ID") != id {
 		t.Fatalf("provider id %q is not the Message-ID of what arrived", id)
 	}
-	checkMIME(t, got[0].data)
+	checkMIME(t, got[0].data, "it@example.com")
 }
 
 func TestTLSNoneNeverTriesStartTLSEvenWhenOffered(t *testing.T) {
@@ -328,7 +329,7 @@ func TestStartTLSWithAuthPlainAndLogin(t *testing.T) {
 			if len(got) != 1 || !got[0].tls || got[0].user != "ada@example.com" {
 				t.Fatalf("want one message over TLS from an authenticated ada: %+v", got)
 			}
-			checkMIME(t, got[0].data)
+			checkMIME(t, got[0].data, "ada@example.com")
 		})
 	}
 }
@@ -488,9 +489,11 @@ func TestSettingsValidation(t *testing.T) {
 
 // checkMIME parses what arrived: text and HTML alternatives, the HTML
 // related to an inline PNG whose Content-ID the HTML names, each multipart
-// closed.
-func checkMIME(t *testing.T, data []byte) {
+// closed; then has smtptest's strict parsers read it.
+func checkMIME(t *testing.T, data []byte, from string) {
 	t.Helper()
+	m := message()
+	smtptest.Check(t, data, smtptest.Expect{From: from, To: "bob@example.org", Subject: m.Subject, Text: m.Body, HTML: []string{link}, QR: true})
 	msg, err := mail.ReadMessage(bytes.NewReader(data))
 	if err != nil {
 		t.Fatalf("not an RFC 5322 message: %v", err)
@@ -574,13 +577,7 @@ func TestRealTemplateGetsTheQRCode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	msg, err := mail.ReadMessage(bytes.NewReader(data))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.HasPrefix(msg.Header.Get("Content-Type"), "multipart/alternative") || !bytes.Contains(bytes.ToLower(data), []byte("content-id: <qr@activator>")) {
-		t.Fatalf("no inline QR code in the composed message")
-	}
+	smtptest.Check(t, data, smtptest.Expect{From: "it@example.com", To: "bob@example.org", Subject: r.Subject, Text: r.Text, HTML: []string{link}, QR: true})
 }
 
 // A server whose certificate a private CA signed, trusted through tls_ca_file.
