@@ -4,7 +4,8 @@
 //
 // It speaks SMTP with the standard library's net/smtp client, driven step by
 // step rather than through SendMail: SendMail upgrades to STARTTLS whenever a
-// server offers it, and tls=none must never try.
+// server offers it, and tls=none must never try. The message itself is
+// written by github.com/emersion/go-message.
 package smtp
 
 import (
@@ -13,13 +14,10 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"mime"
-	"mime/multipart"
-	"mime/quotedprintable"
+	"io"
 	"net"
 	"net/mail"
 	"net/smtp"
@@ -29,6 +27,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/emersion/go-message"
+	msgmail "github.com/emersion/go-message/mail"
 
 	"github.com/activator-voip/activator/internal/messaging"
 	"github.com/activator-voip/activator/internal/model"
@@ -300,83 +301,126 @@ func messageID(m *model.Message, from string) string {
 
 // Compose builds the RFC 5322 message: plain text alone, or plain text and
 // HTML as alternatives, the HTML with the QR code of the message's link as an
-// inline image when it refers to cid:qr@activator.
+// inline image when it refers to cid:qr@activator. go-message writes the MIME
+// (boundaries, the close delimiters, quoted-printable and base64 with their
+// line lengths, encoded words in the header); this function only says which
+// parts there are.
 func Compose(from, to *mail.Address, m *model.Message, msgID string, now time.Time) ([]byte, error) {
+	var h msgmail.Header
+	// go-message writes the field set last first: these are set bottom up.
+	h.Set("Auto-Submitted", "auto-generated") // RFC 3834: no vacation replies to it
+	h.Set("Message-ID", msgID)
+	h.SetDate(now)
+	h.SetSubject(m.Subject)
+	h.SetAddressList("To", []*mail.Address{to})
+	h.SetAddressList("From", []*mail.Address{from})
 	var buf bytes.Buffer
-	h := func(k, v string) { fmt.Fprintf(&buf, "%s: %s\r\n", k, v) }
-	h("From", from.String())
-	h("To", to.String())
-	h("Subject", mime.QEncoding.Encode("utf-8", m.Subject))
-	h("Date", now.Format(time.RFC1123Z))
-	h("Message-ID", msgID)
-	h("MIME-Version", "1.0")
-	h("Auto-Submitted", "auto-generated")
 	if m.HTML == "" {
-		h("Content-Type", "text/plain; charset=utf-8")
-		h("Content-Transfer-Encoding", "quoted-printable")
-		buf.WriteString("\r\n")
-		return buf.Bytes(), writeQP(&buf, m.Body)
+		h.SetContentType("text/plain", map[string]string{"charset": "utf-8"})
+		w, err := msgmail.CreateSingleInlineWriter(&buf, h)
+		if err != nil {
+			return nil, fmt.Errorf("composing the e-mail: %w", err)
+		}
+		if err := writeAll(w, m.Body); err != nil {
+			return nil, fmt.Errorf("composing the e-mail: %w", err)
+		}
+		return buf.Bytes(), nil
 	}
-	var png []byte
-	html := m.HTML
+	html, png, err := inlineQR(m)
+	if err != nil {
+		return nil, err
+	}
+	h.SetContentType("multipart/alternative", nil)
+	alt, err := message.CreateWriter(&buf, h.Header)
+	if err != nil {
+		return nil, fmt.Errorf("composing the e-mail: %w", err)
+	}
+	if err := composeAlternatives(alt, m.Body, html, png); err != nil {
+		return nil, fmt.Errorf("composing the e-mail: %w", err)
+	}
+	if err := alt.Close(); err != nil {
+		return nil, fmt.Errorf("composing the e-mail: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// inlineQR puts the QR code image into the template's slot and makes the
+// PNG of the message's link. Without a secure link in the text there is no
+// image, and the HTML refers to none.
+func inlineQR(m *model.Message) (html string, png []byte, err error) {
+	html = m.HTML
 	if strings.Contains(html, QRSlot) {
 		html = strings.Replace(html, QRSlot, strings.TrimSuffix(QRSlot, "</p>")+QRImage+"</p>", 1)
 	}
 	if strings.Contains(html, "cid:"+QRContentID) {
 		if link := linkRe.FindString(m.Body); link != "" {
-			p, err := qr.PNG(link, 360)
+			png, err = qr.PNG(link, 360)
 			if err != nil {
-				return nil, fmt.Errorf("making the QR code: %w", err)
+				return "", nil, fmt.Errorf("making the QR code: %w", err)
 			}
-			png = p
 		}
-	}
-	alt := multipart.NewWriter(&buf)
-	h("Content-Type", "multipart/alternative; boundary="+alt.Boundary())
-	buf.WriteString("\r\n")
-	pw, _ := alt.CreatePart(textproto.MIMEHeader{"Content-Type": {"text/plain; charset=utf-8"}, "Content-Transfer-Encoding": {"quoted-printable"}})
-	if err := writeQP(pw, m.Body); err != nil {
-		return nil, err
 	}
 	if png == nil {
 		html = strings.ReplaceAll(html, `src="cid:`+QRContentID+`"`, `src="" hidden`)
-		hw, _ := alt.CreatePart(textproto.MIMEHeader{"Content-Type": {"text/html; charset=utf-8"}, "Content-Transfer-Encoding": {"quoted-printable"}})
-		if err := writeQP(hw, html); err != nil {
-			return nil, err
-		}
-		return buf.Bytes(), alt.Close()
 	}
-	var rel bytes.Buffer
-	rw := multipart.NewWriter(&rel)
-	rp, _ := alt.CreatePart(textproto.MIMEHeader{"Content-Type": {`multipart/related; type="text/html"; boundary=` + rw.Boundary()}})
-	hw, _ := rw.CreatePart(textproto.MIMEHeader{"Content-Type": {"text/html; charset=utf-8"}, "Content-Transfer-Encoding": {"quoted-printable"}})
-	if err := writeQP(hw, html); err != nil {
-		return nil, err
-	}
-	iw, _ := rw.CreatePart(textproto.MIMEHeader{
-		"Content-Type": {`image/png; name="qr.png"`}, "Content-Transfer-Encoding": {"base64"},
-		"Content-ID": {"<" + QRContentID + ">"}, "Content-Disposition": {`inline; filename="qr.png"`},
-	})
-	enc := base64.StdEncoding.EncodeToString(png)
-	for len(enc) > 76 {
-		fmt.Fprintf(iw, "%s\r\n", enc[:76])
-		enc = enc[76:]
-	}
-	fmt.Fprintf(iw, "%s\r\n", enc)
-	if err := rw.Close(); err != nil {
-		return nil, err
-	}
-	if _, err := rp.Write(rel.Bytes()); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), alt.Close()
+	return html, png, nil
 }
 
-func writeQP(w interface{ Write([]byte) (int, error) }, s string) error {
-	qw := quotedprintable.NewWriter(w)
-	s = strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\n", "\r\n")
-	if _, err := qw.Write([]byte(s)); err != nil {
+// composeAlternatives writes the text part, then the HTML part, or, with an
+// image, a multipart/related of the HTML and the image it shows by cid.
+func composeAlternatives(alt *message.Writer, text, html string, png []byte) error {
+	if err := textPart(alt, "text/plain", text); err != nil {
 		return err
 	}
-	return qw.Close()
+	if png == nil {
+		return textPart(alt, "text/html", html)
+	}
+	var rh message.Header
+	rh.SetContentType("multipart/related", map[string]string{"type": "text/html"})
+	rel, err := alt.CreatePart(rh)
+	if err != nil {
+		return err
+	}
+	if err := textPart(rel, "text/html", html); err != nil {
+		return err
+	}
+	var ih message.Header
+	ih.SetContentType("image/png", map[string]string{"name": "qr.png"})
+	ih.SetContentDisposition("inline", map[string]string{"filename": "qr.png"})
+	ih.Set("Content-ID", "<"+QRContentID+">")
+	ih.Set("Content-Transfer-Encoding", "base64")
+	iw, err := rel.CreatePart(ih)
+	if err != nil {
+		return err
+	}
+	if _, err := iw.Write(png); err != nil {
+		return err
+	}
+	if err := iw.Close(); err != nil {
+		return err
+	}
+	return rel.Close()
+}
+
+// textPart adds a UTF-8 part of media type mt, quoted-printable: every
+// line stays under 77 characters whatever the template holds, and the
+// trailing space of the "-- " signature line survives.
+func textPart(w *message.Writer, mt, s string) error {
+	var h message.Header
+	h.SetContentType(mt, map[string]string{"charset": "utf-8"})
+	h.Set("Content-Transfer-Encoding", "quoted-printable")
+	pw, err := w.CreatePart(h)
+	if err != nil {
+		return err
+	}
+	return writeAll(pw, s)
+}
+
+// writeAll writes s to an encoding writer and closes it, which flushes the
+// encoder; "\n" line ends become CRLF.
+func writeAll(w io.WriteCloser, s string) error {
+	if _, err := io.WriteString(w, s); err != nil {
+		return err
+	}
+	return w.Close()
 }

@@ -35,6 +35,7 @@ import (
 	"github.com/activator-voip/activator/internal/i18n"
 	"github.com/activator-voip/activator/internal/messaging"
 	"github.com/activator-voip/activator/internal/messaging/smtp"
+	"github.com/activator-voip/activator/internal/messaging/smtp/smtptest"
 	"github.com/activator-voip/activator/internal/model"
 	"github.com/activator-voip/activator/internal/testnet"
 )
@@ -289,10 +290,10 @@ func TestPlainServerWithoutTLSOrAuth(t *testing.T) {
 	if len(got) != 1 || got[0].from != "it@example.com" || got[0].to != "bob@example.org" || got[0].tls || got[0].user != "" {
 		t.Fatalf("received: %+v", got)
 	}
-	if !strings.HasPrefix(id, "<activator.42.") || !strings.Contains(string(got[0].data), "Message-ID: "+id) {
+	if msg, err := mail.ReadMessage(bytes.NewReader(got[0].data)); err != nil || !strings.HasPrefix(id, "<activator.42.") || msg.Header.Get("Message-ID") != id {
 		t.Fatalf("provider id %q is not the Message-ID of what arrived", id)
 	}
-	checkMIME(t, got[0].data)
+	checkMIME(t, got[0].data, "it@example.com")
 }
 
 func TestTLSNoneNeverTriesStartTLSEvenWhenOffered(t *testing.T) {
@@ -329,7 +330,7 @@ func TestStartTLSWithAuthPlainAndLogin(t *testing.T) {
 			if len(got) != 1 || !got[0].tls || got[0].user != "ada@example.com" {
 				t.Fatalf("want one message over TLS from an authenticated ada: %+v", got)
 			}
-			checkMIME(t, got[0].data)
+			checkMIME(t, got[0].data, "ada@example.com")
 		})
 	}
 }
@@ -486,9 +487,12 @@ func TestSettingsValidation(t *testing.T) {
 }
 
 // checkMIME parses what arrived: text and HTML alternatives, the HTML
-// related to an inline PNG whose Content-ID the HTML names.
-func checkMIME(t *testing.T, data []byte) {
+// related to an inline PNG whose Content-ID the HTML names, each multipart
+// closed; then has smtptest's strict parsers read it.
+func checkMIME(t *testing.T, data []byte, from string) {
 	t.Helper()
+	m := message()
+	smtptest.Check(t, data, smtptest.Expect{From: from, To: "bob@example.org", Subject: m.Subject, Text: m.Body, HTML: []string{link}, QR: true})
 	msg, err := mail.ReadMessage(bytes.NewReader(data))
 	if err != nil {
 		t.Fatalf("not an RFC 5322 message: %v", err)
@@ -542,6 +546,12 @@ func checkMIME(t *testing.T, data []byte) {
 	if !bytes.HasPrefix(ib, []byte("\x89PNG\r\n\x1a\n")) {
 		t.Fatalf("image part is not a PNG: % x", ib[:min(8, len(ib))])
 	}
+	if _, err := rr.NextPart(); err != io.EOF {
+		t.Fatalf("multipart/related: want its close delimiter after the image, got %v", err)
+	}
+	if _, err := mr.NextPart(); err != io.EOF {
+		t.Fatalf("multipart/alternative: want its close delimiter after the related part, got %v", err)
+	}
 }
 
 // The e-mail the templates render gets the QR code of its own link.
@@ -566,9 +576,7 @@ func TestRealTemplateGetsTheQRCode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Contains(data, []byte("Content-ID: <qr@activator>")) || !bytes.Contains(data, []byte("cid:qr@activator")) {
-		t.Fatalf("no inline QR code in the composed message")
-	}
+	smtptest.Check(t, data, smtptest.Expect{From: "it@example.com", To: "bob@example.org", Subject: r.Subject, Text: r.Text, HTML: []string{link}, QR: true})
 }
 
 // A server whose certificate a private CA signed, trusted through tls_ca_file.
