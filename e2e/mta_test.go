@@ -3,6 +3,7 @@ package e2e_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -137,12 +138,11 @@ func startMTA(t *testing.T) *mta {
 		t.Fatal(err)
 	}
 	var lastErr error
-	// Another process may take the port between probing and binding: try again.
-	for range 3 {
-		port, err := freePort()
-		if err != nil {
-			t.Fatal(err)
-		}
+	// Exim must be told its port up front: one nobody held a moment ago, and
+	// when another process binds it first, Exim exits on "Address already in
+	// use" and starts again on another.
+	for attempt := 1; attempt <= mtaAttempts; attempt++ {
+		port := unusedTCPPort(t)
 		conf := strings.NewReplacer("{{dir}}", dir, "{{port}}", strconv.Itoa(port), "{{uid}}", strconv.Itoa(uid), "{{gid}}", strconv.Itoa(gid)).Replace(eximConfig)
 		confPath := filepath.Join(dir, "exim.conf")
 		if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
@@ -153,6 +153,10 @@ func startMTA(t *testing.T) *mta {
 			return m
 		}
 		lastErr = err
+		if !errors.Is(err, errPortTaken) {
+			break
+		}
+		t.Logf("exim on port %d: %v; again on another port", port, err)
 	}
 	if os.Getuid() != 0 && os.Getenv("CI") != "true" {
 		// Exim starts a daemon only for root, its own user and its admin group.
@@ -196,6 +200,9 @@ func tryStartMTA(t *testing.T, bin, confPath, dir string, port int, cred *syscal
 	for time.Now().Before(deadline) {
 		select {
 		case <-m.exited:
+			if strings.Contains(out.String()+m.logs(), "Address already in use") {
+				return nil, fmt.Errorf("%w: %s", errPortTaken, out.String())
+			}
 			return nil, fmt.Errorf("exim exited before listening (%v): %s\n%s", m.waitErr, out.String(), m.logs())
 		default:
 		}

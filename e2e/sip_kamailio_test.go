@@ -127,6 +127,9 @@ func kamailioCfgFromDocs(t *testing.T) string {
 // took first.
 const kamailioAttempts = 5
 
+// mtaAttempts bounds the starts of Exim on a port taken first by another process.
+const mtaAttempts = 5
+
 // startKamailio runs Kamailio in the foreground on a loopback UDP port with
 // the documented configuration, its two substdef lines replaced, and
 // returns the port. Kamailio must be told its port up front (port 0 means
@@ -162,6 +165,18 @@ func unusedUDPPort(t *testing.T) int {
 	}
 	defer c.Close()
 	return c.LocalAddr().(*net.UDPAddr).Port
+}
+
+// unusedTCPPort is a loopback TCP port nobody held a moment ago, with the
+// same caveat as unusedUDPPort.
+func unusedTCPPort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
 }
 
 func tryKamailio(t *testing.T, cfg string, port int, dbURL string, sqlite bool) error {
