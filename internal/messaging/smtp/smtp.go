@@ -349,9 +349,7 @@ func Compose(from, to *mail.Address, m *model.Message, msgID string, now time.Ti
 // image, and the HTML refers to none.
 func inlineQR(m *model.Message) (html string, png []byte, err error) {
 	html = m.HTML
-	if strings.Contains(html, QRSlot) {
-		html = strings.Replace(html, QRSlot, strings.TrimSuffix(QRSlot, "</p>")+QRImage+"</p>", 1)
-	}
+	html = strings.Replace(html, QRSlot, strings.TrimSuffix(QRSlot, "</p>")+QRImage+"</p>", 1)
 	if strings.Contains(html, "cid:"+QRContentID) {
 		if link := linkRe.FindString(m.Body); link != "" {
 			png, err = qr.PNG(link, 360)
