@@ -261,21 +261,23 @@ func TestDatabaseGatewayDeliversAndTakesReceipts(t *testing.T) {
 		cu, _ := url.Parse(cb)
 		key := strings.TrimPrefix(cu.Path, "/api/v1/receipts/tw/")
 		form := url.Values{"MessageSid": {m.ProviderID}, "MessageStatus": {"delivered"}, "AccountSid": {"AC1"}, "To": {m.Recipient}}
-		sig := twilio.Signature("tok-secret-1", cb, form)
-		rr := messaging.ReceiptRequest{Method: "POST", Query: cu.Query(), Form: form}
-		if _, err := s.ApplyReceipt(ctx, "tw", "avr_wrongkeywrongkeywrongkeywrongke", cu.RequestURI(), sig, rr); !errors.Is(err, ErrReceiptRefused) {
+		signed := func(sig string) messaging.ReceiptRequest {
+			return messaging.ReceiptRequest{Method: "POST", Query: cu.Query(), Form: form, Header: http.Header{"X-Twilio-Signature": {sig}}}
+		}
+		rr := signed(twilio.Signature("tok-secret-1", cb, form))
+		if _, err := s.ApplyReceipt(ctx, "tw", "avr_wrongkeywrongkeywrongkeywrongke", cu.RequestURI(), rr); !errors.Is(err, ErrReceiptRefused) {
 			t.Fatalf("wrong key: %v", err)
 		}
-		if _, err := s.ApplyReceipt(ctx, "tw", key, cu.RequestURI(), twilio.Signature("other-token", cb, form), rr); !errors.Is(err, ErrReceiptRefused) {
+		if _, err := s.ApplyReceipt(ctx, "tw", key, cu.RequestURI(), signed(twilio.Signature("other-token", cb, form))); !errors.Is(err, ErrReceiptRefused) {
 			t.Fatalf("bad signature: %v", err)
 		}
-		if _, err := s.ApplyReceipt(ctx, "nope", key, cu.RequestURI(), sig, rr); !errors.Is(err, ErrReceiptRefused) {
+		if _, err := s.ApplyReceipt(ctx, "nope", key, cu.RequestURI(), rr); !errors.Is(err, ErrReceiptRefused) {
 			t.Fatalf("unknown gateway: %v", err)
 		}
 		if m := waitState(res.Message.ID, model.MessageSent); m.DeliveredAt != nil {
 			t.Fatal("a refused receipt changed the message")
 		}
-		r, err := s.ApplyReceipt(ctx, "tw", key, cu.RequestURI(), sig, rr)
+		r, err := s.ApplyReceipt(ctx, "tw", key, cu.RequestURI(), rr)
 		if err != nil || r.Applied != 1 {
 			t.Fatalf("good receipt: %+v %v", r, err)
 		}
@@ -296,8 +298,8 @@ func TestDatabaseGatewayDeliversAndTakesReceipts(t *testing.T) {
 		form = url.Values{"MessageSid": {m2.ProviderID}, "MessageStatus": {"undelivered"}, "ErrorCode": {"30003"}}
 		plain := gw.ReceiptURL
 		pu, _ := url.Parse(plain)
-		if _, err := s.ApplyReceipt(ctx, "tw", key, pu.RequestURI(), twilio.Signature("tok-secret-1", plain, form),
-			messaging.ReceiptRequest{Method: "POST", Query: url.Values{}, Form: form}); err != nil {
+		if _, err := s.ApplyReceipt(ctx, "tw", key, pu.RequestURI(), messaging.ReceiptRequest{Method: "POST", Query: url.Values{}, Form: form,
+			Header: http.Header{"X-Twilio-Signature": {twilio.Signature("tok-secret-1", plain, form)}}}); err != nil {
 			t.Fatal(err)
 		}
 		m2 = waitState(res2.Message.ID, model.MessageFailed)

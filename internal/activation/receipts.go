@@ -37,7 +37,7 @@ type ReceiptResult struct {
 // ApplyReceipt authenticates a provider's delivery receipt callback and
 // moves the messages it names to delivered or failed. requestURI is the
 // path and query the callback was sent to (Twilio signs the full URL).
-func (s *Service) ApplyReceipt(ctx context.Context, gateway, key, requestURI, signature string, r messaging.ReceiptRequest) (*ReceiptResult, error) {
+func (s *Service) ApplyReceipt(ctx context.Context, gateway, key, requestURI string, r messaging.ReceiptRequest) (*ReceiptResult, error) {
 	row, err := s.store.GatewayByName(ctx, s.org, gateway)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, ErrReceiptRefused
@@ -60,7 +60,7 @@ func (s *Service) ApplyReceipt(ctx context.Context, gateway, key, requestURI, si
 		if err != nil {
 			return nil, err
 		}
-		if !twilio.CheckSignature(settings["auth_token"], st.BaseURL+requestURI, r.Form, signature) {
+		if !twilio.CheckSignature(settings["auth_token"], st.BaseURL+requestURI, r.Form, r.Header.Get("X-Twilio-Signature")) {
 			s.log.Warn("receipt refused: bad X-Twilio-Signature", "gateway", gateway)
 			return nil, ErrReceiptRefused
 		}

@@ -413,9 +413,10 @@ type ReceiptUpdate struct {
 // ReceiptRequest is a receipt callback as it reached the server.
 type ReceiptRequest struct {
 	Method string
-	Query  url.Values // the URL's query (m: the message id)
-	Form   url.Values // form-encoded body
-	Body   []byte     // raw body (JSON providers)
+	Query  url.Values  // the URL's query (m: the message id)
+	Form   url.Values  // form-encoded body
+	Body   []byte      // raw body (JSON providers)
+	Header http.Header // the request's headers, where providers put their signatures
 }
 
 // MessageIDParam reads the message id that receipt URLs carry as ?m=.
