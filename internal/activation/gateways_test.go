@@ -350,3 +350,23 @@ func TestTestGatewayReportsTheProvidersAnswer(t *testing.T) {
 		}
 	})
 }
+
+// A signed Twilio callback that names no message status is refused as
+// malformed, as every other provider's unreadable callback is.
+func TestSignedTwilioReceiptWithoutStatusIsInvalid(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		s := newService(t, st)
+		gw, err := s.CreateGateway(ctx, twilioInput("tw", "https://api.twilio.com"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, _ := url.Parse(gw.ReceiptURL)
+		key := strings.TrimPrefix(u.Path, "/api/v1/receipts/tw/")
+		form := url.Values{"MessageSid": {"SM1"}}
+		rr := messaging.ReceiptRequest{Method: "POST", Query: url.Values{}, Form: form,
+			Header: http.Header{"X-Twilio-Signature": {twilio.Signature("tok-secret-1", gw.ReceiptURL, form)}}}
+		_, err = s.ApplyReceipt(ctx, "tw", key, u.RequestURI(), rr)
+		wantInvalid(t, err, "body")
+	})
+}

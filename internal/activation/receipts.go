@@ -56,9 +56,9 @@ func (s *Service) ApplyReceipt(ctx context.Context, gateway, key, requestURI str
 	var updates []messaging.ReceiptUpdate
 	switch row.Kind {
 	case "twilio":
-		st, err := s.Settings(ctx)
-		if err != nil {
-			return nil, err
+		st, serr := s.Settings(ctx)
+		if serr != nil {
+			return nil, serr
 		}
 		if !twilio.CheckSignature(settings["auth_token"], st.BaseURL+requestURI, r.Form, r.Header.Get("X-Twilio-Signature")) {
 			s.log.Warn("receipt refused: bad X-Twilio-Signature", "gateway", gateway)
