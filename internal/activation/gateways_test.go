@@ -16,11 +16,17 @@ import (
 
 	"github.com/activator-voip/activator/internal/messaging"
 	"github.com/activator-voip/activator/internal/messaging/outbox"
+	"github.com/activator-voip/activator/internal/messaging/smtp"
 	"github.com/activator-voip/activator/internal/messaging/twilio"
 	"github.com/activator-voip/activator/internal/model"
 	"github.com/activator-voip/activator/internal/store"
 	"github.com/activator-voip/activator/internal/store/storetest"
 )
+
+// testGatewayKinds are the kinds these tests configure: real adapters,
+// sending to stand-ins of their providers. (internal/app lists every kind;
+// the domain's own code imports none.)
+var testGatewayKinds = messaging.Kinds{smtp.Kind, smtp.GMailKind, twilio.Kind}
 
 func wantInvalid(t *testing.T, err error, field string) {
 	t.Helper()

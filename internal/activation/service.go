@@ -29,6 +29,9 @@ type Config struct {
 	Templates  *messaging.Templates
 	// Gateway names the gateway that carries a channel's messages.
 	Gateway func(channel string) string
+	// GatewayKinds are the kinds of gateway administrators can configure
+	// (internal/app lists them); the domain knows no provider by name.
+	GatewayKinds messaging.Kinds
 	// ListenURL builds links until the public_base_url setting is set.
 	ListenURL string
 	// TLSPin is the server certificate's pin, put in activation files when TLS is on.
@@ -47,6 +50,7 @@ type Service struct {
 	signingKey  ed25519.PrivateKey
 	templates   *messaging.Templates
 	gateway     func(channel string) string
+	kinds       messaging.Kinds
 	listenURL   string
 	tlsPin      string
 	maxAttempts int
@@ -61,7 +65,7 @@ type Service struct {
 // New returns a Service.
 func New(c Config) *Service {
 	s := &Service{
-		store: c.Store, box: c.Box, signingKey: c.SigningKey, templates: c.Templates, gateway: c.Gateway,
+		store: c.Store, box: c.Box, signingKey: c.SigningKey, templates: c.Templates, gateway: c.Gateway, kinds: c.GatewayKinds,
 		listenURL: c.ListenURL, tlsPin: c.TLSPin, maxAttempts: c.MaxAttempts, onEnqueue: c.OnEnqueue,
 		log: c.Logger, org: model.DefaultOrgID, now: time.Now,
 	}

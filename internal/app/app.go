@@ -175,7 +175,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	}
 	a.Worker = messaging.NewWorker(st, gateways, wcfg, log.With("component", "delivery"))
 	a.Service = activation.New(activation.Config{
-		Store: st, Box: box, SigningKey: boot.SigningKey, Templates: tmpl, Gateway: gateways.Default,
+		Store: st, Box: box, SigningKey: boot.SigningKey, Templates: tmpl, Gateway: gateways.Default, GatewayKinds: gatewayKinds(),
 		ListenURL: a.URL, TLSPin: pin, MaxAttempts: cfg.MaxAttempts, OnEnqueue: a.Worker.Notify, Logger: log,
 	})
 	// Gateways configured in the database (activator gateway add) are built
