@@ -350,7 +350,7 @@ func (s *Service) routeMessage(ctx context.Context, r *store.Reader, override, c
 	if !errors.Is(err, store.ErrNotFound) {
 		return "", err
 	}
-	return s.gateway(channel), nil
+	return OutboxGateway, nil
 }
 
 func (s *Service) kindNames() string {
@@ -404,7 +404,8 @@ type loadedGateway struct {
 	checkedAt time.Time
 }
 
-// NewGatewayLoader returns the loader to hand to messaging.Registry.SetLoader.
+// NewGatewayLoader returns the loader whose Load is handed to
+// messaging.NewRegistry.
 func (s *Service) NewGatewayLoader(o messaging.Options) *GatewayLoader {
 	return &GatewayLoader{svc: s, opts: o, cache: map[string]*loadedGateway{}}
 }

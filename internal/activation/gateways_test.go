@@ -213,10 +213,8 @@ func TestDatabaseGatewayDeliversAndTakesReceipts(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		reg := messaging.NewRegistry()
-		reg.Add(outbox.New(st))
 		loader := s.NewGatewayLoader(messaging.Options{})
-		reg.SetLoader(loader.Load)
+		reg := messaging.NewRegistry(loader.Load, outbox.New(st))
 		w := messaging.NewWorker(st, reg, messaging.WorkerConfig{PollInterval: 10 * time.Millisecond}, slog.New(slog.DiscardHandler))
 		wctx, stop := context.WithCancel(ctx)
 		done := make(chan struct{})
