@@ -42,7 +42,7 @@ func newService(t *testing.T, st *store.Store) *Service {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return New(Config{Store: st, Box: box, SigningKey: boot.SigningKey, Templates: tmpl, ListenURL: "http://127.0.0.1:8080"})
+	return New(Config{Store: st, Box: box, SigningKey: boot.SigningKey, Templates: tmpl, ListenURL: "http://127.0.0.1:8080", GatewayKinds: testGatewayKinds})
 }
 
 func mustGroup(t *testing.T, s *Service, name string) {

@@ -13,12 +13,6 @@ import (
 	"time"
 
 	"github.com/activator-voip/activator/internal/messaging"
-	"github.com/activator-voip/activator/internal/messaging/aspsms"
-	"github.com/activator-voip/activator/internal/messaging/clickatell"
-	"github.com/activator-voip/activator/internal/messaging/orange"
-	"github.com/activator-voip/activator/internal/messaging/smtp"
-	"github.com/activator-voip/activator/internal/messaging/twilio"
-	"github.com/activator-voip/activator/internal/messaging/vonage"
 	"github.com/activator-voip/activator/internal/model"
 	"github.com/activator-voip/activator/internal/secret"
 	"github.com/activator-voip/activator/internal/store"
@@ -33,8 +27,8 @@ var gatewayNameRe = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
 // GatewayKinds lists every kind of gateway with its setting keys.
 func (s *Service) GatewayKinds() []model.GatewayKind {
 	var out []model.GatewayKind
-	for _, k := range messaging.Kinds() {
-		out = append(out, k.GatewayKind)
+	for _, k := range s.kinds {
+		out = append(out, k.Spec())
 	}
 	return out
 }
@@ -90,7 +84,7 @@ func (s *Service) gatewayRow(ctx context.Context, r *store.Reader, name string) 
 }
 
 func (s *Service) gatewayView(row *store.GatewayRow, st *Settings, groups []model.GroupGateway) (*model.Gateway, error) {
-	spec, ok := messaging.FindKind(row.Kind)
+	spec, ok := s.kinds.Find(row.Kind)
 	if !ok {
 		return nil, fmt.Errorf("gateway %s: unknown stored kind %q", row.Name, row.Kind)
 	}
@@ -149,9 +143,9 @@ func settingError(err error) error {
 	return invalid("settings", "%s", err.Error())
 }
 
-func checkDefaultFor(spec messaging.KindSpec, v string) error {
+func checkDefaultFor(spec messaging.Kind, v string) error {
 	if v != "" && v != spec.Channel {
-		return invalid("default_for", "a %s gateway carries %s; it can be the default for %s only (or \"\")", spec.Kind, spec.Channel, spec.Channel)
+		return invalid("default_for", "a %s gateway carries %s; it can be the default for %s only (or \"\")", spec.Name, spec.Channel, spec.Channel)
 	}
 	return nil
 }
@@ -166,11 +160,11 @@ func (s *Service) CreateGateway(ctx context.Context, in model.GatewayInput) (*mo
 		return nil, conflict("already_exists", "name", "%q is the built-in gateway's name", OutboxGateway)
 	}
 	if in.Kind == nil {
-		return nil, invalid("kind", "kind is required: one of %s", kindNames())
+		return nil, invalid("kind", "kind is required: one of %s", s.kindNames())
 	}
-	spec, ok := messaging.FindKind(*in.Kind)
+	spec, ok := s.kinds.Find(*in.Kind)
 	if !ok {
-		return nil, invalid("kind", "unknown kind %q: want one of %s", *in.Kind, kindNames())
+		return nil, invalid("kind", "unknown kind %q: want one of %s", *in.Kind, s.kindNames())
 	}
 	settings := map[string]string{}
 	for k, v := range in.Settings {
@@ -193,7 +187,7 @@ func (s *Service) CreateGateway(ctx context.Context, in model.GatewayInput) (*mo
 		return nil, err
 	}
 	key, _ := secret.NewToken("avr_")
-	row := &store.GatewayRow{OrgID: s.org, Name: *in.Name, Kind: spec.Kind, Channel: spec.Channel, Settings: sealed,
+	row := &store.GatewayRow{OrgID: s.org, Name: *in.Name, Kind: spec.Name, Channel: spec.Channel, Settings: sealed,
 		ReceiptKey: s.box.Seal([]byte(key)), DefaultFor: def}
 	err = s.store.Tx(ctx, func(tx *store.Tx) error {
 		if def != "" {
@@ -222,7 +216,7 @@ func (s *Service) UpdateGateway(ctx context.Context, name string, in model.Gatew
 		if err != nil {
 			return err
 		}
-		spec, _ := messaging.FindKind(row.Kind)
+		spec, _ := s.kinds.Find(row.Kind)
 		settings, _, err := s.openGateway(row)
 		if err != nil {
 			return err
@@ -356,20 +350,20 @@ func (s *Service) routeMessage(ctx context.Context, r *store.Reader, override, c
 	if !errors.Is(err, store.ErrNotFound) {
 		return "", err
 	}
-	return s.gateway(channel), nil
+	return OutboxGateway, nil
 }
 
-func kindNames() string {
+func (s *Service) kindNames() string {
 	var names []string
-	for _, k := range messaging.Kinds() {
-		names = append(names, k.Kind)
+	for _, k := range s.kinds {
+		names = append(names, k.Name)
 	}
 	return strings.Join(names, ", ")
 }
 
 // buildGateway makes a working gateway from a stored row.
 func (s *Service) buildGateway(row *store.GatewayRow, settings map[string]string, key string, o messaging.Options) (messaging.Gateway, error) {
-	spec, ok := messaging.FindKind(row.Kind)
+	spec, ok := s.kinds.Find(row.Kind)
 	if !ok {
 		return nil, messaging.Permanent(fmt.Errorf("gateway %s: unknown kind %q", row.Name, row.Kind))
 	}
@@ -383,26 +377,10 @@ func (s *Service) buildGateway(row *store.GatewayRow, settings map[string]string
 			return receiptURL(st.BaseURL, row.Name, key) + "?m=" + strconv.FormatInt(m.ID, 10)
 		}
 	}
-	var (
-		g   messaging.Gateway
-		err error
-	)
-	switch spec.Kind {
-	case "smtp", "gmail":
-		g, err = smtp.New(row.Name, spec, settings, o)
-	case "aspsms":
-		g, err = aspsms.New(row.Name, full, o)
-	case "orange":
-		g, err = orange.New(row.Name, full, o)
-	case "clickatell":
-		g, err = clickatell.New(row.Name, full, o)
-	case "vonage":
-		g, err = vonage.New(row.Name, full, o)
-	case "twilio":
-		g, err = twilio.New(row.Name, full, o)
-	default:
-		err = fmt.Errorf("no adapter for kind %q", spec.Kind)
+	if spec.New == nil {
+		return nil, messaging.Permanent(fmt.Errorf("gateway %s: no adapter for kind %q", row.Name, spec.Name))
 	}
+	g, err := spec.New(row.Name, full, o)
 	if err != nil {
 		return nil, messaging.Permanent(fmt.Errorf("gateway %s: %w", row.Name, err))
 	}
@@ -426,7 +404,8 @@ type loadedGateway struct {
 	checkedAt time.Time
 }
 
-// NewGatewayLoader returns the loader to hand to messaging.Registry.SetLoader.
+// NewGatewayLoader returns the loader whose Load is handed to
+// messaging.NewRegistry.
 func (s *Service) NewGatewayLoader(o messaging.Options) *GatewayLoader {
 	return &GatewayLoader{svc: s, opts: o, cache: map[string]*loadedGateway{}}
 }

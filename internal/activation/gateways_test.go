@@ -16,12 +16,18 @@ import (
 
 	"github.com/activator-voip/activator/internal/messaging"
 	"github.com/activator-voip/activator/internal/messaging/outbox"
+	"github.com/activator-voip/activator/internal/messaging/smtp"
 	"github.com/activator-voip/activator/internal/messaging/twilio"
 	"github.com/activator-voip/activator/internal/model"
 	"github.com/activator-voip/activator/internal/store"
 	"github.com/activator-voip/activator/internal/store/storetest"
 	"github.com/activator-voip/activator/internal/testnet"
 )
+
+// testGatewayKinds are the kinds these tests configure: real adapters,
+// sending to stand-ins of their providers. (internal/app lists every kind;
+// the domain's own code imports none.)
+var testGatewayKinds = messaging.Kinds{smtp.Kind, smtp.GMailKind, twilio.Kind}
 
 func wantInvalid(t *testing.T, err error, field string) {
 	t.Helper()
@@ -208,10 +214,8 @@ func TestDatabaseGatewayDeliversAndTakesReceipts(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		reg := messaging.NewRegistry()
-		reg.Add(outbox.New(st))
 		loader := s.NewGatewayLoader(messaging.Options{})
-		reg.SetLoader(loader.Load)
+		reg := messaging.NewRegistry(loader.Load, outbox.New(st))
 		w := messaging.NewWorker(st, reg, messaging.WorkerConfig{PollInterval: 10 * time.Millisecond}, slog.New(slog.DiscardHandler))
 		wctx, stop := context.WithCancel(ctx)
 		done := make(chan struct{})
@@ -262,21 +266,23 @@ func TestDatabaseGatewayDeliversAndTakesReceipts(t *testing.T) {
 		cu, _ := url.Parse(cb)
 		key := strings.TrimPrefix(cu.Path, "/api/v1/receipts/tw/")
 		form := url.Values{"MessageSid": {m.ProviderID}, "MessageStatus": {"delivered"}, "AccountSid": {"AC1"}, "To": {m.Recipient}}
-		sig := twilio.Signature("tok-secret-1", cb, form)
-		rr := messaging.ReceiptRequest{Method: "POST", Query: cu.Query(), Form: form}
-		if _, err := s.ApplyReceipt(ctx, "tw", "avr_wrongkeywrongkeywrongkeywrongke", cu.RequestURI(), sig, rr); !errors.Is(err, ErrReceiptRefused) {
+		signed := func(sig string) messaging.ReceiptRequest {
+			return messaging.ReceiptRequest{Method: "POST", Query: cu.Query(), Form: form, Header: http.Header{"X-Twilio-Signature": {sig}}}
+		}
+		rr := signed(twilio.Signature("tok-secret-1", cb, form))
+		if _, err := s.ApplyReceipt(ctx, "tw", "avr_wrongkeywrongkeywrongkeywrongke", cu.RequestURI(), rr); !errors.Is(err, ErrReceiptRefused) {
 			t.Fatalf("wrong key: %v", err)
 		}
-		if _, err := s.ApplyReceipt(ctx, "tw", key, cu.RequestURI(), twilio.Signature("other-token", cb, form), rr); !errors.Is(err, ErrReceiptRefused) {
+		if _, err := s.ApplyReceipt(ctx, "tw", key, cu.RequestURI(), signed(twilio.Signature("other-token", cb, form))); !errors.Is(err, ErrReceiptRefused) {
 			t.Fatalf("bad signature: %v", err)
 		}
-		if _, err := s.ApplyReceipt(ctx, "nope", key, cu.RequestURI(), sig, rr); !errors.Is(err, ErrReceiptRefused) {
+		if _, err := s.ApplyReceipt(ctx, "nope", key, cu.RequestURI(), rr); !errors.Is(err, ErrReceiptRefused) {
 			t.Fatalf("unknown gateway: %v", err)
 		}
 		if m := waitState(res.Message.ID, model.MessageSent); m.DeliveredAt != nil {
 			t.Fatal("a refused receipt changed the message")
 		}
-		r, err := s.ApplyReceipt(ctx, "tw", key, cu.RequestURI(), sig, rr)
+		r, err := s.ApplyReceipt(ctx, "tw", key, cu.RequestURI(), rr)
 		if err != nil || r.Applied != 1 {
 			t.Fatalf("good receipt: %+v %v", r, err)
 		}
@@ -297,8 +303,8 @@ func TestDatabaseGatewayDeliversAndTakesReceipts(t *testing.T) {
 		form = url.Values{"MessageSid": {m2.ProviderID}, "MessageStatus": {"undelivered"}, "ErrorCode": {"30003"}}
 		plain := gw.ReceiptURL
 		pu, _ := url.Parse(plain)
-		if _, err := s.ApplyReceipt(ctx, "tw", key, pu.RequestURI(), twilio.Signature("tok-secret-1", plain, form),
-			messaging.ReceiptRequest{Method: "POST", Query: url.Values{}, Form: form}); err != nil {
+		if _, err := s.ApplyReceipt(ctx, "tw", key, pu.RequestURI(), messaging.ReceiptRequest{Method: "POST", Query: url.Values{}, Form: form,
+			Header: http.Header{"X-Twilio-Signature": {twilio.Signature("tok-secret-1", plain, form)}}}); err != nil {
 			t.Fatal(err)
 		}
 		m2 = waitState(res2.Message.ID, model.MessageFailed)
@@ -350,5 +356,25 @@ func TestTestGatewayReportsTheProvidersAnswer(t *testing.T) {
 		if err != nil || res.OK || res.Permanent || res.Error == "" {
 			t.Fatalf("provider down: want a temporary error in the result, got %+v %v", res, err)
 		}
+	})
+}
+
+// A signed Twilio callback that names no message status is refused as
+// malformed, as every other provider's unreadable callback is.
+func TestSignedTwilioReceiptWithoutStatusIsInvalid(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		s := newService(t, st)
+		gw, err := s.CreateGateway(ctx, twilioInput("tw", "https://api.twilio.com"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, _ := url.Parse(gw.ReceiptURL)
+		key := strings.TrimPrefix(u.Path, "/api/v1/receipts/tw/")
+		form := url.Values{"MessageSid": {"SM1"}}
+		rr := messaging.ReceiptRequest{Method: "POST", Query: url.Values{}, Form: form,
+			Header: http.Header{"X-Twilio-Signature": {twilio.Signature("tok-secret-1", gw.ReceiptURL, form)}}}
+		_, err = s.ApplyReceipt(ctx, "tw", key, u.RequestURI(), rr)
+		wantInvalid(t, err, "body")
 	})
 }

@@ -9,11 +9,6 @@ import (
 	"time"
 
 	"github.com/activator-voip/activator/internal/messaging"
-	"github.com/activator-voip/activator/internal/messaging/aspsms"
-	"github.com/activator-voip/activator/internal/messaging/clickatell"
-	"github.com/activator-voip/activator/internal/messaging/orange"
-	"github.com/activator-voip/activator/internal/messaging/twilio"
-	"github.com/activator-voip/activator/internal/messaging/vonage"
 	"github.com/activator-voip/activator/internal/model"
 	"github.com/activator-voip/activator/internal/store"
 )
@@ -37,7 +32,7 @@ type ReceiptResult struct {
 // ApplyReceipt authenticates a provider's delivery receipt callback and
 // moves the messages it names to delivered or failed. requestURI is the
 // path and query the callback was sent to (Twilio signs the full URL).
-func (s *Service) ApplyReceipt(ctx context.Context, gateway, key, requestURI, signature string, r messaging.ReceiptRequest) (*ReceiptResult, error) {
+func (s *Service) ApplyReceipt(ctx context.Context, gateway, key, requestURI string, r messaging.ReceiptRequest) (*ReceiptResult, error) {
 	row, err := s.store.GatewayByName(ctx, s.org, gateway)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, ErrReceiptRefused
@@ -53,29 +48,22 @@ func (s *Service) ApplyReceipt(ctx context.Context, gateway, key, requestURI, si
 		s.log.Warn("receipt refused: wrong key", "gateway", gateway)
 		return nil, ErrReceiptRefused
 	}
-	var updates []messaging.ReceiptUpdate
-	switch row.Kind {
-	case "twilio":
+	spec, ok := s.kinds.Find(row.Kind)
+	if !ok || spec.ParseReceipt == nil {
+		return nil, notFound("no_receipts", "%s gateways have no delivery receipts", row.Kind)
+	}
+	if spec.VerifyReceipt != nil {
 		st, err := s.Settings(ctx)
 		if err != nil {
 			return nil, err
 		}
-		if !twilio.CheckSignature(settings["auth_token"], st.BaseURL+requestURI, r.Form, signature) {
-			s.log.Warn("receipt refused: bad X-Twilio-Signature", "gateway", gateway)
+		r.URL = st.BaseURL + requestURI
+		if !spec.VerifyReceipt(spec.WithDefaults(settings), r) {
+			s.log.Warn("receipt refused: bad provider signature", "gateway", gateway, "kind", row.Kind)
 			return nil, ErrReceiptRefused
 		}
-		updates, err = twilio.ParseReceipt(r)
-	case "vonage":
-		updates, err = vonage.ParseReceipt(r)
-	case "clickatell":
-		updates, err = clickatell.ParseReceipt(r)
-	case "orange":
-		updates, err = orange.ParseReceipt(r)
-	case "aspsms":
-		updates, err = aspsms.ParseReceipt(r)
-	default:
-		return nil, notFound("no_receipts", "%s gateways have no delivery receipts", row.Kind)
 	}
+	updates, err := spec.ParseReceipt(r)
 	if err != nil {
 		return nil, invalid("body", "%s", err.Error())
 	}

@@ -27,8 +27,9 @@ type Config struct {
 	Box        *secret.Box        // seals SIP passwords
 	SigningKey ed25519.PrivateKey // signs activation files
 	Templates  *messaging.Templates
-	// Gateway names the gateway that carries a channel's messages.
-	Gateway func(channel string) string
+	// GatewayKinds are the kinds of gateway administrators can configure
+	// (internal/app lists them); the domain knows no provider by name.
+	GatewayKinds messaging.Kinds
 	// ListenURL builds links until the public_base_url setting is set.
 	ListenURL string
 	// TLSPin is the server certificate's pin, put in activation files when TLS is on.
@@ -46,7 +47,7 @@ type Service struct {
 	box         *secret.Box
 	signingKey  ed25519.PrivateKey
 	templates   *messaging.Templates
-	gateway     func(channel string) string
+	kinds       messaging.Kinds
 	listenURL   string
 	tlsPin      string
 	maxAttempts int
@@ -61,7 +62,7 @@ type Service struct {
 // New returns a Service.
 func New(c Config) *Service {
 	s := &Service{
-		store: c.Store, box: c.Box, signingKey: c.SigningKey, templates: c.Templates, gateway: c.Gateway,
+		store: c.Store, box: c.Box, signingKey: c.SigningKey, templates: c.Templates, kinds: c.GatewayKinds,
 		listenURL: c.ListenURL, tlsPin: c.TLSPin, maxAttempts: c.MaxAttempts, onEnqueue: c.OnEnqueue,
 		log: c.Logger, org: model.DefaultOrgID, now: time.Now,
 	}
@@ -70,9 +71,6 @@ func New(c Config) *Service {
 	}
 	if s.maxAttempts <= 0 {
 		s.maxAttempts = 8
-	}
-	if s.gateway == nil {
-		s.gateway = func(string) string { return "outbox" }
 	}
 	if s.onEnqueue == nil {
 		s.onEnqueue = func() {}

@@ -22,7 +22,6 @@ import (
 	"github.com/activator-voip/activator/internal/i18n"
 	"github.com/activator-voip/activator/internal/messaging"
 	"github.com/activator-voip/activator/internal/messaging/outbox"
-	"github.com/activator-voip/activator/internal/model"
 	"github.com/activator-voip/activator/internal/provisioning"
 	"github.com/activator-voip/activator/internal/secret"
 	"github.com/activator-voip/activator/internal/sip"
@@ -172,20 +171,21 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	gateways := messaging.NewRegistry()
-	gateways.Add(outbox.New(st), model.ChannelEmail, model.ChannelSMS)
 	wcfg, err := deliveryConfig(cfg.DeliveryLease)
 	if err != nil {
 		return nil, err
 	}
-	a.Worker = messaging.NewWorker(st, gateways, wcfg, log.With("component", "delivery"))
+	// The domain rings when it queues a message and the worker listens; the
+	// bell exists first because the worker's gateways need the domain.
+	wcfg.Doorbell = messaging.NewDoorbell()
 	a.Service = activation.New(activation.Config{
-		Store: st, Box: box, SigningKey: boot.SigningKey, Templates: tmpl, Gateway: gateways.Default,
-		ListenURL: a.URL, TLSPin: pin, MaxAttempts: cfg.MaxAttempts, OnEnqueue: a.Worker.Notify, Logger: log,
+		Store: st, Box: box, SigningKey: boot.SigningKey, Templates: tmpl, GatewayKinds: gatewayKinds(),
+		ListenURL: a.URL, TLSPin: pin, MaxAttempts: cfg.MaxAttempts, OnEnqueue: wcfg.Doorbell.Ring, Logger: log,
 	})
-	// Gateways configured in the database (activator gateway add) are built
-	// on first use and rebuilt when they change.
-	gateways.SetLoader(a.Service.NewGatewayLoader(messaging.Options{}).Load)
+	// The outbox is built in; the gateways configured in the database
+	// (activator gateway add) are built on first use and rebuilt when they change.
+	gateways := messaging.NewRegistry(a.Service.NewGatewayLoader(messaging.Options{}).Load, outbox.New(st))
+	a.Worker = messaging.NewWorker(st, gateways, wcfg, log.With("component", "delivery"))
 	if err := a.startSIP(ctx, cfg, log); err != nil {
 		return nil, err
 	}

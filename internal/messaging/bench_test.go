@@ -62,8 +62,7 @@ func BenchmarkQueueThroughput(b *testing.B) {
 				srv.Client().Transport.(*http.Transport).MaxIdleConnsPerHost = 64
 				gw, _ := twilio.New("tw", map[string]string{"account_sid": "AC1", "auth_token": "t", "from": "+15005550006", "base_url": srv.URL},
 					messaging.Options{HTTPClient: srv.Client()})
-				reg := messaging.NewRegistry()
-				reg.Add(gw)
+				reg := messaging.NewRegistry(nil, gw)
 				w := messaging.NewWorker(st, reg, messaging.WorkerConfig{Concurrency: conc, PollInterval: 5 * time.Millisecond},
 					slog.New(slog.NewTextHandler(io.Discard, nil)))
 				ctx, stop := context.WithCancel(context.Background())

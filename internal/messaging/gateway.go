@@ -45,27 +45,28 @@ func Temporary(err error, retryAfter time.Duration) error {
 	return &TemporaryError{Err: err, RetryAfter: retryAfter}
 }
 
-// Registry holds the gateways by name and the default one for each channel.
+// Registry finds a gateway by name: one of the built-in gateways it was
+// made with, else the one its loader finds (the database's gateways).
 type Registry struct {
 	gateways map[string]Gateway
-	defaults map[string]string
 	loader   Loader
 }
 
-// NewRegistry returns an empty registry.
-func NewRegistry() *Registry {
-	return &Registry{gateways: map[string]Gateway{}, defaults: map[string]string{}}
-}
+// Loader finds a gateway configured outside the registry (in the database).
+// An unknown name must come back as a Permanent error.
+type Loader func(ctx context.Context, name string) (Gateway, error)
 
-// Add registers g, and makes it the default for the given channels.
-func (r *Registry) Add(g Gateway, defaultFor ...string) {
-	r.gateways[g.Name()] = g
-	for _, c := range defaultFor {
-		r.defaults[c] = g.Name()
+// NewRegistry returns a registry of the builtin gateways that asks load for
+// every other name; with a nil load, the builtins are all there is.
+func NewRegistry(load Loader, builtin ...Gateway) *Registry {
+	r := &Registry{gateways: map[string]Gateway{}, loader: load}
+	for _, g := range builtin {
+		r.gateways[g.Name()] = g
 	}
+	return r
 }
 
-// Get finds a gateway by name.
+// Get finds a built-in gateway by name.
 func (r *Registry) Get(name string) (Gateway, error) {
 	g, ok := r.gateways[name]
 	if !ok {
@@ -74,24 +75,13 @@ func (r *Registry) Get(name string) (Gateway, error) {
 	return g, nil
 }
 
-// Loader finds a gateway configured outside the registry (in the database).
-// An unknown name must come back as a Permanent error.
-type Loader func(ctx context.Context, name string) (Gateway, error)
-
-// SetLoader makes the registry ask l for names it does not hold itself.
-// Call it before the worker starts.
-func (r *Registry) SetLoader(l Loader) { r.loader = l }
-
-// Lookup finds a gateway by name: a registered one, else the loader's.
+// Lookup finds a gateway by name: a built-in one, else the loader's.
 func (r *Registry) Lookup(ctx context.Context, name string) (Gateway, error) {
 	if _, ok := r.gateways[name]; ok || r.loader == nil {
 		return r.Get(name)
 	}
 	return r.loader(ctx, name)
 }
-
-// Default names the gateway of a channel.
-func (r *Registry) Default(channel string) string { return r.defaults[channel] }
 
 // isPermanent reports whether err must not be retried.
 func isPermanent(err error) bool {

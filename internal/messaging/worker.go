@@ -20,6 +20,27 @@ type WorkerConfig struct {
 	BaseBackoff  time.Duration // first retry delay, doubled each attempt (default 10s)
 	MaxBackoff   time.Duration // cap of the retry delay (default 1h)
 	SendTimeout  time.Duration // one gateway call (default 60s)
+	// Doorbell wakes the worker when a message is queued (nil: a bell of
+	// its own, rung by Notify).
+	Doorbell *Doorbell
+}
+
+// Doorbell tells the delivery worker a message was just queued, so it sends
+// at once instead of at its next poll. The domain rings it after each
+// commit; the worker listens. It is made first and handed to both, so
+// neither needs the other to exist: the worker needs the gateways, whose
+// loader is the domain's.
+type Doorbell struct{ c chan struct{} }
+
+// NewDoorbell returns a doorbell.
+func NewDoorbell() *Doorbell { return &Doorbell{c: make(chan struct{}, 1)} }
+
+// Ring wakes the worker; rings before it next listens count as one.
+func (d *Doorbell) Ring() {
+	select {
+	case d.c <- struct{}{}:
+	default:
+	}
 }
 
 // Worker drains the messages table: it claims due messages, hands each to
@@ -31,7 +52,7 @@ type Worker struct {
 	gateways *Registry
 	cfg      WorkerConfig
 	log      *slog.Logger
-	wake     chan struct{}
+	bell     *Doorbell
 }
 
 // NewWorker returns a worker; Run starts it.
@@ -54,16 +75,15 @@ func NewWorker(st *store.Store, gateways *Registry, cfg WorkerConfig, log *slog.
 	if cfg.SendTimeout <= 0 {
 		cfg.SendTimeout = 60 * time.Second
 	}
-	return &Worker{store: st, gateways: gateways, cfg: cfg, log: log, wake: make(chan struct{}, 1)}
+	bell := cfg.Doorbell
+	if bell == nil {
+		bell = NewDoorbell()
+	}
+	return &Worker{store: st, gateways: gateways, cfg: cfg, log: log, bell: bell}
 }
 
 // Notify wakes the worker: a message was just queued.
-func (w *Worker) Notify() {
-	select {
-	case w.wake <- struct{}{}:
-	default:
-	}
-}
+func (w *Worker) Notify() { w.bell.Ring() }
 
 // Run delivers until ctx ends, then waits for the sends in flight.
 func (w *Worker) Run(ctx context.Context) {
@@ -77,7 +97,7 @@ func (w *Worker) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-timer.C:
-		case <-w.wake:
+		case <-w.bell.c:
 		}
 		for {
 			free := w.cfg.Concurrency - len(slots)

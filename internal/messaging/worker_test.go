@@ -109,9 +109,7 @@ func TestWorkerRetriesTemporaryFailuresAndFailsPermanentOnes(t *testing.T) {
 			"hopeless":  {errors.New("down"), errors.New("down"), errors.New("down"), errors.New("down")},
 			"retryafer": {messaging.Temporary(errors.New("throttled"), 300*time.Millisecond)},
 		}}
-		reg := messaging.NewRegistry()
-		reg.Add(gw)
-		reg.Add(outbox.New(st), model.ChannelSMS)
+		reg := messaging.NewRegistry(nil, gw, outbox.New(st))
 		w := messaging.NewWorker(st, reg, messaging.WorkerConfig{PollInterval: 20 * time.Millisecond, BaseBackoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond}, slog.New(slog.DiscardHandler))
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
@@ -170,8 +168,7 @@ func TestWorkerPicksUpWhatADeadWorkerLeft(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
 		acc := seedAccount(t, st)
 		gw := &scripted{calls: map[string]int{}, script: map[string][]error{}, blockOn: "slow", release: make(chan struct{})}
-		reg := messaging.NewRegistry()
-		reg.Add(gw)
+		reg := messaging.NewRegistry(nil, gw)
 		cfg := messaging.WorkerConfig{PollInterval: 20 * time.Millisecond, Lease: 300 * time.Millisecond}
 		first := messaging.NewWorker(st, reg, cfg, slog.New(slog.DiscardHandler))
 		ctx1, kill := context.WithCancel(context.Background())

@@ -135,13 +135,13 @@ func (s *Server) receipt(w http.ResponseWriter, r *http.Request, _ *activation.C
 	if err != nil {
 		return &badRequest{"invalid_body", "", "could not read the body"}
 	}
-	rr := messaging.ReceiptRequest{Method: r.Method, Query: r.URL.Query(), Body: body, Form: url.Values{}}
+	rr := messaging.ReceiptRequest{Method: r.Method, Query: r.URL.Query(), Body: body, Form: url.Values{}, Header: r.Header}
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "application/x-www-form-urlencoded" {
 		if rr.Form, err = url.ParseQuery(string(body)); err != nil {
 			return &badRequest{"invalid_body", "", "the form body is malformed"}
 		}
 	}
-	if _, err := s.svc.ApplyReceipt(r.Context(), r.PathValue("gateway"), r.PathValue("key"), r.URL.RequestURI(), r.Header.Get("X-Twilio-Signature"), rr); err != nil {
+	if _, err := s.svc.ApplyReceipt(r.Context(), r.PathValue("gateway"), r.PathValue("key"), r.URL.RequestURI(), rr); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

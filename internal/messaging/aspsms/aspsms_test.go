@@ -115,7 +115,7 @@ func setup(t *testing.T, password string) (*standIn, *aspsms.Gateway) {
 		}
 	})
 	settings := map[string]string{"userkey": "USERKEY123", "password": password, "originator": "ACME", "base_url": srv.URL}
-	spec, _ := messaging.FindKind("aspsms")
+	spec := aspsms.Kind
 	if err := spec.Validate(settings); err != nil {
 		t.Fatal(err)
 	}

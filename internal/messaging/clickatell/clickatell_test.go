@@ -124,7 +124,7 @@ func setup(t *testing.T, key string) (*standIn, *clickatell.Gateway) {
 		}
 	})
 	settings := map[string]string{"api_key": key, "base_url": srv.URL}
-	spec, _ := messaging.FindKind("clickatell")
+	spec := clickatell.Kind
 	if err := spec.Validate(settings); err != nil {
 		t.Fatal(err)
 	}

@@ -32,7 +32,7 @@ type Gateway struct {
 // New builds an Orange gateway from its settings (defaults filled in).
 func New(name string, s map[string]string, o messaging.Options) (*Gateway, error) {
 	return &Gateway{name: name, base: strings.TrimRight(s["base_url"], "/"), clientID: s["client_id"], secret: s["client_secret"],
-		sender: messaging.OrangeSenderDigits(s["sender_address"]), senderName: s["sender_name"], o: o}, nil
+		sender: senderDigits(s["sender_address"]), senderName: s["sender_name"], o: o}, nil
 }
 
 // Name implements messaging.Gateway.

@@ -146,7 +146,7 @@ func setupWithSender(t *testing.T, sender string) (*standIn, *orange.Gateway) {
 		}
 	})
 	settings := map[string]string{"client_id": "client-id", "client_secret": "client-secret", "sender_address": sender, "sender_name": "ACME", "base_url": srv.URL}
-	spec, _ := messaging.FindKind("orange")
+	spec := orange.Kind
 	if err := spec.Validate(settings); err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +175,7 @@ func TestSenderAddressInEveryFormOrangeWrites(t *testing.T) {
 			}
 		})
 	}
-	spec, _ := messaging.FindKind("orange")
+	spec := orange.Kind
 	for _, bad := range []string{"tel:", "tel:+22a0000", "sip:+2250000", "+22"} {
 		settings := map[string]string{"client_id": "c", "client_secret": "s", "sender_address": bad}
 		err := spec.Validate(settings)

@@ -62,12 +62,12 @@ type Gateway struct {
 	tlsConf  *tls.Config
 }
 
-// New builds an smtp or gmail gateway from its settings (already validated).
-func New(name string, kind messaging.KindSpec, s map[string]string, o messaging.Options) (*Gateway, error) {
-	s = kind.WithDefaults(s)
+// New builds a gateway of kind smtp or gmail from its settings (validated,
+// defaults filled in).
+func New(name, kind string, s map[string]string, o messaging.Options) (*Gateway, error) {
 	g := &Gateway{name: name, host: s["host"], tlsMode: s["tls"], auth: s["auth"], username: s["username"], password: s["password"], helo: s["helo"]}
 	fromText := s["from"]
-	if kind.Kind == "gmail" {
+	if kind == "gmail" {
 		if fromText == "" {
 			fromText = g.username
 		}

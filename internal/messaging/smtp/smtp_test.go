@@ -248,7 +248,7 @@ func startServer(t *testing.T, m mode, mechs ...string) (*mailServer, *tls.Confi
 
 func gateway(t *testing.T, kind string, settings map[string]string, cli *tls.Config, o messaging.Options) *smtp.Gateway {
 	t.Helper()
-	spec, ok := messaging.FindKind(kind)
+	spec, ok := messaging.Kinds{smtp.Kind, smtp.GMailKind}.Find(kind)
 	if !ok {
 		t.Fatalf("no kind %s", kind)
 	}
@@ -256,7 +256,7 @@ func gateway(t *testing.T, kind string, settings map[string]string, cli *tls.Con
 		t.Fatalf("settings refused: %v", err)
 	}
 	o.TLSConfig = cli
-	g, err := smtp.New("mail", spec, settings, o)
+	g, err := smtp.New("mail", spec.Name, spec.WithDefaults(settings), o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -465,7 +465,7 @@ func TestServerDownIsTemporary(t *testing.T) {
 }
 
 func TestSettingsValidation(t *testing.T) {
-	spec, _ := messaging.FindKind("smtp")
+	spec := smtp.Kind
 	for _, tc := range []struct {
 		s   map[string]string
 		key string
@@ -598,8 +598,7 @@ func TestPrivateCAFile(t *testing.T) {
 		t.Fatal("without the CA file the private certificate must be refused")
 	}
 	settings["tls_ca_file"] = filepath.Join(t.TempDir(), "missing.pem")
-	spec, _ := messaging.FindKind("smtp")
-	if _, err := smtp.New("mail", spec, settings, messaging.Options{}); err == nil || !strings.Contains(err.Error(), "tls_ca_file") {
+	if _, err := smtp.New("mail", "smtp", smtp.Kind.WithDefaults(settings), messaging.Options{}); err == nil || !strings.Contains(err.Error(), "tls_ca_file") {
 		t.Fatalf("a missing CA file: want an error naming tls_ca_file, got %v", err)
 	}
 }

@@ -144,7 +144,7 @@ func setup(t *testing.T, settings map[string]string) (*standIn, *twilio.Gateway)
 			full[k] = v
 		}
 	}
-	spec, _ := messaging.FindKind("twilio")
+	spec := twilio.Kind
 	if err := spec.Validate(full); err != nil {
 		t.Fatal(err)
 	}

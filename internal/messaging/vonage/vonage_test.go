@@ -111,7 +111,7 @@ func setup(t *testing.T, secret string) (*standIn, *vonage.Gateway) {
 		}
 	})
 	settings := map[string]string{"api_key": "abcd1234", "api_secret": secret, "from": "ACME IT", "base_url": srv.URL}
-	spec, _ := messaging.FindKind("nexmo")
+	spec, _ := messaging.Kinds{vonage.Kind}.Find("nexmo") // the old name finds Vonage
 	if err := spec.Validate(settings); err != nil {
 		t.Fatal(err)
 	}

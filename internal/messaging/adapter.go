@@ -1,0 +1,151 @@
+package messaging
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/activator-voip/activator/internal/model"
+)
+
+// Options are what an adapter needs besides its settings.
+type Options struct {
+	// HTTPClient makes the provider calls (nil: a client with a 30 s timeout).
+	HTTPClient *http.Client
+	// TLSConfig, when set, is used for SMTP TLS (tests trust their own CA with it).
+	TLSConfig *tls.Config
+	// ReceiptURL is the delivery receipt URL of a message, or "" when receipts
+	// cannot reach this server.
+	ReceiptURL func(m *model.Message) string
+}
+
+// Client returns the HTTP client to use.
+func (o Options) Client() *http.Client {
+	if o.HTTPClient != nil {
+		return o.HTTPClient
+	}
+	return &http.Client{Timeout: 30 * time.Second}
+}
+
+// Receipt returns m's receipt URL, or "".
+func (o Options) Receipt(m *model.Message) string {
+	if o.ReceiptURL == nil {
+		return ""
+	}
+	return o.ReceiptURL(m)
+}
+
+// Helpers shared by the HTTP adapters.
+
+// ReadBody reads at most 1 MiB of a provider's answer.
+func ReadBody(resp *http.Response) []byte {
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	return b
+}
+
+// NetworkError classifies a failed HTTP call: network failures and timeouts
+// are temporary, a request that could not even be built is permanent.
+func NetworkError(provider string, err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		// Never show the URL: some providers put credentials in it.
+		err = ue.Err
+	}
+	var ne net.Error
+	if errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return Temporary(fmt.Errorf("%s: %w", provider, err), 0)
+	}
+	return Temporary(fmt.Errorf("%s: %w", provider, err), 0)
+}
+
+// StatusError classifies an HTTP answer that is not a success: 429 and 5xx
+// are temporary (after Retry-After when given), 408 too; any other 4xx is permanent.
+func StatusError(provider string, resp *http.Response, detail string) error {
+	err := fmt.Errorf("%s: HTTP %d: %s", provider, resp.StatusCode, detail)
+	switch {
+	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusRequestTimeout || resp.StatusCode >= 500:
+		return Temporary(err, RetryAfter(resp.Header.Get("Retry-After"), time.Now()))
+	}
+	return Permanent(err)
+}
+
+// RetryAfter parses a Retry-After header: seconds or an HTTP date.
+func RetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.Atoi(v); err == nil && n >= 0 {
+		return time.Duration(n) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
+
+// Digits returns an E.164 number without its '+' (what Vonage and
+// Clickatell want); it refuses anything that is not a number.
+func Digits(number string) (string, error) {
+	d := strings.TrimPrefix(strings.TrimSpace(number), "+")
+	if !regexp.MustCompile(`^[0-9]{7,15}$`).MatchString(d) {
+		return "", Permanent(fmt.Errorf("recipient %q is not an international phone number", number))
+	}
+	return d, nil
+}
+
+// E164 returns a number with its '+' (what Twilio and ASPSMS want).
+func E164(number string) (string, error) {
+	d, err := Digits(number)
+	if err != nil {
+		return "", err
+	}
+	return "+" + d, nil
+}
+
+// Receipt outcomes.
+const (
+	OutcomeDelivered = "delivered" // the message reached the handset
+	OutcomeFailed    = "failed"    // it never will
+	OutcomePending   = ""          // an intermediate status (buffered, accepted...)
+)
+
+// ReceiptUpdate is one delivery receipt, as a provider's callback said it.
+// MessageID is activator's message id when the callback URL carried it;
+// else the message is found by ProviderID, else by Recipient.
+type ReceiptUpdate struct {
+	MessageID  int64
+	ProviderID string
+	Recipient  string
+	Status     string // the provider's own word for the state
+	Outcome    string
+	Reason     string // why it failed, in the provider's words
+}
+
+// ReceiptRequest is a receipt callback as it reached the server.
+type ReceiptRequest struct {
+	Method string
+	// URL is the full URL the callback was sent to: the public base URL
+	// and the path and query it reached (what Twilio signs). The domain
+	// sets it before VerifyReceipt.
+	URL    string
+	Query  url.Values  // the URL's query (m: the message id)
+	Form   url.Values  // form-encoded body
+	Body   []byte      // raw body (JSON providers)
+	Header http.Header // the request's headers, where providers put their signatures
+}
+
+// MessageIDParam reads the message id that receipt URLs carry as ?m=.
+func (r ReceiptRequest) MessageIDParam() int64 {
+	id, _ := strconv.ParseInt(r.Query.Get("m"), 10, 64)
+	return id
+}
