@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -59,11 +60,16 @@ func (s *Service) ExportAccounts(ctx context.Context, w io.Writer, group, status
 // cell as a formula (OWASP's CSV injection list, and a line feed).
 const formulaStart = "=+-@\t\r\n"
 
+// signedNumber is a cell a spreadsheet reads as a plain number, such as a
+// phone number in E.164 (+393331234567): no formula can hide in it, and
+// scripts reading the export get the number as it is.
+var signedNumber = regexp.MustCompile(`^[+-][0-9]{1,20}$`)
+
 // csvSafe keeps a spreadsheet from reading a cell as a formula: such a cell
 // gets a leading ', which spreadsheets show as text and hide. csvPlain takes
 // it off again, so an export imports back unchanged.
 func csvSafe(v string) string {
-	if v != "" && strings.IndexByte(formulaStart, v[0]) >= 0 {
+	if v != "" && strings.IndexByte(formulaStart, v[0]) >= 0 && !signedNumber.MatchString(v) {
 		return "'" + v
 	}
 	return v
