@@ -405,7 +405,7 @@ func (s *Server) runAudited(w http.ResponseWriter, r *http.Request, rt route, c 
 	kind, key := AuditTarget("/api/v1/", rt.path, r)
 	var before []byte
 	if key != "" {
-		before = s.svc.Snapshot(ctx, kind, key)
+		before, _ = s.svc.Snapshot(ctx, kind, key)
 	}
 	cw := &captureWriter{ResponseWriter: w, status: http.StatusOK}
 	if err := rt.h(cw, r, c); err != nil {
@@ -416,7 +416,7 @@ func (s *Server) runAudited(w http.ResponseWriter, r *http.Request, rt route, c 
 		if key == "" {
 			key = KeyFromJSON(cw.buf.Bytes())
 		}
-		if snap := s.svc.Snapshot(ctx, kind, key); snap != nil {
+		if snap, _ := s.svc.Snapshot(ctx, kind, key); snap != nil {
 			after = snap
 		} else if rt.method != http.MethodDelete {
 			after = cw.buf.Bytes()

@@ -256,7 +256,7 @@ func (c *Console) runAudited(w http.ResponseWriter, r *http.Request, rt Route, p
 	kind, key := auditTarget(rt.Path, r)
 	var before []byte
 	if key != "" {
-		before = c.svc.Snapshot(r.Context(), kind, key)
+		before, _ = c.svc.Snapshot(r.Context(), kind, key)
 	}
 	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 	if err := rt.h(sw, r, p); err != nil {
@@ -267,7 +267,7 @@ func (c *Console) runAudited(w http.ResponseWriter, r *http.Request, rt Route, p
 	}
 	var after []byte
 	if key != "" && sw.status < 400 {
-		after = c.svc.Snapshot(r.Context(), kind, key)
+		after, _ = c.svc.Snapshot(r.Context(), kind, key)
 	}
 	c.auditKey(r, rt, p, kind, key, sw.status, before, after)
 }
