@@ -1,18 +1,15 @@
 package web
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/activator-voip/activator/internal/activation"
 	"github.com/activator-voip/activator/internal/model"
+	"github.com/activator-voip/activator/internal/web/audit"
 )
 
 // consoleAPIRoutes are the admin API's routes for operators, their API
@@ -82,6 +79,9 @@ func (s *Server) Routes() []RouteInfo {
 	}
 	return out
 }
+
+// Auditor is the API's audit wrapper, for tests walking the route table.
+func (s *Server) Auditor() *audit.Auditor { return s.audit }
 
 func (s *Server) listOperators(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
 	os, err := s.svc.Operators(r.Context())
@@ -310,138 +310,4 @@ func (s *Server) exportAccounts(w http.ResponseWriter, r *http.Request, _ *activ
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="activator-accounts.csv"`)
 	return s.svc.ExportAccounts(r.Context(), w, q.Get("group"), q.Get("status"), q.Get("q"))
-}
-
-// auditKinds turns the first path segment of a route into the kind of thing
-// it changes, for Service.Snapshot.
-var auditKinds = map[string]string{
-	"accounts": "account", "groups": "group", "profiles": "profile", "settings": "setting", "apps": "app",
-	"operators": "operator", "tokens": "token", "imports": "import", "gateways": "gateway", "templates": "template",
-}
-
-// AuditTarget names what a mutating route acts on: the kind from its first
-// path segment after prefix, and the key from its first path wildcard.
-func AuditTarget(prefix, pattern string, r *http.Request) (kind, key string) {
-	rest, ok := strings.CutPrefix(pattern, prefix)
-	if !ok {
-		return "", ""
-	}
-	segs := strings.Split(strings.Trim(rest, "/"), "/")
-	if len(segs) == 0 {
-		return "", ""
-	}
-	kind = auditKinds[segs[0]]
-	if kind == "" {
-		kind = segs[0]
-	}
-	for _, sg := range segs[1:] {
-		if strings.HasPrefix(sg, "{") && strings.HasSuffix(sg, "}") {
-			name := strings.TrimSuffix(strings.TrimPrefix(sg, "{"), "}")
-			name = strings.TrimSuffix(name, "...")
-			return kind, r.PathValue(name)
-		}
-	}
-	return kind, ""
-}
-
-// KeyFromJSON finds the name of what a create answer describes, for the
-// audit target: username, name, key or id, at the top or one level down.
-func KeyFromJSON(body []byte) string {
-	var v map[string]any
-	if json.Unmarshal(body, &v) != nil {
-		return ""
-	}
-	find := func(m map[string]any) string {
-		for _, k := range []string{"username", "name", "key", "platform", "id"} {
-			switch x := m[k].(type) {
-			case string:
-				return x
-			case float64:
-				return strconv.FormatInt(int64(x), 10)
-			}
-		}
-		return ""
-	}
-	if k := find(v); k != "" {
-		return k
-	}
-	for _, x := range v {
-		if m, ok := x.(map[string]any); ok {
-			if k := find(m); k != "" {
-				return k
-			}
-		}
-	}
-	return ""
-}
-
-// captureWriter keeps the start of an answer for the audit log while
-// passing it through.
-type captureWriter struct {
-	http.ResponseWriter
-	status int
-	buf    bytes.Buffer
-}
-
-const captureMax = 64 << 10
-
-func (w *captureWriter) WriteHeader(code int) {
-	w.status = code
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *captureWriter) Write(b []byte) (int, error) {
-	if w.buf.Len() < captureMax {
-		w.buf.Write(b[:min(len(b), captureMax-w.buf.Len())])
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-// runAudited runs a mutating API route and writes the audit entry: who,
-// the route, its target, the answer's status, and the target before and
-// after (secrets removed).
-func (s *Server) runAudited(w http.ResponseWriter, r *http.Request, rt route, c *activation.Caller) {
-	ctx := r.Context()
-	kind, key := AuditTarget("/api/v1/", rt.path, r)
-	var before []byte
-	if key != "" {
-		before = s.svc.Snapshot(ctx, kind, key)
-	}
-	cw := &captureWriter{ResponseWriter: w, status: http.StatusOK}
-	if err := rt.h(cw, r, c); err != nil {
-		s.fail(cw, r, err)
-	}
-	var after []byte
-	if cw.status < 300 {
-		if key == "" {
-			key = KeyFromJSON(cw.buf.Bytes())
-		}
-		if snap := s.svc.Snapshot(ctx, kind, key); snap != nil {
-			after = snap
-		} else if rt.method != http.MethodDelete {
-			after = cw.buf.Bytes()
-		}
-	}
-	target := kind
-	if key != "" {
-		target += ":" + key
-	}
-	if err := s.svc.Audit(context.WithoutCancel(ctx), actor(c), "api", rt.method+" "+rt.path, target, cw.status, before, after); err != nil {
-		s.log.Error("writing the audit log", "route", rt.method+" "+rt.path, "err", err)
-	}
-}
-
-// auditDenied records a mutating request refused for its caller's role.
-func (s *Server) auditDenied(r *http.Request, rt route, c *activation.Caller) {
-	if rt.method == http.MethodGet {
-		return
-	}
-	kind, key := AuditTarget("/api/v1/", rt.path, r)
-	target := kind
-	if key != "" {
-		target += ":" + key
-	}
-	if err := s.svc.Audit(context.WithoutCancel(r.Context()), actor(c), "api", rt.method+" "+rt.path, target, http.StatusForbidden, nil, nil); err != nil {
-		s.log.Error("writing the audit log", "route", rt.method+" "+rt.path, "err", err)
-	}
 }

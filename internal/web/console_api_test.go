@@ -149,3 +149,71 @@ func TestImportAndExportOverTheAPI(t *testing.T) {
 		t.Errorf("export with a bad filter: %d", code)
 	}
 }
+
+// TestAuditOfGatewaysAndTokens configures a gateway, routes a group
+// through it and revokes a token over the API: each entry has the target
+// before and after, with no secret and no receipt key.
+func TestAuditOfGatewaysAndTokens(t *testing.T) {
+	forEachServer(t, func(t *testing.T, s *testServer) {
+		var gw model.Gateway
+		json.Unmarshal(s.mustDo("POST", "/api/v1/gateways", `{"name":"sms-main","kind":"twilio","settings":{"account_sid":"AC1","auth_token":"tok-secret-1","from":"+15005550006"}}`, 201), &gw)
+		receiptKey := gw.ReceiptURL[strings.LastIndex(gw.ReceiptURL, "/")+1:]
+		if !strings.HasPrefix(receiptKey, "avr_") {
+			t.Fatalf("receipt URL %q", gw.ReceiptURL)
+		}
+		noSecret := func(what string, e model.AuditEntry) {
+			t.Helper()
+			for _, leak := range []string{"tok-secret-1", "tok-secret-2", receiptKey} {
+				if strings.Contains(e.Before+e.After, leak) {
+					t.Errorf("%s: the audit entry holds a secret: %+v", what, e)
+				}
+			}
+		}
+		e := lastAudit(t, s)
+		if e.Target != "gateway:sms-main" || e.Before != "" || !strings.Contains(e.After, `"account_sid":"AC1"`) {
+			t.Errorf("create gateway: %+v", e)
+		}
+		noSecret("create gateway", e)
+		s.mustDo("PATCH", "/api/v1/gateways/sms-main", `{"settings":{"auth_token":"tok-secret-2","account_sid":"AC2"}}`, 200)
+		e = lastAudit(t, s)
+		if e.Target != "gateway:sms-main" || !strings.Contains(e.Before, `"account_sid":"AC1"`) || !strings.Contains(e.After, `"account_sid":"AC2"`) {
+			t.Errorf("edit gateway: %+v", e)
+		}
+		noSecret("edit gateway", e)
+		s.mustDo("PATCH", "/api/v1/gateways/sms-main", `{"name":"sms-eu"}`, 200) // renamed: after is the answer, redacted
+		e = lastAudit(t, s)
+		if !strings.Contains(e.Before, `"name":"sms-main"`) || !strings.Contains(e.After, `"name":"sms-eu"`) {
+			t.Errorf("rename gateway: %+v", e)
+		}
+		noSecret("rename gateway", e)
+
+		s.mustDo("POST", "/api/v1/groups", `{"name":"sales"}`, 201)
+		s.mustDo("PUT", "/api/v1/groups/sales/gateways/sms", `{"gateway":"sms-eu"}`, 204)
+		e = lastAudit(t, s)
+		if e.Target != "group:sales" || strings.Contains(e.Before, "gateways") || !strings.Contains(e.After, `"gateways":{"sms":"sms-eu"}`) {
+			t.Errorf("route a group through a gateway: %+v", e)
+		}
+		s.mustDo("PUT", "/api/v1/groups/sales/gateways/sms", `{"gateway":""}`, 204)
+		s.mustDo("DELETE", "/api/v1/gateways/sms-eu", "", 204)
+		e = lastAudit(t, s)
+		if e.Target != "gateway:sms-eu" || !strings.Contains(e.Before, `"name":"sms-eu"`) || e.After != "" {
+			t.Errorf("delete gateway: %+v", e)
+		}
+		noSecret("delete gateway", e)
+
+		var tc model.TokenCreated
+		s.mustDo("POST", "/api/v1/operators", `{"name":"ada","role":"csr"}`, 201)
+		json.Unmarshal(s.mustDo("POST", "/api/v1/tokens", `{"name":"laptop","operator":"ada"}`, 201), &tc)
+		id := itoa(tc.APIToken.ID)
+		e = lastAudit(t, s)
+		if e.Target != "token:"+id || !strings.Contains(e.After, `"prefix":"`+tc.APIToken.Prefix+`"`) || strings.Contains(e.After, tc.Token) {
+			t.Errorf("create token: %+v", e)
+		}
+		s.mustDo("DELETE", "/api/v1/tokens/"+id, "", 204)
+		e = lastAudit(t, s)
+		if e.Target != "token:"+id || !strings.Contains(e.Before, `"name":"laptop"`) || strings.Contains(e.Before, "revoked_at") ||
+			!strings.Contains(e.After, "revoked_at") || strings.Contains(e.Before+e.After, tc.Token) {
+			t.Errorf("revoke token: %+v", e)
+		}
+	})
+}

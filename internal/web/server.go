@@ -16,6 +16,7 @@ import (
 	"github.com/activator-voip/activator/internal/activation"
 	"github.com/activator-voip/activator/internal/i18n"
 	"github.com/activator-voip/activator/internal/model"
+	"github.com/activator-voip/activator/internal/web/audit"
 	"github.com/activator-voip/activator/internal/web/console"
 	"github.com/activator-voip/activator/internal/web/pages"
 	"github.com/activator-voip/activator/internal/web/status"
@@ -28,6 +29,7 @@ type Server struct {
 	cat     *i18n.Catalogue
 	log     *slog.Logger
 	routes  []route
+	audit   *audit.Auditor
 	mux     *http.ServeMux
 	version string
 }
@@ -38,7 +40,8 @@ func New(svc *activation.Service, cat *i18n.Catalogue, log *slog.Logger, version
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{svc: svc, pages: r, cat: cat, log: log, version: version, mux: http.NewServeMux()}
+	s := &Server{svc: svc, pages: r, cat: cat, log: log, version: version, mux: http.NewServeMux(),
+		audit: audit.New(svc, log, "api", "/api/v1/")}
 	s.routes = s.routeTable()
 	for _, rt := range s.routes {
 		s.mux.Handle(rt.method+" "+rt.path, s.wrap(rt))
@@ -130,14 +133,19 @@ func (s *Server) wrap(rt route) http.Handler {
 				return
 			}
 			if !activation.RoleAllows(c.Role, rt.perm) {
-				s.auditDenied(r, rt, c)
+				s.audit.Denied(r, *c, rt.method, rt.path)
 				writeJSONError(w, http.StatusForbidden, "forbidden", "the "+c.Role+" role may not do this", "")
 				return
 			}
 			caller = c
 		}
-		if rt.access == token && rt.method != http.MethodGet { // every operator action is audited (console_api.go)
-			s.runAudited(w, r, rt, caller)
+		if rt.access == token && rt.method != http.MethodGet { // every operator action is audited (internal/web/audit)
+			s.audit.Run(w, r, *caller, rt.method, rt.path, func(w http.ResponseWriter) string {
+				if err := rt.h(w, r, caller); err != nil {
+					s.fail(w, r, err)
+				}
+				return ""
+			})
 			return
 		}
 		if err := rt.h(w, r, caller); err != nil {

@@ -36,7 +36,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request, p *Page) error {
 	if err == nil {
 		status = http.StatusSeeOther
 	}
-	c.auditKey(r, Route{Method: "POST", Path: "/console/login"}, &Page{Caller: &activation.Caller{Name: name}}, "session", name, map[bool]int{true: status, false: http.StatusUnauthorized}[err == nil], nil, nil)
+	c.audit.Record(r, activation.Caller{Name: name}, "POST", "/console/login", "session", name, map[bool]int{true: status, false: http.StatusUnauthorized}[err == nil])
 	if err != nil {
 		var de *activation.Error
 		if errors.As(err, &de) && (de.Kind == activation.KindUnauthorized || de.Kind == activation.KindForbidden) {
@@ -93,7 +93,7 @@ func (c *Console) setPassword(w http.ResponseWriter, r *http.Request, p *Page) e
 		}
 		return err
 	}
-	c.auditKey(r, Route{Method: "POST", Path: "/console/set-password/{token}"}, &Page{Caller: &activation.Caller{Name: o.Name, Role: o.Role, OperatorID: o.ID}}, "operator", o.Name, http.StatusSeeOther, nil, nil)
+	c.audit.Record(r, activation.Caller{Name: o.Name, Role: o.Role, OperatorID: o.ID}, "POST", "/console/set-password/{token}", "operator", o.Name, http.StatusSeeOther)
 	c.setSession(w, r, l)
 	redirect(w, r, "/console/", "Your password is set.")
 	return nil

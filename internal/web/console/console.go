@@ -24,6 +24,7 @@ import (
 
 	"github.com/activator-voip/activator/internal/activation"
 	"github.com/activator-voip/activator/internal/model"
+	"github.com/activator-voip/activator/internal/web/audit"
 	"github.com/activator-voip/activator/internal/web/status"
 )
 
@@ -48,6 +49,7 @@ type Console struct {
 	log    *slog.Logger
 	pages  map[string]*template.Template
 	routes []Route
+	audit  *audit.Auditor
 	mux    *http.ServeMux
 }
 
@@ -95,7 +97,8 @@ func (p *Page) Val(name string) string {
 
 // New builds the console. Templates are parsed here, once.
 func New(svc *activation.Service, log *slog.Logger) (*Console, error) {
-	c := &Console{svc: svc, log: log, pages: map[string]*template.Template{}, mux: http.NewServeMux()}
+	c := &Console{svc: svc, log: log, pages: map[string]*template.Template{}, mux: http.NewServeMux(),
+		audit: audit.New(svc, log, "console", "/console/")}
 	funcs := template.FuncMap{
 		"when":    when,
 		"ago":     ago,
@@ -158,6 +161,9 @@ func staticHandler(h http.Handler) http.Handler {
 // Routes lists the console's route table, for tests.
 func (c *Console) Routes() []Route { return c.routes }
 
+// Auditor is the console's audit wrapper, for tests walking the route table.
+func (c *Console) Auditor() *audit.Auditor { return c.audit }
+
 // ServeHTTP serves a console request.
 func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
@@ -202,9 +208,7 @@ func (c *Console) wrap(rt Route) http.Handler {
 			return
 		}
 		if !activation.RoleAllows(caller.Role, rt.Perm) {
-			if r.Method != http.MethodGet {
-				c.audit(r, rt, p, http.StatusForbidden, nil, nil)
-			}
+			c.audit.Denied(r, caller, rt.Method, rt.Path)
 			c.renderStatus(w, r, p, http.StatusForbidden, "The "+caller.Role+" role may not do this.")
 			return
 		}
@@ -214,7 +218,13 @@ func (c *Console) wrap(rt Route) http.Handler {
 			}
 			return
 		}
-		c.runAudited(w, r, rt, p)
+		// Every form post is audited (internal/web/audit).
+		c.audit.Run(w, r, caller, rt.Method, rt.Path, func(w http.ResponseWriter) string {
+			if err := rt.h(w, r, p); err != nil {
+				c.fail(w, r, p, err)
+			}
+			return p.target
+		})
 	})
 }
 
@@ -237,76 +247,6 @@ func preCSRF(w http.ResponseWriter, r *http.Request) string {
 	v := randomToken()
 	http.SetCookie(w, &http.Cookie{Name: preCSRFCookie, Value: v, Path: "/console/", HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
 	return v
-}
-
-// statusWriter notes the status a handler answered with.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	w.status = code
-	w.ResponseWriter.WriteHeader(code)
-}
-
-// runAudited runs a form post and writes its audit entry: the target
-// before and after, and how it ended.
-func (c *Console) runAudited(w http.ResponseWriter, r *http.Request, rt Route, p *Page) {
-	kind, key := auditTarget(rt.Path, r)
-	var before []byte
-	if key != "" {
-		before = c.svc.Snapshot(r.Context(), kind, key)
-	}
-	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-	if err := rt.h(sw, r, p); err != nil {
-		c.fail(sw, r, p, err)
-	}
-	if key == "" {
-		key = p.target
-	}
-	var after []byte
-	if key != "" && sw.status < 400 {
-		after = c.svc.Snapshot(r.Context(), kind, key)
-	}
-	c.auditKey(r, rt, p, kind, key, sw.status, before, after)
-}
-
-func (c *Console) audit(r *http.Request, rt Route, p *Page, status int, before, after []byte) {
-	kind, key := auditTarget(rt.Path, r)
-	c.auditKey(r, rt, p, kind, key, status, before, after)
-}
-
-func (c *Console) auditKey(r *http.Request, rt Route, p *Page, kind, key string, status int, before, after []byte) {
-	target := kind
-	if key != "" {
-		target += ":" + key
-	}
-	var by activation.Caller
-	if p.Caller != nil {
-		by = *p.Caller
-	}
-	if err := c.svc.Audit(context.WithoutCancel(r.Context()), by, "console", rt.Method+" "+rt.Path, target, status, before, after); err != nil {
-		c.log.Error("writing the audit log", "route", rt.Method+" "+rt.Path, "err", err)
-	}
-}
-
-// auditTarget names what a console route acts on, as the API does.
-func auditTarget(pattern string, r *http.Request) (kind, key string) {
-	rest := strings.Trim(strings.TrimPrefix(pattern, "/console/"), "/")
-	segs := strings.Split(rest, "/")
-	kinds := map[string]string{"accounts": "account", "groups": "group", "profiles": "profile", "settings": "setting",
-		"downloads": "app", "operators": "operator", "tokens": "token", "imports": "import", "import": "import", "logout": "session", "login": "session"}
-	kind = kinds[segs[0]]
-	if kind == "" {
-		kind = segs[0]
-	}
-	for _, sg := range segs[1:] {
-		if strings.HasPrefix(sg, "{") && strings.HasSuffix(sg, "}") {
-			return kind, r.PathValue(strings.Trim(sg, "{}"))
-		}
-	}
-	return kind, ""
 }
 
 // fail answers an error: a domain error in its own words on an error page

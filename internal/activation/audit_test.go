@@ -1,0 +1,93 @@
+package activation
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/activator-voip/activator/internal/messaging"
+	"github.com/activator-voip/activator/internal/model"
+	"github.com/activator-voip/activator/internal/store"
+	"github.com/activator-voip/activator/internal/store/storetest"
+)
+
+// TestSnapshotOfEveryKind makes one thing of every kind the audit reads and
+// snapshots it: each is found, none holds a secret, a kind Snapshot does
+// not know is ErrUnknownAuditKind and a missing target is a not-found.
+func TestSnapshotOfEveryKind(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		s := newService(t, st)
+		mustGroup(t, s, "sales")
+		acc := mustAccount(t, s)
+		if _, err := s.CreateProfile(ctx, "desk", nil); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.SetSetting(ctx, model.SettingPhoneRegion, "CH"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.SetApp(ctx, model.AppURL{Platform: "android", URL: "https://example.com/app.apk"}); err != nil {
+			t.Fatal(err)
+		}
+		op, err := s.CreateOperator(ctx, model.OperatorInput{Name: strp("ada"), Role: strp("csr")}, admin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		prev, err := s.PreviewImport(ctx, "a.csv", []byte("full name,mobile number\nBob,+393331234568\n"), ImportOptions{Group: "sales"}, admin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gw, err := s.CreateGateway(ctx, twilioInput("sms-main", "https://api.twilio.com"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SetGroupGateway(ctx, "sales", "sms", "sms-main"); err != nil {
+			t.Fatal(err)
+		}
+		tok, err := s.CreateToken(ctx, model.TokenInput{Name: "laptop", Operator: "ada"}, admin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		receiptKey := gw.ReceiptURL[strings.LastIndex(gw.ReceiptURL, "/")+1:]
+
+		for _, c := range []struct {
+			kind, key string
+			want      []string // in the snapshot
+		}{
+			{"account", acc.Username, []string{"Ada Lovelace"}},
+			{"group", "sales", []string{`"name":"sales"`, `"gateways":{"sms":"sms-main"}`}},
+			{"profile", "desk", []string{`"name":"desk"`}},
+			{"setting", model.SettingPhoneRegion, []string{`"value":"CH"`}},
+			{"app", "android", []string{"app.apk"}},
+			{"operator", "ada", []string{`"role":"csr"`}},
+			{"import", strconv.FormatInt(prev.ID, 10), []string{`"file_name":"a.csv"`}},
+			{"gateway", "sms-main", []string{`"name":"sms-main"`, `"auth_token":"` + messaging.Masked + `"`, `"account_sid":"AC1"`, `"groups":["sales"]`}},
+			{"token", strconv.FormatInt(tok.APIToken.ID, 10), []string{`"prefix":"` + tok.APIToken.Prefix + `"`, `"operator":"ada"`}},
+		} {
+			b, err := s.Snapshot(ctx, c.kind, c.key)
+			if err != nil {
+				t.Errorf("snapshot of %s %s: %v", c.kind, c.key, err)
+				continue
+			}
+			for _, w := range c.want {
+				if !strings.Contains(string(b), w) {
+					t.Errorf("snapshot of %s %s lacks %s: %s", c.kind, c.key, w, b)
+				}
+			}
+			for _, leak := range []string{"tok-secret-1", receiptKey, tok.Token, op.SetPasswordURL} {
+				if strings.Contains(string(b), leak) {
+					t.Errorf("snapshot of %s %s holds a secret (%.12s…): %s", c.kind, c.key, leak, b)
+				}
+			}
+			_, err = s.Snapshot(ctx, c.kind, "no-such-"+c.kind)
+			if de := new(Error); !errors.As(err, &de) || de.Kind != KindNotFound {
+				t.Errorf("snapshot of a missing %s: want not found, got %v", c.kind, err)
+			}
+		}
+		if _, err := s.Snapshot(ctx, "template", "sms"); !errors.Is(err, ErrUnknownAuditKind) {
+			t.Errorf("a kind Snapshot does not read: want ErrUnknownAuditKind, got %v", err)
+		}
+	})
+}

@@ -1,0 +1,221 @@
+// Package audit is the one audit path of the admin API (internal/web) and
+// the console (internal/web/console): one table naming what each route
+// changes, and one wrapper that snapshots the target before a mutating
+// request, runs it, snapshots the target after and writes one audit_log row
+// with the answer's status. A new route is audited without anyone
+// remembering to; a test walks both route tables to keep the table whole.
+package audit
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"maps"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/activator-voip/activator/internal/activation"
+)
+
+// Kind is a kind of thing an operator changes.
+type Kind struct {
+	// Name is the kind in audit targets (account:1234567890) and for
+	// activation.Service.Snapshot.
+	Name string
+	// KeyField is the field of a create answer (JSON) that names what it
+	// made, for routes whose path does not name it.
+	KeyField string
+	// NoSnapshot says why the kind has no before and after; empty when
+	// Service.Snapshot reads it.
+	NoSnapshot string
+}
+
+// kinds maps a route's first path segment after its surface's prefix
+// (/api/v1/ or /console/) to the kind of thing it changes.
+var kinds = map[string]Kind{
+	"accounts":  {Name: "account", KeyField: "username"},
+	"groups":    {Name: "group", KeyField: "name"},
+	"profiles":  {Name: "profile", KeyField: "name"},
+	"settings":  {Name: "setting", KeyField: "key"},
+	"apps":      {Name: "app", KeyField: "platform"},
+	"downloads": {Name: "app", KeyField: "platform"}, // the console's page of download URLs
+	"operators": {Name: "operator", KeyField: "name"},
+	"tokens":    {Name: "token", KeyField: "id"},
+	"imports":   {Name: "import", KeyField: "id"},
+	"import":    {Name: "import", KeyField: "id"}, // the console's upload form
+	"gateways":  {Name: "gateway", KeyField: "name"},
+	"logout": {Name: "session", NoSnapshot: "a session is a cookie's hash and an expiry: nothing to read before or after; " +
+		"the entry's actor and action say who logged out"},
+}
+
+// Kinds is the table: first path segment to kind. For tests.
+func Kinds() map[string]Kind { return maps.Clone(kinds) }
+
+// Auditor writes the audit log of one surface.
+type Auditor struct {
+	svc    *activation.Service
+	log    *slog.Logger
+	via    string // the entries' via: api or console
+	prefix string // the surface's routes' common prefix
+}
+
+// New returns the auditor of the surface via ("api", "console") whose
+// route patterns start with prefix.
+func New(svc *activation.Service, log *slog.Logger, via, prefix string) *Auditor {
+	return &Auditor{svc: svc, log: log, via: via, prefix: prefix}
+}
+
+// KindOf finds what a route pattern changes: the kind from its first path
+// segment, and the wildcard naming the target (its first; "" when the path
+// has none). ok is false when the table has no entry for the segment.
+func (a *Auditor) KindOf(pattern string) (k Kind, wildcard string, ok bool) {
+	rest, found := strings.CutPrefix(pattern, a.prefix)
+	if !found {
+		return Kind{}, "", false
+	}
+	segs := strings.Split(strings.Trim(rest, "/"), "/")
+	k, ok = kinds[segs[0]]
+	if !ok {
+		k = Kind{Name: segs[0]} // still written, under its segment
+	}
+	for _, sg := range segs[1:] {
+		if strings.HasPrefix(sg, "{") && strings.HasSuffix(sg, "}") {
+			return k, strings.TrimSuffix(strings.Trim(sg, "{}"), "..."), ok
+		}
+	}
+	return k, "", ok
+}
+
+// target is the kind and key of a request on a route.
+func (a *Auditor) target(r *http.Request, pattern string) (Kind, string) {
+	k, wildcard, _ := a.KindOf(pattern)
+	if wildcard == "" {
+		return k, ""
+	}
+	return k, r.PathValue(wildcard)
+}
+
+// Run runs a mutating request and writes its audit entry: who, the route,
+// its target, the answer's status, and the target before and after
+// (secrets removed by Service.Audit). h runs the handler on w, answering
+// errors itself, and returns the key of what it created when the path
+// does not name it; "" looks for the kind's KeyField in a JSON answer.
+func (a *Auditor) Run(w http.ResponseWriter, r *http.Request, by activation.Caller, method, pattern string, h func(w http.ResponseWriter) (created string)) {
+	ctx := r.Context()
+	k, key := a.target(r, pattern)
+	var before []byte
+	if key != "" {
+		before = a.snapshot(ctx, k, key)
+	}
+	cw := &captureWriter{ResponseWriter: w, status: http.StatusOK}
+	created := h(cw)
+	var after []byte
+	if cw.status < 400 { // done: a 2xx answer, or the console's redirect after a post
+		if key == "" {
+			key = created
+		}
+		if key == "" {
+			key = KeyFromJSON(cw.buf.Bytes(), k.KeyField)
+		}
+		if key != "" {
+			after = a.snapshot(ctx, k, key)
+		}
+		if after == nil && method != http.MethodDelete {
+			after = cw.buf.Bytes() // kept if JSON, secrets removed
+		}
+	}
+	a.write(ctx, by, method, pattern, k.Name, key, cw.status, before, after)
+}
+
+// Denied records a mutating request refused for its caller's role.
+func (a *Auditor) Denied(r *http.Request, by activation.Caller, method, pattern string) {
+	if method == http.MethodGet {
+		return
+	}
+	k, key := a.target(r, pattern)
+	a.write(r.Context(), by, method, pattern, k.Name, key, http.StatusForbidden, nil, nil)
+}
+
+// Record writes an entry a handler words itself: for the routes before
+// login (logging in, setting a password), where only the handler knows
+// who the caller is and what the target is called.
+func (a *Auditor) Record(r *http.Request, by activation.Caller, method, pattern, kind, key string, status int) {
+	a.write(r.Context(), by, method, pattern, kind, key, status, nil, nil)
+}
+
+func (a *Auditor) snapshot(ctx context.Context, k Kind, key string) []byte {
+	if k.NoSnapshot != "" {
+		return nil
+	}
+	b, err := a.svc.Snapshot(ctx, k.Name, key)
+	var de *activation.Error
+	if err != nil && !(errors.As(err, &de) && de.Kind == activation.KindNotFound) {
+		a.log.Error("reading an audit target", "kind", k.Name, "err", err)
+	}
+	return b
+}
+
+func (a *Auditor) write(ctx context.Context, by activation.Caller, method, pattern, kind, key string, status int, before, after []byte) {
+	target := kind
+	if key != "" {
+		target += ":" + key
+	}
+	route := method + " " + pattern
+	if err := a.svc.Audit(context.WithoutCancel(ctx), by, a.via, route, target, status, before, after); err != nil {
+		a.log.Error("writing the audit log", "route", route, "err", err)
+	}
+}
+
+// KeyFromJSON finds the name of what a create answer describes, for the
+// audit target: the field named, at the top or one level down.
+func KeyFromJSON(body []byte, field string) string {
+	var v map[string]any
+	if field == "" || json.Unmarshal(body, &v) != nil {
+		return ""
+	}
+	find := func(m map[string]any) string {
+		switch x := m[field].(type) {
+		case string:
+			return x
+		case float64:
+			return strconv.FormatInt(int64(x), 10)
+		}
+		return ""
+	}
+	if k := find(v); k != "" {
+		return k
+	}
+	for _, x := range v {
+		if m, ok := x.(map[string]any); ok {
+			if k := find(m); k != "" {
+				return k
+			}
+		}
+	}
+	return ""
+}
+
+// captureWriter notes the status and keeps the start of an answer for the
+// audit log while passing it through.
+type captureWriter struct {
+	http.ResponseWriter
+	status int
+	buf    bytes.Buffer
+}
+
+const captureMax = 64 << 10
+
+func (w *captureWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *captureWriter) Write(b []byte) (int, error) {
+	if w.buf.Len() < captureMax {
+		w.buf.Write(b[:min(len(b), captureMax-w.buf.Len())])
+	}
+	return w.ResponseWriter.Write(b)
+}
