@@ -52,19 +52,23 @@ func ReadBody(resp *http.Response) []byte {
 	return b
 }
 
-// NetworkError classifies a failed HTTP call: network failures and timeouts
-// are temporary, a request that could not even be built is permanent.
+// NetworkError classifies a failed HTTP call: network failures, timeouts,
+// a connection cut short and a send stopped by shutdown are temporary; a
+// call that cannot succeed as configured (an unsupported URL scheme, a
+// certificate that does not verify, a redirect loop) is permanent.
 func NetworkError(provider string, err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		// Never show the URL: some providers put credentials in it.
 		err = ue.Err
 	}
+	err = fmt.Errorf("%s: %w", provider, err)
 	var ne net.Error
-	if errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-		return Temporary(fmt.Errorf("%s: %w", provider, err), 0)
+	if errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return Temporary(err, 0)
 	}
-	return Temporary(fmt.Errorf("%s: %w", provider, err), 0)
+	return Permanent(err)
 }
 
 // StatusError classifies an HTTP answer that is not a success: 429 and 5xx
