@@ -22,9 +22,10 @@ const apiPrefix = "/api/v1"
 // maxResponseBytes bounds what the CLI reads from one answer.
 const maxResponseBytes = 32 << 20
 
-// apiClient is a small typed client for activator's admin API. Every method
-// returns the decoded answer and the raw JSON the server sent, so `-o json`
-// prints exactly what the API said.
+// apiClient is a small client for activator's admin API. Its requests are
+// built by getJSON, writeJSON and writeOnly: each returns the decoded answer
+// and the raw JSON the server sent, so `-o json` prints exactly what the API
+// said.
 type apiClient struct {
 	base  *url.URL // server base URL, without /api/v1
 	token string
@@ -159,38 +160,50 @@ func (c *apiClient) errorFrom(status int, raw []byte) error {
 // seg escapes one path segment (a name, a username, a key).
 func seg(s string) string { return "/" + url.PathEscape(s) }
 
-// Groups.
+// apiCall is one request to the admin API, ready to send with a client.
+type apiCall[T any] func(ctx context.Context, c *apiClient) (T, json.RawMessage, error)
 
-func (c *apiClient) listGroups(ctx context.Context) ([]model.Group, json.RawMessage, error) {
-	var v struct {
+// getJSON reads path (with query, when it is not empty) and decodes the
+// answer into a T.
+func getJSON[T any](path string, query url.Values) apiCall[T] {
+	return func(ctx context.Context, c *apiClient) (T, json.RawMessage, error) {
+		var v T
+		raw, err := c.call(ctx, http.MethodGet, path, query, nil, &v)
+		return v, raw, err
+	}
+}
+
+// writeJSON sends a request that changes something, with in as the JSON
+// body (nil: no body), and decodes the answer into a T.
+func writeJSON[T any](method, path string, in any) apiCall[T] {
+	return func(ctx context.Context, c *apiClient) (T, json.RawMessage, error) {
+		var v T
+		raw, err := c.call(ctx, method, path, nil, in, &v)
+		return v, raw, err
+	}
+}
+
+// writeOnly sends a request that changes something and whose answer has
+// nothing to show (the API answers 204): nothing is decoded and no raw JSON
+// is returned.
+func writeOnly(method, path string, query url.Values, in any) apiCall[struct{}] {
+	return func(ctx context.Context, c *apiClient) (struct{}, json.RawMessage, error) {
+		_, err := c.call(ctx, method, path, query, in, nil)
+		return struct{}{}, nil, err
+	}
+}
+
+// The list answers: each wraps its items in one field. They are aliases of
+// unnamed structs, so an error decoding a malformed answer names no type of
+// the command line's own.
+type (
+	groupList = struct {
 		Groups []model.Group `json:"groups"`
 	}
-	raw, err := c.call(ctx, http.MethodGet, "/groups", nil, nil, &v)
-	return v.Groups, raw, err
-}
-
-func (c *apiClient) createGroup(ctx context.Context, in model.GroupInput) (model.Group, json.RawMessage, error) {
-	var g model.Group
-	raw, err := c.call(ctx, http.MethodPost, "/groups", nil, in, &g)
-	return g, raw, err
-}
-
-func (c *apiClient) getGroup(ctx context.Context, name string) (model.Group, json.RawMessage, error) {
-	var g model.Group
-	raw, err := c.call(ctx, http.MethodGet, "/groups"+seg(name), nil, nil, &g)
-	return g, raw, err
-}
-
-func (c *apiClient) editGroup(ctx context.Context, name string, in model.GroupInput) (model.Group, json.RawMessage, error) {
-	var g model.Group
-	raw, err := c.call(ctx, http.MethodPatch, "/groups"+seg(name), nil, in, &g)
-	return g, raw, err
-}
-
-func (c *apiClient) deleteGroup(ctx context.Context, name string) error {
-	_, err := c.call(ctx, http.MethodDelete, "/groups"+seg(name), nil, nil, nil)
-	return err
-}
+	profileList = struct {
+		Profiles []model.Profile `json:"profiles"`
+	}
+)
 
 // Profiles.
 
@@ -199,37 +212,6 @@ func (c *apiClient) deleteGroup(ctx context.Context, name string) error {
 type profileInput struct {
 	Name     *string        `json:"name,omitempty"`
 	Settings map[string]any `json:"settings,omitzero"` // nil: not sent; empty: {}
-}
-
-func (c *apiClient) listProfiles(ctx context.Context) ([]model.Profile, json.RawMessage, error) {
-	var v struct {
-		Profiles []model.Profile `json:"profiles"`
-	}
-	raw, err := c.call(ctx, http.MethodGet, "/profiles", nil, nil, &v)
-	return v.Profiles, raw, err
-}
-
-func (c *apiClient) createProfile(ctx context.Context, in profileInput) (model.Profile, json.RawMessage, error) {
-	var p model.Profile
-	raw, err := c.call(ctx, http.MethodPost, "/profiles", nil, in, &p)
-	return p, raw, err
-}
-
-func (c *apiClient) getProfile(ctx context.Context, name string) (model.Profile, json.RawMessage, error) {
-	var p model.Profile
-	raw, err := c.call(ctx, http.MethodGet, "/profiles"+seg(name), nil, nil, &p)
-	return p, raw, err
-}
-
-func (c *apiClient) editProfile(ctx context.Context, name string, in profileInput) (model.Profile, json.RawMessage, error) {
-	var p model.Profile
-	raw, err := c.call(ctx, http.MethodPatch, "/profiles"+seg(name), nil, in, &p)
-	return p, raw, err
-}
-
-func (c *apiClient) deleteProfile(ctx context.Context, name string) error {
-	_, err := c.call(ctx, http.MethodDelete, "/profiles"+seg(name), nil, nil, nil)
-	return err
 }
 
 // Application download URLs.
