@@ -203,6 +203,12 @@ type (
 	profileList = struct {
 		Profiles []model.Profile `json:"profiles"`
 	}
+	appList = struct {
+		Apps []model.AppURL `json:"apps"`
+	}
+	settingList = struct {
+		Settings []model.Setting `json:"settings"`
+	}
 )
 
 // Profiles.
@@ -212,50 +218,6 @@ type (
 type profileInput struct {
 	Name     *string        `json:"name,omitempty"`
 	Settings map[string]any `json:"settings,omitzero"` // nil: not sent; empty: {}
-}
-
-// Application download URLs.
-
-func (c *apiClient) listApps(ctx context.Context) ([]model.AppURL, json.RawMessage, error) {
-	var v struct {
-		Apps []model.AppURL `json:"apps"`
-	}
-	raw, err := c.call(ctx, http.MethodGet, "/apps", nil, nil, &v)
-	return v.Apps, raw, err
-}
-
-func (c *apiClient) setApp(ctx context.Context, in model.AppURL) (model.AppURL, json.RawMessage, error) {
-	var a model.AppURL
-	raw, err := c.call(ctx, http.MethodPut, "/apps", nil, in, &a)
-	return a, raw, err
-}
-
-func (c *apiClient) unsetApp(ctx context.Context, platform, securityModel string) error {
-	var q url.Values
-	if securityModel != "" {
-		q = url.Values{"security_model": {securityModel}}
-	}
-	_, err := c.call(ctx, http.MethodDelete, "/apps"+seg(platform), q, nil, nil)
-	return err
-}
-
-// Settings.
-
-func (c *apiClient) listSettings(ctx context.Context) ([]model.Setting, json.RawMessage, error) {
-	var v struct {
-		Settings []model.Setting `json:"settings"`
-	}
-	raw, err := c.call(ctx, http.MethodGet, "/settings", nil, nil, &v)
-	return v.Settings, raw, err
-}
-
-func (c *apiClient) setSetting(ctx context.Context, key, value string) (model.Setting, json.RawMessage, error) {
-	var s model.Setting
-	in := struct {
-		Value string `json:"value"`
-	}{value}
-	raw, err := c.call(ctx, http.MethodPut, "/settings"+seg(key), nil, in, &s)
-	return s, raw, err
 }
 
 // Accounts.
