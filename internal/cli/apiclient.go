@@ -209,6 +209,9 @@ type (
 	settingList = struct {
 		Settings []model.Setting `json:"settings"`
 	}
+	accountList = struct {
+		Accounts []model.Account `json:"accounts"`
+	}
 )
 
 // Profiles.
@@ -249,71 +252,9 @@ func (f accountFilter) values() url.Values {
 	return q
 }
 
-func (c *apiClient) listAccounts(ctx context.Context, f accountFilter) ([]model.Account, json.RawMessage, error) {
-	var v struct {
-		Accounts []model.Account `json:"accounts"`
-	}
-	raw, err := c.call(ctx, http.MethodGet, "/accounts", f.values(), nil, &v)
-	return v.Accounts, raw, err
-}
-
-func (c *apiClient) createAccount(ctx context.Context, in model.AccountInput) (model.Account, json.RawMessage, error) {
-	var a model.Account
-	raw, err := c.call(ctx, http.MethodPost, "/accounts", nil, in, &a)
-	return a, raw, err
-}
-
-func (c *apiClient) getAccount(ctx context.Context, username string) (model.AccountDetail, json.RawMessage, error) {
-	var d model.AccountDetail
-	raw, err := c.call(ctx, http.MethodGet, "/accounts"+seg(username), nil, nil, &d)
-	return d, raw, err
-}
-
-func (c *apiClient) editAccount(ctx context.Context, username string, in model.AccountInput) (model.Account, json.RawMessage, error) {
-	var a model.Account
-	raw, err := c.call(ctx, http.MethodPatch, "/accounts"+seg(username), nil, in, &a)
-	return a, raw, err
-}
-
-func (c *apiClient) deleteAccount(ctx context.Context, username string) error {
-	_, err := c.call(ctx, http.MethodDelete, "/accounts"+seg(username), nil, nil, nil)
-	return err
-}
-
-// accountAction posts to /accounts/{username}/{action}: disable or enable.
-func (c *apiClient) accountAction(ctx context.Context, username, action string) (model.Account, json.RawMessage, error) {
-	var a model.Account
-	raw, err := c.call(ctx, http.MethodPost, "/accounts"+seg(username)+"/"+action, nil, nil, &a)
-	return a, raw, err
-}
-
-func (c *apiClient) sendLink(ctx context.Context, username string, in model.SendRequest) (model.SendResult, json.RawMessage, error) {
-	var r model.SendResult
-	raw, err := c.call(ctx, http.MethodPost, "/accounts"+seg(username)+"/send", nil, in, &r)
-	return r, raw, err
-}
-
 // revokeCount is the answer of the revoke endpoints.
 type revokeCount struct {
 	Revoked int `json:"revoked"`
-}
-
-func (c *apiClient) revokeLinks(ctx context.Context, username string) (revokeCount, json.RawMessage, error) {
-	var r revokeCount
-	raw, err := c.call(ctx, http.MethodPost, "/accounts"+seg(username)+"/revoke", nil, nil, &r)
-	return r, raw, err
-}
-
-func (c *apiClient) revokeDeviceAccess(ctx context.Context, username string) (revokeCount, json.RawMessage, error) {
-	var r revokeCount
-	raw, err := c.call(ctx, http.MethodPost, "/accounts"+seg(username)+"/device-access/revoke", nil, nil, &r)
-	return r, raw, err
-}
-
-func (c *apiClient) effectiveProfile(ctx context.Context, username string) (model.EffectiveProfile, json.RawMessage, error) {
-	var p model.EffectiveProfile
-	raw, err := c.call(ctx, http.MethodGet, "/accounts"+seg(username)+"/profile", nil, nil, &p)
-	return p, raw, err
 }
 
 // Messages and the outbox.
