@@ -212,6 +212,12 @@ type (
 	accountList = struct {
 		Accounts []model.Account `json:"accounts"`
 	}
+	messageList = struct {
+		Messages []model.Message `json:"messages"`
+	}
+	outboxList = struct {
+		Outbox []model.OutboxItem `json:"outbox"`
+	}
 )
 
 // Profiles.
@@ -255,35 +261,4 @@ func (f accountFilter) values() url.Values {
 // revokeCount is the answer of the revoke endpoints.
 type revokeCount struct {
 	Revoked int `json:"revoked"`
-}
-
-// Messages and the outbox.
-
-func (c *apiClient) listMessages(ctx context.Context, state, username string) ([]model.Message, json.RawMessage, error) {
-	q := url.Values{}
-	if state != "" {
-		q.Set("state", state)
-	}
-	if username != "" {
-		q.Set("username", username)
-	}
-	var v struct {
-		Messages []model.Message `json:"messages"`
-	}
-	raw, err := c.call(ctx, http.MethodGet, "/messages", q, nil, &v)
-	return v.Messages, raw, err
-}
-
-func (c *apiClient) listOutbox(ctx context.Context) ([]model.OutboxItem, json.RawMessage, error) {
-	var v struct {
-		Outbox []model.OutboxItem `json:"outbox"`
-	}
-	raw, err := c.call(ctx, http.MethodGet, "/outbox", nil, nil, &v)
-	return v.Outbox, raw, err
-}
-
-func (c *apiClient) getOutboxItem(ctx context.Context, id int64) (model.OutboxItem, json.RawMessage, error) {
-	var it model.OutboxItem
-	raw, err := c.call(ctx, http.MethodGet, "/outbox/"+strconv.FormatInt(id, 10), nil, nil, &it)
-	return it, raw, err
 }
