@@ -218,6 +218,12 @@ type (
 	outboxList = struct {
 		Outbox []model.OutboxItem `json:"outbox"`
 	}
+	gatewayList = struct {
+		Gateways []model.Gateway `json:"gateways"`
+	}
+	gatewayKindList = struct {
+		Kinds []model.GatewayKind `json:"kinds"`
+	}
 )
 
 // Profiles.
