@@ -224,6 +224,12 @@ type (
 	gatewayKindList = struct {
 		Kinds []model.GatewayKind `json:"kinds"`
 	}
+	operatorList = struct {
+		Operators []model.Operator `json:"operators"`
+	}
+	tokenList = struct {
+		Tokens []model.APIToken `json:"tokens"`
+	}
 )
 
 // Profiles.
