@@ -377,19 +377,11 @@ func printAccount(p *printer, acc model.Account, raw json.RawMessage) error {
 
 // printAccountList prints the accounts as a table.
 func printAccountList(p *printer, v accountList, raw json.RawMessage) error {
-	if p.json {
-		return p.rawJSON(raw)
-	}
-	if len(v.Accounts) == 0 {
-		p.line("no accounts")
-		return nil
-	}
-	rows := make([][]string, len(v.Accounts))
-	for i, acc := range v.Accounts {
-		rows[i] = []string{acc.Username, acc.DisplayName, acc.Group, acc.VirtualNumber,
-			string(acc.SecurityModel), acc.Status, fmtTime(acc.CreatedAt)}
-	}
-	return p.table([]string{"USERNAME", "NAME", "GROUP", "NUMBER", "SECURITY MODEL", "STATUS", "CREATED"}, rows)
+	return printList(p, raw, v.Accounts, "no accounts", []string{"USERNAME", "NAME", "GROUP", "NUMBER", "SECURITY MODEL", "STATUS", "CREATED"},
+		func(acc model.Account) []string {
+			return []string{acc.Username, acc.DisplayName, acc.Group, acc.VirtualNumber,
+				string(acc.SecurityModel), acc.Status, fmtTime(acc.CreatedAt)}
+		})
 }
 
 // accountLines is the key: value block of an account.

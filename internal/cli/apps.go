@@ -136,18 +136,8 @@ func printApp(p *printer, ap model.AppURL, raw json.RawMessage) error {
 
 // printAppList prints the download URLs as a table.
 func printAppList(p *printer, v appList, raw json.RawMessage) error {
-	if p.json {
-		return p.rawJSON(raw)
-	}
-	if len(v.Apps) == 0 {
-		p.line("no download URLs")
-		return nil
-	}
-	rows := make([][]string, len(v.Apps))
-	for i, ap := range v.Apps {
-		rows[i] = []string{ap.Platform, modelOrAny(ap.SecurityModel), ap.URL}
-	}
-	return p.table([]string{"PLATFORM", "SECURITY MODEL", "URL"}, rows)
+	return printList(p, raw, v.Apps, "no download URLs", []string{"PLATFORM", "SECURITY MODEL", "URL"},
+		func(ap model.AppURL) []string { return []string{ap.Platform, modelOrAny(ap.SecurityModel), ap.URL} })
 }
 
 // modelOrAny shows an empty security model as "any".

@@ -136,18 +136,8 @@ func newGroupDeleteCmd(a *app) *cobra.Command {
 
 // printGroupList prints the groups as a table.
 func printGroupList(p *printer, v groupList, raw json.RawMessage) error {
-	if p.json {
-		return p.rawJSON(raw)
-	}
-	if len(v.Groups) == 0 {
-		p.line("no groups")
-		return nil
-	}
-	rows := make([][]string, len(v.Groups))
-	for i, g := range v.Groups {
-		rows[i] = []string{g.Name, g.ITEmail, g.Profile, fmtTime(g.CreatedAt)}
-	}
-	return p.table([]string{"NAME", "IT E-MAIL", "PROFILE", "CREATED"}, rows)
+	return printList(p, raw, v.Groups, "no groups", []string{"NAME", "IT E-MAIL", "PROFILE", "CREATED"},
+		func(g model.Group) []string { return []string{g.Name, g.ITEmail, g.Profile, fmtTime(g.CreatedAt)} })
 }
 
 func printGroup(p *printer, g model.Group, raw json.RawMessage) error {

@@ -134,22 +134,14 @@ with the account's user.`,
 
 // printOutboxList prints the kept messages as a table, by subject or first line.
 func printOutboxList(p *printer, v outboxList, raw json.RawMessage) error {
-	if p.json {
-		return p.rawJSON(raw)
-	}
-	if len(v.Outbox) == 0 {
-		p.line("the outbox is empty")
-		return nil
-	}
-	rows := make([][]string, len(v.Outbox))
-	for i, it := range v.Outbox {
-		summary := it.Subject
-		if summary == "" {
-			summary = firstLine(it.Body)
-		}
-		rows[i] = []string{strconv.FormatInt(it.ID, 10), strconv.FormatInt(it.MessageID, 10), it.Channel, it.Recipient, fmtTime(it.CreatedAt), summary}
-	}
-	return p.table([]string{"ID", "MESSAGE", "CHANNEL", "RECIPIENT", "CREATED", "SUBJECT OR TEXT"}, rows)
+	return printList(p, raw, v.Outbox, "the outbox is empty", []string{"ID", "MESSAGE", "CHANNEL", "RECIPIENT", "CREATED", "SUBJECT OR TEXT"},
+		func(it model.OutboxItem) []string {
+			summary := it.Subject
+			if summary == "" {
+				summary = firstLine(it.Body)
+			}
+			return []string{strconv.FormatInt(it.ID, 10), strconv.FormatInt(it.MessageID, 10), it.Channel, it.Recipient, fmtTime(it.CreatedAt), summary}
+		})
 }
 
 // printOutboxItem prints one kept message with its full text.

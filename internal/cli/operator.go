@@ -180,37 +180,29 @@ func newTokenRevokeCmd(a *app) *cobra.Command {
 
 // printOperatorList prints the operators with their role and state.
 func printOperatorList(p *printer, v operatorList, raw json.RawMessage) error {
-	if p.json {
-		return p.rawJSON(raw)
-	}
-	rows := [][]string{}
-	for _, o := range v.Operators {
-		state := "active"
-		switch {
-		case o.Disabled:
-			state = "disabled"
-		case o.LockedUntil != nil:
-			state = "locked until " + fmtTime(*o.LockedUntil)
-		case !o.HasPassword:
-			state = "no password yet"
-		}
-		rows = append(rows, []string{cell(o.Name), o.Role, state, fmtTimePtr(o.LastLoginAt)})
-	}
-	return p.table([]string{"name", "role", "state", "last login"}, rows)
+	return printList(p, raw, v.Operators, "", []string{"name", "role", "state", "last login"},
+		func(o model.Operator) []string {
+			state := "active"
+			switch {
+			case o.Disabled:
+				state = "disabled"
+			case o.LockedUntil != nil:
+				state = "locked until " + fmtTime(*o.LockedUntil)
+			case !o.HasPassword:
+				state = "no password yet"
+			}
+			return []string{cell(o.Name), o.Role, state, fmtTimePtr(o.LastLoginAt)}
+		})
 }
 
 // printTokenList prints the API tokens by their first characters, never whole.
 func printTokenList(p *printer, v tokenList, raw json.RawMessage) error {
-	if p.json {
-		return p.rawJSON(raw)
-	}
-	rows := [][]string{}
-	for _, t := range v.Tokens {
-		state := "live"
-		if t.RevokedAt != nil {
-			state = "revoked"
-		}
-		rows = append(rows, []string{strconv.FormatInt(t.ID, 10), cell(t.Name), cell(t.Operator), t.Role, t.Prefix, fmtTime(t.CreatedAt), state})
-	}
-	return p.table([]string{"id", "name", "operator", "role", "token", "created", "state"}, rows)
+	return printList(p, raw, v.Tokens, "", []string{"id", "name", "operator", "role", "token", "created", "state"},
+		func(t model.APIToken) []string {
+			state := "live"
+			if t.RevokedAt != nil {
+				state = "revoked"
+			}
+			return []string{strconv.FormatInt(t.ID, 10), cell(t.Name), cell(t.Operator), t.Role, t.Prefix, fmtTime(t.CreatedAt), state}
+		})
 }

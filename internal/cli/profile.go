@@ -188,22 +188,14 @@ func newProfileDeleteCmd(a *app) *cobra.Command {
 
 // printProfileList prints the profiles as a table; the default one is marked.
 func printProfileList(p *printer, v profileList, raw json.RawMessage) error {
-	if p.json {
-		return p.rawJSON(raw)
-	}
-	if len(v.Profiles) == 0 {
-		p.line("no profiles")
-		return nil
-	}
-	rows := make([][]string, len(v.Profiles))
-	for i, pr := range v.Profiles {
-		def := ""
-		if pr.IsDefault {
-			def = "default"
-		}
-		rows[i] = []string{pr.Name, def, pr.Settings.CustomerServiceEmail, yesNo(pr.Settings.PIN.Forced), fmtTime(pr.UpdatedAt)}
-	}
-	return p.table([]string{"NAME", "DEFAULT", "CUSTOMER SERVICE", "PIN FORCED", "UPDATED"}, rows)
+	return printList(p, raw, v.Profiles, "no profiles", []string{"NAME", "DEFAULT", "CUSTOMER SERVICE", "PIN FORCED", "UPDATED"},
+		func(pr model.Profile) []string {
+			def := ""
+			if pr.IsDefault {
+				def = "default"
+			}
+			return []string{pr.Name, def, pr.Settings.CustomerServiceEmail, yesNo(pr.Settings.PIN.Forced), fmtTime(pr.UpdatedAt)}
+		})
 }
 
 func printProfile(p *printer, pr model.Profile, raw json.RawMessage) error {

@@ -55,14 +55,8 @@ func newSettingsShowCmd(a *app) *cobra.Command {
 				if len(args) == 1 {
 					return printOneSetting(p, v.Settings, args[0])
 				}
-				if p.json {
-					return p.rawJSON(raw)
-				}
-				rows := make([][]string, len(v.Settings))
-				for i, s := range v.Settings {
-					rows[i] = []string{s.Key, s.Value, s.Default, s.Help}
-				}
-				return p.table([]string{"KEY", "VALUE", "DEFAULT", "HELP"}, rows)
+				return printList(p, raw, v.Settings, "", []string{"KEY", "VALUE", "DEFAULT", "HELP"},
+					func(s model.Setting) []string { return []string{s.Key, s.Value, s.Default, s.Help} })
 			})
 		},
 	}
