@@ -2,8 +2,10 @@ package cli
 
 import (
 	"cmp"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -107,19 +109,7 @@ its user a link with "account send".`,
 			if err != nil {
 				return err
 			}
-			c, err := a.client(cmd)
-			if err != nil {
-				return err
-			}
-			acc, raw, err := c.createAccount(cmd.Context(), in)
-			if err != nil {
-				return err
-			}
-			p := a.printer(cmd)
-			if p.json {
-				return p.rawJSON(raw)
-			}
-			return p.block(accountLines(acc))
+			return callAndPrint(a, cmd, writeJSON[model.Account](http.MethodPost, "/accounts", in), printAccount)
 		},
 	}
 	f.register(cmd.Flags())
@@ -159,28 +149,7 @@ Statuses: ` + strings.Join(accountStatuses(), ", ") + ".",
 			if filter.HasOffset && filter.Offset < 0 {
 				return fmt.Errorf("--offset %d: want zero or more", filter.Offset)
 			}
-			c, err := a.client(cmd)
-			if err != nil {
-				return err
-			}
-			accounts, raw, err := c.listAccounts(cmd.Context(), filter)
-			if err != nil {
-				return err
-			}
-			p := a.printer(cmd)
-			if p.json {
-				return p.rawJSON(raw)
-			}
-			if len(accounts) == 0 {
-				p.line("no accounts")
-				return nil
-			}
-			rows := make([][]string, len(accounts))
-			for i, acc := range accounts {
-				rows[i] = []string{acc.Username, acc.DisplayName, acc.Group, acc.VirtualNumber,
-					string(acc.SecurityModel), acc.Status, fmtTime(acc.CreatedAt)}
-			}
-			return p.table([]string{"USERNAME", "NAME", "GROUP", "NUMBER", "SECURITY MODEL", "STATUS", "CREATED"}, rows)
+			return callAndPrint(a, cmd, getJSON[accountList]("/accounts", filter.values()), printAccountList)
 		},
 	}
 	fs := cmd.Flags()
@@ -203,19 +172,13 @@ messages with their delivery state, and its timeline, oldest event first.`,
   activator account show 1234567890 -o json`,
 		Args: exactArgs("USERNAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client(cmd)
-			if err != nil {
-				return err
-			}
-			d, raw, err := c.getAccount(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			p := a.printer(cmd)
-			if p.json {
-				return p.rawJSON(raw)
-			}
-			return printAccountDetail(p, d, time.Now())
+			return callAndPrint(a, cmd, getJSON[model.AccountDetail]("/accounts"+seg(args[0]), nil),
+				func(p *printer, d model.AccountDetail, raw json.RawMessage) error {
+					if p.json {
+						return p.rawJSON(raw)
+					}
+					return printAccountDetail(p, d, time.Now())
+				})
 		},
 	}
 }
@@ -238,19 +201,7 @@ fields keep their value. --profile "" puts the account back on its group's profi
 			if in == (model.AccountInput{}) {
 				return errors.New("nothing to change: give at least one of --group, --name, --email, --mobile, --security-model, --profile, --virtual-number, --language, --description")
 			}
-			c, err := a.client(cmd)
-			if err != nil {
-				return err
-			}
-			acc, raw, err := c.editAccount(cmd.Context(), args[0], in)
-			if err != nil {
-				return err
-			}
-			p := a.printer(cmd)
-			if p.json {
-				return p.rawJSON(raw)
-			}
-			return p.block(accountLines(acc))
+			return callAndPrint(a, cmd, writeJSON[model.Account](http.MethodPatch, "/accounts"+seg(args[0]), in), printAccount)
 		},
 	}
 	f.register(cmd.Flags())
@@ -272,19 +223,7 @@ stays unable to register until a device activates it.`
 		Example: "  activator account " + action + " 1234567890",
 		Args:    exactArgs("USERNAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client(cmd)
-			if err != nil {
-				return err
-			}
-			acc, raw, err := c.accountAction(cmd.Context(), args[0], action)
-			if err != nil {
-				return err
-			}
-			p := a.printer(cmd)
-			if p.json {
-				return p.rawJSON(raw)
-			}
-			return p.block(accountLines(acc))
+			return callAndPrint(a, cmd, writeJSON[model.Account](http.MethodPost, "/accounts"+seg(args[0])+"/"+action, nil), printAccount)
 		},
 	}
 }
@@ -297,20 +236,7 @@ func newAccountDeleteCmd(a *app) *cobra.Command {
 		Long:    "Delete an account, its links and its devices' access.",
 		Example: "  activator account delete 1234567890",
 		Args:    exactArgs("USERNAME"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client(cmd)
-			if err != nil {
-				return err
-			}
-			if err := c.deleteAccount(cmd.Context(), args[0]); err != nil {
-				return err
-			}
-			p := a.printer(cmd)
-			if !p.json {
-				p.line("deleted account %s", cell(args[0]))
-			}
-			return nil
-		},
+		RunE:    deleteRun(a, "account", "/accounts"),
 	}
 }
 
@@ -332,30 +258,24 @@ Sending again replaces the account's live link of the same kind.`,
 				return err
 			}
 			in.Gateway = gateway
-			c, err := a.client(cmd)
-			if err != nil {
-				return err
-			}
-			res, raw, err := c.sendLink(cmd.Context(), args[0], in)
-			if err != nil {
-				return err
-			}
-			p := a.printer(cmd)
-			if p.json {
-				return p.rawJSON(raw)
-			}
-			inv, m := res.Invitation, res.Message
-			return p.block([]kv{
-				{"account", args[0]},
-				{"link", inv.Kind + " " + inv.TokenPrefix},
-				{"expires", fmtTime(inv.ExpiresAt)},
-				{"message", strconv.FormatInt(m.ID, 10)},
-				{"channel", m.Channel},
-				{"recipient", m.Recipient},
-				{"gateway", m.Gateway},
-				{"state", m.State},
-				{"sms segments", segmentsText(m.Segments)},
-			})
+			return callAndPrint(a, cmd, writeJSON[model.SendResult](http.MethodPost, "/accounts"+seg(args[0])+"/send", in),
+				func(p *printer, res model.SendResult, raw json.RawMessage) error {
+					if p.json {
+						return p.rawJSON(raw)
+					}
+					inv, m := res.Invitation, res.Message
+					return p.block([]kv{
+						{"account", args[0]},
+						{"link", inv.Kind + " " + inv.TokenPrefix},
+						{"expires", fmtTime(inv.ExpiresAt)},
+						{"message", strconv.FormatInt(m.ID, 10)},
+						{"channel", m.Channel},
+						{"recipient", m.Recipient},
+						{"gateway", m.Gateway},
+						{"state", m.State},
+						{"sms segments", segmentsText(m.Segments)},
+					})
+				})
 		},
 	}
 	cmd.Flags().StringVar(&channel, "channel", "", "send by email or sms")
@@ -389,22 +309,7 @@ forwarded message can no longer activate it. Devices already activated keep
 working: "device-access revoke" cuts them off.`,
 		Example: "  activator account revoke 1234567890",
 		Args:    exactArgs("USERNAME"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client(cmd)
-			if err != nil {
-				return err
-			}
-			n, raw, err := c.revokeLinks(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			p := a.printer(cmd)
-			if p.json {
-				return p.rawJSON(raw)
-			}
-			p.line("revoked %d live link(s) of account %s", n.Revoked, cell(args[0]))
-			return nil
-		},
+		RunE:    revokeRun(a, "/revoke", "revoked %d live link(s) of account %s"),
 	}
 }
 
@@ -417,22 +322,16 @@ its group's, else the default one, with every setting.`,
 		Example: "  activator account profile 1234567890",
 		Args:    exactArgs("USERNAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client(cmd)
-			if err != nil {
-				return err
-			}
-			ep, raw, err := c.effectiveProfile(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			p := a.printer(cmd)
-			if p.json {
-				return p.rawJSON(raw)
-			}
-			if err := p.block([]kv{{"profile", ep.Profile}, {"source", ep.Source}}); err != nil {
-				return err
-			}
-			return p.settings(raw, ep.Settings)
+			return callAndPrint(a, cmd, getJSON[model.EffectiveProfile]("/accounts"+seg(args[0])+"/profile", nil),
+				func(p *printer, ep model.EffectiveProfile, raw json.RawMessage) error {
+					if p.json {
+						return p.rawJSON(raw)
+					}
+					if err := p.block([]kv{{"profile", ep.Profile}, {"source", ep.Source}}); err != nil {
+						return err
+					}
+					return p.settings(raw, ep.Settings)
+				})
 		},
 	}
 }
@@ -446,27 +345,43 @@ they can no longer fetch or refresh their configuration. To activate a device
 again, send a new link.`,
 		Example: "  activator device-access revoke 1234567890",
 		Args:    exactArgs("USERNAME"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client(cmd)
-			if err != nil {
-				return err
-			}
-			n, raw, err := c.revokeDeviceAccess(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			p := a.printer(cmd)
-			if p.json {
-				return p.rawJSON(raw)
-			}
-			p.line("revoked the access of %d device(s) of account %s", n.Revoked, cell(args[0]))
-			return nil
-		},
+		RunE:    revokeRun(a, "/device-access/revoke", "revoked the access of %d device(s) of account %s"),
 	}
 	return parentCmd("device-access", "Manage the access of activated devices",
 		"Devices that activated an account hold a device credential to refresh their configuration.",
 		"  activator device-access revoke 1234567890",
 		revoke)
+}
+
+// revokeRun runs a command that revokes something of the account USERNAME
+// by posting to /accounts/USERNAME+what, and prints the count with format.
+func revokeRun(a *app, what, format string) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		return callAndPrint(a, cmd, writeJSON[revokeCount](http.MethodPost, "/accounts"+seg(args[0])+what, nil),
+			func(p *printer, n revokeCount, raw json.RawMessage) error {
+				if p.json {
+					return p.rawJSON(raw)
+				}
+				p.line(format, n.Revoked, cell(args[0]))
+				return nil
+			})
+	}
+}
+
+func printAccount(p *printer, acc model.Account, raw json.RawMessage) error {
+	if p.json {
+		return p.rawJSON(raw)
+	}
+	return p.block(accountLines(acc))
+}
+
+// printAccountList prints the accounts as a table.
+func printAccountList(p *printer, v accountList, raw json.RawMessage) error {
+	return printList(p, raw, v.Accounts, "no accounts", []string{"USERNAME", "NAME", "GROUP", "NUMBER", "SECURITY MODEL", "STATUS", "CREATED"},
+		func(acc model.Account) []string {
+			return []string{acc.Username, acc.DisplayName, acc.Group, acc.VirtualNumber,
+				string(acc.SecurityModel), acc.Status, fmtTime(acc.CreatedAt)}
+		})
 }
 
 // accountLines is the key: value block of an account.

@@ -22,9 +22,10 @@ const apiPrefix = "/api/v1"
 // maxResponseBytes bounds what the CLI reads from one answer.
 const maxResponseBytes = 32 << 20
 
-// apiClient is a small typed client for activator's admin API. Every method
-// returns the decoded answer and the raw JSON the server sent, so `-o json`
-// prints exactly what the API said.
+// apiClient is a small client for activator's admin API. Its requests are
+// built by getJSON, writeJSON and writeOnly: each returns the decoded answer
+// and the raw JSON the server sent, so `-o json` prints exactly what the API
+// said.
 type apiClient struct {
 	base  *url.URL // server base URL, without /api/v1
 	token string
@@ -159,38 +160,77 @@ func (c *apiClient) errorFrom(status int, raw []byte) error {
 // seg escapes one path segment (a name, a username, a key).
 func seg(s string) string { return "/" + url.PathEscape(s) }
 
-// Groups.
+// apiCall is one request to the admin API, ready to send with a client.
+type apiCall[T any] func(ctx context.Context, c *apiClient) (T, json.RawMessage, error)
 
-func (c *apiClient) listGroups(ctx context.Context) ([]model.Group, json.RawMessage, error) {
-	var v struct {
+// getJSON reads path (with query, when it is not empty) and decodes the
+// answer into a T.
+func getJSON[T any](path string, query url.Values) apiCall[T] {
+	return func(ctx context.Context, c *apiClient) (T, json.RawMessage, error) {
+		var v T
+		raw, err := c.call(ctx, http.MethodGet, path, query, nil, &v)
+		return v, raw, err
+	}
+}
+
+// writeJSON sends a request that changes something, with in as the JSON
+// body (nil: no body), and decodes the answer into a T.
+func writeJSON[T any](method, path string, in any) apiCall[T] {
+	return func(ctx context.Context, c *apiClient) (T, json.RawMessage, error) {
+		var v T
+		raw, err := c.call(ctx, method, path, nil, in, &v)
+		return v, raw, err
+	}
+}
+
+// writeOnly sends a request that changes something and whose answer has
+// nothing to show (the API answers 204): nothing is decoded and no raw JSON
+// is returned.
+func writeOnly(method, path string, query url.Values, in any) apiCall[struct{}] {
+	return func(ctx context.Context, c *apiClient) (struct{}, json.RawMessage, error) {
+		_, err := c.call(ctx, method, path, query, in, nil)
+		return struct{}{}, nil, err
+	}
+}
+
+// The list answers: each wraps its items in one field. They are aliases of
+// unnamed structs, so an error decoding a malformed answer names no type of
+// the command line's own.
+type (
+	groupList = struct {
 		Groups []model.Group `json:"groups"`
 	}
-	raw, err := c.call(ctx, http.MethodGet, "/groups", nil, nil, &v)
-	return v.Groups, raw, err
-}
-
-func (c *apiClient) createGroup(ctx context.Context, in model.GroupInput) (model.Group, json.RawMessage, error) {
-	var g model.Group
-	raw, err := c.call(ctx, http.MethodPost, "/groups", nil, in, &g)
-	return g, raw, err
-}
-
-func (c *apiClient) getGroup(ctx context.Context, name string) (model.Group, json.RawMessage, error) {
-	var g model.Group
-	raw, err := c.call(ctx, http.MethodGet, "/groups"+seg(name), nil, nil, &g)
-	return g, raw, err
-}
-
-func (c *apiClient) editGroup(ctx context.Context, name string, in model.GroupInput) (model.Group, json.RawMessage, error) {
-	var g model.Group
-	raw, err := c.call(ctx, http.MethodPatch, "/groups"+seg(name), nil, in, &g)
-	return g, raw, err
-}
-
-func (c *apiClient) deleteGroup(ctx context.Context, name string) error {
-	_, err := c.call(ctx, http.MethodDelete, "/groups"+seg(name), nil, nil, nil)
-	return err
-}
+	profileList = struct {
+		Profiles []model.Profile `json:"profiles"`
+	}
+	appList = struct {
+		Apps []model.AppURL `json:"apps"`
+	}
+	settingList = struct {
+		Settings []model.Setting `json:"settings"`
+	}
+	accountList = struct {
+		Accounts []model.Account `json:"accounts"`
+	}
+	messageList = struct {
+		Messages []model.Message `json:"messages"`
+	}
+	outboxList = struct {
+		Outbox []model.OutboxItem `json:"outbox"`
+	}
+	gatewayList = struct {
+		Gateways []model.Gateway `json:"gateways"`
+	}
+	gatewayKindList = struct {
+		Kinds []model.GatewayKind `json:"kinds"`
+	}
+	operatorList = struct {
+		Operators []model.Operator `json:"operators"`
+	}
+	tokenList = struct {
+		Tokens []model.APIToken `json:"tokens"`
+	}
+)
 
 // Profiles.
 
@@ -199,81 +239,6 @@ func (c *apiClient) deleteGroup(ctx context.Context, name string) error {
 type profileInput struct {
 	Name     *string        `json:"name,omitempty"`
 	Settings map[string]any `json:"settings,omitzero"` // nil: not sent; empty: {}
-}
-
-func (c *apiClient) listProfiles(ctx context.Context) ([]model.Profile, json.RawMessage, error) {
-	var v struct {
-		Profiles []model.Profile `json:"profiles"`
-	}
-	raw, err := c.call(ctx, http.MethodGet, "/profiles", nil, nil, &v)
-	return v.Profiles, raw, err
-}
-
-func (c *apiClient) createProfile(ctx context.Context, in profileInput) (model.Profile, json.RawMessage, error) {
-	var p model.Profile
-	raw, err := c.call(ctx, http.MethodPost, "/profiles", nil, in, &p)
-	return p, raw, err
-}
-
-func (c *apiClient) getProfile(ctx context.Context, name string) (model.Profile, json.RawMessage, error) {
-	var p model.Profile
-	raw, err := c.call(ctx, http.MethodGet, "/profiles"+seg(name), nil, nil, &p)
-	return p, raw, err
-}
-
-func (c *apiClient) editProfile(ctx context.Context, name string, in profileInput) (model.Profile, json.RawMessage, error) {
-	var p model.Profile
-	raw, err := c.call(ctx, http.MethodPatch, "/profiles"+seg(name), nil, in, &p)
-	return p, raw, err
-}
-
-func (c *apiClient) deleteProfile(ctx context.Context, name string) error {
-	_, err := c.call(ctx, http.MethodDelete, "/profiles"+seg(name), nil, nil, nil)
-	return err
-}
-
-// Application download URLs.
-
-func (c *apiClient) listApps(ctx context.Context) ([]model.AppURL, json.RawMessage, error) {
-	var v struct {
-		Apps []model.AppURL `json:"apps"`
-	}
-	raw, err := c.call(ctx, http.MethodGet, "/apps", nil, nil, &v)
-	return v.Apps, raw, err
-}
-
-func (c *apiClient) setApp(ctx context.Context, in model.AppURL) (model.AppURL, json.RawMessage, error) {
-	var a model.AppURL
-	raw, err := c.call(ctx, http.MethodPut, "/apps", nil, in, &a)
-	return a, raw, err
-}
-
-func (c *apiClient) unsetApp(ctx context.Context, platform, securityModel string) error {
-	var q url.Values
-	if securityModel != "" {
-		q = url.Values{"security_model": {securityModel}}
-	}
-	_, err := c.call(ctx, http.MethodDelete, "/apps"+seg(platform), q, nil, nil)
-	return err
-}
-
-// Settings.
-
-func (c *apiClient) listSettings(ctx context.Context) ([]model.Setting, json.RawMessage, error) {
-	var v struct {
-		Settings []model.Setting `json:"settings"`
-	}
-	raw, err := c.call(ctx, http.MethodGet, "/settings", nil, nil, &v)
-	return v.Settings, raw, err
-}
-
-func (c *apiClient) setSetting(ctx context.Context, key, value string) (model.Setting, json.RawMessage, error) {
-	var s model.Setting
-	in := struct {
-		Value string `json:"value"`
-	}{value}
-	raw, err := c.call(ctx, http.MethodPut, "/settings"+seg(key), nil, in, &s)
-	return s, raw, err
 }
 
 // Accounts.
@@ -305,100 +270,7 @@ func (f accountFilter) values() url.Values {
 	return q
 }
 
-func (c *apiClient) listAccounts(ctx context.Context, f accountFilter) ([]model.Account, json.RawMessage, error) {
-	var v struct {
-		Accounts []model.Account `json:"accounts"`
-	}
-	raw, err := c.call(ctx, http.MethodGet, "/accounts", f.values(), nil, &v)
-	return v.Accounts, raw, err
-}
-
-func (c *apiClient) createAccount(ctx context.Context, in model.AccountInput) (model.Account, json.RawMessage, error) {
-	var a model.Account
-	raw, err := c.call(ctx, http.MethodPost, "/accounts", nil, in, &a)
-	return a, raw, err
-}
-
-func (c *apiClient) getAccount(ctx context.Context, username string) (model.AccountDetail, json.RawMessage, error) {
-	var d model.AccountDetail
-	raw, err := c.call(ctx, http.MethodGet, "/accounts"+seg(username), nil, nil, &d)
-	return d, raw, err
-}
-
-func (c *apiClient) editAccount(ctx context.Context, username string, in model.AccountInput) (model.Account, json.RawMessage, error) {
-	var a model.Account
-	raw, err := c.call(ctx, http.MethodPatch, "/accounts"+seg(username), nil, in, &a)
-	return a, raw, err
-}
-
-func (c *apiClient) deleteAccount(ctx context.Context, username string) error {
-	_, err := c.call(ctx, http.MethodDelete, "/accounts"+seg(username), nil, nil, nil)
-	return err
-}
-
-// accountAction posts to /accounts/{username}/{action}: disable or enable.
-func (c *apiClient) accountAction(ctx context.Context, username, action string) (model.Account, json.RawMessage, error) {
-	var a model.Account
-	raw, err := c.call(ctx, http.MethodPost, "/accounts"+seg(username)+"/"+action, nil, nil, &a)
-	return a, raw, err
-}
-
-func (c *apiClient) sendLink(ctx context.Context, username string, in model.SendRequest) (model.SendResult, json.RawMessage, error) {
-	var r model.SendResult
-	raw, err := c.call(ctx, http.MethodPost, "/accounts"+seg(username)+"/send", nil, in, &r)
-	return r, raw, err
-}
-
 // revokeCount is the answer of the revoke endpoints.
 type revokeCount struct {
 	Revoked int `json:"revoked"`
-}
-
-func (c *apiClient) revokeLinks(ctx context.Context, username string) (revokeCount, json.RawMessage, error) {
-	var r revokeCount
-	raw, err := c.call(ctx, http.MethodPost, "/accounts"+seg(username)+"/revoke", nil, nil, &r)
-	return r, raw, err
-}
-
-func (c *apiClient) revokeDeviceAccess(ctx context.Context, username string) (revokeCount, json.RawMessage, error) {
-	var r revokeCount
-	raw, err := c.call(ctx, http.MethodPost, "/accounts"+seg(username)+"/device-access/revoke", nil, nil, &r)
-	return r, raw, err
-}
-
-func (c *apiClient) effectiveProfile(ctx context.Context, username string) (model.EffectiveProfile, json.RawMessage, error) {
-	var p model.EffectiveProfile
-	raw, err := c.call(ctx, http.MethodGet, "/accounts"+seg(username)+"/profile", nil, nil, &p)
-	return p, raw, err
-}
-
-// Messages and the outbox.
-
-func (c *apiClient) listMessages(ctx context.Context, state, username string) ([]model.Message, json.RawMessage, error) {
-	q := url.Values{}
-	if state != "" {
-		q.Set("state", state)
-	}
-	if username != "" {
-		q.Set("username", username)
-	}
-	var v struct {
-		Messages []model.Message `json:"messages"`
-	}
-	raw, err := c.call(ctx, http.MethodGet, "/messages", q, nil, &v)
-	return v.Messages, raw, err
-}
-
-func (c *apiClient) listOutbox(ctx context.Context) ([]model.OutboxItem, json.RawMessage, error) {
-	var v struct {
-		Outbox []model.OutboxItem `json:"outbox"`
-	}
-	raw, err := c.call(ctx, http.MethodGet, "/outbox", nil, nil, &v)
-	return v.Outbox, raw, err
-}
-
-func (c *apiClient) getOutboxItem(ctx context.Context, id int64) (model.OutboxItem, json.RawMessage, error) {
-	var it model.OutboxItem
-	raw, err := c.call(ctx, http.MethodGet, "/outbox/"+strconv.FormatInt(id, 10), nil, nil, &it)
-	return it, raw, err
 }

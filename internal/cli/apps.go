@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 
@@ -65,23 +67,7 @@ Platforms: ` + strings.Join(model.Platforms, ", ") + `.`,
 			if u, err := url.Parse(in.URL); err != nil || u.Scheme == "" || (u.Host == "" && u.Opaque == "") {
 				return fmt.Errorf("URL %q: want an absolute URL such as https://example.com/app", in.URL)
 			}
-			c, err := a.client(cmd)
-			if err != nil {
-				return err
-			}
-			got, raw, err := c.setApp(cmd.Context(), in)
-			if err != nil {
-				return err
-			}
-			p := a.printer(cmd)
-			if p.json {
-				return p.rawJSON(raw)
-			}
-			return p.block([]kv{
-				{"platform", got.Platform},
-				{"security model", modelOrAny(got.SecurityModel)},
-				{"url", got.URL},
-			})
+			return callAndPrint(a, cmd, writeJSON[model.AppURL](http.MethodPut, "/apps", in), printApp)
 		},
 	}
 	cmd.Flags().StringVar(&securityModel, "security-model", "", "only for this security model ("+joinModels()+")")
@@ -97,27 +83,7 @@ func newAppListCmd(a *app) *cobra.Command {
 		Example: `  activator app list`,
 		Args:    exactArgs(),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client(cmd)
-			if err != nil {
-				return err
-			}
-			apps, raw, err := c.listApps(cmd.Context())
-			if err != nil {
-				return err
-			}
-			p := a.printer(cmd)
-			if p.json {
-				return p.rawJSON(raw)
-			}
-			if len(apps) == 0 {
-				p.line("no download URLs")
-				return nil
-			}
-			rows := make([][]string, len(apps))
-			for i, ap := range apps {
-				rows[i] = []string{ap.Platform, modelOrAny(ap.SecurityModel), ap.URL}
-			}
-			return p.table([]string{"PLATFORM", "SECURITY MODEL", "URL"}, rows)
+			return callAndPrint(a, cmd, getJSON[appList]("/apps", nil), printAppList)
 		},
 	}
 }
@@ -140,22 +106,38 @@ func newAppUnsetCmd(a *app) *cobra.Command {
 					return err
 				}
 			}
-			c, err := a.client(cmd)
-			if err != nil {
-				return err
+			var q url.Values
+			if securityModel != "" {
+				q = url.Values{"security_model": {securityModel}}
 			}
-			if err := c.unsetApp(cmd.Context(), args[0], securityModel); err != nil {
-				return err
-			}
-			p := a.printer(cmd)
-			if !p.json {
-				p.line("removed the download URL of %s (%s)", args[0], modelOrAny(model.SecurityModel(securityModel)))
-			}
-			return nil
+			return callAndPrint(a, cmd, writeOnly(http.MethodDelete, "/apps"+seg(args[0]), q, nil),
+				func(p *printer, _ struct{}, _ json.RawMessage) error {
+					if !p.json {
+						p.line("removed the download URL of %s (%s)", args[0], modelOrAny(model.SecurityModel(securityModel)))
+					}
+					return nil
+				})
 		},
 	}
 	cmd.Flags().StringVar(&securityModel, "security-model", "", "the security model whose URL to remove (default: the platform's fallback)")
 	return cmd
+}
+
+func printApp(p *printer, ap model.AppURL, raw json.RawMessage) error {
+	if p.json {
+		return p.rawJSON(raw)
+	}
+	return p.block([]kv{
+		{"platform", ap.Platform},
+		{"security model", modelOrAny(ap.SecurityModel)},
+		{"url", ap.URL},
+	})
+}
+
+// printAppList prints the download URLs as a table.
+func printAppList(p *printer, v appList, raw json.RawMessage) error {
+	return printList(p, raw, v.Apps, "no download URLs", []string{"PLATFORM", "SECURITY MODEL", "URL"},
+		func(ap model.AppURL) []string { return []string{ap.Platform, modelOrAny(ap.SecurityModel), ap.URL} })
 }
 
 // modelOrAny shows an empty security model as "any".

@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"sort"
 	"strconv"
 	"strings"
@@ -95,16 +97,7 @@ lists every kind's keys). Secrets are encrypted at rest and never shown again.`,
 				return errors.New("--kind is required (see \"activator gateway kinds\")")
 			}
 			in.Name = &args[0]
-			c, err := a.client(cmd)
-			if err != nil {
-				return err
-			}
-			var g model.Gateway
-			raw, err := c.call(cmd.Context(), "POST", "/gateways", nil, in, &g)
-			if err != nil {
-				return err
-			}
-			return printGateway(a.printer(cmd), g, raw)
+			return callAndPrint(a, cmd, writeJSON[model.Gateway](http.MethodPost, "/gateways", in), printGateway)
 		},
 	}
 	f.register(cmd.Flags(), true)
@@ -120,26 +113,7 @@ func newGatewayListCmd(a *app) *cobra.Command {
 		Example: `  activator gateway list`,
 		Args:    exactArgs(),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client(cmd)
-			if err != nil {
-				return err
-			}
-			var res struct {
-				Gateways []model.Gateway `json:"gateways"`
-			}
-			raw, err := c.call(cmd.Context(), "GET", "/gateways", nil, nil, &res)
-			if err != nil {
-				return err
-			}
-			p := a.printer(cmd)
-			if p.json {
-				return p.rawJSON(raw)
-			}
-			rows := [][]string{{"outbox", "outbox", "sms, email", "(when no other)", "-"}}
-			for _, g := range res.Gateways {
-				rows = append(rows, []string{g.Name, g.Kind, g.Channel, g.DefaultFor, strings.Join(g.Groups, ", ")})
-			}
-			return p.table([]string{"NAME", "KIND", "CHANNEL", "DEFAULT FOR", "GROUPS"}, rows)
+			return callAndPrint(a, cmd, getJSON[gatewayList]("/gateways", nil), printGatewayList)
 		},
 	}
 }
@@ -153,16 +127,7 @@ configure at the provider when the kind needs it.`,
 		Example: `  activator gateway show sms-main`,
 		Args:    exactArgs("NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client(cmd)
-			if err != nil {
-				return err
-			}
-			var g model.Gateway
-			raw, err := c.call(cmd.Context(), "GET", "/gateways"+seg(args[0]), nil, nil, &g)
-			if err != nil {
-				return err
-			}
-			return printGateway(a.printer(cmd), g, raw)
+			return callAndPrint(a, cmd, getJSON[model.Gateway]("/gateways"+seg(args[0]), nil), printGateway)
 		},
 	}
 }
@@ -185,16 +150,7 @@ merged into the stored ones, and KEY= removes a key.`,
 			if in.Name == nil && in.DefaultFor == nil && in.Settings == nil {
 				return errors.New("nothing to change: give --name, --default-for or --set")
 			}
-			c, err := a.client(cmd)
-			if err != nil {
-				return err
-			}
-			var g model.Gateway
-			raw, err := c.call(cmd.Context(), "PATCH", "/gateways"+seg(args[0]), nil, in, &g)
-			if err != nil {
-				return err
-			}
-			return printGateway(a.printer(cmd), g, raw)
+			return callAndPrint(a, cmd, writeJSON[model.Gateway](http.MethodPatch, "/gateways"+seg(args[0]), in), printGateway)
 		},
 	}
 	f.register(cmd.Flags(), false)
@@ -209,19 +165,7 @@ func newGatewayDeleteCmd(a *app) *cobra.Command {
 		Long:    "Delete a gateway. The server refuses while a group is routed through it.",
 		Example: `  activator gateway delete sms-old`,
 		Args:    exactArgs("NAME"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client(cmd)
-			if err != nil {
-				return err
-			}
-			if _, err := c.call(cmd.Context(), "DELETE", "/gateways"+seg(args[0]), nil, nil, nil); err != nil {
-				return err
-			}
-			if p := a.printer(cmd); !p.json {
-				p.line("deleted gateway %s", cell(args[0]))
-			}
-			return nil
-		},
+		RunE:    deleteRun(a, "gateway", "/gateways"),
 	}
 }
 
@@ -233,52 +177,7 @@ func newGatewayKindsCmd(a *app) *cobra.Command {
 		Example: `  activator gateway kinds`,
 		Args:    exactArgs(),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client(cmd)
-			if err != nil {
-				return err
-			}
-			var res struct {
-				Kinds []model.GatewayKind `json:"kinds"`
-			}
-			raw, err := c.call(cmd.Context(), "GET", "/gateway-kinds", nil, nil, &res)
-			if err != nil {
-				return err
-			}
-			p := a.printer(cmd)
-			if p.json {
-				return p.rawJSON(raw)
-			}
-			for i, k := range res.Kinds {
-				if i > 0 {
-					p.line("")
-				}
-				name := k.Kind
-				if len(k.Aliases) > 0 {
-					name += " (alias " + strings.Join(k.Aliases, ", ") + ")"
-				}
-				p.line("%s  [%s]  %s", name, k.Channel, text(k.Help))
-				rows := make([][]string, 0, len(k.Keys))
-				for _, key := range k.Keys {
-					var notes []string
-					if key.Required {
-						notes = append(notes, "required")
-					}
-					if key.Secret {
-						notes = append(notes, "secret")
-					}
-					if key.Default != "" {
-						notes = append(notes, "default "+key.Default)
-					}
-					if len(key.Values) > 0 {
-						notes = append(notes, strings.Join(key.Values, "|"))
-					}
-					rows = append(rows, []string{key.Key, strings.Join(notes, ", "), key.Help})
-				}
-				if err := writeTable(p.w, "  ", []string{"KEY", "", "MEANING"}, rows); err != nil {
-					return err
-				}
-			}
-			return nil
+			return callAndPrint(a, cmd, getJSON[gatewayKindList]("/gateway-kinds", nil), printGatewayKinds)
 		},
 	}
 }
@@ -294,42 +193,8 @@ provider answered: its message id, or its error and whether a retry could help.`
   activator gateway test mail --to it@example.com`,
 		Args: exactArgs("NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client(cmd)
-			if err != nil {
-				return err
-			}
-			var res model.GatewayTestResult
-			raw, err := c.call(cmd.Context(), "POST", "/gateways"+seg(args[0])+"/test", nil, model.GatewayTestRequest{To: to}, &res)
-			if err != nil {
-				return err
-			}
-			p := a.printer(cmd)
-			if p.json {
-				if err := p.rawJSON(raw); err != nil {
-					return err
-				}
-			} else {
-				lines := []kv{{"gateway", res.Gateway}, {"to", res.To}}
-				if res.Segments > 0 {
-					lines = append(lines, kv{"segments", fmt.Sprintf("%d (%s)", res.Segments, res.Encoding)})
-				}
-				if res.OK {
-					lines = append(lines, kv{"result", "accepted by the provider"}, kv{"provider id", res.ProviderID})
-				} else {
-					kind := "temporary: a retry may succeed"
-					if res.Permanent {
-						kind = "permanent: fix the settings or the address"
-					}
-					lines = append(lines, kv{"result", "refused (" + kind + ")"}, kv{"provider said", res.Error})
-				}
-				if err := p.block(lines); err != nil {
-					return err
-				}
-			}
-			if !res.OK {
-				return errors.New("the test message was not accepted")
-			}
-			return nil
+			in := model.GatewayTestRequest{To: to}
+			return callAndPrint(a, cmd, writeJSON[model.GatewayTestResult](http.MethodPost, "/gateways"+seg(args[0])+"/test", in), printGatewayTest)
 		},
 	}
 	cmd.Flags().StringVar(&to, "to", "", "a mobile number (+393331234567) or an e-mail address")
@@ -381,17 +246,13 @@ func newGatewayUnassignCmd(a *app) *cobra.Command {
 			if channel != model.ChannelSMS && channel != model.ChannelEmail {
 				return fmt.Errorf("--channel %q: want sms or email", channel)
 			}
-			c, err := a.client(cmd)
-			if err != nil {
-				return err
-			}
-			if _, err := c.call(cmd.Context(), "PUT", "/groups"+seg(group)+"/gateways"+seg(channel), nil, model.GroupGatewayInput{}, nil); err != nil {
-				return err
-			}
-			if p := a.printer(cmd); !p.json {
-				p.line("group %s sends %s through the default gateway", cell(group), channel)
-			}
-			return nil
+			unassign := writeOnly(http.MethodPut, "/groups"+seg(group)+"/gateways"+seg(channel), nil, model.GroupGatewayInput{})
+			return callAndPrint(a, cmd, unassign, func(p *printer, _ struct{}, _ json.RawMessage) error {
+				if !p.json {
+					p.line("group %s sends %s through the default gateway", cell(group), channel)
+				}
+				return nil
+			})
 		},
 	}
 	cmd.Flags().StringVar(&group, "group", "", "the group")
@@ -401,7 +262,88 @@ func newGatewayUnassignCmd(a *app) *cobra.Command {
 	return cmd
 }
 
-func printGateway(p *printer, g model.Gateway, raw []byte) error {
+// printGatewayList prints the gateways as a table, the built-in outbox first.
+func printGatewayList(p *printer, v gatewayList, raw json.RawMessage) error {
+	if p.json {
+		return p.rawJSON(raw)
+	}
+	rows := [][]string{{"outbox", "outbox", "sms, email", "(when no other)", "-"}}
+	for _, g := range v.Gateways {
+		rows = append(rows, []string{g.Name, g.Kind, g.Channel, g.DefaultFor, strings.Join(g.Groups, ", ")})
+	}
+	return p.table([]string{"NAME", "KIND", "CHANNEL", "DEFAULT FOR", "GROUPS"}, rows)
+}
+
+// printGatewayKinds prints each kind with a table of its setting keys.
+func printGatewayKinds(p *printer, v gatewayKindList, raw json.RawMessage) error {
+	if p.json {
+		return p.rawJSON(raw)
+	}
+	for i, k := range v.Kinds {
+		if i > 0 {
+			p.line("")
+		}
+		name := k.Kind
+		if len(k.Aliases) > 0 {
+			name += " (alias " + strings.Join(k.Aliases, ", ") + ")"
+		}
+		p.line("%s  [%s]  %s", name, k.Channel, text(k.Help))
+		rows := make([][]string, 0, len(k.Keys))
+		for _, key := range k.Keys {
+			var notes []string
+			if key.Required {
+				notes = append(notes, "required")
+			}
+			if key.Secret {
+				notes = append(notes, "secret")
+			}
+			if key.Default != "" {
+				notes = append(notes, "default "+key.Default)
+			}
+			if len(key.Values) > 0 {
+				notes = append(notes, strings.Join(key.Values, "|"))
+			}
+			rows = append(rows, []string{key.Key, strings.Join(notes, ", "), key.Help})
+		}
+		if err := writeTable(p.w, "  ", []string{"KEY", "", "MEANING"}, rows); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// printGatewayTest prints what the provider answered to a test message, and
+// fails, in either format, when the provider refused it.
+func printGatewayTest(p *printer, res model.GatewayTestResult, raw json.RawMessage) error {
+	if p.json {
+		if err := p.rawJSON(raw); err != nil {
+			return err
+		}
+	} else {
+		lines := []kv{{"gateway", res.Gateway}, {"to", res.To}}
+		if res.Segments > 0 {
+			lines = append(lines, kv{"segments", fmt.Sprintf("%d (%s)", res.Segments, res.Encoding)})
+		}
+		if res.OK {
+			lines = append(lines, kv{"result", "accepted by the provider"}, kv{"provider id", res.ProviderID})
+		} else {
+			kind := "temporary: a retry may succeed"
+			if res.Permanent {
+				kind = "permanent: fix the settings or the address"
+			}
+			lines = append(lines, kv{"result", "refused (" + kind + ")"}, kv{"provider said", res.Error})
+		}
+		if err := p.block(lines); err != nil {
+			return err
+		}
+	}
+	if !res.OK {
+		return errors.New("the test message was not accepted")
+	}
+	return nil
+}
+
+func printGateway(p *printer, g model.Gateway, raw json.RawMessage) error {
 	if p.json {
 		return p.rawJSON(raw)
 	}

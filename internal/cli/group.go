@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"encoding/json"
 	"errors"
+	"net/http"
 	"strconv"
 
 	"github.com/activator-voip/activator/internal/model"
@@ -61,17 +63,9 @@ func newGroupCreateCmd(a *app) *cobra.Command {
   activator group create sales --it-email it@example.com --profile field-staff`,
 		Args: exactArgs("NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client(cmd)
-			if err != nil {
-				return err
-			}
 			in := f.input(cmd.Flags())
 			in.Name = &args[0]
-			g, raw, err := c.createGroup(cmd.Context(), in)
-			if err != nil {
-				return err
-			}
-			return printGroup(a.printer(cmd), g, raw)
+			return callAndPrint(a, cmd, writeJSON[model.Group](http.MethodPost, "/groups", in), printGroup)
 		},
 	}
 	f.register(cmd.Flags(), false)
@@ -88,27 +82,7 @@ func newGroupListCmd(a *app) *cobra.Command {
   activator group list -o json`,
 		Args: exactArgs(),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client(cmd)
-			if err != nil {
-				return err
-			}
-			groups, raw, err := c.listGroups(cmd.Context())
-			if err != nil {
-				return err
-			}
-			p := a.printer(cmd)
-			if p.json {
-				return p.rawJSON(raw)
-			}
-			if len(groups) == 0 {
-				p.line("no groups")
-				return nil
-			}
-			rows := make([][]string, len(groups))
-			for i, g := range groups {
-				rows[i] = []string{g.Name, g.ITEmail, g.Profile, fmtTime(g.CreatedAt)}
-			}
-			return p.table([]string{"NAME", "IT E-MAIL", "PROFILE", "CREATED"}, rows)
+			return callAndPrint(a, cmd, getJSON[groupList]("/groups", nil), printGroupList)
 		},
 	}
 }
@@ -121,15 +95,7 @@ func newGroupShowCmd(a *app) *cobra.Command {
 		Example: `  activator group show sales`,
 		Args:    exactArgs("NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client(cmd)
-			if err != nil {
-				return err
-			}
-			g, raw, err := c.getGroup(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			return printGroup(a.printer(cmd), g, raw)
+			return callAndPrint(a, cmd, getJSON[model.Group]("/groups"+seg(args[0]), nil), printGroup)
 		},
 	}
 }
@@ -149,15 +115,7 @@ given are changed; --profile "" puts the group back on the default profile.`,
 			if in == (model.GroupInput{}) {
 				return errors.New("nothing to change: give --name, --it-email or --profile")
 			}
-			c, err := a.client(cmd)
-			if err != nil {
-				return err
-			}
-			g, raw, err := c.editGroup(cmd.Context(), args[0], in)
-			if err != nil {
-				return err
-			}
-			return printGroup(a.printer(cmd), g, raw)
+			return callAndPrint(a, cmd, writeJSON[model.Group](http.MethodPatch, "/groups"+seg(args[0]), in), printGroup)
 		},
 	}
 	f.register(cmd.Flags(), true)
@@ -172,24 +130,17 @@ func newGroupDeleteCmd(a *app) *cobra.Command {
 		Long:    "Delete a group. The server refuses while accounts still belong to it.",
 		Example: `  activator group delete sales`,
 		Args:    exactArgs("NAME"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client(cmd)
-			if err != nil {
-				return err
-			}
-			if err := c.deleteGroup(cmd.Context(), args[0]); err != nil {
-				return err
-			}
-			p := a.printer(cmd)
-			if !p.json {
-				p.line("deleted group %s", cell(args[0]))
-			}
-			return nil
-		},
+		RunE:    deleteRun(a, "group", "/groups"),
 	}
 }
 
-func printGroup(p *printer, g model.Group, raw []byte) error {
+// printGroupList prints the groups as a table.
+func printGroupList(p *printer, v groupList, raw json.RawMessage) error {
+	return printList(p, raw, v.Groups, "no groups", []string{"NAME", "IT E-MAIL", "PROFILE", "CREATED"},
+		func(g model.Group) []string { return []string{g.Name, g.ITEmail, g.Profile, fmtTime(g.CreatedAt)} })
+}
+
+func printGroup(p *printer, g model.Group, raw json.RawMessage) error {
 	if p.json {
 		return p.rawJSON(raw)
 	}

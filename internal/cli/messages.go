@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"encoding/json"
 	"fmt"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -41,28 +43,30 @@ func newMessagesListCmd(a *app) *cobra.Command {
 			if state != "" && !slices.Contains(messageStates(), state) {
 				return fmt.Errorf("--state %q: want one of %s", state, strings.Join(messageStates(), ", "))
 			}
-			c, err := a.client(cmd)
-			if err != nil {
-				return err
+			q := url.Values{}
+			if state != "" {
+				q.Set("state", state)
 			}
-			msgs, raw, err := c.listMessages(cmd.Context(), state, username)
-			if err != nil {
-				return err
+			if username != "" {
+				q.Set("username", username)
 			}
-			p := a.printer(cmd)
-			if p.json {
-				return p.rawJSON(raw)
-			}
-			if len(msgs) == 0 {
-				p.line("no messages")
-				return nil
-			}
-			return p.table(messageTable(msgs, true))
+			return callAndPrint(a, cmd, getJSON[messageList]("/messages", q), printMessageList)
 		},
 	}
 	cmd.Flags().StringVar(&state, "state", "", "only messages in this state ("+strings.Join(messageStates(), ", ")+")")
 	cmd.Flags().StringVar(&username, "username", "", "only messages of this account")
 	return cmd
+}
+
+func printMessageList(p *printer, v messageList, raw json.RawMessage) error {
+	if p.json {
+		return p.rawJSON(raw)
+	}
+	if len(v.Messages) == 0 {
+		p.line("no messages")
+		return nil
+	}
+	return p.table(messageTable(v.Messages, true))
 }
 
 // messageTable returns the header and rows of a message table; the account
@@ -104,31 +108,7 @@ func newOutboxListCmd(a *app) *cobra.Command {
 		Example: `  activator outbox list`,
 		Args:    exactArgs(),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client(cmd)
-			if err != nil {
-				return err
-			}
-			items, raw, err := c.listOutbox(cmd.Context())
-			if err != nil {
-				return err
-			}
-			p := a.printer(cmd)
-			if p.json {
-				return p.rawJSON(raw)
-			}
-			if len(items) == 0 {
-				p.line("the outbox is empty")
-				return nil
-			}
-			rows := make([][]string, len(items))
-			for i, it := range items {
-				summary := it.Subject
-				if summary == "" {
-					summary = firstLine(it.Body)
-				}
-				rows[i] = []string{strconv.FormatInt(it.ID, 10), strconv.FormatInt(it.MessageID, 10), it.Channel, it.Recipient, fmtTime(it.CreatedAt), summary}
-			}
-			return p.table([]string{"ID", "MESSAGE", "CHANNEL", "RECIPIENT", "CREATED", "SUBJECT OR TEXT"}, rows)
+			return callAndPrint(a, cmd, getJSON[outboxList]("/outbox", nil), printOutboxList)
 		},
 	}
 }
@@ -147,36 +127,44 @@ with the account's user.`,
 			if err != nil || id <= 0 {
 				return fmt.Errorf("outbox ID %q: want a positive number, as outbox list shows", args[0])
 			}
-			c, err := a.client(cmd)
-			if err != nil {
-				return err
-			}
-			it, raw, err := c.getOutboxItem(cmd.Context(), id)
-			if err != nil {
-				return err
-			}
-			p := a.printer(cmd)
-			if p.json {
-				return p.rawJSON(raw)
-			}
-			lines := []kv{
-				{"id", strconv.FormatInt(it.ID, 10)},
-				{"message", strconv.FormatInt(it.MessageID, 10)},
-				{"channel", it.Channel},
-				{"recipient", it.Recipient},
-				{"created", fmtTime(it.CreatedAt)},
-			}
-			if it.Subject != "" {
-				lines = append(lines, kv{"subject", it.Subject})
-			}
-			if err := p.block(lines); err != nil {
-				return err
-			}
-			p.line("")
-			p.line("%s", strings.TrimRight(text(it.Body), "\n"))
-			return nil
+			return callAndPrint(a, cmd, getJSON[model.OutboxItem]("/outbox/"+strconv.FormatInt(id, 10), nil), printOutboxItem)
 		},
 	}
+}
+
+// printOutboxList prints the kept messages as a table, by subject or first line.
+func printOutboxList(p *printer, v outboxList, raw json.RawMessage) error {
+	return printList(p, raw, v.Outbox, "the outbox is empty", []string{"ID", "MESSAGE", "CHANNEL", "RECIPIENT", "CREATED", "SUBJECT OR TEXT"},
+		func(it model.OutboxItem) []string {
+			summary := it.Subject
+			if summary == "" {
+				summary = firstLine(it.Body)
+			}
+			return []string{strconv.FormatInt(it.ID, 10), strconv.FormatInt(it.MessageID, 10), it.Channel, it.Recipient, fmtTime(it.CreatedAt), summary}
+		})
+}
+
+// printOutboxItem prints one kept message with its full text.
+func printOutboxItem(p *printer, it model.OutboxItem, raw json.RawMessage) error {
+	if p.json {
+		return p.rawJSON(raw)
+	}
+	lines := []kv{
+		{"id", strconv.FormatInt(it.ID, 10)},
+		{"message", strconv.FormatInt(it.MessageID, 10)},
+		{"channel", it.Channel},
+		{"recipient", it.Recipient},
+		{"created", fmtTime(it.CreatedAt)},
+	}
+	if it.Subject != "" {
+		lines = append(lines, kv{"subject", it.Subject})
+	}
+	if err := p.block(lines); err != nil {
+		return err
+	}
+	p.line("")
+	p.line("%s", strings.TrimRight(text(it.Body), "\n"))
+	return nil
 }
 
 func firstLine(s string) string {

@@ -1,8 +1,8 @@
 package cli
 
 import (
-	"context"
 	"encoding/json"
+	"net/http"
 	"strconv"
 
 	"github.com/spf13/cobra"
@@ -23,10 +23,6 @@ their password; send it to them.`,
 		newOperatorActionCmd(a, "enable", "Enable an operator again"),
 		newOperatorActionCmd(a, "reset-password", "Print a new one-time link to set the operator's password"),
 		newOperatorRoleCmd(a))
-}
-
-func (c *apiClient) operatorCall(ctx context.Context, method, path string, in, out any) (json.RawMessage, error) {
-	return c.call(ctx, method, path, nil, in, out)
 }
 
 func printOperatorCreated(p *printer, o model.OperatorCreated, raw json.RawMessage) error {
@@ -50,16 +46,8 @@ operator has no password yet: the command prints a one-time link, valid for
 		Example: `  activator operator add ada --role csr`,
 		Args:    exactArgs("NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client(cmd)
-			if err != nil {
-				return err
-			}
-			var out model.OperatorCreated
-			raw, err := c.operatorCall(cmd.Context(), "POST", "/operators", model.OperatorInput{Name: &args[0], Role: &role}, &out)
-			if err != nil {
-				return err
-			}
-			return printOperatorCreated(a.printer(cmd), out, raw)
+			in := model.OperatorInput{Name: &args[0], Role: &role}
+			return callAndPrint(a, cmd, writeJSON[model.OperatorCreated](http.MethodPost, "/operators", in), printOperatorCreated)
 		},
 	}
 	cmd.Flags().StringVar(&role, "role", "csr", "admin, csr or auditor")
@@ -74,35 +62,7 @@ func newOperatorListCmd(a *app) *cobra.Command {
 		Example: "  activator operator list -o json",
 		Args:    exactArgs(),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client(cmd)
-			if err != nil {
-				return err
-			}
-			var out struct {
-				Operators []model.Operator `json:"operators"`
-			}
-			raw, err := c.operatorCall(cmd.Context(), "GET", "/operators", nil, &out)
-			if err != nil {
-				return err
-			}
-			p := a.printer(cmd)
-			if p.json {
-				return p.rawJSON(raw)
-			}
-			rows := [][]string{}
-			for _, o := range out.Operators {
-				state := "active"
-				switch {
-				case o.Disabled:
-					state = "disabled"
-				case o.LockedUntil != nil:
-					state = "locked until " + fmtTime(*o.LockedUntil)
-				case !o.HasPassword:
-					state = "no password yet"
-				}
-				rows = append(rows, []string{cell(o.Name), o.Role, state, fmtTimePtr(o.LastLoginAt)})
-			}
-			return p.table([]string{"name", "role", "state", "last login"}, rows)
+			return callAndPrint(a, cmd, getJSON[operatorList]("/operators", nil), printOperatorList)
 		},
 	}
 }
@@ -115,29 +75,18 @@ func newOperatorActionCmd(a *app, action, short string) *cobra.Command {
 		Example: "  activator operator " + action + " ada",
 		Args:    exactArgs("NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client(cmd)
-			if err != nil {
-				return err
-			}
-			p := a.printer(cmd)
+			path := "/operators" + seg(args[0]) + "/" + action
 			if action == "reset-password" {
-				var out model.OperatorCreated
-				raw, err := c.operatorCall(cmd.Context(), "POST", "/operators"+seg(args[0])+"/reset-password", nil, &out)
-				if err != nil {
-					return err
-				}
-				return printOperatorCreated(p, out, raw)
+				return callAndPrint(a, cmd, writeJSON[model.OperatorCreated](http.MethodPost, path, nil), printOperatorCreated)
 			}
-			var o model.Operator
-			raw, err := c.operatorCall(cmd.Context(), "POST", "/operators"+seg(args[0])+"/"+action, nil, &o)
-			if err != nil {
-				return err
-			}
-			if p.json {
-				return p.rawJSON(raw)
-			}
-			p.line("operator %s: %sd", o.Name, action)
-			return nil
+			return callAndPrint(a, cmd, writeJSON[model.Operator](http.MethodPost, path, nil),
+				func(p *printer, o model.Operator, raw json.RawMessage) error {
+					if p.json {
+						return p.rawJSON(raw)
+					}
+					p.line("operator %s: %sd", o.Name, action)
+					return nil
+				})
 		},
 	}
 }
@@ -150,21 +99,15 @@ func newOperatorRoleCmd(a *app) *cobra.Command {
 		Example: "  activator operator role ada auditor",
 		Args:    exactArgs("NAME", "ROLE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client(cmd)
-			if err != nil {
-				return err
-			}
-			var o model.Operator
-			raw, err := c.operatorCall(cmd.Context(), "PATCH", "/operators"+seg(args[0]), model.OperatorInput{Role: &args[1]}, &o)
-			if err != nil {
-				return err
-			}
-			p := a.printer(cmd)
-			if p.json {
-				return p.rawJSON(raw)
-			}
-			p.line("operator %s is now %s", o.Name, o.Role)
-			return nil
+			in := model.OperatorInput{Role: &args[1]}
+			return callAndPrint(a, cmd, writeJSON[model.Operator](http.MethodPatch, "/operators"+seg(args[0]), in),
+				func(p *printer, o model.Operator, raw json.RawMessage) error {
+					if p.json {
+						return p.rawJSON(raw)
+					}
+					p.line("operator %s is now %s", o.Name, o.Role)
+					return nil
+				})
 		},
 	}
 }
@@ -189,22 +132,16 @@ func newTokenCreateCmd(a *app) *cobra.Command {
 		Example: "  activator token create laptop --operator ada",
 		Args:    exactArgs("NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client(cmd)
-			if err != nil {
-				return err
-			}
-			var out model.TokenCreated
-			raw, err := c.operatorCall(cmd.Context(), "POST", "/tokens", model.TokenInput{Name: args[0], Operator: operator}, &out)
-			if err != nil {
-				return err
-			}
-			p := a.printer(cmd)
-			if p.json {
-				return p.rawJSON(raw)
-			}
-			p.line("token %d for %s (%s); it is not shown again:", out.APIToken.ID, out.APIToken.Operator, out.APIToken.Role)
-			p.line("%s", out.Token)
-			return nil
+			in := model.TokenInput{Name: args[0], Operator: operator}
+			return callAndPrint(a, cmd, writeJSON[model.TokenCreated](http.MethodPost, "/tokens", in),
+				func(p *printer, out model.TokenCreated, raw json.RawMessage) error {
+					if p.json {
+						return p.rawJSON(raw)
+					}
+					p.line("token %d for %s (%s); it is not shown again:", out.APIToken.ID, out.APIToken.Operator, out.APIToken.Role)
+					p.line("%s", out.Token)
+					return nil
+				})
 		},
 	}
 	cmd.Flags().StringVar(&operator, "operator", "", "the operator the token acts as (default: the caller)")
@@ -219,30 +156,7 @@ func newTokenListCmd(a *app) *cobra.Command {
 		Example: "  activator token list",
 		Args:    exactArgs(),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client(cmd)
-			if err != nil {
-				return err
-			}
-			var out struct {
-				Tokens []model.APIToken `json:"tokens"`
-			}
-			raw, err := c.operatorCall(cmd.Context(), "GET", "/tokens", nil, &out)
-			if err != nil {
-				return err
-			}
-			p := a.printer(cmd)
-			if p.json {
-				return p.rawJSON(raw)
-			}
-			rows := [][]string{}
-			for _, t := range out.Tokens {
-				state := "live"
-				if t.RevokedAt != nil {
-					state = "revoked"
-				}
-				rows = append(rows, []string{strconv.FormatInt(t.ID, 10), cell(t.Name), cell(t.Operator), t.Role, t.Prefix, fmtTime(t.CreatedAt), state})
-			}
-			return p.table([]string{"id", "name", "operator", "role", "token", "created", "state"}, rows)
+			return callAndPrint(a, cmd, getJSON[tokenList]("/tokens", nil), printTokenList)
 		},
 	}
 }
@@ -255,15 +169,40 @@ func newTokenRevokeCmd(a *app) *cobra.Command {
 		Example: "  activator token revoke 3",
 		Args:    exactArgs("ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client(cmd)
-			if err != nil {
-				return err
-			}
-			if _, err := c.operatorCall(cmd.Context(), "DELETE", "/tokens"+seg(args[0]), nil, nil); err != nil {
-				return err
-			}
-			a.printer(cmd).line("token %s revoked", args[0])
-			return nil
+			return callAndPrint(a, cmd, writeOnly(http.MethodDelete, "/tokens"+seg(args[0]), nil, nil),
+				func(p *printer, _ struct{}, _ json.RawMessage) error {
+					p.line("token %s revoked", args[0])
+					return nil
+				})
 		},
 	}
+}
+
+// printOperatorList prints the operators with their role and state.
+func printOperatorList(p *printer, v operatorList, raw json.RawMessage) error {
+	return printList(p, raw, v.Operators, "", []string{"name", "role", "state", "last login"},
+		func(o model.Operator) []string {
+			state := "active"
+			switch {
+			case o.Disabled:
+				state = "disabled"
+			case o.LockedUntil != nil:
+				state = "locked until " + fmtTime(*o.LockedUntil)
+			case !o.HasPassword:
+				state = "no password yet"
+			}
+			return []string{cell(o.Name), o.Role, state, fmtTimePtr(o.LastLoginAt)}
+		})
+}
+
+// printTokenList prints the API tokens by their first characters, never whole.
+func printTokenList(p *printer, v tokenList, raw json.RawMessage) error {
+	return printList(p, raw, v.Tokens, "", []string{"id", "name", "operator", "role", "token", "created", "state"},
+		func(t model.APIToken) []string {
+			state := "live"
+			if t.RevokedAt != nil {
+				state = "revoked"
+			}
+			return []string{strconv.FormatInt(t.ID, 10), cell(t.Name), cell(t.Operator), t.Role, t.Prefix, fmtTime(t.CreatedAt), state}
+		})
 }

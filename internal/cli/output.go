@@ -56,6 +56,24 @@ func (p *printer) table(header []string, rows [][]string) error {
 	return writeTable(p.w, "", header, rows)
 }
 
+// printList prints a list answer: -o json as the server sent it, text as a
+// table with one row per item, or as the line none when there are no items
+// (an empty none prints the header alone).
+func printList[T any](p *printer, raw json.RawMessage, items []T, none string, header []string, row func(T) []string) error {
+	if p.json {
+		return p.rawJSON(raw)
+	}
+	if len(items) == 0 && none != "" {
+		p.line("%s", none)
+		return nil
+	}
+	rows := make([][]string, len(items))
+	for i, it := range items {
+		rows[i] = row(it)
+	}
+	return p.table(header, rows)
+}
+
 // writeTable prints an aligned table, each line starting with indent.
 func writeTable(w io.Writer, indent string, header []string, rows [][]string) error {
 	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)

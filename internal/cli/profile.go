@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"strconv"
 	"strings"
@@ -90,16 +91,8 @@ and --set change some of them.
 			if err != nil {
 				return err
 			}
-			c, err := a.client(cmd)
-			if err != nil {
-				return err
-			}
 			name := args[0]
-			pr, raw, err := c.createProfile(cmd.Context(), profileInput{Name: &name, Settings: settings})
-			if err != nil {
-				return err
-			}
-			return printProfile(a.printer(cmd), pr, raw)
+			return callAndPrint(a, cmd, writeJSON[model.Profile](http.MethodPost, "/profiles", profileInput{Name: &name, Settings: settings}), printProfile)
 		},
 	}
 	f.register(cmd.Flags(), false)
@@ -115,31 +108,7 @@ func newProfileListCmd(a *app) *cobra.Command {
 		Example: `  activator profile list`,
 		Args:    exactArgs(),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client(cmd)
-			if err != nil {
-				return err
-			}
-			profiles, raw, err := c.listProfiles(cmd.Context())
-			if err != nil {
-				return err
-			}
-			p := a.printer(cmd)
-			if p.json {
-				return p.rawJSON(raw)
-			}
-			if len(profiles) == 0 {
-				p.line("no profiles")
-				return nil
-			}
-			rows := make([][]string, len(profiles))
-			for i, pr := range profiles {
-				def := ""
-				if pr.IsDefault {
-					def = "default"
-				}
-				rows[i] = []string{pr.Name, def, pr.Settings.CustomerServiceEmail, yesNo(pr.Settings.PIN.Forced), fmtTime(pr.UpdatedAt)}
-			}
-			return p.table([]string{"NAME", "DEFAULT", "CUSTOMER SERVICE", "PIN FORCED", "UPDATED"}, rows)
+			return callAndPrint(a, cmd, getJSON[profileList]("/profiles", nil), printProfileList)
 		},
 	}
 }
@@ -154,15 +123,7 @@ the same keys "profile edit --set" takes.`,
   activator profile show field-staff -o json`,
 		Args: exactArgs("NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client(cmd)
-			if err != nil {
-				return err
-			}
-			pr, raw, err := c.getProfile(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			return printProfile(a.printer(cmd), pr, raw)
+			return callAndPrint(a, cmd, getJSON[model.Profile]("/profiles"+seg(args[0]), nil), printProfile)
 		},
 	}
 }
@@ -185,15 +146,7 @@ time they refresh their configuration.
 			if err != nil {
 				return err
 			}
-			c, err := a.client(cmd)
-			if err != nil {
-				return err
-			}
-			pr, raw, err := c.editProfile(cmd.Context(), args[0], in)
-			if err != nil {
-				return err
-			}
-			return printProfile(a.printer(cmd), pr, raw)
+			return callAndPrint(a, cmd, writeJSON[model.Profile](http.MethodPatch, "/profiles"+seg(args[0]), in), printProfile)
 		},
 	}
 	f.register(cmd.Flags(), true)
@@ -229,24 +182,23 @@ func newProfileDeleteCmd(a *app) *cobra.Command {
 		Long:    "Delete a provisioning profile. The server refuses the default profile and profiles still in use.",
 		Example: `  activator profile delete field-staff`,
 		Args:    exactArgs("NAME"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client(cmd)
-			if err != nil {
-				return err
-			}
-			if err := c.deleteProfile(cmd.Context(), args[0]); err != nil {
-				return err
-			}
-			p := a.printer(cmd)
-			if !p.json {
-				p.line("deleted profile %s", cell(args[0]))
-			}
-			return nil
-		},
+		RunE:    deleteRun(a, "profile", "/profiles"),
 	}
 }
 
-func printProfile(p *printer, pr model.Profile, raw []byte) error {
+// printProfileList prints the profiles as a table; the default one is marked.
+func printProfileList(p *printer, v profileList, raw json.RawMessage) error {
+	return printList(p, raw, v.Profiles, "no profiles", []string{"NAME", "DEFAULT", "CUSTOMER SERVICE", "PIN FORCED", "UPDATED"},
+		func(pr model.Profile) []string {
+			def := ""
+			if pr.IsDefault {
+				def = "default"
+			}
+			return []string{pr.Name, def, pr.Settings.CustomerServiceEmail, yesNo(pr.Settings.PIN.Forced), fmtTime(pr.UpdatedAt)}
+		})
+}
+
+func printProfile(p *printer, pr model.Profile, raw json.RawMessage) error {
 	if p.json {
 		return p.rawJSON(raw)
 	}

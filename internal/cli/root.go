@@ -5,9 +5,11 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/http"
 	"os"
 	"runtime/debug"
 	"strings"
@@ -179,6 +181,36 @@ func readTokenFile(path string) (string, error) {
 // printer returns the output writer for cmd in the chosen format.
 func (a *app) printer(cmd *cobra.Command) *printer {
 	return &printer{w: cmd.OutOrStdout(), json: a.output == outputJSON}
+}
+
+// callAndPrint is the body of a command that makes one call to the admin
+// API: it builds the client from the global flags, sends call and hands the
+// answer to show. A command checks its own flags and arguments before, so
+// those mistakes are reported without a server or a token.
+func callAndPrint[T any](a *app, cmd *cobra.Command, call apiCall[T], show func(*printer, T, json.RawMessage) error) error {
+	c, err := a.client(cmd)
+	if err != nil {
+		return err
+	}
+	v, raw, err := call(cmd.Context(), c)
+	if err != nil {
+		return err
+	}
+	return show(a.printer(cmd), v, raw)
+}
+
+// deleteRun runs "<what> delete NAME": it deletes collection/NAME and says
+// so in text; -o json prints nothing, as the API answers nothing.
+func deleteRun(a *app, what, collection string) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		return callAndPrint(a, cmd, writeOnly(http.MethodDelete, collection+seg(args[0]), nil, nil),
+			func(p *printer, _ struct{}, _ json.RawMessage) error {
+				if !p.json {
+					p.line("deleted %s %s", what, cell(args[0]))
+				}
+				return nil
+			})
+	}
 }
 
 // version returns the build's version.

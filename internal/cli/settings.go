@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"strings"
 
 	"github.com/activator-voip/activator/internal/model"
@@ -49,34 +51,13 @@ func newSettingsShowCmd(a *app) *cobra.Command {
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client(cmd)
-			if err != nil {
-				return err
-			}
-			settings, raw, err := c.listSettings(cmd.Context())
-			if err != nil {
-				return err
-			}
-			p := a.printer(cmd)
-			if len(args) == 1 {
-				for _, s := range settings {
-					if s.Key == args[0] {
-						if p.json {
-							return p.value(s)
-						}
-						return p.block([]kv{{"key", s.Key}, {"value", s.Value}, {"default", s.Default}, {"help", s.Help}})
-					}
+			return callAndPrint(a, cmd, getJSON[settingList]("/settings", nil), func(p *printer, v settingList, raw json.RawMessage) error {
+				if len(args) == 1 {
+					return printOneSetting(p, v.Settings, args[0])
 				}
-				return fmt.Errorf("unknown setting %q; valid keys: %s", args[0], settingKeys())
-			}
-			if p.json {
-				return p.rawJSON(raw)
-			}
-			rows := make([][]string, len(settings))
-			for i, s := range settings {
-				rows[i] = []string{s.Key, s.Value, s.Default, s.Help}
-			}
-			return p.table([]string{"KEY", "VALUE", "DEFAULT", "HELP"}, rows)
+				return printList(p, raw, v.Settings, "", []string{"KEY", "VALUE", "DEFAULT", "HELP"},
+					func(s model.Setting) []string { return []string{s.Key, s.Value, s.Default, s.Help} })
+			})
 		},
 	}
 }
@@ -102,19 +83,30 @@ Keys:
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client(cmd)
-			if err != nil {
-				return err
-			}
-			s, raw, err := c.setSetting(cmd.Context(), args[0], args[1])
-			if err != nil {
-				return err
-			}
-			p := a.printer(cmd)
-			if p.json {
-				return p.rawJSON(raw)
-			}
-			return p.block([]kv{{"key", s.Key}, {"value", s.Value}, {"default", s.Default}})
+			in := struct {
+				Value string `json:"value"`
+			}{args[1]}
+			return callAndPrint(a, cmd, writeJSON[model.Setting](http.MethodPut, "/settings"+seg(args[0]), in),
+				func(p *printer, s model.Setting, raw json.RawMessage) error {
+					if p.json {
+						return p.rawJSON(raw)
+					}
+					return p.block([]kv{{"key", s.Key}, {"value", s.Value}, {"default", s.Default}})
+				})
 		},
 	}
+}
+
+// printOneSetting prints the setting named key out of the list the API
+// answers; -o json prints that one setting, not the whole answer.
+func printOneSetting(p *printer, settings []model.Setting, key string) error {
+	for _, s := range settings {
+		if s.Key == key {
+			if p.json {
+				return p.value(s)
+			}
+			return p.block([]kv{{"key", s.Key}, {"value", s.Value}, {"default", s.Default}, {"help", s.Help}})
+		}
+	}
+	return fmt.Errorf("unknown setting %q; valid keys: %s", key, settingKeys())
 }
