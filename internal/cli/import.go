@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/activator-voip/activator/internal/model"
 )
@@ -51,13 +53,11 @@ func (c *apiClient) rawCall(ctx context.Context, method, path string, query url.
 }
 
 // isTerminal reports whether r is a terminal, where a person can answer.
+// A character device is not enough: /dev/null is one, and cron, systemd
+// and CI give it as standard input.
 func isTerminal(r io.Reader) bool {
 	f, ok := r.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // progressBar draws "label [#####.....] n/total" on one line of w.
@@ -153,8 +153,7 @@ skipped, so importing the same file twice creates nothing the second time.`,
 					if _, err := c.call(ctx, "POST", "/imports/"+id+"/cancel", nil, nil, nil); err != nil {
 						return err
 					}
-					p.line("cancelled: nothing imported")
-					return nil
+					return errors.New("cancelled: nothing imported")
 				}
 			}
 			var st model.ImportStatus
@@ -164,23 +163,24 @@ skipped, so importing the same file twice creates nothing the second time.`,
 			progressBar(errOut, "imported", st.Done, st.Total)
 			fmt.Fprintln(errOut)
 			for st.State == "sending" {
-				var raw json.RawMessage
-				if raw, err = c.call(ctx, "POST", "/imports/"+id+"/send", url.Values{"limit": {"50"}}, nil, &st); err != nil {
+				if _, err = c.call(ctx, "POST", "/imports/"+id+"/send", url.Values{"limit": {"50"}}, nil, &st); err != nil {
 					fmt.Fprintln(errOut)
 					return fmt.Errorf("sending (run the same import again to resume): %w", err)
 				}
-				_ = raw
 				progressBar(errOut, "sent", st.Sent, st.ToSend)
 			}
 			if st.ToSend > 0 {
 				fmt.Fprintln(errOut)
 			}
 			if p.json {
-				return p.value(st)
+				if err := p.value(st); err != nil {
+					return err
+				}
+			} else {
+				p.line("import %d: %d created, %d sent", st.ID, st.Created, st.Sent)
 			}
-			p.line("import %d: %d created, %d sent", st.ID, st.Created, st.Sent)
 			if st.LastError != "" {
-				p.line("last error: %s", st.LastError)
+				return fmt.Errorf("import %d: not every link was sent (run the same import again to resume); last error: %s", st.ID, st.LastError)
 			}
 			return nil
 		},

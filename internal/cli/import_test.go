@@ -1,0 +1,133 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// openPTY opens a pseudo-terminal pair: what the command reads is the
+// terminal side; what the test writes to the other side is typed.
+func openPTY(t *testing.T) (tty, typist *os.File) {
+	t.Helper()
+	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR, 0)
+	if err != nil {
+		t.Skipf("no pseudo-terminal here: %v", err)
+	}
+	var unlock int32
+	if _, _, e := unix.Syscall(unix.SYS_IOCTL, m.Fd(), unix.TIOCSPTLCK, uintptr(unsafe.Pointer(&unlock))); e != 0 {
+		t.Fatalf("unlocking the pseudo-terminal: %v", e)
+	}
+	n, err := unix.IoctlGetInt(int(m.Fd()), unix.TIOCGPTN)
+	if err != nil {
+		t.Fatalf("naming the pseudo-terminal: %v", err)
+	}
+	s, err := os.OpenFile("/dev/pts/"+strconv.Itoa(n), os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close(); m.Close() })
+	return s, m
+}
+
+func TestIsTerminalOnlyForATerminal(t *testing.T) {
+	devNull, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer devNull.Close()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	file, err := os.Create(filepath.Join(t.TempDir(), "answers"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer file.Close()
+	for name, f := range map[string]io.Reader{"/dev/null": devNull, "a pipe": r, "a file": file, "a string": strings.NewReader("y\n")} {
+		if isTerminal(f) {
+			t.Errorf("%s is taken for a terminal", name)
+		}
+	}
+	tty, _ := openPTY(t)
+	if !isTerminal(tty) {
+		t.Error("a pseudo-terminal is not taken for a terminal")
+	}
+}
+
+// TestImportFromScriptsAndTerminals: standard input from /dev/null, a pipe
+// or a file (cron, systemd, CI) imports without asking; on a terminal the
+// import asks, and "no" imports nothing and exits non-zero.
+func TestImportFromScriptsAndTerminals(t *testing.T) {
+	url, token, _ := consoleServer(t)
+	env := map[string]string{envURL: url, envToken: token}
+	if r := runCLI(t, env, "", "group", "create", "sales"); r.err != nil {
+		t.Fatal(r.err)
+	}
+	dir := t.TempDir()
+	rows := 0
+	importWith := func(stdin *os.File) (string, error) {
+		t.Helper()
+		rows++
+		path := filepath.Join(dir, "staff"+strconv.Itoa(rows)+".csv")
+		if err := os.WriteFile(path, []byte("full name\nPerson "+strconv.Itoa(rows)+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		root := NewRootCmd(Env{Getenv: func(k string) string { return env[k] }})
+		var out, errOut bytes.Buffer
+		root.SetOut(&out)
+		root.SetErr(&errOut)
+		root.SetIn(stdin)
+		err := Execute(context.Background(), root, []string{"import", path, "--group", "sales"})
+		return out.String() + errOut.String(), err
+	}
+	devNull, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer devNull.Close()
+	if out, err := importWith(devNull); err != nil || !strings.Contains(out, "1 created") || strings.Contains(out, "?") {
+		t.Errorf("stdin from /dev/null: %v\n%s", err, out)
+	}
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw.WriteString("n\n") // a pipe is not asked, whatever it holds
+	pw.Close()
+	if out, err := importWith(pr); err != nil || !strings.Contains(out, "1 created") {
+		t.Errorf("stdin from a pipe: %v\n%s", err, out)
+	}
+	pr.Close()
+
+	tty, typist := openPTY(t)
+	typist.WriteString("n\n")
+	out, err := importWith(tty)
+	if err == nil || !strings.Contains(err.Error(), "cancelled: nothing imported") || !strings.Contains(out, "Import 1 account(s)? [y/N]") {
+		t.Errorf("answering no on a terminal: want the question and a non-zero exit, got %v\n%s", err, out)
+	}
+	typist.WriteString("y\n")
+	if out, err := importWith(tty); err != nil || !strings.Contains(out, "1 created") {
+		t.Errorf("answering yes on a terminal: %v\n%s", err, out)
+	}
+	var list accountList
+	r := runCLI(t, env, "", "account", "list", "-o", "json")
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &list); err != nil || len(list.Accounts) != 3 {
+		t.Errorf("want the 3 accounts not refused, got %d (%v):\n%s", len(list.Accounts), err, r.stdout)
+	}
+}
