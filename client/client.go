@@ -77,6 +77,49 @@ type Options struct {
 	Device DeviceInfo
 	// Logger receives debug lines with non-secret facts only; nil discards them.
 	Logger *slog.Logger
+	// AllowHTTP lets the client fetch a link and talk to a server over plain
+	// http, for development. Without it a link, an activation file's URL or
+	// a server that is not https is refused with ErrInsecureServer: over http
+	// a network attacker could hand the device a file signed by its own key
+	// on first use, and read the SIP password.
+	AllowHTTP bool
+	// TrustedKeys, when set, are the only keys the client accepts an
+	// activation file from, first use included: a client built for one
+	// operator (an OEM build) carries that operator's signing keys instead of
+	// trusting the first file it sees (docs/protocol.md, section 4.3).
+	TrustedKeys []ed25519.PublicKey
+}
+
+// checkScheme refuses a URL that is not https unless o.AllowHTTP.
+func (o *Options) checkScheme(what, raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("%s is not a valid URL", what)
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "https":
+		return nil
+	case "http":
+		if o.AllowHTTP {
+			return nil
+		}
+		return fmt.Errorf("%w: %s on %s is http; use https, or allow http for development (--insecure)", ErrInsecureServer, what, u.Host)
+	}
+	return fmt.Errorf("%s on %s: scheme %q is not https", what, u.Host, u.Scheme)
+}
+
+// trusts reports whether key may sign this device's activation files when
+// no server is pinned yet.
+func (o *Options) trusts(key ed25519.PublicKey) bool {
+	if len(o.TrustedKeys) == 0 {
+		return true // trust on first use
+	}
+	for _, k := range o.TrustedKeys {
+		if key.Equal(k) {
+			return true
+		}
+	}
+	return false
 }
 
 // Result is what Activate and Refresh obtained.
@@ -133,6 +176,14 @@ func Activate(ctx context.Context, source string, opts Options) (*Result, error)
 		return nil, fmt.Errorf("activating: %w", err)
 	}
 	firstUse := pinned == nil
+	if firstUse && !opts.trusts(file.PublicKey) {
+		log.Debug("activation file refused: not signed by a key built into this client", "key_id", keyID)
+		return nil, fmt.Errorf("activating: %w: the file's key is %s, which is not one of the %d keys this client trusts",
+			ErrOtherServer, keyID, len(opts.TrustedKeys))
+	}
+	if err := opts.checkScheme("the server named by the activation file", p.Server); err != nil {
+		return nil, fmt.Errorf("activating: %w", err)
+	}
 	if !firstUse {
 		key, _ := base64.RawURLEncoding.DecodeString(pinned.PublicKey)
 		if !file.PublicKey.Equal(ed25519.PublicKey(key)) {
@@ -213,6 +264,9 @@ func Refresh(ctx context.Context, opts Options) (*Result, error) {
 		return nil, fmt.Errorf("refreshing configuration: stored %w", err)
 	}
 
+	if err := opts.checkScheme("the pinned server", pinned.Server); err != nil {
+		return nil, fmt.Errorf("refreshing configuration: %w", err)
+	}
 	var cfg DeviceConfig
 	status, err := opts.call(ctx, http.MethodGet, pinned.Server+ConfigPath, pinned.TLSPin, cred, nil, &cfg)
 	if err != nil {
@@ -261,6 +315,9 @@ func (o *Options) readSource(ctx context.Context, source string) ([]byte, string
 
 	u, err := activationURL(source)
 	if err != nil {
+		return nil, "", err
+	}
+	if err := o.checkScheme("the activation link", u.Scheme+"://"+u.Host); err != nil {
 		return nil, "", err
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)

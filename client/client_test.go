@@ -47,6 +47,12 @@ type fakeServer struct {
 
 func newFakeServer(t *testing.T) *fakeServer {
 	t.Helper()
+	return newFakeServerOver(t, true)
+}
+
+// newFakeServerOver starts the fake server over https, or plain http.
+func newFakeServerOver(t *testing.T, https bool) *fakeServer {
+	t.Helper()
 	_, key, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -56,7 +62,11 @@ func newFakeServer(t *testing.T) *fakeServer {
 	mux.HandleFunc("GET /a/{token}/activation", s.activationFile)
 	mux.HandleFunc("POST "+ActivatePath, s.redeem)
 	mux.HandleFunc("GET "+ConfigPath, s.config)
-	s.srv = httptest.NewTLSServer(mux)
+	if https {
+		s.srv = httptest.NewTLSServer(mux)
+	} else {
+		s.srv, s.noPin = httptest.NewServer(mux), true
+	}
 	t.Cleanup(s.srv.Close)
 	return s
 }
@@ -102,7 +112,7 @@ func (s *fakeServer) activationFile(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	_, known := s.links[token]
 	pin := s.tlsPin
-	if pin == "" {
+	if pin == "" && !s.noPin {
 		pin = provisioning.TLSPin(s.srv.Certificate())
 	}
 	if s.noPin {
@@ -604,12 +614,71 @@ func TestAPIErrorFromNonJSON(t *testing.T) {
 		http.Error(w, "bad gateway", http.StatusBadGateway)
 	}))
 	defer srv.Close()
-	_, err := Activate(context.Background(), srv.URL+"/a/avl_x", Options{Dir: t.TempDir()})
+	_, err := Activate(context.Background(), srv.URL+"/a/avl_x", Options{Dir: t.TempDir(), AllowHTTP: true})
 	var ae *APIError
 	if !errors.As(err, &ae) || ae.Status != http.StatusBadGateway || ae.Code != "" {
 		t.Fatalf("err = %#v", err)
 	}
 	if got := fmt.Sprint(err); !strings.Contains(got, "502") {
 		t.Errorf("error %q does not give the status", got)
+	}
+}
+
+// A device refuses plain http unless told (development): the link, a
+// downloaded file naming an http server, and a refresh from one.
+func TestPlainHTTPRefusedUnlessAllowed(t *testing.T) {
+	s := newFakeServerOver(t, false)
+	ctx := context.Background()
+	_, landing := s.newLink()
+	_, err := Activate(ctx, landing, s.opts(t, t.TempDir()))
+	if !errors.Is(err, ErrInsecureServer) || !strings.Contains(err.Error(), "--insecure") {
+		t.Fatalf("an http link: err = %v, want ErrInsecureServer", err)
+	}
+	if strings.Contains(err.Error(), "avl_") {
+		t.Errorf("the error quotes the token: %v", err)
+	}
+	path := s.fetchFile(t, landing)
+	if _, err := Activate(ctx, path, s.opts(t, t.TempDir())); !errors.Is(err, ErrInsecureServer) {
+		t.Fatalf("a file naming an http server: err = %v, want ErrInsecureServer", err)
+	}
+	if n := s.redeemCount(); n != 0 {
+		t.Fatalf("%d redeem requests went over http: the token must not leave the device", n)
+	}
+	dir := t.TempDir()
+	allowed := s.opts(t, dir)
+	allowed.AllowHTTP = true
+	if _, err := Activate(ctx, landing, allowed); err != nil {
+		t.Fatalf("with AllowHTTP: %v", err)
+	}
+	if _, err := Refresh(ctx, s.opts(t, dir)); !errors.Is(err, ErrInsecureServer) {
+		t.Fatalf("refresh from an http server: err = %v, want ErrInsecureServer", err)
+	}
+	if _, err := Refresh(ctx, allowed); err != nil {
+		t.Fatalf("refresh with AllowHTTP: %v", err)
+	}
+}
+
+// A client built with its operator's keys accepts no other key, even on
+// first use.
+func TestTrustedKeysReplaceTrustOnFirstUse(t *testing.T) {
+	s := newFakeServer(t)
+	other := newFakeServer(t)
+	ctx := context.Background()
+	_, landing := s.newLink()
+	opts := s.opts(t, t.TempDir())
+	opts.TrustedKeys = []ed25519.PublicKey{other.key.Public().(ed25519.PublicKey)}
+	if _, err := Activate(ctx, landing, opts); !errors.Is(err, ErrOtherServer) {
+		t.Fatalf("a file signed by a key not built in: err = %v, want ErrOtherServer", err)
+	}
+	if n := s.redeemCount(); n != 0 {
+		t.Fatalf("%d redeem requests reached a server whose key is not trusted", n)
+	}
+	opts.TrustedKeys = append(opts.TrustedKeys, s.key.Public().(ed25519.PublicKey))
+	res, err := Activate(ctx, landing, opts)
+	if err != nil {
+		t.Fatalf("a file signed by a built-in key: %v", err)
+	}
+	if !res.FirstUse {
+		t.Error("the first activation is not reported as first use")
 	}
 }

@@ -31,6 +31,9 @@ var (
 	ErrTLSPinMismatch = errors.New("server TLS key does not match the pin")
 	// ErrNotActivated: Refresh found no credential or pinned server in Dir.
 	ErrNotActivated = errors.New("device not activated")
+	// ErrInsecureServer: the link, the file or the server is plain http,
+	// which a device accepts only when told to (Options.AllowHTTP).
+	ErrInsecureServer = errors.New("the server is not https")
 )
 
 // Error codes of the device contract (docs/protocol.md).

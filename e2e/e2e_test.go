@@ -222,7 +222,7 @@ func coreBar(t *testing.T, bin, database string) {
 
 	// 5. The device activates from the link.
 	devDir := filepath.Join(t.TempDir(), "device")
-	c.ok(t, "device", "activate", link, "--dir", devDir)
+	c.ok(t, "device", "activate", link, "--dir", devDir, "--insecure")
 	var cfg model.DeviceConfig
 	readJSONFile(t, filepath.Join(devDir, "config.json"), &cfg)
 	if cfg.Account.Username != user || cfg.Account.Password == "" || !cfg.Profile.PIN.Forced ||
@@ -239,14 +239,14 @@ func coreBar(t *testing.T, bin, database string) {
 	}
 
 	// 6. The link is used up.
-	r = c.fails(t, "device", "activate", link, "--dir", filepath.Join(t.TempDir(), "device2"))
+	r = c.fails(t, "device", "activate", link, "--dir", filepath.Join(t.TempDir(), "device2"), "--insecure")
 	if !strings.Contains(r.stderr, "used") && !strings.Contains(r.stderr, "410") {
 		t.Fatalf("a second activation: want an error saying the link was used (410):\n%s", r)
 	}
 
 	// 7. Re-provisioning picks up a profile change and keeps the password.
 	c.json(t, &p, "profile", "edit", profileName, "--set", "keep_alive_seconds=45")
-	r = c.ok(t, "device", "refresh", "--dir", devDir)
+	r = c.ok(t, "device", "refresh", "--dir", devDir, "--insecure")
 	var cfg2 model.DeviceConfig
 	readJSONFile(t, filepath.Join(devDir, "config.json"), &cfg2)
 	if cfg2.Profile.KeepAliveSeconds != 45 || cfg2.Account.Password != sipPassword {
@@ -260,7 +260,7 @@ func coreBar(t *testing.T, bin, database string) {
 	if rc.Revoked != 1 {
 		t.Fatalf("want one device revoked:\n%s", r)
 	}
-	r = c.fails(t, "device", "refresh", "--dir", devDir)
+	r = c.fails(t, "device", "refresh", "--dir", devDir, "--insecure")
 	if !strings.Contains(r.stderr, "401") && !strings.Contains(r.stderr, "credential") {
 		t.Fatalf("device refresh after revoke: want a 401 credential error:\n%s", r)
 	}

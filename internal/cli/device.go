@@ -13,13 +13,15 @@ import (
 
 // deviceFlags are the flags of the device commands.
 type deviceFlags struct {
-	dir     string
-	verbose bool
+	dir      string
+	verbose  bool
+	insecure bool
 }
 
 func (f *deviceFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.dir, "dir", "", "directory holding this device's state: credential, configuration, pinned server")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "log each step to standard error (never a secret)")
+	fs.BoolVar(&f.insecure, "insecure", false, "for development: accept a server on plain http (a device refuses one otherwise)")
 }
 
 // options builds the reference client's options.
@@ -29,8 +31,9 @@ func (f *deviceFlags) options(cmd *cobra.Command) client.Options {
 		w = io.Discard
 	}
 	return client.Options{
-		Dir:    f.dir,
-		Logger: slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level})),
+		Dir:       f.dir,
+		Logger:    slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level})),
+		AllowHTTP: f.insecure,
 	}
 }
 
@@ -56,13 +59,15 @@ func newDeviceActivateCmd(a *app) *cobra.Command {
 		Long: `Activate this device from the secure link a user received (the landing page
 or the activation file's URL) or from a downloaded activation file. The link
 can be used once. A device activated before accepts only links from the
-server it was first activated from.
+server it was first activated from. The server must be https; --insecure
+accepts plain http, for trying activator on a development machine.
 
 The summary never shows the SIP password; with -o json the configuration is
 printed with the password replaced by "***". The full configuration is in
 DIR/config.json.`,
 		Example: `  activator device activate https://activate.example.com/a/avl_... --dir ./phone
-  activator device activate ~/Downloads/maria.activation --dir ./phone -v`,
+  activator device activate ~/Downloads/maria.activation --dir ./phone -v
+  activator device activate http://127.0.0.1:8080/a/avl_... --dir /tmp/phone --insecure`,
 		Args: exactArgs("URL|FILE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			res, err := client.Activate(cmd.Context(), args[0], f.options(cmd))

@@ -75,7 +75,10 @@ func TestDeviceActivateAndRefresh(t *testing.T) {
 	dir := filepath.Join(work, "phone")
 	secrets := []string{sipPassword, linkToken, deviceCredTest}
 
-	res := runCLI(t, nil, "", "device", "activate", path, "--dir", dir, "-v")
+	if res := runCLI(t, nil, "", "device", "activate", path, "--dir", dir); res.err == nil || !strings.Contains(res.err.Error(), "--insecure") {
+		t.Fatalf("activate from an http server without --insecure: want a refusal naming --insecure, got %v", res.err)
+	}
+	res := runCLI(t, nil, "", "device", "activate", path, "--dir", dir, "-v", "--insecure")
 	if res.err != nil {
 		t.Fatalf("activate: %v", res.err)
 	}
@@ -94,7 +97,7 @@ func TestDeviceActivateAndRefresh(t *testing.T) {
 		}
 	}
 
-	res = runCLI(t, nil, "", "device", "refresh", "--dir", dir, "-o", "json")
+	res = runCLI(t, nil, "", "device", "refresh", "--dir", dir, "-o", "json", "--insecure")
 	if res.err != nil {
 		t.Fatalf("refresh: %v", res.err)
 	}
@@ -111,7 +114,7 @@ func TestDeviceActivateAndRefresh(t *testing.T) {
 		}
 	}
 
-	res = runCLI(t, nil, "", "device", "refresh", "--dir", dir)
+	res = runCLI(t, nil, "", "device", "refresh", "--dir", dir, "--insecure")
 	if res.err != nil || strings.Contains(res.stdout, "pinned on first use") {
 		t.Errorf("refresh: %v, printed\n%s", res.err, res.stdout)
 	}

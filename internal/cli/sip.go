@@ -18,6 +18,7 @@ const DesktopEntryName = "activator-activation.desktop"
 
 func newRegisterHandlerCmd(a *app) *cobra.Command {
 	var dir, mimeType, ext, dataHome, self string
+	var insecure bool
 	cmd := &cobra.Command{
 		Use:   "register-handler --dir DIR",
 		Short: "Make the desktop open downloaded activation files with this client",
@@ -64,7 +65,7 @@ the entry becomes the type's default application (xdg-mime default).`,
 				return err
 			}
 			entry := filepath.Join(appDir, DesktopEntryName)
-			if err := os.WriteFile(entry, []byte(desktopEntry(self, dir, mimeType)), 0o644); err != nil {
+			if err := os.WriteFile(entry, []byte(desktopEntry(self, dir, mimeType, insecure)), 0o644); err != nil {
 				return err
 			}
 			if out, err := exec.CommandContext(cmd.Context(), "update-mime-database", mimeDir).CombinedOutput(); err != nil {
@@ -90,6 +91,7 @@ the entry becomes the type's default application (xdg-mime default).`,
 	f.StringVar(&ext, "extension", provisioning.DefaultActivationFileExt, "the activation file's extension, without the dot (activation_file_extension)")
 	f.StringVar(&dataHome, "data-home", "", "where the MIME package and the desktop entry go (default $XDG_DATA_HOME or ~/.local/share)")
 	f.StringVar(&self, "exec", "", "the activator program the desktop entry runs (default: this one)")
+	f.BoolVar(&insecure, "insecure", false, "for development: the handler accepts a server on plain http")
 	_ = cmd.MarkFlagRequired("dir")
 	return cmd
 }
@@ -112,9 +114,13 @@ func mimePackage(mimeType, ext string) string {
 }
 
 // desktopEntry runs the activation on a file given by the desktop.
-func desktopEntry(self, dir, mimeType string) string {
+func desktopEntry(self, dir, mimeType string, insecure bool) string {
+	flags := ""
+	if insecure {
+		flags = " --insecure"
+	}
 	return "[Desktop Entry]\nType=Application\nName=Secure phone activation\nComment=Activate this device from a downloaded activation file\n" +
-		"Exec=" + desktopQuote(self) + " device activate %f --dir " + desktopQuote(dir) + "\n" +
+		"Exec=" + desktopQuote(self) + " device activate %f --dir " + desktopQuote(dir) + flags + "\n" +
 		"MimeType=" + mimeType + ";\nNoDisplay=true\nTerminal=false\n"
 }
 

@@ -272,7 +272,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	run(t, phone, "the link's landing page", viewport(true), chromedp.Navigate(link), chromedp.WaitVisible(chromedp.CSS(`a[href$="/activation"]`)))
 	closePhone()
 	waitFor(t, b, "opened, live", `document.querySelector("#account-status").textContent.trim() === "opened"`)
-	res, err := client.Activate(ctx, link, client.Options{Dir: t.TempDir()})
+	res, err := client.Activate(ctx, link, client.Options{Dir: t.TempDir(), AllowHTTP: true})
 	if err != nil {
 		t.Fatalf("the reference client could not activate: %v", err)
 	}
@@ -388,7 +388,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	if !strings.Contains(qrLink, "/a/avl_") {
 		t.Fatalf("the QR page shows %q", qrLink)
 	}
-	if _, err := client.Activate(ctx, qrLink, client.Options{Dir: t.TempDir()}); err != nil {
+	if _, err := client.Activate(ctx, qrLink, client.Options{Dir: t.TempDir(), AllowHTTP: true}); err != nil {
 		t.Fatalf("activating from the QR code's link: %v", err)
 	}
 	if a, _ := ts.app.Service.Account(ctx, mary[0].Username); a.Account.Status != model.StageActivated {
