@@ -218,3 +218,26 @@ func (r *Reader) Events(ctx context.Context, accountID int64) ([]model.Event, er
 	}
 	return out, rows.Err()
 }
+
+// AccountCounts counts an organisation's accounts by status: each stage
+// among enabled accounts, and "disabled".
+func (r *Reader) AccountCounts(ctx context.Context, orgID int64) (map[string]int, error) {
+	rows, err := r.q.QueryContext(ctx, `SELECT CASE WHEN disabled THEN 'disabled' ELSE stage END, COUNT(*) FROM accounts
+		WHERE org_id = $1 GROUP BY CASE WHEN disabled THEN 'disabled' ELSE stage END`, orgID)
+	if err != nil {
+		return nil, fmt.Errorf("counting accounts: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var (
+			k string
+			n int
+		)
+		if err := rows.Scan(&k, &n); err != nil {
+			return nil, err
+		}
+		out[k] = n
+	}
+	return out, rows.Err()
+}

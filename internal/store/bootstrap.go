@@ -45,16 +45,3 @@ type APIToken struct {
 	Prefix    string
 	CreatedAt time.Time
 }
-
-// CreateAPIToken stores a token's hash.
-func (tx *Tx) CreateAPIToken(ctx context.Context, orgID int64, name, role, prefix string, hash []byte) (int64, error) {
-	return tx.insertID(ctx, `INSERT INTO api_tokens (org_id, name, role, prefix, token_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-		orgID, name, role, prefix, hash, ms(time.Now()))
-}
-
-// CountAPITokens counts live tokens of an organisation.
-func (r *Reader) CountAPITokens(ctx context.Context, orgID int64) (int, error) {
-	var n int
-	err := r.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM api_tokens WHERE org_id = $1 AND revoked_at IS NULL`, orgID).Scan(&n)
-	return n, mapErr(err)
-}

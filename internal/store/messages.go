@@ -210,3 +210,78 @@ func (r *Reader) Outbox(ctx context.Context, orgID int64, limit int) ([]model.Ou
 func (r *Reader) OutboxItem(ctx context.Context, orgID, id int64) (*model.OutboxItem, error) {
 	return scanOutbox(r.q.QueryRowContext(ctx, `SELECT `+outboxCols+` FROM outbox WHERE org_id = $1 AND id = $2`, orgID, id))
 }
+
+// Delivery receipts: finding the message a receipt speaks of and
+// recording what it says.
+
+// ReceiptTarget is the message a delivery receipt speaks of.
+type ReceiptTarget struct {
+	ID         int64
+	OrgID      int64
+	AccountID  int64
+	Channel    string
+	State      string
+	ProviderID string
+	Recipient  string
+}
+
+func scanReceiptTarget(row *sql.Row) (*ReceiptTarget, error) {
+	var (
+		t   ReceiptTarget
+		acc sql.NullInt64
+	)
+	if err := row.Scan(&t.ID, &t.OrgID, &acc, &t.Channel, &t.State, &t.ProviderID, &t.Recipient); err != nil {
+		return nil, mapErr(err)
+	}
+	t.AccountID = acc.Int64
+	return &t, nil
+}
+
+const receiptCols = `id, org_id, account_id, channel, state, provider_id, recipient`
+
+// MessageOfGateway finds a message by id among those sent through gateway.
+func (r *Reader) MessageOfGateway(ctx context.Context, gateway string, id int64) (*ReceiptTarget, error) {
+	return scanReceiptTarget(r.q.QueryRowContext(ctx, `SELECT `+receiptCols+` FROM messages WHERE gateway = $1 AND id = $2`, gateway, id))
+}
+
+// MessageByProviderID finds a message by the id its gateway's provider gave it.
+func (r *Reader) MessageByProviderID(ctx context.Context, gateway, providerID string) (*ReceiptTarget, error) {
+	return scanReceiptTarget(r.q.QueryRowContext(ctx, `SELECT `+receiptCols+` FROM messages
+		WHERE gateway = $1 AND provider_id = $2 ORDER BY id DESC LIMIT 1`, gateway, providerID))
+}
+
+// LatestSentTo finds the newest message sent through gateway to recipient
+// and not yet delivered: for providers whose receipts name only the number.
+func (r *Reader) LatestSentTo(ctx context.Context, gateway, recipient string) (*ReceiptTarget, error) {
+	return scanReceiptTarget(r.q.QueryRowContext(ctx, `SELECT `+receiptCols+` FROM messages
+		WHERE gateway = $1 AND recipient = $2 AND state = $3 ORDER BY id DESC LIMIT 1`, gateway, recipient, model.MessageSent))
+}
+
+// MarkMessageDelivered records a receipt saying the message arrived. A
+// message already failed or delivered keeps its state; the receipt's status is kept.
+func (tx *Tx) MarkMessageDelivered(ctx context.Context, id int64, status string, at time.Time) (bool, error) {
+	res, err := tx.exec(ctx, `UPDATE messages SET state = $1, delivered_at = $2, receipt_status = $3, updated_at = $4
+		WHERE id = $5 AND state IN ($6, $7)`, model.MessageDelivered, ms(at), status, ms(time.Now()), id, model.MessageSent, model.MessageSending)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
+// MarkMessageUndelivered records a receipt saying the message will never arrive.
+func (tx *Tx) MarkMessageUndelivered(ctx context.Context, id int64, status, reason string) (bool, error) {
+	res, err := tx.exec(ctx, `UPDATE messages SET state = $1, last_error = $2, receipt_status = $3, updated_at = $4, locked_until = NULL
+		WHERE id = $5 AND state IN ($6, $7)`, model.MessageFailed, reason, status, ms(time.Now()), id, model.MessageSent, model.MessageSending)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
+// SetReceiptStatus records an intermediate status (buffered, accepted...).
+func (tx *Tx) SetReceiptStatus(ctx context.Context, id int64, status string) error {
+	_, err := tx.exec(ctx, `UPDATE messages SET receipt_status = $1, updated_at = $2 WHERE id = $3`, status, ms(time.Now()), id)
+	return err
+}
