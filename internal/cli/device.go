@@ -48,7 +48,7 @@ Use them to try the whole flow from a terminal, or to provision a softphone
 on a desktop.`,
 		`  activator device activate https://activate.example.com/a/avl_... --dir ~/.config/voip
   activator device refresh --dir ~/.config/voip`,
-		newDeviceActivateCmd(a), newDeviceRefreshCmd(a), newRegisterHandlerCmd(a)) // register-handler: sip.go
+		newDeviceActivateCmd(a), newDeviceRefreshCmd(a), newRegisterHandlerCmd(a)) // register-handler: mimehandler.go
 }
 
 func newDeviceActivateCmd(a *app) *cobra.Command {
