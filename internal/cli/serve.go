@@ -21,7 +21,7 @@ type serveFlag struct {
 func newServeCmd(a *app) *cobra.Command {
 	var (
 		cfg                                server.Config
-		maxAttempts, lease, logLevel, fmt_ string
+		maxAttempts, lease, logLevel, logFormat string
 	)
 	flags := []serveFlag{
 		{"data", "ACTIVATOR_DATA", "data", "data folder: the SQLite database, the secret key and the first admin token", &cfg.DataDir},
@@ -33,7 +33,7 @@ func newServeCmd(a *app) *cobra.Command {
 		{"max-attempts", "ACTIVATOR_MAX_ATTEMPTS", "8", "tries per message before it is marked failed", &maxAttempts},
 		{"delivery-lease", "ACTIVATOR_DELIVERY_LEASE", "2m", "how long a message being sent stays claimed by this instance; a dead instance's messages return to the queue after it (at least 2s)", &lease},
 		{"log-level", "ACTIVATOR_LOG_LEVEL", "info", "log level: debug, info, warn or error", &logLevel},
-		{"log-format", "ACTIVATOR_LOG_FORMAT", "text", "log format: text or json", &fmt_},
+		{"log-format", "ACTIVATOR_LOG_FORMAT", "text", "log format: text or json", &logFormat},
 		{"ready-file", "ACTIVATOR_READY_FILE", "", "once the HTTP and SIP listeners are bound, write their addresses to this file as JSON (removed at stop): the ports the system chose for port 0 in --listen or --sip-*", &cfg.ReadyFile},
 		// SIP (docs/configuration.md, docs/kamailio.md)
 		{"sip-udp", "ACTIVATOR_SIP_UDP", "127.0.0.1:5060", "address the embedded SIP registrar listens on over UDP; off to disable", &cfg.SIP.UDP},
@@ -84,7 +84,7 @@ a flag given on the command line wins.`,
 					*addr = ""
 				}
 			}
-			log, err := newLogger(logLevel, fmt_)
+			log, err := newLogger(logLevel, logFormat)
 			if err != nil {
 				return err
 			}
