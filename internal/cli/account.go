@@ -76,7 +76,7 @@ func (f *accountFlags) input(fs *pflag.FlagSet) (model.AccountInput, error) {
 	return in, nil
 }
 
-func newAccountCmd(a *app) *cobra.Command {
+func newAccountCmd(a *globals) *cobra.Command {
 	return parentCmd("account", "Manage VoIP accounts and their activation",
 		`A VoIP account belongs to one group and is activated by a secure link sent to
 its user by SMS or e-mail. Accounts created here stay disabled on the SIP side
@@ -92,7 +92,7 @@ activated; its status is its stage, or "disabled".`,
 		newAccountSendCmd(a), newAccountRevokeCmd(a), newAccountProfileCmd(a))
 }
 
-func newAccountCreateCmd(a *app) *cobra.Command {
+func newAccountCreateCmd(a *globals) *cobra.Command {
 	var f accountFlags
 	cmd := &cobra.Command{
 		Use:   "create --group GROUP --name \"FULL NAME\"",
@@ -123,7 +123,7 @@ func accountStatuses() []string {
 	return append(slices.Clone(model.Stages), model.StatusDisabled)
 }
 
-func newAccountListCmd(a *app) *cobra.Command {
+func newAccountListCmd(a *globals) *cobra.Command {
 	var filter accountFilter
 	cmd := &cobra.Command{
 		Use:     "list",
@@ -161,7 +161,7 @@ Statuses: ` + strings.Join(accountStatuses(), ", ") + ".",
 	return cmd
 }
 
-func newAccountShowCmd(a *app) *cobra.Command {
+func newAccountShowCmd(a *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "show USERNAME",
 		Short: "Show a VoIP account, its devices, messages and timeline",
@@ -183,7 +183,7 @@ messages with their delivery state, and its timeline, oldest event first.`,
 	}
 }
 
-func newAccountEditCmd(a *app) *cobra.Command {
+func newAccountEditCmd(a *globals) *cobra.Command {
 	var f accountFlags
 	cmd := &cobra.Command{
 		Use:   "edit USERNAME",
@@ -209,7 +209,7 @@ fields keep their value. --profile "" puts the account back on its group's profi
 }
 
 // newAccountActionCmd builds account disable and account enable.
-func newAccountActionCmd(a *app, action string) *cobra.Command {
+func newAccountActionCmd(a *globals, action string) *cobra.Command {
 	short, long := "Disable a VoIP account", `Disable an account: it can no longer register or call, and its links stop
 working. "account enable" undoes it.`
 	if action == "enable" {
@@ -228,7 +228,7 @@ stays unable to register until a device activates it.`
 	}
 }
 
-func newAccountDeleteCmd(a *app) *cobra.Command {
+func newAccountDeleteCmd(a *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:     "delete USERNAME",
 		Aliases: []string{"rm"},
@@ -240,7 +240,7 @@ func newAccountDeleteCmd(a *app) *cobra.Command {
 	}
 }
 
-func newAccountSendCmd(a *app) *cobra.Command {
+func newAccountSendCmd(a *globals) *cobra.Command {
 	var channel, kind, gateway string
 	cmd := &cobra.Command{
 		Use:   "send USERNAME --channel email|sms",
@@ -300,7 +300,7 @@ func sendInput(fs *pflag.FlagSet, channel, kind string) (model.SendRequest, erro
 	return in, nil
 }
 
-func newAccountRevokeCmd(a *app) *cobra.Command {
+func newAccountRevokeCmd(a *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "revoke USERNAME",
 		Short: "Revoke the account's live links",
@@ -313,7 +313,7 @@ working: "device-access revoke" cuts them off.`,
 	}
 }
 
-func newAccountProfileCmd(a *app) *cobra.Command {
+func newAccountProfileCmd(a *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "profile USERNAME",
 		Short: "Show the profile the account's client receives",
@@ -336,7 +336,7 @@ its group's, else the default one, with every setting.`,
 	}
 }
 
-func newDeviceAccessCmd(a *app) *cobra.Command {
+func newDeviceAccessCmd(a *globals) *cobra.Command {
 	revoke := &cobra.Command{
 		Use:   "revoke USERNAME",
 		Short: "Cut off the account's activated devices",
@@ -355,7 +355,7 @@ again, send a new link.`,
 
 // revokeRun runs a command that revokes something of the account USERNAME
 // by posting to /accounts/USERNAME+what, and prints the count with format.
-func revokeRun(a *app, what, format string) func(*cobra.Command, []string) error {
+func revokeRun(a *globals, what, format string) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, args []string) error {
 		return callAndPrint(a, cmd, writeJSON[revokeCount](http.MethodPost, "/accounts"+seg(args[0])+what, nil),
 			func(p *printer, n revokeCount, raw json.RawMessage) error {

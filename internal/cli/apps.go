@@ -27,7 +27,7 @@ func checkSecurityModel(flag, m string) error {
 	return nil
 }
 
-func newAppCmd(a *app) *cobra.Command {
+func newAppCmd(a *globals) *cobra.Command {
 	return parentCmd("app", "Manage client download URLs",
 		`The installation link sends each user to the client package for their
 platform and security model. A URL set without --security-model is the
@@ -41,7 +41,7 @@ Security models: `+joinModels()+`.`,
 		newAppSetCmd(a), newAppListCmd(a), newAppUnsetCmd(a))
 }
 
-func newAppSetCmd(a *app) *cobra.Command {
+func newAppSetCmd(a *globals) *cobra.Command {
 	var securityModel string
 	cmd := &cobra.Command{
 		Use:   "set PLATFORM URL",
@@ -74,7 +74,7 @@ Platforms: ` + strings.Join(model.Platforms, ", ") + `.`,
 	return cmd
 }
 
-func newAppListCmd(a *app) *cobra.Command {
+func newAppListCmd(a *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:     "list",
 		Aliases: []string{"ls"},
@@ -88,7 +88,7 @@ func newAppListCmd(a *app) *cobra.Command {
 	}
 }
 
-func newAppUnsetCmd(a *app) *cobra.Command {
+func newAppUnsetCmd(a *globals) *cobra.Command {
 	var securityModel string
 	cmd := &cobra.Command{
 		Use:   "unset PLATFORM",

@@ -37,7 +37,7 @@ func (f *deviceFlags) options(cmd *cobra.Command) client.Options {
 	}
 }
 
-func newDeviceCmd(a *app) *cobra.Command {
+func newDeviceCmd(a *globals) *cobra.Command {
 	return parentCmd("device", "Act as a device: activate and refresh with the reference client",
 		`The device commands do what a secure VoIP client does with an activation
 link, using activator's reference client: they verify the signed activation
@@ -51,7 +51,7 @@ on a desktop.`,
 		newDeviceActivateCmd(a), newDeviceRefreshCmd(a), newRegisterHandlerCmd(a)) // register-handler: mimehandler.go
 }
 
-func newDeviceActivateCmd(a *app) *cobra.Command {
+func newDeviceActivateCmd(a *globals) *cobra.Command {
 	var f deviceFlags
 	cmd := &cobra.Command{
 		Use:   "activate URL|FILE --dir DIR",
@@ -82,7 +82,7 @@ DIR/config.json.`,
 	return cmd
 }
 
-func newDeviceRefreshCmd(a *app) *cobra.Command {
+func newDeviceRefreshCmd(a *globals) *cobra.Command {
 	var f deviceFlags
 	cmd := &cobra.Command{
 		Use:   "refresh --dir DIR",

@@ -20,7 +20,7 @@ func TestConfigurationDocMatchesTheCode(t *testing.T) {
 		t.Fatal(err)
 	}
 	doc := string(raw)
-	serve := newServeCmd(&app{})
+	serve := newServeCmd(&globals{})
 	n := 0
 	serve.Flags().VisitAll(func(f *pflag.Flag) {
 		n++

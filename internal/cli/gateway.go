@@ -14,7 +14,7 @@ import (
 	"github.com/spf13/pflag"
 )
 
-func newGatewayCmd(a *app) *cobra.Command {
+func newGatewayCmd(a *globals) *cobra.Command {
 	return parentCmd("gateway", "Configure message gateways (SMS and e-mail providers)",
 		`Gateways carry the messages: SMS through ASPSMS, Orange, Clickatell,
 Vonage (Nexmo) or Twilio; e-mail through any SMTP server or GMail. The
@@ -77,7 +77,7 @@ func (f *gatewayFlags) input(fs *pflag.FlagSet) (model.GatewayInput, error) {
 	return in, nil
 }
 
-func newGatewayAddCmd(a *app) *cobra.Command {
+func newGatewayAddCmd(a *globals) *cobra.Command {
 	var f gatewayFlags
 	cmd := &cobra.Command{
 		Use:   "add NAME --kind KIND [--default-for sms|email] --set KEY=VALUE ...",
@@ -104,7 +104,7 @@ lists every kind's keys). Secrets are encrypted at rest and never shown again.`,
 	return cmd
 }
 
-func newGatewayListCmd(a *app) *cobra.Command {
+func newGatewayListCmd(a *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:     "list",
 		Aliases: []string{"ls"},
@@ -118,7 +118,7 @@ func newGatewayListCmd(a *app) *cobra.Command {
 	}
 }
 
-func newGatewayShowCmd(a *app) *cobra.Command {
+func newGatewayShowCmd(a *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "show NAME",
 		Short: "Show a gateway",
@@ -132,7 +132,7 @@ configure at the provider when the kind needs it.`,
 	}
 }
 
-func newGatewayEditCmd(a *app) *cobra.Command {
+func newGatewayEditCmd(a *globals) *cobra.Command {
 	var f gatewayFlags
 	cmd := &cobra.Command{
 		Use:   "edit NAME [--name N] [--default-for sms|email] [--set KEY=VALUE ...]",
@@ -157,7 +157,7 @@ merged into the stored ones, and KEY= removes a key.`,
 	return cmd
 }
 
-func newGatewayDeleteCmd(a *app) *cobra.Command {
+func newGatewayDeleteCmd(a *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:     "delete NAME",
 		Aliases: []string{"rm"},
@@ -169,7 +169,7 @@ func newGatewayDeleteCmd(a *app) *cobra.Command {
 	}
 }
 
-func newGatewayKindsCmd(a *app) *cobra.Command {
+func newGatewayKindsCmd(a *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:     "kinds",
 		Short:   "List the kinds of gateway and their settings",
@@ -182,7 +182,7 @@ func newGatewayKindsCmd(a *app) *cobra.Command {
 	}
 }
 
-func newGatewayTestCmd(a *app) *cobra.Command {
+func newGatewayTestCmd(a *globals) *cobra.Command {
 	var to string
 	cmd := &cobra.Command{
 		Use:   "test NAME --to ADDRESS",
@@ -202,7 +202,7 @@ provider answered: its message id, or its error and whether a retry could help.`
 	return cmd
 }
 
-func newGatewayAssignCmd(a *app) *cobra.Command {
+func newGatewayAssignCmd(a *globals) *cobra.Command {
 	var group string
 	cmd := &cobra.Command{
 		Use:   "assign NAME --group GROUP",
@@ -234,7 +234,7 @@ messages on that channel go through it instead of the channel's default.`,
 	return cmd
 }
 
-func newGatewayUnassignCmd(a *app) *cobra.Command {
+func newGatewayUnassignCmd(a *globals) *cobra.Command {
 	var group, channel string
 	cmd := &cobra.Command{
 		Use:     "unassign --group GROUP --channel sms|email",

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	server "github.com/activator-voip/activator/internal/app"
+	"github.com/activator-voip/activator/internal/app"
 	"github.com/activator-voip/activator/internal/messaging/twilio"
 	"github.com/activator-voip/activator/internal/model"
 )
@@ -24,7 +24,7 @@ import (
 func liveServer(t *testing.T, log io.Writer) (env map[string]string, base string) {
 	t.Helper()
 	dir := t.TempDir()
-	a, err := server.New(context.Background(), server.Config{DataDir: dir, Listen: "127.0.0.1:0"},
+	a, err := app.New(context.Background(), app.Config{DataDir: dir, Listen: "127.0.0.1:0"},
 		slog.New(slog.NewJSONHandler(log, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	if err != nil {
 		t.Fatal(err)

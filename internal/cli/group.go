@@ -42,7 +42,7 @@ func (f *groupFlags) input(fs *pflag.FlagSet) model.GroupInput {
 	return in
 }
 
-func newGroupCmd(a *app) *cobra.Command {
+func newGroupCmd(a *globals) *cobra.Command {
 	return parentCmd("group", "Manage groups of accounts",
 		`Every account belongs to exactly one group. A group has a name, an
 optional IT contact e-mail, and optionally a provisioning profile that its
@@ -52,7 +52,7 @@ accounts receive unless they have their own.`,
 		newGroupCreateCmd(a), newGroupListCmd(a), newGroupShowCmd(a), newGroupEditCmd(a), newGroupDeleteCmd(a))
 }
 
-func newGroupCreateCmd(a *app) *cobra.Command {
+func newGroupCreateCmd(a *globals) *cobra.Command {
 	var f groupFlags
 	cmd := &cobra.Command{
 		Use:   "create NAME",
@@ -72,7 +72,7 @@ func newGroupCreateCmd(a *app) *cobra.Command {
 	return cmd
 }
 
-func newGroupListCmd(a *app) *cobra.Command {
+func newGroupListCmd(a *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:     "list",
 		Aliases: []string{"ls"},
@@ -87,7 +87,7 @@ func newGroupListCmd(a *app) *cobra.Command {
 	}
 }
 
-func newGroupShowCmd(a *app) *cobra.Command {
+func newGroupShowCmd(a *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:     "show NAME",
 		Short:   "Show a group",
@@ -100,7 +100,7 @@ func newGroupShowCmd(a *app) *cobra.Command {
 	}
 }
 
-func newGroupEditCmd(a *app) *cobra.Command {
+func newGroupEditCmd(a *globals) *cobra.Command {
 	var f groupFlags
 	cmd := &cobra.Command{
 		Use:   "edit NAME",
@@ -122,7 +122,7 @@ given are changed; --profile "" puts the group back on the default profile.`,
 	return cmd
 }
 
-func newGroupDeleteCmd(a *app) *cobra.Command {
+func newGroupDeleteCmd(a *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:     "delete NAME",
 		Aliases: []string{"rm"},

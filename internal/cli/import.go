@@ -70,7 +70,7 @@ func progressBar(w io.Writer, label string, n, total int) {
 	fmt.Fprintf(w, "\r%-9s [%s%s] %d/%d", label, strings.Repeat("#", filled), strings.Repeat(".", width-filled), n, total)
 }
 
-func newImportCmd(a *app) *cobra.Command {
+func newImportCmd(a *globals) *cobra.Command {
 	var (
 		group, profile, send string
 		dryRun, yes          bool
@@ -194,7 +194,7 @@ skipped, so importing the same file twice creates nothing the second time.`,
 	return cmd
 }
 
-func newExportCmd(a *app) *cobra.Command {
+func newExportCmd(a *globals) *cobra.Command {
 	var group, status, search, out string
 	cmd := &cobra.Command{
 		Use:   "export",

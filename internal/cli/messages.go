@@ -17,7 +17,7 @@ func messageStates() []string {
 	return []string{model.MessageQueued, model.MessageSending, model.MessageSent, model.MessageDelivered, model.MessageFailed}
 }
 
-func newMessagesCmd(a *app) *cobra.Command {
+func newMessagesCmd(a *globals) *cobra.Command {
 	return parentCmd("messages", "Watch the SMS and e-mail delivery queue",
 		`Every secure link goes out as an SMS or an e-mail through the delivery
 queue. A message is queued, then sending, then sent (and delivered, when the
@@ -28,7 +28,7 @@ messages show the last error the gateway gave.`,
 		newMessagesListCmd(a))
 }
 
-func newMessagesListCmd(a *app) *cobra.Command {
+func newMessagesListCmd(a *globals) *cobra.Command {
 	var state, username string
 	cmd := &cobra.Command{
 		Use:     "list",
@@ -89,7 +89,7 @@ func messageTable(msgs []model.Message, withUser bool) ([]string, [][]string) {
 	return header, rows
 }
 
-func newOutboxCmd(a *app) *cobra.Command {
+func newOutboxCmd(a *globals) *cobra.Command {
 	return parentCmd("outbox", "Read the messages the outbox gateway kept",
 		`The outbox gateway keeps SMS and e-mails in the database instead of sending
 them, so the whole flow can be tried without a provider account. "outbox list"
@@ -99,7 +99,7 @@ masks the links; "outbox show" prints one message in full, link included.`,
 		newOutboxListCmd(a), newOutboxShowCmd(a))
 }
 
-func newOutboxListCmd(a *app) *cobra.Command {
+func newOutboxListCmd(a *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:     "list",
 		Aliases: []string{"ls"},
@@ -113,7 +113,7 @@ func newOutboxListCmd(a *app) *cobra.Command {
 	}
 }
 
-func newOutboxShowCmd(a *app) *cobra.Command {
+func newOutboxShowCmd(a *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "show ID",
 		Short: "Show one kept message in full",

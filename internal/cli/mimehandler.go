@@ -16,7 +16,7 @@ import (
 // DesktopEntryName is the .desktop file register-handler installs.
 const DesktopEntryName = "activator-activation.desktop"
 
-func newRegisterHandlerCmd(a *app) *cobra.Command {
+func newRegisterHandlerCmd(a *globals) *cobra.Command {
 	var dir, mimeType, ext, dataHome, self string
 	var insecure bool
 	cmd := &cobra.Command{

@@ -10,7 +10,7 @@ import (
 	"github.com/activator-voip/activator/internal/model"
 )
 
-func newOperatorCmd(a *app) *cobra.Command {
+func newOperatorCmd(a *globals) *cobra.Command {
 	return parentCmd("operator", "Manage the operators who use the web console",
 		`Operators log in to the web console at /console/ with a name and a
 password. Roles: admin does everything; csr manages accounts and sends
@@ -35,7 +35,7 @@ func printOperatorCreated(p *printer, o model.OperatorCreated, raw json.RawMessa
 	return nil
 }
 
-func newOperatorAddCmd(a *app) *cobra.Command {
+func newOperatorAddCmd(a *globals) *cobra.Command {
 	var role string
 	cmd := &cobra.Command{
 		Use:   "add NAME",
@@ -54,7 +54,7 @@ operator has no password yet: the command prints a one-time link, valid for
 	return cmd
 }
 
-func newOperatorListCmd(a *app) *cobra.Command {
+func newOperatorListCmd(a *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:     "list",
 		Short:   "List operators",
@@ -67,7 +67,7 @@ func newOperatorListCmd(a *app) *cobra.Command {
 	}
 }
 
-func newOperatorActionCmd(a *app, action, short string) *cobra.Command {
+func newOperatorActionCmd(a *globals, action, short string) *cobra.Command {
 	return &cobra.Command{
 		Use:     action + " NAME",
 		Short:   short,
@@ -91,7 +91,7 @@ func newOperatorActionCmd(a *app, action, short string) *cobra.Command {
 	}
 }
 
-func newOperatorRoleCmd(a *app) *cobra.Command {
+func newOperatorRoleCmd(a *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:     "role NAME ROLE",
 		Short:   "Change an operator's role (admin, csr or auditor)",
@@ -112,7 +112,7 @@ func newOperatorRoleCmd(a *app) *cobra.Command {
 	}
 }
 
-func newTokenCmd(a *app) *cobra.Command {
+func newTokenCmd(a *globals) *cobra.Command {
 	return parentCmd("token", "Manage API tokens of operators",
 		`An API token acts as its operator, with the operator's role, and stops
 working when the operator is disabled or the token revoked. The token is
@@ -123,7 +123,7 @@ printed once, when it is created; listings show its first characters only.`,
 		newTokenCreateCmd(a), newTokenListCmd(a), newTokenRevokeCmd(a))
 }
 
-func newTokenCreateCmd(a *app) *cobra.Command {
+func newTokenCreateCmd(a *globals) *cobra.Command {
 	var operator string
 	cmd := &cobra.Command{
 		Use:     "create NAME",
@@ -148,7 +148,7 @@ func newTokenCreateCmd(a *app) *cobra.Command {
 	return cmd
 }
 
-func newTokenListCmd(a *app) *cobra.Command {
+func newTokenListCmd(a *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:     "list",
 		Short:   "List API tokens (never the tokens themselves)",
@@ -161,7 +161,7 @@ func newTokenListCmd(a *app) *cobra.Command {
 	}
 }
 
-func newTokenRevokeCmd(a *app) *cobra.Command {
+func newTokenRevokeCmd(a *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:     "revoke ID",
 		Short:   "Revoke an API token",

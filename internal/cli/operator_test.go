@@ -8,16 +8,16 @@ import (
 	"strings"
 	"testing"
 
-	server "github.com/activator-voip/activator/internal/app"
+	"github.com/activator-voip/activator/internal/app"
 )
 
 // consoleServer starts a whole activator on loopback and returns its URL and
 // first-start admin token.
-func consoleServer(t *testing.T) (string, string, *server.App) {
+func consoleServer(t *testing.T) (string, string, *app.App) {
 	t.Helper()
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
-	a, err := server.New(ctx, server.Config{DataDir: dir, Listen: "127.0.0.1:0", Version: "test"}, slog.New(slog.DiscardHandler))
+	a, err := app.New(ctx, app.Config{DataDir: dir, Listen: "127.0.0.1:0", Version: "test"}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		cancel()
 		t.Fatal(err)

@@ -60,7 +60,7 @@ settings given are changed; the others keep their value.
 Top-level keys: ` + strings.Join(profileSettingKeys(), ", ") + "."
 }
 
-func newProfileCmd(a *app) *cobra.Command {
+func newProfileCmd(a *globals) *cobra.Command {
 	return parentCmd("profile", "Manage provisioning profiles",
 		`A provisioning profile is a reusable client configuration: customer service
 contacts, logging, PIN policy, codecs, security settings per model and options
@@ -71,7 +71,7 @@ own profile overrides it. One default profile exists from the start.`,
 		newProfileCreateCmd(a), newProfileListCmd(a), newProfileShowCmd(a), newProfileEditCmd(a), newProfileDeleteCmd(a))
 }
 
-func newProfileCreateCmd(a *app) *cobra.Command {
+func newProfileCreateCmd(a *globals) *cobra.Command {
 	var f profileFlags
 	cmd := &cobra.Command{
 		Use:   "create NAME",
@@ -99,7 +99,7 @@ and --set change some of them.
 	return cmd
 }
 
-func newProfileListCmd(a *app) *cobra.Command {
+func newProfileListCmd(a *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:     "list",
 		Aliases: []string{"ls"},
@@ -113,7 +113,7 @@ func newProfileListCmd(a *app) *cobra.Command {
 	}
 }
 
-func newProfileShowCmd(a *app) *cobra.Command {
+func newProfileShowCmd(a *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "show NAME",
 		Short: "Show a provisioning profile",
@@ -128,7 +128,7 @@ the same keys "profile edit --set" takes.`,
 	}
 }
 
-func newProfileEditCmd(a *app) *cobra.Command {
+func newProfileEditCmd(a *globals) *cobra.Command {
 	var f profileFlags
 	cmd := &cobra.Command{
 		Use:   "edit NAME",
@@ -174,7 +174,7 @@ func (f *profileFlags) editInput(cmd *cobra.Command) (profileInput, error) {
 	return in, nil
 }
 
-func newProfileDeleteCmd(a *app) *cobra.Command {
+func newProfileDeleteCmd(a *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:     "delete NAME",
 		Aliases: []string{"rm"},

@@ -51,8 +51,8 @@ func (e Env) getenv(key string) string {
 	return e.Getenv(key)
 }
 
-// app holds the global flags and the environment; every command gets it.
-type app struct {
+// globals holds the global flags and the environment; every command gets it.
+type globals struct {
 	env    Env
 	url    string
 	token  string
@@ -61,7 +61,7 @@ type app struct {
 
 // NewRootCmd builds the whole `activator` command tree.
 func NewRootCmd(env Env) *cobra.Command {
-	a := &app{env: env}
+	a := &globals{env: env}
 	root := &cobra.Command{
 		Use:   "activator",
 		Short: "Automatic service activation for secure VoIP clients",
@@ -121,7 +121,7 @@ writes it there on first start).`,
 
 // client builds an API client from the global flags, the environment and the
 // token file, in that order.
-func (a *app) client(cmd *cobra.Command) (*apiClient, error) {
+func (a *globals) client(cmd *cobra.Command) (*apiClient, error) {
 	base := a.url
 	if !cmd.Flags().Changed("url") {
 		if v := a.env.getenv(envURL); v != "" {
@@ -137,7 +137,7 @@ func (a *app) client(cmd *cobra.Command) (*apiClient, error) {
 
 // resolveToken finds the API token. Errors name where it was looked for,
 // never what was found.
-func (a *app) resolveToken(cmd *cobra.Command) (string, error) {
+func (a *globals) resolveToken(cmd *cobra.Command) (string, error) {
 	if cmd.Flags().Changed("token") {
 		if t := strings.TrimSpace(a.token); t != "" {
 			return t, nil
@@ -179,7 +179,7 @@ func readTokenFile(path string) (string, error) {
 }
 
 // printer returns the output writer for cmd in the chosen format.
-func (a *app) printer(cmd *cobra.Command) *printer {
+func (a *globals) printer(cmd *cobra.Command) *printer {
 	return &printer{w: cmd.OutOrStdout(), json: a.output == outputJSON}
 }
 
@@ -187,7 +187,7 @@ func (a *app) printer(cmd *cobra.Command) *printer {
 // API: it builds the client from the global flags, sends call and hands the
 // answer to show. A command checks its own flags and arguments before, so
 // those mistakes are reported without a server or a token.
-func callAndPrint[T any](a *app, cmd *cobra.Command, call apiCall[T], show func(*printer, T, json.RawMessage) error) error {
+func callAndPrint[T any](a *globals, cmd *cobra.Command, call apiCall[T], show func(*printer, T, json.RawMessage) error) error {
 	c, err := a.client(cmd)
 	if err != nil {
 		return err
@@ -201,7 +201,7 @@ func callAndPrint[T any](a *app, cmd *cobra.Command, call apiCall[T], show func(
 
 // deleteRun runs "<what> delete NAME": it deletes collection/NAME and says
 // so in text; -o json prints nothing, as the API answers nothing.
-func deleteRun(a *app, what, collection string) func(*cobra.Command, []string) error {
+func deleteRun(a *globals, what, collection string) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, args []string) error {
 		return callAndPrint(a, cmd, writeOnly(http.MethodDelete, collection+seg(args[0]), nil, nil),
 			func(p *printer, _ struct{}, _ json.RawMessage) error {
@@ -214,7 +214,7 @@ func deleteRun(a *app, what, collection string) func(*cobra.Command, []string) e
 }
 
 // version returns the build's version.
-func (a *app) version() string {
+func (a *globals) version() string {
 	if a.env.Version != "" {
 		return a.env.Version
 	}

@@ -9,7 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	server "github.com/activator-voip/activator/internal/app"
+	"github.com/activator-voip/activator/internal/app"
 )
 
 // serveFlag is one flag of `activator serve` with its environment variable.
@@ -18,9 +18,9 @@ type serveFlag struct {
 	target               *string
 }
 
-func newServeCmd(a *app) *cobra.Command {
+func newServeCmd(a *globals) *cobra.Command {
 	var (
-		cfg                                server.Config
+		cfg                                     app.Config
 		maxAttempts, lease, logLevel, logFormat string
 	)
 	flags := []serveFlag{
@@ -89,7 +89,7 @@ a flag given on the command line wins.`,
 				return err
 			}
 			cfg.Version = a.version()
-			srv, err := server.New(cmd.Context(), cfg, log)
+			srv, err := app.New(cmd.Context(), cfg, log)
 			if err != nil {
 				return err
 			}

@@ -27,7 +27,7 @@ func settingKeys() string {
 	return strings.Join(keys, ", ")
 }
 
-func newSettingsCmd(a *app) *cobra.Command {
+func newSettingsCmd(a *globals) *cobra.Command {
 	return parentCmd("settings", "Show and change server settings",
 		`Server settings are the hostnames, SIP ports, link expiry and the other
 values an administrator may change while the server runs.`,
@@ -36,7 +36,7 @@ values an administrator may change while the server runs.`,
 		newSettingsShowCmd(a), newSettingsSetCmd(a))
 }
 
-func newSettingsShowCmd(a *app) *cobra.Command {
+func newSettingsShowCmd(a *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "show [KEY]",
 		Short: "Show server settings",
@@ -62,7 +62,7 @@ func newSettingsShowCmd(a *app) *cobra.Command {
 	}
 }
 
-func newSettingsSetCmd(a *app) *cobra.Command {
+func newSettingsSetCmd(a *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "set KEY VALUE",
 		Short: "Change a server setting",

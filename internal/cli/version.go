@@ -6,7 +6,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func newVersionCmd(a *app) *cobra.Command {
+func newVersionCmd(a *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:     "version",
 		Short:   "Print activator's version",
