@@ -2,6 +2,10 @@ module github.com/activator-voip/activator
 
 go 1.26.8
 
+// The patched toolchain: go1.26.8 to go1.26.10 have standard-library
+// vulnerabilities reachable from activator (govulncheck in .ci/run).
+toolchain go1.26.11
+
 require (
 	github.com/chromedp/cdproto v0.159.0
 	github.com/chromedp/chromedp v0.23.0
