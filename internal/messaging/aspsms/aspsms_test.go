@@ -1,31 +1,27 @@
 package aspsms_test
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/activator-voip/activator/internal/messaging"
 	"github.com/activator-voip/activator/internal/messaging/aspsms"
+	"github.com/activator-voip/activator/internal/messaging/messagingtest"
 	"github.com/activator-voip/activator/internal/model"
 )
 
 // standIn is json.aspsms.com's SendTextSMS: a POST of a raw JSON object
 // (no Content-Type required) carrying UserName and Password, answered with
-// HTTP 200 and string StatusCode/StatusInfo, errors included.
+// HTTP 200 and string StatusCode/StatusInfo, errors included; a request
+// it cannot read is StatusCode 11.
 type standIn struct {
-	mu       sync.Mutex
-	requests []map[string]any
-	problems []string
+	messagingtest.StandIn[map[string]any]
 }
 
 var fields = map[string]bool{"UserName": true, "Password": true, "Originator": true, "Recipients": true, "MessageText": true,
@@ -34,109 +30,91 @@ var fields = map[string]bool{"UserName": true, "Password": true, "Originator": t
 
 var e164 = regexp.MustCompile(`^(\+|00)[1-9][0-9]{6,14}$`)
 
+func answer(w http.ResponseWriter, code, info string) {
+	fmt.Fprintf(w, `{"StatusCode":%q,"StatusInfo":%q}`, code, info)
+}
+
 func (s *standIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	answer := func(code, info string) { fmt.Fprintf(w, `{"StatusCode":%q,"StatusInfo":%q}`, code, info) }
-	bad := func(format string, args ...any) {
-		s.mu.Lock()
-		s.problems = append(s.problems, fmt.Sprintf(format, args...))
-		s.mu.Unlock()
-		answer("11", "Invalid message data")
-	}
 	if r.Method != "POST" || r.URL.Path != "/SendTextSMS" {
-		bad("unexpected %s %s", r.Method, r.URL.Path)
+		s.Bad(w, "unexpected %s %s", r.Method, r.URL.Path)
 		return
 	}
 	var req map[string]any
 	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		bad("body is not JSON: %v", err)
+		s.Bad(w, "body is not JSON: %v", err)
 		return
 	}
 	for k := range req {
 		if !fields[k] {
-			bad("unknown field %s", k)
+			s.Bad(w, "unknown field %s", k)
 			return
 		}
 	}
 	if req["UserName"] != "USERKEY123" {
-		answer("8", "Invalid UserKey")
+		answer(w, "8", "Invalid UserKey")
 		return
 	}
 	if req["Password"] != "pw-secret" {
-		answer("9", "Invalid Password")
+		answer(w, "9", "Invalid Password")
 		return
 	}
 	orig, _ := req["Originator"].(string)
 	if !regexp.MustCompile(`^([A-Za-z0-9 ]{1,11}|\+?[0-9]{3,15})$`).MatchString(orig) {
-		answer("10", "Invalid originator (max 11 alphanumeric)")
+		answer(w, "10", "Invalid originator (max 11 alphanumeric)")
 		return
 	}
 	rcpts, _ := req["Recipients"].([]any)
 	if len(rcpts) == 0 {
-		answer("20", "Missing recipient")
+		answer(w, "20", "Missing recipient")
 		return
 	}
 	for _, x := range rcpts {
-		if s, _ := x.(string); !e164.MatchString(s) {
-			bad("recipient %v is not +E.164", x)
+		if to, _ := x.(string); !e164.MatchString(to) {
+			s.Bad(w, "recipient %v is not +E.164", x)
 			return
 		}
 	}
 	for _, k := range []string{"URLDeliveryNotification", "URLNonDeliveryNotification"} {
 		if v, ok := req[k].(string); ok {
 			if u, err := url.Parse(v); err != nil || u.Scheme == "" {
-				answer("18", "Invalid delivery notification URL")
+				answer(w, "18", "Invalid delivery notification URL")
 				return
 			}
 		}
 	}
-	s.mu.Lock()
-	s.requests = append(s.requests, req)
-	s.mu.Unlock()
+	s.Accept(req)
 	switch rcpts[0] {
 	case "+41780000005":
-		answer("5", "Not enough credits")
+		answer(w, "5", "Not enough credits")
 	case "+41780000024":
-		answer("24", "Service temporarily unavailable")
+		answer(w, "24", "Service temporarily unavailable")
 	case "+41780000006":
-		answer("6", "Timeout")
+		answer(w, "6", "Timeout")
 	default:
-		answer("1", "OK")
+		answer(w, "1", "OK")
 	}
 }
 
-func setup(t *testing.T, password string) (*standIn, *aspsms.Gateway) {
+func setup(t *testing.T, password string) (*standIn, messaging.Gateway) {
 	t.Helper()
 	s := &standIn{}
-	srv := httptest.NewServer(s)
-	t.Cleanup(func() {
-		srv.Close()
-		for _, p := range s.problems {
-			t.Errorf("stand-in refused the request: %s", p)
-		}
-	})
-	settings := map[string]string{"userkey": "USERKEY123", "password": password, "originator": "ACME", "base_url": srv.URL}
-	spec := aspsms.Kind
-	if err := spec.Validate(settings); err != nil {
-		t.Fatal(err)
-	}
-	g, _ := aspsms.New("a", spec.WithDefaults(settings), messaging.Options{ReceiptURL: func(m *model.Message) string {
+	s.Refuse = func(w http.ResponseWriter, _ string) { answer(w, "11", "Invalid message data") }
+	settings := map[string]string{"userkey": "USERKEY123", "password": password, "originator": "ACME", "base_url": s.Start(t, s)}
+	return s, messagingtest.Build(t, aspsms.Kind, settings, messaging.Options{ReceiptURL: func(m *model.Message) string {
 		return fmt.Sprintf("https://activate.example.com/api/v1/receipts/a/avr_k?m=%d", m.ID)
 	}})
-	return s, g
 }
 
-func send(g *aspsms.Gateway, to string) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	return g.Send(ctx, &model.Message{ID: 5, Channel: "sms", Recipient: to, Body: "Hallo: https://activate.example.com/a/avl_x"})
+func send(t *testing.T, g messaging.Gateway, to string) (string, error) {
+	return messagingtest.Send(t, g, &model.Message{ID: 5, Channel: "sms", Recipient: to, Body: "Hallo: https://activate.example.com/a/avl_x"})
 }
 
 func TestSendOK(t *testing.T) {
 	s, g := setup(t, "pw-secret")
-	if _, err := send(g, "+41780000000"); err != nil {
+	if _, err := send(t, g, "+41780000000"); err != nil {
 		t.Fatal(err)
 	}
-	r := s.requests[0]
+	r := s.Accepted()[0]
 	if r["URLDeliveryNotification"] != "https://activate.example.com/api/v1/receipts/a/avr_k?m=5&status=delivered&trn=" ||
 		r["URLNonDeliveryNotification"] != "https://activate.example.com/api/v1/receipts/a/avr_k?m=5&status=not_delivered&trn=" ||
 		r["Originator"] != "ACME" || r["MessageText"] == "" {
@@ -148,16 +126,16 @@ func TestStringStatusCodes(t *testing.T) {
 	_, g := setup(t, "pw-secret")
 	var p *messaging.PermanentError
 	var tmp *messaging.TemporaryError
-	if _, err := send(g, "+41780000005"); !errors.As(err, &p) || !strings.Contains(err.Error(), "Not enough credits") {
+	if _, err := send(t, g, "+41780000005"); !errors.As(err, &p) || !strings.Contains(err.Error(), "Not enough credits") {
 		t.Errorf("no credit: want permanent, got %v", err)
 	}
 	for _, to := range []string{"+41780000024", "+41780000006"} {
-		if _, err := send(g, to); !errors.As(err, &tmp) {
+		if _, err := send(t, g, to); !errors.As(err, &tmp) {
 			t.Errorf("%s: want temporary, got %v", to, err)
 		}
 	}
 	_, bad := setup(t, "wrong")
-	if _, err := send(bad, "+41780000000"); !errors.As(err, &p) || !strings.Contains(err.Error(), "StatusCode 9") || strings.Contains(err.Error(), "wrong") {
+	if _, err := send(t, bad, "+41780000000"); !errors.As(err, &p) || !strings.Contains(err.Error(), "StatusCode 9") || strings.Contains(err.Error(), "wrong") {
 		t.Errorf("bad password: want permanent StatusCode 9, got %v", err)
 	}
 }

@@ -1,21 +1,18 @@
 package clickatell_test
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/activator-voip/activator/internal/messaging"
 	"github.com/activator-voip/activator/internal/messaging/clickatell"
+	"github.com/activator-voip/activator/internal/messaging/messagingtest"
 	"github.com/activator-voip/activator/internal/model"
 )
 
@@ -24,31 +21,23 @@ const apiKey = "Xk3-integration-key=="
 // standIn is Clickatell's One API send endpoint: POST /v1/message with the
 // raw API key in Authorization (no "Bearer"), JSON both ways, `to` as
 // digits; 202 when accepted, 207 mixed, 400 per-message errors, 401
-// top-level error.
+// top-level error (code 21 for a request it cannot read). It keeps each
+// accepted message object.
 type standIn struct {
-	mu       sync.Mutex
-	bodies   []map[string]any
-	problems []string
+	messagingtest.StandIn[map[string]any]
 }
 
 var toRe = regexp.MustCompile(`^\d{7,15}$`)
 
 func (s *standIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
-	bad := func(format string, args ...any) {
-		s.mu.Lock()
-		s.problems = append(s.problems, fmt.Sprintf(format, args...))
-		s.mu.Unlock()
-		w.WriteHeader(400)
-		fmt.Fprintf(w, `{"messages":[],"error":{"code":21,"description":%q}}`, fmt.Sprintf(format, args...))
-	}
 	if r.Method != "POST" || r.URL.Path != "/v1/message" {
-		bad("unexpected %s %s", r.Method, r.URL.Path)
+		s.Bad(w, "unexpected %s %s", r.Method, r.URL.Path)
 		return
 	}
 	switch auth := r.Header.Get("Authorization"); {
 	case strings.HasPrefix(auth, "Bearer "):
-		bad("Authorization must be the raw key, not Bearer")
+		s.Bad(w, "Authorization must be the raw key, not Bearer")
 		return
 	case auth != apiKey:
 		w.WriteHeader(401)
@@ -56,7 +45,7 @@ func (s *standIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.Header.Get("Content-Type") != "application/json" || r.Header.Get("Accept") != "application/json" {
-		bad("want Content-Type and Accept application/json")
+		s.Bad(w, "want Content-Type and Accept application/json")
 		return
 	}
 	var body struct {
@@ -64,28 +53,26 @@ func (s *standIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	dec := json.NewDecoder(r.Body)
 	if err := dec.Decode(&body); err != nil || len(body.Messages) == 0 || len(body.Messages) > 200 {
-		bad("malformed payload")
+		s.Bad(w, "malformed payload")
 		return
 	}
 	m := body.Messages[0]
 	for k := range m {
 		if k != "channel" && k != "to" && k != "content" && k != "from" {
-			bad("unknown field %s", k)
+			s.Bad(w, "unknown field %s", k)
 			return
 		}
 	}
 	to, _ := m["to"].(string)
 	if ch, ok := m["channel"]; ok && ch != "sms" {
-		bad("channel %v", ch)
+		s.Bad(w, "channel %v", ch)
 		return
 	}
 	if m["content"] == "" || m["content"] == nil {
-		bad("no content")
+		s.Bad(w, "no content")
 		return
 	}
-	s.mu.Lock()
-	s.bodies = append(s.bodies, m)
-	s.mu.Unlock()
+	s.Accept(m)
 	if !toRe.MatchString(to) {
 		w.WriteHeader(400)
 		fmt.Fprintf(w, `{"messages":[{"error":{"code":23,"description":"Invalid or missing parameter: to ."},"accepted":false,"to":%q}],"error":null}`, to)
@@ -113,39 +100,29 @@ func (s *standIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func setup(t *testing.T, key string) (*standIn, *clickatell.Gateway) {
+func setup(t *testing.T, key string) (*standIn, messaging.Gateway) {
 	t.Helper()
 	s := &standIn{}
-	srv := httptest.NewServer(s)
-	t.Cleanup(func() {
-		srv.Close()
-		for _, p := range s.problems {
-			t.Errorf("stand-in refused the request: %s", p)
-		}
-	})
-	settings := map[string]string{"api_key": key, "base_url": srv.URL}
-	spec := clickatell.Kind
-	if err := spec.Validate(settings); err != nil {
-		t.Fatal(err)
+	s.Refuse = func(w http.ResponseWriter, msg string) {
+		w.WriteHeader(400)
+		fmt.Fprintf(w, `{"messages":[],"error":{"code":21,"description":%q}}`, msg)
 	}
-	g, _ := clickatell.New("c", spec.WithDefaults(settings), messaging.Options{})
-	return s, g
+	settings := map[string]string{"api_key": key, "base_url": s.Start(t, s)}
+	return s, messagingtest.Build(t, clickatell.Kind, settings, messaging.Options{})
 }
 
-func send(g *clickatell.Gateway, to string) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	return g.Send(ctx, &model.Message{ID: 3, Channel: "sms", Recipient: to, Body: "Hello: https://activate.example.com/a/avl_x"})
+func send(t *testing.T, g messaging.Gateway, to string) (string, error) {
+	return messagingtest.Send(t, g, &model.Message{ID: 3, Channel: "sms", Recipient: to, Body: "Hello: https://activate.example.com/a/avl_x"})
 }
 
 func TestSendAccepted(t *testing.T) {
 	s, g := setup(t, apiKey)
-	id, err := send(g, "+2799900001")
+	id, err := send(t, g, "+2799900001")
 	if err != nil || id != "77fb29998253415fa5d66971d519d362" {
 		t.Fatalf("send: %q %v", id, err)
 	}
-	if s.bodies[0]["to"] != "2799900001" || s.bodies[0]["channel"] != "sms" {
-		t.Fatalf("body: %v", s.bodies[0])
+	if m := s.Accepted()[0]; m["to"] != "2799900001" || m["channel"] != "sms" {
+		t.Fatalf("body: %v", m)
 	}
 }
 
@@ -165,13 +142,13 @@ func TestErrors(t *testing.T) {
 		{"+2799900402", false, "Insufficient"},  // no funds
 		{"+27999000012345678", false, "number"}, // not a number: refused before sending
 	} {
-		_, err := send(g, tc.to)
+		_, err := send(t, g, tc.to)
 		if tc.temporary && !errors.As(err, &tmp) || !tc.temporary && !errors.As(err, &p) || err == nil || !strings.Contains(err.Error(), tc.words) {
 			t.Errorf("%s: want temporary=%v error with %q, got %v", tc.to, tc.temporary, tc.words, err)
 		}
 	}
 	_, bad := setup(t, "wrong-key")
-	if _, err := send(bad, "+2799900001"); !errors.As(err, &p) || !strings.Contains(err.Error(), "error 1:") || strings.Contains(err.Error(), "wrong-key") {
+	if _, err := send(t, bad, "+2799900001"); !errors.As(err, &p) || !strings.Contains(err.Error(), "error 1:") || strings.Contains(err.Error(), "wrong-key") {
 		t.Errorf("bad key: want permanent error 1 without the key, got %v", err)
 	}
 }

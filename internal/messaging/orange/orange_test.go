@@ -1,20 +1,19 @@
 package orange_test
 
 import (
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/activator-voip/activator/internal/messaging"
+	"github.com/activator-voip/activator/internal/messaging/messagingtest"
 	"github.com/activator-voip/activator/internal/messaging/orange"
 	"github.com/activator-voip/activator/internal/model"
 )
@@ -22,23 +21,17 @@ import (
 // standIn is Orange's token endpoint and SMS API: client credentials with
 // Basic auth and Accept: application/json (406 without), a token whose
 // expires_in is a string; the sender URL-encoded in the path as
-// tel%3A%2B<number> and the same in the body; 201 with a resourceURL.
+// tel%3A%2B<number> and the same in the body; 201 with a resourceURL; a
+// request it cannot read is a 400 service exception SVC0002. It keeps each
+// accepted outboundSMSMessageRequest.
 type standIn struct {
+	messagingtest.StandIn[map[string]any]
 	mu           sync.Mutex
 	tokens       int
 	live         map[string]bool
-	sends        int
 	expireNext   bool // the next send answers 401 code 42, as if the token expired
-	problems     []string
-	lastRequest  map[string]any
 	lastRawPath  string
 	tokenRefused bool
-}
-
-func (s *standIn) bad(w http.ResponseWriter, format string, args ...any) {
-	s.problems = append(s.problems, fmt.Sprintf(format, args...))
-	w.WriteHeader(400)
-	fmt.Fprintf(w, `{"requestError":{"serviceException":{"messageId":"SVC0002","text":%q}}}`, fmt.Sprintf(format, args...))
 }
 
 func (s *standIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -52,7 +45,7 @@ func (s *standIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if r.Method != "POST" || r.Header.Get("Content-Type") != "application/x-www-form-urlencoded" {
-			s.bad(w, "token: %s with %s", r.Method, r.Header.Get("Content-Type"))
+			s.Bad(w, "token: %s with %s", r.Method, r.Header.Get("Content-Type"))
 			return
 		}
 		want := "Basic " + base64.StdEncoding.EncodeToString([]byte("client-id:client-secret"))
@@ -63,7 +56,7 @@ func (s *standIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		b, _ := io.ReadAll(r.Body)
 		if string(b) != "grant_type=client_credentials" {
-			s.bad(w, "token body %q", b)
+			s.Bad(w, "token body %q", b)
 			return
 		}
 		s.tokens++
@@ -72,12 +65,12 @@ func (s *standIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, `{"token_type":"Bearer","access_token":%q,"expires_in":"3600"}`, tok)
 	case strings.HasPrefix(r.URL.Path, "/smsmessaging/v1/outbound/"):
 		if r.Method != "POST" || r.Header.Get("Content-Type") != "application/json" {
-			s.bad(w, "send: %s with %s", r.Method, r.Header.Get("Content-Type"))
+			s.Bad(w, "send: %s with %s", r.Method, r.Header.Get("Content-Type"))
 			return
 		}
 		s.lastRawPath = r.URL.EscapedPath()
 		if s.lastRawPath != "/smsmessaging/v1/outbound/tel%3A%2B2250000/requests" {
-			s.bad(w, "path %s: want the sender as tel%%3A%%2B2250000", s.lastRawPath)
+			s.Bad(w, "path %s: want the sender as tel%%3A%%2B2250000", s.lastRawPath)
 			return
 		}
 		tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
@@ -93,25 +86,24 @@ func (s *standIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			R map[string]any `json:"outboundSMSMessageRequest"`
 		}
 		if err := json.NewDecoder(r.Body).Decode(&req); err != nil || req.R == nil {
-			s.bad(w, "body: %v", err)
+			s.Bad(w, "body: %v", err)
 			return
 		}
-		s.lastRequest = req.R
 		if req.R["senderAddress"] != "tel:+2250000" {
-			s.bad(w, "senderAddress %v must match the path", req.R["senderAddress"])
+			s.Bad(w, "senderAddress %v must match the path", req.R["senderAddress"])
 			return
 		}
 		addr, _ := req.R["address"].(string)
 		if !strings.HasPrefix(addr, "tel:+") {
-			s.bad(w, "address %q", addr)
+			s.Bad(w, "address %q", addr)
 			return
 		}
 		text, _ := req.R["outboundSMSTextMessage"].(map[string]any)
 		if text == nil || text["message"] == "" {
-			s.bad(w, "no outboundSMSTextMessage.message")
+			s.Bad(w, "no outboundSMSTextMessage.message")
 			return
 		}
-		s.sends++
+		sends := s.Accept(req.R)
 		switch addr {
 		case "tel:+2250102039999":
 			w.WriteHeader(400)
@@ -123,41 +115,31 @@ func (s *standIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		default:
 			w.WriteHeader(201)
 			fmt.Fprintf(w, `{"outboundSMSMessageRequest":{"address":[%q],"senderAddress":"tel:+2250000","outboundSMSTextMessage":{"message":"x"},
-				"resourceURL":"https://api.orange.com/smsmessaging/v1/outbound/tel:+2250000/requests/a1b2c3d4-%d"}}`, addr, s.sends)
+				"resourceURL":"https://api.orange.com/smsmessaging/v1/outbound/tel:+2250000/requests/a1b2c3d4-%d"}}`, addr, sends)
 		}
 	default:
-		s.bad(w, "unexpected %s %s", r.Method, r.URL.Path)
+		s.Bad(w, "unexpected %s %s", r.Method, r.URL.Path)
 	}
 }
 
-func setup(t *testing.T) (*standIn, *orange.Gateway) {
+func setup(t *testing.T) (*standIn, messaging.Gateway) {
 	t.Helper()
 	return setupWithSender(t, "+2250000")
 }
 
-func setupWithSender(t *testing.T, sender string) (*standIn, *orange.Gateway) {
+func setupWithSender(t *testing.T, sender string) (*standIn, messaging.Gateway) {
 	t.Helper()
 	s := &standIn{live: map[string]bool{}}
-	srv := httptest.NewServer(s)
-	t.Cleanup(func() {
-		srv.Close()
-		for _, p := range s.problems {
-			t.Errorf("stand-in refused the request: %s", p)
-		}
-	})
-	settings := map[string]string{"client_id": "client-id", "client_secret": "client-secret", "sender_address": sender, "sender_name": "ACME", "base_url": srv.URL}
-	spec := orange.Kind
-	if err := spec.Validate(settings); err != nil {
-		t.Fatal(err)
+	s.Refuse = func(w http.ResponseWriter, msg string) {
+		w.WriteHeader(400)
+		fmt.Fprintf(w, `{"requestError":{"serviceException":{"messageId":"SVC0002","text":%q}}}`, msg)
 	}
-	g, _ := orange.New("o", spec.WithDefaults(settings), messaging.Options{})
-	return s, g
+	settings := map[string]string{"client_id": "client-id", "client_secret": "client-secret", "sender_address": sender, "sender_name": "ACME", "base_url": s.Start(t, s)}
+	return s, messagingtest.Build(t, orange.Kind, settings, messaging.Options{})
 }
 
-func send(g *orange.Gateway, to string) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	return g.Send(ctx, &model.Message{ID: 4, Channel: "sms", Recipient: to, Body: "Bonjour: https://activate.example.com/a/avl_x"})
+func send(t *testing.T, g messaging.Gateway, to string) (string, error) {
+	return messagingtest.Send(t, g, &model.Message{ID: 4, Channel: "sms", Recipient: to, Body: "Bonjour: https://activate.example.com/a/avl_x"})
 }
 
 // Orange's documentation writes the sender as tel:+2250000 (the form its
@@ -167,11 +149,11 @@ func TestSenderAddressInEveryFormOrangeWrites(t *testing.T) {
 	for _, sender := range []string{"tel:+2250000", "TEL:+2250000", "+2250000", "2250000", " tel:+2250000 "} {
 		t.Run(sender, func(t *testing.T) {
 			s, g := setupWithSender(t, sender)
-			if _, err := send(g, "+2250102030405"); err != nil {
+			if _, err := send(t, g, "+2250102030405"); err != nil {
 				t.Fatalf("send with sender %q: %v", sender, err)
 			}
-			if s.sends != 1 {
-				t.Fatalf("the stand-in took %d sends, want 1", s.sends)
+			if sends := len(s.Accepted()); sends != 1 {
+				t.Fatalf("the stand-in took %d sends, want 1", sends)
 			}
 		})
 	}
@@ -189,7 +171,7 @@ func TestSenderAddressInEveryFormOrangeWrites(t *testing.T) {
 func TestTokenCachedAndRenewedOn401(t *testing.T) {
 	s, g := setup(t)
 	for i := 1; i <= 3; i++ {
-		id, err := send(g, "+2250102030405")
+		id, err := send(t, g, "+2250102030405")
 		if err != nil || id != fmt.Sprintf("a1b2c3d4-%d", i) {
 			t.Fatalf("send %d: %q %v", i, id, err)
 		}
@@ -197,11 +179,11 @@ func TestTokenCachedAndRenewedOn401(t *testing.T) {
 	if s.tokens != 1 {
 		t.Fatalf("three sends fetched %d tokens; the token must be cached", s.tokens)
 	}
-	if s.lastRequest["senderName"] != "ACME" || s.lastRequest["address"] != "tel:+2250102030405" {
-		t.Fatalf("request: %v", s.lastRequest)
+	if last := s.Accepted()[2]; last["senderName"] != "ACME" || last["address"] != "tel:+2250102030405" {
+		t.Fatalf("request: %v", last)
 	}
 	s.expireNext = true
-	if _, err := send(g, "+2250102030405"); err != nil {
+	if _, err := send(t, g, "+2250102030405"); err != nil {
 		t.Fatalf("after the token expired: %v", err)
 	}
 	if s.tokens != 2 {
@@ -213,10 +195,10 @@ func TestErrors(t *testing.T) {
 	s, g := setup(t)
 	var p *messaging.PermanentError
 	var tmp *messaging.TemporaryError
-	if _, err := send(g, "+2250102039999"); !errors.As(err, &p) || !strings.Contains(err.Error(), "POL1102") {
+	if _, err := send(t, g, "+2250102039999"); !errors.As(err, &p) || !strings.Contains(err.Error(), "POL1102") {
 		t.Errorf("policy exception: want permanent POL1102, got %v", err)
 	}
-	if _, err := send(g, "+2250102030429"); !errors.As(err, &tmp) || tmp.RetryAfter != 2*time.Second {
+	if _, err := send(t, g, "+2250102030429"); !errors.As(err, &tmp) || tmp.RetryAfter != 2*time.Second {
 		t.Errorf("429: want temporary after 2s, got %v", err)
 	}
 	if s.tokens != 1 {
@@ -224,7 +206,7 @@ func TestErrors(t *testing.T) {
 	}
 	s2, g3 := setup(t)
 	s2.tokenRefused = true
-	if _, err := send(g3, "+2250102030405"); !errors.As(err, &p) || !strings.Contains(err.Error(), "bad credentials") || strings.Contains(err.Error(), "client-secret") {
+	if _, err := send(t, g3, "+2250102030405"); !errors.As(err, &p) || !strings.Contains(err.Error(), "bad credentials") || strings.Contains(err.Error(), "client-secret") {
 		t.Errorf("refused credentials: want permanent, got %v", err)
 	}
 }

@@ -2,7 +2,6 @@ package smtp_test
 
 import (
 	"bytes"
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -19,7 +18,6 @@ import (
 	"mime/multipart"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/mail"
 	"os"
 	"path/filepath"
@@ -34,6 +32,7 @@ import (
 
 	"github.com/activator-voip/activator/internal/i18n"
 	"github.com/activator-voip/activator/internal/messaging"
+	"github.com/activator-voip/activator/internal/messaging/messagingtest"
 	"github.com/activator-voip/activator/internal/messaging/smtp"
 	"github.com/activator-voip/activator/internal/messaging/smtp/smtptest"
 	"github.com/activator-voip/activator/internal/model"
@@ -246,21 +245,14 @@ func startServer(t *testing.T, m mode, mechs ...string) (*mailServer, *tls.Confi
 	return ms, cliTLS
 }
 
-func gateway(t *testing.T, kind string, settings map[string]string, cli *tls.Config, o messaging.Options) *smtp.Gateway {
+func gateway(t *testing.T, kind string, settings map[string]string, cli *tls.Config, o messaging.Options) messaging.Gateway {
 	t.Helper()
 	spec, ok := messaging.Kinds{smtp.Kind, smtp.GMailKind}.Find(kind)
 	if !ok {
 		t.Fatalf("no kind %s", kind)
 	}
-	if err := spec.Validate(settings); err != nil {
-		t.Fatalf("settings refused: %v", err)
-	}
 	o.TLSConfig = cli
-	g, err := smtp.New("mail", spec.Name, spec.WithDefaults(settings), o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return g
+	return messagingtest.Build(t, spec, settings, o)
 }
 
 const link = "http://127.0.0.1:8080/a/avl_abcdefghijklmnopqrstuvwxyz234567"
@@ -271,10 +263,8 @@ func message() *model.Message {
 		HTML: `<p>Hello Bob</p><p><a href="` + link + `">open</a></p><p data-activator-qr style="margin:0 0 24px;text-align:center"></p>`}
 }
 
-func send(t *testing.T, g *smtp.Gateway) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	return g.Send(ctx, message())
+func send(t *testing.T, g messaging.Gateway) (string, error) {
+	return messagingtest.Send(t, g, message())
 }
 
 func port(ms *mailServer) string { return strconv.Itoa(ms.port) }
@@ -373,9 +363,8 @@ func TestXOAUTH2(t *testing.T) {
 
 func TestGmailWithRefreshedOAuthToken(t *testing.T) {
 	ms, cli := startServer(t, offerStartTLS, "XOAUTH2")
-	var calls int
-	tokens := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		calls++
+	var tokens messagingtest.StandIn[any] // keeps nothing: the test counts its requests
+	tokenURL := tokens.Start(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != "POST" || r.FormValue("grant_type") != "refresh_token" || r.FormValue("refresh_token") != "1//refresh" ||
 			r.FormValue("client_id") != "cid" || r.FormValue("client_secret") != "csecret" {
 			w.WriteHeader(400)
@@ -384,9 +373,8 @@ func TestGmailWithRefreshedOAuthToken(t *testing.T) {
 		}
 		io.WriteString(w, `{"access_token":"ya29.good-token","expires_in":3599,"token_type":"Bearer"}`)
 	}))
-	defer tokens.Close()
 	g := gateway(t, "gmail", map[string]string{"username": "ada@example.com", "host": "127.0.0.1", "port": port(ms),
-		"oauth_client_id": "cid", "oauth_client_secret": "csecret", "oauth_refresh_token": "1//refresh", "oauth_token_url": tokens.URL}, cli, messaging.Options{})
+		"oauth_client_id": "cid", "oauth_client_secret": "csecret", "oauth_refresh_token": "1//refresh", "oauth_token_url": tokenURL}, cli, messaging.Options{})
 	for range 2 {
 		if _, err := send(t, g); err != nil {
 			t.Fatalf("send: %v", err)
@@ -395,7 +383,7 @@ func TestGmailWithRefreshedOAuthToken(t *testing.T) {
 	if got := ms.messages(); len(got) != 2 || got[0].user != "ada@example.com" || !got[0].tls || got[0].from != "ada@example.com" {
 		t.Fatalf("received: %+v", got)
 	}
-	if calls != 1 {
+	if calls := tokens.Requests(); calls != 1 {
 		t.Fatalf("token endpoint called %d times for two sends; the token must be cached", calls)
 	}
 }

@@ -2,7 +2,6 @@ package smtp_test
 
 import (
 	"bytes"
-	"context"
 	"net/mail"
 	"strings"
 	"testing"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/activator-voip/activator/internal/i18n"
 	"github.com/activator-voip/activator/internal/messaging"
+	"github.com/activator-voip/activator/internal/messaging/messagingtest"
 	"github.com/activator-voip/activator/internal/messaging/smtp/smtptest"
 	"github.com/activator-voip/activator/internal/model"
 	"github.com/activator-voip/activator/internal/secret"
@@ -84,9 +84,7 @@ func sendAndReceive(t *testing.T, ms *mailServer, from string, m *model.Message)
 	t.Helper()
 	g := gateway(t, "smtp", map[string]string{"host": "127.0.0.1", "port": port(ms), "tls": "none", "from": from}, nil, messaging.Options{})
 	before := len(ms.messages())
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	id, err := g.Send(ctx, m)
+	id, err := messagingtest.Send(t, g, m)
 	if err != nil {
 		t.Fatalf("send: %v", err)
 	}

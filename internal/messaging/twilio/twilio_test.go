@@ -1,20 +1,18 @@
 package twilio_test
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/activator-voip/activator/internal/messaging"
+	"github.com/activator-voip/activator/internal/messaging/messagingtest"
 	"github.com/activator-voip/activator/internal/messaging/twilio"
 	"github.com/activator-voip/activator/internal/model"
 	"github.com/activator-voip/activator/internal/testnet"
@@ -27,12 +25,10 @@ const (
 
 // standIn is Twilio's Messages API as its documentation and twilio-go
 // describe it: it checks the method, path, Basic auth, form encoding, the
-// fields and the number format, and answers with the documented bodies.
+// fields and the number format, and answers with the documented bodies
+// (code 21000 for a request it cannot read). It keeps each accepted form.
 type standIn struct {
-	t        *testing.T
-	mu       sync.Mutex
-	requests []url.Values
-	problems []string
+	messagingtest.StandIn[url.Values]
 }
 
 var e164 = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
@@ -40,23 +36,15 @@ var e164 = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
 var allowed = map[string]bool{"To": true, "From": true, "MessagingServiceSid": true, "Body": true, "StatusCallback": true,
 	"SmartEncoded": true, "ValidityPeriod": true, "MaxPrice": true}
 
-func (s *standIn) fail(w http.ResponseWriter, format string, args ...any) {
-	s.mu.Lock()
-	s.problems = append(s.problems, fmt.Sprintf(format, args...))
-	s.mu.Unlock()
-	w.WriteHeader(400)
-	fmt.Fprintf(w, `{"code":21000,"message":%q,"status":400}`, fmt.Sprintf(format, args...))
-}
-
 func (s *standIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	if r.Method != "POST" || r.URL.Path != "/2010-04-01/Accounts/"+sid+"/Messages.json" {
-		s.fail(w, "unexpected %s %s", r.Method, r.URL.Path)
+		s.Bad(w, "unexpected %s %s", r.Method, r.URL.Path)
 		return
 	}
 	u, p, ok := r.BasicAuth()
 	if !ok || u != sid {
-		s.fail(w, "no Basic auth with the account SID")
+		s.Bad(w, "no Basic auth with the account SID")
 		return
 	}
 	if p != token {
@@ -66,30 +54,30 @@ func (s *standIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if ct := r.Header.Get("Content-Type"); ct != "application/x-www-form-urlencoded" {
-		s.fail(w, "Content-Type %q, want application/x-www-form-urlencoded", ct)
+		s.Bad(w, "Content-Type %q, want application/x-www-form-urlencoded", ct)
 		return
 	}
 	if err := r.ParseForm(); err != nil {
-		s.fail(w, "bad form: %v", err)
+		s.Bad(w, "bad form: %v", err)
 		return
 	}
 	f := r.PostForm
 	for k := range f {
 		if !allowed[k] {
-			s.fail(w, "unknown field %s", k)
+			s.Bad(w, "unknown field %s", k)
 			return
 		}
 	}
 	if !e164.MatchString(f.Get("To")) {
-		s.fail(w, "To %q is not E.164 with +", f.Get("To"))
+		s.Bad(w, "To %q is not E.164 with +", f.Get("To"))
 		return
 	}
 	if (f.Get("From") == "") == (f.Get("MessagingServiceSid") == "") {
-		s.fail(w, "want exactly one of From and MessagingServiceSid")
+		s.Bad(w, "want exactly one of From and MessagingServiceSid")
 		return
 	}
 	if b := f.Get("Body"); b == "" || len([]rune(b)) > 1600 {
-		s.fail(w, "Body empty or over 1600 characters")
+		s.Bad(w, "Body empty or over 1600 characters")
 		return
 	}
 	if cb := f.Get("StatusCallback"); cb != "" {
@@ -100,9 +88,7 @@ func (s *standIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	s.mu.Lock()
-	s.requests = append(s.requests, f)
-	s.mu.Unlock()
+	s.Accept(f)
 	switch f.Get("To") {
 	case "+15005550001":
 		w.WriteHeader(400)
@@ -126,17 +112,14 @@ func (s *standIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func setup(t *testing.T, settings map[string]string) (*standIn, *twilio.Gateway) {
+func setup(t *testing.T, settings map[string]string) (*standIn, messaging.Gateway) {
 	t.Helper()
-	s := &standIn{t: t}
-	srv := httptest.NewServer(s)
-	t.Cleanup(func() {
-		srv.Close()
-		for _, p := range s.problems {
-			t.Errorf("stand-in refused the request: %s", p)
-		}
-	})
-	full := map[string]string{"account_sid": sid, "auth_token": token, "from": "+15005550006", "base_url": srv.URL}
+	s := &standIn{}
+	s.Refuse = func(w http.ResponseWriter, msg string) {
+		w.WriteHeader(400)
+		fmt.Fprintf(w, `{"code":21000,"message":%q,"status":400}`, msg)
+	}
+	full := map[string]string{"account_sid": sid, "auth_token": token, "from": "+15005550006", "base_url": s.Start(t, s)}
 	for k, v := range settings {
 		if v == "" {
 			delete(full, k)
@@ -144,29 +127,22 @@ func setup(t *testing.T, settings map[string]string) (*standIn, *twilio.Gateway)
 			full[k] = v
 		}
 	}
-	spec := twilio.Kind
-	if err := spec.Validate(full); err != nil {
-		t.Fatal(err)
-	}
-	g, _ := twilio.New("tw", spec.WithDefaults(full), messaging.Options{ReceiptURL: func(m *model.Message) string {
+	return s, messagingtest.Build(t, twilio.Kind, full, messaging.Options{ReceiptURL: func(m *model.Message) string {
 		return fmt.Sprintf("https://activate.example.com/api/v1/receipts/tw/avr_key?m=%d", m.ID)
 	}})
-	return s, g
 }
 
-func send(g *twilio.Gateway, to string) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	return g.Send(ctx, &model.Message{ID: 7, Channel: "sms", Recipient: to, Body: "Ciao Ada: https://activate.example.com/a/avl_x"})
+func send(t *testing.T, g messaging.Gateway, to string) (string, error) {
+	return messagingtest.Send(t, g, &model.Message{ID: 7, Channel: "sms", Recipient: to, Body: "Ciao Ada: https://activate.example.com/a/avl_x"})
 }
 
 func TestSendSuccess(t *testing.T) {
 	s, g := setup(t, nil)
-	id, err := send(g, "+393331234567")
+	id, err := send(t, g, "+393331234567")
 	if err != nil || id != "SM0123456789abcdef0123456789abcdef" {
 		t.Fatalf("send: %q %v", id, err)
 	}
-	f := s.requests[0]
+	f := s.Accepted()[0]
 	if f.Get("StatusCallback") != "https://activate.example.com/api/v1/receipts/tw/avr_key?m=7" || f.Get("From") != "+15005550006" {
 		t.Fatalf("request: %v", f)
 	}
@@ -174,10 +150,10 @@ func TestSendSuccess(t *testing.T) {
 
 func TestMessagingServiceSid(t *testing.T) {
 	s, g := setup(t, map[string]string{"from": "", "messaging_service_sid": "MG0123"})
-	if _, err := send(g, "+393331234567"); err != nil {
+	if _, err := send(t, g, "+393331234567"); err != nil {
 		t.Fatal(err)
 	}
-	if f := s.requests[0]; f.Get("MessagingServiceSid") != "MG0123" || f.Has("From") {
+	if f := s.Accepted()[0]; f.Get("MessagingServiceSid") != "MG0123" || f.Has("From") {
 		t.Fatalf("request: %v", f)
 	}
 }
@@ -186,28 +162,28 @@ func TestErrors(t *testing.T) {
 	_, g := setup(t, nil)
 	var p *messaging.PermanentError
 	var tmp *messaging.TemporaryError
-	if _, err := send(g, "+15005550001"); !errors.As(err, &p) || !strings.Contains(err.Error(), "21211") {
+	if _, err := send(t, g, "+15005550001"); !errors.As(err, &p) || !strings.Contains(err.Error(), "21211") {
 		t.Errorf("invalid number: want permanent 21211, got %v", err)
 	}
-	if _, err := send(g, "+15005550429"); !errors.As(err, &tmp) || tmp.RetryAfter != 7*time.Second || !strings.Contains(err.Error(), "20429") {
+	if _, err := send(t, g, "+15005550429"); !errors.As(err, &tmp) || tmp.RetryAfter != 7*time.Second || !strings.Contains(err.Error(), "20429") {
 		t.Errorf("429: want temporary after 7s, got %v", err)
 	}
-	if _, err := send(g, "+15005550500"); !errors.As(err, &tmp) {
+	if _, err := send(t, g, "+15005550500"); !errors.As(err, &tmp) {
 		t.Errorf("503: want temporary, got %v", err)
 	}
-	if _, err := send(g, "393331234567x"); !errors.As(err, &p) {
+	if _, err := send(t, g, "393331234567x"); !errors.As(err, &p) {
 		t.Errorf("not a number: want permanent, got %v", err)
 	}
 	_, bad := setup(t, map[string]string{"auth_token": "wrong"})
-	if _, err := send(bad, "+393331234567"); !errors.As(err, &p) || !strings.Contains(err.Error(), "bad credentials") || strings.Contains(err.Error(), "wrong") {
+	if _, err := send(t, bad, "+393331234567"); !errors.As(err, &p) || !strings.Contains(err.Error(), "bad credentials") || strings.Contains(err.Error(), "wrong") {
 		t.Errorf("bad token: want permanent 'bad credentials' without the token, got %v", err)
 	}
 }
 
 func TestNetworkErrorIsTemporary(t *testing.T) {
 	base := "http://" + testnet.RefusingAddr(t)
-	g, _ := twilio.New("tw", map[string]string{"account_sid": sid, "auth_token": token, "from": "+1500", "base_url": base}, messaging.Options{})
-	_, err := send(g, "+393331234567")
+	g := messagingtest.Build(t, twilio.Kind, map[string]string{"account_sid": sid, "auth_token": token, "from": "+1500", "base_url": base}, messaging.Options{})
+	_, err := send(t, g, "+393331234567")
 	var tmp *messaging.TemporaryError
 	if !errors.As(err, &tmp) {
 		t.Fatalf("want temporary, got %v", err)

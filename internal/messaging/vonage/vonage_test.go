@@ -1,19 +1,17 @@
 package vonage_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/activator-voip/activator/internal/messaging"
+	"github.com/activator-voip/activator/internal/messaging/messagingtest"
 	"github.com/activator-voip/activator/internal/messaging/vonage"
 	"github.com/activator-voip/activator/internal/model"
 )
@@ -21,11 +19,10 @@ import (
 // standIn is the Nexmo/Vonage SMS API (definitions/sms.yml): a form POST to
 // /sms/json with api_key and api_secret in the body, `to` as digits without
 // '+', and every answer an HTTP 200 whose messages[] carry the status,
-// errors included.
+// errors included (status 2 for a request it cannot read). It keeps each
+// accepted form.
 type standIn struct {
-	mu       sync.Mutex
-	requests []url.Values
-	problems []string
+	messagingtest.StandIn[url.Values]
 }
 
 var toRe = regexp.MustCompile(`^\d{7,15}$`)
@@ -35,25 +32,19 @@ var allowed = map[string]bool{"api_key": true, "api_secret": true, "from": true,
 
 func (s *standIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
-	bad := func(format string, args ...any) {
-		s.mu.Lock()
-		s.problems = append(s.problems, fmt.Sprintf(format, args...))
-		s.mu.Unlock()
-		fmt.Fprintf(w, `{"message-count":"1","messages":[{"status":"2","error-text":%q}]}`, fmt.Sprintf(format, args...))
-	}
 	if r.Method != "POST" || r.URL.Path != "/sms/json" {
-		bad("unexpected %s %s", r.Method, r.URL.Path)
+		s.Bad(w, "unexpected %s %s", r.Method, r.URL.Path)
 		return
 	}
 	if ct := r.Header.Get("Content-Type"); ct != "application/x-www-form-urlencoded" {
-		bad("Content-Type %q", ct)
+		s.Bad(w, "Content-Type %q", ct)
 		return
 	}
 	r.ParseForm()
 	f := r.PostForm
 	for k := range f {
 		if !allowed[k] {
-			bad("unknown parameter %s", k)
+			s.Bad(w, "unknown parameter %s", k)
 			return
 		}
 	}
@@ -66,24 +57,22 @@ func (s *standIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !toRe.MatchString(f.Get("to")) {
-		bad("to %q: want digits without +", f.Get("to"))
+		s.Bad(w, "to %q: want digits without +", f.Get("to"))
 		return
 	}
 	if f.Get("from") == "" || f.Get("text") == "" {
-		bad("missing from or text")
+		s.Bad(w, "missing from or text")
 		return
 	}
 	if t := f.Get("type"); t != "" && t != "text" && t != "unicode" {
-		bad("type %q", t)
+		s.Bad(w, "type %q", t)
 		return
 	}
 	if cr := f.Get("client-ref"); len(cr) > 40 {
-		bad("client-ref over 40 characters")
+		s.Bad(w, "client-ref over 40 characters")
 		return
 	}
-	s.mu.Lock()
-	s.requests = append(s.requests, f)
-	s.mu.Unlock()
+	s.Accept(f)
 	switch f.Get("to") {
 	case "447700900001":
 		fmt.Fprint(w, `{"message-count":"1","messages":[{"status":"1","error-text":"You have exceeded the submission capacity allowed on this account, please back-off and retry"}]}`)
@@ -100,46 +89,36 @@ func (s *standIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func setup(t *testing.T, secret string) (*standIn, *vonage.Gateway) {
+func setup(t *testing.T, secret string) (*standIn, messaging.Gateway) {
 	t.Helper()
 	s := &standIn{}
-	srv := httptest.NewServer(s)
-	t.Cleanup(func() {
-		srv.Close()
-		for _, p := range s.problems {
-			t.Errorf("stand-in refused the request: %s", p)
-		}
-	})
-	settings := map[string]string{"api_key": "abcd1234", "api_secret": secret, "from": "ACME IT", "base_url": srv.URL}
-	spec, _ := messaging.Kinds{vonage.Kind}.Find("nexmo") // the old name finds Vonage
-	if err := spec.Validate(settings); err != nil {
-		t.Fatal(err)
+	s.Refuse = func(w http.ResponseWriter, msg string) {
+		fmt.Fprintf(w, `{"message-count":"1","messages":[{"status":"2","error-text":%q}]}`, msg)
 	}
-	g, _ := vonage.New("v", spec.WithDefaults(settings), messaging.Options{ReceiptURL: func(m *model.Message) string {
+	settings := map[string]string{"api_key": "abcd1234", "api_secret": secret, "from": "ACME IT", "base_url": s.Start(t, s)}
+	spec, _ := messaging.Kinds{vonage.Kind}.Find("nexmo") // the old name finds Vonage
+	return s, messagingtest.Build(t, spec, settings, messaging.Options{ReceiptURL: func(m *model.Message) string {
 		return fmt.Sprintf("https://activate.example.com/api/v1/receipts/v/avr_k?m=%d", m.ID)
 	}})
-	return s, g
 }
 
-func send(g *vonage.Gateway, to, text string) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	return g.Send(ctx, &model.Message{ID: 9, Channel: "sms", Recipient: to, Body: text})
+func send(t *testing.T, g messaging.Gateway, to, text string) (string, error) {
+	return messagingtest.Send(t, g, &model.Message{ID: 9, Channel: "sms", Recipient: to, Body: text})
 }
 
 func TestSendLongUnicodeMessage(t *testing.T) {
 	s, g := setup(t, "0123456789abcdef")
-	id, err := send(g, "+447700900000", strings.Repeat("Grüße ✓ ", 20))
+	id, err := send(t, g, "+447700900000", strings.Repeat("Grüße ✓ ", 20))
 	if err != nil || id != "0A0000000123ABCD1" {
 		t.Fatalf("send: %q %v", id, err)
 	}
-	f := s.requests[0]
+	f := s.Accepted()[0]
 	if f.Get("to") != "447700900000" || f.Get("type") != "unicode" || f.Get("from") != "ACMEIT" || f.Get("client-ref") != "activator-9" ||
 		f.Get("callback") != "https://activate.example.com/api/v1/receipts/v/avr_k?m=9" || f.Get("status-report-req") != "true" {
 		t.Fatalf("request: %v", f)
 	}
-	if _, err := send(g, "+447700900000", "plain GSM text"); err != nil || s.requests[1].Has("type") {
-		t.Fatalf("GSM text must go as the default type: %v %v", s.requests[1], err)
+	if _, err := send(t, g, "+447700900000", "plain GSM text"); err != nil || s.Accepted()[1].Has("type") {
+		t.Fatalf("GSM text must go as the default type: %v %v", s.Accepted()[1], err)
 	}
 }
 
@@ -147,20 +126,20 @@ func TestErrorsInsideA200(t *testing.T) {
 	_, g := setup(t, "0123456789abcdef")
 	var p *messaging.PermanentError
 	var tmp *messaging.TemporaryError
-	if _, err := send(g, "+447700900001", "x"); !errors.As(err, &tmp) || tmp.RetryAfter < time.Second || !strings.Contains(err.Error(), "status 1") {
+	if _, err := send(t, g, "+447700900001", "x"); !errors.As(err, &tmp) || tmp.RetryAfter < time.Second || !strings.Contains(err.Error(), "status 1") {
 		t.Errorf("throttled: want temporary, got %v", err)
 	}
-	if _, err := send(g, "+447700900005", "x"); !errors.As(err, &tmp) {
+	if _, err := send(t, g, "+447700900005", "x"); !errors.As(err, &tmp) {
 		t.Errorf("internal error: want temporary, got %v", err)
 	}
-	if _, err := send(g, "+447700900003", "x"); !errors.As(err, &p) || !strings.Contains(err.Error(), "Invalid to param") {
+	if _, err := send(t, g, "+447700900003", "x"); !errors.As(err, &p) || !strings.Contains(err.Error(), "Invalid to param") {
 		t.Errorf("invalid number: want permanent, got %v", err)
 	}
-	if _, err := send(g, "+447700900009", "x"); !errors.As(err, &p) || !strings.Contains(err.Error(), "Quota") {
+	if _, err := send(t, g, "+447700900009", "x"); !errors.As(err, &p) || !strings.Contains(err.Error(), "Quota") {
 		t.Errorf("no credit: want permanent, got %v", err)
 	}
 	_, bad := setup(t, "ffffffffffffffff")
-	if _, err := send(bad, "+447700900000", "x"); !errors.As(err, &p) || !strings.Contains(err.Error(), "status 4") || strings.Contains(err.Error(), "ffff") {
+	if _, err := send(t, bad, "+447700900000", "x"); !errors.As(err, &p) || !strings.Contains(err.Error(), "status 4") || strings.Contains(err.Error(), "ffff") {
 		t.Errorf("bad credentials: want permanent status 4 without the secret, got %v", err)
 	}
 }
