@@ -93,8 +93,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	if cfg.DataDir == "" {
 		cfg.DataDir = "data"
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("creating the data folder: %w", err)
+	if err := privateDataDir(cfg.DataDir); err != nil {
+		return nil, err
 	}
 	keyFile := cfg.SecretKeyFile
 	if keyFile == "" {

@@ -43,9 +43,6 @@ func writeReadyFile(path string, l Listening) error {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Chmod(f.Name(), 0o644)
-	}
-	if err == nil {
 		err = os.Rename(f.Name(), path)
 	}
 	if err != nil {

@@ -82,14 +82,14 @@ func LoadOrCreateDevCert(dir string, hosts []string) (tls.Certificate, error) {
 		return tls.Certificate{}, err
 	}
 	pemOf := func(typ string, b []byte) []byte { return pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: b}) }
-	if err := os.WriteFile(filepath.Join(dir, DevCAFile), pemOf("CERTIFICATE", caDER), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, DevCAFile), pemOf("CERTIFICATE", caDER), 0o600); err != nil {
 		return tls.Certificate{}, fmt.Errorf("writing the SIP development CA: %w", err)
 	}
 	if err := os.WriteFile(keyPath, pemOf("PRIVATE KEY", keyDER), 0o600); err != nil {
 		return tls.Certificate{}, fmt.Errorf("writing the SIP development key: %w", err)
 	}
 	chain := append(pemOf("CERTIFICATE", der), pemOf("CERTIFICATE", caDER)...)
-	if err := os.WriteFile(certPath, chain, 0o644); err != nil {
+	if err := os.WriteFile(certPath, chain, 0o600); err != nil {
 		return tls.Certificate{}, fmt.Errorf("writing the SIP development certificate: %w", err)
 	}
 	return tls.LoadX509KeyPair(certPath, keyPath)
