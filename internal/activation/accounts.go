@@ -9,8 +9,6 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/nyaruka/phonenumbers"
-
 	"github.com/activator-voip/activator/internal/model"
 	"github.com/activator-voip/activator/internal/secret"
 	"github.com/activator-voip/activator/internal/store"
@@ -85,7 +83,7 @@ func (s *Service) Account(ctx context.Context, username string) (*model.AccountD
 	if d.Events, err = s.store.Events(ctx, a.ID); err != nil {
 		return nil, err
 	}
-	if d.Registrations, err = s.store.Registrations(ctx, a.ID, s.now()); err != nil { // sip.go
+	if d.Registrations, err = s.store.Registrations(ctx, a.ID, s.now()); err != nil {
 		return nil, err
 	}
 	return d, nil
@@ -293,27 +291,6 @@ func (s *Service) applyAccount(ctx context.Context, r *store.Reader, st *Setting
 	return nil
 }
 
-// normaliseMobile returns a mobile number in E.164, reading numbers without
-// a country code in region.
-func normaliseMobile(v, region string) (string, error) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return "", nil
-	}
-	if strings.HasPrefix(v, "00") {
-		v = "+" + v[2:]
-	}
-	num, err := phonenumbers.Parse(v, region)
-	if err != nil || !phonenumbers.IsValidNumber(num) {
-		return "", invalid("mobile", "%q is not a valid phone number (numbers without +country code are read as %s numbers)", v, region)
-	}
-	switch phonenumbers.GetNumberType(num) {
-	case phonenumbers.FIXED_LINE:
-		return "", invalid("mobile", "%q is a landline number; SMS needs a mobile number", v)
-	}
-	return phonenumbers.Format(num, phonenumbers.E164), nil
-}
-
 // randomStart draws where the search for a free virtual number begins, so
 // that numbers are spread over the range rather than handed out in order.
 func randomStart(nr store.NumberRange) (uint64, error) {
@@ -392,4 +369,22 @@ func (s *Service) DeleteAccount(ctx context.Context, username string, by Caller)
 		s.syncSIP(ctx, username)
 	}
 	return err
+}
+
+// ListAccountsOfModel is ListAccounts narrowed to one security model too
+// ("" for any), for the console's filters.
+func (s *Service) ListAccountsOfModel(ctx context.Context, group, status, search, securityModel string, limit, offset int) ([]model.Account, error) {
+	if securityModel != "" && !model.SecurityModel(securityModel).Valid() {
+		return nil, invalid("security_model", "unknown security model %q: want end-to-end or end-to-site", securityModel)
+	}
+	return s.listAccounts(ctx, store.AccountFilter{Status: status, Search: search, SecurityModel: securityModel, Limit: limit, Offset: offset}, group)
+}
+
+// Registrations lists an account's live SIP bindings.
+func (s *Service) Registrations(ctx context.Context, username string) ([]model.Registration, error) {
+	a, err := s.account(ctx, &s.store.Reader, username)
+	if err != nil {
+		return nil, err
+	}
+	return s.store.Registrations(ctx, a.ID, s.now())
 }

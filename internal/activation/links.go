@@ -2,9 +2,6 @@ package activation
 
 import (
 	"context"
-	"crypto/md5"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -125,23 +122,6 @@ func (s *Service) RevokeLinks(ctx context.Context, username string, by Caller) (
 			return err
 		}
 		return tx.AddEvent(ctx, s.org, a.ID, model.EventLinkRevoked, by.Name, map[string]string{"count": fmt.Sprint(n)})
-	})
-	return n, err
-}
-
-// RevokeDeviceAccess kills the credentials of an account's devices: their
-// next configuration fetch gets 401.
-func (s *Service) RevokeDeviceAccess(ctx context.Context, username string, by Caller) (int, error) {
-	var n int
-	err := s.store.Tx(ctx, func(tx *store.Tx) error {
-		a, err := s.account(ctx, &tx.Reader, username)
-		if err != nil {
-			return err
-		}
-		if n, err = tx.RevokeDevices(ctx, a.ID, 0); err != nil || n == 0 {
-			return err
-		}
-		return tx.AddEvent(ctx, s.org, a.ID, model.EventDeviceRevoked, by.Name, map[string]string{"count": fmt.Sprint(n)})
 	})
 	return n, err
 }
@@ -275,191 +255,6 @@ func (s *Service) ActivationFile(ctx context.Context, token string) (*Activation
 	return &ActivationFile{Data: data, FileName: page.Link.Username + "." + page.Settings.FileExt, MIMEType: page.Settings.MIMEType}, page, nil
 }
 
-// Redeem is the device's one-time step: it uses the link up, enables the
-// account with a freshly generated SIP password, issues the device's
-// credential and returns the whole configuration. Of concurrent redeems of
-// one link exactly one wins. Earlier devices of the account lose their access.
-func (s *Service) Redeem(ctx context.Context, req model.RedeemRequest) (*model.RedeemResponse, error) {
-	return s.redeem(ctx, req, nil)
-}
-
-// redeem is Redeem with a hook run inside its transaction once the device exists.
-func (s *Service) redeem(ctx context.Context, req model.RedeemRequest, hook func(ctx context.Context, tx *store.Tx, dev *model.Device) error) (*model.RedeemResponse, error) {
-	if err := validateRedeem(req); err != nil {
-		return nil, err
-	}
-	if !secret.WellFormed(req.Token, secret.PrefixLink) {
-		return nil, ErrLinkUnknown
-	}
-	st, err := s.Settings(ctx)
-	if err != nil {
-		return nil, err
-	}
-	hash := secret.Hash(req.Token)
-	now := s.now().UTC().Truncate(time.Millisecond)
-	password := secret.Password()
-	credential, credHash := secret.NewToken(secret.PrefixDevice)
-	var resp *model.RedeemResponse
-	err = s.store.Tx(ctx, func(tx *store.Tx) error {
-		l, err := tx.LinkByHash(ctx, hash)
-		if errors.Is(err, store.ErrNotFound) {
-			return ErrLinkUnknown
-		}
-		if err != nil {
-			return fmt.Errorf("reading link: %w", err)
-		}
-		if l.Kind != model.KindActivation {
-			return ErrLinkUnknown
-		}
-		if err := linkState(l, now); err != nil {
-			return err
-		}
-		if l.Disabled {
-			return ErrAccountDisabled
-		}
-		ok, err := tx.RedeemInvitation(ctx, l.ID, now)
-		if err != nil {
-			return fmt.Errorf("redeeming link: %w", err)
-		}
-		if !ok {
-			return ErrLinkUsed // another redeem won
-		}
-		a, err := tx.AccountByID(ctx, l.AccountID)
-		if err != nil {
-			return fmt.Errorf("reading account: %w", err)
-		}
-		md5h, sha := ha1(a.Username, st.SIPDomain, password)
-		if err := tx.ActivateAccount(ctx, a.ID, s.box.Seal([]byte(password)), md5h, sha, now); err != nil {
-			return fmt.Errorf("activating account: %w", err)
-		}
-		dev := &model.Device{AccountID: a.ID, DeviceID: req.Device.ID, Platform: req.Device.Platform, Model: req.Device.Model,
-			AppVersion: req.Device.AppVersion, CredentialPrefix: secret.Display(credential), CreatedAt: now}
-		if err := tx.CreateDevice(ctx, dev, credHash); err != nil {
-			return fmt.Errorf("storing device: %w", err)
-		}
-		if hook != nil {
-			if err := hook(ctx, tx, dev); err != nil {
-				return err
-			}
-		}
-		revoked, err := tx.RevokeDevices(ctx, a.ID, dev.ID)
-		if err != nil {
-			return fmt.Errorf("revoking earlier devices: %w", err)
-		}
-		if _, err := tx.RevokeInvitations(ctx, a.ID); err != nil {
-			return fmt.Errorf("revoking other links: %w", err)
-		}
-		detail := map[string]string{"device_id": dev.DeviceID, "platform": dev.Platform, "model": dev.Model, "app_version": dev.AppVersion}
-		if revoked > 0 {
-			detail["devices_revoked"] = fmt.Sprint(revoked)
-		}
-		if err := tx.AddEvent(ctx, a.OrgID, a.ID, model.EventActivated, "", detail); err != nil {
-			return err
-		}
-		cfg, err := s.buildConfig(ctx, &tx.Reader, st, a, password, now)
-		if err != nil {
-			return err
-		}
-		resp = &model.RedeemResponse{DeviceCredential: credential, Config: cfg}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	s.log.Info("device activated", "username", resp.Config.Account.Username, "platform", req.Device.Platform)
-	s.syncSIP(ctx, resp.Config.Account.Username)
-	return resp, nil
-}
-
-func validateRedeem(req model.RedeemRequest) error {
-	if req.Token == "" {
-		return invalid("token", "token is required")
-	}
-	if len(req.Token) > 200 {
-		return invalid("token", "token is too long")
-	}
-	if strings.TrimSpace(req.Device.ID) == "" || len(req.Device.ID) > 200 || hasControl(req.Device.ID) {
-		return invalid("device.id", "device.id is required: 1 to 200 characters, no control characters")
-	}
-	if !model.ValidPlatform(req.Device.Platform) {
-		return invalid("device.platform", "device.platform must be one of %s", strings.Join(model.Platforms, ", "))
-	}
-	if len(req.Device.Model) > 200 || hasControl(req.Device.Model) {
-		return invalid("device.model", "device.model: at most 200 characters, no control characters")
-	}
-	if len(req.Device.AppVersion) > 100 || hasControl(req.Device.AppVersion) {
-		return invalid("device.app_version", "device.app_version: at most 100 characters, no control characters")
-	}
-	return nil
-}
-
-// ha1 returns the digest hashes a SIP server checks: H(username:realm:password)
-// with MD5 and with SHA-256.
-func ha1(username, realm, password string) (md5hex, sha256hex string) {
-	in := []byte(username + ":" + realm + ":" + password)
-	m := md5.Sum(in)
-	s := sha256.Sum256(in)
-	return hex.EncodeToString(m[:]), hex.EncodeToString(s[:])
-}
-
-// DeviceConfig is re-provisioning: the current configuration for the device
-// holding credential, so profile changes reach it.
-func (s *Service) DeviceConfig(ctx context.Context, credential string) (*model.DeviceConfig, error) {
-	if !secret.WellFormed(credential, secret.PrefixDevice) {
-		return nil, ErrDeviceCredential
-	}
-	st, err := s.Settings(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var cfg model.DeviceConfig
-	now := s.now()
-	err = s.store.Tx(ctx, func(tx *store.Tx) error {
-		dev, err := tx.DeviceByCredential(ctx, secret.Hash(credential))
-		if errors.Is(err, store.ErrNotFound) {
-			return ErrDeviceCredential
-		}
-		if err != nil {
-			return fmt.Errorf("reading device: %w", err)
-		}
-		a, err := tx.AccountByID(ctx, dev.AccountID)
-		if err != nil {
-			return fmt.Errorf("reading account: %w", err)
-		}
-		if a.Disabled {
-			return ErrAccountDisabled
-		}
-		password, err := s.box.Open(a.SIPPassword)
-		if err != nil {
-			return fmt.Errorf("opening the SIP password: %w", err)
-		}
-		if err := tx.TouchDevice(ctx, dev.ID, now); err != nil {
-			return err
-		}
-		if err := tx.AddEvent(ctx, a.OrgID, a.ID, model.EventRefreshed, "", map[string]string{"device_id": dev.DeviceID}); err != nil {
-			return err
-		}
-		cfg, err = s.buildConfig(ctx, &tx.Reader, st, a, string(password), now)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &cfg, nil
-}
-
-func (s *Service) buildConfig(ctx context.Context, r *store.Reader, st *Settings, a *store.AccountRow, password string, now time.Time) (model.DeviceConfig, error) {
-	ep, err := s.effectiveProfile(ctx, r, a)
-	if err != nil {
-		return model.DeviceConfig{}, err
-	}
-	return provisioning.NativeConfig(provisioning.ConfigInput{
-		BaseURL: st.BaseURL, Username: a.Username, Password: password, DisplayName: a.DisplayName,
-		VirtualNumber: a.VirtualNumber, SecurityModel: a.SecurityModel, SIPDomain: st.SIPDomain, SIPHost: st.SIPHost,
-		SIPPorts: st.SIPPorts, Transports: st.SIPTransports, Profile: ep.Settings, IssuedAt: now,
-	}), nil
-}
-
 // stageBefore reports whether stage a comes before stage b.
 func stageBefore(a, b string) bool {
 	for _, st := range model.Stages {
@@ -471,4 +266,48 @@ func stageBefore(a, b string) bool {
 		}
 	}
 	return false
+}
+
+// ChannelQR is the channel of a link shown as a QR code in the console
+// instead of being sent: the CSR shows it to the user, who scans it.
+const ChannelQR = "qr"
+
+// IssueQRLink issues a new activation link for an account to be shown once
+// as a QR code (face to face, or on a screen share), without a message. Like
+// sending, it kills the account's earlier live links. The link is returned
+// to the caller only; only its hash is kept.
+func (s *Service) IssueQRLink(ctx context.Context, username string, by Caller) (string, *model.Invitation, error) {
+	st, err := s.Settings(ctx)
+	if err != nil {
+		return "", nil, err
+	}
+	now := s.now().UTC().Truncate(time.Millisecond)
+	token, hash := secret.NewToken(secret.PrefixLink)
+	var inv *model.Invitation
+	err = s.store.Tx(ctx, func(tx *store.Tx) error {
+		a, err := s.account(ctx, &tx.Reader, username)
+		if err != nil {
+			return err
+		}
+		if a.Disabled {
+			return conflict("account_disabled", "", "account %s is disabled; enable it first", username)
+		}
+		if _, err := tx.RevokeInvitations(ctx, a.ID); err != nil {
+			return fmt.Errorf("revoking earlier links: %w", err)
+		}
+		inv = &model.Invitation{AccountID: a.ID, Kind: model.KindActivation, Channel: ChannelQR, TokenPrefix: secret.Display(token),
+			CreatedAt: now, ExpiresAt: now.Add(st.LinkExpiry)}
+		if err := tx.CreateInvitation(ctx, inv, hash); err != nil {
+			return fmt.Errorf("storing the link: %w", err)
+		}
+		if _, err := tx.AdvanceStage(ctx, a.ID, model.StageInvited); err != nil {
+			return err
+		}
+		return tx.AddEvent(ctx, s.org, a.ID, model.EventLinkIssued, by.Name, map[string]string{"kind": model.KindActivation, "channel": ChannelQR, "link": inv.TokenPrefix})
+	})
+	if err != nil {
+		return "", nil, err
+	}
+	s.log.Info("link issued as a QR code", "username", username, "link", inv.TokenPrefix, "by", by.Name)
+	return st.BaseURL + "/a/" + token, inv, nil
 }

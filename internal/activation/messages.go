@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"regexp"
+	"unicode/utf8"
 
+	"github.com/activator-voip/activator/internal/messaging"
 	"github.com/activator-voip/activator/internal/model"
 	"github.com/activator-voip/activator/internal/store"
 )
@@ -65,4 +67,59 @@ func (s *Service) OutboxItem(ctx context.Context, id int64) (*model.OutboxItem, 
 		return nil, notFound("message_not_found", "no outbox message %d", id)
 	}
 	return it, err
+}
+
+// MessagePreview is a message as its recipient would read it, rendered with
+// a sample link, with the SMS segment count when it is an SMS.
+type MessagePreview struct {
+	Language, Channel, Kind string
+	Subject, Text, HTML     string
+	Encoding                string // SMS: GSM-7 or UCS-2
+	Segments                int    // SMS: parts the text takes
+	Chars                   int
+}
+
+// PreviewMessage renders the message of a kind and channel in a language
+// for the console's templates page. The link is a sample, never a live one.
+func (s *Service) PreviewMessage(ctx context.Context, lang, channel, kind, name string) (*MessagePreview, error) {
+	if lang != "" && !model.ValidLanguage(lang) {
+		return nil, invalid("language", "unsupported language %q", lang)
+	}
+	st, err := s.Settings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if kind == "" {
+		kind = model.KindActivation
+	}
+	if channel == "" {
+		channel = model.ChannelSMS
+	}
+	if kind != model.KindActivation && kind != model.KindInstallation {
+		return nil, invalid("kind", "want activation or installation")
+	}
+	if channel != model.ChannelSMS && channel != model.ChannelEmail {
+		return nil, invalid("channel", "want sms or email")
+	}
+	r, err := s.templates.Render(lang, channel, kind, messaging.MessageVars{
+		Name: name, Link: st.BaseURL + "/a/avl_sample0000000000000000000000000000", Company: st.Company,
+		ITEmail: "it@example.com", ExpiresAt: s.now().Add(st.LinkExpiry),
+	})
+	if err != nil {
+		return nil, err
+	}
+	p := &MessagePreview{Language: lang, Channel: channel, Kind: kind, Subject: r.Subject, Text: r.Text, HTML: r.HTML, Chars: utf8.RuneCountInString(r.Text)}
+	if channel == model.ChannelSMS {
+		p.Encoding, p.Segments = messaging.SMSSegments(r.Text)
+	}
+	return p, nil
+}
+
+// smsSegments tells the parts an SMS text takes, for the send result.
+func smsSegments(channel, text string) int {
+	if channel != model.ChannelSMS {
+		return 0
+	}
+	_, n := messaging.SMSSegments(text)
+	return n
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/mail"
 	"strings"
 
 	"github.com/activator-voip/activator/internal/model"
@@ -229,36 +228,6 @@ func validateSettings(p model.ProfileSettings) error {
 		if !model.ValidPlatform(plat) {
 			return invalid("settings.platform_options."+plat, "unknown platform %q: want one of %s", plat, strings.Join(model.Platforms, ", "))
 		}
-	}
-	return nil
-}
-
-func validName(field, v string) error {
-	if strings.TrimSpace(v) == "" {
-		return invalid(field, "%s is required", field)
-	}
-	if len(v) > 100 {
-		return invalid(field, "%s: at most 100 characters", field)
-	}
-	if v != strings.TrimSpace(v) || strings.ContainsAny(v, "/\\?#%") || hasControl(v) {
-		return invalid(field, "%s must not start or end with spaces nor hold control characters or / \\ ? # %%", field)
-	}
-	return nil
-}
-
-func hasControl(v string) bool {
-	for _, r := range v {
-		if r < 0x20 || r == 0x7f {
-			return true
-		}
-	}
-	return false
-}
-
-func validEmail(field, v string) error {
-	a, err := mail.ParseAddress(v)
-	if err != nil || a.Address != v || !strings.Contains(v[strings.LastIndex(v, "@")+1:], ".") {
-		return invalid(field, "%q is not an e-mail address like name@example.com", v)
 	}
 	return nil
 }

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/activator-voip/activator/internal/messaging"
-	"github.com/activator-voip/activator/internal/model"
 	"github.com/activator-voip/activator/internal/store"
 )
 
@@ -132,13 +131,4 @@ func receiptTarget(ctx context.Context, r *store.Reader, gateway string, u messa
 		return r.LatestSentTo(ctx, gateway, u.Recipient)
 	}
 	return nil, store.ErrNotFound
-}
-
-// smsSegments tells the parts an SMS text takes, for the send result.
-func smsSegments(channel, text string) int {
-	if channel != model.ChannelSMS {
-		return 0
-	}
-	_, n := messaging.SMSSegments(text)
-	return n
 }
