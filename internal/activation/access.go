@@ -27,9 +27,9 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Caller, erro
 		if t.OperatorDisabled {
 			return nil, &Error{Kind: KindUnauthorized, Code: "unauthorized", Message: "the API token's operator is disabled"}
 		}
-		return &Caller{Name: t.OperatorName, Role: t.OperatorRole, OperatorID: t.OperatorID}, nil
+		return &Caller{Name: t.OperatorName, Role: t.OperatorRole, OperatorID: t.OperatorID, OrgID: t.OrgID}, nil
 	}
-	return &Caller{Name: t.Name, Role: t.Role}, nil
+	return &Caller{Name: t.Name, Role: t.Role, OrgID: t.OrgID}, nil
 }
 
 // Token prefixes of the console's secrets.
@@ -120,7 +120,14 @@ type Login struct {
 	Token    string
 	CSRF     string
 	Operator model.Operator
+	Caller   Caller // who the session acts as
 	Expires  time.Time
+}
+
+// operatorCaller is the caller an operator's session acts as, in the
+// operator's organisation.
+func operatorCaller(o *store.Operator) Caller {
+	return Caller{Name: o.Name, Role: o.Role, OperatorID: o.ID, OrgID: o.OrgID}
 }
 
 // Login checks an operator's password and starts a session. Wrong
@@ -179,7 +186,7 @@ func (s *Service) startSession(ctx context.Context, o *store.Operator) (*Login, 
 		return nil, fmt.Errorf("starting a session: %w", err)
 	}
 	s.log.Info("console login", "operator", o.Name)
-	return &Login{Token: token, CSRF: csrf, Operator: operatorOut(o, now), Expires: sess.ExpiresAt}, nil
+	return &Login{Token: token, CSRF: csrf, Operator: operatorOut(o, now), Caller: operatorCaller(o), Expires: sess.ExpiresAt}, nil
 }
 
 // ConsoleSession is a live session's caller and its CSRF token.
@@ -213,7 +220,7 @@ func (s *Service) Session(ctx context.Context, token string) (*ConsoleSession, e
 	if now.Sub(sess.LastSeenAt) > time.Minute {
 		_ = s.store.Tx(ctx, func(tx *store.Tx) error { return tx.TouchSession(ctx, sess.ID, now, now.Add(SessionIdle)) })
 	}
-	return &ConsoleSession{Caller: Caller{Name: o.Name, Role: o.Role, OperatorID: o.ID}, CSRF: sess.CSRFToken, id: sess.ID}, nil
+	return &ConsoleSession{Caller: operatorCaller(o), CSRF: sess.CSRFToken, id: sess.ID}, nil
 }
 
 // Logout ends a session.

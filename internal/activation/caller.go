@@ -7,4 +7,7 @@ type Caller struct {
 	// OperatorID is the operator acting (console session or their API
 	// token); 0 for the first-start token.
 	OperatorID int64
+	// OrgID is the organisation the caller acts in, from the row that
+	// authenticated them: the API token's or the session operator's.
+	OrgID int64
 }

@@ -82,7 +82,8 @@ func TestOperatorLifecycleAndLockout(t *testing.T) {
 			t.Fatalf("the link worked twice: %v", err)
 		}
 		sess, err := s.Session(ctx, l.Token)
-		if err != nil || sess.Caller.Name != "ada" || sess.Caller.Role != "csr" || sess.CSRF != l.CSRF || sess.Caller.OperatorID == 0 {
+		if err != nil || sess.Caller.Name != "ada" || sess.Caller.Role != "csr" || sess.CSRF != l.CSRF || sess.Caller.OperatorID == 0 ||
+			sess.Caller.OrgID != model.DefaultOrgID || l.Caller != sess.Caller {
 			t.Fatalf("Session = %+v, %v", sess, err)
 		}
 		if err := s.Logout(ctx, l.Token); err != nil {
@@ -120,7 +121,7 @@ func TestOperatorLifecycleAndLockout(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c, err := s.Authenticate(ctx, tc.Token); err != nil || c.Name != "ada" || c.Role != "csr" {
+		if c, err := s.Authenticate(ctx, tc.Token); err != nil || c.Name != "ada" || c.Role != "csr" || c.OrgID != model.DefaultOrgID {
 			t.Fatalf("operator token authenticates as %+v, %v", c, err)
 		}
 		if _, err := s.SetOperatorDisabled(ctx, "ada", true, admin); err != nil {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/activator-voip/activator/internal/app"
+	"github.com/activator-voip/activator/internal/model"
 	"github.com/activator-voip/activator/internal/secret"
 	"github.com/activator-voip/activator/internal/store/storetest"
 )
@@ -44,8 +45,8 @@ func TestFirstStartCreatesWhatItNeedsOnce(t *testing.T) {
 			if !secret.WellFormed(token, secret.PrefixAdminToken) {
 				t.Fatalf("admin.token holds %q", secret.Display(token))
 			}
-			if c, err := a.Service.Authenticate(ctx, token); err != nil || c.Role != "admin" {
-				t.Fatalf("the admin token does not authenticate: %v", err)
+			if c, err := a.Service.Authenticate(ctx, token); err != nil || c.Role != "admin" || c.OrgID != model.DefaultOrgID {
+				t.Fatalf("the admin token does not authenticate in the default organisation: %+v, %v", c, err)
 			}
 			ps, _ := a.Service.Profiles(ctx)
 			if len(ps) != 1 || ps[0].Name != "default" || !ps[0].IsDefault {

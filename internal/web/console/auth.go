@@ -93,7 +93,7 @@ func (c *Console) setPassword(w http.ResponseWriter, r *http.Request, p *Page) e
 		}
 		return err
 	}
-	c.audit.Record(r, activation.Caller{Name: o.Name, Role: o.Role, OperatorID: o.ID}, "POST", "/console/set-password/{token}", "operator", o.Name, http.StatusSeeOther)
+	c.audit.Record(r, l.Caller, "POST", "/console/set-password/{token}", "operator", o.Name, http.StatusSeeOther)
 	c.setSession(w, r, l)
 	redirect(w, r, "/console/", "Your password is set.")
 	return nil
