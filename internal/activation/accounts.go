@@ -141,7 +141,7 @@ func (s *Service) effectiveProfile(ctx context.Context, r *store.Reader, a *stor
 // CreateAccount makes a wizard account: it cannot register until a device
 // activates it. The username is generated; the virtual number too, unless given.
 func (s *Service) CreateAccount(ctx context.Context, in model.AccountInput, by Caller) (*model.Account, error) {
-	st, err := s.Settings(ctx)
+	st, err := s.settings.Current(ctx, s.org)
 	if err != nil {
 		return nil, err
 	}
@@ -189,7 +189,7 @@ func (s *Service) CreateAccount(ctx context.Context, in model.AccountInput, by C
 
 // UpdateAccount changes the fields given.
 func (s *Service) UpdateAccount(ctx context.Context, username string, in model.AccountInput, by Caller) (*model.Account, error) {
-	st, err := s.Settings(ctx)
+	st, err := s.settings.Current(ctx, s.org)
 	if err != nil {
 		return nil, err
 	}
@@ -215,7 +215,7 @@ func (s *Service) UpdateAccount(ctx context.Context, username string, in model.A
 var virtualNumberRe = regexp.MustCompile(`^\+?[0-9]{2,15}$`)
 
 // applyAccount validates the given fields into a.
-func (s *Service) applyAccount(ctx context.Context, r *store.Reader, st *Settings, a *store.AccountRow, in model.AccountInput) error {
+func (s *Service) applyAccount(ctx context.Context, r *store.Reader, st *Resolved, a *store.AccountRow, in model.AccountInput) error {
 	if in.Group != nil {
 		g, err := r.GroupByName(ctx, s.org, *in.Group)
 		if errors.Is(err, store.ErrNotFound) {

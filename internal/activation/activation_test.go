@@ -4,46 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/activator-voip/activator/internal/i18n"
-	"github.com/activator-voip/activator/internal/messaging"
 	"github.com/activator-voip/activator/internal/model"
 	"github.com/activator-voip/activator/internal/secret"
 	"github.com/activator-voip/activator/internal/store"
 	"github.com/activator-voip/activator/internal/store/storetest"
 )
 
-var admin = Caller{Name: "test", Role: "admin"}
-
 func strp(s string) *string { return &s }
-
-// newService bootstraps a store and returns a service on it.
-func newService(t *testing.T, st *store.Store) *Service {
-	t.Helper()
-	ctx := context.Background()
-	box, err := secret.NewBox(make([]byte, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	boot, err := Bootstrap(ctx, st, box, t.TempDir(), slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatalf("bootstrap: %v", err)
-	}
-	cat, err := i18n.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl, err := messaging.NewTemplates(cat)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return New(Config{Store: st, Box: box, SigningKey: boot.SigningKey, Templates: tmpl, ListenURL: "http://127.0.0.1:8080", GatewayKinds: testGatewayKinds})
-}
 
 func mustGroup(t *testing.T, s *Service, name string) {
 	t.Helper()
@@ -96,7 +68,8 @@ func redeemReq(token string) model.RedeemRequest {
 func TestAccountInputIsValidated(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		s := newService(t, st)
+		dom := newDomain(t, st)
+		s := dom.Service
 		mustGroup(t, s, "sales")
 		base := func() model.AccountInput {
 			return model.AccountInput{Group: strp("sales"), Name: strp("Ada")}
@@ -147,7 +120,7 @@ func TestAccountInputIsValidated(t *testing.T) {
 			t.Fatalf("duplicate virtual number: %v", err)
 		}
 		// The default region is a setting.
-		if _, err := s.SetSetting(ctx, model.SettingPhoneRegion, "DE"); err != nil {
+		if _, err := dom.Settings.Set(ctx, model.SettingPhoneRegion, "DE", admin); err != nil {
 			t.Fatal(err)
 		}
 		in = base()
@@ -161,9 +134,10 @@ func TestAccountInputIsValidated(t *testing.T) {
 func TestVirtualNumbersComeFromTheRangeAndStayUnique(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		s := newService(t, st)
+		dom := newDomain(t, st)
+		s := dom.Service
 		mustGroup(t, s, "sales")
-		if _, err := s.SetSetting(ctx, model.SettingVirtualNumberRange, "0100-0104"); err != nil {
+		if _, err := dom.Settings.Set(ctx, model.SettingVirtualNumberRange, "0100-0104", admin); err != nil {
 			t.Fatal(err)
 		}
 		seen := map[string]bool{}
@@ -187,7 +161,8 @@ func TestVirtualNumbersComeFromTheRangeAndStayUnique(t *testing.T) {
 func TestSendQueuesLinkAndMessageTogetherAndResendKillsTheOldLink(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		s := newService(t, st)
+		dom := newDomain(t, st)
+		s := dom.Service
 		mustGroup(t, s, "sales")
 		a := mustAccount(t, s)
 
@@ -247,13 +222,14 @@ func TestSendQueuesLinkAndMessageTogetherAndResendKillsTheOldLink(t *testing.T) 
 func TestPagesNeverUseTheLinkUp(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		s := newService(t, st)
+		dom := newDomain(t, st)
+		s := dom.Service
 		mustGroup(t, s, "sales")
 		a := mustAccount(t, s)
-		if _, err := s.SetApp(ctx, model.AppURL{Platform: "android", URL: "https://play.example.com/fallback"}); err != nil {
+		if _, err := dom.Downloads.Set(ctx, model.AppURL{Platform: "android", URL: "https://play.example.com/fallback"}, admin); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.SetApp(ctx, model.AppURL{Platform: "android", SecurityModel: model.EndToEnd, URL: "https://play.example.com/e2e"}); err != nil {
+		if _, err := dom.Downloads.Set(ctx, model.AppURL{Platform: "android", SecurityModel: model.EndToEnd, URL: "https://play.example.com/e2e"}, admin); err != nil {
 			t.Fatal(err)
 		}
 		token := sendToken(t, s, a.Username, model.KindActivation)
@@ -291,7 +267,8 @@ func TestPagesNeverUseTheLinkUp(t *testing.T) {
 func TestConcurrentRedeemsHaveExactlyOneWinner(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		s := newService(t, st)
+		dom := newDomain(t, st)
+		s := dom.Service
 		mustGroup(t, s, "sales")
 		a := mustAccount(t, s)
 		token := sendToken(t, s, a.Username, model.KindActivation)
@@ -344,7 +321,8 @@ func TestConcurrentRedeemsHaveExactlyOneWinner(t *testing.T) {
 func TestRedeemRefusals(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		s := newService(t, st)
+		dom := newDomain(t, st)
+		s := dom.Service
 		mustGroup(t, s, "sales")
 		a := mustAccount(t, s)
 
@@ -408,7 +386,8 @@ func TestRedeemRefusals(t *testing.T) {
 func TestReprovisioningFollowsTheProfileAndStopsWhenRevoked(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		s := newService(t, st)
+		dom := newDomain(t, st)
+		s := dom.Service
 		mustGroup(t, s, "sales")
 		a := mustAccount(t, s)
 		resp, err := s.Redeem(ctx, redeemReq(sendToken(t, s, a.Username, model.KindActivation)))
@@ -471,7 +450,8 @@ func TestReprovisioningFollowsTheProfileAndStopsWhenRevoked(t *testing.T) {
 func TestEffectiveProfileComesFromAccountThenGroupThenDefault(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		s := newService(t, st)
+		dom := newDomain(t, st)
+		s := dom.Service
 		mustGroup(t, s, "sales")
 		a := mustAccount(t, s)
 		check := func(profile, source string) {
@@ -515,7 +495,8 @@ func TestEffectiveProfileComesFromAccountThenGroupThenDefault(t *testing.T) {
 func TestProfileSettingsAreValidatedByField(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		s := newService(t, st)
+		dom := newDomain(t, st)
+		s := dom.Service
 		cases := map[string]string{
 			`{"pin": {"atempts": 3}}`:                                "settings.atempts",
 			`{"nonsense": 1}`:                                        "settings.nonsense",
@@ -555,7 +536,8 @@ func TestProfileSettingsAreValidatedByField(t *testing.T) {
 func TestSettingsAreValidatedAndShapeLinks(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		s := newService(t, st)
+		dom := newDomain(t, st)
+		s := dom.Service
 		bad := map[string]string{
 			"no_such_key":                   "x",
 			model.SettingPublicBaseURL:      "ftp://example.com",
@@ -568,11 +550,11 @@ func TestSettingsAreValidatedAndShapeLinks(t *testing.T) {
 			model.SettingActivationMIMEType: "not a type",
 		}
 		for k, v := range bad {
-			if _, err := s.SetSetting(ctx, k, v); err == nil {
+			if _, err := dom.Settings.Set(ctx, k, v, admin); err == nil {
 				t.Errorf("setting %s=%q must be refused", k, v)
 			}
 		}
-		if _, err := s.SetSetting(ctx, model.SettingPublicBaseURL, "https://activate.example.com/"); err != nil {
+		if _, err := dom.Settings.Set(ctx, model.SettingPublicBaseURL, "https://activate.example.com/", admin); err != nil {
 			t.Fatal(err)
 		}
 		mustGroup(t, s, "sales")
@@ -585,7 +567,7 @@ func TestSettingsAreValidatedAndShapeLinks(t *testing.T) {
 		if !strings.Contains(m.Body, "https://activate.example.com/a/avl_") || m.Subject == "" || m.HTML == "" {
 			t.Fatalf("e-mail built from the public base URL: %+v", m.Message)
 		}
-		st2, _ := s.Settings(ctx)
+		st2, _ := s.settings.Current(ctx, s.org)
 		if st2.SIPDomain != "activate.example.com" {
 			t.Fatalf("SIP domain defaults to the base URL's host, got %q", st2.SIPDomain)
 		}
@@ -597,9 +579,10 @@ func TestSettingsAreValidatedAndShapeLinks(t *testing.T) {
 func TestAVirtualNumberRangeFillsToItsLastFreeNumber(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		s := newService(t, st)
+		dom := newDomain(t, st)
+		s := dom.Service
 		mustGroup(t, s, "sales")
-		if _, err := s.SetSetting(ctx, model.SettingVirtualNumberRange, "0100-0199"); err != nil {
+		if _, err := dom.Settings.Set(ctx, model.SettingVirtualNumberRange, "0100-0199", admin); err != nil {
 			t.Fatal(err)
 		}
 		seen := map[string]bool{}
@@ -631,9 +614,10 @@ func TestAVirtualNumberRangeFillsToItsLastFreeNumber(t *testing.T) {
 func TestImportPreviewCountsTheFreeVirtualNumbers(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		s := newService(t, st)
+		dom := newDomain(t, st)
+		s := dom.Service
 		mustGroup(t, s, "sales")
-		if _, err := s.SetSetting(ctx, model.SettingVirtualNumberRange, "10-19"); err != nil {
+		if _, err := dom.Settings.Set(ctx, model.SettingVirtualNumberRange, "10-19", admin); err != nil {
 			t.Fatal(err)
 		}
 		for range 3 {

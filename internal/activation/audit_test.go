@@ -19,16 +19,17 @@ import (
 func TestSnapshotOfEveryKind(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		s := newService(t, st)
+		dom := newDomain(t, st)
+		s := dom.Service
 		mustGroup(t, s, "sales")
 		acc := mustAccount(t, s)
 		if _, err := s.CreateProfile(ctx, "desk", nil); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.SetSetting(ctx, model.SettingPhoneRegion, "CH"); err != nil {
+		if _, err := dom.Settings.Set(ctx, model.SettingPhoneRegion, "CH", admin); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.SetApp(ctx, model.AppURL{Platform: "android", URL: "https://example.com/app.apk"}); err != nil {
+		if _, err := dom.Downloads.Set(ctx, model.AppURL{Platform: "android", URL: "https://example.com/app.apk"}, admin); err != nil {
 			t.Fatal(err)
 		}
 		op, err := s.CreateOperator(ctx, model.OperatorInput{Name: strp("ada"), Role: strp("csr")}, admin)
@@ -66,7 +67,7 @@ func TestSnapshotOfEveryKind(t *testing.T) {
 			{"gateway", "sms-main", []string{`"name":"sms-main"`, `"auth_token":"` + messaging.Masked + `"`, `"account_sid":"AC1"`, `"groups":["sales"]`}},
 			{"token", strconv.FormatInt(tok.APIToken.ID, 10), []string{`"prefix":"` + tok.APIToken.Prefix + `"`, `"operator":"ada"`}},
 		} {
-			b, err := s.Snapshot(ctx, c.kind, c.key)
+			b, err := s.Snapshot(ctx, c.kind, c.key, admin)
 			if err != nil {
 				t.Errorf("snapshot of %s %s: %v", c.kind, c.key, err)
 				continue
@@ -81,12 +82,12 @@ func TestSnapshotOfEveryKind(t *testing.T) {
 					t.Errorf("snapshot of %s %s holds a secret (%.12s…): %s", c.kind, c.key, leak, b)
 				}
 			}
-			_, err = s.Snapshot(ctx, c.kind, "no-such-"+c.kind)
+			_, err = s.Snapshot(ctx, c.kind, "no-such-"+c.kind, admin)
 			if de := new(Error); !errors.As(err, &de) || de.Kind != KindNotFound {
 				t.Errorf("snapshot of a missing %s: want not found, got %v", c.kind, err)
 			}
 		}
-		if _, err := s.Snapshot(ctx, "template", "sms"); !errors.Is(err, ErrUnknownAuditKind) {
+		if _, err := s.Snapshot(ctx, "template", "sms", admin); !errors.Is(err, ErrUnknownAuditKind) {
 			t.Errorf("a kind Snapshot does not read: want ErrUnknownAuditKind, got %v", err)
 		}
 	})

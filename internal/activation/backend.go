@@ -50,7 +50,7 @@ func (s *Service) syncSIP(ctx context.Context, username string) {
 		return
 	}
 	ctx = context.WithoutCancel(ctx)
-	st, err := s.Settings(ctx)
+	st, err := s.settings.Current(ctx, s.org)
 	if err != nil {
 		s.log.Error("sip backend: reading settings", "backend", b.Name(), "err", err)
 		return
@@ -66,7 +66,7 @@ func (s *Service) syncSIP(ctx context.Context, username string) {
 	}
 }
 
-func (s *Service) syncAccount(ctx context.Context, b AccountBackend, st *Settings, a *store.AccountRow) error {
+func (s *Service) syncAccount(ctx context.Context, b AccountBackend, st *Resolved, a *store.AccountRow) error {
 	if !a.SIPEnabled || len(a.SIPPassword) == 0 {
 		return b.Remove(ctx, a.Username, st.SIPDomain)
 	}
@@ -85,7 +85,7 @@ func (s *Service) SyncSIPBackend(ctx context.Context) (int, error) {
 	if b == nil {
 		return 0, nil
 	}
-	st, err := s.Settings(ctx)
+	st, err := s.settings.Current(ctx, s.org)
 	if err != nil {
 		return 0, err
 	}

@@ -49,7 +49,7 @@ func (s *Service) redeem(ctx context.Context, req model.RedeemRequest, hook func
 	if !secret.WellFormed(req.Token, secret.PrefixLink) {
 		return nil, ErrLinkUnknown
 	}
-	st, err := s.Settings(ctx)
+	st, err := s.settings.Current(ctx, s.org)
 	if err != nil {
 		return nil, err
 	}
@@ -166,7 +166,7 @@ func (s *Service) DeviceConfig(ctx context.Context, credential string) (*model.D
 	if !secret.WellFormed(credential, secret.PrefixDevice) {
 		return nil, ErrDeviceCredential
 	}
-	st, err := s.Settings(ctx)
+	st, err := s.settings.Current(ctx, s.org)
 	if err != nil {
 		return nil, err
 	}
@@ -206,7 +206,7 @@ func (s *Service) DeviceConfig(ctx context.Context, credential string) (*model.D
 	return &cfg, nil
 }
 
-func (s *Service) buildConfig(ctx context.Context, r *store.Reader, st *Settings, a *store.AccountRow, password string, now time.Time) (model.DeviceConfig, error) {
+func (s *Service) buildConfig(ctx context.Context, r *store.Reader, st *Resolved, a *store.AccountRow, password string, now time.Time) (model.DeviceConfig, error) {
 	ep, err := s.effectiveProfile(ctx, r, a)
 	if err != nil {
 		return model.DeviceConfig{}, err

@@ -45,7 +45,8 @@ func checkNoFormula(t *testing.T, what string, data []byte) [][]string {
 func TestExportsNeutraliseFormulasAndImportBackUnchanged(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		s := newService(t, st)
+		dom := newDomain(t, st)
+		s := dom.Service
 		mustGroup(t, s, "sales")
 		for i, f := range formulas {
 			mobile := fmt.Sprintf("+3933312345%02d", i)

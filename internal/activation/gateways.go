@@ -38,7 +38,7 @@ func (s *Service) Gateways(ctx context.Context) ([]model.Gateway, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := s.Settings(ctx)
+	st, err := s.settings.Current(ctx, s.org)
 	if err != nil {
 		return nil, err
 	}
@@ -63,7 +63,7 @@ func (s *Service) Gateway(ctx context.Context, name string) (*model.Gateway, err
 	if err != nil {
 		return nil, err
 	}
-	st, err := s.Settings(ctx)
+	st, err := s.settings.Current(ctx, s.org)
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +82,7 @@ func (s *Service) gatewayRow(ctx context.Context, r *store.Reader, name string) 
 	return row, err
 }
 
-func (s *Service) gatewayView(row *store.GatewayRow, st *Settings, groups []model.GroupGateway) (*model.Gateway, error) {
+func (s *Service) gatewayView(row *store.GatewayRow, st *Resolved, groups []model.GroupGateway) (*model.Gateway, error) {
 	spec, ok := s.kinds.Find(row.Kind)
 	if !ok {
 		return nil, fmt.Errorf("gateway %s: unknown stored kind %q", row.Name, row.Kind)
@@ -369,7 +369,7 @@ func (s *Service) buildGateway(row *store.GatewayRow, settings map[string]string
 	full := spec.WithDefaults(settings)
 	if spec.Receipts == messaging.ReceiptPerMessage && o.ReceiptURL == nil {
 		o.ReceiptURL = func(m *model.Message) string {
-			st, err := s.Settings(context.Background())
+			st, err := s.settings.Current(context.Background(), s.org)
 			if err != nil {
 				return ""
 			}
@@ -397,7 +397,7 @@ func (s *Service) TestGateway(ctx context.Context, name, to string) (*model.Gate
 	}
 	to = strings.TrimSpace(to)
 	m := &model.Message{Channel: row.Channel, Kind: "test", Gateway: row.Name, Recipient: to}
-	st, err := s.Settings(ctx)
+	st, err := s.settings.Current(ctx, s.org)
 	if err != nil {
 		return nil, err
 	}

@@ -45,7 +45,8 @@ func twilioInput(name, base string) model.GatewayInput {
 func TestGatewayConfigurationMasksSecretsAndValidates(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		s := newService(t, st)
+		dom := newDomain(t, st)
+		s := dom.Service
 		g, err := s.CreateGateway(ctx, twilioInput("sms-main", "https://api.twilio.com"))
 		if err != nil {
 			t.Fatal(err)
@@ -110,7 +111,8 @@ func TestGatewayConfigurationMasksSecretsAndValidates(t *testing.T) {
 func TestRoutingPerSendGroupDefaultOutbox(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		s := newService(t, st)
+		dom := newDomain(t, st)
+		s := dom.Service
 		mustGroup(t, s, "sales")
 		mustGroup(t, s, "ops")
 		a := mustAccount(t, s)
@@ -202,7 +204,8 @@ func (h *twilioStandIn) last() url.Values {
 func TestDatabaseGatewayDeliversAndTakesReceipts(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		s := newService(t, st)
+		dom := newDomain(t, st)
+		s := dom.Service
 		mustGroup(t, s, "sales")
 		a := mustAccount(t, s)
 		stand := &twilioStandIn{}
@@ -332,7 +335,8 @@ func TestDatabaseGatewayDeliversAndTakesReceipts(t *testing.T) {
 func TestTestGatewayReportsTheProvidersAnswer(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		s := newService(t, st)
+		dom := newDomain(t, st)
+		s := dom.Service
 		stand := &twilioStandIn{}
 		srv := httptest.NewServer(stand)
 		defer srv.Close()
@@ -364,7 +368,8 @@ func TestTestGatewayReportsTheProvidersAnswer(t *testing.T) {
 func TestSignedTwilioReceiptWithoutStatusIsInvalid(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		s := newService(t, st)
+		dom := newDomain(t, st)
+		s := dom.Service
 		gw, err := s.CreateGateway(ctx, twilioInput("tw", "https://api.twilio.com"))
 		if err != nil {
 			t.Fatal(err)

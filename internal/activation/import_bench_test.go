@@ -16,13 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"log/slog"
-
-	"github.com/activator-voip/activator/internal/i18n"
-	"github.com/activator-voip/activator/internal/messaging"
 	"github.com/activator-voip/activator/internal/model"
-	"github.com/activator-voip/activator/internal/secret"
-	"github.com/activator-voip/activator/internal/store"
 	"github.com/activator-voip/activator/internal/store/storetest"
 )
 
@@ -71,7 +65,7 @@ func BenchmarkImport100k(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				b.StopTimer()
 				st := storetest.Open(b, be.DSN(b))
-				s := newServiceTB(b, st)
+				s := newDomain(b, st).Service
 				mustGroupTB(b, s, "sales")
 				runtime.GC()
 				b.StartTimer()
@@ -103,27 +97,6 @@ func BenchmarkImport100k(b *testing.B) {
 			b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
 		})
 	}
-}
-
-func newServiceTB(tb testing.TB, st *store.Store) *Service {
-	tb.Helper()
-	box, err := secret.NewBox(make([]byte, 32))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	boot, err := Bootstrap(context.Background(), st, box, tb.TempDir(), slog.New(slog.DiscardHandler))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	cat, err := i18n.Load()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tmpl, err := messaging.NewTemplates(cat)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return New(Config{Store: st, Box: box, SigningKey: boot.SigningKey, Templates: tmpl, ListenURL: "http://127.0.0.1:8080"})
 }
 
 func mustGroupTB(tb testing.TB, s *Service, name string) {

@@ -78,7 +78,7 @@ type importRow struct {
 // importState is what validation needs: the organisation's groups and
 // profiles, and the keys of its accounts for matching.
 type importState struct {
-	st       *Settings
+	st       *Resolved
 	groups   map[string]*store.GroupRow
 	profiles map[string]int64
 	byMobile map[string]string
@@ -89,7 +89,7 @@ type importState struct {
 }
 
 func (s *Service) loadImportState(ctx context.Context) (*importState, error) {
-	st, err := s.Settings(ctx)
+	st, err := s.settings.Current(ctx, s.org)
 	if err != nil {
 		return nil, err
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/activator-voip/activator/internal/messaging"
@@ -28,7 +27,7 @@ func (s *Service) Send(ctx context.Context, username string, req model.SendReque
 	if req.Channel != model.ChannelEmail && req.Channel != model.ChannelSMS {
 		return nil, invalid("channel", "unknown channel %q: want email or sms", req.Channel)
 	}
-	st, err := s.Settings(ctx)
+	st, err := s.settings.Current(ctx, s.org)
 	if err != nil {
 		return nil, err
 	}
@@ -129,7 +128,7 @@ func (s *Service) RevokeLinks(ctx context.Context, username string, by Caller) (
 // LinkPage is what a link's pages show.
 type LinkPage struct {
 	Link          *store.Link
-	Settings      *Settings
+	Settings      *Resolved
 	Apps          []model.AppURL
 	PageURL       string
 	ActivationURL string
@@ -140,7 +139,7 @@ type LinkPage struct {
 // the page comes back with the error, so the error page can speak the
 // account's language and name its IT contact.
 func (s *Service) lookupLink(ctx context.Context, token string) (*LinkPage, error) {
-	st, apps, err := s.config(ctx)
+	st, apps, err := s.settings.config(ctx, s.org)
 	if err != nil {
 		return nil, err
 	}
@@ -212,8 +211,8 @@ func (s *Service) InstallURL(ctx context.Context, token, platform string) (strin
 	if err != nil {
 		return "", page, err
 	}
-	if !model.ValidPlatform(platform) {
-		return "", page, invalid("platform", "unknown platform %q: want one of %s", platform, strings.Join(model.Platforms, ", "))
+	if err := validPlatform("platform", platform); err != nil {
+		return "", page, err
 	}
 	u := downloadURL(page.Apps, platform, page.Link.SecurityModel)
 	if u == "" {
@@ -277,7 +276,7 @@ const ChannelQR = "qr"
 // sending, it kills the account's earlier live links. The link is returned
 // to the caller only; only its hash is kept.
 func (s *Service) IssueQRLink(ctx context.Context, username string, by Caller) (string, *model.Invitation, error) {
-	st, err := s.Settings(ctx)
+	st, err := s.settings.Current(ctx, s.org)
 	if err != nil {
 		return "", nil, err
 	}

@@ -47,7 +47,7 @@ func (s *Service) LinphoneConfig(ctx context.Context, credential string) ([]byte
 	if !secret.WellFormed(credential, secret.PrefixDevice) {
 		return nil, ErrDeviceCredential
 	}
-	st, err := s.Settings(ctx)
+	st, err := s.settings.Current(ctx, s.org)
 	if err != nil {
 		return nil, err
 	}

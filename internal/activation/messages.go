@@ -85,7 +85,7 @@ func (s *Service) PreviewMessage(ctx context.Context, lang, channel, kind, name 
 	if lang != "" && !model.ValidLanguage(lang) {
 		return nil, invalid("language", "unsupported language %q", lang)
 	}
-	st, err := s.Settings(ctx)
+	st, err := s.settings.Current(ctx, s.org)
 	if err != nil {
 		return nil, err
 	}

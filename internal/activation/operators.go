@@ -75,7 +75,7 @@ func (s *Service) CreateOperator(ctx context.Context, in model.OperatorInput, by
 	if err := validRole(role); err != nil {
 		return nil, err
 	}
-	st, err := s.Settings(ctx)
+	st, err := s.settings.Current(ctx, s.org)
 	if err != nil {
 		return nil, err
 	}
@@ -95,7 +95,7 @@ func (s *Service) CreateOperator(ctx context.Context, in model.OperatorInput, by
 	return res, nil
 }
 
-func (s *Service) issuePasswordLink(ctx context.Context, tx *store.Tx, st *Settings, o *store.Operator) (*model.OperatorCreated, error) {
+func (s *Service) issuePasswordLink(ctx context.Context, tx *store.Tx, st *Resolved, o *store.Operator) (*model.OperatorCreated, error) {
 	now := s.now().UTC().Truncate(time.Millisecond)
 	token, hash := secret.NewToken(PrefixSetPassword)
 	if err := tx.RevokePasswordTokens(ctx, o.ID, now); err != nil {
@@ -111,7 +111,7 @@ func (s *Service) issuePasswordLink(ctx context.Context, tx *store.Tx, st *Setti
 // ResetOperatorPassword issues a new set-password link; the old password
 // keeps working until the new one is set.
 func (s *Service) ResetOperatorPassword(ctx context.Context, name string, by Caller) (*model.OperatorCreated, error) {
-	st, err := s.Settings(ctx)
+	st, err := s.settings.Current(ctx, s.org)
 	if err != nil {
 		return nil, err
 	}

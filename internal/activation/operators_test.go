@@ -51,7 +51,8 @@ func setPasswordToken(t *testing.T, u string) string {
 func TestOperatorLifecycleAndLockout(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		s := newService(t, st)
+		dom := newDomain(t, st)
+		s := dom.Service
 		now := time.Now()
 		s.now = func() time.Time { return now }
 		created, err := s.CreateOperator(ctx, model.OperatorInput{Name: strp("ada"), Role: strp("csr")}, admin)
@@ -167,7 +168,8 @@ func TestRedactJSON(t *testing.T) {
 func TestImportPreviewConfirmAndReimport(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		s := newService(t, st)
+		dom := newDomain(t, st)
+		s := dom.Service
 		mustGroup(t, s, "sales")
 		file := "Full name;Mobile number;E-mail;Security model;Group;Language\n" +
 			"Ada Lovelace;+39 333 123 4567;ada@example.com;end-to-site;;it\n" +
@@ -254,7 +256,8 @@ func TestImportPreviewConfirmAndReimport(t *testing.T) {
 func TestImportThenSend(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		s := newService(t, st)
+		dom := newDomain(t, st)
+		s := dom.Service
 		mustGroup(t, s, "sales")
 		var b strings.Builder
 		b.WriteString("full name,e-mail\n")
@@ -296,7 +299,8 @@ func TestImportThenSend(t *testing.T) {
 // imported and nothing twice.
 func TestImportResumesAfterAnInterruption(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
-		s := newService(t, st)
+		dom := newDomain(t, st)
+		s := dom.Service
 		mustGroup(t, s, "sales")
 		const n = 2500
 		var b strings.Builder

@@ -225,8 +225,8 @@ func validateSettings(p model.ProfileSettings) error {
 		}
 	}
 	for plat := range p.PlatformOptions {
-		if !model.ValidPlatform(plat) {
-			return invalid("settings.platform_options."+plat, "unknown platform %q: want one of %s", plat, strings.Join(model.Platforms, ", "))
+		if err := validPlatform("settings.platform_options."+plat, plat); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -52,7 +52,7 @@ func (s *Service) ApplyReceipt(ctx context.Context, gateway, key, requestURI str
 		return nil, notFound("no_receipts", "%s gateways have no delivery receipts", row.Kind)
 	}
 	if spec.VerifyReceipt != nil {
-		st, err := s.Settings(ctx)
+		st, err := s.settings.Current(ctx, s.org)
 		if err != nil {
 			return nil, err
 		}

@@ -1,7 +1,3 @@
-// Package activation is activator's domain: groups, profiles, accounts and
-// their secure links, from the CSR's entry to a device holding its
-// configuration. It validates every input, decides every state change, and
-// leaves SQL to the store and wire formats to the web layer.
 package activation
 
 import (
@@ -15,8 +11,8 @@ import (
 	"github.com/activator-voip/activator/internal/store"
 )
 
-// Config wires a Service.
-type Config struct {
+// DomainConfig is what the domain is built from.
+type DomainConfig struct {
 	Store      *store.Store
 	Box        *secret.Box        // seals SIP passwords
 	SigningKey ed25519.PrivateKey // signs activation files
@@ -48,14 +44,16 @@ type Service struct {
 	onEnqueue   func()
 	log         *slog.Logger
 	org         int64
-	cache       configCache
+	settings    *Settings
+	downloads   *Downloads
 	now         func() time.Time
 	sip         sipState // account backend (backend.go)
 }
 
-// New returns a Service.
-func New(c Config) *Service {
+// newService returns the Service.
+func newService(c DomainConfig, settings *Settings, downloads *Downloads) *Service {
 	s := &Service{
+		settings: settings, downloads: downloads,
 		store: c.Store, box: c.Box, signingKey: c.SigningKey, templates: c.Templates, kinds: c.GatewayKinds,
 		listenURL: c.ListenURL, tlsPin: c.TLSPin, maxAttempts: c.MaxAttempts, onEnqueue: c.OnEnqueue,
 		log: c.Logger, org: model.DefaultOrgID, now: time.Now,

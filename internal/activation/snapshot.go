@@ -23,8 +23,8 @@ var ErrUnknownAuditKind = errors.New("no audit snapshot for this kind")
 // is ErrUnknownAuditKind; a key naming nothing is a not-found *Error.
 // Secrets are never in it: gateways' settings are masked and their receipt
 // key left out, tokens are their prefix and metadata.
-func (s *Service) Snapshot(ctx context.Context, kind, key string) ([]byte, error) {
-	v, err := s.snapshot(ctx, kind, key)
+func (s *Service) Snapshot(ctx context.Context, kind, key string, by Caller) ([]byte, error) {
+	v, err := s.snapshot(ctx, kind, key, by)
 	if err != nil {
 		return nil, err
 	}
@@ -35,7 +35,7 @@ func (s *Service) Snapshot(ctx context.Context, kind, key string) ([]byte, error
 	return b, nil
 }
 
-func (s *Service) snapshot(ctx context.Context, kind, key string) (any, error) {
+func (s *Service) snapshot(ctx context.Context, kind, key string, by Caller) (any, error) {
 	switch kind {
 	case "account":
 		a, err := s.store.AccountByUsername(ctx, s.org, key)
@@ -51,7 +51,7 @@ func (s *Service) snapshot(ctx context.Context, kind, key string) (any, error) {
 	case "profile":
 		return s.Profile(ctx, key)
 	case "setting":
-		list, err := s.SettingList(ctx)
+		list, err := s.settings.List(ctx, by)
 		if err != nil {
 			return nil, err
 		}
@@ -62,7 +62,7 @@ func (s *Service) snapshot(ctx context.Context, kind, key string) (any, error) {
 		}
 		return nil, notFound("setting_not_found", "no setting %q", key)
 	case "app":
-		apps, err := s.Apps(ctx)
+		apps, err := s.downloads.List(ctx, by)
 		if err != nil {
 			return nil, err
 		}

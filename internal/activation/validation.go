@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/nyaruka/phonenumbers"
+
+	"github.com/activator-voip/activator/internal/model"
 )
 
 func validName(field, v string) error {
@@ -56,4 +58,13 @@ func normaliseMobile(v, region string) (string, error) {
 		return "", invalid("mobile", "%q is a landline number; SMS needs a mobile number", v)
 	}
 	return phonenumbers.Format(num, phonenumbers.E164), nil
+}
+
+// validPlatform refuses a platform activator has no download or
+// configuration for, naming the ones it has.
+func validPlatform(field, v string) error {
+	if !model.ValidPlatform(v) {
+		return invalid(field, "unknown platform %q: want one of %s", v, strings.Join(model.Platforms, ", "))
+	}
+	return nil
 }

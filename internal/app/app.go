@@ -75,7 +75,8 @@ type SIPConfig struct {
 // App is a running activator.
 type App struct {
 	Store    *store.Store
-	Service  *activation.Service
+	Domain   activation.Domain
+	Service  *activation.Service // Domain.Service
 	Worker   *messaging.Worker
 	Web      *web.Server
 	SIP      *sip.Server // the embedded registrar; nil with the kamailio backend or no SIP listener
@@ -178,10 +179,11 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	// The domain rings when it queues a message and the worker listens; the
 	// bell exists first because the worker's gateways need the domain.
 	wcfg.Doorbell = messaging.NewDoorbell()
-	a.Service = activation.New(activation.Config{
+	a.Domain = activation.NewDomain(activation.DomainConfig{
 		Store: st, Box: box, SigningKey: boot.SigningKey, Templates: tmpl, GatewayKinds: gatewayKinds(),
 		ListenURL: a.URL, TLSPin: pin, MaxAttempts: cfg.MaxAttempts, OnEnqueue: wcfg.Doorbell.Ring, Logger: log,
 	})
+	a.Service = a.Domain.Service
 	// The outbox is built in; the gateways configured in the database
 	// (activator gateway add) are built on first use and rebuilt when they change.
 	gateways := messaging.NewRegistry(a.Service.NewGatewayLoader(messaging.Options{}).Load, outbox.New(st))
@@ -189,7 +191,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	if err := a.startSIP(ctx, cfg, log); err != nil {
 		return nil, err
 	}
-	a.Web, err = web.New(a.Service, cat, log.With("component", "http"), cfg.Version)
+	a.Web, err = web.New(a.Domain, cat, log.With("component", "http"), cfg.Version)
 	if err != nil {
 		return nil, err
 	}

@@ -56,7 +56,7 @@ func TestFirstStartCreatesWhatItNeedsOnce(t *testing.T) {
 			if !strings.HasPrefix(a.URL, "http://127.0.0.1:") {
 				t.Fatalf("listen URL %q", a.URL)
 			}
-			st, _ := a.Service.Settings(ctx)
+			st, _ := a.Domain.Settings.Current(ctx, model.DefaultOrgID)
 			if st.BaseURL != a.URL {
 				t.Fatalf("links must be built from the listen address until public_base_url is set: %q vs %q", st.BaseURL, a.URL)
 			}

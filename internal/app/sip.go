@@ -34,7 +34,8 @@ func (a *App) startSIP(ctx context.Context, cfg Config, log *slog.Logger) error 
 					return fmt.Errorf("loading the SIP certificate: %w", err)
 				}
 			default:
-				st, err := a.Service.Settings(ctx)
+				// The registrar serves the default organisation's domain.
+				st, err := a.Domain.Settings.Current(ctx, model.DefaultOrgID)
 				if err != nil {
 					return err
 				}
@@ -52,7 +53,7 @@ func (a *App) startSIP(ctx context.Context, cfg Config, log *slog.Logger) error 
 				return fmt.Errorf("--sip-digest: %w", err)
 			}
 		}
-		srv, err := sip.New(sip.Config{UDP: c.UDP, TCP: c.TCP, TLS: c.TLS, TLSConfig: tlsConf, Algorithms: algs, Store: a.Store, Service: a.Service,
+		srv, err := sip.New(sip.Config{UDP: c.UDP, TCP: c.TCP, TLS: c.TLS, TLSConfig: tlsConf, Algorithms: algs, Store: a.Store, Settings: a.Domain.Settings,
 			Logger: log.With("component", "sip")})
 		if err != nil {
 			return err

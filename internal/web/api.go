@@ -209,47 +209,47 @@ func (s *Server) deleteProfile(w http.ResponseWriter, r *http.Request, _ *activa
 	return nil
 }
 
-func (s *Server) listApps(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
-	as, err := s.svc.Apps(r.Context())
+func (s *Server) listApps(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
+	as, err := s.dom.Downloads.List(r.Context(), *c)
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, 200, appList{as})
 }
 
-func (s *Server) setApp(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
+func (s *Server) setApp(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
 	var in model.AppURL
 	if err := decode(w, r, &in); err != nil {
 		return err
 	}
-	a, err := s.svc.SetApp(r.Context(), in)
+	a, err := s.dom.Downloads.Set(r.Context(), in, *c)
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, 200, a)
 }
 
-func (s *Server) deleteApp(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
+func (s *Server) deleteApp(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
 	m := model.SecurityModel(r.URL.Query().Get("security_model"))
 	if m != "" && !m.Valid() {
 		return &badRequest{"invalid_field", "security_model", "security_model must be end-to-end or end-to-site, or absent for the platform's fallback"}
 	}
-	if err := s.svc.DeleteApp(r.Context(), r.PathValue("platform"), m); err != nil {
+	if err := s.dom.Downloads.Delete(r.Context(), r.PathValue("platform"), m, *c); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 
-func (s *Server) listSettings(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
-	st, err := s.svc.SettingList(r.Context())
+func (s *Server) listSettings(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
+	st, err := s.dom.Settings.List(r.Context(), *c)
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, 200, settingList{st})
 }
 
-func (s *Server) putSetting(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
+func (s *Server) putSetting(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
 	var in settingInput
 	if err := decode(w, r, &in); err != nil {
 		return err
@@ -257,7 +257,7 @@ func (s *Server) putSetting(w http.ResponseWriter, r *http.Request, _ *activatio
 	if in.Value == nil {
 		return &badRequest{"invalid_field", "value", "value is required (an empty string restores the default)"}
 	}
-	st, err := s.svc.SetSetting(r.Context(), r.PathValue("key"), *in.Value)
+	st, err := s.dom.Settings.Set(r.Context(), r.PathValue("key"), *in.Value, *c)
 	if err != nil {
 		return err
 	}

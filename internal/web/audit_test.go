@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/activator-voip/activator/internal/activation"
+	"github.com/activator-voip/activator/internal/model"
 	"github.com/activator-voip/activator/internal/web/audit"
 	"github.com/activator-voip/activator/internal/web/console"
 )
@@ -34,7 +35,7 @@ var unaudited = map[string]string{
 func TestEveryMutatingRouteHasAnAuditKindWithASnapshot(t *testing.T) {
 	forEachServer(t, func(t *testing.T, s *testServer) {
 		ctx := context.Background()
-		cons, err := console.New(s.app.Service, slog.New(slog.DiscardHandler))
+		cons, err := console.New(s.app.Domain, slog.New(slog.DiscardHandler))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -106,7 +107,7 @@ func TestEveryMutatingRouteHasAnAuditKindWithASnapshot(t *testing.T) {
 			if k.NoSnapshot != "" {
 				continue
 			}
-			_, err := s.app.Service.Snapshot(ctx, k.Name, "no-such-"+k.Name)
+			_, err := s.app.Service.Snapshot(ctx, k.Name, "no-such-"+k.Name, activation.Caller{Name: "test", OrgID: model.DefaultOrgID})
 			var de *activation.Error
 			switch {
 			case errors.Is(err, activation.ErrUnknownAuditKind):

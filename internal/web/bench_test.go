@@ -101,7 +101,7 @@ type benchFixture struct {
 	landing  []string     // landing page URLs, issued once
 }
 
-var benchCaller = activation.Caller{Name: "benchmark", Role: "admin"}
+var benchCaller = activation.Caller{Name: "benchmark", Role: "admin", OrgID: model.DefaultOrgID}
 
 // startBenchApp builds and runs an app on a loopback port, stopped and removed
 // by tb's cleanup.
@@ -131,7 +131,7 @@ func startBenchApp(tb testing.TB, dsn func(testing.TB) string) *benchFixture {
 		tb.Fatalf("creating the group: %v", err)
 	}
 	// A download for the detected platform, so the landing page lists one.
-	if _, err := svc.SetApp(ctx, model.AppURL{Platform: "android", URL: "https://play.example.com/store/apps/details?id=voip"}); err != nil {
+	if _, err := a.Domain.Downloads.Set(ctx, model.AppURL{Platform: "android", URL: "https://play.example.com/store/apps/details?id=voip"}, benchCaller); err != nil {
 		tb.Fatalf("setting a download URL: %v", err)
 	}
 	return fx

@@ -170,10 +170,11 @@ func newRedeemFuzz(f *testing.F) *redeemFuzz {
 	if err != nil {
 		f.Fatal(err)
 	}
-	svc := activation.New(activation.Config{
+	dom := activation.NewDomain(activation.DomainConfig{
 		Store: st, Box: box, SigningKey: boot.SigningKey, Templates: tmpl, ListenURL: "http://127.0.0.1:8080", Logger: discard,
 	})
-	srv, err := New(svc, cat, discard, "fuzz")
+	svc := dom.Service
+	srv, err := New(dom, cat, discard, "fuzz")
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -194,7 +195,7 @@ func (z *redeemFuzz) issue(tb testing.TB) string {
 	tb.Helper()
 	ctx := context.Background()
 	z.accounts++
-	by := activation.Caller{Name: "fuzz", Role: "admin"}
+	by := activation.Caller{Name: "fuzz", Role: "admin", OrgID: model.DefaultOrgID}
 	group, name, email := "fuzz", fmt.Sprintf("Fuzz %d", z.accounts), fmt.Sprintf("fuzz%d@example.com", z.accounts)
 	a, err := z.svc.CreateAccount(ctx, model.AccountInput{Group: &group, Name: &name, Email: &email}, by)
 	if err != nil {

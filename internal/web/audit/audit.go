@@ -108,7 +108,7 @@ func (a *Auditor) Run(w http.ResponseWriter, r *http.Request, by activation.Call
 	k, key := a.target(r, pattern)
 	var before []byte
 	if key != "" {
-		before = a.snapshot(ctx, k, key)
+		before = a.snapshot(ctx, k, key, by)
 	}
 	cw := &captureWriter{ResponseWriter: w, status: http.StatusOK}
 	created := h(cw)
@@ -121,7 +121,7 @@ func (a *Auditor) Run(w http.ResponseWriter, r *http.Request, by activation.Call
 			key = KeyFromJSON(cw.buf.Bytes(), k.KeyField)
 		}
 		if key != "" {
-			after = a.snapshot(ctx, k, key)
+			after = a.snapshot(ctx, k, key, by)
 		}
 		if after == nil && method != http.MethodDelete {
 			after = cw.buf.Bytes() // kept if JSON, secrets removed
@@ -146,11 +146,11 @@ func (a *Auditor) Record(r *http.Request, by activation.Caller, method, pattern,
 	a.write(r.Context(), by, method, pattern, kind, key, status, nil, nil)
 }
 
-func (a *Auditor) snapshot(ctx context.Context, k Kind, key string) []byte {
+func (a *Auditor) snapshot(ctx context.Context, k Kind, key string, by activation.Caller) []byte {
 	if k.NoSnapshot != "" {
 		return nil
 	}
-	b, err := a.svc.Snapshot(ctx, k.Name, key)
+	b, err := a.svc.Snapshot(ctx, k.Name, key, by)
 	var de *activation.Error
 	if err != nil && !(errors.As(err, &de) && de.Kind == activation.KindNotFound) {
 		a.log.Error("reading an audit target", "kind", k.Name, "err", err)

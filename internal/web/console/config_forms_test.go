@@ -67,7 +67,7 @@ func fieldErrorAt(page, name string) string {
 
 func appURLs(t *testing.T, ts *consoleServer) map[string]string {
 	t.Helper()
-	as, err := ts.app.Service.Apps(context.Background())
+	as, err := ts.app.Domain.Downloads.List(context.Background(), tester)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +80,7 @@ func appURLs(t *testing.T, ts *consoleServer) map[string]string {
 
 func settingValues(t *testing.T, ts *consoleServer) map[string]string {
 	t.Helper()
-	st, err := ts.app.Service.SettingList(context.Background())
+	st, err := ts.app.Domain.Settings.List(context.Background(), tester)
 	if err != nil {
 		t.Fatal(err)
 	}

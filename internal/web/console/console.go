@@ -45,7 +45,8 @@ const csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 's
 
 // Console serves /console/.
 type Console struct {
-	svc    *activation.Service
+	dom    activation.Domain
+	svc    *activation.Service // dom.Service
 	log    *slog.Logger
 	pages  map[string]*template.Template
 	routes []Route
@@ -78,7 +79,6 @@ type Page struct {
 	Data    any
 	Path    string
 	target  string // audit target key, set by handlers that create
-	svc     *activation.Service
 	console *Console
 }
 
@@ -95,9 +95,10 @@ func (p *Page) Val(name string) string {
 	return p.Form.Get(name)
 }
 
-// New builds the console. Templates are parsed here, once.
-func New(svc *activation.Service, log *slog.Logger) (*Console, error) {
-	c := &Console{svc: svc, log: log, pages: map[string]*template.Template{}, mux: http.NewServeMux(),
+// New builds the console on the domain's parts. Templates are parsed here, once.
+func New(dom activation.Domain, log *slog.Logger) (*Console, error) {
+	svc := dom.Service
+	c := &Console{dom: dom, svc: svc, log: log, pages: map[string]*template.Template{}, mux: http.NewServeMux(),
 		audit: audit.New(svc, log, "console", "/console/")}
 	funcs := template.FuncMap{
 		"when":    when,
@@ -175,7 +176,7 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (c *Console) wrap(rt Route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p := &Page{Path: r.URL.Path, svc: c.svc, console: c, Fields: map[string]string{}}
+		p := &Page{Path: r.URL.Path, console: c, Fields: map[string]string{}}
 		if rt.Public {
 			p.CSRF = preCSRF(w, r)
 			if r.Method == http.MethodPost && !c.checkCSRF(r, p.CSRF) {

@@ -40,7 +40,7 @@ func consoleAuditOfLoginsAndGateways(t *testing.T, ts *consoleServer) {
 		return es[0]
 	}
 
-	created, err := svc.CreateOperator(ctx, model.OperatorInput{Name: strp("ada"), Role: strp("admin")}, activation.Caller{Name: "test"})
+	created, err := svc.CreateOperator(ctx, model.OperatorInput{Name: strp("ada"), Role: strp("admin")}, tester)
 	if err != nil {
 		t.Fatal(err)
 	}

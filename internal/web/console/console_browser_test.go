@@ -16,7 +16,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/activator-voip/activator/client"
-	"github.com/activator-voip/activator/internal/activation"
 	"github.com/activator-voip/activator/internal/model"
 	"github.com/activator-voip/activator/internal/web/console"
 )
@@ -172,7 +171,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	if _, err := ts.app.Service.CreateGroup(ctx, model.GroupInput{Name: strp("sales"), ITEmail: strp("it@example.com")}); err != nil {
 		t.Fatal(err)
 	}
-	created, err := ts.app.Service.CreateOperator(ctx, model.OperatorInput{Name: strp("ada"), Role: strp("admin")}, activation.Caller{Name: "test"})
+	created, err := ts.app.Service.CreateOperator(ctx, model.OperatorInput{Name: strp("ada"), Role: strp("admin")}, tester)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -424,7 +423,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	if err != nil || len(msgs) == 0 {
 		t.Fatalf("a message for the outbox page: %v", err)
 	}
-	second, err := ts.app.Service.CreateOperator(ctx, model.OperatorInput{Name: strp("grace"), Role: strp("csr")}, activation.Caller{Name: "test"})
+	second, err := ts.app.Service.CreateOperator(ctx, model.OperatorInput{Name: strp("grace"), Role: strp("csr")}, tester)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -433,7 +432,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Fatalf("an import for its page: %v", err)
 	}
 	fill := strings.NewReplacer("{username}", username, "{id}", "", "{name}", "default", "{$}", "")
-	cons, err := console.New(ts.app.Service, slog.New(slog.DiscardHandler))
+	cons, err := console.New(ts.app.Domain, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -83,7 +83,7 @@ func (c *operatorClient) login(t *testing.T, name, password string) {
 func addOperator(t *testing.T, svc *activation.Service, name, role string) {
 	t.Helper()
 	ctx := context.Background()
-	created, err := svc.CreateOperator(ctx, model.OperatorInput{Name: &name, Role: &role}, activation.Caller{Name: "test"})
+	created, err := svc.CreateOperator(ctx, model.OperatorInput{Name: &name, Role: &role}, tester)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,11 +104,11 @@ func TestConsoleRolesFromTheRouteTable(t *testing.T) {
 	if _, err := svc.CreateGroup(ctx, model.GroupInput{Name: strp("sales")}); err != nil {
 		t.Fatal(err)
 	}
-	acc, err := svc.CreateAccount(ctx, model.AccountInput{Group: strp("sales"), Name: strp("Ada"), Mobile: strp("+393331234567")}, activation.Caller{Name: "test"})
+	acc, err := svc.CreateAccount(ctx, model.AccountInput{Group: strp("sales"), Name: strp("Ada"), Mobile: strp("+393331234567")}, tester)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cons, err := console.New(svc, slog.New(slog.DiscardHandler))
+	cons, err := console.New(ts.app.Domain, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +168,7 @@ func TestConsoleRefusesFormsWithoutCSRF(t *testing.T) {
 	svc := ts.app.Service
 	ctx := context.Background()
 	svc.CreateGroup(ctx, model.GroupInput{Name: strp("sales")})
-	acc, err := svc.CreateAccount(ctx, model.AccountInput{Group: strp("sales"), Name: strp("Ada")}, activation.Caller{Name: "test"})
+	acc, err := svc.CreateAccount(ctx, model.AccountInput{Group: strp("sales"), Name: strp("Ada")}, tester)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -249,7 +249,7 @@ func TestAccountPageShowsRegistrations(t *testing.T) {
 	svc := ts.app.Service
 	ctx := context.Background()
 	svc.CreateGroup(ctx, model.GroupInput{Name: strp("sales")})
-	acc, err := svc.CreateAccount(ctx, model.AccountInput{Group: strp("sales"), Name: strp("Ada")}, activation.Caller{Name: "test"})
+	acc, err := svc.CreateAccount(ctx, model.AccountInput{Group: strp("sales"), Name: strp("Ada")}, tester)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -326,7 +326,7 @@ func TestAccountListPagesFiltersAndBulkActions(t *testing.T) {
 			group = "support"
 		}
 		a, err := svc.CreateAccount(ctx, model.AccountInput{Group: &group, Name: strp(fmt.Sprintf("Person %02d", i)),
-			Mobile: strp(fmt.Sprintf("+39333%07d", i)), Email: strp(fmt.Sprintf("p%d@example.com", i))}, activation.Caller{Name: "test"})
+			Mobile: strp(fmt.Sprintf("+39333%07d", i)), Email: strp(fmt.Sprintf("p%d@example.com", i))}, tester)
 		if err != nil {
 			t.Fatal(err)
 		}

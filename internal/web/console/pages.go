@@ -400,7 +400,7 @@ type downloadsData struct {
 }
 
 func (c *Console) downloads(w http.ResponseWriter, r *http.Request, p *Page) error {
-	as, err := c.svc.Apps(r.Context())
+	as, err := c.dom.Downloads.List(r.Context(), *p.Caller)
 	if err != nil {
 		return err
 	}
@@ -417,7 +417,7 @@ func (c *Console) downloads(w http.ResponseWriter, r *http.Request, p *Page) err
 }
 
 func (c *Console) downloadsSave(w http.ResponseWriter, r *http.Request, p *Page) error {
-	current, err := c.svc.Apps(r.Context())
+	current, err := c.dom.Downloads.List(r.Context(), *p.Caller)
 	if err != nil {
 		return err
 	}
@@ -438,7 +438,7 @@ func (c *Console) downloadsSave(w http.ResponseWriter, r *http.Request, p *Page)
 					if v == "" {
 						continue
 					}
-					if err := c.svc.CheckApp(a); err != nil {
+					if err := c.dom.Downloads.Check(a); err != nil {
 						if err := fieldError(p, err); err != nil {
 							return err
 						}
@@ -447,11 +447,11 @@ func (c *Console) downloadsSave(w http.ResponseWriter, r *http.Request, p *Page)
 						return c.downloads(w, r, p)
 					}
 				case v == "":
-					if err := c.svc.DeleteApp(r.Context(), plat, model.SecurityModel(m)); err != nil {
+					if err := c.dom.Downloads.Delete(r.Context(), plat, model.SecurityModel(m), *p.Caller); err != nil {
 						return err
 					}
 				default:
-					if _, err := c.svc.SetApp(r.Context(), a); err != nil {
+					if _, err := c.dom.Downloads.Set(r.Context(), a, *p.Caller); err != nil {
 						return err
 					}
 				}
@@ -463,7 +463,7 @@ func (c *Console) downloadsSave(w http.ResponseWriter, r *http.Request, p *Page)
 }
 
 func (c *Console) settings(w http.ResponseWriter, r *http.Request, p *Page) error {
-	st, err := c.svc.SettingList(r.Context())
+	st, err := c.dom.Settings.List(r.Context(), *p.Caller)
 	if err != nil {
 		return err
 	}
@@ -476,7 +476,7 @@ func (c *Console) settings(w http.ResponseWriter, r *http.Request, p *Page) erro
 }
 
 func (c *Console) settingsSave(w http.ResponseWriter, r *http.Request, p *Page) error {
-	st, err := c.svc.SettingList(r.Context())
+	st, err := c.dom.Settings.List(r.Context(), *p.Caller)
 	if err != nil {
 		return err
 	}
@@ -488,7 +488,7 @@ func (c *Console) settingsSave(w http.ResponseWriter, r *http.Request, p *Page) 
 		if !ok || strings.TrimSpace(v[0]) == s.Value {
 			continue
 		}
-		if err := c.svc.CheckSetting(s.Key, v[0]); err != nil {
+		if err := c.dom.Settings.Check(s.Key, v[0]); err != nil {
 			if err := fieldError(p, err); err != nil {
 				return err
 			}
@@ -499,7 +499,7 @@ func (c *Console) settingsSave(w http.ResponseWriter, r *http.Request, p *Page) 
 		changed = append(changed, model.Setting{Key: s.Key, Value: strings.TrimSpace(v[0])})
 	}
 	for _, s := range changed {
-		if _, err := c.svc.SetSetting(r.Context(), s.Key, s.Value); err != nil {
+		if _, err := c.dom.Settings.Set(r.Context(), s.Key, s.Value, *p.Caller); err != nil {
 			return err
 		}
 	}

@@ -1,0 +1,39 @@
+package activation
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+
+	"github.com/activator-voip/activator/internal/i18n"
+	"github.com/activator-voip/activator/internal/messaging"
+	"github.com/activator-voip/activator/internal/model"
+	"github.com/activator-voip/activator/internal/secret"
+	"github.com/activator-voip/activator/internal/store"
+)
+
+// admin is the operator the tests act as, in the default organisation.
+var admin = Caller{Name: "test", Role: "admin", OrgID: model.DefaultOrgID}
+
+// newDomain bootstraps a store and returns the domain on it, built as
+// internal/app builds it, without an account backend.
+func newDomain(tb testing.TB, st *store.Store) Domain {
+	tb.Helper()
+	box, err := secret.NewBox(make([]byte, 32))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	boot, err := Bootstrap(context.Background(), st, box, tb.TempDir(), slog.New(slog.DiscardHandler))
+	if err != nil {
+		tb.Fatalf("bootstrap: %v", err)
+	}
+	cat, err := i18n.Load()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tmpl, err := messaging.NewTemplates(cat)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return NewDomain(DomainConfig{Store: st, Box: box, SigningKey: boot.SigningKey, Templates: tmpl, ListenURL: "http://127.0.0.1:8080", GatewayKinds: testGatewayKinds})
+}
