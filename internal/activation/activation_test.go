@@ -17,13 +17,6 @@ import (
 
 func strp(s string) *string { return &s }
 
-func mustGroup(t *testing.T, s *Service, name string) {
-	t.Helper()
-	if _, err := s.CreateGroup(context.Background(), model.GroupInput{Name: &name, ITEmail: strp("it@example.com")}); err != nil {
-		t.Fatalf("creating group: %v", err)
-	}
-}
-
 func mustAccount(t *testing.T, s *Service) *model.Account {
 	t.Helper()
 	a, err := s.CreateAccount(context.Background(), model.AccountInput{
@@ -70,7 +63,7 @@ func TestAccountInputIsValidated(t *testing.T) {
 		ctx := context.Background()
 		dom := newDomain(t, st)
 		s := dom.Service
-		mustGroup(t, s, "sales")
+		mustGroup(t, dom, "sales")
 		base := func() model.AccountInput {
 			return model.AccountInput{Group: strp("sales"), Name: strp("Ada")}
 		}
@@ -136,7 +129,7 @@ func TestVirtualNumbersComeFromTheRangeAndStayUnique(t *testing.T) {
 		ctx := context.Background()
 		dom := newDomain(t, st)
 		s := dom.Service
-		mustGroup(t, s, "sales")
+		mustGroup(t, dom, "sales")
 		if _, err := dom.Settings.Set(ctx, model.SettingVirtualNumberRange, "0100-0104", admin); err != nil {
 			t.Fatal(err)
 		}
@@ -163,7 +156,7 @@ func TestSendQueuesLinkAndMessageTogetherAndResendKillsTheOldLink(t *testing.T) 
 		ctx := context.Background()
 		dom := newDomain(t, st)
 		s := dom.Service
-		mustGroup(t, s, "sales")
+		mustGroup(t, dom, "sales")
 		a := mustAccount(t, s)
 
 		first := sendToken(t, s, a.Username, model.KindActivation)
@@ -224,7 +217,7 @@ func TestPagesNeverUseTheLinkUp(t *testing.T) {
 		ctx := context.Background()
 		dom := newDomain(t, st)
 		s := dom.Service
-		mustGroup(t, s, "sales")
+		mustGroup(t, dom, "sales")
 		a := mustAccount(t, s)
 		if _, err := dom.Downloads.Set(ctx, model.AppURL{Platform: "android", URL: "https://play.example.com/fallback"}, admin); err != nil {
 			t.Fatal(err)
@@ -269,7 +262,7 @@ func TestConcurrentRedeemsHaveExactlyOneWinner(t *testing.T) {
 		ctx := context.Background()
 		dom := newDomain(t, st)
 		s := dom.Service
-		mustGroup(t, s, "sales")
+		mustGroup(t, dom, "sales")
 		a := mustAccount(t, s)
 		token := sendToken(t, s, a.Username, model.KindActivation)
 		const n = 50
@@ -323,7 +316,7 @@ func TestRedeemRefusals(t *testing.T) {
 		ctx := context.Background()
 		dom := newDomain(t, st)
 		s := dom.Service
-		mustGroup(t, s, "sales")
+		mustGroup(t, dom, "sales")
 		a := mustAccount(t, s)
 
 		// Bad requests name the field.
@@ -388,7 +381,7 @@ func TestReprovisioningFollowsTheProfileAndStopsWhenRevoked(t *testing.T) {
 		ctx := context.Background()
 		dom := newDomain(t, st)
 		s := dom.Service
-		mustGroup(t, s, "sales")
+		mustGroup(t, dom, "sales")
 		a := mustAccount(t, s)
 		resp, err := s.Redeem(ctx, redeemReq(sendToken(t, s, a.Username, model.KindActivation)))
 		if err != nil {
@@ -404,7 +397,7 @@ func TestReprovisioningFollowsTheProfileAndStopsWhenRevoked(t *testing.T) {
 			t.Fatal("the SIP password must be kept only sealed, with its digest hash beside it")
 		}
 
-		if _, err := s.UpdateProfile(ctx, "default", nil, []byte(`{"keep_alive_seconds": 45, "pin": {"forced": true}}`)); err != nil {
+		if _, err := dom.Profiles.Update(ctx, "default", nil, []byte(`{"keep_alive_seconds": 45, "pin": {"forced": true}}`), admin); err != nil {
 			t.Fatal(err)
 		}
 		cfg, err := s.DeviceConfig(ctx, resp.DeviceCredential)
@@ -452,7 +445,7 @@ func TestEffectiveProfileComesFromAccountThenGroupThenDefault(t *testing.T) {
 		ctx := context.Background()
 		dom := newDomain(t, st)
 		s := dom.Service
-		mustGroup(t, s, "sales")
+		mustGroup(t, dom, "sales")
 		a := mustAccount(t, s)
 		check := func(profile, source string) {
 			t.Helper()
@@ -462,13 +455,13 @@ func TestEffectiveProfileComesFromAccountThenGroupThenDefault(t *testing.T) {
 			}
 		}
 		check("default", "default")
-		if _, err := s.CreateProfile(ctx, "sales-profile", []byte(`{"customer_service_email":"sales@example.com"}`)); err != nil {
+		if _, err := dom.Profiles.Create(ctx, "sales-profile", []byte(`{"customer_service_email":"sales@example.com"}`), admin); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.CreateProfile(ctx, "vip", nil); err != nil {
+		if _, err := dom.Profiles.Create(ctx, "vip", nil, admin); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.UpdateGroup(ctx, "sales", model.GroupInput{Profile: strp("sales-profile")}); err != nil {
+		if _, err := dom.Groups.Update(ctx, "sales", model.GroupInput{Profile: strp("sales-profile")}, admin); err != nil {
 			t.Fatal(err)
 		}
 		check("sales-profile", "group")
@@ -476,17 +469,17 @@ func TestEffectiveProfileComesFromAccountThenGroupThenDefault(t *testing.T) {
 			t.Fatal(err)
 		}
 		check("vip", "account")
-		if err := s.DeleteProfile(ctx, "vip"); err == nil {
+		if err := dom.Profiles.Delete(ctx, "vip", admin); err == nil {
 			t.Fatal("a profile in use must not be deleted")
 		}
-		if err := s.DeleteProfile(ctx, "default"); err == nil {
+		if err := dom.Profiles.Delete(ctx, "default", admin); err == nil {
 			t.Fatal("the default profile must not be deleted")
 		}
 		if _, err := s.UpdateAccount(ctx, a.Username, model.AccountInput{Profile: strp("")}, admin); err != nil {
 			t.Fatal(err)
 		}
 		check("sales-profile", "group")
-		if err := s.DeleteProfile(ctx, "vip"); err != nil {
+		if err := dom.Profiles.Delete(ctx, "vip", admin); err != nil {
 			t.Fatalf("deleting an unused profile: %v", err)
 		}
 	})
@@ -496,7 +489,6 @@ func TestProfileSettingsAreValidatedByField(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		dom := newDomain(t, st)
-		s := dom.Service
 		cases := map[string]string{
 			`{"pin": {"atempts": 3}}`:                                "settings.atempts",
 			`{"nonsense": 1}`:                                        "settings.nonsense",
@@ -510,16 +502,16 @@ func TestProfileSettingsAreValidatedByField(t *testing.T) {
 			`[1,2]`: "settings",
 		}
 		for patch, field := range cases {
-			_, err := s.CreateProfile(ctx, "p", []byte(patch))
+			_, err := dom.Profiles.Create(ctx, "p", []byte(patch), admin)
 			var de *Error
 			if !errors.As(err, &de) || de.Field != field {
 				t.Errorf("patch %s: want field %s, got %v (%v)", patch, field, de, err)
 			}
 		}
-		if ps, _ := s.Profiles(ctx); len(ps) != 1 {
+		if ps, _ := dom.Profiles.List(ctx, admin); len(ps) != 1 {
 			t.Fatalf("refused profiles were stored: %d profiles", len(ps))
 		}
-		p, err := s.CreateProfile(ctx, "p", []byte(`{"security": {"end-to-site": {"transport": "tcp"}}, "codecs": ["opus"]}`))
+		p, err := dom.Profiles.Create(ctx, "p", []byte(`{"security": {"end-to-site": {"transport": "tcp"}}, "codecs": ["opus"]}`), admin)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -527,7 +519,7 @@ func TestProfileSettingsAreValidatedByField(t *testing.T) {
 			p.Settings.Security[model.EndToEnd].MediaEncryption != "zrtp" || len(p.Settings.Codecs) != 1 {
 			t.Fatalf("merged settings: %+v", p.Settings)
 		}
-		if _, err := s.CreateProfile(ctx, "p", nil); err == nil {
+		if _, err := dom.Profiles.Create(ctx, "p", nil, admin); err == nil {
 			t.Fatal("a duplicate profile name must be refused")
 		}
 	})
@@ -557,7 +549,7 @@ func TestSettingsAreValidatedAndShapeLinks(t *testing.T) {
 		if _, err := dom.Settings.Set(ctx, model.SettingPublicBaseURL, "https://activate.example.com/", admin); err != nil {
 			t.Fatal(err)
 		}
-		mustGroup(t, s, "sales")
+		mustGroup(t, dom, "sales")
 		a := mustAccount(t, s)
 		res, err := s.Send(ctx, a.Username, model.SendRequest{Channel: model.ChannelEmail}, admin)
 		if err != nil {
@@ -581,7 +573,7 @@ func TestAVirtualNumberRangeFillsToItsLastFreeNumber(t *testing.T) {
 		ctx := context.Background()
 		dom := newDomain(t, st)
 		s := dom.Service
-		mustGroup(t, s, "sales")
+		mustGroup(t, dom, "sales")
 		if _, err := dom.Settings.Set(ctx, model.SettingVirtualNumberRange, "0100-0199", admin); err != nil {
 			t.Fatal(err)
 		}
@@ -616,7 +608,7 @@ func TestImportPreviewCountsTheFreeVirtualNumbers(t *testing.T) {
 		ctx := context.Background()
 		dom := newDomain(t, st)
 		s := dom.Service
-		mustGroup(t, s, "sales")
+		mustGroup(t, dom, "sales")
 		if _, err := dom.Settings.Set(ctx, model.SettingVirtualNumberRange, "10-19", admin); err != nil {
 			t.Fatal(err)
 		}

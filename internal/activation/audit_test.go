@@ -21,9 +21,9 @@ func TestSnapshotOfEveryKind(t *testing.T) {
 		ctx := context.Background()
 		dom := newDomain(t, st)
 		s := dom.Service
-		mustGroup(t, s, "sales")
+		mustGroup(t, dom, "sales")
 		acc := mustAccount(t, s)
-		if _, err := s.CreateProfile(ctx, "desk", nil); err != nil {
+		if _, err := dom.Profiles.Create(ctx, "desk", nil, admin); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := dom.Settings.Set(ctx, model.SettingPhoneRegion, "CH", admin); err != nil {

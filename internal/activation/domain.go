@@ -13,6 +13,8 @@ package activation
 type Domain struct {
 	Settings  *Settings
 	Downloads *Downloads
+	Groups    *Groups
+	Profiles  *Profiles
 	Service   *Service // the use cases not yet split out by concern
 }
 
@@ -20,9 +22,13 @@ type Domain struct {
 func NewDomain(c DomainConfig) Domain {
 	settings := NewSettings(c.Store, c.ListenURL)
 	downloads := NewDownloads(c.Store, settings)
+	groups := NewGroups(c.Store)
+	profiles := NewProfiles(c.Store)
 	return Domain{
 		Settings:  settings,
 		Downloads: downloads,
-		Service:   newService(c, settings, downloads),
+		Groups:    groups,
+		Profiles:  profiles,
+		Service:   newService(c, settings, downloads, groups, profiles),
 	}
 }

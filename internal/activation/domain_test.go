@@ -37,3 +37,10 @@ func newDomain(tb testing.TB, st *store.Store) Domain {
 	}
 	return NewDomain(DomainConfig{Store: st, Box: box, SigningKey: boot.SigningKey, Templates: tmpl, ListenURL: "http://127.0.0.1:8080", GatewayKinds: testGatewayKinds})
 }
+
+func mustGroup(tb testing.TB, dom Domain, name string) {
+	tb.Helper()
+	if _, err := dom.Groups.Create(context.Background(), model.GroupInput{Name: &name, ITEmail: strp("it@example.com")}, admin); err != nil {
+		tb.Fatalf("creating group: %v", err)
+	}
+}

@@ -47,7 +47,7 @@ func TestExportsNeutraliseFormulasAndImportBackUnchanged(t *testing.T) {
 		ctx := context.Background()
 		dom := newDomain(t, st)
 		s := dom.Service
-		mustGroup(t, s, "sales")
+		mustGroup(t, dom, "sales")
 		for i, f := range formulas {
 			mobile := fmt.Sprintf("+3933312345%02d", i)
 			name := "Eve " + strings.TrimSpace(f)

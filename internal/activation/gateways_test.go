@@ -113,8 +113,8 @@ func TestRoutingPerSendGroupDefaultOutbox(t *testing.T) {
 		ctx := context.Background()
 		dom := newDomain(t, st)
 		s := dom.Service
-		mustGroup(t, s, "sales")
-		mustGroup(t, s, "ops")
+		mustGroup(t, dom, "sales")
+		mustGroup(t, dom, "ops")
 		a := mustAccount(t, s)
 		send := func(req model.SendRequest) (string, error) {
 			res, err := s.Send(ctx, a.Username, req, admin)
@@ -206,7 +206,7 @@ func TestDatabaseGatewayDeliversAndTakesReceipts(t *testing.T) {
 		ctx := context.Background()
 		dom := newDomain(t, st)
 		s := dom.Service
-		mustGroup(t, s, "sales")
+		mustGroup(t, dom, "sales")
 		a := mustAccount(t, s)
 		stand := &twilioStandIn{}
 		srv := httptest.NewServer(stand)

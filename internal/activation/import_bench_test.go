@@ -16,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/activator-voip/activator/internal/model"
 	"github.com/activator-voip/activator/internal/store/storetest"
 )
 
@@ -65,8 +64,9 @@ func BenchmarkImport100k(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				b.StopTimer()
 				st := storetest.Open(b, be.DSN(b))
-				s := newDomain(b, st).Service
-				mustGroupTB(b, s, "sales")
+				dom := newDomain(b, st)
+				s := dom.Service
+				mustGroup(b, dom, "sales")
 				runtime.GC()
 				b.StartTimer()
 				stop := peakHeap()
@@ -96,12 +96,5 @@ func BenchmarkImport100k(b *testing.B) {
 			b.ReportMetric(float64(benchRows*b.N)/total.Seconds(), "rows/s")
 			b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
 		})
-	}
-}
-
-func mustGroupTB(tb testing.TB, s *Service, name string) {
-	tb.Helper()
-	if _, err := s.CreateGroup(context.Background(), model.GroupInput{Name: &name}); err != nil {
-		tb.Fatal(err)
 	}
 }

@@ -170,7 +170,7 @@ func TestImportPreviewConfirmAndReimport(t *testing.T) {
 		ctx := context.Background()
 		dom := newDomain(t, st)
 		s := dom.Service
-		mustGroup(t, s, "sales")
+		mustGroup(t, dom, "sales")
 		file := "Full name;Mobile number;E-mail;Security model;Group;Language\n" +
 			"Ada Lovelace;+39 333 123 4567;ada@example.com;end-to-site;;it\n" +
 			"Bad Phone;12;;;;\n" +
@@ -258,7 +258,7 @@ func TestImportThenSend(t *testing.T) {
 		ctx := context.Background()
 		dom := newDomain(t, st)
 		s := dom.Service
-		mustGroup(t, s, "sales")
+		mustGroup(t, dom, "sales")
 		var b strings.Builder
 		b.WriteString("full name,e-mail\n")
 		for i := 0; i < 7; i++ {
@@ -301,7 +301,7 @@ func TestImportResumesAfterAnInterruption(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
 		dom := newDomain(t, st)
 		s := dom.Service
-		mustGroup(t, s, "sales")
+		mustGroup(t, dom, "sales")
 		const n = 2500
 		var b strings.Builder
 		b.WriteString("full name,mobile number\n")

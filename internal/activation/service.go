@@ -46,14 +46,16 @@ type Service struct {
 	org         int64
 	settings    *Settings
 	downloads   *Downloads
+	groups      *Groups
+	profiles    *Profiles
 	now         func() time.Time
 	sip         sipState // account backend (backend.go)
 }
 
 // newService returns the Service.
-func newService(c DomainConfig, settings *Settings, downloads *Downloads) *Service {
+func newService(c DomainConfig, settings *Settings, downloads *Downloads, groups *Groups, profiles *Profiles) *Service {
 	s := &Service{
-		settings: settings, downloads: downloads,
+		settings: settings, downloads: downloads, groups: groups, profiles: profiles,
 		store: c.Store, box: c.Box, signingKey: c.SigningKey, templates: c.Templates, kinds: c.GatewayKinds,
 		listenURL: c.ListenURL, tlsPin: c.TLSPin, maxAttempts: c.MaxAttempts, onEnqueue: c.OnEnqueue,
 		log: c.Logger, org: model.DefaultOrgID, now: time.Now,

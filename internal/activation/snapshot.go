@@ -47,9 +47,9 @@ func (s *Service) snapshot(ctx context.Context, kind, key string, by Caller) (an
 		}
 		return a.Account, nil
 	case "group":
-		return s.groupSnapshot(ctx, key)
+		return s.groupSnapshot(ctx, key, by)
 	case "profile":
-		return s.Profile(ctx, key)
+		return s.profiles.Get(ctx, key, by)
 	case "setting":
 		list, err := s.settings.List(ctx, by)
 		if err != nil {
@@ -102,8 +102,8 @@ func (s *Service) snapshot(ctx context.Context, kind, key string, by Caller) (an
 
 // groupSnapshot is a group with the gateways its messages go through, so
 // routing a group's channel to a gateway is audited with a before.
-func (s *Service) groupSnapshot(ctx context.Context, name string) (any, error) {
-	g, err := s.Group(ctx, name)
+func (s *Service) groupSnapshot(ctx context.Context, name string, by Caller) (any, error) {
+	g, err := s.groups.Get(ctx, name, by)
 	if err != nil {
 		return nil, err
 	}

@@ -13,11 +13,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/activator-voip/activator/internal/activation"
 	"github.com/activator-voip/activator/internal/app"
 	"github.com/activator-voip/activator/internal/model"
 	"github.com/activator-voip/activator/internal/secret"
 	"github.com/activator-voip/activator/internal/store/storetest"
 )
+
+// tester is who the tests read the domain as, in the default organisation.
+var tester = activation.Caller{Name: "test", OrgID: model.DefaultOrgID}
 
 // TestFirstStartCreatesWhatItNeedsOnce starts activator twice on the same
 // data folder and database, on each engine.
@@ -48,7 +52,7 @@ func TestFirstStartCreatesWhatItNeedsOnce(t *testing.T) {
 			if c, err := a.Service.Authenticate(ctx, token); err != nil || c.Role != "admin" || c.OrgID != model.DefaultOrgID {
 				t.Fatalf("the admin token does not authenticate in the default organisation: %+v, %v", c, err)
 			}
-			ps, _ := a.Service.Profiles(ctx)
+			ps, _ := a.Domain.Profiles.List(ctx, tester)
 			if len(ps) != 1 || ps[0].Name != "default" || !ps[0].IsDefault {
 				t.Fatalf("default profile: %+v", ps)
 			}
@@ -87,7 +91,7 @@ func TestFirstStartCreatesWhatItNeedsOnce(t *testing.T) {
 			if !key1.Equal(a2.Service.PublicKey()) {
 				t.Fatal("the signing key must survive a restart")
 			}
-			ps, _ = a2.Service.Profiles(ctx)
+			ps, _ = a2.Domain.Profiles.List(ctx, tester)
 			if len(ps) != 1 {
 				t.Fatalf("a second start made %d profiles", len(ps))
 			}

@@ -110,63 +110,63 @@ func actor(c *activation.Caller) activation.Caller {
 	return *c
 }
 
-func (s *Server) listGroups(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
-	gs, err := s.svc.Groups(r.Context())
+func (s *Server) listGroups(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
+	gs, err := s.dom.Groups.List(r.Context(), actor(c))
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, 200, groupList{gs})
 }
 
-func (s *Server) createGroup(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
+func (s *Server) createGroup(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
 	var in model.GroupInput
 	if err := decode(w, r, &in); err != nil {
 		return err
 	}
-	g, err := s.svc.CreateGroup(r.Context(), in)
+	g, err := s.dom.Groups.Create(r.Context(), in, actor(c))
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, 201, g)
 }
 
-func (s *Server) getGroup(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
-	g, err := s.svc.Group(r.Context(), r.PathValue("name"))
+func (s *Server) getGroup(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
+	g, err := s.dom.Groups.Get(r.Context(), r.PathValue("name"), actor(c))
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, 200, g)
 }
 
-func (s *Server) updateGroup(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
+func (s *Server) updateGroup(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
 	var in model.GroupInput
 	if err := decode(w, r, &in); err != nil {
 		return err
 	}
-	g, err := s.svc.UpdateGroup(r.Context(), r.PathValue("name"), in)
+	g, err := s.dom.Groups.Update(r.Context(), r.PathValue("name"), in, actor(c))
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, 200, g)
 }
 
-func (s *Server) deleteGroup(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
-	if err := s.svc.DeleteGroup(r.Context(), r.PathValue("name")); err != nil {
+func (s *Server) deleteGroup(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
+	if err := s.dom.Groups.Delete(r.Context(), r.PathValue("name"), actor(c)); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 
-func (s *Server) listProfiles(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
-	ps, err := s.svc.Profiles(r.Context())
+func (s *Server) listProfiles(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
+	ps, err := s.dom.Profiles.List(r.Context(), actor(c))
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, 200, profileList{ps})
 }
 
-func (s *Server) createProfile(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
+func (s *Server) createProfile(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
 	var in profileInput
 	if err := decode(w, r, &in); err != nil {
 		return err
@@ -174,35 +174,35 @@ func (s *Server) createProfile(w http.ResponseWriter, r *http.Request, _ *activa
 	if in.Name == nil {
 		return &badRequest{"invalid_field", "name", "name is required"}
 	}
-	p, err := s.svc.CreateProfile(r.Context(), *in.Name, in.Settings)
+	p, err := s.dom.Profiles.Create(r.Context(), *in.Name, in.Settings, actor(c))
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, 201, p)
 }
 
-func (s *Server) getProfile(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
-	p, err := s.svc.Profile(r.Context(), r.PathValue("name"))
+func (s *Server) getProfile(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
+	p, err := s.dom.Profiles.Get(r.Context(), r.PathValue("name"), actor(c))
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, 200, p)
 }
 
-func (s *Server) updateProfile(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
+func (s *Server) updateProfile(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
 	var in profileInput
 	if err := decode(w, r, &in); err != nil {
 		return err
 	}
-	p, err := s.svc.UpdateProfile(r.Context(), r.PathValue("name"), in.Name, in.Settings)
+	p, err := s.dom.Profiles.Update(r.Context(), r.PathValue("name"), in.Name, in.Settings, actor(c))
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, 200, p)
 }
 
-func (s *Server) deleteProfile(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
-	if err := s.svc.DeleteProfile(r.Context(), r.PathValue("name")); err != nil {
+func (s *Server) deleteProfile(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
+	if err := s.dom.Profiles.Delete(r.Context(), r.PathValue("name"), actor(c)); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

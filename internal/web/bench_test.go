@@ -125,9 +125,8 @@ func startBenchApp(tb testing.TB, dsn func(testing.TB) string) *benchFixture {
 		}
 		a.Close()
 	})
-	svc := a.Service
 	name, it := "bench", "it@example.com"
-	if _, err := svc.CreateGroup(ctx, model.GroupInput{Name: &name, ITEmail: &it}); err != nil {
+	if _, err := a.Domain.Groups.Create(ctx, model.GroupInput{Name: &name, ITEmail: &it}, benchCaller); err != nil {
 		tb.Fatalf("creating the group: %v", err)
 	}
 	// A download for the detected platform, so the landing page lists one.

@@ -179,13 +179,16 @@ func newRedeemFuzz(f *testing.F) *redeemFuzz {
 		f.Fatal(err)
 	}
 	name := "fuzz"
-	if _, err := svc.CreateGroup(ctx, model.GroupInput{Name: &name}); err != nil {
+	if _, err := dom.Groups.Create(ctx, model.GroupInput{Name: &name}, fuzzCaller); err != nil {
 		f.Fatal(err)
 	}
 	z := &redeemFuzz{srv: srv, svc: svc}
 	z.live = z.issue(f)
 	return z
 }
+
+// fuzzCaller is who sets the fuzz targets up, in the default organisation.
+var fuzzCaller = activation.Caller{Name: "fuzz", Role: "admin", OrgID: model.DefaultOrgID}
 
 var fuzzLinkRe = regexp.MustCompile(`avl_[a-z2-7]{32}`)
 
@@ -195,7 +198,7 @@ func (z *redeemFuzz) issue(tb testing.TB) string {
 	tb.Helper()
 	ctx := context.Background()
 	z.accounts++
-	by := activation.Caller{Name: "fuzz", Role: "admin", OrgID: model.DefaultOrgID}
+	by := fuzzCaller
 	group, name, email := "fuzz", fmt.Sprintf("Fuzz %d", z.accounts), fmt.Sprintf("fuzz%d@example.com", z.accounts)
 	a, err := z.svc.CreateAccount(ctx, model.AccountInput{Group: &group, Name: &name, Email: &email}, by)
 	if err != nil {

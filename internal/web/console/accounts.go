@@ -51,7 +51,7 @@ func (c *Console) accounts(w http.ResponseWriter, r *http.Request, p *Page) erro
 	if err != nil {
 		return err
 	}
-	gs, err := c.svc.Groups(r.Context())
+	gs, err := c.dom.Groups.List(r.Context(), *p.Caller)
 	if err != nil {
 		return err
 	}
@@ -124,11 +124,11 @@ type accountFormData struct {
 }
 
 func (c *Console) accountForm(r *http.Request, p *Page, username string) error {
-	gs, err := c.svc.Groups(r.Context())
+	gs, err := c.dom.Groups.List(r.Context(), *p.Caller)
 	if err != nil {
 		return err
 	}
-	ps, err := c.svc.Profiles(r.Context())
+	ps, err := c.dom.Profiles.List(r.Context(), *p.Caller)
 	if err != nil {
 		return err
 	}

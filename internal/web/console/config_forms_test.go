@@ -234,10 +234,10 @@ func TestSettingsForm(t *testing.T) {
 func TestProfileEditForm(t *testing.T) {
 	onEachBackend(t, func(t *testing.T, ts *consoleServer, admin, csr *operatorClient) {
 		ctx := context.Background()
-		svc := ts.app.Service
+		dom := ts.app.Domain
 		stored := func() model.ProfileSettings {
 			t.Helper()
-			p, err := svc.Profile(ctx, "default")
+			p, err := dom.Profiles.Get(ctx, "default", tester)
 			if err != nil {
 				t.Fatal(err)
 			}

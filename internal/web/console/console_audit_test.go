@@ -29,7 +29,8 @@ func TestConsoleAuditOfLoginsAndGateways(t *testing.T) {
 }
 
 func consoleAuditOfLoginsAndGateways(t *testing.T, ts *consoleServer) {
-	svc := ts.app.Service
+	dom := ts.app.Domain
+	svc := dom.Service
 	ctx := context.Background()
 	last := func() model.AuditEntry {
 		t.Helper()

@@ -168,7 +168,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	shot = map[string]bool{}
 	ts := startConsole(t, "")
 	ctx := context.Background()
-	if _, err := ts.app.Service.CreateGroup(ctx, model.GroupInput{Name: strp("sales"), ITEmail: strp("it@example.com")}); err != nil {
+	if _, err := ts.app.Domain.Groups.Create(ctx, model.GroupInput{Name: strp("sales"), ITEmail: strp("it@example.com")}, tester); err != nil {
 		t.Fatal(err)
 	}
 	created, err := ts.app.Service.CreateOperator(ctx, model.OperatorInput{Name: strp("ada"), Role: strp("admin")}, tester)

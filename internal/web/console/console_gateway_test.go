@@ -64,7 +64,8 @@ func startMailbox(t *testing.T) (*mailbox, int) {
 // test message through it to a real SMTP server on loopback.
 func TestGatewaysPageSendsATest(t *testing.T) {
 	ts := startConsole(t, "")
-	svc := ts.app.Service
+	dom := ts.app.Domain
+	svc := dom.Service
 	ctx := context.Background()
 	box, port := startMailbox(t)
 	name, kind := "mail", "smtp"

@@ -99,9 +99,10 @@ func addOperator(t *testing.T, svc *activation.Service, name, role string) {
 // audit log with who sent it and how it ended.
 func TestConsoleRolesFromTheRouteTable(t *testing.T) {
 	ts := startConsole(t, "")
-	svc := ts.app.Service
+	dom := ts.app.Domain
+	svc := dom.Service
 	ctx := context.Background()
-	if _, err := svc.CreateGroup(ctx, model.GroupInput{Name: strp("sales")}); err != nil {
+	if _, err := dom.Groups.Create(ctx, model.GroupInput{Name: strp("sales")}, tester); err != nil {
 		t.Fatal(err)
 	}
 	acc, err := svc.CreateAccount(ctx, model.AccountInput{Group: strp("sales"), Name: strp("Ada"), Mobile: strp("+393331234567")}, tester)
@@ -165,9 +166,10 @@ func TestConsoleRolesFromTheRouteTable(t *testing.T) {
 // wrong one: both are refused and nothing changes.
 func TestConsoleRefusesFormsWithoutCSRF(t *testing.T) {
 	ts := startConsole(t, "")
-	svc := ts.app.Service
+	dom := ts.app.Domain
+	svc := dom.Service
 	ctx := context.Background()
-	svc.CreateGroup(ctx, model.GroupInput{Name: strp("sales")})
+	dom.Groups.Create(ctx, model.GroupInput{Name: strp("sales")}, tester)
 	acc, err := svc.CreateAccount(ctx, model.AccountInput{Group: strp("sales"), Name: strp("Ada")}, tester)
 	if err != nil {
 		t.Fatal(err)
@@ -246,9 +248,10 @@ func TestSessionsAreSharedByInstances(t *testing.T) {
 // table and finds it on the account page; it goes when the binding does.
 func TestAccountPageShowsRegistrations(t *testing.T) {
 	ts := startConsole(t, "")
-	svc := ts.app.Service
+	dom := ts.app.Domain
+	svc := dom.Service
 	ctx := context.Background()
-	svc.CreateGroup(ctx, model.GroupInput{Name: strp("sales")})
+	dom.Groups.Create(ctx, model.GroupInput{Name: strp("sales")}, tester)
 	acc, err := svc.CreateAccount(ctx, model.AccountInput{Group: strp("sales"), Name: strp("Ada")}, tester)
 	if err != nil {
 		t.Fatal(err)
@@ -275,9 +278,10 @@ func TestAccountPageShowsRegistrations(t *testing.T) {
 // the console's forms, and refuses an admin's change of their own role.
 func TestGroupAndOperatorForms(t *testing.T) {
 	ts := startConsole(t, "")
-	svc := ts.app.Service
+	dom := ts.app.Domain
+	svc := dom.Service
 	ctx := context.Background()
-	svc.CreateGroup(ctx, model.GroupInput{Name: strp("sales")})
+	dom.Groups.Create(ctx, model.GroupInput{Name: strp("sales")}, tester)
 	addOperator(t, svc, "ada", "admin")
 	addOperator(t, svc, "bob", "csr")
 	c := newClient(ts.url)
@@ -285,7 +289,7 @@ func TestGroupAndOperatorForms(t *testing.T) {
 	if code, body := c.post(t, "/console/groups/sales", url.Values{"csrf": {c.csrf}, "it_email": {"help@example.com"}, "profile": {"default"}}); code != http.StatusSeeOther {
 		t.Fatalf("group edit: %d %.300s", code, body)
 	}
-	g, _ := svc.Group(ctx, "sales")
+	g, _ := dom.Groups.Get(ctx, "sales", tester)
 	if g.ITEmail != "help@example.com" || g.Profile != "default" {
 		t.Errorf("group after the edit: %+v", g)
 	}
@@ -315,10 +319,11 @@ func TestGroupAndOperatorForms(t *testing.T) {
 // searches, filters, and applies bulk actions to a selection.
 func TestAccountListPagesFiltersAndBulkActions(t *testing.T) {
 	ts := startConsole(t, "")
-	svc := ts.app.Service
+	dom := ts.app.Domain
+	svc := dom.Service
 	ctx := context.Background()
-	svc.CreateGroup(ctx, model.GroupInput{Name: strp("sales")})
-	svc.CreateGroup(ctx, model.GroupInput{Name: strp("support")})
+	dom.Groups.Create(ctx, model.GroupInput{Name: strp("sales")}, tester)
+	dom.Groups.Create(ctx, model.GroupInput{Name: strp("support")}, tester)
 	var users []string
 	for i := 0; i < 55; i++ {
 		group := "sales"
@@ -383,7 +388,8 @@ func TestAccountListPagesFiltersAndBulkActions(t *testing.T) {
 // shown once, uses it on the API with the operator's role, and revokes it.
 func TestTokensInTheConsole(t *testing.T) {
 	ts := startConsole(t, "")
-	svc := ts.app.Service
+	dom := ts.app.Domain
+	svc := dom.Service
 	addOperator(t, svc, "ada", "admin")
 	addOperator(t, svc, "bob", "auditor")
 	c := newClient(ts.url)

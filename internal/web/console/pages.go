@@ -28,13 +28,13 @@ type importFormData struct {
 	Imports  []model.ImportStatus
 }
 
-func (c *Console) importFormData(r *http.Request) (importFormData, error) {
+func (c *Console) importFormData(r *http.Request, p *Page) (importFormData, error) {
 	var d importFormData
 	var err error
-	if d.Groups, err = c.svc.Groups(r.Context()); err != nil {
+	if d.Groups, err = c.dom.Groups.List(r.Context(), *p.Caller); err != nil {
 		return d, err
 	}
-	if d.Profiles, err = c.svc.Profiles(r.Context()); err != nil {
+	if d.Profiles, err = c.dom.Profiles.List(r.Context(), *p.Caller); err != nil {
 		return d, err
 	}
 	d.Imports, err = c.svc.Imports(r.Context())
@@ -42,7 +42,7 @@ func (c *Console) importFormData(r *http.Request) (importFormData, error) {
 }
 
 func (c *Console) importForm(w http.ResponseWriter, r *http.Request, p *Page) error {
-	d, err := c.importFormData(r)
+	d, err := c.importFormData(r, p)
 	if err != nil {
 		return err
 	}
@@ -75,7 +75,7 @@ func (c *Console) importUpload(w http.ResponseWriter, r *http.Request, p *Page) 
 			return err
 		}
 	}
-	d, err := c.importFormData(r)
+	d, err := c.importFormData(r, p)
 	if err != nil {
 		return err
 	}
@@ -198,11 +198,11 @@ type groupsData struct {
 }
 
 func (c *Console) groupsPage(w http.ResponseWriter, r *http.Request, p *Page, status int) error {
-	gs, err := c.svc.Groups(r.Context())
+	gs, err := c.dom.Groups.List(r.Context(), *p.Caller)
 	if err != nil {
 		return err
 	}
-	ps, err := c.svc.Profiles(r.Context())
+	ps, err := c.dom.Profiles.List(r.Context(), *p.Caller)
 	if err != nil {
 		return err
 	}
@@ -224,7 +224,7 @@ func (c *Console) groupCreate(w http.ResponseWriter, r *http.Request, p *Page) e
 	if prof != "" {
 		in.Profile = &prof
 	}
-	g, err := c.svc.CreateGroup(r.Context(), in)
+	g, err := c.dom.Groups.Create(r.Context(), in, *p.Caller)
 	if err != nil {
 		if err := fieldError(p, err); err != nil {
 			return err
@@ -240,7 +240,7 @@ func (c *Console) groupCreate(w http.ResponseWriter, r *http.Request, p *Page) e
 // groupUpdate changes a group's IT e-mail and profile.
 func (c *Console) groupUpdate(w http.ResponseWriter, r *http.Request, p *Page) error {
 	mail, prof := r.PostFormValue("it_email"), r.PostFormValue("profile")
-	if _, err := c.svc.UpdateGroup(r.Context(), r.PathValue("name"), model.GroupInput{ITEmail: &mail, Profile: &prof}); err != nil {
+	if _, err := c.dom.Groups.Update(r.Context(), r.PathValue("name"), model.GroupInput{ITEmail: &mail, Profile: &prof}, *p.Caller); err != nil {
 		if err := fieldError(p, err); err != nil {
 			return err
 		}
@@ -251,7 +251,7 @@ func (c *Console) groupUpdate(w http.ResponseWriter, r *http.Request, p *Page) e
 }
 
 func (c *Console) groupDelete(w http.ResponseWriter, r *http.Request, p *Page) error {
-	if err := c.svc.DeleteGroup(r.Context(), r.PathValue("name")); err != nil {
+	if err := c.dom.Groups.Delete(r.Context(), r.PathValue("name"), *p.Caller); err != nil {
 		return err
 	}
 	redirect(w, r, "/console/groups", "Group deleted.")
@@ -259,7 +259,7 @@ func (c *Console) groupDelete(w http.ResponseWriter, r *http.Request, p *Page) e
 }
 
 func (c *Console) profiles(w http.ResponseWriter, r *http.Request, p *Page) error {
-	ps, err := c.svc.Profiles(r.Context())
+	ps, err := c.dom.Profiles.List(r.Context(), *p.Caller)
 	if err != nil {
 		return err
 	}
@@ -315,7 +315,7 @@ type profileData struct {
 }
 
 func (c *Console) profilePage(w http.ResponseWriter, r *http.Request, p *Page, name string, status int) error {
-	pr, err := c.svc.Profile(r.Context(), name)
+	pr, err := c.dom.Profiles.Get(r.Context(), name, *p.Caller)
 	if err != nil {
 		return err
 	}
@@ -371,7 +371,7 @@ func settingsPatch(form map[string][]string) json.RawMessage {
 
 func (c *Console) profileUpdate(w http.ResponseWriter, r *http.Request, p *Page) error {
 	name := r.PathValue("name")
-	if _, err := c.svc.UpdateProfile(r.Context(), name, nil, settingsPatch(r.PostForm)); err != nil {
+	if _, err := c.dom.Profiles.Update(r.Context(), name, nil, settingsPatch(r.PostForm), *p.Caller); err != nil {
 		if err := fieldError(p, err); err != nil {
 			return err
 		}
@@ -382,7 +382,7 @@ func (c *Console) profileUpdate(w http.ResponseWriter, r *http.Request, p *Page)
 }
 
 func (c *Console) profileCreate(w http.ResponseWriter, r *http.Request, p *Page) error {
-	pr, err := c.svc.CreateProfile(r.Context(), r.PostFormValue("name"), json.RawMessage(`{"customer_service_email":`+strconv.Quote(r.PostFormValue("customer_service_email"))+`}`))
+	pr, err := c.dom.Profiles.Create(r.Context(), r.PostFormValue("name"), json.RawMessage(`{"customer_service_email":`+strconv.Quote(r.PostFormValue("customer_service_email"))+`}`), *p.Caller)
 	if err != nil {
 		if err := fieldError(p, err); err != nil {
 			return err
