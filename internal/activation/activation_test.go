@@ -17,9 +17,9 @@ import (
 
 func strp(s string) *string { return &s }
 
-func mustAccount(t *testing.T, s *Service) *model.Account {
+func mustAccount(t *testing.T, dom Domain) *model.Account {
 	t.Helper()
-	a, err := s.CreateAccount(context.Background(), model.AccountInput{
+	a, err := dom.Accounts.Create(context.Background(), model.AccountInput{
 		Group: strp("sales"), Name: strp("Ada Lovelace"), Email: strp("ada@example.com"), Mobile: strp("+39 333 123 4567"),
 	}, admin)
 	if err != nil {
@@ -62,7 +62,6 @@ func TestAccountInputIsValidated(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		dom := newDomain(t, st)
-		s := dom.Service
 		mustGroup(t, dom, "sales")
 		base := func() model.AccountInput {
 			return model.AccountInput{Group: strp("sales"), Name: strp("Ada")}
@@ -85,17 +84,17 @@ func TestAccountInputIsValidated(t *testing.T) {
 		for _, c := range cases {
 			in := base()
 			c.edit(&in)
-			_, err := s.CreateAccount(ctx, in, admin)
+			_, err := dom.Accounts.Create(ctx, in, admin)
 			wantField(t, err, c.field)
 		}
-		if got, _ := st.Accounts(ctx, s.org, store.AccountFilter{}); len(got) != 0 {
+		if got, _ := st.Accounts(ctx, model.DefaultOrgID, store.AccountFilter{}); len(got) != 0 {
 			t.Fatalf("refused input left %d accounts behind", len(got))
 		}
 
 		in := base()
 		in.Mobile = strp("333 123 4567") // national: read in the default region, IT
 		in.VirtualNumber = strp("5000")
-		a, err := s.CreateAccount(ctx, in, admin)
+		a, err := dom.Accounts.Create(ctx, in, admin)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -107,7 +106,7 @@ func TestAccountInputIsValidated(t *testing.T) {
 				t.Fatalf("username %q is not numeric", a.Username)
 			}
 		}
-		_, err = s.CreateAccount(ctx, in, admin)
+		_, err = dom.Accounts.Create(ctx, in, admin)
 		var de *Error
 		if !errors.As(err, &de) || de.Kind != KindConflict || de.Field != "virtual_number" {
 			t.Fatalf("duplicate virtual number: %v", err)
@@ -118,7 +117,7 @@ func TestAccountInputIsValidated(t *testing.T) {
 		}
 		in = base()
 		in.Mobile = strp("0151 23456789")
-		if a, err = s.CreateAccount(ctx, in, admin); err != nil || a.Mobile != "+4915123456789" {
+		if a, err = dom.Accounts.Create(ctx, in, admin); err != nil || a.Mobile != "+4915123456789" {
 			t.Fatalf("German national number: %v %+v", err, a)
 		}
 	})
@@ -128,14 +127,13 @@ func TestVirtualNumbersComeFromTheRangeAndStayUnique(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		dom := newDomain(t, st)
-		s := dom.Service
 		mustGroup(t, dom, "sales")
 		if _, err := dom.Settings.Set(ctx, model.SettingVirtualNumberRange, "0100-0104", admin); err != nil {
 			t.Fatal(err)
 		}
 		seen := map[string]bool{}
 		for range 5 {
-			a, err := s.CreateAccount(ctx, model.AccountInput{Group: strp("sales"), Name: strp("x")}, admin)
+			a, err := dom.Accounts.Create(ctx, model.AccountInput{Group: strp("sales"), Name: strp("x")}, admin)
 			if err != nil {
 				t.Fatalf("account %d: %v", len(seen)+1, err)
 			}
@@ -145,7 +143,7 @@ func TestVirtualNumbersComeFromTheRangeAndStayUnique(t *testing.T) {
 			seen[a.VirtualNumber] = true
 		}
 		// The range is full: a clear conflict, not a loop.
-		if _, err := s.CreateAccount(ctx, model.AccountInput{Group: strp("sales"), Name: strp("x")}, admin); err == nil {
+		if _, err := dom.Accounts.Create(ctx, model.AccountInput{Group: strp("sales"), Name: strp("x")}, admin); err == nil {
 			t.Fatal("a full range must refuse a new account")
 		}
 	})
@@ -157,7 +155,7 @@ func TestSendQueuesLinkAndMessageTogetherAndResendKillsTheOldLink(t *testing.T) 
 		dom := newDomain(t, st)
 		s := dom.Service
 		mustGroup(t, dom, "sales")
-		a := mustAccount(t, s)
+		a := mustAccount(t, dom)
 
 		first := sendToken(t, s, a.Username, model.KindActivation)
 		if _, err := s.OpenLink(ctx, first, "android"); err != nil {
@@ -175,7 +173,7 @@ func TestSendQueuesLinkAndMessageTogetherAndResendKillsTheOldLink(t *testing.T) 
 		if _, err := s.OpenLink(ctx, second, ""); err != nil {
 			t.Fatalf("activation link after an installation link: %v", err)
 		}
-		d, err := s.Account(ctx, a.Username)
+		d, err := dom.Accounts.Get(ctx, a.Username, admin)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -189,7 +187,7 @@ func TestSendQueuesLinkAndMessageTogetherAndResendKillsTheOldLink(t *testing.T) 
 		}
 
 		// No mobile: refused, and nothing written.
-		b, err := s.CreateAccount(ctx, model.AccountInput{Group: strp("sales"), Name: strp("Bob")}, admin)
+		b, err := dom.Accounts.Create(ctx, model.AccountInput{Group: strp("sales"), Name: strp("Bob")}, admin)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -199,11 +197,11 @@ func TestSendQueuesLinkAndMessageTogetherAndResendKillsTheOldLink(t *testing.T) 
 		wantField(t, err, "channel")
 		_, err = s.Send(ctx, b.Username, model.SendRequest{Channel: model.ChannelEmail, Kind: "party"}, admin)
 		wantField(t, err, "kind")
-		if d, _ := s.Account(ctx, b.Username); len(d.Invitations) != 0 || len(d.Messages) != 0 {
+		if d, _ := dom.Accounts.Get(ctx, b.Username, admin); len(d.Invitations) != 0 || len(d.Messages) != 0 {
 			t.Fatalf("a refused send left %d links and %d messages", len(d.Invitations), len(d.Messages))
 		}
 		// Disabled: refused.
-		if _, err := s.SetDisabled(ctx, a.Username, true, admin); err != nil {
+		if _, err := dom.Accounts.SetDisabled(ctx, a.Username, true, admin); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := s.Send(ctx, a.Username, model.SendRequest{Channel: model.ChannelSMS}, admin); err == nil {
@@ -218,7 +216,7 @@ func TestPagesNeverUseTheLinkUp(t *testing.T) {
 		dom := newDomain(t, st)
 		s := dom.Service
 		mustGroup(t, dom, "sales")
-		a := mustAccount(t, s)
+		a := mustAccount(t, dom)
 		if _, err := dom.Downloads.Set(ctx, model.AppURL{Platform: "android", URL: "https://play.example.com/fallback"}, admin); err != nil {
 			t.Fatal(err)
 		}
@@ -263,7 +261,7 @@ func TestConcurrentRedeemsHaveExactlyOneWinner(t *testing.T) {
 		dom := newDomain(t, st)
 		s := dom.Service
 		mustGroup(t, dom, "sales")
-		a := mustAccount(t, s)
+		a := mustAccount(t, dom)
 		token := sendToken(t, s, a.Username, model.KindActivation)
 		const n = 50
 		var (
@@ -301,7 +299,7 @@ func TestConcurrentRedeemsHaveExactlyOneWinner(t *testing.T) {
 		if wins != 1 || used != n-1 || len(others) > 0 {
 			t.Fatalf("%d redeems: %d won, %d told used, other errors %v", n, wins, used, others)
 		}
-		d, err := s.Account(ctx, a.Username)
+		d, err := dom.Accounts.Get(ctx, a.Username, admin)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -317,7 +315,7 @@ func TestRedeemRefusals(t *testing.T) {
 		dom := newDomain(t, st)
 		s := dom.Service
 		mustGroup(t, dom, "sales")
-		a := mustAccount(t, s)
+		a := mustAccount(t, dom)
 
 		// Bad requests name the field.
 		bad := redeemReq("")
@@ -361,13 +359,13 @@ func TestRedeemRefusals(t *testing.T) {
 
 		// Disabled: refused, and the link stays usable for after enabling.
 		token = sendToken(t, s, a.Username, model.KindActivation)
-		if _, err := s.SetDisabled(ctx, a.Username, true, admin); err != nil {
+		if _, err := dom.Accounts.SetDisabled(ctx, a.Username, true, admin); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := s.Redeem(ctx, redeemReq(token)); err != ErrAccountDisabled {
 			t.Fatalf("disabled: %v", err)
 		}
-		if _, err := s.SetDisabled(ctx, a.Username, false, admin); err != nil {
+		if _, err := dom.Accounts.SetDisabled(ctx, a.Username, false, admin); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := s.Redeem(ctx, redeemReq(token)); err != nil {
@@ -382,7 +380,7 @@ func TestReprovisioningFollowsTheProfileAndStopsWhenRevoked(t *testing.T) {
 		dom := newDomain(t, st)
 		s := dom.Service
 		mustGroup(t, dom, "sales")
-		a := mustAccount(t, s)
+		a := mustAccount(t, dom)
 		resp, err := s.Redeem(ctx, redeemReq(sendToken(t, s, a.Username, model.KindActivation)))
 		if err != nil {
 			t.Fatal(err)
@@ -391,7 +389,7 @@ func TestReprovisioningFollowsTheProfileAndStopsWhenRevoked(t *testing.T) {
 			resp.Config.Security.MediaEncryption != "zrtp" || len(resp.Config.SIP.Servers) == 0 || resp.Config.SIP.Servers[0].Transport != "tls" {
 			t.Fatalf("configuration: %+v", resp.Config)
 		}
-		row, _ := st.AccountByUsername(ctx, s.org, a.Username)
+		row, _ := st.AccountByUsername(ctx, model.DefaultOrgID, a.Username)
 		wantMD5, _ := ha1(a.Username, resp.Config.SIP.Realm, resp.Config.Account.Password)
 		if row.HA1MD5 != wantMD5 || strings.Contains(string(row.SIPPassword), resp.Config.Account.Password) {
 			t.Fatal("the SIP password must be kept only sealed, with its digest hash beside it")
@@ -428,7 +426,7 @@ func TestReprovisioningFollowsTheProfileAndStopsWhenRevoked(t *testing.T) {
 		if _, err := s.DeviceConfig(ctx, "avd_garbage"); err != ErrDeviceCredential {
 			t.Fatalf("malformed credential: %v", err)
 		}
-		ev, _ := s.Events(ctx, a.Username)
+		ev, _ := dom.Accounts.Events(ctx, a.Username, admin)
 		var kinds []string
 		for _, e := range ev {
 			kinds = append(kinds, e.Kind)
@@ -444,12 +442,11 @@ func TestEffectiveProfileComesFromAccountThenGroupThenDefault(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		dom := newDomain(t, st)
-		s := dom.Service
 		mustGroup(t, dom, "sales")
-		a := mustAccount(t, s)
+		a := mustAccount(t, dom)
 		check := func(profile, source string) {
 			t.Helper()
-			ep, err := s.EffectiveProfile(ctx, a.Username)
+			ep, err := dom.Accounts.EffectiveProfile(ctx, a.Username, admin)
 			if err != nil || ep.Profile != profile || ep.Source != source {
 				t.Fatalf("effective profile: want %s from %s, got %+v %v", profile, source, ep, err)
 			}
@@ -465,7 +462,7 @@ func TestEffectiveProfileComesFromAccountThenGroupThenDefault(t *testing.T) {
 			t.Fatal(err)
 		}
 		check("sales-profile", "group")
-		if _, err := s.UpdateAccount(ctx, a.Username, model.AccountInput{Profile: strp("vip")}, admin); err != nil {
+		if _, err := dom.Accounts.Update(ctx, a.Username, model.AccountInput{Profile: strp("vip")}, admin); err != nil {
 			t.Fatal(err)
 		}
 		check("vip", "account")
@@ -475,7 +472,7 @@ func TestEffectiveProfileComesFromAccountThenGroupThenDefault(t *testing.T) {
 		if err := dom.Profiles.Delete(ctx, "default", admin); err == nil {
 			t.Fatal("the default profile must not be deleted")
 		}
-		if _, err := s.UpdateAccount(ctx, a.Username, model.AccountInput{Profile: strp("")}, admin); err != nil {
+		if _, err := dom.Accounts.Update(ctx, a.Username, model.AccountInput{Profile: strp("")}, admin); err != nil {
 			t.Fatal(err)
 		}
 		check("sales-profile", "group")
@@ -550,7 +547,7 @@ func TestSettingsAreValidatedAndShapeLinks(t *testing.T) {
 			t.Fatal(err)
 		}
 		mustGroup(t, dom, "sales")
-		a := mustAccount(t, s)
+		a := mustAccount(t, dom)
 		res, err := s.Send(ctx, a.Username, model.SendRequest{Channel: model.ChannelEmail}, admin)
 		if err != nil {
 			t.Fatal(err)
@@ -559,7 +556,7 @@ func TestSettingsAreValidatedAndShapeLinks(t *testing.T) {
 		if !strings.Contains(m.Body, "https://activate.example.com/a/avl_") || m.Subject == "" || m.HTML == "" {
 			t.Fatalf("e-mail built from the public base URL: %+v", m.Message)
 		}
-		st2, _ := s.settings.Current(ctx, s.org)
+		st2, _ := dom.Settings.Current(ctx, model.DefaultOrgID)
 		if st2.SIPDomain != "activate.example.com" {
 			t.Fatalf("SIP domain defaults to the base URL's host, got %q", st2.SIPDomain)
 		}
@@ -572,14 +569,13 @@ func TestAVirtualNumberRangeFillsToItsLastFreeNumber(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		dom := newDomain(t, st)
-		s := dom.Service
 		mustGroup(t, dom, "sales")
 		if _, err := dom.Settings.Set(ctx, model.SettingVirtualNumberRange, "0100-0199", admin); err != nil {
 			t.Fatal(err)
 		}
 		seen := map[string]bool{}
 		for i := 1; i <= 100; i++ {
-			a, err := s.CreateAccount(ctx, model.AccountInput{Group: strp("sales"), Name: strp("x")}, admin)
+			a, err := dom.Accounts.Create(ctx, model.AccountInput{Group: strp("sales"), Name: strp("x")}, admin)
 			if err != nil {
 				t.Fatalf("account %d of 100: %v", i, err)
 			}
@@ -588,13 +584,13 @@ func TestAVirtualNumberRangeFillsToItsLastFreeNumber(t *testing.T) {
 			}
 			seen[a.VirtualNumber] = true
 		}
-		_, err := s.CreateAccount(ctx, model.AccountInput{Group: strp("sales"), Name: strp("x")}, admin)
+		_, err := dom.Accounts.Create(ctx, model.AccountInput{Group: strp("sales"), Name: strp("x")}, admin)
 		var ae *Error
 		if !errors.As(err, &ae) || ae.Code != "virtual_numbers_exhausted" || !strings.Contains(ae.Message, "0100-0199 has no free number left") {
 			t.Fatalf("the 101st account: want virtual_numbers_exhausted naming the range, got %v", err)
 		}
 		// A number given by hand is still accepted outside the range.
-		if _, err := s.CreateAccount(ctx, model.AccountInput{Group: strp("sales"), Name: strp("x"), VirtualNumber: strp("5000")}, admin); err != nil {
+		if _, err := dom.Accounts.Create(ctx, model.AccountInput{Group: strp("sales"), Name: strp("x"), VirtualNumber: strp("5000")}, admin); err != nil {
 			t.Fatalf("a given number outside the full range: %v", err)
 		}
 	})
@@ -613,7 +609,7 @@ func TestImportPreviewCountsTheFreeVirtualNumbers(t *testing.T) {
 			t.Fatal(err)
 		}
 		for range 3 {
-			if _, err := s.CreateAccount(ctx, model.AccountInput{Group: strp("sales"), Name: strp("x")}, admin); err != nil {
+			if _, err := dom.Accounts.Create(ctx, model.AccountInput{Group: strp("sales"), Name: strp("x")}, admin); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -639,7 +635,7 @@ func TestImportPreviewCountsTheFreeVirtualNumbers(t *testing.T) {
 		if err != nil || done.Created != 7 {
 			t.Fatalf("confirming 7 rows: %+v %v", done, err)
 		}
-		all, err := s.ListAccounts(ctx, "", "", "", 100, 0)
+		all, err := dom.Accounts.List(ctx, "", "", "", 100, 0, admin)
 		if err != nil {
 			t.Fatal(err)
 		}

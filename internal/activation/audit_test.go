@@ -22,7 +22,7 @@ func TestSnapshotOfEveryKind(t *testing.T) {
 		dom := newDomain(t, st)
 		s := dom.Service
 		mustGroup(t, dom, "sales")
-		acc := mustAccount(t, s)
+		acc := mustAccount(t, dom)
 		if _, err := dom.Profiles.Create(ctx, "desk", nil, admin); err != nil {
 			t.Fatal(err)
 		}

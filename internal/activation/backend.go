@@ -32,30 +32,21 @@ type SIPSubscriber struct {
 	HA1SHA256 string
 }
 
-// sipState is the Service's SIP side.
-type sipState struct {
-	backend AccountBackend
-}
-
-// SetAccountBackend names the backend the domain keeps in step. Call it
-// before serving.
-func (s *Service) SetAccountBackend(b AccountBackend) { s.sip.backend = b }
-
 // syncSIP puts an account's current state into the backend, after a commit.
 // A failure is logged: the account's state is saved, and the next change or
 // start brings the backend back in step.
-func (s *Service) syncSIP(ctx context.Context, username string) {
-	b := s.sip.backend
+func (s *Accounts) syncSIP(ctx context.Context, orgID int64, username string) {
+	b := s.backend
 	if b == nil {
 		return
 	}
 	ctx = context.WithoutCancel(ctx)
-	st, err := s.settings.Current(ctx, s.org)
+	st, err := s.settings.Current(ctx, orgID)
 	if err != nil {
 		s.log.Error("sip backend: reading settings", "backend", b.Name(), "err", err)
 		return
 	}
-	a, err := s.store.AccountByUsername(ctx, s.org, username)
+	a, err := s.store.AccountByUsername(ctx, orgID, username)
 	if errors.Is(err, store.ErrNotFound) {
 		err = b.Remove(ctx, username, st.SIPDomain)
 	} else if err == nil {
@@ -66,7 +57,7 @@ func (s *Service) syncSIP(ctx context.Context, username string) {
 	}
 }
 
-func (s *Service) syncAccount(ctx context.Context, b AccountBackend, st *Resolved, a *store.AccountRow) error {
+func (s *Accounts) syncAccount(ctx context.Context, b AccountBackend, st *Resolved, a *store.AccountRow) error {
 	if !a.SIPEnabled || len(a.SIPPassword) == 0 {
 		return b.Remove(ctx, a.Username, st.SIPDomain)
 	}
@@ -78,20 +69,20 @@ func (s *Service) syncAccount(ctx context.Context, b AccountBackend, st *Resolve
 	return b.Put(ctx, SIPSubscriber{Username: a.Username, Domain: st.SIPDomain, HA1: a.HA1MD5, HA1B: hex.EncodeToString(hb[:]), HA1SHA256: a.HA1SHA256})
 }
 
-// SyncSIPBackend brings every account into the backend: activated and
-// enabled ones in, the others out. It runs at start.
-func (s *Service) SyncSIPBackend(ctx context.Context) (int, error) {
-	b := s.sip.backend
+// SyncBackend brings every account of an organisation into the backend:
+// activated and enabled ones in, the others out. It runs at start.
+func (s *Accounts) SyncBackend(ctx context.Context, orgID int64) (int, error) {
+	b := s.backend
 	if b == nil {
 		return 0, nil
 	}
-	st, err := s.settings.Current(ctx, s.org)
+	st, err := s.settings.Current(ctx, orgID)
 	if err != nil {
 		return 0, err
 	}
 	n := 0
 	for offset := 0; ; offset += 1000 {
-		as, err := s.store.Accounts(ctx, s.org, store.AccountFilter{Limit: 1000, Offset: offset})
+		as, err := s.store.Accounts(ctx, orgID, store.AccountFilter{Limit: 1000, Offset: offset})
 		if err != nil {
 			return n, err
 		}

@@ -21,7 +21,7 @@ import (
 func (s *Service) RevokeDeviceAccess(ctx context.Context, username string, by Caller) (int, error) {
 	var n int
 	err := s.store.Tx(ctx, func(tx *store.Tx) error {
-		a, err := s.account(ctx, &tx.Reader, username)
+		a, err := account(ctx, &tx.Reader, s.org, username)
 		if err != nil {
 			return err
 		}
@@ -125,7 +125,7 @@ func (s *Service) redeem(ctx context.Context, req model.RedeemRequest, hook func
 		return nil, err
 	}
 	s.log.Info("device activated", "username", resp.Config.Account.Username, "platform", req.Device.Platform)
-	s.syncSIP(ctx, resp.Config.Account.Username)
+	s.accounts.syncSIP(ctx, s.org, resp.Config.Account.Username)
 	return resp, nil
 }
 
@@ -207,7 +207,7 @@ func (s *Service) DeviceConfig(ctx context.Context, credential string) (*model.D
 }
 
 func (s *Service) buildConfig(ctx context.Context, r *store.Reader, st *Resolved, a *store.AccountRow, password string, now time.Time) (model.DeviceConfig, error) {
-	ep, err := s.effectiveProfile(ctx, r, a)
+	ep, err := effectiveProfile(ctx, r, a)
 	if err != nil {
 		return model.DeviceConfig{}, err
 	}

@@ -7,6 +7,10 @@
 // constructor from the parts it uses; NewDomain makes them all in order.
 package activation
 
+import (
+	"log/slog"
+)
+
 // Domain groups the parts of the domain for the layers that call them
 // (internal/web, its console and audit, internal/app). It has no
 // behaviour of its own.
@@ -15,6 +19,7 @@ type Domain struct {
 	Downloads *Downloads
 	Groups    *Groups
 	Profiles  *Profiles
+	Accounts  *Accounts
 	Service   *Service // the use cases not yet split out by concern
 }
 
@@ -24,11 +29,21 @@ func NewDomain(c DomainConfig) Domain {
 	downloads := NewDownloads(c.Store, settings)
 	groups := NewGroups(c.Store)
 	profiles := NewProfiles(c.Store)
+	accounts := NewAccounts(AccountsConfig{Store: c.Store, Settings: settings, Box: c.Box, Backend: c.Backend, Logger: c.Logger})
 	return Domain{
 		Settings:  settings,
 		Downloads: downloads,
 		Groups:    groups,
 		Profiles:  profiles,
-		Service:   newService(c, settings, downloads, groups, profiles),
+		Accounts:  accounts,
+		Service:   newService(c, settings, downloads, groups, profiles, accounts),
 	}
+}
+
+// orDiscard is log, or a logger that drops everything when there is none.
+func orDiscard(log *slog.Logger) *slog.Logger {
+	if log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return log
 }

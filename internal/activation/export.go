@@ -11,16 +11,16 @@ import (
 // then what only the server knows.
 var ExportColumns = append(append([]string{}, ImportColumns...), "username", "virtual number", "status", "created at", "activated at")
 
-// ExportAccounts writes the accounts a filter selects as CSV, page by page
-// so that memory stays flat however many there are.
-func (s *Service) ExportAccounts(ctx context.Context, w io.Writer, group, status, search string) error {
+// Export writes the accounts a filter selects as CSV, page by page so that
+// memory stays flat however many there are.
+func (s *Accounts) Export(ctx context.Context, w io.Writer, group, status, search string, by Caller) error {
 	cw := newSafeCSV(w)
 	if err := cw.Write(ExportColumns); err != nil {
 		return err
 	}
 	const page = 1000
 	for offset := 0; ; offset += page {
-		as, err := s.ListAccounts(ctx, group, status, search, page, offset)
+		as, err := s.List(ctx, group, status, search, page, offset, by)
 		if err != nil {
 			return err
 		}

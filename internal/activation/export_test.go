@@ -54,7 +54,7 @@ func TestExportsNeutraliseFormulasAndImportBackUnchanged(t *testing.T) {
 			if strings.IndexByte(formulaStart, f[0]) >= 0 && f[0] != '\t' && f[0] != '\r' {
 				name = f // a name that is itself a formula
 			}
-			if _, err := s.CreateAccount(ctx, model.AccountInput{Group: strp("sales"), Name: strp(name), Description: strp(f), Mobile: strp(mobile)}, admin); err != nil {
+			if _, err := dom.Accounts.Create(ctx, model.AccountInput{Group: strp("sales"), Name: strp(name), Description: strp(f), Mobile: strp(mobile)}, admin); err != nil {
 				t.Fatalf("account %q: %v", f, err)
 			}
 			if err := s.Audit(ctx, Caller{Name: f, Role: "admin"}, "console", "POST /console/login", f, 401, nil, nil); err != nil {
@@ -62,7 +62,7 @@ func TestExportsNeutraliseFormulasAndImportBackUnchanged(t *testing.T) {
 			}
 		}
 		var accounts, audit bytes.Buffer
-		if err := s.ExportAccounts(ctx, &accounts, "", "", ""); err != nil {
+		if err := dom.Accounts.Export(ctx, &accounts, "", "", "", admin); err != nil {
 			t.Fatal(err)
 		}
 		if err := s.ExportAudit(ctx, &audit, AuditFilter{}); err != nil {

@@ -115,7 +115,7 @@ func TestRoutingPerSendGroupDefaultOutbox(t *testing.T) {
 		s := dom.Service
 		mustGroup(t, dom, "sales")
 		mustGroup(t, dom, "ops")
-		a := mustAccount(t, s)
+		a := mustAccount(t, dom)
 		send := func(req model.SendRequest) (string, error) {
 			res, err := s.Send(ctx, a.Username, req, admin)
 			if err != nil {
@@ -207,7 +207,7 @@ func TestDatabaseGatewayDeliversAndTakesReceipts(t *testing.T) {
 		dom := newDomain(t, st)
 		s := dom.Service
 		mustGroup(t, dom, "sales")
-		a := mustAccount(t, s)
+		a := mustAccount(t, dom)
 		stand := &twilioStandIn{}
 		srv := httptest.NewServer(stand)
 		defer srv.Close()
@@ -293,7 +293,7 @@ func TestDatabaseGatewayDeliversAndTakesReceipts(t *testing.T) {
 		if m.DeliveredAt == nil || m.ReceiptStatus != "delivered" {
 			t.Fatalf("delivered: %+v", m.Message)
 		}
-		evs, _ := s.Events(ctx, a.Username)
+		evs, _ := dom.Accounts.Events(ctx, a.Username, admin)
 		found := false
 		for _, e := range evs {
 			found = found || e.Kind == EventMessageDelivered

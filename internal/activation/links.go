@@ -36,7 +36,7 @@ func (s *Service) Send(ctx context.Context, username string, req model.SendReque
 	link := st.BaseURL + "/a/" + token
 	res := &model.SendResult{}
 	err = s.store.Tx(ctx, func(tx *store.Tx) error {
-		a, err := s.account(ctx, &tx.Reader, username)
+		a, err := account(ctx, &tx.Reader, s.org, username)
 		if err != nil {
 			return err
 		}
@@ -113,7 +113,7 @@ func (s *Service) Send(ctx context.Context, username string, req model.SendReque
 func (s *Service) RevokeLinks(ctx context.Context, username string, by Caller) (int, error) {
 	var n int
 	err := s.store.Tx(ctx, func(tx *store.Tx) error {
-		a, err := s.account(ctx, &tx.Reader, username)
+		a, err := account(ctx, &tx.Reader, s.org, username)
 		if err != nil {
 			return err
 		}
@@ -284,7 +284,7 @@ func (s *Service) IssueQRLink(ctx context.Context, username string, by Caller) (
 	token, hash := secret.NewToken(secret.PrefixLink)
 	var inv *model.Invitation
 	err = s.store.Tx(ctx, func(tx *store.Tx) error {
-		a, err := s.account(ctx, &tx.Reader, username)
+		a, err := account(ctx, &tx.Reader, s.org, username)
 		if err != nil {
 			return err
 		}

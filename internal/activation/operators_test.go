@@ -194,7 +194,7 @@ func TestImportPreviewConfirmAndReimport(t *testing.T) {
 				t.Errorf("the preview does not name bad cell %s: %+v", want, p.Errors)
 			}
 		}
-		if n, _ := s.ListAccounts(ctx, "", "", "", 100, 0); len(n) != 0 {
+		if n, _ := dom.Accounts.List(ctx, "", "", "", 100, 0, admin); len(n) != 0 {
 			t.Fatalf("the preview imported %d accounts", len(n))
 		}
 		stt, err := s.ConfirmImport(ctx, p.ID, admin, nil)
@@ -207,23 +207,23 @@ func TestImportPreviewConfirmAndReimport(t *testing.T) {
 		if _, err := s.ConfirmImport(ctx, p.ID, admin, nil); err == nil {
 			t.Fatal("a finished import was imported again")
 		}
-		as, _ := s.ListAccounts(ctx, "", "", "", 100, 0)
+		as, _ := dom.Accounts.List(ctx, "", "", "", 100, 0, admin)
 		if len(as) != 2 {
 			t.Fatalf("%d accounts after the import, want 2", len(as))
 		}
-		ada, _ := s.ListAccounts(ctx, "", "", "ada@example.com", 10, 0)
+		ada, _ := dom.Accounts.List(ctx, "", "", "ada@example.com", 10, 0, admin)
 		if len(ada) != 1 || ada[0].Mobile != "+393331234567" || ada[0].SecurityModel != model.EndToSite || ada[0].Language != "it" || ada[0].Status != model.StageNew {
 			t.Fatalf("Ada imported as %+v", ada)
 		}
 
 		// The console's security model filter.
 		for m, want := range map[string]string{"end-to-site": "Ada Lovelace", "end-to-end": "Charles Babbage"} {
-			got, err := s.ListAccountsOfModel(ctx, "sales", "new", "", m, 10, 0)
+			got, err := dom.Accounts.ListOfModel(ctx, "sales", "new", "", m, 10, 0, admin)
 			if err != nil || len(got) != 1 || got[0].DisplayName != want {
 				t.Errorf("accounts of %s: %+v, %v", m, got, err)
 			}
 		}
-		if _, err := s.ListAccountsOfModel(ctx, "", "", "", "sideways", 10, 0); fieldOf(err) != "security_model" {
+		if _, err := dom.Accounts.ListOfModel(ctx, "", "", "", "sideways", 10, 0, admin); fieldOf(err) != "security_model" {
 			t.Errorf("an unknown model: %v", err)
 		}
 
@@ -233,7 +233,7 @@ func TestImportPreviewConfirmAndReimport(t *testing.T) {
 			t.Fatalf("re-import preview: %+v, %v", p2, err)
 		}
 		var buf bytes.Buffer
-		if err := s.ExportAccounts(ctx, &buf, "", "", ""); err != nil {
+		if err := dom.Accounts.Export(ctx, &buf, "", "", "", admin); err != nil {
 			t.Fatal(err)
 		}
 		recs, err := csv.NewReader(bytes.NewReader(buf.Bytes())).ReadAll()

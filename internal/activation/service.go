@@ -28,7 +28,10 @@ type DomainConfig struct {
 	MaxAttempts int
 	// OnEnqueue is called after a message is committed to the queue, to wake the worker.
 	OnEnqueue func()
-	Logger    *slog.Logger
+	// Backend is where SIP accounts live, kept in step with every change
+	// (internal/sip); nil keeps none.
+	Backend AccountBackend
+	Logger  *slog.Logger
 }
 
 // Service carries out every activation use case.
@@ -48,14 +51,14 @@ type Service struct {
 	downloads   *Downloads
 	groups      *Groups
 	profiles    *Profiles
+	accounts    *Accounts
 	now         func() time.Time
-	sip         sipState // account backend (backend.go)
 }
 
 // newService returns the Service.
-func newService(c DomainConfig, settings *Settings, downloads *Downloads, groups *Groups, profiles *Profiles) *Service {
+func newService(c DomainConfig, settings *Settings, downloads *Downloads, groups *Groups, profiles *Profiles, accounts *Accounts) *Service {
 	s := &Service{
-		settings: settings, downloads: downloads, groups: groups, profiles: profiles,
+		settings: settings, downloads: downloads, groups: groups, profiles: profiles, accounts: accounts,
 		store: c.Store, box: c.Box, signingKey: c.SigningKey, templates: c.Templates, kinds: c.GatewayKinds,
 		listenURL: c.ListenURL, tlsPin: c.TLSPin, maxAttempts: c.MaxAttempts, onEnqueue: c.OnEnqueue,
 		log: c.Logger, org: model.DefaultOrgID, now: time.Now,

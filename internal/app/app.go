@@ -179,9 +179,15 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	// The domain rings when it queues a message and the worker listens; the
 	// bell exists first because the worker's gateways need the domain.
 	wcfg.Doorbell = messaging.NewDoorbell()
+	// The domain keeps the account backend in step, so the backend comes
+	// first; the embedded registrar, which reads the domain's settings, after.
+	backend, err := a.openAccountBackend(ctx, cfg.SIP)
+	if err != nil {
+		return nil, err
+	}
 	a.Domain = activation.NewDomain(activation.DomainConfig{
 		Store: st, Box: box, SigningKey: boot.SigningKey, Templates: tmpl, GatewayKinds: gatewayKinds(),
-		ListenURL: a.URL, TLSPin: pin, MaxAttempts: cfg.MaxAttempts, OnEnqueue: wcfg.Doorbell.Ring, Logger: log,
+		ListenURL: a.URL, TLSPin: pin, MaxAttempts: cfg.MaxAttempts, OnEnqueue: wcfg.Doorbell.Ring, Backend: backend, Logger: log,
 	})
 	a.Service = a.Domain.Service
 	// The outbox is built in; the gateways configured in the database

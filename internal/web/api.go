@@ -264,7 +264,7 @@ func (s *Server) putSetting(w http.ResponseWriter, r *http.Request, c *activatio
 	return writeJSON(w, 200, st)
 }
 
-func (s *Server) listAccounts(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
+func (s *Server) listAccounts(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
 	limit, err := queryInt(r, "limit")
 	if err != nil {
 		return err
@@ -274,7 +274,7 @@ func (s *Server) listAccounts(w http.ResponseWriter, r *http.Request, _ *activat
 		return err
 	}
 	q := r.URL.Query()
-	as, err := s.svc.ListAccounts(r.Context(), q.Get("group"), q.Get("status"), q.Get("q"), limit, offset)
+	as, err := s.dom.Accounts.List(r.Context(), q.Get("group"), q.Get("status"), q.Get("q"), limit, offset, actor(c))
 	if err != nil {
 		return err
 	}
@@ -286,15 +286,15 @@ func (s *Server) createAccount(w http.ResponseWriter, r *http.Request, c *activa
 	if err := decode(w, r, &in); err != nil {
 		return err
 	}
-	a, err := s.svc.CreateAccount(r.Context(), in, actor(c))
+	a, err := s.dom.Accounts.Create(r.Context(), in, actor(c))
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, 201, a)
 }
 
-func (s *Server) getAccount(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
-	d, err := s.svc.Account(r.Context(), r.PathValue("username"))
+func (s *Server) getAccount(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
+	d, err := s.dom.Accounts.Get(r.Context(), r.PathValue("username"), actor(c))
 	if err != nil {
 		return err
 	}
@@ -306,7 +306,7 @@ func (s *Server) updateAccount(w http.ResponseWriter, r *http.Request, c *activa
 	if err := decode(w, r, &in); err != nil {
 		return err
 	}
-	a, err := s.svc.UpdateAccount(r.Context(), r.PathValue("username"), in, actor(c))
+	a, err := s.dom.Accounts.Update(r.Context(), r.PathValue("username"), in, actor(c))
 	if err != nil {
 		return err
 	}
@@ -314,7 +314,7 @@ func (s *Server) updateAccount(w http.ResponseWriter, r *http.Request, c *activa
 }
 
 func (s *Server) deleteAccount(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
-	if err := s.svc.DeleteAccount(r.Context(), r.PathValue("username"), actor(c)); err != nil {
+	if err := s.dom.Accounts.Delete(r.Context(), r.PathValue("username"), actor(c)); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -322,7 +322,7 @@ func (s *Server) deleteAccount(w http.ResponseWriter, r *http.Request, c *activa
 }
 
 func (s *Server) disableAccount(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
-	a, err := s.svc.SetDisabled(r.Context(), r.PathValue("username"), true, actor(c))
+	a, err := s.dom.Accounts.SetDisabled(r.Context(), r.PathValue("username"), true, actor(c))
 	if err != nil {
 		return err
 	}
@@ -330,7 +330,7 @@ func (s *Server) disableAccount(w http.ResponseWriter, r *http.Request, c *activ
 }
 
 func (s *Server) enableAccount(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
-	a, err := s.svc.SetDisabled(r.Context(), r.PathValue("username"), false, actor(c))
+	a, err := s.dom.Accounts.SetDisabled(r.Context(), r.PathValue("username"), false, actor(c))
 	if err != nil {
 		return err
 	}
@@ -365,16 +365,16 @@ func (s *Server) revokeDevices(w http.ResponseWriter, r *http.Request, c *activa
 	return writeJSON(w, 200, revokeResult{n})
 }
 
-func (s *Server) effectiveProfile(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
-	p, err := s.svc.EffectiveProfile(r.Context(), r.PathValue("username"))
+func (s *Server) effectiveProfile(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
+	p, err := s.dom.Accounts.EffectiveProfile(r.Context(), r.PathValue("username"), actor(c))
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, 200, p)
 }
 
-func (s *Server) events(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
-	es, err := s.svc.Events(r.Context(), r.PathValue("username"))
+func (s *Server) events(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
+	es, err := s.dom.Accounts.Events(r.Context(), r.PathValue("username"), actor(c))
 	if err != nil {
 		return err
 	}

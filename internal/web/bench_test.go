@@ -181,7 +181,7 @@ func (fx *benchFixture) link(ctx context.Context) (string, error) {
 	group, name, email := "bench", fmt.Sprintf("Bench User %d", i), fmt.Sprintf("user%d@example.com", i)
 	lang := model.Languages[int(i)%len(model.Languages)]
 	svc := fx.app.Service
-	a, err := svc.CreateAccount(ctx, model.AccountInput{Group: &group, Name: &name, Email: &email, Language: &lang}, benchCaller)
+	a, err := fx.app.Domain.Accounts.Create(ctx, model.AccountInput{Group: &group, Name: &name, Email: &email, Language: &lang}, benchCaller)
 	if err != nil {
 		return "", fmt.Errorf("creating account %d: %w", i, err)
 	}

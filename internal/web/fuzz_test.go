@@ -135,7 +135,7 @@ func checkRedeemAnswer(t *testing.T, body []byte, rec *httptest.ResponseRecorder
 // and the live link the next valid body redeems.
 type redeemFuzz struct {
 	srv      *Server
-	svc      *activation.Service
+	dom      activation.Domain
 	live     string
 	accounts int
 }
@@ -173,7 +173,6 @@ func newRedeemFuzz(f *testing.F) *redeemFuzz {
 	dom := activation.NewDomain(activation.DomainConfig{
 		Store: st, Box: box, SigningKey: boot.SigningKey, Templates: tmpl, ListenURL: "http://127.0.0.1:8080", Logger: discard,
 	})
-	svc := dom.Service
 	srv, err := New(dom, cat, discard, "fuzz")
 	if err != nil {
 		f.Fatal(err)
@@ -182,7 +181,7 @@ func newRedeemFuzz(f *testing.F) *redeemFuzz {
 	if _, err := dom.Groups.Create(ctx, model.GroupInput{Name: &name}, fuzzCaller); err != nil {
 		f.Fatal(err)
 	}
-	z := &redeemFuzz{srv: srv, svc: svc}
+	z := &redeemFuzz{srv: srv, dom: dom}
 	z.live = z.issue(f)
 	return z
 }
@@ -200,11 +199,11 @@ func (z *redeemFuzz) issue(tb testing.TB) string {
 	z.accounts++
 	by := fuzzCaller
 	group, name, email := "fuzz", fmt.Sprintf("Fuzz %d", z.accounts), fmt.Sprintf("fuzz%d@example.com", z.accounts)
-	a, err := z.svc.CreateAccount(ctx, model.AccountInput{Group: &group, Name: &name, Email: &email}, by)
+	a, err := z.dom.Accounts.Create(ctx, model.AccountInput{Group: &group, Name: &name, Email: &email}, by)
 	if err != nil {
 		tb.Fatalf("creating an account: %v", err)
 	}
-	res, err := z.svc.Send(ctx, a.Username, model.SendRequest{Channel: model.ChannelEmail}, by)
+	res, err := z.dom.Service.Send(ctx, a.Username, model.SendRequest{Channel: model.ChannelEmail}, by)
 	if err != nil {
 		tb.Fatalf("sending a link: %v", err)
 	}

@@ -26,8 +26,8 @@ type registrationList struct {
 	Registrations []model.Registration `json:"registrations"`
 }
 
-func (s *Server) registrations(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
-	regs, err := s.svc.Registrations(r.Context(), r.PathValue("username"))
+func (s *Server) registrations(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
+	regs, err := s.dom.Accounts.Registrations(r.Context(), r.PathValue("username"), actor(c))
 	if err != nil {
 		return err
 	}

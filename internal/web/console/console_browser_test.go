@@ -377,7 +377,7 @@ func TestConsoleInBrowser(t *testing.T) {
 
 	// A QR code for someone in front of the CSR: a new link, shown once,
 	// that the reference client activates with.
-	mary, err := ts.app.Service.ListAccounts(ctx, "", "", "mary@example.com", 1, 0)
+	mary, err := ts.app.Domain.Accounts.List(ctx, "", "", "mary@example.com", 1, 0, tester)
 	if err != nil || len(mary) != 1 {
 		t.Fatalf("the imported account: %v %v", mary, err)
 	}
@@ -390,7 +390,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	if _, err := client.Activate(ctx, qrLink, client.Options{Dir: t.TempDir()}); err != nil {
 		t.Fatalf("activating from the QR code's link: %v", err)
 	}
-	if a, _ := ts.app.Service.Account(ctx, mary[0].Username); a.Account.Status != model.StageActivated {
+	if a, _ := ts.app.Domain.Accounts.Get(ctx, mary[0].Username, tester); a.Account.Status != model.StageActivated {
 		t.Errorf("after the QR activation the account is %s", a.Account.Status)
 	}
 
@@ -462,7 +462,7 @@ func TestConsoleInBrowser(t *testing.T) {
 
 func countAccounts(t *testing.T, ts *consoleServer) int {
 	t.Helper()
-	as, err := ts.app.Service.ListAccounts(context.Background(), "", "", "", 1000, 0)
+	as, err := ts.app.Domain.Accounts.List(context.Background(), "", "", "", 1000, 0, tester)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -105,7 +105,7 @@ func TestConsoleRolesFromTheRouteTable(t *testing.T) {
 	if _, err := dom.Groups.Create(ctx, model.GroupInput{Name: strp("sales")}, tester); err != nil {
 		t.Fatal(err)
 	}
-	acc, err := svc.CreateAccount(ctx, model.AccountInput{Group: strp("sales"), Name: strp("Ada"), Mobile: strp("+393331234567")}, tester)
+	acc, err := dom.Accounts.Create(ctx, model.AccountInput{Group: strp("sales"), Name: strp("Ada"), Mobile: strp("+393331234567")}, tester)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +170,7 @@ func TestConsoleRefusesFormsWithoutCSRF(t *testing.T) {
 	svc := dom.Service
 	ctx := context.Background()
 	dom.Groups.Create(ctx, model.GroupInput{Name: strp("sales")}, tester)
-	acc, err := svc.CreateAccount(ctx, model.AccountInput{Group: strp("sales"), Name: strp("Ada")}, tester)
+	acc, err := dom.Accounts.Create(ctx, model.AccountInput{Group: strp("sales"), Name: strp("Ada")}, tester)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,14 +182,14 @@ func TestConsoleRefusesFormsWithoutCSRF(t *testing.T) {
 			t.Errorf("a post with csrf %q answered %d, want 403", form.Get("csrf"), code)
 		}
 	}
-	a, _ := svc.Account(ctx, acc.Username)
+	a, _ := dom.Accounts.Get(ctx, acc.Username, tester)
 	if a.Account.Disabled {
 		t.Fatal("a post without a valid CSRF token disabled the account")
 	}
 	if code, _ := c.post(t, "/console/accounts/"+acc.Username+"/disable", url.Values{"csrf": {c.csrf}}); code != http.StatusSeeOther {
 		t.Fatalf("with the token: %d", code)
 	}
-	if a, _ := svc.Account(ctx, acc.Username); !a.Account.Disabled {
+	if a, _ := dom.Accounts.Get(ctx, acc.Username, tester); !a.Account.Disabled {
 		t.Fatal("the valid post did not disable the account")
 	}
 	// Another browser's session token is no good here either.
@@ -252,7 +252,7 @@ func TestAccountPageShowsRegistrations(t *testing.T) {
 	svc := dom.Service
 	ctx := context.Background()
 	dom.Groups.Create(ctx, model.GroupInput{Name: strp("sales")}, tester)
-	acc, err := svc.CreateAccount(ctx, model.AccountInput{Group: strp("sales"), Name: strp("Ada")}, tester)
+	acc, err := dom.Accounts.Create(ctx, model.AccountInput{Group: strp("sales"), Name: strp("Ada")}, tester)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -330,7 +330,7 @@ func TestAccountListPagesFiltersAndBulkActions(t *testing.T) {
 		if i%5 == 0 {
 			group = "support"
 		}
-		a, err := svc.CreateAccount(ctx, model.AccountInput{Group: &group, Name: strp(fmt.Sprintf("Person %02d", i)),
+		a, err := dom.Accounts.Create(ctx, model.AccountInput{Group: &group, Name: strp(fmt.Sprintf("Person %02d", i)),
 			Mobile: strp(fmt.Sprintf("+39333%07d", i)), Email: strp(fmt.Sprintf("p%d@example.com", i))}, tester)
 		if err != nil {
 			t.Fatal(err)
@@ -371,11 +371,11 @@ func TestAccountListPagesFiltersAndBulkActions(t *testing.T) {
 		t.Fatalf("bulk disable: %d", code)
 	}
 	for _, u := range users[1:4] {
-		if a, _ := svc.Account(ctx, u); !a.Account.Disabled {
+		if a, _ := dom.Accounts.Get(ctx, u, tester); !a.Account.Disabled {
 			t.Errorf("%s was not disabled", u)
 		}
 	}
-	if a, _ := svc.Account(ctx, users[4]); a.Account.Disabled {
+	if a, _ := dom.Accounts.Get(ctx, users[4], tester); a.Account.Disabled {
 		t.Error("an account that was not selected was disabled")
 	}
 	es, _ := svc.AuditLog(ctx, activation.AuditFilter{Action: "/console/accounts/bulk", Limit: 1})

@@ -30,7 +30,7 @@ func (c *Console) accountQR(w http.ResponseWriter, r *http.Request, p *Page) err
 	if err != nil {
 		return err
 	}
-	d, err := c.svc.Account(r.Context(), u)
+	d, err := c.dom.Accounts.Get(r.Context(), u, *p.Caller)
 	if err != nil {
 		return err
 	}
