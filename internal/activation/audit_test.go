@@ -40,11 +40,11 @@ func TestSnapshotOfEveryKind(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		gw, err := s.CreateGateway(ctx, twilioInput("sms-main", "https://api.twilio.com"))
+		gw, err := dom.Gateways.Create(ctx, twilioInput("sms-main", "https://api.twilio.com"), admin)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := s.SetGroupGateway(ctx, "sales", "sms", "sms-main"); err != nil {
+		if err := dom.Gateways.SetGroupGateway(ctx, "sales", "sms", "sms-main", admin); err != nil {
 			t.Fatal(err)
 		}
 		tok, err := s.CreateToken(ctx, model.TokenInput{Name: "laptop", Operator: "ada"}, admin)

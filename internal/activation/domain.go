@@ -20,6 +20,7 @@ type Domain struct {
 	Groups    *Groups
 	Profiles  *Profiles
 	Accounts  *Accounts
+	Gateways  *Gateways
 	Service   *Service // the use cases not yet split out by concern
 }
 
@@ -30,13 +31,15 @@ func NewDomain(c DomainConfig) Domain {
 	groups := NewGroups(c.Store)
 	profiles := NewProfiles(c.Store)
 	accounts := NewAccounts(AccountsConfig{Store: c.Store, Settings: settings, Box: c.Box, Backend: c.Backend, Logger: c.Logger})
+	gateways := NewGateways(GatewaysConfig{Store: c.Store, Settings: settings, Box: c.Box, Kinds: c.GatewayKinds, Logger: c.Logger})
 	return Domain{
 		Settings:  settings,
 		Downloads: downloads,
 		Groups:    groups,
 		Profiles:  profiles,
 		Accounts:  accounts,
-		Service:   newService(c, settings, downloads, groups, profiles, accounts),
+		Gateways:  gateways,
+		Service:   newService(c, settings, downloads, groups, profiles, accounts, gateways),
 	}
 }
 

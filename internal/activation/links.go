@@ -76,7 +76,7 @@ func (s *Service) Send(ctx context.Context, username string, req model.SendReque
 		if err != nil {
 			return fmt.Errorf("rendering the message: %w", err)
 		}
-		gateway, err := s.routeMessage(ctx, &tx.Reader, req.Gateway, req.Channel, a.GroupID)
+		gateway, err := s.gateways.route(ctx, &tx.Reader, a.OrgID, req.Gateway, req.Channel, a.GroupID)
 		if err != nil {
 			return err
 		}

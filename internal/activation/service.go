@@ -40,7 +40,6 @@ type Service struct {
 	box         *secret.Box
 	signingKey  ed25519.PrivateKey
 	templates   *messaging.Templates
-	kinds       messaging.Kinds
 	listenURL   string
 	tlsPin      string
 	maxAttempts int
@@ -52,14 +51,15 @@ type Service struct {
 	groups      *Groups
 	profiles    *Profiles
 	accounts    *Accounts
+	gateways    *Gateways
 	now         func() time.Time
 }
 
 // newService returns the Service.
-func newService(c DomainConfig, settings *Settings, downloads *Downloads, groups *Groups, profiles *Profiles, accounts *Accounts) *Service {
+func newService(c DomainConfig, settings *Settings, downloads *Downloads, groups *Groups, profiles *Profiles, accounts *Accounts, gateways *Gateways) *Service {
 	s := &Service{
-		settings: settings, downloads: downloads, groups: groups, profiles: profiles, accounts: accounts,
-		store: c.Store, box: c.Box, signingKey: c.SigningKey, templates: c.Templates, kinds: c.GatewayKinds,
+		settings: settings, downloads: downloads, groups: groups, profiles: profiles, accounts: accounts, gateways: gateways,
+		store: c.Store, box: c.Box, signingKey: c.SigningKey, templates: c.Templates,
 		listenURL: c.ListenURL, tlsPin: c.TLSPin, maxAttempts: c.MaxAttempts, onEnqueue: c.OnEnqueue,
 		log: c.Logger, org: model.DefaultOrgID, now: time.Now,
 	}

@@ -85,7 +85,7 @@ func (s *Service) snapshot(ctx context.Context, kind, key string, by Caller) (an
 		}
 		return s.ImportStatus(ctx, id)
 	case "gateway":
-		g, err := s.Gateway(ctx, key)
+		g, err := s.gateways.Get(ctx, key, by)
 		if err != nil {
 			return nil, err
 		}
@@ -107,7 +107,7 @@ func (s *Service) groupSnapshot(ctx context.Context, name string, by Caller) (an
 	if err != nil {
 		return nil, err
 	}
-	gg, err := s.GroupGateways(ctx)
+	gg, err := s.gateways.GroupGateways(ctx, by)
 	if err != nil {
 		return nil, err
 	}

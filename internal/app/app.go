@@ -192,7 +192,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a.Service = a.Domain.Service
 	// The outbox is built in; the gateways configured in the database
 	// (activator gateway add) are built on first use and rebuilt when they change.
-	gateways := messaging.NewRegistry(a.Service.NewGatewayLoader(messaging.Options{}).Load, outbox.New(st))
+	gateways := messaging.NewRegistry(a.Domain.Gateways.NewLoader(messaging.Options{}).Load, outbox.New(st))
 	a.Worker = messaging.NewWorker(st, gateways, wcfg, log.With("component", "delivery"))
 	if err := a.startSIP(ctx, cfg, log); err != nil {
 		return nil, err

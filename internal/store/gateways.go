@@ -40,7 +40,17 @@ func scanGateway(sc interface{ Scan(...any) error }) (*GatewayRow, error) {
 
 // Gateways lists an organisation's gateways by name.
 func (r *Reader) Gateways(ctx context.Context, orgID int64) ([]GatewayRow, error) {
-	rows, err := r.q.QueryContext(ctx, `SELECT `+gatewayCols+` FROM gateways WHERE org_id = $1 ORDER BY name`, orgID)
+	return r.gateways(ctx, `SELECT `+gatewayCols+` FROM gateways WHERE org_id = $1 ORDER BY name`, orgID)
+}
+
+// GatewaysNamed finds the gateways of every organisation that have a name:
+// a provider's receipt callback names its gateway, not the organisation.
+func (r *Reader) GatewaysNamed(ctx context.Context, name string) ([]GatewayRow, error) {
+	return r.gateways(ctx, `SELECT `+gatewayCols+` FROM gateways WHERE name = $1 ORDER BY org_id`, name)
+}
+
+func (r *Reader) gateways(ctx context.Context, query string, args ...any) ([]GatewayRow, error) {
+	rows, err := r.q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("listing gateways: %w", err)
 	}
@@ -195,21 +205,21 @@ func scanReceiptTarget(row *sql.Row) (*ReceiptTarget, error) {
 const receiptCols = `id, org_id, account_id, channel, state, provider_id, recipient`
 
 // MessageOfGateway finds a message by id among those sent through gateway.
-func (r *Reader) MessageOfGateway(ctx context.Context, gateway string, id int64) (*ReceiptTarget, error) {
-	return scanReceiptTarget(r.q.QueryRowContext(ctx, `SELECT `+receiptCols+` FROM messages WHERE gateway = $1 AND id = $2`, gateway, id))
+func (r *Reader) MessageOfGateway(ctx context.Context, orgID int64, gateway string, id int64) (*ReceiptTarget, error) {
+	return scanReceiptTarget(r.q.QueryRowContext(ctx, `SELECT `+receiptCols+` FROM messages WHERE org_id = $1 AND gateway = $2 AND id = $3`, orgID, gateway, id))
 }
 
 // MessageByProviderID finds a message by the id its gateway's provider gave it.
-func (r *Reader) MessageByProviderID(ctx context.Context, gateway, providerID string) (*ReceiptTarget, error) {
+func (r *Reader) MessageByProviderID(ctx context.Context, orgID int64, gateway, providerID string) (*ReceiptTarget, error) {
 	return scanReceiptTarget(r.q.QueryRowContext(ctx, `SELECT `+receiptCols+` FROM messages
-		WHERE gateway = $1 AND provider_id = $2 ORDER BY id DESC LIMIT 1`, gateway, providerID))
+		WHERE org_id = $1 AND gateway = $2 AND provider_id = $3 ORDER BY id DESC LIMIT 1`, orgID, gateway, providerID))
 }
 
 // LatestSentTo finds the newest message sent through gateway to recipient
 // and not yet delivered: for providers whose receipts name only the number.
-func (r *Reader) LatestSentTo(ctx context.Context, gateway, recipient string) (*ReceiptTarget, error) {
+func (r *Reader) LatestSentTo(ctx context.Context, orgID int64, gateway, recipient string) (*ReceiptTarget, error) {
 	return scanReceiptTarget(r.q.QueryRowContext(ctx, `SELECT `+receiptCols+` FROM messages
-		WHERE gateway = $1 AND recipient = $2 AND state = $3 ORDER BY id DESC LIMIT 1`, gateway, recipient, model.MessageSent))
+		WHERE org_id = $1 AND gateway = $2 AND recipient = $3 AND state = $4 ORDER BY id DESC LIMIT 1`, orgID, gateway, recipient, model.MessageSent))
 }
 
 // MarkMessageDelivered records a receipt saying the message arrived. A

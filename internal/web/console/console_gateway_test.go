@@ -69,8 +69,8 @@ func TestGatewaysPageSendsATest(t *testing.T) {
 	ctx := context.Background()
 	box, port := startMailbox(t)
 	name, kind := "mail", "smtp"
-	if _, err := svc.CreateGateway(ctx, model.GatewayInput{Name: &name, Kind: &kind, Settings: map[string]string{
-		"host": "127.0.0.1", "port": strconv.Itoa(port), "tls": "none", "from": "it@example.com"}}); err != nil {
+	if _, err := dom.Gateways.Create(ctx, model.GatewayInput{Name: &name, Kind: &kind, Settings: map[string]string{
+		"host": "127.0.0.1", "port": strconv.Itoa(port), "tls": "none", "from": "it@example.com"}}, tester); err != nil {
 		t.Fatal(err)
 	}
 	addOperator(t, svc, "ada", "admin")
