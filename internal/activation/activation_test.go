@@ -29,13 +29,13 @@ func mustAccount(t *testing.T, dom Domain) *model.Account {
 }
 
 // sendToken sends an activation link and digs its token out of the queued message.
-func sendToken(t *testing.T, s *Service, username, kind string) string {
+func sendToken(t *testing.T, dom Domain, username, kind string) string {
 	t.Helper()
-	res, err := s.Send(context.Background(), username, model.SendRequest{Channel: model.ChannelSMS, Kind: kind}, admin)
+	res, err := dom.Links.Send(context.Background(), username, model.SendRequest{Channel: model.ChannelSMS, Kind: kind}, admin)
 	if err != nil {
 		t.Fatalf("send: %v", err)
 	}
-	m, err := s.store.MessageByID(context.Background(), res.Message.ID)
+	m, err := dom.Links.store.MessageByID(context.Background(), res.Message.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,24 +153,23 @@ func TestSendQueuesLinkAndMessageTogetherAndResendKillsTheOldLink(t *testing.T) 
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		dom := newDomain(t, st)
-		s := dom.Service
 		mustGroup(t, dom, "sales")
 		a := mustAccount(t, dom)
 
-		first := sendToken(t, s, a.Username, model.KindActivation)
-		if _, err := s.OpenLink(ctx, first, "android"); err != nil {
+		first := sendToken(t, dom, a.Username, model.KindActivation)
+		if _, err := dom.Links.Open(ctx, first, "android"); err != nil {
 			t.Fatalf("first link: %v", err)
 		}
-		second := sendToken(t, s, a.Username, model.KindActivation)
-		if _, err := s.OpenLink(ctx, first, ""); err != ErrLinkRevoked {
+		second := sendToken(t, dom, a.Username, model.KindActivation)
+		if _, err := dom.Links.Open(ctx, first, ""); err != ErrLinkRevoked {
 			t.Fatalf("old link after resend: want revoked, got %v", err)
 		}
-		if _, err := s.OpenLink(ctx, second, ""); err != nil {
+		if _, err := dom.Links.Open(ctx, second, ""); err != nil {
 			t.Fatalf("new link: %v", err)
 		}
 		// An installation link leaves the activation link alive.
-		sendToken(t, s, a.Username, model.KindInstallation)
-		if _, err := s.OpenLink(ctx, second, ""); err != nil {
+		sendToken(t, dom, a.Username, model.KindInstallation)
+		if _, err := dom.Links.Open(ctx, second, ""); err != nil {
 			t.Fatalf("activation link after an installation link: %v", err)
 		}
 		d, err := dom.Accounts.Get(ctx, a.Username, admin)
@@ -191,11 +190,11 @@ func TestSendQueuesLinkAndMessageTogetherAndResendKillsTheOldLink(t *testing.T) 
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = s.Send(ctx, b.Username, model.SendRequest{Channel: model.ChannelSMS}, admin)
+		_, err = dom.Links.Send(ctx, b.Username, model.SendRequest{Channel: model.ChannelSMS}, admin)
 		wantField(t, err, "channel")
-		_, err = s.Send(ctx, b.Username, model.SendRequest{Channel: "pigeon"}, admin)
+		_, err = dom.Links.Send(ctx, b.Username, model.SendRequest{Channel: "pigeon"}, admin)
 		wantField(t, err, "channel")
-		_, err = s.Send(ctx, b.Username, model.SendRequest{Channel: model.ChannelEmail, Kind: "party"}, admin)
+		_, err = dom.Links.Send(ctx, b.Username, model.SendRequest{Channel: model.ChannelEmail, Kind: "party"}, admin)
 		wantField(t, err, "kind")
 		if d, _ := dom.Accounts.Get(ctx, b.Username, admin); len(d.Invitations) != 0 || len(d.Messages) != 0 {
 			t.Fatalf("a refused send left %d links and %d messages", len(d.Invitations), len(d.Messages))
@@ -204,7 +203,7 @@ func TestSendQueuesLinkAndMessageTogetherAndResendKillsTheOldLink(t *testing.T) 
 		if _, err := dom.Accounts.SetDisabled(ctx, a.Username, true, admin); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.Send(ctx, a.Username, model.SendRequest{Channel: model.ChannelSMS}, admin); err == nil {
+		if _, err := dom.Links.Send(ctx, a.Username, model.SendRequest{Channel: model.ChannelSMS}, admin); err == nil {
 			t.Fatal("sending to a disabled account must be refused")
 		}
 	})
@@ -214,7 +213,6 @@ func TestPagesNeverUseTheLinkUp(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		dom := newDomain(t, st)
-		s := dom.Service
 		mustGroup(t, dom, "sales")
 		a := mustAccount(t, dom)
 		if _, err := dom.Downloads.Set(ctx, model.AppURL{Platform: "android", URL: "https://play.example.com/fallback"}, admin); err != nil {
@@ -223,33 +221,33 @@ func TestPagesNeverUseTheLinkUp(t *testing.T) {
 		if _, err := dom.Downloads.Set(ctx, model.AppURL{Platform: "android", SecurityModel: model.EndToEnd, URL: "https://play.example.com/e2e"}, admin); err != nil {
 			t.Fatal(err)
 		}
-		token := sendToken(t, s, a.Username, model.KindActivation)
+		token := sendToken(t, dom, a.Username, model.KindActivation)
 		for range 3 {
-			if _, err := s.OpenLink(ctx, token, "android"); err != nil {
+			if _, err := dom.Links.Open(ctx, token, "android"); err != nil {
 				t.Fatal(err)
 			}
-			if _, _, err := s.ActivationFile(ctx, token); err != nil {
+			if _, _, err := dom.Links.ActivationFile(ctx, token); err != nil {
 				t.Fatal(err)
 			}
 		}
-		u, _, err := s.InstallURL(ctx, token, "android")
+		u, _, err := dom.Links.InstallURL(ctx, token, "android")
 		if err != nil || u != "https://play.example.com/e2e" {
 			t.Fatalf("install URL for an end-to-end account: %q %v", u, err)
 		}
-		_, _, err = s.InstallURL(ctx, token, "ios")
+		_, _, err = dom.Links.InstallURL(ctx, token, "ios")
 		if de := (*Error)(nil); !errors.As(err, &de) || de.Code != "no_download" {
 			t.Fatalf("no iOS download configured: %v", err)
 		}
-		if _, err := s.Redeem(ctx, redeemReq(token)); err != nil {
+		if _, err := dom.Devices.Redeem(ctx, redeemReq(token)); err != nil {
 			t.Fatalf("redeem after views and downloads: %v", err)
 		}
-		if _, err := s.OpenLink(ctx, token, ""); err != ErrLinkUsed {
+		if _, err := dom.Links.Open(ctx, token, ""); err != ErrLinkUsed {
 			t.Fatalf("page after redeem: want used, got %v", err)
 		}
-		if _, err := s.OpenLink(ctx, "avl_"+strings.Repeat("a", 32), ""); err != ErrLinkUnknown {
+		if _, err := dom.Links.Open(ctx, "avl_"+strings.Repeat("a", 32), ""); err != ErrLinkUnknown {
 			t.Fatalf("unknown token: %v", err)
 		}
-		if _, err := s.OpenLink(ctx, "garbage", ""); err != ErrLinkUnknown {
+		if _, err := dom.Links.Open(ctx, "garbage", ""); err != ErrLinkUnknown {
 			t.Fatalf("malformed token: %v", err)
 		}
 	})
@@ -259,10 +257,9 @@ func TestConcurrentRedeemsHaveExactlyOneWinner(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		dom := newDomain(t, st)
-		s := dom.Service
 		mustGroup(t, dom, "sales")
 		a := mustAccount(t, dom)
-		token := sendToken(t, s, a.Username, model.KindActivation)
+		token := sendToken(t, dom, a.Username, model.KindActivation)
 		const n = 50
 		var (
 			wg       sync.WaitGroup
@@ -280,7 +277,7 @@ func TestConcurrentRedeemsHaveExactlyOneWinner(t *testing.T) {
 				<-start
 				req := redeemReq(token)
 				req.Device.ID = "dev-" + string(rune('a'+i%26))
-				resp, err := s.Redeem(ctx, req)
+				resp, err := dom.Devices.Redeem(ctx, req)
 				mu.Lock()
 				defer mu.Unlock()
 				switch {
@@ -313,62 +310,61 @@ func TestRedeemRefusals(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		dom := newDomain(t, st)
-		s := dom.Service
 		mustGroup(t, dom, "sales")
 		a := mustAccount(t, dom)
 
 		// Bad requests name the field.
 		bad := redeemReq("")
-		_, err := s.Redeem(ctx, bad)
+		_, err := dom.Devices.Redeem(ctx, bad)
 		wantField(t, err, "token")
 		bad = redeemReq("avl_x")
 		bad.Device.Platform = "palm"
-		_, err = s.Redeem(ctx, bad)
+		_, err = dom.Devices.Redeem(ctx, bad)
 		wantField(t, err, "device.platform")
 		bad = redeemReq("avl_x")
 		bad.Device.ID = ""
-		_, err = s.Redeem(ctx, bad)
+		_, err = dom.Devices.Redeem(ctx, bad)
 		wantField(t, err, "device.id")
 
-		if _, err := s.Redeem(ctx, redeemReq("avl_"+strings.Repeat("b", 32))); err != ErrLinkUnknown {
+		if _, err := dom.Devices.Redeem(ctx, redeemReq("avl_"+strings.Repeat("b", 32))); err != ErrLinkUnknown {
 			t.Fatalf("unknown: %v", err)
 		}
-		install := sendToken(t, s, a.Username, model.KindInstallation)
-		if _, err := s.Redeem(ctx, redeemReq(install)); err != ErrLinkUnknown {
+		install := sendToken(t, dom, a.Username, model.KindInstallation)
+		if _, err := dom.Devices.Redeem(ctx, redeemReq(install)); err != ErrLinkUnknown {
 			t.Fatalf("an installation link cannot activate: %v", err)
 		}
 
 		// Expired.
-		token := sendToken(t, s, a.Username, model.KindActivation)
-		s.now = func() time.Time { return time.Now().Add(8 * 24 * time.Hour) }
-		if _, err := s.Redeem(ctx, redeemReq(token)); err != ErrLinkExpired {
+		token := sendToken(t, dom, a.Username, model.KindActivation)
+		setNow(dom, func() time.Time { return time.Now().Add(8 * 24 * time.Hour) })
+		if _, err := dom.Devices.Redeem(ctx, redeemReq(token)); err != ErrLinkExpired {
 			t.Fatalf("expired: %v", err)
 		}
-		if _, err := s.OpenLink(ctx, token, ""); err != ErrLinkExpired {
+		if _, err := dom.Links.Open(ctx, token, ""); err != ErrLinkExpired {
 			t.Fatalf("expired page: %v", err)
 		}
-		s.now = time.Now
+		setNow(dom, time.Now)
 
 		// Revoked.
-		if n, err := s.RevokeLinks(ctx, a.Username, admin); err != nil || n != 1 {
+		if n, err := dom.Links.Revoke(ctx, a.Username, admin); err != nil || n != 1 {
 			t.Fatalf("revoke: %d %v", n, err)
 		}
-		if _, err := s.Redeem(ctx, redeemReq(token)); err != ErrLinkRevoked {
+		if _, err := dom.Devices.Redeem(ctx, redeemReq(token)); err != ErrLinkRevoked {
 			t.Fatalf("revoked: %v", err)
 		}
 
 		// Disabled: refused, and the link stays usable for after enabling.
-		token = sendToken(t, s, a.Username, model.KindActivation)
+		token = sendToken(t, dom, a.Username, model.KindActivation)
 		if _, err := dom.Accounts.SetDisabled(ctx, a.Username, true, admin); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.Redeem(ctx, redeemReq(token)); err != ErrAccountDisabled {
+		if _, err := dom.Devices.Redeem(ctx, redeemReq(token)); err != ErrAccountDisabled {
 			t.Fatalf("disabled: %v", err)
 		}
 		if _, err := dom.Accounts.SetDisabled(ctx, a.Username, false, admin); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.Redeem(ctx, redeemReq(token)); err != nil {
+		if _, err := dom.Devices.Redeem(ctx, redeemReq(token)); err != nil {
 			t.Fatalf("after enabling: %v", err)
 		}
 	})
@@ -378,10 +374,9 @@ func TestReprovisioningFollowsTheProfileAndStopsWhenRevoked(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		dom := newDomain(t, st)
-		s := dom.Service
 		mustGroup(t, dom, "sales")
 		a := mustAccount(t, dom)
-		resp, err := s.Redeem(ctx, redeemReq(sendToken(t, s, a.Username, model.KindActivation)))
+		resp, err := dom.Devices.Redeem(ctx, redeemReq(sendToken(t, dom, a.Username, model.KindActivation)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -398,7 +393,7 @@ func TestReprovisioningFollowsTheProfileAndStopsWhenRevoked(t *testing.T) {
 		if _, err := dom.Profiles.Update(ctx, "default", nil, []byte(`{"keep_alive_seconds": 45, "pin": {"forced": true}}`), admin); err != nil {
 			t.Fatal(err)
 		}
-		cfg, err := s.DeviceConfig(ctx, resp.DeviceCredential)
+		cfg, err := dom.Devices.Config(ctx, resp.DeviceCredential)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -407,23 +402,23 @@ func TestReprovisioningFollowsTheProfileAndStopsWhenRevoked(t *testing.T) {
 		}
 
 		// A new activation (a new phone) rotates the password and cuts the old device off.
-		second, err := s.Redeem(ctx, redeemReq(sendToken(t, s, a.Username, model.KindActivation)))
+		second, err := dom.Devices.Redeem(ctx, redeemReq(sendToken(t, dom, a.Username, model.KindActivation)))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if second.Config.Account.Password == resp.Config.Account.Password {
 			t.Fatal("activation must rotate the SIP password")
 		}
-		if _, err := s.DeviceConfig(ctx, resp.DeviceCredential); err != ErrDeviceCredential {
+		if _, err := dom.Devices.Config(ctx, resp.DeviceCredential); err != ErrDeviceCredential {
 			t.Fatalf("old device after a new activation: %v", err)
 		}
-		if n, err := s.RevokeDeviceAccess(ctx, a.Username, admin); err != nil || n != 1 {
+		if n, err := dom.Devices.RevokeAccess(ctx, a.Username, admin); err != nil || n != 1 {
 			t.Fatalf("revoke device access: %d %v", n, err)
 		}
-		if _, err := s.DeviceConfig(ctx, second.DeviceCredential); err != ErrDeviceCredential {
+		if _, err := dom.Devices.Config(ctx, second.DeviceCredential); err != ErrDeviceCredential {
 			t.Fatalf("after revoke: %v", err)
 		}
-		if _, err := s.DeviceConfig(ctx, "avd_garbage"); err != ErrDeviceCredential {
+		if _, err := dom.Devices.Config(ctx, "avd_garbage"); err != ErrDeviceCredential {
 			t.Fatalf("malformed credential: %v", err)
 		}
 		ev, _ := dom.Accounts.Events(ctx, a.Username, admin)
@@ -526,7 +521,6 @@ func TestSettingsAreValidatedAndShapeLinks(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		dom := newDomain(t, st)
-		s := dom.Service
 		bad := map[string]string{
 			"no_such_key":                   "x",
 			model.SettingPublicBaseURL:      "ftp://example.com",
@@ -548,7 +542,7 @@ func TestSettingsAreValidatedAndShapeLinks(t *testing.T) {
 		}
 		mustGroup(t, dom, "sales")
 		a := mustAccount(t, dom)
-		res, err := s.Send(ctx, a.Username, model.SendRequest{Channel: model.ChannelEmail}, admin)
+		res, err := dom.Links.Send(ctx, a.Username, model.SendRequest{Channel: model.ChannelEmail}, admin)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -16,19 +17,45 @@ import (
 	"github.com/activator-voip/activator/internal/store"
 )
 
-// RevokeDeviceAccess kills the credentials of an account's devices: their
-// next configuration fetch gets 401.
-func (s *Service) RevokeDeviceAccess(ctx context.Context, username string, by Caller) (int, error) {
+// Devices is what a device does with a link and then with its credential:
+// the one-time redeem that activates its account, re-provisioning, and
+// Linphone's provisioning URL. It also revokes a device's access.
+type Devices struct {
+	store    *store.Store
+	settings *Settings
+	accounts *Accounts   // effective profiles, and the SIP backend after an activation
+	box      *secret.Box // seals and opens SIP passwords
+	log      *slog.Logger
+	now      func() time.Time
+}
+
+// DevicesConfig is what Devices is made from.
+type DevicesConfig struct {
+	Store    *store.Store
+	Settings *Settings
+	Accounts *Accounts
+	Box      *secret.Box
+	Logger   *slog.Logger
+}
+
+// NewDevices returns the devices of the organisations in c.Store.
+func NewDevices(c DevicesConfig) *Devices {
+	return &Devices{store: c.Store, settings: c.Settings, accounts: c.Accounts, box: c.Box, log: orDiscard(c.Logger), now: time.Now}
+}
+
+// RevokeAccess kills the credentials of an account's devices: their next
+// configuration fetch gets 401.
+func (s *Devices) RevokeAccess(ctx context.Context, username string, by Caller) (int, error) {
 	var n int
 	err := s.store.Tx(ctx, func(tx *store.Tx) error {
-		a, err := account(ctx, &tx.Reader, s.org, username)
+		a, err := account(ctx, &tx.Reader, by.OrgID, username)
 		if err != nil {
 			return err
 		}
 		if n, err = tx.RevokeDevices(ctx, a.ID, 0); err != nil || n == 0 {
 			return err
 		}
-		return tx.AddEvent(ctx, s.org, a.ID, model.EventDeviceRevoked, by.Name, map[string]string{"count": fmt.Sprint(n)})
+		return tx.AddEvent(ctx, a.OrgID, a.ID, model.EventDeviceRevoked, by.Name, map[string]string{"count": fmt.Sprint(n)})
 	})
 	return n, err
 }
@@ -36,29 +63,29 @@ func (s *Service) RevokeDeviceAccess(ctx context.Context, username string, by Ca
 // Redeem is the device's one-time step: it uses the link up, enables the
 // account with a freshly generated SIP password, issues the device's
 // credential and returns the whole configuration. Of concurrent redeems of
-// one link exactly one wins. Earlier devices of the account lose their access.
-func (s *Service) Redeem(ctx context.Context, req model.RedeemRequest) (*model.RedeemResponse, error) {
+// one link exactly one wins. Earlier devices of the account lose their
+// access. The link's organisation is the one it acts in.
+func (s *Devices) Redeem(ctx context.Context, req model.RedeemRequest) (*model.RedeemResponse, error) {
 	return s.redeem(ctx, req, nil)
 }
 
 // redeem is Redeem with a hook run inside its transaction once the device exists.
-func (s *Service) redeem(ctx context.Context, req model.RedeemRequest, hook func(ctx context.Context, tx *store.Tx, dev *model.Device) error) (*model.RedeemResponse, error) {
+func (s *Devices) redeem(ctx context.Context, req model.RedeemRequest, hook func(ctx context.Context, tx *store.Tx, dev *model.Device) error) (*model.RedeemResponse, error) {
 	if err := validateRedeem(req); err != nil {
 		return nil, err
 	}
 	if !secret.WellFormed(req.Token, secret.PrefixLink) {
 		return nil, ErrLinkUnknown
 	}
-	st, err := s.settings.Current(ctx, s.org)
-	if err != nil {
-		return nil, err
-	}
 	hash := secret.Hash(req.Token)
 	now := s.now().UTC().Truncate(time.Millisecond)
 	password := secret.Password()
 	credential, credHash := secret.NewToken(secret.PrefixDevice)
-	var resp *model.RedeemResponse
-	err = s.store.Tx(ctx, func(tx *store.Tx) error {
+	var (
+		resp  *model.RedeemResponse
+		orgID int64
+	)
+	err := s.store.Tx(ctx, func(tx *store.Tx) error {
 		l, err := tx.LinkByHash(ctx, hash)
 		if errors.Is(err, store.ErrNotFound) {
 			return ErrLinkUnknown
@@ -85,6 +112,11 @@ func (s *Service) redeem(ctx context.Context, req model.RedeemRequest, hook func
 		a, err := tx.AccountByID(ctx, l.AccountID)
 		if err != nil {
 			return fmt.Errorf("reading account: %w", err)
+		}
+		orgID = a.OrgID
+		st, err := s.settings.currentIn(ctx, &tx.Reader, a.OrgID)
+		if err != nil {
+			return err
 		}
 		md5h, sha := ha1(a.Username, st.SIPDomain, password)
 		if err := tx.ActivateAccount(ctx, a.ID, s.box.Seal([]byte(password)), md5h, sha, now); err != nil {
@@ -114,7 +146,7 @@ func (s *Service) redeem(ctx context.Context, req model.RedeemRequest, hook func
 		if err := tx.AddEvent(ctx, a.OrgID, a.ID, model.EventActivated, "", detail); err != nil {
 			return err
 		}
-		cfg, err := s.buildConfig(ctx, &tx.Reader, st, a, password, now)
+		cfg, err := s.buildConfig(ctx, &tx.Reader, a, password, now)
 		if err != nil {
 			return err
 		}
@@ -125,7 +157,7 @@ func (s *Service) redeem(ctx context.Context, req model.RedeemRequest, hook func
 		return nil, err
 	}
 	s.log.Info("device activated", "username", resp.Config.Account.Username, "platform", req.Device.Platform)
-	s.accounts.syncSIP(ctx, s.org, resp.Config.Account.Username)
+	s.accounts.syncSIP(ctx, orgID, resp.Config.Account.Username)
 	return resp, nil
 }
 
@@ -160,19 +192,15 @@ func ha1(username, realm, password string) (md5hex, sha256hex string) {
 	return hex.EncodeToString(m[:]), hex.EncodeToString(s[:])
 }
 
-// DeviceConfig is re-provisioning: the current configuration for the device
+// Config is re-provisioning: the current configuration for the device
 // holding credential, so profile changes reach it.
-func (s *Service) DeviceConfig(ctx context.Context, credential string) (*model.DeviceConfig, error) {
+func (s *Devices) Config(ctx context.Context, credential string) (*model.DeviceConfig, error) {
 	if !secret.WellFormed(credential, secret.PrefixDevice) {
 		return nil, ErrDeviceCredential
 	}
-	st, err := s.settings.Current(ctx, s.org)
-	if err != nil {
-		return nil, err
-	}
 	var cfg model.DeviceConfig
 	now := s.now()
-	err = s.store.Tx(ctx, func(tx *store.Tx) error {
+	err := s.store.Tx(ctx, func(tx *store.Tx) error {
 		dev, err := tx.DeviceByCredential(ctx, secret.Hash(credential))
 		if errors.Is(err, store.ErrNotFound) {
 			return ErrDeviceCredential
@@ -197,7 +225,7 @@ func (s *Service) DeviceConfig(ctx context.Context, credential string) (*model.D
 		if err := tx.AddEvent(ctx, a.OrgID, a.ID, model.EventRefreshed, "", map[string]string{"device_id": dev.DeviceID}); err != nil {
 			return err
 		}
-		cfg, err = s.buildConfig(ctx, &tx.Reader, st, a, string(password), now)
+		cfg, err = s.buildConfig(ctx, &tx.Reader, a, string(password), now)
 		return err
 	})
 	if err != nil {
@@ -206,7 +234,13 @@ func (s *Service) DeviceConfig(ctx context.Context, credential string) (*model.D
 	return &cfg, nil
 }
 
-func (s *Service) buildConfig(ctx context.Context, r *store.Reader, st *Resolved, a *store.AccountRow, password string, now time.Time) (model.DeviceConfig, error) {
+// buildConfig is an account's configuration, as its organisation's
+// settings and its effective profile say; r is the transaction reading a.
+func (s *Devices) buildConfig(ctx context.Context, r *store.Reader, a *store.AccountRow, password string, now time.Time) (model.DeviceConfig, error) {
+	st, err := s.settings.currentIn(ctx, r, a.OrgID)
+	if err != nil {
+		return model.DeviceConfig{}, err
+	}
 	ep, err := effectiveProfile(ctx, r, a)
 	if err != nil {
 		return model.DeviceConfig{}, err

@@ -21,26 +21,25 @@ type Domain struct {
 	Profiles  *Profiles
 	Accounts  *Accounts
 	Gateways  *Gateways
+	Links     *Links
+	Devices   *Devices
 	Service   *Service // the use cases not yet split out by concern
 }
 
 // NewDomain makes every part of the domain, each from the ones it uses.
 func NewDomain(c DomainConfig) Domain {
-	settings := NewSettings(c.Store, c.ListenURL)
-	downloads := NewDownloads(c.Store, settings)
-	groups := NewGroups(c.Store)
-	profiles := NewProfiles(c.Store)
-	accounts := NewAccounts(AccountsConfig{Store: c.Store, Settings: settings, Box: c.Box, Backend: c.Backend, Logger: c.Logger})
-	gateways := NewGateways(GatewaysConfig{Store: c.Store, Settings: settings, Box: c.Box, Kinds: c.GatewayKinds, Logger: c.Logger})
-	return Domain{
-		Settings:  settings,
-		Downloads: downloads,
-		Groups:    groups,
-		Profiles:  profiles,
-		Accounts:  accounts,
-		Gateways:  gateways,
-		Service:   newService(c, settings, downloads, groups, profiles, accounts, gateways),
-	}
+	var d Domain
+	d.Settings = NewSettings(c.Store, c.ListenURL)
+	d.Downloads = NewDownloads(c.Store, d.Settings)
+	d.Groups = NewGroups(c.Store)
+	d.Profiles = NewProfiles(c.Store)
+	d.Accounts = NewAccounts(AccountsConfig{Store: c.Store, Settings: d.Settings, Box: c.Box, Backend: c.Backend, Logger: c.Logger})
+	d.Gateways = NewGateways(GatewaysConfig{Store: c.Store, Settings: d.Settings, Box: c.Box, Kinds: c.GatewayKinds, Logger: c.Logger})
+	d.Links = NewLinks(LinksConfig{Store: c.Store, Settings: d.Settings, Gateways: d.Gateways, Templates: c.Templates,
+		SigningKey: c.SigningKey, TLSPin: c.TLSPin, MaxAttempts: c.MaxAttempts, OnEnqueue: c.OnEnqueue, Logger: c.Logger})
+	d.Devices = NewDevices(DevicesConfig{Store: c.Store, Settings: d.Settings, Accounts: d.Accounts, Box: c.Box, Logger: c.Logger})
+	d.Service = newService(c, d)
+	return d
 }
 
 // orDiscard is log, or a logger that drops everything when there is none.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"testing"
+	"time"
 
 	"github.com/activator-voip/activator/internal/i18n"
 	"github.com/activator-voip/activator/internal/messaging"
@@ -43,4 +44,10 @@ func mustGroup(tb testing.TB, dom Domain, name string) {
 	if _, err := dom.Groups.Create(context.Background(), model.GroupInput{Name: &name, ITEmail: strp("it@example.com")}, admin); err != nil {
 		tb.Fatalf("creating group: %v", err)
 	}
+}
+
+// setNow sets the clock of every part of the domain that reads one.
+func setNow(dom Domain, now func() time.Time) {
+	dom.Accounts.now, dom.Gateways.now, dom.Links.now, dom.Devices.now = now, now, now, now
+	dom.Service.now = now
 }

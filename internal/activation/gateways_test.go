@@ -111,12 +111,11 @@ func TestRoutingPerSendGroupDefaultOutbox(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		dom := newDomain(t, st)
-		s := dom.Service
 		mustGroup(t, dom, "sales")
 		mustGroup(t, dom, "ops")
 		a := mustAccount(t, dom)
 		send := func(req model.SendRequest) (string, error) {
-			res, err := s.Send(ctx, a.Username, req, admin)
+			res, err := dom.Links.Send(ctx, a.Username, req, admin)
 			if err != nil {
 				return "", err
 			}
@@ -169,7 +168,7 @@ func TestRoutingPerSendGroupDefaultOutbox(t *testing.T) {
 		if gw, _ := send(model.SendRequest{Channel: "sms"}); gw != "sms-default" {
 			t.Fatalf("after removing the override: %q", gw)
 		}
-		res, _ := s.Send(ctx, a.Username, model.SendRequest{Channel: "sms"}, admin)
+		res, _ := dom.Links.Send(ctx, a.Username, model.SendRequest{Channel: "sms"}, admin)
 		if res.Message.Segments < 1 || res.Message.Segments > 2 {
 			t.Fatalf("segments of the SMS: %d", res.Message.Segments)
 		}
@@ -204,7 +203,6 @@ func TestDatabaseGatewayDeliversAndTakesReceipts(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		dom := newDomain(t, st)
-		s := dom.Service
 		mustGroup(t, dom, "sales")
 		a := mustAccount(t, dom)
 		stand := &twilioStandIn{}
@@ -238,7 +236,7 @@ func TestDatabaseGatewayDeliversAndTakesReceipts(t *testing.T) {
 				time.Sleep(10 * time.Millisecond)
 			}
 		}
-		res, err := s.Send(ctx, a.Username, model.SendRequest{Channel: "sms"}, admin)
+		res, err := dom.Links.Send(ctx, a.Username, model.SendRequest{Channel: "sms"}, admin)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -257,7 +255,7 @@ func TestDatabaseGatewayDeliversAndTakesReceipts(t *testing.T) {
 			t.Fatal(err)
 		}
 		time.Sleep(1100 * time.Millisecond) // the loader checks for changes every second
-		res2, _ := s.Send(ctx, a.Username, model.SendRequest{Channel: "sms"}, admin)
+		res2, _ := dom.Links.Send(ctx, a.Username, model.SendRequest{Channel: "sms"}, admin)
 		w.Notify()
 		waitState(res2.Message.ID, model.MessageSent)
 		if stand.last().Get("From") != "+15005550007" {

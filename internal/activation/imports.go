@@ -701,7 +701,7 @@ func (s *Service) SendImportBatch(ctx context.Context, id int64, limit int, by C
 		if err != nil || a.Stage != model.StageNew || a.Disabled {
 			continue // deleted, already invited, or disabled since the import
 		}
-		if _, err := s.Send(ctx, a.Username, model.SendRequest{Channel: opts.Send, Kind: model.KindActivation}, by); err != nil {
+		if _, err := s.links.Send(ctx, a.Username, model.SendRequest{Channel: opts.Send, Kind: model.KindActivation}, by); err != nil {
 			im.LastError = a.Username + ": " + err.Error()
 		}
 	}

@@ -2,8 +2,10 @@ package activation
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/activator-voip/activator/internal/messaging"
@@ -13,11 +15,59 @@ import (
 	"github.com/activator-voip/activator/internal/store"
 )
 
+// Links issues an account's secure links, sent in a message or shown as a
+// QR code, revokes them, and serves what a link's pages show: the landing
+// page, the installation redirect and the signed activation file.
+type Links struct {
+	store       *store.Store
+	settings    *Settings
+	gateways    *Gateways // routes each message
+	templates   *messaging.Templates
+	signingKey  ed25519.PrivateKey
+	tlsPin      string
+	maxAttempts int
+	onEnqueue   func()
+	log         *slog.Logger
+	now         func() time.Time
+}
+
+// LinksConfig is what Links is made from.
+type LinksConfig struct {
+	Store      *store.Store
+	Settings   *Settings
+	Gateways   *Gateways
+	Templates  *messaging.Templates
+	SigningKey ed25519.PrivateKey // signs activation files
+	// TLSPin is the server certificate's pin, put in activation files when TLS is on.
+	TLSPin string
+	// MaxAttempts is how many times a message is tried before it fails (0: 8).
+	MaxAttempts int
+	// OnEnqueue is called after a message is committed to the queue, to wake the worker.
+	OnEnqueue func()
+	Logger    *slog.Logger
+}
+
+// NewLinks returns the links of the organisations in c.Store.
+func NewLinks(c LinksConfig) *Links {
+	s := &Links{store: c.Store, settings: c.Settings, gateways: c.Gateways, templates: c.Templates, signingKey: c.SigningKey,
+		tlsPin: c.TLSPin, maxAttempts: c.MaxAttempts, onEnqueue: c.OnEnqueue, log: orDiscard(c.Logger), now: time.Now}
+	if s.maxAttempts <= 0 {
+		s.maxAttempts = 8
+	}
+	if s.onEnqueue == nil {
+		s.onEnqueue = func() {}
+	}
+	return s
+}
+
+// PublicKey is the key that signs activation files.
+func (s *Links) PublicKey() ed25519.PublicKey { return s.signingKey.Public().(ed25519.PublicKey) }
+
 // Send issues a new secure link for an account and queues the message that
 // carries it, in one transaction: there is never a link without its message
 // nor a message without its link. An activation link kills every earlier live
 // link of the account; an installation link kills earlier installation links.
-func (s *Service) Send(ctx context.Context, username string, req model.SendRequest, by Caller) (*model.SendResult, error) {
+func (s *Links) Send(ctx context.Context, username string, req model.SendRequest, by Caller) (*model.SendResult, error) {
 	if req.Kind == "" {
 		req.Kind = model.KindActivation
 	}
@@ -27,7 +77,7 @@ func (s *Service) Send(ctx context.Context, username string, req model.SendReque
 	if req.Channel != model.ChannelEmail && req.Channel != model.ChannelSMS {
 		return nil, invalid("channel", "unknown channel %q: want email or sms", req.Channel)
 	}
-	st, err := s.settings.Current(ctx, s.org)
+	st, err := s.settings.Current(ctx, by.OrgID)
 	if err != nil {
 		return nil, err
 	}
@@ -36,7 +86,7 @@ func (s *Service) Send(ctx context.Context, username string, req model.SendReque
 	link := st.BaseURL + "/a/" + token
 	res := &model.SendResult{}
 	err = s.store.Tx(ctx, func(tx *store.Tx) error {
-		a, err := account(ctx, &tx.Reader, s.org, username)
+		a, err := account(ctx, &tx.Reader, by.OrgID, username)
 		if err != nil {
 			return err
 		}
@@ -80,7 +130,7 @@ func (s *Service) Send(ctx context.Context, username string, req model.SendReque
 		if err != nil {
 			return err
 		}
-		m := &store.MessageRow{OrgID: s.org, MaxAttempts: s.maxAttempts, Message: model.Message{
+		m := &store.MessageRow{OrgID: a.OrgID, MaxAttempts: s.maxAttempts, Message: model.Message{
 			AccountID: a.ID, InvitationID: inv.ID, Username: a.Username, Channel: req.Channel, Kind: req.Kind,
 			Gateway: gateway, Recipient: recipient, Subject: text.Subject, Body: text.Text, HTML: text.HTML,
 		}}
@@ -95,7 +145,7 @@ func (s *Service) Send(ctx context.Context, username string, req model.SendReque
 			return err
 		}
 		detail := map[string]string{"kind": req.Kind, "channel": req.Channel, "link": inv.TokenPrefix, "message_id": fmt.Sprint(m.ID)}
-		if err := tx.AddEvent(ctx, s.org, a.ID, model.EventMessageQueued, by.Name, detail); err != nil {
+		if err := tx.AddEvent(ctx, a.OrgID, a.ID, model.EventMessageQueued, by.Name, detail); err != nil {
 			return err
 		}
 		res.Invitation, res.Message = *inv, m.Message
@@ -109,18 +159,18 @@ func (s *Service) Send(ctx context.Context, username string, req model.SendReque
 	return res, nil
 }
 
-// RevokeLinks kills an account's live links.
-func (s *Service) RevokeLinks(ctx context.Context, username string, by Caller) (int, error) {
+// Revoke kills an account's live links.
+func (s *Links) Revoke(ctx context.Context, username string, by Caller) (int, error) {
 	var n int
 	err := s.store.Tx(ctx, func(tx *store.Tx) error {
-		a, err := account(ctx, &tx.Reader, s.org, username)
+		a, err := account(ctx, &tx.Reader, by.OrgID, username)
 		if err != nil {
 			return err
 		}
 		if n, err = tx.RevokeInvitations(ctx, a.ID); err != nil || n == 0 {
 			return err
 		}
-		return tx.AddEvent(ctx, s.org, a.ID, model.EventLinkRevoked, by.Name, map[string]string{"count": fmt.Sprint(n)})
+		return tx.AddEvent(ctx, a.OrgID, a.ID, model.EventLinkRevoked, by.Name, map[string]string{"count": fmt.Sprint(n)})
 	})
 	return n, err
 }
@@ -135,24 +185,32 @@ type LinkPage struct {
 	QRURL         string
 }
 
-// lookupLink finds a live link. When the link is known but no longer live,
-// the page comes back with the error, so the error page can speak the
-// account's language and name its IT contact.
-func (s *Service) lookupLink(ctx context.Context, token string) (*LinkPage, error) {
-	st, apps, err := s.settings.config(ctx, s.org)
+// lookupLink finds a live link, and its organisation's settings and
+// download URLs. When the link is known but no longer live, the page comes
+// back with the error, so the error page can speak the account's language
+// and name its IT contact.
+func (s *Links) lookupLink(ctx context.Context, token string) (*LinkPage, error) {
+	// An unknown link names no organisation: its error page is the
+	// default organisation's.
+	orgID := model.DefaultOrgID
+	var l *store.Link
+	if secret.WellFormed(token, secret.PrefixLink) {
+		var err error
+		l, err = s.store.LinkByHash(ctx, secret.Hash(token))
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return nil, fmt.Errorf("reading link: %w", err)
+		}
+		if l != nil {
+			orgID = l.OrgID
+		}
+	}
+	st, apps, err := s.settings.config(ctx, orgID)
 	if err != nil {
 		return nil, err
 	}
 	page := &LinkPage{Settings: st, Apps: apps}
-	if !secret.WellFormed(token, secret.PrefixLink) {
+	if l == nil {
 		return page, ErrLinkUnknown
-	}
-	l, err := s.store.LinkByHash(ctx, secret.Hash(token))
-	if errors.Is(err, store.ErrNotFound) {
-		return page, ErrLinkUnknown
-	}
-	if err != nil {
-		return nil, fmt.Errorf("reading link: %w", err)
 	}
 	page.Link = l
 	base := st.BaseURL + "/a/" + token
@@ -175,7 +233,7 @@ func linkState(l *store.Link, now time.Time) error {
 // record writes a page event and moves the account's stage forward. The
 // stage update is skipped when the account is already there or past it, so
 // a repeated view costs one insert.
-func (s *Service) record(ctx context.Context, l *store.Link, kind, stage string, detail map[string]string) error {
+func (s *Links) record(ctx context.Context, l *store.Link, kind, stage string, detail map[string]string) error {
 	return s.store.Tx(ctx, func(tx *store.Tx) error {
 		if stage != "" && stageBefore(l.Stage, stage) {
 			if _, err := tx.AdvanceStage(ctx, l.AccountID, stage); err != nil {
@@ -186,9 +244,9 @@ func (s *Service) record(ctx context.Context, l *store.Link, kind, stage string,
 	})
 }
 
-// OpenLink serves the landing page's data and records the view. A view never
+// Open serves the landing page's data and records the view. A view never
 // uses the link up: mail scanners fetch links before people do.
-func (s *Service) OpenLink(ctx context.Context, token, platform string) (*LinkPage, error) {
+func (s *Links) Open(ctx context.Context, token, platform string) (*LinkPage, error) {
 	page, err := s.lookupLink(ctx, token)
 	if err != nil {
 		return page, err
@@ -199,14 +257,14 @@ func (s *Service) OpenLink(ctx context.Context, token, platform string) (*LinkPa
 	return page, nil
 }
 
-// LinkInfo returns a link's page data without recording anything.
-func (s *Service) LinkInfo(ctx context.Context, token string) (*LinkPage, error) {
+// Info returns a link's page data without recording anything.
+func (s *Links) Info(ctx context.Context, token string) (*LinkPage, error) {
 	return s.lookupLink(ctx, token)
 }
 
 // InstallURL returns where the installation link leads for platform, and
 // records the click.
-func (s *Service) InstallURL(ctx context.Context, token, platform string) (string, *LinkPage, error) {
+func (s *Links) InstallURL(ctx context.Context, token, platform string) (string, *LinkPage, error) {
 	page, err := s.lookupLink(ctx, token)
 	if err != nil {
 		return "", page, err
@@ -233,7 +291,7 @@ type ActivationFile struct {
 
 // ActivationFile signs the link's activation file and records the download.
 // Like a view, a download never uses the link up.
-func (s *Service) ActivationFile(ctx context.Context, token string) (*ActivationFile, *LinkPage, error) {
+func (s *Links) ActivationFile(ctx context.Context, token string) (*ActivationFile, *LinkPage, error) {
 	page, err := s.lookupLink(ctx, token)
 	if err != nil {
 		return nil, page, err
@@ -271,12 +329,12 @@ func stageBefore(a, b string) bool {
 // instead of being sent: the CSR shows it to the user, who scans it.
 const ChannelQR = "qr"
 
-// IssueQRLink issues a new activation link for an account to be shown once
+// IssueQR issues a new activation link for an account to be shown once
 // as a QR code (face to face, or on a screen share), without a message. Like
 // sending, it kills the account's earlier live links. The link is returned
 // to the caller only; only its hash is kept.
-func (s *Service) IssueQRLink(ctx context.Context, username string, by Caller) (string, *model.Invitation, error) {
-	st, err := s.settings.Current(ctx, s.org)
+func (s *Links) IssueQR(ctx context.Context, username string, by Caller) (string, *model.Invitation, error) {
+	st, err := s.settings.Current(ctx, by.OrgID)
 	if err != nil {
 		return "", nil, err
 	}
@@ -284,7 +342,7 @@ func (s *Service) IssueQRLink(ctx context.Context, username string, by Caller) (
 	token, hash := secret.NewToken(secret.PrefixLink)
 	var inv *model.Invitation
 	err = s.store.Tx(ctx, func(tx *store.Tx) error {
-		a, err := account(ctx, &tx.Reader, s.org, username)
+		a, err := account(ctx, &tx.Reader, by.OrgID, username)
 		if err != nil {
 			return err
 		}
@@ -302,7 +360,7 @@ func (s *Service) IssueQRLink(ctx context.Context, username string, by Caller) (
 		if _, err := tx.AdvanceStage(ctx, a.ID, model.StageInvited); err != nil {
 			return err
 		}
-		return tx.AddEvent(ctx, s.org, a.ID, model.EventLinkIssued, by.Name, map[string]string{"kind": model.KindActivation, "channel": ChannelQR, "link": inv.TokenPrefix})
+		return tx.AddEvent(ctx, a.OrgID, a.ID, model.EventLinkIssued, by.Name, map[string]string{"kind": model.KindActivation, "channel": ChannelQR, "link": inv.TokenPrefix})
 	})
 	if err != nil {
 		return "", nil, err

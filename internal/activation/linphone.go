@@ -21,7 +21,7 @@ const LinphoneFetchWindow = 15 * time.Minute
 // the device credential it issues becomes the URL Linphone provisions
 // itself from. The URL must be fetched first within LinphoneFetchWindow;
 // after that it serves re-provisioning until the device is revoked.
-func (s *Service) RedeemLinphone(ctx context.Context, token, platform string) (*model.LinphoneProvisioning, error) {
+func (s *Devices) RedeemLinphone(ctx context.Context, token, platform string) (*model.LinphoneProvisioning, error) {
 	if !model.ValidPlatform(platform) {
 		platform = "linux"
 	}
@@ -43,17 +43,13 @@ var ErrLinphoneURLExpired = &Error{Kind: KindGone, Code: "provisioning_url_expir
 
 // LinphoneConfig is Linphone's remote provisioning: the lpconfig XML for the
 // device holding credential, with its credentials in every answer.
-func (s *Service) LinphoneConfig(ctx context.Context, credential string) ([]byte, error) {
+func (s *Devices) LinphoneConfig(ctx context.Context, credential string) ([]byte, error) {
 	if !secret.WellFormed(credential, secret.PrefixDevice) {
 		return nil, ErrDeviceCredential
 	}
-	st, err := s.settings.Current(ctx, s.org)
-	if err != nil {
-		return nil, err
-	}
 	var out []byte
 	now := s.now().UTC().Truncate(time.Millisecond)
-	err = s.store.Tx(ctx, func(tx *store.Tx) error {
+	err := s.store.Tx(ctx, func(tx *store.Tx) error {
 		dev, err := tx.DeviceByCredential(ctx, secret.Hash(credential))
 		if errors.Is(err, store.ErrNotFound) {
 			return ErrDeviceCredential
@@ -84,7 +80,7 @@ func (s *Service) LinphoneConfig(ctx context.Context, credential string) ([]byte
 		if err := tx.AddEvent(ctx, a.OrgID, a.ID, model.EventRefreshed, "", map[string]string{"device_id": dev.DeviceID, "format": "linphone"}); err != nil {
 			return err
 		}
-		cfg, err := s.buildConfig(ctx, &tx.Reader, st, a, "", now)
+		cfg, err := s.buildConfig(ctx, &tx.Reader, a, "", now)
 		if err != nil {
 			return err
 		}

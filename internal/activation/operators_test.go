@@ -54,7 +54,7 @@ func TestOperatorLifecycleAndLockout(t *testing.T) {
 		dom := newDomain(t, st)
 		s := dom.Service
 		now := time.Now()
-		s.now = func() time.Time { return now }
+		setNow(dom, func() time.Time { return now })
 		created, err := s.CreateOperator(ctx, model.OperatorInput{Name: strp("ada"), Role: strp("csr")}, admin)
 		if err != nil {
 			t.Fatal(err)

@@ -34,46 +34,26 @@ type DomainConfig struct {
 	Logger  *slog.Logger
 }
 
-// Service carries out every activation use case.
+// Service carries out the use cases not yet split out by concern.
 type Service struct {
-	store       *store.Store
-	box         *secret.Box
-	signingKey  ed25519.PrivateKey
-	templates   *messaging.Templates
-	listenURL   string
-	tlsPin      string
-	maxAttempts int
-	onEnqueue   func()
-	log         *slog.Logger
-	org         int64
-	settings    *Settings
-	downloads   *Downloads
-	groups      *Groups
-	profiles    *Profiles
-	accounts    *Accounts
-	gateways    *Gateways
-	now         func() time.Time
+	store     *store.Store
+	templates *messaging.Templates
+	log       *slog.Logger
+	org       int64
+	settings  *Settings
+	downloads *Downloads
+	groups    *Groups
+	profiles  *Profiles
+	accounts  *Accounts
+	gateways  *Gateways
+	links     *Links
+	now       func() time.Time
 }
 
-// newService returns the Service.
-func newService(c DomainConfig, settings *Settings, downloads *Downloads, groups *Groups, profiles *Profiles, accounts *Accounts, gateways *Gateways) *Service {
-	s := &Service{
-		settings: settings, downloads: downloads, groups: groups, profiles: profiles, accounts: accounts, gateways: gateways,
-		store: c.Store, box: c.Box, signingKey: c.SigningKey, templates: c.Templates,
-		listenURL: c.ListenURL, tlsPin: c.TLSPin, maxAttempts: c.MaxAttempts, onEnqueue: c.OnEnqueue,
-		log: c.Logger, org: model.DefaultOrgID, now: time.Now,
+// newService returns the Service on the parts built before it.
+func newService(c DomainConfig, d Domain) *Service {
+	return &Service{
+		settings: d.Settings, downloads: d.Downloads, groups: d.Groups, profiles: d.Profiles, accounts: d.Accounts, gateways: d.Gateways,
+		links: d.Links, store: c.Store, templates: c.Templates, log: orDiscard(c.Logger), org: model.DefaultOrgID, now: time.Now,
 	}
-	if s.log == nil {
-		s.log = slog.New(slog.DiscardHandler)
-	}
-	if s.maxAttempts <= 0 {
-		s.maxAttempts = 8
-	}
-	if s.onEnqueue == nil {
-		s.onEnqueue = func() {}
-	}
-	return s
 }
-
-// PublicKey is the key that signs activation files.
-func (s *Service) PublicKey() ed25519.PublicKey { return s.signingKey.Public().(ed25519.PublicKey) }

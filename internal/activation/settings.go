@@ -72,16 +72,23 @@ func (s *Settings) invalidate(orgID int64) {
 
 // config returns an organisation's resolved settings and download URLs.
 func (s *Settings) config(ctx context.Context, orgID int64) (*Resolved, []model.AppURL, error) {
+	return s.configIn(ctx, &s.store.Reader, orgID)
+}
+
+// configIn is config reading through r on a cache miss: a transaction
+// that has just learnt the organisation from a row reads its settings
+// within itself.
+func (s *Settings) configIn(ctx context.Context, r *store.Reader, orgID int64) (*Resolved, []model.AppURL, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if c := s.cache[orgID]; c != nil && time.Since(c.loaded) < configTTL {
 		return c.settings, c.apps, nil
 	}
-	raw, err := s.store.Settings(ctx, orgID)
+	raw, err := r.Settings(ctx, orgID)
 	if err != nil {
 		return nil, nil, err
 	}
-	apps, err := s.store.AppURLs(ctx, orgID)
+	apps, err := r.AppURLs(ctx, orgID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -96,6 +103,12 @@ func (s *Settings) config(ctx context.Context, orgID int64) (*Resolved, []model.
 // Current returns an organisation's resolved settings.
 func (s *Settings) Current(ctx context.Context, orgID int64) (*Resolved, error) {
 	st, _, err := s.config(ctx, orgID)
+	return st, err
+}
+
+// currentIn is Current reading through r on a cache miss.
+func (s *Settings) currentIn(ctx context.Context, r *store.Reader, orgID int64) (*Resolved, error) {
+	st, _, err := s.configIn(ctx, r, orgID)
 	return st, err
 }
 

@@ -56,7 +56,7 @@ func TestFirstStartCreatesWhatItNeedsOnce(t *testing.T) {
 			if len(ps) != 1 || ps[0].Name != "default" || !ps[0].IsDefault {
 				t.Fatalf("default profile: %+v", ps)
 			}
-			key1 := a.Service.PublicKey()
+			key1 := a.Domain.Links.PublicKey()
 			if !strings.HasPrefix(a.URL, "http://127.0.0.1:") {
 				t.Fatalf("listen URL %q", a.URL)
 			}
@@ -88,7 +88,7 @@ func TestFirstStartCreatesWhatItNeedsOnce(t *testing.T) {
 			if _, err := os.Stat(tokenPath); !os.IsNotExist(err) {
 				t.Fatal("a second start must not issue another admin token")
 			}
-			if !key1.Equal(a2.Service.PublicKey()) {
+			if !key1.Equal(a2.Domain.Links.PublicKey()) {
 				t.Fatal("the signing key must survive a restart")
 			}
 			ps, _ = a2.Domain.Profiles.List(ctx, tester)

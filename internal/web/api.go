@@ -342,7 +342,7 @@ func (s *Server) sendLink(w http.ResponseWriter, r *http.Request, c *activation.
 	if err := decode(w, r, &in); err != nil {
 		return err
 	}
-	res, err := s.svc.Send(r.Context(), r.PathValue("username"), in, actor(c))
+	res, err := s.dom.Links.Send(r.Context(), r.PathValue("username"), in, actor(c))
 	if err != nil {
 		return err
 	}
@@ -350,7 +350,7 @@ func (s *Server) sendLink(w http.ResponseWriter, r *http.Request, c *activation.
 }
 
 func (s *Server) revokeLinks(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
-	n, err := s.svc.RevokeLinks(r.Context(), r.PathValue("username"), actor(c))
+	n, err := s.dom.Links.Revoke(r.Context(), r.PathValue("username"), actor(c))
 	if err != nil {
 		return err
 	}
@@ -358,7 +358,7 @@ func (s *Server) revokeLinks(w http.ResponseWriter, r *http.Request, c *activati
 }
 
 func (s *Server) revokeDevices(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
-	n, err := s.svc.RevokeDeviceAccess(r.Context(), r.PathValue("username"), actor(c))
+	n, err := s.dom.Devices.RevokeAccess(r.Context(), r.PathValue("username"), actor(c))
 	if err != nil {
 		return err
 	}
@@ -423,7 +423,7 @@ func (s *Server) redeem(w http.ResponseWriter, r *http.Request, _ *activation.Ca
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	resp, err := s.svc.Redeem(r.Context(), req)
+	resp, err := s.dom.Devices.Redeem(r.Context(), req)
 	if err != nil {
 		return err
 	}
@@ -431,7 +431,7 @@ func (s *Server) redeem(w http.ResponseWriter, r *http.Request, _ *activation.Ca
 }
 
 func (s *Server) deviceConfig(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
-	cfg, err := s.svc.DeviceConfig(r.Context(), bearer(r))
+	cfg, err := s.dom.Devices.Config(r.Context(), bearer(r))
 	if err != nil {
 		return err
 	}

@@ -180,12 +180,11 @@ func (fx *benchFixture) link(ctx context.Context) (string, error) {
 	i := fx.accounts.Add(1)
 	group, name, email := "bench", fmt.Sprintf("Bench User %d", i), fmt.Sprintf("user%d@example.com", i)
 	lang := model.Languages[int(i)%len(model.Languages)]
-	svc := fx.app.Service
 	a, err := fx.app.Domain.Accounts.Create(ctx, model.AccountInput{Group: &group, Name: &name, Email: &email, Language: &lang}, benchCaller)
 	if err != nil {
 		return "", fmt.Errorf("creating account %d: %w", i, err)
 	}
-	res, err := svc.Send(ctx, a.Username, model.SendRequest{Channel: model.ChannelEmail}, benchCaller)
+	res, err := fx.app.Domain.Links.Send(ctx, a.Username, model.SendRequest{Channel: model.ChannelEmail}, benchCaller)
 	if err != nil {
 		return "", fmt.Errorf("sending to %s: %w", a.Username, err)
 	}

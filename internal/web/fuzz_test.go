@@ -203,7 +203,7 @@ func (z *redeemFuzz) issue(tb testing.TB) string {
 	if err != nil {
 		tb.Fatalf("creating an account: %v", err)
 	}
-	res, err := z.dom.Service.Send(ctx, a.Username, model.SendRequest{Channel: model.ChannelEmail}, by)
+	res, err := z.dom.Links.Send(ctx, a.Username, model.SendRequest{Channel: model.ChannelEmail}, by)
 	if err != nil {
 		tb.Fatalf("sending a link: %v", err)
 	}

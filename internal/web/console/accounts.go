@@ -91,9 +91,9 @@ func (c *Console) bulk(w http.ResponseWriter, r *http.Request, p *Page) error {
 		switch action {
 		case "send-activation-sms", "send-activation-email", "send-installation-sms", "send-installation-email":
 			parts := strings.Split(action, "-")
-			_, err = c.svc.Send(r.Context(), u, model.SendRequest{Kind: parts[1], Channel: parts[2]}, *p.Caller)
+			_, err = c.dom.Links.Send(r.Context(), u, model.SendRequest{Kind: parts[1], Channel: parts[2]}, *p.Caller)
 		case "revoke":
-			_, err = c.svc.RevokeLinks(r.Context(), u, *p.Caller)
+			_, err = c.dom.Links.Revoke(r.Context(), u, *p.Caller)
 		case "disable":
 			_, err = c.dom.Accounts.SetDisabled(r.Context(), u, true, *p.Caller)
 		case "enable":
@@ -278,7 +278,7 @@ func (c *Console) account(w http.ResponseWriter, r *http.Request, p *Page) error
 
 func (c *Console) accountSend(w http.ResponseWriter, r *http.Request, p *Page) error {
 	u := r.PathValue("username")
-	res, err := c.svc.Send(r.Context(), u, model.SendRequest{Channel: r.PostFormValue("channel"), Kind: r.PostFormValue("kind")}, *p.Caller)
+	res, err := c.dom.Links.Send(r.Context(), u, model.SendRequest{Channel: r.PostFormValue("channel"), Kind: r.PostFormValue("kind")}, *p.Caller)
 	if err != nil {
 		return err
 	}
@@ -288,7 +288,7 @@ func (c *Console) accountSend(w http.ResponseWriter, r *http.Request, p *Page) e
 
 func (c *Console) accountRevoke(w http.ResponseWriter, r *http.Request, p *Page) error {
 	u := r.PathValue("username")
-	n, err := c.svc.RevokeLinks(r.Context(), u, *p.Caller)
+	n, err := c.dom.Links.Revoke(r.Context(), u, *p.Caller)
 	if err != nil {
 		return err
 	}
@@ -298,7 +298,7 @@ func (c *Console) accountRevoke(w http.ResponseWriter, r *http.Request, p *Page)
 
 func (c *Console) accountRevokeDevices(w http.ResponseWriter, r *http.Request, p *Page) error {
 	u := r.PathValue("username")
-	n, err := c.svc.RevokeDeviceAccess(r.Context(), u, *p.Caller)
+	n, err := c.dom.Devices.RevokeAccess(r.Context(), u, *p.Caller)
 	if err != nil {
 		return err
 	}
