@@ -23,6 +23,7 @@ type Domain struct {
 	Gateways  *Gateways
 	Links     *Links
 	Devices   *Devices
+	Messages  *Messages
 	Service   *Service // the use cases not yet split out by concern
 }
 
@@ -38,6 +39,7 @@ func NewDomain(c DomainConfig) Domain {
 	d.Links = NewLinks(LinksConfig{Store: c.Store, Settings: d.Settings, Gateways: d.Gateways, Templates: c.Templates,
 		SigningKey: c.SigningKey, TLSPin: c.TLSPin, MaxAttempts: c.MaxAttempts, OnEnqueue: c.OnEnqueue, Logger: c.Logger})
 	d.Devices = NewDevices(DevicesConfig{Store: c.Store, Settings: d.Settings, Accounts: d.Accounts, Box: c.Box, Logger: c.Logger})
+	d.Messages = NewMessages(c.Store, d.Settings, c.Templates)
 	d.Service = newService(c, d)
 	return d
 }

@@ -287,7 +287,7 @@ func TestImportThenSend(t *testing.T) {
 		if stt.Sent != 7 || stt.State != "done" {
 			t.Fatalf("after sending: %+v", stt)
 		}
-		ms, _ := s.Messages(ctx, "", "", 100)
+		ms, _ := dom.Messages.List(ctx, "", "", 100, admin)
 		if len(ms) != 7 {
 			t.Fatalf("%d messages queued, want 7 (one per account, none twice)", len(ms))
 		}

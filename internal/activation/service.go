@@ -37,7 +37,6 @@ type DomainConfig struct {
 // Service carries out the use cases not yet split out by concern.
 type Service struct {
 	store     *store.Store
-	templates *messaging.Templates
 	log       *slog.Logger
 	org       int64
 	settings  *Settings
@@ -54,6 +53,6 @@ type Service struct {
 func newService(c DomainConfig, d Domain) *Service {
 	return &Service{
 		settings: d.Settings, downloads: d.Downloads, groups: d.Groups, profiles: d.Profiles, accounts: d.Accounts, gateways: d.Gateways,
-		links: d.Links, store: c.Store, templates: c.Templates, log: orDiscard(c.Logger), org: model.DefaultOrgID, now: time.Now,
+		links: d.Links, store: c.Store, log: orDiscard(c.Logger), org: model.DefaultOrgID, now: time.Now,
 	}
 }

@@ -381,37 +381,37 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, c *activation.Ca
 	return writeJSON(w, 200, eventList{es})
 }
 
-func (s *Server) listMessages(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
+func (s *Server) listMessages(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
 	limit, err := queryInt(r, "limit")
 	if err != nil {
 		return err
 	}
 	q := r.URL.Query()
-	ms, err := s.svc.Messages(r.Context(), q.Get("state"), q.Get("username"), limit)
+	ms, err := s.dom.Messages.List(r.Context(), q.Get("state"), q.Get("username"), limit, actor(c))
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, 200, messageList{ms})
 }
 
-func (s *Server) listOutbox(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
+func (s *Server) listOutbox(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
 	limit, err := queryInt(r, "limit")
 	if err != nil {
 		return err
 	}
-	items, err := s.svc.Outbox(r.Context(), limit)
+	items, err := s.dom.Messages.Outbox(r.Context(), limit, actor(c))
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, 200, outboxList{items})
 }
 
-func (s *Server) getOutbox(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
+func (s *Server) getOutbox(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil {
 		return &badRequest{"invalid_field", "id", "id must be a whole number"}
 	}
-	it, err := s.svc.OutboxItem(r.Context(), id)
+	it, err := s.dom.Messages.OutboxItem(r.Context(), id, actor(c))
 	if err != nil {
 		return err
 	}

@@ -203,7 +203,7 @@ func (fx *benchFixture) drain(tb testing.TB) {
 	for {
 		busy := 0
 		for _, state := range []string{model.MessageQueued, model.MessageSending} {
-			ms, err := fx.app.Service.Messages(ctx, state, "", 1)
+			ms, err := fx.app.Domain.Messages.List(ctx, state, "", 1, benchCaller)
 			if err != nil {
 				tb.Fatalf("listing %s messages: %v", state, err)
 			}

@@ -371,7 +371,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	get(t, b, "mark the page", chromedp.Evaluate[int](`window.__sameLoad = 7`))
 	run(t, b, "confirm and send", chromedp.Click(chromedp.CSS("#confirm-import")))
 	waitFor(t, b, "the sending's end", `(document.querySelector("#import-state") || {}).textContent === "done" && document.querySelector("#send-progress") && document.querySelector("#send-progress").value === 60`)
-	if ms, _ := ts.app.Service.Messages(ctx, "", "", 1000); len(ms) < 61 {
+	if ms, _ := ts.app.Domain.Messages.List(ctx, "", "", 1000, tester); len(ms) < 61 {
 		t.Errorf("%d messages after sending to 60 imported accounts", len(ms))
 	}
 
@@ -419,7 +419,7 @@ func TestConsoleInBrowser(t *testing.T) {
 
 	// Every other page of the route table, so each has its screenshot and
 	// its phone layout checked.
-	msgs, err := ts.app.Service.Messages(ctx, "", "", 1)
+	msgs, err := ts.app.Domain.Messages.List(ctx, "", "", 1, tester)
 	if err != nil || len(msgs) == 0 {
 		t.Fatalf("a message for the outbox page: %v", err)
 	}

@@ -360,7 +360,7 @@ func TestAccountListPagesFiltersAndBulkActions(t *testing.T) {
 	if code, _ := c.post(t, "/console/accounts/bulk", sel); code != http.StatusSeeOther {
 		t.Fatalf("bulk send: %d", code)
 	}
-	if ms, _ := svc.Messages(ctx, "", "", 100); len(ms) != 3 {
+	if ms, _ := dom.Messages.List(ctx, "", "", 100, tester); len(ms) != 3 {
 		t.Errorf("bulk send queued %d messages, want 3", len(ms))
 	}
 	if _, p := c.get(t, "/console/accounts?status=invited"); rows(p) != 3 {

@@ -157,7 +157,7 @@ func (c *Console) importSend(w http.ResponseWriter, r *http.Request, p *Page) er
 // --- messages
 
 func (c *Console) outbox(w http.ResponseWriter, r *http.Request, p *Page) error {
-	items, err := c.svc.Outbox(r.Context(), 200)
+	items, err := c.dom.Messages.Outbox(r.Context(), 200, *p.Caller)
 	if err != nil {
 		return err
 	}
@@ -171,7 +171,7 @@ func (c *Console) outboxItem(w http.ResponseWriter, r *http.Request, p *Page) er
 	if err != nil {
 		return err
 	}
-	it, err := c.svc.OutboxItem(r.Context(), id)
+	it, err := c.dom.Messages.OutboxItem(r.Context(), id, *p.Caller)
 	if err != nil {
 		return err
 	}
@@ -181,7 +181,7 @@ func (c *Console) outboxItem(w http.ResponseWriter, r *http.Request, p *Page) er
 }
 
 func (c *Console) messages(w http.ResponseWriter, r *http.Request, p *Page) error {
-	ms, err := c.svc.Messages(r.Context(), r.URL.Query().Get("state"), "", 200)
+	ms, err := c.dom.Messages.List(r.Context(), r.URL.Query().Get("state"), "", 200, *p.Caller)
 	if err != nil {
 		return err
 	}
