@@ -597,7 +597,6 @@ func TestImportPreviewCountsTheFreeVirtualNumbers(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		dom := newDomain(t, st)
-		s := dom.Service
 		mustGroup(t, dom, "sales")
 		if _, err := dom.Settings.Set(ctx, model.SettingVirtualNumberRange, "10-19", admin); err != nil {
 			t.Fatal(err)
@@ -615,17 +614,17 @@ func TestImportPreviewCountsTheFreeVirtualNumbers(t *testing.T) {
 			}
 			return []byte(b.String())
 		}
-		_, err := s.PreviewImport(ctx, "big.csv", file(8), ImportOptions{}, admin)
+		_, err := dom.Imports.Preview(ctx, "big.csv", file(8), ImportOptions{}, admin)
 		var ae *Error
 		if !errors.As(err, &ae) || ae.Code != "virtual_numbers_exhausted" ||
 			!strings.Contains(ae.Message, "needs 8 new virtual numbers") || !strings.Contains(ae.Message, "has only 7 free") {
 			t.Fatalf("8 rows for 7 free numbers: want a refusal with both counts, got %v", err)
 		}
-		p, err := s.PreviewImport(ctx, "fits.csv", file(7), ImportOptions{}, admin)
+		p, err := dom.Imports.Preview(ctx, "fits.csv", file(7), ImportOptions{}, admin)
 		if err != nil {
 			t.Fatalf("7 rows for 7 free numbers: %v", err)
 		}
-		done, err := s.ConfirmImport(ctx, p.ID, admin, nil)
+		done, err := dom.Imports.Confirm(ctx, p.ID, admin, nil)
 		if err != nil || done.Created != 7 {
 			t.Fatalf("confirming 7 rows: %+v %v", done, err)
 		}

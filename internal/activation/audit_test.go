@@ -36,7 +36,7 @@ func TestSnapshotOfEveryKind(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		prev, err := s.PreviewImport(ctx, "a.csv", []byte("full name,mobile number\nBob,+393331234568\n"), ImportOptions{Group: "sales"}, admin)
+		prev, err := dom.Imports.Preview(ctx, "a.csv", []byte("full name,mobile number\nBob,+393331234568\n"), ImportOptions{Group: "sales"}, admin)
 		if err != nil {
 			t.Fatal(err)
 		}

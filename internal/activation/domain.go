@@ -24,6 +24,7 @@ type Domain struct {
 	Links     *Links
 	Devices   *Devices
 	Messages  *Messages
+	Imports   *Imports
 	Service   *Service // the use cases not yet split out by concern
 }
 
@@ -40,6 +41,7 @@ func NewDomain(c DomainConfig) Domain {
 		SigningKey: c.SigningKey, TLSPin: c.TLSPin, MaxAttempts: c.MaxAttempts, OnEnqueue: c.OnEnqueue, Logger: c.Logger})
 	d.Devices = NewDevices(DevicesConfig{Store: c.Store, Settings: d.Settings, Accounts: d.Accounts, Box: c.Box, Logger: c.Logger})
 	d.Messages = NewMessages(c.Store, d.Settings, c.Templates)
+	d.Imports = NewImports(c.Store, d.Settings, d.Links, c.Logger)
 	d.Service = newService(c, d)
 	return d
 }

@@ -77,7 +77,7 @@ func TestExportsNeutraliseFormulasAndImportBackUnchanged(t *testing.T) {
 			t.Errorf("audit export: %d rows, want %d", len(recs), len(formulas)+1)
 		}
 		// The export reads back as the same accounts: every row matches one.
-		p, err := s.PreviewImport(ctx, "export.csv", accounts.Bytes(), ImportOptions{}, admin)
+		p, err := dom.Imports.Preview(ctx, "export.csv", accounts.Bytes(), ImportOptions{}, admin)
 		if err != nil {
 			t.Fatalf("importing the export back: %v", err)
 		}

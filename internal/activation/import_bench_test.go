@@ -65,20 +65,19 @@ func BenchmarkImport100k(b *testing.B) {
 				b.StopTimer()
 				st := storetest.Open(b, be.DSN(b))
 				dom := newDomain(b, st)
-				s := dom.Service
 				mustGroup(b, dom, "sales")
 				runtime.GC()
 				b.StartTimer()
 				stop := peakHeap()
 				start := time.Now()
-				p, err := s.PreviewImport(ctx, "bench.csv", file, ImportOptions{}, admin)
+				p, err := dom.Imports.Preview(ctx, "bench.csv", file, ImportOptions{}, admin)
 				if err != nil {
 					b.Fatal(err)
 				}
 				if p.Create != benchRows {
 					b.Fatalf("preview: %d to create, %d invalid: %+v", p.Create, p.Invalid, p.Errors[:min(3, len(p.Errors))])
 				}
-				stt, err := s.ConfirmImport(ctx, p.ID, admin, nil)
+				stt, err := dom.Imports.Confirm(ctx, p.ID, admin, nil)
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -169,7 +169,6 @@ func TestImportPreviewConfirmAndReimport(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		dom := newDomain(t, st)
-		s := dom.Service
 		mustGroup(t, dom, "sales")
 		file := "Full name;Mobile number;E-mail;Security model;Group;Language\n" +
 			"Ada Lovelace;+39 333 123 4567;ada@example.com;end-to-site;;it\n" +
@@ -178,7 +177,7 @@ func TestImportPreviewConfirmAndReimport(t *testing.T) {
 			"No Group;;x@example.com;;nowhere;\n" +
 			";;y@example.com;sideways;;\n" +
 			"Ada Again;+393331234567;;;;\n"
-		p, err := s.PreviewImport(ctx, "people.csv", []byte(file), ImportOptions{Group: "sales", Send: ""}, admin)
+		p, err := dom.Imports.Preview(ctx, "people.csv", []byte(file), ImportOptions{Group: "sales", Send: ""}, admin)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -197,14 +196,14 @@ func TestImportPreviewConfirmAndReimport(t *testing.T) {
 		if n, _ := dom.Accounts.List(ctx, "", "", "", 100, 0, admin); len(n) != 0 {
 			t.Fatalf("the preview imported %d accounts", len(n))
 		}
-		stt, err := s.ConfirmImport(ctx, p.ID, admin, nil)
+		stt, err := dom.Imports.Confirm(ctx, p.ID, admin, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if stt.Created != 2 || stt.State != "done" {
 			t.Fatalf("confirm: %+v", stt)
 		}
-		if _, err := s.ConfirmImport(ctx, p.ID, admin, nil); err == nil {
+		if _, err := dom.Imports.Confirm(ctx, p.ID, admin, nil); err == nil {
 			t.Fatal("a finished import was imported again")
 		}
 		as, _ := dom.Accounts.List(ctx, "", "", "", 100, 0, admin)
@@ -228,7 +227,7 @@ func TestImportPreviewConfirmAndReimport(t *testing.T) {
 		}
 
 		// The same file again, and the export of what is there: no duplicates.
-		p2, err := s.PreviewImport(ctx, "people.csv", []byte(file), ImportOptions{Group: "sales"}, admin)
+		p2, err := dom.Imports.Preview(ctx, "people.csv", []byte(file), ImportOptions{Group: "sales"}, admin)
 		if err != nil || p2.Create != 0 || p2.Exists != 3 {
 			t.Fatalf("re-import preview: %+v, %v", p2, err)
 		}
@@ -240,14 +239,14 @@ func TestImportPreviewConfirmAndReimport(t *testing.T) {
 		if err != nil || len(recs) != 3 || recs[0][0] != ColName || recs[0][len(recs[0])-3] != "status" {
 			t.Fatalf("export: %v %v", recs, err)
 		}
-		p3, err := s.PreviewImport(ctx, "export.csv", buf.Bytes(), ImportOptions{}, admin)
+		p3, err := dom.Imports.Preview(ctx, "export.csv", buf.Bytes(), ImportOptions{}, admin)
 		if err != nil || p3.Create != 0 || p3.Exists != 2 || p3.Invalid != 0 {
 			t.Fatalf("importing the export: %+v, %v", p3, err)
 		}
-		if _, err := s.CancelImport(ctx, p3.ID, admin); err != nil {
+		if _, err := dom.Imports.Cancel(ctx, p3.ID, admin); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.ConfirmImport(ctx, p3.ID, admin, nil); err == nil {
+		if _, err := dom.Imports.Confirm(ctx, p3.ID, admin, nil); err == nil {
 			t.Fatal("a cancelled import was imported")
 		}
 	})
@@ -257,7 +256,6 @@ func TestImportThenSend(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		dom := newDomain(t, st)
-		s := dom.Service
 		mustGroup(t, dom, "sales")
 		var b strings.Builder
 		b.WriteString("full name,e-mail\n")
@@ -265,14 +263,14 @@ func TestImportThenSend(t *testing.T) {
 			fmt.Fprintf(&b, "User %d,user%d@example.com\n", i, i)
 		}
 		b.WriteString("No Mail,\n")
-		p, err := s.PreviewImport(ctx, "", []byte(b.String()), ImportOptions{Group: "sales", Send: model.ChannelEmail}, admin)
+		p, err := dom.Imports.Preview(ctx, "", []byte(b.String()), ImportOptions{Group: "sales", Send: model.ChannelEmail}, admin)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if p.Invalid != 1 || p.Errors[0].Column != ColEmail {
 			t.Fatalf("a row without e-mail must be bad when sending by e-mail: %+v", p)
 		}
-		stt, err := s.ConfirmImport(ctx, p.ID, admin, nil)
+		stt, err := dom.Imports.Confirm(ctx, p.ID, admin, nil)
 		if err != nil || stt.State != "sending" || stt.ToSend != 7 {
 			t.Fatalf("confirm: %+v, %v", stt, err)
 		}
@@ -280,7 +278,7 @@ func TestImportThenSend(t *testing.T) {
 			if i > 5 {
 				t.Fatal("sending never finished")
 			}
-			if stt, err = s.SendImportBatch(ctx, p.ID, 3, admin); err != nil {
+			if stt, err = dom.Imports.SendBatch(ctx, p.ID, 3, admin); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -300,7 +298,6 @@ func TestImportThenSend(t *testing.T) {
 func TestImportResumesAfterAnInterruption(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
 		dom := newDomain(t, st)
-		s := dom.Service
 		mustGroup(t, dom, "sales")
 		const n = 2500
 		var b strings.Builder
@@ -308,20 +305,20 @@ func TestImportResumesAfterAnInterruption(t *testing.T) {
 		for i := 0; i < n; i++ {
 			fmt.Fprintf(&b, "Person %d,+39333%07d\n", i, i)
 		}
-		p, err := s.PreviewImport(context.Background(), "big.csv", []byte(b.String()), ImportOptions{Group: "sales"}, admin)
+		p, err := dom.Imports.Preview(context.Background(), "big.csv", []byte(b.String()), ImportOptions{Group: "sales"}, admin)
 		if err != nil || p.Create != n {
 			t.Fatalf("preview: %+v %v", p, err)
 		}
 		ctx, cancel := context.WithCancel(context.Background())
-		_, err = s.ConfirmImport(ctx, p.ID, admin, func(st model.ImportStatus) { cancel() })
+		_, err = dom.Imports.Confirm(ctx, p.ID, admin, func(st model.ImportStatus) { cancel() })
 		if err == nil {
 			t.Fatal("the interrupted import did not fail")
 		}
-		stt, _ := s.ImportStatus(context.Background(), p.ID)
+		stt, _ := dom.Imports.Status(context.Background(), p.ID, admin)
 		if stt.State != "failed" || stt.Created != importBatch {
 			t.Fatalf("after the interruption: %+v", stt)
 		}
-		stt, err = s.ConfirmImport(context.Background(), p.ID, admin, nil)
+		stt, err = dom.Imports.Confirm(context.Background(), p.ID, admin, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -45,7 +45,7 @@ type Service struct {
 	profiles  *Profiles
 	accounts  *Accounts
 	gateways  *Gateways
-	links     *Links
+	imports   *Imports
 	now       func() time.Time
 }
 
@@ -53,6 +53,6 @@ type Service struct {
 func newService(c DomainConfig, d Domain) *Service {
 	return &Service{
 		settings: d.Settings, downloads: d.Downloads, groups: d.Groups, profiles: d.Profiles, accounts: d.Accounts, gateways: d.Gateways,
-		links: d.Links, store: c.Store, log: orDiscard(c.Logger), org: model.DefaultOrgID, now: time.Now,
+		imports: d.Imports, store: c.Store, log: orDiscard(c.Logger), org: model.DefaultOrgID, now: time.Now,
 	}
 }

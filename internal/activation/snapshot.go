@@ -83,7 +83,7 @@ func (s *Service) snapshot(ctx context.Context, kind, key string, by Caller) (an
 		if err != nil {
 			return nil, notFound("import_not_found", "no import %q", key)
 		}
-		return s.ImportStatus(ctx, id)
+		return s.imports.Status(ctx, id, by)
 	case "gateway":
 		g, err := s.gateways.Get(ctx, key, by)
 		if err != nil {

@@ -221,7 +221,7 @@ func (s *Server) previewImport(w http.ResponseWriter, r *http.Request, c *activa
 		return &badRequest{"invalid_body", "file", "reading the file: " + err.Error()}
 	}
 	q := r.URL.Query()
-	p, err := s.svc.PreviewImport(r.Context(), q.Get("file_name"), body,
+	p, err := s.dom.Imports.Preview(r.Context(), q.Get("file_name"), body,
 		activation.ImportOptions{Group: q.Get("group"), Profile: q.Get("profile"), Send: q.Get("send")}, actor(c))
 	if err != nil {
 		return err
@@ -229,32 +229,32 @@ func (s *Server) previewImport(w http.ResponseWriter, r *http.Request, c *activa
 	return writeJSON(w, 201, p)
 }
 
-func (s *Server) listImports(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
-	is, err := s.svc.Imports(r.Context())
+func (s *Server) listImports(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
+	is, err := s.dom.Imports.List(r.Context(), actor(c))
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, 200, importList{is})
 }
 
-func (s *Server) getImport(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
+func (s *Server) getImport(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
 	id, err := pathID(r)
 	if err != nil {
 		return err
 	}
-	st, err := s.svc.ImportStatus(r.Context(), id)
+	st, err := s.dom.Imports.Status(r.Context(), id, actor(c))
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, 200, st)
 }
 
-func (s *Server) getImportPreview(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
+func (s *Server) getImportPreview(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
 	id, err := pathID(r)
 	if err != nil {
 		return err
 	}
-	p, err := s.svc.ImportPreview(r.Context(), id)
+	p, err := s.dom.Imports.PreviewOf(r.Context(), id, actor(c))
 	if err != nil {
 		return err
 	}
@@ -266,7 +266,7 @@ func (s *Server) confirmImport(w http.ResponseWriter, r *http.Request, c *activa
 	if err != nil {
 		return err
 	}
-	st, err := s.svc.ConfirmImport(r.Context(), id, actor(c), nil)
+	st, err := s.dom.Imports.Confirm(r.Context(), id, actor(c), nil)
 	if err != nil {
 		return err
 	}
@@ -278,7 +278,7 @@ func (s *Server) cancelImport(w http.ResponseWriter, r *http.Request, c *activat
 	if err != nil {
 		return err
 	}
-	st, err := s.svc.CancelImport(r.Context(), id, actor(c))
+	st, err := s.dom.Imports.Cancel(r.Context(), id, actor(c))
 	if err != nil {
 		return err
 	}
@@ -294,7 +294,7 @@ func (s *Server) sendImport(w http.ResponseWriter, r *http.Request, c *activatio
 	if err != nil {
 		return err
 	}
-	st, err := s.svc.SendImportBatch(r.Context(), id, limit, actor(c))
+	st, err := s.dom.Imports.SendBatch(r.Context(), id, limit, actor(c))
 	if err != nil {
 		return err
 	}

@@ -427,7 +427,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ims, err := ts.app.Service.Imports(ctx)
+	ims, err := ts.app.Domain.Imports.List(ctx, tester)
 	if err != nil || len(ims) == 0 {
 		t.Fatalf("an import for its page: %v", err)
 	}

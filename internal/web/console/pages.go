@@ -37,7 +37,7 @@ func (c *Console) importFormData(r *http.Request, p *Page) (importFormData, erro
 	if d.Profiles, err = c.dom.Profiles.List(r.Context(), *p.Caller); err != nil {
 		return d, err
 	}
-	d.Imports, err = c.svc.Imports(r.Context())
+	d.Imports, err = c.dom.Imports.List(r.Context(), *p.Caller)
 	return d, err
 }
 
@@ -64,7 +64,7 @@ func (c *Console) importUpload(w http.ResponseWriter, r *http.Request, p *Page) 
 	if err != nil || len(content) == 0 {
 		p.Fields["file"] = "choose a CSV file"
 	} else {
-		prev, perr := c.svc.PreviewImport(r.Context(), name, content, activation.ImportOptions{
+		prev, perr := c.dom.Imports.Preview(r.Context(), name, content, activation.ImportOptions{
 			Group: r.PostFormValue("group"), Profile: r.PostFormValue("profile"), Send: r.PostFormValue("send")}, *p.Caller)
 		if perr == nil {
 			p.target = strconv.FormatInt(prev.ID, 10)
@@ -94,13 +94,13 @@ func (c *Console) importPage(w http.ResponseWriter, r *http.Request, p *Page) er
 	if err != nil {
 		return err
 	}
-	st, err := c.svc.ImportStatus(r.Context(), id)
+	st, err := c.dom.Imports.Status(r.Context(), id, *p.Caller)
 	if err != nil {
 		return err
 	}
 	d := importData{Status: st}
 	if st.State == "previewed" {
-		if d.Preview, err = c.svc.ImportPreview(r.Context(), id); err != nil {
+		if d.Preview, err = c.dom.Imports.PreviewOf(r.Context(), id, *p.Caller); err != nil {
 			return err
 		}
 	}
@@ -114,7 +114,7 @@ func (c *Console) importConfirm(w http.ResponseWriter, r *http.Request, p *Page)
 	if err != nil {
 		return err
 	}
-	st, err := c.svc.ConfirmImport(r.Context(), id, *p.Caller, nil)
+	st, err := c.dom.Imports.Confirm(r.Context(), id, *p.Caller, nil)
 	if err != nil {
 		return err
 	}
@@ -127,7 +127,7 @@ func (c *Console) importCancel(w http.ResponseWriter, r *http.Request, p *Page) 
 	if err != nil {
 		return err
 	}
-	if _, err := c.svc.CancelImport(r.Context(), id, *p.Caller); err != nil {
+	if _, err := c.dom.Imports.Cancel(r.Context(), id, *p.Caller); err != nil {
 		return err
 	}
 	redirect(w, r, "/console/import", "The import was cancelled: nothing was imported.")
@@ -142,7 +142,7 @@ func (c *Console) importSend(w http.ResponseWriter, r *http.Request, p *Page) er
 	if err != nil {
 		return err
 	}
-	st, err := c.svc.SendImportBatch(r.Context(), id, 25, *p.Caller)
+	st, err := c.dom.Imports.SendBatch(r.Context(), id, 25, *p.Caller)
 	if err != nil {
 		return err
 	}
