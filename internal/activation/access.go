@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/activator-voip/activator/internal/model"
@@ -11,8 +12,22 @@ import (
 	"github.com/activator-voip/activator/internal/store"
 )
 
+// Access says who is calling: the operator (or first-start token) behind
+// an API token, and console logins and their sessions. Each caller it
+// finds acts in the organisation of the row that authenticated it.
+type Access struct {
+	store *store.Store
+	log   *slog.Logger
+	now   func() time.Time
+}
+
+// NewAccess returns the access checks of the organisations in st.
+func NewAccess(st *store.Store, log *slog.Logger) *Access {
+	return &Access{store: st, log: orDiscard(log), now: time.Now}
+}
+
 // Authenticate finds the API token's caller.
-func (s *Service) Authenticate(ctx context.Context, token string) (*Caller, error) {
+func (s *Access) Authenticate(ctx context.Context, token string) (*Caller, error) {
 	if !secret.WellFormed(token, secret.PrefixAdminToken) {
 		return nil, &Error{Kind: KindUnauthorized, Code: "unauthorized", Message: "a valid API token is required (Authorization: Bearer ava_...)"}
 	}
@@ -56,7 +71,7 @@ const (
 
 // PasswordLinkOperator says whose set-password link token is; it does not
 // use the link up.
-func (s *Service) PasswordLinkOperator(ctx context.Context, token string) (*model.Operator, error) {
+func (s *Access) PasswordLinkOperator(ctx context.Context, token string) (*model.Operator, error) {
 	if !secret.WellFormed(token, PrefixSetPassword) {
 		return nil, ErrPasswordLink
 	}
@@ -82,7 +97,7 @@ var ErrLocked = &Error{Kind: KindForbidden, Code: "operator_locked", Message: "t
 
 // SetPassword sets an operator's password through a one-time link, using
 // the link up, and logs them in.
-func (s *Service) SetPassword(ctx context.Context, token, password string) (*Login, error) {
+func (s *Access) SetPassword(ctx context.Context, token, password string) (*Login, error) {
 	if err := ValidatePassword(password); err != nil {
 		return nil, err
 	}
@@ -130,12 +145,13 @@ func operatorCaller(o *store.Operator) Caller {
 	return Caller{Name: o.Name, Role: o.Role, OperatorID: o.ID, OrgID: o.OrgID}
 }
 
-// Login checks an operator's password and starts a session. Wrong
-// passwords count; MaxLoginFailures in a row lock the operator for
-// LockoutDuration, during which even the right password is refused.
-func (s *Service) Login(ctx context.Context, name, password string) (*Login, error) {
+// Login checks the password of an operator of an organisation and starts
+// a session. Wrong passwords count; MaxLoginFailures in a row lock the
+// operator for LockoutDuration, during which even the right password is
+// refused.
+func (s *Access) Login(ctx context.Context, orgID int64, name, password string) (*Login, error) {
 	now := s.now()
-	o, err := s.store.OperatorByName(ctx, s.org, name)
+	o, err := s.store.OperatorByName(ctx, orgID, name)
 	if errors.Is(err, store.ErrNotFound) {
 		CheckPassword(dummyHash(), password)
 		return nil, ErrLogin
@@ -172,7 +188,7 @@ func (s *Service) Login(ctx context.Context, name, password string) (*Login, err
 	return s.startSession(ctx, o)
 }
 
-func (s *Service) startSession(ctx context.Context, o *store.Operator) (*Login, error) {
+func (s *Access) startSession(ctx context.Context, o *store.Operator) (*Login, error) {
 	now := s.now().UTC().Truncate(time.Millisecond)
 	token, hash := secret.NewToken(PrefixSession)
 	csrf, _ := secret.NewToken("")
@@ -201,7 +217,7 @@ var ErrNoSession = &Error{Kind: KindUnauthorized, Code: "no_session", Message: "
 
 // Session finds the operator of a session cookie and keeps the session
 // alive. Disabled operators have no sessions.
-func (s *Service) Session(ctx context.Context, token string) (*ConsoleSession, error) {
+func (s *Access) Session(ctx context.Context, token string) (*ConsoleSession, error) {
 	if !secret.WellFormed(token, PrefixSession) {
 		return nil, ErrNoSession
 	}
@@ -224,7 +240,7 @@ func (s *Service) Session(ctx context.Context, token string) (*ConsoleSession, e
 }
 
 // Logout ends a session.
-func (s *Service) Logout(ctx context.Context, token string) error {
+func (s *Access) Logout(ctx context.Context, token string) error {
 	if !secret.WellFormed(token, PrefixSession) {
 		return nil
 	}

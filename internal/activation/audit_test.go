@@ -32,7 +32,7 @@ func TestSnapshotOfEveryKind(t *testing.T) {
 		if _, err := dom.Downloads.Set(ctx, model.AppURL{Platform: "android", URL: "https://example.com/app.apk"}, admin); err != nil {
 			t.Fatal(err)
 		}
-		op, err := s.CreateOperator(ctx, model.OperatorInput{Name: strp("ada"), Role: strp("csr")}, admin)
+		op, err := dom.Operators.Create(ctx, model.OperatorInput{Name: strp("ada"), Role: strp("csr")}, admin)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -47,7 +47,7 @@ func TestSnapshotOfEveryKind(t *testing.T) {
 		if err := dom.Gateways.SetGroupGateway(ctx, "sales", "sms", "sms-main", admin); err != nil {
 			t.Fatal(err)
 		}
-		tok, err := s.CreateToken(ctx, model.TokenInput{Name: "laptop", Operator: "ada"}, admin)
+		tok, err := dom.Operators.CreateToken(ctx, model.TokenInput{Name: "laptop", Operator: "ada"}, admin)
 		if err != nil {
 			t.Fatal(err)
 		}

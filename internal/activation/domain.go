@@ -25,6 +25,8 @@ type Domain struct {
 	Devices   *Devices
 	Messages  *Messages
 	Imports   *Imports
+	Operators *Operators
+	Access    *Access
 	Service   *Service // the use cases not yet split out by concern
 }
 
@@ -42,6 +44,8 @@ func NewDomain(c DomainConfig) Domain {
 	d.Devices = NewDevices(DevicesConfig{Store: c.Store, Settings: d.Settings, Accounts: d.Accounts, Box: c.Box, Logger: c.Logger})
 	d.Messages = NewMessages(c.Store, d.Settings, c.Templates)
 	d.Imports = NewImports(c.Store, d.Settings, d.Links, c.Logger)
+	d.Operators = NewOperators(c.Store, d.Settings, c.Logger)
+	d.Access = NewAccess(c.Store, c.Logger)
 	d.Service = newService(c, d)
 	return d
 }

@@ -49,5 +49,6 @@ func mustGroup(tb testing.TB, dom Domain, name string) {
 // setNow sets the clock of every part of the domain that reads one.
 func setNow(dom Domain, now func() time.Time) {
 	dom.Accounts.now, dom.Gateways.now, dom.Links.now, dom.Devices.now, dom.Messages.now = now, now, now, now, now
+	dom.Operators.now, dom.Access.now = now, now
 	dom.Service.now = now
 }

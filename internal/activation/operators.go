@@ -3,6 +3,7 @@ package activation
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"slices"
 	"time"
 
@@ -27,9 +28,24 @@ func validRole(role string) error {
 	return nil
 }
 
-// Operators lists the operators.
-func (s *Service) Operators(ctx context.Context) ([]model.Operator, error) {
-	os, err := s.store.Operators(ctx, s.org)
+// Operators keeps the operators who use the console and the admin API:
+// their roles, whether they may log in, the one-time links with which
+// they set a password, and their API tokens.
+type Operators struct {
+	store    *store.Store
+	settings *Settings // the base URL of set-password links
+	log      *slog.Logger
+	now      func() time.Time
+}
+
+// NewOperators returns the operators of the organisations in st.
+func NewOperators(st *store.Store, settings *Settings, log *slog.Logger) *Operators {
+	return &Operators{store: st, settings: settings, log: orDiscard(log), now: time.Now}
+}
+
+// List lists the caller's organisation's operators.
+func (s *Operators) List(ctx context.Context, by Caller) ([]model.Operator, error) {
+	os, err := s.store.Operators(ctx, by.OrgID)
 	if err != nil {
 		return nil, err
 	}
@@ -41,17 +57,18 @@ func (s *Service) Operators(ctx context.Context) ([]model.Operator, error) {
 	return out, nil
 }
 
-func (s *Service) operator(ctx context.Context, r *store.Reader, name string) (*store.Operator, error) {
-	o, err := r.OperatorByName(ctx, s.org, name)
+// operatorByName finds an operator of an organisation by name.
+func operatorByName(ctx context.Context, r *store.Reader, orgID int64, name string) (*store.Operator, error) {
+	o, err := r.OperatorByName(ctx, orgID, name)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, notFound("operator_not_found", "no operator named %q", name)
 	}
 	return o, err
 }
 
-// Operator shows one operator.
-func (s *Service) Operator(ctx context.Context, name string) (*model.Operator, error) {
-	o, err := s.operator(ctx, &s.store.Reader, name)
+// Get shows one operator.
+func (s *Operators) Get(ctx context.Context, name string, by Caller) (*model.Operator, error) {
+	o, err := operatorByName(ctx, &s.store.Reader, by.OrgID, name)
 	if err != nil {
 		return nil, err
 	}
@@ -59,9 +76,9 @@ func (s *Service) Operator(ctx context.Context, name string) (*model.Operator, e
 	return &out, nil
 }
 
-// CreateOperator adds an operator without a password and returns the
+// Create adds an operator without a password and returns the
 // one-time link with which they set one.
-func (s *Service) CreateOperator(ctx context.Context, in model.OperatorInput, by Caller) (*model.OperatorCreated, error) {
+func (s *Operators) Create(ctx context.Context, in model.OperatorInput, by Caller) (*model.OperatorCreated, error) {
 	if in.Name == nil {
 		return nil, invalid("name", "name is required")
 	}
@@ -75,11 +92,11 @@ func (s *Service) CreateOperator(ctx context.Context, in model.OperatorInput, by
 	if err := validRole(role); err != nil {
 		return nil, err
 	}
-	st, err := s.settings.Current(ctx, s.org)
+	st, err := s.settings.Current(ctx, by.OrgID)
 	if err != nil {
 		return nil, err
 	}
-	o := &store.Operator{OrgID: s.org, Name: *in.Name, Role: role}
+	o := &store.Operator{OrgID: by.OrgID, Name: *in.Name, Role: role}
 	var res *model.OperatorCreated
 	err = s.store.Tx(ctx, func(tx *store.Tx) error {
 		if err := tx.CreateOperator(ctx, o); err != nil {
@@ -95,7 +112,7 @@ func (s *Service) CreateOperator(ctx context.Context, in model.OperatorInput, by
 	return res, nil
 }
 
-func (s *Service) issuePasswordLink(ctx context.Context, tx *store.Tx, st *Resolved, o *store.Operator) (*model.OperatorCreated, error) {
+func (s *Operators) issuePasswordLink(ctx context.Context, tx *store.Tx, st *Resolved, o *store.Operator) (*model.OperatorCreated, error) {
 	now := s.now().UTC().Truncate(time.Millisecond)
 	token, hash := secret.NewToken(PrefixSetPassword)
 	if err := tx.RevokePasswordTokens(ctx, o.ID, now); err != nil {
@@ -108,16 +125,16 @@ func (s *Service) issuePasswordLink(ctx context.Context, tx *store.Tx, st *Resol
 		ExpiresAt: now.Add(SetPasswordExpiry)}, nil
 }
 
-// ResetOperatorPassword issues a new set-password link; the old password
+// ResetPassword issues a new set-password link; the old password
 // keeps working until the new one is set.
-func (s *Service) ResetOperatorPassword(ctx context.Context, name string, by Caller) (*model.OperatorCreated, error) {
-	st, err := s.settings.Current(ctx, s.org)
+func (s *Operators) ResetPassword(ctx context.Context, name string, by Caller) (*model.OperatorCreated, error) {
+	st, err := s.settings.Current(ctx, by.OrgID)
 	if err != nil {
 		return nil, err
 	}
 	var res *model.OperatorCreated
 	err = s.store.Tx(ctx, func(tx *store.Tx) error {
-		o, err := s.operator(ctx, &tx.Reader, name)
+		o, err := operatorByName(ctx, &tx.Reader, by.OrgID, name)
 		if err != nil {
 			return err
 		}
@@ -127,11 +144,11 @@ func (s *Service) ResetOperatorPassword(ctx context.Context, name string, by Cal
 	return res, err
 }
 
-// UpdateOperator changes an operator's role.
-func (s *Service) UpdateOperator(ctx context.Context, name string, in model.OperatorInput, by Caller) (*model.Operator, error) {
+// Update changes an operator's role.
+func (s *Operators) Update(ctx context.Context, name string, in model.OperatorInput, by Caller) (*model.Operator, error) {
 	var out model.Operator
 	err := s.store.Tx(ctx, func(tx *store.Tx) error {
-		o, err := s.operator(ctx, &tx.Reader, name)
+		o, err := operatorByName(ctx, &tx.Reader, by.OrgID, name)
 		if err != nil {
 			return err
 		}
@@ -153,12 +170,12 @@ func (s *Service) UpdateOperator(ctx context.Context, name string, in model.Oper
 	return &out, err
 }
 
-// SetOperatorDisabled disables an operator (ending their sessions and
+// SetDisabled disables an operator (ending their sessions and
 // stopping their API tokens) or enables them again.
-func (s *Service) SetOperatorDisabled(ctx context.Context, name string, disabled bool, by Caller) (*model.Operator, error) {
+func (s *Operators) SetDisabled(ctx context.Context, name string, disabled bool, by Caller) (*model.Operator, error) {
 	var out model.Operator
 	err := s.store.Tx(ctx, func(tx *store.Tx) error {
-		o, err := s.operator(ctx, &tx.Reader, name)
+		o, err := operatorByName(ctx, &tx.Reader, by.OrgID, name)
 		if err != nil {
 			return err
 		}

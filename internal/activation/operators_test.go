@@ -52,51 +52,50 @@ func TestOperatorLifecycleAndLockout(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		dom := newDomain(t, st)
-		s := dom.Service
 		now := time.Now()
 		setNow(dom, func() time.Time { return now })
-		created, err := s.CreateOperator(ctx, model.OperatorInput{Name: strp("ada"), Role: strp("csr")}, admin)
+		created, err := dom.Operators.Create(ctx, model.OperatorInput{Name: strp("ada"), Role: strp("csr")}, admin)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if created.Operator.HasPassword || !strings.HasPrefix(created.SetPasswordURL, "http://127.0.0.1:8080/console/set-password/avp_") {
 			t.Fatalf("created = %+v", created)
 		}
-		if _, err := s.CreateOperator(ctx, model.OperatorInput{Name: strp("bob"), Role: strp("root")}, admin); fieldOf(err) != "role" {
+		if _, err := dom.Operators.Create(ctx, model.OperatorInput{Name: strp("bob"), Role: strp("root")}, admin); fieldOf(err) != "role" {
 			t.Fatalf("unknown role: want an error on role, got %v", err)
 		}
-		if _, err := s.CreateOperator(ctx, model.OperatorInput{Name: strp("ada")}, admin); fieldOf(err) != "name" {
+		if _, err := dom.Operators.Create(ctx, model.OperatorInput{Name: strp("ada")}, admin); fieldOf(err) != "name" {
 			t.Fatalf("duplicate name: want an error on name, got %v", err)
 		}
 		tok := setPasswordToken(t, created.SetPasswordURL)
-		if _, err := s.Login(ctx, "ada", ""); !errors.Is(err, ErrLogin) {
+		if _, err := dom.Access.Login(ctx, model.DefaultOrgID, "ada", ""); !errors.Is(err, ErrLogin) {
 			t.Fatalf("login before a password is set: %v", err)
 		}
-		if _, err := s.SetPassword(ctx, tok, "short"); fieldOf(err) != "password" {
+		if _, err := dom.Access.SetPassword(ctx, tok, "short"); fieldOf(err) != "password" {
 			t.Fatalf("short password: want an error on password, got %v", err)
 		}
-		l, err := s.SetPassword(ctx, tok, "a long enough password")
+		l, err := dom.Access.SetPassword(ctx, tok, "a long enough password")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.SetPassword(ctx, tok, "another long password"); !errors.Is(err, ErrPasswordLink) {
+		if _, err := dom.Access.SetPassword(ctx, tok, "another long password"); !errors.Is(err, ErrPasswordLink) {
 			t.Fatalf("the link worked twice: %v", err)
 		}
-		sess, err := s.Session(ctx, l.Token)
+		sess, err := dom.Access.Session(ctx, l.Token)
 		if err != nil || sess.Caller.Name != "ada" || sess.Caller.Role != "csr" || sess.CSRF != l.CSRF || sess.Caller.OperatorID == 0 ||
 			sess.Caller.OrgID != model.DefaultOrgID || l.Caller != sess.Caller {
 			t.Fatalf("Session = %+v, %v", sess, err)
 		}
-		if err := s.Logout(ctx, l.Token); err != nil {
+		if err := dom.Access.Logout(ctx, l.Token); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.Session(ctx, l.Token); !errors.Is(err, ErrNoSession) {
+		if _, err := dom.Access.Session(ctx, l.Token); !errors.Is(err, ErrNoSession) {
 			t.Fatalf("a logged-out session still works: %v", err)
 		}
 
 		// Lockout: MaxLoginFailures wrong passwords lock even the right one out.
 		for i := 1; i <= MaxLoginFailures; i++ {
-			_, err := s.Login(ctx, "ada", "wrong password")
+			_, err := dom.Access.Login(ctx, model.DefaultOrgID, "ada", "wrong password")
 			want := ErrLogin
 			if i == MaxLoginFailures {
 				want = ErrLocked
@@ -105,36 +104,36 @@ func TestOperatorLifecycleAndLockout(t *testing.T) {
 				t.Fatalf("failure %d: got %v, want %v", i, err, want)
 			}
 		}
-		if _, err := s.Login(ctx, "ada", "a long enough password"); !errors.Is(err, ErrLocked) {
+		if _, err := dom.Access.Login(ctx, model.DefaultOrgID, "ada", "a long enough password"); !errors.Is(err, ErrLocked) {
 			t.Fatalf("the right password during the lock: got %v, want locked", err)
 		}
 		now = now.Add(LockoutDuration + time.Second)
-		l, err = s.Login(ctx, "ada", "a long enough password")
+		l, err = dom.Access.Login(ctx, model.DefaultOrgID, "ada", "a long enough password")
 		if err != nil {
 			t.Fatalf("the right password after the lock: %v", err)
 		}
-		if _, err := s.Login(ctx, "nobody", "whatever"); !errors.Is(err, ErrLogin) {
+		if _, err := dom.Access.Login(ctx, model.DefaultOrgID, "nobody", "whatever"); !errors.Is(err, ErrLogin) {
 			t.Fatalf("unknown operator: %v", err)
 		}
 
 		// Disabling ends sessions and stops tokens.
-		tc, err := s.CreateToken(ctx, model.TokenInput{Name: "laptop", Operator: "ada"}, admin)
+		tc, err := dom.Operators.CreateToken(ctx, model.TokenInput{Name: "laptop", Operator: "ada"}, admin)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c, err := s.Authenticate(ctx, tc.Token); err != nil || c.Name != "ada" || c.Role != "csr" || c.OrgID != model.DefaultOrgID {
+		if c, err := dom.Access.Authenticate(ctx, tc.Token); err != nil || c.Name != "ada" || c.Role != "csr" || c.OrgID != model.DefaultOrgID {
 			t.Fatalf("operator token authenticates as %+v, %v", c, err)
 		}
-		if _, err := s.SetOperatorDisabled(ctx, "ada", true, admin); err != nil {
+		if _, err := dom.Operators.SetDisabled(ctx, "ada", true, admin); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.Session(ctx, l.Token); !errors.Is(err, ErrNoSession) {
+		if _, err := dom.Access.Session(ctx, l.Token); !errors.Is(err, ErrNoSession) {
 			t.Fatalf("a disabled operator's session still works: %v", err)
 		}
-		if _, err := s.Authenticate(ctx, tc.Token); err == nil {
+		if _, err := dom.Access.Authenticate(ctx, tc.Token); err == nil {
 			t.Fatal("a disabled operator's token still authenticates")
 		}
-		ops, _ := s.Operators(ctx)
+		ops, _ := dom.Operators.List(ctx, admin)
 		if len(ops) != 1 || !ops[0].Disabled {
 			t.Fatalf("operators = %+v", ops)
 		}

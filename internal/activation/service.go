@@ -46,6 +46,7 @@ type Service struct {
 	accounts  *Accounts
 	gateways  *Gateways
 	imports   *Imports
+	operators *Operators
 	now       func() time.Time
 }
 
@@ -53,6 +54,6 @@ type Service struct {
 func newService(c DomainConfig, d Domain) *Service {
 	return &Service{
 		settings: d.Settings, downloads: d.Downloads, groups: d.Groups, profiles: d.Profiles, accounts: d.Accounts, gateways: d.Gateways,
-		imports: d.Imports, store: c.Store, log: orDiscard(c.Logger), org: model.DefaultOrgID, now: time.Now,
+		imports: d.Imports, operators: d.Operators, store: c.Store, log: orDiscard(c.Logger), org: model.DefaultOrgID, now: time.Now,
 	}
 }

@@ -77,7 +77,7 @@ func (s *Service) snapshot(ctx context.Context, kind, key string, by Caller) (an
 		}
 		return mine, nil
 	case "operator":
-		return s.Operator(ctx, key)
+		return s.operators.Get(ctx, key, by)
 	case "import":
 		id, err := strconv.ParseInt(key, 10, 64)
 		if err != nil {
@@ -95,7 +95,7 @@ func (s *Service) snapshot(ctx context.Context, kind, key string, by Caller) (an
 		g.ReceiptURL = ""
 		return g, nil
 	case "token":
-		return s.tokenSnapshot(ctx, key)
+		return s.tokenSnapshot(ctx, key, by)
 	}
 	return nil, fmt.Errorf("%w: %q", ErrUnknownAuditKind, kind)
 }
@@ -128,12 +128,12 @@ func (s *Service) groupSnapshot(ctx context.Context, name string, by Caller) (an
 
 // tokenSnapshot is an API token by its id: its prefix, owner, role and
 // dates, never the token (only its hash is stored anyway).
-func (s *Service) tokenSnapshot(ctx context.Context, key string) (any, error) {
+func (s *Service) tokenSnapshot(ctx context.Context, key string, by Caller) (any, error) {
 	id, err := strconv.ParseInt(key, 10, 64)
 	if err != nil {
 		return nil, notFound("token_not_found", "no token %q", key)
 	}
-	ts, err := s.store.OperatorTokens(ctx, s.org, 0)
+	ts, err := s.store.OperatorTokens(ctx, by.OrgID, 0)
 	if err != nil {
 		return nil, err
 	}

@@ -15,7 +15,7 @@ func tokenOut(t store.OperatorToken) model.APIToken {
 }
 
 // Tokens lists API tokens: an admin sees every token, others their own.
-func (s *Service) Tokens(ctx context.Context, by Caller) ([]model.APIToken, error) {
+func (s *Operators) Tokens(ctx context.Context, by Caller) ([]model.APIToken, error) {
 	var opID int64
 	if by.Role != model.RoleAdmin {
 		if by.OperatorID == 0 {
@@ -23,7 +23,7 @@ func (s *Service) Tokens(ctx context.Context, by Caller) ([]model.APIToken, erro
 		}
 		opID = by.OperatorID
 	}
-	ts, err := s.store.OperatorTokens(ctx, s.org, opID)
+	ts, err := s.store.OperatorTokens(ctx, by.OrgID, opID)
 	if err != nil {
 		return nil, err
 	}
@@ -36,7 +36,7 @@ func (s *Service) Tokens(ctx context.Context, by Caller) ([]model.APIToken, erro
 
 // CreateToken issues an API token for an operator, with the operator's
 // role. Anyone may make tokens for themselves; only an admin for others.
-func (s *Service) CreateToken(ctx context.Context, in model.TokenInput, by Caller) (*model.TokenCreated, error) {
+func (s *Operators) CreateToken(ctx context.Context, in model.TokenInput, by Caller) (*model.TokenCreated, error) {
 	if err := validName("name", in.Name); err != nil {
 		return nil, err
 	}
@@ -47,7 +47,7 @@ func (s *Service) CreateToken(ctx context.Context, in model.TokenInput, by Calle
 		}
 		opName = by.Name
 	}
-	o, err := s.operator(ctx, &s.store.Reader, opName)
+	o, err := operatorByName(ctx, &s.store.Reader, by.OrgID, opName)
 	if err != nil {
 		return nil, invalidFrom("operator", err)
 	}
@@ -61,7 +61,7 @@ func (s *Service) CreateToken(ctx context.Context, in model.TokenInput, by Calle
 	var id int64
 	err = s.store.Tx(ctx, func(tx *store.Tx) error {
 		var err error
-		id, err = tx.CreateOperatorToken(ctx, s.org, o.ID, in.Name, o.Role, secret.Display(token), hash)
+		id, err = tx.CreateOperatorToken(ctx, o.OrgID, o.ID, in.Name, o.Role, secret.Display(token), hash)
 		return err
 	})
 	if err != nil {
@@ -73,7 +73,7 @@ func (s *Service) CreateToken(ctx context.Context, in model.TokenInput, by Calle
 }
 
 // RevokeToken revokes an API token: an admin any, others their own.
-func (s *Service) RevokeToken(ctx context.Context, id int64, by Caller) error {
+func (s *Operators) RevokeToken(ctx context.Context, id int64, by Caller) error {
 	var opID int64
 	if by.Role != model.RoleAdmin {
 		opID = by.OperatorID
@@ -81,7 +81,7 @@ func (s *Service) RevokeToken(ctx context.Context, id int64, by Caller) error {
 			return notFound("token_not_found", "no live token %d of yours", id)
 		}
 	}
-	err := s.store.Tx(ctx, func(tx *store.Tx) error { return tx.RevokeAPIToken(ctx, s.org, id, opID) })
+	err := s.store.Tx(ctx, func(tx *store.Tx) error { return tx.RevokeAPIToken(ctx, by.OrgID, id, opID) })
 	if errors.Is(err, store.ErrNotFound) {
 		return notFound("token_not_found", "no live token %d of yours", id)
 	}

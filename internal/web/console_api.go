@@ -83,8 +83,8 @@ func (s *Server) Routes() []RouteInfo {
 // Auditor is the API's audit wrapper, for tests walking the route table.
 func (s *Server) Auditor() *audit.Auditor { return s.audit }
 
-func (s *Server) listOperators(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
-	os, err := s.svc.Operators(r.Context())
+func (s *Server) listOperators(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
+	os, err := s.dom.Operators.List(r.Context(), actor(c))
 	if err != nil {
 		return err
 	}
@@ -96,15 +96,15 @@ func (s *Server) createOperator(w http.ResponseWriter, r *http.Request, c *activ
 	if err := decode(w, r, &in); err != nil {
 		return err
 	}
-	o, err := s.svc.CreateOperator(r.Context(), in, actor(c))
+	o, err := s.dom.Operators.Create(r.Context(), in, actor(c))
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, 201, o)
 }
 
-func (s *Server) getOperator(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
-	o, err := s.svc.Operator(r.Context(), r.PathValue("name"))
+func (s *Server) getOperator(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
+	o, err := s.dom.Operators.Get(r.Context(), r.PathValue("name"), actor(c))
 	if err != nil {
 		return err
 	}
@@ -116,7 +116,7 @@ func (s *Server) updateOperator(w http.ResponseWriter, r *http.Request, c *activ
 	if err := decode(w, r, &in); err != nil {
 		return err
 	}
-	o, err := s.svc.UpdateOperator(r.Context(), r.PathValue("name"), in, actor(c))
+	o, err := s.dom.Operators.Update(r.Context(), r.PathValue("name"), in, actor(c))
 	if err != nil {
 		return err
 	}
@@ -124,7 +124,7 @@ func (s *Server) updateOperator(w http.ResponseWriter, r *http.Request, c *activ
 }
 
 func (s *Server) disableOperator(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
-	o, err := s.svc.SetOperatorDisabled(r.Context(), r.PathValue("name"), true, actor(c))
+	o, err := s.dom.Operators.SetDisabled(r.Context(), r.PathValue("name"), true, actor(c))
 	if err != nil {
 		return err
 	}
@@ -132,7 +132,7 @@ func (s *Server) disableOperator(w http.ResponseWriter, r *http.Request, c *acti
 }
 
 func (s *Server) enableOperator(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
-	o, err := s.svc.SetOperatorDisabled(r.Context(), r.PathValue("name"), false, actor(c))
+	o, err := s.dom.Operators.SetDisabled(r.Context(), r.PathValue("name"), false, actor(c))
 	if err != nil {
 		return err
 	}
@@ -140,7 +140,7 @@ func (s *Server) enableOperator(w http.ResponseWriter, r *http.Request, c *activ
 }
 
 func (s *Server) resetOperatorPassword(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
-	o, err := s.svc.ResetOperatorPassword(r.Context(), r.PathValue("name"), actor(c))
+	o, err := s.dom.Operators.ResetPassword(r.Context(), r.PathValue("name"), actor(c))
 	if err != nil {
 		return err
 	}
@@ -148,7 +148,7 @@ func (s *Server) resetOperatorPassword(w http.ResponseWriter, r *http.Request, c
 }
 
 func (s *Server) listTokens(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
-	ts, err := s.svc.Tokens(r.Context(), actor(c))
+	ts, err := s.dom.Operators.Tokens(r.Context(), actor(c))
 	if err != nil {
 		return err
 	}
@@ -160,7 +160,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, c *activati
 	if err := decode(w, r, &in); err != nil {
 		return err
 	}
-	t, err := s.svc.CreateToken(r.Context(), in, actor(c))
+	t, err := s.dom.Operators.CreateToken(r.Context(), in, actor(c))
 	if err != nil {
 		return err
 	}
@@ -172,7 +172,7 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request, c *activati
 	if err != nil {
 		return &badRequest{"invalid_field", "id", "id must be a whole number"}
 	}
-	if err := s.svc.RevokeToken(r.Context(), id, actor(c)); err != nil {
+	if err := s.dom.Operators.RevokeToken(r.Context(), id, actor(c)); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -129,7 +129,7 @@ func (s *Server) wrap(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var caller *activation.Caller
 		if rt.access == token {
-			c, err := s.svc.Authenticate(r.Context(), bearer(r))
+			c, err := s.dom.Access.Authenticate(r.Context(), bearer(r))
 			if err != nil {
 				s.fail(w, r, err)
 				return

@@ -193,7 +193,7 @@ func (c *Console) wrap(rt Route) http.Handler {
 		if ck != nil {
 			tok = ck.Value
 		}
-		sess, err := c.svc.Session(r.Context(), tok)
+		sess, err := c.dom.Access.Session(r.Context(), tok)
 		if err != nil {
 			if r.Method == http.MethodGet && r.Header.Get("X-Live") == "" {
 				http.Redirect(w, r, "/console/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)

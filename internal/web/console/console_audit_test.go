@@ -41,7 +41,7 @@ func consoleAuditOfLoginsAndGateways(t *testing.T, ts *consoleServer) {
 		return es[0]
 	}
 
-	created, err := svc.CreateOperator(ctx, model.OperatorInput{Name: strp("ada"), Role: strp("admin")}, tester)
+	created, err := dom.Operators.Create(ctx, model.OperatorInput{Name: strp("ada"), Role: strp("admin")}, tester)
 	if err != nil {
 		t.Fatal(err)
 	}

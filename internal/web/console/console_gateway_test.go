@@ -65,7 +65,6 @@ func startMailbox(t *testing.T) (*mailbox, int) {
 func TestGatewaysPageSendsATest(t *testing.T) {
 	ts := startConsole(t, "")
 	dom := ts.app.Domain
-	svc := dom.Service
 	ctx := context.Background()
 	box, port := startMailbox(t)
 	name, kind := "mail", "smtp"
@@ -73,7 +72,7 @@ func TestGatewaysPageSendsATest(t *testing.T) {
 		"host": "127.0.0.1", "port": strconv.Itoa(port), "tls": "none", "from": "it@example.com"}}, tester); err != nil {
 		t.Fatal(err)
 	}
-	addOperator(t, svc, "ada", "admin")
+	addOperator(t, dom, "ada", "admin")
 	c := newClient(ts.url)
 	c.login(t, "ada", "password of ada")
 	_, page := c.get(t, "/console/gateways")

@@ -80,15 +80,15 @@ func (c *operatorClient) login(t *testing.T, name, password string) {
 }
 
 // addOperator makes an operator with a password.
-func addOperator(t *testing.T, svc *activation.Service, name, role string) {
+func addOperator(t *testing.T, dom activation.Domain, name, role string) {
 	t.Helper()
 	ctx := context.Background()
-	created, err := svc.CreateOperator(ctx, model.OperatorInput{Name: &name, Role: &role}, tester)
+	created, err := dom.Operators.Create(ctx, model.OperatorInput{Name: &name, Role: &role}, tester)
 	if err != nil {
 		t.Fatal(err)
 	}
 	tok := created.SetPasswordURL[strings.LastIndex(created.SetPasswordURL, "/")+1:]
-	if _, err := svc.SetPassword(ctx, tok, "password of "+name); err != nil {
+	if _, err := dom.Access.SetPassword(ctx, tok, "password of "+name); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -122,7 +122,7 @@ func TestConsoleRolesFromTheRouteTable(t *testing.T) {
 
 	checked := 0
 	for _, role := range []string{"auditor", "csr", "admin"} { // admin last: its posts change things
-		addOperator(t, svc, role+"-op", role)
+		addOperator(t, dom, role+"-op", role)
 		c := newClient(ts.url)
 		c.login(t, role+"-op", "password of "+role+"-op")
 		for _, rt := range routes {
@@ -167,14 +167,13 @@ func TestConsoleRolesFromTheRouteTable(t *testing.T) {
 func TestConsoleRefusesFormsWithoutCSRF(t *testing.T) {
 	ts := startConsole(t, "")
 	dom := ts.app.Domain
-	svc := dom.Service
 	ctx := context.Background()
 	dom.Groups.Create(ctx, model.GroupInput{Name: strp("sales")}, tester)
 	acc, err := dom.Accounts.Create(ctx, model.AccountInput{Group: strp("sales"), Name: strp("Ada")}, tester)
 	if err != nil {
 		t.Fatal(err)
 	}
-	addOperator(t, svc, "ada", "admin")
+	addOperator(t, dom, "ada", "admin")
 	c := newClient(ts.url)
 	c.login(t, "ada", "password of ada")
 	for _, form := range []url.Values{{}, {"csrf": {"wrong"}}, {"csrf": {strings.ToUpper(c.csrf)}}} {
@@ -194,7 +193,7 @@ func TestConsoleRefusesFormsWithoutCSRF(t *testing.T) {
 	}
 	// Another browser's session token is no good here either.
 	other := newClient(ts.url)
-	addOperator(t, svc, "bob", "admin")
+	addOperator(t, dom, "bob", "admin")
 	other.login(t, "bob", "password of bob")
 	if code, _ := c.post(t, "/console/accounts/"+acc.Username+"/enable", url.Values{"csrf": {other.csrf}}); code != http.StatusForbidden {
 		t.Errorf("bob's token in ada's session: %d, want 403", code)
@@ -224,7 +223,7 @@ func TestSessionsAreSharedByInstances(t *testing.T) {
 	dir := t.TempDir() // one secret key for both, as production needs
 	one := startConsoleIn(t, dsn, dir)
 	two := startConsoleIn(t, dsn, dir)
-	addOperator(t, one.app.Service, "ada", "csr")
+	addOperator(t, one.app.Domain, "ada", "csr")
 	c := newClient(one.url)
 	c.login(t, "ada", "password of ada")
 	u1, _ := url.Parse(one.url + "/console/")
@@ -249,14 +248,13 @@ func TestSessionsAreSharedByInstances(t *testing.T) {
 func TestAccountPageShowsRegistrations(t *testing.T) {
 	ts := startConsole(t, "")
 	dom := ts.app.Domain
-	svc := dom.Service
 	ctx := context.Background()
 	dom.Groups.Create(ctx, model.GroupInput{Name: strp("sales")}, tester)
 	acc, err := dom.Accounts.Create(ctx, model.AccountInput{Group: strp("sales"), Name: strp("Ada")}, tester)
 	if err != nil {
 		t.Fatal(err)
 	}
-	addOperator(t, svc, "ada", "auditor")
+	addOperator(t, dom, "ada", "auditor")
 	c := newClient(ts.url)
 	c.login(t, "ada", "password of ada")
 	if _, page := c.get(t, "/console/accounts/"+acc.Username); !strings.Contains(page, "Not registered now.") {
@@ -282,8 +280,8 @@ func TestGroupAndOperatorForms(t *testing.T) {
 	svc := dom.Service
 	ctx := context.Background()
 	dom.Groups.Create(ctx, model.GroupInput{Name: strp("sales")}, tester)
-	addOperator(t, svc, "ada", "admin")
-	addOperator(t, svc, "bob", "csr")
+	addOperator(t, dom, "ada", "admin")
+	addOperator(t, dom, "bob", "csr")
 	c := newClient(ts.url)
 	c.login(t, "ada", "password of ada")
 	if code, body := c.post(t, "/console/groups/sales", url.Values{"csrf": {c.csrf}, "it_email": {"help@example.com"}, "profile": {"default"}}); code != http.StatusSeeOther {
@@ -299,7 +297,7 @@ func TestGroupAndOperatorForms(t *testing.T) {
 	if code, _ := c.post(t, "/console/operators/bob/role", url.Values{"csrf": {c.csrf}, "role": {"auditor"}}); code != http.StatusSeeOther {
 		t.Fatalf("role change: %d", code)
 	}
-	if o, _ := svc.Operator(ctx, "bob"); o.Role != "auditor" {
+	if o, _ := dom.Operators.Get(ctx, "bob", tester); o.Role != "auditor" {
 		t.Errorf("bob is %s", o.Role)
 	}
 	if code, _ := c.post(t, "/console/operators/ada/role", url.Values{"csrf": {c.csrf}, "role": {"csr"}}); code != http.StatusBadRequest {
@@ -337,7 +335,7 @@ func TestAccountListPagesFiltersAndBulkActions(t *testing.T) {
 		}
 		users = append(users, a.Username)
 	}
-	addOperator(t, svc, "ada", "csr")
+	addOperator(t, dom, "ada", "csr")
 	c := newClient(ts.url)
 	c.login(t, "ada", "password of ada")
 	rows := func(page string) int { return strings.Count(page, `name="username" value=`) }
@@ -390,8 +388,8 @@ func TestTokensInTheConsole(t *testing.T) {
 	ts := startConsole(t, "")
 	dom := ts.app.Domain
 	svc := dom.Service
-	addOperator(t, svc, "ada", "admin")
-	addOperator(t, svc, "bob", "auditor")
+	addOperator(t, dom, "ada", "admin")
+	addOperator(t, dom, "bob", "auditor")
 	c := newClient(ts.url)
 	c.login(t, "ada", "password of ada")
 	code, page := c.post(t, "/console/tokens", url.Values{"csrf": {c.csrf}, "name": {"laptop"}, "operator": {"bob"}})
@@ -418,7 +416,7 @@ func TestTokensInTheConsole(t *testing.T) {
 	if got := api("POST", "/api/v1/groups"); got != 403 {
 		t.Errorf("bob's (auditor) token creating a group: %d", got)
 	}
-	ts1, _ := svc.Tokens(context.Background(), activation.Caller{Role: "admin"})
+	ts1, _ := dom.Operators.Tokens(context.Background(), activation.Caller{Role: "admin", OrgID: model.DefaultOrgID})
 	var id string
 	for _, x := range ts1 {
 		if x.Name == "laptop" {

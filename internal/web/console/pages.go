@@ -515,7 +515,7 @@ type operatorsData struct {
 }
 
 func (c *Console) operatorsPage(w http.ResponseWriter, r *http.Request, p *Page, created *model.OperatorCreated, status int) error {
-	os, err := c.svc.Operators(r.Context())
+	os, err := c.dom.Operators.List(r.Context(), *p.Caller)
 	if err != nil {
 		return err
 	}
@@ -533,7 +533,7 @@ func (c *Console) operators(w http.ResponseWriter, r *http.Request, p *Page) err
 
 func (c *Console) operatorCreate(w http.ResponseWriter, r *http.Request, p *Page) error {
 	name, role := strings.TrimSpace(r.PostFormValue("name")), r.PostFormValue("role")
-	created, err := c.svc.CreateOperator(r.Context(), model.OperatorInput{Name: &name, Role: &role}, *p.Caller)
+	created, err := c.dom.Operators.Create(r.Context(), model.OperatorInput{Name: &name, Role: &role}, *p.Caller)
 	if err != nil {
 		if err := fieldError(p, err); err != nil {
 			return err
@@ -547,7 +547,7 @@ func (c *Console) operatorCreate(w http.ResponseWriter, r *http.Request, p *Page
 }
 
 func (c *Console) operatorDisable(w http.ResponseWriter, r *http.Request, p *Page) error {
-	if _, err := c.svc.SetOperatorDisabled(r.Context(), r.PathValue("name"), true, *p.Caller); err != nil {
+	if _, err := c.dom.Operators.SetDisabled(r.Context(), r.PathValue("name"), true, *p.Caller); err != nil {
 		return err
 	}
 	redirect(w, r, "/console/operators", "Operator disabled.")
@@ -555,7 +555,7 @@ func (c *Console) operatorDisable(w http.ResponseWriter, r *http.Request, p *Pag
 }
 
 func (c *Console) operatorEnable(w http.ResponseWriter, r *http.Request, p *Page) error {
-	if _, err := c.svc.SetOperatorDisabled(r.Context(), r.PathValue("name"), false, *p.Caller); err != nil {
+	if _, err := c.dom.Operators.SetDisabled(r.Context(), r.PathValue("name"), false, *p.Caller); err != nil {
 		return err
 	}
 	redirect(w, r, "/console/operators", "Operator enabled.")
@@ -565,7 +565,7 @@ func (c *Console) operatorEnable(w http.ResponseWriter, r *http.Request, p *Page
 // operatorRole changes an operator's role.
 func (c *Console) operatorRole(w http.ResponseWriter, r *http.Request, p *Page) error {
 	role := r.PostFormValue("role")
-	if _, err := c.svc.UpdateOperator(r.Context(), r.PathValue("name"), model.OperatorInput{Role: &role}, *p.Caller); err != nil {
+	if _, err := c.dom.Operators.Update(r.Context(), r.PathValue("name"), model.OperatorInput{Role: &role}, *p.Caller); err != nil {
 		if err := fieldError(p, err); err != nil {
 			return err
 		}
@@ -576,7 +576,7 @@ func (c *Console) operatorRole(w http.ResponseWriter, r *http.Request, p *Page) 
 }
 
 func (c *Console) operatorReset(w http.ResponseWriter, r *http.Request, p *Page) error {
-	created, err := c.svc.ResetOperatorPassword(r.Context(), r.PathValue("name"), *p.Caller)
+	created, err := c.dom.Operators.ResetPassword(r.Context(), r.PathValue("name"), *p.Caller)
 	if err != nil {
 		return err
 	}
@@ -590,11 +590,11 @@ type tokensData struct {
 }
 
 func (c *Console) tokensPage(w http.ResponseWriter, r *http.Request, p *Page, created *model.TokenCreated, status int) error {
-	ts, err := c.svc.Tokens(r.Context(), *p.Caller)
+	ts, err := c.dom.Operators.Tokens(r.Context(), *p.Caller)
 	if err != nil {
 		return err
 	}
-	os, err := c.svc.Operators(r.Context())
+	os, err := c.dom.Operators.List(r.Context(), *p.Caller)
 	if err != nil {
 		return err
 	}
@@ -611,7 +611,7 @@ func (c *Console) tokens(w http.ResponseWriter, r *http.Request, p *Page) error 
 }
 
 func (c *Console) tokenCreate(w http.ResponseWriter, r *http.Request, p *Page) error {
-	t, err := c.svc.CreateToken(r.Context(), model.TokenInput{Name: strings.TrimSpace(r.PostFormValue("name")), Operator: r.PostFormValue("operator")}, *p.Caller)
+	t, err := c.dom.Operators.CreateToken(r.Context(), model.TokenInput{Name: strings.TrimSpace(r.PostFormValue("name")), Operator: r.PostFormValue("operator")}, *p.Caller)
 	if err != nil {
 		if err := fieldError(p, err); err != nil {
 			return err
@@ -628,7 +628,7 @@ func (c *Console) tokenRevoke(w http.ResponseWriter, r *http.Request, p *Page) e
 	if err != nil {
 		return err
 	}
-	if err := c.svc.RevokeToken(r.Context(), id, *p.Caller); err != nil {
+	if err := c.dom.Operators.RevokeToken(r.Context(), id, *p.Caller); err != nil {
 		return err
 	}
 	redirect(w, r, "/console/tokens", "Token revoked.")
