@@ -14,9 +14,21 @@ import (
 // maxAuditJSON bounds what one audit entry keeps of a target's before and after.
 const maxAuditJSON = 16 << 10
 
-// Audit writes one operator action to the audit log. before and after are
-// JSON; every secret-looking key is removed from them first.
-func (s *Service) Audit(ctx context.Context, by Caller, via, action, target string, status int, before, after []byte) error {
+// Audit is the audit log: who changed what, through which surface, with
+// the target before and after. internal/web/audit writes it for every
+// mutating request of the admin API and the console.
+type Audit struct {
+	store *store.Store
+	now   func() time.Time
+}
+
+// NewAudit returns the audit log of the organisations in st.
+func NewAudit(st *store.Store) *Audit { return &Audit{store: st, now: time.Now} }
+
+// Add writes one operator action to the audit log of the caller's
+// organisation. before and after are JSON; every secret-looking key is
+// removed from them first.
+func (s *Audit) Add(ctx context.Context, by Caller, via, action, target string, status int, before, after []byte) error {
 	e := &store.AuditEntry{
 		At: s.now().UTC().Truncate(time.Millisecond), Actor: by.Name, ActorRole: by.Role, Via: via, Action: action,
 		Target: target, Status: status, Before: RedactJSON(before), After: RedactJSON(after),
@@ -24,18 +36,18 @@ func (s *Service) Audit(ctx context.Context, by Caller, via, action, target stri
 	if e.Actor == "" {
 		e.Actor = "(anonymous)"
 	}
-	return s.store.Tx(ctx, func(tx *store.Tx) error { return tx.AddAudit(ctx, s.org, e) })
+	return s.store.Tx(ctx, func(tx *store.Tx) error { return tx.AddAudit(ctx, by.OrgID, e) })
 }
 
 // AuditFilter narrows the audit log.
 type AuditFilter = store.AuditFilter
 
-// AuditLog lists audit entries, newest first.
-func (s *Service) AuditLog(ctx context.Context, f AuditFilter) ([]model.AuditEntry, error) {
+// Log lists the caller's organisation's audit entries, newest first.
+func (s *Audit) Log(ctx context.Context, f AuditFilter, by Caller) ([]model.AuditEntry, error) {
 	if f.Limit < 0 || f.Limit > 10000 {
 		return nil, invalid("limit", "limit must be from 1 to 10000")
 	}
-	es, err := s.store.Audit(ctx, s.org, f)
+	es, err := s.store.Audit(ctx, by.OrgID, f)
 	if err != nil {
 		return nil, err
 	}
@@ -104,15 +116,15 @@ func redact(v any) any {
 	return v
 }
 
-// ExportAudit writes audit entries as CSV, newest first.
-func (s *Service) ExportAudit(ctx context.Context, w io.Writer, f AuditFilter) error {
+// Export writes the caller's organisation's audit entries as CSV, newest first.
+func (s *Audit) Export(ctx context.Context, w io.Writer, f AuditFilter, by Caller) error {
 	cw := newSafeCSV(w)
 	if err := cw.Write([]string{"id", "at", "actor", "role", "via", "action", "target", "status", "before", "after"}); err != nil {
 		return err
 	}
 	for {
 		f.Limit = 1000
-		es, err := s.store.Audit(ctx, s.org, f)
+		es, err := s.store.Audit(ctx, by.OrgID, f)
 		if err != nil {
 			return err
 		}

@@ -20,7 +20,6 @@ func TestSnapshotOfEveryKind(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		dom := newDomain(t, st)
-		s := dom.Service
 		mustGroup(t, dom, "sales")
 		acc := mustAccount(t, dom)
 		if _, err := dom.Profiles.Create(ctx, "desk", nil, admin); err != nil {
@@ -67,7 +66,7 @@ func TestSnapshotOfEveryKind(t *testing.T) {
 			{"gateway", "sms-main", []string{`"name":"sms-main"`, `"auth_token":"` + messaging.Masked + `"`, `"account_sid":"AC1"`, `"groups":["sales"]`}},
 			{"token", strconv.FormatInt(tok.APIToken.ID, 10), []string{`"prefix":"` + tok.APIToken.Prefix + `"`, `"operator":"ada"`}},
 		} {
-			b, err := s.Snapshot(ctx, c.kind, c.key, admin)
+			b, err := dom.Snapshots.Take(ctx, c.kind, c.key, admin)
 			if err != nil {
 				t.Errorf("snapshot of %s %s: %v", c.kind, c.key, err)
 				continue
@@ -82,12 +81,12 @@ func TestSnapshotOfEveryKind(t *testing.T) {
 					t.Errorf("snapshot of %s %s holds a secret (%.12s…): %s", c.kind, c.key, leak, b)
 				}
 			}
-			_, err = s.Snapshot(ctx, c.kind, "no-such-"+c.kind, admin)
+			_, err = dom.Snapshots.Take(ctx, c.kind, "no-such-"+c.kind, admin)
 			if de := new(Error); !errors.As(err, &de) || de.Kind != KindNotFound {
 				t.Errorf("snapshot of a missing %s: want not found, got %v", c.kind, err)
 			}
 		}
-		if _, err := s.Snapshot(ctx, "template", "sms", admin); !errors.Is(err, ErrUnknownAuditKind) {
+		if _, err := dom.Snapshots.Take(ctx, "template", "sms", admin); !errors.Is(err, ErrUnknownAuditKind) {
 			t.Errorf("a kind Snapshot does not read: want ErrUnknownAuditKind, got %v", err)
 		}
 	})

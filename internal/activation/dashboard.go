@@ -7,9 +7,20 @@ import (
 	"github.com/activator-voip/activator/internal/store"
 )
 
-// Dashboard is the console's first page: accounts by status, the messages
-// failing now, and recent operator activity.
+// Dashboard gathers the console's first page.
 type Dashboard struct {
+	store *store.Store
+	audit *Audit // recent operator activity
+}
+
+// NewDashboard returns the dashboard of the organisations in st.
+func NewDashboard(st *store.Store, audit *Audit) *Dashboard {
+	return &Dashboard{store: st, audit: audit}
+}
+
+// DashboardView is the console's first page: accounts by status, the
+// messages failing now, and recent operator activity.
+type DashboardView struct {
 	Counts  map[string]int
 	Total   int
 	Failing []model.Message
@@ -17,20 +28,20 @@ type Dashboard struct {
 	Imports []model.ImportStatus
 }
 
-// Dashboard gathers the dashboard.
-func (s *Service) Dashboard(ctx context.Context, withAudit bool) (*Dashboard, error) {
-	d := &Dashboard{}
+// Gather gathers the caller's organisation's dashboard.
+func (s *Dashboard) Gather(ctx context.Context, withAudit bool, by Caller) (*DashboardView, error) {
+	d := &DashboardView{}
 	var err error
-	if d.Counts, err = s.store.AccountCounts(ctx, s.org); err != nil {
+	if d.Counts, err = s.store.AccountCounts(ctx, by.OrgID); err != nil {
 		return nil, err
 	}
 	for _, n := range d.Counts {
 		d.Total += n
 	}
-	if d.Failing, err = s.store.Messages(ctx, s.org, store.MessageFilter{State: model.MessageFailed, Limit: 10}); err != nil {
+	if d.Failing, err = s.store.Messages(ctx, by.OrgID, store.MessageFilter{State: model.MessageFailed, Limit: 10}); err != nil {
 		return nil, err
 	}
-	retrying, err := s.store.Messages(ctx, s.org, store.MessageFilter{State: model.MessageQueued, Limit: 50})
+	retrying, err := s.store.Messages(ctx, by.OrgID, store.MessageFilter{State: model.MessageQueued, Limit: 50})
 	if err != nil {
 		return nil, err
 	}
@@ -41,7 +52,7 @@ func (s *Service) Dashboard(ctx context.Context, withAudit bool) (*Dashboard, er
 	}
 	d.Counts["failed"] = len(d.Failing)
 	if withAudit {
-		if d.Recent, err = s.AuditLog(ctx, AuditFilter{Limit: 10}); err != nil {
+		if d.Recent, err = s.audit.Log(ctx, AuditFilter{Limit: 10}, by); err != nil {
 			return nil, err
 		}
 	}

@@ -8,7 +8,12 @@
 package activation
 
 import (
+	"crypto/ed25519"
 	"log/slog"
+
+	"github.com/activator-voip/activator/internal/messaging"
+	"github.com/activator-voip/activator/internal/secret"
+	"github.com/activator-voip/activator/internal/store"
 )
 
 // Domain groups the parts of the domain for the layers that call them
@@ -27,7 +32,32 @@ type Domain struct {
 	Imports   *Imports
 	Operators *Operators
 	Access    *Access
-	Service   *Service // the use cases not yet split out by concern
+	Audit     *Audit
+	Snapshots *Snapshots
+	Dashboard *Dashboard
+}
+
+// DomainConfig is what the domain is built from.
+type DomainConfig struct {
+	Store      *store.Store
+	Box        *secret.Box        // seals SIP passwords and gateway settings
+	SigningKey ed25519.PrivateKey // signs activation files
+	Templates  *messaging.Templates
+	// GatewayKinds are the kinds of gateway administrators can configure
+	// (internal/app lists them); the domain knows no provider by name.
+	GatewayKinds messaging.Kinds
+	// ListenURL builds links until the public_base_url setting is set.
+	ListenURL string
+	// TLSPin is the server certificate's pin, put in activation files when TLS is on.
+	TLSPin string
+	// MaxAttempts is how many times a message is tried before it fails.
+	MaxAttempts int
+	// OnEnqueue is called after a message is committed to the queue, to wake the worker.
+	OnEnqueue func()
+	// Backend is where SIP accounts live, kept in step with every change
+	// (internal/sip); nil keeps none.
+	Backend AccountBackend
+	Logger  *slog.Logger
 }
 
 // NewDomain makes every part of the domain, each from the ones it uses.
@@ -46,7 +76,10 @@ func NewDomain(c DomainConfig) Domain {
 	d.Imports = NewImports(c.Store, d.Settings, d.Links, c.Logger)
 	d.Operators = NewOperators(c.Store, d.Settings, c.Logger)
 	d.Access = NewAccess(c.Store, c.Logger)
-	d.Service = newService(c, d)
+	d.Audit = NewAudit(c.Store)
+	d.Snapshots = NewSnapshots(SnapshotsConfig{Store: c.Store, Settings: d.Settings, Downloads: d.Downloads, Groups: d.Groups,
+		Profiles: d.Profiles, Gateways: d.Gateways, Imports: d.Imports, Operators: d.Operators})
+	d.Dashboard = NewDashboard(c.Store, d.Audit)
 	return d
 }
 

@@ -50,5 +50,5 @@ func mustGroup(tb testing.TB, dom Domain, name string) {
 func setNow(dom Domain, now func() time.Time) {
 	dom.Accounts.now, dom.Gateways.now, dom.Links.now, dom.Devices.now, dom.Messages.now = now, now, now, now, now
 	dom.Operators.now, dom.Access.now = now, now
-	dom.Service.now = now
+	dom.Audit.now = now
 }

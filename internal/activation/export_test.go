@@ -46,7 +46,6 @@ func TestExportsNeutraliseFormulasAndImportBackUnchanged(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		dom := newDomain(t, st)
-		s := dom.Service
 		mustGroup(t, dom, "sales")
 		for i, f := range formulas {
 			mobile := fmt.Sprintf("+3933312345%02d", i)
@@ -57,7 +56,7 @@ func TestExportsNeutraliseFormulasAndImportBackUnchanged(t *testing.T) {
 			if _, err := dom.Accounts.Create(ctx, model.AccountInput{Group: strp("sales"), Name: strp(name), Description: strp(f), Mobile: strp(mobile)}, admin); err != nil {
 				t.Fatalf("account %q: %v", f, err)
 			}
-			if err := s.Audit(ctx, Caller{Name: f, Role: "admin"}, "console", "POST /console/login", f, 401, nil, nil); err != nil {
+			if err := dom.Audit.Add(ctx, Caller{Name: f, Role: "admin", OrgID: model.DefaultOrgID}, "console", "POST /console/login", f, 401, nil, nil); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -65,7 +64,7 @@ func TestExportsNeutraliseFormulasAndImportBackUnchanged(t *testing.T) {
 		if err := dom.Accounts.Export(ctx, &accounts, "", "", "", admin); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.ExportAudit(ctx, &audit, AuditFilter{}); err != nil {
+		if err := dom.Audit.Export(ctx, &audit, AuditFilter{}, admin); err != nil {
 			t.Fatal(err)
 		}
 		checkNoFormula(t, "account export", accounts.Bytes())

@@ -17,13 +17,45 @@ import (
 // to keep it so. A target that does not exist is a not-found *Error instead.
 var ErrUnknownAuditKind = errors.New("no audit snapshot for this kind")
 
-// Snapshot is the current state of one thing an operator may change, as
-// JSON for the audit log: kind is account, group, profile, setting, app,
-// operator, import, gateway or token; key names it. A kind it does not know
-// is ErrUnknownAuditKind; a key naming nothing is a not-found *Error.
-// Secrets are never in it: gateways' settings are masked and their receipt
-// key left out, tokens are their prefix and metadata.
-func (s *Service) Snapshot(ctx context.Context, kind, key string, by Caller) ([]byte, error) {
+// Snapshots reads the current state of anything an operator may change,
+// for the audit log's before and after, from the part that keeps it.
+type Snapshots struct {
+	store     *store.Store
+	settings  *Settings
+	downloads *Downloads
+	groups    *Groups
+	profiles  *Profiles
+	gateways  *Gateways
+	imports   *Imports
+	operators *Operators
+}
+
+// SnapshotsConfig names the parts Snapshots reads.
+type SnapshotsConfig struct {
+	Store     *store.Store // accounts and API tokens
+	Settings  *Settings
+	Downloads *Downloads
+	Groups    *Groups
+	Profiles  *Profiles
+	Gateways  *Gateways
+	Imports   *Imports
+	Operators *Operators
+}
+
+// NewSnapshots returns the snapshots of what c's parts keep.
+func NewSnapshots(c SnapshotsConfig) *Snapshots {
+	return &Snapshots{store: c.Store, settings: c.Settings, downloads: c.Downloads, groups: c.Groups, profiles: c.Profiles,
+		gateways: c.Gateways, imports: c.Imports, operators: c.Operators}
+}
+
+// Take is the current state of one thing an operator may change, in the
+// caller's organisation, as JSON for the audit log: kind is account,
+// group, profile, setting, app, operator, import, gateway or token; key
+// names it. A kind it does not know is ErrUnknownAuditKind; a key naming
+// nothing is a not-found *Error. Secrets are never in it: gateways'
+// settings are masked and their receipt key left out, tokens are their
+// prefix and metadata.
+func (s *Snapshots) Take(ctx context.Context, kind, key string, by Caller) ([]byte, error) {
 	v, err := s.snapshot(ctx, kind, key, by)
 	if err != nil {
 		return nil, err
@@ -35,10 +67,10 @@ func (s *Service) Snapshot(ctx context.Context, kind, key string, by Caller) ([]
 	return b, nil
 }
 
-func (s *Service) snapshot(ctx context.Context, kind, key string, by Caller) (any, error) {
+func (s *Snapshots) snapshot(ctx context.Context, kind, key string, by Caller) (any, error) {
 	switch kind {
 	case "account":
-		a, err := s.store.AccountByUsername(ctx, s.org, key)
+		a, err := s.store.AccountByUsername(ctx, by.OrgID, key)
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, notFound("account_not_found", "no account %q", key)
 		}
@@ -102,7 +134,7 @@ func (s *Service) snapshot(ctx context.Context, kind, key string, by Caller) (an
 
 // groupSnapshot is a group with the gateways its messages go through, so
 // routing a group's channel to a gateway is audited with a before.
-func (s *Service) groupSnapshot(ctx context.Context, name string, by Caller) (any, error) {
+func (s *Snapshots) groupSnapshot(ctx context.Context, name string, by Caller) (any, error) {
 	g, err := s.groups.Get(ctx, name, by)
 	if err != nil {
 		return nil, err
@@ -128,7 +160,7 @@ func (s *Service) groupSnapshot(ctx context.Context, name string, by Caller) (an
 
 // tokenSnapshot is an API token by its id: its prefix, owner, role and
 // dates, never the token (only its hash is stored anyway).
-func (s *Service) tokenSnapshot(ctx context.Context, key string, by Caller) (any, error) {
+func (s *Snapshots) tokenSnapshot(ctx context.Context, key string, by Caller) (any, error) {
 	id, err := strconv.ParseInt(key, 10, 64)
 	if err != nil {
 		return nil, notFound("token_not_found", "no token %q", key)

@@ -76,7 +76,6 @@ type SIPConfig struct {
 type App struct {
 	Store    *store.Store
 	Domain   activation.Domain
-	Service  *activation.Service // Domain.Service
 	Worker   *messaging.Worker
 	Web      *web.Server
 	SIP      *sip.Server // the embedded registrar; nil with the kamailio backend or no SIP listener
@@ -189,7 +188,6 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		Store: st, Box: box, SigningKey: boot.SigningKey, Templates: tmpl, GatewayKinds: gatewayKinds(),
 		ListenURL: a.URL, TLSPin: pin, MaxAttempts: cfg.MaxAttempts, OnEnqueue: wcfg.Doorbell.Ring, Backend: backend, Logger: log,
 	})
-	a.Service = a.Domain.Service
 	// The outbox is built in; the gateways configured in the database
 	// (activator gateway add) are built on first use and rebuilt when they change.
 	gateways := messaging.NewRegistry(a.Domain.Gateways.NewLoader(messaging.Options{}).Load, outbox.New(st))

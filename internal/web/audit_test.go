@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/activator-voip/activator/internal/activation"
-	"github.com/activator-voip/activator/internal/model"
 	"github.com/activator-voip/activator/internal/web/audit"
 	"github.com/activator-voip/activator/internal/web/console"
 )
@@ -29,7 +28,7 @@ var unaudited = map[string]string{
 // the console's route tables: every route that changes something (POST,
 // PUT, PATCH, DELETE) has a kind in the audit table or is listed in
 // unaudited with why; every kind of the table has a snapshot
-// (Service.Snapshot answers "not found" for a missing target, not "unknown
+// (Snapshots.Take answers "not found" for a missing target, not "unknown
 // kind") or says why it has none; and no entry of the table or of
 // unaudited is left over from a route that went.
 func TestEveryMutatingRouteHasAnAuditKindWithASnapshot(t *testing.T) {
@@ -107,11 +106,11 @@ func TestEveryMutatingRouteHasAnAuditKindWithASnapshot(t *testing.T) {
 			if k.NoSnapshot != "" {
 				continue
 			}
-			_, err := s.app.Service.Snapshot(ctx, k.Name, "no-such-"+k.Name, activation.Caller{Name: "test", OrgID: model.DefaultOrgID})
+			_, err := s.app.Domain.Snapshots.Take(ctx, k.Name, "no-such-"+k.Name, tester)
 			var de *activation.Error
 			switch {
 			case errors.Is(err, activation.ErrUnknownAuditKind):
-				t.Errorf("the audit table's %q names kind %q, which activation.Service.Snapshot cannot read: add it there, or say why it has no snapshot", seg, k.Name)
+				t.Errorf("the audit table's %q names kind %q, which activation.Snapshots.Take cannot read: add it there, or say why it has no snapshot", seg, k.Name)
 			case !errors.As(err, &de) || de.Kind != activation.KindNotFound:
 				t.Errorf("snapshot of a missing %s: want not found, got %v", k.Name, err)
 			}

@@ -194,9 +194,9 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request, c *activation
 	if q.Get("format") == "csv" {
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 		w.Header().Set("Content-Disposition", `attachment; filename="activator-audit.csv"`)
-		return s.svc.ExportAudit(r.Context(), w, f)
+		return s.dom.Audit.Export(r.Context(), w, f, actor(c))
 	}
-	es, err := s.svc.AuditLog(r.Context(), f)
+	es, err := s.dom.Audit.Log(r.Context(), f, actor(c))
 	if err != nil {
 		return err
 	}

@@ -25,7 +25,6 @@ import (
 // Server serves every HTTP route.
 type Server struct {
 	dom     activation.Domain
-	svc     *activation.Service // dom.Service
 	pages   *pages.Renderer
 	cat     *i18n.Catalogue
 	log     *slog.Logger
@@ -37,13 +36,12 @@ type Server struct {
 
 // New builds the server and its routes on the domain's parts.
 func New(dom activation.Domain, cat *i18n.Catalogue, log *slog.Logger, version string) (*Server, error) {
-	svc := dom.Service
 	r, err := pages.New(cat)
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{dom: dom, svc: svc, pages: r, cat: cat, log: log, version: version, mux: http.NewServeMux(),
-		audit: audit.New(svc, log, "api", "/api/v1/")}
+	s := &Server{dom: dom, pages: r, cat: cat, log: log, version: version, mux: http.NewServeMux(),
+		audit: audit.New(dom.Audit, dom.Snapshots, log, "api", "/api/v1/")}
 	s.routes = s.routeTable()
 	for _, rt := range s.routes {
 		s.mux.Handle(rt.method+" "+rt.path, s.wrap(rt))

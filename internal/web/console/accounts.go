@@ -16,18 +16,18 @@ import (
 const pageSize = 50
 
 type dashboardData struct {
-	*activation.Dashboard
+	*activation.DashboardView
 	Statuses []string
 }
 
 func (c *Console) dashboard(w http.ResponseWriter, r *http.Request, p *Page) error {
 	audit := p.Can(activation.PermAudit)
-	d, err := c.svc.Dashboard(r.Context(), audit)
+	d, err := c.dom.Dashboard.Gather(r.Context(), audit, *p.Caller)
 	if err != nil {
 		return err
 	}
 	p.Title, p.Menu, p.Flash = "Dashboard", "dashboard", r.URL.Query().Get("flash")
-	p.Data = dashboardData{Dashboard: d, Statuses: []string{model.StatusDisabled, model.StageNew, model.StageInvited, model.StageOpened,
+	p.Data = dashboardData{DashboardView: d, Statuses: []string{model.StatusDisabled, model.StageNew, model.StageInvited, model.StageOpened,
 		model.StageInstalled, model.StageActivated, "failed"}}
 	c.render(w, http.StatusOK, "dashboard", p)
 	return nil

@@ -46,7 +46,6 @@ const csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 's
 // Console serves /console/.
 type Console struct {
 	dom    activation.Domain
-	svc    *activation.Service // dom.Service
 	log    *slog.Logger
 	pages  map[string]*template.Template
 	routes []Route
@@ -97,9 +96,8 @@ func (p *Page) Val(name string) string {
 
 // New builds the console on the domain's parts. Templates are parsed here, once.
 func New(dom activation.Domain, log *slog.Logger) (*Console, error) {
-	svc := dom.Service
-	c := &Console{dom: dom, svc: svc, log: log, pages: map[string]*template.Template{}, mux: http.NewServeMux(),
-		audit: audit.New(svc, log, "console", "/console/")}
+	c := &Console{dom: dom, log: log, pages: map[string]*template.Template{}, mux: http.NewServeMux(),
+		audit: audit.New(dom.Audit, dom.Snapshots, log, "console", "/console/")}
 	funcs := template.FuncMap{
 		"when":    when,
 		"ago":     ago,

@@ -30,11 +30,10 @@ func TestConsoleAuditOfLoginsAndGateways(t *testing.T) {
 
 func consoleAuditOfLoginsAndGateways(t *testing.T, ts *consoleServer) {
 	dom := ts.app.Domain
-	svc := dom.Service
 	ctx := context.Background()
 	last := func() model.AuditEntry {
 		t.Helper()
-		es, err := svc.AuditLog(ctx, activation.AuditFilter{Limit: 1})
+		es, err := dom.Audit.Log(ctx, activation.AuditFilter{Limit: 1}, tester)
 		if err != nil || len(es) == 0 {
 			t.Fatalf("reading the audit log: %v (%d entries)", err, len(es))
 		}
@@ -75,7 +74,7 @@ func consoleAuditOfLoginsAndGateways(t *testing.T, ts *consoleServer) {
 		t.Errorf("the failed login: %+v", e)
 	}
 	other.login(t, "ada", pw)
-	es, _ := svc.AuditLog(ctx, activation.AuditFilter{Action: "POST /console/login", Limit: 1})
+	es, _ := dom.Audit.Log(ctx, activation.AuditFilter{Action: "POST /console/login", Limit: 1}, tester)
 	if len(es) != 1 || es[0].Status != http.StatusSeeOther || es[0].Target != "session:ada" {
 		t.Errorf("the login: %+v", es)
 	}

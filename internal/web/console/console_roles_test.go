@@ -100,7 +100,6 @@ func addOperator(t *testing.T, dom activation.Domain, name, role string) {
 func TestConsoleRolesFromTheRouteTable(t *testing.T) {
 	ts := startConsole(t, "")
 	dom := ts.app.Domain
-	svc := dom.Service
 	ctx := context.Background()
 	if _, err := dom.Groups.Create(ctx, model.GroupInput{Name: strp("sales")}, tester); err != nil {
 		t.Fatal(err)
@@ -148,7 +147,7 @@ func TestConsoleRolesFromTheRouteTable(t *testing.T) {
 			if rt.Method == "GET" {
 				continue
 			}
-			es, err := svc.AuditLog(ctx, activation.AuditFilter{Limit: 1})
+			es, err := dom.Audit.Log(ctx, activation.AuditFilter{Limit: 1}, tester)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -277,7 +276,6 @@ func TestAccountPageShowsRegistrations(t *testing.T) {
 func TestGroupAndOperatorForms(t *testing.T) {
 	ts := startConsole(t, "")
 	dom := ts.app.Domain
-	svc := dom.Service
 	ctx := context.Background()
 	dom.Groups.Create(ctx, model.GroupInput{Name: strp("sales")}, tester)
 	addOperator(t, dom, "ada", "admin")
@@ -307,7 +305,7 @@ func TestGroupAndOperatorForms(t *testing.T) {
 	if code != 200 || !strings.HasPrefix(csv, "id,at,actor,role,via,action,target,status,before,after\n") || !strings.Contains(csv, "POST /console/operators/{name}/role") {
 		t.Errorf("the audit CSV export: %d %.300s", code, csv)
 	}
-	es, _ := svc.AuditLog(ctx, activation.AuditFilter{Target: "operator:bob", Limit: 1})
+	es, _ := dom.Audit.Log(ctx, activation.AuditFilter{Target: "operator:bob", Limit: 1}, tester)
 	if len(es) != 1 || !strings.Contains(es[0].Before, `"role":"csr"`) || !strings.Contains(es[0].After, `"role":"auditor"`) {
 		t.Errorf("the audit entry of the role change: %+v", es)
 	}
@@ -318,7 +316,6 @@ func TestGroupAndOperatorForms(t *testing.T) {
 func TestAccountListPagesFiltersAndBulkActions(t *testing.T) {
 	ts := startConsole(t, "")
 	dom := ts.app.Domain
-	svc := dom.Service
 	ctx := context.Background()
 	dom.Groups.Create(ctx, model.GroupInput{Name: strp("sales")}, tester)
 	dom.Groups.Create(ctx, model.GroupInput{Name: strp("support")}, tester)
@@ -376,7 +373,7 @@ func TestAccountListPagesFiltersAndBulkActions(t *testing.T) {
 	if a, _ := dom.Accounts.Get(ctx, users[4], tester); a.Account.Disabled {
 		t.Error("an account that was not selected was disabled")
 	}
-	es, _ := svc.AuditLog(ctx, activation.AuditFilter{Action: "/console/accounts/bulk", Limit: 1})
+	es, _ := dom.Audit.Log(ctx, activation.AuditFilter{Action: "/console/accounts/bulk", Limit: 1}, tester)
 	if len(es) != 1 || !strings.Contains(es[0].Target, users[1]) {
 		t.Errorf("the bulk action's audit entry: %+v", es)
 	}
@@ -387,7 +384,6 @@ func TestAccountListPagesFiltersAndBulkActions(t *testing.T) {
 func TestTokensInTheConsole(t *testing.T) {
 	ts := startConsole(t, "")
 	dom := ts.app.Domain
-	svc := dom.Service
 	addOperator(t, dom, "ada", "admin")
 	addOperator(t, dom, "bob", "auditor")
 	c := newClient(ts.url)
@@ -429,7 +425,7 @@ func TestTokensInTheConsole(t *testing.T) {
 	if got := api("GET", "/api/v1/accounts"); got != 401 {
 		t.Errorf("a revoked token: %d", got)
 	}
-	es, _ := svc.AuditLog(context.Background(), activation.AuditFilter{Action: "POST /console/tokens", Limit: 5})
+	es, _ := dom.Audit.Log(context.Background(), activation.AuditFilter{Action: "POST /console/tokens", Limit: 5}, tester)
 	for _, e := range es {
 		if strings.Contains(e.After, tok) || strings.Contains(e.Before, tok) {
 			t.Fatalf("the audit log holds the token: %+v", e)

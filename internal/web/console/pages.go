@@ -646,10 +646,10 @@ func (c *Console) auditLog(w http.ResponseWriter, r *http.Request, p *Page) erro
 	if q.Get("format") == "csv" {
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 		w.Header().Set("Content-Disposition", `attachment; filename="activator-audit.csv"`)
-		return c.svc.ExportAudit(r.Context(), w, f)
+		return c.dom.Audit.Export(r.Context(), w, f, *p.Caller)
 	}
 	f.Limit = 100
-	es, err := c.svc.AuditLog(r.Context(), f)
+	es, err := c.dom.Audit.Log(r.Context(), f, *p.Caller)
 	if err != nil {
 		return err
 	}
