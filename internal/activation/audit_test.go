@@ -91,3 +91,19 @@ func TestSnapshotOfEveryKind(t *testing.T) {
 		}
 	})
 }
+
+func TestRedactJSON(t *testing.T) {
+	in := `{"token":"ava_abcdefghijklmnopqrstuvwxyz234567","api_token":{"prefix":"ava_abcdef…","token_prefix":"avl_x"},"set_password_url":"http://x/console/set-password/avp_x",
+		"settings":{"password":"hunter2","api_key":"k","name":"ok"},"body":"open http://h/a/avl_abcdefghijklmnopqrstuvwxyz234567 now"}`
+	out := RedactJSON([]byte(in))
+	for _, leak := range []string{"hunter2", "ava_abcdefghijklmnopqrstuvwxyz234567", "avp_x", `"k"`, "avl_abcdefghijklmnopqrstuvwxyz234567"} {
+		if strings.Contains(out, leak) {
+			t.Errorf("redacted JSON still holds %q: %s", leak, out)
+		}
+	}
+	for _, keep := range []string{`"name":"ok"`, `"token_prefix":"avl_x"`, "avl_abcdef…"} {
+		if !strings.Contains(out, keep) {
+			t.Errorf("redacted JSON lost %q: %s", keep, out)
+		}
+	}
+}

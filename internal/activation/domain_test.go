@@ -2,7 +2,10 @@ package activation
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -51,4 +54,51 @@ func setNow(dom Domain, now func() time.Time) {
 	dom.Accounts.now, dom.Gateways.now, dom.Links.now, dom.Devices.now, dom.Messages.now = now, now, now, now, now
 	dom.Operators.now, dom.Access.now = now, now
 	dom.Audit.now = now
+}
+
+func strp(s string) *string { return &s }
+
+func mustAccount(t *testing.T, dom Domain) *model.Account {
+	t.Helper()
+	a, err := dom.Accounts.Create(context.Background(), model.AccountInput{
+		Group: strp("sales"), Name: strp("Ada Lovelace"), Email: strp("ada@example.com"), Mobile: strp("+39 333 123 4567"),
+	}, admin)
+	if err != nil {
+		t.Fatalf("creating account: %v", err)
+	}
+	return a
+}
+
+// sendToken sends an activation link and digs its token out of the queued message.
+func sendToken(t *testing.T, dom Domain, username, kind string) string {
+	t.Helper()
+	res, err := dom.Links.Send(context.Background(), username, model.SendRequest{Channel: model.ChannelSMS, Kind: kind}, admin)
+	if err != nil {
+		t.Fatalf("send: %v", err)
+	}
+	m, err := dom.Links.store.MessageByID(context.Background(), res.Message.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := strings.Index(m.Body, secret.PrefixLink)
+	if i < 0 {
+		t.Fatalf("no link in message body %q", m.Body)
+	}
+	return m.Body[i : i+secret.TokenLen]
+}
+
+func wantField(t *testing.T, err error, field string) {
+	t.Helper()
+	var de *Error
+	if !errors.As(err, &de) || de.Field != field {
+		t.Fatalf("want an error naming field %q, got %#v (%v)", field, de, err)
+	}
+}
+
+func fieldOf(err error) string {
+	var de *Error
+	if errors.As(err, &de) {
+		return de.Field
+	}
+	return fmt.Sprint("no field: ", err)
 }
