@@ -201,19 +201,13 @@ func (s *Devices) Config(ctx context.Context, credential string) (*model.DeviceC
 	var cfg model.DeviceConfig
 	now := s.now()
 	err := s.store.Tx(ctx, func(tx *store.Tx) error {
-		dev, err := tx.DeviceByCredential(ctx, secret.Hash(credential))
-		if errors.Is(err, store.ErrNotFound) {
-			return ErrDeviceCredential
-		}
+		dev, err := deviceByCredential(ctx, &tx.Reader, credential)
 		if err != nil {
-			return fmt.Errorf("reading device: %w", err)
+			return err
 		}
-		a, err := tx.AccountByID(ctx, dev.AccountID)
+		a, err := deviceAccount(ctx, &tx.Reader, dev)
 		if err != nil {
-			return fmt.Errorf("reading account: %w", err)
-		}
-		if a.Disabled {
-			return ErrAccountDisabled
+			return err
 		}
 		password, err := s.box.Open(a.SIPPassword)
 		if err != nil {
@@ -232,6 +226,31 @@ func (s *Devices) Config(ctx context.Context, credential string) (*model.DeviceC
 		return nil, err
 	}
 	return &cfg, nil
+}
+
+// deviceByCredential finds the device holding a credential.
+func deviceByCredential(ctx context.Context, r *store.Reader, credential string) (*model.Device, error) {
+	dev, err := r.DeviceByCredential(ctx, secret.Hash(credential))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrDeviceCredential
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading device: %w", err)
+	}
+	return dev, nil
+}
+
+// deviceAccount reads a device's account, which must not be disabled for
+// the device to get its configuration.
+func deviceAccount(ctx context.Context, r *store.Reader, dev *model.Device) (*store.AccountRow, error) {
+	a, err := r.AccountByID(ctx, dev.AccountID)
+	if err != nil {
+		return nil, fmt.Errorf("reading account: %w", err)
+	}
+	if a.Disabled {
+		return nil, ErrAccountDisabled
+	}
+	return a, nil
 }
 
 // buildConfig is an account's configuration, as its organisation's

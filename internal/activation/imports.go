@@ -222,9 +222,21 @@ func (is *importState) match(a *store.AccountRow) string {
 	return ""
 }
 
-// parseImport reads and validates every row of a file. Rows matching an
+// parseImport reads and validates every row of a file against an
+// organisation's groups, profiles and accounts, and returns the rows with
+// that state.
+func (s *Imports) parseImport(ctx context.Context, orgID int64, content []byte, opts ImportOptions) ([]*importRow, *importState, error) {
+	is, err := s.loadImportState(ctx, orgID)
+	if err != nil {
+		return nil, nil, err
+	}
+	rows, err := s.parseRows(content, opts, is)
+	return rows, is, err
+}
+
+// parseRows reads and validates every row of a file. Rows matching an
 // existing account, or an earlier row, are marked with the match.
-func (s *Imports) parseImport(ctx context.Context, content []byte, opts ImportOptions, is *importState) ([]*importRow, error) {
+func (s *Imports) parseRows(content []byte, opts ImportOptions, is *importState) ([]*importRow, error) {
 	if !utf8.Valid(content) {
 		return nil, invalid("file", "the file is not UTF-8 text; save the spreadsheet as CSV UTF-8")
 	}
@@ -458,11 +470,7 @@ func (s *Imports) Preview(ctx context.Context, fileName string, content []byte, 
 	if len(content) > MaxImportBytes {
 		return nil, invalid("file", "the file is larger than %d MiB", MaxImportBytes>>20)
 	}
-	is, err := s.loadImportState(ctx, by.OrgID)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := s.parseImport(ctx, content, opts, is)
+	rows, is, err := s.parseImport(ctx, by.OrgID, content, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -520,11 +528,7 @@ func (s *Imports) PreviewOf(ctx context.Context, id int64, by Caller) (*model.Im
 	if im.Content == "" {
 		return &model.ImportPreview{ID: im.ID, State: im.State, Total: im.Total, Create: im.Created, Errors: []model.ImportRowError{}, Send: opts.Send}, nil
 	}
-	is, err := s.loadImportState(ctx, by.OrgID)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := s.parseImport(ctx, []byte(im.Content), opts, is)
+	rows, _, err := s.parseImport(ctx, by.OrgID, []byte(im.Content), opts)
 	if err != nil {
 		return nil, err
 	}
@@ -587,11 +591,7 @@ func (s *Imports) Confirm(ctx context.Context, id int64, by Caller, progress fun
 		return nil, conflict("import_not_previewed", "", "import %d is %s: it cannot be imported again", id, im.State)
 	}
 	im.State, im.LastError = "importing", ""
-	is, err := s.loadImportState(ctx, by.OrgID)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := s.parseImport(ctx, []byte(im.Content), opts, is)
+	rows, is, err := s.parseImport(ctx, by.OrgID, []byte(im.Content), opts)
 	if err != nil {
 		return nil, err
 	}

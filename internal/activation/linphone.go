@@ -50,12 +50,9 @@ func (s *Devices) LinphoneConfig(ctx context.Context, credential string) ([]byte
 	var out []byte
 	now := s.now().UTC().Truncate(time.Millisecond)
 	err := s.store.Tx(ctx, func(tx *store.Tx) error {
-		dev, err := tx.DeviceByCredential(ctx, secret.Hash(credential))
-		if errors.Is(err, store.ErrNotFound) {
-			return ErrDeviceCredential
-		}
+		dev, err := deviceByCredential(ctx, &tx.Reader, credential)
 		if err != nil {
-			return fmt.Errorf("reading device: %w", err)
+			return err
 		}
 		if _, err := tx.LinphoneDeviceByID(ctx, dev.ID); errors.Is(err, store.ErrNotFound) {
 			return ErrDeviceCredential // a native client's credential is not a URL
@@ -67,12 +64,9 @@ func (s *Devices) LinphoneConfig(ctx context.Context, credential string) ([]byte
 		} else if err != nil {
 			return err
 		}
-		a, err := tx.AccountByID(ctx, dev.AccountID)
+		a, err := deviceAccount(ctx, &tx.Reader, dev)
 		if err != nil {
-			return fmt.Errorf("reading account: %w", err)
-		}
-		if a.Disabled {
-			return ErrAccountDisabled
+			return err
 		}
 		if err := tx.TouchDevice(ctx, dev.ID, now); err != nil {
 			return err
