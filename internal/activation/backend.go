@@ -11,9 +11,9 @@ import (
 )
 
 // AccountBackend is where SIP accounts live: activator's embedded registrar,
-// or a Kamailio whose subscriber table activator keeps in step. The domain
-// calls it after each commit that changes whether or how an account may
-// register.
+// or a Kamailio whose subscriber table activator keeps in step. Accounts is
+// made with one and calls it after each commit that changes whether or how
+// an account may register.
 type AccountBackend interface {
 	Name() string
 	// Put lets the account register with these digest hashes.

@@ -11,7 +11,7 @@ import (
 	"github.com/activator-voip/activator/internal/store"
 )
 
-// ErrUnknownAuditKind is Snapshot's answer for a kind it cannot read. It
+// ErrUnknownAuditKind is Snapshots.Take's answer for a kind it cannot read. It
 // is a bug in the audit table (internal/web/audit), never bad input: every
 // kind the table names has a case here, and a test walks both route tables
 // to keep it so. A target that does not exist is a not-found *Error instead.

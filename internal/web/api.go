@@ -210,7 +210,7 @@ func (s *Server) deleteProfile(w http.ResponseWriter, r *http.Request, c *activa
 }
 
 func (s *Server) listApps(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
-	as, err := s.dom.Downloads.List(r.Context(), *c)
+	as, err := s.dom.Downloads.List(r.Context(), actor(c))
 	if err != nil {
 		return err
 	}
@@ -222,7 +222,7 @@ func (s *Server) setApp(w http.ResponseWriter, r *http.Request, c *activation.Ca
 	if err := decode(w, r, &in); err != nil {
 		return err
 	}
-	a, err := s.dom.Downloads.Set(r.Context(), in, *c)
+	a, err := s.dom.Downloads.Set(r.Context(), in, actor(c))
 	if err != nil {
 		return err
 	}
@@ -234,7 +234,7 @@ func (s *Server) deleteApp(w http.ResponseWriter, r *http.Request, c *activation
 	if m != "" && !m.Valid() {
 		return &badRequest{"invalid_field", "security_model", "security_model must be end-to-end or end-to-site, or absent for the platform's fallback"}
 	}
-	if err := s.dom.Downloads.Delete(r.Context(), r.PathValue("platform"), m, *c); err != nil {
+	if err := s.dom.Downloads.Delete(r.Context(), r.PathValue("platform"), m, actor(c)); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -242,7 +242,7 @@ func (s *Server) deleteApp(w http.ResponseWriter, r *http.Request, c *activation
 }
 
 func (s *Server) listSettings(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
-	st, err := s.dom.Settings.List(r.Context(), *c)
+	st, err := s.dom.Settings.List(r.Context(), actor(c))
 	if err != nil {
 		return err
 	}
@@ -257,7 +257,7 @@ func (s *Server) putSetting(w http.ResponseWriter, r *http.Request, c *activatio
 	if in.Value == nil {
 		return &badRequest{"invalid_field", "value", "value is required (an empty string restores the default)"}
 	}
-	st, err := s.dom.Settings.Set(r.Context(), r.PathValue("key"), *in.Value, *c)
+	st, err := s.dom.Settings.Set(r.Context(), r.PathValue("key"), *in.Value, actor(c))
 	if err != nil {
 		return err
 	}
