@@ -5,24 +5,60 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/big"
 	"regexp"
 	"strings"
-
-	"github.com/nyaruka/phonenumbers"
+	"time"
 
 	"github.com/activator-voip/activator/internal/model"
 	"github.com/activator-voip/activator/internal/secret"
 	"github.com/activator-voip/activator/internal/store"
 )
 
-// ListAccounts lists accounts by group and status.
-func (s *Service) ListAccounts(ctx context.Context, group, status, search string, limit, offset int) ([]model.Account, error) {
-	return s.listAccounts(ctx, store.AccountFilter{Status: status, Search: search, Limit: limit, Offset: offset}, group)
+// Accounts keeps the accounts: their details and state (enabled,
+// disabled, deleted), their effective profile, and the SIP account
+// backend, which it keeps in step with every change.
+type Accounts struct {
+	store    *store.Store
+	settings *Settings
+	box      *secret.Box    // opens SIP passwords for the backend
+	backend  AccountBackend // nil: no backend to keep in step
+	log      *slog.Logger
+	now      func() time.Time
 }
 
-// listAccounts validates a filter, resolves the group's name, and lists.
-func (s *Service) listAccounts(ctx context.Context, f store.AccountFilter, group string) ([]model.Account, error) {
+// AccountsConfig is what Accounts is made from.
+type AccountsConfig struct {
+	Store    *store.Store
+	Settings *Settings
+	Box      *secret.Box
+	// Backend is where SIP accounts live (internal/sip); nil keeps none in step.
+	Backend AccountBackend
+	Logger  *slog.Logger
+}
+
+// NewAccounts returns the accounts of the organisations in c.Store.
+func NewAccounts(c AccountsConfig) *Accounts {
+	return &Accounts{store: c.Store, settings: c.Settings, box: c.Box, backend: c.Backend, log: orDiscard(c.Logger), now: time.Now}
+}
+
+// List lists the caller's organisation's accounts by group and status.
+func (s *Accounts) List(ctx context.Context, group, status, search string, limit, offset int, by Caller) ([]model.Account, error) {
+	return s.list(ctx, by.OrgID, store.AccountFilter{Status: status, Search: search, Limit: limit, Offset: offset}, group)
+}
+
+// ListOfModel is List narrowed to one security model too ("" for any),
+// for the console's filters.
+func (s *Accounts) ListOfModel(ctx context.Context, group, status, search, securityModel string, limit, offset int, by Caller) ([]model.Account, error) {
+	if securityModel != "" && !model.SecurityModel(securityModel).Valid() {
+		return nil, invalid("security_model", "unknown security model %q: want end-to-end or end-to-site", securityModel)
+	}
+	return s.list(ctx, by.OrgID, store.AccountFilter{Status: status, Search: search, SecurityModel: securityModel, Limit: limit, Offset: offset}, group)
+}
+
+// list validates a filter, resolves the group's name, and lists.
+func (s *Accounts) list(ctx context.Context, orgID int64, f store.AccountFilter, group string) ([]model.Account, error) {
 	status, limit, offset := f.Status, f.Limit, f.Offset
 	if status != "" && status != model.StatusDisabled && !validStage(status) {
 		return nil, invalid("status", "unknown status %q: want disabled, %s", status, strings.Join(model.Stages, ", "))
@@ -34,16 +70,13 @@ func (s *Service) listAccounts(ctx context.Context, f store.AccountFilter, group
 		return nil, invalid("offset", "offset must not be negative")
 	}
 	if group != "" {
-		g, err := s.store.GroupByName(ctx, s.org, group)
-		if errors.Is(err, store.ErrNotFound) {
-			return nil, invalid("group", "no group named %q", group)
-		}
+		g, err := groupByName(ctx, &s.store.Reader, orgID, group)
 		if err != nil {
-			return nil, err
+			return nil, invalidFrom("group", err)
 		}
 		f.GroupID = &g.ID
 	}
-	return s.store.Accounts(ctx, s.org, f)
+	return s.store.Accounts(ctx, orgID, f)
 }
 
 func validStage(v string) bool {
@@ -55,22 +88,23 @@ func validStage(v string) bool {
 	return false
 }
 
-func (s *Service) account(ctx context.Context, r *store.Reader, username string) (*store.AccountRow, error) {
-	a, err := r.AccountByUsername(ctx, s.org, username)
+// account finds an account of an organisation by username.
+func account(ctx context.Context, r *store.Reader, orgID int64, username string) (*store.AccountRow, error) {
+	a, err := r.AccountByUsername(ctx, orgID, username)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, notFound("account_not_found", "no account with username %q", username)
 	}
 	return a, err
 }
 
-// Account returns everything an operator sees about an account.
-func (s *Service) Account(ctx context.Context, username string) (*model.AccountDetail, error) {
-	a, err := s.account(ctx, &s.store.Reader, username)
+// Get returns everything an operator sees about an account.
+func (s *Accounts) Get(ctx context.Context, username string, by Caller) (*model.AccountDetail, error) {
+	a, err := account(ctx, &s.store.Reader, by.OrgID, username)
 	if err != nil {
 		return nil, err
 	}
 	d := &model.AccountDetail{Account: a.Account}
-	if d.EffectiveProfile, err = s.effectiveProfile(ctx, &s.store.Reader, a); err != nil {
+	if d.EffectiveProfile, err = effectiveProfile(ctx, &s.store.Reader, a); err != nil {
 		return nil, err
 	}
 	if d.Invitations, err = s.store.Invitations(ctx, a.ID); err != nil {
@@ -79,21 +113,21 @@ func (s *Service) Account(ctx context.Context, username string) (*model.AccountD
 	if d.Devices, err = s.store.Devices(ctx, a.ID); err != nil {
 		return nil, err
 	}
-	if d.Messages, err = s.store.Messages(ctx, s.org, store.MessageFilter{AccountID: a.ID}); err != nil {
+	if d.Messages, err = s.store.Messages(ctx, a.OrgID, store.MessageFilter{AccountID: a.ID}); err != nil {
 		return nil, err
 	}
 	if d.Events, err = s.store.Events(ctx, a.ID); err != nil {
 		return nil, err
 	}
-	if d.Registrations, err = s.store.Registrations(ctx, a.ID, s.now()); err != nil { // sip.go
+	if d.Registrations, err = s.store.Registrations(ctx, a.ID, s.now()); err != nil {
 		return nil, err
 	}
 	return d, nil
 }
 
 // Events returns an account's timeline.
-func (s *Service) Events(ctx context.Context, username string) ([]model.Event, error) {
-	a, err := s.account(ctx, &s.store.Reader, username)
+func (s *Accounts) Events(ctx context.Context, username string, by Caller) ([]model.Event, error) {
+	a, err := account(ctx, &s.store.Reader, by.OrgID, username)
 	if err != nil {
 		return nil, err
 	}
@@ -102,16 +136,17 @@ func (s *Service) Events(ctx context.Context, username string) ([]model.Event, e
 
 // EffectiveProfile is the profile an account's client receives: the
 // account's own, else its group's, else the default.
-func (s *Service) EffectiveProfile(ctx context.Context, username string) (*model.EffectiveProfile, error) {
-	a, err := s.account(ctx, &s.store.Reader, username)
+func (s *Accounts) EffectiveProfile(ctx context.Context, username string, by Caller) (*model.EffectiveProfile, error) {
+	a, err := account(ctx, &s.store.Reader, by.OrgID, username)
 	if err != nil {
 		return nil, err
 	}
-	ep, err := s.effectiveProfile(ctx, &s.store.Reader, a)
+	ep, err := effectiveProfile(ctx, &s.store.Reader, a)
 	return &ep, err
 }
 
-func (s *Service) effectiveProfile(ctx context.Context, r *store.Reader, a *store.AccountRow) (model.EffectiveProfile, error) {
+// effectiveProfile is the profile an account's client receives.
+func effectiveProfile(ctx context.Context, r *store.Reader, a *store.AccountRow) (model.EffectiveProfile, error) {
 	var (
 		p      *model.Profile
 		source string
@@ -131,7 +166,7 @@ func (s *Service) effectiveProfile(ctx context.Context, r *store.Reader, a *stor
 			p, err = r.ProfileByID(ctx, *g.ProfileID)
 		} else {
 			source = "default"
-			p, err = r.DefaultProfile(ctx, s.org)
+			p, err = r.DefaultProfile(ctx, a.OrgID)
 		}
 	}
 	if err != nil {
@@ -140,10 +175,11 @@ func (s *Service) effectiveProfile(ctx context.Context, r *store.Reader, a *stor
 	return model.EffectiveProfile{Profile: p.Name, Source: source, Settings: p.Settings}, nil
 }
 
-// CreateAccount makes a wizard account: it cannot register until a device
-// activates it. The username is generated; the virtual number too, unless given.
-func (s *Service) CreateAccount(ctx context.Context, in model.AccountInput, by Caller) (*model.Account, error) {
-	st, err := s.Settings(ctx)
+// Create makes a wizard account in the caller's organisation: it cannot
+// register until a device activates it. The username is generated; the
+// virtual number too, unless given.
+func (s *Accounts) Create(ctx context.Context, in model.AccountInput, by Caller) (*model.Account, error) {
+	st, err := s.settings.Current(ctx, by.OrgID)
 	if err != nil {
 		return nil, err
 	}
@@ -153,25 +189,25 @@ func (s *Service) CreateAccount(ctx context.Context, in model.AccountInput, by C
 	if in.Name == nil || strings.TrimSpace(*in.Name) == "" {
 		return nil, invalid("name", "name is required")
 	}
-	a := &store.AccountRow{OrgID: s.org, Account: model.Account{
+	a := &store.AccountRow{OrgID: by.OrgID, Account: model.Account{
 		Kind: "wizard", Stage: model.StageNew, SecurityModel: model.EndToEnd,
 	}}
 	const tries = 20
 	for attempt := 1; ; attempt++ {
 		err = s.store.Tx(ctx, func(tx *store.Tx) error {
-			if err := s.applyAccount(ctx, &tx.Reader, st, a, in); err != nil {
+			if err := applyAccount(ctx, &tx.Reader, st, a, in); err != nil {
 				return err
 			}
 			a.Username = secret.RandomDigits(st.UsernameDigits)
 			if in.VirtualNumber == nil || *in.VirtualNumber == "" {
-				if a.VirtualNumber, err = s.freeVirtualNumber(ctx, &tx.Reader, st.Numbers); err != nil {
+				if a.VirtualNumber, err = freeVirtualNumber(ctx, &tx.Reader, a.OrgID, st.Numbers); err != nil {
 					return err
 				}
 			}
 			if err := tx.CreateAccount(ctx, a); err != nil {
 				return err
 			}
-			return tx.AddEvent(ctx, s.org, a.ID, model.EventCreated, by.Name, map[string]string{"group": a.Group})
+			return tx.AddEvent(ctx, a.OrgID, a.ID, model.EventCreated, by.Name, map[string]string{"group": a.Group})
 		})
 		var ce *store.ConflictError
 		if errors.As(err, &ce) && attempt < tries {
@@ -189,24 +225,24 @@ func (s *Service) CreateAccount(ctx context.Context, in model.AccountInput, by C
 	return &a.Account, nil
 }
 
-// UpdateAccount changes the fields given.
-func (s *Service) UpdateAccount(ctx context.Context, username string, in model.AccountInput, by Caller) (*model.Account, error) {
-	st, err := s.Settings(ctx)
+// Update changes the fields given.
+func (s *Accounts) Update(ctx context.Context, username string, in model.AccountInput, by Caller) (*model.Account, error) {
+	st, err := s.settings.Current(ctx, by.OrgID)
 	if err != nil {
 		return nil, err
 	}
 	var a *store.AccountRow
 	err = s.store.Tx(ctx, func(tx *store.Tx) error {
-		if a, err = s.account(ctx, &tx.Reader, username); err != nil {
+		if a, err = account(ctx, &tx.Reader, by.OrgID, username); err != nil {
 			return err
 		}
-		if err := s.applyAccount(ctx, &tx.Reader, st, a, in); err != nil {
+		if err := applyAccount(ctx, &tx.Reader, st, a, in); err != nil {
 			return err
 		}
 		if err := tx.UpdateAccount(ctx, a); err != nil {
 			return err
 		}
-		return tx.AddEvent(ctx, s.org, a.ID, model.EventEdited, by.Name, nil)
+		return tx.AddEvent(ctx, a.OrgID, a.ID, model.EventEdited, by.Name, nil)
 	})
 	if err != nil {
 		return nil, mapStore("updating account", "", err)
@@ -216,15 +252,13 @@ func (s *Service) UpdateAccount(ctx context.Context, username string, in model.A
 
 var virtualNumberRe = regexp.MustCompile(`^\+?[0-9]{2,15}$`)
 
-// applyAccount validates the given fields into a.
-func (s *Service) applyAccount(ctx context.Context, r *store.Reader, st *Settings, a *store.AccountRow, in model.AccountInput) error {
+// applyAccount validates the given fields into a, an account of a.OrgID
+// whose settings are st.
+func applyAccount(ctx context.Context, r *store.Reader, st *Resolved, a *store.AccountRow, in model.AccountInput) error {
 	if in.Group != nil {
-		g, err := r.GroupByName(ctx, s.org, *in.Group)
-		if errors.Is(err, store.ErrNotFound) {
-			return invalid("group", "no group named %q", *in.Group)
-		}
+		g, err := groupByName(ctx, r, a.OrgID, *in.Group)
 		if err != nil {
-			return err
+			return invalidFrom("group", err)
 		}
 		a.GroupID, a.Group = g.ID, g.Name
 	}
@@ -262,12 +296,9 @@ func (s *Service) applyAccount(ctx context.Context, r *store.Reader, st *Setting
 		if *in.Profile == "" {
 			a.ProfileID, a.Profile = nil, ""
 		} else {
-			p, err := r.ProfileByName(ctx, s.org, *in.Profile)
-			if errors.Is(err, store.ErrNotFound) {
-				return invalid("profile", "no profile named %q", *in.Profile)
-			}
+			p, err := profileByName(ctx, r, a.OrgID, *in.Profile)
 			if err != nil {
-				return err
+				return invalidFrom("profile", err)
 			}
 			a.ProfileID, a.Profile = &p.ID, p.Name
 		}
@@ -293,27 +324,6 @@ func (s *Service) applyAccount(ctx context.Context, r *store.Reader, st *Setting
 	return nil
 }
 
-// normaliseMobile returns a mobile number in E.164, reading numbers without
-// a country code in region.
-func normaliseMobile(v, region string) (string, error) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return "", nil
-	}
-	if strings.HasPrefix(v, "00") {
-		v = "+" + v[2:]
-	}
-	num, err := phonenumbers.Parse(v, region)
-	if err != nil || !phonenumbers.IsValidNumber(num) {
-		return "", invalid("mobile", "%q is not a valid phone number (numbers without +country code are read as %s numbers)", v, region)
-	}
-	switch phonenumbers.GetNumberType(num) {
-	case phonenumbers.FIXED_LINE:
-		return "", invalid("mobile", "%q is a landline number; SMS needs a mobile number", v)
-	}
-	return phonenumbers.Format(num, phonenumbers.E164), nil
-}
-
 // randomStart draws where the search for a free virtual number begins, so
 // that numbers are spread over the range rather than handed out in order.
 func randomStart(nr store.NumberRange) (uint64, error) {
@@ -333,12 +343,12 @@ func errNumbersExhausted(nr store.NumberRange) error {
 // freeVirtualNumber finds a virtual number no account of the organisation
 // holds: a random one of the range if free, else the next free one. It
 // fails only when every number of the range is taken.
-func (s *Service) freeVirtualNumber(ctx context.Context, r *store.Reader, nr store.NumberRange) (string, error) {
+func freeVirtualNumber(ctx context.Context, r *store.Reader, orgID int64, nr store.NumberRange) (string, error) {
 	start, err := randomStart(nr)
 	if err != nil {
 		return "", err
 	}
-	n, ok, err := r.FreeVirtualNumber(ctx, s.org, nr, start)
+	n, ok, err := r.FreeVirtualNumber(ctx, orgID, nr, start)
 	if err != nil {
 		return "", err
 	}
@@ -350,11 +360,11 @@ func (s *Service) freeVirtualNumber(ctx context.Context, r *store.Reader, nr sto
 
 // SetDisabled disables or enables an account. A disabled account cannot
 // register, redeem or fetch its configuration.
-func (s *Service) SetDisabled(ctx context.Context, username string, disabled bool, by Caller) (*model.Account, error) {
+func (s *Accounts) SetDisabled(ctx context.Context, username string, disabled bool, by Caller) (*model.Account, error) {
 	var a *store.AccountRow
 	err := s.store.Tx(ctx, func(tx *store.Tx) error {
 		var err error
-		if a, err = s.account(ctx, &tx.Reader, username); err != nil {
+		if a, err = account(ctx, &tx.Reader, by.OrgID, username); err != nil {
 			return err
 		}
 		if a.Disabled == disabled {
@@ -369,19 +379,19 @@ func (s *Service) SetDisabled(ctx context.Context, username string, disabled boo
 		}
 		a.Disabled = disabled
 		a.Derive()
-		return tx.AddEvent(ctx, s.org, a.ID, kind, by.Name, nil)
+		return tx.AddEvent(ctx, a.OrgID, a.ID, kind, by.Name, nil)
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.syncSIP(ctx, username)
+	s.syncSIP(ctx, by.OrgID, username)
 	return &a.Account, nil
 }
 
-// DeleteAccount deletes an account, its links, devices and timeline.
-func (s *Service) DeleteAccount(ctx context.Context, username string, by Caller) error {
+// Delete deletes an account, its links, devices and timeline.
+func (s *Accounts) Delete(ctx context.Context, username string, by Caller) error {
 	err := s.store.Tx(ctx, func(tx *store.Tx) error {
-		a, err := s.account(ctx, &tx.Reader, username)
+		a, err := account(ctx, &tx.Reader, by.OrgID, username)
 		if err != nil {
 			return err
 		}
@@ -389,7 +399,16 @@ func (s *Service) DeleteAccount(ctx context.Context, username string, by Caller)
 	})
 	if err == nil {
 		s.log.Info("account deleted", "username", username, "by", by.Name)
-		s.syncSIP(ctx, username)
+		s.syncSIP(ctx, by.OrgID, username)
 	}
 	return err
+}
+
+// Registrations lists an account's live SIP bindings.
+func (s *Accounts) Registrations(ctx context.Context, username string, by Caller) ([]model.Registration, error) {
+	a, err := account(ctx, &s.store.Reader, by.OrgID, username)
+	if err != nil {
+		return nil, err
+	}
+	return s.store.Registrations(ctx, a.ID, s.now())
 }

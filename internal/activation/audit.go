@@ -3,9 +3,7 @@ package activation
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
-	"strconv"
+	"io"
 	"strings"
 	"time"
 
@@ -16,9 +14,21 @@ import (
 // maxAuditJSON bounds what one audit entry keeps of a target's before and after.
 const maxAuditJSON = 16 << 10
 
-// Audit writes one operator action to the audit log. before and after are
-// JSON; every secret-looking key is removed from them first.
-func (s *Service) Audit(ctx context.Context, by Caller, via, action, target string, status int, before, after []byte) error {
+// Audit is the audit log: who changed what, through which surface, with
+// the target before and after. internal/web/audit writes it for every
+// mutating request of the admin API and the console.
+type Audit struct {
+	store *store.Store
+	now   func() time.Time
+}
+
+// NewAudit returns the audit log of the organisations in st.
+func NewAudit(st *store.Store) *Audit { return &Audit{store: st, now: time.Now} }
+
+// Add writes one operator action to the audit log of the caller's
+// organisation. before and after are JSON; every secret-looking key is
+// removed from them first.
+func (s *Audit) Add(ctx context.Context, by Caller, via, action, target string, status int, before, after []byte) error {
 	e := &store.AuditEntry{
 		At: s.now().UTC().Truncate(time.Millisecond), Actor: by.Name, ActorRole: by.Role, Via: via, Action: action,
 		Target: target, Status: status, Before: RedactJSON(before), After: RedactJSON(after),
@@ -26,18 +36,18 @@ func (s *Service) Audit(ctx context.Context, by Caller, via, action, target stri
 	if e.Actor == "" {
 		e.Actor = "(anonymous)"
 	}
-	return s.store.Tx(ctx, func(tx *store.Tx) error { return tx.AddAudit(ctx, s.org, e) })
+	return s.store.Tx(ctx, func(tx *store.Tx) error { return tx.AddAudit(ctx, by.OrgID, e) })
 }
 
 // AuditFilter narrows the audit log.
 type AuditFilter = store.AuditFilter
 
-// AuditLog lists audit entries, newest first.
-func (s *Service) AuditLog(ctx context.Context, f AuditFilter) ([]model.AuditEntry, error) {
+// Log lists the caller's organisation's audit entries, newest first.
+func (s *Audit) Log(ctx context.Context, f AuditFilter, by Caller) ([]model.AuditEntry, error) {
 	if f.Limit < 0 || f.Limit > 10000 {
 		return nil, invalid("limit", "limit must be from 1 to 10000")
 	}
-	es, err := s.store.Audit(ctx, s.org, f)
+	es, err := s.store.Audit(ctx, by.OrgID, f)
 	if err != nil {
 		return nil, err
 	}
@@ -106,177 +116,30 @@ func redact(v any) any {
 	return v
 }
 
-// ErrUnknownAuditKind is Snapshot's answer for a kind it cannot read. It
-// is a bug in the audit table (internal/web/audit), never bad input: every
-// kind the table names has a case here, and a test walks both route tables
-// to keep it so. A target that does not exist is a not-found *Error instead.
-var ErrUnknownAuditKind = errors.New("no audit snapshot for this kind")
-
-// Snapshot is the current state of one thing an operator may change, as
-// JSON for the audit log: kind is account, group, profile, setting, app,
-// operator, import, gateway or token; key names it. A kind it does not know
-// is ErrUnknownAuditKind; a key naming nothing is a not-found *Error.
-// Secrets are never in it: gateways' settings are masked and their receipt
-// key left out, tokens are their prefix and metadata.
-func (s *Service) Snapshot(ctx context.Context, kind, key string) ([]byte, error) {
-	v, err := s.snapshot(ctx, kind, key)
-	if err != nil {
-		return nil, err
+// Export writes the caller's organisation's audit entries as CSV, newest first.
+func (s *Audit) Export(ctx context.Context, w io.Writer, f AuditFilter, by Caller) error {
+	cw := newSafeCSV(w)
+	if err := cw.Write([]string{"id", "at", "actor", "role", "via", "action", "target", "status", "before", "after"}); err != nil {
+		return err
 	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, fmt.Errorf("snapshot of %s %q: %w", kind, key, err)
-	}
-	return b, nil
-}
-
-func (s *Service) snapshot(ctx context.Context, kind, key string) (any, error) {
-	switch kind {
-	case "account":
-		a, err := s.store.AccountByUsername(ctx, s.org, key)
-		if errors.Is(err, store.ErrNotFound) {
-			return nil, notFound("account_not_found", "no account %q", key)
-		}
+	for {
+		f.Limit = 1000
+		es, err := s.store.Audit(ctx, by.OrgID, f)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		return a.Account, nil
-	case "group":
-		return s.groupSnapshot(ctx, key)
-	case "profile":
-		return s.Profile(ctx, key)
-	case "setting":
-		list, err := s.SettingList(ctx)
-		if err != nil {
-			return nil, err
-		}
-		for _, st := range list {
-			if st.Key == key {
-				return st, nil
+		for _, e := range es {
+			if err := cw.Write([]string{itoa64(e.ID), e.At.UTC().Format(time.RFC3339Nano), e.Actor, e.ActorRole, e.Via, e.Action,
+				e.Target, itoa64(int64(e.Status)), e.Before, e.After}); err != nil {
+				return err
 			}
 		}
-		return nil, notFound("setting_not_found", "no setting %q", key)
-	case "app":
-		apps, err := s.Apps(ctx)
-		if err != nil {
-			return nil, err
+		if err := cw.Flush(); err != nil {
+			return err
 		}
-		var mine []model.AppURL
-		for _, a := range apps {
-			if a.Platform == key {
-				mine = append(mine, a)
-			}
+		if len(es) < f.Limit {
+			return nil
 		}
-		if len(mine) == 0 {
-			return nil, notFound("app_not_found", "no download URL for %q", key)
-		}
-		return mine, nil
-	case "operator":
-		return s.Operator(ctx, key)
-	case "import":
-		id, err := strconv.ParseInt(key, 10, 64)
-		if err != nil {
-			return nil, notFound("import_not_found", "no import %q", key)
-		}
-		return s.ImportStatus(ctx, id)
-	case "gateway":
-		g, err := s.Gateway(ctx, key)
-		if err != nil {
-			return nil, err
-		}
-		// The receipt URL ends with the key that authenticates the
-		// provider's callbacks: it is a secret, and the name it is
-		// built from is in the snapshot already. Settings come masked.
-		g.ReceiptURL = ""
-		return g, nil
-	case "token":
-		return s.tokenSnapshot(ctx, key)
+		f.BeforeID = es[len(es)-1].ID
 	}
-	return nil, fmt.Errorf("%w: %q", ErrUnknownAuditKind, kind)
-}
-
-// groupSnapshot is a group with the gateways its messages go through, so
-// routing a group's channel to a gateway is audited with a before.
-func (s *Service) groupSnapshot(ctx context.Context, name string) (any, error) {
-	g, err := s.Group(ctx, name)
-	if err != nil {
-		return nil, err
-	}
-	gg, err := s.GroupGateways(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := struct {
-		model.Group
-		Gateways map[string]string `json:"gateways,omitempty"` // channel -> gateway
-	}{Group: *g}
-	for _, x := range gg {
-		if x.Group == g.Name {
-			if out.Gateways == nil {
-				out.Gateways = map[string]string{}
-			}
-			out.Gateways[x.Channel] = x.Gateway
-		}
-	}
-	return out, nil
-}
-
-// tokenSnapshot is an API token by its id: its prefix, owner, role and
-// dates, never the token (only its hash is stored anyway).
-func (s *Service) tokenSnapshot(ctx context.Context, key string) (any, error) {
-	id, err := strconv.ParseInt(key, 10, 64)
-	if err != nil {
-		return nil, notFound("token_not_found", "no token %q", key)
-	}
-	ts, err := s.store.OperatorTokens(ctx, s.org, 0)
-	if err != nil {
-		return nil, err
-	}
-	for _, t := range ts {
-		if t.ID == id {
-			return tokenOut(t), nil
-		}
-	}
-	return nil, notFound("token_not_found", "no token %d", id)
-}
-
-// Dashboard is the console's first page: accounts by status, the messages
-// failing now, and recent operator activity.
-type Dashboard struct {
-	Counts  map[string]int
-	Total   int
-	Failing []model.Message
-	Recent  []model.AuditEntry
-	Imports []model.ImportStatus
-}
-
-// Dashboard gathers the dashboard.
-func (s *Service) Dashboard(ctx context.Context, withAudit bool) (*Dashboard, error) {
-	d := &Dashboard{}
-	var err error
-	if d.Counts, err = s.store.AccountCounts(ctx, s.org); err != nil {
-		return nil, err
-	}
-	for _, n := range d.Counts {
-		d.Total += n
-	}
-	if d.Failing, err = s.store.Messages(ctx, s.org, store.MessageFilter{State: model.MessageFailed, Limit: 10}); err != nil {
-		return nil, err
-	}
-	retrying, err := s.store.Messages(ctx, s.org, store.MessageFilter{State: model.MessageQueued, Limit: 50})
-	if err != nil {
-		return nil, err
-	}
-	for _, m := range retrying {
-		if m.Attempts > 0 && m.LastError != "" {
-			d.Failing = append(d.Failing, m)
-		}
-	}
-	d.Counts["failed"] = len(d.Failing)
-	if withAudit {
-		if d.Recent, err = s.AuditLog(ctx, AuditFilter{Limit: 10}); err != nil {
-			return nil, err
-		}
-	}
-	return d, nil
 }

@@ -19,34 +19,34 @@ import (
 func TestSnapshotOfEveryKind(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		s := newService(t, st)
-		mustGroup(t, s, "sales")
-		acc := mustAccount(t, s)
-		if _, err := s.CreateProfile(ctx, "desk", nil); err != nil {
+		dom := newDomain(t, st)
+		mustGroup(t, dom, "sales")
+		acc := mustAccount(t, dom)
+		if _, err := dom.Profiles.Create(ctx, "desk", nil, admin); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.SetSetting(ctx, model.SettingPhoneRegion, "CH"); err != nil {
+		if _, err := dom.Settings.Set(ctx, model.SettingPhoneRegion, "CH", admin); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.SetApp(ctx, model.AppURL{Platform: "android", URL: "https://example.com/app.apk"}); err != nil {
+		if _, err := dom.Downloads.Set(ctx, model.AppURL{Platform: "android", URL: "https://example.com/app.apk"}, admin); err != nil {
 			t.Fatal(err)
 		}
-		op, err := s.CreateOperator(ctx, model.OperatorInput{Name: strp("ada"), Role: strp("csr")}, admin)
+		op, err := dom.Operators.Create(ctx, model.OperatorInput{Name: strp("ada"), Role: strp("csr")}, admin)
 		if err != nil {
 			t.Fatal(err)
 		}
-		prev, err := s.PreviewImport(ctx, "a.csv", []byte("full name,mobile number\nBob,+393331234568\n"), ImportOptions{Group: "sales"}, admin)
+		prev, err := dom.Imports.Preview(ctx, "a.csv", []byte("full name,mobile number\nBob,+393331234568\n"), ImportOptions{Group: "sales"}, admin)
 		if err != nil {
 			t.Fatal(err)
 		}
-		gw, err := s.CreateGateway(ctx, twilioInput("sms-main", "https://api.twilio.com"))
+		gw, err := dom.Gateways.Create(ctx, twilioInput("sms-main", "https://api.twilio.com"), admin)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := s.SetGroupGateway(ctx, "sales", "sms", "sms-main"); err != nil {
+		if err := dom.Gateways.SetGroupGateway(ctx, "sales", "sms", "sms-main", admin); err != nil {
 			t.Fatal(err)
 		}
-		tok, err := s.CreateToken(ctx, model.TokenInput{Name: "laptop", Operator: "ada"}, admin)
+		tok, err := dom.Operators.CreateToken(ctx, model.TokenInput{Name: "laptop", Operator: "ada"}, admin)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -66,7 +66,7 @@ func TestSnapshotOfEveryKind(t *testing.T) {
 			{"gateway", "sms-main", []string{`"name":"sms-main"`, `"auth_token":"` + messaging.Masked + `"`, `"account_sid":"AC1"`, `"groups":["sales"]`}},
 			{"token", strconv.FormatInt(tok.APIToken.ID, 10), []string{`"prefix":"` + tok.APIToken.Prefix + `"`, `"operator":"ada"`}},
 		} {
-			b, err := s.Snapshot(ctx, c.kind, c.key)
+			b, err := dom.Snapshots.Take(ctx, c.kind, c.key, admin)
 			if err != nil {
 				t.Errorf("snapshot of %s %s: %v", c.kind, c.key, err)
 				continue
@@ -81,13 +81,29 @@ func TestSnapshotOfEveryKind(t *testing.T) {
 					t.Errorf("snapshot of %s %s holds a secret (%.12s…): %s", c.kind, c.key, leak, b)
 				}
 			}
-			_, err = s.Snapshot(ctx, c.kind, "no-such-"+c.kind)
+			_, err = dom.Snapshots.Take(ctx, c.kind, "no-such-"+c.kind, admin)
 			if de := new(Error); !errors.As(err, &de) || de.Kind != KindNotFound {
 				t.Errorf("snapshot of a missing %s: want not found, got %v", c.kind, err)
 			}
 		}
-		if _, err := s.Snapshot(ctx, "template", "sms"); !errors.Is(err, ErrUnknownAuditKind) {
+		if _, err := dom.Snapshots.Take(ctx, "template", "sms", admin); !errors.Is(err, ErrUnknownAuditKind) {
 			t.Errorf("a kind Snapshot does not read: want ErrUnknownAuditKind, got %v", err)
 		}
 	})
+}
+
+func TestRedactJSON(t *testing.T) {
+	in := `{"token":"ava_abcdefghijklmnopqrstuvwxyz234567","api_token":{"prefix":"ava_abcdef…","token_prefix":"avl_x"},"set_password_url":"http://x/console/set-password/avp_x",
+		"settings":{"password":"hunter2","api_key":"k","name":"ok"},"body":"open http://h/a/avl_abcdefghijklmnopqrstuvwxyz234567 now"}`
+	out := RedactJSON([]byte(in))
+	for _, leak := range []string{"hunter2", "ava_abcdefghijklmnopqrstuvwxyz234567", "avp_x", `"k"`, "avl_abcdefghijklmnopqrstuvwxyz234567"} {
+		if strings.Contains(out, leak) {
+			t.Errorf("redacted JSON still holds %q: %s", leak, out)
+		}
+	}
+	for _, keep := range []string{`"name":"ok"`, `"token_prefix":"avl_x"`, "avl_abcdef…"} {
+		if !strings.Contains(out, keep) {
+			t.Errorf("redacted JSON lost %q: %s", keep, out)
+		}
+	}
 }

@@ -73,3 +73,13 @@ func mapStore(what, field string, err error) error {
 	}
 	return fmt.Errorf("%s: %w", what, err)
 }
+
+// invalidFrom turns a not-found of something named in the input into a
+// bad-input error on that field.
+func invalidFrom(field string, err error) error {
+	var de *Error
+	if errors.As(err, &de) && de.Kind == KindNotFound {
+		return invalid(field, "%s", de.Message)
+	}
+	return err
+}

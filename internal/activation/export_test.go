@@ -45,26 +45,26 @@ func checkNoFormula(t *testing.T, what string, data []byte) [][]string {
 func TestExportsNeutraliseFormulasAndImportBackUnchanged(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		s := newService(t, st)
-		mustGroup(t, s, "sales")
+		dom := newDomain(t, st)
+		mustGroup(t, dom, "sales")
 		for i, f := range formulas {
 			mobile := fmt.Sprintf("+3933312345%02d", i)
 			name := "Eve " + strings.TrimSpace(f)
 			if strings.IndexByte(formulaStart, f[0]) >= 0 && f[0] != '\t' && f[0] != '\r' {
 				name = f // a name that is itself a formula
 			}
-			if _, err := s.CreateAccount(ctx, model.AccountInput{Group: strp("sales"), Name: strp(name), Description: strp(f), Mobile: strp(mobile)}, admin); err != nil {
+			if _, err := dom.Accounts.Create(ctx, model.AccountInput{Group: strp("sales"), Name: strp(name), Description: strp(f), Mobile: strp(mobile)}, admin); err != nil {
 				t.Fatalf("account %q: %v", f, err)
 			}
-			if err := s.Audit(ctx, Caller{Name: f, Role: "admin"}, "console", "POST /console/login", f, 401, nil, nil); err != nil {
+			if err := dom.Audit.Add(ctx, Caller{Name: f, Role: "admin", OrgID: model.DefaultOrgID}, "console", "POST /console/login", f, 401, nil, nil); err != nil {
 				t.Fatal(err)
 			}
 		}
 		var accounts, audit bytes.Buffer
-		if err := s.ExportAccounts(ctx, &accounts, "", "", ""); err != nil {
+		if err := dom.Accounts.Export(ctx, &accounts, "", "", "", admin); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.ExportAudit(ctx, &audit, AuditFilter{}); err != nil {
+		if err := dom.Audit.Export(ctx, &audit, AuditFilter{}, admin); err != nil {
 			t.Fatal(err)
 		}
 		checkNoFormula(t, "account export", accounts.Bytes())
@@ -76,7 +76,7 @@ func TestExportsNeutraliseFormulasAndImportBackUnchanged(t *testing.T) {
 			t.Errorf("audit export: %d rows, want %d", len(recs), len(formulas)+1)
 		}
 		// The export reads back as the same accounts: every row matches one.
-		p, err := s.PreviewImport(ctx, "export.csv", accounts.Bytes(), ImportOptions{}, admin)
+		p, err := dom.Imports.Preview(ctx, "export.csv", accounts.Bytes(), ImportOptions{}, admin)
 		if err != nil {
 			t.Fatalf("importing the export back: %v", err)
 		}

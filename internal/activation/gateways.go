@@ -5,11 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/activator-voip/activator/internal/messaging"
@@ -24,8 +24,37 @@ const OutboxGateway = "outbox"
 
 var gatewayNameRe = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
 
-// GatewayKinds lists every kind of gateway with its setting keys.
-func (s *Service) GatewayKinds() []model.GatewayKind {
+// Gateways keeps the message gateways an organisation configured: their
+// settings sealed at rest, the groups routed through them, the routing of
+// each message, their test sends, and their providers' delivery receipts.
+// It builds working gateways for the delivery worker (GatewayLoader).
+type Gateways struct {
+	store    *store.Store
+	settings *Settings
+	box      *secret.Box // seals gateway settings and receipt keys
+	kinds    messaging.Kinds
+	log      *slog.Logger
+	now      func() time.Time
+}
+
+// GatewaysConfig is what Gateways is made from.
+type GatewaysConfig struct {
+	Store    *store.Store
+	Settings *Settings
+	Box      *secret.Box
+	// Kinds are the kinds of gateway administrators can configure
+	// (internal/app lists them); the domain knows no provider by name.
+	Kinds  messaging.Kinds
+	Logger *slog.Logger
+}
+
+// NewGateways returns the gateways of the organisations in c.Store.
+func NewGateways(c GatewaysConfig) *Gateways {
+	return &Gateways{store: c.Store, settings: c.Settings, box: c.Box, kinds: c.Kinds, log: orDiscard(c.Logger), now: time.Now}
+}
+
+// Kinds lists every kind of gateway with its setting keys.
+func (s *Gateways) Kinds() []model.GatewayKind {
 	var out []model.GatewayKind
 	for _, k := range s.kinds {
 		out = append(out, k.Spec())
@@ -33,17 +62,13 @@ func (s *Service) GatewayKinds() []model.GatewayKind {
 	return out
 }
 
-// Gateways lists the configured gateways, secrets masked.
-func (s *Service) Gateways(ctx context.Context) ([]model.Gateway, error) {
-	rows, err := s.store.Gateways(ctx, s.org)
+// List lists the caller's organisation's gateways, secrets masked.
+func (s *Gateways) List(ctx context.Context, by Caller) ([]model.Gateway, error) {
+	rows, err := s.store.Gateways(ctx, by.OrgID)
 	if err != nil {
 		return nil, err
 	}
-	st, err := s.Settings(ctx)
-	if err != nil {
-		return nil, err
-	}
-	groups, err := s.store.GroupGateways(ctx, s.org)
+	st, groups, err := s.viewContext(ctx, by.OrgID)
 	if err != nil {
 		return nil, err
 	}
@@ -58,32 +83,43 @@ func (s *Service) Gateways(ctx context.Context) ([]model.Gateway, error) {
 	return out, nil
 }
 
-// Gateway shows one gateway, secrets masked, with its receipt URL.
-func (s *Service) Gateway(ctx context.Context, name string) (*model.Gateway, error) {
-	row, err := s.gatewayRow(ctx, &s.store.Reader, name)
+// Get shows one gateway, secrets masked, with its receipt URL.
+func (s *Gateways) Get(ctx context.Context, name string, by Caller) (*model.Gateway, error) {
+	row, err := gatewayRow(ctx, &s.store.Reader, by.OrgID, name)
 	if err != nil {
 		return nil, err
 	}
-	st, err := s.Settings(ctx)
-	if err != nil {
-		return nil, err
-	}
-	groups, err := s.store.GroupGateways(ctx, s.org)
+	st, groups, err := s.viewContext(ctx, by.OrgID)
 	if err != nil {
 		return nil, err
 	}
 	return s.gatewayView(row, st, groups)
 }
 
-func (s *Service) gatewayRow(ctx context.Context, r *store.Reader, name string) (*store.GatewayRow, error) {
-	row, err := r.GatewayByName(ctx, s.org, name)
+// viewContext is what showing an organisation's gateways needs besides
+// their rows: the settings (for receipt URLs) and the groups' routing.
+func (s *Gateways) viewContext(ctx context.Context, orgID int64) (*Resolved, []model.GroupGateway, error) {
+	st, err := s.settings.Current(ctx, orgID)
+	if err != nil {
+		return nil, nil, err
+	}
+	groups, err := s.store.GroupGateways(ctx, orgID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return st, groups, nil
+}
+
+// gatewayRow finds a gateway of an organisation by name.
+func gatewayRow(ctx context.Context, r *store.Reader, orgID int64, name string) (*store.GatewayRow, error) {
+	row, err := r.GatewayByName(ctx, orgID, name)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, notFound("gateway_not_found", "no gateway named %q", name)
 	}
 	return row, err
 }
 
-func (s *Service) gatewayView(row *store.GatewayRow, st *Settings, groups []model.GroupGateway) (*model.Gateway, error) {
+func (s *Gateways) gatewayView(row *store.GatewayRow, st *Resolved, groups []model.GroupGateway) (*model.Gateway, error) {
 	spec, ok := s.kinds.Find(row.Kind)
 	if !ok {
 		return nil, fmt.Errorf("gateway %s: unknown stored kind %q", row.Name, row.Kind)
@@ -111,7 +147,7 @@ func receiptURL(base, name, key string) string {
 	return strings.TrimRight(base, "/") + "/api/v1/receipts/" + url.PathEscape(name) + "/" + key
 }
 
-func (s *Service) openGateway(row *store.GatewayRow) (map[string]string, string, error) {
+func (s *Gateways) openGateway(row *store.GatewayRow) (map[string]string, string, error) {
 	plain, err := s.box.Open(row.Settings)
 	if err != nil {
 		return nil, "", fmt.Errorf("gateway %s: opening its settings (was the secret key changed?): %w", row.Name, err)
@@ -127,7 +163,7 @@ func (s *Service) openGateway(row *store.GatewayRow) (map[string]string, string,
 	return settings, string(key), nil
 }
 
-func (s *Service) sealSettings(settings map[string]string) ([]byte, error) {
+func (s *Gateways) sealSettings(settings map[string]string) ([]byte, error) {
 	b, err := json.Marshal(settings)
 	if err != nil {
 		return nil, err
@@ -150,9 +186,9 @@ func checkDefaultFor(spec messaging.Kind, v string) error {
 	return nil
 }
 
-// CreateGateway configures a gateway. Its settings are checked for its kind
-// and sealed at rest; a random receipt key is made for its callback URL.
-func (s *Service) CreateGateway(ctx context.Context, in model.GatewayInput) (*model.Gateway, error) {
+// Create configures a gateway. Its settings are checked for its kind and
+// sealed at rest; a random receipt key is made for its callback URL.
+func (s *Gateways) Create(ctx context.Context, in model.GatewayInput, by Caller) (*model.Gateway, error) {
 	if in.Name == nil || !gatewayNameRe.MatchString(*in.Name) {
 		return nil, invalid("name", "name is required: 1 to 63 lower-case letters, digits, '.', '_' or '-'")
 	}
@@ -187,11 +223,11 @@ func (s *Service) CreateGateway(ctx context.Context, in model.GatewayInput) (*mo
 		return nil, err
 	}
 	key, _ := secret.NewToken("avr_")
-	row := &store.GatewayRow{OrgID: s.org, Name: *in.Name, Kind: spec.Name, Channel: spec.Channel, Settings: sealed,
+	row := &store.GatewayRow{OrgID: by.OrgID, Name: *in.Name, Kind: spec.Name, Channel: spec.Channel, Settings: sealed,
 		ReceiptKey: s.box.Seal([]byte(key)), DefaultFor: def}
 	err = s.store.Tx(ctx, func(tx *store.Tx) error {
 		if def != "" {
-			if err := tx.ClearDefaultGateway(ctx, s.org, def); err != nil {
+			if err := tx.ClearDefaultGateway(ctx, row.OrgID, def); err != nil {
 				return err
 			}
 		}
@@ -201,18 +237,18 @@ func (s *Service) CreateGateway(ctx context.Context, in model.GatewayInput) (*mo
 		return nil, err
 	}
 	s.log.Info("gateway configured", "gateway", row.Name, "kind", row.Kind, "default_for", def)
-	return s.Gateway(ctx, row.Name)
+	return s.Get(ctx, row.Name, by)
 }
 
-// UpdateGateway renames a gateway, changes its default, and merges settings
-// into it: an empty value removes a key; the masked value keeps a secret as is.
-func (s *Service) UpdateGateway(ctx context.Context, name string, in model.GatewayInput) (*model.Gateway, error) {
+// Update renames a gateway, changes its default, and merges settings into
+// it: an empty value removes a key; the masked value keeps a secret as is.
+func (s *Gateways) Update(ctx context.Context, name string, in model.GatewayInput, by Caller) (*model.Gateway, error) {
 	if in.Kind != nil {
 		return nil, invalid("kind", "a gateway's kind cannot change; delete it and add a new one")
 	}
 	var newName string
 	err := s.store.Tx(ctx, func(tx *store.Tx) error {
-		row, err := s.gatewayRow(ctx, &tx.Reader, name)
+		row, err := gatewayRow(ctx, &tx.Reader, by.OrgID, name)
 		if err != nil {
 			return err
 		}
@@ -248,7 +284,7 @@ func (s *Service) UpdateGateway(ctx context.Context, name string, in model.Gatew
 				return err
 			}
 			if *in.DefaultFor != "" && row.DefaultFor != *in.DefaultFor {
-				if err := tx.ClearDefaultGateway(ctx, s.org, *in.DefaultFor); err != nil {
+				if err := tx.ClearDefaultGateway(ctx, row.OrgID, *in.DefaultFor); err != nil {
 					return err
 				}
 			}
@@ -264,14 +300,14 @@ func (s *Service) UpdateGateway(ctx context.Context, name string, in model.Gatew
 		return nil, err
 	}
 	s.log.Info("gateway changed", "gateway", newName)
-	return s.Gateway(ctx, newName)
+	return s.Get(ctx, newName, by)
 }
 
-// DeleteGateway removes a gateway no group is routed through. Queued
-// messages naming it fail when they come due.
-func (s *Service) DeleteGateway(ctx context.Context, name string) error {
+// Delete removes a gateway no group is routed through. Queued messages
+// naming it fail when they come due.
+func (s *Gateways) Delete(ctx context.Context, name string, by Caller) error {
 	return s.store.Tx(ctx, func(tx *store.Tx) error {
-		row, err := s.gatewayRow(ctx, &tx.Reader, name)
+		row, err := gatewayRow(ctx, &tx.Reader, by.OrgID, name)
 		if err != nil {
 			return err
 		}
@@ -284,21 +320,18 @@ func (s *Service) DeleteGateway(ctx context.Context, name string) error {
 }
 
 // GroupGateways lists every group's own gateways.
-func (s *Service) GroupGateways(ctx context.Context) ([]model.GroupGateway, error) {
-	return s.store.GroupGateways(ctx, s.org)
+func (s *Gateways) GroupGateways(ctx context.Context, by Caller) ([]model.GroupGateway, error) {
+	return s.store.GroupGateways(ctx, by.OrgID)
 }
 
 // SetGroupGateway routes a group's messages on channel through gateway;
 // an empty gateway removes the override.
-func (s *Service) SetGroupGateway(ctx context.Context, group, channel, gateway string) error {
+func (s *Gateways) SetGroupGateway(ctx context.Context, group, channel, gateway string, by Caller) error {
 	if channel != model.ChannelSMS && channel != model.ChannelEmail {
 		return invalid("channel", "unknown channel %q: want sms or email", channel)
 	}
 	return s.store.Tx(ctx, func(tx *store.Tx) error {
-		g, err := tx.GroupByName(ctx, s.org, group)
-		if errors.Is(err, store.ErrNotFound) {
-			return notFound("group_not_found", "no group named %q", group)
-		}
+		g, err := groupByName(ctx, &tx.Reader, by.OrgID, group)
 		if err != nil {
 			return err
 		}
@@ -306,7 +339,7 @@ func (s *Service) SetGroupGateway(ctx context.Context, group, channel, gateway s
 			_, err := tx.DeleteGroupGateway(ctx, g.ID, channel)
 			return err
 		}
-		row, err := tx.GatewayByName(ctx, s.org, gateway)
+		row, err := tx.GatewayByName(ctx, by.OrgID, gateway)
 		if errors.Is(err, store.ErrNotFound) {
 			return invalid("gateway", "no gateway named %q", gateway)
 		}
@@ -320,14 +353,14 @@ func (s *Service) SetGroupGateway(ctx context.Context, group, channel, gateway s
 	})
 }
 
-// routeMessage picks the gateway of a message: the one asked for this send,
-// else the group's, else the channel's default, else the outbox.
-func (s *Service) routeMessage(ctx context.Context, r *store.Reader, override, channel string, groupID int64) (string, error) {
+// route picks the gateway of a message of an organisation: the one asked
+// for this send, else the group's, else the channel's default, else the outbox.
+func (s *Gateways) route(ctx context.Context, r *store.Reader, orgID int64, override, channel string, groupID int64) (string, error) {
 	if override != "" {
 		if override == OutboxGateway {
 			return override, nil
 		}
-		row, err := r.GatewayByName(ctx, s.org, override)
+		row, err := r.GatewayByName(ctx, orgID, override)
 		if errors.Is(err, store.ErrNotFound) {
 			return "", invalid("gateway", "no gateway named %q", override)
 		}
@@ -343,7 +376,7 @@ func (s *Service) routeMessage(ctx context.Context, r *store.Reader, override, c
 	if err != nil || name != "" {
 		return name, err
 	}
-	row, err := r.DefaultGateway(ctx, s.org, channel)
+	row, err := r.DefaultGateway(ctx, orgID, channel)
 	if err == nil {
 		return row.Name, nil
 	}
@@ -353,7 +386,7 @@ func (s *Service) routeMessage(ctx context.Context, r *store.Reader, override, c
 	return OutboxGateway, nil
 }
 
-func (s *Service) kindNames() string {
+func (s *Gateways) kindNames() string {
 	var names []string
 	for _, k := range s.kinds {
 		names = append(names, k.Name)
@@ -362,7 +395,7 @@ func (s *Service) kindNames() string {
 }
 
 // buildGateway makes a working gateway from a stored row.
-func (s *Service) buildGateway(row *store.GatewayRow, settings map[string]string, key string, o messaging.Options) (messaging.Gateway, error) {
+func (s *Gateways) buildGateway(row *store.GatewayRow, settings map[string]string, key string, o messaging.Options) (messaging.Gateway, error) {
 	spec, ok := s.kinds.Find(row.Kind)
 	if !ok {
 		return nil, messaging.Permanent(fmt.Errorf("gateway %s: unknown kind %q", row.Name, row.Kind))
@@ -370,7 +403,7 @@ func (s *Service) buildGateway(row *store.GatewayRow, settings map[string]string
 	full := spec.WithDefaults(settings)
 	if spec.Receipts == messaging.ReceiptPerMessage && o.ReceiptURL == nil {
 		o.ReceiptURL = func(m *model.Message) string {
-			st, err := s.Settings(context.Background())
+			st, err := s.settings.Current(context.Background(), row.OrgID)
 			if err != nil {
 				return ""
 			}
@@ -388,75 +421,17 @@ func (s *Service) buildGateway(row *store.GatewayRow, settings map[string]string
 	return messaging.WithRateLimit(g, rate), nil
 }
 
-// GatewayLoader builds the database's gateways for the delivery worker and
-// keeps each built one (its rate limiter and provider tokens with it) until
-// the gateway changes. It checks for changes at most every second.
-type GatewayLoader struct {
-	svc   *Service
-	opts  messaging.Options
-	mu    sync.Mutex
-	cache map[string]*loadedGateway
-}
-
-type loadedGateway struct {
-	gw        messaging.Gateway
-	updatedAt time.Time
-	checkedAt time.Time
-}
-
-// NewGatewayLoader returns the loader whose Load is handed to
-// messaging.NewRegistry.
-func (s *Service) NewGatewayLoader(o messaging.Options) *GatewayLoader {
-	return &GatewayLoader{svc: s, opts: o, cache: map[string]*loadedGateway{}}
-}
-
-// Load implements messaging.Loader.
-func (l *GatewayLoader) Load(ctx context.Context, name string) (messaging.Gateway, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := time.Now()
-	c := l.cache[name]
-	if c != nil && now.Sub(c.checkedAt) < time.Second {
-		return c.gw, nil
-	}
-	if c != nil {
-		at, err := l.svc.store.GatewayUpdatedAt(ctx, l.svc.org, name)
-		if err == nil && at.Equal(c.updatedAt) {
-			c.checkedAt = now
-			return c.gw, nil
-		}
-	}
-	row, err := l.svc.store.GatewayByName(ctx, l.svc.org, name)
-	if errors.Is(err, store.ErrNotFound) {
-		delete(l.cache, name)
-		return nil, messaging.Permanent(fmt.Errorf("no gateway named %q is configured", name))
-	}
-	if err != nil {
-		return nil, fmt.Errorf("reading gateway %s: %w", name, err)
-	}
-	settings, key, err := l.svc.openGateway(row)
-	if err != nil {
-		return nil, messaging.Permanent(err)
-	}
-	gw, err := l.svc.buildGateway(row, settings, key, l.opts)
-	if err != nil {
-		return nil, err
-	}
-	l.cache[name] = &loadedGateway{gw: gw, updatedAt: row.UpdatedAt, checkedAt: now}
-	return gw, nil
-}
-
-// TestGateway sends a test message through a gateway now, outside the
-// queue, and returns what the provider answered.
-func (s *Service) TestGateway(ctx context.Context, name, to string) (*model.GatewayTestResult, error) {
+// Test sends a test message through a gateway now, outside the queue, and
+// returns what the provider answered.
+func (s *Gateways) Test(ctx context.Context, name, to string, by Caller) (*model.GatewayTestResult, error) {
 	var o messaging.Options
-	row, err := s.gatewayRow(ctx, &s.store.Reader, name)
+	row, err := gatewayRow(ctx, &s.store.Reader, by.OrgID, name)
 	if err != nil {
 		return nil, err
 	}
 	to = strings.TrimSpace(to)
 	m := &model.Message{Channel: row.Channel, Kind: "test", Gateway: row.Name, Recipient: to}
-	st, err := s.Settings(ctx)
+	st, err := s.settings.Current(ctx, row.OrgID)
 	if err != nil {
 		return nil, err
 	}

@@ -45,8 +45,8 @@ func twilioInput(name, base string) model.GatewayInput {
 func TestGatewayConfigurationMasksSecretsAndValidates(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		s := newService(t, st)
-		g, err := s.CreateGateway(ctx, twilioInput("sms-main", "https://api.twilio.com"))
+		dom := newDomain(t, st)
+		g, err := dom.Gateways.Create(ctx, twilioInput("sms-main", "https://api.twilio.com"), admin)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -61,47 +61,47 @@ func TestGatewayConfigurationMasksSecretsAndValidates(t *testing.T) {
 			t.Fatal("a secret is stored in clear")
 		}
 
-		_, err = s.CreateGateway(ctx, model.GatewayInput{Name: strp("x"), Kind: strp("pigeon")})
+		_, err = dom.Gateways.Create(ctx, model.GatewayInput{Name: strp("x"), Kind: strp("pigeon")}, admin)
 		wantInvalid(t, err, "kind")
 		in := twilioInput("y", "https://api.twilio.com")
 		delete(in.Settings, "auth_token")
-		_, err = s.CreateGateway(ctx, in)
+		_, err = dom.Gateways.Create(ctx, in, admin)
 		wantInvalid(t, err, "settings.auth_token")
 		in = twilioInput("y", "ftp://x")
-		_, err = s.CreateGateway(ctx, in)
+		_, err = dom.Gateways.Create(ctx, in, admin)
 		wantInvalid(t, err, "settings.base_url")
 		in = twilioInput("y", "https://api.twilio.com")
 		in.DefaultFor = strp("email")
-		_, err = s.CreateGateway(ctx, in)
+		_, err = dom.Gateways.Create(ctx, in, admin)
 		wantInvalid(t, err, "default_for")
-		_, err = s.CreateGateway(ctx, twilioInput("outbox", "https://api.twilio.com"))
+		_, err = dom.Gateways.Create(ctx, twilioInput("outbox", "https://api.twilio.com"), admin)
 		if de := new(Error); !errors.As(err, &de) || de.Kind != KindConflict {
 			t.Fatalf("the outbox's name: want a conflict, got %v", err)
 		}
-		_, err = s.CreateGateway(ctx, twilioInput("Bad Name", "https://api.twilio.com"))
+		_, err = dom.Gateways.Create(ctx, twilioInput("Bad Name", "https://api.twilio.com"), admin)
 		wantInvalid(t, err, "name")
 
 		// Edit: a masked value keeps the secret, a new value replaces, "" removes.
-		g, err = s.UpdateGateway(ctx, "sms-main", model.GatewayInput{Name: strp("sms-eu"), DefaultFor: strp("sms"),
-			Settings: map[string]string{"auth_token": messaging.Masked, "from": "", "messaging_service_sid": "MG1"}})
+		g, err = dom.Gateways.Update(ctx, "sms-main", model.GatewayInput{Name: strp("sms-eu"), DefaultFor: strp("sms"),
+			Settings: map[string]string{"auth_token": messaging.Masked, "from": "", "messaging_service_sid": "MG1"}}, admin)
 		if err != nil {
 			t.Fatal(err)
 		}
 		row, _ = st.GatewayByName(ctx, model.DefaultOrgID, "sms-eu")
-		settings, _, err := s.openGateway(row)
+		settings, _, err := dom.Gateways.openGateway(row)
 		if err != nil || settings["auth_token"] != "tok-secret-1" || settings["from"] != "" || settings["messaging_service_sid"] != "MG1" || g.DefaultFor != "sms" {
 			t.Fatalf("after edit: %v %v %+v", settings, err, g)
 		}
-		_, err = s.UpdateGateway(ctx, "sms-eu", model.GatewayInput{Settings: map[string]string{"messaging_service_sid": ""}})
+		_, err = dom.Gateways.Update(ctx, "sms-eu", model.GatewayInput{Settings: map[string]string{"messaging_service_sid": ""}}, admin)
 		wantInvalid(t, err, "settings.from") // neither from nor a messaging service left
-		list, err := s.Gateways(ctx)
+		list, err := dom.Gateways.List(ctx, admin)
 		if err != nil || len(list) != 1 || list[0].Settings["auth_token"] != messaging.Masked {
 			t.Fatalf("list: %+v %v", list, err)
 		}
-		if err := s.DeleteGateway(ctx, "sms-eu"); err != nil {
+		if err := dom.Gateways.Delete(ctx, "sms-eu", admin); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.Gateway(ctx, "sms-eu"); err == nil {
+		if _, err := dom.Gateways.Get(ctx, "sms-eu", admin); err == nil {
 			t.Fatal("deleted gateway still shown")
 		}
 	})
@@ -110,12 +110,12 @@ func TestGatewayConfigurationMasksSecretsAndValidates(t *testing.T) {
 func TestRoutingPerSendGroupDefaultOutbox(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		s := newService(t, st)
-		mustGroup(t, s, "sales")
-		mustGroup(t, s, "ops")
-		a := mustAccount(t, s)
+		dom := newDomain(t, st)
+		mustGroup(t, dom, "sales")
+		mustGroup(t, dom, "ops")
+		a := mustAccount(t, dom)
 		send := func(req model.SendRequest) (string, error) {
-			res, err := s.Send(ctx, a.Username, req, admin)
+			res, err := dom.Links.Send(ctx, a.Username, req, admin)
 			if err != nil {
 				return "", err
 			}
@@ -126,14 +126,14 @@ func TestRoutingPerSendGroupDefaultOutbox(t *testing.T) {
 		}
 		def := twilioInput("sms-default", "https://api.twilio.com")
 		def.DefaultFor = strp("sms")
-		if _, err := s.CreateGateway(ctx, def); err != nil {
+		if _, err := dom.Gateways.Create(ctx, def, admin); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.CreateGateway(ctx, twilioInput("sms-sales", "https://api.twilio.com")); err != nil {
+		if _, err := dom.Gateways.Create(ctx, twilioInput("sms-sales", "https://api.twilio.com"), admin); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.CreateGateway(ctx, model.GatewayInput{Name: strp("mail"), Kind: strp("smtp"),
-			Settings: map[string]string{"host": "127.0.0.1", "tls": "none", "from": "it@example.com"}}); err != nil {
+		if _, err := dom.Gateways.Create(ctx, model.GatewayInput{Name: strp("mail"), Kind: strp("smtp"),
+			Settings: map[string]string{"host": "127.0.0.1", "tls": "none", "from": "it@example.com"}}, admin); err != nil {
 			t.Fatal(err)
 		}
 		if gw, _ := send(model.SendRequest{Channel: "sms"}); gw != "sms-default" {
@@ -142,10 +142,10 @@ func TestRoutingPerSendGroupDefaultOutbox(t *testing.T) {
 		if gw, _ := send(model.SendRequest{Channel: "email"}); gw != "outbox" {
 			t.Fatalf("no e-mail default: %q", gw)
 		}
-		if err := s.SetGroupGateway(ctx, "sales", "sms", "sms-sales"); err != nil {
+		if err := dom.Gateways.SetGroupGateway(ctx, "sales", "sms", "sms-sales", admin); err != nil {
 			t.Fatal(err)
 		}
-		wantInvalid(t, s.SetGroupGateway(ctx, "sales", "email", "sms-sales"), "gateway")
+		wantInvalid(t, dom.Gateways.SetGroupGateway(ctx, "sales", "email", "sms-sales", admin), "gateway")
 		if gw, _ := send(model.SendRequest{Channel: "sms"}); gw != "sms-sales" {
 			t.Fatalf("group override: %q", gw)
 		}
@@ -159,16 +159,16 @@ func TestRoutingPerSendGroupDefaultOutbox(t *testing.T) {
 		wantInvalid(t, err, "gateway")
 		_, err = send(model.SendRequest{Channel: "sms", Gateway: "nope"})
 		wantInvalid(t, err, "gateway")
-		if err := s.DeleteGateway(ctx, "sms-sales"); err == nil {
+		if err := dom.Gateways.Delete(ctx, "sms-sales", admin); err == nil {
 			t.Fatal("deleted a gateway a group uses")
 		}
-		if err := s.SetGroupGateway(ctx, "sales", "sms", ""); err != nil {
+		if err := dom.Gateways.SetGroupGateway(ctx, "sales", "sms", "", admin); err != nil {
 			t.Fatal(err)
 		}
 		if gw, _ := send(model.SendRequest{Channel: "sms"}); gw != "sms-default" {
 			t.Fatalf("after removing the override: %q", gw)
 		}
-		res, _ := s.Send(ctx, a.Username, model.SendRequest{Channel: "sms"}, admin)
+		res, _ := dom.Links.Send(ctx, a.Username, model.SendRequest{Channel: "sms"}, admin)
 		if res.Message.Segments < 1 || res.Message.Segments > 2 {
 			t.Fatalf("segments of the SMS: %d", res.Message.Segments)
 		}
@@ -202,19 +202,19 @@ func (h *twilioStandIn) last() url.Values {
 func TestDatabaseGatewayDeliversAndTakesReceipts(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		s := newService(t, st)
-		mustGroup(t, s, "sales")
-		a := mustAccount(t, s)
+		dom := newDomain(t, st)
+		mustGroup(t, dom, "sales")
+		a := mustAccount(t, dom)
 		stand := &twilioStandIn{}
 		srv := httptest.NewServer(stand)
 		defer srv.Close()
 		in := twilioInput("tw", srv.URL)
 		in.DefaultFor = strp("sms")
-		gw, err := s.CreateGateway(ctx, in)
+		gw, err := dom.Gateways.Create(ctx, in, admin)
 		if err != nil {
 			t.Fatal(err)
 		}
-		loader := s.NewGatewayLoader(messaging.Options{})
+		loader := dom.Gateways.NewLoader(messaging.Options{})
 		reg := messaging.NewRegistry(loader.Load, outbox.New(st))
 		w := messaging.NewWorker(st, reg, messaging.WorkerConfig{PollInterval: 10 * time.Millisecond}, slog.New(slog.DiscardHandler))
 		wctx, stop := context.WithCancel(ctx)
@@ -236,7 +236,7 @@ func TestDatabaseGatewayDeliversAndTakesReceipts(t *testing.T) {
 				time.Sleep(10 * time.Millisecond)
 			}
 		}
-		res, err := s.Send(ctx, a.Username, model.SendRequest{Channel: "sms"}, admin)
+		res, err := dom.Links.Send(ctx, a.Username, model.SendRequest{Channel: "sms"}, admin)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -251,11 +251,11 @@ func TestDatabaseGatewayDeliversAndTakesReceipts(t *testing.T) {
 		}
 
 		// The gateway changes: the next message goes out with the new sender.
-		if _, err := s.UpdateGateway(ctx, "tw", model.GatewayInput{Settings: map[string]string{"from": "+15005550007"}}); err != nil {
+		if _, err := dom.Gateways.Update(ctx, "tw", model.GatewayInput{Settings: map[string]string{"from": "+15005550007"}}, admin); err != nil {
 			t.Fatal(err)
 		}
 		time.Sleep(1100 * time.Millisecond) // the loader checks for changes every second
-		res2, _ := s.Send(ctx, a.Username, model.SendRequest{Channel: "sms"}, admin)
+		res2, _ := dom.Links.Send(ctx, a.Username, model.SendRequest{Channel: "sms"}, admin)
 		w.Notify()
 		waitState(res2.Message.ID, model.MessageSent)
 		if stand.last().Get("From") != "+15005550007" {
@@ -270,19 +270,19 @@ func TestDatabaseGatewayDeliversAndTakesReceipts(t *testing.T) {
 			return messaging.ReceiptRequest{Method: "POST", Query: cu.Query(), Form: form, Header: http.Header{"X-Twilio-Signature": {sig}}}
 		}
 		rr := signed(twilio.Signature("tok-secret-1", cb, form))
-		if _, err := s.ApplyReceipt(ctx, "tw", "avr_wrongkeywrongkeywrongkeywrongke", cu.RequestURI(), rr); !errors.Is(err, ErrReceiptRefused) {
+		if _, err := dom.Gateways.ApplyReceipt(ctx, "tw", "avr_wrongkeywrongkeywrongkeywrongke", cu.RequestURI(), rr); !errors.Is(err, ErrReceiptRefused) {
 			t.Fatalf("wrong key: %v", err)
 		}
-		if _, err := s.ApplyReceipt(ctx, "tw", key, cu.RequestURI(), signed(twilio.Signature("other-token", cb, form))); !errors.Is(err, ErrReceiptRefused) {
+		if _, err := dom.Gateways.ApplyReceipt(ctx, "tw", key, cu.RequestURI(), signed(twilio.Signature("other-token", cb, form))); !errors.Is(err, ErrReceiptRefused) {
 			t.Fatalf("bad signature: %v", err)
 		}
-		if _, err := s.ApplyReceipt(ctx, "nope", key, cu.RequestURI(), rr); !errors.Is(err, ErrReceiptRefused) {
+		if _, err := dom.Gateways.ApplyReceipt(ctx, "nope", key, cu.RequestURI(), rr); !errors.Is(err, ErrReceiptRefused) {
 			t.Fatalf("unknown gateway: %v", err)
 		}
 		if m := waitState(res.Message.ID, model.MessageSent); m.DeliveredAt != nil {
 			t.Fatal("a refused receipt changed the message")
 		}
-		r, err := s.ApplyReceipt(ctx, "tw", key, cu.RequestURI(), rr)
+		r, err := dom.Gateways.ApplyReceipt(ctx, "tw", key, cu.RequestURI(), rr)
 		if err != nil || r.Applied != 1 {
 			t.Fatalf("good receipt: %+v %v", r, err)
 		}
@@ -290,7 +290,7 @@ func TestDatabaseGatewayDeliversAndTakesReceipts(t *testing.T) {
 		if m.DeliveredAt == nil || m.ReceiptStatus != "delivered" {
 			t.Fatalf("delivered: %+v", m.Message)
 		}
-		evs, _ := s.Events(ctx, a.Username)
+		evs, _ := dom.Accounts.Events(ctx, a.Username, admin)
 		found := false
 		for _, e := range evs {
 			found = found || e.Kind == EventMessageDelivered
@@ -303,7 +303,7 @@ func TestDatabaseGatewayDeliversAndTakesReceipts(t *testing.T) {
 		form = url.Values{"MessageSid": {m2.ProviderID}, "MessageStatus": {"undelivered"}, "ErrorCode": {"30003"}}
 		plain := gw.ReceiptURL
 		pu, _ := url.Parse(plain)
-		if _, err := s.ApplyReceipt(ctx, "tw", key, pu.RequestURI(), messaging.ReceiptRequest{Method: "POST", Query: url.Values{}, Form: form,
+		if _, err := dom.Gateways.ApplyReceipt(ctx, "tw", key, pu.RequestURI(), messaging.ReceiptRequest{Method: "POST", Query: url.Values{}, Form: form,
 			Header: http.Header{"X-Twilio-Signature": {twilio.Signature("tok-secret-1", plain, form)}}}); err != nil {
 			t.Fatal(err)
 		}
@@ -314,14 +314,14 @@ func TestDatabaseGatewayDeliversAndTakesReceipts(t *testing.T) {
 
 		// A deleted gateway: the loader refuses it as a permanent error,
 		// so a message still queued for it fails at once.
-		if _, err := s.UpdateGateway(ctx, "tw", model.GatewayInput{DefaultFor: strp("")}); err != nil {
+		if _, err := dom.Gateways.Update(ctx, "tw", model.GatewayInput{DefaultFor: strp("")}, admin); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.DeleteGateway(ctx, "tw"); err != nil {
+		if err := dom.Gateways.Delete(ctx, "tw", admin); err != nil {
 			t.Fatal(err)
 		}
 		time.Sleep(1100 * time.Millisecond)
-		_, err = loader.Load(ctx, "tw")
+		_, err = loader.Load(ctx, model.DefaultOrgID, "tw")
 		var p *messaging.PermanentError
 		if !errors.As(err, &p) || !strings.Contains(err.Error(), "no gateway named") {
 			t.Fatalf("deleted gateway: want a permanent error, got %v", err)
@@ -332,27 +332,27 @@ func TestDatabaseGatewayDeliversAndTakesReceipts(t *testing.T) {
 func TestTestGatewayReportsTheProvidersAnswer(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		s := newService(t, st)
+		dom := newDomain(t, st)
 		stand := &twilioStandIn{}
 		srv := httptest.NewServer(stand)
 		defer srv.Close()
-		if _, err := s.CreateGateway(ctx, twilioInput("tw", srv.URL)); err != nil {
+		if _, err := dom.Gateways.Create(ctx, twilioInput("tw", srv.URL), admin); err != nil {
 			t.Fatal(err)
 		}
-		res, err := s.TestGateway(ctx, "tw", "+393331234567")
+		res, err := dom.Gateways.Test(ctx, "tw", "+393331234567", admin)
 		if err != nil || !res.OK || !strings.HasPrefix(res.ProviderID, "SM") || res.Segments != 1 || res.Encoding != messaging.GSM7 {
 			t.Fatalf("%+v %v", res, err)
 		}
 		if stand.last().Get("To") != "+393331234567" || stand.last().Has("StatusCallback") {
 			t.Fatalf("test message: %v", stand.last())
 		}
-		_, err = s.TestGateway(ctx, "tw", "not-a-number")
+		_, err = dom.Gateways.Test(ctx, "tw", "not-a-number", admin)
 		wantInvalid(t, err, "to")
 		// The provider down: nothing answers at the gateway's address.
-		if _, err := s.UpdateGateway(ctx, "tw", model.GatewayInput{Settings: map[string]string{"base_url": "http://" + testnet.RefusingAddr(t)}}); err != nil {
+		if _, err := dom.Gateways.Update(ctx, "tw", model.GatewayInput{Settings: map[string]string{"base_url": "http://" + testnet.RefusingAddr(t)}}, admin); err != nil {
 			t.Fatal(err)
 		}
-		res, err = s.TestGateway(ctx, "tw", "+393331234567")
+		res, err = dom.Gateways.Test(ctx, "tw", "+393331234567", admin)
 		if err != nil || res.OK || res.Permanent || res.Error == "" {
 			t.Fatalf("provider down: want a temporary error in the result, got %+v %v", res, err)
 		}
@@ -364,8 +364,8 @@ func TestTestGatewayReportsTheProvidersAnswer(t *testing.T) {
 func TestSignedTwilioReceiptWithoutStatusIsInvalid(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		s := newService(t, st)
-		gw, err := s.CreateGateway(ctx, twilioInput("tw", "https://api.twilio.com"))
+		dom := newDomain(t, st)
+		gw, err := dom.Gateways.Create(ctx, twilioInput("tw", "https://api.twilio.com"), admin)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -374,7 +374,61 @@ func TestSignedTwilioReceiptWithoutStatusIsInvalid(t *testing.T) {
 		form := url.Values{"MessageSid": {"SM1"}}
 		rr := messaging.ReceiptRequest{Method: "POST", Query: url.Values{}, Form: form,
 			Header: http.Header{"X-Twilio-Signature": {twilio.Signature("tok-secret-1", gw.ReceiptURL, form)}}}
-		_, err = s.ApplyReceipt(ctx, "tw", key, u.RequestURI(), rr)
+		_, err = dom.Gateways.ApplyReceipt(ctx, "tw", key, u.RequestURI(), rr)
 		wantInvalid(t, err, "body")
+	})
+}
+
+// A receipt callback names its gateway, not its organisation: two
+// organisations may each have a gateway of that name, and the callback's
+// key says whose it is. A receipt then moves only that organisation's
+// messages.
+func TestAReceiptActsInItsGatewaysOrganisation(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		dom := newDomain(t, st)
+		mustGroup(t, dom, "sales")
+		a := mustAccount(t, dom)
+		other := Caller{Name: "test", Role: "admin", OrgID: model.DefaultOrgID + 1}
+		if err := st.Tx(ctx, func(tx *store.Tx) error {
+			_, err := tx.EnsureOrganisation(ctx, other.OrgID, "other")
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		keys := map[int64]string{}
+		for _, by := range []Caller{admin, other} {
+			g, err := dom.Gateways.Create(ctx, twilioInput("tw", "https://api.twilio.com"), by)
+			if err != nil {
+				t.Fatalf("gateway tw of organisation %d: %v", by.OrgID, err)
+			}
+			keys[by.OrgID] = g.ReceiptURL[strings.LastIndex(g.ReceiptURL, "/")+1:]
+		}
+		m := &store.MessageRow{OrgID: model.DefaultOrgID, MaxAttempts: 3, Message: model.Message{AccountID: a.ID, Channel: "sms",
+			Kind: model.KindActivation, Gateway: "tw", Recipient: a.Mobile, Body: "hi"}}
+		if err := st.Tx(ctx, func(tx *store.Tx) error {
+			if err := tx.EnqueueMessage(ctx, m); err != nil {
+				return err
+			}
+			return tx.MarkMessageSent(ctx, m.ID, "SM1", time.Now())
+		}); err != nil {
+			t.Fatal(err)
+		}
+		receipt := func(orgID int64) (*ReceiptResult, error) {
+			uri := "/api/v1/receipts/tw/" + keys[orgID]
+			form := url.Values{"MessageSid": {"SM1"}, "MessageStatus": {"delivered"}, "AccountSid": {"AC1"}, "To": {a.Mobile}}
+			sig := twilio.Signature("tok-secret-1", "http://127.0.0.1:8080"+uri, form)
+			return dom.Gateways.ApplyReceipt(ctx, "tw", keys[orgID], uri, messaging.ReceiptRequest{Method: "POST", Form: form,
+				Header: http.Header{"X-Twilio-Signature": {sig}}})
+		}
+		if r, err := receipt(other.OrgID); err != nil || r.Applied != 0 || r.Unknown != 1 {
+			t.Fatalf("the other organisation's receipt: want it to name no message of its own, got %+v %v", r, err)
+		}
+		if r, err := receipt(model.DefaultOrgID); err != nil || r.Applied != 1 {
+			t.Fatalf("the message's organisation's receipt: %+v %v", r, err)
+		}
+		if got, _ := st.MessageByID(ctx, m.ID); got.State != model.MessageDelivered {
+			t.Fatalf("message after its receipt: %s", got.State)
+		}
 	})
 }

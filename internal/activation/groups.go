@@ -3,42 +3,54 @@ package activation
 import (
 	"context"
 	"errors"
-	"fmt"
-	"net/url"
-	"strings"
 
 	"github.com/activator-voip/activator/internal/model"
 	"github.com/activator-voip/activator/internal/store"
 )
 
-// Groups lists the groups.
-func (s *Service) Groups(ctx context.Context) ([]model.Group, error) {
-	return s.store.Groups(ctx, s.org)
+// Groups keeps the groups accounts belong to: each group's IT contact and
+// the profile its accounts get unless they have their own.
+type Groups struct {
+	store *store.Store
 }
 
-// Group finds a group by name.
-func (s *Service) Group(ctx context.Context, name string) (*model.Group, error) {
-	g, err := s.store.GroupByName(ctx, s.org, name)
+// NewGroups returns the groups of the organisations in st.
+func NewGroups(st *store.Store) *Groups { return &Groups{store: st} }
+
+// List lists the caller's organisation's groups.
+func (gs *Groups) List(ctx context.Context, by Caller) ([]model.Group, error) {
+	return gs.store.Groups(ctx, by.OrgID)
+}
+
+// groupByName finds a group of an organisation by name.
+func groupByName(ctx context.Context, r *store.Reader, orgID int64, name string) (*store.GroupRow, error) {
+	g, err := r.GroupByName(ctx, orgID, name)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, notFound("group_not_found", "no group named %q", name)
 	}
+	return g, err
+}
+
+// Get finds a group by name.
+func (gs *Groups) Get(ctx context.Context, name string, by Caller) (*model.Group, error) {
+	g, err := groupByName(ctx, &gs.store.Reader, by.OrgID, name)
 	if err != nil {
 		return nil, err
 	}
 	return &g.Group, nil
 }
 
-// CreateGroup makes a group.
-func (s *Service) CreateGroup(ctx context.Context, in model.GroupInput) (*model.Group, error) {
+// Create makes a group.
+func (gs *Groups) Create(ctx context.Context, in model.GroupInput, by Caller) (*model.Group, error) {
 	g := &store.GroupRow{}
-	err := s.store.Tx(ctx, func(tx *store.Tx) error {
+	err := gs.store.Tx(ctx, func(tx *store.Tx) error {
 		if in.Name == nil {
 			return invalid("name", "name is required")
 		}
-		if err := s.applyGroup(ctx, &tx.Reader, g, in); err != nil {
+		if err := applyGroup(ctx, &tx.Reader, by.OrgID, g, in); err != nil {
 			return err
 		}
-		return mapStore("creating group", "name", tx.CreateGroup(ctx, s.org, g))
+		return mapStore("creating group", "name", tx.CreateGroup(ctx, by.OrgID, g))
 	})
 	if err != nil {
 		return nil, err
@@ -46,19 +58,15 @@ func (s *Service) CreateGroup(ctx context.Context, in model.GroupInput) (*model.
 	return &g.Group, nil
 }
 
-// UpdateGroup changes the fields given.
-func (s *Service) UpdateGroup(ctx context.Context, name string, in model.GroupInput) (*model.Group, error) {
+// Update changes the fields given.
+func (gs *Groups) Update(ctx context.Context, name string, in model.GroupInput, by Caller) (*model.Group, error) {
 	var g *store.GroupRow
-	err := s.store.Tx(ctx, func(tx *store.Tx) error {
+	err := gs.store.Tx(ctx, func(tx *store.Tx) error {
 		var err error
-		g, err = tx.GroupByName(ctx, s.org, name)
-		if errors.Is(err, store.ErrNotFound) {
-			return notFound("group_not_found", "no group named %q", name)
-		}
-		if err != nil {
+		if g, err = groupByName(ctx, &tx.Reader, by.OrgID, name); err != nil {
 			return err
 		}
-		if err := s.applyGroup(ctx, &tx.Reader, g, in); err != nil {
+		if err := applyGroup(ctx, &tx.Reader, by.OrgID, g, in); err != nil {
 			return err
 		}
 		return mapStore("updating group", "name", tx.UpdateGroup(ctx, g))
@@ -69,7 +77,8 @@ func (s *Service) UpdateGroup(ctx context.Context, name string, in model.GroupIn
 	return &g.Group, nil
 }
 
-func (s *Service) applyGroup(ctx context.Context, r *store.Reader, g *store.GroupRow, in model.GroupInput) error {
+// applyGroup validates the given fields into g, a group of orgID.
+func applyGroup(ctx context.Context, r *store.Reader, orgID int64, g *store.GroupRow, in model.GroupInput) error {
 	if in.Name != nil {
 		if err := validName("name", *in.Name); err != nil {
 			return err
@@ -88,7 +97,7 @@ func (s *Service) applyGroup(ctx context.Context, r *store.Reader, g *store.Grou
 		if *in.Profile == "" {
 			g.ProfileID, g.Profile = nil, ""
 		} else {
-			p, err := r.ProfileByName(ctx, s.org, *in.Profile)
+			p, err := r.ProfileByName(ctx, orgID, *in.Profile)
 			if errors.Is(err, store.ErrNotFound) {
 				return invalid("profile", "no profile named %q", *in.Profile)
 			}
@@ -101,13 +110,10 @@ func (s *Service) applyGroup(ctx context.Context, r *store.Reader, g *store.Grou
 	return nil
 }
 
-// DeleteGroup deletes a group that has no accounts.
-func (s *Service) DeleteGroup(ctx context.Context, name string) error {
-	return s.store.Tx(ctx, func(tx *store.Tx) error {
-		g, err := tx.GroupByName(ctx, s.org, name)
-		if errors.Is(err, store.ErrNotFound) {
-			return notFound("group_not_found", "no group named %q", name)
-		}
+// Delete deletes a group that has no accounts.
+func (gs *Groups) Delete(ctx context.Context, name string, by Caller) error {
+	return gs.store.Tx(ctx, func(tx *store.Tx) error {
+		g, err := groupByName(ctx, &tx.Reader, by.OrgID, name)
 		if err != nil {
 			return err
 		}
@@ -117,70 +123,4 @@ func (s *Service) DeleteGroup(ctx context.Context, name string) error {
 		}
 		return mapStore("deleting group", "", err)
 	})
-}
-
-// Apps lists the download URLs.
-func (s *Service) Apps(ctx context.Context) ([]model.AppURL, error) {
-	return s.store.AppURLs(ctx, s.org)
-}
-
-// SetApp sets the download URL of a platform, for one security model or, with
-// an empty model, as the platform's fallback.
-func (s *Service) SetApp(ctx context.Context, a model.AppURL) (*model.AppURL, error) {
-	if err := s.CheckApp(a); err != nil {
-		return nil, err
-	}
-	err := s.store.Tx(ctx, func(tx *store.Tx) error { return tx.PutAppURL(ctx, s.org, a) })
-	if err != nil {
-		return nil, fmt.Errorf("storing download URL: %w", err)
-	}
-	s.cache.invalidate()
-	return &a, nil
-}
-
-// CheckApp validates a download URL without storing it, so a form setting
-// several URLs can check them all before it stores any.
-func (s *Service) CheckApp(a model.AppURL) error {
-	if !model.ValidPlatform(a.Platform) {
-		return invalid("platform", "unknown platform %q: want one of %s", a.Platform, strings.Join(model.Platforms, ", "))
-	}
-	if a.SecurityModel != "" && !a.SecurityModel.Valid() {
-		return invalid("security_model", "unknown security model %q: want end-to-end or end-to-site, or none for the platform's fallback", a.SecurityModel)
-	}
-	u, err := url.Parse(a.URL)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(a.URL) > 2000 {
-		return invalid("url", "want an absolute http(s) URL to the download or the store page")
-	}
-	return nil
-}
-
-// DeleteApp removes a download URL.
-func (s *Service) DeleteApp(ctx context.Context, platform string, m model.SecurityModel) error {
-	if !model.ValidPlatform(platform) {
-		return invalid("platform", "unknown platform %q: want one of %s", platform, strings.Join(model.Platforms, ", "))
-	}
-	err := s.store.Tx(ctx, func(tx *store.Tx) error { return tx.DeleteAppURL(ctx, s.org, platform, m) })
-	if errors.Is(err, store.ErrNotFound) {
-		return notFound("app_not_found", "no download URL for %s %s", platform, m)
-	}
-	s.cache.invalidate()
-	return err
-}
-
-// downloadURL picks the URL for a platform and security model, falling back
-// to the platform's URL for any model.
-func downloadURL(apps []model.AppURL, platform string, m model.SecurityModel) string {
-	fallback := ""
-	for _, a := range apps {
-		if a.Platform != platform {
-			continue
-		}
-		if a.SecurityModel == m {
-			return a.URL
-		}
-		if a.SecurityModel == "" {
-			fallback = a.URL
-		}
-	}
-	return fallback
 }

@@ -16,13 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"log/slog"
-
-	"github.com/activator-voip/activator/internal/i18n"
-	"github.com/activator-voip/activator/internal/messaging"
-	"github.com/activator-voip/activator/internal/model"
-	"github.com/activator-voip/activator/internal/secret"
-	"github.com/activator-voip/activator/internal/store"
 	"github.com/activator-voip/activator/internal/store/storetest"
 )
 
@@ -71,20 +64,20 @@ func BenchmarkImport100k(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				b.StopTimer()
 				st := storetest.Open(b, be.DSN(b))
-				s := newServiceTB(b, st)
-				mustGroupTB(b, s, "sales")
+				dom := newDomain(b, st)
+				mustGroup(b, dom, "sales")
 				runtime.GC()
 				b.StartTimer()
 				stop := peakHeap()
 				start := time.Now()
-				p, err := s.PreviewImport(ctx, "bench.csv", file, ImportOptions{}, admin)
+				p, err := dom.Imports.Preview(ctx, "bench.csv", file, ImportOptions{}, admin)
 				if err != nil {
 					b.Fatal(err)
 				}
 				if p.Create != benchRows {
 					b.Fatalf("preview: %d to create, %d invalid: %+v", p.Create, p.Invalid, p.Errors[:min(3, len(p.Errors))])
 				}
-				stt, err := s.ConfirmImport(ctx, p.ID, admin, nil)
+				stt, err := dom.Imports.Confirm(ctx, p.ID, admin, nil)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -102,33 +95,5 @@ func BenchmarkImport100k(b *testing.B) {
 			b.ReportMetric(float64(benchRows*b.N)/total.Seconds(), "rows/s")
 			b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
 		})
-	}
-}
-
-func newServiceTB(tb testing.TB, st *store.Store) *Service {
-	tb.Helper()
-	box, err := secret.NewBox(make([]byte, 32))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	boot, err := Bootstrap(context.Background(), st, box, tb.TempDir(), slog.New(slog.DiscardHandler))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	cat, err := i18n.Load()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tmpl, err := messaging.NewTemplates(cat)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return New(Config{Store: st, Box: box, SigningKey: boot.SigningKey, Templates: tmpl, ListenURL: "http://127.0.0.1:8080"})
-}
-
-func mustGroupTB(tb testing.TB, s *Service, name string) {
-	tb.Helper()
-	if _, err := s.CreateGroup(context.Background(), model.GroupInput{Name: &name}); err != nil {
-		tb.Fatal(err)
 	}
 }

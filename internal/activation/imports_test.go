@@ -1,53 +1,237 @@
 package activation
 
 import (
-	"os/exec"
-	"slices"
+	"bytes"
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/activator-voip/activator/internal/model"
+	"github.com/activator-voip/activator/internal/store"
+	"github.com/activator-voip/activator/internal/store/storetest"
 )
 
-// The domain knows gateway kinds only through internal/messaging's types;
-// internal/app chooses the adapters and hands their list to the domain. A
-// domain package importing an adapter, even through another package, would
-// bring back the per-provider switches a new kind had to be added to. So no
-// package but internal/app imports an adapter (the packages under
-// internal/messaging/), and this one depends on none. Tests may: they run
-// real adapters against stand-ins of their providers.
-func TestOnlyTheWiringImportsGatewayAdapters(t *testing.T) {
-	const mod = "github.com/activator-voip/activator"
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command to list the imports with")
-	}
-	out, err := exec.Command(goTool, "list", "-f", "{{.ImportPath}}|{{join .Imports \" \"}}|{{join .Deps \" \"}}", mod+"/...").Output()
-	if err != nil {
-		t.Fatalf("go list: %v", err)
-	}
-	adapter := func(pkg string) bool { return strings.HasPrefix(pkg, mod+"/internal/messaging/") }
-	seen := false
-	for line := range strings.Lines(strings.TrimSpace(string(out))) {
-		f := strings.Split(strings.TrimSpace(line), "|")
-		if len(f) != 3 {
-			t.Fatalf("go list line %q", line)
+// An import that needs more numbers than are free is refused at preview,
+// saying how many are free and how many the file needs; one that fits
+// takes the range to its last number.
+func TestImportPreviewCountsTheFreeVirtualNumbers(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		dom := newDomain(t, st)
+		mustGroup(t, dom, "sales")
+		if _, err := dom.Settings.Set(ctx, model.SettingVirtualNumberRange, "10-19", admin); err != nil {
+			t.Fatal(err)
 		}
-		pkg, imports, deps := f[0], strings.Fields(f[1]), strings.Fields(f[2])
-		if pkg == mod+"/internal/activation" {
-			seen = true
-			if i := slices.IndexFunc(deps, adapter); i >= 0 {
-				t.Errorf("internal/activation depends on the gateway adapter %s", deps[i])
+		for range 3 {
+			if _, err := dom.Accounts.Create(ctx, model.AccountInput{Group: strp("sales"), Name: strp("x")}, admin); err != nil {
+				t.Fatal(err)
 			}
 		}
-		if pkg == mod+"/internal/app" || adapter(pkg) {
-			continue
+		file := func(n int) []byte {
+			var b strings.Builder
+			b.WriteString("full name,group\n")
+			for i := range n {
+				fmt.Fprintf(&b, "Person %d,sales\n", i)
+			}
+			return []byte(b.String())
 		}
-		for _, imp := range imports {
-			if adapter(imp) {
-				t.Errorf("%s imports the gateway adapter %s; only internal/app may (register a kind in internal/app/gateways.go)", pkg, imp)
+		_, err := dom.Imports.Preview(ctx, "big.csv", file(8), ImportOptions{}, admin)
+		var ae *Error
+		if !errors.As(err, &ae) || ae.Code != "virtual_numbers_exhausted" ||
+			!strings.Contains(ae.Message, "needs 8 new virtual numbers") || !strings.Contains(ae.Message, "has only 7 free") {
+			t.Fatalf("8 rows for 7 free numbers: want a refusal with both counts, got %v", err)
+		}
+		p, err := dom.Imports.Preview(ctx, "fits.csv", file(7), ImportOptions{}, admin)
+		if err != nil {
+			t.Fatalf("7 rows for 7 free numbers: %v", err)
+		}
+		done, err := dom.Imports.Confirm(ctx, p.ID, admin, nil)
+		if err != nil || done.Created != 7 {
+			t.Fatalf("confirming 7 rows: %+v %v", done, err)
+		}
+		all, err := dom.Accounts.List(ctx, "", "", "", 100, 0, admin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[string]bool{}
+		for _, a := range all {
+			if seen[a.VirtualNumber] || a.VirtualNumber < "10" || a.VirtualNumber > "19" {
+				t.Fatalf("virtual number %q repeated or out of range", a.VirtualNumber)
+			}
+			seen[a.VirtualNumber] = true
+		}
+		if len(seen) != 10 {
+			t.Fatalf("want the 10 numbers of the range in use, got %d", len(seen))
+		}
+	})
+}
+
+func TestImportPreviewConfirmAndReimport(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		dom := newDomain(t, st)
+		mustGroup(t, dom, "sales")
+		file := "Full name;Mobile number;E-mail;Security model;Group;Language\n" +
+			"Ada Lovelace;+39 333 123 4567;ada@example.com;end-to-site;;it\n" +
+			"Bad Phone;12;;;;\n" +
+			"Charles Babbage;;charles@example.com;;sales;\n" +
+			"No Group;;x@example.com;;nowhere;\n" +
+			";;y@example.com;sideways;;\n" +
+			"Ada Again;+393331234567;;;;\n"
+		p, err := dom.Imports.Preview(ctx, "people.csv", []byte(file), ImportOptions{Group: "sales", Send: ""}, admin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Total != 6 || p.Create != 2 || p.Exists != 1 || p.Invalid != 3 {
+			t.Fatalf("preview counts: %+v", p)
+		}
+		cells := map[string]bool{}
+		for _, e := range p.Errors {
+			cells[fmt.Sprintf("%d:%s", e.Row, e.Column)] = true
+		}
+		for _, want := range []string{"3:mobile number", "5:group", "6:full name", "6:security model"} {
+			if !cells[want] {
+				t.Errorf("the preview does not name bad cell %s: %+v", want, p.Errors)
 			}
 		}
-	}
-	if !seen {
-		t.Fatal("go list did not list internal/activation")
-	}
+		if n, _ := dom.Accounts.List(ctx, "", "", "", 100, 0, admin); len(n) != 0 {
+			t.Fatalf("the preview imported %d accounts", len(n))
+		}
+		stt, err := dom.Imports.Confirm(ctx, p.ID, admin, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if stt.Created != 2 || stt.State != "done" {
+			t.Fatalf("confirm: %+v", stt)
+		}
+		if _, err := dom.Imports.Confirm(ctx, p.ID, admin, nil); err == nil {
+			t.Fatal("a finished import was imported again")
+		}
+		as, _ := dom.Accounts.List(ctx, "", "", "", 100, 0, admin)
+		if len(as) != 2 {
+			t.Fatalf("%d accounts after the import, want 2", len(as))
+		}
+		ada, _ := dom.Accounts.List(ctx, "", "", "ada@example.com", 10, 0, admin)
+		if len(ada) != 1 || ada[0].Mobile != "+393331234567" || ada[0].SecurityModel != model.EndToSite || ada[0].Language != "it" || ada[0].Status != model.StageNew {
+			t.Fatalf("Ada imported as %+v", ada)
+		}
+
+		// The console's security model filter.
+		for m, want := range map[string]string{"end-to-site": "Ada Lovelace", "end-to-end": "Charles Babbage"} {
+			got, err := dom.Accounts.ListOfModel(ctx, "sales", "new", "", m, 10, 0, admin)
+			if err != nil || len(got) != 1 || got[0].DisplayName != want {
+				t.Errorf("accounts of %s: %+v, %v", m, got, err)
+			}
+		}
+		if _, err := dom.Accounts.ListOfModel(ctx, "", "", "", "sideways", 10, 0, admin); fieldOf(err) != "security_model" {
+			t.Errorf("an unknown model: %v", err)
+		}
+
+		// The same file again, and the export of what is there: no duplicates.
+		p2, err := dom.Imports.Preview(ctx, "people.csv", []byte(file), ImportOptions{Group: "sales"}, admin)
+		if err != nil || p2.Create != 0 || p2.Exists != 3 {
+			t.Fatalf("re-import preview: %+v, %v", p2, err)
+		}
+		var buf bytes.Buffer
+		if err := dom.Accounts.Export(ctx, &buf, "", "", "", admin); err != nil {
+			t.Fatal(err)
+		}
+		recs, err := csv.NewReader(bytes.NewReader(buf.Bytes())).ReadAll()
+		if err != nil || len(recs) != 3 || recs[0][0] != ColName || recs[0][len(recs[0])-3] != "status" {
+			t.Fatalf("export: %v %v", recs, err)
+		}
+		p3, err := dom.Imports.Preview(ctx, "export.csv", buf.Bytes(), ImportOptions{}, admin)
+		if err != nil || p3.Create != 0 || p3.Exists != 2 || p3.Invalid != 0 {
+			t.Fatalf("importing the export: %+v, %v", p3, err)
+		}
+		if _, err := dom.Imports.Cancel(ctx, p3.ID, admin); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := dom.Imports.Confirm(ctx, p3.ID, admin, nil); err == nil {
+			t.Fatal("a cancelled import was imported")
+		}
+	})
+}
+
+func TestImportThenSend(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		dom := newDomain(t, st)
+		mustGroup(t, dom, "sales")
+		var b strings.Builder
+		b.WriteString("full name,e-mail\n")
+		for i := 0; i < 7; i++ {
+			fmt.Fprintf(&b, "User %d,user%d@example.com\n", i, i)
+		}
+		b.WriteString("No Mail,\n")
+		p, err := dom.Imports.Preview(ctx, "", []byte(b.String()), ImportOptions{Group: "sales", Send: model.ChannelEmail}, admin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Invalid != 1 || p.Errors[0].Column != ColEmail {
+			t.Fatalf("a row without e-mail must be bad when sending by e-mail: %+v", p)
+		}
+		stt, err := dom.Imports.Confirm(ctx, p.ID, admin, nil)
+		if err != nil || stt.State != "sending" || stt.ToSend != 7 {
+			t.Fatalf("confirm: %+v, %v", stt, err)
+		}
+		for i := 0; stt.State == "sending"; i++ {
+			if i > 5 {
+				t.Fatal("sending never finished")
+			}
+			if stt, err = dom.Imports.SendBatch(ctx, p.ID, 3, admin); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if stt.Sent != 7 || stt.State != "done" {
+			t.Fatalf("after sending: %+v", stt)
+		}
+		ms, _ := dom.Messages.List(ctx, "", "", 100, admin)
+		if len(ms) != 7 {
+			t.Fatalf("%d messages queued, want 7 (one per account, none twice)", len(ms))
+		}
+	})
+}
+
+// TestImportResumesAfterAnInterruption stops an import after its first
+// batch (the request's context ends) and confirms it again: the rest is
+// imported and nothing twice.
+func TestImportResumesAfterAnInterruption(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
+		dom := newDomain(t, st)
+		mustGroup(t, dom, "sales")
+		const n = 2500
+		var b strings.Builder
+		b.WriteString("full name,mobile number\n")
+		for i := 0; i < n; i++ {
+			fmt.Fprintf(&b, "Person %d,+39333%07d\n", i, i)
+		}
+		p, err := dom.Imports.Preview(context.Background(), "big.csv", []byte(b.String()), ImportOptions{Group: "sales"}, admin)
+		if err != nil || p.Create != n {
+			t.Fatalf("preview: %+v %v", p, err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		_, err = dom.Imports.Confirm(ctx, p.ID, admin, func(st model.ImportStatus) { cancel() })
+		if err == nil {
+			t.Fatal("the interrupted import did not fail")
+		}
+		stt, _ := dom.Imports.Status(context.Background(), p.ID, admin)
+		if stt.State != "failed" || stt.Created != importBatch {
+			t.Fatalf("after the interruption: %+v", stt)
+		}
+		stt, err = dom.Imports.Confirm(context.Background(), p.ID, admin, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if stt.State != "done" || stt.Created != n || stt.LastError != "" { // created counts both runs
+			t.Fatalf("resumed: %+v", stt)
+		}
+		keys, _ := st.AccountKeys(context.Background(), model.DefaultOrgID)
+		if len(keys) != n {
+			t.Fatalf("%d accounts after the resumed import, want %d", len(keys), n)
+		}
+	})
 }

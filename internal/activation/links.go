@@ -2,12 +2,10 @@ package activation
 
 import (
 	"context"
-	"crypto/md5"
-	"crypto/sha256"
-	"encoding/hex"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
-	"strings"
+	"log/slog"
 	"time"
 
 	"github.com/activator-voip/activator/internal/messaging"
@@ -17,11 +15,59 @@ import (
 	"github.com/activator-voip/activator/internal/store"
 )
 
+// Links issues an account's secure links, sent in a message or shown as a
+// QR code, revokes them, and serves what a link's pages show: the landing
+// page, the installation redirect and the signed activation file.
+type Links struct {
+	store       *store.Store
+	settings    *Settings
+	gateways    *Gateways // routes each message
+	templates   *messaging.Templates
+	signingKey  ed25519.PrivateKey
+	tlsPin      string
+	maxAttempts int
+	onEnqueue   func()
+	log         *slog.Logger
+	now         func() time.Time
+}
+
+// LinksConfig is what Links is made from.
+type LinksConfig struct {
+	Store      *store.Store
+	Settings   *Settings
+	Gateways   *Gateways
+	Templates  *messaging.Templates
+	SigningKey ed25519.PrivateKey // signs activation files
+	// TLSPin is the server certificate's pin, put in activation files when TLS is on.
+	TLSPin string
+	// MaxAttempts is how many times a message is tried before it fails (0: 8).
+	MaxAttempts int
+	// OnEnqueue is called after a message is committed to the queue, to wake the worker.
+	OnEnqueue func()
+	Logger    *slog.Logger
+}
+
+// NewLinks returns the links of the organisations in c.Store.
+func NewLinks(c LinksConfig) *Links {
+	s := &Links{store: c.Store, settings: c.Settings, gateways: c.Gateways, templates: c.Templates, signingKey: c.SigningKey,
+		tlsPin: c.TLSPin, maxAttempts: c.MaxAttempts, onEnqueue: c.OnEnqueue, log: orDiscard(c.Logger), now: time.Now}
+	if s.maxAttempts <= 0 {
+		s.maxAttempts = 8
+	}
+	if s.onEnqueue == nil {
+		s.onEnqueue = func() {}
+	}
+	return s
+}
+
+// PublicKey is the key that signs activation files.
+func (s *Links) PublicKey() ed25519.PublicKey { return s.signingKey.Public().(ed25519.PublicKey) }
+
 // Send issues a new secure link for an account and queues the message that
 // carries it, in one transaction: there is never a link without its message
 // nor a message without its link. An activation link kills every earlier live
 // link of the account; an installation link kills earlier installation links.
-func (s *Service) Send(ctx context.Context, username string, req model.SendRequest, by Caller) (*model.SendResult, error) {
+func (s *Links) Send(ctx context.Context, username string, req model.SendRequest, by Caller) (*model.SendResult, error) {
 	if req.Kind == "" {
 		req.Kind = model.KindActivation
 	}
@@ -31,7 +77,7 @@ func (s *Service) Send(ctx context.Context, username string, req model.SendReque
 	if req.Channel != model.ChannelEmail && req.Channel != model.ChannelSMS {
 		return nil, invalid("channel", "unknown channel %q: want email or sms", req.Channel)
 	}
-	st, err := s.Settings(ctx)
+	st, err := s.settings.Current(ctx, by.OrgID)
 	if err != nil {
 		return nil, err
 	}
@@ -40,7 +86,7 @@ func (s *Service) Send(ctx context.Context, username string, req model.SendReque
 	link := st.BaseURL + "/a/" + token
 	res := &model.SendResult{}
 	err = s.store.Tx(ctx, func(tx *store.Tx) error {
-		a, err := s.account(ctx, &tx.Reader, username)
+		a, err := account(ctx, &tx.Reader, by.OrgID, username)
 		if err != nil {
 			return err
 		}
@@ -80,11 +126,11 @@ func (s *Service) Send(ctx context.Context, username string, req model.SendReque
 		if err != nil {
 			return fmt.Errorf("rendering the message: %w", err)
 		}
-		gateway, err := s.routeMessage(ctx, &tx.Reader, req.Gateway, req.Channel, a.GroupID)
+		gateway, err := s.gateways.route(ctx, &tx.Reader, a.OrgID, req.Gateway, req.Channel, a.GroupID)
 		if err != nil {
 			return err
 		}
-		m := &store.MessageRow{OrgID: s.org, MaxAttempts: s.maxAttempts, Message: model.Message{
+		m := &store.MessageRow{OrgID: a.OrgID, MaxAttempts: s.maxAttempts, Message: model.Message{
 			AccountID: a.ID, InvitationID: inv.ID, Username: a.Username, Channel: req.Channel, Kind: req.Kind,
 			Gateway: gateway, Recipient: recipient, Subject: text.Subject, Body: text.Text, HTML: text.HTML,
 		}}
@@ -99,7 +145,7 @@ func (s *Service) Send(ctx context.Context, username string, req model.SendReque
 			return err
 		}
 		detail := map[string]string{"kind": req.Kind, "channel": req.Channel, "link": inv.TokenPrefix, "message_id": fmt.Sprint(m.ID)}
-		if err := tx.AddEvent(ctx, s.org, a.ID, model.EventMessageQueued, by.Name, detail); err != nil {
+		if err := tx.AddEvent(ctx, a.OrgID, a.ID, model.EventMessageQueued, by.Name, detail); err != nil {
 			return err
 		}
 		res.Invitation, res.Message = *inv, m.Message
@@ -113,35 +159,18 @@ func (s *Service) Send(ctx context.Context, username string, req model.SendReque
 	return res, nil
 }
 
-// RevokeLinks kills an account's live links.
-func (s *Service) RevokeLinks(ctx context.Context, username string, by Caller) (int, error) {
+// Revoke kills an account's live links.
+func (s *Links) Revoke(ctx context.Context, username string, by Caller) (int, error) {
 	var n int
 	err := s.store.Tx(ctx, func(tx *store.Tx) error {
-		a, err := s.account(ctx, &tx.Reader, username)
+		a, err := account(ctx, &tx.Reader, by.OrgID, username)
 		if err != nil {
 			return err
 		}
 		if n, err = tx.RevokeInvitations(ctx, a.ID); err != nil || n == 0 {
 			return err
 		}
-		return tx.AddEvent(ctx, s.org, a.ID, model.EventLinkRevoked, by.Name, map[string]string{"count": fmt.Sprint(n)})
-	})
-	return n, err
-}
-
-// RevokeDeviceAccess kills the credentials of an account's devices: their
-// next configuration fetch gets 401.
-func (s *Service) RevokeDeviceAccess(ctx context.Context, username string, by Caller) (int, error) {
-	var n int
-	err := s.store.Tx(ctx, func(tx *store.Tx) error {
-		a, err := s.account(ctx, &tx.Reader, username)
-		if err != nil {
-			return err
-		}
-		if n, err = tx.RevokeDevices(ctx, a.ID, 0); err != nil || n == 0 {
-			return err
-		}
-		return tx.AddEvent(ctx, s.org, a.ID, model.EventDeviceRevoked, by.Name, map[string]string{"count": fmt.Sprint(n)})
+		return tx.AddEvent(ctx, a.OrgID, a.ID, model.EventLinkRevoked, by.Name, map[string]string{"count": fmt.Sprint(n)})
 	})
 	return n, err
 }
@@ -149,31 +178,39 @@ func (s *Service) RevokeDeviceAccess(ctx context.Context, username string, by Ca
 // LinkPage is what a link's pages show.
 type LinkPage struct {
 	Link          *store.Link
-	Settings      *Settings
+	Settings      *Resolved
 	Apps          []model.AppURL
 	PageURL       string
 	ActivationURL string
 	QRURL         string
 }
 
-// lookupLink finds a live link. When the link is known but no longer live,
-// the page comes back with the error, so the error page can speak the
-// account's language and name its IT contact.
-func (s *Service) lookupLink(ctx context.Context, token string) (*LinkPage, error) {
-	st, apps, err := s.config(ctx)
+// lookupLink finds a live link, and its organisation's settings and
+// download URLs. When the link is known but no longer live, the page comes
+// back with the error, so the error page can speak the account's language
+// and name its IT contact.
+func (s *Links) lookupLink(ctx context.Context, token string) (*LinkPage, error) {
+	// An unknown link names no organisation: its error page is the
+	// default organisation's.
+	orgID := model.DefaultOrgID
+	var l *store.Link
+	if secret.WellFormed(token, secret.PrefixLink) {
+		var err error
+		l, err = s.store.LinkByHash(ctx, secret.Hash(token))
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return nil, fmt.Errorf("reading link: %w", err)
+		}
+		if l != nil {
+			orgID = l.OrgID
+		}
+	}
+	st, apps, err := s.settings.config(ctx, orgID)
 	if err != nil {
 		return nil, err
 	}
 	page := &LinkPage{Settings: st, Apps: apps}
-	if !secret.WellFormed(token, secret.PrefixLink) {
+	if l == nil {
 		return page, ErrLinkUnknown
-	}
-	l, err := s.store.LinkByHash(ctx, secret.Hash(token))
-	if errors.Is(err, store.ErrNotFound) {
-		return page, ErrLinkUnknown
-	}
-	if err != nil {
-		return nil, fmt.Errorf("reading link: %w", err)
 	}
 	page.Link = l
 	base := st.BaseURL + "/a/" + token
@@ -196,7 +233,7 @@ func linkState(l *store.Link, now time.Time) error {
 // record writes a page event and moves the account's stage forward. The
 // stage update is skipped when the account is already there or past it, so
 // a repeated view costs one insert.
-func (s *Service) record(ctx context.Context, l *store.Link, kind, stage string, detail map[string]string) error {
+func (s *Links) record(ctx context.Context, l *store.Link, kind, stage string, detail map[string]string) error {
 	return s.store.Tx(ctx, func(tx *store.Tx) error {
 		if stage != "" && stageBefore(l.Stage, stage) {
 			if _, err := tx.AdvanceStage(ctx, l.AccountID, stage); err != nil {
@@ -207,9 +244,9 @@ func (s *Service) record(ctx context.Context, l *store.Link, kind, stage string,
 	})
 }
 
-// OpenLink serves the landing page's data and records the view. A view never
+// Open serves the landing page's data and records the view. A view never
 // uses the link up: mail scanners fetch links before people do.
-func (s *Service) OpenLink(ctx context.Context, token, platform string) (*LinkPage, error) {
+func (s *Links) Open(ctx context.Context, token, platform string) (*LinkPage, error) {
 	page, err := s.lookupLink(ctx, token)
 	if err != nil {
 		return page, err
@@ -220,20 +257,20 @@ func (s *Service) OpenLink(ctx context.Context, token, platform string) (*LinkPa
 	return page, nil
 }
 
-// LinkInfo returns a link's page data without recording anything.
-func (s *Service) LinkInfo(ctx context.Context, token string) (*LinkPage, error) {
+// Info returns a link's page data without recording anything.
+func (s *Links) Info(ctx context.Context, token string) (*LinkPage, error) {
 	return s.lookupLink(ctx, token)
 }
 
 // InstallURL returns where the installation link leads for platform, and
 // records the click.
-func (s *Service) InstallURL(ctx context.Context, token, platform string) (string, *LinkPage, error) {
+func (s *Links) InstallURL(ctx context.Context, token, platform string) (string, *LinkPage, error) {
 	page, err := s.lookupLink(ctx, token)
 	if err != nil {
 		return "", page, err
 	}
-	if !model.ValidPlatform(platform) {
-		return "", page, invalid("platform", "unknown platform %q: want one of %s", platform, strings.Join(model.Platforms, ", "))
+	if err := validPlatform("platform", platform); err != nil {
+		return "", page, err
 	}
 	u := downloadURL(page.Apps, platform, page.Link.SecurityModel)
 	if u == "" {
@@ -254,7 +291,7 @@ type ActivationFile struct {
 
 // ActivationFile signs the link's activation file and records the download.
 // Like a view, a download never uses the link up.
-func (s *Service) ActivationFile(ctx context.Context, token string) (*ActivationFile, *LinkPage, error) {
+func (s *Links) ActivationFile(ctx context.Context, token string) (*ActivationFile, *LinkPage, error) {
 	page, err := s.lookupLink(ctx, token)
 	if err != nil {
 		return nil, page, err
@@ -275,191 +312,6 @@ func (s *Service) ActivationFile(ctx context.Context, token string) (*Activation
 	return &ActivationFile{Data: data, FileName: page.Link.Username + "." + page.Settings.FileExt, MIMEType: page.Settings.MIMEType}, page, nil
 }
 
-// Redeem is the device's one-time step: it uses the link up, enables the
-// account with a freshly generated SIP password, issues the device's
-// credential and returns the whole configuration. Of concurrent redeems of
-// one link exactly one wins. Earlier devices of the account lose their access.
-func (s *Service) Redeem(ctx context.Context, req model.RedeemRequest) (*model.RedeemResponse, error) {
-	return s.redeem(ctx, req, nil)
-}
-
-// redeem is Redeem with a hook run inside its transaction once the device exists.
-func (s *Service) redeem(ctx context.Context, req model.RedeemRequest, hook func(ctx context.Context, tx *store.Tx, dev *model.Device) error) (*model.RedeemResponse, error) {
-	if err := validateRedeem(req); err != nil {
-		return nil, err
-	}
-	if !secret.WellFormed(req.Token, secret.PrefixLink) {
-		return nil, ErrLinkUnknown
-	}
-	st, err := s.Settings(ctx)
-	if err != nil {
-		return nil, err
-	}
-	hash := secret.Hash(req.Token)
-	now := s.now().UTC().Truncate(time.Millisecond)
-	password := secret.Password()
-	credential, credHash := secret.NewToken(secret.PrefixDevice)
-	var resp *model.RedeemResponse
-	err = s.store.Tx(ctx, func(tx *store.Tx) error {
-		l, err := tx.LinkByHash(ctx, hash)
-		if errors.Is(err, store.ErrNotFound) {
-			return ErrLinkUnknown
-		}
-		if err != nil {
-			return fmt.Errorf("reading link: %w", err)
-		}
-		if l.Kind != model.KindActivation {
-			return ErrLinkUnknown
-		}
-		if err := linkState(l, now); err != nil {
-			return err
-		}
-		if l.Disabled {
-			return ErrAccountDisabled
-		}
-		ok, err := tx.RedeemInvitation(ctx, l.ID, now)
-		if err != nil {
-			return fmt.Errorf("redeeming link: %w", err)
-		}
-		if !ok {
-			return ErrLinkUsed // another redeem won
-		}
-		a, err := tx.AccountByID(ctx, l.AccountID)
-		if err != nil {
-			return fmt.Errorf("reading account: %w", err)
-		}
-		md5h, sha := ha1(a.Username, st.SIPDomain, password)
-		if err := tx.ActivateAccount(ctx, a.ID, s.box.Seal([]byte(password)), md5h, sha, now); err != nil {
-			return fmt.Errorf("activating account: %w", err)
-		}
-		dev := &model.Device{AccountID: a.ID, DeviceID: req.Device.ID, Platform: req.Device.Platform, Model: req.Device.Model,
-			AppVersion: req.Device.AppVersion, CredentialPrefix: secret.Display(credential), CreatedAt: now}
-		if err := tx.CreateDevice(ctx, dev, credHash); err != nil {
-			return fmt.Errorf("storing device: %w", err)
-		}
-		if hook != nil {
-			if err := hook(ctx, tx, dev); err != nil {
-				return err
-			}
-		}
-		revoked, err := tx.RevokeDevices(ctx, a.ID, dev.ID)
-		if err != nil {
-			return fmt.Errorf("revoking earlier devices: %w", err)
-		}
-		if _, err := tx.RevokeInvitations(ctx, a.ID); err != nil {
-			return fmt.Errorf("revoking other links: %w", err)
-		}
-		detail := map[string]string{"device_id": dev.DeviceID, "platform": dev.Platform, "model": dev.Model, "app_version": dev.AppVersion}
-		if revoked > 0 {
-			detail["devices_revoked"] = fmt.Sprint(revoked)
-		}
-		if err := tx.AddEvent(ctx, a.OrgID, a.ID, model.EventActivated, "", detail); err != nil {
-			return err
-		}
-		cfg, err := s.buildConfig(ctx, &tx.Reader, st, a, password, now)
-		if err != nil {
-			return err
-		}
-		resp = &model.RedeemResponse{DeviceCredential: credential, Config: cfg}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	s.log.Info("device activated", "username", resp.Config.Account.Username, "platform", req.Device.Platform)
-	s.syncSIP(ctx, resp.Config.Account.Username)
-	return resp, nil
-}
-
-func validateRedeem(req model.RedeemRequest) error {
-	if req.Token == "" {
-		return invalid("token", "token is required")
-	}
-	if len(req.Token) > 200 {
-		return invalid("token", "token is too long")
-	}
-	if strings.TrimSpace(req.Device.ID) == "" || len(req.Device.ID) > 200 || hasControl(req.Device.ID) {
-		return invalid("device.id", "device.id is required: 1 to 200 characters, no control characters")
-	}
-	if !model.ValidPlatform(req.Device.Platform) {
-		return invalid("device.platform", "device.platform must be one of %s", strings.Join(model.Platforms, ", "))
-	}
-	if len(req.Device.Model) > 200 || hasControl(req.Device.Model) {
-		return invalid("device.model", "device.model: at most 200 characters, no control characters")
-	}
-	if len(req.Device.AppVersion) > 100 || hasControl(req.Device.AppVersion) {
-		return invalid("device.app_version", "device.app_version: at most 100 characters, no control characters")
-	}
-	return nil
-}
-
-// ha1 returns the digest hashes a SIP server checks: H(username:realm:password)
-// with MD5 and with SHA-256.
-func ha1(username, realm, password string) (md5hex, sha256hex string) {
-	in := []byte(username + ":" + realm + ":" + password)
-	m := md5.Sum(in)
-	s := sha256.Sum256(in)
-	return hex.EncodeToString(m[:]), hex.EncodeToString(s[:])
-}
-
-// DeviceConfig is re-provisioning: the current configuration for the device
-// holding credential, so profile changes reach it.
-func (s *Service) DeviceConfig(ctx context.Context, credential string) (*model.DeviceConfig, error) {
-	if !secret.WellFormed(credential, secret.PrefixDevice) {
-		return nil, ErrDeviceCredential
-	}
-	st, err := s.Settings(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var cfg model.DeviceConfig
-	now := s.now()
-	err = s.store.Tx(ctx, func(tx *store.Tx) error {
-		dev, err := tx.DeviceByCredential(ctx, secret.Hash(credential))
-		if errors.Is(err, store.ErrNotFound) {
-			return ErrDeviceCredential
-		}
-		if err != nil {
-			return fmt.Errorf("reading device: %w", err)
-		}
-		a, err := tx.AccountByID(ctx, dev.AccountID)
-		if err != nil {
-			return fmt.Errorf("reading account: %w", err)
-		}
-		if a.Disabled {
-			return ErrAccountDisabled
-		}
-		password, err := s.box.Open(a.SIPPassword)
-		if err != nil {
-			return fmt.Errorf("opening the SIP password: %w", err)
-		}
-		if err := tx.TouchDevice(ctx, dev.ID, now); err != nil {
-			return err
-		}
-		if err := tx.AddEvent(ctx, a.OrgID, a.ID, model.EventRefreshed, "", map[string]string{"device_id": dev.DeviceID}); err != nil {
-			return err
-		}
-		cfg, err = s.buildConfig(ctx, &tx.Reader, st, a, string(password), now)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &cfg, nil
-}
-
-func (s *Service) buildConfig(ctx context.Context, r *store.Reader, st *Settings, a *store.AccountRow, password string, now time.Time) (model.DeviceConfig, error) {
-	ep, err := s.effectiveProfile(ctx, r, a)
-	if err != nil {
-		return model.DeviceConfig{}, err
-	}
-	return provisioning.NativeConfig(provisioning.ConfigInput{
-		BaseURL: st.BaseURL, Username: a.Username, Password: password, DisplayName: a.DisplayName,
-		VirtualNumber: a.VirtualNumber, SecurityModel: a.SecurityModel, SIPDomain: st.SIPDomain, SIPHost: st.SIPHost,
-		SIPPorts: st.SIPPorts, Transports: st.SIPTransports, Profile: ep.Settings, IssuedAt: now,
-	}), nil
-}
-
 // stageBefore reports whether stage a comes before stage b.
 func stageBefore(a, b string) bool {
 	for _, st := range model.Stages {
@@ -471,4 +323,48 @@ func stageBefore(a, b string) bool {
 		}
 	}
 	return false
+}
+
+// ChannelQR is the channel of a link shown as a QR code in the console
+// instead of being sent: the CSR shows it to the user, who scans it.
+const ChannelQR = "qr"
+
+// IssueQR issues a new activation link for an account to be shown once
+// as a QR code (face to face, or on a screen share), without a message. Like
+// sending, it kills the account's earlier live links. The link is returned
+// to the caller only; only its hash is kept.
+func (s *Links) IssueQR(ctx context.Context, username string, by Caller) (string, *model.Invitation, error) {
+	st, err := s.settings.Current(ctx, by.OrgID)
+	if err != nil {
+		return "", nil, err
+	}
+	now := s.now().UTC().Truncate(time.Millisecond)
+	token, hash := secret.NewToken(secret.PrefixLink)
+	var inv *model.Invitation
+	err = s.store.Tx(ctx, func(tx *store.Tx) error {
+		a, err := account(ctx, &tx.Reader, by.OrgID, username)
+		if err != nil {
+			return err
+		}
+		if a.Disabled {
+			return conflict("account_disabled", "", "account %s is disabled; enable it first", username)
+		}
+		if _, err := tx.RevokeInvitations(ctx, a.ID); err != nil {
+			return fmt.Errorf("revoking earlier links: %w", err)
+		}
+		inv = &model.Invitation{AccountID: a.ID, Kind: model.KindActivation, Channel: ChannelQR, TokenPrefix: secret.Display(token),
+			CreatedAt: now, ExpiresAt: now.Add(st.LinkExpiry)}
+		if err := tx.CreateInvitation(ctx, inv, hash); err != nil {
+			return fmt.Errorf("storing the link: %w", err)
+		}
+		if _, err := tx.AdvanceStage(ctx, a.ID, model.StageInvited); err != nil {
+			return err
+		}
+		return tx.AddEvent(ctx, a.OrgID, a.ID, model.EventLinkIssued, by.Name, map[string]string{"kind": model.KindActivation, "channel": ChannelQR, "link": inv.TokenPrefix})
+	})
+	if err != nil {
+		return "", nil, err
+	}
+	s.log.Info("link issued as a QR code", "username", username, "link", inv.TokenPrefix, "by", by.Name)
+	return st.BaseURL + "/a/" + token, inv, nil
 }

@@ -4,13 +4,31 @@ import (
 	"context"
 	"errors"
 	"regexp"
+	"time"
+	"unicode/utf8"
 
+	"github.com/activator-voip/activator/internal/messaging"
 	"github.com/activator-voip/activator/internal/model"
 	"github.com/activator-voip/activator/internal/store"
 )
 
-// Messages lists messages and their delivery state, optionally for one account.
-func (s *Service) Messages(ctx context.Context, state, username string, limit int) ([]model.Message, error) {
+// Messages shows the messages activator queued and their delivery state,
+// what the outbox gateway kept, and previews of the message templates.
+type Messages struct {
+	store     *store.Store
+	settings  *Settings
+	templates *messaging.Templates
+	now       func() time.Time
+}
+
+// NewMessages returns the messages of the organisations in st, previewed
+// with templates.
+func NewMessages(st *store.Store, settings *Settings, templates *messaging.Templates) *Messages {
+	return &Messages{store: st, settings: settings, templates: templates, now: time.Now}
+}
+
+// List lists messages and their delivery state, optionally for one account.
+func (s *Messages) List(ctx context.Context, state, username string, limit int, by Caller) ([]model.Message, error) {
 	switch state {
 	case "", model.MessageQueued, model.MessageSending, model.MessageSent, model.MessageDelivered, model.MessageFailed:
 	default:
@@ -21,16 +39,13 @@ func (s *Service) Messages(ctx context.Context, state, username string, limit in
 	}
 	f := store.MessageFilter{State: state, Limit: limit}
 	if username != "" {
-		a, err := s.store.AccountByUsername(ctx, s.org, username)
-		if errors.Is(err, store.ErrNotFound) {
-			return nil, invalid("username", "no account with username %q", username)
-		}
+		a, err := account(ctx, &s.store.Reader, by.OrgID, username)
 		if err != nil {
-			return nil, err
+			return nil, invalidFrom("username", err)
 		}
 		f.AccountID = a.ID
 	}
-	return s.store.Messages(ctx, s.org, f)
+	return s.store.Messages(ctx, by.OrgID, f)
 }
 
 var linkTokenRe = regexp.MustCompile(`avl_([a-z2-7]{6})[a-z2-7]{26}`)
@@ -42,11 +57,11 @@ func MaskLinks(text string) string {
 
 // Outbox lists what the outbox gateway kept, with links masked: a listing
 // is no place for a live link.
-func (s *Service) Outbox(ctx context.Context, limit int) ([]model.OutboxItem, error) {
+func (s *Messages) Outbox(ctx context.Context, limit int, by Caller) ([]model.OutboxItem, error) {
 	if limit < 0 || limit > 1000 {
 		return nil, invalid("limit", "limit must be from 1 to 1000")
 	}
-	items, err := s.store.Outbox(ctx, s.org, limit)
+	items, err := s.store.Outbox(ctx, by.OrgID, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -59,10 +74,66 @@ func (s *Service) Outbox(ctx context.Context, limit int) ([]model.OutboxItem, er
 }
 
 // OutboxItem shows one outbox message in full, as its recipient reads it.
-func (s *Service) OutboxItem(ctx context.Context, id int64) (*model.OutboxItem, error) {
-	it, err := s.store.OutboxItem(ctx, s.org, id)
+func (s *Messages) OutboxItem(ctx context.Context, id int64, by Caller) (*model.OutboxItem, error) {
+	it, err := s.store.OutboxItem(ctx, by.OrgID, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, notFound("message_not_found", "no outbox message %d", id)
 	}
 	return it, err
+}
+
+// MessagePreview is a message as its recipient would read it, rendered with
+// a sample link, with the SMS segment count when it is an SMS.
+type MessagePreview struct {
+	Language, Channel, Kind string
+	Subject, Text, HTML     string
+	Encoding                string // SMS: GSM-7 or UCS-2
+	Segments                int    // SMS: parts the text takes
+	Chars                   int
+}
+
+// Preview renders the message of a kind and channel in a language for the
+// console's templates page, with the caller's organisation's settings.
+// The link is a sample, never a live one.
+func (s *Messages) Preview(ctx context.Context, lang, channel, kind, name string, by Caller) (*MessagePreview, error) {
+	if lang != "" && !model.ValidLanguage(lang) {
+		return nil, invalid("language", "unsupported language %q", lang)
+	}
+	st, err := s.settings.Current(ctx, by.OrgID)
+	if err != nil {
+		return nil, err
+	}
+	if kind == "" {
+		kind = model.KindActivation
+	}
+	if channel == "" {
+		channel = model.ChannelSMS
+	}
+	if kind != model.KindActivation && kind != model.KindInstallation {
+		return nil, invalid("kind", "want activation or installation")
+	}
+	if channel != model.ChannelSMS && channel != model.ChannelEmail {
+		return nil, invalid("channel", "want sms or email")
+	}
+	r, err := s.templates.Render(lang, channel, kind, messaging.MessageVars{
+		Name: name, Link: st.BaseURL + "/a/avl_sample0000000000000000000000000000", Company: st.Company,
+		ITEmail: "it@example.com", ExpiresAt: s.now().Add(st.LinkExpiry),
+	})
+	if err != nil {
+		return nil, err
+	}
+	p := &MessagePreview{Language: lang, Channel: channel, Kind: kind, Subject: r.Subject, Text: r.Text, HTML: r.HTML, Chars: utf8.RuneCountInString(r.Text)}
+	if channel == model.ChannelSMS {
+		p.Encoding, p.Segments = messaging.SMSSegments(r.Text)
+	}
+	return p, nil
+}
+
+// smsSegments tells the parts an SMS text takes, for the send result.
+func smsSegments(channel, text string) int {
+	if channel != model.ChannelSMS {
+		return 0
+	}
+	_, n := messaging.SMSSegments(text)
+	return n
 }

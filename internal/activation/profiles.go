@@ -6,30 +6,43 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/mail"
 	"strings"
 
 	"github.com/activator-voip/activator/internal/model"
 	"github.com/activator-voip/activator/internal/store"
 )
 
-// Profiles lists the provisioning profiles.
-func (s *Service) Profiles(ctx context.Context) ([]model.Profile, error) {
-	return s.store.Profiles(ctx, s.org)
+// Profiles keeps the provisioning profiles: the client settings a group
+// or an account gets, one of them the organisation's default.
+type Profiles struct {
+	store *store.Store
 }
 
-// Profile finds a profile by name.
-func (s *Service) Profile(ctx context.Context, name string) (*model.Profile, error) {
-	p, err := s.store.ProfileByName(ctx, s.org, name)
+// NewProfiles returns the profiles of the organisations in st.
+func NewProfiles(st *store.Store) *Profiles { return &Profiles{store: st} }
+
+// List lists the caller's organisation's profiles.
+func (ps *Profiles) List(ctx context.Context, by Caller) ([]model.Profile, error) {
+	return ps.store.Profiles(ctx, by.OrgID)
+}
+
+// profileByName finds a profile of an organisation by name.
+func profileByName(ctx context.Context, r *store.Reader, orgID int64, name string) (*model.Profile, error) {
+	p, err := r.ProfileByName(ctx, orgID, name)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, notFound("profile_not_found", "no profile named %q", name)
 	}
 	return p, err
 }
 
-// CreateProfile makes a profile from the defaults with patch (a partial
-// settings JSON object) merged over them.
-func (s *Service) CreateProfile(ctx context.Context, name string, patch json.RawMessage) (*model.Profile, error) {
+// Get finds a profile by name.
+func (ps *Profiles) Get(ctx context.Context, name string, by Caller) (*model.Profile, error) {
+	return profileByName(ctx, &ps.store.Reader, by.OrgID, name)
+}
+
+// Create makes a profile from the defaults with patch (a partial settings
+// JSON object) merged over them.
+func (ps *Profiles) Create(ctx context.Context, name string, patch json.RawMessage, by Caller) (*model.Profile, error) {
 	if err := validName("name", name); err != nil {
 		return nil, err
 	}
@@ -38,23 +51,19 @@ func (s *Service) CreateProfile(ctx context.Context, name string, patch json.Raw
 		return nil, err
 	}
 	p := &model.Profile{Name: name, Settings: settings}
-	err = s.store.Tx(ctx, func(tx *store.Tx) error { return tx.CreateProfile(ctx, s.org, p) })
+	err = ps.store.Tx(ctx, func(tx *store.Tx) error { return tx.CreateProfile(ctx, by.OrgID, p) })
 	if err != nil {
 		return nil, mapStore("creating profile", "name", err)
 	}
 	return p, nil
 }
 
-// UpdateProfile renames a profile and merges patch into its settings.
-func (s *Service) UpdateProfile(ctx context.Context, name string, newName *string, patch json.RawMessage) (*model.Profile, error) {
+// Update renames a profile and merges patch into its settings.
+func (ps *Profiles) Update(ctx context.Context, name string, newName *string, patch json.RawMessage, by Caller) (*model.Profile, error) {
 	var p *model.Profile
-	err := s.store.Tx(ctx, func(tx *store.Tx) error {
+	err := ps.store.Tx(ctx, func(tx *store.Tx) error {
 		var err error
-		p, err = tx.ProfileByName(ctx, s.org, name)
-		if errors.Is(err, store.ErrNotFound) {
-			return notFound("profile_not_found", "no profile named %q", name)
-		}
-		if err != nil {
+		if p, err = profileByName(ctx, &tx.Reader, by.OrgID, name); err != nil {
 			return err
 		}
 		if newName != nil {
@@ -76,13 +85,10 @@ func (s *Service) UpdateProfile(ctx context.Context, name string, newName *strin
 	return p, nil
 }
 
-// DeleteProfile deletes a profile no group or account uses; never the default.
-func (s *Service) DeleteProfile(ctx context.Context, name string) error {
-	return s.store.Tx(ctx, func(tx *store.Tx) error {
-		p, err := tx.ProfileByName(ctx, s.org, name)
-		if errors.Is(err, store.ErrNotFound) {
-			return notFound("profile_not_found", "no profile named %q", name)
-		}
+// Delete deletes a profile no group or account uses; never the default.
+func (ps *Profiles) Delete(ctx context.Context, name string, by Caller) error {
+	return ps.store.Tx(ctx, func(tx *store.Tx) error {
+		p, err := profileByName(ctx, &tx.Reader, by.OrgID, name)
 		if err != nil {
 			return err
 		}
@@ -226,39 +232,9 @@ func validateSettings(p model.ProfileSettings) error {
 		}
 	}
 	for plat := range p.PlatformOptions {
-		if !model.ValidPlatform(plat) {
-			return invalid("settings.platform_options."+plat, "unknown platform %q: want one of %s", plat, strings.Join(model.Platforms, ", "))
+		if err := validPlatform("settings.platform_options."+plat, plat); err != nil {
+			return err
 		}
-	}
-	return nil
-}
-
-func validName(field, v string) error {
-	if strings.TrimSpace(v) == "" {
-		return invalid(field, "%s is required", field)
-	}
-	if len(v) > 100 {
-		return invalid(field, "%s: at most 100 characters", field)
-	}
-	if v != strings.TrimSpace(v) || strings.ContainsAny(v, "/\\?#%") || hasControl(v) {
-		return invalid(field, "%s must not start or end with spaces nor hold control characters or / \\ ? # %%", field)
-	}
-	return nil
-}
-
-func hasControl(v string) bool {
-	for _, r := range v {
-		if r < 0x20 || r == 0x7f {
-			return true
-		}
-	}
-	return false
-}
-
-func validEmail(field, v string) error {
-	a, err := mail.ParseAddress(v)
-	if err != nil || a.Address != v || !strings.Contains(v[strings.LastIndex(v, "@")+1:], ".") {
-		return invalid(field, "%q is not an e-mail address like name@example.com", v)
 	}
 	return nil
 }

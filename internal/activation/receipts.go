@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/activator-voip/activator/internal/messaging"
-	"github.com/activator-voip/activator/internal/model"
 	"github.com/activator-voip/activator/internal/store"
 )
 
@@ -32,28 +31,19 @@ type ReceiptResult struct {
 // ApplyReceipt authenticates a provider's delivery receipt callback and
 // moves the messages it names to delivered or failed. requestURI is the
 // path and query the callback was sent to (Twilio signs the full URL).
-func (s *Service) ApplyReceipt(ctx context.Context, gateway, key, requestURI string, r messaging.ReceiptRequest) (*ReceiptResult, error) {
-	row, err := s.store.GatewayByName(ctx, s.org, gateway)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, ErrReceiptRefused
-	}
+// The callback names its gateway, and its key says whose: the
+// organisation is the gateway's.
+func (s *Gateways) ApplyReceipt(ctx context.Context, gateway, key, requestURI string, r messaging.ReceiptRequest) (*ReceiptResult, error) {
+	row, settings, err := s.receiptGateway(ctx, gateway, key)
 	if err != nil {
 		return nil, err
-	}
-	settings, want, err := s.openGateway(row)
-	if err != nil {
-		return nil, err
-	}
-	if subtle.ConstantTimeCompare([]byte(want), []byte(key)) != 1 {
-		s.log.Warn("receipt refused: wrong key", "gateway", gateway)
-		return nil, ErrReceiptRefused
 	}
 	spec, ok := s.kinds.Find(row.Kind)
 	if !ok || spec.ParseReceipt == nil {
 		return nil, notFound("no_receipts", "%s gateways have no delivery receipts", row.Kind)
 	}
 	if spec.VerifyReceipt != nil {
-		st, err := s.Settings(ctx)
+		st, err := s.settings.Current(ctx, row.OrgID)
 		if err != nil {
 			return nil, err
 		}
@@ -71,7 +61,7 @@ func (s *Service) ApplyReceipt(ctx context.Context, gateway, key, requestURI str
 	now := s.now().UTC().Truncate(time.Millisecond)
 	err = s.store.Tx(ctx, func(tx *store.Tx) error {
 		for _, u := range updates {
-			t, err := receiptTarget(ctx, &tx.Reader, row.Name, u)
+			t, err := receiptTarget(ctx, &tx.Reader, row, u)
 			if errors.Is(err, store.ErrNotFound) {
 				res.Unknown++
 				continue
@@ -113,11 +103,34 @@ func (s *Service) ApplyReceipt(ctx context.Context, gateway, key, requestURI str
 	return res, nil
 }
 
-// receiptTarget finds the message a receipt speaks of: by the id in its
-// URL, else by the provider's id, else the newest sent to its number.
-func receiptTarget(ctx context.Context, r *store.Reader, gateway string, u messaging.ReceiptUpdate) (*store.ReceiptTarget, error) {
+// receiptGateway finds the gateway a receipt callback names whose receipt
+// key it holds, with its settings; any other callback is refused.
+func (s *Gateways) receiptGateway(ctx context.Context, name, key string) (*store.GatewayRow, map[string]string, error) {
+	rows, err := s.store.GatewaysNamed(ctx, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	for i := range rows {
+		settings, want, err := s.openGateway(&rows[i])
+		if err != nil {
+			return nil, nil, err
+		}
+		if subtle.ConstantTimeCompare([]byte(want), []byte(key)) == 1 {
+			return &rows[i], settings, nil
+		}
+	}
+	if len(rows) > 0 {
+		s.log.Warn("receipt refused: wrong key", "gateway", name)
+	}
+	return nil, nil, ErrReceiptRefused
+}
+
+// receiptTarget finds the message of gateway g a receipt speaks of: by the
+// id in its URL, else by the provider's id, else the newest sent to its number.
+func receiptTarget(ctx context.Context, r *store.Reader, g *store.GatewayRow, u messaging.ReceiptUpdate) (*store.ReceiptTarget, error) {
+	gateway := g.Name
 	if u.MessageID != 0 {
-		t, err := r.MessageOfGateway(ctx, gateway, u.MessageID)
+		t, err := r.MessageOfGateway(ctx, g.OrgID, gateway, u.MessageID)
 		if err == nil && (u.ProviderID == "" || t.ProviderID == "" || t.ProviderID == u.ProviderID) {
 			return t, nil
 		}
@@ -126,19 +139,10 @@ func receiptTarget(ctx context.Context, r *store.Reader, gateway string, u messa
 		}
 	}
 	if u.ProviderID != "" {
-		return r.MessageByProviderID(ctx, gateway, u.ProviderID)
+		return r.MessageByProviderID(ctx, g.OrgID, gateway, u.ProviderID)
 	}
 	if u.Recipient != "" && u.Recipient != "+" {
-		return r.LatestSentTo(ctx, gateway, u.Recipient)
+		return r.LatestSentTo(ctx, g.OrgID, gateway, u.Recipient)
 	}
 	return nil, store.ErrNotFound
-}
-
-// smsSegments tells the parts an SMS text takes, for the send result.
-func smsSegments(channel, text string) int {
-	if channel != model.ChannelSMS {
-		return 0
-	}
-	_, n := messaging.SMSSegments(text)
-	return n
 }

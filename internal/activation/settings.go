@@ -17,9 +17,10 @@ import (
 	"github.com/activator-voip/activator/internal/store"
 )
 
-// Settings are the hostname and behaviour settings, resolved: every value
-// parsed, defaults applied, and the base URL falling back to the listen address.
-type Settings struct {
+// Resolved is an organisation's hostname and behaviour settings, resolved:
+// every value parsed, defaults applied, and the base URL falling back to
+// the listen address.
+type Resolved struct {
 	Raw            map[string]string
 	BaseURL        string
 	SIPDomain      string
@@ -39,33 +40,55 @@ type Settings struct {
 // change made through this instance is seen at once.
 const configTTL = 3 * time.Second
 
-// configCache keeps the settings and download URLs the public pages read on
-// every request, so the hot path does one query fewer per table.
-type configCache struct {
-	mu       sync.Mutex
+// Settings keeps each organisation's settings, and hands every part of the
+// domain their resolved values (and the download URLs) from a small cache,
+// so the public pages' hot path does one query fewer per table.
+type Settings struct {
+	store     *store.Store
+	listenURL string // builds links until public_base_url is set
+	mu        sync.Mutex
+	cache     map[int64]*orgConfig // by organisation
+}
+
+// orgConfig is one organisation's cached configuration.
+type orgConfig struct {
 	loaded   time.Time
-	settings *Settings
+	settings *Resolved
 	apps     []model.AppURL
 }
 
-func (c *configCache) invalidate() {
-	c.mu.Lock()
-	c.settings, c.apps = nil, nil
-	c.mu.Unlock()
+// NewSettings returns the settings of the organisations in st; links are
+// built on listenURL until an organisation sets its public_base_url.
+func NewSettings(st *store.Store, listenURL string) *Settings {
+	return &Settings{store: st, listenURL: listenURL, cache: map[int64]*orgConfig{}}
 }
 
-func (s *Service) config(ctx context.Context) (*Settings, []model.AppURL, error) {
-	c := &s.cache
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.settings != nil && time.Since(c.loaded) < configTTL {
+// invalidate drops an organisation's cached configuration after a write.
+func (s *Settings) invalidate(orgID int64) {
+	s.mu.Lock()
+	delete(s.cache, orgID)
+	s.mu.Unlock()
+}
+
+// config returns an organisation's resolved settings and download URLs.
+func (s *Settings) config(ctx context.Context, orgID int64) (*Resolved, []model.AppURL, error) {
+	return s.configIn(ctx, &s.store.Reader, orgID)
+}
+
+// configIn is config reading through r on a cache miss: a transaction
+// that has just learnt the organisation from a row reads its settings
+// within itself.
+func (s *Settings) configIn(ctx context.Context, r *store.Reader, orgID int64) (*Resolved, []model.AppURL, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c := s.cache[orgID]; c != nil && time.Since(c.loaded) < configTTL {
 		return c.settings, c.apps, nil
 	}
-	raw, err := s.store.Settings(ctx, s.org)
+	raw, err := r.Settings(ctx, orgID)
 	if err != nil {
 		return nil, nil, err
 	}
-	apps, err := s.store.AppURLs(ctx, s.org)
+	apps, err := r.AppURLs(ctx, orgID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -73,19 +96,26 @@ func (s *Service) config(ctx context.Context) (*Settings, []model.AppURL, error)
 	if err != nil {
 		return nil, nil, err
 	}
-	c.settings, c.apps, c.loaded = st, apps, time.Now()
+	s.cache[orgID] = &orgConfig{loaded: time.Now(), settings: st, apps: apps}
 	return st, apps, nil
 }
 
-// Settings returns the resolved settings.
-func (s *Service) Settings(ctx context.Context) (*Settings, error) {
-	st, _, err := s.config(ctx)
+// Current returns an organisation's resolved settings.
+func (s *Settings) Current(ctx context.Context, orgID int64) (*Resolved, error) {
+	st, _, err := s.config(ctx, orgID)
 	return st, err
 }
 
-// SettingList lists every setting with its value, default and help.
-func (s *Service) SettingList(ctx context.Context) ([]model.Setting, error) {
-	raw, err := s.store.Settings(ctx, s.org)
+// currentIn is Current reading through r on a cache miss.
+func (s *Settings) currentIn(ctx context.Context, r *store.Reader, orgID int64) (*Resolved, error) {
+	st, _, err := s.configIn(ctx, r, orgID)
+	return st, err
+}
+
+// List lists every setting of the caller's organisation with its value,
+// default and help.
+func (s *Settings) List(ctx context.Context, by Caller) ([]model.Setting, error) {
+	raw, err := s.store.Settings(ctx, by.OrgID)
 	if err != nil {
 		return nil, fmt.Errorf("reading settings: %w", err)
 	}
@@ -100,51 +130,52 @@ func (s *Service) SettingList(ctx context.Context) ([]model.Setting, error) {
 	return out, nil
 }
 
-// CheckSetting validates a setting's value without storing it, so a form
-// changing several settings can check them all before it stores any.
-func (s *Service) CheckSetting(key, value string) error {
-	def, ok := model.SettingDefault(key)
-	if !ok {
-		keys := make([]string, len(model.SettingDefs))
-		for i, d := range model.SettingDefs {
-			keys[i] = d.Key
+// settingDef finds a setting's definition, or refuses the key by naming
+// the known ones.
+func settingDef(key string) (model.SettingDef, error) {
+	keys := make([]string, len(model.SettingDefs))
+	for i, d := range model.SettingDefs {
+		if d.Key == key {
+			return d, nil
 		}
-		return invalid("key", "unknown setting %q; known settings: %s", key, strings.Join(keys, ", "))
+		keys[i] = d.Key
 	}
-	if value = strings.TrimSpace(value); value == "" {
-		value = def
-	}
-	return validateSetting(key, value)
+	return model.SettingDef{}, invalid("key", "unknown setting %q; known settings: %s", key, strings.Join(keys, ", "))
 }
 
-// SetSetting validates and stores one setting. An empty value restores the default.
-func (s *Service) SetSetting(ctx context.Context, key, value string) (*model.Setting, error) {
-	def, ok := model.SettingDefault(key)
-	if !ok {
-		keys := make([]string, len(model.SettingDefs))
-		for i, d := range model.SettingDefs {
-			keys[i] = d.Key
-		}
-		return nil, invalid("key", "unknown setting %q; known settings: %s", key, strings.Join(keys, ", "))
+// Check validates a setting's value without storing it, so a form
+// changing several settings can check them all before it stores any.
+func (s *Settings) Check(key, value string) error {
+	_, _, err := checkSetting(key, value)
+	return err
+}
+
+// checkSetting validates a setting and returns its definition and the
+// value to store: trimmed, and the default when empty.
+func checkSetting(key, value string) (model.SettingDef, string, error) {
+	def, err := settingDef(key)
+	if err != nil {
+		return def, "", err
 	}
-	value = strings.TrimSpace(value)
-	if value == "" {
-		value = def
+	if value = strings.TrimSpace(value); value == "" {
+		value = def.Default
 	}
-	if err := s.CheckSetting(key, value); err != nil {
+	return def, value, validateSetting(key, value)
+}
+
+// Set validates and stores one setting of the caller's organisation. An
+// empty value restores the default.
+func (s *Settings) Set(ctx context.Context, key, value string, by Caller) (*model.Setting, error) {
+	def, value, err := checkSetting(key, value)
+	if err != nil {
 		return nil, err
 	}
-	err := s.store.Tx(ctx, func(tx *store.Tx) error { return tx.PutSetting(ctx, s.org, key, value) })
+	err = s.store.Tx(ctx, func(tx *store.Tx) error { return tx.PutSetting(ctx, by.OrgID, key, value) })
 	if err != nil {
 		return nil, fmt.Errorf("storing setting %s: %w", key, err)
 	}
-	s.cache.invalidate()
-	for _, d := range model.SettingDefs {
-		if d.Key == key {
-			return &model.Setting{Key: key, Value: value, Default: d.Default, Help: d.Help}, nil
-		}
-	}
-	return nil, nil
+	s.invalidate(by.OrgID)
+	return &model.Setting{Key: key, Value: value, Default: def.Default, Help: def.Help}, nil
 }
 
 var (
@@ -245,7 +276,7 @@ func parseRange(v string) (from, to uint64, digits int, err error) {
 	return from, to, len(a), nil
 }
 
-func resolveSettings(raw map[string]string, listenURL string) (*Settings, error) {
+func resolveSettings(raw map[string]string, listenURL string) (*Resolved, error) {
 	get := func(k string) string {
 		if v, ok := raw[k]; ok {
 			return v
@@ -253,7 +284,7 @@ func resolveSettings(raw map[string]string, listenURL string) (*Settings, error)
 		d, _ := model.SettingDefault(k)
 		return d
 	}
-	st := &Settings{Raw: raw, SIPPorts: map[string]int{}}
+	st := &Resolved{Raw: raw, SIPPorts: map[string]int{}}
 	st.BaseURL = strings.TrimRight(get(model.SettingPublicBaseURL), "/")
 	if st.BaseURL == "" {
 		st.BaseURL = listenURL

@@ -75,7 +75,7 @@ type SIPConfig struct {
 // App is a running activator.
 type App struct {
 	Store    *store.Store
-	Service  *activation.Service
+	Domain   activation.Domain
 	Worker   *messaging.Worker
 	Web      *web.Server
 	SIP      *sip.Server // the embedded registrar; nil with the kamailio backend or no SIP listener
@@ -178,18 +178,24 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	// The domain rings when it queues a message and the worker listens; the
 	// bell exists first because the worker's gateways need the domain.
 	wcfg.Doorbell = messaging.NewDoorbell()
-	a.Service = activation.New(activation.Config{
+	// The domain keeps the account backend in step, so the backend comes
+	// first; the embedded registrar, which reads the domain's settings, after.
+	backend, err := a.openAccountBackend(ctx, cfg.SIP)
+	if err != nil {
+		return nil, err
+	}
+	a.Domain = activation.NewDomain(activation.DomainConfig{
 		Store: st, Box: box, SigningKey: boot.SigningKey, Templates: tmpl, GatewayKinds: gatewayKinds(),
-		ListenURL: a.URL, TLSPin: pin, MaxAttempts: cfg.MaxAttempts, OnEnqueue: wcfg.Doorbell.Ring, Logger: log,
+		ListenURL: a.URL, TLSPin: pin, MaxAttempts: cfg.MaxAttempts, OnEnqueue: wcfg.Doorbell.Ring, Backend: backend, Logger: log,
 	})
 	// The outbox is built in; the gateways configured in the database
 	// (activator gateway add) are built on first use and rebuilt when they change.
-	gateways := messaging.NewRegistry(a.Service.NewGatewayLoader(messaging.Options{}).Load, outbox.New(st))
+	gateways := messaging.NewRegistry(a.Domain.Gateways.NewLoader(messaging.Options{}).Load, outbox.New(st))
 	a.Worker = messaging.NewWorker(st, gateways, wcfg, log.With("component", "delivery"))
 	if err := a.startSIP(ctx, cfg, log); err != nil {
 		return nil, err
 	}
-	a.Web, err = web.New(a.Service, cat, log.With("component", "http"), cfg.Version)
+	a.Web, err = web.New(a.Domain, cat, log.With("component", "http"), cfg.Version)
 	if err != nil {
 		return nil, err
 	}

@@ -13,10 +13,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/activator-voip/activator/internal/activation"
 	"github.com/activator-voip/activator/internal/app"
+	"github.com/activator-voip/activator/internal/model"
 	"github.com/activator-voip/activator/internal/secret"
 	"github.com/activator-voip/activator/internal/store/storetest"
 )
+
+// tester is who the tests read the domain as, in the default organisation.
+var tester = activation.Caller{Name: "test", OrgID: model.DefaultOrgID}
 
 // TestFirstStartCreatesWhatItNeedsOnce starts activator twice on the same
 // data folder and database, on each engine.
@@ -44,18 +49,18 @@ func TestFirstStartCreatesWhatItNeedsOnce(t *testing.T) {
 			if !secret.WellFormed(token, secret.PrefixAdminToken) {
 				t.Fatalf("admin.token holds %q", secret.Display(token))
 			}
-			if c, err := a.Service.Authenticate(ctx, token); err != nil || c.Role != "admin" {
-				t.Fatalf("the admin token does not authenticate: %v", err)
+			if c, err := a.Domain.Access.Authenticate(ctx, token); err != nil || c.Role != "admin" || c.OrgID != model.DefaultOrgID {
+				t.Fatalf("the admin token does not authenticate in the default organisation: %+v, %v", c, err)
 			}
-			ps, _ := a.Service.Profiles(ctx)
+			ps, _ := a.Domain.Profiles.List(ctx, tester)
 			if len(ps) != 1 || ps[0].Name != "default" || !ps[0].IsDefault {
 				t.Fatalf("default profile: %+v", ps)
 			}
-			key1 := a.Service.PublicKey()
+			key1 := a.Domain.Links.PublicKey()
 			if !strings.HasPrefix(a.URL, "http://127.0.0.1:") {
 				t.Fatalf("listen URL %q", a.URL)
 			}
-			st, _ := a.Service.Settings(ctx)
+			st, _ := a.Domain.Settings.Current(ctx, model.DefaultOrgID)
 			if st.BaseURL != a.URL {
 				t.Fatalf("links must be built from the listen address until public_base_url is set: %q vs %q", st.BaseURL, a.URL)
 			}
@@ -83,10 +88,10 @@ func TestFirstStartCreatesWhatItNeedsOnce(t *testing.T) {
 			if _, err := os.Stat(tokenPath); !os.IsNotExist(err) {
 				t.Fatal("a second start must not issue another admin token")
 			}
-			if !key1.Equal(a2.Service.PublicKey()) {
+			if !key1.Equal(a2.Domain.Links.PublicKey()) {
 				t.Fatal("the signing key must survive a restart")
 			}
-			ps, _ = a2.Service.Profiles(ctx)
+			ps, _ = a2.Domain.Profiles.List(ctx, tester)
 			if len(ps) != 1 {
 				t.Fatalf("a second start made %d profiles", len(ps))
 			}

@@ -6,78 +6,87 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/activator-voip/activator/internal/activation"
 	"github.com/activator-voip/activator/internal/model"
 	"github.com/activator-voip/activator/internal/sip"
 )
 
-// startSIP builds the account backend the configuration names: the
-// embedded registrar (bound here, served by Run) or Kamailio's database,
-// which is brought in step with every account at start.
-func (a *App) startSIP(ctx context.Context, cfg Config, log *slog.Logger) error {
-	c := cfg.SIP
+// openAccountBackend opens the account backend the configuration names,
+// before the domain that keeps it in step: the embedded registrar's,
+// which needs only the store, or Kamailio's database.
+func (a *App) openAccountBackend(ctx context.Context, c SIPConfig) (activation.AccountBackend, error) {
 	switch c.AccountsBackend {
 	case "", model.BackendEmbedded:
-		a.Service.SetAccountBackend(&sip.Embedded{Store: a.Store})
-		if c.UDP == "" && c.TCP == "" && c.TLS == "" {
-			return nil
-		}
-		var tlsConf *tls.Config
-		if c.TLS != "" {
-			var cert tls.Certificate
-			var err error
-			switch {
-			case c.Cert != "" || c.Key != "":
-				if c.Cert == "" || c.Key == "" {
-					return fmt.Errorf("SIP over TLS needs both a certificate and a key (--sip-cert, --sip-key)")
-				}
-				if cert, err = tls.LoadX509KeyPair(c.Cert, c.Key); err != nil {
-					return fmt.Errorf("loading the SIP certificate: %w", err)
-				}
-			default:
-				st, err := a.Service.Settings(ctx)
-				if err != nil {
-					return err
-				}
-				if cert, err = sip.LoadOrCreateDevCert(cfg.DataDir, []string{st.SIPHost, st.SIPDomain}); err != nil {
-					return err
-				}
-				log.Info("SIP over TLS uses the development certificate; clients must trust its CA", "ca", cfg.DataDir+"/"+sip.DevCAFile)
-			}
-			tlsConf = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-		}
-		var algs []string
-		if c.Digest != "" {
-			var err error
-			if algs, err = sip.ParseAlgorithms(c.Digest); err != nil {
-				return fmt.Errorf("--sip-digest: %w", err)
-			}
-		}
-		srv, err := sip.New(sip.Config{UDP: c.UDP, TCP: c.TCP, TLS: c.TLS, TLSConfig: tlsConf, Algorithms: algs, Store: a.Store, Service: a.Service,
-			Logger: log.With("component", "sip")})
-		if err != nil {
-			return err
-		}
-		a.SIP = srv
-		// No start-up pass: the registrar reads accounts on every request,
-		// and routing skips accounts that may not register.
-		return nil
+		return &sip.Embedded{Store: a.Store}, nil
 	case model.BackendKamailio:
 		if c.KamailioDB == "" {
-			return fmt.Errorf("the kamailio accounts backend needs --kamailio-db")
+			return nil, fmt.Errorf("the kamailio accounts backend needs --kamailio-db")
 		}
 		k, err := sip.OpenKamailio(ctx, c.KamailioDB)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		a.kamailio = k
-		a.Service.SetAccountBackend(k)
-	default:
-		return fmt.Errorf("--accounts-backend %q: want embedded or kamailio", c.AccountsBackend)
+		return k, nil
 	}
-	n, err := a.Service.SyncSIPBackend(ctx)
+	return nil, fmt.Errorf("--accounts-backend %q: want embedded or kamailio", c.AccountsBackend)
+}
+
+// startSIP, once the domain exists, binds the embedded registrar (served
+// by Run) or brings Kamailio's database in step with every account.
+func (a *App) startSIP(ctx context.Context, cfg Config, log *slog.Logger) error {
+	c := cfg.SIP
+	if a.kamailio != nil {
+		// Every account is in the default organisation, the only one.
+		n, err := a.Domain.Accounts.SyncBackend(ctx, model.DefaultOrgID)
+		if err != nil {
+			return fmt.Errorf("bringing the %s accounts backend in step: %w", c.AccountsBackend, err)
+		}
+		log.Debug("accounts backend in step", "backend", c.AccountsBackend, "accounts", n)
+		return nil
+	}
+	if c.UDP == "" && c.TCP == "" && c.TLS == "" {
+		return nil
+	}
+	var tlsConf *tls.Config
+	if c.TLS != "" {
+		var cert tls.Certificate
+		var err error
+		switch {
+		case c.Cert != "" || c.Key != "":
+			if c.Cert == "" || c.Key == "" {
+				return fmt.Errorf("SIP over TLS needs both a certificate and a key (--sip-cert, --sip-key)")
+			}
+			if cert, err = tls.LoadX509KeyPair(c.Cert, c.Key); err != nil {
+				return fmt.Errorf("loading the SIP certificate: %w", err)
+			}
+		default:
+			// The registrar serves the default organisation's domain.
+			st, err := a.Domain.Settings.Current(ctx, model.DefaultOrgID)
+			if err != nil {
+				return err
+			}
+			if cert, err = sip.LoadOrCreateDevCert(cfg.DataDir, []string{st.SIPHost, st.SIPDomain}); err != nil {
+				return err
+			}
+			log.Info("SIP over TLS uses the development certificate; clients must trust its CA", "ca", cfg.DataDir+"/"+sip.DevCAFile)
+		}
+		tlsConf = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	var algs []string
+	if c.Digest != "" {
+		var err error
+		if algs, err = sip.ParseAlgorithms(c.Digest); err != nil {
+			return fmt.Errorf("--sip-digest: %w", err)
+		}
+	}
+	srv, err := sip.New(sip.Config{UDP: c.UDP, TCP: c.TCP, TLS: c.TLS, TLSConfig: tlsConf, Algorithms: algs, Store: a.Store, Settings: a.Domain.Settings,
+		Logger: log.With("component", "sip")})
 	if err != nil {
-		return fmt.Errorf("bringing the %s accounts backend in step: %w", c.AccountsBackend, err)
+		return err
 	}
-	log.Debug("accounts backend in step", "backend", c.AccountsBackend, "accounts", n)
+	a.SIP = srv
+	// No start-up pass: the registrar reads accounts on every request,
+	// and routing skips accounts that may not register.
 	return nil
 }

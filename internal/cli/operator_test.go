@@ -8,7 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/activator-voip/activator/internal/activation"
 	"github.com/activator-voip/activator/internal/app"
+	"github.com/activator-voip/activator/internal/model"
 )
 
 // consoleServer starts a whole activator on loopback and returns its URL and
@@ -85,7 +87,7 @@ func TestOperatorTokenImportExportAgainstAServer(t *testing.T) {
 	if r.err != nil || !strings.Contains(r.stdout, "2 to create") || !strings.Contains(r.stdout, "mobile number") || !strings.Contains(r.stdout, "nothing imported") {
 		t.Fatalf("dry run: %v %q", r.err, r.stdout)
 	}
-	if as, _ := a.Service.ListAccounts(context.Background(), "", "", "", 10, 0); len(as) != 0 {
+	if as, _ := a.Domain.Accounts.List(context.Background(), "", "", "", 10, 0, activation.Caller{OrgID: model.DefaultOrgID}); len(as) != 0 {
 		t.Fatalf("the dry run imported %d accounts", len(as))
 	}
 	r = cli("import", csv, "--group", "sales", "--send", "sms")

@@ -52,9 +52,9 @@ type Registry struct {
 	loader   Loader
 }
 
-// Loader finds a gateway configured outside the registry (in the database).
-// An unknown name must come back as a Permanent error.
-type Loader func(ctx context.Context, name string) (Gateway, error)
+// Loader finds a gateway an organisation configured outside the registry
+// (in the database). An unknown name must come back as a Permanent error.
+type Loader func(ctx context.Context, orgID int64, name string) (Gateway, error)
 
 // NewRegistry returns a registry of the builtin gateways that asks load for
 // every other name; with a nil load, the builtins are all there is.
@@ -75,12 +75,13 @@ func (r *Registry) Get(name string) (Gateway, error) {
 	return g, nil
 }
 
-// Lookup finds a gateway by name: a built-in one, else the loader's.
-func (r *Registry) Lookup(ctx context.Context, name string) (Gateway, error) {
+// Lookup finds a gateway of an organisation by name: a built-in one, else
+// the loader's.
+func (r *Registry) Lookup(ctx context.Context, orgID int64, name string) (Gateway, error) {
 	if _, ok := r.gateways[name]; ok || r.loader == nil {
 		return r.Get(name)
 	}
-	return r.loader(ctx, name)
+	return r.loader(ctx, orgID, name)
 }
 
 // isPermanent reports whether err must not be retried.

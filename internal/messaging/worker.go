@@ -178,7 +178,7 @@ func (w *Worker) deliver(ctx context.Context, m *store.MessageRow) {
 }
 
 func (w *Worker) send(ctx context.Context, m *store.MessageRow) (id string, err error) {
-	g, err := w.gateways.Lookup(ctx, m.Gateway)
+	g, err := w.gateways.Lookup(ctx, m.OrgID, m.Gateway)
 	if err != nil {
 		return "", err
 	}

@@ -38,7 +38,7 @@ type Config struct {
 	TLSConfig     *tls.Config // required with TLS
 	Algorithms    []string    // digest algorithms challenged with, preferred first; nil: DefaultAlgorithms
 	Store         *store.Store
-	Service       *activation.Service // settings: SIP domain (the realm), host
+	Settings      *activation.Settings // the SIP domain (the realm) and host
 	Logger        *slog.Logger
 }
 
@@ -215,7 +215,9 @@ func (s *Server) onOptions(req *sip.Request, tx sip.ServerTransaction) {
 // authenticate checks a request's digest answer. It answers the request
 // itself (challenge or refusal) and returns nil when it is not authenticated.
 func (s *Server) authenticate(ctx context.Context, req *sip.Request, tx sip.ServerTransaction, proxy bool) *store.SIPAccount {
-	st, err := s.cfg.Service.Settings(ctx)
+	// The challenge comes before any account is known: the realm is the
+	// default organisation's SIP domain.
+	st, err := s.cfg.Settings.Current(ctx, model.DefaultOrgID)
 	if err != nil {
 		s.log.Error("sip: reading settings", "err", err)
 		s.reply(tx, req, sip.StatusInternalServerError, "Server Error")
@@ -482,7 +484,9 @@ func (s *Server) isSelf(u sip.Uri) bool {
 	if !mine {
 		return false
 	}
-	if st, err := s.cfg.Service.Settings(context.Background()); err == nil && (strings.EqualFold(u.Host, st.SIPHost) || strings.EqualFold(u.Host, st.SIPDomain)) {
+	// A request URI names a host, not an account: the default
+	// organisation's SIP host and domain are this proxy's.
+	if st, err := s.cfg.Settings.Current(context.Background(), model.DefaultOrgID); err == nil && (strings.EqualFold(u.Host, st.SIPHost) || strings.EqualFold(u.Host, st.SIPDomain)) {
 		return true
 	}
 	if strings.EqualFold(u.Host, "localhost") {
@@ -612,7 +616,7 @@ func (s *Server) onRoute(req *sip.Request, tx sip.ServerTransaction) {
 		s.reply(tx, req, sip.StatusForbidden, "Forbidden")
 		return
 	}
-	st, err := s.cfg.Service.Settings(ctx)
+	st, err := s.cfg.Settings.Current(ctx, caller.OrgID)
 	if err != nil {
 		s.reply(tx, req, sip.StatusInternalServerError, "Server Error")
 		return

@@ -35,8 +35,8 @@ func registrar(t *testing.T, algorithms []string) (addr string, st *store.Store)
 	if _, err := activation.Bootstrap(ctx, st, box, t.TempDir(), slog.New(slog.DiscardHandler)); err != nil {
 		t.Fatal(err)
 	}
-	svc := activation.New(activation.Config{Store: st, Box: box, ListenURL: "http://127.0.0.1:1"})
-	if _, err := svc.SetSetting(ctx, model.SettingSIPDomain, "example.com"); err != nil {
+	settings := activation.NewSettings(st, "http://127.0.0.1:1")
+	if _, err := settings.Set(ctx, model.SettingSIPDomain, "example.com", activation.Caller{Name: "test", OrgID: model.DefaultOrgID}); err != nil {
 		t.Fatal(err)
 	}
 	err = st.Tx(ctx, func(tx *store.Tx) error {
@@ -63,7 +63,7 @@ func registrar(t *testing.T, algorithms []string) (addr string, st *store.Store)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := New(Config{UDP: "127.0.0.1:0", Store: st, Service: svc, Algorithms: algorithms})
+	srv, err := New(Config{UDP: "127.0.0.1:0", Store: st, Settings: settings, Algorithms: algorithms})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -40,7 +40,17 @@ func scanGateway(sc interface{ Scan(...any) error }) (*GatewayRow, error) {
 
 // Gateways lists an organisation's gateways by name.
 func (r *Reader) Gateways(ctx context.Context, orgID int64) ([]GatewayRow, error) {
-	rows, err := r.q.QueryContext(ctx, `SELECT `+gatewayCols+` FROM gateways WHERE org_id = $1 ORDER BY name`, orgID)
+	return r.gateways(ctx, `SELECT `+gatewayCols+` FROM gateways WHERE org_id = $1 ORDER BY name`, orgID)
+}
+
+// GatewaysNamed finds the gateways of every organisation that have a name:
+// a provider's receipt callback names its gateway, not the organisation.
+func (r *Reader) GatewaysNamed(ctx context.Context, name string) ([]GatewayRow, error) {
+	return r.gateways(ctx, `SELECT `+gatewayCols+` FROM gateways WHERE name = $1 ORDER BY org_id`, name)
+}
+
+func (r *Reader) gateways(ctx context.Context, query string, args ...any) ([]GatewayRow, error) {
+	rows, err := r.q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("listing gateways: %w", err)
 	}

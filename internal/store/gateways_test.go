@@ -99,6 +99,12 @@ func TestGatewaysCRUDDefaultsAndGroupOverrides(t *testing.T) {
 		if err != nil || len(gs) != 1 || gs[0].Name != "b" {
 			t.Fatalf("gateways: %+v %v", gs, err)
 		}
+		if named, err := s.GatewaysNamed(ctx, "b"); err != nil || len(named) != 1 || named[0].OrgID != org || named[0].ID != gs[0].ID {
+			t.Fatalf("gateways named b: %+v %v", named, err)
+		}
+		if named, err := s.GatewaysNamed(ctx, "a"); err != nil || len(named) != 0 {
+			t.Fatalf("gateways named after a deleted one: %+v %v", named, err)
+		}
 	})
 }
 
@@ -118,14 +124,23 @@ func TestReceiptsMoveMessagesForwardOnly(t *testing.T) {
 			return m.ID
 		}
 		id1, id2 := enqueue("+391"), enqueue("+392")
-		tg, err := s.MessageByProviderID(ctx, "tw", "SM+391")
+		tg, err := s.MessageByProviderID(ctx, org, "tw", "SM+391")
 		if err != nil || tg.ID != id1 || tg.State != model.MessageSent {
 			t.Fatalf("by provider id: %+v %v", tg, err)
 		}
-		if _, err := s.MessageByProviderID(ctx, "other", "SM+391"); !errors.Is(err, store.ErrNotFound) {
+		if _, err := s.MessageByProviderID(ctx, org, "other", "SM+391"); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("provider ids are per gateway: got %v", err)
 		}
-		if tg, err := s.LatestSentTo(ctx, "tw", "+392"); err != nil || tg.ID != id2 {
+		if _, err := s.MessageByProviderID(ctx, org+1, "tw", "SM+391"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("provider ids are per organisation: got %v", err)
+		}
+		if tg, err := s.MessageOfGateway(ctx, org, "tw", id1); err != nil || tg.ID != id1 || tg.OrgID != org {
+			t.Fatalf("by id: %+v %v", tg, err)
+		}
+		if _, err := s.MessageOfGateway(ctx, org+1, "tw", id1); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("a message is found in its own organisation only: got %v", err)
+		}
+		if tg, err := s.LatestSentTo(ctx, org, "tw", "+392"); err != nil || tg.ID != id2 {
 			t.Fatalf("latest sent to: %+v %v", tg, err)
 		}
 		at := time.Now().UTC().Truncate(time.Millisecond)
@@ -163,7 +178,7 @@ func TestReceiptsMoveMessagesForwardOnly(t *testing.T) {
 		if m.State != model.MessageFailed || m.LastError != "30003 unreachable handset" || m.DeliveredAt != nil {
 			t.Fatalf("after failure receipt: %+v", m.Message)
 		}
-		if _, err := s.LatestSentTo(ctx, "tw", "+392"); !errors.Is(err, store.ErrNotFound) {
+		if _, err := s.LatestSentTo(ctx, org, "tw", "+392"); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("a failed message is not a receipt target by number: %v", err)
 		}
 	})

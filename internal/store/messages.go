@@ -240,21 +240,21 @@ func scanReceiptTarget(row *sql.Row) (*ReceiptTarget, error) {
 const receiptCols = `id, org_id, account_id, channel, state, provider_id, recipient`
 
 // MessageOfGateway finds a message by id among those sent through gateway.
-func (r *Reader) MessageOfGateway(ctx context.Context, gateway string, id int64) (*ReceiptTarget, error) {
-	return scanReceiptTarget(r.q.QueryRowContext(ctx, `SELECT `+receiptCols+` FROM messages WHERE gateway = $1 AND id = $2`, gateway, id))
+func (r *Reader) MessageOfGateway(ctx context.Context, orgID int64, gateway string, id int64) (*ReceiptTarget, error) {
+	return scanReceiptTarget(r.q.QueryRowContext(ctx, `SELECT `+receiptCols+` FROM messages WHERE org_id = $1 AND gateway = $2 AND id = $3`, orgID, gateway, id))
 }
 
 // MessageByProviderID finds a message by the id its gateway's provider gave it.
-func (r *Reader) MessageByProviderID(ctx context.Context, gateway, providerID string) (*ReceiptTarget, error) {
+func (r *Reader) MessageByProviderID(ctx context.Context, orgID int64, gateway, providerID string) (*ReceiptTarget, error) {
 	return scanReceiptTarget(r.q.QueryRowContext(ctx, `SELECT `+receiptCols+` FROM messages
-		WHERE gateway = $1 AND provider_id = $2 ORDER BY id DESC LIMIT 1`, gateway, providerID))
+		WHERE org_id = $1 AND gateway = $2 AND provider_id = $3 ORDER BY id DESC LIMIT 1`, orgID, gateway, providerID))
 }
 
 // LatestSentTo finds the newest message sent through gateway to recipient
 // and not yet delivered: for providers whose receipts name only the number.
-func (r *Reader) LatestSentTo(ctx context.Context, gateway, recipient string) (*ReceiptTarget, error) {
+func (r *Reader) LatestSentTo(ctx context.Context, orgID int64, gateway, recipient string) (*ReceiptTarget, error) {
 	return scanReceiptTarget(r.q.QueryRowContext(ctx, `SELECT `+receiptCols+` FROM messages
-		WHERE gateway = $1 AND recipient = $2 AND state = $3 ORDER BY id DESC LIMIT 1`, gateway, recipient, model.MessageSent))
+		WHERE org_id = $1 AND gateway = $2 AND recipient = $3 AND state = $4 ORDER BY id DESC LIMIT 1`, orgID, gateway, recipient, model.MessageSent))
 }
 
 // MarkMessageDelivered records a receipt saying the message arrived. A

@@ -143,7 +143,7 @@ func TestOperatorTokens(t *testing.T) {
 			t.Fatal(err)
 		}
 		owner, err := s.APITokenOwner(ctx, secret.Hash(tok))
-		if err != nil || owner.OperatorID != ada.ID || owner.OperatorName != "ada" || owner.Role != "csr" || owner.OperatorDisabled {
+		if err != nil || owner.OrgID != org || owner.OperatorID != ada.ID || owner.OperatorName != "ada" || owner.Role != "csr" || owner.OperatorDisabled {
 			t.Fatalf("APITokenOwner = %+v, %v", owner, err)
 		}
 		if err := s.Tx(ctx, func(tx *store.Tx) error { return tx.SetOperatorDisabled(ctx, ada.ID, true) }); err != nil {

@@ -58,6 +58,7 @@ func (r *Reader) OperatorTokens(ctx context.Context, orgID, operatorID int64) ([
 
 // TokenOwner is who an API token acts for.
 type TokenOwner struct {
+	OrgID            int64 // the organisation the token acts in
 	Name             string
 	Role             string
 	OperatorID       int64 // 0 for the first-start token
@@ -75,9 +76,9 @@ func (r *Reader) APITokenOwner(ctx context.Context, hash []byte) (*TokenOwner, e
 		opRole   sql.NullString
 		disabled sql.NullBool
 	)
-	err := r.q.QueryRowContext(ctx, `SELECT t.name, t.role, t.operator_id, o.name, o.role, o.disabled
+	err := r.q.QueryRowContext(ctx, `SELECT t.org_id, t.name, t.role, t.operator_id, o.name, o.role, o.disabled
 		FROM api_tokens t LEFT JOIN operators o ON o.id = t.operator_id WHERE t.token_hash = $1 AND t.revoked_at IS NULL`, hash).
-		Scan(&t.Name, &t.Role, &opID, &opName, &opRole, &disabled)
+		Scan(&t.OrgID, &t.Name, &t.Role, &opID, &opName, &opRole, &disabled)
 	if err != nil {
 		return nil, mapErr(err)
 	}

@@ -110,63 +110,63 @@ func actor(c *activation.Caller) activation.Caller {
 	return *c
 }
 
-func (s *Server) listGroups(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
-	gs, err := s.svc.Groups(r.Context())
+func (s *Server) listGroups(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
+	gs, err := s.dom.Groups.List(r.Context(), actor(c))
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, 200, groupList{gs})
 }
 
-func (s *Server) createGroup(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
+func (s *Server) createGroup(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
 	var in model.GroupInput
 	if err := decode(w, r, &in); err != nil {
 		return err
 	}
-	g, err := s.svc.CreateGroup(r.Context(), in)
+	g, err := s.dom.Groups.Create(r.Context(), in, actor(c))
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, 201, g)
 }
 
-func (s *Server) getGroup(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
-	g, err := s.svc.Group(r.Context(), r.PathValue("name"))
+func (s *Server) getGroup(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
+	g, err := s.dom.Groups.Get(r.Context(), r.PathValue("name"), actor(c))
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, 200, g)
 }
 
-func (s *Server) updateGroup(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
+func (s *Server) updateGroup(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
 	var in model.GroupInput
 	if err := decode(w, r, &in); err != nil {
 		return err
 	}
-	g, err := s.svc.UpdateGroup(r.Context(), r.PathValue("name"), in)
+	g, err := s.dom.Groups.Update(r.Context(), r.PathValue("name"), in, actor(c))
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, 200, g)
 }
 
-func (s *Server) deleteGroup(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
-	if err := s.svc.DeleteGroup(r.Context(), r.PathValue("name")); err != nil {
+func (s *Server) deleteGroup(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
+	if err := s.dom.Groups.Delete(r.Context(), r.PathValue("name"), actor(c)); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 
-func (s *Server) listProfiles(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
-	ps, err := s.svc.Profiles(r.Context())
+func (s *Server) listProfiles(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
+	ps, err := s.dom.Profiles.List(r.Context(), actor(c))
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, 200, profileList{ps})
 }
 
-func (s *Server) createProfile(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
+func (s *Server) createProfile(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
 	var in profileInput
 	if err := decode(w, r, &in); err != nil {
 		return err
@@ -174,82 +174,82 @@ func (s *Server) createProfile(w http.ResponseWriter, r *http.Request, _ *activa
 	if in.Name == nil {
 		return &badRequest{"invalid_field", "name", "name is required"}
 	}
-	p, err := s.svc.CreateProfile(r.Context(), *in.Name, in.Settings)
+	p, err := s.dom.Profiles.Create(r.Context(), *in.Name, in.Settings, actor(c))
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, 201, p)
 }
 
-func (s *Server) getProfile(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
-	p, err := s.svc.Profile(r.Context(), r.PathValue("name"))
+func (s *Server) getProfile(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
+	p, err := s.dom.Profiles.Get(r.Context(), r.PathValue("name"), actor(c))
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, 200, p)
 }
 
-func (s *Server) updateProfile(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
+func (s *Server) updateProfile(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
 	var in profileInput
 	if err := decode(w, r, &in); err != nil {
 		return err
 	}
-	p, err := s.svc.UpdateProfile(r.Context(), r.PathValue("name"), in.Name, in.Settings)
+	p, err := s.dom.Profiles.Update(r.Context(), r.PathValue("name"), in.Name, in.Settings, actor(c))
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, 200, p)
 }
 
-func (s *Server) deleteProfile(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
-	if err := s.svc.DeleteProfile(r.Context(), r.PathValue("name")); err != nil {
+func (s *Server) deleteProfile(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
+	if err := s.dom.Profiles.Delete(r.Context(), r.PathValue("name"), actor(c)); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 
-func (s *Server) listApps(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
-	as, err := s.svc.Apps(r.Context())
+func (s *Server) listApps(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
+	as, err := s.dom.Downloads.List(r.Context(), actor(c))
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, 200, appList{as})
 }
 
-func (s *Server) setApp(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
+func (s *Server) setApp(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
 	var in model.AppURL
 	if err := decode(w, r, &in); err != nil {
 		return err
 	}
-	a, err := s.svc.SetApp(r.Context(), in)
+	a, err := s.dom.Downloads.Set(r.Context(), in, actor(c))
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, 200, a)
 }
 
-func (s *Server) deleteApp(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
+func (s *Server) deleteApp(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
 	m := model.SecurityModel(r.URL.Query().Get("security_model"))
 	if m != "" && !m.Valid() {
 		return &badRequest{"invalid_field", "security_model", "security_model must be end-to-end or end-to-site, or absent for the platform's fallback"}
 	}
-	if err := s.svc.DeleteApp(r.Context(), r.PathValue("platform"), m); err != nil {
+	if err := s.dom.Downloads.Delete(r.Context(), r.PathValue("platform"), m, actor(c)); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 
-func (s *Server) listSettings(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
-	st, err := s.svc.SettingList(r.Context())
+func (s *Server) listSettings(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
+	st, err := s.dom.Settings.List(r.Context(), actor(c))
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, 200, settingList{st})
 }
 
-func (s *Server) putSetting(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
+func (s *Server) putSetting(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
 	var in settingInput
 	if err := decode(w, r, &in); err != nil {
 		return err
@@ -257,14 +257,14 @@ func (s *Server) putSetting(w http.ResponseWriter, r *http.Request, _ *activatio
 	if in.Value == nil {
 		return &badRequest{"invalid_field", "value", "value is required (an empty string restores the default)"}
 	}
-	st, err := s.svc.SetSetting(r.Context(), r.PathValue("key"), *in.Value)
+	st, err := s.dom.Settings.Set(r.Context(), r.PathValue("key"), *in.Value, actor(c))
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, 200, st)
 }
 
-func (s *Server) listAccounts(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
+func (s *Server) listAccounts(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
 	limit, err := queryInt(r, "limit")
 	if err != nil {
 		return err
@@ -274,7 +274,7 @@ func (s *Server) listAccounts(w http.ResponseWriter, r *http.Request, _ *activat
 		return err
 	}
 	q := r.URL.Query()
-	as, err := s.svc.ListAccounts(r.Context(), q.Get("group"), q.Get("status"), q.Get("q"), limit, offset)
+	as, err := s.dom.Accounts.List(r.Context(), q.Get("group"), q.Get("status"), q.Get("q"), limit, offset, actor(c))
 	if err != nil {
 		return err
 	}
@@ -286,15 +286,15 @@ func (s *Server) createAccount(w http.ResponseWriter, r *http.Request, c *activa
 	if err := decode(w, r, &in); err != nil {
 		return err
 	}
-	a, err := s.svc.CreateAccount(r.Context(), in, actor(c))
+	a, err := s.dom.Accounts.Create(r.Context(), in, actor(c))
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, 201, a)
 }
 
-func (s *Server) getAccount(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
-	d, err := s.svc.Account(r.Context(), r.PathValue("username"))
+func (s *Server) getAccount(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
+	d, err := s.dom.Accounts.Get(r.Context(), r.PathValue("username"), actor(c))
 	if err != nil {
 		return err
 	}
@@ -306,7 +306,7 @@ func (s *Server) updateAccount(w http.ResponseWriter, r *http.Request, c *activa
 	if err := decode(w, r, &in); err != nil {
 		return err
 	}
-	a, err := s.svc.UpdateAccount(r.Context(), r.PathValue("username"), in, actor(c))
+	a, err := s.dom.Accounts.Update(r.Context(), r.PathValue("username"), in, actor(c))
 	if err != nil {
 		return err
 	}
@@ -314,7 +314,7 @@ func (s *Server) updateAccount(w http.ResponseWriter, r *http.Request, c *activa
 }
 
 func (s *Server) deleteAccount(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
-	if err := s.svc.DeleteAccount(r.Context(), r.PathValue("username"), actor(c)); err != nil {
+	if err := s.dom.Accounts.Delete(r.Context(), r.PathValue("username"), actor(c)); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -322,7 +322,7 @@ func (s *Server) deleteAccount(w http.ResponseWriter, r *http.Request, c *activa
 }
 
 func (s *Server) disableAccount(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
-	a, err := s.svc.SetDisabled(r.Context(), r.PathValue("username"), true, actor(c))
+	a, err := s.dom.Accounts.SetDisabled(r.Context(), r.PathValue("username"), true, actor(c))
 	if err != nil {
 		return err
 	}
@@ -330,7 +330,7 @@ func (s *Server) disableAccount(w http.ResponseWriter, r *http.Request, c *activ
 }
 
 func (s *Server) enableAccount(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
-	a, err := s.svc.SetDisabled(r.Context(), r.PathValue("username"), false, actor(c))
+	a, err := s.dom.Accounts.SetDisabled(r.Context(), r.PathValue("username"), false, actor(c))
 	if err != nil {
 		return err
 	}
@@ -342,7 +342,7 @@ func (s *Server) sendLink(w http.ResponseWriter, r *http.Request, c *activation.
 	if err := decode(w, r, &in); err != nil {
 		return err
 	}
-	res, err := s.svc.Send(r.Context(), r.PathValue("username"), in, actor(c))
+	res, err := s.dom.Links.Send(r.Context(), r.PathValue("username"), in, actor(c))
 	if err != nil {
 		return err
 	}
@@ -350,7 +350,7 @@ func (s *Server) sendLink(w http.ResponseWriter, r *http.Request, c *activation.
 }
 
 func (s *Server) revokeLinks(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
-	n, err := s.svc.RevokeLinks(r.Context(), r.PathValue("username"), actor(c))
+	n, err := s.dom.Links.Revoke(r.Context(), r.PathValue("username"), actor(c))
 	if err != nil {
 		return err
 	}
@@ -358,60 +358,60 @@ func (s *Server) revokeLinks(w http.ResponseWriter, r *http.Request, c *activati
 }
 
 func (s *Server) revokeDevices(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
-	n, err := s.svc.RevokeDeviceAccess(r.Context(), r.PathValue("username"), actor(c))
+	n, err := s.dom.Devices.RevokeAccess(r.Context(), r.PathValue("username"), actor(c))
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, 200, revokeResult{n})
 }
 
-func (s *Server) effectiveProfile(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
-	p, err := s.svc.EffectiveProfile(r.Context(), r.PathValue("username"))
+func (s *Server) effectiveProfile(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
+	p, err := s.dom.Accounts.EffectiveProfile(r.Context(), r.PathValue("username"), actor(c))
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, 200, p)
 }
 
-func (s *Server) events(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
-	es, err := s.svc.Events(r.Context(), r.PathValue("username"))
+func (s *Server) events(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
+	es, err := s.dom.Accounts.Events(r.Context(), r.PathValue("username"), actor(c))
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, 200, eventList{es})
 }
 
-func (s *Server) listMessages(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
+func (s *Server) listMessages(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
 	limit, err := queryInt(r, "limit")
 	if err != nil {
 		return err
 	}
 	q := r.URL.Query()
-	ms, err := s.svc.Messages(r.Context(), q.Get("state"), q.Get("username"), limit)
+	ms, err := s.dom.Messages.List(r.Context(), q.Get("state"), q.Get("username"), limit, actor(c))
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, 200, messageList{ms})
 }
 
-func (s *Server) listOutbox(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
+func (s *Server) listOutbox(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
 	limit, err := queryInt(r, "limit")
 	if err != nil {
 		return err
 	}
-	items, err := s.svc.Outbox(r.Context(), limit)
+	items, err := s.dom.Messages.Outbox(r.Context(), limit, actor(c))
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, 200, outboxList{items})
 }
 
-func (s *Server) getOutbox(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
+func (s *Server) getOutbox(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil {
 		return &badRequest{"invalid_field", "id", "id must be a whole number"}
 	}
-	it, err := s.svc.OutboxItem(r.Context(), id)
+	it, err := s.dom.Messages.OutboxItem(r.Context(), id, actor(c))
 	if err != nil {
 		return err
 	}
@@ -423,7 +423,7 @@ func (s *Server) redeem(w http.ResponseWriter, r *http.Request, _ *activation.Ca
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	resp, err := s.svc.Redeem(r.Context(), req)
+	resp, err := s.dom.Devices.Redeem(r.Context(), req)
 	if err != nil {
 		return err
 	}
@@ -431,7 +431,7 @@ func (s *Server) redeem(w http.ResponseWriter, r *http.Request, _ *activation.Ca
 }
 
 func (s *Server) deviceConfig(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
-	cfg, err := s.svc.DeviceConfig(r.Context(), bearer(r))
+	cfg, err := s.dom.Devices.Config(r.Context(), bearer(r))
 	if err != nil {
 		return err
 	}

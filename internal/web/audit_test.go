@@ -28,13 +28,13 @@ var unaudited = map[string]string{
 // the console's route tables: every route that changes something (POST,
 // PUT, PATCH, DELETE) has a kind in the audit table or is listed in
 // unaudited with why; every kind of the table has a snapshot
-// (Service.Snapshot answers "not found" for a missing target, not "unknown
+// (Snapshots.Take answers "not found" for a missing target, not "unknown
 // kind") or says why it has none; and no entry of the table or of
 // unaudited is left over from a route that went.
 func TestEveryMutatingRouteHasAnAuditKindWithASnapshot(t *testing.T) {
 	forEachServer(t, func(t *testing.T, s *testServer) {
 		ctx := context.Background()
-		cons, err := console.New(s.app.Service, slog.New(slog.DiscardHandler))
+		cons, err := console.New(s.app.Domain, slog.New(slog.DiscardHandler))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -106,11 +106,11 @@ func TestEveryMutatingRouteHasAnAuditKindWithASnapshot(t *testing.T) {
 			if k.NoSnapshot != "" {
 				continue
 			}
-			_, err := s.app.Service.Snapshot(ctx, k.Name, "no-such-"+k.Name)
+			_, err := s.app.Domain.Snapshots.Take(ctx, k.Name, "no-such-"+k.Name, tester)
 			var de *activation.Error
 			switch {
 			case errors.Is(err, activation.ErrUnknownAuditKind):
-				t.Errorf("the audit table's %q names kind %q, which activation.Service.Snapshot cannot read: add it there, or say why it has no snapshot", seg, k.Name)
+				t.Errorf("the audit table's %q names kind %q, which activation.Snapshots.Take cannot read: add it there, or say why it has no snapshot", seg, k.Name)
 			case !errors.As(err, &de) || de.Kind != activation.KindNotFound:
 				t.Errorf("snapshot of a missing %s: want not found, got %v", k.Name, err)
 			}

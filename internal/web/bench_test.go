@@ -101,7 +101,7 @@ type benchFixture struct {
 	landing  []string     // landing page URLs, issued once
 }
 
-var benchCaller = activation.Caller{Name: "benchmark", Role: "admin"}
+var benchCaller = activation.Caller{Name: "benchmark", Role: "admin", OrgID: model.DefaultOrgID}
 
 // startBenchApp builds and runs an app on a loopback port, stopped and removed
 // by tb's cleanup.
@@ -125,13 +125,12 @@ func startBenchApp(tb testing.TB, dsn func(testing.TB) string) *benchFixture {
 		}
 		a.Close()
 	})
-	svc := a.Service
 	name, it := "bench", "it@example.com"
-	if _, err := svc.CreateGroup(ctx, model.GroupInput{Name: &name, ITEmail: &it}); err != nil {
+	if _, err := a.Domain.Groups.Create(ctx, model.GroupInput{Name: &name, ITEmail: &it}, benchCaller); err != nil {
 		tb.Fatalf("creating the group: %v", err)
 	}
 	// A download for the detected platform, so the landing page lists one.
-	if _, err := svc.SetApp(ctx, model.AppURL{Platform: "android", URL: "https://play.example.com/store/apps/details?id=voip"}); err != nil {
+	if _, err := a.Domain.Downloads.Set(ctx, model.AppURL{Platform: "android", URL: "https://play.example.com/store/apps/details?id=voip"}, benchCaller); err != nil {
 		tb.Fatalf("setting a download URL: %v", err)
 	}
 	return fx
@@ -181,12 +180,11 @@ func (fx *benchFixture) link(ctx context.Context) (string, error) {
 	i := fx.accounts.Add(1)
 	group, name, email := "bench", fmt.Sprintf("Bench User %d", i), fmt.Sprintf("user%d@example.com", i)
 	lang := model.Languages[int(i)%len(model.Languages)]
-	svc := fx.app.Service
-	a, err := svc.CreateAccount(ctx, model.AccountInput{Group: &group, Name: &name, Email: &email, Language: &lang}, benchCaller)
+	a, err := fx.app.Domain.Accounts.Create(ctx, model.AccountInput{Group: &group, Name: &name, Email: &email, Language: &lang}, benchCaller)
 	if err != nil {
 		return "", fmt.Errorf("creating account %d: %w", i, err)
 	}
-	res, err := svc.Send(ctx, a.Username, model.SendRequest{Channel: model.ChannelEmail}, benchCaller)
+	res, err := fx.app.Domain.Links.Send(ctx, a.Username, model.SendRequest{Channel: model.ChannelEmail}, benchCaller)
 	if err != nil {
 		return "", fmt.Errorf("sending to %s: %w", a.Username, err)
 	}
@@ -205,7 +203,7 @@ func (fx *benchFixture) drain(tb testing.TB) {
 	for {
 		busy := 0
 		for _, state := range []string{model.MessageQueued, model.MessageSending} {
-			ms, err := fx.app.Service.Messages(ctx, state, "", 1)
+			ms, err := fx.app.Domain.Messages.List(ctx, state, "", 1, benchCaller)
 			if err != nil {
 				tb.Fatalf("listing %s messages: %v", state, err)
 			}

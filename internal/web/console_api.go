@@ -83,8 +83,8 @@ func (s *Server) Routes() []RouteInfo {
 // Auditor is the API's audit wrapper, for tests walking the route table.
 func (s *Server) Auditor() *audit.Auditor { return s.audit }
 
-func (s *Server) listOperators(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
-	os, err := s.svc.Operators(r.Context())
+func (s *Server) listOperators(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
+	os, err := s.dom.Operators.List(r.Context(), actor(c))
 	if err != nil {
 		return err
 	}
@@ -96,15 +96,15 @@ func (s *Server) createOperator(w http.ResponseWriter, r *http.Request, c *activ
 	if err := decode(w, r, &in); err != nil {
 		return err
 	}
-	o, err := s.svc.CreateOperator(r.Context(), in, actor(c))
+	o, err := s.dom.Operators.Create(r.Context(), in, actor(c))
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, 201, o)
 }
 
-func (s *Server) getOperator(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
-	o, err := s.svc.Operator(r.Context(), r.PathValue("name"))
+func (s *Server) getOperator(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
+	o, err := s.dom.Operators.Get(r.Context(), r.PathValue("name"), actor(c))
 	if err != nil {
 		return err
 	}
@@ -116,7 +116,7 @@ func (s *Server) updateOperator(w http.ResponseWriter, r *http.Request, c *activ
 	if err := decode(w, r, &in); err != nil {
 		return err
 	}
-	o, err := s.svc.UpdateOperator(r.Context(), r.PathValue("name"), in, actor(c))
+	o, err := s.dom.Operators.Update(r.Context(), r.PathValue("name"), in, actor(c))
 	if err != nil {
 		return err
 	}
@@ -124,7 +124,7 @@ func (s *Server) updateOperator(w http.ResponseWriter, r *http.Request, c *activ
 }
 
 func (s *Server) disableOperator(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
-	o, err := s.svc.SetOperatorDisabled(r.Context(), r.PathValue("name"), true, actor(c))
+	o, err := s.dom.Operators.SetDisabled(r.Context(), r.PathValue("name"), true, actor(c))
 	if err != nil {
 		return err
 	}
@@ -132,7 +132,7 @@ func (s *Server) disableOperator(w http.ResponseWriter, r *http.Request, c *acti
 }
 
 func (s *Server) enableOperator(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
-	o, err := s.svc.SetOperatorDisabled(r.Context(), r.PathValue("name"), false, actor(c))
+	o, err := s.dom.Operators.SetDisabled(r.Context(), r.PathValue("name"), false, actor(c))
 	if err != nil {
 		return err
 	}
@@ -140,7 +140,7 @@ func (s *Server) enableOperator(w http.ResponseWriter, r *http.Request, c *activ
 }
 
 func (s *Server) resetOperatorPassword(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
-	o, err := s.svc.ResetOperatorPassword(r.Context(), r.PathValue("name"), actor(c))
+	o, err := s.dom.Operators.ResetPassword(r.Context(), r.PathValue("name"), actor(c))
 	if err != nil {
 		return err
 	}
@@ -148,7 +148,7 @@ func (s *Server) resetOperatorPassword(w http.ResponseWriter, r *http.Request, c
 }
 
 func (s *Server) listTokens(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
-	ts, err := s.svc.Tokens(r.Context(), actor(c))
+	ts, err := s.dom.Operators.Tokens(r.Context(), actor(c))
 	if err != nil {
 		return err
 	}
@@ -160,7 +160,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, c *activati
 	if err := decode(w, r, &in); err != nil {
 		return err
 	}
-	t, err := s.svc.CreateToken(r.Context(), in, actor(c))
+	t, err := s.dom.Operators.CreateToken(r.Context(), in, actor(c))
 	if err != nil {
 		return err
 	}
@@ -172,7 +172,7 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request, c *activati
 	if err != nil {
 		return &badRequest{"invalid_field", "id", "id must be a whole number"}
 	}
-	if err := s.svc.RevokeToken(r.Context(), id, actor(c)); err != nil {
+	if err := s.dom.Operators.RevokeToken(r.Context(), id, actor(c)); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -194,9 +194,9 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request, c *activation
 	if q.Get("format") == "csv" {
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 		w.Header().Set("Content-Disposition", `attachment; filename="activator-audit.csv"`)
-		return s.svc.ExportAudit(r.Context(), w, f)
+		return s.dom.Audit.Export(r.Context(), w, f, actor(c))
 	}
-	es, err := s.svc.AuditLog(r.Context(), f)
+	es, err := s.dom.Audit.Log(r.Context(), f, actor(c))
 	if err != nil {
 		return err
 	}
@@ -221,7 +221,7 @@ func (s *Server) previewImport(w http.ResponseWriter, r *http.Request, c *activa
 		return &badRequest{"invalid_body", "file", "reading the file: " + err.Error()}
 	}
 	q := r.URL.Query()
-	p, err := s.svc.PreviewImport(r.Context(), q.Get("file_name"), body,
+	p, err := s.dom.Imports.Preview(r.Context(), q.Get("file_name"), body,
 		activation.ImportOptions{Group: q.Get("group"), Profile: q.Get("profile"), Send: q.Get("send")}, actor(c))
 	if err != nil {
 		return err
@@ -229,32 +229,32 @@ func (s *Server) previewImport(w http.ResponseWriter, r *http.Request, c *activa
 	return writeJSON(w, 201, p)
 }
 
-func (s *Server) listImports(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
-	is, err := s.svc.Imports(r.Context())
+func (s *Server) listImports(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
+	is, err := s.dom.Imports.List(r.Context(), actor(c))
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, 200, importList{is})
 }
 
-func (s *Server) getImport(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
+func (s *Server) getImport(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
 	id, err := pathID(r)
 	if err != nil {
 		return err
 	}
-	st, err := s.svc.ImportStatus(r.Context(), id)
+	st, err := s.dom.Imports.Status(r.Context(), id, actor(c))
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, 200, st)
 }
 
-func (s *Server) getImportPreview(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
+func (s *Server) getImportPreview(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
 	id, err := pathID(r)
 	if err != nil {
 		return err
 	}
-	p, err := s.svc.ImportPreview(r.Context(), id)
+	p, err := s.dom.Imports.PreviewOf(r.Context(), id, actor(c))
 	if err != nil {
 		return err
 	}
@@ -266,7 +266,7 @@ func (s *Server) confirmImport(w http.ResponseWriter, r *http.Request, c *activa
 	if err != nil {
 		return err
 	}
-	st, err := s.svc.ConfirmImport(r.Context(), id, actor(c), nil)
+	st, err := s.dom.Imports.Confirm(r.Context(), id, actor(c), nil)
 	if err != nil {
 		return err
 	}
@@ -278,7 +278,7 @@ func (s *Server) cancelImport(w http.ResponseWriter, r *http.Request, c *activat
 	if err != nil {
 		return err
 	}
-	st, err := s.svc.CancelImport(r.Context(), id, actor(c))
+	st, err := s.dom.Imports.Cancel(r.Context(), id, actor(c))
 	if err != nil {
 		return err
 	}
@@ -294,20 +294,20 @@ func (s *Server) sendImport(w http.ResponseWriter, r *http.Request, c *activatio
 	if err != nil {
 		return err
 	}
-	st, err := s.svc.SendImportBatch(r.Context(), id, limit, actor(c))
+	st, err := s.dom.Imports.SendBatch(r.Context(), id, limit, actor(c))
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, 200, st)
 }
 
-func (s *Server) exportAccounts(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
+func (s *Server) exportAccounts(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
 	q := r.URL.Query()
 	// Validate before the first byte goes out, so a bad filter is still a JSON 400.
-	if _, err := s.svc.ListAccounts(r.Context(), q.Get("group"), q.Get("status"), q.Get("q"), 1, 0); err != nil {
+	if _, err := s.dom.Accounts.List(r.Context(), q.Get("group"), q.Get("status"), q.Get("q"), 1, 0, actor(c)); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="activator-accounts.csv"`)
-	return s.svc.ExportAccounts(r.Context(), w, q.Get("group"), q.Get("status"), q.Get("q"))
+	return s.dom.Accounts.Export(r.Context(), w, q.Get("group"), q.Get("status"), q.Get("q"), actor(c))
 }

@@ -16,7 +16,7 @@ import (
 // lastAudit is the newest audit entry.
 func lastAudit(t *testing.T, s *testServer) model.AuditEntry {
 	t.Helper()
-	es, err := s.app.Service.AuditLog(context.Background(), activation.AuditFilter{Limit: 1})
+	es, err := s.app.Domain.Audit.Log(context.Background(), activation.AuditFilter{Limit: 1}, tester)
 	if err != nil || len(es) == 0 {
 		t.Fatalf("reading the audit log: %v (%d entries)", err, len(es))
 	}

@@ -135,7 +135,7 @@ func checkRedeemAnswer(t *testing.T, body []byte, rec *httptest.ResponseRecorder
 // and the live link the next valid body redeems.
 type redeemFuzz struct {
 	srv      *Server
-	svc      *activation.Service
+	dom      activation.Domain
 	live     string
 	accounts int
 }
@@ -170,21 +170,24 @@ func newRedeemFuzz(f *testing.F) *redeemFuzz {
 	if err != nil {
 		f.Fatal(err)
 	}
-	svc := activation.New(activation.Config{
+	dom := activation.NewDomain(activation.DomainConfig{
 		Store: st, Box: box, SigningKey: boot.SigningKey, Templates: tmpl, ListenURL: "http://127.0.0.1:8080", Logger: discard,
 	})
-	srv, err := New(svc, cat, discard, "fuzz")
+	srv, err := New(dom, cat, discard, "fuzz")
 	if err != nil {
 		f.Fatal(err)
 	}
 	name := "fuzz"
-	if _, err := svc.CreateGroup(ctx, model.GroupInput{Name: &name}); err != nil {
+	if _, err := dom.Groups.Create(ctx, model.GroupInput{Name: &name}, fuzzCaller); err != nil {
 		f.Fatal(err)
 	}
-	z := &redeemFuzz{srv: srv, svc: svc}
+	z := &redeemFuzz{srv: srv, dom: dom}
 	z.live = z.issue(f)
 	return z
 }
+
+// fuzzCaller is who sets the fuzz targets up, in the default organisation.
+var fuzzCaller = activation.Caller{Name: "fuzz", Role: "admin", OrgID: model.DefaultOrgID}
 
 var fuzzLinkRe = regexp.MustCompile(`avl_[a-z2-7]{32}`)
 
@@ -194,13 +197,13 @@ func (z *redeemFuzz) issue(tb testing.TB) string {
 	tb.Helper()
 	ctx := context.Background()
 	z.accounts++
-	by := activation.Caller{Name: "fuzz", Role: "admin"}
+	by := fuzzCaller
 	group, name, email := "fuzz", fmt.Sprintf("Fuzz %d", z.accounts), fmt.Sprintf("fuzz%d@example.com", z.accounts)
-	a, err := z.svc.CreateAccount(ctx, model.AccountInput{Group: &group, Name: &name, Email: &email}, by)
+	a, err := z.dom.Accounts.Create(ctx, model.AccountInput{Group: &group, Name: &name, Email: &email}, by)
 	if err != nil {
 		tb.Fatalf("creating an account: %v", err)
 	}
-	res, err := z.svc.Send(ctx, a.Username, model.SendRequest{Channel: model.ChannelEmail}, by)
+	res, err := z.dom.Links.Send(ctx, a.Username, model.SendRequest{Channel: model.ChannelEmail}, by)
 	if err != nil {
 		tb.Fatalf("sending a link: %v", err)
 	}

@@ -44,83 +44,83 @@ type (
 )
 
 func (s *Server) gatewayKinds(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
-	return writeJSON(w, 200, gatewayKindList{s.svc.GatewayKinds()})
+	return writeJSON(w, 200, gatewayKindList{s.dom.Gateways.Kinds()})
 }
 
-func (s *Server) listGateways(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
-	gs, err := s.svc.Gateways(r.Context())
+func (s *Server) listGateways(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
+	gs, err := s.dom.Gateways.List(r.Context(), actor(c))
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, 200, gatewayList{gs})
 }
 
-func (s *Server) createGateway(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
+func (s *Server) createGateway(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
 	var in model.GatewayInput
 	if err := decode(w, r, &in); err != nil {
 		return err
 	}
-	g, err := s.svc.CreateGateway(r.Context(), in)
+	g, err := s.dom.Gateways.Create(r.Context(), in, actor(c))
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, 201, g)
 }
 
-func (s *Server) getGateway(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
-	g, err := s.svc.Gateway(r.Context(), r.PathValue("name"))
+func (s *Server) getGateway(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
+	g, err := s.dom.Gateways.Get(r.Context(), r.PathValue("name"), actor(c))
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, 200, g)
 }
 
-func (s *Server) updateGateway(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
+func (s *Server) updateGateway(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
 	var in model.GatewayInput
 	if err := decode(w, r, &in); err != nil {
 		return err
 	}
-	g, err := s.svc.UpdateGateway(r.Context(), r.PathValue("name"), in)
+	g, err := s.dom.Gateways.Update(r.Context(), r.PathValue("name"), in, actor(c))
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, 200, g)
 }
 
-func (s *Server) deleteGateway(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
-	if err := s.svc.DeleteGateway(r.Context(), r.PathValue("name")); err != nil {
+func (s *Server) deleteGateway(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
+	if err := s.dom.Gateways.Delete(r.Context(), r.PathValue("name"), actor(c)); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 
-func (s *Server) testGateway(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
+func (s *Server) testGateway(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
 	var in model.GatewayTestRequest
 	if err := decode(w, r, &in); err != nil {
 		return err
 	}
-	res, err := s.svc.TestGateway(r.Context(), r.PathValue("name"), in.To)
+	res, err := s.dom.Gateways.Test(r.Context(), r.PathValue("name"), in.To, actor(c))
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, 200, res)
 }
 
-func (s *Server) listGroupGateways(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
-	gg, err := s.svc.GroupGateways(r.Context())
+func (s *Server) listGroupGateways(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
+	gg, err := s.dom.Gateways.GroupGateways(r.Context(), actor(c))
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, 200, groupGatewayList{gg})
 }
 
-func (s *Server) setGroupGateway(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
+func (s *Server) setGroupGateway(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
 	var in model.GroupGatewayInput
 	if err := decode(w, r, &in); err != nil {
 		return err
 	}
-	if err := s.svc.SetGroupGateway(r.Context(), r.PathValue("name"), r.PathValue("channel"), in.Gateway); err != nil {
+	if err := s.dom.Gateways.SetGroupGateway(r.Context(), r.PathValue("name"), r.PathValue("channel"), in.Gateway, actor(c)); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -141,7 +141,7 @@ func (s *Server) receipt(w http.ResponseWriter, r *http.Request, _ *activation.C
 			return &badRequest{"invalid_body", "", "the form body is malformed"}
 		}
 	}
-	if _, err := s.svc.ApplyReceipt(r.Context(), r.PathValue("gateway"), r.PathValue("key"), r.URL.RequestURI(), rr); err != nil {
+	if _, err := s.dom.Gateways.ApplyReceipt(r.Context(), r.PathValue("gateway"), r.PathValue("key"), r.URL.RequestURI(), rr); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

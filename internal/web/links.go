@@ -18,7 +18,7 @@ import (
 
 func (s *Server) landing(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
 	platform := pages.DetectPlatform(r.UserAgent())
-	page, err := s.svc.OpenLink(r.Context(), r.PathValue("token"), platform)
+	page, err := s.dom.Links.Open(r.Context(), r.PathValue("token"), platform)
 	if err != nil {
 		return s.linkError(w, r, page, err)
 	}
@@ -95,7 +95,7 @@ func (s *Server) install(w http.ResponseWriter, r *http.Request, _ *activation.C
 	if platform == "" {
 		platform = pages.DetectPlatform(r.UserAgent())
 	}
-	u, page, err := s.svc.InstallURL(r.Context(), r.PathValue("token"), platform)
+	u, page, err := s.dom.Links.InstallURL(r.Context(), r.PathValue("token"), platform)
 	if err != nil {
 		return s.linkError(w, r, page, err)
 	}
@@ -105,7 +105,7 @@ func (s *Server) install(w http.ResponseWriter, r *http.Request, _ *activation.C
 }
 
 func (s *Server) activationFile(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
-	f, page, err := s.svc.ActivationFile(r.Context(), r.PathValue("token"))
+	f, page, err := s.dom.Links.ActivationFile(r.Context(), r.PathValue("token"))
 	if err != nil {
 		if page != nil && wantsJSON(r) {
 			return err // a client asking for JSON gets the error body of the device contract
@@ -136,7 +136,7 @@ func wantsJSON(r *http.Request) bool {
 }
 
 func (s *Server) qrCode(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
-	page, err := s.svc.LinkInfo(r.Context(), r.PathValue("token"))
+	page, err := s.dom.Links.Info(r.Context(), r.PathValue("token"))
 	if err != nil {
 		return s.linkError(w, r, page, err)
 	}

@@ -24,7 +24,7 @@ import (
 
 // Server serves every HTTP route.
 type Server struct {
-	svc     *activation.Service
+	dom     activation.Domain
 	pages   *pages.Renderer
 	cat     *i18n.Catalogue
 	log     *slog.Logger
@@ -34,19 +34,19 @@ type Server struct {
 	version string
 }
 
-// New builds the server and its routes.
-func New(svc *activation.Service, cat *i18n.Catalogue, log *slog.Logger, version string) (*Server, error) {
+// New builds the server and its routes on the domain's parts.
+func New(dom activation.Domain, cat *i18n.Catalogue, log *slog.Logger, version string) (*Server, error) {
 	r, err := pages.New(cat)
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{svc: svc, pages: r, cat: cat, log: log, version: version, mux: http.NewServeMux(),
-		audit: audit.New(svc, log, "api", "/api/v1/")}
+	s := &Server{dom: dom, pages: r, cat: cat, log: log, version: version, mux: http.NewServeMux(),
+		audit: audit.New(dom.Audit, dom.Snapshots, log, "api", "/api/v1/")}
 	s.routes = s.routeTable()
 	for _, rt := range s.routes {
 		s.mux.Handle(rt.method+" "+rt.path, s.wrap(rt))
 	}
-	cons, err := console.New(svc, log.With("component", "console")) // the CSR web console (internal/web/console)
+	cons, err := console.New(dom, log.With("component", "console")) // the CSR web console (internal/web/console)
 	if err != nil {
 		return nil, err
 	}
@@ -127,7 +127,7 @@ func (s *Server) wrap(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var caller *activation.Caller
 		if rt.access == token {
-			c, err := s.svc.Authenticate(r.Context(), bearer(r))
+			c, err := s.dom.Access.Authenticate(r.Context(), bearer(r))
 			if err != nil {
 				s.fail(w, r, err)
 				return

@@ -26,8 +26,8 @@ type registrationList struct {
 	Registrations []model.Registration `json:"registrations"`
 }
 
-func (s *Server) registrations(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
-	regs, err := s.svc.Registrations(r.Context(), r.PathValue("username"))
+func (s *Server) registrations(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
+	regs, err := s.dom.Accounts.Registrations(r.Context(), r.PathValue("username"), actor(c))
 	if err != nil {
 		return err
 	}
@@ -36,11 +36,11 @@ func (s *Server) registrations(w http.ResponseWriter, r *http.Request, _ *activa
 
 func (s *Server) linphoneRedeem(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
 	token := r.PathValue("token")
-	page, err := s.svc.LinkInfo(r.Context(), token)
+	page, err := s.dom.Links.Info(r.Context(), token)
 	if err != nil {
 		return s.linkError(w, r, page, err)
 	}
-	p, err := s.svc.RedeemLinphone(r.Context(), token, pages.DetectPlatform(r.UserAgent()))
+	p, err := s.dom.Devices.RedeemLinphone(r.Context(), token, pages.DetectPlatform(r.UserAgent()))
 	if err != nil {
 		return s.linkError(w, r, page, err)
 	}
@@ -55,7 +55,7 @@ func (s *Server) linphoneRedeem(w http.ResponseWriter, r *http.Request, _ *activ
 }
 
 func (s *Server) linphoneConfig(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
-	b, err := s.svc.LinphoneConfig(r.Context(), r.PathValue("credential"))
+	b, err := s.dom.Devices.LinphoneConfig(r.Context(), r.PathValue("credential"))
 	if err != nil {
 		return err
 	}

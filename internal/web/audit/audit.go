@@ -23,13 +23,13 @@ import (
 // Kind is a kind of thing an operator changes.
 type Kind struct {
 	// Name is the kind in audit targets (account:1234567890) and for
-	// activation.Service.Snapshot.
+	// activation.Snapshots.Take.
 	Name string
 	// KeyField is the field of a create answer (JSON) that names what it
 	// made, for routes whose path does not name it.
 	KeyField string
 	// NoSnapshot says why the kind has no before and after; empty when
-	// Service.Snapshot reads it.
+	// Snapshots.Take reads it.
 	NoSnapshot string
 }
 
@@ -56,16 +56,18 @@ func Kinds() map[string]Kind { return maps.Clone(kinds) }
 
 // Auditor writes the audit log of one surface.
 type Auditor struct {
-	svc    *activation.Service
-	log    *slog.Logger
-	via    string // the entries' via: api or console
-	prefix string // the surface's routes' common prefix
+	entries   *activation.Audit
+	snapshots *activation.Snapshots
+	log       *slog.Logger
+	via       string // the entries' via: api or console
+	prefix    string // the surface's routes' common prefix
 }
 
 // New returns the auditor of the surface via ("api", "console") whose
-// route patterns start with prefix.
-func New(svc *activation.Service, log *slog.Logger, via, prefix string) *Auditor {
-	return &Auditor{svc: svc, log: log, via: via, prefix: prefix}
+// route patterns start with prefix: it reads targets through snapshots
+// and writes entries to entries.
+func New(entries *activation.Audit, snapshots *activation.Snapshots, log *slog.Logger, via, prefix string) *Auditor {
+	return &Auditor{entries: entries, snapshots: snapshots, log: log, via: via, prefix: prefix}
 }
 
 // KindOf finds what a route pattern changes: the kind from its first path
@@ -100,7 +102,7 @@ func (a *Auditor) target(r *http.Request, pattern string) (Kind, string) {
 
 // Run runs a mutating request and writes its audit entry: who, the route,
 // its target, the answer's status, and the target before and after
-// (secrets removed by Service.Audit). h runs the handler on w, answering
+// (secrets removed by activation.Audit.Add). h runs the handler on w, answering
 // errors itself, and returns the key of what it created when the path
 // does not name it; "" looks for the kind's KeyField in a JSON answer.
 func (a *Auditor) Run(w http.ResponseWriter, r *http.Request, by activation.Caller, method, pattern string, h func(w http.ResponseWriter) (created string)) {
@@ -108,7 +110,7 @@ func (a *Auditor) Run(w http.ResponseWriter, r *http.Request, by activation.Call
 	k, key := a.target(r, pattern)
 	var before []byte
 	if key != "" {
-		before = a.snapshot(ctx, k, key)
+		before = a.snapshot(ctx, k, key, by)
 	}
 	cw := &captureWriter{ResponseWriter: w, status: http.StatusOK}
 	created := h(cw)
@@ -121,7 +123,7 @@ func (a *Auditor) Run(w http.ResponseWriter, r *http.Request, by activation.Call
 			key = KeyFromJSON(cw.buf.Bytes(), k.KeyField)
 		}
 		if key != "" {
-			after = a.snapshot(ctx, k, key)
+			after = a.snapshot(ctx, k, key, by)
 		}
 		if after == nil && method != http.MethodDelete {
 			after = cw.buf.Bytes() // kept if JSON, secrets removed
@@ -146,11 +148,11 @@ func (a *Auditor) Record(r *http.Request, by activation.Caller, method, pattern,
 	a.write(r.Context(), by, method, pattern, kind, key, status, nil, nil)
 }
 
-func (a *Auditor) snapshot(ctx context.Context, k Kind, key string) []byte {
+func (a *Auditor) snapshot(ctx context.Context, k Kind, key string, by activation.Caller) []byte {
 	if k.NoSnapshot != "" {
 		return nil
 	}
-	b, err := a.svc.Snapshot(ctx, k.Name, key)
+	b, err := a.snapshots.Take(ctx, k.Name, key, by)
 	var de *activation.Error
 	if err != nil && !(errors.As(err, &de) && de.Kind == activation.KindNotFound) {
 		a.log.Error("reading an audit target", "kind", k.Name, "err", err)
@@ -164,7 +166,7 @@ func (a *Auditor) write(ctx context.Context, by activation.Caller, method, patte
 		target += ":" + key
 	}
 	route := method + " " + pattern
-	if err := a.svc.Audit(context.WithoutCancel(ctx), by, a.via, route, target, status, before, after); err != nil {
+	if err := a.entries.Add(context.WithoutCancel(ctx), by, a.via, route, target, status, before, after); err != nil {
 		a.log.Error("writing the audit log", "route", route, "err", err)
 	}
 }

@@ -16,18 +16,18 @@ import (
 const pageSize = 50
 
 type dashboardData struct {
-	*activation.Dashboard
+	*activation.DashboardView
 	Statuses []string
 }
 
 func (c *Console) dashboard(w http.ResponseWriter, r *http.Request, p *Page) error {
 	audit := p.Can(activation.PermAudit)
-	d, err := c.svc.Dashboard(r.Context(), audit)
+	d, err := c.dom.Dashboard.Gather(r.Context(), audit, *p.Caller)
 	if err != nil {
 		return err
 	}
 	p.Title, p.Menu, p.Flash = "Dashboard", "dashboard", r.URL.Query().Get("flash")
-	p.Data = dashboardData{Dashboard: d, Statuses: []string{model.StatusDisabled, model.StageNew, model.StageInvited, model.StageOpened,
+	p.Data = dashboardData{DashboardView: d, Statuses: []string{model.StatusDisabled, model.StageNew, model.StageInvited, model.StageOpened,
 		model.StageInstalled, model.StageActivated, "failed"}}
 	c.render(w, http.StatusOK, "dashboard", p)
 	return nil
@@ -47,11 +47,11 @@ func (c *Console) accounts(w http.ResponseWriter, r *http.Request, p *Page) erro
 	if pg < 1 {
 		pg = 1
 	}
-	as, err := c.svc.ListAccountsOfModel(r.Context(), q.Get("group"), q.Get("status"), q.Get("q"), q.Get("security_model"), pageSize+1, (pg-1)*pageSize)
+	as, err := c.dom.Accounts.ListOfModel(r.Context(), q.Get("group"), q.Get("status"), q.Get("q"), q.Get("security_model"), pageSize+1, (pg-1)*pageSize, *p.Caller)
 	if err != nil {
 		return err
 	}
-	gs, err := c.svc.Groups(r.Context())
+	gs, err := c.dom.Groups.List(r.Context(), *p.Caller)
 	if err != nil {
 		return err
 	}
@@ -91,13 +91,13 @@ func (c *Console) bulk(w http.ResponseWriter, r *http.Request, p *Page) error {
 		switch action {
 		case "send-activation-sms", "send-activation-email", "send-installation-sms", "send-installation-email":
 			parts := strings.Split(action, "-")
-			_, err = c.svc.Send(r.Context(), u, model.SendRequest{Kind: parts[1], Channel: parts[2]}, *p.Caller)
+			_, err = c.dom.Links.Send(r.Context(), u, model.SendRequest{Kind: parts[1], Channel: parts[2]}, *p.Caller)
 		case "revoke":
-			_, err = c.svc.RevokeLinks(r.Context(), u, *p.Caller)
+			_, err = c.dom.Links.Revoke(r.Context(), u, *p.Caller)
 		case "disable":
-			_, err = c.svc.SetDisabled(r.Context(), u, true, *p.Caller)
+			_, err = c.dom.Accounts.SetDisabled(r.Context(), u, true, *p.Caller)
 		case "enable":
-			_, err = c.svc.SetDisabled(r.Context(), u, false, *p.Caller)
+			_, err = c.dom.Accounts.SetDisabled(r.Context(), u, false, *p.Caller)
 		default:
 			redirect(w, r, "/console/accounts", "Choose an action.")
 			return nil
@@ -124,11 +124,11 @@ type accountFormData struct {
 }
 
 func (c *Console) accountForm(r *http.Request, p *Page, username string) error {
-	gs, err := c.svc.Groups(r.Context())
+	gs, err := c.dom.Groups.List(r.Context(), *p.Caller)
 	if err != nil {
 		return err
 	}
-	ps, err := c.svc.Profiles(r.Context())
+	ps, err := c.dom.Profiles.List(r.Context(), *p.Caller)
 	if err != nil {
 		return err
 	}
@@ -162,7 +162,7 @@ func formInput(f url.Values, edit bool) model.AccountInput {
 }
 
 func (c *Console) accountCreate(w http.ResponseWriter, r *http.Request, p *Page) error {
-	a, err := c.svc.CreateAccount(r.Context(), formInput(r.PostForm, false), *p.Caller)
+	a, err := c.dom.Accounts.Create(r.Context(), formInput(r.PostForm, false), *p.Caller)
 	if err != nil {
 		if err := fieldError(p, err); err != nil {
 			return err
@@ -180,7 +180,7 @@ func (c *Console) accountCreate(w http.ResponseWriter, r *http.Request, p *Page)
 }
 
 func (c *Console) accountEditForm(w http.ResponseWriter, r *http.Request, p *Page) error {
-	d, err := c.svc.Account(r.Context(), r.PathValue("username"))
+	d, err := c.dom.Accounts.Get(r.Context(), r.PathValue("username"), *p.Caller)
 	if err != nil {
 		return err
 	}
@@ -198,7 +198,7 @@ func (c *Console) accountEditForm(w http.ResponseWriter, r *http.Request, p *Pag
 
 func (c *Console) accountUpdate(w http.ResponseWriter, r *http.Request, p *Page) error {
 	u := r.PathValue("username")
-	_, err := c.svc.UpdateAccount(r.Context(), u, formInput(r.PostForm, true), *p.Caller)
+	_, err := c.dom.Accounts.Update(r.Context(), u, formInput(r.PostForm, true), *p.Caller)
 	if err != nil {
 		if err := fieldError(p, err); err != nil {
 			return err
@@ -248,7 +248,7 @@ func flatten(prefix string, v any, out *[]profileLine, source string) {
 }
 
 func (c *Console) account(w http.ResponseWriter, r *http.Request, p *Page) error {
-	d, err := c.svc.Account(r.Context(), r.PathValue("username"))
+	d, err := c.dom.Accounts.Get(r.Context(), r.PathValue("username"), *p.Caller)
 	if err != nil {
 		return err
 	}
@@ -267,7 +267,7 @@ func (c *Console) account(w http.ResponseWriter, r *http.Request, p *Page) error
 	var lines []profileLine
 	flatten("", m, &lines, src)
 	p.Title, p.Menu, p.Flash = d.Account.DisplayName, "accounts", r.URL.Query().Get("flash")
-	regs, err := c.svc.Registrations(r.Context(), d.Account.Username)
+	regs, err := c.dom.Accounts.Registrations(r.Context(), d.Account.Username, *p.Caller)
 	if err != nil {
 		return err
 	}
@@ -278,7 +278,7 @@ func (c *Console) account(w http.ResponseWriter, r *http.Request, p *Page) error
 
 func (c *Console) accountSend(w http.ResponseWriter, r *http.Request, p *Page) error {
 	u := r.PathValue("username")
-	res, err := c.svc.Send(r.Context(), u, model.SendRequest{Channel: r.PostFormValue("channel"), Kind: r.PostFormValue("kind")}, *p.Caller)
+	res, err := c.dom.Links.Send(r.Context(), u, model.SendRequest{Channel: r.PostFormValue("channel"), Kind: r.PostFormValue("kind")}, *p.Caller)
 	if err != nil {
 		return err
 	}
@@ -288,7 +288,7 @@ func (c *Console) accountSend(w http.ResponseWriter, r *http.Request, p *Page) e
 
 func (c *Console) accountRevoke(w http.ResponseWriter, r *http.Request, p *Page) error {
 	u := r.PathValue("username")
-	n, err := c.svc.RevokeLinks(r.Context(), u, *p.Caller)
+	n, err := c.dom.Links.Revoke(r.Context(), u, *p.Caller)
 	if err != nil {
 		return err
 	}
@@ -298,7 +298,7 @@ func (c *Console) accountRevoke(w http.ResponseWriter, r *http.Request, p *Page)
 
 func (c *Console) accountRevokeDevices(w http.ResponseWriter, r *http.Request, p *Page) error {
 	u := r.PathValue("username")
-	n, err := c.svc.RevokeDeviceAccess(r.Context(), u, *p.Caller)
+	n, err := c.dom.Devices.RevokeAccess(r.Context(), u, *p.Caller)
 	if err != nil {
 		return err
 	}
@@ -308,7 +308,7 @@ func (c *Console) accountRevokeDevices(w http.ResponseWriter, r *http.Request, p
 
 func (c *Console) accountDisable(w http.ResponseWriter, r *http.Request, p *Page) error {
 	u := r.PathValue("username")
-	if _, err := c.svc.SetDisabled(r.Context(), u, true, *p.Caller); err != nil {
+	if _, err := c.dom.Accounts.SetDisabled(r.Context(), u, true, *p.Caller); err != nil {
 		return err
 	}
 	redirect(w, r, "/console/accounts/"+u, "Account disabled.")
@@ -317,7 +317,7 @@ func (c *Console) accountDisable(w http.ResponseWriter, r *http.Request, p *Page
 
 func (c *Console) accountEnable(w http.ResponseWriter, r *http.Request, p *Page) error {
 	u := r.PathValue("username")
-	if _, err := c.svc.SetDisabled(r.Context(), u, false, *p.Caller); err != nil {
+	if _, err := c.dom.Accounts.SetDisabled(r.Context(), u, false, *p.Caller); err != nil {
 		return err
 	}
 	redirect(w, r, "/console/accounts/"+u, "Account enabled.")
@@ -326,7 +326,7 @@ func (c *Console) accountEnable(w http.ResponseWriter, r *http.Request, p *Page)
 
 func (c *Console) accountDelete(w http.ResponseWriter, r *http.Request, p *Page) error {
 	u := r.PathValue("username")
-	if err := c.svc.DeleteAccount(r.Context(), u, *p.Caller); err != nil {
+	if err := c.dom.Accounts.Delete(r.Context(), u, *p.Caller); err != nil {
 		return err
 	}
 	redirect(w, r, "/console/accounts", "Account "+u+" deleted.")
@@ -335,10 +335,10 @@ func (c *Console) accountDelete(w http.ResponseWriter, r *http.Request, p *Page)
 
 func (c *Console) exportAccounts(w http.ResponseWriter, r *http.Request, p *Page) error {
 	q := r.URL.Query()
-	if _, err := c.svc.ListAccounts(r.Context(), q.Get("group"), q.Get("status"), q.Get("q"), 1, 0); err != nil {
+	if _, err := c.dom.Accounts.List(r.Context(), q.Get("group"), q.Get("status"), q.Get("q"), 1, 0, *p.Caller); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="activator-accounts.csv"`)
-	return c.svc.ExportAccounts(r.Context(), w, q.Get("group"), q.Get("status"), q.Get("q"))
+	return c.dom.Accounts.Export(r.Context(), w, q.Get("group"), q.Get("status"), q.Get("q"), *p.Caller)
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/activator-voip/activator/internal/activation"
+	"github.com/activator-voip/activator/internal/model"
 )
 
 func (c *Console) loginForm(w http.ResponseWriter, r *http.Request, p *Page) error {
@@ -28,15 +29,19 @@ func (c *Console) setSession(w http.ResponseWriter, r *http.Request, l *activati
 		SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil, Expires: l.Expires.Add(activation.SessionMax)})
 }
 
+// loginOrg is the organisation the login form logs into: the form names
+// none, and the default organisation is the only one.
+const loginOrg = model.DefaultOrgID
+
 func (c *Console) login(w http.ResponseWriter, r *http.Request, p *Page) error {
 	p.Title, p.Form = "Log in", r.PostForm
 	name := strings.TrimSpace(r.PostFormValue("name"))
-	l, err := c.svc.Login(r.Context(), name, r.PostFormValue("password"))
+	l, err := c.dom.Access.Login(r.Context(), loginOrg, name, r.PostFormValue("password"))
 	status := http.StatusOK
 	if err == nil {
 		status = http.StatusSeeOther
 	}
-	c.audit.Record(r, activation.Caller{Name: name}, "POST", "/console/login", "session", name, map[bool]int{true: status, false: http.StatusUnauthorized}[err == nil])
+	c.audit.Record(r, activation.Caller{Name: name, OrgID: loginOrg}, "POST", "/console/login", "session", name, map[bool]int{true: status, false: http.StatusUnauthorized}[err == nil])
 	if err != nil {
 		var de *activation.Error
 		if errors.As(err, &de) && (de.Kind == activation.KindUnauthorized || de.Kind == activation.KindForbidden) {
@@ -53,7 +58,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request, p *Page) error {
 
 func (c *Console) logout(w http.ResponseWriter, r *http.Request, p *Page) error {
 	if ck, err := r.Cookie(sessionCookie); err == nil {
-		if err := c.svc.Logout(r.Context(), ck.Value); err != nil {
+		if err := c.dom.Access.Logout(r.Context(), ck.Value); err != nil {
 			return err
 		}
 	}
@@ -63,7 +68,7 @@ func (c *Console) logout(w http.ResponseWriter, r *http.Request, p *Page) error 
 }
 
 func (c *Console) setPasswordForm(w http.ResponseWriter, r *http.Request, p *Page) error {
-	o, err := c.svc.PasswordLinkOperator(r.Context(), r.PathValue("token"))
+	o, err := c.dom.Access.PasswordLinkOperator(r.Context(), r.PathValue("token"))
 	if err != nil {
 		return err
 	}
@@ -74,7 +79,7 @@ func (c *Console) setPasswordForm(w http.ResponseWriter, r *http.Request, p *Pag
 
 func (c *Console) setPassword(w http.ResponseWriter, r *http.Request, p *Page) error {
 	tok := r.PathValue("token")
-	o, err := c.svc.PasswordLinkOperator(r.Context(), tok)
+	o, err := c.dom.Access.PasswordLinkOperator(r.Context(), tok)
 	if err != nil {
 		return err
 	}
@@ -85,7 +90,7 @@ func (c *Console) setPassword(w http.ResponseWriter, r *http.Request, p *Page) e
 		c.render(w, http.StatusBadRequest, "set_password", p)
 		return nil
 	}
-	l, err := c.svc.SetPassword(r.Context(), tok, pw)
+	l, err := c.dom.Access.SetPassword(r.Context(), tok, pw)
 	if err != nil {
 		if fieldError(p, err) == nil {
 			c.render(w, http.StatusBadRequest, "set_password", p)
@@ -93,7 +98,7 @@ func (c *Console) setPassword(w http.ResponseWriter, r *http.Request, p *Page) e
 		}
 		return err
 	}
-	c.audit.Record(r, activation.Caller{Name: o.Name, Role: o.Role, OperatorID: o.ID}, "POST", "/console/set-password/{token}", "operator", o.Name, http.StatusSeeOther)
+	c.audit.Record(r, l.Caller, "POST", "/console/set-password/{token}", "operator", o.Name, http.StatusSeeOther)
 	c.setSession(w, r, l)
 	redirect(w, r, "/console/", "Your password is set.")
 	return nil

@@ -26,8 +26,8 @@ func onEachBackend(t *testing.T, fn func(t *testing.T, ts *consoleServer, admin,
 				database = b.DSN(t)
 			}
 			ts := startConsole(t, database)
-			addOperator(t, ts.app.Service, "ada", "admin")
-			addOperator(t, ts.app.Service, "bob", "csr")
+			addOperator(t, ts.app.Domain, "ada", "admin")
+			addOperator(t, ts.app.Domain, "bob", "csr")
 			admin, csr := newClient(ts.url), newClient(ts.url)
 			admin.login(t, "ada", "password of ada")
 			csr.login(t, "bob", "password of bob")
@@ -67,7 +67,7 @@ func fieldErrorAt(page, name string) string {
 
 func appURLs(t *testing.T, ts *consoleServer) map[string]string {
 	t.Helper()
-	as, err := ts.app.Service.Apps(context.Background())
+	as, err := ts.app.Domain.Downloads.List(context.Background(), tester)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +80,7 @@ func appURLs(t *testing.T, ts *consoleServer) map[string]string {
 
 func settingValues(t *testing.T, ts *consoleServer) map[string]string {
 	t.Helper()
-	st, err := ts.app.Service.SettingList(context.Background())
+	st, err := ts.app.Domain.Settings.List(context.Background(), tester)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,10 +234,10 @@ func TestSettingsForm(t *testing.T) {
 func TestProfileEditForm(t *testing.T) {
 	onEachBackend(t, func(t *testing.T, ts *consoleServer, admin, csr *operatorClient) {
 		ctx := context.Background()
-		svc := ts.app.Service
+		dom := ts.app.Domain
 		stored := func() model.ProfileSettings {
 			t.Helper()
-			p, err := svc.Profile(ctx, "default")
+			p, err := dom.Profiles.Get(ctx, "default", tester)
 			if err != nil {
 				t.Fatal(err)
 			}

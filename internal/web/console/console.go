@@ -45,7 +45,7 @@ const csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 's
 
 // Console serves /console/.
 type Console struct {
-	svc    *activation.Service
+	dom    activation.Domain
 	log    *slog.Logger
 	pages  map[string]*template.Template
 	routes []Route
@@ -78,7 +78,6 @@ type Page struct {
 	Data    any
 	Path    string
 	target  string // audit target key, set by handlers that create
-	svc     *activation.Service
 	console *Console
 }
 
@@ -95,10 +94,10 @@ func (p *Page) Val(name string) string {
 	return p.Form.Get(name)
 }
 
-// New builds the console. Templates are parsed here, once.
-func New(svc *activation.Service, log *slog.Logger) (*Console, error) {
-	c := &Console{svc: svc, log: log, pages: map[string]*template.Template{}, mux: http.NewServeMux(),
-		audit: audit.New(svc, log, "console", "/console/")}
+// New builds the console on the domain's parts. Templates are parsed here, once.
+func New(dom activation.Domain, log *slog.Logger) (*Console, error) {
+	c := &Console{dom: dom, log: log, pages: map[string]*template.Template{}, mux: http.NewServeMux(),
+		audit: audit.New(dom.Audit, dom.Snapshots, log, "console", "/console/")}
 	funcs := template.FuncMap{
 		"when":    when,
 		"ago":     ago,
@@ -175,7 +174,7 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (c *Console) wrap(rt Route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p := &Page{Path: r.URL.Path, svc: c.svc, console: c, Fields: map[string]string{}}
+		p := &Page{Path: r.URL.Path, console: c, Fields: map[string]string{}}
 		if rt.Public {
 			p.CSRF = preCSRF(w, r)
 			if r.Method == http.MethodPost && !c.checkCSRF(r, p.CSRF) {
@@ -192,7 +191,7 @@ func (c *Console) wrap(rt Route) http.Handler {
 		if ck != nil {
 			tok = ck.Value
 		}
-		sess, err := c.svc.Session(r.Context(), tok)
+		sess, err := c.dom.Access.Session(r.Context(), tok)
 		if err != nil {
 			if r.Method == http.MethodGet && r.Header.Get("X-Live") == "" {
 				http.Redirect(w, r, "/console/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)

@@ -29,18 +29,18 @@ func TestConsoleAuditOfLoginsAndGateways(t *testing.T) {
 }
 
 func consoleAuditOfLoginsAndGateways(t *testing.T, ts *consoleServer) {
-	svc := ts.app.Service
+	dom := ts.app.Domain
 	ctx := context.Background()
 	last := func() model.AuditEntry {
 		t.Helper()
-		es, err := svc.AuditLog(ctx, activation.AuditFilter{Limit: 1})
+		es, err := dom.Audit.Log(ctx, activation.AuditFilter{Limit: 1}, tester)
 		if err != nil || len(es) == 0 {
 			t.Fatalf("reading the audit log: %v (%d entries)", err, len(es))
 		}
 		return es[0]
 	}
 
-	created, err := svc.CreateOperator(ctx, model.OperatorInput{Name: strp("ada"), Role: strp("admin")}, activation.Caller{Name: "test"})
+	created, err := dom.Operators.Create(ctx, model.OperatorInput{Name: strp("ada"), Role: strp("admin")}, tester)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,13 +74,13 @@ func consoleAuditOfLoginsAndGateways(t *testing.T, ts *consoleServer) {
 		t.Errorf("the failed login: %+v", e)
 	}
 	other.login(t, "ada", pw)
-	es, _ := svc.AuditLog(ctx, activation.AuditFilter{Action: "POST /console/login", Limit: 1})
+	es, _ := dom.Audit.Log(ctx, activation.AuditFilter{Action: "POST /console/login", Limit: 1}, tester)
 	if len(es) != 1 || es[0].Status != http.StatusSeeOther || es[0].Target != "session:ada" {
 		t.Errorf("the login: %+v", es)
 	}
 
-	if _, err := svc.CreateGateway(ctx, model.GatewayInput{Name: strp("sms-main"), Kind: strp("twilio"), Settings: map[string]string{
-		"account_sid": "AC1", "auth_token": "tok-secret-1", "from": "+15005550006", "base_url": "http://127.0.0.1:1"}}); err != nil {
+	if _, err := dom.Gateways.Create(ctx, model.GatewayInput{Name: strp("sms-main"), Kind: strp("twilio"), Settings: map[string]string{
+		"account_sid": "AC1", "auth_token": "tok-secret-1", "from": "+15005550006", "base_url": "http://127.0.0.1:1"}}, tester); err != nil {
 		t.Fatal(err)
 	}
 	other.post(t, "/console/gateways/sms-main/test", url.Values{"csrf": {other.csrf}, "to": {"+393331234567"}})

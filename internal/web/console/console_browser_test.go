@@ -16,7 +16,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/activator-voip/activator/client"
-	"github.com/activator-voip/activator/internal/activation"
 	"github.com/activator-voip/activator/internal/model"
 	"github.com/activator-voip/activator/internal/web/console"
 )
@@ -169,10 +168,10 @@ func TestConsoleInBrowser(t *testing.T) {
 	shot = map[string]bool{}
 	ts := startConsole(t, "")
 	ctx := context.Background()
-	if _, err := ts.app.Service.CreateGroup(ctx, model.GroupInput{Name: strp("sales"), ITEmail: strp("it@example.com")}); err != nil {
+	if _, err := ts.app.Domain.Groups.Create(ctx, model.GroupInput{Name: strp("sales"), ITEmail: strp("it@example.com")}, tester); err != nil {
 		t.Fatal(err)
 	}
-	created, err := ts.app.Service.CreateOperator(ctx, model.OperatorInput{Name: strp("ada"), Role: strp("admin")}, activation.Caller{Name: "test"})
+	created, err := ts.app.Domain.Operators.Create(ctx, model.OperatorInput{Name: strp("ada"), Role: strp("admin")}, tester)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -372,13 +371,13 @@ func TestConsoleInBrowser(t *testing.T) {
 	get(t, b, "mark the page", chromedp.Evaluate[int](`window.__sameLoad = 7`))
 	run(t, b, "confirm and send", chromedp.Click(chromedp.CSS("#confirm-import")))
 	waitFor(t, b, "the sending's end", `(document.querySelector("#import-state") || {}).textContent === "done" && document.querySelector("#send-progress") && document.querySelector("#send-progress").value === 60`)
-	if ms, _ := ts.app.Service.Messages(ctx, "", "", 1000); len(ms) < 61 {
+	if ms, _ := ts.app.Domain.Messages.List(ctx, "", "", 1000, tester); len(ms) < 61 {
 		t.Errorf("%d messages after sending to 60 imported accounts", len(ms))
 	}
 
 	// A QR code for someone in front of the CSR: a new link, shown once,
 	// that the reference client activates with.
-	mary, err := ts.app.Service.ListAccounts(ctx, "", "", "mary@example.com", 1, 0)
+	mary, err := ts.app.Domain.Accounts.List(ctx, "", "", "mary@example.com", 1, 0, tester)
 	if err != nil || len(mary) != 1 {
 		t.Fatalf("the imported account: %v %v", mary, err)
 	}
@@ -391,7 +390,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	if _, err := client.Activate(ctx, qrLink, client.Options{Dir: t.TempDir(), AllowHTTP: true}); err != nil {
 		t.Fatalf("activating from the QR code's link: %v", err)
 	}
-	if a, _ := ts.app.Service.Account(ctx, mary[0].Username); a.Account.Status != model.StageActivated {
+	if a, _ := ts.app.Domain.Accounts.Get(ctx, mary[0].Username, tester); a.Account.Status != model.StageActivated {
 		t.Errorf("after the QR activation the account is %s", a.Account.Status)
 	}
 
@@ -420,20 +419,20 @@ func TestConsoleInBrowser(t *testing.T) {
 
 	// Every other page of the route table, so each has its screenshot and
 	// its phone layout checked.
-	msgs, err := ts.app.Service.Messages(ctx, "", "", 1)
+	msgs, err := ts.app.Domain.Messages.List(ctx, "", "", 1, tester)
 	if err != nil || len(msgs) == 0 {
 		t.Fatalf("a message for the outbox page: %v", err)
 	}
-	second, err := ts.app.Service.CreateOperator(ctx, model.OperatorInput{Name: strp("grace"), Role: strp("csr")}, activation.Caller{Name: "test"})
+	second, err := ts.app.Domain.Operators.Create(ctx, model.OperatorInput{Name: strp("grace"), Role: strp("csr")}, tester)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ims, err := ts.app.Service.Imports(ctx)
+	ims, err := ts.app.Domain.Imports.List(ctx, tester)
 	if err != nil || len(ims) == 0 {
 		t.Fatalf("an import for its page: %v", err)
 	}
 	fill := strings.NewReplacer("{username}", username, "{id}", "", "{name}", "default", "{$}", "")
-	cons, err := console.New(ts.app.Service, slog.New(slog.DiscardHandler))
+	cons, err := console.New(ts.app.Domain, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -463,7 +462,7 @@ func TestConsoleInBrowser(t *testing.T) {
 
 func countAccounts(t *testing.T, ts *consoleServer) int {
 	t.Helper()
-	as, err := ts.app.Service.ListAccounts(context.Background(), "", "", "", 1000, 0)
+	as, err := ts.app.Domain.Accounts.List(context.Background(), "", "", "", 1000, 0, tester)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -64,15 +64,15 @@ func startMailbox(t *testing.T) (*mailbox, int) {
 // test message through it to a real SMTP server on loopback.
 func TestGatewaysPageSendsATest(t *testing.T) {
 	ts := startConsole(t, "")
-	svc := ts.app.Service
+	dom := ts.app.Domain
 	ctx := context.Background()
 	box, port := startMailbox(t)
 	name, kind := "mail", "smtp"
-	if _, err := svc.CreateGateway(ctx, model.GatewayInput{Name: &name, Kind: &kind, Settings: map[string]string{
-		"host": "127.0.0.1", "port": strconv.Itoa(port), "tls": "none", "from": "it@example.com"}}); err != nil {
+	if _, err := dom.Gateways.Create(ctx, model.GatewayInput{Name: &name, Kind: &kind, Settings: map[string]string{
+		"host": "127.0.0.1", "port": strconv.Itoa(port), "tls": "none", "from": "it@example.com"}}, tester); err != nil {
 		t.Fatal(err)
 	}
-	addOperator(t, svc, "ada", "admin")
+	addOperator(t, dom, "ada", "admin")
 	c := newClient(ts.url)
 	c.login(t, "ada", "password of ada")
 	_, page := c.get(t, "/console/gateways")

@@ -80,15 +80,15 @@ func (c *operatorClient) login(t *testing.T, name, password string) {
 }
 
 // addOperator makes an operator with a password.
-func addOperator(t *testing.T, svc *activation.Service, name, role string) {
+func addOperator(t *testing.T, dom activation.Domain, name, role string) {
 	t.Helper()
 	ctx := context.Background()
-	created, err := svc.CreateOperator(ctx, model.OperatorInput{Name: &name, Role: &role}, activation.Caller{Name: "test"})
+	created, err := dom.Operators.Create(ctx, model.OperatorInput{Name: &name, Role: &role}, tester)
 	if err != nil {
 		t.Fatal(err)
 	}
 	tok := created.SetPasswordURL[strings.LastIndex(created.SetPasswordURL, "/")+1:]
-	if _, err := svc.SetPassword(ctx, tok, "password of "+name); err != nil {
+	if _, err := dom.Access.SetPassword(ctx, tok, "password of "+name); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -99,16 +99,16 @@ func addOperator(t *testing.T, svc *activation.Service, name, role string) {
 // audit log with who sent it and how it ended.
 func TestConsoleRolesFromTheRouteTable(t *testing.T) {
 	ts := startConsole(t, "")
-	svc := ts.app.Service
+	dom := ts.app.Domain
 	ctx := context.Background()
-	if _, err := svc.CreateGroup(ctx, model.GroupInput{Name: strp("sales")}); err != nil {
+	if _, err := dom.Groups.Create(ctx, model.GroupInput{Name: strp("sales")}, tester); err != nil {
 		t.Fatal(err)
 	}
-	acc, err := svc.CreateAccount(ctx, model.AccountInput{Group: strp("sales"), Name: strp("Ada"), Mobile: strp("+393331234567")}, activation.Caller{Name: "test"})
+	acc, err := dom.Accounts.Create(ctx, model.AccountInput{Group: strp("sales"), Name: strp("Ada"), Mobile: strp("+393331234567")}, tester)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cons, err := console.New(svc, slog.New(slog.DiscardHandler))
+	cons, err := console.New(ts.app.Domain, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +121,7 @@ func TestConsoleRolesFromTheRouteTable(t *testing.T) {
 
 	checked := 0
 	for _, role := range []string{"auditor", "csr", "admin"} { // admin last: its posts change things
-		addOperator(t, svc, role+"-op", role)
+		addOperator(t, dom, role+"-op", role)
 		c := newClient(ts.url)
 		c.login(t, role+"-op", "password of "+role+"-op")
 		for _, rt := range routes {
@@ -147,7 +147,7 @@ func TestConsoleRolesFromTheRouteTable(t *testing.T) {
 			if rt.Method == "GET" {
 				continue
 			}
-			es, err := svc.AuditLog(ctx, activation.AuditFilter{Limit: 1})
+			es, err := dom.Audit.Log(ctx, activation.AuditFilter{Limit: 1}, tester)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -165,14 +165,14 @@ func TestConsoleRolesFromTheRouteTable(t *testing.T) {
 // wrong one: both are refused and nothing changes.
 func TestConsoleRefusesFormsWithoutCSRF(t *testing.T) {
 	ts := startConsole(t, "")
-	svc := ts.app.Service
+	dom := ts.app.Domain
 	ctx := context.Background()
-	svc.CreateGroup(ctx, model.GroupInput{Name: strp("sales")})
-	acc, err := svc.CreateAccount(ctx, model.AccountInput{Group: strp("sales"), Name: strp("Ada")}, activation.Caller{Name: "test"})
+	dom.Groups.Create(ctx, model.GroupInput{Name: strp("sales")}, tester)
+	acc, err := dom.Accounts.Create(ctx, model.AccountInput{Group: strp("sales"), Name: strp("Ada")}, tester)
 	if err != nil {
 		t.Fatal(err)
 	}
-	addOperator(t, svc, "ada", "admin")
+	addOperator(t, dom, "ada", "admin")
 	c := newClient(ts.url)
 	c.login(t, "ada", "password of ada")
 	for _, form := range []url.Values{{}, {"csrf": {"wrong"}}, {"csrf": {strings.ToUpper(c.csrf)}}} {
@@ -180,19 +180,19 @@ func TestConsoleRefusesFormsWithoutCSRF(t *testing.T) {
 			t.Errorf("a post with csrf %q answered %d, want 403", form.Get("csrf"), code)
 		}
 	}
-	a, _ := svc.Account(ctx, acc.Username)
+	a, _ := dom.Accounts.Get(ctx, acc.Username, tester)
 	if a.Account.Disabled {
 		t.Fatal("a post without a valid CSRF token disabled the account")
 	}
 	if code, _ := c.post(t, "/console/accounts/"+acc.Username+"/disable", url.Values{"csrf": {c.csrf}}); code != http.StatusSeeOther {
 		t.Fatalf("with the token: %d", code)
 	}
-	if a, _ := svc.Account(ctx, acc.Username); !a.Account.Disabled {
+	if a, _ := dom.Accounts.Get(ctx, acc.Username, tester); !a.Account.Disabled {
 		t.Fatal("the valid post did not disable the account")
 	}
 	// Another browser's session token is no good here either.
 	other := newClient(ts.url)
-	addOperator(t, svc, "bob", "admin")
+	addOperator(t, dom, "bob", "admin")
 	other.login(t, "bob", "password of bob")
 	if code, _ := c.post(t, "/console/accounts/"+acc.Username+"/enable", url.Values{"csrf": {other.csrf}}); code != http.StatusForbidden {
 		t.Errorf("bob's token in ada's session: %d, want 403", code)
@@ -222,7 +222,7 @@ func TestSessionsAreSharedByInstances(t *testing.T) {
 	dir := t.TempDir() // one secret key for both, as production needs
 	one := startConsoleIn(t, dsn, dir)
 	two := startConsoleIn(t, dsn, dir)
-	addOperator(t, one.app.Service, "ada", "csr")
+	addOperator(t, one.app.Domain, "ada", "csr")
 	c := newClient(one.url)
 	c.login(t, "ada", "password of ada")
 	u1, _ := url.Parse(one.url + "/console/")
@@ -246,14 +246,14 @@ func TestSessionsAreSharedByInstances(t *testing.T) {
 // table and finds it on the account page; it goes when the binding does.
 func TestAccountPageShowsRegistrations(t *testing.T) {
 	ts := startConsole(t, "")
-	svc := ts.app.Service
+	dom := ts.app.Domain
 	ctx := context.Background()
-	svc.CreateGroup(ctx, model.GroupInput{Name: strp("sales")})
-	acc, err := svc.CreateAccount(ctx, model.AccountInput{Group: strp("sales"), Name: strp("Ada")}, activation.Caller{Name: "test"})
+	dom.Groups.Create(ctx, model.GroupInput{Name: strp("sales")}, tester)
+	acc, err := dom.Accounts.Create(ctx, model.AccountInput{Group: strp("sales"), Name: strp("Ada")}, tester)
 	if err != nil {
 		t.Fatal(err)
 	}
-	addOperator(t, svc, "ada", "auditor")
+	addOperator(t, dom, "ada", "auditor")
 	c := newClient(ts.url)
 	c.login(t, "ada", "password of ada")
 	if _, page := c.get(t, "/console/accounts/"+acc.Username); !strings.Contains(page, "Not registered now.") {
@@ -275,17 +275,17 @@ func TestAccountPageShowsRegistrations(t *testing.T) {
 // the console's forms, and refuses an admin's change of their own role.
 func TestGroupAndOperatorForms(t *testing.T) {
 	ts := startConsole(t, "")
-	svc := ts.app.Service
+	dom := ts.app.Domain
 	ctx := context.Background()
-	svc.CreateGroup(ctx, model.GroupInput{Name: strp("sales")})
-	addOperator(t, svc, "ada", "admin")
-	addOperator(t, svc, "bob", "csr")
+	dom.Groups.Create(ctx, model.GroupInput{Name: strp("sales")}, tester)
+	addOperator(t, dom, "ada", "admin")
+	addOperator(t, dom, "bob", "csr")
 	c := newClient(ts.url)
 	c.login(t, "ada", "password of ada")
 	if code, body := c.post(t, "/console/groups/sales", url.Values{"csrf": {c.csrf}, "it_email": {"help@example.com"}, "profile": {"default"}}); code != http.StatusSeeOther {
 		t.Fatalf("group edit: %d %.300s", code, body)
 	}
-	g, _ := svc.Group(ctx, "sales")
+	g, _ := dom.Groups.Get(ctx, "sales", tester)
 	if g.ITEmail != "help@example.com" || g.Profile != "default" {
 		t.Errorf("group after the edit: %+v", g)
 	}
@@ -295,7 +295,7 @@ func TestGroupAndOperatorForms(t *testing.T) {
 	if code, _ := c.post(t, "/console/operators/bob/role", url.Values{"csrf": {c.csrf}, "role": {"auditor"}}); code != http.StatusSeeOther {
 		t.Fatalf("role change: %d", code)
 	}
-	if o, _ := svc.Operator(ctx, "bob"); o.Role != "auditor" {
+	if o, _ := dom.Operators.Get(ctx, "bob", tester); o.Role != "auditor" {
 		t.Errorf("bob is %s", o.Role)
 	}
 	if code, _ := c.post(t, "/console/operators/ada/role", url.Values{"csrf": {c.csrf}, "role": {"csr"}}); code != http.StatusBadRequest {
@@ -305,7 +305,7 @@ func TestGroupAndOperatorForms(t *testing.T) {
 	if code != 200 || !strings.HasPrefix(csv, "id,at,actor,role,via,action,target,status,before,after\n") || !strings.Contains(csv, "POST /console/operators/{name}/role") {
 		t.Errorf("the audit CSV export: %d %.300s", code, csv)
 	}
-	es, _ := svc.AuditLog(ctx, activation.AuditFilter{Target: "operator:bob", Limit: 1})
+	es, _ := dom.Audit.Log(ctx, activation.AuditFilter{Target: "operator:bob", Limit: 1}, tester)
 	if len(es) != 1 || !strings.Contains(es[0].Before, `"role":"csr"`) || !strings.Contains(es[0].After, `"role":"auditor"`) {
 		t.Errorf("the audit entry of the role change: %+v", es)
 	}
@@ -315,24 +315,24 @@ func TestGroupAndOperatorForms(t *testing.T) {
 // searches, filters, and applies bulk actions to a selection.
 func TestAccountListPagesFiltersAndBulkActions(t *testing.T) {
 	ts := startConsole(t, "")
-	svc := ts.app.Service
+	dom := ts.app.Domain
 	ctx := context.Background()
-	svc.CreateGroup(ctx, model.GroupInput{Name: strp("sales")})
-	svc.CreateGroup(ctx, model.GroupInput{Name: strp("support")})
+	dom.Groups.Create(ctx, model.GroupInput{Name: strp("sales")}, tester)
+	dom.Groups.Create(ctx, model.GroupInput{Name: strp("support")}, tester)
 	var users []string
 	for i := 0; i < 55; i++ {
 		group := "sales"
 		if i%5 == 0 {
 			group = "support"
 		}
-		a, err := svc.CreateAccount(ctx, model.AccountInput{Group: &group, Name: strp(fmt.Sprintf("Person %02d", i)),
-			Mobile: strp(fmt.Sprintf("+39333%07d", i)), Email: strp(fmt.Sprintf("p%d@example.com", i))}, activation.Caller{Name: "test"})
+		a, err := dom.Accounts.Create(ctx, model.AccountInput{Group: &group, Name: strp(fmt.Sprintf("Person %02d", i)),
+			Mobile: strp(fmt.Sprintf("+39333%07d", i)), Email: strp(fmt.Sprintf("p%d@example.com", i))}, tester)
 		if err != nil {
 			t.Fatal(err)
 		}
 		users = append(users, a.Username)
 	}
-	addOperator(t, svc, "ada", "csr")
+	addOperator(t, dom, "ada", "csr")
 	c := newClient(ts.url)
 	c.login(t, "ada", "password of ada")
 	rows := func(page string) int { return strings.Count(page, `name="username" value=`) }
@@ -355,7 +355,7 @@ func TestAccountListPagesFiltersAndBulkActions(t *testing.T) {
 	if code, _ := c.post(t, "/console/accounts/bulk", sel); code != http.StatusSeeOther {
 		t.Fatalf("bulk send: %d", code)
 	}
-	if ms, _ := svc.Messages(ctx, "", "", 100); len(ms) != 3 {
+	if ms, _ := dom.Messages.List(ctx, "", "", 100, tester); len(ms) != 3 {
 		t.Errorf("bulk send queued %d messages, want 3", len(ms))
 	}
 	if _, p := c.get(t, "/console/accounts?status=invited"); rows(p) != 3 {
@@ -366,14 +366,14 @@ func TestAccountListPagesFiltersAndBulkActions(t *testing.T) {
 		t.Fatalf("bulk disable: %d", code)
 	}
 	for _, u := range users[1:4] {
-		if a, _ := svc.Account(ctx, u); !a.Account.Disabled {
+		if a, _ := dom.Accounts.Get(ctx, u, tester); !a.Account.Disabled {
 			t.Errorf("%s was not disabled", u)
 		}
 	}
-	if a, _ := svc.Account(ctx, users[4]); a.Account.Disabled {
+	if a, _ := dom.Accounts.Get(ctx, users[4], tester); a.Account.Disabled {
 		t.Error("an account that was not selected was disabled")
 	}
-	es, _ := svc.AuditLog(ctx, activation.AuditFilter{Action: "/console/accounts/bulk", Limit: 1})
+	es, _ := dom.Audit.Log(ctx, activation.AuditFilter{Action: "/console/accounts/bulk", Limit: 1}, tester)
 	if len(es) != 1 || !strings.Contains(es[0].Target, users[1]) {
 		t.Errorf("the bulk action's audit entry: %+v", es)
 	}
@@ -383,9 +383,9 @@ func TestAccountListPagesFiltersAndBulkActions(t *testing.T) {
 // shown once, uses it on the API with the operator's role, and revokes it.
 func TestTokensInTheConsole(t *testing.T) {
 	ts := startConsole(t, "")
-	svc := ts.app.Service
-	addOperator(t, svc, "ada", "admin")
-	addOperator(t, svc, "bob", "auditor")
+	dom := ts.app.Domain
+	addOperator(t, dom, "ada", "admin")
+	addOperator(t, dom, "bob", "auditor")
 	c := newClient(ts.url)
 	c.login(t, "ada", "password of ada")
 	code, page := c.post(t, "/console/tokens", url.Values{"csrf": {c.csrf}, "name": {"laptop"}, "operator": {"bob"}})
@@ -412,7 +412,7 @@ func TestTokensInTheConsole(t *testing.T) {
 	if got := api("POST", "/api/v1/groups"); got != 403 {
 		t.Errorf("bob's (auditor) token creating a group: %d", got)
 	}
-	ts1, _ := svc.Tokens(context.Background(), activation.Caller{Role: "admin"})
+	ts1, _ := dom.Operators.Tokens(context.Background(), activation.Caller{Role: "admin", OrgID: model.DefaultOrgID})
 	var id string
 	for _, x := range ts1 {
 		if x.Name == "laptop" {
@@ -425,7 +425,7 @@ func TestTokensInTheConsole(t *testing.T) {
 	if got := api("GET", "/api/v1/accounts"); got != 401 {
 		t.Errorf("a revoked token: %d", got)
 	}
-	es, _ := svc.AuditLog(context.Background(), activation.AuditFilter{Action: "POST /console/tokens", Limit: 5})
+	es, _ := dom.Audit.Log(context.Background(), activation.AuditFilter{Action: "POST /console/tokens", Limit: 5}, tester)
 	for _, e := range es {
 		if strings.Contains(e.After, tok) || strings.Contains(e.Before, tok) {
 			t.Fatalf("the audit log holds the token: %+v", e)

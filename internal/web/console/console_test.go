@@ -5,10 +5,16 @@ import (
 	"log/slog"
 	"testing"
 
+	"github.com/activator-voip/activator/internal/activation"
 	"github.com/activator-voip/activator/internal/app"
+	"github.com/activator-voip/activator/internal/model"
 )
 
 func strp(s string) *string { return &s }
+
+// tester is who the tests act as when they set things up through the
+// domain, in the default organisation.
+var tester = activation.Caller{Name: "test", OrgID: model.DefaultOrgID}
 
 // consoleServer is a running activator on loopback.
 type consoleServer struct {

@@ -14,7 +14,7 @@ type gatewaysData struct {
 }
 
 func (c *Console) gatewaysPage(w http.ResponseWriter, r *http.Request, p *Page, test *model.GatewayTestResult, status int) error {
-	gs, err := c.svc.Gateways(r.Context())
+	gs, err := c.dom.Gateways.List(r.Context(), *p.Caller)
 	if err != nil {
 		return err
 	}
@@ -31,7 +31,7 @@ func (c *Console) gateways(w http.ResponseWriter, r *http.Request, p *Page) erro
 
 // gatewayTest sends a test message through a gateway and shows the outcome.
 func (c *Console) gatewayTest(w http.ResponseWriter, r *http.Request, p *Page) error {
-	res, err := c.svc.TestGateway(r.Context(), r.PathValue("name"), r.PostFormValue("to"))
+	res, err := c.dom.Gateways.Test(r.Context(), r.PathValue("name"), r.PostFormValue("to"), *p.Caller)
 	if err != nil {
 		if err := fieldError(p, err); err != nil {
 			return err
@@ -49,7 +49,7 @@ func (c *Console) templates(w http.ResponseWriter, r *http.Request, p *Page) err
 	if q.Get("name") == "" {
 		q.Set("name", "Ada Lovelace")
 	}
-	prev, err := c.svc.PreviewMessage(r.Context(), q.Get("language"), q.Get("channel"), q.Get("kind"), q.Get("name"))
+	prev, err := c.dom.Messages.Preview(r.Context(), q.Get("language"), q.Get("channel"), q.Get("kind"), q.Get("name"), *p.Caller)
 	if err != nil {
 		if err := fieldError(p, err); err != nil {
 			return err

@@ -28,21 +28,21 @@ type importFormData struct {
 	Imports  []model.ImportStatus
 }
 
-func (c *Console) importFormData(r *http.Request) (importFormData, error) {
+func (c *Console) importFormData(r *http.Request, p *Page) (importFormData, error) {
 	var d importFormData
 	var err error
-	if d.Groups, err = c.svc.Groups(r.Context()); err != nil {
+	if d.Groups, err = c.dom.Groups.List(r.Context(), *p.Caller); err != nil {
 		return d, err
 	}
-	if d.Profiles, err = c.svc.Profiles(r.Context()); err != nil {
+	if d.Profiles, err = c.dom.Profiles.List(r.Context(), *p.Caller); err != nil {
 		return d, err
 	}
-	d.Imports, err = c.svc.Imports(r.Context())
+	d.Imports, err = c.dom.Imports.List(r.Context(), *p.Caller)
 	return d, err
 }
 
 func (c *Console) importForm(w http.ResponseWriter, r *http.Request, p *Page) error {
-	d, err := c.importFormData(r)
+	d, err := c.importFormData(r, p)
 	if err != nil {
 		return err
 	}
@@ -64,7 +64,7 @@ func (c *Console) importUpload(w http.ResponseWriter, r *http.Request, p *Page) 
 	if err != nil || len(content) == 0 {
 		p.Fields["file"] = "choose a CSV file"
 	} else {
-		prev, perr := c.svc.PreviewImport(r.Context(), name, content, activation.ImportOptions{
+		prev, perr := c.dom.Imports.Preview(r.Context(), name, content, activation.ImportOptions{
 			Group: r.PostFormValue("group"), Profile: r.PostFormValue("profile"), Send: r.PostFormValue("send")}, *p.Caller)
 		if perr == nil {
 			p.target = strconv.FormatInt(prev.ID, 10)
@@ -75,7 +75,7 @@ func (c *Console) importUpload(w http.ResponseWriter, r *http.Request, p *Page) 
 			return err
 		}
 	}
-	d, err := c.importFormData(r)
+	d, err := c.importFormData(r, p)
 	if err != nil {
 		return err
 	}
@@ -94,13 +94,13 @@ func (c *Console) importPage(w http.ResponseWriter, r *http.Request, p *Page) er
 	if err != nil {
 		return err
 	}
-	st, err := c.svc.ImportStatus(r.Context(), id)
+	st, err := c.dom.Imports.Status(r.Context(), id, *p.Caller)
 	if err != nil {
 		return err
 	}
 	d := importData{Status: st}
 	if st.State == "previewed" {
-		if d.Preview, err = c.svc.ImportPreview(r.Context(), id); err != nil {
+		if d.Preview, err = c.dom.Imports.PreviewOf(r.Context(), id, *p.Caller); err != nil {
 			return err
 		}
 	}
@@ -114,7 +114,7 @@ func (c *Console) importConfirm(w http.ResponseWriter, r *http.Request, p *Page)
 	if err != nil {
 		return err
 	}
-	st, err := c.svc.ConfirmImport(r.Context(), id, *p.Caller, nil)
+	st, err := c.dom.Imports.Confirm(r.Context(), id, *p.Caller, nil)
 	if err != nil {
 		return err
 	}
@@ -127,7 +127,7 @@ func (c *Console) importCancel(w http.ResponseWriter, r *http.Request, p *Page) 
 	if err != nil {
 		return err
 	}
-	if _, err := c.svc.CancelImport(r.Context(), id, *p.Caller); err != nil {
+	if _, err := c.dom.Imports.Cancel(r.Context(), id, *p.Caller); err != nil {
 		return err
 	}
 	redirect(w, r, "/console/import", "The import was cancelled: nothing was imported.")
@@ -142,7 +142,7 @@ func (c *Console) importSend(w http.ResponseWriter, r *http.Request, p *Page) er
 	if err != nil {
 		return err
 	}
-	st, err := c.svc.SendImportBatch(r.Context(), id, 25, *p.Caller)
+	st, err := c.dom.Imports.SendBatch(r.Context(), id, 25, *p.Caller)
 	if err != nil {
 		return err
 	}
@@ -157,7 +157,7 @@ func (c *Console) importSend(w http.ResponseWriter, r *http.Request, p *Page) er
 // --- messages
 
 func (c *Console) outbox(w http.ResponseWriter, r *http.Request, p *Page) error {
-	items, err := c.svc.Outbox(r.Context(), 200)
+	items, err := c.dom.Messages.Outbox(r.Context(), 200, *p.Caller)
 	if err != nil {
 		return err
 	}
@@ -171,7 +171,7 @@ func (c *Console) outboxItem(w http.ResponseWriter, r *http.Request, p *Page) er
 	if err != nil {
 		return err
 	}
-	it, err := c.svc.OutboxItem(r.Context(), id)
+	it, err := c.dom.Messages.OutboxItem(r.Context(), id, *p.Caller)
 	if err != nil {
 		return err
 	}
@@ -181,7 +181,7 @@ func (c *Console) outboxItem(w http.ResponseWriter, r *http.Request, p *Page) er
 }
 
 func (c *Console) messages(w http.ResponseWriter, r *http.Request, p *Page) error {
-	ms, err := c.svc.Messages(r.Context(), r.URL.Query().Get("state"), "", 200)
+	ms, err := c.dom.Messages.List(r.Context(), r.URL.Query().Get("state"), "", 200, *p.Caller)
 	if err != nil {
 		return err
 	}
@@ -198,11 +198,11 @@ type groupsData struct {
 }
 
 func (c *Console) groupsPage(w http.ResponseWriter, r *http.Request, p *Page, status int) error {
-	gs, err := c.svc.Groups(r.Context())
+	gs, err := c.dom.Groups.List(r.Context(), *p.Caller)
 	if err != nil {
 		return err
 	}
-	ps, err := c.svc.Profiles(r.Context())
+	ps, err := c.dom.Profiles.List(r.Context(), *p.Caller)
 	if err != nil {
 		return err
 	}
@@ -224,7 +224,7 @@ func (c *Console) groupCreate(w http.ResponseWriter, r *http.Request, p *Page) e
 	if prof != "" {
 		in.Profile = &prof
 	}
-	g, err := c.svc.CreateGroup(r.Context(), in)
+	g, err := c.dom.Groups.Create(r.Context(), in, *p.Caller)
 	if err != nil {
 		if err := fieldError(p, err); err != nil {
 			return err
@@ -240,7 +240,7 @@ func (c *Console) groupCreate(w http.ResponseWriter, r *http.Request, p *Page) e
 // groupUpdate changes a group's IT e-mail and profile.
 func (c *Console) groupUpdate(w http.ResponseWriter, r *http.Request, p *Page) error {
 	mail, prof := r.PostFormValue("it_email"), r.PostFormValue("profile")
-	if _, err := c.svc.UpdateGroup(r.Context(), r.PathValue("name"), model.GroupInput{ITEmail: &mail, Profile: &prof}); err != nil {
+	if _, err := c.dom.Groups.Update(r.Context(), r.PathValue("name"), model.GroupInput{ITEmail: &mail, Profile: &prof}, *p.Caller); err != nil {
 		if err := fieldError(p, err); err != nil {
 			return err
 		}
@@ -251,7 +251,7 @@ func (c *Console) groupUpdate(w http.ResponseWriter, r *http.Request, p *Page) e
 }
 
 func (c *Console) groupDelete(w http.ResponseWriter, r *http.Request, p *Page) error {
-	if err := c.svc.DeleteGroup(r.Context(), r.PathValue("name")); err != nil {
+	if err := c.dom.Groups.Delete(r.Context(), r.PathValue("name"), *p.Caller); err != nil {
 		return err
 	}
 	redirect(w, r, "/console/groups", "Group deleted.")
@@ -259,7 +259,7 @@ func (c *Console) groupDelete(w http.ResponseWriter, r *http.Request, p *Page) e
 }
 
 func (c *Console) profiles(w http.ResponseWriter, r *http.Request, p *Page) error {
-	ps, err := c.svc.Profiles(r.Context())
+	ps, err := c.dom.Profiles.List(r.Context(), *p.Caller)
 	if err != nil {
 		return err
 	}
@@ -315,7 +315,7 @@ type profileData struct {
 }
 
 func (c *Console) profilePage(w http.ResponseWriter, r *http.Request, p *Page, name string, status int) error {
-	pr, err := c.svc.Profile(r.Context(), name)
+	pr, err := c.dom.Profiles.Get(r.Context(), name, *p.Caller)
 	if err != nil {
 		return err
 	}
@@ -371,7 +371,7 @@ func settingsPatch(form map[string][]string) json.RawMessage {
 
 func (c *Console) profileUpdate(w http.ResponseWriter, r *http.Request, p *Page) error {
 	name := r.PathValue("name")
-	if _, err := c.svc.UpdateProfile(r.Context(), name, nil, settingsPatch(r.PostForm)); err != nil {
+	if _, err := c.dom.Profiles.Update(r.Context(), name, nil, settingsPatch(r.PostForm), *p.Caller); err != nil {
 		if err := fieldError(p, err); err != nil {
 			return err
 		}
@@ -382,7 +382,7 @@ func (c *Console) profileUpdate(w http.ResponseWriter, r *http.Request, p *Page)
 }
 
 func (c *Console) profileCreate(w http.ResponseWriter, r *http.Request, p *Page) error {
-	pr, err := c.svc.CreateProfile(r.Context(), r.PostFormValue("name"), json.RawMessage(`{"customer_service_email":`+strconv.Quote(r.PostFormValue("customer_service_email"))+`}`))
+	pr, err := c.dom.Profiles.Create(r.Context(), r.PostFormValue("name"), json.RawMessage(`{"customer_service_email":`+strconv.Quote(r.PostFormValue("customer_service_email"))+`}`), *p.Caller)
 	if err != nil {
 		if err := fieldError(p, err); err != nil {
 			return err
@@ -400,7 +400,7 @@ type downloadsData struct {
 }
 
 func (c *Console) downloads(w http.ResponseWriter, r *http.Request, p *Page) error {
-	as, err := c.svc.Apps(r.Context())
+	as, err := c.dom.Downloads.List(r.Context(), *p.Caller)
 	if err != nil {
 		return err
 	}
@@ -417,7 +417,7 @@ func (c *Console) downloads(w http.ResponseWriter, r *http.Request, p *Page) err
 }
 
 func (c *Console) downloadsSave(w http.ResponseWriter, r *http.Request, p *Page) error {
-	current, err := c.svc.Apps(r.Context())
+	current, err := c.dom.Downloads.List(r.Context(), *p.Caller)
 	if err != nil {
 		return err
 	}
@@ -438,7 +438,7 @@ func (c *Console) downloadsSave(w http.ResponseWriter, r *http.Request, p *Page)
 					if v == "" {
 						continue
 					}
-					if err := c.svc.CheckApp(a); err != nil {
+					if err := c.dom.Downloads.Check(a); err != nil {
 						if err := fieldError(p, err); err != nil {
 							return err
 						}
@@ -447,11 +447,11 @@ func (c *Console) downloadsSave(w http.ResponseWriter, r *http.Request, p *Page)
 						return c.downloads(w, r, p)
 					}
 				case v == "":
-					if err := c.svc.DeleteApp(r.Context(), plat, model.SecurityModel(m)); err != nil {
+					if err := c.dom.Downloads.Delete(r.Context(), plat, model.SecurityModel(m), *p.Caller); err != nil {
 						return err
 					}
 				default:
-					if _, err := c.svc.SetApp(r.Context(), a); err != nil {
+					if _, err := c.dom.Downloads.Set(r.Context(), a, *p.Caller); err != nil {
 						return err
 					}
 				}
@@ -463,7 +463,7 @@ func (c *Console) downloadsSave(w http.ResponseWriter, r *http.Request, p *Page)
 }
 
 func (c *Console) settings(w http.ResponseWriter, r *http.Request, p *Page) error {
-	st, err := c.svc.SettingList(r.Context())
+	st, err := c.dom.Settings.List(r.Context(), *p.Caller)
 	if err != nil {
 		return err
 	}
@@ -476,7 +476,7 @@ func (c *Console) settings(w http.ResponseWriter, r *http.Request, p *Page) erro
 }
 
 func (c *Console) settingsSave(w http.ResponseWriter, r *http.Request, p *Page) error {
-	st, err := c.svc.SettingList(r.Context())
+	st, err := c.dom.Settings.List(r.Context(), *p.Caller)
 	if err != nil {
 		return err
 	}
@@ -488,7 +488,7 @@ func (c *Console) settingsSave(w http.ResponseWriter, r *http.Request, p *Page) 
 		if !ok || strings.TrimSpace(v[0]) == s.Value {
 			continue
 		}
-		if err := c.svc.CheckSetting(s.Key, v[0]); err != nil {
+		if err := c.dom.Settings.Check(s.Key, v[0]); err != nil {
 			if err := fieldError(p, err); err != nil {
 				return err
 			}
@@ -499,7 +499,7 @@ func (c *Console) settingsSave(w http.ResponseWriter, r *http.Request, p *Page) 
 		changed = append(changed, model.Setting{Key: s.Key, Value: strings.TrimSpace(v[0])})
 	}
 	for _, s := range changed {
-		if _, err := c.svc.SetSetting(r.Context(), s.Key, s.Value); err != nil {
+		if _, err := c.dom.Settings.Set(r.Context(), s.Key, s.Value, *p.Caller); err != nil {
 			return err
 		}
 	}
@@ -515,7 +515,7 @@ type operatorsData struct {
 }
 
 func (c *Console) operatorsPage(w http.ResponseWriter, r *http.Request, p *Page, created *model.OperatorCreated, status int) error {
-	os, err := c.svc.Operators(r.Context())
+	os, err := c.dom.Operators.List(r.Context(), *p.Caller)
 	if err != nil {
 		return err
 	}
@@ -533,7 +533,7 @@ func (c *Console) operators(w http.ResponseWriter, r *http.Request, p *Page) err
 
 func (c *Console) operatorCreate(w http.ResponseWriter, r *http.Request, p *Page) error {
 	name, role := strings.TrimSpace(r.PostFormValue("name")), r.PostFormValue("role")
-	created, err := c.svc.CreateOperator(r.Context(), model.OperatorInput{Name: &name, Role: &role}, *p.Caller)
+	created, err := c.dom.Operators.Create(r.Context(), model.OperatorInput{Name: &name, Role: &role}, *p.Caller)
 	if err != nil {
 		if err := fieldError(p, err); err != nil {
 			return err
@@ -547,7 +547,7 @@ func (c *Console) operatorCreate(w http.ResponseWriter, r *http.Request, p *Page
 }
 
 func (c *Console) operatorDisable(w http.ResponseWriter, r *http.Request, p *Page) error {
-	if _, err := c.svc.SetOperatorDisabled(r.Context(), r.PathValue("name"), true, *p.Caller); err != nil {
+	if _, err := c.dom.Operators.SetDisabled(r.Context(), r.PathValue("name"), true, *p.Caller); err != nil {
 		return err
 	}
 	redirect(w, r, "/console/operators", "Operator disabled.")
@@ -555,7 +555,7 @@ func (c *Console) operatorDisable(w http.ResponseWriter, r *http.Request, p *Pag
 }
 
 func (c *Console) operatorEnable(w http.ResponseWriter, r *http.Request, p *Page) error {
-	if _, err := c.svc.SetOperatorDisabled(r.Context(), r.PathValue("name"), false, *p.Caller); err != nil {
+	if _, err := c.dom.Operators.SetDisabled(r.Context(), r.PathValue("name"), false, *p.Caller); err != nil {
 		return err
 	}
 	redirect(w, r, "/console/operators", "Operator enabled.")
@@ -565,7 +565,7 @@ func (c *Console) operatorEnable(w http.ResponseWriter, r *http.Request, p *Page
 // operatorRole changes an operator's role.
 func (c *Console) operatorRole(w http.ResponseWriter, r *http.Request, p *Page) error {
 	role := r.PostFormValue("role")
-	if _, err := c.svc.UpdateOperator(r.Context(), r.PathValue("name"), model.OperatorInput{Role: &role}, *p.Caller); err != nil {
+	if _, err := c.dom.Operators.Update(r.Context(), r.PathValue("name"), model.OperatorInput{Role: &role}, *p.Caller); err != nil {
 		if err := fieldError(p, err); err != nil {
 			return err
 		}
@@ -576,7 +576,7 @@ func (c *Console) operatorRole(w http.ResponseWriter, r *http.Request, p *Page) 
 }
 
 func (c *Console) operatorReset(w http.ResponseWriter, r *http.Request, p *Page) error {
-	created, err := c.svc.ResetOperatorPassword(r.Context(), r.PathValue("name"), *p.Caller)
+	created, err := c.dom.Operators.ResetPassword(r.Context(), r.PathValue("name"), *p.Caller)
 	if err != nil {
 		return err
 	}
@@ -590,11 +590,11 @@ type tokensData struct {
 }
 
 func (c *Console) tokensPage(w http.ResponseWriter, r *http.Request, p *Page, created *model.TokenCreated, status int) error {
-	ts, err := c.svc.Tokens(r.Context(), *p.Caller)
+	ts, err := c.dom.Operators.Tokens(r.Context(), *p.Caller)
 	if err != nil {
 		return err
 	}
-	os, err := c.svc.Operators(r.Context())
+	os, err := c.dom.Operators.List(r.Context(), *p.Caller)
 	if err != nil {
 		return err
 	}
@@ -611,7 +611,7 @@ func (c *Console) tokens(w http.ResponseWriter, r *http.Request, p *Page) error 
 }
 
 func (c *Console) tokenCreate(w http.ResponseWriter, r *http.Request, p *Page) error {
-	t, err := c.svc.CreateToken(r.Context(), model.TokenInput{Name: strings.TrimSpace(r.PostFormValue("name")), Operator: r.PostFormValue("operator")}, *p.Caller)
+	t, err := c.dom.Operators.CreateToken(r.Context(), model.TokenInput{Name: strings.TrimSpace(r.PostFormValue("name")), Operator: r.PostFormValue("operator")}, *p.Caller)
 	if err != nil {
 		if err := fieldError(p, err); err != nil {
 			return err
@@ -628,7 +628,7 @@ func (c *Console) tokenRevoke(w http.ResponseWriter, r *http.Request, p *Page) e
 	if err != nil {
 		return err
 	}
-	if err := c.svc.RevokeToken(r.Context(), id, *p.Caller); err != nil {
+	if err := c.dom.Operators.RevokeToken(r.Context(), id, *p.Caller); err != nil {
 		return err
 	}
 	redirect(w, r, "/console/tokens", "Token revoked.")
@@ -646,10 +646,10 @@ func (c *Console) auditLog(w http.ResponseWriter, r *http.Request, p *Page) erro
 	if q.Get("format") == "csv" {
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 		w.Header().Set("Content-Disposition", `attachment; filename="activator-audit.csv"`)
-		return c.svc.ExportAudit(r.Context(), w, f)
+		return c.dom.Audit.Export(r.Context(), w, f, *p.Caller)
 	}
 	f.Limit = 100
-	es, err := c.svc.AuditLog(r.Context(), f)
+	es, err := c.dom.Audit.Log(r.Context(), f, *p.Caller)
 	if err != nil {
 		return err
 	}

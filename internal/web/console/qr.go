@@ -22,7 +22,7 @@ type qrData struct {
 // The page is not cached and the link is not kept anywhere readable.
 func (c *Console) accountQR(w http.ResponseWriter, r *http.Request, p *Page) error {
 	u := r.PathValue("username")
-	link, inv, err := c.svc.IssueQRLink(r.Context(), u, *p.Caller)
+	link, inv, err := c.dom.Links.IssueQR(r.Context(), u, *p.Caller)
 	if err != nil {
 		return err
 	}
@@ -30,7 +30,7 @@ func (c *Console) accountQR(w http.ResponseWriter, r *http.Request, p *Page) err
 	if err != nil {
 		return err
 	}
-	d, err := c.svc.Account(r.Context(), u)
+	d, err := c.dom.Accounts.Get(r.Context(), u, *p.Caller)
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"runtime"
 	"strconv"
 	"strings"
@@ -60,6 +61,21 @@ const MaxImportBytes = 64 << 20
 // interrupted import resumes from the last committed batch.
 const importBatch = 1000
 
+// Imports brings accounts in from a CSV file: every row validated with the
+// rules of one account and shown in a preview, the file kept until it is
+// confirmed, then imported in batches and, if asked, sent their links.
+type Imports struct {
+	store    *store.Store
+	settings *Settings
+	links    *Links // sends the activations an import asks for
+	log      *slog.Logger
+}
+
+// NewImports returns the imports of the organisations in st.
+func NewImports(st *store.Store, settings *Settings, links *Links, log *slog.Logger) *Imports {
+	return &Imports{store: st, settings: settings, links: links, log: orDiscard(log)}
+}
+
 // ImportOptions are what an import applies to rows that leave it unsaid.
 type ImportOptions struct {
 	Group   string `json:"group,omitempty"`   // for rows without a group
@@ -78,7 +94,8 @@ type importRow struct {
 // importState is what validation needs: the organisation's groups and
 // profiles, and the keys of its accounts for matching.
 type importState struct {
-	st       *Settings
+	orgID    int64
+	st       *Resolved
 	groups   map[string]*store.GroupRow
 	profiles map[string]int64
 	byMobile map[string]string
@@ -88,32 +105,32 @@ type importState struct {
 	numbers  map[string]bool
 }
 
-func (s *Service) loadImportState(ctx context.Context) (*importState, error) {
-	st, err := s.Settings(ctx)
+func (s *Imports) loadImportState(ctx context.Context, orgID int64) (*importState, error) {
+	st, err := s.settings.Current(ctx, orgID)
 	if err != nil {
 		return nil, err
 	}
-	is := &importState{st: st, groups: map[string]*store.GroupRow{}, profiles: map[string]int64{}, byMobile: map[string]string{},
+	is := &importState{orgID: orgID, st: st, groups: map[string]*store.GroupRow{}, profiles: map[string]int64{}, byMobile: map[string]string{},
 		byEmail: map[string]string{}, byName: map[string]string{}, users: map[string]bool{}, numbers: map[string]bool{}}
-	gs, err := s.store.Groups(ctx, s.org)
+	gs, err := s.store.Groups(ctx, orgID)
 	if err != nil {
 		return nil, err
 	}
 	for _, g := range gs {
-		gr, err := s.store.GroupByName(ctx, s.org, g.Name)
+		gr, err := s.store.GroupByName(ctx, orgID, g.Name)
 		if err != nil {
 			return nil, err
 		}
 		is.groups[g.Name] = gr
 	}
-	ps, err := s.store.Profiles(ctx, s.org)
+	ps, err := s.store.Profiles(ctx, orgID)
 	if err != nil {
 		return nil, err
 	}
 	for _, p := range ps {
 		is.profiles[p.Name] = p.ID
 	}
-	keys, err := s.store.AccountKeys(ctx, s.org)
+	keys, err := s.store.AccountKeys(ctx, orgID)
 	if err != nil {
 		return nil, err
 	}
@@ -205,9 +222,21 @@ func (is *importState) match(a *store.AccountRow) string {
 	return ""
 }
 
-// parseImport reads and validates every row of a file. Rows matching an
+// parseImport reads and validates every row of a file against an
+// organisation's groups, profiles and accounts, and returns the rows with
+// that state.
+func (s *Imports) parseImport(ctx context.Context, orgID int64, content []byte, opts ImportOptions) ([]*importRow, *importState, error) {
+	is, err := s.loadImportState(ctx, orgID)
+	if err != nil {
+		return nil, nil, err
+	}
+	rows, err := s.parseRows(content, opts, is)
+	return rows, is, err
+}
+
+// parseRows reads and validates every row of a file. Rows matching an
 // existing account, or an earlier row, are marked with the match.
-func (s *Service) parseImport(ctx context.Context, content []byte, opts ImportOptions, is *importState) ([]*importRow, error) {
+func (s *Imports) parseRows(content []byte, opts ImportOptions, is *importState) ([]*importRow, error) {
 	if !utf8.Valid(content) {
 		return nil, invalid("file", "the file is not UTF-8 text; save the spreadsheet as CSV UTF-8")
 	}
@@ -322,7 +351,7 @@ func sniffSeparator(content []byte) rune {
 	return best
 }
 
-func (s *Service) validateRow(line int, cols, rec []string, opts ImportOptions, is *importState) *importRow {
+func (s *Imports) validateRow(line int, cols, rec []string, opts ImportOptions, is *importState) *importRow {
 	ir := &importRow{line: line}
 	cell := map[string]string{}
 	for i, v := range rec {
@@ -336,7 +365,7 @@ func (s *Service) validateRow(line int, cols, rec []string, opts ImportOptions, 
 	if len(rec) > len(cols) {
 		bad("", "the line has %d cells, the header %d", len(rec), len(cols))
 	}
-	a := &store.AccountRow{OrgID: s.org, Account: model.Account{Kind: "wizard", Stage: model.StageNew, SecurityModel: model.EndToEnd}}
+	a := &store.AccountRow{OrgID: is.orgID, Account: model.Account{Kind: "wizard", Stage: model.StageNew, SecurityModel: model.EndToEnd}}
 	ir.row = a
 	name := cell[ColName]
 	if name == "" || len(name) > 200 || hasControl(name) {
@@ -434,18 +463,14 @@ func summarise(id int64, state string, rows []*importRow, opts ImportOptions) *m
 	return p
 }
 
-// PreviewImport validates every row of a CSV file and keeps the file for
-// confirmation; nothing is imported until ConfirmImport. The preview names
+// Preview validates every row of a CSV file and keeps the file for
+// confirmation; nothing is imported until Confirm. The preview names
 // each bad cell and says which rows match existing accounts.
-func (s *Service) PreviewImport(ctx context.Context, fileName string, content []byte, opts ImportOptions, by Caller) (*model.ImportPreview, error) {
+func (s *Imports) Preview(ctx context.Context, fileName string, content []byte, opts ImportOptions, by Caller) (*model.ImportPreview, error) {
 	if len(content) > MaxImportBytes {
 		return nil, invalid("file", "the file is larger than %d MiB", MaxImportBytes>>20)
 	}
-	is, err := s.loadImportState(ctx)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := s.parseImport(ctx, content, opts, is)
+	rows, is, err := s.parseImport(ctx, by.OrgID, content, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -458,16 +483,16 @@ func (s *Service) PreviewImport(ctx context.Context, fileName string, content []
 	}
 	optJSON, _ := json.Marshal(opts)
 	im := &store.Import{Operator: by.Name, FileName: fileName, Content: string(content), Options: string(optJSON), State: "previewed", Total: len(rows)}
-	if err := s.store.Tx(ctx, func(tx *store.Tx) error { return tx.CreateImport(ctx, s.org, im) }); err != nil {
+	if err := s.store.Tx(ctx, func(tx *store.Tx) error { return tx.CreateImport(ctx, by.OrgID, im) }); err != nil {
 		return nil, fmt.Errorf("keeping the import file: %w", err)
 	}
 	preview.ID, preview.State = im.ID, im.State
 	return preview, nil
 }
 
-func (s *Service) importByID(ctx context.Context, id int64) (*store.Import, ImportOptions, error) {
+func (s *Imports) importByID(ctx context.Context, orgID, id int64) (*store.Import, ImportOptions, error) {
 	var opts ImportOptions
-	im, err := s.store.ImportByID(ctx, s.org, id)
+	im, err := s.store.ImportByID(ctx, orgID, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, opts, notFound("import_not_found", "no import %d", id)
 	}
@@ -485,38 +510,34 @@ func importStatus(im *store.Import) *model.ImportStatus {
 		Created: im.Created, ToSend: im.ToSend, Sent: im.Sent, LastError: im.LastError, CreatedAt: im.CreatedAt, UpdatedAt: im.UpdatedAt}
 }
 
-// ImportStatus reports an import's progress.
-func (s *Service) ImportStatus(ctx context.Context, id int64) (*model.ImportStatus, error) {
-	im, _, err := s.importByID(ctx, id)
+// Status reports an import's progress.
+func (s *Imports) Status(ctx context.Context, id int64, by Caller) (*model.ImportStatus, error) {
+	im, _, err := s.importByID(ctx, by.OrgID, id)
 	if err != nil {
 		return nil, err
 	}
 	return importStatus(im), nil
 }
 
-// ImportPreview shows a kept import's preview again.
-func (s *Service) ImportPreview(ctx context.Context, id int64) (*model.ImportPreview, error) {
-	im, opts, err := s.importByID(ctx, id)
+// PreviewOf shows a kept import's preview again.
+func (s *Imports) PreviewOf(ctx context.Context, id int64, by Caller) (*model.ImportPreview, error) {
+	im, opts, err := s.importByID(ctx, by.OrgID, id)
 	if err != nil {
 		return nil, err
 	}
 	if im.Content == "" {
 		return &model.ImportPreview{ID: im.ID, State: im.State, Total: im.Total, Create: im.Created, Errors: []model.ImportRowError{}, Send: opts.Send}, nil
 	}
-	is, err := s.loadImportState(ctx)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := s.parseImport(ctx, []byte(im.Content), opts, is)
+	rows, _, err := s.parseImport(ctx, by.OrgID, []byte(im.Content), opts)
 	if err != nil {
 		return nil, err
 	}
 	return summarise(im.ID, im.State, rows, opts), nil
 }
 
-// Imports lists recent imports.
-func (s *Service) Imports(ctx context.Context) ([]model.ImportStatus, error) {
-	ims, err := s.store.Imports(ctx, s.org, 50)
+// List lists recent imports.
+func (s *Imports) List(ctx context.Context, by Caller) ([]model.ImportStatus, error) {
+	ims, err := s.store.Imports(ctx, by.OrgID, 50)
 	if err != nil {
 		return nil, err
 	}
@@ -527,9 +548,9 @@ func (s *Service) Imports(ctx context.Context) ([]model.ImportStatus, error) {
 	return out, nil
 }
 
-// CancelImport drops a previewed import: nothing of it is imported.
-func (s *Service) CancelImport(ctx context.Context, id int64, by Caller) (*model.ImportStatus, error) {
-	im, _, err := s.importByID(ctx, id)
+// Cancel drops a previewed import: nothing of it is imported.
+func (s *Imports) Cancel(ctx context.Context, id int64, by Caller) (*model.ImportStatus, error) {
+	im, _, err := s.importByID(ctx, by.OrgID, id)
 	if err != nil {
 		return nil, err
 	}
@@ -546,16 +567,16 @@ func (s *Service) CancelImport(ctx context.Context, id int64, by Caller) (*model
 	if err != nil {
 		return nil, err
 	}
-	return s.ImportStatus(ctx, id)
+	return s.Status(ctx, id, by)
 }
 
-// ConfirmImport imports the valid rows of a previewed file that match no
+// Confirm imports the valid rows of a previewed file that match no
 // existing account, in transactions of importBatch rows. Bad rows are left
 // out (the preview named them). An import that stopped half way is resumed
 // by confirming it again: rows already imported now match their accounts.
 // progress, when not nil, is called after each batch.
-func (s *Service) ConfirmImport(ctx context.Context, id int64, by Caller, progress func(model.ImportStatus)) (*model.ImportStatus, error) {
-	im, opts, err := s.importByID(ctx, id)
+func (s *Imports) Confirm(ctx context.Context, id int64, by Caller, progress func(model.ImportStatus)) (*model.ImportStatus, error) {
+	im, opts, err := s.importByID(ctx, by.OrgID, id)
 	if err != nil {
 		return nil, err
 	}
@@ -570,11 +591,7 @@ func (s *Service) ConfirmImport(ctx context.Context, id int64, by Caller, progre
 		return nil, conflict("import_not_previewed", "", "import %d is %s: it cannot be imported again", id, im.State)
 	}
 	im.State, im.LastError = "importing", ""
-	is, err := s.loadImportState(ctx)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := s.parseImport(ctx, []byte(im.Content), opts, is)
+	rows, is, err := s.parseImport(ctx, by.OrgID, []byte(im.Content), opts)
 	if err != nil {
 		return nil, err
 	}
@@ -676,12 +693,12 @@ func (s *Service) ConfirmImport(ctx context.Context, id int64, by Caller, progre
 	return importStatus(im), nil
 }
 
-// SendImportBatch sends activation links to up to limit more accounts of a
+// SendBatch sends activation links to up to limit more accounts of a
 // confirmed import, by the channel chosen at preview, and reports progress.
 // Accounts that were already sent a link (or disabled) are passed over, so
 // a send that stopped half way resumes without sending twice.
-func (s *Service) SendImportBatch(ctx context.Context, id int64, limit int, by Caller) (*model.ImportStatus, error) {
-	im, opts, err := s.importByID(ctx, id)
+func (s *Imports) SendBatch(ctx context.Context, id int64, limit int, by Caller) (*model.ImportStatus, error) {
+	im, opts, err := s.importByID(ctx, by.OrgID, id)
 	if err != nil {
 		return nil, err
 	}
@@ -697,11 +714,11 @@ func (s *Service) SendImportBatch(ctx context.Context, id int64, limit int, by C
 	}
 	end := min(im.Sent+limit, len(users))
 	for _, u := range users[min(im.Sent, len(users)):end] {
-		a, err := s.store.AccountByUsername(ctx, s.org, u)
+		a, err := s.store.AccountByUsername(ctx, by.OrgID, u)
 		if err != nil || a.Stage != model.StageNew || a.Disabled {
 			continue // deleted, already invited, or disabled since the import
 		}
-		if _, err := s.Send(ctx, a.Username, model.SendRequest{Channel: opts.Send, Kind: model.KindActivation}, by); err != nil {
+		if _, err := s.links.Send(ctx, a.Username, model.SendRequest{Channel: opts.Send, Kind: model.KindActivation}, by); err != nil {
 			im.LastError = a.Username + ": " + err.Error()
 		}
 	}

@@ -1,0 +1,255 @@
+package activation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/activator-voip/activator/internal/model"
+	"github.com/activator-voip/activator/internal/secret"
+	"github.com/activator-voip/activator/internal/store"
+)
+
+// Access says who is calling: the operator (or first-start token) behind
+// an API token, and console logins and their sessions. Each caller it
+// finds acts in the organisation of the row that authenticated it.
+type Access struct {
+	store *store.Store
+	log   *slog.Logger
+	now   func() time.Time
+}
+
+// NewAccess returns the access checks of the organisations in st.
+func NewAccess(st *store.Store, log *slog.Logger) *Access {
+	return &Access{store: st, log: orDiscard(log), now: time.Now}
+}
+
+// Authenticate finds the API token's caller.
+func (s *Access) Authenticate(ctx context.Context, token string) (*Caller, error) {
+	if !secret.WellFormed(token, secret.PrefixAdminToken) {
+		return nil, &Error{Kind: KindUnauthorized, Code: "unauthorized", Message: "a valid API token is required (Authorization: Bearer ava_...)"}
+	}
+	t, err := s.store.APITokenOwner(ctx, secret.Hash(token))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, &Error{Kind: KindUnauthorized, Code: "unauthorized", Message: "the API token is unknown or revoked"}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("checking API token: %w", err)
+	}
+	if t.OperatorID != 0 { // an operator's token acts as the operator, with their current role
+		if t.OperatorDisabled {
+			return nil, &Error{Kind: KindUnauthorized, Code: "unauthorized", Message: "the API token's operator is disabled"}
+		}
+		return &Caller{Name: t.OperatorName, Role: t.OperatorRole, OperatorID: t.OperatorID, OrgID: t.OrgID}, nil
+	}
+	return &Caller{Name: t.Name, Role: t.Role, OrgID: t.OrgID}, nil
+}
+
+// Token prefixes of the console's secrets.
+const (
+	PrefixSession     = "avs_" // console session cookie
+	PrefixSetPassword = "avp_" // one-time set-password link
+)
+
+// Login policy.
+const (
+	// MaxLoginFailures is how many wrong passwords in a row lock an operator.
+	MaxLoginFailures = 5
+	// LockoutDuration is how long the lock lasts.
+	LockoutDuration = 15 * time.Minute
+	// SessionIdle ends a session nobody used for this long.
+	SessionIdle = 8 * time.Hour
+	// SessionMax ends any session this long after login.
+	SessionMax = 7 * 24 * time.Hour
+	// SetPasswordExpiry is how long a set-password link works.
+	SetPasswordExpiry = 72 * time.Hour
+	// MinPasswordLength is the shortest password accepted, in characters.
+	MinPasswordLength = 10
+)
+
+// PasswordLinkOperator says whose set-password link token is; it does not
+// use the link up.
+func (s *Access) PasswordLinkOperator(ctx context.Context, token string) (*model.Operator, error) {
+	if !secret.WellFormed(token, PrefixSetPassword) {
+		return nil, ErrPasswordLink
+	}
+	o, err := s.store.PasswordTokenOperator(ctx, secret.Hash(token), s.now())
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrPasswordLink
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := operatorOut(o, s.now())
+	return &out, nil
+}
+
+// ErrPasswordLink is a set-password link that is unknown, used or expired.
+var ErrPasswordLink = &Error{Kind: KindGone, Code: "password_link_invalid", Message: "this set-password link is unknown, used or expired; ask an administrator for a new one"}
+
+// ErrLogin is every failed login: it never says whether the name exists.
+var ErrLogin = &Error{Kind: KindUnauthorized, Code: "login_failed", Message: "wrong name or password"}
+
+// ErrLocked is a login refused because of repeated failures.
+var ErrLocked = &Error{Kind: KindForbidden, Code: "operator_locked", Message: "too many wrong passwords: this operator is locked for a while"}
+
+// SetPassword sets an operator's password through a one-time link, using
+// the link up, and logs them in.
+func (s *Access) SetPassword(ctx context.Context, token, password string) (*Login, error) {
+	if err := ValidatePassword(password); err != nil {
+		return nil, err
+	}
+	if !secret.WellFormed(token, PrefixSetPassword) {
+		return nil, ErrPasswordLink
+	}
+	hash := secret.Hash(token)
+	pw := HashPassword(password)
+	now := s.now()
+	var o *store.Operator
+	err := s.store.Tx(ctx, func(tx *store.Tx) error {
+		var err error
+		if o, err = tx.PasswordTokenOperator(ctx, hash, now); err != nil {
+			return err
+		}
+		if err := tx.UsePasswordToken(ctx, hash, now); err != nil {
+			return err
+		}
+		return tx.SetOperatorPassword(ctx, o.ID, pw)
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrPasswordLink
+	}
+	if err != nil {
+		return nil, err
+	}
+	if o.Disabled {
+		return nil, ErrLogin
+	}
+	return s.startSession(ctx, o)
+}
+
+// Login is a started console session. Token goes in the cookie and nowhere else.
+type Login struct {
+	Token    string
+	CSRF     string
+	Operator model.Operator
+	Caller   Caller // who the session acts as
+	Expires  time.Time
+}
+
+// operatorCaller is the caller an operator's session acts as, in the
+// operator's organisation.
+func operatorCaller(o *store.Operator) Caller {
+	return Caller{Name: o.Name, Role: o.Role, OperatorID: o.ID, OrgID: o.OrgID}
+}
+
+// Login checks the password of an operator of an organisation and starts
+// a session. Wrong passwords count; MaxLoginFailures in a row lock the
+// operator for LockoutDuration, during which even the right password is
+// refused.
+func (s *Access) Login(ctx context.Context, orgID int64, name, password string) (*Login, error) {
+	now := s.now()
+	o, err := s.store.OperatorByName(ctx, orgID, name)
+	if errors.Is(err, store.ErrNotFound) {
+		CheckPassword(dummyHash(), password)
+		return nil, ErrLogin
+	}
+	if err != nil {
+		return nil, err
+	}
+	if o.LockedUntil != nil && o.LockedUntil.After(now) {
+		return nil, ErrLocked
+	}
+	if o.LockedUntil != nil { // the lock ran out: start counting afresh
+		if err := s.store.Tx(ctx, func(tx *store.Tx) error { return tx.ResetLockout(ctx, o.ID) }); err != nil {
+			return nil, err
+		}
+	}
+	if o.PasswordHash == "" || !CheckPassword(o.PasswordHash, password) || o.Disabled {
+		var n int
+		if err := s.store.Tx(ctx, func(tx *store.Tx) error {
+			var err error
+			n, err = tx.RecordLoginFailure(ctx, o.ID, MaxLoginFailures, now.Add(LockoutDuration))
+			return err
+		}); err != nil {
+			return nil, err
+		}
+		s.log.Warn("console login failed", "operator", o.Name, "failures", n)
+		if n >= MaxLoginFailures {
+			return nil, ErrLocked
+		}
+		return nil, ErrLogin
+	}
+	if err := s.store.Tx(ctx, func(tx *store.Tx) error { return tx.RecordLogin(ctx, o.ID, now) }); err != nil {
+		return nil, err
+	}
+	return s.startSession(ctx, o)
+}
+
+func (s *Access) startSession(ctx context.Context, o *store.Operator) (*Login, error) {
+	now := s.now().UTC().Truncate(time.Millisecond)
+	token, hash := secret.NewToken(PrefixSession)
+	csrf, _ := secret.NewToken("")
+	sess := &store.Session{OperatorID: o.ID, CSRFToken: csrf, CreatedAt: now, ExpiresAt: now.Add(SessionIdle)}
+	if err := s.store.Tx(ctx, func(tx *store.Tx) error {
+		if _, err := tx.DeleteExpiredSessions(ctx, now); err != nil {
+			return err
+		}
+		return tx.CreateSession(ctx, sess, hash)
+	}); err != nil {
+		return nil, fmt.Errorf("starting a session: %w", err)
+	}
+	s.log.Info("console login", "operator", o.Name)
+	return &Login{Token: token, CSRF: csrf, Operator: operatorOut(o, now), Caller: operatorCaller(o), Expires: sess.ExpiresAt}, nil
+}
+
+// ConsoleSession is a live session's caller and its CSRF token.
+type ConsoleSession struct {
+	Caller Caller
+	CSRF   string
+	id     int64
+}
+
+// ErrNoSession is a missing, expired or ended console session.
+var ErrNoSession = &Error{Kind: KindUnauthorized, Code: "no_session", Message: "please log in"}
+
+// Session finds the operator of a session cookie and keeps the session
+// alive. Disabled operators have no sessions.
+func (s *Access) Session(ctx context.Context, token string) (*ConsoleSession, error) {
+	if !secret.WellFormed(token, PrefixSession) {
+		return nil, ErrNoSession
+	}
+	now := s.now()
+	sess, o, err := s.store.SessionByHash(ctx, secret.Hash(token), now)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrNoSession
+	}
+	if err != nil {
+		return nil, err
+	}
+	if o.Disabled || now.Sub(sess.CreatedAt) > SessionMax {
+		return nil, ErrNoSession
+	}
+	// Move the idle expiry at most once a minute: one write per minute of use, not per request.
+	if now.Sub(sess.LastSeenAt) > time.Minute {
+		_ = s.store.Tx(ctx, func(tx *store.Tx) error { return tx.TouchSession(ctx, sess.ID, now, now.Add(SessionIdle)) })
+	}
+	return &ConsoleSession{Caller: operatorCaller(o), CSRF: sess.CSRFToken, id: sess.ID}, nil
+}
+
+// Logout ends a session.
+func (s *Access) Logout(ctx context.Context, token string) error {
+	if !secret.WellFormed(token, PrefixSession) {
+		return nil
+	}
+	sess, _, err := s.store.SessionByHash(ctx, secret.Hash(token), s.now())
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return s.store.Tx(ctx, func(tx *store.Tx) error { return tx.DeleteSession(ctx, sess.ID) })
+}

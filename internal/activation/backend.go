@@ -1,0 +1,103 @@
+package activation
+
+import (
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"errors"
+	"fmt"
+
+	"github.com/activator-voip/activator/internal/store"
+)
+
+// AccountBackend is where SIP accounts live: activator's embedded registrar,
+// or a Kamailio whose subscriber table activator keeps in step. Accounts is
+// made with one and calls it after each commit that changes whether or how
+// an account may register.
+type AccountBackend interface {
+	Name() string
+	// Put lets the account register with these digest hashes.
+	Put(ctx context.Context, sub SIPSubscriber) error
+	// Remove stops the account registering (disabled, deleted, not activated).
+	Remove(ctx context.Context, username, domain string) error
+}
+
+// SIPSubscriber is an account as a SIP server's credential store holds it:
+// HA1 = H(username:realm:password), HA1B = MD5(username@domain:realm:password).
+type SIPSubscriber struct {
+	Username  string
+	Domain    string // also the realm
+	HA1       string // MD5
+	HA1B      string
+	HA1SHA256 string
+}
+
+// syncSIP puts an account's current state into the backend, after a commit.
+// A failure is logged: the account's state is saved, and the next change or
+// start brings the backend back in step.
+func (s *Accounts) syncSIP(ctx context.Context, orgID int64, username string) {
+	b := s.backend
+	if b == nil {
+		return
+	}
+	ctx = context.WithoutCancel(ctx)
+	st, err := s.settings.Current(ctx, orgID)
+	if err != nil {
+		s.log.Error("sip backend: reading settings", "backend", b.Name(), "err", err)
+		return
+	}
+	a, err := s.store.AccountByUsername(ctx, orgID, username)
+	if errors.Is(err, store.ErrNotFound) {
+		err = b.Remove(ctx, username, st.SIPDomain)
+	} else if err == nil {
+		err = s.syncAccount(ctx, b, st, a)
+	}
+	if err != nil {
+		s.log.Error("sip backend: keeping the account in step", "backend", b.Name(), "username", username, "err", err)
+	}
+}
+
+func (s *Accounts) syncAccount(ctx context.Context, b AccountBackend, st *Resolved, a *store.AccountRow) error {
+	if !a.SIPEnabled || len(a.SIPPassword) == 0 {
+		return b.Remove(ctx, a.Username, st.SIPDomain)
+	}
+	pw, err := s.box.Open(a.SIPPassword)
+	if err != nil {
+		return fmt.Errorf("opening the SIP password: %w", err)
+	}
+	hb := md5.Sum([]byte(a.Username + "@" + st.SIPDomain + ":" + st.SIPDomain + ":" + string(pw)))
+	return b.Put(ctx, SIPSubscriber{Username: a.Username, Domain: st.SIPDomain, HA1: a.HA1MD5, HA1B: hex.EncodeToString(hb[:]), HA1SHA256: a.HA1SHA256})
+}
+
+// SyncBackend brings every account of an organisation into the backend:
+// activated and enabled ones in, the others out. It runs at start.
+func (s *Accounts) SyncBackend(ctx context.Context, orgID int64) (int, error) {
+	b := s.backend
+	if b == nil {
+		return 0, nil
+	}
+	st, err := s.settings.Current(ctx, orgID)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for offset := 0; ; offset += 1000 {
+		as, err := s.store.Accounts(ctx, orgID, store.AccountFilter{Limit: 1000, Offset: offset})
+		if err != nil {
+			return n, err
+		}
+		for _, acc := range as {
+			a, err := s.store.AccountByID(ctx, acc.ID)
+			if err != nil {
+				return n, err
+			}
+			if err := s.syncAccount(ctx, b, st, a); err != nil {
+				return n, fmt.Errorf("account %s: %w", a.Username, err)
+			}
+			n++
+		}
+		if len(as) < 1000 {
+			return n, nil
+		}
+	}
+}

@@ -1,0 +1,107 @@
+package activation
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/activator-voip/activator/internal/model"
+	"github.com/activator-voip/activator/internal/provisioning"
+	"github.com/activator-voip/activator/internal/secret"
+	"github.com/activator-voip/activator/internal/store"
+)
+
+const signingKeyName = "activation_signing_key"
+
+// BootstrapResult says what a first start created.
+type BootstrapResult struct {
+	SigningKey     ed25519.PrivateKey
+	AdminTokenPath string // set when a new admin token was written
+}
+
+// Bootstrap makes what a first start needs and is a no-op afterwards: the
+// default organisation and profile, the Ed25519 signing key (sealed in the
+// database so every instance signs with the same key), and an admin API
+// token written to dataDir/admin.token (mode 0600) of which only the hash is kept.
+func Bootstrap(ctx context.Context, st *store.Store, box *secret.Box, dataDir string, log *slog.Logger) (*BootstrapResult, error) {
+	res := &BootstrapResult{}
+	var adminToken string
+	err := st.Tx(ctx, func(tx *store.Tx) error {
+		if _, err := tx.EnsureOrganisation(ctx, model.DefaultOrgID, "default"); err != nil {
+			return fmt.Errorf("creating the default organisation: %w", err)
+		}
+		if _, err := tx.DefaultProfile(ctx, model.DefaultOrgID); errors.Is(err, store.ErrNotFound) {
+			p := &model.Profile{Name: "default", IsDefault: true, Settings: model.DefaultProfileSettings()}
+			if err := tx.CreateProfile(ctx, model.DefaultOrgID, p); err != nil {
+				return fmt.Errorf("creating the default profile: %w", err)
+			}
+			log.Info("created the default provisioning profile")
+		} else if err != nil {
+			return fmt.Errorf("reading the default profile: %w", err)
+		}
+		_, priv, err := ed25519.GenerateKey(nil)
+		if err != nil {
+			return fmt.Errorf("making the signing key: %w", err)
+		}
+		created, err := tx.PutServerSecretIfAbsent(ctx, signingKeyName, box.Seal(priv.Seed()))
+		if err != nil {
+			return fmt.Errorf("storing the signing key: %w", err)
+		}
+		if created {
+			log.Info("created the activation signing key", "key_id", provisioning.KeyID(priv.Public().(ed25519.PublicKey)))
+		}
+		n, err := tx.CountAPITokens(ctx, model.DefaultOrgID)
+		if err != nil {
+			return fmt.Errorf("counting API tokens: %w", err)
+		}
+		if n == 0 {
+			token, hash := secret.NewToken(secret.PrefixAdminToken)
+			if _, err := tx.CreateAPIToken(ctx, model.DefaultOrgID, "admin (first start)", "admin", secret.Display(token), hash); err != nil {
+				return fmt.Errorf("storing the admin token: %w", err)
+			}
+			adminToken = token
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	sealed, err := st.ServerSecret(ctx, signingKeyName)
+	if err != nil {
+		return nil, fmt.Errorf("reading the signing key: %w", err)
+	}
+	seed, err := box.Open(sealed)
+	if err != nil {
+		return nil, fmt.Errorf("opening the signing key: %w", err)
+	}
+	if len(seed) != ed25519.SeedSize {
+		return nil, fmt.Errorf("the stored signing key is damaged")
+	}
+	res.SigningKey = ed25519.NewKeyFromSeed(seed)
+	if adminToken != "" {
+		path := filepath.Join(dataDir, "admin.token")
+		if err := writeSecretFile(path, adminToken+"\n"); err != nil {
+			return nil, err
+		}
+		res.AdminTokenPath = path
+	}
+	return res, nil
+}
+
+func writeSecretFile(path, content string) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(content), 0o600); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := os.Chmod(tmp, 0o600); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,13 @@
+package activation
+
+// Caller is who acts, for the timeline and authorisation.
+type Caller struct {
+	Name string
+	Role string
+	// OperatorID is the operator acting (console session or their API
+	// token); 0 for the first-start token.
+	OperatorID int64
+	// OrgID is the organisation the caller acts in, from the row that
+	// authenticated them: the API token's or the session operator's.
+	OrgID int64
+}

@@ -1,0 +1,272 @@
+package activation
+
+import (
+	"context"
+	"crypto/md5"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/activator-voip/activator/internal/model"
+	"github.com/activator-voip/activator/internal/provisioning"
+	"github.com/activator-voip/activator/internal/secret"
+	"github.com/activator-voip/activator/internal/store"
+)
+
+// Devices is what a device does with a link and then with its credential:
+// the one-time redeem that activates its account, re-provisioning, and
+// Linphone's provisioning URL. It also revokes a device's access.
+type Devices struct {
+	store    *store.Store
+	settings *Settings
+	accounts *Accounts   // effective profiles, and the SIP backend after an activation
+	box      *secret.Box // seals and opens SIP passwords
+	log      *slog.Logger
+	now      func() time.Time
+}
+
+// DevicesConfig is what Devices is made from.
+type DevicesConfig struct {
+	Store    *store.Store
+	Settings *Settings
+	Accounts *Accounts
+	Box      *secret.Box
+	Logger   *slog.Logger
+}
+
+// NewDevices returns the devices of the organisations in c.Store.
+func NewDevices(c DevicesConfig) *Devices {
+	return &Devices{store: c.Store, settings: c.Settings, accounts: c.Accounts, box: c.Box, log: orDiscard(c.Logger), now: time.Now}
+}
+
+// RevokeAccess kills the credentials of an account's devices: their next
+// configuration fetch gets 401.
+func (s *Devices) RevokeAccess(ctx context.Context, username string, by Caller) (int, error) {
+	var n int
+	err := s.store.Tx(ctx, func(tx *store.Tx) error {
+		a, err := account(ctx, &tx.Reader, by.OrgID, username)
+		if err != nil {
+			return err
+		}
+		if n, err = tx.RevokeDevices(ctx, a.ID, 0); err != nil || n == 0 {
+			return err
+		}
+		return tx.AddEvent(ctx, a.OrgID, a.ID, model.EventDeviceRevoked, by.Name, map[string]string{"count": fmt.Sprint(n)})
+	})
+	return n, err
+}
+
+// Redeem is the device's one-time step: it uses the link up, enables the
+// account with a freshly generated SIP password, issues the device's
+// credential and returns the whole configuration. Of concurrent redeems of
+// one link exactly one wins. Earlier devices of the account lose their
+// access. The link's organisation is the one it acts in.
+func (s *Devices) Redeem(ctx context.Context, req model.RedeemRequest) (*model.RedeemResponse, error) {
+	return s.redeem(ctx, req, nil)
+}
+
+// redeem is Redeem with a hook run inside its transaction once the device exists.
+func (s *Devices) redeem(ctx context.Context, req model.RedeemRequest, hook func(ctx context.Context, tx *store.Tx, dev *model.Device) error) (*model.RedeemResponse, error) {
+	if err := validateRedeem(req); err != nil {
+		return nil, err
+	}
+	if !secret.WellFormed(req.Token, secret.PrefixLink) {
+		return nil, ErrLinkUnknown
+	}
+	hash := secret.Hash(req.Token)
+	now := s.now().UTC().Truncate(time.Millisecond)
+	password := secret.Password()
+	credential, credHash := secret.NewToken(secret.PrefixDevice)
+	var (
+		resp  *model.RedeemResponse
+		orgID int64
+	)
+	err := s.store.Tx(ctx, func(tx *store.Tx) error {
+		l, err := tx.LinkByHash(ctx, hash)
+		if errors.Is(err, store.ErrNotFound) {
+			return ErrLinkUnknown
+		}
+		if err != nil {
+			return fmt.Errorf("reading link: %w", err)
+		}
+		if l.Kind != model.KindActivation {
+			return ErrLinkUnknown
+		}
+		if err := linkState(l, now); err != nil {
+			return err
+		}
+		if l.Disabled {
+			return ErrAccountDisabled
+		}
+		ok, err := tx.RedeemInvitation(ctx, l.ID, now)
+		if err != nil {
+			return fmt.Errorf("redeeming link: %w", err)
+		}
+		if !ok {
+			return ErrLinkUsed // another redeem won
+		}
+		a, err := tx.AccountByID(ctx, l.AccountID)
+		if err != nil {
+			return fmt.Errorf("reading account: %w", err)
+		}
+		orgID = a.OrgID
+		st, err := s.settings.currentIn(ctx, &tx.Reader, a.OrgID)
+		if err != nil {
+			return err
+		}
+		md5h, sha := ha1(a.Username, st.SIPDomain, password)
+		if err := tx.ActivateAccount(ctx, a.ID, s.box.Seal([]byte(password)), md5h, sha, now); err != nil {
+			return fmt.Errorf("activating account: %w", err)
+		}
+		dev := &model.Device{AccountID: a.ID, DeviceID: req.Device.ID, Platform: req.Device.Platform, Model: req.Device.Model,
+			AppVersion: req.Device.AppVersion, CredentialPrefix: secret.Display(credential), CreatedAt: now}
+		if err := tx.CreateDevice(ctx, dev, credHash); err != nil {
+			return fmt.Errorf("storing device: %w", err)
+		}
+		if hook != nil {
+			if err := hook(ctx, tx, dev); err != nil {
+				return err
+			}
+		}
+		revoked, err := tx.RevokeDevices(ctx, a.ID, dev.ID)
+		if err != nil {
+			return fmt.Errorf("revoking earlier devices: %w", err)
+		}
+		if _, err := tx.RevokeInvitations(ctx, a.ID); err != nil {
+			return fmt.Errorf("revoking other links: %w", err)
+		}
+		detail := map[string]string{"device_id": dev.DeviceID, "platform": dev.Platform, "model": dev.Model, "app_version": dev.AppVersion}
+		if revoked > 0 {
+			detail["devices_revoked"] = fmt.Sprint(revoked)
+		}
+		if err := tx.AddEvent(ctx, a.OrgID, a.ID, model.EventActivated, "", detail); err != nil {
+			return err
+		}
+		cfg, err := s.buildConfig(ctx, &tx.Reader, a, password, now)
+		if err != nil {
+			return err
+		}
+		resp = &model.RedeemResponse{DeviceCredential: credential, Config: cfg}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.log.Info("device activated", "username", resp.Config.Account.Username, "platform", req.Device.Platform)
+	s.accounts.syncSIP(ctx, orgID, resp.Config.Account.Username)
+	return resp, nil
+}
+
+func validateRedeem(req model.RedeemRequest) error {
+	if req.Token == "" {
+		return invalid("token", "token is required")
+	}
+	if len(req.Token) > 200 {
+		return invalid("token", "token is too long")
+	}
+	if strings.TrimSpace(req.Device.ID) == "" || len(req.Device.ID) > 200 || hasControl(req.Device.ID) {
+		return invalid("device.id", "device.id is required: 1 to 200 characters, no control characters")
+	}
+	if !model.ValidPlatform(req.Device.Platform) {
+		return invalid("device.platform", "device.platform must be one of %s", strings.Join(model.Platforms, ", "))
+	}
+	if len(req.Device.Model) > 200 || hasControl(req.Device.Model) {
+		return invalid("device.model", "device.model: at most 200 characters, no control characters")
+	}
+	if len(req.Device.AppVersion) > 100 || hasControl(req.Device.AppVersion) {
+		return invalid("device.app_version", "device.app_version: at most 100 characters, no control characters")
+	}
+	return nil
+}
+
+// ha1 returns the digest hashes a SIP server checks: H(username:realm:password)
+// with MD5 and with SHA-256.
+func ha1(username, realm, password string) (md5hex, sha256hex string) {
+	in := []byte(username + ":" + realm + ":" + password)
+	m := md5.Sum(in)
+	s := sha256.Sum256(in)
+	return hex.EncodeToString(m[:]), hex.EncodeToString(s[:])
+}
+
+// Config is re-provisioning: the current configuration for the device
+// holding credential, so profile changes reach it.
+func (s *Devices) Config(ctx context.Context, credential string) (*model.DeviceConfig, error) {
+	if !secret.WellFormed(credential, secret.PrefixDevice) {
+		return nil, ErrDeviceCredential
+	}
+	var cfg model.DeviceConfig
+	now := s.now()
+	err := s.store.Tx(ctx, func(tx *store.Tx) error {
+		dev, err := deviceByCredential(ctx, &tx.Reader, credential)
+		if err != nil {
+			return err
+		}
+		a, err := deviceAccount(ctx, &tx.Reader, dev)
+		if err != nil {
+			return err
+		}
+		password, err := s.box.Open(a.SIPPassword)
+		if err != nil {
+			return fmt.Errorf("opening the SIP password: %w", err)
+		}
+		if err := tx.TouchDevice(ctx, dev.ID, now); err != nil {
+			return err
+		}
+		if err := tx.AddEvent(ctx, a.OrgID, a.ID, model.EventRefreshed, "", map[string]string{"device_id": dev.DeviceID}); err != nil {
+			return err
+		}
+		cfg, err = s.buildConfig(ctx, &tx.Reader, a, string(password), now)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &cfg, nil
+}
+
+// deviceByCredential finds the device holding a credential.
+func deviceByCredential(ctx context.Context, r *store.Reader, credential string) (*model.Device, error) {
+	dev, err := r.DeviceByCredential(ctx, secret.Hash(credential))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrDeviceCredential
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading device: %w", err)
+	}
+	return dev, nil
+}
+
+// deviceAccount reads a device's account, which must not be disabled for
+// the device to get its configuration.
+func deviceAccount(ctx context.Context, r *store.Reader, dev *model.Device) (*store.AccountRow, error) {
+	a, err := r.AccountByID(ctx, dev.AccountID)
+	if err != nil {
+		return nil, fmt.Errorf("reading account: %w", err)
+	}
+	if a.Disabled {
+		return nil, ErrAccountDisabled
+	}
+	return a, nil
+}
+
+// buildConfig is an account's configuration, as its organisation's
+// settings and its effective profile say; r is the transaction reading a.
+func (s *Devices) buildConfig(ctx context.Context, r *store.Reader, a *store.AccountRow, password string, now time.Time) (model.DeviceConfig, error) {
+	st, err := s.settings.currentIn(ctx, r, a.OrgID)
+	if err != nil {
+		return model.DeviceConfig{}, err
+	}
+	ep, err := effectiveProfile(ctx, r, a)
+	if err != nil {
+		return model.DeviceConfig{}, err
+	}
+	return provisioning.NativeConfig(provisioning.ConfigInput{
+		BaseURL: st.BaseURL, Username: a.Username, Password: password, DisplayName: a.DisplayName,
+		VirtualNumber: a.VirtualNumber, SecurityModel: a.SecurityModel, SIPDomain: st.SIPDomain, SIPHost: st.SIPHost,
+		SIPPorts: st.SIPPorts, Transports: st.SIPTransports, Profile: ep.Settings, IssuedAt: now,
+	}), nil
+}
