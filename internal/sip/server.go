@@ -8,11 +8,8 @@ package sip
 
 import (
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/tls"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -58,6 +55,7 @@ type Server struct {
 	client  *sipgo.Client
 	nonces  *nonces
 	flowKey []byte
+	dialogs *dialogs
 	udp     net.PacketConn
 	tcp     net.Listener
 	tls     net.Listener
@@ -75,6 +73,8 @@ func New(cfg Config) (*Server, error) {
 		cfg.Algorithms = DefaultAlgorithms
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, nonces: newNonces(30*time.Second, 100000), ports: map[string]int{}, addrs: map[string]string{}, now: time.Now}
+	clock := func() time.Time { return s.now() } // s.now, even when a test sets it after New
+	s.dialogs = newDialogs(clock)
 	s.flowKey = make([]byte, 32)
 	if _, err := rand.Read(s.flowKey); err != nil {
 		return nil, err
@@ -187,6 +187,7 @@ func (s *Server) Run(ctx context.Context) error {
 			s.log.Info("sip service stopped")
 			return nil
 		case <-tick.C:
+			s.dialogs.sweep()
 			err := s.cfg.Store.Tx(ctx, func(tx *store.Tx) error {
 				_, err := tx.DeleteExpiredRegistrations(ctx, s.now())
 				return err
@@ -404,62 +405,11 @@ func (s *Server) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 	s.log.Debug("sip register", "username", acct.Username, "transport", transport, "bindings", len(live))
 }
 
-// flow is how to reach a client: the connection its requests came over.
-type flow struct {
-	transport, source string
-}
-
-// flowToken encodes a flow into a Record-Route user part, signed so that a
-// crafted Route cannot make the proxy send anywhere.
-func (s *Server) flowToken(f flow) string {
-	raw := f.transport + "|" + f.source
-	m := hmac.New(sha256.New, s.flowKey)
-	m.Write([]byte(raw))
-	return "f-" + base64.RawURLEncoding.EncodeToString([]byte(raw)) + "-" + base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:12])
-}
-
-func (s *Server) parseFlow(user string) (flow, bool) {
-	rest, ok := strings.CutPrefix(user, "f-")
-	if !ok {
-		return flow{}, false
-	}
-	enc, mac, ok := strings.Cut(rest, "-")
-	if !ok {
-		return flow{}, false
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(enc)
-	if err != nil {
-		return flow{}, false
-	}
-	got, err := base64.RawURLEncoding.DecodeString(mac)
-	if err != nil {
-		return flow{}, false
-	}
-	m := hmac.New(sha256.New, s.flowKey)
-	m.Write(raw)
-	if !hmac.Equal(got, m.Sum(nil)[:12]) {
-		return flow{}, false
-	}
-	t, src, ok := strings.Cut(string(raw), "|")
-	return flow{transport: t, source: src}, ok
-}
-
-// recordRoute is the proxy's own address for a transport, carrying flow f.
-func (s *Server) recordRoute(host, transport string, f flow) *sip.RecordRouteHeader {
-	return &sip.RecordRouteHeader{Address: sip.Uri{Scheme: "sip", User: s.flowToken(f), Host: host, Port: s.ports[transport],
+// recordRoute is the proxy's own address for a transport, carrying flow f
+// of dialog d (flow.go).
+func (s *Server) recordRoute(host, transport string, f flow, expires time.Time, d dialogKey) *sip.RecordRouteHeader {
+	return &sip.RecordRouteHeader{Address: sip.Uri{Scheme: "sip", User: s.newFlowToken(f, expires, d), Host: host, Port: s.ports[transport],
 		UriParams: sip.HeaderParams{{K: "transport", V: transport}, {K: "lr", V: ""}}}}
-}
-
-// hasFlowRoute reports whether req carries a Route this proxy recorded.
-func (s *Server) hasFlowRoute(req *sip.Request) bool {
-	for _, h := range req.GetHeaders("Route") {
-		if r, ok := h.(*sip.RouteHeader); ok {
-			if _, ok := s.parseFlow(r.Address.User); ok {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // isSelf reports whether u names this proxy: one of its ports, on a
@@ -506,13 +456,13 @@ func (s *Server) isSelf(u sip.Uri) bool {
 }
 
 func (s *Server) onAck(req *sip.Request, tx sip.ServerTransaction) {
-	fwd, ok := s.inDialog(req)
+	fwd, _, _, ok := s.inDialog(req)
 	if !ok {
 		var routes []string
 		for _, h := range req.GetHeaders("Route") {
 			routes = append(routes, h.Value())
 		}
-		s.log.Debug("sip: ACK without a route of this proxy", "call_id", req.CallID().Value(), "routes", strings.Join(routes, ", "), "ruri", req.Recipient.String())
+		s.log.Debug("sip: ACK outside a known dialog", "call_id", req.CallID().Value(), "routes", strings.Join(routes, ", "), "ruri", req.Recipient.String())
 		return
 	}
 	if err := s.client.WriteRequest(fwd, sipgo.ClientRequestAddVia); err != nil {
@@ -520,59 +470,101 @@ func (s *Server) onAck(req *sip.Request, tx sip.ServerTransaction) {
 	}
 }
 
-// inDialog prepares a request that carries the proxy's Route headers: it
-// drops them and aims the request at the flow the last one names.
-func (s *Server) inDialog(req *sip.Request) (*sip.Request, bool) {
-	var dest *flow
+// tag is the tag parameter of a From or To header, "" when absent.
+func tag(params sip.HeaderParams) string {
+	v, _ := params.Get("tag")
+	return v
+}
+
+// inDialog prepares a request of a dialog the proxy knows (dialogs): it
+// must carry the proxy's Route entries, each a live flow token of that
+// dialog. It drops them and aims the request at the other party's flow,
+// which must be the flow the last of them names.
+func (s *Server) inDialog(req *sip.Request) (*sip.Request, dialogKey, *dialog, bool) {
+	from, to, callID := req.From(), req.To(), req.CallID()
+	if from == nil || to == nil || callID == nil {
+		return nil, dialogKey{}, nil, false
+	}
+	k, d, dest, ok := s.dialogs.find(callID.Value(), tag(from.Params), tag(to.Params))
+	if !ok {
+		return nil, dialogKey{}, nil, false
+	}
+	now := s.now()
+	var named *flow
 	fwd := req.Clone()
 	routes := fwd.GetHeaders("Route")
-	fwd.RemoveHeader("Route")
 	for fwd.RemoveHeader("Route") {
 	}
 	var rest []sip.Header
 	for _, h := range routes {
 		r, ok := h.(*sip.RouteHeader)
 		if ok && len(rest) == 0 {
-			if f, ok := s.parseFlow(r.Address.User); ok {
-				dest = &f
+			if tok, ok := parseFlowToken(r.Address.User); ok {
+				if !s.verify(tok, k, now) {
+					return nil, dialogKey{}, nil, false
+				}
+				named = &tok.flow
 				continue
 			}
 		}
 		rest = append(rest, h)
 	}
-	if dest == nil {
-		return nil, false
+	if named == nil || *named != dest {
+		return nil, dialogKey{}, nil, false
 	}
 	for _, h := range rest {
 		fwd.AppendHeader(h)
 	}
 	if mf := fwd.MaxForwards(); mf != nil {
 		if mf.Val() <= 1 {
-			return nil, false
+			return nil, dialogKey{}, nil, false
 		}
 		mf.Dec()
 	}
 	fwd.SetTransport(strings.ToUpper(dest.transport))
 	fwd.SetDestination(dest.source)
-	return fwd, true
+	return fwd, k, d, true
 }
 
 func (s *Server) onRoute(req *sip.Request, tx sip.ServerTransaction) {
-	if s.hasFlowRoute(req) {
-		fwd, ok := s.inDialog(req)
+	// A request with a To-tag belongs to a dialog: it is relayed only
+	// inside a call the proxy forwarded, never on the strength of a
+	// Route it carries.
+	if to := req.To(); to != nil && tag(to.Params) != "" {
+		fwd, k, d, ok := s.inDialog(req)
 		if !ok {
 			s.reply(tx, req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist")
 			return
 		}
-		s.relay(req, tx, fwd)
+		if req.Method != sip.BYE {
+			s.relay(req, tx, fwd, nil)
+			return
+		}
+		// A BYE ends the call before its answer goes back, so nothing the
+		// caller sends next finds it; unless the other side challenged the
+		// BYE, to have it again with credentials.
+		answered := false
+		s.relay(req, tx, fwd, func(res *sip.Response) {
+			if res.StatusCode >= 200 {
+				answered = true
+				if res.StatusCode != sip.StatusUnauthorized && res.StatusCode != sip.StatusProxyAuthRequired {
+					s.dialogs.close(k, d)
+				}
+			}
+		})
+		if !answered { // the other side is gone
+			s.dialogs.close(k, d)
+		}
 		return
 	}
+	// Everything else starts a dialog or stands alone, and is
+	// authenticated below whatever Route it carries.
 	// The caller reaches this proxy by the name in its outbound proxy
 	// setting; the Record-Route facing it uses the same name, which the
 	// caller can resolve (baresip, for one, resolves through DNS only).
 	selfHost := ""
-	// A Route naming this proxy without a flow is the client's outbound
-	// proxy setting: drop it and route the request here.
+	// A Route naming this proxy is the client's outbound proxy setting (or
+	// a flow token out of its dialog): drop it and route the request here.
 	if routes := req.GetHeaders("Route"); len(routes) > 0 {
 		for _, h := range routes {
 			r, ok := h.(*sip.RouteHeader)
@@ -586,12 +578,6 @@ func (s *Server) onRoute(req *sip.Request, tx sip.ServerTransaction) {
 		}
 		req.SetTransport(strings.ToUpper(transportOf(req)))
 		selfHost = routes[0].(*sip.RouteHeader).Address.Host
-	}
-	if to := req.To(); to != nil {
-		if _, tagged := to.Params.Get("tag"); tagged {
-			s.reply(tx, req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist")
-			return
-		}
 	}
 	switch req.Method {
 	case sip.INVITE, sip.MESSAGE:
@@ -662,6 +648,7 @@ func (s *Server) onRoute(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	fwd.RemoveHeader("P-Asserted-Identity")
 	fwd.AppendHeader(sip.NewHeader("P-Asserted-Identity", fmt.Sprintf("<sip:%s@%s>", caller.VirtualNumber, st.SIPDomain)))
+	var seen func(*sip.Response)
 	if req.IsInvite() {
 		in := transportOf(req)
 		if selfHost == "" {
@@ -670,17 +657,43 @@ func (s *Server) onRoute(req *sip.Request, tx sip.ServerTransaction) {
 				selfHost = req.Recipient.Host
 			}
 		}
-		fwd.PrependHeader(s.recordRoute(selfHost, in, flow{transport: in, source: req.Source()}))
-		fwd.PrependHeader(s.recordRoute(st.SIPHost, reg.Transport, flow{transport: reg.Transport, source: reg.Source}))
+		k := dialogKey{callID: req.CallID().Value(), tag: tag(req.From().Params)}
+		if k.tag == "" {
+			s.reply(tx, req, sip.StatusBadRequest, "Bad Request (From-tag missing)")
+			return
+		}
+		callerFlow, calleeFlow := flow{transport: in, source: req.Source()}, flow{transport: reg.Transport, source: reg.Source}
+		d, err := s.dialogs.open(k, callerFlow, calleeFlow, caller.ID)
+		switch {
+		case errors.Is(err, errDialogExists):
+			s.reply(tx, req, sip.StatusLoopDetected, "Loop Detected")
+			return
+		case errors.Is(err, errAccountDialogs):
+			s.log.Info("sip: call refused, too many calls under way", "username", caller.Username)
+			s.reply(tx, req, sip.StatusForbidden, "Too Many Calls")
+			return
+		case err != nil:
+			s.log.Warn("sip: call refused", "err", err)
+			s.reply(tx, req, sip.StatusServiceUnavailable, "Service Unavailable")
+			return
+		}
+		defer s.dialogs.abandon(k, d) // when no 2xx made it a call
+		seen = func(res *sip.Response) {
+			if to := res.To(); to != nil {
+				s.dialogs.response(k, d, res.StatusCode, tag(to.Params))
+			}
+		}
+		fwd.PrependHeader(s.recordRoute(selfHost, in, callerFlow, d.expires, k))
+		fwd.PrependHeader(s.recordRoute(st.SIPHost, reg.Transport, calleeFlow, d.expires, k))
 	}
 	fwd.SetTransport(strings.ToUpper(reg.Transport))
 	fwd.SetDestination(reg.Source)
-	s.relay(req, tx, fwd)
+	s.relay(req, tx, fwd, seen)
 }
 
-// relay sends fwd statefully and passes its responses back on tx; a CANCEL
-// of tx cancels fwd.
-func (s *Server) relay(req *sip.Request, tx sip.ServerTransaction, fwd *sip.Request) {
+// relay sends fwd statefully and passes its responses back on tx, each
+// shown to seen (when set) first; a CANCEL of tx cancels fwd.
+func (s *Server) relay(req *sip.Request, tx sip.ServerTransaction, fwd *sip.Request, seen func(*sip.Response)) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	clTx, err := s.client.TransactionRequest(ctx, fwd, sipgo.ClientRequestAddVia)
@@ -707,6 +720,9 @@ func (s *Server) relay(req *sip.Request, tx sip.ServerTransaction, fwd *sip.Requ
 				return
 			}
 			res.RemoveHeader("Via")
+			if seen != nil {
+				seen(res)
+			}
 			if err := tx.Respond(res); err != nil {
 				s.log.Debug("sip: passing a response back", "err", err)
 			}

@@ -1,0 +1,160 @@
+package sip
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+)
+
+// testCall is a call alice made to carol through the proxy, as alice sees
+// it, with what carol got.
+type testCall struct {
+	callID, from, to string        // alice's From (her tag) and To (carol's tag)
+	rr               []string      // the Record-Route carol got, in order: the first names carol's flow
+	routes           []string      // alice's route set: the 200's Record-Route reversed
+	carolTarget      string        // carol's Contact
+	invite           *sip.Request  // as carol got it
+	answer           *sip.Response // carol's 200 as alice got it
+	cseq             int
+}
+
+// call makes alice call carol's number with an authenticated INVITE, carol
+// answer (claiming to be a bank), and alice ACK; extra headers go in
+// alice's INVITE.
+func call(t *testing.T, alice, carol *phone, extra ...string) *testCall {
+	t.Helper()
+	c := &testCall{callID: randHex(8), from: "<sip:alice@example.com>;tag=" + randHex(4), cseq: 2}
+	if res := alice.sendAuthed(outgoing{method: "INVITE", ruri: "sip:1carol@example.com", from: c.from, callID: c.callID, extra: extra}); res != nil {
+		t.Fatalf("alice's first INVITE: %d, want 407", res.StatusCode)
+	}
+	inv, proxy := carol.request(2 * time.Second)
+	if inv == nil || !inv.IsInvite() {
+		t.Fatalf("carol's phone got %v, want alice's INVITE", inv)
+	}
+	c.invite = inv
+	for _, h := range inv.GetHeaders("Record-Route") {
+		c.rr = append(c.rr, h.Value())
+	}
+	if len(c.rr) != 2 {
+		t.Fatalf("carol got Record-Route %q, want the proxy's two entries", c.rr)
+	}
+	carol.answer(inv, proxy, 200, "OK", randHex(4), "P-Asserted-Identity: <sip:bank@example.com>", "Remote-Party-ID: <sip:bank@example.com>;party=called")
+	ok := alice.final("INVITE")
+	if ok == nil || ok.StatusCode != 200 {
+		t.Fatalf("alice's INVITE: %v, want carol's 200", ok)
+	}
+	c.answer = ok
+	c.to = ok.To().Value()
+	c.carolTarget = ok.Contact().Address.String()
+	rrs := ok.GetHeaders("Record-Route")
+	for i := len(rrs) - 1; i >= 0; i-- {
+		c.routes = append(c.routes, rrs[i].Value())
+	}
+	alice.inDialogRequest("ACK", c.carolTarget, c.routes, c.from, c.to, c.callID, c.cseq)
+	if ack, _ := carol.request(2 * time.Second); ack == nil || ack.Method != sip.ACK {
+		t.Fatalf("carol's phone got %v, want alice's ACK", ack)
+	}
+	return c
+}
+
+// inDialog has alice send method within c; it returns the final response
+// and, when carol's phone got the request, answers it with 200 first.
+func (c *testCall) inDialog(t *testing.T, alice, carol *phone, method string) (res *sip.Response, reached bool) {
+	t.Helper()
+	c.cseq++
+	alice.inDialogRequest(method, c.carolTarget, c.routes, c.from, c.to, c.callID, c.cseq)
+	if req, proxy := carol.request(300 * time.Millisecond); req != nil {
+		carol.answer(req, proxy, 200, "OK", "")
+		reached = true
+	}
+	return alice.final(method), reached
+}
+
+func status(res *sip.Response) string {
+	if res == nil {
+		return "no answer"
+	}
+	return fmt.Sprint(res.StatusCode)
+}
+
+// callers starts a registrar with alice and carol registered from phones
+// on 127.0.0.1.
+func callers(t *testing.T) (r *testRegistrar, alice, carol *phone) {
+	t.Helper()
+	r = startRegistrar(t, nil)
+	alice = newPhone(t, "alice", "127.0.0.1", r.addr)
+	carol = newPhone(t, "carol", "127.0.0.1", r.addr)
+	for _, p := range []*phone{alice, carol} {
+		if code := p.register(p.user + "pw"); code != 200 {
+			t.Fatalf("%s's REGISTER: %d, want 200", p.user, code)
+		}
+	}
+	return r, alice, carol
+}
+
+// TestFlowTokensCannotForgeCalls: the Record-Route flow token of a real
+// call lets nobody without credentials reach the callee: not with a new
+// INVITE or MESSAGE under a forged caller ID, not with a request dressed as
+// in-dialog, not after the call ended, not after its lifetime.
+func TestFlowTokensCannotForgeCalls(t *testing.T) {
+	t.Run("without credentials", func(t *testing.T) {
+		r, alice, carol := callers(t)
+		c := call(t, alice, carol)
+		if h := c.invite.GetHeader("P-Asserted-Identity"); h == nil || h.Value() != "<sip:1alice@example.com>" {
+			t.Errorf("carol's INVITE has P-Asserted-Identity %v, want alice's number", h)
+		}
+		carolsFlow := "Route: " + c.rr[0] // the entry whose token names carol's connection
+		mallory := newPhone(t, "mallory", "127.0.0.1", r.addr)
+		forged := func(method, toTag, callID string) {
+			to := "<sip:carol@example.com>"
+			if toTag != "" {
+				to += ";tag=" + toTag
+			}
+			mallory.send(method+" "+c.carolTarget+" SIP/2.0", []string{mallory.via(), "Max-Forwards: 70", carolsFlow,
+				`From: "Alice" <sip:alice@example.com>;tag=` + randHex(4), "To: " + to, "Call-ID: " + callID,
+				"CSeq: 1 " + method, "Contact: <sip:mallory@" + mallory.addr() + ">",
+				"P-Asserted-Identity: <sip:1alice@example.com>", "Content-Type: text/plain"}, "forged")
+		}
+		for _, method := range []string{"INVITE", "MESSAGE"} {
+			forged(method, "", randHex(8))
+			if res := mallory.final(method); res == nil || res.StatusCode != 407 && res.StatusCode != 403 {
+				t.Errorf("a new %s with carol's flow token and no credentials: %s, want 407 or 403", method, status(res))
+			}
+			carol.nothing("a new "+method+" with carol's flow token and no credentials", 300*time.Millisecond)
+		}
+		// Dressed as in-dialog: a To-tag, but no dialog the proxy knows.
+		for _, tc := range []struct{ what, callID, toTag string }{
+			{"another Call-ID", randHex(8), randHex(4)},
+			{"the call's Call-ID with a guessed To-tag", c.callID, randHex(4)},
+		} {
+			forged("MESSAGE", tc.toTag, tc.callID)
+			if res := mallory.final("MESSAGE"); res == nil || res.StatusCode != 481 {
+				t.Errorf("an in-dialog MESSAGE with carol's flow token, %s: %s, want 481", tc.what, status(res))
+			}
+			carol.nothing("an in-dialog MESSAGE with carol's flow token, "+tc.what, 300*time.Millisecond)
+		}
+	})
+	t.Run("after the call", func(t *testing.T) {
+		_, alice, carol := callers(t)
+		c := call(t, alice, carol)
+		if res, reached := c.inDialog(t, alice, carol, "INFO"); !reached || res == nil || res.StatusCode != 200 {
+			t.Fatalf("alice's INFO in the call: reached carol %v, answer %s; want carol's 200", reached, status(res))
+		}
+		if res, reached := c.inDialog(t, alice, carol, "BYE"); !reached || res == nil || res.StatusCode != 200 {
+			t.Fatalf("alice's BYE: reached carol %v, answer %s; want carol's 200", reached, status(res))
+		}
+		if res, reached := c.inDialog(t, alice, carol, "INFO"); reached || res == nil || res.StatusCode != 481 {
+			t.Errorf("an INFO in the call after its BYE: reached carol %v, answer %s; want 481", reached, status(res))
+		}
+	})
+	t.Run("after its lifetime", func(t *testing.T) {
+		r, alice, carol := callers(t)
+		c := call(t, alice, carol)
+		r.clock.add(dialogLifetime + time.Minute)
+		if res, reached := c.inDialog(t, alice, carol, "BYE"); reached || res == nil || res.StatusCode != 481 {
+			t.Errorf("a BYE with an expired flow token: reached carol %v, answer %s; want 481", reached, status(res))
+		}
+	})
+}
