@@ -158,3 +158,66 @@ func TestFlowTokensCannotForgeCalls(t *testing.T) {
 		}
 	})
 }
+
+// TestCallerIDIsTheAccounts: the callee sees the caller ID the proxy
+// asserts from the account that authenticated, never one the caller wrote,
+// and a caller may not present another domain in its From.
+func TestCallerIDIsTheAccounts(t *testing.T) {
+	r := startRegistrar(t, nil)
+	alice := newPhone(t, "alice", "127.0.0.1", r.addr)
+	carol := newPhone(t, "carol", "127.0.0.1", r.addr)
+	if code := carol.register("carolpw"); code != 200 {
+		t.Fatalf("carol's REGISTER: %d", code)
+	}
+	forged := []string{
+		`Remote-Party-ID: "Bank" <sip:bank@example.com>;party=calling;screen=yes;privacy=off`,
+		"P-Preferred-Identity: <sip:bank@example.com>",
+		"P-Asserted-Identity: <sip:bank@example.com>",
+		"p-asserted-identity: <sip:1carol@example.com>",
+		"Content-Type: text/plain",
+	}
+	check := func(what string, req *sip.Request) {
+		t.Helper()
+		for _, name := range []string{"Remote-Party-ID", "P-Preferred-Identity"} {
+			if h := req.GetHeaders(name); len(h) != 0 {
+				t.Errorf("%s: alice's %s reached carol: %v", what, name, h)
+			}
+		}
+		if h := req.GetHeaders("P-Asserted-Identity"); len(h) != 1 || h[0].Value() != "<sip:1alice@example.com>" {
+			t.Errorf("%s: carol got P-Asserted-Identity %v, want only <sip:1alice@example.com>", what, h)
+		}
+		if req.From().DisplayName != "1alice" {
+			t.Errorf("%s: carol got From %q, want display name 1alice", what, req.From().Value())
+		}
+	}
+	if res := alice.sendAuthed(outgoing{method: "MESSAGE", ruri: "sip:1carol@example.com", from: `"Bank" <sip:alice@example.com>;tag=` + randHex(4),
+		extra: forged, body: "hello"}); res != nil {
+		t.Fatalf("alice's MESSAGE: %d, want 407", res.StatusCode)
+	}
+	msg, proxy := carol.request(2 * time.Second)
+	if msg == nil {
+		t.Fatal("carol's phone never got alice's MESSAGE")
+	}
+	check("MESSAGE", msg)
+	carol.answer(msg, proxy, 200, "OK", randHex(4))
+	if res := alice.final("MESSAGE"); res == nil || res.StatusCode != 200 {
+		t.Fatalf("alice's MESSAGE: %s, want 200", status(res))
+	}
+	c := call(t, alice, carol, forged...)
+	check("INVITE", c.invite)
+	if h := c.answer.GetHeaders("P-Asserted-Identity"); len(h) != 0 || len(c.answer.GetHeaders("Remote-Party-ID")) != 0 {
+		t.Errorf("carol's own identity headers reached alice: %v", h)
+	}
+	c.inDialog(t, alice, carol, "BYE")
+
+	// alice authenticates, but writes another domain in her From.
+	for _, method := range []string{"MESSAGE", "INVITE"} {
+		if res := alice.sendAuthed(outgoing{method: method, ruri: "sip:1carol@example.com", from: "<sip:alice@bank.example.net>;tag=" + randHex(4)}); res != nil {
+			t.Fatalf("%s from another domain: %d before authentication, want 407", method, res.StatusCode)
+		}
+		if res := alice.final(method); res == nil || res.StatusCode != 403 {
+			t.Errorf("%s from alice@bank.example.net: %s, want 403", method, status(res))
+		}
+		carol.nothing(method+" from alice@bank.example.net", 300*time.Millisecond)
+	}
+}

@@ -435,10 +435,16 @@ func (s *Server) isSelf(u sip.Uri) bool {
 	if st, err := s.cfg.Service.Settings(context.Background()); err == nil && (strings.EqualFold(u.Host, st.SIPHost) || strings.EqualFold(u.Host, st.SIPDomain)) {
 		return true
 	}
-	if strings.EqualFold(u.Host, "localhost") {
+	return s.isOwnAddress(u.Host)
+}
+
+// isOwnAddress reports whether host is localhost, a loopback address or an
+// address this proxy listens on.
+func (s *Server) isOwnAddress(host string) bool {
+	if strings.EqualFold(host, "localhost") {
 		return true
 	}
-	ip := net.ParseIP(strings.Trim(u.Host, "[]"))
+	ip := net.ParseIP(strings.Trim(host, "[]"))
 	if ip == nil {
 		return false
 	}
@@ -521,9 +527,35 @@ func (s *Server) inDialog(req *sip.Request) (*sip.Request, dialogKey, *dialog, b
 		}
 		mf.Dec()
 	}
+	// No caller ID from a request nobody authenticated.
+	removeHeaders(fwd, identityHeaders...)
 	fwd.SetTransport(strings.ToUpper(dest.transport))
 	fwd.SetDestination(dest.source)
 	return fwd, k, d, true
+}
+
+// identityHeaders name a caller to the callee's phone. Clients may not set
+// them: the proxy asserts the caller's identity itself, from the account
+// that authenticated.
+var identityHeaders = []string{"P-Asserted-Identity", "P-Preferred-Identity", "Remote-Party-ID"}
+
+// removeHeaders removes every header of these names, in any letter case
+// (sipgo's RemoveHeader takes one header of the exact name).
+func removeHeaders(m interface {
+	Headers() []sip.Header
+	RemoveHeader(string) bool
+}, names ...string) {
+	var exact []string
+	for _, h := range m.Headers() {
+		for _, n := range names {
+			if strings.EqualFold(h.Name(), n) {
+				exact = append(exact, h.Name())
+			}
+		}
+	}
+	for _, n := range exact {
+		m.RemoveHeader(n)
+	}
 }
 
 func (s *Server) onRoute(req *sip.Request, tx sip.ServerTransaction) {
@@ -603,6 +635,12 @@ func (s *Server) onRoute(req *sip.Request, tx sip.ServerTransaction) {
 		s.reply(tx, req, sip.StatusInternalServerError, "Server Error")
 		return
 	}
+	// The From is the account at this service: the SIP domain, or a name
+	// of the proxy itself for clients set up with the server's address.
+	if h := req.From().Address.Host; !strings.EqualFold(h, st.SIPDomain) && !strings.EqualFold(h, st.SIPHost) && !s.isOwnAddress(h) {
+		s.reply(tx, req, sip.StatusForbidden, "Forbidden")
+		return
+	}
 	callee, err := s.cfg.Store.SIPAccountByUsername(ctx, req.Recipient.User)
 	if errors.Is(err, store.ErrNotFound) {
 		callee, err = s.cfg.Store.SIPAccountByNumber(ctx, caller.OrgID, req.Recipient.User)
@@ -634,7 +672,7 @@ func (s *Server) onRoute(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	fwd := req.Clone()
 	fwd.Recipient = target
-	fwd.RemoveHeader("Proxy-Authorization")
+	removeHeaders(fwd, "Proxy-Authorization")
 	if mf := fwd.MaxForwards(); mf != nil {
 		if mf.Val() <= 1 {
 			s.reply(tx, req, sip.StatusTooManyHops, "Too Many Hops")
@@ -642,12 +680,17 @@ func (s *Server) onRoute(req *sip.Request, tx sip.ServerTransaction) {
 		}
 		mf.Dec()
 	}
-	// The caller ID is the caller's virtual number.
-	if from := fwd.From(); from != nil && caller.VirtualNumber != "" {
-		from.DisplayName = caller.VirtualNumber
+	// The caller ID is the caller's virtual number (its username when it
+	// has none), whatever the client put in its request.
+	id := caller.VirtualNumber
+	if id == "" {
+		id = caller.Username
 	}
-	fwd.RemoveHeader("P-Asserted-Identity")
-	fwd.AppendHeader(sip.NewHeader("P-Asserted-Identity", fmt.Sprintf("<sip:%s@%s>", caller.VirtualNumber, st.SIPDomain)))
+	if from := fwd.From(); from != nil {
+		from.DisplayName = id
+	}
+	removeHeaders(fwd, identityHeaders...)
+	fwd.AppendHeader(sip.NewHeader("P-Asserted-Identity", fmt.Sprintf("<sip:%s@%s>", id, st.SIPDomain)))
 	var seen func(*sip.Response)
 	if req.IsInvite() {
 		in := transportOf(req)
@@ -720,6 +763,7 @@ func (s *Server) relay(req *sip.Request, tx sip.ServerTransaction, fwd *sip.Requ
 				return
 			}
 			res.RemoveHeader("Via")
+			removeHeaders(res, identityHeaders...)
 			if seen != nil {
 				seen(res)
 			}
