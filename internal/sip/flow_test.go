@@ -127,3 +127,45 @@ func TestDialogTableBounds(t *testing.T) {
 		t.Errorf("after the sweep the account may call again: %v", err)
 	}
 }
+
+func TestBans(t *testing.T) {
+	now := fuzzNow
+	b := newBans(3, time.Minute, 10*time.Minute, func() time.Time { return now })
+	for _, tc := range []struct{ source, key string }{
+		{"127.0.0.2:5060", "127.0.0.2"},
+		{"[2001:db8:1:2:3:4:5:6]:5060", "2001:db8:1:2::/64"},
+		{"[2001:db8:1:2:ffff::1]:1", "2001:db8:1:2::/64"},
+	} {
+		if got := banKey(tc.source); got != tc.key {
+			t.Errorf("banKey(%q) = %q, want %q", tc.source, got, tc.key)
+		}
+	}
+	// Failures further apart than the window do not add up.
+	b.fail("a")
+	b.fail("a")
+	now = now.Add(time.Minute)
+	if _, until, _ := b.fail("a"); !until.IsZero() {
+		t.Fatal("failures of two windows banned the address")
+	}
+	b.fail("a")
+	if _, until, logIt := b.fail("a"); until.IsZero() || !logIt {
+		t.Fatal("three failures in a window did not ban the address")
+	}
+	if drop, _ := b.check("a"); !drop {
+		t.Error("a banned address is not dropped")
+	}
+	if drop, _ := b.check("b"); drop {
+		t.Error("another address is dropped")
+	}
+	now = now.Add(10 * time.Minute)
+	if drop, r := b.check("a"); drop || r == nil || !r.ended || r.dropped != 1 {
+		t.Errorf("after the ban: drop %v, report %+v; want no drop and the ban's end with 1 request dropped", drop, r)
+	}
+	off := newBans(-1, time.Minute, time.Minute, func() time.Time { return now })
+	for range 10 {
+		off.fail("a")
+	}
+	if drop, _ := off.check("a"); drop {
+		t.Error("bans switched off, and still an address was banned")
+	}
+}

@@ -2,6 +2,7 @@ package sip
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -219,5 +220,59 @@ func TestCallerIDIsTheAccounts(t *testing.T) {
 			t.Errorf("%s from alice@bank.example.net: %s, want 403", method, status(res))
 		}
 		carol.nothing(method+" from alice@bank.example.net", 300*time.Millisecond)
+	}
+}
+
+// TestPasswordGuesserBanned: an address that keeps answering digest
+// challenges wrongly gets silence for the ban's length, while an account on
+// another address keeps registering, and the log stays short.
+func TestPasswordGuesserBanned(t *testing.T) {
+	r := startRegistrar(t, func(c *Config) { c.BanFailures, c.BanWindow, c.BanTime = 3, time.Minute, 5*time.Minute })
+	guesser := newPhone(t, "alice", "127.0.0.2", r.addr)
+	legit := newPhone(t, "alice", "127.0.0.1", r.addr)
+	for i := range 3 {
+		if code := guesser.register(fmt.Sprintf("guess%d", i)); code != 403 {
+			t.Fatalf("guess %d: %d, want 403", i, code)
+		}
+	}
+	guesser.wait = 300 * time.Millisecond // how long silence is waited for
+	for range 3 {
+		if code := guesser.register("alicepw"); code != 0 {
+			t.Fatalf("a banned address got an answer (%d), want silence", code)
+		}
+	}
+	if code := legit.register("alicepw"); code != 200 {
+		t.Fatalf("alice on 127.0.0.1 during 127.0.0.2's ban: %d, want 200", code)
+	}
+	// A minute on, the next dropped request brings one summary line.
+	r.clock.add(logEvery)
+	if code := guesser.register("alicepw"); code != 0 {
+		t.Fatalf("a banned address got an answer (%d), want silence", code)
+	}
+	logs := r.logs.String()
+	if !strings.Contains(logs, "dropped=4") {
+		t.Errorf("no summary of the 4 requests dropped:\n%s", logs)
+	}
+	lines := 0
+	for _, l := range strings.Split(logs, "\n") {
+		if strings.Contains(l, "127.0.0.2") {
+			lines++
+		}
+	}
+	if lines != 3 {
+		t.Errorf("%d log lines about 127.0.0.2, want 3: its first failure, its ban and one summary of the requests dropped:\n%s", lines, logs)
+	}
+	if !strings.Contains(logs, "banned") {
+		t.Errorf("the ban is not in the log:\n%s", logs)
+	}
+	for _, secret := range []string{"guess0", "guess1", "guess2", "response="} {
+		if strings.Contains(logs, secret) {
+			t.Errorf("the log holds %q:\n%s", secret, logs)
+		}
+	}
+	r.clock.add(5*time.Minute - logEvery + time.Second)
+	guesser.wait = 2 * time.Second
+	if code := guesser.register("alicepw"); code != 200 {
+		t.Fatalf("127.0.0.2 after its ban with the right password: %d, want 200", code)
 	}
 }

@@ -37,6 +37,13 @@ type Config struct {
 	Store         *store.Store
 	Service       *activation.Service // settings: SIP domain (the realm), host
 	Logger        *slog.Logger
+
+	// An address whose digest answers fail BanFailures times within
+	// BanWindow gets no answer at all for BanTime (see bans). Zero values
+	// are the defaults (DefaultBanFailures...); BanFailures < 0 never bans.
+	BanFailures int
+	BanWindow   time.Duration
+	BanTime     time.Duration
 }
 
 // Registration lifetimes, in seconds.
@@ -56,6 +63,7 @@ type Server struct {
 	nonces  *nonces
 	flowKey []byte
 	dialogs *dialogs
+	bans    *bans
 	udp     net.PacketConn
 	tcp     net.Listener
 	tls     net.Listener
@@ -72,9 +80,19 @@ func New(cfg Config) (*Server, error) {
 	if len(cfg.Algorithms) == 0 {
 		cfg.Algorithms = DefaultAlgorithms
 	}
+	if cfg.BanFailures == 0 {
+		cfg.BanFailures = DefaultBanFailures
+	}
+	if cfg.BanWindow <= 0 {
+		cfg.BanWindow = DefaultBanWindow
+	}
+	if cfg.BanTime <= 0 {
+		cfg.BanTime = DefaultBanTime
+	}
 	s := &Server{cfg: cfg, log: cfg.Logger, nonces: newNonces(30*time.Second, 100000), ports: map[string]int{}, addrs: map[string]string{}, now: time.Now}
 	clock := func() time.Time { return s.now() } // s.now, even when a test sets it after New
 	s.dialogs = newDialogs(clock)
+	s.bans = newBans(cfg.BanFailures, cfg.BanWindow, cfg.BanTime, clock)
 	s.flowKey = make([]byte, 32)
 	if _, err := rand.Read(s.flowKey); err != nil {
 		return nil, err
@@ -121,16 +139,16 @@ func New(cfg Config) (*Server, error) {
 	if s.client, err = sipgo.NewClient(s.ua, sipgo.WithClientLogger(s.log)); err != nil {
 		return nil, fmt.Errorf("sip: %w", err)
 	}
-	s.srv.OnRegister(s.onRegister)
-	s.srv.OnOptions(s.onOptions)
-	s.srv.OnAck(s.onAck)
+	s.srv.OnRegister(s.unlessBanned(s.onRegister))
+	s.srv.OnOptions(s.unlessBanned(s.onOptions))
+	s.srv.OnAck(s.unlessBanned(s.onAck))
 	s.srv.OnCancel(func(*sip.Request, sip.ServerTransaction) {}) // the transaction layer answers it and cancels the INVITE
 	for _, m := range []sip.RequestMethod{sip.INVITE, sip.BYE, sip.MESSAGE, sip.UPDATE, sip.INFO, sip.REFER, sip.NOTIFY, sip.PRACK, sip.SUBSCRIBE} {
-		s.srv.OnRequest(m, s.onRoute)
+		s.srv.OnRequest(m, s.unlessBanned(s.onRoute))
 	}
-	s.srv.OnNoRoute(func(req *sip.Request, tx sip.ServerTransaction) {
+	s.srv.OnNoRoute(s.unlessBanned(func(req *sip.Request, tx sip.ServerTransaction) {
 		s.reply(tx, req, sip.StatusMethodNotAllowed, "Method Not Allowed")
-	})
+	}))
 	ok = true
 	return s, nil
 }
@@ -188,6 +206,7 @@ func (s *Server) Run(ctx context.Context) error {
 			return nil
 		case <-tick.C:
 			s.dialogs.sweep()
+			s.bans.sweep()
 			err := s.cfg.Store.Tx(ctx, func(tx *store.Tx) error {
 				_, err := tx.DeleteExpiredRegistrations(ctx, s.now())
 				return err
@@ -270,12 +289,16 @@ func (s *Server) authenticate(ctx context.Context, req *sip.Request, tx sip.Serv
 	}
 	want := digestResponse(h, ha1, cred.Nonce, cred.Nc, cred.Cnonce, req.Method.String(), cred.URI)
 	if acct == nil || ha1 == "" || !equalHex(want, cred.Response) {
-		s.log.Info("sip authentication failed", "method", req.Method.String(), "username", cred.Username, "source", req.Source())
+		s.failed(req, cred.Username)
 		s.reply(tx, req, sip.StatusForbidden, "Forbidden")
 		return nil
 	}
 	if !acct.Enabled {
-		s.log.Info("sip account may not register", "method", req.Method.String(), "username", cred.Username)
+		level := slog.LevelDebug
+		if s.bans.allowLog(banKey(req.Source())) {
+			level = slog.LevelInfo
+		}
+		s.log.Log(ctx, level, "sip account may not register", "method", req.Method.String(), "username", cred.Username, "source", req.Source())
 		s.reply(tx, req, sip.StatusForbidden, "Forbidden")
 		return nil
 	}
