@@ -70,6 +70,10 @@ type SIPConfig struct {
 	AccountsBackend string // embedded (default) | kamailio
 	KamailioDB      string // kamailio: postgres:// URL or SQLite path of Kamailio's database
 	Digest          string // digest algorithms challenged with, comma-separated, preferred first; empty: MD5
+	// Bans of addresses that keep failing digest authentication (sip.Config):
+	// zero values are the defaults; BanFailures < 0 never bans.
+	BanFailures        int
+	BanWindow, BanTime time.Duration
 }
 
 // App is a running activator.

@@ -81,7 +81,7 @@ func (a *App) startSIP(ctx context.Context, cfg Config, log *slog.Logger) error 
 		}
 	}
 	srv, err := sip.New(sip.Config{UDP: c.UDP, TCP: c.TCP, TLS: c.TLS, TLSConfig: tlsConf, Algorithms: algs, Store: a.Store, Settings: a.Domain.Settings,
-		Logger: log.With("component", "sip")})
+		Logger: log.With("component", "sip"), BanFailures: c.BanFailures, BanWindow: c.BanWindow, BanTime: c.BanTime})
 	if err != nil {
 		return err
 	}

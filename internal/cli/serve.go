@@ -22,6 +22,7 @@ func newServeCmd(a *globals) *cobra.Command {
 	var (
 		cfg                                     app.Config
 		maxAttempts, lease, logLevel, logFormat string
+		banFailures, banWindow, banTime         string
 	)
 	flags := []serveFlag{
 		{"data", "ACTIVATOR_DATA", "data", "data folder: the SQLite database, the secret key and the first admin token", &cfg.DataDir},
@@ -42,6 +43,9 @@ func newServeCmd(a *globals) *cobra.Command {
 		{"sip-cert", "ACTIVATOR_SIP_CERT", "", "PEM certificate (chain) for SIP over TLS (default: a development CA and certificate made in the data folder)", &cfg.SIP.Cert},
 		{"sip-key", "ACTIVATOR_SIP_KEY", "", "PEM private key of --sip-cert", &cfg.SIP.Key},
 		{"sip-digest", "ACTIVATOR_SIP_DIGEST", "MD5", "digest algorithms the registrar challenges with, preferred first: MD5, SHA-256 or both (SHA-256,MD5)", &cfg.SIP.Digest},
+		{"sip-ban-failures", "ACTIVATOR_SIP_BAN_FAILURES", "5", "failed SIP digest answers from one address (an IPv6 /64) within --sip-ban-window that ban it; 0 never bans", &banFailures},
+		{"sip-ban-window", "ACTIVATOR_SIP_BAN_WINDOW", "10m", "time within which --sip-ban-failures failures ban an address", &banWindow},
+		{"sip-ban-time", "ACTIVATOR_SIP_BAN_TIME", "10m", "how long a banned address gets no SIP answer at all", &banTime},
 		{"accounts-backend", "ACTIVATOR_ACCOUNTS_BACKEND", "embedded", "where SIP accounts live: embedded (activator's registrar) or kamailio", &cfg.SIP.AccountsBackend},
 		{"kamailio-db", "ACTIVATOR_KAMAILIO_DB", "", "with --accounts-backend kamailio: Kamailio's database (postgres:// URL or SQLite file path)", &cfg.SIP.KamailioDB},
 	}
@@ -78,6 +82,18 @@ a flag given on the command line wins.`,
 			cfg.MaxAttempts = n
 			if cfg.DeliveryLease, err = time.ParseDuration(lease); err != nil || cfg.DeliveryLease < 2*time.Second {
 				return fmt.Errorf("--delivery-lease %q: want a duration of at least 2s, such as 30s or 2m", lease)
+			}
+			if cfg.SIP.BanFailures, err = strconv.Atoi(banFailures); err != nil || cfg.SIP.BanFailures < 0 || cfg.SIP.BanFailures > 1000 {
+				return fmt.Errorf("--sip-ban-failures %q: want a number from 0 (never ban) to 1000", banFailures)
+			}
+			if cfg.SIP.BanFailures == 0 {
+				cfg.SIP.BanFailures = -1 // sip.Config's zero is its default
+			}
+			if cfg.SIP.BanWindow, err = time.ParseDuration(banWindow); err != nil || cfg.SIP.BanWindow < time.Second {
+				return fmt.Errorf("--sip-ban-window %q: want a duration of at least 1s, such as 10m", banWindow)
+			}
+			if cfg.SIP.BanTime, err = time.ParseDuration(banTime); err != nil || cfg.SIP.BanTime < time.Second {
+				return fmt.Errorf("--sip-ban-time %q: want a duration of at least 1s, such as 10m or 1h", banTime)
 			}
 			for _, addr := range []*string{&cfg.SIP.UDP, &cfg.SIP.TCP, &cfg.SIP.TLS} {
 				if *addr == "off" {

@@ -8,11 +8,8 @@ package sip
 
 import (
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/tls"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -40,6 +37,13 @@ type Config struct {
 	Store         *store.Store
 	Settings      *activation.Settings // the SIP domain (the realm) and host
 	Logger        *slog.Logger
+
+	// An address whose digest answers fail BanFailures times within
+	// BanWindow gets no answer at all for BanTime (see bans). Zero values
+	// are the defaults (DefaultBanFailures...); BanFailures < 0 never bans.
+	BanFailures int
+	BanWindow   time.Duration
+	BanTime     time.Duration
 }
 
 // Registration lifetimes, in seconds.
@@ -58,6 +62,8 @@ type Server struct {
 	client  *sipgo.Client
 	nonces  *nonces
 	flowKey []byte
+	dialogs *dialogs
+	bans    *bans
 	udp     net.PacketConn
 	tcp     net.Listener
 	tls     net.Listener
@@ -74,7 +80,19 @@ func New(cfg Config) (*Server, error) {
 	if len(cfg.Algorithms) == 0 {
 		cfg.Algorithms = DefaultAlgorithms
 	}
+	if cfg.BanFailures == 0 {
+		cfg.BanFailures = DefaultBanFailures
+	}
+	if cfg.BanWindow <= 0 {
+		cfg.BanWindow = DefaultBanWindow
+	}
+	if cfg.BanTime <= 0 {
+		cfg.BanTime = DefaultBanTime
+	}
 	s := &Server{cfg: cfg, log: cfg.Logger, nonces: newNonces(30*time.Second, 100000), ports: map[string]int{}, addrs: map[string]string{}, now: time.Now}
+	clock := func() time.Time { return s.now() } // s.now, even when a test sets it after New
+	s.dialogs = newDialogs(clock)
+	s.bans = newBans(cfg.BanFailures, cfg.BanWindow, cfg.BanTime, clock)
 	s.flowKey = make([]byte, 32)
 	if _, err := rand.Read(s.flowKey); err != nil {
 		return nil, err
@@ -121,16 +139,16 @@ func New(cfg Config) (*Server, error) {
 	if s.client, err = sipgo.NewClient(s.ua, sipgo.WithClientLogger(s.log)); err != nil {
 		return nil, fmt.Errorf("sip: %w", err)
 	}
-	s.srv.OnRegister(s.onRegister)
-	s.srv.OnOptions(s.onOptions)
-	s.srv.OnAck(s.onAck)
+	s.srv.OnRegister(s.unlessBanned(s.onRegister))
+	s.srv.OnOptions(s.unlessBanned(s.onOptions))
+	s.srv.OnAck(s.unlessBanned(s.onAck))
 	s.srv.OnCancel(func(*sip.Request, sip.ServerTransaction) {}) // the transaction layer answers it and cancels the INVITE
 	for _, m := range []sip.RequestMethod{sip.INVITE, sip.BYE, sip.MESSAGE, sip.UPDATE, sip.INFO, sip.REFER, sip.NOTIFY, sip.PRACK, sip.SUBSCRIBE} {
-		s.srv.OnRequest(m, s.onRoute)
+		s.srv.OnRequest(m, s.unlessBanned(s.onRoute))
 	}
-	s.srv.OnNoRoute(func(req *sip.Request, tx sip.ServerTransaction) {
+	s.srv.OnNoRoute(s.unlessBanned(func(req *sip.Request, tx sip.ServerTransaction) {
 		s.reply(tx, req, sip.StatusMethodNotAllowed, "Method Not Allowed")
-	})
+	}))
 	ok = true
 	return s, nil
 }
@@ -187,6 +205,8 @@ func (s *Server) Run(ctx context.Context) error {
 			s.log.Info("sip service stopped")
 			return nil
 		case <-tick.C:
+			s.dialogs.sweep()
+			s.bans.sweep()
 			err := s.cfg.Store.Tx(ctx, func(tx *store.Tx) error {
 				_, err := tx.DeleteExpiredRegistrations(ctx, s.now())
 				return err
@@ -271,12 +291,16 @@ func (s *Server) authenticate(ctx context.Context, req *sip.Request, tx sip.Serv
 	}
 	want := digestResponse(h, ha1, cred.Nonce, cred.Nc, cred.Cnonce, req.Method.String(), cred.URI)
 	if acct == nil || ha1 == "" || !equalHex(want, cred.Response) {
-		s.log.Info("sip authentication failed", "method", req.Method.String(), "username", cred.Username, "source", req.Source())
+		s.failed(req, cred.Username)
 		s.reply(tx, req, sip.StatusForbidden, "Forbidden")
 		return nil
 	}
 	if !acct.Enabled {
-		s.log.Info("sip account may not register", "method", req.Method.String(), "username", cred.Username)
+		level := slog.LevelDebug
+		if s.bans.allowLog(banKey(req.Source())) {
+			level = slog.LevelInfo
+		}
+		s.log.Log(ctx, level, "sip account may not register", "method", req.Method.String(), "username", cred.Username, "source", req.Source())
 		s.reply(tx, req, sip.StatusForbidden, "Forbidden")
 		return nil
 	}
@@ -406,62 +430,11 @@ func (s *Server) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 	s.log.Debug("sip register", "username", acct.Username, "transport", transport, "bindings", len(live))
 }
 
-// flow is how to reach a client: the connection its requests came over.
-type flow struct {
-	transport, source string
-}
-
-// flowToken encodes a flow into a Record-Route user part, signed so that a
-// crafted Route cannot make the proxy send anywhere.
-func (s *Server) flowToken(f flow) string {
-	raw := f.transport + "|" + f.source
-	m := hmac.New(sha256.New, s.flowKey)
-	m.Write([]byte(raw))
-	return "f-" + base64.RawURLEncoding.EncodeToString([]byte(raw)) + "-" + base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:12])
-}
-
-func (s *Server) parseFlow(user string) (flow, bool) {
-	rest, ok := strings.CutPrefix(user, "f-")
-	if !ok {
-		return flow{}, false
-	}
-	enc, mac, ok := strings.Cut(rest, "-")
-	if !ok {
-		return flow{}, false
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(enc)
-	if err != nil {
-		return flow{}, false
-	}
-	got, err := base64.RawURLEncoding.DecodeString(mac)
-	if err != nil {
-		return flow{}, false
-	}
-	m := hmac.New(sha256.New, s.flowKey)
-	m.Write(raw)
-	if !hmac.Equal(got, m.Sum(nil)[:12]) {
-		return flow{}, false
-	}
-	t, src, ok := strings.Cut(string(raw), "|")
-	return flow{transport: t, source: src}, ok
-}
-
-// recordRoute is the proxy's own address for a transport, carrying flow f.
-func (s *Server) recordRoute(host, transport string, f flow) *sip.RecordRouteHeader {
-	return &sip.RecordRouteHeader{Address: sip.Uri{Scheme: "sip", User: s.flowToken(f), Host: host, Port: s.ports[transport],
+// recordRoute is the proxy's own address for a transport, carrying flow f
+// of dialog d (flow.go).
+func (s *Server) recordRoute(host, transport string, f flow, expires time.Time, d dialogKey) *sip.RecordRouteHeader {
+	return &sip.RecordRouteHeader{Address: sip.Uri{Scheme: "sip", User: s.newFlowToken(f, expires, d), Host: host, Port: s.ports[transport],
 		UriParams: sip.HeaderParams{{K: "transport", V: transport}, {K: "lr", V: ""}}}}
-}
-
-// hasFlowRoute reports whether req carries a Route this proxy recorded.
-func (s *Server) hasFlowRoute(req *sip.Request) bool {
-	for _, h := range req.GetHeaders("Route") {
-		if r, ok := h.(*sip.RouteHeader); ok {
-			if _, ok := s.parseFlow(r.Address.User); ok {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // isSelf reports whether u names this proxy: one of its ports, on a
@@ -489,10 +462,16 @@ func (s *Server) isSelf(u sip.Uri) bool {
 	if st, err := s.cfg.Settings.Current(context.Background(), model.DefaultOrgID); err == nil && (strings.EqualFold(u.Host, st.SIPHost) || strings.EqualFold(u.Host, st.SIPDomain)) {
 		return true
 	}
-	if strings.EqualFold(u.Host, "localhost") {
+	return s.isOwnAddress(u.Host)
+}
+
+// isOwnAddress reports whether host is localhost, a loopback address or an
+// address this proxy listens on.
+func (s *Server) isOwnAddress(host string) bool {
+	if strings.EqualFold(host, "localhost") {
 		return true
 	}
-	ip := net.ParseIP(strings.Trim(u.Host, "[]"))
+	ip := net.ParseIP(strings.Trim(host, "[]"))
 	if ip == nil {
 		return false
 	}
@@ -510,13 +489,13 @@ func (s *Server) isSelf(u sip.Uri) bool {
 }
 
 func (s *Server) onAck(req *sip.Request, tx sip.ServerTransaction) {
-	fwd, ok := s.inDialog(req)
+	fwd, _, _, ok := s.inDialog(req)
 	if !ok {
 		var routes []string
 		for _, h := range req.GetHeaders("Route") {
 			routes = append(routes, h.Value())
 		}
-		s.log.Debug("sip: ACK without a route of this proxy", "call_id", req.CallID().Value(), "routes", strings.Join(routes, ", "), "ruri", req.Recipient.String())
+		s.log.Debug("sip: ACK outside a known dialog", "call_id", req.CallID().Value(), "routes", strings.Join(routes, ", "), "ruri", req.Recipient.String())
 		return
 	}
 	if err := s.client.WriteRequest(fwd, sipgo.ClientRequestAddVia); err != nil {
@@ -524,59 +503,127 @@ func (s *Server) onAck(req *sip.Request, tx sip.ServerTransaction) {
 	}
 }
 
-// inDialog prepares a request that carries the proxy's Route headers: it
-// drops them and aims the request at the flow the last one names.
-func (s *Server) inDialog(req *sip.Request) (*sip.Request, bool) {
-	var dest *flow
+// tag is the tag parameter of a From or To header, "" when absent.
+func tag(params sip.HeaderParams) string {
+	v, _ := params.Get("tag")
+	return v
+}
+
+// inDialog prepares a request of a dialog the proxy knows (dialogs): it
+// must carry the proxy's Route entries, each a live flow token of that
+// dialog. It drops them and aims the request at the other party's flow,
+// which must be the flow the last of them names.
+func (s *Server) inDialog(req *sip.Request) (*sip.Request, dialogKey, *dialog, bool) {
+	from, to, callID := req.From(), req.To(), req.CallID()
+	if from == nil || to == nil || callID == nil {
+		return nil, dialogKey{}, nil, false
+	}
+	k, d, dest, ok := s.dialogs.find(callID.Value(), tag(from.Params), tag(to.Params))
+	if !ok {
+		return nil, dialogKey{}, nil, false
+	}
+	now := s.now()
+	var named *flow
 	fwd := req.Clone()
 	routes := fwd.GetHeaders("Route")
-	fwd.RemoveHeader("Route")
 	for fwd.RemoveHeader("Route") {
 	}
 	var rest []sip.Header
 	for _, h := range routes {
 		r, ok := h.(*sip.RouteHeader)
 		if ok && len(rest) == 0 {
-			if f, ok := s.parseFlow(r.Address.User); ok {
-				dest = &f
+			if tok, ok := parseFlowToken(r.Address.User); ok {
+				if !s.verify(tok, k, now) {
+					return nil, dialogKey{}, nil, false
+				}
+				named = &tok.flow
 				continue
 			}
 		}
 		rest = append(rest, h)
 	}
-	if dest == nil {
-		return nil, false
+	if named == nil || *named != dest {
+		return nil, dialogKey{}, nil, false
 	}
 	for _, h := range rest {
 		fwd.AppendHeader(h)
 	}
 	if mf := fwd.MaxForwards(); mf != nil {
 		if mf.Val() <= 1 {
-			return nil, false
+			return nil, dialogKey{}, nil, false
 		}
 		mf.Dec()
 	}
+	// No caller ID from a request nobody authenticated.
+	removeHeaders(fwd, identityHeaders...)
 	fwd.SetTransport(strings.ToUpper(dest.transport))
 	fwd.SetDestination(dest.source)
-	return fwd, true
+	return fwd, k, d, true
+}
+
+// identityHeaders name a caller to the callee's phone. Clients may not set
+// them: the proxy asserts the caller's identity itself, from the account
+// that authenticated.
+var identityHeaders = []string{"P-Asserted-Identity", "P-Preferred-Identity", "Remote-Party-ID"}
+
+// removeHeaders removes every header of these names, in any letter case
+// (sipgo's RemoveHeader takes one header of the exact name).
+func removeHeaders(m interface {
+	Headers() []sip.Header
+	RemoveHeader(string) bool
+}, names ...string) {
+	var exact []string
+	for _, h := range m.Headers() {
+		for _, n := range names {
+			if strings.EqualFold(h.Name(), n) {
+				exact = append(exact, h.Name())
+			}
+		}
+	}
+	for _, n := range exact {
+		m.RemoveHeader(n)
+	}
 }
 
 func (s *Server) onRoute(req *sip.Request, tx sip.ServerTransaction) {
-	if s.hasFlowRoute(req) {
-		fwd, ok := s.inDialog(req)
+	// A request with a To-tag belongs to a dialog: it is relayed only
+	// inside a call the proxy forwarded, never on the strength of a
+	// Route it carries.
+	if to := req.To(); to != nil && tag(to.Params) != "" {
+		fwd, k, d, ok := s.inDialog(req)
 		if !ok {
 			s.reply(tx, req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist")
 			return
 		}
-		s.relay(req, tx, fwd)
+		if req.Method != sip.BYE {
+			s.relay(req, tx, fwd, nil)
+			return
+		}
+		// A BYE ends the call before its answer goes back, so nothing the
+		// caller sends next finds it; unless the other side challenged the
+		// BYE, to have it again with credentials.
+		answered := false
+		s.relay(req, tx, fwd, func(res *sip.Response) {
+			if res.StatusCode >= 200 {
+				answered = true
+				if res.StatusCode != sip.StatusUnauthorized && res.StatusCode != sip.StatusProxyAuthRequired {
+					s.dialogs.close(k, d)
+				}
+			}
+		})
+		if !answered { // the other side is gone
+			s.dialogs.close(k, d)
+		}
 		return
 	}
+	// Everything else starts a dialog or stands alone, and is
+	// authenticated below whatever Route it carries.
 	// The caller reaches this proxy by the name in its outbound proxy
 	// setting; the Record-Route facing it uses the same name, which the
 	// caller can resolve (baresip, for one, resolves through DNS only).
 	selfHost := ""
-	// A Route naming this proxy without a flow is the client's outbound
-	// proxy setting: drop it and route the request here.
+	// A Route naming this proxy is the client's outbound proxy setting (or
+	// a flow token out of its dialog): drop it and route the request here.
 	if routes := req.GetHeaders("Route"); len(routes) > 0 {
 		for _, h := range routes {
 			r, ok := h.(*sip.RouteHeader)
@@ -590,12 +637,6 @@ func (s *Server) onRoute(req *sip.Request, tx sip.ServerTransaction) {
 		}
 		req.SetTransport(strings.ToUpper(transportOf(req)))
 		selfHost = routes[0].(*sip.RouteHeader).Address.Host
-	}
-	if to := req.To(); to != nil {
-		if _, tagged := to.Params.Get("tag"); tagged {
-			s.reply(tx, req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist")
-			return
-		}
 	}
 	switch req.Method {
 	case sip.INVITE, sip.MESSAGE:
@@ -619,6 +660,12 @@ func (s *Server) onRoute(req *sip.Request, tx sip.ServerTransaction) {
 	st, err := s.cfg.Settings.Current(ctx, caller.OrgID)
 	if err != nil {
 		s.reply(tx, req, sip.StatusInternalServerError, "Server Error")
+		return
+	}
+	// The From is the account at this service: the SIP domain, or a name
+	// of the proxy itself for clients set up with the server's address.
+	if h := req.From().Address.Host; !strings.EqualFold(h, st.SIPDomain) && !strings.EqualFold(h, st.SIPHost) && !s.isOwnAddress(h) {
+		s.reply(tx, req, sip.StatusForbidden, "Forbidden")
 		return
 	}
 	callee, err := s.cfg.Store.SIPAccountByUsername(ctx, req.Recipient.User)
@@ -652,7 +699,7 @@ func (s *Server) onRoute(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	fwd := req.Clone()
 	fwd.Recipient = target
-	fwd.RemoveHeader("Proxy-Authorization")
+	removeHeaders(fwd, "Proxy-Authorization")
 	if mf := fwd.MaxForwards(); mf != nil {
 		if mf.Val() <= 1 {
 			s.reply(tx, req, sip.StatusTooManyHops, "Too Many Hops")
@@ -660,12 +707,18 @@ func (s *Server) onRoute(req *sip.Request, tx sip.ServerTransaction) {
 		}
 		mf.Dec()
 	}
-	// The caller ID is the caller's virtual number.
-	if from := fwd.From(); from != nil && caller.VirtualNumber != "" {
-		from.DisplayName = caller.VirtualNumber
+	// The caller ID is the caller's virtual number (its username when it
+	// has none), whatever the client put in its request.
+	id := caller.VirtualNumber
+	if id == "" {
+		id = caller.Username
 	}
-	fwd.RemoveHeader("P-Asserted-Identity")
-	fwd.AppendHeader(sip.NewHeader("P-Asserted-Identity", fmt.Sprintf("<sip:%s@%s>", caller.VirtualNumber, st.SIPDomain)))
+	if from := fwd.From(); from != nil {
+		from.DisplayName = id
+	}
+	removeHeaders(fwd, identityHeaders...)
+	fwd.AppendHeader(sip.NewHeader("P-Asserted-Identity", fmt.Sprintf("<sip:%s@%s>", id, st.SIPDomain)))
+	var seen func(*sip.Response)
 	if req.IsInvite() {
 		in := transportOf(req)
 		if selfHost == "" {
@@ -674,17 +727,43 @@ func (s *Server) onRoute(req *sip.Request, tx sip.ServerTransaction) {
 				selfHost = req.Recipient.Host
 			}
 		}
-		fwd.PrependHeader(s.recordRoute(selfHost, in, flow{transport: in, source: req.Source()}))
-		fwd.PrependHeader(s.recordRoute(st.SIPHost, reg.Transport, flow{transport: reg.Transport, source: reg.Source}))
+		k := dialogKey{callID: req.CallID().Value(), tag: tag(req.From().Params)}
+		if k.tag == "" {
+			s.reply(tx, req, sip.StatusBadRequest, "Bad Request (From-tag missing)")
+			return
+		}
+		callerFlow, calleeFlow := flow{transport: in, source: req.Source()}, flow{transport: reg.Transport, source: reg.Source}
+		d, err := s.dialogs.open(k, callerFlow, calleeFlow, caller.ID)
+		switch {
+		case errors.Is(err, errDialogExists):
+			s.reply(tx, req, sip.StatusLoopDetected, "Loop Detected")
+			return
+		case errors.Is(err, errAccountDialogs):
+			s.log.Info("sip: call refused, too many calls under way", "username", caller.Username)
+			s.reply(tx, req, sip.StatusForbidden, "Too Many Calls")
+			return
+		case err != nil:
+			s.log.Warn("sip: call refused", "err", err)
+			s.reply(tx, req, sip.StatusServiceUnavailable, "Service Unavailable")
+			return
+		}
+		defer s.dialogs.abandon(k, d) // when no 2xx made it a call
+		seen = func(res *sip.Response) {
+			if to := res.To(); to != nil {
+				s.dialogs.response(k, d, res.StatusCode, tag(to.Params))
+			}
+		}
+		fwd.PrependHeader(s.recordRoute(selfHost, in, callerFlow, d.expires, k))
+		fwd.PrependHeader(s.recordRoute(st.SIPHost, reg.Transport, calleeFlow, d.expires, k))
 	}
 	fwd.SetTransport(strings.ToUpper(reg.Transport))
 	fwd.SetDestination(reg.Source)
-	s.relay(req, tx, fwd)
+	s.relay(req, tx, fwd, seen)
 }
 
-// relay sends fwd statefully and passes its responses back on tx; a CANCEL
-// of tx cancels fwd.
-func (s *Server) relay(req *sip.Request, tx sip.ServerTransaction, fwd *sip.Request) {
+// relay sends fwd statefully and passes its responses back on tx, each
+// shown to seen (when set) first; a CANCEL of tx cancels fwd.
+func (s *Server) relay(req *sip.Request, tx sip.ServerTransaction, fwd *sip.Request, seen func(*sip.Response)) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	clTx, err := s.client.TransactionRequest(ctx, fwd, sipgo.ClientRequestAddVia)
@@ -711,6 +790,10 @@ func (s *Server) relay(req *sip.Request, tx sip.ServerTransaction, fwd *sip.Requ
 				return
 			}
 			res.RemoveHeader("Via")
+			removeHeaders(res, identityHeaders...)
+			if seen != nil {
+				seen(res)
+			}
 			if err := tx.Respond(res); err != nil {
 				s.log.Debug("sip: passing a response back", "err", err)
 			}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -26,8 +27,25 @@ import (
 // virtual numbers "1alice" and "1carol") and one never activated (bob).
 func registrar(t *testing.T, algorithms []string) (addr string, st *store.Store) {
 	t.Helper()
+	r := startRegistrar(t, func(c *Config) { c.Algorithms = algorithms })
+	return r.addr, r.st
+}
+
+// testRegistrar is a running registrar of registrar's accounts, on a clock
+// the test moves, logging into logs.
+type testRegistrar struct {
+	addr  string // UDP
+	st    *store.Store
+	srv   *Server
+	clock *testClock
+	logs  *syncBuffer
+}
+
+// startRegistrar is registrar with a configuration the test adjusts.
+func startRegistrar(t *testing.T, adjust func(*Config)) *testRegistrar {
+	t.Helper()
 	ctx := context.Background()
-	st = storetest.Open(t, storetest.SQLiteDSN(t))
+	st := storetest.Open(t, storetest.SQLiteDSN(t))
 	box, err := secret.NewBox(make([]byte, 32))
 	if err != nil {
 		t.Fatal(err)
@@ -63,10 +81,17 @@ func registrar(t *testing.T, algorithms []string) (addr string, st *store.Store)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := New(Config{UDP: "127.0.0.1:0", Store: st, Settings: settings, Algorithms: algorithms})
+	logs := &syncBuffer{}
+	cfg := Config{UDP: "127.0.0.1:0", Store: st, Settings: settings, Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))}
+	if adjust != nil {
+		adjust(&cfg)
+	}
+	srv, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
+	clock := &testClock{t: time.Now()}
+	srv.now = clock.now // before Run: no request is served yet
 	rctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { srv.Run(rctx); close(done) }()
@@ -78,7 +103,43 @@ func registrar(t *testing.T, algorithms []string) (addr string, st *store.Store)
 			t.Error("the registrar did not stop on context cancel")
 		}
 	})
-	return "127.0.0.1:" + strconv.Itoa(srv.Ports()["udp"]), st
+	return &testRegistrar{addr: "127.0.0.1:" + strconv.Itoa(srv.Ports()["udp"]), st: st, srv: srv, clock: clock, logs: logs}
+}
+
+// testClock is a clock the test moves forward.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *testClock) add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// syncBuffer is a log destination the test reads while the server writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }
 
 func register(t *testing.T, addr, user string) (*sipgo.Client, *sip.Request, *sip.Response) {
