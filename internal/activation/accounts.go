@@ -33,7 +33,7 @@ type AccountsConfig struct {
 	Store    *store.Store
 	Settings *Settings
 	Box      *secret.Box
-	// Backend is where SIP accounts live (internal/sip); nil keeps none in step.
+	// Backend is where SIP accounts live (internal/sip/registrar, internal/sip/kamailio); nil keeps none in step.
 	Backend AccountBackend
 	Logger  *slog.Logger
 }

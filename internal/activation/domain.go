@@ -55,7 +55,7 @@ type DomainConfig struct {
 	// OnEnqueue is called after a message is committed to the queue, to wake the worker.
 	OnEnqueue func()
 	// Backend is where SIP accounts live, kept in step with every change
-	// (internal/sip); nil keeps none.
+	// (internal/sip/registrar, internal/sip/kamailio); nil keeps none.
 	Backend AccountBackend
 	Logger  *slog.Logger
 }

@@ -24,7 +24,8 @@ import (
 	"github.com/activator-voip/activator/internal/messaging/outbox"
 	"github.com/activator-voip/activator/internal/provisioning"
 	"github.com/activator-voip/activator/internal/secret"
-	"github.com/activator-voip/activator/internal/sip"
+	"github.com/activator-voip/activator/internal/sip/kamailio"
+	"github.com/activator-voip/activator/internal/sip/registrar"
 	"github.com/activator-voip/activator/internal/store"
 	"github.com/activator-voip/activator/internal/web"
 )
@@ -70,7 +71,7 @@ type SIPConfig struct {
 	AccountsBackend string // embedded (default) | kamailio
 	KamailioDB      string // kamailio: postgres:// URL or SQLite path of Kamailio's database
 	Digest          string // digest algorithms challenged with, comma-separated, preferred first; empty: MD5
-	// Bans of addresses that keep failing digest authentication (sip.Config):
+	// Bans of addresses that keep failing digest authentication (registrar.Config):
 	// zero values are the defaults; BanFailures < 0 never bans.
 	BanFailures        int
 	BanWindow, BanTime time.Duration
@@ -82,8 +83,8 @@ type App struct {
 	Domain   activation.Domain
 	Worker   *messaging.Worker
 	Web      *web.Server
-	SIP      *sip.Server // the embedded registrar; nil with the kamailio backend or no SIP listener
-	kamailio *sip.Kamailio
+	SIP      *registrar.Server // the embedded registrar; nil with the kamailio backend or no SIP listener
+	kamailio *kamailio.Backend
 	URL      string // where it listens, as links are built until public_base_url is set
 	listener net.Listener
 	https    *http.Server

@@ -8,7 +8,8 @@ import (
 
 	"github.com/activator-voip/activator/internal/activation"
 	"github.com/activator-voip/activator/internal/model"
-	"github.com/activator-voip/activator/internal/sip"
+	"github.com/activator-voip/activator/internal/sip/kamailio"
+	"github.com/activator-voip/activator/internal/sip/registrar"
 )
 
 // openAccountBackend opens the account backend the configuration names,
@@ -17,12 +18,12 @@ import (
 func (a *App) openAccountBackend(ctx context.Context, c SIPConfig) (activation.AccountBackend, error) {
 	switch c.AccountsBackend {
 	case "", model.BackendEmbedded:
-		return &sip.Embedded{Store: a.Store}, nil
+		return &registrar.Embedded{Store: a.Store}, nil
 	case model.BackendKamailio:
 		if c.KamailioDB == "" {
 			return nil, fmt.Errorf("the kamailio accounts backend needs --kamailio-db")
 		}
-		k, err := sip.OpenKamailio(ctx, c.KamailioDB)
+		k, err := kamailio.Open(ctx, c.KamailioDB)
 		if err != nil {
 			return nil, err
 		}
@@ -66,21 +67,21 @@ func (a *App) startSIP(ctx context.Context, cfg Config, log *slog.Logger) error 
 			if err != nil {
 				return err
 			}
-			if cert, err = sip.LoadOrCreateDevCert(cfg.DataDir, []string{st.SIPHost, st.SIPDomain}); err != nil {
+			if cert, err = registrar.LoadOrCreateDevCert(cfg.DataDir, []string{st.SIPHost, st.SIPDomain}); err != nil {
 				return err
 			}
-			log.Info("SIP over TLS uses the development certificate; clients must trust its CA", "ca", cfg.DataDir+"/"+sip.DevCAFile)
+			log.Info("SIP over TLS uses the development certificate; clients must trust its CA", "ca", cfg.DataDir+"/"+registrar.DevCAFile)
 		}
 		tlsConf = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
 	var algs []string
 	if c.Digest != "" {
 		var err error
-		if algs, err = sip.ParseAlgorithms(c.Digest); err != nil {
+		if algs, err = registrar.ParseAlgorithms(c.Digest); err != nil {
 			return fmt.Errorf("--sip-digest: %w", err)
 		}
 	}
-	srv, err := sip.New(sip.Config{UDP: c.UDP, TCP: c.TCP, TLS: c.TLS, TLSConfig: tlsConf, Algorithms: algs, Store: a.Store, Settings: a.Domain.Settings,
+	srv, err := registrar.New(registrar.Config{UDP: c.UDP, TCP: c.TCP, TLS: c.TLS, TLSConfig: tlsConf, Algorithms: algs, Store: a.Store, Settings: a.Domain.Settings,
 		Logger: log.With("component", "sip"), BanFailures: c.BanFailures, BanWindow: c.BanWindow, BanTime: c.BanTime})
 	if err != nil {
 		return err

@@ -1,4 +1,7 @@
-package sip
+// Package kamailio is the account backend that keeps a Kamailio
+// database's subscriber table in step with activator's accounts, for
+// installations where Kamailio is the SIP server.
+package kamailio
 
 import (
 	"context"
@@ -12,51 +15,21 @@ import (
 	_ "modernc.org/sqlite"             // the "sqlite" driver, for Kamailio on SQLite
 
 	"github.com/activator-voip/activator/internal/activation"
-	"github.com/activator-voip/activator/internal/store"
 )
 
-// Embedded is the account backend of activator's own registrar. The
-// registrar reads the accounts table on every REGISTER, so there is nothing
-// to copy; taking an account out drops its live bindings so calls stop
-// reaching it at once.
-type Embedded struct {
-	Store *store.Store
-}
-
-// Name implements activation.AccountBackend.
-func (e *Embedded) Name() string { return "embedded" }
-
-// Put implements activation.AccountBackend: the registrar reads the hashes itself.
-func (e *Embedded) Put(context.Context, activation.SIPSubscriber) error { return nil }
-
-// Remove implements activation.AccountBackend.
-func (e *Embedded) Remove(ctx context.Context, username, _ string) error {
-	a, err := e.Store.SIPAccountByUsername(ctx, username)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil // deleted: its bindings went with it
-	}
-	if err != nil {
-		return err
-	}
-	return e.Store.Tx(ctx, func(tx *store.Tx) error {
-		_, err := tx.DeleteRegistrations(ctx, a.ID)
-		return err
-	})
-}
-
-// Kamailio keeps the subscriber table of a Kamailio database in step
+// Backend keeps the subscriber table of a Kamailio database in step
 // (auth_db: username, domain, ha1, ha1b), on PostgreSQL or SQLite. Kamailio
 // reads that table on every authentication, so a change takes effect at
 // the next REGISTER without restarting it.
-type Kamailio struct {
+type Backend struct {
 	db       *sql.DB
 	postgres bool
 }
 
-// OpenKamailio connects to Kamailio's database: a postgres:// URL, or an
+// Open connects to Kamailio's database: a postgres:// URL, or an
 // SQLite file as sqlite:///path/kamailio.sqlite or a plain path.
-func OpenKamailio(ctx context.Context, dsn string) (*Kamailio, error) {
-	k := &Kamailio{}
+func Open(ctx context.Context, dsn string) (*Backend, error) {
+	k := &Backend{}
 	var err error
 	switch {
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
@@ -86,14 +59,14 @@ func OpenKamailio(ctx context.Context, dsn string) (*Kamailio, error) {
 }
 
 // Close closes the connection.
-func (k *Kamailio) Close() error { return k.db.Close() }
+func (k *Backend) Close() error { return k.db.Close() }
 
 // Name implements activation.AccountBackend.
-func (k *Kamailio) Name() string { return "kamailio" }
+func (k *Backend) Name() string { return "kamailio" }
 
 // Put implements activation.AccountBackend: one subscriber row per account,
 // replaced in place. The plain password column stays empty.
-func (k *Kamailio) Put(ctx context.Context, s activation.SIPSubscriber) error {
+func (k *Backend) Put(ctx context.Context, s activation.SIPSubscriber) error {
 	tx, err := k.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("kamailio: %w", err)
@@ -117,7 +90,7 @@ func (k *Kamailio) Put(ctx context.Context, s activation.SIPSubscriber) error {
 }
 
 // Remove implements activation.AccountBackend.
-func (k *Kamailio) Remove(ctx context.Context, username, domain string) error {
+func (k *Backend) Remove(ctx context.Context, username, domain string) error {
 	if _, err := k.db.ExecContext(ctx, `DELETE FROM subscriber WHERE username = $1 AND domain = $2`, username, domain); err != nil {
 		return fmt.Errorf("kamailio: removing subscriber: %w", err)
 	}

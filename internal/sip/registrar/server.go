@@ -1,10 +1,10 @@
-// Package sip is activator's embedded SIP service: a registrar that
+// Package registrar is activator's embedded SIP service: a registrar that
 // authenticates REGISTER with digest (MD5 and SHA-256, qop=auth) from the
 // stored HA1 hashes, and a proxy that routes calls (INVITE and the requests
 // of its dialog) and MESSAGE between registered accounts by username or
 // virtual number. It also holds the account backends that keep a SIP
 // server's accounts in step with activator's (embedded, kamailio).
-package sip
+package registrar
 
 import (
 	"context"
@@ -207,8 +207,8 @@ func (s *Server) Run(ctx context.Context) error {
 		case <-tick.C:
 			s.dialogs.sweep()
 			s.bans.sweep()
-			err := s.cfg.Store.Tx(ctx, func(tx *store.Tx) error {
-				_, err := tx.DeleteExpiredRegistrations(ctx, s.now())
+			err := s.cfg.Store.Tx(ctx, func(dbtx *store.Tx) error {
+				_, err := dbtx.DeleteExpiredRegistrations(ctx, s.now())
 				return err
 			})
 			if err != nil && ctx.Err() == nil {
@@ -364,26 +364,26 @@ func (s *Server) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 		changes = append(changes, change{contact: c.Address.String(), expires: e})
 	}
 	var live []model.Registration
-	err := s.cfg.Store.Tx(ctx, func(tx *store.Tx) error {
+	err := s.cfg.Store.Tx(ctx, func(dbtx *store.Tx) error {
 		if removeAll {
-			n, err := tx.DeleteRegistrations(ctx, acct.ID)
+			n, err := dbtx.DeleteRegistrations(ctx, acct.ID)
 			if err != nil {
 				return err
 			}
 			if n > 0 {
-				if err := tx.AddEvent(ctx, acct.OrgID, acct.ID, model.EventUnregistered, "", map[string]string{"count": strconv.Itoa(n)}); err != nil {
+				if err := dbtx.AddEvent(ctx, acct.OrgID, acct.ID, model.EventUnregistered, "", map[string]string{"count": strconv.Itoa(n)}); err != nil {
 					return err
 				}
 			}
 		}
 		for _, c := range changes {
 			if c.expires <= 0 {
-				gone, err := tx.DeleteRegistration(ctx, acct.ID, c.contact)
+				gone, err := dbtx.DeleteRegistration(ctx, acct.ID, c.contact)
 				if err != nil {
 					return err
 				}
 				if gone {
-					if err := tx.AddEvent(ctx, acct.OrgID, acct.ID, model.EventUnregistered, "", map[string]string{"contact": c.contact}); err != nil {
+					if err := dbtx.AddEvent(ctx, acct.OrgID, acct.ID, model.EventUnregistered, "", map[string]string{"contact": c.contact}); err != nil {
 						return err
 					}
 				}
@@ -391,7 +391,7 @@ func (s *Server) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 			}
 			reg := &model.Registration{AccountID: acct.ID, Contact: c.contact, Transport: transport, Source: source, UserAgent: agent,
 				UpdatedAt: now, ExpiresAt: now.Add(time.Duration(c.expires) * time.Second)}
-			created, err := tx.PutRegistration(ctx, reg)
+			created, err := dbtx.PutRegistration(ctx, reg)
 			if err != nil {
 				return err
 			}
@@ -400,13 +400,13 @@ func (s *Server) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 				if agent != "" {
 					detail["user_agent"] = agent
 				}
-				if err := tx.AddEvent(ctx, acct.OrgID, acct.ID, model.EventRegistered, "", detail); err != nil {
+				if err := dbtx.AddEvent(ctx, acct.OrgID, acct.ID, model.EventRegistered, "", detail); err != nil {
 					return err
 				}
 			}
 		}
 		var err error
-		live, err = tx.Registrations(ctx, acct.ID, now)
+		live, err = dbtx.Registrations(ctx, acct.ID, now)
 		return err
 	})
 	if err != nil {

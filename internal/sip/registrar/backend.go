@@ -1,0 +1,38 @@
+package registrar
+
+import (
+	"context"
+	"errors"
+
+	"github.com/activator-voip/activator/internal/activation"
+	"github.com/activator-voip/activator/internal/store"
+)
+
+// Embedded is the account backend of activator's own registrar. The
+// registrar reads the accounts table on every REGISTER, so there is nothing
+// to copy; taking an account out drops its live bindings so calls stop
+// reaching it at once.
+type Embedded struct {
+	Store *store.Store
+}
+
+// Name implements activation.AccountBackend.
+func (e *Embedded) Name() string { return "embedded" }
+
+// Put implements activation.AccountBackend: the registrar reads the hashes itself.
+func (e *Embedded) Put(context.Context, activation.SIPSubscriber) error { return nil }
+
+// Remove implements activation.AccountBackend.
+func (e *Embedded) Remove(ctx context.Context, username, _ string) error {
+	a, err := e.Store.SIPAccountByUsername(ctx, username)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil // deleted: its bindings went with it
+	}
+	if err != nil {
+		return err
+	}
+	return e.Store.Tx(ctx, func(tx *store.Tx) error {
+		_, err := tx.DeleteRegistrations(ctx, a.ID)
+		return err
+	})
+}
