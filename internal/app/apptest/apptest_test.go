@@ -2,15 +2,8 @@ package apptest_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -22,12 +15,13 @@ import (
 	"github.com/activator-voip/activator/internal/app/apptest"
 	"github.com/activator-voip/activator/internal/model"
 	"github.com/activator-voip/activator/internal/secret"
+	"github.com/activator-voip/activator/internal/sip"
 )
 
 // A server started with a certificate serves HTTPS with it, at the URL
 // Start returns, and its registrar listens where SIP says.
 func TestStartServesWhatTheOptionsSay(t *testing.T) {
-	pool, cert, key := selfSigned(t)
+	pool, cert, key := devCert(t)
 	s := apptest.Start(t, apptest.Options{TLSCert: cert, TLSKey: key, SIP: app.SIPConfig{UDP: "127.0.0.1:0"}})
 	if !strings.HasPrefix(s.URL, "https://127.0.0.1:") || s.URL != s.App.URL {
 		t.Fatalf("URL %q, app URL %q: want https on loopback", s.URL, s.App.URL)
@@ -67,35 +61,21 @@ func TestStopLetsAnotherStartOpenTheDataFolder(t *testing.T) {
 	}
 }
 
-// selfSigned writes a certificate for 127.0.0.1 and its key, and returns
-// a pool that trusts it.
-func selfSigned(t *testing.T) (pool *x509.CertPool, certFile, keyFile string) {
+// devCert writes a certificate for localhost and the loopback addresses,
+// its key, and returns a pool trusting its CA: the registrar's development ones.
+func devCert(t *testing.T) (pool *x509.CertPool, certFile, keyFile string) {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now()
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "apptest"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour), IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kb, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
 	dir := t.TempDir()
-	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	for path, block := range map[string]*pem.Block{certFile: {Type: "CERTIFICATE", Bytes: der}, keyFile: {Type: "PRIVATE KEY", Bytes: kb}} {
-		if err := os.WriteFile(path, pem.EncodeToMemory(block), 0o600); err != nil {
-			t.Fatal(err)
-		}
+	if _, err := sip.LoadOrCreateDevCert(dir, nil); err != nil {
+		t.Fatal(err)
 	}
-	leaf, _ := x509.ParseCertificate(der)
+	ca, err := os.ReadFile(filepath.Join(dir, sip.DevCAFile))
+	if err != nil {
+		t.Fatal(err)
+	}
 	pool = x509.NewCertPool()
-	pool.AddCert(leaf)
-	return pool, certFile, keyFile
+	if !pool.AppendCertsFromPEM(ca) {
+		t.Fatalf("%s holds no certificate", sip.DevCAFile)
+	}
+	return pool, filepath.Join(dir, sip.DevCertFile), filepath.Join(dir, sip.DevKeyFile)
 }
