@@ -135,7 +135,7 @@ func killRun(t *testing.T, bin, database string) {
 	// takes over the killed one's messages within seconds. The embedded SIP
 	// registrar is not under test: off, so the two engines can run side by side.
 	env := []string{"ACTIVATOR_DELIVERY_LEASE=4s", "ACTIVATOR_SIP_UDP=off", "ACTIVATOR_SIP_TCP=off", "ACTIVATOR_SIP_TLS=off"}
-	srv := startKillable(t, bin, dir, database, env)
+	srv := startServe(t, bin, serveOptions{database: database, dir: dir, httpOnly: true, logLevel: "warn", env: env})
 	token := strings.TrimSpace(readFile(t, filepath.Join(srv.dataDir, "admin.token")))
 	a := &api{base: srv.url + "/api/v1", token: token, hc: &http.Client{Timeout: 30 * time.Second}}
 
@@ -209,7 +209,7 @@ func killRun(t *testing.T, bin, database string) {
 	st.Close()
 
 	// Start again on the same database.
-	srv2 := startKillable(t, bin, dir, database, env)
+	srv2 := startServe(t, bin, serveOptions{database: database, dir: dir, httpOnly: true, logLevel: "warn", env: env})
 	a.base = srv2.url + "/api/v1"
 
 	// Every message arrives.
@@ -253,19 +253,3 @@ func killRun(t *testing.T, bin, database string) {
 }
 
 func strp(s string) *string { return &s }
-
-// startKillable runs `activator serve` on the data folder in dir (kept
-// across restarts) with extra environment, and waits for /healthz. Each
-// start gets a port of its own.
-func startKillable(t *testing.T, bin, dir, database string, extraEnv []string) *server {
-	t.Helper()
-	dataDir := filepath.Join(dir, "data")
-	args := []string{"--listen", "127.0.0.1:0", "--data", dataDir, "--log-format", "json", "--log-level", "warn"}
-	if database != "" {
-		args = append(args, "--database", database)
-	}
-	s, l := startServe(t, bin, dir, extraEnv, args)
-	s.url, s.dataDir = l.URL, dataDir
-	s.waitHealthy(t, &http.Client{Timeout: time.Second})
-	return s
-}

@@ -80,7 +80,7 @@ func TestCoreBar(t *testing.T) {
 }
 
 func coreBar(t *testing.T, bin, database string) {
-	srv := startServer(t, bin, database)
+	srv := startServe(t, bin, serveOptions{database: database})
 	c := newCLI(t, bin, srv)
 	web := newBrowser(t)
 

@@ -3,6 +3,7 @@ package e2e_test
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -69,9 +70,13 @@ type server struct {
 	dataDir string
 	logPath string
 	args    []string
-	proc    *os.Process
-	exited  chan struct{} // closed when the process has exited
-	waitErr error         // the process's exit, valid once exited is closed
+	hc      *http.Client // a client for url: it trusts pki's CA when there is one
+	pki     *testPKI     // the certificate of its HTTPS and SIP over TLS; nil: plain HTTP
+	// The embedded registrar's ports; 0 when that listener is off.
+	udpPort, tcpPort, tlsPort int
+	proc                      *os.Process
+	exited                    chan struct{} // closed when the process has exited
+	waitErr                   error         // the process's exit, valid once exited is closed
 }
 
 // listening is what `serve --ready-file` writes: the addresses the server
@@ -84,48 +89,63 @@ type listening struct {
 	SIPTLS string `json:"sip_tls"`
 }
 
-// anyPort is the serve flags that put every listener on loopback, each on
-// a port the system chooses as the server binds it: a port nobody can take
-// between choosing and binding.
-func anyPort() []string {
-	return []string{"--listen", "127.0.0.1:0", "--sip-udp", "127.0.0.1:0", "--sip-tcp", "127.0.0.1:0", "--sip-tls", "127.0.0.1:0"}
+// serveOptions is how a test's server differs from the plain one: SQLite
+// in a fresh data folder, HTTP and every SIP listener on a loopback port
+// the system chooses as the server binds it (a port nobody can take
+// between choosing and binding), and a JSON log.
+type serveOptions struct {
+	database string // a PostgreSQL URL; empty: SQLite in the data folder
+	// dir holds the data folder ("data"), the logs and the ready files;
+	// empty: a new temporary folder. A restart is given the same one.
+	dir string
+	// pki serves HTTPS, at https://localhost:PORT, and SIP over TLS with
+	// its certificate.
+	pki *testPKI
+	// httpOnly gives no SIP listener flag: the environment or the
+	// defaults say which listeners run.
+	httpOnly bool
+	logLevel string   // empty: the default, info
+	env      []string // more environment, over one without ACTIVATOR_ variables
+	args     []string // more serve flags
 }
 
-// startServer runs `activator serve` on loopback ports the system picks,
-// with a fresh data folder and a JSON log, and waits until /healthz
-// answers. database is a PostgreSQL URL, or empty for the default SQLite in
-// the data folder.
-func startServer(t *testing.T, bin, database string) *server {
+// startServe runs `activator serve` as o says, with a ready file and its
+// output in a log file in o.dir, and waits until the ready file says where
+// it listens and /healthz answers. Each start has its own files, so a
+// restart on the same dir cannot read the last one's. The process is
+// killed when the test ends, whatever happened.
+func startServe(t *testing.T, bin string, o serveOptions) *server {
 	t.Helper()
-	dir := t.TempDir()
-	dataDir := filepath.Join(dir, "data")
-	args := append(anyPort(), "--data", dataDir, "--log-format", "json")
-	if database != "" {
-		args = append(args, "--database", database)
+	if o.dir == "" {
+		o.dir = t.TempDir()
 	}
-	s, l := startServe(t, bin, dir, nil, args)
-	s.url, s.dataDir = l.URL, dataDir
-	s.waitHealthy(t, &http.Client{Timeout: time.Second})
-	return s
-}
-
-// startServe runs `activator serve` with args and a ready file, its output
-// in a log file in dir, and waits until the ready file says where it
-// listens. Each start has its own files, so a restart on the same dir
-// cannot read the last one's. The process is killed when the test ends,
-// whatever happened.
-func startServe(t *testing.T, bin, dir string, env, args []string) (*server, listening) {
-	t.Helper()
+	s := &server{dataDir: filepath.Join(o.dir, "data"), pki: o.pki, hc: &http.Client{Timeout: 10 * time.Second}, exited: make(chan struct{})}
 	stamp := strconv.FormatInt(time.Now().UnixNano(), 10)
-	ready := filepath.Join(dir, "ready-"+stamp+".json")
-	s := &server{logPath: filepath.Join(dir, "server-"+stamp+".log"), exited: make(chan struct{})}
-	s.args = append(append([]string{"serve"}, args...), "--ready-file", ready)
+	ready := filepath.Join(o.dir, "ready-"+stamp+".json")
+	s.logPath = filepath.Join(o.dir, "server-"+stamp+".log")
+	s.args = []string{"serve", "--listen", "127.0.0.1:0"}
+	if !o.httpOnly {
+		s.args = append(s.args, "--sip-udp", "127.0.0.1:0", "--sip-tcp", "127.0.0.1:0", "--sip-tls", "127.0.0.1:0")
+	}
+	s.args = append(s.args, "--data", s.dataDir, "--log-format", "json")
+	if o.logLevel != "" {
+		s.args = append(s.args, "--log-level", o.logLevel)
+	}
+	if o.pki != nil {
+		s.args = append(s.args, "--tls-cert", o.pki.certPath, "--tls-key", o.pki.keyPath, "--sip-cert", o.pki.certPath, "--sip-key", o.pki.keyPath)
+		s.hc.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: o.pki.pool}}
+	}
+	if o.database != "" {
+		s.args = append(s.args, "--database", o.database)
+	}
+	s.args = append(append(s.args, o.args...), "--ready-file", ready)
+
 	logFile, err := os.Create(s.logPath)
 	if err != nil {
 		t.Fatalf("creating the log file: %v", err)
 	}
 	cmd := exec.Command(bin, s.args...)
-	cmd.Dir, cmd.Env, cmd.Stdout, cmd.Stderr = dir, cleanEnv(env...), logFile, logFile
+	cmd.Dir, cmd.Env, cmd.Stdout, cmd.Stderr = o.dir, cleanEnv(o.env...), logFile, logFile
 	if err := cmd.Start(); err != nil {
 		logFile.Close()
 		t.Fatalf("activator %s: %v", quoteArgs(s.args), err)
@@ -145,6 +165,28 @@ func startServe(t *testing.T, bin, dir string, env, args []string) (*server, lis
 			<-s.exited
 		}
 	})
+
+	l := s.waitReady(t, ready)
+	s.url = l.URL
+	if o.pki != nil {
+		s.url = fmt.Sprintf("https://localhost:%d", port(t, l.HTTP))
+	}
+	for _, p := range []struct {
+		addr string
+		port *int
+	}{{l.SIPUDP, &s.udpPort}, {l.SIPTCP, &s.tcpPort}, {l.SIPTLS, &s.tlsPort}} {
+		if p.addr != "" {
+			*p.port = port(t, p.addr)
+		}
+	}
+	s.waitHealthy(t)
+	return s
+}
+
+// waitReady waits until the server has written its ready file and returns
+// what it holds.
+func (s *server) waitReady(t *testing.T, path string) listening {
+	t.Helper()
 	deadline := time.Now().Add(startTimeout)
 	for {
 		select {
@@ -153,12 +195,12 @@ func startServe(t *testing.T, bin, dir string, env, args []string) (*server, lis
 				quoteArgs(s.args), s.waitErr, readFile(t, s.logPath))
 		default:
 		}
-		if b, err := os.ReadFile(ready); err == nil {
+		if b, err := os.ReadFile(path); err == nil {
 			var l listening
 			if err := json.Unmarshal(b, &l); err != nil || l.URL == "" {
 				t.Fatalf("activator %s: ready file %q: %v", quoteArgs(s.args), b, err)
 			}
-			return s, l
+			return l
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("activator %s: no ready file within %v; log:\n%s", quoteArgs(s.args), startTimeout, readFile(t, s.logPath))
@@ -167,8 +209,8 @@ func startServe(t *testing.T, bin, dir string, env, args []string) (*server, lis
 	}
 }
 
-// waitHealthy waits until s answers /healthz with 200 through hc.
-func (s *server) waitHealthy(t *testing.T, hc *http.Client) {
+// waitHealthy waits until s answers /healthz with 200.
+func (s *server) waitHealthy(t *testing.T) {
 	t.Helper()
 	deadline := time.Now().Add(startTimeout)
 	for {
@@ -177,7 +219,7 @@ func (s *server) waitHealthy(t *testing.T, hc *http.Client) {
 			t.Fatalf("activator %s exited: %v; log:\n%s", quoteArgs(s.args), s.waitErr, readFile(t, s.logPath))
 		default:
 		}
-		resp, err := hc.Get(s.url + "/healthz")
+		resp, err := s.hc.Get(s.url + "/healthz")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
@@ -243,13 +285,14 @@ type cli struct {
 	transcript []run // every invocation, for the secrets check
 }
 
+// newCLI is the command line against s, trusting its CA when it has one.
 func newCLI(t *testing.T, bin string, s *server) *cli {
 	t.Helper()
-	return &cli{
-		bin: bin,
-		dir: t.TempDir(),
-		env: cleanEnv("ACTIVATOR_URL="+s.url, "ACTIVATOR_TOKEN_FILE="+filepath.Join(s.dataDir, "admin.token")),
+	env := []string{"ACTIVATOR_URL=" + s.url, "ACTIVATOR_TOKEN_FILE=" + filepath.Join(s.dataDir, "admin.token")}
+	if s.pki != nil {
+		env = append(env, "SSL_CERT_FILE="+s.pki.caPath)
 	}
+	return &cli{bin: bin, dir: t.TempDir(), env: cleanEnv(env...)}
 }
 
 // exec runs the CLI and returns what it did, whatever its exit status.

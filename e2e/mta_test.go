@@ -258,7 +258,7 @@ func (m *mta) delivered(t *testing.T, n int) [][]byte {
 func TestActivationEmailThroughExim(t *testing.T) {
 	mt := startMTA(t)
 	bin := buildBinary(t, t.TempDir())
-	srv := startServer(t, bin, "")
+	srv := startServe(t, bin, serveOptions{})
 	c := newCLI(t, bin, srv)
 
 	const (

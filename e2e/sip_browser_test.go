@@ -17,9 +17,8 @@ import (
 func TestOpenInLinphoneInBrowser(t *testing.T) {
 	needTools(t, "chromium")
 	bin := buildBinary(t, t.TempDir())
-	pki := newTestPKI(t)
-	srv := startSIPServer(t, bin, pki, "")
-	c := sipCLI(t, bin, srv)
+	srv := startServe(t, bin, serveOptions{pki: newTestPKI(t), logLevel: "debug"})
+	c := newCLI(t, bin, srv)
 	srv.setUp(t, c)
 	acc := newAccount(t, c, "Lin", "6001")
 

@@ -7,14 +7,12 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"fmt"
 	"math/big"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -78,52 +76,9 @@ func newTestPKI(t *testing.T) *testPKI {
 	return p
 }
 
-// sipServer is `activator serve` with HTTPS and its SIP listeners.
-type sipServer struct {
-	*server
-	udpPort, tcpPort, tlsPort int // the embedded registrar's; 0 with the kamailio backend
-	pki                       *testPKI
-	hc                        *http.Client
-}
-
-// startSIPServer runs activator over HTTPS (https://localhost:PORT) with the
-// embedded registrar, every listener on a loopback port the system picks,
-// extra flags appended.
-func startSIPServer(t *testing.T, bin string, pki *testPKI, database string, extra ...string) *sipServer {
-	t.Helper()
-	dir := t.TempDir()
-	dataDir := filepath.Join(dir, "data")
-	args := append(anyPort(), "--data", dataDir, "--log-format", "json", "--log-level", "debug",
-		"--tls-cert", pki.certPath, "--tls-key", pki.keyPath, "--sip-cert", pki.certPath, "--sip-key", pki.keyPath)
-	if database != "" {
-		args = append(args, "--database", database)
-	}
-	srv, l := startServe(t, bin, dir, nil, append(args, extra...))
-	srv.url, srv.dataDir = fmt.Sprintf("https://localhost:%d", port(t, l.HTTP)), dataDir
-	s := &sipServer{server: srv, pki: pki,
-		hc: &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pki.pool}}}}
-	for _, p := range []struct {
-		addr string
-		port *int
-	}{{l.SIPUDP, &s.udpPort}, {l.SIPTCP, &s.tcpPort}, {l.SIPTLS, &s.tlsPort}} {
-		if p.addr != "" {
-			*p.port = port(t, p.addr)
-		}
-	}
-	s.waitHealthy(t, s.hc)
-	return s
-}
-
-// sipCLI is the command line against s, trusting its CA.
-func sipCLI(t *testing.T, bin string, s *sipServer) *cli {
-	c := newCLI(t, bin, s.server)
-	c.env = append(c.env, "SSL_CERT_FILE="+s.pki.caPath)
-	return c
-}
-
 // setUp points the settings at the server, and the SIP port settings at
 // the ports its registrar bound (when it runs), and makes a group.
-func (s *sipServer) setUp(t *testing.T, c *cli) {
+func (s *server) setUp(t *testing.T, c *cli) {
 	t.Helper()
 	c.ok(t, "settings", "set", "public_base_url", s.url)
 	c.ok(t, "settings", "set", "sip_domain", "localhost")

@@ -64,9 +64,9 @@ func TestKamailioBackend(t *testing.T) {
 				u.RawQuery = ""
 				kamURL, activatorDB = u.String(), dsn
 			}
-			pki := newTestPKI(t)
-			srv := startSIPServer(t, bin, pki, "", "--accounts-backend", "kamailio", "--kamailio-db", activatorDB)
-			c := sipCLI(t, bin, srv)
+			srv := startServe(t, bin, serveOptions{pki: newTestPKI(t), logLevel: "debug",
+				args: []string{"--accounts-backend", "kamailio", "--kamailio-db", activatorDB}})
+			c := newCLI(t, bin, srv)
 			srv.setUp(t, c)
 			ann := newAccount(t, c, "Ann", "4001")
 			ann.activate(t, c)

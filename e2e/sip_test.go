@@ -26,9 +26,8 @@ import (
 func TestSIPBar(t *testing.T) {
 	needTools(t, "linphonec", "baresip", "sipp")
 	bin := buildBinary(t, t.TempDir())
-	pki := newTestPKI(t)
-	srv := startSIPServer(t, bin, pki, "")
-	c := sipCLI(t, bin, srv)
+	srv := startServe(t, bin, serveOptions{pki: newTestPKI(t), logLevel: "debug"})
+	c := newCLI(t, bin, srv)
 	srv.setUp(t, c)
 
 	alice := newAccount(t, c, "Alice", "3001")
@@ -96,7 +95,7 @@ func TestSIPBar(t *testing.T) {
 		// Port -1: linphonec binds each transport to a port the system
 		// picks, so no other process can take it in between.
 		rc := fmt.Sprintf("[sip]\nsip_port=-1\nsip_tcp_port=-1\nsip_tls_port=-1\nbind_address=127.0.0.1\nuse_ipv6=0\nroot_ca=%s\n[misc]\nconfig-uri=%s\n",
-			pki.caPath, provURL)
+			srv.pki.caPath, provURL)
 		rcPath := filepath.Join(home, "run.rc")
 		if err := os.WriteFile(rcPath, []byte(rc), 0o600); err != nil {
 			t.Fatal(err)
@@ -179,7 +178,7 @@ func readBody(t *testing.T, resp *http.Response) string {
 	return b.String()
 }
 
-func getJSON(t *testing.T, s *sipServer, path string, out any) {
+func getJSON(t *testing.T, s *server, path string, out any) {
 	t.Helper()
 	req, _ := http.NewRequest("GET", s.url+path, nil)
 	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(readFile(t, filepath.Join(s.dataDir, "admin.token"))))
@@ -272,7 +271,7 @@ func waitFor(t *testing.T, out *syncBuffer, what string, re *regexp.Regexp, d ti
 // registrar, auto-answer, no sound card. cmd, when given, runs at start.
 // The outbound proxy is an IP address: baresip resolves names through DNS
 // servers only, never /etc/hosts.
-func startBaresip(t *testing.T, s *sipServer, a *sipAccount, cmd string) *syncBuffer {
+func startBaresip(t *testing.T, s *server, a *sipAccount, cmd string) *syncBuffer {
 	t.Helper()
 	dir := t.TempDir()
 	// baresip sets up SIP over TLS only with a certificate of its own.

@@ -22,15 +22,14 @@ import (
 func TestDesktopOpensTheActivationFile(t *testing.T) {
 	needTools(t, "xdg-mime", "gio", "update-mime-database")
 	bin := buildBinary(t, t.TempDir())
-	pki := newTestPKI(t)
-	srv := startSIPServer(t, bin, pki, "")
-	c := sipCLI(t, bin, srv)
+	srv := startServe(t, bin, serveOptions{pki: newTestPKI(t), logLevel: "debug"})
+	c := newCLI(t, bin, srv)
 	srv.setUp(t, c)
 	acc := newAccount(t, c, "Desk", "5001")
 
 	home := t.TempDir()
 	phone := filepath.Join(home, "phone")
-	env := []string{"HOME=" + home, "XDG_CURRENT_DESKTOP=GNOME", "SSL_CERT_FILE=" + pki.caPath}
+	env := []string{"HOME=" + home, "XDG_CURRENT_DESKTOP=GNOME", "SSL_CERT_FILE=" + srv.pki.caPath}
 	for _, kv := range cleanEnv() {
 		if k, _, _ := strings.Cut(kv, "="); k != "HOME" && !strings.HasPrefix(k, "XDG_") && k != "SSL_CERT_FILE" {
 			env = append(env, kv)

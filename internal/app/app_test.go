@@ -15,6 +15,7 @@ import (
 
 	"github.com/activator-voip/activator/internal/activation"
 	"github.com/activator-voip/activator/internal/app"
+	"github.com/activator-voip/activator/internal/app/apptest"
 	"github.com/activator-voip/activator/internal/model"
 	"github.com/activator-voip/activator/internal/secret"
 	"github.com/activator-voip/activator/internal/store/storetest"
@@ -34,11 +35,9 @@ func TestFirstStartCreatesWhatItNeedsOnce(t *testing.T) {
 			if b.Name != "sqlite" {
 				dsn = b.DSN(t)
 			}
-			cfg := app.Config{DataDir: dir, Listen: "127.0.0.1:0", Database: dsn}
-			a, err := app.New(ctx, cfg, slog.New(slog.DiscardHandler))
-			if err != nil {
-				t.Fatal(err)
-			}
+			opts := apptest.Options{DataDir: dir, Database: dsn}
+			s := apptest.Start(t, opts)
+			a := s.App
 			tokenPath := filepath.Join(dir, "admin.token")
 			fi, err := os.Stat(tokenPath)
 			if err != nil || fi.Mode().Perm() != 0o600 {
@@ -77,14 +76,10 @@ func TestFirstStartCreatesWhatItNeedsOnce(t *testing.T) {
 					t.Fatal("the admin token is stored in clear")
 				}
 			}
-			a.Close()
+			s.Stop()
 
 			os.Remove(tokenPath)
-			a2, err := app.New(ctx, cfg, slog.New(slog.DiscardHandler))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer a2.Close()
+			a2 := apptest.Start(t, opts).App
 			if _, err := os.Stat(tokenPath); !os.IsNotExist(err) {
 				t.Fatal("a second start must not issue another admin token")
 			}

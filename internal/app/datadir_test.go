@@ -1,15 +1,13 @@
 package app_test
 
 import (
-	"context"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/activator-voip/activator/internal/app"
+	"github.com/activator-voip/activator/internal/app/apptest"
 )
 
 // checkPrivate fails for a data folder that is not 0700 or holds a file
@@ -41,31 +39,12 @@ func TestTheDataFolderIsPrivate(t *testing.T) {
 	old := syscall.Umask(0o022) // what most systems give a service
 	defer syscall.Umask(old)
 	dir := filepath.Join(t.TempDir(), "data")
-	cfg := app.Config{DataDir: dir, Listen: "127.0.0.1:0", ReadyFile: filepath.Join(dir, "ready.json"),
-		SIP: app.SIPConfig{TLS: "127.0.0.1:0"}}
-	ctx, cancel := context.WithCancel(context.Background())
-	a, err := app.New(ctx, cfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
-	for i := 0; i < 200; i++ { // the ready file says everything is bound
-		if _, err := os.Stat(cfg.ReadyFile); err == nil {
-			break
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("serving: %v", err)
-		default:
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	// The ready file in the data folder: it says everything is bound, and
+	// it is private too.
+	s := apptest.Start(t, apptest.Options{DataDir: dir, ReadyFile: filepath.Join(dir, "ready.json"),
+		SIP: app.SIPConfig{TLS: "127.0.0.1:0"}})
 	checkPrivate(t, dir)
-	cancel()
-	<-done
-	a.Close()
+	s.Stop()
 
 	// Someone opened it all up: the next start closes it again.
 	if err := os.Chmod(dir, 0o755); err != nil {
@@ -75,10 +54,6 @@ func TestTheDataFolderIsPrivate(t *testing.T) {
 	for _, e := range entries {
 		os.Chmod(filepath.Join(dir, e.Name()), 0o644)
 	}
-	a2, err := app.New(context.Background(), app.Config{DataDir: dir, Listen: "127.0.0.1:0"}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a2.Close()
+	apptest.Start(t, apptest.Options{DataDir: dir})
 	checkPrivate(t, dir)
 }

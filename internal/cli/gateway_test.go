@@ -1,20 +1,18 @@
 package cli
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/activator-voip/activator/internal/app"
+	"github.com/activator-voip/activator/internal/app/apptest"
 	"github.com/activator-voip/activator/internal/messaging/twilio"
 	"github.com/activator-voip/activator/internal/model"
 )
@@ -23,17 +21,8 @@ import (
 // command line's environment for it.
 func liveServer(t *testing.T, log io.Writer) (env map[string]string, base string) {
 	t.Helper()
-	dir := t.TempDir()
-	a, err := app.New(context.Background(), app.Config{DataDir: dir, Listen: "127.0.0.1:0"},
-		slog.New(slog.NewJSONHandler(log, &slog.HandlerOptions{Level: slog.LevelDebug})))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, stop := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { a.Run(ctx); close(done) }()
-	t.Cleanup(func() { stop(); <-done; a.Close() })
-	return map[string]string{envURL: a.URL, envTokenFile: filepath.Join(dir, "admin.token")}, a.URL
+	s := apptest.Start(t, apptest.Options{Logger: slog.New(slog.NewJSONHandler(log, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	return map[string]string{envURL: s.URL, envTokenFile: s.TokenFile()}, s.URL
 }
 
 // twilioProvider accepts messages as Twilio does and keeps their forms.

@@ -13,6 +13,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/activator-voip/activator/internal/app/apptest"
 )
 
 // openPTY opens a pseudo-terminal pair: what the command reads is the
@@ -71,8 +73,8 @@ func TestIsTerminalOnlyForATerminal(t *testing.T) {
 // or a file (cron, systemd, CI) imports without asking; on a terminal the
 // import asks, and "no" imports nothing and exits non-zero.
 func TestImportFromScriptsAndTerminals(t *testing.T) {
-	url, token, _ := consoleServer(t)
-	env := map[string]string{envURL: url, envToken: token}
+	s := apptest.Start(t, apptest.Options{})
+	env := map[string]string{envURL: s.URL, envToken: s.AdminToken}
 	if r := runCLI(t, env, "", "group", "create", "sales"); r.err != nil {
 		t.Fatal(r.err)
 	}

@@ -2,37 +2,15 @@ package cli
 
 import (
 	"context"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/activator-voip/activator/internal/activation"
-	"github.com/activator-voip/activator/internal/app"
+	"github.com/activator-voip/activator/internal/app/apptest"
 	"github.com/activator-voip/activator/internal/model"
 )
-
-// consoleServer starts a whole activator on loopback and returns its URL and
-// first-start admin token.
-func consoleServer(t *testing.T) (string, string, *app.App) {
-	t.Helper()
-	dir := t.TempDir()
-	ctx, cancel := context.WithCancel(context.Background())
-	a, err := app.New(ctx, app.Config{DataDir: dir, Listen: "127.0.0.1:0", Version: "test"}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { defer close(done); _ = a.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done; a.Close() })
-	tok, err := os.ReadFile(filepath.Join(dir, "admin.token"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return a.URL, strings.TrimSpace(string(tok)), a
-}
 
 // TestOperatorTokenImportExportAgainstAServer runs the console's commands
 // against a real server: an operator and their one-time link, a token for
@@ -40,7 +18,8 @@ func consoleServer(t *testing.T) (string, string, *app.App) {
 // run, bad cells, the import with sending and its progress bar, and the
 // export.
 func TestOperatorTokenImportExportAgainstAServer(t *testing.T) {
-	url, token, a := consoleServer(t)
+	s := apptest.Start(t, apptest.Options{})
+	url, token := s.URL, s.AdminToken
 	env := map[string]string{envURL: url, envToken: token}
 	cli := func(args ...string) result {
 		t.Helper()
@@ -87,7 +66,7 @@ func TestOperatorTokenImportExportAgainstAServer(t *testing.T) {
 	if r.err != nil || !strings.Contains(r.stdout, "2 to create") || !strings.Contains(r.stdout, "mobile number") || !strings.Contains(r.stdout, "nothing imported") {
 		t.Fatalf("dry run: %v %q", r.err, r.stdout)
 	}
-	if as, _ := a.Domain.Accounts.List(context.Background(), "", "", "", 10, 0, activation.Caller{OrgID: model.DefaultOrgID}); len(as) != 0 {
+	if as, _ := s.App.Domain.Accounts.List(context.Background(), "", "", "", 10, 0, activation.Caller{OrgID: model.DefaultOrgID}); len(as) != 0 {
 		t.Fatalf("the dry run imported %d accounts", len(as))
 	}
 	r = cli("import", csv, "--group", "sales", "--send", "sms")

@@ -5,20 +5,17 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 
 	"github.com/activator-voip/activator/internal/activation"
 	"github.com/activator-voip/activator/internal/app"
+	"github.com/activator-voip/activator/internal/app/apptest"
 	"github.com/activator-voip/activator/internal/model"
 	"github.com/activator-voip/activator/internal/secret"
 	"github.com/activator-voip/activator/internal/store"
-	"github.com/activator-voip/activator/internal/store/storetest"
 )
 
 // testServer is a running activator on loopback with its admin token.
@@ -29,44 +26,19 @@ type testServer struct {
 	t     *testing.T
 }
 
+// startServer starts a whole activator on SQLite (database "") or the
+// PostgreSQL URL given.
 func startServer(t *testing.T, database string) *testServer {
 	t.Helper()
-	dir := t.TempDir()
-	ctx, cancel := context.WithCancel(context.Background())
-	a, err := app.New(ctx, app.Config{DataDir: dir, Listen: "127.0.0.1:0", Database: database, Version: "test"}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatalf("starting activator: %v", err)
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if err := a.Run(ctx); err != nil {
-			t.Errorf("serving: %v", err)
-		}
-	}()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-		a.Close()
-	})
-	tok, err := os.ReadFile(filepath.Join(dir, "admin.token"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &testServer{url: a.URL, token: strings.TrimSpace(string(tok)), app: a, t: t}
+	s := apptest.Start(t, apptest.Options{Database: database})
+	return &testServer{url: s.URL, token: s.AdminToken, app: s.App, t: t}
 }
 
 // forEachServer runs fn against a server on SQLite and one on PostgreSQL.
 func forEachServer(t *testing.T, fn func(t *testing.T, s *testServer)) {
-	for _, b := range storetest.Backends(t) {
-		t.Run(b.Name, func(t *testing.T) {
-			dsn := ""
-			if b.Name != "sqlite" {
-				dsn = b.DSN(t)
-			}
-			fn(t, startServer(t, dsn))
-		})
-	}
+	apptest.ForEachDatabase(t, func(t *testing.T, database string) {
+		fn(t, startServer(t, database))
+	})
 }
 
 // do sends a request with the admin token (unless token is "-") and returns

@@ -17,7 +17,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -29,6 +28,7 @@ import (
 
 	"github.com/activator-voip/activator/internal/activation"
 	"github.com/activator-voip/activator/internal/app"
+	"github.com/activator-voip/activator/internal/app/apptest"
 	"github.com/activator-voip/activator/internal/model"
 	"github.com/activator-voip/activator/internal/store/storetest"
 )
@@ -107,24 +107,11 @@ var benchCaller = activation.Caller{Name: "benchmark", Role: "admin", OrgID: mod
 // by tb's cleanup.
 func startBenchApp(tb testing.TB, dsn func(testing.TB) string) *benchFixture {
 	tb.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	cfg := app.Config{DataDir: tb.TempDir(), Listen: "127.0.0.1:0", Database: dsn(tb), Version: "bench"}
-	a, err := app.New(ctx, cfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		cancel()
-		tb.Fatalf("building the app: %v", err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
+	s := apptest.Start(tb, apptest.Options{Database: dsn(tb), Version: "bench"})
+	a := s.App
 	fx := &benchFixture{app: a, client: benchClient()}
-	tb.Cleanup(func() {
-		fx.client.CloseIdleConnections()
-		cancel()
-		if err := <-done; err != nil {
-			tb.Errorf("running the app: %v", err)
-		}
-		a.Close()
-	})
+	tb.Cleanup(fx.client.CloseIdleConnections)
+	ctx := context.Background()
 	name, it := "bench", "it@example.com"
 	if _, err := a.Domain.Groups.Create(ctx, model.GroupInput{Name: &name, ITEmail: &it}, benchCaller); err != nil {
 		tb.Fatalf("creating the group: %v", err)

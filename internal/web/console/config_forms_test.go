@@ -11,29 +11,23 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/activator-voip/activator/internal/app/apptest"
 	"github.com/activator-voip/activator/internal/model"
-	"github.com/activator-voip/activator/internal/store/storetest"
 )
 
 // onEachBackend runs fn against a whole activator on SQLite and, when
 // configured, PostgreSQL, with an admin "ada" and a csr "bob" logged in.
 func onEachBackend(t *testing.T, fn func(t *testing.T, ts *consoleServer, admin, csr *operatorClient)) {
 	t.Helper()
-	for _, b := range storetest.Backends(t) {
-		t.Run(b.Name, func(t *testing.T) {
-			database := ""
-			if b.Name != "sqlite" {
-				database = b.DSN(t)
-			}
-			ts := startConsole(t, database)
-			addOperator(t, ts.app.Domain, "ada", "admin")
-			addOperator(t, ts.app.Domain, "bob", "csr")
-			admin, csr := newClient(ts.url), newClient(ts.url)
-			admin.login(t, "ada", "password of ada")
-			csr.login(t, "bob", "password of bob")
-			fn(t, ts, admin, csr)
-		})
-	}
+	apptest.ForEachDatabase(t, func(t *testing.T, database string) {
+		ts := startConsole(t, database)
+		addOperator(t, ts.app.Domain, "ada", "admin")
+		addOperator(t, ts.app.Domain, "bob", "csr")
+		admin, csr := newClient(ts.url), newClient(ts.url)
+		admin.login(t, "ada", "password of ada")
+		csr.login(t, "bob", "password of bob")
+		fn(t, ts, admin, csr)
+	})
 }
 
 // pageForm reads a page and returns its form as a browser would send it:

@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/activator-voip/activator/internal/activation"
+	"github.com/activator-voip/activator/internal/app/apptest"
 	"github.com/activator-voip/activator/internal/model"
-	"github.com/activator-voip/activator/internal/store/storetest"
 )
 
 // TestConsoleAuditOfLoginsAndGateways reads the entries the console writes
@@ -17,15 +17,9 @@ import (
 // from its link, and a gateway test, which has the gateway before and
 // after with its secret masked.
 func TestConsoleAuditOfLoginsAndGateways(t *testing.T) {
-	for _, b := range storetest.Backends(t) {
-		t.Run(b.Name, func(t *testing.T) {
-			database := ""
-			if b.Name != "sqlite" {
-				database = b.DSN(t)
-			}
-			consoleAuditOfLoginsAndGateways(t, startConsole(t, database))
-		})
-	}
+	apptest.ForEachDatabase(t, func(t *testing.T, database string) {
+		consoleAuditOfLoginsAndGateways(t, startConsole(t, database))
+	})
 }
 
 func consoleAuditOfLoginsAndGateways(t *testing.T, ts *consoleServer) {

@@ -1,12 +1,11 @@
 package console_test
 
 import (
-	"context"
-	"log/slog"
 	"testing"
 
 	"github.com/activator-voip/activator/internal/activation"
 	"github.com/activator-voip/activator/internal/app"
+	"github.com/activator-voip/activator/internal/app/apptest"
 	"github.com/activator-voip/activator/internal/model"
 )
 
@@ -26,29 +25,12 @@ type consoleServer struct {
 // SQLite (database "") or the PostgreSQL URL given.
 func startConsole(t *testing.T, database string) *consoleServer {
 	t.Helper()
-	return startConsoleIn(t, database, t.TempDir())
+	return startConsoleIn(t, database, "")
 }
 
 // startConsoleIn starts activator with its data folder (secret key) in dir.
 func startConsoleIn(t *testing.T, database, dir string) *consoleServer {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	a, err := app.New(ctx, app.Config{DataDir: dir, Listen: "127.0.0.1:0", Database: database, Version: "test"}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		cancel()
-		t.Fatalf("starting activator: %v", err)
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if err := a.Run(ctx); err != nil {
-			t.Errorf("serving: %v", err)
-		}
-	}()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-		a.Close()
-	})
-	return &consoleServer{url: a.URL, app: a}
+	s := apptest.Start(t, apptest.Options{Database: database, DataDir: dir})
+	return &consoleServer{url: s.URL, app: s.App}
 }
