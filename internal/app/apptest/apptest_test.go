@@ -15,7 +15,7 @@ import (
 	"github.com/activator-voip/activator/internal/app/apptest"
 	"github.com/activator-voip/activator/internal/model"
 	"github.com/activator-voip/activator/internal/secret"
-	"github.com/activator-voip/activator/internal/sip"
+	"github.com/activator-voip/activator/internal/sip/registrar"
 )
 
 // A server started with a certificate serves HTTPS with it, at the URL
@@ -66,16 +66,16 @@ func TestStopLetsAnotherStartOpenTheDataFolder(t *testing.T) {
 func devCert(t *testing.T) (pool *x509.CertPool, certFile, keyFile string) {
 	t.Helper()
 	dir := t.TempDir()
-	if _, err := sip.LoadOrCreateDevCert(dir, nil); err != nil {
+	if _, err := registrar.LoadOrCreateDevCert(dir, nil); err != nil {
 		t.Fatal(err)
 	}
-	ca, err := os.ReadFile(filepath.Join(dir, sip.DevCAFile))
+	ca, err := os.ReadFile(filepath.Join(dir, registrar.DevCAFile))
 	if err != nil {
 		t.Fatal(err)
 	}
 	pool = x509.NewCertPool()
 	if !pool.AppendCertsFromPEM(ca) {
-		t.Fatalf("%s holds no certificate", sip.DevCAFile)
+		t.Fatalf("%s holds no certificate", registrar.DevCAFile)
 	}
-	return pool, filepath.Join(dir, sip.DevCertFile), filepath.Join(dir, sip.DevKeyFile)
+	return pool, filepath.Join(dir, registrar.DevCertFile), filepath.Join(dir, registrar.DevKeyFile)
 }
