@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -76,4 +77,38 @@ func ValidatePassword(password string) error {
 		return invalid("password", "a password has at most 1024 bytes")
 	}
 	return nil
+}
+
+// maxBoundedName is how many bytes of a typed name BoundedName keeps.
+const maxBoundedName = 64
+
+// BoundedName is what logs and the audit log keep of a name someone typed
+// at the login form: at most 64 bytes, with control and other unprintable
+// characters, invalid UTF-8 and backslashes escaped Go-style (\x1b,
+// \u202e, \\), cut on a character and marked with "..." when longer. A
+// valid operator name of up to 64 bytes comes back as it is.
+func BoundedName(s string) string {
+	var b strings.Builder
+	fits := 0 // b's length when it last left room for "..."
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		piece := s[i : i+size]
+		switch {
+		case r == utf8.RuneError && size == 1:
+			piece = fmt.Sprintf(`\x%02x`, s[i])
+		case r == '\\':
+			piece = `\\`
+		case !strconv.IsPrint(r):
+			piece = strings.Trim(strconv.QuoteRuneToASCII(r), "'")
+		}
+		if b.Len()+len(piece) > maxBoundedName {
+			return b.String()[:fits] + "..."
+		}
+		b.WriteString(piece)
+		if b.Len() <= maxBoundedName-len("...") {
+			fits = b.Len()
+		}
+		i += size
+	}
+	return b.String()
 }
