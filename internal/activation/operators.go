@@ -12,13 +12,9 @@ import (
 	"github.com/activator-voip/activator/internal/store"
 )
 
-func operatorOut(o *store.Operator, now time.Time) model.Operator {
-	out := model.Operator{ID: o.ID, Name: o.Name, Role: o.Role, Disabled: o.Disabled, HasPassword: o.PasswordHash != "",
+func operatorOut(o *store.Operator) model.Operator {
+	return model.Operator{ID: o.ID, Name: o.Name, Role: o.Role, Disabled: o.Disabled, HasPassword: o.PasswordHash != "",
 		CreatedAt: o.CreatedAt, LastLoginAt: o.LastLoginAt}
-	if o.LockedUntil != nil && o.LockedUntil.After(now) {
-		out.LockedUntil = o.LockedUntil
-	}
-	return out
 }
 
 func validRole(role string) error {
@@ -49,10 +45,9 @@ func (s *Operators) List(ctx context.Context, by Caller) ([]model.Operator, erro
 	if err != nil {
 		return nil, err
 	}
-	now := s.now()
 	out := make([]model.Operator, len(os))
 	for i := range os {
-		out[i] = operatorOut(&os[i], now)
+		out[i] = operatorOut(&os[i])
 	}
 	return out, nil
 }
@@ -72,7 +67,7 @@ func (s *Operators) Get(ctx context.Context, name string, by Caller) (*model.Ope
 	if err != nil {
 		return nil, err
 	}
-	out := operatorOut(o, s.now())
+	out := operatorOut(o)
 	return &out, nil
 }
 
@@ -121,7 +116,7 @@ func (s *Operators) issuePasswordLink(ctx context.Context, tx *store.Tx, st *Res
 	if err := tx.CreatePasswordToken(ctx, o.ID, hash, now, now.Add(SetPasswordExpiry)); err != nil {
 		return nil, err
 	}
-	return &model.OperatorCreated{Operator: operatorOut(o, now), SetPasswordURL: st.BaseURL + "/console/set-password/" + token,
+	return &model.OperatorCreated{Operator: operatorOut(o), SetPasswordURL: st.BaseURL + "/console/set-password/" + token,
 		ExpiresAt: now.Add(SetPasswordExpiry)}, nil
 }
 
@@ -164,7 +159,7 @@ func (s *Operators) Update(ctx context.Context, name string, in model.OperatorIn
 			}
 			o.Role = *in.Role
 		}
-		out = operatorOut(o, s.now())
+		out = operatorOut(o)
 		return nil
 	})
 	return &out, err
@@ -191,7 +186,7 @@ func (s *Operators) SetDisabled(ctx context.Context, name string, disabled bool,
 			}
 		}
 		o.Disabled = disabled
-		out = operatorOut(o, s.now())
+		out = operatorOut(o)
 		return nil
 	})
 	if err == nil {

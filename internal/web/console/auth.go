@@ -36,7 +36,7 @@ const loginOrg = model.DefaultOrgID
 func (c *Console) login(w http.ResponseWriter, r *http.Request, p *Page) error {
 	p.Title, p.Form = "Log in", r.PostForm
 	name := strings.TrimSpace(r.PostFormValue("name"))
-	l, err := c.dom.Access.Login(r.Context(), loginOrg, name, r.PostFormValue("password"))
+	l, err := c.dom.Access.Login(r.Context(), loginOrg, name, r.PostFormValue("password"), r.RemoteAddr)
 	status := http.StatusOK
 	if err == nil {
 		status = http.StatusSeeOther
