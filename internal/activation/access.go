@@ -47,9 +47,9 @@ func (s *Access) Authenticate(ctx context.Context, token string) (*Caller, error
 		if t.OperatorDisabled {
 			return nil, &Error{Kind: KindUnauthorized, Code: "unauthorized", Message: "the API token's operator is disabled"}
 		}
-		return &Caller{Name: t.OperatorName, Role: t.OperatorRole, OperatorID: t.OperatorID, OrgID: t.OrgID}, nil
+		return &Caller{Name: t.OperatorName, Role: t.OperatorRole, OperatorID: t.OperatorID, OrgID: t.OrgID, TokenID: t.ID}, nil
 	}
-	return &Caller{Name: t.Name, Role: t.Role, OrgID: t.OrgID}, nil
+	return &Caller{Name: t.Name, Role: t.Role, OrgID: t.OrgID, TokenID: t.ID}, nil
 }
 
 // Token prefixes of the console's secrets.
@@ -118,7 +118,12 @@ func (s *Access) SetPassword(ctx context.Context, token, password string) (*Logi
 		if err := tx.UsePasswordToken(ctx, hash, now); err != nil {
 			return err
 		}
-		return tx.SetOperatorPassword(ctx, o.ID, pw)
+		if err := tx.SetOperatorPassword(ctx, o.ID, pw); err != nil {
+			return err
+		}
+		// Whoever held the old password loses what it gave them; the
+		// session started below is the only one left.
+		return endAccess(ctx, tx, o.ID, Caller{}, now)
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, ErrPasswordLink
@@ -143,8 +148,8 @@ type Login struct {
 
 // operatorCaller is the caller an operator's session acts as, in the
 // operator's organisation.
-func operatorCaller(o *store.Operator) Caller {
-	return Caller{Name: o.Name, Role: o.Role, OperatorID: o.ID, OrgID: o.OrgID}
+func operatorCaller(o *store.Operator, sessionID int64) Caller {
+	return Caller{Name: o.Name, Role: o.Role, OperatorID: o.ID, OrgID: o.OrgID, SessionID: sessionID}
 }
 
 // Login checks the password of an operator of an organisation and starts
@@ -192,7 +197,7 @@ func (s *Access) startSession(ctx context.Context, o *store.Operator) (*Login, e
 		return nil, fmt.Errorf("starting a session: %w", err)
 	}
 	s.log.Info("console login", "operator", o.Name)
-	return &Login{Token: token, CSRF: csrf, Operator: operatorOut(o), Caller: operatorCaller(o), Expires: sess.ExpiresAt}, nil
+	return &Login{Token: token, CSRF: csrf, Operator: operatorOut(o), Caller: operatorCaller(o, sess.ID), Expires: sess.ExpiresAt}, nil
 }
 
 // ConsoleSession is a live session's caller and its CSRF token.
@@ -226,7 +231,7 @@ func (s *Access) Session(ctx context.Context, token string) (*ConsoleSession, er
 	if now.Sub(sess.LastSeenAt) > time.Minute {
 		_ = s.store.Tx(ctx, func(tx *store.Tx) error { return tx.TouchSession(ctx, sess.ID, now, now.Add(SessionIdle)) })
 	}
-	return &ConsoleSession{Caller: operatorCaller(o), CSRF: sess.CSRFToken, id: sess.ID}, nil
+	return &ConsoleSession{Caller: operatorCaller(o, sess.ID), CSRF: sess.CSRFToken, id: sess.ID}, nil
 }
 
 // Logout ends a session.

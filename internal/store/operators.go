@@ -146,9 +146,10 @@ func (tx *Tx) DeleteSession(ctx context.Context, id int64) error {
 	return err
 }
 
-// DeleteOperatorSessions ends every session of an operator.
-func (tx *Tx) DeleteOperatorSessions(ctx context.Context, operatorID int64) error {
-	_, err := tx.exec(ctx, `DELETE FROM operator_sessions WHERE operator_id = $1`, operatorID)
+// DeleteOperatorSessions ends every session of an operator but the one
+// whose id is keep (0 keeps none).
+func (tx *Tx) DeleteOperatorSessions(ctx context.Context, operatorID, keep int64) error {
+	_, err := tx.exec(ctx, `DELETE FROM operator_sessions WHERE operator_id = $1 AND id <> $2`, operatorID, keep)
 	return err
 }
 
