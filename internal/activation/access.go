@@ -19,11 +19,16 @@ type Access struct {
 	store *store.Store
 	log   *slog.Logger
 	now   func() time.Time
+	// verify checks a password against its argon2id hash. Login calls it
+	// exactly once for every attempt, whatever the outcome: that is what
+	// makes every failure take as long as a wrong password.
+	verify   func(hash, password string) bool
+	throttle *loginThrottle
 }
 
 // NewAccess returns the access checks of the organisations in st.
 func NewAccess(st *store.Store, log *slog.Logger) *Access {
-	return &Access{store: st, log: orDiscard(log), now: time.Now}
+	return &Access{store: st, log: orDiscard(log), now: time.Now, verify: CheckPassword, throttle: newLoginThrottle()}
 }
 
 // Authenticate finds the API token's caller.
@@ -42,9 +47,9 @@ func (s *Access) Authenticate(ctx context.Context, token string) (*Caller, error
 		if t.OperatorDisabled {
 			return nil, &Error{Kind: KindUnauthorized, Code: "unauthorized", Message: "the API token's operator is disabled"}
 		}
-		return &Caller{Name: t.OperatorName, Role: t.OperatorRole, OperatorID: t.OperatorID, OrgID: t.OrgID}, nil
+		return &Caller{Name: t.OperatorName, Role: t.OperatorRole, OperatorID: t.OperatorID, OrgID: t.OrgID, TokenID: t.ID}, nil
 	}
-	return &Caller{Name: t.Name, Role: t.Role, OrgID: t.OrgID}, nil
+	return &Caller{Name: t.Name, Role: t.Role, OrgID: t.OrgID, TokenID: t.ID}, nil
 }
 
 // Token prefixes of the console's secrets.
@@ -53,12 +58,8 @@ const (
 	PrefixSetPassword = "avp_" // one-time set-password link
 )
 
-// Login policy.
+// Session and password policy (password guessing: passwords.go).
 const (
-	// MaxLoginFailures is how many wrong passwords in a row lock an operator.
-	MaxLoginFailures = 5
-	// LockoutDuration is how long the lock lasts.
-	LockoutDuration = 15 * time.Minute
 	// SessionIdle ends a session nobody used for this long.
 	SessionIdle = 8 * time.Hour
 	// SessionMax ends any session this long after login.
@@ -82,18 +83,19 @@ func (s *Access) PasswordLinkOperator(ctx context.Context, token string) (*model
 	if err != nil {
 		return nil, err
 	}
-	out := operatorOut(o, s.now())
+	out := operatorOut(o)
 	return &out, nil
 }
 
 // ErrPasswordLink is a set-password link that is unknown, used or expired.
 var ErrPasswordLink = &Error{Kind: KindGone, Code: "password_link_invalid", Message: "this set-password link is unknown, used or expired; ask an administrator for a new one"}
 
-// ErrLogin is every failed login: it never says whether the name exists.
-var ErrLogin = &Error{Kind: KindUnauthorized, Code: "login_failed", Message: "wrong name or password"}
-
-// ErrLocked is a login refused because of repeated failures.
-var ErrLocked = &Error{Kind: KindForbidden, Code: "operator_locked", Message: "too many wrong passwords: this operator is locked for a while"}
+// ErrLogin is every failed login, whatever failed: an unknown name, a
+// wrong password, a disabled operator, an operator without a password yet,
+// or an address or name that must wait. It never says which, so it tells
+// nobody which names exist.
+var ErrLogin = &Error{Kind: KindUnauthorized, Code: "login_failed",
+	Message: "wrong name or password; after several failures, wait a few minutes before trying again"}
 
 // SetPassword sets an operator's password through a one-time link, using
 // the link up, and logs them in.
@@ -116,7 +118,12 @@ func (s *Access) SetPassword(ctx context.Context, token, password string) (*Logi
 		if err := tx.UsePasswordToken(ctx, hash, now); err != nil {
 			return err
 		}
-		return tx.SetOperatorPassword(ctx, o.ID, pw)
+		if err := tx.SetOperatorPassword(ctx, o.ID, pw); err != nil {
+			return err
+		}
+		// Whoever held the old password loses what it gave them; the
+		// session started below is the only one left.
+		return endAccess(ctx, tx, o.ID, Caller{}, now)
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, ErrPasswordLink
@@ -141,51 +148,39 @@ type Login struct {
 
 // operatorCaller is the caller an operator's session acts as, in the
 // operator's organisation.
-func operatorCaller(o *store.Operator) Caller {
-	return Caller{Name: o.Name, Role: o.Role, OperatorID: o.ID, OrgID: o.OrgID}
+func operatorCaller(o *store.Operator, sessionID int64) Caller {
+	return Caller{Name: o.Name, Role: o.Role, OperatorID: o.ID, OrgID: o.OrgID, SessionID: sessionID}
 }
 
 // Login checks the password of an operator of an organisation and starts
-// a session. Wrong passwords count; MaxLoginFailures in a row lock the
-// operator for LockoutDuration, during which even the right password is
-// refused.
-func (s *Access) Login(ctx context.Context, orgID int64, name, password string) (*Login, error) {
+// a session. source is the address the attempt comes from (host:port or an
+// address). Every failure is ErrLogin, after one password verification
+// (against a stand-in hash when the name is unknown), and counts towards
+// the throttle of source and of name (passwords.go); a right password logs
+// in unless source is waiting, or is waiting for this name.
+func (s *Access) Login(ctx context.Context, orgID int64, name, password, source string) (*Login, error) {
 	now := s.now()
+	src, who := throttleSource(source), throttleName(orgID, name)
 	o, err := s.store.OperatorByName(ctx, orgID, name)
-	if errors.Is(err, store.ErrNotFound) {
-		CheckPassword(dummyHash(), password)
-		return nil, ErrLogin
-	}
-	if err != nil {
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}
-	if o.LockedUntil != nil && o.LockedUntil.After(now) {
-		return nil, ErrLocked
+	known := err == nil && o.PasswordHash != ""
+	hash := dummyHash()
+	if known {
+		hash = o.PasswordHash
 	}
-	if o.LockedUntil != nil { // the lock ran out: start counting afresh
-		if err := s.store.Tx(ctx, func(tx *store.Tx) error { return tx.ResetLockout(ctx, o.ID) }); err != nil {
+	right := s.verify(hash, password) // for every attempt: see verify
+	if known && right && !o.Disabled && s.throttle.allowed(src, who, now) {
+		if err := s.store.Tx(ctx, func(tx *store.Tx) error { return tx.RecordLogin(ctx, o.ID, now) }); err != nil {
 			return nil, err
 		}
+		return s.startSession(ctx, o)
 	}
-	if o.PasswordHash == "" || !CheckPassword(o.PasswordHash, password) || o.Disabled {
-		var n int
-		if err := s.store.Tx(ctx, func(tx *store.Tx) error {
-			var err error
-			n, err = tx.RecordLoginFailure(ctx, o.ID, MaxLoginFailures, now.Add(LockoutDuration))
-			return err
-		}); err != nil {
-			return nil, err
-		}
-		s.log.Warn("console login failed", "operator", o.Name, "failures", n)
-		if n >= MaxLoginFailures {
-			return nil, ErrLocked
-		}
-		return nil, ErrLogin
+	if !s.throttle.failed(src, who, now) {
+		s.log.Warn("console login failed", "name", BoundedName(name), "source", src)
 	}
-	if err := s.store.Tx(ctx, func(tx *store.Tx) error { return tx.RecordLogin(ctx, o.ID, now) }); err != nil {
-		return nil, err
-	}
-	return s.startSession(ctx, o)
+	return nil, ErrLogin
 }
 
 func (s *Access) startSession(ctx context.Context, o *store.Operator) (*Login, error) {
@@ -202,7 +197,7 @@ func (s *Access) startSession(ctx context.Context, o *store.Operator) (*Login, e
 		return nil, fmt.Errorf("starting a session: %w", err)
 	}
 	s.log.Info("console login", "operator", o.Name)
-	return &Login{Token: token, CSRF: csrf, Operator: operatorOut(o, now), Caller: operatorCaller(o), Expires: sess.ExpiresAt}, nil
+	return &Login{Token: token, CSRF: csrf, Operator: operatorOut(o), Caller: operatorCaller(o, sess.ID), Expires: sess.ExpiresAt}, nil
 }
 
 // ConsoleSession is a live session's caller and its CSRF token.
@@ -236,7 +231,7 @@ func (s *Access) Session(ctx context.Context, token string) (*ConsoleSession, er
 	if now.Sub(sess.LastSeenAt) > time.Minute {
 		_ = s.store.Tx(ctx, func(tx *store.Tx) error { return tx.TouchSession(ctx, sess.ID, now, now.Add(SessionIdle)) })
 	}
-	return &ConsoleSession{Caller: operatorCaller(o), CSRF: sess.CSRFToken, id: sess.ID}, nil
+	return &ConsoleSession{Caller: operatorCaller(o, sess.ID), CSRF: sess.CSRFToken, id: sess.ID}, nil
 }
 
 // Logout ends a session.

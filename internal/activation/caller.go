@@ -10,4 +10,7 @@ type Caller struct {
 	// OrgID is the organisation the caller acts in, from the row that
 	// authenticated them: the API token's or the session operator's.
 	OrgID int64
+	// SessionID is the console session acting, TokenID the API token: the
+	// one an operator keeps when they change their own password.
+	SessionID, TokenID int64
 }

@@ -12,13 +12,24 @@ import (
 	"github.com/activator-voip/activator/internal/store"
 )
 
-func operatorOut(o *store.Operator, now time.Time) model.Operator {
-	out := model.Operator{ID: o.ID, Name: o.Name, Role: o.Role, Disabled: o.Disabled, HasPassword: o.PasswordHash != "",
+func operatorOut(o *store.Operator) model.Operator {
+	return model.Operator{ID: o.ID, Name: o.Name, Role: o.Role, Disabled: o.Disabled, HasPassword: o.PasswordHash != "",
 		CreatedAt: o.CreatedAt, LastLoginAt: o.LastLoginAt}
-	if o.LockedUntil != nil && o.LockedUntil.After(now) {
-		out.LockedUntil = o.LockedUntil
+}
+
+// endAccess ends an operator's console sessions and revokes their API
+// tokens, for a change that must not leave them acting as before: a new
+// password, a reset, a new role, being disabled. When the operator makes
+// the change themselves, the session or token they make it through stays.
+func endAccess(ctx context.Context, tx *store.Tx, operatorID int64, by Caller, now time.Time) error {
+	var keepSession, keepToken int64
+	if by.OperatorID == operatorID {
+		keepSession, keepToken = by.SessionID, by.TokenID
 	}
-	return out
+	if err := tx.DeleteOperatorSessions(ctx, operatorID, keepSession); err != nil {
+		return err
+	}
+	return tx.RevokeOperatorTokens(ctx, operatorID, keepToken, now)
 }
 
 func validRole(role string) error {
@@ -49,10 +60,9 @@ func (s *Operators) List(ctx context.Context, by Caller) ([]model.Operator, erro
 	if err != nil {
 		return nil, err
 	}
-	now := s.now()
 	out := make([]model.Operator, len(os))
 	for i := range os {
-		out[i] = operatorOut(&os[i], now)
+		out[i] = operatorOut(&os[i])
 	}
 	return out, nil
 }
@@ -72,7 +82,7 @@ func (s *Operators) Get(ctx context.Context, name string, by Caller) (*model.Ope
 	if err != nil {
 		return nil, err
 	}
-	out := operatorOut(o, s.now())
+	out := operatorOut(o)
 	return &out, nil
 }
 
@@ -121,12 +131,14 @@ func (s *Operators) issuePasswordLink(ctx context.Context, tx *store.Tx, st *Res
 	if err := tx.CreatePasswordToken(ctx, o.ID, hash, now, now.Add(SetPasswordExpiry)); err != nil {
 		return nil, err
 	}
-	return &model.OperatorCreated{Operator: operatorOut(o, now), SetPasswordURL: st.BaseURL + "/console/set-password/" + token,
+	return &model.OperatorCreated{Operator: operatorOut(o), SetPasswordURL: st.BaseURL + "/console/set-password/" + token,
 		ExpiresAt: now.Add(SetPasswordExpiry)}, nil
 }
 
-// ResetPassword issues a new set-password link; the old password
-// keeps working until the new one is set.
+// ResetPassword issues a new set-password link and ends the operator's
+// sessions and API tokens (but the caller's own, when they reset their own
+// password): a reset is what an admin does when a password may be known
+// to someone else. The old password keeps working until the new one is set.
 func (s *Operators) ResetPassword(ctx context.Context, name string, by Caller) (*model.OperatorCreated, error) {
 	st, err := s.settings.Current(ctx, by.OrgID)
 	if err != nil {
@@ -138,13 +150,19 @@ func (s *Operators) ResetPassword(ctx context.Context, name string, by Caller) (
 		if err != nil {
 			return err
 		}
-		res, err = s.issuePasswordLink(ctx, tx, st, o)
-		return err
+		if res, err = s.issuePasswordLink(ctx, tx, st, o); err != nil {
+			return err
+		}
+		return endAccess(ctx, tx, o.ID, by, s.now())
 	})
+	if err == nil {
+		s.log.Info("operator password reset", "operator", name, "by", by.Name)
+	}
 	return res, err
 }
 
-// Update changes an operator's role.
+// Update changes an operator's role. A new role ends the operator's
+// sessions and revokes their API tokens: each was given for the old role.
 func (s *Operators) Update(ctx context.Context, name string, in model.OperatorInput, by Caller) (*model.Operator, error) {
 	var out model.Operator
 	err := s.store.Tx(ctx, func(tx *store.Tx) error {
@@ -159,19 +177,25 @@ func (s *Operators) Update(ctx context.Context, name string, in model.OperatorIn
 			if o.ID == by.OperatorID && *in.Role != o.Role {
 				return invalid("role", "you cannot change your own role")
 			}
-			if err := tx.SetOperatorRole(ctx, o.ID, *in.Role); err != nil {
-				return err
+			if *in.Role != o.Role {
+				if err := tx.SetOperatorRole(ctx, o.ID, *in.Role); err != nil {
+					return err
+				}
+				if err := endAccess(ctx, tx, o.ID, by, s.now()); err != nil {
+					return err
+				}
 			}
 			o.Role = *in.Role
 		}
-		out = operatorOut(o, s.now())
+		out = operatorOut(o)
 		return nil
 	})
 	return &out, err
 }
 
 // SetDisabled disables an operator (ending their sessions and
-// stopping their API tokens) or enables them again.
+// revoking their API tokens, so enabling them again brings neither back)
+// or enables them again.
 func (s *Operators) SetDisabled(ctx context.Context, name string, disabled bool, by Caller) (*model.Operator, error) {
 	var out model.Operator
 	err := s.store.Tx(ctx, func(tx *store.Tx) error {
@@ -186,12 +210,12 @@ func (s *Operators) SetDisabled(ctx context.Context, name string, disabled bool,
 			return err
 		}
 		if disabled {
-			if err := tx.DeleteOperatorSessions(ctx, o.ID); err != nil {
+			if err := endAccess(ctx, tx, o.ID, by, s.now()); err != nil {
 				return err
 			}
 		}
 		o.Disabled = disabled
-		out = operatorOut(o, s.now())
+		out = operatorOut(o)
 		return nil
 	})
 	if err == nil {

@@ -45,7 +45,7 @@ func setPasswordToken(t *testing.T, u string) string {
 	return u[i+len("/console/set-password/"):]
 }
 
-func TestOperatorLifecycleAndLockout(t *testing.T) {
+func TestOperatorLifecycle(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		dom := newDomain(t, st)
@@ -65,7 +65,7 @@ func TestOperatorLifecycleAndLockout(t *testing.T) {
 			t.Fatalf("duplicate name: want an error on name, got %v", err)
 		}
 		tok := setPasswordToken(t, created.SetPasswordURL)
-		if _, err := dom.Access.Login(ctx, model.DefaultOrgID, "ada", ""); !errors.Is(err, ErrLogin) {
+		if _, err := dom.Access.Login(ctx, model.DefaultOrgID, "ada", "", "192.0.2.1:40000"); !errors.Is(err, ErrLogin) {
 			t.Fatalf("login before a password is set: %v", err)
 		}
 		if _, err := dom.Access.SetPassword(ctx, tok, "short"); fieldOf(err) != "password" {
@@ -90,26 +90,11 @@ func TestOperatorLifecycleAndLockout(t *testing.T) {
 			t.Fatalf("a logged-out session still works: %v", err)
 		}
 
-		// Lockout: MaxLoginFailures wrong passwords lock even the right one out.
-		for i := 1; i <= MaxLoginFailures; i++ {
-			_, err := dom.Access.Login(ctx, model.DefaultOrgID, "ada", "wrong password")
-			want := ErrLogin
-			if i == MaxLoginFailures {
-				want = ErrLocked
-			}
-			if !errors.Is(err, want) {
-				t.Fatalf("failure %d: got %v, want %v", i, err, want)
-			}
-		}
-		if _, err := dom.Access.Login(ctx, model.DefaultOrgID, "ada", "a long enough password"); !errors.Is(err, ErrLocked) {
-			t.Fatalf("the right password during the lock: got %v, want locked", err)
-		}
-		now = now.Add(LockoutDuration + time.Second)
-		l, err = dom.Access.Login(ctx, model.DefaultOrgID, "ada", "a long enough password")
+		l, err = dom.Access.Login(ctx, model.DefaultOrgID, "ada", "a long enough password", "192.0.2.1:40000")
 		if err != nil {
-			t.Fatalf("the right password after the lock: %v", err)
+			t.Fatalf("the right password: %v", err)
 		}
-		if _, err := dom.Access.Login(ctx, model.DefaultOrgID, "nobody", "whatever"); !errors.Is(err, ErrLogin) {
+		if _, err := dom.Access.Login(ctx, model.DefaultOrgID, "nobody", "whatever", "192.0.2.1:40000"); !errors.Is(err, ErrLogin) {
 			t.Fatalf("unknown operator: %v", err)
 		}
 
@@ -134,5 +119,116 @@ func TestOperatorLifecycleAndLockout(t *testing.T) {
 		if len(ops) != 1 || !ops[0].Disabled {
 			t.Fatalf("operators = %+v", ops)
 		}
+	})
+}
+
+// A new password, a reset, a new role and being disabled each end the
+// operator's sessions and revoke their API tokens; an operator who resets
+// their own password keeps the session or token they do it through.
+func TestChangesEndTheOperatorsOtherAccess(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		dom := newDomain(t, st)
+		root := withPassword(t, dom, "root", "admin", "the admin's password")
+		s1 := withPassword(t, dom, "ada", "csr", "ada's first password")
+		loginAda := func(password string) *Login {
+			t.Helper()
+			l, err := login(dom, "ada", password, "192.0.2.1:1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return l
+		}
+		token := func(op string) string {
+			t.Helper()
+			tc, err := dom.Operators.CreateToken(ctx, model.TokenInput{Name: "laptop", Operator: op}, admin)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return tc.Token
+		}
+		live := func(what string, l *Login, want bool) {
+			t.Helper()
+			if _, err := dom.Access.Session(ctx, l.Token); (err == nil) != want {
+				t.Errorf("%s: the session works: %v, want %v", what, err == nil, want)
+			}
+		}
+		works := func(what, tok string, want bool) {
+			t.Helper()
+			if _, err := dom.Access.Authenticate(ctx, tok); (err == nil) != want {
+				t.Errorf("%s: the API token works: %v, want %v", what, err == nil, want)
+			}
+		}
+
+		s2, t1 := loginAda("ada's first password"), token("ada")
+		reset, err := dom.Operators.ResetPassword(ctx, "ada", root.Caller)
+		if err != nil {
+			t.Fatal(err)
+		}
+		live("reset", s1, false)
+		live("reset", s2, false)
+		works("reset", t1, false)
+		live("reset: the admin who did it", root, true)
+
+		s3, t2 := loginAda("ada's first password"), token("ada") // the old password works until a new one is set
+		s4, err := dom.Access.SetPassword(ctx, setPasswordToken(t, reset.SetPasswordURL), "ada's second password")
+		if err != nil {
+			t.Fatal(err)
+		}
+		live("new password", s3, false)
+		works("new password", t2, false)
+		live("new password: the session it starts", s4, true)
+
+		s5, t3 := loginAda("ada's second password"), token("ada")
+		if _, err := dom.Operators.Update(ctx, "ada", model.OperatorInput{Role: strp("auditor")}, root.Caller); err != nil {
+			t.Fatal(err)
+		}
+		live("new role", s4, false)
+		live("new role", s5, false)
+		works("new role", t3, false)
+		s6 := loginAda("ada's second password")
+		if _, err := dom.Operators.Update(ctx, "ada", model.OperatorInput{Role: strp("auditor")}, root.Caller); err != nil {
+			t.Fatal(err)
+		}
+		live("the same role again", s6, true)
+
+		t4 := token("ada")
+		if _, err := dom.Operators.SetDisabled(ctx, "ada", true, root.Caller); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := dom.Operators.SetDisabled(ctx, "ada", false, root.Caller); err != nil {
+			t.Fatal(err)
+		}
+		live("disabled and enabled again", s6, false)
+		works("disabled and enabled again", t4, false)
+
+		// The admin resets their own password from a console session...
+		other, err := login(dom, "root", "the admin's password", "192.0.2.2:1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr1 := token("root")
+		sess, err := dom.Access.Session(ctx, root.Token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := dom.Operators.ResetPassword(ctx, "root", sess.Caller); err != nil {
+			t.Fatal(err)
+		}
+		live("own reset: the session that did it", root, true)
+		live("own reset: another session", other, false)
+		works("own reset", tr1, false)
+		// ... and with an API token of their own.
+		tr2, tr3 := token("root"), token("root")
+		by, err := dom.Access.Authenticate(ctx, tr2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := dom.Operators.ResetPassword(ctx, "root", *by); err != nil {
+			t.Fatal(err)
+		}
+		works("own reset by token: the token that did it", tr2, true)
+		works("own reset by token: another token", tr3, false)
+		live("own reset by token: a session", root, false)
 	})
 }

@@ -10,32 +10,34 @@ import (
 // Operator is a person who logs in to the console (or holds API tokens).
 // PasswordHash is an argon2id PHC string, empty until the operator has set a
 // password; it never leaves the domain.
+//
+// The operators table's failed_attempts and locked_until columns are
+// unused: logins are throttled by address and name (activation), never by
+// locking the operator.
 type Operator struct {
-	ID             int64
-	OrgID          int64
-	Name           string
-	Role           string
-	PasswordHash   string
-	Disabled       bool
-	FailedAttempts int
-	LockedUntil    *time.Time
-	CreatedAt      time.Time
-	LastLoginAt    *time.Time
+	ID           int64
+	OrgID        int64
+	Name         string
+	Role         string
+	PasswordHash string
+	Disabled     bool
+	CreatedAt    time.Time
+	LastLoginAt  *time.Time
 }
 
-const operatorCols = `id, org_id, name, role, password_hash, disabled, failed_attempts, locked_until, created_at, last_login_at`
+const operatorCols = `id, org_id, name, role, password_hash, disabled, created_at, last_login_at`
 
 func scanOperator(sc interface{ Scan(...any) error }) (*Operator, error) {
 	var (
-		o             Operator
-		created       int64
-		locked, login sql.NullInt64
+		o       Operator
+		created int64
+		login   sql.NullInt64
 	)
-	if err := sc.Scan(&o.ID, &o.OrgID, &o.Name, &o.Role, &o.PasswordHash, &o.Disabled, &o.FailedAttempts, &locked, &created, &login); err != nil {
+	if err := sc.Scan(&o.ID, &o.OrgID, &o.Name, &o.Role, &o.PasswordHash, &o.Disabled, &created, &login); err != nil {
 		return nil, mapErr(err)
 	}
 	o.CreatedAt = fromMS(created)
-	o.LockedUntil, o.LastLoginAt = nullTime(locked), nullTime(login)
+	o.LastLoginAt = nullTime(login)
 	return &o, nil
 }
 
@@ -86,29 +88,14 @@ func (tx *Tx) SetOperatorDisabled(ctx context.Context, id int64, disabled bool) 
 	return tx.execOne(ctx, `UPDATE operators SET disabled = $1 WHERE id = $2`, disabled, id)
 }
 
-// SetOperatorPassword stores a new password hash and clears any lockout.
+// SetOperatorPassword stores a new password hash.
 func (tx *Tx) SetOperatorPassword(ctx context.Context, id int64, hash string) error {
-	return tx.execOne(ctx, `UPDATE operators SET password_hash = $1, failed_attempts = 0, locked_until = NULL WHERE id = $2`, hash, id)
+	return tx.execOne(ctx, `UPDATE operators SET password_hash = $1 WHERE id = $2`, hash, id)
 }
 
-// RecordLoginFailure counts a failed login and, once the count reaches max,
-// locks the operator until lockUntil. It returns the new count.
-func (tx *Tx) RecordLoginFailure(ctx context.Context, id int64, max int, lockUntil time.Time) (int, error) {
-	var n int
-	err := tx.q.QueryRowContext(ctx, `UPDATE operators SET failed_attempts = failed_attempts + 1,
-		locked_until = CASE WHEN failed_attempts + 1 >= $1 THEN $2 ELSE locked_until END
-		WHERE id = $3 RETURNING failed_attempts`, max, ms(lockUntil), id).Scan(&n)
-	return n, mapErr(err)
-}
-
-// ResetLockout clears the failure count after a lock ran out.
-func (tx *Tx) ResetLockout(ctx context.Context, id int64) error {
-	return tx.execOne(ctx, `UPDATE operators SET failed_attempts = 0, locked_until = NULL WHERE id = $1`, id)
-}
-
-// RecordLogin clears the failure count and notes the login time.
+// RecordLogin notes the login time.
 func (tx *Tx) RecordLogin(ctx context.Context, id int64, at time.Time) error {
-	return tx.execOne(ctx, `UPDATE operators SET failed_attempts = 0, locked_until = NULL, last_login_at = $1 WHERE id = $2`, ms(at), id)
+	return tx.execOne(ctx, `UPDATE operators SET last_login_at = $1 WHERE id = $2`, ms(at), id)
 }
 
 // Session is a console login. Only the hash of its cookie is stored.
@@ -159,9 +146,10 @@ func (tx *Tx) DeleteSession(ctx context.Context, id int64) error {
 	return err
 }
 
-// DeleteOperatorSessions ends every session of an operator.
-func (tx *Tx) DeleteOperatorSessions(ctx context.Context, operatorID int64) error {
-	_, err := tx.exec(ctx, `DELETE FROM operator_sessions WHERE operator_id = $1`, operatorID)
+// DeleteOperatorSessions ends every session of an operator but the one
+// whose id is keep (0 keeps none).
+func (tx *Tx) DeleteOperatorSessions(ctx context.Context, operatorID, keep int64) error {
+	_, err := tx.exec(ctx, `DELETE FROM operator_sessions WHERE operator_id = $1 AND id <> $2`, operatorID, keep)
 	return err
 }
 

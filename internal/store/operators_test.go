@@ -23,7 +23,7 @@ func addOperator(t *testing.T, s *store.Store, name, role string) *store.Operato
 	return o
 }
 
-func TestOperatorsLockoutAndUniqueNames(t *testing.T) {
+func TestOperatorsHaveUniqueNamesAndALastLogin(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		seed(t, s)
@@ -35,37 +35,98 @@ func TestOperatorsLockoutAndUniqueNames(t *testing.T) {
 		if !errors.As(err, &ce) || ce.Column != "name" {
 			t.Fatalf("duplicate operator name: want a conflict on name, got %v", err)
 		}
-		until := time.Now().Add(time.Minute).UTC().Truncate(time.Millisecond)
-		for i := 1; i <= 3; i++ {
-			var n int
+		at := time.Now().UTC().Truncate(time.Millisecond)
+		if err := s.Tx(ctx, func(tx *store.Tx) error { return tx.RecordLogin(ctx, o.ID, at) }); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := s.OperatorByName(ctx, org, "ada")
+		if got.LastLoginAt == nil || !got.LastLoginAt.Equal(at) {
+			t.Fatalf("after a login: %+v, want the login time %v", got, at)
+		}
+	})
+}
+
+// Ending an operator's access ends every session and revokes every live
+// API token of theirs but the one kept, and nobody else's.
+func TestEndingAnOperatorsAccessKeepsOnlyTheOneNamed(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		seed(t, s)
+		ada, bob := addOperator(t, s, "ada", "admin"), addOperator(t, s, "bob", "csr")
+		now := time.Now().UTC().Truncate(time.Millisecond)
+		session := func(o *store.Operator) (int64, []byte) {
+			_, hash := secret.NewToken("avs_")
+			sess := &store.Session{OperatorID: o.ID, CSRFToken: "c", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+			if err := s.Tx(ctx, func(tx *store.Tx) error { return tx.CreateSession(ctx, sess, hash) }); err != nil {
+				t.Fatal(err)
+			}
+			return sess.ID, hash
+		}
+		token := func(o *store.Operator) (int64, []byte) {
+			tok, hash := secret.NewToken(secret.PrefixAdminToken)
+			var id int64
 			if err := s.Tx(ctx, func(tx *store.Tx) error {
 				var err error
-				n, err = tx.RecordLoginFailure(ctx, o.ID, 3, until)
+				id, err = tx.CreateOperatorToken(ctx, org, o.ID, "t", o.Role, secret.Display(tok), hash)
 				return err
 			}); err != nil {
 				t.Fatal(err)
 			}
-			if n != i {
-				t.Fatalf("failure count = %d, want %d", n, i)
-			}
-			got, err := s.OperatorByName(ctx, org, "ada")
-			if err != nil {
-				t.Fatal(err)
-			}
-			locked := got.LockedUntil != nil
-			if locked != (i == 3) {
-				t.Fatalf("after %d failures locked=%v, want %v", i, locked, i == 3)
-			}
-			if locked && !got.LockedUntil.Equal(until) {
-				t.Fatalf("locked until %v, want %v", got.LockedUntil, until)
-			}
+			return id, hash
 		}
-		if err := s.Tx(ctx, func(tx *store.Tx) error { return tx.RecordLogin(ctx, o.ID, time.Now()) }); err != nil {
+		keptS, keptSH := session(ada)
+		_, goneSH := session(ada)
+		_, bobSH := session(bob)
+		keptT, keptTH := token(ada)
+		_, goneTH := token(ada)
+		_, bobTH := token(bob)
+		if owner, err := s.APITokenOwner(ctx, keptTH); err != nil || owner.ID != keptT {
+			t.Fatalf("APITokenOwner = %+v, %v: want the token's id %d", owner, err, keptT)
+		}
+		if err := s.Tx(ctx, func(tx *store.Tx) error {
+			if err := tx.DeleteOperatorSessions(ctx, ada.ID, keptS); err != nil {
+				return err
+			}
+			return tx.RevokeOperatorTokens(ctx, ada.ID, keptT, now)
+		}); err != nil {
 			t.Fatal(err)
 		}
-		got, _ := s.OperatorByName(ctx, org, "ada")
-		if got.FailedAttempts != 0 || got.LockedUntil != nil || got.LastLoginAt == nil {
-			t.Fatalf("after a login: %+v, want no failures, no lock and a login time", got)
+		for what, c := range map[string]struct {
+			hash []byte
+			want bool
+		}{"the kept session": {keptSH, true}, "another session": {goneSH, false}, "someone else's session": {bobSH, true}} {
+			if _, _, err := s.SessionByHash(ctx, c.hash, now); (err == nil) != c.want {
+				t.Errorf("%s: found %v, want %v (%v)", what, err == nil, c.want, err)
+			}
+		}
+		for what, c := range map[string]struct {
+			hash []byte
+			want bool
+		}{"the kept token": {keptTH, true}, "another token": {goneTH, false}, "someone else's token": {bobTH, true}} {
+			if _, err := s.APITokenOwner(ctx, c.hash); (err == nil) != c.want {
+				t.Errorf("%s: live %v, want %v (%v)", what, err == nil, c.want, err)
+			}
+		}
+		list, _ := s.OperatorTokens(ctx, org, ada.ID)
+		for _, tk := range list {
+			if (tk.RevokedAt != nil) != (tk.ID != keptT) || (tk.RevokedAt != nil && !tk.RevokedAt.Equal(now)) {
+				t.Errorf("token %d revoked at %v", tk.ID, tk.RevokedAt)
+			}
+		}
+		// Keeping none (0) ends all.
+		if err := s.Tx(ctx, func(tx *store.Tx) error {
+			if err := tx.DeleteOperatorSessions(ctx, ada.ID, 0); err != nil {
+				return err
+			}
+			return tx.RevokeOperatorTokens(ctx, ada.ID, 0, now)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := s.SessionByHash(ctx, keptSH, now); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("the last session: %v", err)
+		}
+		if _, err := s.APITokenOwner(ctx, keptTH); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("the last token: %v", err)
 		}
 	})
 }
@@ -88,7 +149,7 @@ func TestSessionsExpireAndEndWithTheirOperator(t *testing.T) {
 		if _, _, err := s.SessionByHash(ctx, hash, now.Add(2*time.Hour)); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("an expired session was found: %v", err)
 		}
-		if err := s.Tx(ctx, func(tx *store.Tx) error { return tx.DeleteOperatorSessions(ctx, o.ID) }); err != nil {
+		if err := s.Tx(ctx, func(tx *store.Tx) error { return tx.DeleteOperatorSessions(ctx, o.ID, 0) }); err != nil {
 			t.Fatal(err)
 		}
 		if _, _, err := s.SessionByHash(ctx, hash, now); !errors.Is(err, store.ErrNotFound) {

@@ -58,6 +58,7 @@ func (r *Reader) OperatorTokens(ctx context.Context, orgID, operatorID int64) ([
 
 // TokenOwner is who an API token acts for.
 type TokenOwner struct {
+	ID               int64 // the token's
 	OrgID            int64 // the organisation the token acts in
 	Name             string
 	Role             string
@@ -76,9 +77,9 @@ func (r *Reader) APITokenOwner(ctx context.Context, hash []byte) (*TokenOwner, e
 		opRole   sql.NullString
 		disabled sql.NullBool
 	)
-	err := r.q.QueryRowContext(ctx, `SELECT t.org_id, t.name, t.role, t.operator_id, o.name, o.role, o.disabled
+	err := r.q.QueryRowContext(ctx, `SELECT t.id, t.org_id, t.name, t.role, t.operator_id, o.name, o.role, o.disabled
 		FROM api_tokens t LEFT JOIN operators o ON o.id = t.operator_id WHERE t.token_hash = $1 AND t.revoked_at IS NULL`, hash).
-		Scan(&t.OrgID, &t.Name, &t.Role, &opID, &opName, &opRole, &disabled)
+		Scan(&t.ID, &t.OrgID, &t.Name, &t.Role, &opID, &opName, &opRole, &disabled)
 	if err != nil {
 		return nil, mapErr(err)
 	}
@@ -98,6 +99,14 @@ func (tx *Tx) RevokeAPIToken(ctx context.Context, orgID, id, operatorID int64) e
 		args = append(args, operatorID)
 	}
 	return tx.execOne(ctx, q, args...)
+}
+
+// RevokeOperatorTokens revokes every live API token of an operator but
+// the one whose id is keep (0 keeps none).
+func (tx *Tx) RevokeOperatorTokens(ctx context.Context, operatorID, keep int64, at time.Time) error {
+	_, err := tx.exec(ctx, `UPDATE api_tokens SET revoked_at = $1 WHERE operator_id = $2 AND id <> $3 AND revoked_at IS NULL`,
+		ms(at), operatorID, keep)
+	return err
 }
 
 // CreateAPIToken stores a token's hash.

@@ -36,12 +36,16 @@ const loginOrg = model.DefaultOrgID
 func (c *Console) login(w http.ResponseWriter, r *http.Request, p *Page) error {
 	p.Title, p.Form = "Log in", r.PostForm
 	name := strings.TrimSpace(r.PostFormValue("name"))
-	l, err := c.dom.Access.Login(r.Context(), loginOrg, name, r.PostFormValue("password"))
+	l, err := c.dom.Access.Login(r.Context(), loginOrg, name, r.PostFormValue("password"), r.RemoteAddr)
 	status := http.StatusOK
 	if err == nil {
 		status = http.StatusSeeOther
 	}
-	c.audit.Record(r, activation.Caller{Name: name, OrgID: loginOrg}, "POST", "/console/login", "session", name, map[bool]int{true: status, false: http.StatusUnauthorized}[err == nil])
+	logged := activation.BoundedName(name) // a failure keeps no more of what was typed
+	if err == nil {
+		logged = l.Operator.Name
+	}
+	c.audit.Record(r, activation.Caller{Name: logged, OrgID: loginOrg}, "POST", "/console/login", "session", logged, map[bool]int{true: status, false: http.StatusUnauthorized}[err == nil])
 	if err != nil {
 		var de *activation.Error
 		if errors.As(err, &de) && (de.Kind == activation.KindUnauthorized || de.Kind == activation.KindForbidden) {

@@ -67,6 +67,14 @@ func consoleAuditOfLoginsAndGateways(t *testing.T, ts *consoleServer) {
 	if e := last(); e.Action != "POST /console/login" || e.Target != "session:ada" || e.Status != http.StatusUnauthorized || e.Via != "console" {
 		t.Errorf("the failed login: %+v", e)
 	}
+	// A failed login keeps a bounded, escaped prefix of the name typed.
+	typed := "ada\x1b[2J" + strings.Repeat("x", 5000)
+	if code, _ := other.post(t, "/console/login", url.Values{"csrf": {m[1]}, "name": {typed}, "password": {"guess"}}); code != http.StatusUnauthorized {
+		t.Fatalf("a long name: %d", code)
+	}
+	if e, want := last(), `ada\x1b[2J`+strings.Repeat("x", 51)+"..."; e.Actor != want || e.Target != "session:"+want {
+		t.Errorf("the failed login with a long name: actor %q, target %q; want %q", e.Actor, e.Target, want)
+	}
 	other.login(t, "ada", pw)
 	es, _ := dom.Audit.Log(ctx, activation.AuditFilter{Action: "POST /console/login", Limit: 1}, tester)
 	if len(es) != 1 || es[0].Status != http.StatusSeeOther || es[0].Target != "session:ada" {
