@@ -202,7 +202,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a.https = &http.Server{
 		Handler: a.Web, TLSConfig: tlsConf,
 		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute,
-		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		MaxHeaderBytes: 64 << 10, // not the 1 MiB default: nobody is known yet when headers are read
+		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	a.tls = tlsConf != nil
 	ok = true

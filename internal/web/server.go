@@ -32,6 +32,7 @@ type Server struct {
 	audit   *audit.Auditor
 	mux     *http.ServeMux
 	version string
+	guard   *http.ServeMux // what comes before routing (guard.go), found as the router finds the route
 }
 
 // New builds the server and its routes on the domain's parts.
@@ -56,19 +57,23 @@ func New(dom activation.Domain, cat *i18n.Catalogue, log *slog.Logger, version s
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusNotFound, "no_route", "no API route "+r.Method+" "+r.URL.Path, "")
 	})
+	s.guard = s.guards(cons)
 	return s, nil
 }
 
-// ServeHTTP logs each request by its route pattern, never its path: paths
-// carry link tokens.
+// ServeHTTP guards and routes a request (guard.go) and logs it by its
+// route pattern, never its path: paths carry link tokens.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 	h := w.Header()
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
-	s.mux.ServeHTTP(sw, r)
+	r, guarded := s.serve(sw, r)
 	pattern := r.Pattern
+	if pattern == "" {
+		pattern = guarded // refused before routing
+	}
 	if pattern == "" {
 		pattern = "(no route)"
 	}
@@ -117,6 +122,7 @@ type route struct {
 	status       int // success status
 	tag          string
 	h            handler
+	maxBody      int64 // for routes anyone may call: the largest body taken, when not publicBodyMax (guard.go)
 }
 
 type param struct {
@@ -168,6 +174,11 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var br *badRequest
 	if errors.As(err, &br) {
 		writeJSONError(w, http.StatusBadRequest, br.code, br.msg, br.field)
+		return
+	}
+	var tl bodyTooLarge
+	if errors.As(err, &tl) {
+		writeJSONError(w, http.StatusRequestEntityTooLarge, "body_too_large", tl.Error(), "")
 		return
 	}
 	var de *activation.Error

@@ -7,6 +7,7 @@ import (
 
 	"github.com/activator-voip/activator/internal/activation"
 	"github.com/activator-voip/activator/internal/model"
+	"github.com/activator-voip/activator/internal/web/audit"
 )
 
 func (c *Console) loginForm(w http.ResponseWriter, r *http.Request, p *Page) error {
@@ -41,7 +42,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request, p *Page) error {
 	if err == nil {
 		status = http.StatusSeeOther
 	}
-	c.audit.Record(r, activation.Caller{Name: name, OrgID: loginOrg}, "POST", "/console/login", "session", name, map[bool]int{true: status, false: http.StatusUnauthorized}[err == nil])
+	c.audit.Record(r, activation.Caller{Name: audit.Bounded(name), OrgID: loginOrg}, "POST", "/console/login", "session", audit.Bounded(name), map[bool]int{true: status, false: http.StatusUnauthorized}[err == nil])
 	if err != nil {
 		var de *activation.Error
 		if errors.As(err, &de) && (de.Kind == activation.KindUnauthorized || de.Kind == activation.KindForbidden) {

@@ -1,0 +1,84 @@
+package web
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/activator-voip/activator/internal/web/console"
+)
+
+// What happens to a request before any handler runs: the bound on the
+// bodies of the routes anyone may call (docs/configuration.md, "Limits").
+
+// Body bounds of the routes anyone may call. The admin API's own bodies
+// are bounded by decode (1 MiB) and the import upload, after the token.
+const (
+	publicBodyMax  = 16 << 10 // redeem JSON, the Linphone post, the console's login and set-password forms
+	receiptBodyMax = 64 << 10 // a provider's delivery receipt
+)
+
+// guard is what a route anyone may call gets before it runs. Guards are
+// kept in an http.ServeMux of their own under the routes' own patterns,
+// so a request finds its guard exactly as the router finds its route.
+type guard struct {
+	maxBody int64
+}
+
+// ServeHTTP is never called: guards are found with http.ServeMux.Handler.
+func (guard) ServeHTTP(http.ResponseWriter, *http.Request) {}
+
+// guards builds the table of guards from both route tables.
+func (s *Server) guards(cons *console.Console) *http.ServeMux {
+	m := http.NewServeMux()
+	seen := map[string]bool{}
+	for _, rt := range s.routes {
+		if rt.access == token || seen[rt.path] {
+			continue
+		}
+		seen[rt.path] = true // by path alone: every method of a public path
+		g := guard{maxBody: publicBodyMax}
+		if rt.maxBody != 0 {
+			g.maxBody = rt.maxBody
+		}
+		m.Handle(rt.path, g)
+	}
+	for _, rt := range cons.Routes() {
+		if rt.Public && rt.Method == http.MethodPost {
+			m.Handle(rt.Method+" "+rt.Path, guard{maxBody: publicBodyMax})
+		}
+	}
+	return m
+}
+
+// serve guards r, then routes it. It returns the request as routed, which
+// the router names its pattern on, and the guard's pattern, for the log of
+// a request refused before routing.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) (*http.Request, string) {
+	h, pattern := s.guard.Handler(r)
+	g, _ := h.(guard)
+	if g.maxBody > 0 {
+		if r.ContentLength > g.maxBody {
+			tooLarge(w, r, g.maxBody)
+			return r, pattern
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, g.maxBody)
+	}
+	s.mux.ServeHTTP(w, r)
+	return r, pattern
+}
+
+// isAPI says whether path is in the API's namespace, known or not.
+func isAPI(path string) bool {
+	return path == "/api" || strings.HasPrefix(path, "/api/")
+}
+
+// tooLarge answers a request whose body is over its route's bound.
+func tooLarge(w http.ResponseWriter, r *http.Request, limit int64) {
+	w.Header().Set("Connection", "close") // the rest of the body is never read
+	e := bodyTooLarge(limit)
+	if isAPI(r.URL.Path) {
+		writeJSONError(w, http.StatusRequestEntityTooLarge, "body_too_large", e.Error(), "")
+		return
+	}
+	http.Error(w, "The request body is too large: at most "+e.bound()+".", http.StatusRequestEntityTooLarge)
+}
