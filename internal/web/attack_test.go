@@ -88,6 +88,68 @@ func guess() string {
 	return "avl_" + string(b)
 }
 
+// TestAPIAuthenticatesBeforeRouting: without a working token every admin
+// API path answers the same 401 with WWW-Authenticate: Bearer, known or
+// unknown, any method, with // or not, so nobody learns the routes; with
+// a token, routing answers (404, 405, the redirect to the clean path). The
+// device API, receipts and the OpenAPI document stay public.
+func TestAPIAuthenticatesBeforeRouting(t *testing.T) {
+	s := startServer(t, "")
+	paths := []struct{ method, path string }{
+		{"GET", "/api/v1/accounts"},           // known
+		{"GET", "/api/v1/no-such-route"},      // unknown
+		{"PUT", "/api/v1/groups"},             // known path, unknown method
+		{"GET", "/api/v1//accounts"},          // not clean
+		{"GET", "/api/v1/groups/../accounts"}, // not clean either
+		{"GET", "/api/v1"},
+		{"GET", "/api/v2/accounts"},
+		{"GET", "/api/v1/device/secrets"},    // unknown, beside the device API
+		{"POST", "/api/v1/device//activate"}, // the device API, not clean
+	}
+	for _, p := range paths {
+		for _, tok := range []string{"-", "ava_" + strings.Repeat("a", 32), "garbage"} {
+			code, body, h := s.do(p.method, p.path, "", tok)
+			if code != http.StatusUnauthorized || h.Get("WWW-Authenticate") != "Bearer" {
+				t.Errorf("%s %s with token %q: %d (WWW-Authenticate %q) %.200s, want 401 with WWW-Authenticate: Bearer",
+					p.method, p.path, tok, code, h.Get("WWW-Authenticate"), body)
+				continue
+			}
+			if apiError(t, body).Code != "unauthorized" {
+				t.Errorf("%s %s: %s", p.method, p.path, body)
+			}
+		}
+	}
+	for _, c := range []struct {
+		method, path string
+		want         int
+	}{
+		{"GET", "/api/v1/no-such-route", 404},
+		{"GET", "/api/v2/accounts", 404},
+		{"PUT", "/api/v1/groups", 404}, // the API's "no route" answers a method no route has, as before
+		{"GET", "/api/v1//accounts", 307},
+		{"GET", "/api/v1/accounts", 200},
+	} {
+		code, body, h := s.do(c.method, c.path, "", "")
+		if code != c.want || (code == 404 && apiError(t, body).Code != "no_route") || (code == 307 && h.Get("Location") != "/api/v1/accounts") {
+			t.Errorf("%s %s with the admin token: %d %.200s, want %d", c.method, c.path, code, body, c.want)
+		}
+	}
+	for _, c := range []struct {
+		method, path, body string
+		want               int
+	}{
+		{"GET", "/api/v1/openapi.json", "", 200},
+		{"POST", "/api/v1/device/activate", `{}`, 400},
+		{"GET", "/api/v1/device/activate", "", 404},
+		{"GET", "/api/v1/device/config", "", 401}, // the device's own credential, not an operator's token
+		{"POST", "/api/v1/receipts/nope/avr_x", "", 403},
+	} {
+		if code, body, _ := s.do(c.method, c.path, c.body, "-"); code != c.want {
+			t.Errorf("public %s %s without a token: %d %.200s, want %d", c.method, c.path, code, body, c.want)
+		}
+	}
+}
+
 // preLogin reads the login form's double-submit cookie and token.
 func preLogin(t *testing.T, s *testServer) (*http.Cookie, string) {
 	t.Helper()

@@ -1,14 +1,19 @@
 package web
 
 import (
+	"context"
+	"errors"
 	"net/http"
 	"strings"
 
+	"github.com/activator-voip/activator/internal/activation"
 	"github.com/activator-voip/activator/internal/web/console"
 )
 
 // What happens to a request before any handler runs: the bound on the
-// bodies of the routes anyone may call (docs/configuration.md, "Limits").
+// bodies of the routes anyone may call, and the API token check that comes
+// before the admin API is routed, so that an unauthenticated caller learns
+// nothing of its routes (docs/configuration.md, "Limits").
 
 // Body bounds of the routes anyone may call. The admin API's own bodies
 // are bounded by decode (1 MiB) and the import upload, after the token.
@@ -22,6 +27,7 @@ const (
 // so a request finds its guard exactly as the router finds its route.
 type guard struct {
 	maxBody int64
+	public  bool // an /api/ route that needs no API token: the device API, receipts, the OpenAPI document
 }
 
 // ServeHTTP is never called: guards are found with http.ServeMux.Handler.
@@ -35,8 +41,8 @@ func (s *Server) guards(cons *console.Console) *http.ServeMux {
 		if rt.access == token || seen[rt.path] {
 			continue
 		}
-		seen[rt.path] = true // by path alone: every method of a public path
-		g := guard{maxBody: publicBodyMax}
+		seen[rt.path] = true // by path alone: every method of a public path is public
+		g := guard{maxBody: publicBodyMax, public: true}
 		if rt.maxBody != 0 {
 			g.maxBody = rt.maxBody
 		}
@@ -63,6 +69,13 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) (*http.Request, s
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, g.maxBody)
 	}
+	if isAPI(r.URL.Path) && !g.public {
+		c, ok := s.authenticate(w, r)
+		if !ok {
+			return r, pattern
+		}
+		r = r.WithContext(context.WithValue(r.Context(), callerKey{}, c))
+	}
 	s.mux.ServeHTTP(w, r)
 	return r, pattern
 }
@@ -70,6 +83,29 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) (*http.Request, s
 // isAPI says whether path is in the API's namespace, known or not.
 func isAPI(path string) bool {
 	return path == "/api" || strings.HasPrefix(path, "/api/")
+}
+
+type callerKey struct{}
+
+// callerOf is the caller the API token of r authenticated, before routing.
+func callerOf(r *http.Request) *activation.Caller {
+	c, _ := r.Context().Value(callerKey{}).(*activation.Caller)
+	return c
+}
+
+// authenticate checks r's API token, answering 401 with WWW-Authenticate
+// when it does not authenticate.
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (*activation.Caller, bool) {
+	c, err := s.dom.Access.Authenticate(r.Context(), bearer(r))
+	if err != nil {
+		var de *activation.Error
+		if errors.As(err, &de) && de.Kind == activation.KindUnauthorized {
+			w.Header().Set("WWW-Authenticate", "Bearer")
+		}
+		s.fail(w, r, err)
+		return nil, false
+	}
+	return c, true
 }
 
 // tooLarge answers a request whose body is over its route's bound.
