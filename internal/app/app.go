@@ -48,6 +48,11 @@ type Config struct {
 	// (Listening, as JSON) before it serves, so a script or a test can start
 	// the server on port 0 and learn its ports. Removed when Run returns.
 	ReadyFile string
+	// Limits are the per-address rate limits of the routes anyone may
+	// call and the proxies whose X-Forwarded-For is believed. Zero: no
+	// limits (serve's flags have the defaults, ratelimit.DefaultPublic and
+	// ratelimit.DefaultLogin).
+	Limits web.Limits
 }
 
 // deliveryConfig tunes the delivery worker. A send never outlives half
@@ -195,7 +200,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	if err := a.startSIP(ctx, cfg, log); err != nil {
 		return nil, err
 	}
-	a.Web, err = web.New(a.Domain, cat, log.With("component", "http"), cfg.Version)
+	a.Web, err = web.New(a.Domain, cat, log.With("component", "http"), cfg.Version, cfg.Limits)
 	if err != nil {
 		return nil, err
 	}

@@ -31,9 +31,17 @@ type testServer struct {
 
 func startServer(t *testing.T, database string) *testServer {
 	t.Helper()
+	return startServerWith(t, app.Config{Database: database}, slog.New(slog.DiscardHandler))
+}
+
+// startServerWith starts activator as cfg says, in a data folder of its
+// own, on a loopback port the system chooses, logging to log.
+func startServerWith(t *testing.T, cfg app.Config, log *slog.Logger) *testServer {
+	t.Helper()
 	dir := t.TempDir()
+	cfg.DataDir, cfg.Listen, cfg.Version = dir, "127.0.0.1:0", "test"
 	ctx, cancel := context.WithCancel(context.Background())
-	a, err := app.New(ctx, app.Config{DataDir: dir, Listen: "127.0.0.1:0", Database: database, Version: "test"}, slog.New(slog.DiscardHandler))
+	a, err := app.New(ctx, cfg, log)
 	if err != nil {
 		t.Fatalf("starting activator: %v", err)
 	}

@@ -22,17 +22,31 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
+	"net/netip"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/activator-voip/activator/internal/activation"
+	"github.com/activator-voip/activator/internal/app"
+	"github.com/activator-voip/activator/internal/model"
+	"github.com/activator-voip/activator/internal/web"
+	"github.com/activator-voip/activator/internal/web/ratelimit"
 )
+
+// defaultLimits are `activator serve`'s limits, which the attack suite
+// attacks.
+var defaultLimits = web.Limits{Public: ratelimit.DefaultPublic, Login: ratelimit.DefaultLogin}
 
 // clientFrom is an HTTP client whose connections come from the loopback
 // address ip, following no redirects. Its connections are closed when the
@@ -77,6 +91,24 @@ func try(c *http.Client, method, u string, body io.Reader, header http.Header) (
 	return resp.StatusCode, resp.Header, b, err
 }
 
+// logBuffer collects a server's log lines from its goroutines.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
 // guess is a well-formed link token nobody issued.
 func guess() string {
 	const alphabet = "abcdefghijklmnopqrstuvwxyz234567"
@@ -86,6 +118,257 @@ func guess() string {
 		b[i] = alphabet[b[i]%32]
 	}
 	return "avl_" + string(b)
+}
+
+var linkTokenRe = regexp.MustCompile(`avl_[a-z2-7]{32}`)
+
+// issueLink makes an account and sends it an activation link; the token
+// comes from the queued message, as its recipient would read it.
+func issueLink(t *testing.T, s *testServer, name string) string {
+	t.Helper()
+	ctx := context.Background()
+	dom, by := s.app.Domain, activation.Caller{Name: "test", Role: "admin", OrgID: model.DefaultOrgID}
+	group := "attack"
+	if _, err := dom.Groups.Get(ctx, group, by); err != nil {
+		if _, err := dom.Groups.Create(ctx, model.GroupInput{Name: &group}, by); err != nil {
+			t.Fatal(err)
+		}
+	}
+	email := strings.ToLower(name) + "@example.com"
+	a, err := dom.Accounts.Create(ctx, model.AccountInput{Group: &group, Name: &name, Email: &email}, by)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := dom.Links.Send(ctx, a.Username, model.SendRequest{Channel: model.ChannelEmail}, by)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := linkTokenRe.FindString(res.Message.Body)
+	if tok == "" {
+		t.Fatalf("no link in %q", res.Message.Body)
+	}
+	return tok
+}
+
+func retryAfter(t *testing.T, h http.Header) int {
+	t.Helper()
+	n, err := strconv.Atoi(h.Get("Retry-After"))
+	if err != nil || n < 1 {
+		t.Fatalf("429 with Retry-After %q, want a number of seconds", h.Get("Retry-After"))
+	}
+	return n
+}
+
+// TestGuessedLinksAreThrottled guesses 1,000 links from one address, as
+// fast as eight clients can: most are refused with 429 and Retry-After,
+// the server stays up, the address's other public requests (redeem,
+// device configuration, Linphone URLs, activation files) are refused too,
+// another address still gets through, X-Forwarded-For (which anyone can
+// write) changes nothing, and the log says so in one line, without a token.
+func TestGuessedLinksAreThrottled(t *testing.T) {
+	var logs logBuffer
+	s := startServerWith(t, app.Config{Limits: defaultLimits}, slog.New(slog.NewTextHandler(&logs, nil)))
+	attacker := clientFrom(t, "127.0.0.1")
+	var (
+		mu        sync.Mutex
+		codes     = map[int]int{}
+		noRetry   int
+		failures  []error
+		guesses   = make(chan int)
+		wg        sync.WaitGroup
+		guessedRe = regexp.MustCompile(`av[ld]_[a-z2-7]{32}`)
+	)
+	start := time.Now()
+	for range 8 {
+		wg.Go(func() {
+			for i := range guesses {
+				// A forged X-Forwarded-For per request: believed, it would make each guess a new source.
+				h := http.Header{"X-Forwarded-For": {fmt.Sprintf("198.51.100.%d", i%250+1)}}
+				code, hdr, _, err := try(attacker, "GET", s.url+"/a/"+guess(), nil, h)
+				mu.Lock()
+				codes[code]++
+				if err != nil {
+					failures = append(failures, err)
+				}
+				if n, err := strconv.Atoi(hdr.Get("Retry-After")); code == http.StatusTooManyRequests && (err != nil || n < 1) {
+					noRetry++
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	for i := range 1000 {
+		guesses <- i
+	}
+	close(guesses)
+	wg.Wait()
+	took := time.Since(start)
+	if codes[http.StatusTooManyRequests] < 500 || codes[http.StatusNotFound]+codes[http.StatusTooManyRequests] != 1000 || noRetry > 0 {
+		t.Fatalf("1,000 guessed links in %v answered %v (%d refusals without Retry-After, errors %v): want most of them 429 and the rest 404",
+			took, codes, noRetry, failures)
+	}
+	t.Logf("1,000 guessed links in %v: %v", took, codes)
+
+	if code, _, _ := send(t, attacker, "GET", s.url+"/healthz", nil, nil); code != 200 {
+		t.Fatalf("after the guessing /healthz answered %d", code)
+	}
+	g := guess()
+	for _, c := range []struct{ method, path, body string }{
+		{"POST", "/api/v1/device/activate", `{"token":"` + g + `","device":{"id":"x","platform":"ios"}}`},
+		{"GET", "/api/v1/device/config", ""},
+		{"GET", "/a/" + g + "/activation", ""},
+		{"GET", "/a/" + g + "/install", ""},
+		{"GET", "/a/" + g + "/qr.svg", ""},
+		{"POST", "/a/" + g + "/linphone", ""},
+		{"GET", "/p/linphone/avd_" + g[4:], ""},
+	} {
+		code, h, body := send(t, attacker, c.method, s.url+c.path, strings.NewReader(c.body), nil)
+		if code != http.StatusTooManyRequests {
+			t.Errorf("%s %s from the guessing address: %d, want 429", c.method, c.path, code)
+			continue
+		}
+		retryAfter(t, h)
+		if strings.HasPrefix(c.path, "/api/") && apiError(t, body).Code != "rate_limited" {
+			t.Errorf("%s %s: %s", c.method, c.path, body)
+		}
+	}
+	// The admin API is an operator's: a valid token is not held up.
+	if code, _, body := send(t, attacker, "GET", s.url+"/api/v1/accounts", nil, http.Header{"Authorization": {"Bearer " + s.token}}); code != 200 {
+		t.Errorf("the admin API from the guessing address: %d %s", code, body)
+	}
+
+	// Someone else, at another address, opens their link.
+	tok := issueLink(t, s, "Ada")
+	other := clientFrom(t, "127.0.0.2")
+	if code, _, body := send(t, other, "GET", s.url+"/a/"+tok, nil, nil); code != 200 {
+		t.Fatalf("a real link from another address: %d %.300s", code, body)
+	}
+	if code, _, _ := send(t, other, "GET", s.url+"/a/"+guess(), nil, nil); code != http.StatusNotFound {
+		t.Fatalf("a guess from another address: %d, want 404", code)
+	}
+
+	// One line about the guessing address per minute of refusals, naming no token.
+	out := logs.String()
+	lines := 0
+	for _, l := range strings.Split(out, "\n") {
+		if strings.Contains(l, "rate limit") && strings.Contains(l, "source=127.0.0.1 ") {
+			lines++
+		}
+	}
+	if max := 1 + int(time.Since(start)/ratelimit.LogEvery); lines < 1 || lines > max {
+		t.Errorf("%d log lines about the refused address, want 1 to %d:\n%.2000s", lines, max, out)
+	}
+	if guessedRe.MatchString(out) || strings.Contains(out, tok) {
+		t.Errorf("the log holds a token:\n%.2000s", out)
+	}
+}
+
+// TestLoginAndTokenGuessingAreThrottled: an address gets as many console
+// logins and as many wrong API tokens as the login limit allows, then
+// 429s, while others log in and call the API as before; an operator's
+// working token is never counted.
+func TestLoginAndTokenGuessingAreThrottled(t *testing.T) {
+	s := startServerWith(t, app.Config{Limits: defaultLimits}, slog.New(slog.DiscardHandler))
+	n := ratelimit.DefaultLogin.N
+
+	login := func(c *http.Client) (int, http.Header) {
+		code, _, page := send(t, c, "GET", s.url+"/console/login", nil, nil)
+		m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindSubmatch(page)
+		if code != 200 || m == nil {
+			t.Fatalf("login form: %d", code)
+		}
+		form := url.Values{"csrf": {string(m[1])}, "name": {"mallory"}, "password": {"guess number one"}}
+		code, h, _ := send(t, c, "POST", s.url+"/console/login", strings.NewReader(form.Encode()),
+			http.Header{"Content-Type": {"application/x-www-form-urlencoded"}})
+		return code, h
+	}
+	jarClient := func(ip string) *http.Client {
+		c := clientFrom(t, ip)
+		c.Jar, _ = cookiejar.New(nil)
+		return c
+	}
+	// until refused: a burst of n, and one more each time the limit refills
+	// while the (slow, argon2id) wrong passwords are checked
+	untilRefused := func(try func(i int) (int, http.Header), want int) {
+		t.Helper()
+		start := time.Now()
+		for i := range 3 * n {
+			code, h := try(i)
+			if code == http.StatusTooManyRequests {
+				retryAfter(t, h)
+				refills := int(time.Since(start) * time.Duration(n) / ratelimit.DefaultLogin.Per)
+				if i < n || i > n+refills {
+					t.Fatalf("refused after %d tries in %v, want %d and up to %d refills", i, time.Since(start), n, refills)
+				}
+				return
+			}
+			if code != want {
+				t.Fatalf("try %d: %d, want %d", i+1, code, want)
+			}
+		}
+		t.Fatalf("%d tries, none refused", 3*n)
+	}
+	guesser := jarClient("127.0.0.3")
+	untilRefused(func(int) (int, http.Header) { return login(guesser) }, http.StatusUnauthorized)
+	if code, _ := login(jarClient("127.0.0.4")); code != http.StatusUnauthorized {
+		t.Fatalf("a login from another address: %d, want 401", code)
+	}
+
+	bad := http.Header{"Authorization": {"Bearer ava_" + strings.Repeat("a", 32)}}
+	good := http.Header{"Authorization": {"Bearer " + s.token}}
+	tokenGuesser := clientFrom(t, "127.0.0.5")
+	untilRefused(func(int) (int, http.Header) {
+		code, h, _ := send(t, tokenGuesser, "GET", s.url+"/api/v1/accounts", nil, bad)
+		if code == http.StatusUnauthorized && h.Get("WWW-Authenticate") != "Bearer" {
+			t.Fatalf("401 without WWW-Authenticate: Bearer")
+		}
+		return code, h
+	}, http.StatusUnauthorized)
+	for _, h := range []http.Header{bad, good, nil} { // refused before any token is checked
+		code, hdr, body := send(t, tokenGuesser, "GET", s.url+"/api/v1/accounts", nil, h)
+		if code != http.StatusTooManyRequests || apiError(t, body).Code != "rate_limited" {
+			t.Fatalf("after %d wrong tokens: %d %s, want 429", n, code, body)
+		}
+		retryAfter(t, hdr)
+	}
+	operator := clientFrom(t, "127.0.0.6")
+	for i := range 3 * n {
+		if code, _, body := send(t, operator, "GET", s.url+"/api/v1/accounts", nil, good); code != 200 {
+			t.Fatalf("request %d with a working token: %d %s", i+1, code, body)
+		}
+	}
+}
+
+// TestXForwardedForOnlyFromTrustedProxies: behind a trusted proxy each
+// client has its own limit, read from X-Forwarded-For; from anyone else
+// the header is ignored.
+func TestXForwardedForOnlyFromTrustedProxies(t *testing.T) {
+	s := startServerWith(t, app.Config{Limits: web.Limits{
+		Public:         ratelimit.Rate{N: 5, Per: time.Hour},
+		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.7/32")},
+	}}, slog.New(slog.DiscardHandler))
+	proxy, stranger := clientFrom(t, "127.0.0.7"), clientFrom(t, "127.0.0.8")
+	count := func(c *http.Client, xff func(i int) string) (refused int) {
+		for i := range 10 {
+			code, _, _ := send(t, c, "GET", s.url+"/a/"+guess(), nil, http.Header{"X-Forwarded-For": {xff(i)}})
+			if code == http.StatusTooManyRequests {
+				refused++
+			}
+		}
+		return refused
+	}
+	if r := count(proxy, func(int) string { return "203.0.113.1" }); r != 5 {
+		t.Errorf("one client through the proxy: %d of 10 refused, want 5", r)
+	}
+	if r := count(proxy, func(int) string { return "6.6.6.6, 203.0.113.2" }); r != 5 {
+		t.Errorf("another client through the proxy (with a forged hop): %d of 10 refused, want 5", r)
+	}
+	if r := count(proxy, func(i int) string { return fmt.Sprintf("203.0.113.%d, 203.0.113.1", 10+i) }); r != 10 {
+		t.Errorf("the first client forging hops to the left of the proxy's: %d of 10 refused, want all", r)
+	}
+	if r := count(stranger, func(i int) string { return fmt.Sprintf("203.0.113.%d", 100+i) }); r != 5 {
+		t.Errorf("a client that is no proxy, sending its own X-Forwarded-For: %d of 10 refused, want 5", r)
+	}
 }
 
 // TestAPIAuthenticatesBeforeRouting: without a working token every admin

@@ -3,17 +3,42 @@ package web
 import (
 	"context"
 	"errors"
+	"fmt"
+	"math"
 	"net/http"
+	"net/netip"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/activator-voip/activator/internal/activation"
 	"github.com/activator-voip/activator/internal/web/console"
+	"github.com/activator-voip/activator/internal/web/ratelimit"
 )
 
-// What happens to a request before any handler runs: the bound on the
-// bodies of the routes anyone may call, and the API token check that comes
-// before the admin API is routed, so that an unauthenticated caller learns
-// nothing of its routes (docs/configuration.md, "Limits").
+// What happens to a request before any handler runs: the per-address rate
+// limits of the routes anyone may call, the bound on their bodies, and the
+// API token check that comes before the admin API is routed, so that an
+// unauthenticated caller learns nothing of its routes (docs/configuration.md,
+// "Limits").
+
+// Limits are the per-address rate limits of `activator serve`; a zero Rate
+// limits nothing.
+type Limits struct {
+	// Public is every route anyone may call: the pages a link opens, its
+	// activation file and installation click, the device API (redeem,
+	// configuration), Linphone's URLs, the console's login and
+	// set-password forms as they are shown.
+	Public ratelimit.Rate
+	// Login is console logins and set-password posts, each counted, and
+	// API requests whose token does not authenticate, counted when they
+	// fail; an address that used it up may not try again, even with a
+	// working token, until it refills.
+	Login ratelimit.Rate
+	// TrustedProxies are the proxies whose X-Forwarded-For is believed;
+	// without any, the connection's peer is the source.
+	TrustedProxies []netip.Prefix
+}
 
 // Body bounds of the routes anyone may call. The admin API's own bodies
 // are bounded by decode (1 MiB) and the import upload, after the token.
@@ -26,6 +51,7 @@ const (
 // kept in an http.ServeMux of their own under the routes' own patterns,
 // so a request finds its guard exactly as the router finds its route.
 type guard struct {
+	limit   *ratelimit.Limiter // nil: not counted per request
 	maxBody int64
 	public  bool // an /api/ route that needs no API token: the device API, receipts, the OpenAPI document
 }
@@ -41,17 +67,25 @@ func (s *Server) guards(cons *console.Console) *http.ServeMux {
 		if rt.access == token || seen[rt.path] {
 			continue
 		}
-		seen[rt.path] = true // by path alone: every method of a public path is public
-		g := guard{maxBody: publicBodyMax, public: true}
+		seen[rt.path] = true // by path alone: every method of a public path is public, and counted
+		g := guard{limit: s.public, maxBody: publicBodyMax, public: true}
+		if rt.unlimited != "" {
+			g.limit = nil
+		}
 		if rt.maxBody != 0 {
 			g.maxBody = rt.maxBody
 		}
 		m.Handle(rt.path, g)
 	}
 	for _, rt := range cons.Routes() {
-		if rt.Public && rt.Method == http.MethodPost {
-			m.Handle(rt.Method+" "+rt.Path, guard{maxBody: publicBodyMax})
+		if !rt.Public {
+			continue
 		}
+		g := guard{limit: s.public}
+		if rt.Method == http.MethodPost { // a password is checked: argon2id, 19 MiB a time
+			g = guard{limit: s.login, maxBody: publicBodyMax}
+		}
+		m.Handle(rt.Method+" "+rt.Path, g)
 	}
 	return m
 }
@@ -62,6 +96,11 @@ func (s *Server) guards(cons *console.Console) *http.ServeMux {
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) (*http.Request, string) {
 	h, pattern := s.guard.Handler(r)
 	g, _ := h.(guard)
+	src := s.sources.Of(r)
+	if ok, wait := g.limit.Allow(src); !ok {
+		tooMany(w, r, wait)
+		return r, pattern
+	}
 	if g.maxBody > 0 {
 		if r.ContentLength > g.maxBody {
 			tooLarge(w, r, g.maxBody)
@@ -70,7 +109,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) (*http.Request, s
 		r.Body = http.MaxBytesReader(w, r.Body, g.maxBody)
 	}
 	if isAPI(r.URL.Path) && !g.public {
-		c, ok := s.authenticate(w, r)
+		c, ok := s.authenticate(w, r, src)
 		if !ok {
 			return r, pattern
 		}
@@ -94,18 +133,36 @@ func callerOf(r *http.Request) *activation.Caller {
 }
 
 // authenticate checks r's API token, answering 401 with WWW-Authenticate
-// when it does not authenticate.
-func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (*activation.Caller, bool) {
+// when it does not authenticate and 429 when src has failed too often.
+// A failure counts against the login limit; a working token never does.
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, src netip.Addr) (*activation.Caller, bool) {
+	if ok, wait := s.login.Peek(src); !ok {
+		tooMany(w, r, wait)
+		return nil, false
+	}
 	c, err := s.dom.Access.Authenticate(r.Context(), bearer(r))
 	if err != nil {
 		var de *activation.Error
 		if errors.As(err, &de) && de.Kind == activation.KindUnauthorized {
+			s.login.Charge(src)
 			w.Header().Set("WWW-Authenticate", "Bearer")
 		}
 		s.fail(w, r, err)
 		return nil, false
 	}
 	return c, true
+}
+
+// tooMany answers a request over its source's limit.
+func tooMany(w http.ResponseWriter, r *http.Request, wait time.Duration) {
+	secs := max(1, int(math.Ceil(wait.Seconds())))
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	msg := fmt.Sprintf("too many requests from this address; try again in %d seconds", secs)
+	if isAPI(r.URL.Path) {
+		writeJSONError(w, http.StatusTooManyRequests, "rate_limited", msg, "")
+		return
+	}
+	http.Error(w, "Too many requests from this address; try again in "+strconv.Itoa(secs)+" seconds.", http.StatusTooManyRequests)
 }
 
 // tooLarge answers a request whose body is over its route's bound.

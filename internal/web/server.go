@@ -19,6 +19,7 @@ import (
 	"github.com/activator-voip/activator/internal/web/audit"
 	"github.com/activator-voip/activator/internal/web/console"
 	"github.com/activator-voip/activator/internal/web/pages"
+	"github.com/activator-voip/activator/internal/web/ratelimit"
 	"github.com/activator-voip/activator/internal/web/status"
 )
 
@@ -32,17 +33,25 @@ type Server struct {
 	audit   *audit.Auditor
 	mux     *http.ServeMux
 	version string
-	guard   *http.ServeMux // what comes before routing (guard.go), found as the router finds the route
+	// What comes before routing (guard.go): each route's guard, found as
+	// the router finds the route, the source of a request, and the limits.
+	guard         *http.ServeMux
+	sources       ratelimit.Sources
+	public, login *ratelimit.Limiter
 }
 
-// New builds the server and its routes on the domain's parts.
-func New(dom activation.Domain, cat *i18n.Catalogue, log *slog.Logger, version string) (*Server, error) {
+// New builds the server and its routes on the domain's parts, with the
+// per-address limits of lim.
+func New(dom activation.Domain, cat *i18n.Catalogue, log *slog.Logger, version string, lim Limits) (*Server, error) {
 	r, err := pages.New(cat)
 	if err != nil {
 		return nil, err
 	}
 	s := &Server{dom: dom, pages: r, cat: cat, log: log, version: version, mux: http.NewServeMux(),
-		audit: audit.New(dom.Audit, dom.Snapshots, log, "api", "/api/v1/")}
+		audit:   audit.New(dom.Audit, dom.Snapshots, log, "api", "/api/v1/"),
+		sources: ratelimit.NewSources(lim.TrustedProxies),
+		public:  ratelimit.New("public", lim.Public, log),
+		login:   ratelimit.New("login", lim.Login, log)}
 	s.routes = s.routeTable()
 	for _, rt := range s.routes {
 		s.mux.Handle(rt.method+" "+rt.path, s.wrap(rt))
@@ -122,7 +131,11 @@ type route struct {
 	status       int // success status
 	tag          string
 	h            handler
-	maxBody      int64 // for routes anyone may call: the largest body taken, when not publicBodyMax (guard.go)
+	// For routes anyone may call (guard.go): the largest body taken, when
+	// not publicBodyMax, and why the route is not under the public rate
+	// limit, when it is not.
+	maxBody   int64
+	unlimited string
 }
 
 type param struct {
@@ -136,7 +149,7 @@ func (s *Server) wrap(rt route) http.Handler {
 			c := callerOf(r) // authenticated before routing (guard.go)
 			if c == nil {
 				var ok bool
-				if c, ok = s.authenticate(w, r); !ok {
+				if c, ok = s.authenticate(w, r, s.sources.Of(r)); !ok {
 					return
 				}
 			}
