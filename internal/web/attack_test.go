@@ -21,15 +21,24 @@ package web_test
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"log/slog"
+	"math/big"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/netip"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -531,4 +540,100 @@ func TestFailedLoginRecordsABoundedName(t *testing.T) {
 			t.Errorf("the audit log keeps %d bytes of the typed name: %.200q, want a prefix of 100 bytes starting %q", len(got), got, want)
 		}
 	}
+}
+
+// selfSigned writes a certificate for 127.0.0.1 and its key to dir and
+// returns their paths and a pool that trusts it.
+func selfSigned(t *testing.T, dir string) (certFile, keyFile string, pool *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "activator test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kb}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	leaf, _ := x509.ParseCertificate(der)
+	pool = x509.NewCertPool()
+	pool.AddCert(leaf)
+	return certFile, keyFile, pool
+}
+
+// TestCookiesAreSecureOverHTTPS: behind a proxy that terminates TLS
+// (public_base_url on https) the console's cookies are Secure and every
+// answer carries Strict-Transport-Security, as when activator terminates
+// TLS itself; served over plain http, as it is until public_base_url is
+// set, neither.
+func TestCookiesAreSecureOverHTTPS(t *testing.T) {
+	check := func(t *testing.T, c *http.Client, base string, secure bool) {
+		t.Helper()
+		code, h, _ := send(t, c, "GET", base+"/console/login", nil, nil)
+		cookies := (&http.Response{Header: h}).Cookies()
+		if code != 200 || len(cookies) != 1 {
+			t.Fatalf("login form: %d, cookies %v", code, cookies)
+		}
+		if cookies[0].Secure != secure {
+			t.Errorf("the login form's cookie %s: Secure %v, want %v", cookies[0].Name, cookies[0].Secure, secure)
+		}
+		for _, p := range []string{"/console/login", "/healthz", "/api/v1/openapi.json", "/a/" + guess(), "/api/v1/accounts"} {
+			_, h, _ := send(t, c, "GET", base+p, nil, nil)
+			if hsts := h.Get("Strict-Transport-Security"); (hsts != "") != secure || (secure && !strings.HasPrefix(hsts, "max-age=")) {
+				t.Errorf("GET %s: Strict-Transport-Security %q (served over https: %v)", p, hsts, secure)
+			}
+		}
+	}
+	t.Run("proxy", func(t *testing.T) {
+		s := startServer(t, "")
+		check(t, clientFrom(t, "127.0.0.1"), s.url, false)
+		s.mustDo("PUT", "/api/v1/settings/public_base_url", `{"value":"https://activate.example.com"}`, 200)
+		check(t, clientFrom(t, "127.0.0.1"), s.url, true)
+		// Logging in: the session cookie is Secure too.
+		addr := "127.0.0.1"
+		name := "ada"
+		role := "admin"
+		created, err := s.app.Domain.Operators.Create(context.Background(), model.OperatorInput{Name: &name, Role: &role}, activation.Caller{Name: "test", Role: "admin", OrgID: model.DefaultOrgID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.app.Domain.Access.SetPassword(context.Background(), created.SetPasswordURL[strings.LastIndex(created.SetPasswordURL, "/")+1:], "password of ada"); err != nil {
+			t.Fatal(err)
+		}
+		ck, csrf := preLogin(t, s)
+		form := url.Values{"csrf": {csrf}, "name": {"ada"}, "password": {"password of ada"}}
+		code, h, _ := send(t, clientFrom(t, addr), "POST", s.url+"/console/login", strings.NewReader(form.Encode()),
+			http.Header{"Content-Type": {"application/x-www-form-urlencoded"}, "Cookie": {ck.String()}})
+		cookies := (&http.Response{Header: h}).Cookies()
+		if code != http.StatusSeeOther || len(cookies) != 1 || cookies[0].Name != "activator_session" || !cookies[0].Secure || !cookies[0].HttpOnly {
+			var got []string
+			for _, c := range cookies {
+				got = append(got, fmt.Sprintf("%s (Secure %v, HttpOnly %v)", c.Name, c.Secure, c.HttpOnly))
+			}
+			t.Fatalf("logging in behind the proxy: %d, cookies %v; want a Secure, HttpOnly session cookie", code, got)
+		}
+	})
+	t.Run("tls", func(t *testing.T) {
+		cert, key, pool := selfSigned(t, t.TempDir())
+		s := startServerWith(t, app.Config{TLSCert: cert, TLSKey: key}, slog.New(slog.DiscardHandler))
+		if !strings.HasPrefix(s.url, "https://") {
+			t.Fatalf("served at %s", s.url)
+		}
+		c := clientFrom(t, "127.0.0.1")
+		c.Transport.(*http.Transport).TLSClientConfig = &tls.Config{RootCAs: pool}
+		check(t, c, s.url, true)
+	})
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/activator-voip/activator/internal/activation"
+	"github.com/activator-voip/activator/internal/model"
 	"github.com/activator-voip/activator/internal/web/console"
 	"github.com/activator-voip/activator/internal/web/ratelimit"
 )
@@ -46,6 +47,9 @@ const (
 	publicBodyMax  = 16 << 10 // redeem JSON, the Linphone post, the console's login and set-password forms
 	receiptBodyMax = 64 << 10 // a provider's delivery receipt
 )
+
+// hsts is the Strict-Transport-Security of every answer served over https.
+const hsts = "max-age=31536000"
 
 // guard is what a route anyone may call gets before it runs. Guards are
 // kept in an http.ServeMux of their own under the routes' own patterns,
@@ -174,4 +178,16 @@ func tooLarge(w http.ResponseWriter, r *http.Request, limit int64) {
 		return
 	}
 	http.Error(w, "The request body is too large: at most "+e.bound()+".", http.StatusRequestEntityTooLarge)
+}
+
+// overHTTPS says whether people reach activator over https: it
+// terminates TLS itself, or public_base_url (the address links are built
+// on) is https, as behind a proxy that terminates TLS. When the setting
+// cannot be read, it says so, which costs a plain-http reader nothing.
+func (s *Server) overHTTPS(r *http.Request) bool {
+	if r.TLS != nil {
+		return true
+	}
+	st, err := s.dom.Settings.Current(r.Context(), model.DefaultOrgID) // the only organisation; requests name none before routing
+	return err != nil || strings.HasPrefix(strings.ToLower(st.BaseURL), "https://")
 }

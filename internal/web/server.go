@@ -78,6 +78,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
+	if s.overHTTPS(r) {
+		h.Set("Strict-Transport-Security", hsts)
+	}
 	r, guarded := s.serve(sw, r)
 	pattern := r.Pattern
 	if pattern == "" {

@@ -176,7 +176,7 @@ func (c *Console) wrap(rt Route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := &Page{Path: r.URL.Path, console: c, Fields: map[string]string{}}
 		if rt.Public {
-			p.CSRF = preCSRF(w, r)
+			p.CSRF = c.preCSRF(w, r)
 			if r.Method == http.MethodPost && !c.checkCSRF(w, r, p) {
 				return
 			}
@@ -259,13 +259,25 @@ func readForm(r *http.Request) error {
 
 // preCSRF returns the double-submit token of the login and set-password
 // forms, setting its cookie when there is none.
-func preCSRF(w http.ResponseWriter, r *http.Request) string {
+func (c *Console) preCSRF(w http.ResponseWriter, r *http.Request) string {
 	if ck, err := r.Cookie(preCSRFCookie); err == nil && len(ck.Value) == 32 {
 		return ck.Value
 	}
 	v := randomToken()
-	http.SetCookie(w, &http.Cookie{Name: preCSRFCookie, Value: v, Path: "/console/", HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
+	http.SetCookie(w, &http.Cookie{Name: preCSRFCookie, Value: v, Path: "/console/", HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: c.secureCookies(r)})
 	return v
+}
+
+// secureCookies says whether the console's cookies are Secure: when
+// activator terminates TLS itself, and when public_base_url is https, as
+// behind a proxy that terminates TLS and talks plain http to activator.
+// When the setting cannot be read, they are.
+func (c *Console) secureCookies(r *http.Request) bool {
+	if r.TLS != nil {
+		return true
+	}
+	st, err := c.dom.Settings.Current(r.Context(), loginOrg)
+	return err != nil || strings.HasPrefix(strings.ToLower(st.BaseURL), "https://")
 }
 
 // fail answers an error: a domain error in its own words on an error page
