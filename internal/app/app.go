@@ -49,6 +49,11 @@ type Config struct {
 	// (Listening, as JSON) before it serves, so a script or a test can start
 	// the server on port 0 and learn its ports. Removed when Run returns.
 	ReadyFile string
+	// Limits are the per-address rate limits of the routes anyone may
+	// call and the proxies whose X-Forwarded-For is believed. Zero: no
+	// limits (serve's flags have the defaults, ratelimit.DefaultPublic and
+	// ratelimit.DefaultLogin).
+	Limits web.Limits
 }
 
 // deliveryConfig tunes the delivery worker. A send never outlives half
@@ -200,14 +205,15 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	if err := a.startSIP(ctx, cfg, log); err != nil {
 		return nil, err
 	}
-	a.Web, err = web.New(a.Domain, cat, log.With("component", "http"), cfg.Version)
+	a.Web, err = web.New(a.Domain, cat, log.With("component", "http"), cfg.Version, cfg.Limits)
 	if err != nil {
 		return nil, err
 	}
 	a.https = &http.Server{
 		Handler: a.Web, TLSConfig: tlsConf,
 		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute,
-		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		MaxHeaderBytes: 64 << 10, // not the 1 MiB default: nobody is known yet when headers are read
+		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	a.tls = tlsConf != nil
 	ok = true

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/activator-voip/activator/internal/app"
+	"github.com/activator-voip/activator/internal/web/ratelimit"
 )
 
 // serveFlag is one flag of `activator serve` with its environment variable.
@@ -23,6 +24,7 @@ func newServeCmd(a *globals) *cobra.Command {
 		cfg                                     app.Config
 		maxAttempts, lease, logLevel, logFormat string
 		banFailures, banWindow, banTime         string
+		limitPublic, limitLogin, proxies        string
 	)
 	flags := []serveFlag{
 		{"data", "ACTIVATOR_DATA", "data", "data folder: the SQLite database, the secret key and the first admin token", &cfg.DataDir},
@@ -48,6 +50,10 @@ func newServeCmd(a *globals) *cobra.Command {
 		{"sip-ban-time", "ACTIVATOR_SIP_BAN_TIME", "10m", "how long a banned address gets no SIP answer at all", &banTime},
 		{"accounts-backend", "ACTIVATOR_ACCOUNTS_BACKEND", "embedded", "where SIP accounts live: embedded (activator's registrar) or kamailio", &cfg.SIP.AccountsBackend},
 		{"kamailio-db", "ACTIVATOR_KAMAILIO_DB", "", "with --accounts-backend kamailio: Kamailio's database (postgres:// URL or SQLite file path)", &cfg.SIP.KamailioDB},
+		// Limits per source address (docs/configuration.md, "Limits")
+		{"rate-limit-public", "ACTIVATOR_RATE_LIMIT_PUBLIC", ratelimit.DefaultPublic.String(), "requests one address may make to the routes anyone may call (link pages and files, the device API, Linphone URLs, the console's login page), such as 300/m or 5/s; 0 for no limit", &limitPublic},
+		{"rate-limit-login", "ACTIVATOR_RATE_LIMIT_LOGIN", ratelimit.DefaultLogin.String(), "console logins and set-password posts, and API requests with a token that does not authenticate, one address may make, such as 20/m; 0 for no limit", &limitLogin},
+		{"trusted-proxies", "ACTIVATOR_TRUSTED_PROXIES", "", "addresses or CIDR prefixes of the proxies in front of activator, comma-separated, whose X-Forwarded-For names the client (without them the header is ignored)", &proxies},
 	}
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -94,6 +100,15 @@ a flag given on the command line wins.`,
 			}
 			if cfg.SIP.BanTime, err = time.ParseDuration(banTime); err != nil || cfg.SIP.BanTime < time.Second {
 				return fmt.Errorf("--sip-ban-time %q: want a duration of at least 1s, such as 10m or 1h", banTime)
+			}
+			if cfg.Limits.Public, err = ratelimit.ParseRate(limitPublic); err != nil {
+				return fmt.Errorf("--rate-limit-public: %w", err)
+			}
+			if cfg.Limits.Login, err = ratelimit.ParseRate(limitLogin); err != nil {
+				return fmt.Errorf("--rate-limit-login: %w", err)
+			}
+			if cfg.Limits.TrustedProxies, err = ratelimit.ParsePrefixes(proxies); err != nil {
+				return fmt.Errorf("--trusted-proxies: %w", err)
 			}
 			for _, addr := range []*string{&cfg.SIP.UDP, &cfg.SIP.TCP, &cfg.SIP.TLS} {
 				if *addr == "off" {

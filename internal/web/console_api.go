@@ -2,7 +2,6 @@ package web
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -216,7 +215,7 @@ func (s *Server) previewImport(w http.ResponseWriter, r *http.Request, c *activa
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return &badRequest{"body_too_large", "file", fmt.Sprintf("the file is larger than %d MiB", activation.MaxImportBytes>>20)}
+			return bodyTooLarge(mbe.Limit)
 		}
 		return &badRequest{"invalid_body", "file", "reading the file: " + err.Error()}
 	}

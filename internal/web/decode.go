@@ -14,6 +14,23 @@ import (
 
 const maxBody = 1 << 20
 
+// bodyTooLarge is a 413 answer: the body is over its route's bound, in bytes.
+type bodyTooLarge int64
+
+func (e bodyTooLarge) Error() string { return "the request body is too large: at most " + e.bound() }
+
+// bound is the bound in the largest unit that says it exactly.
+func (e bodyTooLarge) bound() string {
+	n := int64(e)
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
 // badRequest is a 400 answer naming the field.
 type badRequest struct {
 	code, field, msg string
@@ -28,7 +45,7 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return &badRequest{"body_too_large", "", fmt.Sprintf("the request body is larger than %d bytes", maxBody)}
+			return bodyTooLarge(mbe.Limit)
 		}
 		return &badRequest{"invalid_json", "", "reading the request body: " + err.Error()}
 	}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"io"
 	"mime"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 func (s *Server) gatewayRoutes() []route {
 	none := http.StatusNoContent
 	receipt := "A provider's delivery receipt callback; the key in the path authenticates it (Twilio's X-Twilio-Signature is checked too)"
+	bursts := "providers send a bulk send's receipts at once, from few addresses"
 	return []route{
 		{method: "GET", path: "/api/v1/gateway-kinds", access: token, perm: permRead, tag: "gateways", summary: "List the kinds of gateway with their setting keys", resp: gatewayKindList{}, status: 200, h: s.gatewayKinds},
 		{method: "GET", path: "/api/v1/gateways", access: token, perm: permRead, tag: "gateways", summary: "List configured gateways (secrets masked)", resp: gatewayList{}, status: 200, h: s.listGateways},
@@ -26,8 +28,8 @@ func (s *Server) gatewayRoutes() []route {
 		{method: "POST", path: "/api/v1/gateways/{name}/test", access: token, perm: permConfig, tag: "gateways", summary: "Send a test message now and show what the provider answered", body: model.GatewayTestRequest{}, resp: model.GatewayTestResult{}, status: 200, h: s.testGateway},
 		{method: "GET", path: "/api/v1/group-gateways", access: token, perm: permRead, tag: "gateways", summary: "List the groups' own gateways", resp: groupGatewayList{}, status: 200, h: s.listGroupGateways},
 		{method: "PUT", path: "/api/v1/groups/{name}/gateways/{channel}", access: token, perm: permConfig, tag: "gateways", summary: "Route a group's messages on a channel (sms, email) through a gateway; an empty gateway removes the override", body: model.GroupGatewayInput{}, status: none, h: s.setGroupGateway},
-		{method: "POST", path: "/api/v1/receipts/{gateway}/{key}", access: public, tag: "gateways", summary: receipt, status: none, h: s.receipt},
-		{method: "GET", path: "/api/v1/receipts/{gateway}/{key}", access: public, tag: "gateways", summary: receipt + " (GET form: Vonage, ASPSMS)", status: none, h: s.receipt},
+		{method: "POST", path: "/api/v1/receipts/{gateway}/{key}", access: public, tag: "gateways", summary: receipt, status: none, h: s.receipt, maxBody: receiptBodyMax, unlimited: bursts},
+		{method: "GET", path: "/api/v1/receipts/{gateway}/{key}", access: public, tag: "gateways", summary: receipt + " (GET form: Vonage, ASPSMS)", status: none, h: s.receipt, maxBody: receiptBodyMax, unlimited: bursts},
 	}
 }
 
@@ -131,8 +133,12 @@ func (s *Server) setGroupGateway(w http.ResponseWriter, r *http.Request, c *acti
 // callback is authenticated and read, even when it names no known message,
 // so providers do not resend it forever.
 func (s *Server) receipt(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
-	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	body, err := io.ReadAll(r.Body) // bounded before routing (guard.go)
 	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return bodyTooLarge(mbe.Limit)
+		}
 		return &badRequest{"invalid_body", "", "could not read the body"}
 	}
 	rr := messaging.ReceiptRequest{Method: r.Method, Query: r.URL.Query(), Body: body, Form: url.Values{}, Header: r.Header}

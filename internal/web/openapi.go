@@ -56,6 +56,13 @@ func (s *Server) openAPIDoc() map[string]any {
 		if strings.HasPrefix(rt.path, "/api/") && rt.path != "/api/v1/openapi.json" {
 			responses["default"] = errResp
 		}
+		if rt.access != token && rt.unlimited == "" { // guard.go: the public rate limit
+			limited := map[string]any{"description": "too many requests from this address; Retry-After says in how many seconds to try again"}
+			if strings.HasPrefix(rt.path, "/api/") {
+				limited["content"] = errResp["content"]
+			}
+			responses["429"] = limited
+		}
 		op["responses"] = responses
 		item, _ := paths[rt.path].(map[string]any)
 		if item == nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/activator-voip/activator/internal/web/audit"
 	"github.com/activator-voip/activator/internal/web/console"
 	"github.com/activator-voip/activator/internal/web/pages"
+	"github.com/activator-voip/activator/internal/web/ratelimit"
 	"github.com/activator-voip/activator/internal/web/status"
 )
 
@@ -32,16 +33,25 @@ type Server struct {
 	audit   *audit.Auditor
 	mux     *http.ServeMux
 	version string
+	// What comes before routing (guard.go): each route's guard, found as
+	// the router finds the route, the source of a request, and the limits.
+	guard         *http.ServeMux
+	sources       ratelimit.Sources
+	public, login *ratelimit.Limiter
 }
 
-// New builds the server and its routes on the domain's parts.
-func New(dom activation.Domain, cat *i18n.Catalogue, log *slog.Logger, version string) (*Server, error) {
+// New builds the server and its routes on the domain's parts, with the
+// per-address limits of lim.
+func New(dom activation.Domain, cat *i18n.Catalogue, log *slog.Logger, version string, lim Limits) (*Server, error) {
 	r, err := pages.New(cat)
 	if err != nil {
 		return nil, err
 	}
 	s := &Server{dom: dom, pages: r, cat: cat, log: log, version: version, mux: http.NewServeMux(),
-		audit: audit.New(dom.Audit, dom.Snapshots, log, "api", "/api/v1/")}
+		audit:   audit.New(dom.Audit, dom.Snapshots, log, "api", "/api/v1/"),
+		sources: ratelimit.NewSources(lim.TrustedProxies),
+		public:  ratelimit.New("public", lim.Public, log),
+		login:   ratelimit.New("login", lim.Login, log)}
 	s.routes = s.routeTable()
 	for _, rt := range s.routes {
 		s.mux.Handle(rt.method+" "+rt.path, s.wrap(rt))
@@ -56,19 +66,26 @@ func New(dom activation.Domain, cat *i18n.Catalogue, log *slog.Logger, version s
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusNotFound, "no_route", "no API route "+r.Method+" "+r.URL.Path, "")
 	})
+	s.guard = s.guards(cons)
 	return s, nil
 }
 
-// ServeHTTP logs each request by its route pattern, never its path: paths
-// carry link tokens.
+// ServeHTTP guards and routes a request (guard.go) and logs it by its
+// route pattern, never its path: paths carry link tokens.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 	h := w.Header()
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
-	s.mux.ServeHTTP(sw, r)
+	if s.overHTTPS(r) {
+		h.Set("Strict-Transport-Security", hsts)
+	}
+	r, guarded := s.serve(sw, r)
 	pattern := r.Pattern
+	if pattern == "" {
+		pattern = guarded // refused before routing
+	}
 	if pattern == "" {
 		pattern = "(no route)"
 	}
@@ -117,6 +134,11 @@ type route struct {
 	status       int // success status
 	tag          string
 	h            handler
+	// For routes anyone may call (guard.go): the largest body taken, when
+	// not publicBodyMax, and why the route is not under the public rate
+	// limit, when it is not.
+	maxBody   int64
+	unlimited string
 }
 
 type param struct {
@@ -127,10 +149,12 @@ func (s *Server) wrap(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var caller *activation.Caller
 		if rt.access == token {
-			c, err := s.dom.Access.Authenticate(r.Context(), bearer(r))
-			if err != nil {
-				s.fail(w, r, err)
-				return
+			c := callerOf(r) // authenticated before routing (guard.go)
+			if c == nil {
+				var ok bool
+				if c, ok = s.authenticate(w, r, s.sources.Of(r)); !ok {
+					return
+				}
 			}
 			if !activation.RoleAllows(c.Role, rt.perm) {
 				s.audit.Denied(r, *c, rt.method, rt.path)
@@ -168,6 +192,11 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var br *badRequest
 	if errors.As(err, &br) {
 		writeJSONError(w, http.StatusBadRequest, br.code, br.msg, br.field)
+		return
+	}
+	var tl bodyTooLarge
+	if errors.As(err, &tl) {
+		writeJSONError(w, http.StatusRequestEntityTooLarge, "body_too_large", tl.Error(), "")
 		return
 	}
 	var de *activation.Error

@@ -17,6 +17,7 @@ import (
 
 	"github.com/activator-voip/activator/internal/app"
 	"github.com/activator-voip/activator/internal/store/storetest"
+	"github.com/activator-voip/activator/internal/web"
 )
 
 // readyTimeout bounds how long Start waits for the server to be serving.
@@ -44,6 +45,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Version is what the server reports itself as; empty: "test".
 	Version string
+	// Limits are the per-address rate limits; zero: the server's defaults
+	// as app.Config's zero says.
+	Limits web.Limits
 }
 
 // Server is a running activator.
@@ -85,7 +89,7 @@ func Start(tb testing.TB, o Options) *Server {
 		log = slog.New(slog.DiscardHandler)
 	}
 	cfg := app.Config{DataDir: o.DataDir, Listen: "127.0.0.1:0", Database: o.Database, TLSCert: o.TLSCert, TLSKey: o.TLSKey,
-		Version: o.Version, SIP: o.SIP, ReadyFile: o.ReadyFile}
+		Version: o.Version, SIP: o.SIP, ReadyFile: o.ReadyFile, Limits: o.Limits}
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := app.New(ctx, cfg, log)
 	if err != nil {

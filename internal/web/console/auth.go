@@ -26,7 +26,7 @@ func safeNext(v string) string {
 
 func (c *Console) setSession(w http.ResponseWriter, r *http.Request, l *activation.Login) {
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: l.Token, Path: "/console/", HttpOnly: true,
-		SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil, Expires: l.Expires.Add(activation.SessionMax)})
+		SameSite: http.SameSiteStrictMode, Secure: c.secureCookies(r), Expires: l.Expires.Add(activation.SessionMax)})
 }
 
 // loginOrg is the organisation the login form logs into: the form names
@@ -66,7 +66,7 @@ func (c *Console) logout(w http.ResponseWriter, r *http.Request, p *Page) error 
 			return err
 		}
 	}
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/console/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/console/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: c.secureCookies(r)})
 	redirect(w, r, "/console/login", "You are logged out.")
 	return nil
 }

@@ -176,9 +176,8 @@ func (c *Console) wrap(rt Route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := &Page{Path: r.URL.Path, console: c, Fields: map[string]string{}}
 		if rt.Public {
-			p.CSRF = preCSRF(w, r)
-			if r.Method == http.MethodPost && !c.checkCSRF(r, p.CSRF) {
-				c.renderStatus(w, r, p, http.StatusForbidden, "This form has expired. Go back, reload the page and try again.")
+			p.CSRF = c.preCSRF(w, r)
+			if r.Method == http.MethodPost && !c.checkCSRF(w, r, p) {
 				return
 			}
 			if err := rt.h(w, r, p); err != nil {
@@ -202,8 +201,7 @@ func (c *Console) wrap(rt Route) http.Handler {
 		}
 		caller := sess.Caller
 		p.Caller, p.CSRF = &caller, sess.CSRF
-		if r.Method == http.MethodPost && !c.checkCSRF(r, sess.CSRF) {
-			c.renderStatus(w, r, p, http.StatusForbidden, "This form has expired. Go back, reload the page and try again.")
+		if r.Method == http.MethodPost && !c.checkCSRF(w, r, p) {
 			return
 		}
 		if !activation.RoleAllows(caller.Role, rt.Perm) {
@@ -227,25 +225,59 @@ func (c *Console) wrap(rt Route) http.Handler {
 	})
 }
 
-// checkCSRF compares the form's token with the session's (or the
-// pre-login cookie's), in constant time.
-func (c *Console) checkCSRF(r *http.Request, want string) bool {
-	if err := r.ParseMultipartForm(activation.MaxImportBytes); err != nil && !errors.Is(err, http.ErrNotMultipart) {
+// checkCSRF compares the form's token with the page's (the session's, or
+// the pre-login cookie's), in constant time. It answers the post itself
+// when it fails: 413 for a body over its bound (the public forms' is set
+// before routing), else 403.
+func (c *Console) checkCSRF(w http.ResponseWriter, r *http.Request, p *Page) bool {
+	err := readForm(r)
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		c.renderStatus(w, r, p, http.StatusRequestEntityTooLarge, fmt.Sprintf("This form is too large: at most %d bytes.", mbe.Limit))
 		return false
 	}
 	got := r.PostFormValue("csrf")
-	return want != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
+	if err != nil || p.CSRF == "" || subtle.ConstantTimeCompare([]byte(got), []byte(p.CSRF)) != 1 {
+		c.renderStatus(w, r, p, http.StatusForbidden, "This form has expired. Go back, reload the page and try again.")
+		return false
+	}
+	return true
+}
+
+// readForm reads a posted form, urlencoded or multipart (an import's
+// file). ParseMultipartForm alone keeps a urlencoded body's reading error
+// to itself, and so a body over its bound.
+func readForm(r *http.Request) error {
+	if err := r.ParseForm(); errors.As(err, new(*http.MaxBytesError)) {
+		return err
+	}
+	if err := r.ParseMultipartForm(activation.MaxImportBytes); err != nil && !errors.Is(err, http.ErrNotMultipart) {
+		return err
+	}
+	return nil
 }
 
 // preCSRF returns the double-submit token of the login and set-password
 // forms, setting its cookie when there is none.
-func preCSRF(w http.ResponseWriter, r *http.Request) string {
+func (c *Console) preCSRF(w http.ResponseWriter, r *http.Request) string {
 	if ck, err := r.Cookie(preCSRFCookie); err == nil && len(ck.Value) == 32 {
 		return ck.Value
 	}
 	v := randomToken()
-	http.SetCookie(w, &http.Cookie{Name: preCSRFCookie, Value: v, Path: "/console/", HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
+	http.SetCookie(w, &http.Cookie{Name: preCSRFCookie, Value: v, Path: "/console/", HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: c.secureCookies(r)})
 	return v
+}
+
+// secureCookies says whether the console's cookies are Secure: when
+// activator terminates TLS itself, and when public_base_url is https, as
+// behind a proxy that terminates TLS and talks plain http to activator.
+// When the setting cannot be read, they are.
+func (c *Console) secureCookies(r *http.Request) bool {
+	if r.TLS != nil {
+		return true
+	}
+	st, err := c.dom.Settings.Current(r.Context(), loginOrg)
+	return err != nil || strings.HasPrefix(strings.ToLower(st.BaseURL), "https://")
 }
 
 // fail answers an error: a domain error in its own words on an error page
