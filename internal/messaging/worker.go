@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"strconv"
 	"sync"
 	"time"
 
@@ -14,6 +15,9 @@ import (
 
 // WorkerConfig tunes the delivery worker.
 type WorkerConfig struct {
+	// Instance names this worker in the claims it makes (empty: a random
+	// name of its own). Instances sharing a database need distinct names.
+	Instance     string
 	Concurrency  int           // messages sent at once (default 4)
 	PollInterval time.Duration // how often to look for due messages when not woken (default 1s)
 	Lease        time.Duration // how long a claimed message is ours before another instance may retry it (default 2m)
@@ -75,6 +79,9 @@ func NewWorker(st *store.Store, gateways *Registry, cfg WorkerConfig, log *slog.
 	if cfg.SendTimeout <= 0 {
 		cfg.SendTimeout = 60 * time.Second
 	}
+	if cfg.Instance == "" {
+		cfg.Instance = "worker-" + strconv.FormatUint(rand.Uint64(), 36)
+	}
 	bell := cfg.Doorbell
 	if bell == nil {
 		bell = NewDoorbell()
@@ -106,7 +113,7 @@ func (w *Worker) Run(ctx context.Context) {
 			}
 			var batch []store.MessageRow
 			err := w.store.Tx(ctx, func(tx *store.Tx) (err error) {
-				batch, err = tx.ClaimMessages(ctx, time.Now(), w.cfg.Lease, free)
+				batch, err = tx.ClaimMessages(ctx, w.cfg.Instance, time.Now(), w.cfg.Lease, free)
 				return err
 			})
 			if err != nil {
@@ -152,17 +159,17 @@ func (w *Worker) deliver(ctx context.Context, m *store.MessageRow) {
 	werr := w.store.Tx(rctx, func(tx *store.Tx) error {
 		switch {
 		case err == nil:
-			if err := tx.MarkMessageSent(rctx, m.ID, providerID, time.Now()); err != nil {
+			if err := tx.MarkMessageSent(rctx, m.Claim(), providerID, time.Now()); err != nil {
 				return err
 			}
 			return w.event(rctx, tx, m, model.EventMessageSent, map[string]string{"provider_id": providerID})
 		case isPermanent(err) || m.Attempts >= m.MaxAttempts:
-			if err := tx.MarkMessageFailed(rctx, m.ID, err.Error()); err != nil {
+			if err := tx.MarkMessageFailed(rctx, m.Claim(), err.Error()); err != nil {
 				return err
 			}
 			return w.event(rctx, tx, m, model.EventMessageFailed, map[string]string{"error": err.Error()})
 		default:
-			return tx.MarkMessageRetry(rctx, m.ID, err.Error(), time.Now().Add(w.backoff(m.Attempts, retryAfter(err))))
+			return tx.MarkMessageRetry(rctx, m.Claim(), err.Error(), time.Now().Add(w.backoff(m.Attempts, retryAfter(err))))
 		}
 	})
 	switch {
