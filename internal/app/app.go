@@ -40,9 +40,10 @@ type Config struct {
 	MaxAttempts   int    // tries per message before it fails
 	Version       string
 	SIP           SIPConfig
-	// DeliveryLease is how long a message being sent is held before another
-	// worker may retry it (a crashed sender's messages come back after it).
-	// Zero: 2 minutes.
+	// DeliveryLease is how long a claimed message stays this instance's
+	// without news from it; the lease is renewed while the message is
+	// being sent, so it bounds how long a dead instance's messages wait for
+	// another, not how long a send may take. Zero: 20 seconds.
 	DeliveryLease time.Duration
 	// ReadyFile, when set, is where Run writes the bound addresses
 	// (Listening, as JSON) before it serves, so a script or a test can start
@@ -50,16 +51,12 @@ type Config struct {
 	ReadyFile string
 }
 
-// deliveryConfig tunes the delivery worker. A send never outlives half
-// the lease, so a live sender's message is never taken over.
+// deliveryConfig tunes the delivery worker.
 func deliveryConfig(lease time.Duration) (messaging.WorkerConfig, error) {
 	if lease != 0 && lease < 2*time.Second {
 		return messaging.WorkerConfig{}, fmt.Errorf("delivery lease %v: want at least 2s", lease)
 	}
-	if lease == 0 {
-		return messaging.WorkerConfig{}, nil
-	}
-	return messaging.WorkerConfig{Lease: lease, SendTimeout: min(60*time.Second, lease/2)}, nil
+	return messaging.WorkerConfig{Lease: lease}, nil
 }
 
 // SIPConfig is the SIP side of serve: the embedded registrar's listeners,

@@ -31,7 +31,7 @@ func newServeCmd(a *globals) *cobra.Command {
 		{"tls-key", "ACTIVATOR_TLS_KEY", "", "PEM private key file of --tls-cert", &cfg.TLSKey},
 		{"secret-key-file", "ACTIVATOR_SECRET_KEY_FILE", "", "file with the 64-hex-digit key that encrypts secrets at rest (default <data>/secret.key, created on first start)", &cfg.SecretKeyFile},
 		{"max-attempts", "ACTIVATOR_MAX_ATTEMPTS", "8", "tries per message before it is marked failed", &maxAttempts},
-		{"delivery-lease", "ACTIVATOR_DELIVERY_LEASE", "2m", "how long a message being sent stays claimed by this instance; a dead instance's messages return to the queue after it (at least 2s)", &lease},
+		{"delivery-lease", "ACTIVATOR_DELIVERY_LEASE", "20s", "how long a message being sent stays claimed by this instance without a renewal (renewed every third of it while the send runs): a dead instance's messages return to the queue after it (at least 2s)", &lease},
 		{"log-level", "ACTIVATOR_LOG_LEVEL", "info", "log level: debug, info, warn or error", &logLevel},
 		{"log-format", "ACTIVATOR_LOG_FORMAT", "text", "log format: text or json", &logFormat},
 		{"ready-file", "ACTIVATOR_READY_FILE", "", "once the HTTP and SIP listeners are bound, write their addresses to this file as JSON (removed at stop): the ports the system chose for port 0 in --listen or --sip-*", &cfg.ReadyFile},
@@ -77,7 +77,7 @@ a flag given on the command line wins.`,
 			}
 			cfg.MaxAttempts = n
 			if cfg.DeliveryLease, err = time.ParseDuration(lease); err != nil || cfg.DeliveryLease < 2*time.Second {
-				return fmt.Errorf("--delivery-lease %q: want a duration of at least 2s, such as 30s or 2m", lease)
+				return fmt.Errorf("--delivery-lease %q: want a duration of at least 2s, such as 20s or 1m", lease)
 			}
 			for _, addr := range []*string{&cfg.SIP.UDP, &cfg.SIP.TCP, &cfg.SIP.TLS} {
 				if *addr == "off" {

@@ -2,6 +2,7 @@ package messaging
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -20,10 +21,14 @@ type WorkerConfig struct {
 	Instance     string
 	Concurrency  int           // messages sent at once (default 4)
 	PollInterval time.Duration // how often to look for due messages when not woken (default 1s)
-	Lease        time.Duration // how long a claimed message is ours before another instance may retry it (default 2m)
-	BaseBackoff  time.Duration // first retry delay, doubled each attempt (default 10s)
-	MaxBackoff   time.Duration // cap of the retry delay (default 1h)
-	SendTimeout  time.Duration // one gateway call (default 60s)
+	// Lease is how long a claimed message stays ours without news from us
+	// (default 20s): renewed every third of it while the message is being
+	// sent or recorded, so it bounds how long a dead instance's messages
+	// wait for another instance, not how long a send may take.
+	Lease       time.Duration
+	BaseBackoff time.Duration // first retry delay, doubled each attempt (default 10s)
+	MaxBackoff  time.Duration // cap of the retry delay (default 1h)
+	SendTimeout time.Duration // one gateway call (default 60s)
 	// Doorbell wakes the worker when a message is queued (nil: a bell of
 	// its own, rung by Notify).
 	Doorbell *Doorbell
@@ -68,7 +73,7 @@ func NewWorker(st *store.Store, gateways *Registry, cfg WorkerConfig, log *slog.
 		cfg.PollInterval = time.Second
 	}
 	if cfg.Lease <= 0 {
-		cfg.Lease = 2 * time.Minute
+		cfg.Lease = 20 * time.Second
 	}
 	if cfg.BaseBackoff <= 0 {
 		cfg.BaseBackoff = 10 * time.Second
@@ -145,9 +150,11 @@ func (w *Worker) Run(ctx context.Context) {
 	}
 }
 
-// deliver sends one claimed message and records the outcome.
+// deliver sends one claimed message and records the outcome, renewing
+// the message's lease all the while.
 func (w *Worker) deliver(ctx context.Context, m *store.MessageRow) {
 	log := w.log.With("message_id", m.ID, "gateway", m.Gateway, "channel", m.Channel, "attempt", m.Attempts)
+	defer w.renewLease(m.Claim(), log)()
 	providerID, err := w.send(ctx, m)
 	if ctx.Err() != nil && err != nil {
 		// Shutting down mid-send: leave the row leased; it is retried after the lease.
@@ -182,6 +189,40 @@ func (w *Worker) deliver(ctx context.Context, m *store.MessageRow) {
 	default:
 		log.Info("message will be retried", "err", err)
 	}
+}
+
+// renewLease keeps claim c's lease from running out, every third of the
+// lease, until the returned stop is called: a live sender's message is
+// never taken over, however slow its gateway. A renewal that fails is
+// tried again at the next tick; one that finds the message no longer
+// held (taken over, or finished by a delivery receipt) ends the renewals.
+func (w *Worker) renewLease(c store.Claim, log *slog.Logger) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		every := w.cfg.Lease / 3
+		tick := time.NewTicker(every)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			rctx, rcancel := context.WithTimeout(ctx, every)
+			err := w.store.Tx(rctx, func(tx *store.Tx) error { return tx.RenewLease(rctx, c, time.Now().Add(w.cfg.Lease)) })
+			rcancel()
+			switch {
+			case errors.Is(err, store.ErrClaimLost):
+				log.Debug("the message's lease is no longer ours to renew")
+				return
+			case err != nil && ctx.Err() == nil:
+				log.Warn("renewing the lease of a message being sent", "err", err)
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
 }
 
 func (w *Worker) send(ctx context.Context, m *store.MessageRow) (id string, err error) {

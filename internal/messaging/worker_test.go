@@ -50,6 +50,35 @@ func (g *scripted) Send(ctx context.Context, m *model.Message) (string, error) {
 	return "id-" + m.Recipient, nil
 }
 
+// sends is how many times the gateway was asked to send to recipient.
+func (g *scripted) sends(recipient string) int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.calls[recipient]
+}
+
+// run starts w until the test ends; stop ends it sooner and waits for it.
+func run(t *testing.T, w *messaging.Worker) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { w.Run(ctx); close(done) }()
+	stop = func() { cancel(); <-done }
+	t.Cleanup(stop)
+	return stop
+}
+
+// waitFor polls cond until it holds, failing the test after 10 seconds.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("still waiting for %s after 10s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 func seedAccount(t *testing.T, st *store.Store) int64 {
 	t.Helper()
 	ctx := context.Background()
@@ -190,6 +219,35 @@ func TestWorkerPicksUpWhatADeadWorkerLeft(t *testing.T) {
 		m := waitState(t, st, id, model.MessageSent)
 		if m.Attempts != 2 {
 			t.Fatalf("redelivered after the lease: want 2 attempts, got %d", m.Attempts)
+		}
+	})
+}
+
+// TestWorkerRenewsTheLeaseOfASlowSend: a send that takes many times the
+// lease keeps its message, because the lease is renewed while it runs; a
+// second instance watching the queue does not send the message too.
+func TestWorkerRenewsTheLeaseOfASlowSend(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
+		acc := seedAccount(t, st)
+		gw := &scripted{calls: map[string]int{}, script: map[string][]error{}, blockOn: "slow", release: make(chan struct{})}
+		reg := messaging.NewRegistry(nil, gw)
+		const lease = 300 * time.Millisecond
+		for _, name := range []string{"a", "b"} {
+			cfg := messaging.WorkerConfig{Instance: name, PollInterval: 20 * time.Millisecond, Lease: lease}
+			run(t, messaging.NewWorker(st, reg, cfg, slog.New(slog.DiscardHandler)))
+		}
+		id := enqueue(t, st, acc, "scripted", "slow", 5)
+		waitFor(t, "the send to start", func() bool { return gw.sends("slow") == 1 })
+		time.Sleep(5 * lease) // the lease as claimed has long run out
+		if n := gw.sends("slow"); n != 1 {
+			t.Fatalf("a message whose send is still running was sent %d times", n)
+		}
+		close(gw.release)
+		if m := waitState(t, st, id, model.MessageSent); m.Attempts != 1 {
+			t.Fatalf("sent after %d attempts, want 1", m.Attempts)
+		}
+		if n := gw.sends("slow"); n != 1 {
+			t.Fatalf("sent %d times", n)
 		}
 	})
 }
