@@ -45,6 +45,10 @@ type Config struct {
 	// being sent, so it bounds how long a dead instance's messages wait for
 	// another, not how long a send may take. Zero: 20 seconds.
 	DeliveryLease time.Duration
+	// DeliveryGrace is how long a stop lets the messages being sent finish
+	// before it cuts their sends short and hands them back to the queue.
+	// Zero: 10 seconds; negative: no wait.
+	DeliveryGrace time.Duration
 	// ReadyFile, when set, is where Run writes the bound addresses
 	// (Listening, as JSON) before it serves, so a script or a test can start
 	// the server on port 0 and learn its ports. Removed when Run returns.
@@ -52,11 +56,11 @@ type Config struct {
 }
 
 // deliveryConfig tunes the delivery worker.
-func deliveryConfig(lease time.Duration) (messaging.WorkerConfig, error) {
+func deliveryConfig(lease, grace time.Duration) (messaging.WorkerConfig, error) {
 	if lease != 0 && lease < 2*time.Second {
 		return messaging.WorkerConfig{}, fmt.Errorf("delivery lease %v: want at least 2s", lease)
 	}
-	return messaging.WorkerConfig{Lease: lease}, nil
+	return messaging.WorkerConfig{Lease: lease, Grace: grace}, nil
 }
 
 // SIPConfig is the SIP side of serve: the embedded registrar's listeners,
@@ -168,7 +172,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	wcfg, err := deliveryConfig(cfg.DeliveryLease)
+	wcfg, err := deliveryConfig(cfg.DeliveryLease, cfg.DeliveryGrace)
 	if err != nil {
 		return nil, err
 	}

@@ -20,8 +20,8 @@ type serveFlag struct {
 
 func newServeCmd(a *globals) *cobra.Command {
 	var (
-		cfg                                     app.Config
-		maxAttempts, lease, logLevel, logFormat string
+		cfg                                            app.Config
+		maxAttempts, lease, grace, logLevel, logFormat string
 	)
 	flags := []serveFlag{
 		{"data", "ACTIVATOR_DATA", "data", "data folder: the SQLite database, the secret key and the first admin token", &cfg.DataDir},
@@ -32,6 +32,7 @@ func newServeCmd(a *globals) *cobra.Command {
 		{"secret-key-file", "ACTIVATOR_SECRET_KEY_FILE", "", "file with the 64-hex-digit key that encrypts secrets at rest (default <data>/secret.key, created on first start)", &cfg.SecretKeyFile},
 		{"max-attempts", "ACTIVATOR_MAX_ATTEMPTS", "8", "tries per message before it is marked failed", &maxAttempts},
 		{"delivery-lease", "ACTIVATOR_DELIVERY_LEASE", "20s", "how long a message being sent stays claimed by this instance without a renewal (renewed every third of it while the send runs): a dead instance's messages return to the queue after it (at least 2s)", &lease},
+		{"delivery-grace", "ACTIVATOR_DELIVERY_GRACE", "10s", "on stop (SIGTERM), how long the messages being sent may take to finish before their sends are cut short and they go back to the queue; 0 to hand them back at once", &grace},
 		{"log-level", "ACTIVATOR_LOG_LEVEL", "info", "log level: debug, info, warn or error", &logLevel},
 		{"log-format", "ACTIVATOR_LOG_FORMAT", "text", "log format: text or json", &logFormat},
 		{"ready-file", "ACTIVATOR_READY_FILE", "", "once the HTTP and SIP listeners are bound, write their addresses to this file as JSON (removed at stop): the ports the system chose for port 0 in --listen or --sip-*", &cfg.ReadyFile},
@@ -78,6 +79,14 @@ a flag given on the command line wins.`,
 			cfg.MaxAttempts = n
 			if cfg.DeliveryLease, err = time.ParseDuration(lease); err != nil || cfg.DeliveryLease < 2*time.Second {
 				return fmt.Errorf("--delivery-lease %q: want a duration of at least 2s, such as 20s or 1m", lease)
+			}
+			d, err := time.ParseDuration(grace)
+			if err != nil || d < 0 || d > 10*time.Minute {
+				return fmt.Errorf("--delivery-grace %q: want a duration from 0s to 10m, such as 10s", grace)
+			}
+			cfg.DeliveryGrace = d
+			if d == 0 {
+				cfg.DeliveryGrace = -1 // app.Config's zero is the default
 			}
 			for _, addr := range []*string{&cfg.SIP.UDP, &cfg.SIP.TCP, &cfg.SIP.TLS} {
 				if *addr == "off" {

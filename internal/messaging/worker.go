@@ -29,6 +29,10 @@ type WorkerConfig struct {
 	BaseBackoff time.Duration // first retry delay, doubled each attempt (default 10s)
 	MaxBackoff  time.Duration // cap of the retry delay (default 1h)
 	SendTimeout time.Duration // one gateway call (default 60s)
+	// Grace is how long, once Run's context ends, the sends in flight may
+	// take to finish and be recorded before they are cut short and their
+	// messages handed back to the queue (0: 10s; negative: none).
+	Grace time.Duration
 	// Doorbell wakes the worker when a message is queued (nil: a bell of
 	// its own, rung by Notify).
 	Doorbell *Doorbell
@@ -84,6 +88,9 @@ func NewWorker(st *store.Store, gateways *Registry, cfg WorkerConfig, log *slog.
 	if cfg.SendTimeout <= 0 {
 		cfg.SendTimeout = 60 * time.Second
 	}
+	if cfg.Grace == 0 {
+		cfg.Grace = 10 * time.Second
+	}
 	if cfg.Instance == "" {
 		cfg.Instance = "worker-" + strconv.FormatUint(rand.Uint64(), 36)
 	}
@@ -97,11 +104,41 @@ func NewWorker(st *store.Store, gateways *Registry, cfg WorkerConfig, log *slog.
 // Notify wakes the worker: a message was just queued.
 func (w *Worker) Notify() { w.bell.Ring() }
 
-// Run delivers until ctx ends, then waits for the sends in flight.
+// Run delivers until ctx ends, then drains: it claims no more messages,
+// gives the sends in flight the grace period to finish and be recorded,
+// and hands back to the queue those that did not.
 func (w *Worker) Run(ctx context.Context) {
-	var wg sync.WaitGroup
-	defer wg.Wait()
+	// Sends outlive ctx by the grace period: a stop lets them finish.
+	sendCtx, cancelSends := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelSends()
+	var sends sync.WaitGroup
 	slots := make(chan struct{}, w.cfg.Concurrency)
+	w.claimUntilStopped(ctx, sendCtx, slots, &sends)
+
+	done := make(chan struct{})
+	go func() { sends.Wait(); close(done) }()
+	if n := len(slots); n > 0 {
+		w.log.Info("stopping: waiting for the messages being sent", "in_flight", n, "grace", w.cfg.Grace)
+	}
+	if w.cfg.Grace > 0 {
+		grace := time.NewTimer(w.cfg.Grace)
+		defer grace.Stop()
+		select {
+		case <-done:
+			return
+		case <-grace.C:
+		}
+	}
+	if n := len(slots); n > 0 {
+		w.log.Warn("stopping: cutting short the sends still running after the grace period; their messages go back to the queue", "in_flight", n)
+	}
+	cancelSends()
+	<-done
+}
+
+// claimUntilStopped claims due messages and starts their deliveries as
+// slots free up, until ctx ends.
+func (w *Worker) claimUntilStopped(ctx, sendCtx context.Context, slots chan struct{}, sends *sync.WaitGroup) {
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
@@ -111,7 +148,7 @@ func (w *Worker) Run(ctx context.Context) {
 		case <-timer.C:
 		case <-w.bell.c:
 		}
-		for {
+		for ctx.Err() == nil {
 			free := w.cfg.Concurrency - len(slots)
 			if free == 0 {
 				break
@@ -129,10 +166,10 @@ func (w *Worker) Run(ctx context.Context) {
 			}
 			for i := range batch {
 				slots <- struct{}{}
-				wg.Add(1)
+				sends.Add(1)
 				go func(m store.MessageRow) {
-					defer func() { <-slots; wg.Done(); w.Notify() }()
-					w.deliver(ctx, &m)
+					defer func() { <-slots; sends.Done(); w.Notify() }()
+					w.deliver(sendCtx, &m)
 				}(batch[i])
 			}
 			if len(batch) < free {
@@ -151,16 +188,17 @@ func (w *Worker) Run(ctx context.Context) {
 }
 
 // deliver sends one claimed message and records the outcome, renewing
-// the message's lease all the while.
+// the message's lease all the while. ctx ends when a stop's grace period
+// is over: a send it cuts short is handed back to the queue.
 func (w *Worker) deliver(ctx context.Context, m *store.MessageRow) {
 	log := w.log.With("message_id", m.ID, "gateway", m.Gateway, "channel", m.Channel, "attempt", m.Attempts)
 	defer w.renewLease(m.Claim(), log)()
 	providerID, err := w.send(ctx, m)
 	if ctx.Err() != nil && err != nil {
-		// Shutting down mid-send: leave the row leased; it is retried after the lease.
+		w.handBack(m.Claim(), log)
 		return
 	}
-	// The outcome is written even while shutting down, so it is not lost.
+	// The outcome is written even after the grace period, so it is not lost.
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	werr := w.store.Tx(rctx, func(tx *store.Tx) error {
@@ -188,6 +226,24 @@ func (w *Worker) deliver(ctx context.Context, m *store.MessageRow) {
 		log.Warn("message failed", "err", err)
 	default:
 		log.Info("message will be retried", "err", err)
+	}
+}
+
+// handBack puts a message whose send a stop cut short back in the queue,
+// its attempt not counted, for any instance to send at once. When that
+// fails (the database is away), the message waits for its lease to run
+// out, or for this instance to start again.
+func (w *Worker) handBack(c store.Claim, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := w.store.Tx(ctx, func(tx *store.Tx) error { return tx.ReleaseMessage(ctx, c) })
+	switch {
+	case err == nil:
+		log.Info("handed the message back to the queue: its send did not finish before the stop")
+	case errors.Is(err, store.ErrClaimLost):
+		// A delivery receipt finished it, or another instance took it over.
+	default:
+		log.Error("handing back a message whose send did not finish before the stop", "err", err)
 	}
 }
 

@@ -18,11 +18,23 @@ import (
 // scripted is a gateway whose answers the test dictates, per recipient:
 // a list of errors to return in turn, then success.
 type scripted struct {
-	mu      sync.Mutex
-	script  map[string][]error
-	calls   map[string]int
-	blockOn string        // recipient whose send blocks until release closes
-	release chan struct{} // closed to let a blocked send finish
+	mu     sync.Mutex
+	script map[string][]error
+	calls  map[string]int
+	// hold makes the first send to a recipient block until its channel
+	// closes (or the send's context ends).
+	hold map[string]chan struct{}
+}
+
+func newScripted(script map[string][]error, hold ...string) *scripted {
+	g := &scripted{script: script, calls: map[string]int{}, hold: map[string]chan struct{}{}}
+	if g.script == nil {
+		g.script = map[string][]error{}
+	}
+	for _, r := range hold {
+		g.hold[r] = make(chan struct{})
+	}
+	return g
 }
 
 func (g *scripted) Name() string { return "scripted" }
@@ -35,11 +47,12 @@ func (g *scripted) Send(ctx context.Context, m *model.Message) (string, error) {
 	if s := g.script[m.Recipient]; n <= len(s) {
 		err = s[n-1]
 	}
-	block := g.blockOn == m.Recipient && n == 1
+	release, block := g.hold[m.Recipient]
+	block = block && n == 1
 	g.mu.Unlock()
 	if block {
 		select {
-		case <-g.release:
+		case <-release:
 		case <-ctx.Done():
 			return "", ctx.Err()
 		}
@@ -132,12 +145,12 @@ func waitState(t *testing.T, st *store.Store, id int64, state string) *store.Mes
 func TestWorkerRetriesTemporaryFailuresAndFailsPermanentOnes(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
 		acc := seedAccount(t, st)
-		gw := &scripted{calls: map[string]int{}, script: map[string][]error{
+		gw := newScripted(map[string][]error{
 			"flaky":     {errors.New("connection reset"), messaging.Temporary(errors.New("429 slow down"), 0)},
 			"bad":       {messaging.Permanent(errors.New("invalid destination number"))},
 			"hopeless":  {errors.New("down"), errors.New("down"), errors.New("down"), errors.New("down")},
 			"retryafer": {messaging.Temporary(errors.New("throttled"), 300*time.Millisecond)},
-		}}
+		})
 		reg := messaging.NewRegistry(nil, gw, outbox.New(st))
 		w := messaging.NewWorker(st, reg, messaging.WorkerConfig{PollInterval: 20 * time.Millisecond, BaseBackoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond}, slog.New(slog.DiscardHandler))
 		ctx, cancel := context.WithCancel(context.Background())
@@ -191,34 +204,79 @@ func TestWorkerRetriesTemporaryFailuresAndFailsPermanentOnes(t *testing.T) {
 	})
 }
 
-// TestWorkerPicksUpWhatADeadWorkerLeft: a worker stopped mid-send leaves its
-// message leased; once the lease runs out another worker delivers it.
-func TestWorkerPicksUpWhatADeadWorkerLeft(t *testing.T) {
+// claimAs claims every due message for instance owner, as a worker of
+// that instance would, with the given lease.
+func claimAs(t *testing.T, st *store.Store, owner string, lease time.Duration) []store.MessageRow {
+	t.Helper()
+	var got []store.MessageRow
+	err := st.Tx(context.Background(), func(tx *store.Tx) (err error) {
+		got, err = tx.ClaimMessages(context.Background(), owner, time.Now(), lease, 100)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+// TestWorkerPicksUpWhatADeadInstanceLeft: a message claimed by an
+// instance that died mid-send stays leased; once the lease runs out
+// another instance's worker delivers it.
+func TestWorkerPicksUpWhatADeadInstanceLeft(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
 		acc := seedAccount(t, st)
-		gw := &scripted{calls: map[string]int{}, script: map[string][]error{}, blockOn: "slow", release: make(chan struct{})}
-		reg := messaging.NewRegistry(nil, gw)
-		cfg := messaging.WorkerConfig{PollInterval: 20 * time.Millisecond, Lease: 300 * time.Millisecond}
-		first := messaging.NewWorker(st, reg, cfg, slog.New(slog.DiscardHandler))
-		ctx1, kill := context.WithCancel(context.Background())
-		done1 := make(chan struct{})
-		go func() { first.Run(ctx1); close(done1) }()
-		id := enqueue(t, st, acc, "scripted", "slow", 5)
-		first.Notify()
-		waitState(t, st, id, model.MessageSending)
-		kill() // the first worker dies mid-send
-		<-done1
-		if m, _ := st.MessageByID(context.Background(), id); m.State != model.MessageSending {
-			t.Fatalf("a send cut short must stay leased, not be marked: %s", m.State)
+		id := enqueue(t, st, acc, "scripted", "orphan", 5)
+		if got := claimAs(t, st, "dead", 300*time.Millisecond); len(got) != 1 {
+			t.Fatalf("claimed %d", len(got))
 		}
-		second := messaging.NewWorker(st, reg, cfg, slog.New(slog.DiscardHandler))
-		ctx2, stop := context.WithCancel(context.Background())
-		done2 := make(chan struct{})
-		go func() { second.Run(ctx2); close(done2) }()
-		defer func() { stop(); <-done2 }()
+		gw := newScripted(nil)
+		cfg := messaging.WorkerConfig{Instance: "alive", PollInterval: 20 * time.Millisecond}
+		run(t, messaging.NewWorker(st, messaging.NewRegistry(nil, gw), cfg, slog.New(slog.DiscardHandler)))
 		m := waitState(t, st, id, model.MessageSent)
-		if m.Attempts != 2 {
-			t.Fatalf("redelivered after the lease: want 2 attempts, got %d", m.Attempts)
+		if m.Attempts != 2 || gw.sends("orphan") != 1 {
+			t.Fatalf("redelivered after the lease: want 2 attempts and 1 send, got %d and %d", m.Attempts, gw.sends("orphan"))
+		}
+	})
+}
+
+// TestWorkerDrainsOnStop: a stop claims nothing more, lets the sends in
+// flight finish within the grace period and records them; a send still
+// running when the grace period ends is cut short and its message handed
+// back: queued, its attempt not counted, its lease cleared. Nothing is
+// left claimed.
+func TestWorkerDrainsOnStop(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
+		acc := seedAccount(t, st)
+		gw := newScripted(nil, "finishing", "stuck")
+		cfg := messaging.WorkerConfig{Instance: "a", Concurrency: 2, PollInterval: 20 * time.Millisecond, Grace: 500 * time.Millisecond}
+		w := messaging.NewWorker(st, messaging.NewRegistry(nil, gw), cfg, slog.New(slog.DiscardHandler))
+		finishing := enqueue(t, st, acc, "scripted", "finishing", 5)
+		stuck := enqueue(t, st, acc, "scripted", "stuck", 5)
+		waiting := enqueue(t, st, acc, "scripted", "waiting", 5)
+		ctx, stop := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { w.Run(ctx); close(done) }()
+		defer func() { stop(); <-done }()
+		waitFor(t, "both sends to start", func() bool { return gw.sends("finishing") == 1 && gw.sends("stuck") == 1 })
+
+		stop()                      // SIGTERM
+		close(gw.hold["finishing"]) // its provider answers after the stop, within the grace period
+		<-done
+
+		if m := waitState(t, st, finishing, model.MessageSent); m.Attempts != 1 || m.ProviderID != "id-finishing" {
+			t.Errorf("the send that finished in the grace period: %+v", m.Message)
+		}
+		for name, id := range map[string]int64{"stuck": stuck, "waiting": waiting} {
+			m, err := st.MessageByID(context.Background(), id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.State != model.MessageQueued || m.Attempts != 0 || m.LockedUntil != nil || m.ClaimedBy != "" {
+				t.Errorf("%s after the stop: %s, %d attempts, locked until %v, claimed by %q; want queued as it was", name, m.State, m.Attempts, m.LockedUntil, m.ClaimedBy)
+			}
+		}
+		if n := gw.sends("waiting"); n != 0 {
+			t.Errorf("a message was claimed after the stop: %d sends", n)
 		}
 	})
 }
@@ -229,7 +287,7 @@ func TestWorkerPicksUpWhatADeadWorkerLeft(t *testing.T) {
 func TestWorkerRenewsTheLeaseOfASlowSend(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
 		acc := seedAccount(t, st)
-		gw := &scripted{calls: map[string]int{}, script: map[string][]error{}, blockOn: "slow", release: make(chan struct{})}
+		gw := newScripted(nil, "slow")
 		reg := messaging.NewRegistry(nil, gw)
 		const lease = 300 * time.Millisecond
 		for _, name := range []string{"a", "b"} {
@@ -242,7 +300,7 @@ func TestWorkerRenewsTheLeaseOfASlowSend(t *testing.T) {
 		if n := gw.sends("slow"); n != 1 {
 			t.Fatalf("a message whose send is still running was sent %d times", n)
 		}
-		close(gw.release)
+		close(gw.hold["slow"])
 		if m := waitState(t, st, id, model.MessageSent); m.Attempts != 1 {
 			t.Fatalf("sent after %d attempts, want 1", m.Attempts)
 		}
