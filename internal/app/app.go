@@ -49,6 +49,10 @@ type Config struct {
 	// before it cuts their sends short and hands them back to the queue.
 	// Zero: 10 seconds; negative: no wait.
 	DeliveryGrace time.Duration
+	// InstanceID names this instance in the delivery queue's claims: the
+	// same across its restarts, different from every other running
+	// instance. Empty: the host name and a random id kept in DataDir.
+	InstanceID string
 	// ReadyFile, when set, is where Run writes the bound addresses
 	// (Listening, as JSON) before it serves, so a script or a test can start
 	// the server on port 0 and learn its ports. Removed when Run returns.
@@ -174,6 +178,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	}
 	wcfg, err := deliveryConfig(cfg.DeliveryLease, cfg.DeliveryGrace)
 	if err != nil {
+		return nil, err
+	}
+	if wcfg.Instance, err = instanceID(cfg.InstanceID, cfg.DataDir); err != nil {
 		return nil, err
 	}
 	// The domain rings when it queues a message and the worker listens; the

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -33,6 +34,7 @@ func newServeCmd(a *globals) *cobra.Command {
 		{"max-attempts", "ACTIVATOR_MAX_ATTEMPTS", "8", "tries per message before it is marked failed", &maxAttempts},
 		{"delivery-lease", "ACTIVATOR_DELIVERY_LEASE", "20s", "how long a message being sent stays claimed by this instance without a renewal (renewed every third of it while the send runs): a dead instance's messages return to the queue after it (at least 2s)", &lease},
 		{"delivery-grace", "ACTIVATOR_DELIVERY_GRACE", "10s", "on stop (SIGTERM), how long the messages being sent may take to finish before their sends are cut short and they go back to the queue; 0 to hand them back at once", &grace},
+		{"instance-id", "ACTIVATOR_INSTANCE_ID", "", "this instance's name in the delivery queue: the same across its restarts, different from every other instance sharing the database (default: the host name and a random id kept in <data>/instance.id)", &cfg.InstanceID},
 		{"log-level", "ACTIVATOR_LOG_LEVEL", "info", "log level: debug, info, warn or error", &logLevel},
 		{"log-format", "ACTIVATOR_LOG_FORMAT", "text", "log format: text or json", &logFormat},
 		{"ready-file", "ACTIVATOR_READY_FILE", "", "once the HTTP and SIP listeners are bound, write their addresses to this file as JSON (removed at stop): the ports the system chose for port 0 in --listen or --sip-*", &cfg.ReadyFile},
@@ -79,6 +81,9 @@ a flag given on the command line wins.`,
 			cfg.MaxAttempts = n
 			if cfg.DeliveryLease, err = time.ParseDuration(lease); err != nil || cfg.DeliveryLease < 2*time.Second {
 				return fmt.Errorf("--delivery-lease %q: want a duration of at least 2s, such as 20s or 1m", lease)
+			}
+			if id := cfg.InstanceID; id != "" && (len(id) > 200 || strings.TrimSpace(id) != id) {
+				return fmt.Errorf("--instance-id %q: want a name of at most 200 characters, without surrounding spaces", id)
 			}
 			d, err := time.ParseDuration(grace)
 			if err != nil || d < 0 || d > 10*time.Minute {

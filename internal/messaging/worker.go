@@ -16,8 +16,11 @@ import (
 
 // WorkerConfig tunes the delivery worker.
 type WorkerConfig struct {
-	// Instance names this worker in the claims it makes (empty: a random
-	// name of its own). Instances sharing a database need distinct names.
+	// Instance names this worker in the claims it makes. It must stay the
+	// same across restarts of one instance, whose worker then takes back
+	// at start the messages it was sending when it stopped or died, and
+	// differ between instances sharing a database (empty: a random name,
+	// so nothing is taken back).
 	Instance     string
 	Concurrency  int           // messages sent at once (default 4)
 	PollInterval time.Duration // how often to look for due messages when not woken (default 1s)
@@ -113,6 +116,7 @@ func (w *Worker) Run(ctx context.Context) {
 	defer cancelSends()
 	var sends sync.WaitGroup
 	slots := make(chan struct{}, w.cfg.Concurrency)
+	w.takeBackOwnClaims(ctx)
 	w.claimUntilStopped(ctx, sendCtx, slots, &sends)
 
 	done := make(chan struct{})
@@ -134,6 +138,24 @@ func (w *Worker) Run(ctx context.Context) {
 	}
 	cancelSends()
 	<-done
+}
+
+// takeBackOwnClaims puts back in the queue the messages this instance was
+// sending when it last stopped or died: none of those sends can still be
+// running, so they need not wait out their lease. Other instances' claims
+// are left to their lease.
+func (w *Worker) takeBackOwnClaims(ctx context.Context) {
+	var n int64
+	err := w.store.Tx(ctx, func(tx *store.Tx) (err error) {
+		n, err = tx.ReleaseStaleClaims(ctx, w.cfg.Instance)
+		return err
+	})
+	switch {
+	case err != nil && ctx.Err() == nil:
+		w.log.Error("taking back the messages this instance was sending when it stopped; they come back when their lease runs out", "err", err)
+	case n > 0:
+		w.log.Info("took back the messages this instance was sending when it stopped", "count", n, "instance", w.cfg.Instance)
+	}
 }
 
 // claimUntilStopped claims due messages and starts their deliveries as

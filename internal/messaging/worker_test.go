@@ -239,6 +239,37 @@ func TestWorkerPicksUpWhatADeadInstanceLeft(t *testing.T) {
 	})
 }
 
+// TestRestartedWorkerTakesBackItsOwnClaimsAtOnce: an instance that
+// starts again sends at once the messages it was sending when it died,
+// without waiting out their lease, and leaves another live instance's
+// claim alone.
+func TestRestartedWorkerTakesBackItsOwnClaimsAtOnce(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
+		acc := seedAccount(t, st)
+		mine := enqueue(t, st, acc, "scripted", "mine", 5)
+		if got := claimAs(t, st, "host-a", time.Hour); len(got) != 1 { // host-a dies with its message claimed
+			t.Fatalf("claimed %d", len(got))
+		}
+		theirs := enqueue(t, st, acc, "scripted", "theirs", 5)
+		if got := claimAs(t, st, "host-b", time.Hour); len(got) != 1 { // host-b is alive, sending its message
+			t.Fatalf("claimed %d", len(got))
+		}
+		gw := newScripted(nil)
+		cfg := messaging.WorkerConfig{Instance: "host-a", Lease: time.Hour, PollInterval: 20 * time.Millisecond}
+		run(t, messaging.NewWorker(st, messaging.NewRegistry(nil, gw), cfg, slog.New(slog.DiscardHandler)))
+		if m := waitState(t, st, mine, model.MessageSent); m.Attempts != 2 {
+			t.Errorf("the restarted instance's own message: %d attempts, want 2 (the one cut by the death counts)", m.Attempts)
+		}
+		m, err := st.MessageByID(context.Background(), theirs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.State != model.MessageSending || m.ClaimedBy != "host-b" || gw.sends("theirs") != 0 {
+			t.Errorf("another instance's live claim: %s by %q, %d sends", m.State, m.ClaimedBy, gw.sends("theirs"))
+		}
+	})
+}
+
 // TestWorkerDrainsOnStop: a stop claims nothing more, lets the sends in
 // flight finish within the grace period and records them; a send still
 // running when the grace period ends is cut short and its message handed
