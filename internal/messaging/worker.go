@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/activator-voip/activator/internal/model"
@@ -59,6 +60,20 @@ func (d *Doorbell) Ring() {
 	}
 }
 
+// Stats counts what a worker did since it was made.
+type Stats struct {
+	Claims       uint64 // claim queries run: an idle worker runs one per safety poll
+	Sent         uint64 // messages recorded as sent
+	Failed       uint64 // messages given up: a permanent failure, or out of attempts
+	Retried      uint64 // temporary failures put back in the queue for a later attempt
+	HandedBack   uint64 // messages whose send a stop cut short, put back in the queue
+	WriteRetries uint64 // outcome writes made again after the database refused one
+	// Duplicates counts the messages sent whose send could not be recorded
+	// (the database stayed away, or the lease ran out first): each is sent
+	// again by whichever claim takes it next.
+	Duplicates uint64
+}
+
 // Worker drains the messages table: it claims due messages, hands each to
 // its gateway, and records the outcome on the row. All its state is in the
 // database, so a crash loses nothing: a message claimed by a dead worker
@@ -69,6 +84,17 @@ type Worker struct {
 	cfg      WorkerConfig
 	log      *slog.Logger
 	bell     *Doorbell
+	stats    struct {
+		claims, sent, failed, retried, handedBack, writeRetries, duplicates atomic.Uint64
+	}
+}
+
+// Stats returns the worker's counts so far.
+func (w *Worker) Stats() Stats {
+	return Stats{
+		Claims: w.stats.claims.Load(), Sent: w.stats.sent.Load(), Failed: w.stats.failed.Load(), Retried: w.stats.retried.Load(),
+		HandedBack: w.stats.handedBack.Load(), WriteRetries: w.stats.writeRetries.Load(), Duplicates: w.stats.duplicates.Load(),
+	}
 }
 
 // NewWorker returns a worker; Run starts it.
@@ -176,6 +202,7 @@ func (w *Worker) claimUntilStopped(ctx, sendCtx context.Context, slots chan stru
 				break
 			}
 			var batch []store.MessageRow
+			w.stats.claims.Add(1)
 			err := w.store.Tx(ctx, func(tx *store.Tx) (err error) {
 				batch, err = tx.ClaimMessages(ctx, w.cfg.Instance, time.Now(), w.cfg.Lease, free)
 				return err
@@ -220,34 +247,107 @@ func (w *Worker) deliver(ctx context.Context, m *store.MessageRow) {
 		w.handBack(m.Claim(), log)
 		return
 	}
-	// The outcome is written even after the grace period, so it is not lost.
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	werr := w.store.Tx(rctx, func(tx *store.Tx) error {
-		switch {
-		case err == nil:
-			if err := tx.MarkMessageSent(rctx, m.Claim(), providerID, time.Now()); err != nil {
-				return err
-			}
-			return w.event(rctx, tx, m, model.EventMessageSent, map[string]string{"provider_id": providerID})
-		case isPermanent(err) || m.Attempts >= m.MaxAttempts:
-			if err := tx.MarkMessageFailed(rctx, m.Claim(), err.Error()); err != nil {
-				return err
-			}
-			return w.event(rctx, tx, m, model.EventMessageFailed, map[string]string{"error": err.Error()})
-		default:
-			return tx.MarkMessageRetry(rctx, m.Claim(), err.Error(), time.Now().Add(w.backoff(m.Attempts, retryAfter(err))))
-		}
-	})
+	w.record(ctx, m, providerID, err, log)
+}
+
+// outcome is what a send's result makes of its message.
+type outcome int
+
+const (
+	outcomeSent outcome = iota
+	outcomeRetry
+	outcomeFailed
+)
+
+// Record retries: the first pause, and the longest.
+const (
+	recordPause    = 50 * time.Millisecond
+	recordMaxPause = 2 * time.Second
+)
+
+// record writes the outcome of a send. A write the database refuses
+// (away, disk full) is made again, with backoff, while the lease's worth
+// of time lasts and, once a stop has begun, its grace period; the lease is
+// renewed meanwhile, so no other instance sends the message while its
+// outcome may still be recorded. A sent message whose send could not be
+// recorded after all is sent again later: that duplicate is counted and
+// logged, once.
+func (w *Worker) record(ctx context.Context, m *store.MessageRow, providerID string, sendErr error, log *slog.Logger) {
+	c := m.Claim()
+	now := time.Now()
+	kind := outcomeRetry
 	switch {
-	case werr != nil:
-		log.Error("recording the delivery", "err", werr)
-	case err == nil:
+	case sendErr == nil:
+		kind = outcomeSent
+	case isPermanent(sendErr) || m.Attempts >= m.MaxAttempts:
+		kind = outcomeFailed
+	}
+	var next time.Time
+	if kind == outcomeRetry {
+		next = now.Add(w.backoff(m.Attempts, retryAfter(sendErr)))
+	}
+	write := func(ctx context.Context) error {
+		return w.store.Tx(ctx, func(tx *store.Tx) error {
+			switch kind {
+			case outcomeSent:
+				if err := tx.MarkMessageSent(ctx, c, providerID, now); err != nil {
+					return err
+				}
+				return w.event(ctx, tx, m, model.EventMessageSent, map[string]string{"provider_id": providerID})
+			case outcomeFailed:
+				if err := tx.MarkMessageFailed(ctx, c, sendErr.Error()); err != nil {
+					return err
+				}
+				return w.event(ctx, tx, m, model.EventMessageFailed, map[string]string{"error": sendErr.Error()})
+			default:
+				return tx.MarkMessageRetry(ctx, c, sendErr.Error(), next)
+			}
+		})
+	}
+	deadline := now.Add(w.cfg.Lease)
+	pause := recordPause
+	var err error
+	for try := 1; ; try++ {
+		// The write is made even after the grace period, once, so an
+		// outcome in hand is not lost.
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), min(max(time.Until(deadline), time.Second), 10*time.Second))
+		err = write(wctx)
+		cancel()
+		if err == nil || errors.Is(err, store.ErrClaimLost) || ctx.Err() != nil || time.Now().Add(pause).After(deadline) {
+			break
+		}
+		w.stats.writeRetries.Add(1)
+		log.Debug("recording the delivery failed; trying again", "err", err, "try", try, "pause", pause)
+		t := time.NewTimer(pause)
+		select {
+		case <-ctx.Done():
+		case <-t.C:
+		}
+		t.Stop()
+		pause = min(2*pause, recordMaxPause)
+	}
+	switch {
+	case err == nil && kind == outcomeSent:
+		w.stats.sent.Add(1)
 		log.Info("message sent", "provider_id", providerID)
-	case isPermanent(err) || m.Attempts >= m.MaxAttempts:
-		log.Warn("message failed", "err", err)
+	case err == nil && kind == outcomeFailed:
+		w.stats.failed.Add(1)
+		log.Warn("message failed", "err", sendErr)
+	case err == nil:
+		w.stats.retried.Add(1)
+		log.Info("message will be retried", "err", sendErr, "next_attempt_at", next)
+	case kind == outcomeSent && errors.Is(err, store.ErrClaimLost):
+		w.stats.duplicates.Add(1)
+		log.Warn("message sent, but its lease ran out before the send could be recorded: another claim sends it again",
+			"provider_id", providerID)
+	case kind == outcomeSent:
+		w.stats.duplicates.Add(1)
+		log.Warn("message sent, but the send could not be recorded: it will be sent again",
+			"provider_id", providerID, "err", err)
+	case errors.Is(err, store.ErrClaimLost):
+		log.Info("the message was taken over before its outcome was recorded", "outcome_err", sendErr)
 	default:
-		log.Info("message will be retried", "err", err)
+		log.Error("recording the delivery; the message is tried again when its lease runs out", "err", err, "send_err", sendErr)
 	}
 }
 
@@ -261,6 +361,7 @@ func (w *Worker) handBack(c store.Claim, log *slog.Logger) {
 	err := w.store.Tx(ctx, func(tx *store.Tx) error { return tx.ReleaseMessage(ctx, c) })
 	switch {
 	case err == nil:
+		w.stats.handedBack.Add(1)
 		log.Info("handed the message back to the queue: its send did not finish before the stop")
 	case errors.Is(err, store.ErrClaimLost):
 		// A delivery receipt finished it, or another instance took it over.

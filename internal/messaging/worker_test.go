@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -337,6 +338,162 @@ func TestWorkerRenewsTheLeaseOfASlowSend(t *testing.T) {
 		}
 		if n := gw.sends("slow"); n != 1 {
 			t.Fatalf("sent %d times", n)
+		}
+	})
+}
+
+// failSentWrites makes the database refuse, while on, every write that
+// marks a message sent, as a full disk or a database gone away would: a
+// trigger of the test's own. Other writes (claims, lease renewals) go on.
+func failSentWrites(t *testing.T, st *store.Store) (set func(on bool)) {
+	t.Helper()
+	ctx := context.Background()
+	ddl := []string{`CREATE TABLE test_faults (on_sent INTEGER NOT NULL)`, `INSERT INTO test_faults VALUES (0)`}
+	if st.Dialect() == store.Postgres {
+		ddl = append(ddl, `CREATE FUNCTION test_fail_sent() RETURNS trigger LANGUAGE plpgsql AS $$
+			BEGIN
+				IF (SELECT on_sent FROM test_faults) = 1 THEN RAISE EXCEPTION 'could not extend file: No space left on device (test)'; END IF;
+				RETURN NEW;
+			END $$`,
+			`CREATE TRIGGER test_fail_sent BEFORE UPDATE ON messages FOR EACH ROW WHEN (NEW.state = 'sent') EXECUTE FUNCTION test_fail_sent()`)
+	} else {
+		ddl = append(ddl, `CREATE TRIGGER test_fail_sent BEFORE UPDATE ON messages FOR EACH ROW
+			WHEN NEW.state = 'sent' AND (SELECT on_sent FROM test_faults) = 1
+			BEGIN SELECT RAISE(ABORT, 'database or disk is full (test)'); END`)
+	}
+	err := st.Tx(ctx, func(tx *store.Tx) error {
+		for _, q := range ddl {
+			if _, err := tx.ExecRaw(ctx, q); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func(on bool) {
+		v := 0
+		if on {
+			v = 1
+		}
+		if err := st.Tx(ctx, func(tx *store.Tx) error {
+			_, err := tx.ExecRaw(ctx, `UPDATE test_faults SET on_sent = $1`, v)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func sum(ws []*messaging.Worker, f func(messaging.Stats) uint64) uint64 {
+	var n uint64
+	for _, w := range ws {
+		n += f(w.Stats())
+	}
+	return n
+}
+
+// TestWorkerRetriesTheRecordOfASend: when the database refuses to record
+// a send, the worker tries again, keeping the message's lease meanwhile,
+// so a second instance does not send it again and, once the database
+// takes the write, the message is sent once and recorded once.
+func TestWorkerRetriesTheRecordOfASend(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
+		acc := seedAccount(t, st)
+		fault := failSentWrites(t, st)
+		gw := newScripted(nil, "x")
+		reg := messaging.NewRegistry(nil, gw)
+		const lease = 2 * time.Second
+		var workers []*messaging.Worker
+		for _, name := range []string{"a", "b"} {
+			cfg := messaging.WorkerConfig{Instance: name, PollInterval: 20 * time.Millisecond, Lease: lease}
+			w := messaging.NewWorker(st, reg, cfg, slog.New(slog.DiscardHandler))
+			workers = append(workers, w)
+			run(t, w)
+		}
+		fault(true)
+		id := enqueue(t, st, acc, "scripted", "x", 5)
+		waitFor(t, "the send to start", func() bool { return gw.sends("x") == 1 })
+		claimed, err := st.MessageByID(context.Background(), id)
+		if err != nil || claimed.LockedUntil == nil {
+			t.Fatalf("claimed message: %+v %v", claimed, err)
+		}
+		time.Sleep(lease / 2)
+		close(gw.hold["x"]) // the provider takes the message; recording it fails
+		waitFor(t, "the record to be retried", func() bool { return sum(workers, func(s messaging.Stats) uint64 { return s.WriteRetries }) >= 2 })
+		// The database stays away past the lease the message was claimed
+		// with; the lease is renewed meanwhile.
+		waitFor(t, "the lease as claimed to run out", func() bool { return time.Now().After(claimed.LockedUntil.Add(100 * time.Millisecond)) })
+		if m, _ := st.MessageByID(context.Background(), id); m.State != model.MessageSending || m.LockedUntil == nil || !m.LockedUntil.After(time.Now()) {
+			t.Fatalf("while its record is retried the message must stay leased: %s until %v", m.State, m.LockedUntil)
+		}
+		fault(false)
+		m := waitState(t, st, id, model.MessageSent)
+		if n := gw.sends("x"); n != 1 || m.Attempts != 1 || m.ProviderID != "id-x" {
+			t.Fatalf("sent %d times, %d attempts, provider id %q; want once", n, m.Attempts, m.ProviderID)
+		}
+		if d := sum(workers, func(s messaging.Stats) uint64 { return s.Duplicates }); d != 0 {
+			t.Fatalf("%d duplicates counted for a message sent once", d)
+		}
+		waitFor(t, "the send to be counted", func() bool { return sum(workers, func(s messaging.Stats) uint64 { return s.Sent }) == 1 })
+	})
+}
+
+// warnings collects the messages of the WARN records a logger writes.
+type warnings struct {
+	mu  sync.Mutex
+	got []string
+}
+
+func (h *warnings) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelWarn }
+func (h *warnings) Handle(_ context.Context, r slog.Record) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.got = append(h.got, r.Message)
+	return nil
+}
+func (h *warnings) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h *warnings) WithGroup(string) slog.Handler      { return h }
+
+func (h *warnings) count(substr string) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := 0
+	for _, m := range h.got {
+		if strings.Contains(m, substr) {
+			n++
+		}
+	}
+	return n
+}
+
+// TestWorkerCountsTheDuplicatesItCannotAvoid: when the send cannot be
+// recorded within the lease, the worker gives it up and the message is
+// sent again; each such duplicate is counted, and logged once as a warning.
+func TestWorkerCountsTheDuplicatesItCannotAvoid(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
+		acc := seedAccount(t, st)
+		fault := failSentWrites(t, st)
+		gw := newScripted(nil)
+		logs := &warnings{}
+		cfg := messaging.WorkerConfig{Instance: "a", PollInterval: 20 * time.Millisecond, Lease: 400 * time.Millisecond}
+		w := messaging.NewWorker(st, messaging.NewRegistry(nil, gw), cfg, slog.New(logs))
+		run(t, w)
+		fault(true)
+		id := enqueue(t, st, acc, "scripted", "y", 5)
+		waitFor(t, "the record to be given up", func() bool { return w.Stats().Duplicates >= 1 })
+		fault(false)
+		m := waitState(t, st, id, model.MessageSent)
+		stats := w.Stats()
+		if n := gw.sends("y"); uint64(n) != 1+stats.Duplicates || m.Attempts != n {
+			t.Fatalf("%d sends, %d attempts, %d duplicates counted: every send past the first must be counted", n, m.Attempts, stats.Duplicates)
+		}
+		if stats.WriteRetries == 0 || stats.Sent != 1 {
+			t.Fatalf("stats: %+v", stats)
+		}
+		if n := logs.count("could not be recorded"); uint64(n) != stats.Duplicates {
+			t.Fatalf("%d warnings for %d duplicates: %q", n, stats.Duplicates, logs.got)
 		}
 	})
 }
