@@ -22,9 +22,13 @@ type WorkerConfig struct {
 	// at start the messages it was sending when it stopped or died, and
 	// differ between instances sharing a database (empty: a random name,
 	// so nothing is taken back).
-	Instance     string
-	Concurrency  int           // messages sent at once (default 4)
-	PollInterval time.Duration // how often to look for due messages when not woken (default 1s)
+	Instance    string
+	Concurrency int // messages sent at once (default 4)
+	// PollInterval is the safety poll: the longest the worker sleeps when
+	// nothing wakes it (default 30s). It is woken when a message is queued
+	// (the Doorbell; on PostgreSQL also another instance's notification),
+	// when its next message is due, and when a send finishes.
+	PollInterval time.Duration
 	// Lease is how long a claimed message stays ours without news from us
 	// (default 20s): renewed every third of it while the message is being
 	// sent or recorded, so it bounds how long a dead instance's messages
@@ -84,7 +88,10 @@ type Worker struct {
 	cfg      WorkerConfig
 	log      *slog.Logger
 	bell     *Doorbell
-	stats    struct {
+	// after, when set, stands in for the clock of the sleeps between
+	// rounds (tests).
+	after func(time.Duration) <-chan time.Time
+	stats struct {
 		claims, sent, failed, retried, handedBack, writeRetries, duplicates atomic.Uint64
 	}
 }
@@ -103,7 +110,7 @@ func NewWorker(st *store.Store, gateways *Registry, cfg WorkerConfig, log *slog.
 		cfg.Concurrency = 4
 	}
 	if cfg.PollInterval <= 0 {
-		cfg.PollInterval = time.Second
+		cfg.PollInterval = 30 * time.Second
 	}
 	if cfg.Lease <= 0 {
 		cfg.Lease = 20 * time.Second
@@ -140,9 +147,14 @@ func (w *Worker) Run(ctx context.Context) {
 	// Sends outlive ctx by the grace period: a stop lets them finish.
 	sendCtx, cancelSends := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelSends()
-	var sends sync.WaitGroup
+	var sends, listener sync.WaitGroup
+	defer listener.Wait()
 	slots := make(chan struct{}, w.cfg.Concurrency)
 	w.takeBackOwnClaims(ctx)
+	if w.store.Dialect() == store.Postgres {
+		listener.Add(1)
+		go func() { defer listener.Done(); w.listen(ctx) }()
+	}
 	w.claimUntilStopped(ctx, sendCtx, slots, &sends)
 
 	done := make(chan struct{})
@@ -185,54 +197,140 @@ func (w *Worker) takeBackOwnClaims(ctx context.Context) {
 }
 
 // claimUntilStopped claims due messages and starts their deliveries as
-// slots free up, until ctx ends.
+// slots free up, until ctx ends. Between rounds it sleeps until the next
+// message is due (a retry's time, a lease running out) or something wakes
+// it: a message queued here or, on PostgreSQL, by another instance, or a
+// send finishing. The safety poll bounds the sleep, for what no
+// notification told it of.
 func (w *Worker) claimUntilStopped(ctx, sendCtx context.Context, slots chan struct{}, sends *sync.WaitGroup) {
-	timer := time.NewTimer(0)
-	defer timer.Stop()
+	for ctx.Err() == nil {
+		wait := w.claimDue(ctx, sendCtx, slots, sends)
+		w.sleep(ctx, wait)
+	}
+}
+
+// Sleeps between rounds: the shortest, when a message is due but could not
+// be claimed (another instance is claiming it at this moment), and the
+// one after a database error.
+const (
+	minWait   = 50 * time.Millisecond
+	errorWait = time.Second
+)
+
+// claimDue claims what is due while slots are free and says how long to
+// sleep before the next round.
+func (w *Worker) claimDue(ctx, sendCtx context.Context, slots chan struct{}, sends *sync.WaitGroup) time.Duration {
 	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-timer.C:
-		case <-w.bell.c:
+		free := cap(slots) - len(slots)
+		if free == 0 {
+			return w.cfg.PollInterval // a send finishing rings the bell
 		}
-		for ctx.Err() == nil {
-			free := w.cfg.Concurrency - len(slots)
-			if free == 0 {
-				break
+		var batch []store.MessageRow
+		w.stats.claims.Add(1)
+		err := w.store.Tx(ctx, func(tx *store.Tx) (err error) {
+			batch, err = tx.ClaimMessages(ctx, w.cfg.Instance, time.Now(), w.cfg.Lease, free)
+			return err
+		})
+		if err != nil {
+			if ctx.Err() == nil {
+				w.log.Error("claiming messages", "err", err)
 			}
-			var batch []store.MessageRow
-			w.stats.claims.Add(1)
-			err := w.store.Tx(ctx, func(tx *store.Tx) (err error) {
-				batch, err = tx.ClaimMessages(ctx, w.cfg.Instance, time.Now(), w.cfg.Lease, free)
-				return err
-			})
+			return min(errorWait, w.cfg.PollInterval)
+		}
+		for i := range batch {
+			slots <- struct{}{}
+			sends.Add(1)
+			go func(m store.MessageRow) {
+				defer func() { <-slots; sends.Done(); w.Notify() }()
+				w.deliver(sendCtx, &m)
+			}(batch[i])
+		}
+		if len(batch) < free {
+			return w.untilDue(ctx)
+		}
+	}
+}
+
+// untilDue is how long until the queue next needs this worker, at most
+// the safety poll.
+func (w *Worker) untilDue(ctx context.Context) time.Duration {
+	at, ok, err := w.store.NextMessageDue(ctx)
+	switch {
+	case err != nil:
+		if ctx.Err() == nil {
+			w.log.Error("reading when the next message is due", "err", err)
+		}
+		return min(errorWait, w.cfg.PollInterval)
+	case !ok:
+		return w.cfg.PollInterval
+	}
+	// Times are kept to the millisecond: one more and the message is due.
+	d := time.Until(at) + time.Millisecond
+	return min(max(d, minWait), w.cfg.PollInterval)
+}
+
+// sleep waits d, or until the bell rings or ctx ends.
+func (w *Worker) sleep(ctx context.Context, d time.Duration) {
+	var fire <-chan time.Time
+	if w.after != nil {
+		fire = w.after(d)
+	} else {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		fire = t.C
+	}
+	select {
+	case <-ctx.Done():
+	case <-w.bell.c:
+	case <-fire:
+	}
+}
+
+// listen rings the bell when another instance queues a message, puts one
+// back, or claims one (whose lease this worker may have to take over): on
+// PostgreSQL, where several instances share the queue. A lost connection
+// is opened again, and the bell rung, since a notification may have been
+// missed meanwhile; until then the safety poll stands in.
+func (w *Worker) listen(ctx context.Context) {
+	pause := time.Second
+	for ctx.Err() == nil {
+		l, err := w.store.ListenMessages(ctx)
+		if err != nil {
+			if ctx.Err() == nil {
+				w.log.Warn("listening for the messages other instances queue; trying again", "err", err, "in", pause)
+			}
+			w.pause(ctx, pause)
+			pause = min(2*pause, w.cfg.PollInterval)
+			continue
+		}
+		if l == nil {
+			return // SQLite: one process, woken in process
+		}
+		pause = time.Second
+		w.bell.Ring()
+		for {
+			who, err := l.Wait(ctx)
 			if err != nil {
 				if ctx.Err() == nil {
-					w.log.Error("claiming messages", "err", err)
+					w.log.Warn("listening for the messages other instances queue", "err", err)
 				}
 				break
 			}
-			for i := range batch {
-				slots <- struct{}{}
-				sends.Add(1)
-				go func(m store.MessageRow) {
-					defer func() { <-slots; sends.Done(); w.Notify() }()
-					w.deliver(sendCtx, &m)
-				}(batch[i])
-			}
-			if len(batch) < free {
-				break
-			}
-			// Every slot is busy: wait for one before claiming more.
-			select {
-			case <-ctx.Done():
-				return
-			case slots <- struct{}{}:
-				<-slots
+			if who != w.cfg.Instance { // its own claims tell it nothing
+				w.bell.Ring()
 			}
 		}
-		timer.Reset(w.cfg.PollInterval)
+		l.Close()
+	}
+}
+
+// pause waits d or until ctx ends.
+func (w *Worker) pause(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
 	}
 }
 

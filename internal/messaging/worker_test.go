@@ -497,3 +497,154 @@ func TestWorkerCountsTheDuplicatesItCannotAvoid(t *testing.T) {
 		}
 	})
 }
+
+// sleepClock stands in for the clock of a worker's sleeps between rounds:
+// each sleep the worker asks for comes out of asks, and the worker wakes
+// when the test sends on fire (or something else wakes it).
+type sleepClock struct {
+	asks chan time.Duration
+	fire chan time.Time
+	quit chan struct{}
+}
+
+func fakeSleeps(t *testing.T, w *messaging.Worker) *sleepClock {
+	c := &sleepClock{asks: make(chan time.Duration), fire: make(chan time.Time, 1), quit: make(chan struct{})}
+	messaging.SetSleepClock(w, func(d time.Duration) <-chan time.Time {
+		select {
+		case c.asks <- d:
+		case <-c.quit:
+		}
+		return c.fire
+	})
+	return c
+}
+
+// wake ends the worker's current sleep, unless a wake-up is already pending.
+func (c *sleepClock) wake() {
+	select {
+	case c.fire <- time.Now():
+	default:
+	}
+}
+
+// TestWorkerSleepsWhenIdle: an idle worker runs one claim query per
+// safety poll (30s), not one a second; with a retry due in five minutes
+// it sleeps until then; a message queued wakes it at once.
+func TestWorkerSleepsWhenIdle(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
+		acc := seedAccount(t, st)
+		gw := newScripted(map[string][]error{"later": {messaging.Temporary(errors.New("throttled"), 5*time.Minute)}})
+		w := messaging.NewWorker(st, messaging.NewRegistry(nil, gw), messaging.WorkerConfig{Instance: "a"}, slog.New(slog.DiscardHandler))
+		clock := fakeSleeps(t, w)
+		run(t, w)
+		t.Cleanup(func() { close(clock.quit) }) // before the worker stops
+
+		// Ten minutes of idle time: twenty safety polls.
+		asked := 0
+		for polls := 0; polls < 20; {
+			d := <-clock.asks
+			asked++
+			if d != 30*time.Second {
+				t.Fatalf("sleep %d of an idle worker: %v, want the 30s safety poll", asked, d)
+			}
+			polls++
+			clock.wake()
+		}
+		<-clock.asks // asleep again
+		asked++
+		// One claim query a round (a round woken by something else than
+		// the clock may have begun since the last sleep).
+		if n := w.Stats().Claims; n < uint64(asked) || n > uint64(asked)+1 || n > 23 {
+			t.Fatalf("%d claim queries for %d rounds over ten idle minutes; want one a round, about 21 (not 600)", n, asked)
+		}
+
+		// A message queued wakes it; its retry in five minutes is the next thing due.
+		id := enqueue(t, st, acc, "scripted", "later", 5)
+		w.Notify()
+		for {
+			d := <-clock.asks
+			if d > 30*time.Second {
+				t.Fatalf("slept %v: never longer than the safety poll", d)
+			}
+			m, err := st.MessageByID(context.Background(), id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			clock.wake()
+			if m.State == model.MessageQueued && m.Attempts == 1 {
+				break
+			}
+		}
+		// The retry is recorded: the worker sleeps until it is due, or
+		// until the safety poll, whichever comes first. (A round woken
+		// before the record, by the send's end or the database's
+		// notification, may still sleep on what it read then.)
+		for round := 0; ; round++ {
+			d := <-clock.asks
+			if d == 30*time.Second {
+				break
+			}
+			if round == 3 {
+				t.Fatalf("a retry due in 5 minutes, the safety poll in 30s: slept %v", d)
+			}
+			clock.wake()
+		}
+		if gw.sends("later") != 1 {
+			t.Fatalf("%d sends", gw.sends("later"))
+		}
+	})
+}
+
+// TestWorkerSleepsUntilTheNextMessageIsDue: with a safety poll longer than
+// the wait, the worker sleeps exactly until the next retry is due.
+func TestWorkerSleepsUntilTheNextMessageIsDue(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
+		acc := seedAccount(t, st)
+		id := enqueue(t, st, acc, "scripted", "later", 5)
+		due := time.Now().Add(5 * time.Minute)
+		err := st.Tx(context.Background(), func(tx *store.Tx) error {
+			_, err := tx.ExecRaw(context.Background(), `UPDATE messages SET next_attempt_at = $1 WHERE id = $2`, due.UnixMilli(), id)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := messaging.WorkerConfig{Instance: "a", PollInterval: time.Hour}
+		w := messaging.NewWorker(st, messaging.NewRegistry(nil, newScripted(nil)), cfg, slog.New(slog.DiscardHandler))
+		clock := fakeSleeps(t, w)
+		run(t, w)
+		t.Cleanup(func() { close(clock.quit) })
+		d := <-clock.asks
+		if want := time.Until(due); d > want+time.Second || d < want-time.Second {
+			t.Fatalf("a message due in 5 minutes, the safety poll in an hour: slept %v", d)
+		}
+	})
+}
+
+// TestWorkerHearsAnotherInstancesQueue: on PostgreSQL a message queued by
+// another instance (whose doorbell this worker cannot hear) wakes the
+// worker through the database's notification, long before its safety poll.
+func TestWorkerHearsAnotherInstancesQueue(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
+		if st.Dialect() != store.Postgres {
+			t.Skip("SQLite has one process: its worker is woken in process")
+		}
+		acc := seedAccount(t, st)
+		w := messaging.NewWorker(st, messaging.NewRegistry(nil, newScripted(nil)), messaging.WorkerConfig{Instance: "a"}, slog.New(slog.DiscardHandler))
+		clock := fakeSleeps(t, w) // its safety poll never fires
+		go func() {
+			for {
+				select {
+				case <-clock.asks:
+				case <-clock.quit:
+					return
+				}
+			}
+		}()
+		run(t, w)
+		t.Cleanup(func() { close(clock.quit) })
+		time.Sleep(200 * time.Millisecond) // listening
+		id := enqueue(t, st, acc, "scripted", "elsewhere", 5)
+		waitState(t, st, id, model.MessageSent)
+	})
+}
