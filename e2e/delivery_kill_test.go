@@ -66,8 +66,10 @@ func (s *smsStandIn) counts() map[string]int {
 
 // TestDeliverySurvivesSIGKILL queues 1,000 messages to a stand-in gateway,
 // kills the server with SIGKILL midway through sending them, starts it
-// again on the same database, and checks that every message arrives and
-// that only messages in flight at the kill arrived twice.
+// again on the same database, and checks that every message arrives, the
+// ones in flight at the kill included, before their lease (3 minutes, long
+// on purpose) would have run out: the restarted instance takes its own
+// claims back at once. Only messages in flight at the kill arrive twice.
 func TestDeliverySurvivesSIGKILL(t *testing.T) {
 	backends := storetest.Backends(t)
 	bin := buildBinary(t, t.TempDir())
@@ -131,10 +133,11 @@ func killRun(t *testing.T, bin, database string) {
 	closedURL := "http://" + testnet.RefusingAddr(t)
 
 	dir := t.TempDir()
-	// A lease shorter than the default 2 minutes, so the restarted server
-	// takes over the killed one's messages within seconds. The embedded SIP
-	// registrar is not under test: off, so the two engines can run side by side.
-	env := []string{"ACTIVATOR_DELIVERY_LEASE=4s", "ACTIVATOR_SIP_UDP=off", "ACTIVATOR_SIP_TCP=off", "ACTIVATOR_SIP_TLS=off"}
+	// A lease far longer than the test may take: the restarted server must
+	// not wait for it to send what the killed one had in flight. The
+	// embedded SIP registrar is not under test: off, so the two engines can
+	// run side by side.
+	env := []string{"ACTIVATOR_DELIVERY_LEASE=3m", "ACTIVATOR_SIP_UDP=off", "ACTIVATOR_SIP_TCP=off", "ACTIVATOR_SIP_TLS=off"}
 	srv := startKillable(t, bin, dir, database, env)
 	token := strings.TrimSpace(readFile(t, filepath.Join(srv.dataDir, "admin.token")))
 	a := &api{base: srv.url + "/api/v1", token: token, hc: &http.Client{Timeout: 30 * time.Second}}
@@ -203,17 +206,28 @@ func killRun(t *testing.T, bin, database string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The earliest the killed server's leases would have run out.
+	leaseEnd := time.Now().Add(3 * time.Minute)
 	for _, m := range sending {
 		inFlight[m.Recipient] = true
+		row, err := st.MessageByID(context.Background(), m.ID)
+		if err != nil || row.LockedUntil == nil {
+			t.Fatalf("message %d in flight at the kill: %+v, %v", m.ID, row, err)
+		}
+		if row.LockedUntil.Before(leaseEnd) {
+			leaseEnd = *row.LockedUntil
+		}
 	}
 	st.Close()
 
-	// Start again on the same database.
+	// Start again on the same database and data folder.
 	srv2 := startKillable(t, bin, dir, database, env)
+	restarted := time.Now()
 	a.base = srv2.url + "/api/v1"
 
-	// Every message arrives.
-	deadline = time.Now().Add(120 * time.Second)
+	// Every message arrives, before the killed server's leases would have
+	// run out.
+	deadline = leaseEnd
 	for {
 		var sent struct {
 			Messages []model.Message `json:"messages"`
@@ -223,7 +237,8 @@ func killRun(t *testing.T, bin, database string) {
 			break
 		}
 		if time.Now().After(deadline) || t.Failed() {
-			t.Fatalf("%d of %d messages sent 120s after the restart", len(sent.Messages), killMessages)
+			t.Fatalf("%d of %d messages sent %v after the restart, when the killed server's leases ran out: its messages in flight waited for their lease",
+				len(sent.Messages), killMessages, time.Since(restarted).Round(time.Second))
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
@@ -245,7 +260,8 @@ func killRun(t *testing.T, bin, database string) {
 			t.Errorf("the message to %s arrived %d times but was not in flight at the kill", r, got[r])
 		}
 	}
-	t.Logf("all %d messages arrived; %d were in flight at the kill; %d arrived twice (%v)", killMessages, len(inFlight), len(dups), dups)
+	t.Logf("all %d messages arrived %v after the restart (the leases ran until %v after it); %d were in flight at the kill; %d arrived twice (%v)",
+		killMessages, time.Since(restarted).Round(time.Millisecond), leaseEnd.Sub(restarted).Round(time.Second), len(inFlight), len(dups), dups)
 	if len(inFlight) > 4 {
 		t.Errorf("%d messages in flight at the kill: the worker sends at most 4 at once", len(inFlight))
 	}
