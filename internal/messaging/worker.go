@@ -81,7 +81,8 @@ type Stats struct {
 // Worker drains the messages table: it claims due messages, hands each to
 // its gateway, and records the outcome on the row. All its state is in the
 // database, so a crash loses nothing: a message claimed by a dead worker
-// comes back when its lease runs out.
+// comes back when its lease runs out, or at once when its instance starts
+// again.
 type Worker struct {
 	store    *store.Store
 	gateways *Registry
@@ -312,7 +313,7 @@ func (w *Worker) listen(ctx context.Context) {
 			who, err := l.Wait(ctx)
 			if err != nil {
 				if ctx.Err() == nil {
-					w.log.Warn("listening for the messages other instances queue", "err", err)
+					w.log.Warn("listening for the messages other instances queue; listening again", "err", err, "in", pause)
 				}
 				break
 			}
@@ -321,6 +322,7 @@ func (w *Worker) listen(ctx context.Context) {
 			}
 		}
 		l.Close()
+		w.pause(ctx, pause)
 	}
 }
 

@@ -623,7 +623,8 @@ func TestWorkerSleepsUntilTheNextMessageIsDue(t *testing.T) {
 
 // TestWorkerHearsAnotherInstancesQueue: on PostgreSQL a message queued by
 // another instance (whose doorbell this worker cannot hear) wakes the
-// worker through the database's notification, long before its safety poll.
+// worker through the database's notification, long before its safety
+// poll, also after the listening connection was lost.
 func TestWorkerHearsAnotherInstancesQueue(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
 		if st.Dialect() != store.Postgres {
@@ -645,6 +646,23 @@ func TestWorkerHearsAnotherInstancesQueue(t *testing.T) {
 		t.Cleanup(func() { close(clock.quit) })
 		time.Sleep(200 * time.Millisecond) // listening
 		id := enqueue(t, st, acc, "scripted", "elsewhere", 5)
+		waitState(t, st, id, model.MessageSent)
+
+		// The listening connection dies (a database restart, a proxy's
+		// idle timeout): the worker listens again, and misses nothing.
+		var killed int64
+		err := st.Tx(context.Background(), func(tx *store.Tx) error {
+			res, err := tx.ExecRaw(context.Background(), `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+				WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE 'LISTEN%'`)
+			if err == nil {
+				killed, err = res.RowsAffected()
+			}
+			return err
+		})
+		if err != nil || killed != 1 {
+			t.Fatalf("ending the listening connection: %d ended, %v", killed, err)
+		}
+		id = enqueue(t, st, acc, "scripted", "after the reconnection", 5)
 		waitState(t, st, id, model.MessageSent)
 	})
 }
