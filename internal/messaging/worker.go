@@ -287,9 +287,8 @@ func (w *Worker) sleep(ctx context.Context, d time.Duration) {
 	}
 }
 
-// listen rings the bell when another instance queues a message, puts one
-// back, or claims one (whose lease this worker may have to take over): on
-// PostgreSQL, where several instances share the queue. A lost connection
+// listen rings the bell when any instance queues a message or puts one
+// back in the queue: on PostgreSQL, where several instances share it. A lost connection
 // is opened again, and the bell rung, since a notification may have been
 // missed meanwhile; until then the safety poll stands in.
 func (w *Worker) listen(ctx context.Context) {
@@ -310,16 +309,13 @@ func (w *Worker) listen(ctx context.Context) {
 		pause = time.Second
 		w.bell.Ring()
 		for {
-			who, err := l.Wait(ctx)
-			if err != nil {
+			if err := l.Wait(ctx); err != nil {
 				if ctx.Err() == nil {
 					w.log.Warn("listening for the messages other instances queue; listening again", "err", err, "in", pause)
 				}
 				break
 			}
-			if who != w.cfg.Instance { // its own claims tell it nothing
-				w.bell.Ring()
-			}
+			w.bell.Ring()
 		}
 		l.Close()
 		w.pause(ctx, pause)

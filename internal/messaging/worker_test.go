@@ -666,3 +666,81 @@ func TestWorkerHearsAnotherInstancesQueue(t *testing.T) {
 		waitState(t, st, id, model.MessageSent)
 	})
 }
+
+// TestWorkerWakesWhenADeadInstancesLeaseRunsOut: a message another
+// instance claimed and never finished is due when its lease runs out, and
+// the worker sleeps until exactly then, not until its safety poll. On
+// PostgreSQL it learns of such a claim from the notification of the
+// message's queueing, even when the claim commits with it.
+func TestWorkerWakesWhenADeadInstancesLeaseRunsOut(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
+		acc := seedAccount(t, st)
+		ctx := context.Background()
+		enqueueClaimed := func(recipient string, lease time.Duration) time.Time {
+			t.Helper()
+			var until time.Time
+			err := st.Tx(ctx, func(tx *store.Tx) error {
+				m := &store.MessageRow{OrgID: model.DefaultOrgID, MaxAttempts: 5, Message: model.Message{AccountID: acc,
+					Channel: model.ChannelSMS, Kind: model.KindActivation, Gateway: "scripted", Recipient: recipient, Body: "hello"}}
+				if err := tx.EnqueueMessage(ctx, m); err != nil {
+					return err
+				}
+				got, err := tx.ClaimMessages(ctx, "dead", time.Now(), lease, 1)
+				if err == nil && len(got) == 1 {
+					until = *got[0].LockedUntil
+				}
+				return err
+			})
+			if err != nil || until.IsZero() {
+				t.Fatalf("queueing and claiming as a dead instance: %v", err)
+			}
+			return until
+		}
+		first := enqueueClaimed("first", 2*time.Minute)
+		gw := newScripted(nil)
+		w := messaging.NewWorker(st, messaging.NewRegistry(nil, gw), messaging.WorkerConfig{Instance: "alive", PollInterval: time.Hour}, slog.New(slog.DiscardHandler))
+		clock := fakeSleeps(t, w)
+		run(t, w)
+		t.Cleanup(func() { close(clock.quit) })
+		near := func(d time.Duration, at time.Time) bool {
+			want := time.Until(at)
+			return d > want-5*time.Second && d <= want+time.Second
+		}
+		if d := <-clock.asks; !near(d, first) {
+			t.Fatalf("a dead instance's lease runs out in %v, the safety poll in an hour: slept %v", time.Until(first), d)
+		}
+		if st.Dialect() == store.Postgres {
+			// The worker's clock never fires: only the notification wakes it.
+			// (A round woken when the listener connected may come first.)
+			second := enqueueClaimed("second", time.Minute)
+			for round := 0; ; round++ {
+				d := <-clock.asks
+				if near(d, second) {
+					break
+				}
+				if round == 2 || !near(d, first) {
+					t.Fatalf("woken by the notification, the next due is the second claim's lease, in %v: slept %v", time.Until(second), d)
+				}
+			}
+		}
+		go func() { // from here on, the worker sleeps as it likes
+			for {
+				select {
+				case <-clock.asks:
+				case <-clock.quit:
+					return
+				}
+			}
+		}()
+		// The lease runs out (the test moves the rows' leases into the past).
+		err := st.Tx(ctx, func(tx *store.Tx) error {
+			_, err := tx.ExecRaw(ctx, `UPDATE messages SET locked_until = $1 WHERE claimed_by = 'dead'`, time.Now().Add(-time.Second).UnixMilli())
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		clock.wake()
+		waitFor(t, "the dead instance's message to be sent", func() bool { return gw.sends("first") == 1 })
+	})
+}

@@ -207,9 +207,10 @@ func TestNextMessageDue(t *testing.T) {
 	})
 }
 
-// On PostgreSQL a queued, put back or claimed message is announced when
-// its transaction commits, naming the claimer; a lease renewal and a
-// recorded outcome are not.
+// On PostgreSQL a message queued, put back for a retry or handed back is
+// announced when its transaction commits, once per transaction; a claim, a
+// lease renewal and a recorded outcome are not, and neither is what a
+// transaction that rolls back did.
 func TestQueueChangesAreAnnounced(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
@@ -224,45 +225,44 @@ func TestQueueChangesAreAnnounced(t *testing.T) {
 			return
 		}
 		defer l.Close()
-		next := func() (string, bool) {
+		heard := func() bool {
 			t.Helper()
 			wctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
 			defer cancel()
-			p, err := l.Wait(wctx)
-			if err != nil {
-				if wctx.Err() != nil {
-					return "", false
-				}
+			err := l.Wait(wctx)
+			if err != nil && wctx.Err() == nil {
 				t.Fatal(err)
 			}
-			return p, true
+			return err == nil
 		}
 		acc := seed(t, s)
-		var ids []int64
-		err = s.Tx(ctx, func(tx *store.Tx) error { // two messages in one transaction: one notification
+		enqueueTwo := func(tx *store.Tx) error {
 			for range 2 {
 				m := &store.MessageRow{OrgID: org, MaxAttempts: 3, Message: model.Message{AccountID: acc.ID, Channel: model.ChannelSMS,
 					Kind: model.KindActivation, Gateway: "outbox", Recipient: "+390000", Body: "hello"}}
 				if err := tx.EnqueueMessage(ctx, m); err != nil {
 					return err
 				}
-				ids = append(ids, m.ID)
 			}
 			return nil
-		})
-		if err != nil {
+		}
+		rollback := errors.New("rolled back")
+		if err := s.Tx(ctx, func(tx *store.Tx) error { enqueueTwo(tx); return rollback }); err != rollback {
 			t.Fatal(err)
 		}
-		if p, ok := next(); !ok || p != "" {
-			t.Fatalf("queued: %q %v", p, ok)
+		if heard() {
+			t.Fatal("a rolled-back enqueue was announced")
 		}
-		if p, ok := next(); ok {
-			t.Fatalf("a second notification for the same transaction: %q", p)
+		if err := s.Tx(ctx, enqueueTwo); err != nil {
+			t.Fatal(err)
+		}
+		if !heard() {
+			t.Fatal("two messages queued: not announced")
+		}
+		if heard() {
+			t.Fatal("a second notification for the same transaction")
 		}
 		got := claimAs(t, s, "host-a", time.Now(), time.Minute, 2)
-		if p, ok := next(); !ok || p != "host-a" {
-			t.Fatalf("claimed: %q %v", p, ok)
-		}
 		err = s.Tx(ctx, func(tx *store.Tx) error {
 			if err := tx.RenewLease(ctx, got[0].Claim(), time.Now().Add(time.Hour)); err != nil {
 				return err
@@ -272,14 +272,23 @@ func TestQueueChangesAreAnnounced(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if p, ok := next(); ok {
-			t.Fatalf("a renewal and a recorded send are not announced: %q", p)
+		if heard() {
+			t.Fatal("a claim, a renewal or a recorded send was announced")
 		}
 		if err := s.Tx(ctx, func(tx *store.Tx) error { return tx.ReleaseMessage(ctx, got[1].Claim()) }); err != nil {
 			t.Fatal(err)
 		}
-		if p, ok := next(); !ok || p != "" {
-			t.Fatalf("handed back: %q %v", p, ok)
+		if !heard() {
+			t.Fatal("a message handed back: not announced")
+		}
+		got = claimAs(t, s, "host-a", time.Now(), time.Minute, 1)
+		if err := s.Tx(ctx, func(tx *store.Tx) error {
+			return tx.MarkMessageRetry(ctx, got[0].Claim(), "busy", time.Now().Add(time.Minute))
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if !heard() {
+			t.Fatal("a retry put back in the queue: not announced")
 		}
 	})
 }

@@ -9,7 +9,7 @@ import (
 )
 
 // MessageListener hears, on a PostgreSQL connection of its own, the
-// MessagesChannel notifications every instance's queue changes send, so a
+// MessagesChannel notifications of every instance's queued messages, so a
 // delivery worker can sleep until there is something to do.
 type MessageListener struct{ conn *pgx.Conn }
 
@@ -30,16 +30,13 @@ func (s *Store) ListenMessages(ctx context.Context) (*MessageListener, error) {
 	return &MessageListener{conn: conn}, nil
 }
 
-// Wait blocks until a notification arrives or ctx ends, and returns the
-// notification's payload: the instance that claimed a message, or empty
-// for a message queued. After an error the listener is spent: close it and
-// open another.
-func (l *MessageListener) Wait(ctx context.Context) (string, error) {
-	n, err := l.conn.WaitForNotification(ctx)
-	if err != nil {
-		return "", fmt.Errorf("waiting for queued messages: %w", err)
+// Wait blocks until a notification arrives or ctx ends. After an error
+// the listener is spent: close it and open another.
+func (l *MessageListener) Wait(ctx context.Context) error {
+	if _, err := l.conn.WaitForNotification(ctx); err != nil {
+		return fmt.Errorf("waiting for queued messages: %w", err)
 	}
-	return n.Payload, nil
+	return nil
 }
 
 // Close ends the listener's connection.

@@ -42,9 +42,8 @@ func (m *MessageRow) Claim() Claim { return Claim{ID: m.ID, Owner: m.ClaimedBy, 
 var ErrClaimLost = errors.New("the message is no longer held by this claim")
 
 // MessagesChannel is the PostgreSQL notification channel on which a
-// transaction that queues or claims a message announces it when it commits
-// (a trigger of migration 0005 sends it). The payload is the claiming
-// instance, empty for a queued message.
+// transaction that queues a message, or puts one back in the queue,
+// announces it when it commits (a trigger of migration 0005 sends it).
 const MessagesChannel = "activator_messages"
 
 const messageCols = `id, org_id, account_id, invitation_id, username, channel, kind, gateway, recipient, subject, body, html,

@@ -7,17 +7,18 @@ ALTER TABLE messages ADD COLUMN claimed_by TEXT NOT NULL DEFAULT '';
 CREATE INDEX messages_leases ON messages (state, locked_until);
 
 -- Every instance sleeps until it has work, so another instance's change to
--- the queue must wake it: a message queued (or put back), and a message
--- claimed (whose lease it may have to take over if its claimer dies). The
--- notification is sent when the change commits, and only then. Its payload
--- names the claiming instance, so the claimer can ignore its own claims;
--- identical notifications of one transaction are delivered once.
+-- the queue must wake it: a message queued, put back for a retry or handed
+-- back. The notification is sent when the change commits, and only then;
+-- identical notifications of one transaction are delivered once. Claims
+-- are not announced: every claim follows one of these changes, or a due
+-- time each instance already sleeps until, and NOTIFY serialises the
+-- commits that send it.
 CREATE FUNCTION activator_messages_notify() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM pg_notify('activator_messages', CASE WHEN NEW.state = 'sending' THEN NEW.claimed_by ELSE '' END);
+    PERFORM pg_notify('activator_messages', '');
     RETURN NULL;
 END
 $$;
 CREATE TRIGGER messages_notify AFTER INSERT OR UPDATE OF state ON messages
-    FOR EACH ROW WHEN (NEW.state IN ('queued', 'sending'))
+    FOR EACH ROW WHEN (NEW.state = 'queued')
     EXECUTE FUNCTION activator_messages_notify();
