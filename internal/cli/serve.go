@@ -25,7 +25,7 @@ func newServeCmd(a *globals) *cobra.Command {
 		maxAttempts, lease, grace, logLevel, logFormat string
 	)
 	flags := []serveFlag{
-		{"data", "ACTIVATOR_DATA", "data", "data folder: the SQLite database, the secret key and the first admin token", &cfg.DataDir},
+		{"data", "ACTIVATOR_DATA", "data", "data folder: the SQLite database, the secret key, the first admin token and this instance's id (instance.id)", &cfg.DataDir},
 		{"listen", "ACTIVATOR_LISTEN", "127.0.0.1:8080", "address the HTTP server listens on", &cfg.Listen},
 		{"database", "ACTIVATOR_DATABASE", "", "PostgreSQL URL (postgres://user@host/db) instead of the embedded SQLite", &cfg.Database},
 		{"tls-cert", "ACTIVATOR_TLS_CERT", "", "PEM certificate file; with --tls-key, serve HTTPS and pin this key in activation files", &cfg.TLSCert},
