@@ -6,10 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
-	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,56 +18,6 @@ import (
 // drainMessages is how many messages the SIGTERM test sends.
 const drainMessages = 40
 
-// slowProvider is a Twilio Messages API that takes a moment over each
-// message and can hold one request until its client goes away. It counts
-// only the messages it answered: a request whose client hung up was never
-// accepted.
-type slowProvider struct {
-	delay    time.Duration
-	holdNth  int64         // the request with this number waits for its client to hang up
-	held     chan struct{} // closed when the held request arrives
-	heldTo   atomic.Value  // the held request's recipient
-	requests atomic.Int64
-	mu       sync.Mutex
-	got      map[string]int
-}
-
-func (p *slowProvider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != "POST" || !strings.HasSuffix(r.URL.Path, "/Messages.json") || r.ParseForm() != nil || r.PostForm.Get("To") == "" {
-		http.Error(w, "unexpected request", 400)
-		return
-	}
-	to := r.PostForm.Get("To")
-	if n := p.requests.Add(1); n == p.holdNth {
-		p.heldTo.Store(to)
-		close(p.held)
-		<-r.Context().Done()
-		return
-	}
-	select {
-	case <-time.After(p.delay):
-	case <-r.Context().Done():
-		return
-	}
-	p.mu.Lock()
-	p.got[to]++
-	n := len(p.got)
-	p.mu.Unlock()
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(201)
-	fmt.Fprintf(w, `{"sid":"SM%030d","status":"queued"}`, n)
-}
-
-func (p *slowProvider) counts() map[string]int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	out := make(map[string]int, len(p.got))
-	for k, v := range p.got {
-		out[k] = v
-	}
-	return out
-}
-
 // TestDeliveryDrainsOnSIGTERM stops the server with SIGTERM while it sends:
 // the sends in flight finish and are recorded, the one still running when
 // the grace period ends is cut short and its message handed back, and
@@ -78,26 +25,11 @@ func (p *slowProvider) counts() map[string]int {
 // once (the lease is 3 minutes, long on purpose), and every message
 // arrives exactly once.
 func TestDeliveryDrainsOnSIGTERM(t *testing.T) {
-	backends := storetest.Backends(t)
-	bin := buildBinary(t, t.TempDir())
-	for _, name := range []string{"sqlite", "postgres"} {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			i := slices.IndexFunc(backends, func(b storetest.Backend) bool { return b.Name == name })
-			if i < 0 {
-				t.Skipf("%s: %s is not set", name, storetest.EnvPostgres)
-			}
-			database := ""
-			if name != "sqlite" {
-				database = backends[i].DSN(t)
-			}
-			drainRun(t, bin, database)
-		})
-	}
+	onEachEngine(t, drainRun)
 }
 
 func drainRun(t *testing.T, bin, database string) {
-	provider := &slowProvider{delay: 300 * time.Millisecond, holdNth: 10, held: make(chan struct{}), got: map[string]int{}}
+	provider := &smsStandIn{delay: 300 * time.Millisecond, holdNth: 10, held: make(chan struct{}), got: map[string]int{}}
 	ps := httptest.NewServer(provider)
 	defer ps.Close()
 

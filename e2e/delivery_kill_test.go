@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -27,11 +28,18 @@ import (
 const killMessages = 1000
 
 // smsStandIn is a Twilio Messages API that records every message it
-// accepts, by recipient.
+// accepts, by recipient. It takes delay over each (2ms when zero) and,
+// when holdNth is set, holds the request with that number until its client
+// hangs up: a message it never accepted.
 type smsStandIn struct {
-	mu  sync.Mutex
-	got map[string]int
-	n   atomic.Int64
+	mu       sync.Mutex
+	got      map[string]int
+	n        atomic.Int64 // messages accepted
+	delay    time.Duration
+	holdNth  int64
+	held     chan struct{} // closed when the held request arrives
+	heldTo   atomic.Value  // the held request's recipient
+	requests atomic.Int64
 }
 
 func (s *smsStandIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -43,8 +51,18 @@ func (s *smsStandIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad form", 400)
 		return
 	}
-	time.Sleep(2 * time.Millisecond) // a provider takes a moment
 	to := r.PostForm.Get("To")
+	if s.holdNth > 0 && s.requests.Add(1) == s.holdNth {
+		s.heldTo.Store(to)
+		close(s.held)
+		<-r.Context().Done()
+		return
+	}
+	select { // a provider takes a moment
+	case <-time.After(cmp.Or(s.delay, 2*time.Millisecond)):
+	case <-r.Context().Done():
+		return
+	}
 	s.mu.Lock()
 	s.got[to]++
 	s.mu.Unlock()
@@ -71,6 +89,12 @@ func (s *smsStandIn) counts() map[string]int {
 // on purpose) would have run out: the restarted instance takes its own
 // claims back at once. Only messages in flight at the kill arrive twice.
 func TestDeliverySurvivesSIGKILL(t *testing.T) {
+	onEachEngine(t, killRun)
+}
+
+// onEachEngine builds activator and runs test, side by side, on a fresh
+// SQLite data folder (database "") and on a fresh PostgreSQL database.
+func onEachEngine(t *testing.T, test func(t *testing.T, bin, database string)) {
 	backends := storetest.Backends(t)
 	bin := buildBinary(t, t.TempDir())
 	for _, name := range []string{"sqlite", "postgres"} {
@@ -84,7 +108,7 @@ func TestDeliverySurvivesSIGKILL(t *testing.T) {
 			if name != "sqlite" {
 				database = backends[i].DSN(t)
 			}
-			killRun(t, bin, database)
+			test(t, bin, database)
 		})
 	}
 }
