@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -27,11 +28,18 @@ import (
 const killMessages = 1000
 
 // smsStandIn is a Twilio Messages API that records every message it
-// accepts, by recipient.
+// accepts, by recipient. It takes delay over each (2ms when zero) and,
+// when holdNth is set, holds the request with that number until its client
+// hangs up: a message it never accepted.
 type smsStandIn struct {
-	mu  sync.Mutex
-	got map[string]int
-	n   atomic.Int64
+	mu       sync.Mutex
+	got      map[string]int
+	n        atomic.Int64 // messages accepted
+	delay    time.Duration
+	holdNth  int64
+	held     chan struct{} // closed when the held request arrives
+	heldTo   atomic.Value  // the held request's recipient
+	requests atomic.Int64
 }
 
 func (s *smsStandIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -43,8 +51,18 @@ func (s *smsStandIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad form", 400)
 		return
 	}
-	time.Sleep(2 * time.Millisecond) // a provider takes a moment
 	to := r.PostForm.Get("To")
+	if s.holdNth > 0 && s.requests.Add(1) == s.holdNth {
+		s.heldTo.Store(to)
+		close(s.held)
+		<-r.Context().Done()
+		return
+	}
+	select { // a provider takes a moment
+	case <-time.After(cmp.Or(s.delay, 2*time.Millisecond)):
+	case <-r.Context().Done():
+		return
+	}
 	s.mu.Lock()
 	s.got[to]++
 	s.mu.Unlock()
@@ -66,9 +84,17 @@ func (s *smsStandIn) counts() map[string]int {
 
 // TestDeliverySurvivesSIGKILL queues 1,000 messages to a stand-in gateway,
 // kills the server with SIGKILL midway through sending them, starts it
-// again on the same database, and checks that every message arrives and
-// that only messages in flight at the kill arrived twice.
+// again on the same database, and checks that every message arrives, the
+// ones in flight at the kill included, before their lease (3 minutes, long
+// on purpose) would have run out: the restarted instance takes its own
+// claims back at once. Only messages in flight at the kill arrive twice.
 func TestDeliverySurvivesSIGKILL(t *testing.T) {
+	onEachEngine(t, killRun)
+}
+
+// onEachEngine builds activator and runs test, side by side, on a fresh
+// SQLite data folder (database "") and on a fresh PostgreSQL database.
+func onEachEngine(t *testing.T, test func(t *testing.T, bin, database string)) {
 	backends := storetest.Backends(t)
 	bin := buildBinary(t, t.TempDir())
 	for _, name := range []string{"sqlite", "postgres"} {
@@ -82,7 +108,7 @@ func TestDeliverySurvivesSIGKILL(t *testing.T) {
 			if name != "sqlite" {
 				database = backends[i].DSN(t)
 			}
-			killRun(t, bin, database)
+			test(t, bin, database)
 		})
 	}
 }
@@ -131,10 +157,11 @@ func killRun(t *testing.T, bin, database string) {
 	closedURL := "http://" + testnet.RefusingAddr(t)
 
 	dir := t.TempDir()
-	// A lease shorter than the default 2 minutes, so the restarted server
-	// takes over the killed one's messages within seconds. The embedded SIP
-	// registrar is not under test: off, so the two engines can run side by side.
-	env := []string{"ACTIVATOR_DELIVERY_LEASE=4s", "ACTIVATOR_SIP_UDP=off", "ACTIVATOR_SIP_TCP=off", "ACTIVATOR_SIP_TLS=off"}
+	// A lease far longer than the test may take: the restarted server must
+	// not wait for it to send what the killed one had in flight. The
+	// embedded SIP registrar is not under test: off, so the two engines can
+	// run side by side.
+	env := []string{"ACTIVATOR_DELIVERY_LEASE=3m", "ACTIVATOR_SIP_UDP=off", "ACTIVATOR_SIP_TCP=off", "ACTIVATOR_SIP_TLS=off"}
 	srv := startServe(t, bin, serveOptions{database: database, dir: dir, httpOnly: true, logLevel: "warn", env: env})
 	token := strings.TrimSpace(readFile(t, filepath.Join(srv.dataDir, "admin.token")))
 	a := &api{base: srv.url + "/api/v1", token: token, hc: &http.Client{Timeout: 30 * time.Second}}
@@ -203,17 +230,28 @@ func killRun(t *testing.T, bin, database string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The earliest the killed server's leases would have run out.
+	leaseEnd := time.Now().Add(3 * time.Minute)
 	for _, m := range sending {
 		inFlight[m.Recipient] = true
+		row, err := st.MessageByID(context.Background(), m.ID)
+		if err != nil || row.LockedUntil == nil {
+			t.Fatalf("message %d in flight at the kill: %+v, %v", m.ID, row, err)
+		}
+		if row.LockedUntil.Before(leaseEnd) {
+			leaseEnd = *row.LockedUntil
+		}
 	}
 	st.Close()
 
-	// Start again on the same database.
+	// Start again on the same database and data folder.
 	srv2 := startServe(t, bin, serveOptions{database: database, dir: dir, httpOnly: true, logLevel: "warn", env: env})
+	restarted := time.Now()
 	a.base = srv2.url + "/api/v1"
 
-	// Every message arrives.
-	deadline = time.Now().Add(120 * time.Second)
+	// Every message arrives, before the killed server's leases would have
+	// run out.
+	deadline = leaseEnd
 	for {
 		var sent struct {
 			Messages []model.Message `json:"messages"`
@@ -223,7 +261,8 @@ func killRun(t *testing.T, bin, database string) {
 			break
 		}
 		if time.Now().After(deadline) || t.Failed() {
-			t.Fatalf("%d of %d messages sent 120s after the restart", len(sent.Messages), killMessages)
+			t.Fatalf("%d of %d messages sent %v after the restart, when the killed server's leases ran out: its messages in flight waited for their lease",
+				len(sent.Messages), killMessages, time.Since(restarted).Round(time.Second))
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
@@ -245,7 +284,8 @@ func killRun(t *testing.T, bin, database string) {
 			t.Errorf("the message to %s arrived %d times but was not in flight at the kill", r, got[r])
 		}
 	}
-	t.Logf("all %d messages arrived; %d were in flight at the kill; %d arrived twice (%v)", killMessages, len(inFlight), len(dups), dups)
+	t.Logf("all %d messages arrived %v after the restart (the leases ran until %v after it); %d were in flight at the kill; %d arrived twice (%v)",
+		killMessages, time.Since(restarted).Round(time.Millisecond), leaseEnd.Sub(restarted).Round(time.Second), len(inFlight), len(dups), dups)
 	if len(inFlight) > 4 {
 		t.Errorf("%d messages in flight at the kill: the worker sends at most 4 at once", len(inFlight))
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -410,7 +411,11 @@ func TestAReceiptActsInItsGatewaysOrganisation(t *testing.T) {
 			if err := tx.EnqueueMessage(ctx, m); err != nil {
 				return err
 			}
-			return tx.MarkMessageSent(ctx, m.ID, "SM1", time.Now())
+			claimed, err := tx.ClaimMessages(ctx, "test", time.Now(), time.Minute, 1)
+			if err != nil || len(claimed) != 1 {
+				return fmt.Errorf("claiming the message: %d claimed, %v", len(claimed), err)
+			}
+			return tx.MarkMessageSent(ctx, claimed[0].Claim(), "SM1", time.Now())
 		}); err != nil {
 			t.Fatal(err)
 		}

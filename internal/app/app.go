@@ -41,10 +41,19 @@ type Config struct {
 	MaxAttempts   int    // tries per message before it fails
 	Version       string
 	SIP           SIPConfig
-	// DeliveryLease is how long a message being sent is held before another
-	// worker may retry it (a crashed sender's messages come back after it).
-	// Zero: 2 minutes.
+	// DeliveryLease is how long a claimed message stays this instance's
+	// without news from it; the lease is renewed while the message is
+	// being sent, so it bounds how long a dead instance's messages wait for
+	// another, not how long a send may take. Zero: 20 seconds.
 	DeliveryLease time.Duration
+	// DeliveryGrace is how long a stop lets the messages being sent finish
+	// before it cuts their sends short and hands them back to the queue.
+	// Zero: 10 seconds; negative: no wait.
+	DeliveryGrace time.Duration
+	// InstanceID names this instance in the delivery queue's claims: the
+	// same across its restarts, different from every other running
+	// instance. Empty: the host name and a random id kept in DataDir.
+	InstanceID string
 	// ReadyFile, when set, is where Run writes the bound addresses
 	// (Listening, as JSON) before it serves, so a script or a test can start
 	// the server on port 0 and learn its ports. Removed when Run returns.
@@ -56,16 +65,12 @@ type Config struct {
 	Limits web.Limits
 }
 
-// deliveryConfig tunes the delivery worker. A send never outlives half
-// the lease, so a live sender's message is never taken over.
-func deliveryConfig(lease time.Duration) (messaging.WorkerConfig, error) {
+// deliveryConfig tunes the delivery worker.
+func deliveryConfig(lease, grace time.Duration) (messaging.WorkerConfig, error) {
 	if lease != 0 && lease < 2*time.Second {
 		return messaging.WorkerConfig{}, fmt.Errorf("delivery lease %v: want at least 2s", lease)
 	}
-	if lease == 0 {
-		return messaging.WorkerConfig{}, nil
-	}
-	return messaging.WorkerConfig{Lease: lease, SendTimeout: min(60*time.Second, lease/2)}, nil
+	return messaging.WorkerConfig{Lease: lease, Grace: grace}, nil
 }
 
 // SIPConfig is the SIP side of serve: the embedded registrar's listeners,
@@ -181,8 +186,11 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	wcfg, err := deliveryConfig(cfg.DeliveryLease)
+	wcfg, err := deliveryConfig(cfg.DeliveryLease, cfg.DeliveryGrace)
 	if err != nil {
+		return nil, err
+	}
+	if wcfg.Instance, err = instanceID(cfg.InstanceID, cfg.DataDir); err != nil {
 		return nil, err
 	}
 	// The domain rings when it queues a message and the worker listens; the

@@ -27,6 +27,17 @@ func TestConfigurationDocMatchesTheCode(t *testing.T) {
 		if !strings.Contains(doc, "`--"+f.Name+"`") {
 			t.Errorf("serve flag --%s is not documented", f.Name)
 		}
+		// A default the code has is the one the table gives (the lease and
+		// the grace period are what operators size their timeouts by).
+		if f.DefValue != "" {
+			if row := "| `--" + f.Name + "` | "; strings.Contains(doc, row) {
+				rest := doc[strings.Index(doc, row)+len(row):]
+				cols := strings.SplitN(rest, " | ", 3)
+				if len(cols) < 2 || cols[1] != "`"+f.DefValue+"`" {
+					t.Errorf("serve flag --%s defaults to %q; docs/configuration.md says %q", f.Name, f.DefValue, cols[min(1, len(cols)-1)])
+				}
+			}
+		}
 		env := f.Usage[strings.LastIndex(f.Usage, "[")+1 : len(f.Usage)-1]
 		if !strings.HasPrefix(env, "ACTIVATOR_") || !strings.Contains(doc, "`"+env+"`") {
 			t.Errorf("environment variable %q of --%s is not documented", env, f.Name)

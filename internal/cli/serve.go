@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -21,20 +22,22 @@ type serveFlag struct {
 
 func newServeCmd(a *globals) *cobra.Command {
 	var (
-		cfg                                     app.Config
-		maxAttempts, lease, logLevel, logFormat string
-		banFailures, banWindow, banTime         string
-		limitPublic, limitLogin, proxies        string
+		cfg                                            app.Config
+		maxAttempts, lease, grace, logLevel, logFormat string
+		banFailures, banWindow, banTime                string
+		limitPublic, limitLogin, proxies               string
 	)
 	flags := []serveFlag{
-		{"data", "ACTIVATOR_DATA", "data", "data folder: the SQLite database, the secret key and the first admin token", &cfg.DataDir},
+		{"data", "ACTIVATOR_DATA", "data", "data folder: the SQLite database, the secret key, the first admin token and this instance's id (instance.id)", &cfg.DataDir},
 		{"listen", "ACTIVATOR_LISTEN", "127.0.0.1:8080", "address the HTTP server listens on", &cfg.Listen},
 		{"database", "ACTIVATOR_DATABASE", "", "PostgreSQL URL (postgres://user@host/db) instead of the embedded SQLite", &cfg.Database},
 		{"tls-cert", "ACTIVATOR_TLS_CERT", "", "PEM certificate file; with --tls-key, serve HTTPS and pin this key in activation files", &cfg.TLSCert},
 		{"tls-key", "ACTIVATOR_TLS_KEY", "", "PEM private key file of --tls-cert", &cfg.TLSKey},
 		{"secret-key-file", "ACTIVATOR_SECRET_KEY_FILE", "", "file with the 64-hex-digit key that encrypts secrets at rest (default <data>/secret.key, created on first start)", &cfg.SecretKeyFile},
 		{"max-attempts", "ACTIVATOR_MAX_ATTEMPTS", "8", "tries per message before it is marked failed", &maxAttempts},
-		{"delivery-lease", "ACTIVATOR_DELIVERY_LEASE", "2m", "how long a message being sent stays claimed by this instance; a dead instance's messages return to the queue after it (at least 2s)", &lease},
+		{"delivery-lease", "ACTIVATOR_DELIVERY_LEASE", "20s", "how long a message being sent stays claimed by this instance without a renewal (renewed every third of it while the send runs): a dead instance's messages return to the queue after it (at least 2s)", &lease},
+		{"delivery-grace", "ACTIVATOR_DELIVERY_GRACE", "10s", "on stop (SIGTERM), how long the messages being sent may take to finish before their sends are cut short and they go back to the queue; 0 to hand them back at once", &grace},
+		{"instance-id", "ACTIVATOR_INSTANCE_ID", "", "this instance's name in the delivery queue: the same across its restarts, different from every other instance sharing the database (default: the host name and a random id kept in <data>/instance.id)", &cfg.InstanceID},
 		{"log-level", "ACTIVATOR_LOG_LEVEL", "info", "log level: debug, info, warn or error", &logLevel},
 		{"log-format", "ACTIVATOR_LOG_FORMAT", "text", "log format: text or json", &logFormat},
 		{"ready-file", "ACTIVATOR_READY_FILE", "", "once the HTTP and SIP listeners are bound, write their addresses to this file as JSON (removed at stop): the ports the system chose for port 0 in --listen or --sip-*", &cfg.ReadyFile},
@@ -87,7 +90,18 @@ a flag given on the command line wins.`,
 			}
 			cfg.MaxAttempts = n
 			if cfg.DeliveryLease, err = time.ParseDuration(lease); err != nil || cfg.DeliveryLease < 2*time.Second {
-				return fmt.Errorf("--delivery-lease %q: want a duration of at least 2s, such as 30s or 2m", lease)
+				return fmt.Errorf("--delivery-lease %q: want a duration of at least 2s, such as 20s or 1m", lease)
+			}
+			if id := cfg.InstanceID; id != "" && (len(id) > 200 || strings.TrimSpace(id) != id) {
+				return fmt.Errorf("--instance-id %q: want a name of at most 200 characters, without surrounding spaces", id)
+			}
+			d, err := time.ParseDuration(grace)
+			if err != nil || d < 0 || d > 10*time.Minute {
+				return fmt.Errorf("--delivery-grace %q: want a duration from 0s to 10m, such as 10s", grace)
+			}
+			cfg.DeliveryGrace = d
+			if d == 0 {
+				cfg.DeliveryGrace = -1 // app.Config's zero is the default
 			}
 			if cfg.SIP.BanFailures, err = strconv.Atoi(banFailures); err != nil || cfg.SIP.BanFailures < 0 || cfg.SIP.BanFailures > 1000 {
 				return fmt.Errorf("--sip-ban-failures %q: want a number from 0 (never ban) to 1000", banFailures)

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -118,7 +119,7 @@ func TestReceiptsMoveMessagesForwardOnly(t *testing.T) {
 			if err := s.Tx(ctx, func(tx *store.Tx) error { return tx.EnqueueMessage(ctx, m) }); err != nil {
 				t.Fatal(err)
 			}
-			if err := s.Tx(ctx, func(tx *store.Tx) error { return tx.MarkMessageSent(ctx, m.ID, "SM"+recipient, time.Now()) }); err != nil {
+			if err := s.Tx(ctx, func(tx *store.Tx) error { return tx.MarkMessageSent(ctx, m.Claim(), "SM"+recipient, time.Now()) }); err != nil {
 				t.Fatal(err)
 			}
 			return m.ID
@@ -196,10 +197,10 @@ func TestReceiptBeforeTheSendIsRecorded(t *testing.T) {
 				t.Fatal(err)
 			}
 			if err := s.Tx(ctx, func(tx *store.Tx) error {
-				if _, err := tx.ClaimMessages(ctx, time.Now(), time.Minute, 10); err != nil {
-					return err
+				claimed, err := tx.ClaimMessages(ctx, "a", time.Now(), time.Minute, 10)
+				if err != nil || len(claimed) != 1 {
+					return fmt.Errorf("claimed %d messages: %v", len(claimed), err)
 				}
-				var err error
 				if outcome == model.MessageDelivered {
 					_, err = tx.MarkMessageDelivered(ctx, m.ID, "delivered", time.Now())
 				} else {
@@ -208,7 +209,7 @@ func TestReceiptBeforeTheSendIsRecorded(t *testing.T) {
 				if err != nil {
 					return err
 				}
-				return tx.MarkMessageSent(ctx, m.ID, "SM1", time.Now())
+				return tx.MarkMessageSent(ctx, claimed[0].Claim(), "SM1", time.Now())
 			}); err != nil {
 				t.Fatal(err)
 			}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -15,10 +16,39 @@ type MessageRow struct {
 	model.Message
 	OrgID       int64
 	MaxAttempts int
+	// ClaimedBy names the delivery worker instance that last claimed the
+	// message; LockedUntil is when its lease runs out (nil unless sending).
+	ClaimedBy   string
+	LockedUntil *time.Time
 }
 
+// A Claim is one delivery worker's hold on one message: the message, the
+// instance that claimed it and the attempt the claim counted. Every write
+// about the attempt names its claim, so a worker whose lease ran out cannot
+// overwrite what the claim that took the message over does with it. The
+// writes are idempotent while the claim holds: a write that committed but
+// whose answer was lost can be made again.
+type Claim struct {
+	ID      int64
+	Owner   string
+	Attempt int
+}
+
+// Claim is the claim the row was returned with by ClaimMessages.
+func (m *MessageRow) Claim() Claim { return Claim{ID: m.ID, Owner: m.ClaimedBy, Attempt: m.Attempts} }
+
+// ErrClaimLost means a message is no longer held by the claim a write
+// named: its lease ran out and another claim took it, or it was handed back.
+var ErrClaimLost = errors.New("the message is no longer held by this claim")
+
+// MessagesChannel is the PostgreSQL notification channel on which a
+// transaction that queues a message, or puts one back in the queue,
+// announces it when it commits (a trigger of migration 0005 sends it).
+const MessagesChannel = "activator_messages"
+
 const messageCols = `id, org_id, account_id, invitation_id, username, channel, kind, gateway, recipient, subject, body, html,
-	state, attempts, max_attempts, last_error, provider_id, created_at, next_attempt_at, sent_at, delivered_at, receipt_status`
+	state, attempts, max_attempts, last_error, provider_id, created_at, next_attempt_at, sent_at, delivered_at, receipt_status,
+	claimed_by, locked_until`
 
 func scanMessage(sc interface{ Scan(...any) error }) (*MessageRow, error) {
 	var (
@@ -27,9 +57,11 @@ func scanMessage(sc interface{ Scan(...any) error }) (*MessageRow, error) {
 		created, next int64
 		sent          sql.NullInt64
 		delivered     sql.NullInt64
+		locked        sql.NullInt64
 	)
 	err := sc.Scan(&m.ID, &m.OrgID, &acc, &inv, &m.Username, &m.Channel, &m.Kind, &m.Gateway, &m.Recipient, &m.Subject, &m.Body, &m.HTML,
-		&m.State, &m.Attempts, &m.MaxAttempts, &m.LastError, &m.ProviderID, &created, &next, &sent, &delivered, &m.ReceiptStatus)
+		&m.State, &m.Attempts, &m.MaxAttempts, &m.LastError, &m.ProviderID, &created, &next, &sent, &delivered, &m.ReceiptStatus,
+		&m.ClaimedBy, &locked)
 	if err != nil {
 		return nil, mapErr(err)
 	}
@@ -42,6 +74,7 @@ func scanMessage(sc interface{ Scan(...any) error }) (*MessageRow, error) {
 	m.CreatedAt, m.NextAttemptAt = fromMS(created), fromMS(next)
 	m.SentAt = nullTime(sent)
 	m.DeliveredAt = nullTime(delivered)
+	m.LockedUntil = nullTime(locked)
 	return &m, nil
 }
 
@@ -62,20 +95,21 @@ func (tx *Tx) EnqueueMessage(ctx context.Context, m *MessageRow) error {
 	return err
 }
 
-// ClaimMessages takes up to limit due messages for sending: queued ones whose
-// time has come, and sending ones whose lease ran out (their sender died).
-// Each claimed message has its attempt counted and is leased until lease.
-func (tx *Tx) ClaimMessages(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]MessageRow, error) {
+// ClaimMessages takes up to limit due messages for sending on behalf of
+// the instance owner: queued ones whose time has come, and sending ones
+// whose lease ran out (their sender died). Each claimed message has its
+// attempt counted and is leased until now+lease; its row's Claim names the claim.
+func (tx *Tx) ClaimMessages(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]MessageRow, error) {
 	lock := ""
 	if tx.dialect == Postgres {
 		lock = " FOR UPDATE SKIP LOCKED"
 	}
-	rows, err := tx.q.QueryContext(ctx, `UPDATE messages SET state = $1, attempts = attempts + 1, locked_until = $2, updated_at = $3
+	rows, err := tx.q.QueryContext(ctx, `UPDATE messages SET state = $1, attempts = attempts + 1, locked_until = $2, updated_at = $3, claimed_by = $6
 		WHERE id IN (SELECT id FROM messages
 			WHERE (state = $4 AND next_attempt_at <= $3) OR (state = $1 AND locked_until < $3)
 			ORDER BY next_attempt_at, id LIMIT $5`+lock+`)
 		RETURNING `+messageCols,
-		model.MessageSending, ms(now.Add(lease)), ms(now), model.MessageQueued, limit)
+		model.MessageSending, ms(now.Add(lease)), ms(now), model.MessageQueued, limit, owner)
 	if err != nil {
 		return nil, fmt.Errorf("claiming messages: %w", mapErr(err))
 	}
@@ -91,27 +125,87 @@ func (tx *Tx) ClaimMessages(ctx context.Context, now time.Time, lease time.Durat
 	return out, rows.Err()
 }
 
+// claimed runs an UPDATE of claim c's message, "SET set WHERE cond AND
+// <the row is c's>"; ErrClaimLost when the message is no longer c's. The
+// placeholders of set and cond come first; the claim's are the next three.
+func (tx *Tx) claimed(ctx context.Context, c Claim, set, cond string, args ...any) error {
+	n := len(args)
+	err := tx.execOne(ctx, `UPDATE messages SET `+set+` WHERE `+cond+fmt.Sprintf(` AND id = $%d AND claimed_by = $%d AND attempts = $%d`, n+1, n+2, n+3),
+		append(args, c.ID, c.Owner, c.Attempt)...)
+	if errors.Is(err, ErrNotFound) {
+		return ErrClaimLost
+	}
+	return err
+}
+
+// RenewLease extends the lease of a message being sent to until, while
+// its send (or the record of it) takes longer than the lease: another
+// instance must not take over a live sender's message.
+func (tx *Tx) RenewLease(ctx context.Context, c Claim, until time.Time) error {
+	return tx.claimed(ctx, c, `locked_until = $1`, `state = $2`, ms(until), model.MessageSending)
+}
+
 // MarkMessageSent records a delivery to the gateway.
 // A delivery receipt that came in while the send was being recorded (the
 // provider can be that fast) has already set the final state: it is kept.
-func (tx *Tx) MarkMessageSent(ctx context.Context, id int64, providerID string, at time.Time) error {
-	return tx.execOne(ctx, `UPDATE messages SET
-		state = CASE WHEN receipt_status <> '' AND state IN ($5, $6) THEN state ELSE $1 END,
-		last_error = CASE WHEN receipt_status <> '' AND state = $6 THEN last_error ELSE '' END,
-		provider_id = $2, sent_at = $3, updated_at = $3, locked_until = NULL
-		WHERE id = $4`, model.MessageSent, providerID, ms(at), id, model.MessageDelivered, model.MessageFailed)
+func (tx *Tx) MarkMessageSent(ctx context.Context, c Claim, providerID string, at time.Time) error {
+	return tx.claimed(ctx, c, `
+		state = CASE WHEN receipt_status <> '' AND state IN ($4, $5) THEN state ELSE $1 END,
+		last_error = CASE WHEN receipt_status <> '' AND state = $5 THEN last_error ELSE '' END,
+		provider_id = $2, sent_at = $3, updated_at = $3, locked_until = NULL`, `TRUE`,
+		model.MessageSent, providerID, ms(at), model.MessageDelivered, model.MessageFailed)
 }
 
 // MarkMessageRetry puts a message back in the queue for a later attempt.
-func (tx *Tx) MarkMessageRetry(ctx context.Context, id int64, lastError string, next time.Time) error {
-	return tx.execOne(ctx, `UPDATE messages SET state = $1, last_error = $2, next_attempt_at = $3, updated_at = $4, locked_until = NULL
-		WHERE id = $5`, model.MessageQueued, lastError, ms(next), ms(time.Now()), id)
+func (tx *Tx) MarkMessageRetry(ctx context.Context, c Claim, lastError string, next time.Time) error {
+	return tx.claimed(ctx, c, `state = $1, last_error = $2, next_attempt_at = $3, updated_at = $4, locked_until = NULL`, `TRUE`,
+		model.MessageQueued, lastError, ms(next), ms(time.Now()))
 }
 
 // MarkMessageFailed gives a message up.
-func (tx *Tx) MarkMessageFailed(ctx context.Context, id int64, lastError string) error {
-	return tx.execOne(ctx, `UPDATE messages SET state = $1, last_error = $2, updated_at = $3, locked_until = NULL
-		WHERE id = $4`, model.MessageFailed, lastError, ms(time.Now()), id)
+func (tx *Tx) MarkMessageFailed(ctx context.Context, c Claim, lastError string) error {
+	return tx.claimed(ctx, c, `state = $1, last_error = $2, updated_at = $3, locked_until = NULL`, `TRUE`,
+		model.MessageFailed, lastError, ms(time.Now()))
+}
+
+// ReleaseMessage hands a claimed message back unsent (its worker is
+// stopping): queued again as it was, the claim's attempt not counted, the
+// lease cleared, so any instance sends it at once.
+func (tx *Tx) ReleaseMessage(ctx context.Context, c Claim) error {
+	return tx.claimed(ctx, c, `state = $1, attempts = attempts - 1, locked_until = NULL, claimed_by = '', updated_at = $2`,
+		`state = $3`, model.MessageQueued, ms(time.Now()), model.MessageSending)
+}
+
+// ReleaseStaleClaims puts back in the queue, due at once, every message
+// still being sent by owner: called when the instance starts, when none of
+// its sends can be running, so a restart does not wait out its own leases.
+// The attempts stay counted: the sends may have reached the provider.
+func (tx *Tx) ReleaseStaleClaims(ctx context.Context, owner string) (int64, error) {
+	res, err := tx.exec(ctx, `UPDATE messages SET state = $1, locked_until = NULL, claimed_by = '', updated_at = $2
+		WHERE state = $3 AND claimed_by = $4`, model.MessageQueued, ms(time.Now()), model.MessageSending, owner)
+	if err != nil {
+		return 0, fmt.Errorf("releasing stale claims: %w", err)
+	}
+	return res.RowsAffected()
+}
+
+// NextMessageDue is when the queue next needs its worker, read from the
+// indexes: the earliest next attempt of a queued message, or the earliest
+// lease to run out. ok is false when nothing is queued or being sent.
+func (r *Reader) NextMessageDue(ctx context.Context) (at time.Time, ok bool, err error) {
+	var due sql.NullInt64
+	err = r.q.QueryRowContext(ctx, `SELECT MIN(due) FROM (
+		SELECT MIN(next_attempt_at) AS due FROM messages WHERE state = $1
+		UNION ALL
+		SELECT MIN(locked_until) AS due FROM messages WHERE state = $2) AS d`,
+		model.MessageQueued, model.MessageSending).Scan(&due)
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("reading the next due message: %w", mapErr(err))
+	}
+	if !due.Valid {
+		return time.Time{}, false, nil
+	}
+	return fromMS(due.Int64), true, nil
 }
 
 // MessageFilter narrows a message listing.

@@ -65,6 +65,7 @@ type Store struct {
 	db      *sql.DB
 	writeMu *sync.Mutex // SQLite only: one writer at a time, queued in Go
 	stmts   *stmtCache  // SQLite only: statements prepared once
+	dsn     string      // PostgreSQL only: for connections outside the pool (ListenMessages)
 }
 
 // Open connects to dsn and brings its schema up to date. dsn is a PostgreSQL
@@ -112,6 +113,9 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		return nil, fmt.Errorf("connecting to the %s database: %w", dialect, err)
 	}
 	s := &Store{Reader: Reader{q: db, dialect: dialect}, db: db}
+	if dialect == Postgres {
+		s.dsn = dsn
+	}
 	if dialect == SQLite {
 		s.writeMu = &sync.Mutex{}
 		s.stmts = newStmtCache(db)

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -203,7 +204,7 @@ func TestQueueClaimsEachMessageOnceAndReclaimsExpiredLeases(t *testing.T) {
 		claim := func(now time.Time) []store.MessageRow {
 			var got []store.MessageRow
 			if err := s.Tx(ctx, func(tx *store.Tx) (err error) {
-				got, err = tx.ClaimMessages(ctx, now, time.Minute, 4)
+				got, err = tx.ClaimMessages(ctx, "a", now, time.Minute, 4)
 				return err
 			}); err != nil {
 				t.Fatal(err)
@@ -236,6 +237,9 @@ func TestQueueClaimsEachMessageOnceAndReclaimsExpiredLeases(t *testing.T) {
 		}
 		id := got[0].ID
 		err := s.Tx(ctx, func(tx *store.Tx) error {
+			if err := tx.MarkMessageSent(ctx, store.Claim{ID: id, Owner: "a", Attempt: 1}, "outbox-1", time.Now()); !errors.Is(err, store.ErrClaimLost) {
+				return fmt.Errorf("the outcome of a lapsed claim was recorded over the claim that took its message over: %v", err)
+			}
 			it := &model.OutboxItem{MessageID: id, Channel: model.ChannelSMS, Recipient: "+390000", Body: "hello"}
 			if err := tx.PutOutbox(ctx, org, it); err != nil {
 				return err
@@ -243,7 +247,7 @@ func TestQueueClaimsEachMessageOnceAndReclaimsExpiredLeases(t *testing.T) {
 			if err := tx.PutOutbox(ctx, org, it); err != nil { // redelivery keeps one copy
 				return err
 			}
-			return tx.MarkMessageSent(ctx, id, "outbox-1", time.Now())
+			return tx.MarkMessageSent(ctx, got[0].Claim(), "outbox-1", time.Now())
 		})
 		if err != nil {
 			t.Fatal(err)

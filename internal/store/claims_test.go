@@ -1,0 +1,294 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/activator-voip/activator/internal/model"
+	"github.com/activator-voip/activator/internal/store"
+	"github.com/activator-voip/activator/internal/store/storetest"
+)
+
+func queueMessages(t *testing.T, s *store.Store, acc int64, n int) []int64 {
+	t.Helper()
+	ctx := context.Background()
+	var ids []int64
+	for range n {
+		m := &store.MessageRow{OrgID: org, MaxAttempts: 3, Message: model.Message{AccountID: acc, Channel: model.ChannelSMS,
+			Kind: model.KindActivation, Gateway: "outbox", Recipient: "+390000", Body: "hello"}}
+		if err := s.Tx(ctx, func(tx *store.Tx) error { return tx.EnqueueMessage(ctx, m) }); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, m.ID)
+	}
+	return ids
+}
+
+func claimAs(t *testing.T, s *store.Store, owner string, now time.Time, lease time.Duration, limit int) []store.MessageRow {
+	t.Helper()
+	ctx := context.Background()
+	var got []store.MessageRow
+	if err := s.Tx(ctx, func(tx *store.Tx) (err error) {
+		got, err = tx.ClaimMessages(ctx, owner, now, lease, limit)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+func message(t *testing.T, s *store.Store, id int64) *store.MessageRow {
+	t.Helper()
+	m, err := s.MessageByID(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// An instance that starts again takes back at once the messages it was
+// sending when it stopped (it cannot be sending them any more), and
+// leaves alone those another instance is sending.
+func TestRestartedInstanceReleasesOnlyItsOwnClaims(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		acc := seed(t, s)
+		queueMessages(t, s, acc.ID, 3)
+		now := time.Now()
+		mine := claimAs(t, s, "host-a", now, time.Hour, 2)
+		theirs := claimAs(t, s, "host-b", now, time.Hour, 1)
+		if len(mine) != 2 || len(theirs) != 1 || mine[0].ClaimedBy != "host-a" || mine[0].LockedUntil == nil {
+			t.Fatalf("claims: %d for a, %d for b, %+v", len(mine), len(theirs), mine)
+		}
+		var n int64
+		if err := s.Tx(ctx, func(tx *store.Tx) (err error) { n, err = tx.ReleaseStaleClaims(ctx, "host-a"); return err }); err != nil {
+			t.Fatal(err)
+		}
+		if n != 2 {
+			t.Fatalf("released %d of host-a's 2 claims", n)
+		}
+		for _, c := range mine {
+			m := message(t, s, c.ID)
+			// The send may have reached the provider before the stop: the attempt stays counted.
+			if m.State != model.MessageQueued || m.Attempts != 1 || m.LockedUntil != nil || m.ClaimedBy != "" || m.NextAttemptAt.After(time.Now()) {
+				t.Fatalf("a released stale claim: %+v, locked until %v, claimed by %q", m.Message, m.LockedUntil, m.ClaimedBy)
+			}
+		}
+		if m := message(t, s, theirs[0].ID); m.State != model.MessageSending || m.ClaimedBy != "host-b" {
+			t.Fatalf("another instance's live claim was touched: %s by %q", m.State, m.ClaimedBy)
+		}
+		// Due at once: the next claim takes them, and not b's.
+		again := claimAs(t, s, "host-a", time.Now(), time.Hour, 10)
+		if len(again) != 2 || again[0].Attempts != 2 {
+			t.Fatalf("claimed again: %+v", again)
+		}
+	})
+}
+
+// A lease renewed by its claim holds; a claim that lapsed and was taken
+// over can neither renew nor record; a hand-back puts the message back as
+// it was before the claim.
+func TestClaimsFenceTheirWrites(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		acc := seed(t, s)
+		ids := queueMessages(t, s, acc.ID, 2)
+		now := time.Now()
+		first := claimAs(t, s, "a", now, time.Minute, 1)[0]
+		tx := func(fn func(tx *store.Tx) error) error { return s.Tx(ctx, fn) }
+
+		// Renewed past what the claim set, so a claim at the old expiry finds nothing.
+		if err := tx(func(tx *store.Tx) error { return tx.RenewLease(ctx, first.Claim(), now.Add(10*time.Minute)) }); err != nil {
+			t.Fatal(err)
+		}
+		if m := message(t, s, first.ID); m.LockedUntil == nil || !m.LockedUntil.After(now.Add(9*time.Minute)) {
+			t.Fatalf("renewed lease: %v", m.LockedUntil)
+		}
+		if got := claimAs(t, s, "b", now.Add(2*time.Minute), time.Minute, 10); len(got) != 1 || got[0].ID != ids[1] {
+			t.Fatalf("after a renewal only the other message is due: %+v", got)
+		}
+		// The lease lapses; b takes the message over; a's writes are refused.
+		taken := claimAs(t, s, "b", now.Add(11*time.Minute), time.Minute, 10)
+		if len(taken) != 2 {
+			t.Fatalf("after the lease: %d claimed", len(taken))
+		}
+		for name, write := range map[string]func(tx *store.Tx) error{
+			"renew":  func(tx *store.Tx) error { return tx.RenewLease(ctx, first.Claim(), now.Add(time.Hour)) },
+			"sent":   func(tx *store.Tx) error { return tx.MarkMessageSent(ctx, first.Claim(), "late", now) },
+			"retry":  func(tx *store.Tx) error { return tx.MarkMessageRetry(ctx, first.Claim(), "late", now) },
+			"failed": func(tx *store.Tx) error { return tx.MarkMessageFailed(ctx, first.Claim(), "late") },
+			"back":   func(tx *store.Tx) error { return tx.ReleaseMessage(ctx, first.Claim()) },
+		} {
+			if err := tx(write); !errors.Is(err, store.ErrClaimLost) {
+				t.Errorf("%s by a lapsed claim: %v", name, err)
+			}
+		}
+		if m := message(t, s, first.ID); m.State != model.MessageSending || m.ClaimedBy != "b" || m.Attempts != 2 || m.ProviderID != "" {
+			t.Fatalf("the claim that took over: %+v by %q", m.Message, m.ClaimedBy)
+		}
+
+		// Recording "sent" again, as a worker does when it cannot tell
+		// whether its first write committed, is harmless.
+		var byB store.MessageRow
+		for _, m := range taken {
+			if m.ID == first.ID {
+				byB = m
+			}
+		}
+		for range 2 {
+			if err := tx(func(tx *store.Tx) error { return tx.MarkMessageSent(ctx, byB.Claim(), "SM1", now) }); err != nil {
+				t.Fatalf("recording sent twice: %v", err)
+			}
+		}
+		if m := message(t, s, first.ID); m.State != model.MessageSent || m.ProviderID != "SM1" || m.LockedUntil != nil {
+			t.Fatalf("sent: %+v, locked until %v", m.Message, m.LockedUntil)
+		}
+
+		// Handed back: queued, the attempt not counted, no lease, no claimer.
+		other := taken[0]
+		if other.ID == first.ID {
+			other = taken[1]
+		}
+		if err := tx(func(tx *store.Tx) error { return tx.ReleaseMessage(ctx, other.Claim()) }); err != nil {
+			t.Fatal(err)
+		}
+		if m := message(t, s, other.ID); m.State != model.MessageQueued || m.Attempts != other.Attempts-1 || m.LockedUntil != nil || m.ClaimedBy != "" {
+			t.Fatalf("handed back: %+v, locked until %v, claimed by %q", m.Message, m.LockedUntil, m.ClaimedBy)
+		}
+	})
+}
+
+// NextMessageDue is the earliest of the queued messages' next attempts
+// and the leases of the messages being sent.
+func TestNextMessageDue(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		acc := seed(t, s)
+		due := func() (time.Time, bool) {
+			t.Helper()
+			at, ok, err := s.NextMessageDue(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return at, ok
+		}
+		if _, ok := due(); ok {
+			t.Fatal("an empty queue has nothing due")
+		}
+		ids := queueMessages(t, s, acc.ID, 2)
+		now := time.Now().Truncate(time.Millisecond)
+		claimAs(t, s, "a", now, time.Hour, 2)
+		if at, ok := due(); !ok || !at.Equal(now.Add(time.Hour)) {
+			t.Fatalf("two messages being sent: due %v %v, want their lease %v", at, ok, now.Add(time.Hour))
+		}
+		err := s.Tx(ctx, func(tx *store.Tx) error {
+			return tx.MarkMessageRetry(ctx, store.Claim{ID: ids[0], Owner: "a", Attempt: 1}, "busy", now.Add(10*time.Minute))
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if at, ok := due(); !ok || !at.Equal(now.Add(10*time.Minute)) {
+			t.Fatalf("a retry in 10 minutes: due %v %v", at, ok)
+		}
+		err = s.Tx(ctx, func(tx *store.Tx) error {
+			if err := tx.MarkMessageSent(ctx, store.Claim{ID: ids[1], Owner: "a", Attempt: 1}, "SM1", now); err != nil {
+				return err
+			}
+			return tx.MarkMessageFailed(ctx, store.Claim{ID: ids[0], Owner: "a", Attempt: 1}, "gone")
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if at, ok := due(); ok {
+			t.Fatalf("sent and failed messages are never due: %v", at)
+		}
+	})
+}
+
+// On PostgreSQL a message queued, put back for a retry or handed back is
+// announced when its transaction commits, once per transaction; a claim, a
+// lease renewal and a recorded outcome are not, and neither is what a
+// transaction that rolls back did.
+func TestQueueChangesAreAnnounced(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		l, err := s.ListenMessages(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Dialect() == store.SQLite {
+			if l != nil {
+				t.Fatal("SQLite has one process: nothing to listen to")
+			}
+			return
+		}
+		defer l.Close()
+		heard := func() bool {
+			t.Helper()
+			wctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+			defer cancel()
+			err := l.Wait(wctx)
+			if err != nil && wctx.Err() == nil {
+				t.Fatal(err)
+			}
+			return err == nil
+		}
+		acc := seed(t, s)
+		enqueueTwo := func(tx *store.Tx) error {
+			for range 2 {
+				m := &store.MessageRow{OrgID: org, MaxAttempts: 3, Message: model.Message{AccountID: acc.ID, Channel: model.ChannelSMS,
+					Kind: model.KindActivation, Gateway: "outbox", Recipient: "+390000", Body: "hello"}}
+				if err := tx.EnqueueMessage(ctx, m); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		rollback := errors.New("rolled back")
+		if err := s.Tx(ctx, func(tx *store.Tx) error { enqueueTwo(tx); return rollback }); err != rollback {
+			t.Fatal(err)
+		}
+		if heard() {
+			t.Fatal("a rolled-back enqueue was announced")
+		}
+		if err := s.Tx(ctx, enqueueTwo); err != nil {
+			t.Fatal(err)
+		}
+		if !heard() {
+			t.Fatal("two messages queued: not announced")
+		}
+		if heard() {
+			t.Fatal("a second notification for the same transaction")
+		}
+		got := claimAs(t, s, "host-a", time.Now(), time.Minute, 2)
+		err = s.Tx(ctx, func(tx *store.Tx) error {
+			if err := tx.RenewLease(ctx, got[0].Claim(), time.Now().Add(time.Hour)); err != nil {
+				return err
+			}
+			return tx.MarkMessageSent(ctx, got[0].Claim(), "SM1", time.Now())
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if heard() {
+			t.Fatal("a claim, a renewal or a recorded send was announced")
+		}
+		if err := s.Tx(ctx, func(tx *store.Tx) error { return tx.ReleaseMessage(ctx, got[1].Claim()) }); err != nil {
+			t.Fatal(err)
+		}
+		if !heard() {
+			t.Fatal("a message handed back: not announced")
+		}
+		got = claimAs(t, s, "host-a", time.Now(), time.Minute, 1)
+		if err := s.Tx(ctx, func(tx *store.Tx) error {
+			return tx.MarkMessageRetry(ctx, got[0].Claim(), "busy", time.Now().Add(time.Minute))
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if !heard() {
+			t.Fatal("a retry put back in the queue: not announced")
+		}
+	})
+}
