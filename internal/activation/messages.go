@@ -3,12 +3,13 @@ package activation
 import (
 	"context"
 	"errors"
-	"regexp"
+	"fmt"
 	"time"
 	"unicode/utf8"
 
 	"github.com/activator-voip/activator/internal/messaging"
 	"github.com/activator-voip/activator/internal/model"
+	"github.com/activator-voip/activator/internal/secret"
 	"github.com/activator-voip/activator/internal/store"
 )
 
@@ -16,15 +17,16 @@ import (
 // what the outbox gateway kept, and previews of the message templates.
 type Messages struct {
 	store     *store.Store
+	box       *secret.Box // opens the outbox's whole texts
 	settings  *Settings
 	templates *messaging.Templates
 	now       func() time.Time
 }
 
 // NewMessages returns the messages of the organisations in st, previewed
-// with templates.
-func NewMessages(st *store.Store, settings *Settings, templates *messaging.Templates) *Messages {
-	return &Messages{store: st, settings: settings, templates: templates, now: time.Now}
+// with templates; box opens the texts the outbox keeps sealed.
+func NewMessages(st *store.Store, box *secret.Box, settings *Settings, templates *messaging.Templates) *Messages {
+	return &Messages{store: st, box: box, settings: settings, templates: templates, now: time.Now}
 }
 
 // List lists messages and their delivery state, optionally for one account.
@@ -48,12 +50,8 @@ func (s *Messages) List(ctx context.Context, state, username string, limit int, 
 	return s.store.Messages(ctx, by.OrgID, f)
 }
 
-var linkTokenRe = regexp.MustCompile(`avl_([a-z2-7]{6})[a-z2-7]{26}`)
-
 // MaskLinks hides link tokens in text, keeping enough to recognise them.
-func MaskLinks(text string) string {
-	return linkTokenRe.ReplaceAllString(text, "avl_${1}…")
-}
+func MaskLinks(text string) string { return secret.MaskLinks(text) }
 
 // Outbox lists what the outbox gateway kept, with links masked: a listing
 // is no place for a live link.
@@ -79,7 +77,21 @@ func (s *Messages) OutboxItem(ctx context.Context, id int64, by Caller) (*model.
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, notFound("message_not_found", "no outbox message %d", id)
 	}
-	return it, err
+	if err != nil {
+		return nil, err
+	}
+	sec, err := s.store.OutboxSecretOf(ctx, by.OrgID, id)
+	if err != nil {
+		return nil, err
+	}
+	if sec.Sealed != nil {
+		t, err := messaging.OpenText(s.box, sec.Sealed)
+		if err != nil {
+			return nil, fmt.Errorf("outbox message %d: %w", id, err)
+		}
+		it.Body, it.HTML = t.Body, t.HTML
+	}
+	return it, nil
 }
 
 // MessagePreview is a message as its recipient would read it, rendered with

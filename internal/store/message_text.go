@@ -135,3 +135,25 @@ func (r *Reader) OutboxSecretOf(ctx context.Context, orgID, id int64) (*OutboxSe
 	s.LinkUsed = revoked.Valid || redeemed.Valid
 	return &s, nil
 }
+
+// Compact makes what was overwritten in an SQLite database gone from its
+// files too, not only from its tables: VACUUM rewrites the file without
+// its free pages, and a truncating checkpoint empties the write-ahead log.
+// The start-up pass runs it after masking texts an earlier version kept in
+// clear. On PostgreSQL it does nothing: old row versions stay in its files
+// until autovacuum reuses their space (pg_dump never carries them), and
+// VACUUM FULL, which locks the tables, is the operator's call.
+func (s *Store) Compact(ctx context.Context) error {
+	if s.dialect != SQLite {
+		return nil
+	}
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	if _, err := s.db.ExecContext(ctx, `VACUUM`); err != nil {
+		return fmt.Errorf("compacting the database: %w", err)
+	}
+	if _, err := s.db.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		return fmt.Errorf("compacting the database: %w", err)
+	}
+	return nil
+}

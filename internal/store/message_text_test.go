@@ -3,6 +3,7 @@ package store_test
 import (
 	"bytes"
 	"context"
+	"os"
 	"strings"
 	"testing"
 
@@ -190,5 +191,41 @@ func TestUpgradeFindsTextsInClearAndRedactsReceiptKeys(t *testing.T) {
 				t.Errorf("an entry without a receipt URL changed: %+v", e)
 			}
 		})
+	}
+}
+
+// TestCompactLeavesNoOverwrittenTextInTheFile: on SQLite, text an UPDATE
+// replaced can linger in the file's free space; Compact rewrites the file
+// and empties the write-ahead log, so it is gone from the bytes too.
+func TestCompactLeavesNoOverwrittenTextInTheFile(t *testing.T) {
+	ctx := context.Background()
+	dsn := storetest.SQLiteDSN(t)
+	s := storetest.Open(t, dsn)
+	acc := seed(t, s)
+	const secretText = "the-old-clear-text-that-must-go-0123456789"
+	m := &store.MessageRow{OrgID: org, MaxAttempts: 3, Message: model.Message{AccountID: acc.ID, Channel: model.ChannelSMS,
+		Kind: model.KindActivation, Gateway: "outbox", Recipient: "+390000", Body: strings.Repeat(secretText, 20)}}
+	if err := s.Tx(ctx, func(tx *store.Tx) error { return tx.EnqueueMessage(ctx, m) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Tx(ctx, func(tx *store.Tx) error { return tx.MaskMessageText(ctx, m.ID, "masked", "", []byte("sealed")) }); err != nil {
+		t.Fatal(err)
+	}
+	files := func() string {
+		db, _ := os.ReadFile(dsn)
+		wal, _ := os.ReadFile(dsn + "-wal")
+		return string(db) + string(wal)
+	}
+	if !strings.Contains(files(), secretText) {
+		t.Log("the overwritten text was already gone from the files before Compact")
+	}
+	if err := s.Compact(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(files(), secretText) {
+		t.Error("the overwritten text is still in the database files after Compact")
+	}
+	if got, err := s.MessageByID(ctx, m.ID); err != nil || got.Body != "masked" {
+		t.Errorf("after Compact: %+v, %v", got, err)
 	}
 }
