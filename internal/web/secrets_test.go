@@ -1,0 +1,133 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/activator-voip/activator/internal/model"
+	"github.com/activator-voip/activator/internal/secret"
+	"github.com/activator-voip/activator/internal/store"
+)
+
+var wholeLinkRe = regexp.MustCompile(`avl_[a-z2-7]{32}`)
+
+// roleToken issues an API token of role for the tests.
+func (s *testServer) roleToken(role string) string {
+	s.t.Helper()
+	ctx := context.Background()
+	tok, hash := secret.NewToken(secret.PrefixAdminToken)
+	err := s.app.Store.Tx(ctx, func(tx *store.Tx) error {
+		_, err := tx.CreateAPIToken(ctx, model.DefaultOrgID, role+" token", role, secret.Display(tok), hash)
+		return err
+	})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return tok
+}
+
+func (s *testServer) get(path, token string, want int) []byte {
+	s.t.Helper()
+	code, body, _ := s.do("GET", path, "", token)
+	if code != want {
+		s.t.Fatalf("GET %s: want %d, got %d: %s", path, want, code, body)
+	}
+	return body
+}
+
+// sendAndKeep sends an activation e-mail through the outbox and returns
+// the outbox item's id once the worker has kept it.
+func (s *testServer) sendAndKeep(username string) int64 {
+	s.t.Helper()
+	var sent model.SendResult
+	json.Unmarshal(s.mustDo("POST", "/api/v1/accounts/"+username+"/send", `{"channel":"email"}`, 201), &sent)
+	for range 100 {
+		var list struct{ Outbox []model.OutboxItem }
+		json.Unmarshal(s.mustDo("GET", "/api/v1/outbox", "", 200), &list)
+		for _, it := range list.Outbox {
+			if it.MessageID == sent.Message.ID {
+				return it.ID
+			}
+		}
+		waitABit()
+	}
+	s.t.Fatalf("message %d never reached the outbox", sent.Message.ID)
+	return 0
+}
+
+// TestOnlyAnAdminReadsALiveLink: an auditor or a CSR holding a live link
+// could redeem it, get the SIP password and cut the real user off. The
+// outbox shows a link whole to an admin only, and only while it can still
+// be used; every other place a message is shown, in the API and in the
+// console, never shows it whole.
+func TestOnlyAnAdminReadsALiveLink(t *testing.T) {
+	forEachServer(t, func(t *testing.T, s *testServer) {
+		ctx := context.Background()
+		csr, auditor := s.roleToken("csr"), s.roleToken("auditor")
+		s.mustDo("POST", "/api/v1/groups", `{"name":"sales"}`, 201)
+		var acc model.Account
+		json.Unmarshal(s.mustDo("POST", "/api/v1/accounts", `{"group":"sales","name":"Ada","email":"ada@example.com"}`, 201), &acc)
+		item := "/api/v1/outbox/" + itoa(s.sendAndKeep(acc.Username))
+
+		var whole model.OutboxItem
+		json.Unmarshal(s.get(item, "", 200), &whole)
+		live := wholeLinkRe.FindString(whole.Body)
+		if live == "" || !strings.Contains(whole.HTML, live) {
+			t.Fatalf("the admin does not read the live link whole: %q", whole.Body)
+		}
+		everywhere := []string{item, "/api/v1/outbox", "/api/v1/messages", "/api/v1/accounts", "/api/v1/accounts/" + acc.Username,
+			"/api/v1/accounts/" + acc.Username + "/events", "/api/v1/audit"}
+		for _, tok := range []string{csr, auditor} {
+			for _, path := range everywhere {
+				code, body, _ := s.do("GET", path, "", tok)
+				if code == 200 && strings.Contains(string(body), live) {
+					t.Errorf("GET %s shows the live link to a %s", path, map[string]string{csr: "csr", auditor: "auditor"}[tok])
+				}
+			}
+			var masked model.OutboxItem
+			json.Unmarshal(s.get(item, tok, 200), &masked)
+			if !strings.Contains(masked.Body, live[:10]+"…") || wholeLinkRe.MatchString(masked.Body+masked.HTML+masked.Subject) {
+				t.Errorf("the outbox message as a non-admin: %q", masked.Body)
+			}
+		}
+
+		// Once the link can no longer be used, nobody reads it whole: revoked,
+		revealed := func(item string) bool {
+			var it model.OutboxItem
+			json.Unmarshal(s.get(item, "", 200), &it)
+			return wholeLinkRe.MatchString(it.Body + it.HTML)
+		}
+		s.mustDo("POST", "/api/v1/accounts/"+acc.Username+"/revoke", "", 200)
+		if revealed(item) {
+			t.Error("a revoked link is shown whole")
+		}
+		// used,
+		used := "/api/v1/outbox/" + itoa(s.sendAndKeep(acc.Username))
+		var it model.OutboxItem
+		json.Unmarshal(s.get(used, "", 200), &it)
+		redeem, _ := json.Marshal(model.RedeemRequest{Token: wholeLinkRe.FindString(it.Body), Device: model.DeviceInfo{ID: "d1", Platform: "android"}})
+		s.mustDo("POST", "/api/v1/device/activate", string(redeem), 200)
+		if revealed(used) {
+			t.Error("a used link is shown whole")
+		}
+		// and expired.
+		expired := "/api/v1/outbox/" + itoa(s.sendAndKeep(acc.Username))
+		if !revealed(expired) {
+			t.Fatal("a new live link is not shown to the admin")
+		}
+		err := s.app.Store.Tx(ctx, func(tx *store.Tx) error {
+			_, err := tx.ExecRaw(ctx, `UPDATE invitations SET expires_at = $1 WHERE revoked_at IS NULL AND redeemed_at IS NULL`, time.Now().Add(-time.Minute).UnixMilli())
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if revealed(expired) {
+			t.Error("an expired link is shown whole")
+		}
+	})
+}
