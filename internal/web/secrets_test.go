@@ -131,3 +131,79 @@ func TestOnlyAnAdminReadsALiveLink(t *testing.T) {
 		}
 	})
 }
+
+var deviceCredentialRe = regexp.MustCompile(`avd_[a-z2-7]{32}`)
+
+// liveLink sends an activation link and reads it whole, as the admin.
+func (s *testServer) liveLink(username string) string {
+	s.t.Helper()
+	var it model.OutboxItem
+	json.Unmarshal(s.get("/api/v1/outbox/"+itoa(s.sendAndKeep(username)), "", 200), &it)
+	link := wholeLinkRe.FindString(it.Body)
+	if link == "" {
+		s.t.Fatalf("no live link in %q", it.Body)
+	}
+	return link
+}
+
+// TestLinphoneURLOnlyProvisionsLinphone: the credential in a Linphone
+// provisioning URL fetches the lpconfig (digest hashes, no password) within
+// its window, and nothing else: it is no bearer token for the device API,
+// which answers the SIP password in clear. A native client's credential is
+// no Linphone URL either.
+func TestLinphoneURLOnlyProvisionsLinphone(t *testing.T) {
+	forEachServer(t, func(t *testing.T, s *testServer) {
+		ctx := context.Background()
+		s.mustDo("POST", "/api/v1/groups", `{"name":"sales"}`, 201)
+		var acc model.Account
+		json.Unmarshal(s.mustDo("POST", "/api/v1/accounts", `{"group":"sales","name":"Ada","email":"ada@example.com"}`, 201), &acc)
+
+		linphone := func() string {
+			t.Helper()
+			code, page, _ := s.do("POST", "/a/"+s.liveLink(acc.Username)+"/linphone", "", "-")
+			cred := deviceCredentialRe.FindString(string(page))
+			if code != 200 || cred == "" {
+				t.Fatalf("Open in Linphone: %d, credential found: %v", code, cred != "")
+			}
+			return cred
+		}
+		cred := linphone()
+		if code, body, _ := s.do("GET", "/p/linphone/"+cred, "", "-"); code != 200 || !strings.Contains(string(body), "ha1") {
+			t.Fatalf("the Linphone URL within its window: %d %.200s", code, body)
+		}
+		code, body, _ := s.do("GET", "/api/v1/device/config", "", cred)
+		if code != 401 || apiError(t, body).Code != "device_credential_invalid" {
+			t.Errorf("the Linphone URL's credential on the device API: %d %.300s", code, body)
+		}
+		if code, _, _ := s.do("GET", "/p/linphone/"+cred, "", "-"); code != 200 {
+			t.Errorf("Linphone's next fetch (re-provisioning at its start): %d", code)
+		}
+
+		// Not fetched within its window: the URL is dead, and still no device credential.
+		late := linphone()
+		err := s.app.Store.Tx(ctx, func(tx *store.Tx) error {
+			_, err := tx.ExecRaw(ctx, `UPDATE linphone_devices SET fetch_by = $1 WHERE first_fetched_at IS NULL`, time.Now().Add(-time.Second).UnixMilli())
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if code, _, _ := s.do("GET", "/p/linphone/"+late, "", "-"); code != 410 {
+			t.Errorf("a Linphone URL first fetched after its window: %d, want 410", code)
+		}
+		if code, _, _ := s.do("GET", "/api/v1/device/config", "", late); code != 401 {
+			t.Errorf("a late Linphone URL's credential on the device API: %d, want 401", code)
+		}
+
+		// A native client's credential works on the device API only.
+		redeem, _ := json.Marshal(model.RedeemRequest{Token: s.liveLink(acc.Username), Device: model.DeviceInfo{ID: "d1", Platform: "android"}})
+		var res model.RedeemResponse
+		json.Unmarshal(s.mustDo("POST", "/api/v1/device/activate", string(redeem), 200), &res)
+		if code, _, _ := s.do("GET", "/api/v1/device/config", "", res.DeviceCredential); code != 200 {
+			t.Errorf("the native credential on the device API: %d", code)
+		}
+		if code, _, _ := s.do("GET", "/p/linphone/"+res.DeviceCredential, "", "-"); code != 401 {
+			t.Errorf("the native credential as a Linphone URL: %d, want 401", code)
+		}
+	})
+}
