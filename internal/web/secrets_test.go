@@ -85,7 +85,7 @@ func TestOnlyAnAdminReadsALiveLink(t *testing.T) {
 			for _, path := range everywhere {
 				code, body, _ := s.do("GET", path, "", tok)
 				if code == 200 && strings.Contains(string(body), live) {
-					t.Errorf("GET %s shows the live link to a %s", path, map[string]string{csr: "csr", auditor: "auditor"}[tok])
+					t.Errorf("GET %s shows the live link to the %s", path, map[string]string{csr: "csr", auditor: "auditor"}[tok])
 				}
 			}
 			var masked model.OutboxItem
@@ -204,6 +204,36 @@ func TestLinphoneURLOnlyProvisionsLinphone(t *testing.T) {
 		}
 		if code, _, _ := s.do("GET", "/p/linphone/"+res.DeviceCredential, "", "-"); code != 401 {
 			t.Errorf("the native credential as a Linphone URL: %d, want 401", code)
+		}
+	})
+}
+
+// TestReceiptKeysAreForAdminsOnly: a gateway's receipt URL ends with the
+// key that authenticates its provider's delivery receipts; with it anyone
+// can mark messages delivered. Only an admin reads it whole, in the
+// gateway's answers; a CSR and an auditor read it masked.
+func TestReceiptKeysAreForAdminsOnly(t *testing.T) {
+	forEachServer(t, func(t *testing.T, s *testServer) {
+		roles := map[string]string{"csr": s.roleToken("csr"), "auditor": s.roleToken("auditor")}
+		var gw model.Gateway
+		json.Unmarshal(s.mustDo("POST", "/api/v1/gateways", `{"name":"sms-main","kind":"twilio","settings":{"account_sid":"AC1","auth_token":"tok-secret-1","from":"+15005550006"}}`, 201), &gw)
+		key := gw.ReceiptURL[strings.LastIndex(gw.ReceiptURL, "/")+1:]
+		if !strings.HasPrefix(key, "avr_") || len(key) != secret.TokenLen {
+			t.Fatalf("the admin's receipt URL %q holds no key", gw.ReceiptURL)
+		}
+		for _, path := range []string{"/api/v1/gateways/sms-main", "/api/v1/gateways"} {
+			if body := s.get(path, "", 200); !strings.Contains(string(body), key) {
+				t.Errorf("GET %s: the admin does not read the receipt key", path)
+			}
+			for role, tok := range roles {
+				body := string(s.get(path, tok, 200))
+				if strings.Contains(body, key) {
+					t.Errorf("GET %s shows the receipt key to the %s", path, role)
+				}
+				if !strings.Contains(body, "/api/v1/receipts/sms-main/"+key[:10]+"…") {
+					t.Errorf("GET %s as the %s: want the receipt URL masked, got %.400s", path, role, body)
+				}
+			}
 		}
 	})
 }

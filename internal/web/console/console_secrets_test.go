@@ -79,3 +79,31 @@ func TestConsoleShowsALiveLinkToAdminsOnly(t *testing.T) {
 		t.Error("a revoked link is shown whole to the admin")
 	}
 }
+
+// TestConsoleShowsReceiptKeysToAdminsOnly: the gateways page shows a
+// receipt URL whole to an admin, its key masked to a CSR and an auditor.
+func TestConsoleShowsReceiptKeysToAdminsOnly(t *testing.T) {
+	ts := startConsole(t, "")
+	gw, err := ts.app.Domain.Gateways.Create(context.Background(), model.GatewayInput{Name: strp("sms-main"), Kind: strp("twilio"), Settings: map[string]string{
+		"account_sid": "AC1", "auth_token": "tok-secret-1", "from": "+15005550006"}}, admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := gw.ReceiptURL[strings.LastIndex(gw.ReceiptURL, "/")+1:]
+	if !strings.HasPrefix(key, "avr_") {
+		t.Fatalf("receipt URL %q", gw.ReceiptURL)
+	}
+	for role, c := range loggedIn(t, ts, "admin", "csr", "auditor") {
+		code, page := c.get(t, "/console/gateways")
+		if code != 200 {
+			t.Fatalf("gateways page as %s: %d", role, code)
+		}
+		page = html.UnescapeString(page)
+		if shown := strings.Contains(page, key); shown != (role == "admin") {
+			t.Errorf("gateways page as %s: receipt key shown %v", role, shown)
+		}
+		if !strings.Contains(page, "/api/v1/receipts/sms-main/"+key[:10]) {
+			t.Errorf("gateways page as %s: no receipt URL", role)
+		}
+	}
+}
