@@ -3,6 +3,9 @@ package console_test
 import (
 	"context"
 	"html"
+	"log/slog"
+	"net/http"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -11,6 +14,7 @@ import (
 
 	"github.com/activator-voip/activator/internal/activation"
 	"github.com/activator-voip/activator/internal/model"
+	"github.com/activator-voip/activator/internal/web/console"
 )
 
 // admin is the operator the tests act as where the role matters.
@@ -105,5 +109,63 @@ func TestConsoleShowsReceiptKeysToAdminsOnly(t *testing.T) {
 		if !strings.Contains(page, "/api/v1/receipts/sms-main/"+key[:10]) {
 			t.Errorf("gateways page as %s: no receipt URL", role)
 		}
+	}
+}
+
+// TestFlashIsByCodeOnly: a link to any console page with a text of its
+// author's choosing in ?flash= (a phishing message on a real console page)
+// shows nothing; the console's own redirects carry a code, and the page
+// prints the code's text.
+func TestFlashIsByCodeOnly(t *testing.T) {
+	ts := startConsole(t, "")
+	dom := ts.app.Domain
+	ctx := context.Background()
+	dom.Groups.Create(ctx, model.GroupInput{Name: strp("sales")}, tester)
+	acc, err := dom.Accounts.Create(ctx, model.AccountInput{Group: strp("sales"), Name: strp("Ada")}, tester)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := loggedIn(t, ts, "admin")["admin"]
+	cons, err := console.New(dom, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const phish = "Your session expired: call +1 800 555 0199 with your password"
+	concrete := strings.NewReplacer("{username}", acc.Username, "{name}", "default", "{id}", "1", "{token}", "avp_x", "{$}", "")
+	checked := 0
+	for _, rt := range cons.Routes() {
+		if rt.Method != "GET" || strings.HasSuffix(rt.Path, "/logout") {
+			continue
+		}
+		path := concrete.Replace(rt.Path) + "?flash=" + url.QueryEscape(phish)
+		code, page := c.get(t, path)
+		if strings.Contains(html.UnescapeString(page), phish) {
+			t.Errorf("GET %s (%d) prints the text of the URL's flash", rt.Path, code)
+		}
+		checked++
+	}
+	if checked < 15 {
+		t.Fatalf("only %d pages checked", checked)
+	}
+	code, body := c.post(t, "/console/accounts/"+acc.Username+"/disable", url.Values{"csrf": {c.csrf}})
+	if code != http.StatusSeeOther {
+		t.Fatalf("disable: %d %.200s", code, body)
+	}
+	resp, err := c.http.Post(ts.url+"/console/accounts/"+acc.Username+"/enable", "application/x-www-form-urlencoded", strings.NewReader(url.Values{"csrf": {c.csrf}}.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	to, err := url.Parse(resp.Header.Get("Location"))
+	if err != nil || to.Query().Get("flash") != "account_enabled" {
+		t.Fatalf("the redirect after enabling carries %q, want the code account_enabled", resp.Header.Get("Location"))
+	}
+	if _, page := c.get(t, to.RequestURI()); !strings.Contains(page, `<p class="flash" role="status">Account enabled.</p>`) {
+		t.Error("the account page does not show the code's text")
+	}
+	// What names the operator's own input is shown by the answer itself.
+	code, page := c.post(t, "/console/accounts/bulk", url.Values{"csrf": {c.csrf}, "action": {"disable"}, "username": {acc.Username, "nobody"}})
+	if code != http.StatusOK || !strings.Contains(page, "done for 1 account(s). 1 failed: nobody") {
+		t.Errorf("a bulk action that partly failed: %d %.300s", code, page)
 	}
 }
