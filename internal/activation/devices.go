@@ -193,7 +193,8 @@ func ha1(username, realm, password string) (md5hex, sha256hex string) {
 }
 
 // Config is re-provisioning: the current configuration for the device
-// holding credential, so profile changes reach it.
+// holding credential, so profile changes reach it. Only a native client's
+// credential is accepted: a Linphone URL's is refused like an unknown one.
 func (s *Devices) Config(ctx context.Context, credential string) (*model.DeviceConfig, error) {
 	if !secret.WellFormed(credential, secret.PrefixDevice) {
 		return nil, ErrDeviceCredential
@@ -204,6 +205,15 @@ func (s *Devices) Config(ctx context.Context, credential string) (*model.DeviceC
 		dev, err := deviceByCredential(ctx, &tx.Reader, credential)
 		if err != nil {
 			return err
+		}
+		// A Linphone provisioning URL's credential is for Linphone's
+		// lpconfig (LinphoneConfig), which holds digest hashes, within its
+		// window; it is no bearer token here, where the answer holds the
+		// SIP password in clear, forever.
+		if _, err := tx.LinphoneDeviceByID(ctx, dev.ID); err == nil {
+			return ErrDeviceCredential
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("reading device: %w", err)
 		}
 		a, err := deviceAccount(ctx, &tx.Reader, dev)
 		if err != nil {

@@ -40,7 +40,7 @@ type Domain struct {
 // DomainConfig is what the domain is built from.
 type DomainConfig struct {
 	Store      *store.Store
-	Box        *secret.Box        // seals SIP passwords and gateway settings
+	Box        *secret.Box        // seals SIP passwords, gateway settings and message texts
 	SigningKey ed25519.PrivateKey // signs activation files
 	Templates  *messaging.Templates
 	// GatewayKinds are the kinds of gateway administrators can configure
@@ -69,10 +69,10 @@ func NewDomain(c DomainConfig) Domain {
 	d.Profiles = NewProfiles(c.Store)
 	d.Accounts = NewAccounts(AccountsConfig{Store: c.Store, Settings: d.Settings, Box: c.Box, Backend: c.Backend, Logger: c.Logger})
 	d.Gateways = NewGateways(GatewaysConfig{Store: c.Store, Settings: d.Settings, Box: c.Box, Kinds: c.GatewayKinds, Logger: c.Logger})
-	d.Links = NewLinks(LinksConfig{Store: c.Store, Settings: d.Settings, Gateways: d.Gateways, Templates: c.Templates,
+	d.Links = NewLinks(LinksConfig{Store: c.Store, Settings: d.Settings, Gateways: d.Gateways, Templates: c.Templates, Box: c.Box,
 		SigningKey: c.SigningKey, TLSPin: c.TLSPin, MaxAttempts: c.MaxAttempts, OnEnqueue: c.OnEnqueue, Logger: c.Logger})
 	d.Devices = NewDevices(DevicesConfig{Store: c.Store, Settings: d.Settings, Accounts: d.Accounts, Box: c.Box, Logger: c.Logger})
-	d.Messages = NewMessages(c.Store, d.Settings, c.Templates)
+	d.Messages = NewMessages(c.Store, c.Box, d.Settings, c.Templates)
 	d.Imports = NewImports(c.Store, d.Settings, d.Links, c.Logger)
 	d.Operators = NewOperators(c.Store, d.Settings, c.Logger)
 	d.Access = NewAccess(c.Store, c.Logger)

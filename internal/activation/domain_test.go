@@ -19,14 +19,21 @@ import (
 // admin is the operator the tests act as, in the default organisation.
 var admin = Caller{Name: "test", Role: "admin", OrgID: model.DefaultOrgID}
 
-// newDomain bootstraps a store and returns the domain on it, built as
-// internal/app builds it, without an account backend.
-func newDomain(tb testing.TB, st *store.Store) Domain {
+// testBox is the secret key of the tests' domains.
+func testBox(tb testing.TB) *secret.Box {
 	tb.Helper()
 	box, err := secret.NewBox(make([]byte, 32))
 	if err != nil {
 		tb.Fatal(err)
 	}
+	return box
+}
+
+// newDomain bootstraps a store and returns the domain on it, built as
+// internal/app builds it, without an account backend.
+func newDomain(tb testing.TB, st *store.Store) Domain {
+	tb.Helper()
+	box := testBox(tb)
 	boot, err := Bootstrap(context.Background(), st, box, tb.TempDir(), slog.New(slog.DiscardHandler))
 	if err != nil {
 		tb.Fatalf("bootstrap: %v", err)
@@ -69,17 +76,15 @@ func mustAccount(t *testing.T, dom Domain) *model.Account {
 	return a
 }
 
-// sendToken sends an activation link and digs its token out of the queued message.
+// sendToken sends an activation link and digs its token out of the message,
+// as its recipient reads it.
 func sendToken(t *testing.T, dom Domain, username, kind string) string {
 	t.Helper()
 	res, err := dom.Links.Send(context.Background(), username, model.SendRequest{Channel: model.ChannelSMS, Kind: kind}, admin)
 	if err != nil {
 		t.Fatalf("send: %v", err)
 	}
-	m, err := dom.Links.store.MessageByID(context.Background(), res.Message.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := res.Message
 	i := strings.Index(m.Body, secret.PrefixLink)
 	if i < 0 {
 		t.Fatalf("no link in message body %q", m.Body)

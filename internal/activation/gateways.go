@@ -62,7 +62,8 @@ func (s *Gateways) Kinds() []model.GatewayKind {
 	return out
 }
 
-// List lists the caller's organisation's gateways, secrets masked.
+// List lists the caller's organisation's gateways, secrets masked; the
+// receipt keys too, unless the caller is an admin (mayReveal).
 func (s *Gateways) List(ctx context.Context, by Caller) ([]model.Gateway, error) {
 	rows, err := s.store.Gateways(ctx, by.OrgID)
 	if err != nil {
@@ -74,7 +75,7 @@ func (s *Gateways) List(ctx context.Context, by Caller) ([]model.Gateway, error)
 	}
 	out := []model.Gateway{}
 	for i := range rows {
-		g, err := s.gatewayView(&rows[i], st, groups)
+		g, err := s.gatewayView(&rows[i], st, groups, mayReveal(by))
 		if err != nil {
 			return nil, err
 		}
@@ -83,7 +84,9 @@ func (s *Gateways) List(ctx context.Context, by Caller) ([]model.Gateway, error)
 	return out, nil
 }
 
-// Get shows one gateway, secrets masked, with its receipt URL.
+// Get shows one gateway, secrets masked, with its receipt URL: whole for
+// an admin, who configures it at the provider, its key masked for anyone
+// else, who could mark messages delivered with it.
 func (s *Gateways) Get(ctx context.Context, name string, by Caller) (*model.Gateway, error) {
 	row, err := gatewayRow(ctx, &s.store.Reader, by.OrgID, name)
 	if err != nil {
@@ -93,7 +96,7 @@ func (s *Gateways) Get(ctx context.Context, name string, by Caller) (*model.Gate
 	if err != nil {
 		return nil, err
 	}
-	return s.gatewayView(row, st, groups)
+	return s.gatewayView(row, st, groups, mayReveal(by))
 }
 
 // viewContext is what showing an organisation's gateways needs besides
@@ -119,7 +122,7 @@ func gatewayRow(ctx context.Context, r *store.Reader, orgID int64, name string) 
 	return row, err
 }
 
-func (s *Gateways) gatewayView(row *store.GatewayRow, st *Resolved, groups []model.GroupGateway) (*model.Gateway, error) {
+func (s *Gateways) gatewayView(row *store.GatewayRow, st *Resolved, groups []model.GroupGateway, revealKey bool) (*model.Gateway, error) {
 	spec, ok := s.kinds.Find(row.Kind)
 	if !ok {
 		return nil, fmt.Errorf("gateway %s: unknown stored kind %q", row.Name, row.Kind)
@@ -131,6 +134,9 @@ func (s *Gateways) gatewayView(row *store.GatewayRow, st *Resolved, groups []mod
 	g := &model.Gateway{ID: row.ID, Name: row.Name, Kind: row.Kind, Channel: row.Channel, DefaultFor: row.DefaultFor,
 		Settings: spec.Mask(settings), CreatedAt: row.CreatedAt, UpdatedAt: row.UpdatedAt, ReceiptSet: spec.Receipts}
 	if spec.Receipts != messaging.ReceiptNone {
+		if !revealKey {
+			key = secret.Display(key)
+		}
 		g.ReceiptURL = receiptURL(st.BaseURL, row.Name, key)
 	}
 	for _, gg := range groups {

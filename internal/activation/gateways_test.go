@@ -216,8 +216,8 @@ func TestDatabaseGatewayDeliversAndTakesReceipts(t *testing.T) {
 			t.Fatal(err)
 		}
 		loader := dom.Gateways.NewLoader(messaging.Options{})
-		reg := messaging.NewRegistry(loader.Load, outbox.New(st))
-		w := messaging.NewWorker(st, reg, messaging.WorkerConfig{PollInterval: 10 * time.Millisecond}, slog.New(slog.DiscardHandler))
+		reg := messaging.NewRegistry(loader.Load, outbox.New(st, testBox(t)))
+		w := messaging.NewWorker(st, reg, messaging.WorkerConfig{PollInterval: 10 * time.Millisecond, Secrets: testBox(t)}, slog.New(slog.DiscardHandler))
 		wctx, stop := context.WithCancel(ctx)
 		done := make(chan struct{})
 		go func() { w.Run(wctx); close(done) }()

@@ -23,6 +23,7 @@ type Links struct {
 	settings    *Settings
 	gateways    *Gateways // routes each message
 	templates   *messaging.Templates
+	box         *secret.Box // seals the texts of the messages it queues
 	signingKey  ed25519.PrivateKey
 	tlsPin      string
 	maxAttempts int
@@ -37,6 +38,7 @@ type LinksConfig struct {
 	Settings   *Settings
 	Gateways   *Gateways
 	Templates  *messaging.Templates
+	Box        *secret.Box        // seals message texts at rest
 	SigningKey ed25519.PrivateKey // signs activation files
 	// TLSPin is the server certificate's pin, put in activation files when TLS is on.
 	TLSPin string
@@ -49,7 +51,7 @@ type LinksConfig struct {
 
 // NewLinks returns the links of the organisations in c.Store.
 func NewLinks(c LinksConfig) *Links {
-	s := &Links{store: c.Store, settings: c.Settings, gateways: c.Gateways, templates: c.Templates, signingKey: c.SigningKey,
+	s := &Links{store: c.Store, settings: c.Settings, gateways: c.Gateways, templates: c.Templates, box: c.Box, signingKey: c.SigningKey,
 		tlsPin: c.TLSPin, maxAttempts: c.MaxAttempts, onEnqueue: c.OnEnqueue, log: orDiscard(c.Logger), now: time.Now}
 	if s.maxAttempts <= 0 {
 		s.maxAttempts = 8
@@ -130,11 +132,18 @@ func (s *Links) Send(ctx context.Context, username string, req model.SendRequest
 		if err != nil {
 			return err
 		}
+		// The row keeps the text masked and the whole text sealed: a copy
+		// of the database holds no link anyone can use.
+		whole := messaging.Text{Body: text.Text, HTML: text.HTML}
+		shown := whole.Masked()
 		m := &store.MessageRow{OrgID: a.OrgID, MaxAttempts: s.maxAttempts, Message: model.Message{
 			AccountID: a.ID, InvitationID: inv.ID, Username: a.Username, Channel: req.Channel, Kind: req.Kind,
-			Gateway: gateway, Recipient: recipient, Subject: text.Subject, Body: text.Text, HTML: text.HTML,
+			Gateway: gateway, Recipient: recipient, Subject: text.Subject, Body: shown.Body, HTML: shown.HTML,
 		}}
 		if err := tx.EnqueueMessage(ctx, m); err != nil {
+			return fmt.Errorf("queueing the message: %w", err)
+		}
+		if err := tx.SealMessageText(ctx, m.ID, whole.Seal(s.box)); err != nil {
 			return fmt.Errorf("queueing the message: %w", err)
 		}
 		m.Segments = smsSegments(req.Channel, text.Text)
@@ -149,6 +158,9 @@ func (s *Links) Send(ctx context.Context, username string, req model.SendRequest
 			return err
 		}
 		res.Invitation, res.Message = *inv, m.Message
+		// The caller's copy is whole, as its recipient reads it; Body and
+		// HTML never go on the wire (model.Message), and the row is masked.
+		res.Message.Body, res.Message.HTML = whole.Body, whole.HTML
 		return nil
 	})
 	if err != nil {

@@ -149,6 +149,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	if boot.AdminTokenPath != "" {
 		log.Info("created an admin API token; use it with ACTIVATOR_TOKEN_FILE or --token", "path", boot.AdminTokenPath)
 	}
+	if err := activation.SealClearTexts(ctx, st, box, log); err != nil {
+		return nil, err
+	}
 
 	var tlsConf *tls.Config
 	pin := ""
@@ -196,6 +199,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	// The domain rings when it queues a message and the worker listens; the
 	// bell exists first because the worker's gateways need the domain.
 	wcfg.Doorbell = messaging.NewDoorbell()
+	wcfg.Secrets = box
 	// The domain keeps the account backend in step, so the backend comes
 	// first; the embedded registrar, which reads the domain's settings, after.
 	backend, err := a.openAccountBackend(ctx, cfg.SIP)
@@ -208,7 +212,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	})
 	// The outbox is built in; the gateways configured in the database
 	// (activator gateway add) are built on first use and rebuilt when they change.
-	gateways := messaging.NewRegistry(a.Domain.Gateways.NewLoader(messaging.Options{}).Load, outbox.New(st))
+	gateways := messaging.NewRegistry(a.Domain.Gateways.NewLoader(messaging.Options{}).Load, outbox.New(st, box))
 	a.Worker = messaging.NewWorker(st, gateways, wcfg, log.With("component", "delivery"))
 	if err := a.startSIP(ctx, cfg, log); err != nil {
 		return nil, err

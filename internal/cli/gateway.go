@@ -123,7 +123,9 @@ func newGatewayShowCmd(a *globals) *cobra.Command {
 		Use:   "show NAME",
 		Short: "Show a gateway",
 		Long: `Show a gateway's settings (secrets masked) and the delivery receipt URL to
-configure at the provider when the kind needs it.`,
+configure at the provider when the kind needs it. The URL ends with the key
+that authenticates the provider's receipts: an admin's token reads it whole,
+any other role's reads the key masked.`,
 		Example: `  activator gateway show sms-main`,
 		Args:    exactArgs("NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {

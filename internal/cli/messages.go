@@ -117,8 +117,9 @@ func newOutboxShowCmd(a *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "show ID",
 		Short: "Show one kept message in full",
-		Long: `Show one message the outbox gateway kept, with its full text and the secure
-link in it. Whoever holds that link can activate the account: share it only
+		Long: `Show one message the outbox gateway kept, with its full text. The secure
+link in it is whole for an admin while the link can still be used, masked
+otherwise. Whoever holds that link can activate the account: share it only
 with the account's user.`,
 		Example: `  activator outbox show 12`,
 		Args:    exactArgs("ID"),

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/activator-voip/activator/internal/model"
+	"github.com/activator-voip/activator/internal/secret"
 	"github.com/activator-voip/activator/internal/store"
 )
 
@@ -44,6 +45,8 @@ type WorkerConfig struct {
 	// Doorbell wakes the worker when a message is queued (nil: a bell of
 	// its own, rung by Notify).
 	Doorbell *Doorbell
+	// Secrets opens the sealed texts of the messages it sends (worker_text.go).
+	Secrets *secret.Box
 }
 
 // Doorbell tells the delivery worker a message was just queued, so it sends
@@ -505,6 +508,10 @@ func (w *Worker) send(ctx context.Context, m *store.MessageRow) (id string, err 
 	if err != nil {
 		return "", err
 	}
+	msg, err := w.opened(ctx, m)
+	if err != nil {
+		return "", err
+	}
 	sctx, cancel := context.WithTimeout(ctx, w.cfg.SendTimeout)
 	defer cancel()
 	defer func() {
@@ -512,7 +519,7 @@ func (w *Worker) send(ctx context.Context, m *store.MessageRow) (id string, err 
 			err = fmt.Errorf("gateway %s panicked: %v", m.Gateway, r)
 		}
 	}()
-	return g.Send(sctx, &m.Message)
+	return g.Send(sctx, msg)
 }
 
 func (w *Worker) event(ctx context.Context, tx *store.Tx, m *store.MessageRow, kind string, detail map[string]string) error {

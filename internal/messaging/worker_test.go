@@ -152,7 +152,7 @@ func TestWorkerRetriesTemporaryFailuresAndFailsPermanentOnes(t *testing.T) {
 			"hopeless":  {errors.New("down"), errors.New("down"), errors.New("down"), errors.New("down")},
 			"retryafer": {messaging.Temporary(errors.New("throttled"), 300*time.Millisecond)},
 		})
-		reg := messaging.NewRegistry(nil, gw, outbox.New(st))
+		reg := messaging.NewRegistry(nil, gw, outbox.New(st, testBox(t)))
 		w := messaging.NewWorker(st, reg, messaging.WorkerConfig{PollInterval: 20 * time.Millisecond, BaseBackoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond}, slog.New(slog.DiscardHandler))
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})

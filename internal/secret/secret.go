@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"regexp"
 	"strings"
 )
 
@@ -68,6 +69,14 @@ func Display(token string) string {
 		return "***"
 	}
 	return token[:10] + "…"
+}
+
+var linkTokenRe = regexp.MustCompile(regexp.QuoteMeta(PrefixLink) + `([a-z2-7]{6})[a-z2-7]{26}`)
+
+// MaskLinks hides every link token in text, keeping of each what Display
+// keeps: enough to recognise it, never to use it.
+func MaskLinks(text string) string {
+	return linkTokenRe.ReplaceAllString(text, PrefixLink+"${1}…")
 }
 
 // RandomDigits returns n random decimal digits, the first not zero.

@@ -54,7 +54,7 @@ func (s *Server) routeTable() []route {
 			query: []param{{"state", "queued, sending, sent, delivered or failed"}, {"username", "an account's username"}, {"limit", "at most 1000 (default 100)"}},
 			resp:  messageList{}, status: 200, h: s.listMessages},
 		{method: "GET", path: "/api/v1/outbox", access: token, perm: permRead, tag: "messages", summary: "List what the outbox gateway kept (links masked)", query: []param{{"limit", "at most 1000 (default 100)"}}, resp: outboxList{}, status: 200, h: s.listOutbox},
-		{method: "GET", path: "/api/v1/outbox/{id}", access: token, perm: permRead, tag: "messages", summary: "Show one outbox message in full, as its recipient would read it", resp: model.OutboxItem{}, status: 200, h: s.getOutbox},
+		{method: "GET", path: "/api/v1/outbox/{id}", access: token, perm: permRead, tag: "messages", summary: "Show one outbox message as its recipient would read it; its link whole to admins only, while the link can be used", resp: model.OutboxItem{}, status: 200, h: s.getOutbox},
 
 		{method: "POST", path: "/api/v1/device/activate", access: public, tag: "device", summary: "Redeem a link: the device's one-time step", body: model.RedeemRequest{}, resp: model.RedeemResponse{}, status: 200, h: s.redeem},
 		{method: "GET", path: "/api/v1/device/config", access: device, tag: "device", summary: "Re-provisioning: the current configuration (Authorization: Bearer <device credential>)", resp: model.DeviceConfig{}, status: 200, h: s.deviceConfig},

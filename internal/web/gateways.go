@@ -20,9 +20,9 @@ func (s *Server) gatewayRoutes() []route {
 	bursts := "providers send a bulk send's receipts at once, from few addresses"
 	return []route{
 		{method: "GET", path: "/api/v1/gateway-kinds", access: token, perm: permRead, tag: "gateways", summary: "List the kinds of gateway with their setting keys", resp: gatewayKindList{}, status: 200, h: s.gatewayKinds},
-		{method: "GET", path: "/api/v1/gateways", access: token, perm: permRead, tag: "gateways", summary: "List configured gateways (secrets masked)", resp: gatewayList{}, status: 200, h: s.listGateways},
+		{method: "GET", path: "/api/v1/gateways", access: token, perm: permRead, tag: "gateways", summary: "List configured gateways (secrets masked; receipt keys whole for admins only)", resp: gatewayList{}, status: 200, h: s.listGateways},
 		{method: "POST", path: "/api/v1/gateways", access: token, perm: permConfig, tag: "gateways", summary: "Configure a gateway", body: model.GatewayInput{}, resp: model.Gateway{}, status: 201, h: s.createGateway},
-		{method: "GET", path: "/api/v1/gateways/{name}", access: token, perm: permRead, tag: "gateways", summary: "Show a gateway, secrets masked, with its receipt URL", resp: model.Gateway{}, status: 200, h: s.getGateway},
+		{method: "GET", path: "/api/v1/gateways/{name}", access: token, perm: permRead, tag: "gateways", summary: "Show a gateway, secrets masked, with its receipt URL (its key whole for admins only)", resp: model.Gateway{}, status: 200, h: s.getGateway},
 		{method: "PATCH", path: "/api/v1/gateways/{name}", access: token, perm: permConfig, tag: "gateways", summary: "Rename a gateway, change its default, merge settings into it", body: model.GatewayInput{}, resp: model.Gateway{}, status: 200, h: s.updateGateway},
 		{method: "DELETE", path: "/api/v1/gateways/{name}", access: token, perm: permConfig, tag: "gateways", summary: "Delete a gateway no group uses", status: none, h: s.deleteGateway},
 		{method: "POST", path: "/api/v1/gateways/{name}/test", access: token, perm: permConfig, tag: "gateways", summary: "Send a test message now and show what the provider answered", body: model.GatewayTestRequest{}, resp: model.GatewayTestResult{}, status: 200, h: s.testGateway},

@@ -8,7 +8,9 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/activator-voip/activator/internal/messaging"
 	"github.com/activator-voip/activator/internal/model"
+	"github.com/activator-voip/activator/internal/secret"
 	"github.com/activator-voip/activator/internal/store"
 )
 
@@ -18,20 +20,32 @@ const Name = "outbox"
 // Gateway keeps messages in the outbox table.
 type Gateway struct {
 	store *store.Store
+	box   *secret.Box
 	org   int64
 }
 
-// New returns the outbox gateway.
-func New(st *store.Store) *Gateway { return &Gateway{store: st, org: model.DefaultOrgID} }
+// New returns the outbox gateway; box seals the whole texts it keeps.
+func New(st *store.Store, box *secret.Box) *Gateway {
+	return &Gateway{store: st, box: box, org: model.DefaultOrgID}
+}
 
 // Name implements messaging.Gateway.
 func (g *Gateway) Name() string { return Name }
 
-// Send implements messaging.Gateway. Keeping the same message twice (a
+// Send implements messaging.Gateway. The text is kept masked, and whole
+// only sealed: the outbox is a database table, and a copy of the database
+// must not be a pile of working links. Keeping the same message twice (a
 // retry after a crash) keeps one copy.
 func (g *Gateway) Send(ctx context.Context, m *model.Message) (string, error) {
-	it := &model.OutboxItem{MessageID: m.ID, Channel: m.Channel, Recipient: m.Recipient, Subject: m.Subject, Body: m.Body, HTML: m.HTML}
-	err := g.store.Tx(ctx, func(tx *store.Tx) error { return tx.PutOutbox(ctx, g.org, it) })
+	whole := messaging.Text{Body: m.Body, HTML: m.HTML}
+	shown := whole.Masked()
+	it := &model.OutboxItem{MessageID: m.ID, Channel: m.Channel, Recipient: m.Recipient, Subject: m.Subject, Body: shown.Body, HTML: shown.HTML}
+	err := g.store.Tx(ctx, func(tx *store.Tx) error {
+		if err := tx.PutOutbox(ctx, g.org, it); err != nil {
+			return err
+		}
+		return tx.SealOutboxText(ctx, g.org, m.ID, whole.Seal(g.box))
+	})
 	if err != nil {
 		return "", fmt.Errorf("keeping the message in the outbox: %w", err)
 	}

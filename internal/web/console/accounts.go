@@ -26,7 +26,7 @@ func (c *Console) dashboard(w http.ResponseWriter, r *http.Request, p *Page) err
 	if err != nil {
 		return err
 	}
-	p.Title, p.Menu, p.Flash = "Dashboard", "dashboard", r.URL.Query().Get("flash")
+	p.Title, p.Menu, p.Flash = "Dashboard", "dashboard", flashOf(r)
 	p.Data = dashboardData{DashboardView: d, Statuses: []string{model.StatusDisabled, model.StageNew, model.StageInvited, model.StageOpened,
 		model.StageInstalled, model.StageActivated, "failed"}}
 	c.render(w, http.StatusOK, "dashboard", p)
@@ -72,7 +72,10 @@ func (c *Console) accounts(w http.ResponseWriter, r *http.Request, p *Page) erro
 		d.Prev = link(pg - 1)
 	}
 	d.Accounts = as
-	p.Title, p.Menu, p.Data, p.Flash = "Accounts", "accounts", d, q.Get("flash")
+	p.Title, p.Menu, p.Data = "Accounts", "accounts", d
+	if p.Flash == "" {
+		p.Flash = flashOf(r)
+	}
 	c.render(w, http.StatusOK, "accounts", p)
 	return nil
 }
@@ -82,7 +85,7 @@ func (c *Console) bulk(w http.ResponseWriter, r *http.Request, p *Page) error {
 	action := r.PostFormValue("action")
 	users := r.PostForm["username"]
 	if len(users) == 0 {
-		redirect(w, r, "/console/accounts", "Select some accounts first.")
+		redirect(w, r, "/console/accounts", flashSelectAccounts)
 		return nil
 	}
 	ok, failed := 0, []string{}
@@ -99,7 +102,7 @@ func (c *Console) bulk(w http.ResponseWriter, r *http.Request, p *Page) error {
 		case "enable":
 			_, err = c.dom.Accounts.SetDisabled(r.Context(), u, false, *p.Caller)
 		default:
-			redirect(w, r, "/console/accounts", "Choose an action.")
+			redirect(w, r, "/console/accounts", flashChooseAction)
 			return nil
 		}
 		if err != nil {
@@ -108,13 +111,14 @@ func (c *Console) bulk(w http.ResponseWriter, r *http.Request, p *Page) error {
 			ok++
 		}
 	}
-	msg := fmt.Sprintf("%s: done for %d account(s).", action, ok)
-	if len(failed) > 0 {
-		msg += fmt.Sprintf(" %d failed: %s", len(failed), strings.Join(failed, "; "))
-	}
 	p.target = strings.Join(users, ",")
-	redirect(w, r, "/console/accounts", msg)
-	return nil
+	if len(failed) == 0 {
+		redirect(w, r, "/console/accounts", flashBulkDone)
+		return nil
+	}
+	// The failures name accounts and errors: shown here, never carried in a URL.
+	p.Flash = fmt.Sprintf("%s: done for %d account(s). %d failed: %s", action, ok, len(failed), strings.Join(failed, "; "))
+	return c.accounts(w, r, p)
 }
 
 type accountFormData struct {
@@ -175,7 +179,7 @@ func (c *Console) accountCreate(w http.ResponseWriter, r *http.Request, p *Page)
 		return nil
 	}
 	p.target = a.Username
-	redirect(w, r, "/console/accounts/"+a.Username, "Account "+a.Username+" created.")
+	redirect(w, r, "/console/accounts/"+a.Username, flashAccountCreated)
 	return nil
 }
 
@@ -210,7 +214,7 @@ func (c *Console) accountUpdate(w http.ResponseWriter, r *http.Request, p *Page)
 		c.render(w, http.StatusBadRequest, "account_form", p)
 		return nil
 	}
-	redirect(w, r, "/console/accounts/"+u, "Saved.")
+	redirect(w, r, "/console/accounts/"+u, flashSaved)
 	return nil
 }
 
@@ -266,7 +270,7 @@ func (c *Console) account(w http.ResponseWriter, r *http.Request, p *Page) error
 	}
 	var lines []profileLine
 	flatten("", m, &lines, src)
-	p.Title, p.Menu, p.Flash = d.Account.DisplayName, "accounts", r.URL.Query().Get("flash")
+	p.Title, p.Menu, p.Flash = d.Account.DisplayName, "accounts", flashOf(r)
 	regs, err := c.dom.Accounts.Registrations(r.Context(), d.Account.Username, *p.Caller)
 	if err != nil {
 		return err
@@ -278,11 +282,11 @@ func (c *Console) account(w http.ResponseWriter, r *http.Request, p *Page) error
 
 func (c *Console) accountSend(w http.ResponseWriter, r *http.Request, p *Page) error {
 	u := r.PathValue("username")
-	res, err := c.dom.Links.Send(r.Context(), u, model.SendRequest{Channel: r.PostFormValue("channel"), Kind: r.PostFormValue("kind")}, *p.Caller)
+	_, err := c.dom.Links.Send(r.Context(), u, model.SendRequest{Channel: r.PostFormValue("channel"), Kind: r.PostFormValue("kind")}, *p.Caller)
 	if err != nil {
 		return err
 	}
-	redirect(w, r, "/console/accounts/"+u, fmt.Sprintf("The %s link is queued for %s (message %d).", res.Invitation.Kind, res.Message.Recipient, res.Message.ID))
+	redirect(w, r, "/console/accounts/"+u, flashLinkQueued)
 	return nil
 }
 
@@ -292,7 +296,7 @@ func (c *Console) accountRevoke(w http.ResponseWriter, r *http.Request, p *Page)
 	if err != nil {
 		return err
 	}
-	redirect(w, r, "/console/accounts/"+u, fmt.Sprintf("%d live link(s) revoked.", n))
+	redirect(w, r, "/console/accounts/"+u, map[bool]flash{true: flashLinksRevoked, false: flashNoLiveLink}[n > 0])
 	return nil
 }
 
@@ -302,7 +306,7 @@ func (c *Console) accountRevokeDevices(w http.ResponseWriter, r *http.Request, p
 	if err != nil {
 		return err
 	}
-	redirect(w, r, "/console/accounts/"+u, fmt.Sprintf("%d device credential(s) revoked.", n))
+	redirect(w, r, "/console/accounts/"+u, map[bool]flash{true: flashDevicesRevoked, false: flashNoDevice}[n > 0])
 	return nil
 }
 
@@ -311,7 +315,7 @@ func (c *Console) accountDisable(w http.ResponseWriter, r *http.Request, p *Page
 	if _, err := c.dom.Accounts.SetDisabled(r.Context(), u, true, *p.Caller); err != nil {
 		return err
 	}
-	redirect(w, r, "/console/accounts/"+u, "Account disabled.")
+	redirect(w, r, "/console/accounts/"+u, flashAccountDisabled)
 	return nil
 }
 
@@ -320,7 +324,7 @@ func (c *Console) accountEnable(w http.ResponseWriter, r *http.Request, p *Page)
 	if _, err := c.dom.Accounts.SetDisabled(r.Context(), u, false, *p.Caller); err != nil {
 		return err
 	}
-	redirect(w, r, "/console/accounts/"+u, "Account enabled.")
+	redirect(w, r, "/console/accounts/"+u, flashAccountEnabled)
 	return nil
 }
 
@@ -329,7 +333,7 @@ func (c *Console) accountDelete(w http.ResponseWriter, r *http.Request, p *Page)
 	if err := c.dom.Accounts.Delete(r.Context(), u, *p.Caller); err != nil {
 		return err
 	}
-	redirect(w, r, "/console/accounts", "Account "+u+" deleted.")
+	redirect(w, r, "/console/accounts", flashAccountDeleted)
 	return nil
 }
 

@@ -10,7 +10,7 @@ import (
 )
 
 func (c *Console) loginForm(w http.ResponseWriter, r *http.Request, p *Page) error {
-	p.Title = "Log in"
+	p.Title, p.Flash = "Log in", flashOf(r)
 	p.Form = r.URL.Query()
 	c.render(w, http.StatusOK, "login", p)
 	return nil
@@ -67,7 +67,7 @@ func (c *Console) logout(w http.ResponseWriter, r *http.Request, p *Page) error 
 		}
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/console/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: c.secureCookies(r)})
-	redirect(w, r, "/console/login", "You are logged out.")
+	redirect(w, r, "/console/login", flashLoggedOut)
 	return nil
 }
 
@@ -104,6 +104,6 @@ func (c *Console) setPassword(w http.ResponseWriter, r *http.Request, p *Page) e
 	}
 	c.audit.Record(r, l.Caller, "POST", "/console/set-password/{token}", "operator", o.Name, http.StatusSeeOther)
 	c.setSession(w, r, l)
-	redirect(w, r, "/console/", "Your password is set.")
+	redirect(w, r, "/console/", flashPasswordSet)
 	return nil
 }

@@ -333,14 +333,15 @@ func fieldError(p *Page, err error) error {
 	return err
 }
 
-// flash redirects with a short message shown on the next page.
-func redirect(w http.ResponseWriter, r *http.Request, to, flash string) {
-	if flash != "" {
+// redirect answers with a redirect to to, whose page shows the text of
+// the flash code f ("": none).
+func redirect(w http.ResponseWriter, r *http.Request, to string, f flash) {
+	if f != "" {
 		sep := "?"
 		if strings.Contains(to, "?") {
 			sep = "&"
 		}
-		to += sep + "flash=" + url.QueryEscape(flash)
+		to += sep + "flash=" + url.QueryEscape(string(f))
 	}
 	http.Redirect(w, r, to, http.StatusSeeOther)
 }

@@ -231,8 +231,8 @@ func TestConsoleInBrowser(t *testing.T) {
 	run(t, b, "send", chromedp.SetValue(chromedp.CSS(`select[name=kind]`), "activation"), chromedp.SetValue(chromedp.CSS(`select[name=channel]`), "sms"),
 		chromedp.Click(chromedp.CSS("#send")))
 	waitFor(t, b, "the send's answer", `(document.querySelector(".flash") || {textContent: ""}).textContent.includes("queued")`)
-	if f := textOf(t, b, ".flash"); !strings.Contains(f, "+393331234567") {
-		t.Errorf("flash after sending: %q", f)
+	if f := textOf(t, b, "main"); !strings.Contains(f, "+393331234567") {
+		t.Errorf("the account page after sending does not list the message to +393331234567: %q", f)
 	}
 	var outboxRow string
 	deadline := time.Now().Add(20 * time.Second)

@@ -46,7 +46,7 @@ func (c *Console) importForm(w http.ResponseWriter, r *http.Request, p *Page) er
 	if err != nil {
 		return err
 	}
-	p.Title, p.Menu, p.Data, p.Flash = "Import accounts", "import", d, r.URL.Query().Get("flash")
+	p.Title, p.Menu, p.Data, p.Flash = "Import accounts", "import", d, flashOf(r)
 	c.render(w, http.StatusOK, "import", p)
 	return nil
 }
@@ -104,7 +104,7 @@ func (c *Console) importPage(w http.ResponseWriter, r *http.Request, p *Page) er
 			return err
 		}
 	}
-	p.Title, p.Menu, p.Data, p.Flash = fmt.Sprintf("Import %d", id), "import", d, r.URL.Query().Get("flash")
+	p.Title, p.Menu, p.Data, p.Flash = fmt.Sprintf("Import %d", id), "import", d, flashOf(r)
 	c.render(w, http.StatusOK, "import_status", p)
 	return nil
 }
@@ -114,11 +114,10 @@ func (c *Console) importConfirm(w http.ResponseWriter, r *http.Request, p *Page)
 	if err != nil {
 		return err
 	}
-	st, err := c.dom.Imports.Confirm(r.Context(), id, *p.Caller, nil)
-	if err != nil {
+	if _, err := c.dom.Imports.Confirm(r.Context(), id, *p.Caller, nil); err != nil {
 		return err
 	}
-	redirect(w, r, fmt.Sprintf("/console/imports/%d", id), fmt.Sprintf("Imported: %d new account(s).", st.Created))
+	redirect(w, r, fmt.Sprintf("/console/imports/%d", id), flashImported)
 	return nil
 }
 
@@ -130,7 +129,7 @@ func (c *Console) importCancel(w http.ResponseWriter, r *http.Request, p *Page) 
 	if _, err := c.dom.Imports.Cancel(r.Context(), id, *p.Caller); err != nil {
 		return err
 	}
-	redirect(w, r, "/console/import", "The import was cancelled: nothing was imported.")
+	redirect(w, r, "/console/import", flashImportCancelled)
 	return nil
 }
 
@@ -208,7 +207,7 @@ func (c *Console) groupsPage(w http.ResponseWriter, r *http.Request, p *Page, st
 	}
 	p.Title, p.Menu, p.Data = "Groups", "groups", groupsData{gs, ps}
 	if p.Flash == "" {
-		p.Flash = r.URL.Query().Get("flash")
+		p.Flash = flashOf(r)
 	}
 	c.render(w, status, "groups", p)
 	return nil
@@ -233,7 +232,7 @@ func (c *Console) groupCreate(w http.ResponseWriter, r *http.Request, p *Page) e
 		return c.groupsPage(w, r, p, http.StatusBadRequest)
 	}
 	p.target = g.Name
-	redirect(w, r, "/console/groups", "Group "+g.Name+" created.")
+	redirect(w, r, "/console/groups", flashGroupCreated)
 	return nil
 }
 
@@ -246,7 +245,7 @@ func (c *Console) groupUpdate(w http.ResponseWriter, r *http.Request, p *Page) e
 		}
 		return c.groupsPage(w, r, p, http.StatusBadRequest)
 	}
-	redirect(w, r, "/console/groups", "Group "+r.PathValue("name")+" saved.")
+	redirect(w, r, "/console/groups", flashGroupSaved)
 	return nil
 }
 
@@ -254,7 +253,7 @@ func (c *Console) groupDelete(w http.ResponseWriter, r *http.Request, p *Page) e
 	if err := c.dom.Groups.Delete(r.Context(), r.PathValue("name"), *p.Caller); err != nil {
 		return err
 	}
-	redirect(w, r, "/console/groups", "Group deleted.")
+	redirect(w, r, "/console/groups", flashGroupDeleted)
 	return nil
 }
 
@@ -263,8 +262,15 @@ func (c *Console) profiles(w http.ResponseWriter, r *http.Request, p *Page) erro
 	if err != nil {
 		return err
 	}
-	p.Title, p.Menu, p.Data, p.Flash = "Provisioning profiles", "profiles", ps, r.URL.Query().Get("flash")
-	c.render(w, http.StatusOK, "profiles", p)
+	p.Title, p.Menu, p.Data = "Provisioning profiles", "profiles", ps
+	if p.Flash == "" {
+		p.Flash = flashOf(r)
+	}
+	status := http.StatusOK
+	if p.Error != "" {
+		status = http.StatusBadRequest
+	}
+	c.render(w, status, "profiles", p)
 	return nil
 }
 
@@ -330,7 +336,7 @@ func (c *Console) profilePage(w http.ResponseWriter, r *http.Request, p *Page, n
 	}
 	p.Title, p.Menu, p.Data = "Profile "+pr.Name, "profiles", profileData{pr, fields}
 	if p.Flash == "" {
-		p.Flash = r.URL.Query().Get("flash")
+		p.Flash = flashOf(r)
 	}
 	c.render(w, status, "profile", p)
 	return nil
@@ -377,7 +383,7 @@ func (c *Console) profileUpdate(w http.ResponseWriter, r *http.Request, p *Page)
 		}
 		return c.profilePage(w, r, p, name, http.StatusBadRequest)
 	}
-	redirect(w, r, "/console/profiles/"+name, "Saved.")
+	redirect(w, r, "/console/profiles/"+name, flashSaved)
 	return nil
 }
 
@@ -387,11 +393,12 @@ func (c *Console) profileCreate(w http.ResponseWriter, r *http.Request, p *Page)
 		if err := fieldError(p, err); err != nil {
 			return err
 		}
-		redirect(w, r, "/console/profiles", p.Error)
-		return nil
+		// The domain's error names what was wrong: shown here, never carried in a URL.
+		p.Form = r.PostForm
+		return c.profiles(w, r, p)
 	}
 	p.target = pr.Name
-	redirect(w, r, "/console/profiles/"+pr.Name, "Profile created.")
+	redirect(w, r, "/console/profiles/"+pr.Name, flashProfileCreated)
 	return nil
 }
 
@@ -410,7 +417,7 @@ func (c *Console) downloads(w http.ResponseWriter, r *http.Request, p *Page) err
 	}
 	p.Title, p.Menu, p.Data = "Download URLs", "downloads", d
 	if p.Flash == "" {
-		p.Flash = r.URL.Query().Get("flash")
+		p.Flash = flashOf(r)
 	}
 	c.render(w, http.StatusOK, "downloads", p)
 	return nil
@@ -458,7 +465,7 @@ func (c *Console) downloadsSave(w http.ResponseWriter, r *http.Request, p *Page)
 			}
 		}
 	}
-	redirect(w, r, "/console/downloads", "Saved.")
+	redirect(w, r, "/console/downloads", flashSaved)
 	return nil
 }
 
@@ -469,7 +476,7 @@ func (c *Console) settings(w http.ResponseWriter, r *http.Request, p *Page) erro
 	}
 	p.Title, p.Menu, p.Data = "Settings", "settings", st
 	if p.Flash == "" {
-		p.Flash = r.URL.Query().Get("flash")
+		p.Flash = flashOf(r)
 	}
 	c.render(w, http.StatusOK, "settings", p)
 	return nil
@@ -503,7 +510,7 @@ func (c *Console) settingsSave(w http.ResponseWriter, r *http.Request, p *Page) 
 			return err
 		}
 	}
-	redirect(w, r, "/console/settings", "Saved.")
+	redirect(w, r, "/console/settings", flashSaved)
 	return nil
 }
 
@@ -521,7 +528,7 @@ func (c *Console) operatorsPage(w http.ResponseWriter, r *http.Request, p *Page,
 	}
 	p.Title, p.Menu, p.Data = "Operators", "operators", operatorsData{os, created}
 	if p.Flash == "" {
-		p.Flash = r.URL.Query().Get("flash")
+		p.Flash = flashOf(r)
 	}
 	c.render(w, status, "operators", p)
 	return nil
@@ -550,7 +557,7 @@ func (c *Console) operatorDisable(w http.ResponseWriter, r *http.Request, p *Pag
 	if _, err := c.dom.Operators.SetDisabled(r.Context(), r.PathValue("name"), true, *p.Caller); err != nil {
 		return err
 	}
-	redirect(w, r, "/console/operators", "Operator disabled.")
+	redirect(w, r, "/console/operators", flashOperatorOff)
 	return nil
 }
 
@@ -558,7 +565,7 @@ func (c *Console) operatorEnable(w http.ResponseWriter, r *http.Request, p *Page
 	if _, err := c.dom.Operators.SetDisabled(r.Context(), r.PathValue("name"), false, *p.Caller); err != nil {
 		return err
 	}
-	redirect(w, r, "/console/operators", "Operator enabled.")
+	redirect(w, r, "/console/operators", flashOperatorOn)
 	return nil
 }
 
@@ -571,7 +578,7 @@ func (c *Console) operatorRole(w http.ResponseWriter, r *http.Request, p *Page) 
 		}
 		return c.operatorsPage(w, r, p, nil, http.StatusBadRequest)
 	}
-	redirect(w, r, "/console/operators", "Role changed.")
+	redirect(w, r, "/console/operators", flashRoleChanged)
 	return nil
 }
 
@@ -600,7 +607,7 @@ func (c *Console) tokensPage(w http.ResponseWriter, r *http.Request, p *Page, cr
 	}
 	p.Title, p.Menu, p.Data = "API tokens", "tokens", tokensData{ts, os, created}
 	if p.Flash == "" {
-		p.Flash = r.URL.Query().Get("flash")
+		p.Flash = flashOf(r)
 	}
 	c.render(w, status, "tokens", p)
 	return nil
@@ -631,7 +638,7 @@ func (c *Console) tokenRevoke(w http.ResponseWriter, r *http.Request, p *Page) e
 	if err := c.dom.Operators.RevokeToken(r.Context(), id, *p.Caller); err != nil {
 		return err
 	}
-	redirect(w, r, "/console/tokens", "Token revoked.")
+	redirect(w, r, "/console/tokens", flashTokenRevoked)
 	return nil
 }
 
