@@ -1,0 +1,145 @@
+package console
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+
+	"github.com/activator-voip/activator/internal/activation"
+	"github.com/activator-voip/activator/internal/model"
+)
+
+type importFormData struct {
+	Groups   []model.Group
+	Profiles []model.Profile
+	Imports  []model.ImportStatus
+}
+
+func (c *Console) importFormData(r *http.Request, p *Page) (importFormData, error) {
+	var d importFormData
+	var err error
+	if d.Groups, err = c.dom.Groups.List(r.Context(), *p.Caller); err != nil {
+		return d, err
+	}
+	if d.Profiles, err = c.dom.Profiles.List(r.Context(), *p.Caller); err != nil {
+		return d, err
+	}
+	d.Imports, err = c.dom.Imports.List(r.Context(), *p.Caller)
+	return d, err
+}
+
+func (c *Console) importForm(w http.ResponseWriter, r *http.Request, p *Page) error {
+	d, err := c.importFormData(r, p)
+	if err != nil {
+		return err
+	}
+	p.Title, p.Menu, p.Data, p.Flash = "Import accounts", "import", d, flashOf(r)
+	c.render(w, http.StatusOK, "import", p)
+	return nil
+}
+
+func (c *Console) importUpload(w http.ResponseWriter, r *http.Request, p *Page) error {
+	p.Title, p.Menu, p.Form = "Import accounts", "import", r.PostForm
+	f, hdr, err := r.FormFile("file")
+	var content []byte
+	name := ""
+	if err == nil {
+		defer f.Close()
+		content, err = io.ReadAll(io.LimitReader(f, activation.MaxImportBytes+1))
+		name = hdr.Filename
+	}
+	if err != nil || len(content) == 0 {
+		p.Fields["file"] = "choose a CSV file"
+	} else {
+		prev, perr := c.dom.Imports.Preview(r.Context(), name, content, activation.ImportOptions{
+			Group: r.PostFormValue("group"), Profile: r.PostFormValue("profile"), Send: r.PostFormValue("send")}, *p.Caller)
+		if perr == nil {
+			p.target = strconv.FormatInt(prev.ID, 10)
+			redirect(w, r, fmt.Sprintf("/console/imports/%d", prev.ID), "")
+			return nil
+		}
+		if err := fieldError(p, perr); err != nil {
+			return err
+		}
+	}
+	d, err := c.importFormData(r, p)
+	if err != nil {
+		return err
+	}
+	p.Data = d
+	c.render(w, http.StatusBadRequest, "import", p)
+	return nil
+}
+
+type importData struct {
+	Preview *model.ImportPreview
+	Status  *model.ImportStatus
+}
+
+func (c *Console) importPage(w http.ResponseWriter, r *http.Request, p *Page) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	st, err := c.dom.Imports.Status(r.Context(), id, *p.Caller)
+	if err != nil {
+		return err
+	}
+	d := importData{Status: st}
+	if st.State == "previewed" {
+		if d.Preview, err = c.dom.Imports.PreviewOf(r.Context(), id, *p.Caller); err != nil {
+			return err
+		}
+	}
+	p.Title, p.Menu, p.Data, p.Flash = fmt.Sprintf("Import %d", id), "import", d, flashOf(r)
+	c.render(w, http.StatusOK, "import_status", p)
+	return nil
+}
+
+func (c *Console) importConfirm(w http.ResponseWriter, r *http.Request, p *Page) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	if _, err := c.dom.Imports.Confirm(r.Context(), id, *p.Caller, nil); err != nil {
+		return err
+	}
+	redirect(w, r, fmt.Sprintf("/console/imports/%d", id), flashImported)
+	return nil
+}
+
+func (c *Console) importCancel(w http.ResponseWriter, r *http.Request, p *Page) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	if _, err := c.dom.Imports.Cancel(r.Context(), id, *p.Caller); err != nil {
+		return err
+	}
+	redirect(w, r, "/console/import", flashImportCancelled)
+	return nil
+}
+
+// importSend sends the next batch of an import's activations. The import
+// page's script calls it again and again while the state is "sending",
+// which moves the progress bar; without script, the button does the same.
+func (c *Console) importSend(w http.ResponseWriter, r *http.Request, p *Page) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	st, err := c.dom.Imports.SendBatch(r.Context(), id, 25, *p.Caller)
+	if err != nil {
+		return err
+	}
+	if r.Header.Get("X-Live") != "" {
+		w.Header().Set("Content-Type", "application/json")
+		return json.NewEncoder(w).Encode(st)
+	}
+	redirect(w, r, fmt.Sprintf("/console/imports/%d", id), "")
+	return nil
+}
+
+// --- messages
