@@ -23,8 +23,8 @@ SCALE=${BENCH_SCALE:-smoke}
 # Sizes:      accounts  events   messages  links  redeems  duration  import  queue  sip accounts  sip registrations
 case $SCALE in
   smoke)  z=(2000    4000     800       100    100      1s        1000    200    50            500) ;;
-  medium) z=(100000  500000   200000    1000   2000     5s        100000  10000  10000         20000) ;;
-  full)   z=(1000000 5000000  2000000   1000   5000     10s       100000  10000  10000         20000) ;;
+  medium) z=(100000  300000   100000    1000   2000     5s        100000  10000  10000         20000) ;;
+  full)   z=(1000000 3000000  1000000   1000   5000     10s       100000  10000  10000         20000) ;;
   *) echo "BENCH_SCALE=$SCALE: want smoke, medium or full" >&2; exit 2 ;;
 esac
 ACCOUNTS=${BENCH_ACCOUNTS:-${z[0]}}         # accounts in the database the landing and redeem loads run on (and memory is read from)
