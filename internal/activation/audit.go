@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/activator-voip/activator/internal/model"
+	"github.com/activator-voip/activator/internal/secret"
 	"github.com/activator-voip/activator/internal/store"
 )
 
@@ -88,7 +89,7 @@ func RedactJSON(raw []byte) string {
 	if err != nil {
 		return ""
 	}
-	out := MaskLinks(string(b))
+	out := secret.MaskLinks(string(b))
 	if len(out) > maxAuditJSON {
 		out = `{"truncated":true}`
 	}

@@ -222,7 +222,7 @@ func (s *Gateways) Create(ctx context.Context, in model.GatewayInput, by Caller)
 	if err != nil {
 		return nil, err
 	}
-	key, _ := secret.NewToken("avr_")
+	key, _ := secret.NewToken(secret.PrefixReceiptKey)
 	row := &store.GatewayRow{OrgID: by.OrgID, Name: *in.Name, Kind: spec.Name, Channel: spec.Channel, Settings: sealed,
 		ReceiptKey: s.box.Seal([]byte(key)), DefaultFor: def}
 	err = s.store.Tx(ctx, func(tx *store.Tx) error {

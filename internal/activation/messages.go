@@ -3,12 +3,12 @@ package activation
 import (
 	"context"
 	"errors"
-	"regexp"
 	"time"
 	"unicode/utf8"
 
 	"github.com/activator-voip/activator/internal/messaging"
 	"github.com/activator-voip/activator/internal/model"
+	"github.com/activator-voip/activator/internal/secret"
 	"github.com/activator-voip/activator/internal/store"
 )
 
@@ -48,13 +48,6 @@ func (s *Messages) List(ctx context.Context, state, username string, limit int, 
 	return s.store.Messages(ctx, by.OrgID, f)
 }
 
-var linkTokenRe = regexp.MustCompile(`avl_([a-z2-7]{6})[a-z2-7]{26}`)
-
-// MaskLinks hides link tokens in text, keeping enough to recognise them.
-func MaskLinks(text string) string {
-	return linkTokenRe.ReplaceAllString(text, "avl_${1}…")
-}
-
 // Outbox lists what the outbox gateway kept, with links masked: a listing
 // is no place for a live link.
 func (s *Messages) Outbox(ctx context.Context, limit int, by Caller) ([]model.OutboxItem, error) {
@@ -66,9 +59,9 @@ func (s *Messages) Outbox(ctx context.Context, limit int, by Caller) ([]model.Ou
 		return nil, err
 	}
 	for i := range items {
-		items[i].Subject = MaskLinks(items[i].Subject)
-		items[i].Body = MaskLinks(items[i].Body)
-		items[i].HTML = MaskLinks(items[i].HTML)
+		items[i].Subject = secret.MaskLinks(items[i].Subject)
+		items[i].Body = secret.MaskLinks(items[i].Body)
+		items[i].HTML = secret.MaskLinks(items[i].HTML)
 	}
 	return items, nil
 }
@@ -116,7 +109,7 @@ func (s *Messages) Preview(ctx context.Context, lang, channel, kind, name string
 		return nil, invalid("channel", "want sms or email")
 	}
 	r, err := s.templates.Render(lang, channel, kind, messaging.MessageVars{
-		Name: name, Link: st.BaseURL + "/a/avl_sample0000000000000000000000000000", Company: st.Company,
+		Name: name, Link: st.BaseURL + "/a/" + secret.PrefixLink + "sample0000000000000000000000000000", Company: st.Company,
 		ITEmail: "it@example.com", ExpiresAt: s.now().Add(st.LinkExpiry),
 	})
 	if err != nil {

@@ -114,7 +114,7 @@ func (s *Operators) Create(ctx context.Context, in model.OperatorInput, by Calle
 
 func (s *Operators) issuePasswordLink(ctx context.Context, tx *store.Tx, st *Resolved, o *store.Operator) (*model.OperatorCreated, error) {
 	now := s.now().UTC().Truncate(time.Millisecond)
-	token, hash := secret.NewToken(PrefixSetPassword)
+	token, hash := secret.NewToken(secret.PrefixSetPassword)
 	if err := tx.RevokePasswordTokens(ctx, o.ID, now); err != nil {
 		return nil, err
 	}

@@ -133,7 +133,7 @@ func TestOperatorTokens(t *testing.T) {
 		seed(t, s)
 		ada := addOperator(t, s, "ada", "csr")
 		bob := addOperator(t, s, "bob", "admin")
-		tok, hash := secret.NewToken(secret.PrefixAdminToken)
+		tok, hash := secret.NewToken(secret.PrefixAPIToken)
 		var id int64
 		if err := s.Tx(ctx, func(tx *store.Tx) error {
 			var err error

@@ -376,7 +376,7 @@ func TestRolesFromTheRouteTable(t *testing.T) {
 	ctx := context.Background()
 	tokens := map[string]string{}
 	for _, role := range []string{"csr", "auditor"} {
-		tok, hash := secret.NewToken(secret.PrefixAdminToken)
+		tok, hash := secret.NewToken(secret.PrefixAPIToken)
 		err := s.app.Store.Tx(ctx, func(tx *store.Tx) error {
 			_, err := tx.CreateAPIToken(ctx, model.DefaultOrgID, role+" token", role, secret.Display(tok), hash)
 			return err

@@ -30,7 +30,7 @@ func lastAudit(t *testing.T, s *testServer) model.AuditEntry {
 func TestEveryMutatingAPIRouteIsAudited(t *testing.T) {
 	s := startServer(t, "")
 	ctx := context.Background()
-	tok, hash := secret.NewToken(secret.PrefixAdminToken)
+	tok, hash := secret.NewToken(secret.PrefixAPIToken)
 	if err := s.app.Store.Tx(ctx, func(tx *store.Tx) error {
 		_, err := tx.CreateAPIToken(ctx, model.DefaultOrgID, "auditor token", "auditor", secret.Display(tok), hash)
 		return err

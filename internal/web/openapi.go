@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/activator-voip/activator/internal/activation"
+	"github.com/activator-voip/activator/internal/secret"
 )
 
 // openAPIDoc builds the OpenAPI 3 document from the route table: the routes
@@ -78,8 +79,8 @@ func (s *Server) openAPIDoc() map[string]any {
 		"components": map[string]any{
 			"schemas": schemas,
 			"securitySchemes": map[string]any{
-				"apiToken":         map[string]any{"type": "http", "scheme": "bearer", "description": "an API token (ava_...)"},
-				"deviceCredential": map[string]any{"type": "http", "scheme": "bearer", "description": "a device credential (avd_...) from the redeem answer"},
+				"apiToken":         map[string]any{"type": "http", "scheme": "bearer", "description": "an API token (" + secret.PrefixAPIToken + "...)"},
+				"deviceCredential": map[string]any{"type": "http", "scheme": "bearer", "description": "a device credential (" + secret.PrefixDevice + "...) from the redeem answer"},
 			},
 		},
 	}

@@ -24,6 +24,7 @@ import (
 
 	"github.com/activator-voip/activator/internal/activation"
 	"github.com/activator-voip/activator/internal/model"
+	"github.com/activator-voip/activator/internal/secret"
 	"github.com/activator-voip/activator/internal/web/audit"
 	"github.com/activator-voip/activator/internal/web/status"
 )
@@ -113,7 +114,7 @@ func New(dom activation.Domain, log *slog.Logger) (*Console, error) {
 		"langs":   func() []string { return model.Languages },
 		"plats":   func() []string { return model.Platforms },
 		"models":  func() []string { return []string{string(model.EndToEnd), string(model.EndToSite)} },
-		"mask":    activation.MaskLinks,
+		"mask":    secret.MaskLinks,
 		"has":     func(m map[string]bool, k string) bool { return m[k] },
 		"itoa":    func(n int64) string { return strconv.FormatInt(n, 10) },
 		"urlq":    url.QueryEscape,
