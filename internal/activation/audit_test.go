@@ -31,7 +31,7 @@ func TestSnapshotOfEveryKind(t *testing.T) {
 		if _, err := dom.Downloads.Set(ctx, model.AppURL{Platform: "android", URL: "https://example.com/app.apk"}, admin); err != nil {
 			t.Fatal(err)
 		}
-		op, err := dom.Operators.Create(ctx, model.OperatorInput{Name: strp("ada"), Role: strp("csr")}, admin)
+		op, err := dom.Operators.Create(ctx, model.OperatorInput{Name: strp("ada"), Role: new(model.RoleCSR)}, admin)
 		if err != nil {
 			t.Fatal(err)
 		}

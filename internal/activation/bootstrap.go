@@ -60,7 +60,7 @@ func Bootstrap(ctx context.Context, st *store.Store, box *secret.Box, dataDir st
 		}
 		if n == 0 {
 			token, hash := secret.NewToken(secret.PrefixAPIToken)
-			if _, err := tx.CreateAPIToken(ctx, model.DefaultOrgID, "admin (first start)", "admin", secret.Display(token), hash); err != nil {
+			if _, err := tx.CreateAPIToken(ctx, model.DefaultOrgID, "admin (first start)", model.RoleAdmin, secret.Display(token), hash); err != nil {
 				return fmt.Errorf("storing the admin token: %w", err)
 			}
 			adminToken = token

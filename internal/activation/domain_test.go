@@ -17,7 +17,7 @@ import (
 )
 
 // admin is the operator the tests act as, in the default organisation.
-var admin = Caller{Name: "test", Role: "admin", OrgID: model.DefaultOrgID}
+var admin = Caller{Name: "test", Role: model.RoleAdmin, OrgID: model.DefaultOrgID}
 
 // newDomain bootstraps a store and returns the domain on it, built as
 // internal/app builds it, without an account backend.

@@ -389,7 +389,7 @@ func TestAReceiptActsInItsGatewaysOrganisation(t *testing.T) {
 		dom := newDomain(t, st)
 		mustGroup(t, dom, "sales")
 		a := mustAccount(t, dom)
-		other := Caller{Name: "test", Role: "admin", OrgID: model.DefaultOrgID + 1}
+		other := Caller{Name: "test", Role: model.RoleAdmin, OrgID: model.DefaultOrgID + 1}
 		if err := st.Tx(ctx, func(tx *store.Tx) error {
 			_, err := tx.EnsureOrganisation(ctx, other.OrgID, "other")
 			return err

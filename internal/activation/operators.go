@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"slices"
 	"time"
 
 	"github.com/activator-voip/activator/internal/model"
@@ -21,8 +20,8 @@ func operatorOut(o *store.Operator, now time.Time) model.Operator {
 	return out
 }
 
-func validRole(role string) error {
-	if !slices.Contains(Roles, role) {
+func validRole(role model.Role) error {
+	if !role.Valid() {
 		return invalid("role", "unknown role %q: want admin, csr or auditor", role)
 	}
 	return nil

@@ -51,14 +51,14 @@ func TestOperatorLifecycleAndLockout(t *testing.T) {
 		dom := newDomain(t, st)
 		now := time.Now()
 		setNow(dom, func() time.Time { return now })
-		created, err := dom.Operators.Create(ctx, model.OperatorInput{Name: strp("ada"), Role: strp("csr")}, admin)
+		created, err := dom.Operators.Create(ctx, model.OperatorInput{Name: strp("ada"), Role: new(model.RoleCSR)}, admin)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if created.Operator.HasPassword || !strings.HasPrefix(created.SetPasswordURL, "http://127.0.0.1:8080/console/set-password/avp_") {
 			t.Fatalf("created = %+v", created)
 		}
-		if _, err := dom.Operators.Create(ctx, model.OperatorInput{Name: strp("bob"), Role: strp("root")}, admin); fieldOf(err) != "role" {
+		if _, err := dom.Operators.Create(ctx, model.OperatorInput{Name: strp("bob"), Role: new(model.Role("root"))}, admin); fieldOf(err) != "role" {
 			t.Fatalf("unknown role: want an error on role, got %v", err)
 		}
 		if _, err := dom.Operators.Create(ctx, model.OperatorInput{Name: strp("ada")}, admin); fieldOf(err) != "name" {
@@ -79,7 +79,7 @@ func TestOperatorLifecycleAndLockout(t *testing.T) {
 			t.Fatalf("the link worked twice: %v", err)
 		}
 		sess, err := dom.Access.Session(ctx, l.Token)
-		if err != nil || sess.Caller.Name != "ada" || sess.Caller.Role != "csr" || sess.CSRF != l.CSRF || sess.Caller.OperatorID == 0 ||
+		if err != nil || sess.Caller.Name != "ada" || sess.Caller.Role != model.RoleCSR || sess.CSRF != l.CSRF || sess.Caller.OperatorID == 0 ||
 			sess.Caller.OrgID != model.DefaultOrgID || l.Caller != sess.Caller {
 			t.Fatalf("Session = %+v, %v", sess, err)
 		}
@@ -118,7 +118,7 @@ func TestOperatorLifecycleAndLockout(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c, err := dom.Access.Authenticate(ctx, tc.Token); err != nil || c.Name != "ada" || c.Role != "csr" || c.OrgID != model.DefaultOrgID {
+		if c, err := dom.Access.Authenticate(ctx, tc.Token); err != nil || c.Name != "ada" || c.Role != model.RoleCSR || c.OrgID != model.DefaultOrgID {
 			t.Fatalf("operator token authenticates as %+v, %v", c, err)
 		}
 		if _, err := dom.Operators.SetDisabled(ctx, "ada", true, admin); err != nil {

@@ -49,7 +49,7 @@ func TestFirstStartCreatesWhatItNeedsOnce(t *testing.T) {
 			if !secret.WellFormed(token, secret.PrefixAPIToken) {
 				t.Fatalf("admin.token holds %q", secret.Display(token))
 			}
-			if c, err := a.Domain.Access.Authenticate(ctx, token); err != nil || c.Role != "admin" || c.OrgID != model.DefaultOrgID {
+			if c, err := a.Domain.Access.Authenticate(ctx, token); err != nil || c.Role != model.RoleAdmin || c.OrgID != model.DefaultOrgID {
 				t.Fatalf("the admin token does not authenticate in the default organisation: %+v, %v", c, err)
 			}
 			ps, _ := a.Domain.Profiles.List(ctx, tester)

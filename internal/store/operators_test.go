@@ -13,7 +13,7 @@ import (
 	"github.com/activator-voip/activator/internal/store/storetest"
 )
 
-func addOperator(t *testing.T, s *store.Store, name, role string) *store.Operator {
+func addOperator(t *testing.T, s *store.Store, name string, role model.Role) *store.Operator {
 	t.Helper()
 	ctx := context.Background()
 	o := &store.Operator{OrgID: org, Name: name, Role: role, PasswordHash: "$argon2id$x"}
@@ -27,9 +27,9 @@ func TestOperatorsLockoutAndUniqueNames(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		seed(t, s)
-		o := addOperator(t, s, "ada", "csr")
+		o := addOperator(t, s, "ada", model.RoleCSR)
 		err := s.Tx(ctx, func(tx *store.Tx) error {
-			return tx.CreateOperator(ctx, &store.Operator{OrgID: org, Name: "ada", Role: "admin"})
+			return tx.CreateOperator(ctx, &store.Operator{OrgID: org, Name: "ada", Role: model.RoleAdmin})
 		})
 		var ce *store.ConflictError
 		if !errors.As(err, &ce) || ce.Column != "name" {
@@ -74,7 +74,7 @@ func TestSessionsExpireAndEndWithTheirOperator(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		seed(t, s)
-		o := addOperator(t, s, "ada", "admin")
+		o := addOperator(t, s, "ada", model.RoleAdmin)
 		now := time.Now()
 		tok, hash := secret.NewToken("avs_")
 		sess := &store.Session{OperatorID: o.ID, CSRFToken: "c", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
@@ -101,7 +101,7 @@ func TestPasswordTokensAreUsedOnce(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		seed(t, s)
-		o := addOperator(t, s, "ada", "admin")
+		o := addOperator(t, s, "ada", model.RoleAdmin)
 		now := time.Now()
 		_, hash := secret.NewToken("avp_")
 		if err := s.Tx(ctx, func(tx *store.Tx) error {
@@ -131,19 +131,19 @@ func TestOperatorTokens(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		seed(t, s)
-		ada := addOperator(t, s, "ada", "csr")
-		bob := addOperator(t, s, "bob", "admin")
+		ada := addOperator(t, s, "ada", model.RoleCSR)
+		bob := addOperator(t, s, "bob", model.RoleAdmin)
 		tok, hash := secret.NewToken(secret.PrefixAPIToken)
 		var id int64
 		if err := s.Tx(ctx, func(tx *store.Tx) error {
 			var err error
-			id, err = tx.CreateOperatorToken(ctx, org, ada.ID, "laptop", "csr", secret.Display(tok), hash)
+			id, err = tx.CreateOperatorToken(ctx, org, ada.ID, "laptop", model.RoleCSR, secret.Display(tok), hash)
 			return err
 		}); err != nil {
 			t.Fatal(err)
 		}
 		owner, err := s.APITokenOwner(ctx, secret.Hash(tok))
-		if err != nil || owner.OrgID != org || owner.OperatorID != ada.ID || owner.OperatorName != "ada" || owner.Role != "csr" || owner.OperatorDisabled {
+		if err != nil || owner.OrgID != org || owner.OperatorID != ada.ID || owner.OperatorName != "ada" || owner.Role != model.RoleCSR || owner.OperatorDisabled {
 			t.Fatalf("APITokenOwner = %+v, %v", owner, err)
 		}
 		if err := s.Tx(ctx, func(tx *store.Tx) error { return tx.SetOperatorDisabled(ctx, ada.ID, true) }); err != nil {
@@ -175,7 +175,7 @@ func TestAuditLogFilters(t *testing.T) {
 		ctx := context.Background()
 		seed(t, s)
 		for i := 0; i < 5; i++ {
-			e := &store.AuditEntry{Actor: fmt.Sprintf("op%d", i%2), ActorRole: "admin", Via: "api", Action: "POST /api/v1/accounts",
+			e := &store.AuditEntry{Actor: fmt.Sprintf("op%d", i%2), ActorRole: model.RoleAdmin, Via: "api", Action: "POST /api/v1/accounts",
 				Target: fmt.Sprintf("account:%d", i), Status: 201, After: `{"x":1}`}
 			if err := s.Tx(ctx, func(tx *store.Tx) error { return tx.AddAudit(ctx, org, e) }); err != nil {
 				t.Fatal(err)

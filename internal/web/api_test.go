@@ -374,11 +374,11 @@ func TestListingsHoldNoSecrets(t *testing.T) {
 func TestRolesFromTheRouteTable(t *testing.T) {
 	s := startServer(t, "")
 	ctx := context.Background()
-	tokens := map[string]string{}
-	for _, role := range []string{"csr", "auditor"} {
+	tokens := map[model.Role]string{}
+	for _, role := range []model.Role{model.RoleCSR, model.RoleAuditor} {
 		tok, hash := secret.NewToken(secret.PrefixAPIToken)
 		err := s.app.Store.Tx(ctx, func(tx *store.Tx) error {
-			_, err := tx.CreateAPIToken(ctx, model.DefaultOrgID, role+" token", role, secret.Display(tok), hash)
+			_, err := tx.CreateAPIToken(ctx, model.DefaultOrgID, string(role)+" token", role, secret.Display(tok), hash)
 			return err
 		})
 		if err != nil {
@@ -417,12 +417,13 @@ func TestRolesFromTheRouteTable(t *testing.T) {
 	}
 	// The rules themselves, spelled out.
 	for _, c := range []struct {
-		role, perm string
-		ok         bool
+		role model.Role
+		perm string
+		ok   bool
 	}{
-		{"csr", activation.PermAccounts, true}, {"csr", activation.PermConfig, false},
-		{"auditor", activation.PermRead, true}, {"auditor", activation.PermAccounts, false},
-		{"admin", activation.PermConfig, true}, {"nobody", activation.PermRead, false},
+		{model.RoleCSR, activation.PermAccounts, true}, {model.RoleCSR, activation.PermConfig, false},
+		{model.RoleAuditor, activation.PermRead, true}, {model.RoleAuditor, activation.PermAccounts, false},
+		{model.RoleAdmin, activation.PermConfig, true}, {"nobody", activation.PermRead, false},
 	} {
 		if activation.RoleAllows(c.role, c.perm) != c.ok {
 			t.Errorf("%s may %s: want %v", c.role, c.perm, c.ok)

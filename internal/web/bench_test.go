@@ -101,7 +101,7 @@ type benchFixture struct {
 	landing  []string     // landing page URLs, issued once
 }
 
-var benchCaller = activation.Caller{Name: "benchmark", Role: "admin", OrgID: model.DefaultOrgID}
+var benchCaller = activation.Caller{Name: "benchmark", Role: model.RoleAdmin, OrgID: model.DefaultOrgID}
 
 // startBenchApp builds and runs an app on a loopback port, stopped and removed
 // by tb's cleanup.

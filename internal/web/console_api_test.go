@@ -32,7 +32,7 @@ func TestEveryMutatingAPIRouteIsAudited(t *testing.T) {
 	ctx := context.Background()
 	tok, hash := secret.NewToken(secret.PrefixAPIToken)
 	if err := s.app.Store.Tx(ctx, func(tx *store.Tx) error {
-		_, err := tx.CreateAPIToken(ctx, model.DefaultOrgID, "auditor token", "auditor", secret.Display(tok), hash)
+		_, err := tx.CreateAPIToken(ctx, model.DefaultOrgID, "auditor token", model.RoleAuditor, secret.Display(tok), hash)
 		return err
 	}); err != nil {
 		t.Fatal(err)
@@ -98,7 +98,7 @@ func TestAuditKeepsBeforeAndAfterWithoutSecrets(t *testing.T) {
 	if code != http.StatusForbidden {
 		t.Errorf("a csr's token created a group: %d %s", code, body)
 	}
-	if e := lastAudit(t, s); e.Actor != "ada" || e.Role != "csr" || e.Status != 403 {
+	if e := lastAudit(t, s); e.Actor != "ada" || e.Role != model.RoleCSR || e.Status != 403 {
 		t.Errorf("the refused call is audited as %+v", e)
 	}
 	s.mustDo("DELETE", "/api/v1/tokens/"+itoa(tc.APIToken.ID), "", 204)

@@ -26,8 +26,8 @@ func onEachBackend(t *testing.T, fn func(t *testing.T, ts *consoleServer, admin,
 				database = b.DSN(t)
 			}
 			ts := startConsole(t, database)
-			addOperator(t, ts.app.Domain, "ada", "admin")
-			addOperator(t, ts.app.Domain, "bob", "csr")
+			addOperator(t, ts.app.Domain, "ada", model.RoleAdmin)
+			addOperator(t, ts.app.Domain, "bob", model.RoleCSR)
 			admin, csr := newClient(ts.url), newClient(ts.url)
 			admin.login(t, "ada", "password of ada")
 			csr.login(t, "bob", "password of bob")

@@ -109,7 +109,7 @@ func New(dom activation.Domain, log *slog.Logger) (*Console, error) {
 		"pct":     pct,
 		"perm":    func(s string) string { return s },
 		"status":  statusClass,
-		"roles":   func() []string { return activation.Roles },
+		"roles":   func() []model.Role { return model.Roles },
 		"stages":  func() []string { return append([]string{model.StatusDisabled}, model.Stages...) },
 		"langs":   func() []string { return model.Languages },
 		"plats":   func() []string { return model.Platforms },
@@ -209,7 +209,7 @@ func (c *Console) wrap(rt Route) http.Handler {
 		}
 		if !activation.RoleAllows(caller.Role, rt.Perm) {
 			c.audit.Denied(r, caller, rt.Method, rt.Path)
-			c.renderStatus(w, r, p, http.StatusForbidden, "The "+caller.Role+" role may not do this.")
+			c.renderStatus(w, r, p, http.StatusForbidden, "The "+string(caller.Role)+" role may not do this.")
 			return
 		}
 		if r.Method == http.MethodGet {

@@ -40,7 +40,7 @@ func consoleAuditOfLoginsAndGateways(t *testing.T, ts *consoleServer) {
 		return es[0]
 	}
 
-	created, err := dom.Operators.Create(ctx, model.OperatorInput{Name: strp("ada"), Role: strp("admin")}, tester)
+	created, err := dom.Operators.Create(ctx, model.OperatorInput{Name: strp("ada"), Role: new(model.RoleAdmin)}, tester)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -72,7 +72,7 @@ func TestGatewaysPageSendsATest(t *testing.T) {
 		"host": "127.0.0.1", "port": strconv.Itoa(port), "tls": "none", "from": "it@example.com"}}, tester); err != nil {
 		t.Fatal(err)
 	}
-	addOperator(t, dom, "ada", "admin")
+	addOperator(t, dom, "ada", model.RoleAdmin)
 	c := newClient(ts.url)
 	c.login(t, "ada", "password of ada")
 	_, page := c.get(t, "/console/gateways")
