@@ -437,7 +437,7 @@ func (s *Imports) validateRow(line int, cols, rec []string, opts ImportOptions, 
 // previewRows is how many rows a preview lists; the counts cover them all.
 const previewRows = 500
 
-func summarise(id int64, state string, rows []*importRow, opts ImportOptions) *model.ImportPreview {
+func summarise(id int64, state model.ImportState, rows []*importRow, opts ImportOptions) *model.ImportPreview {
 	p := &model.ImportPreview{ID: id, State: state, Total: len(rows), Errors: []model.ImportRowError{}, Send: opts.Send}
 	for _, r := range rows {
 		action := "create"
@@ -477,12 +477,12 @@ func (s *Imports) Preview(ctx context.Context, fileName string, content []byte, 
 	if len(rows) == 0 {
 		return nil, invalid("file", "the file has a header but no rows")
 	}
-	preview := summarise(0, "previewed", rows, opts)
+	preview := summarise(0, model.ImportPreviewed, rows, opts)
 	if err := is.checkNumbers(preview.Create); err != nil {
 		return nil, err
 	}
 	optJSON, _ := json.Marshal(opts)
-	im := &store.Import{Operator: by.Name, FileName: fileName, Content: string(content), Options: string(optJSON), State: "previewed", Total: len(rows)}
+	im := &store.Import{Operator: by.Name, FileName: fileName, Content: string(content), Options: string(optJSON), State: model.ImportPreviewed, Total: len(rows)}
 	if err := s.store.Tx(ctx, func(tx *store.Tx) error { return tx.CreateImport(ctx, by.OrgID, im) }); err != nil {
 		return nil, fmt.Errorf("keeping the import file: %w", err)
 	}
@@ -555,7 +555,7 @@ func (s *Imports) Cancel(ctx context.Context, id int64, by Caller) (*model.Impor
 		return nil, err
 	}
 	err = s.store.Tx(ctx, func(tx *store.Tx) error {
-		ok, err := tx.SetImportState(ctx, id, "cancelled", "previewed")
+		ok, err := tx.SetImportState(ctx, id, model.ImportCancelled, model.ImportPreviewed)
 		if err != nil {
 			return err
 		}
@@ -582,7 +582,7 @@ func (s *Imports) Confirm(ctx context.Context, id int64, by Caller, progress fun
 	}
 	var moved bool
 	if err := s.store.Tx(ctx, func(tx *store.Tx) error {
-		moved, err = tx.SetImportState(ctx, id, "importing", "previewed", "importing", "failed")
+		moved, err = tx.SetImportState(ctx, id, model.ImportImporting, model.ImportPreviewed, model.ImportImporting, model.ImportFailed)
 		return err
 	}); err != nil {
 		return nil, err
@@ -590,7 +590,7 @@ func (s *Imports) Confirm(ctx context.Context, id int64, by Caller, progress fun
 	if !moved {
 		return nil, conflict("import_not_previewed", "", "import %d is %s: it cannot be imported again", id, im.State)
 	}
-	im.State, im.LastError = "importing", ""
+	im.State, im.LastError = model.ImportImporting, ""
 	rows, is, err := s.parseImport(ctx, by.OrgID, []byte(im.Content), opts)
 	if err != nil {
 		return nil, err
@@ -604,7 +604,7 @@ func (s *Imports) Confirm(ctx context.Context, id int64, by Caller, progress fun
 	// Usernames and virtual numbers are drawn here, against every one in
 	// use, so the multi-row inserts do not collide.
 	if err := is.checkNumbers(len(todo)); err != nil {
-		im.State, im.LastError = "failed", err.Error()
+		im.State, im.LastError = model.ImportFailed, err.Error()
 		_ = s.store.Tx(ctx, func(tx *store.Tx) error { return tx.SetImportProgress(ctx, im) })
 		return nil, err
 	}
@@ -644,7 +644,7 @@ func (s *Imports) Confirm(ctx context.Context, id int64, by Caller, progress fun
 			im.Created += len(batch)
 		}
 		if err != nil {
-			im.State, im.LastError = "failed", "importing: "+err.Error()
+			im.State, im.LastError = model.ImportFailed, "importing: "+err.Error()
 			// Recorded even when the request's context ended: that is
 			// what stopped the import, and the record is what resumes it.
 			wctx := context.WithoutCancel(ctx)
@@ -656,12 +656,12 @@ func (s *Imports) Confirm(ctx context.Context, id int64, by Caller, progress fun
 		}
 	}
 	im.Done = len(rows)
-	im.State = "done"
+	im.State = model.ImportDone
 	// What sending needs is kept instead of the file: the usernames of the
 	// file's valid rows, in file order, each once.
 	var toSend []string
 	if opts.Send != "" {
-		im.State = "sending"
+		im.State = model.ImportSending
 		seen := map[string]bool{}
 		for _, r := range rows {
 			u := r.match
@@ -682,7 +682,7 @@ func (s *Imports) Confirm(ctx context.Context, id int64, by Caller, progress fun
 		if err := tx.SetImportProgress(ctx, im); err != nil {
 			return err
 		}
-		if im.State == "done" {
+		if im.State == model.ImportDone {
 			return tx.DropImportContent(ctx, id)
 		}
 		return tx.SetImportContent(ctx, id, strings.Join(toSend, "\n"))
@@ -702,7 +702,7 @@ func (s *Imports) SendBatch(ctx context.Context, id int64, limit int, by Caller)
 	if err != nil {
 		return nil, err
 	}
-	if im.State != "sending" {
+	if im.State != model.ImportSending {
 		return importStatus(im), nil
 	}
 	if limit <= 0 || limit > 500 {
@@ -724,13 +724,13 @@ func (s *Imports) SendBatch(ctx context.Context, id int64, limit int, by Caller)
 	}
 	im.Sent = end
 	if im.Sent >= len(users) {
-		im.State = "done"
+		im.State = model.ImportDone
 	}
 	if err := s.store.Tx(ctx, func(tx *store.Tx) error {
 		if err := tx.SetImportProgress(ctx, im); err != nil {
 			return err
 		}
-		if im.State == "done" {
+		if im.State == model.ImportDone {
 			return tx.DropImportContent(ctx, id)
 		}
 		return nil

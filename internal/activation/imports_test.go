@@ -104,7 +104,7 @@ func TestImportPreviewConfirmAndReimport(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if stt.Created != 2 || stt.State != "done" {
+		if stt.Created != 2 || stt.State != model.ImportDone {
 			t.Fatalf("confirm: %+v", stt)
 		}
 		if _, err := dom.Imports.Confirm(ctx, p.ID, admin, nil); err == nil {
@@ -175,10 +175,10 @@ func TestImportThenSend(t *testing.T) {
 			t.Fatalf("a row without e-mail must be bad when sending by e-mail: %+v", p)
 		}
 		stt, err := dom.Imports.Confirm(ctx, p.ID, admin, nil)
-		if err != nil || stt.State != "sending" || stt.ToSend != 7 {
+		if err != nil || stt.State != model.ImportSending || stt.ToSend != 7 {
 			t.Fatalf("confirm: %+v, %v", stt, err)
 		}
-		for i := 0; stt.State == "sending"; i++ {
+		for i := 0; stt.State == model.ImportSending; i++ {
 			if i > 5 {
 				t.Fatal("sending never finished")
 			}
@@ -186,7 +186,7 @@ func TestImportThenSend(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if stt.Sent != 7 || stt.State != "done" {
+		if stt.Sent != 7 || stt.State != model.ImportDone {
 			t.Fatalf("after sending: %+v", stt)
 		}
 		ms, _ := dom.Messages.List(ctx, "", "", 100, admin)
@@ -219,14 +219,14 @@ func TestImportResumesAfterAnInterruption(t *testing.T) {
 			t.Fatal("the interrupted import did not fail")
 		}
 		stt, _ := dom.Imports.Status(context.Background(), p.ID, admin)
-		if stt.State != "failed" || stt.Created != importBatch {
+		if stt.State != model.ImportFailed || stt.Created != importBatch {
 			t.Fatalf("after the interruption: %+v", stt)
 		}
 		stt, err = dom.Imports.Confirm(context.Background(), p.ID, admin, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if stt.State != "done" || stt.Created != n || stt.LastError != "" { // created counts both runs
+		if stt.State != model.ImportDone || stt.Created != n || stt.LastError != "" { // created counts both runs
 			t.Fatalf("resumed: %+v", stt)
 		}
 		keys, _ := st.AccountKeys(context.Background(), model.DefaultOrgID)

@@ -89,6 +89,22 @@ type AuditEntry struct {
 	After  string    `json:"after,omitempty"`
 }
 
+// ImportState is where an import is: previewed (the file kept, nothing
+// imported), importing, sending (when it sends activations) and done; or
+// cancelled before it was confirmed, or failed (confirming it again
+// resumes it).
+type ImportState string
+
+// Import states.
+const (
+	ImportPreviewed ImportState = "previewed"
+	ImportImporting ImportState = "importing"
+	ImportSending   ImportState = "sending"
+	ImportDone      ImportState = "done"
+	ImportFailed    ImportState = "failed"
+	ImportCancelled ImportState = "cancelled"
+)
+
 // ImportRowError names one bad cell of an import file.
 type ImportRowError struct {
 	Row     int    `json:"row"`    // 1-based line of the file, the header being line 1
@@ -112,7 +128,7 @@ type ImportRow struct {
 // until it is confirmed.
 type ImportPreview struct {
 	ID      int64            `json:"id"`
-	State   string           `json:"state"`
+	State   ImportState      `json:"state"`
 	Total   int              `json:"total"`
 	Create  int              `json:"create"`
 	Exists  int              `json:"exists"`
@@ -124,16 +140,16 @@ type ImportPreview struct {
 
 // ImportStatus is an import's progress.
 type ImportStatus struct {
-	ID        int64     `json:"id"`
-	Operator  string    `json:"operator"`
-	FileName  string    `json:"file_name,omitempty"`
-	State     string    `json:"state"` // previewed, importing, sending, done, cancelled, failed
-	Total     int       `json:"total"`
-	Done      int       `json:"done"`
-	Created   int       `json:"created"`
-	ToSend    int       `json:"to_send"`
-	Sent      int       `json:"sent"`
-	LastError string    `json:"last_error,omitempty"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	ID        int64       `json:"id"`
+	Operator  string      `json:"operator"`
+	FileName  string      `json:"file_name,omitempty"`
+	State     ImportState `json:"state"`
+	Total     int         `json:"total"`
+	Done      int         `json:"done"`
+	Created   int         `json:"created"`
+	ToSend    int         `json:"to_send"`
+	Sent      int         `json:"sent"`
+	LastError string      `json:"last_error,omitempty"`
+	CreatedAt time.Time   `json:"created_at"`
+	UpdatedAt time.Time   `json:"updated_at"`
 }

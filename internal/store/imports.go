@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/activator-voip/activator/internal/model"
 )
 
 // Import is an uploaded CSV file on its way into the accounts: previewed,
@@ -15,7 +17,7 @@ type Import struct {
 	FileName  string
 	Content   string
 	Options   string // JSON: group, profile, send channel
-	State     string // previewed, importing, sending, done, cancelled, failed
+	State     model.ImportState
 	Total     int
 	Done      int
 	Created   int
@@ -77,7 +79,7 @@ func (r *Reader) Imports(ctx context.Context, orgID int64, limit int) ([]Import,
 // SetImportState moves an import to state from one of the states in from;
 // it reports false when the import was not in any of them (someone else
 // moved it first).
-func (tx *Tx) SetImportState(ctx context.Context, id int64, state string, from ...string) (bool, error) {
+func (tx *Tx) SetImportState(ctx context.Context, id int64, state model.ImportState, from ...model.ImportState) (bool, error) {
 	q := `UPDATE imports SET state = $1, updated_at = $2 WHERE id = $3`
 	args := []any{state, ms(time.Now()), id}
 	if len(from) > 0 {

@@ -242,18 +242,18 @@ func TestImportsProgress(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		seed(t, s)
-		im := &store.Import{Operator: "ada", FileName: "a.csv", Content: "full name\nAda\n", State: "previewed", Total: 1}
+		im := &store.Import{Operator: "ada", FileName: "a.csv", Content: "full name\nAda\n", State: model.ImportPreviewed, Total: 1}
 		if err := s.Tx(ctx, func(tx *store.Tx) error { return tx.CreateImport(ctx, org, im) }); err != nil {
 			t.Fatal(err)
 		}
 		var moved, again bool
 		if err := s.Tx(ctx, func(tx *store.Tx) error {
 			var err error
-			moved, err = tx.SetImportState(ctx, im.ID, "importing", "previewed")
+			moved, err = tx.SetImportState(ctx, im.ID, model.ImportImporting, model.ImportPreviewed)
 			if err != nil {
 				return err
 			}
-			again, err = tx.SetImportState(ctx, im.ID, "importing", "previewed")
+			again, err = tx.SetImportState(ctx, im.ID, model.ImportImporting, model.ImportPreviewed)
 			return err
 		}); err != nil {
 			t.Fatal(err)
@@ -261,12 +261,12 @@ func TestImportsProgress(t *testing.T) {
 		if !moved || again {
 			t.Fatalf("confirming twice: first %v, second %v; want true, false", moved, again)
 		}
-		im.State, im.Done, im.Created = "done", 1, 1
+		im.State, im.Done, im.Created = model.ImportDone, 1, 1
 		if err := s.Tx(ctx, func(tx *store.Tx) error { return tx.SetImportProgress(ctx, im) }); err != nil {
 			t.Fatal(err)
 		}
 		got, err := s.ImportByID(ctx, org, im.ID)
-		if err != nil || got.State != "done" || got.Created != 1 || got.Content != im.Content {
+		if err != nil || got.State != model.ImportDone || got.Created != 1 || got.Content != im.Content {
 			t.Fatalf("ImportByID = %+v, %v", got, err)
 		}
 		list, err := s.Imports(ctx, org, 10)

@@ -138,7 +138,7 @@ func TestImportAndExportOverTheAPI(t *testing.T) {
 	}
 	var st model.ImportStatus
 	json.Unmarshal(s.mustDo("POST", "/api/v1/imports/"+itoa(p.ID)+"/confirm", "", 200), &st)
-	if st.Created != 1 || st.State != "done" {
+	if st.Created != 1 || st.State != model.ImportDone {
 		t.Fatalf("confirm: %+v", st)
 	}
 	csv := string(s.mustDo("GET", "/api/v1/export/accounts?group=sales", "", 200))

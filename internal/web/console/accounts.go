@@ -28,7 +28,7 @@ func (c *Console) dashboard(w http.ResponseWriter, r *http.Request, p *Page) err
 	}
 	p.Title, p.Menu, p.Flash = "Dashboard", "dashboard", r.URL.Query().Get("flash")
 	p.Data = dashboardData{DashboardView: d, Statuses: []string{model.StatusDisabled, model.StageNew, model.StageInvited, model.StageOpened,
-		model.StageInstalled, model.StageActivated, "failed"}}
+		model.StageInstalled, model.StageActivated, model.MessageFailed}}
 	c.render(w, http.StatusOK, "dashboard", p)
 	return nil
 }

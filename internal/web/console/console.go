@@ -350,13 +350,16 @@ func pct(a, b int) int {
 	return a * 100 / b
 }
 
-func statusClass(s string) string {
-	switch s {
-	case model.StageActivated, model.MessageSent, model.MessageDelivered, "done", "create":
+// statusClass is the badge colour of a state, whatever it is the state of:
+// an account's stage or status, a message's or an import's state, or a
+// preview row's action.
+func statusClass(state any) string {
+	switch fmt.Sprint(state) {
+	case model.StageActivated, model.MessageSent, model.MessageDelivered, string(model.ImportDone), "create":
 		return "ok"
 	case model.StatusDisabled, model.MessageFailed, "error":
 		return "bad"
-	case model.StageNew, "cancelled", "exists":
+	case model.StageNew, string(model.ImportCancelled), "exists":
 		return "muted"
 	}
 	return "mid"
