@@ -268,13 +268,13 @@ func coreBar(t *testing.T, bin, database string) {
 	// 9. The timeline tells the story, in order. The device's own fetch of
 	// the activation file (step 5) is a third download.
 	r = c.json(t, &d, "account", "show", user)
-	want := []string{
+	want := []model.EventKind{
 		model.EventCreated, model.EventMessageQueued, model.EventMessageSent,
 		model.EventOpened, model.EventOpened, model.EventFileDownloaded, model.EventFileDownloaded,
 		model.EventInstallClicked, model.EventFileDownloaded, model.EventActivated, model.EventRefreshed,
 		model.EventDeviceRevoked,
 	}
-	var got []string
+	var got []model.EventKind
 	for _, e := range d.Events {
 		got = append(got, e.Kind)
 	}

@@ -187,7 +187,7 @@ func TestReprovisioningFollowsTheProfileAndStopsWhenRevoked(t *testing.T) {
 		ev, _ := dom.Accounts.Events(ctx, a.Username, admin)
 		var kinds []string
 		for _, e := range ev {
-			kinds = append(kinds, e.Kind)
+			kinds = append(kinds, string(e.Kind))
 		}
 		want := "created message_queued activated refreshed message_queued activated device_access_revoked"
 		if strings.Join(kinds, " ") != want {

@@ -293,10 +293,10 @@ func TestDatabaseGatewayDeliversAndTakesReceipts(t *testing.T) {
 		evs, _ := dom.Accounts.Events(ctx, a.Username, admin)
 		found := false
 		for _, e := range evs {
-			found = found || e.Kind == EventMessageDelivered
+			found = found || e.Kind == model.EventMessageDelivered
 		}
 		if !found {
-			t.Fatalf("no %s event on the timeline: %+v", EventMessageDelivered, evs)
+			t.Fatalf("no %s event on the timeline: %+v", model.EventMessageDelivered, evs)
 		}
 		// A failure receipt for the second message, found by its SID alone.
 		m2, _ := st.MessageByID(ctx, res2.Message.ID)

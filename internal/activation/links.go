@@ -233,7 +233,7 @@ func linkState(l *store.Link, now time.Time) error {
 // record writes a page event and moves the account's stage forward. The
 // stage update is skipped when the account is already there or past it, so
 // a repeated view costs one insert.
-func (s *Links) record(ctx context.Context, l *store.Link, kind, stage string, detail map[string]string) error {
+func (s *Links) record(ctx context.Context, l *store.Link, kind model.EventKind, stage string, detail map[string]string) error {
 	return s.store.Tx(ctx, func(tx *store.Tx) error {
 		if stage != "" && stageBefore(l.Stage, stage) {
 			if _, err := tx.AdvanceStage(ctx, l.AccountID, stage); err != nil {

@@ -477,7 +477,7 @@ func printAccountDetail(p *printer, d model.AccountDetail, now time.Time) error 
 		})
 		rows := make([][]string, len(events))
 		for i, e := range events {
-			rows[i] = []string{fmtTime(e.At), e.Kind, e.Actor, sortedDetail(e.Detail)}
+			rows[i] = []string{fmtTime(e.At), string(e.Kind), e.Actor, sortedDetail(e.Detail)}
 		}
 		if err := writeTable(p.w, "  ", []string{"TIME", "EVENT", "BY", "DETAIL"}, rows); err != nil {
 			return err

@@ -245,29 +245,36 @@ type Device struct {
 	RevokedAt        *time.Time `json:"revoked_at,omitempty"`
 }
 
-// Event kinds of an account's timeline.
+// EventKind is what one line of an account's timeline records.
+type EventKind string
+
+// Event kinds: every kind of line an account's timeline has.
 const (
-	EventCreated        = "created"
-	EventEdited         = "edited"
-	EventLinkIssued     = "link_issued"
-	EventMessageQueued  = "message_queued"
-	EventMessageSent    = "message_sent"
-	EventMessageFailed  = "message_failed"
-	EventOpened         = "opened"
-	EventInstallClicked = "installation_clicked"
-	EventFileDownloaded = "file_downloaded"
-	EventActivated      = "activated"
-	EventRefreshed      = "refreshed"
-	EventLinkRevoked    = "link_revoked"
-	EventDeviceRevoked  = "device_access_revoked"
-	EventDisabled       = "disabled"
-	EventEnabled        = "enabled"
+	EventCreated            EventKind = "created"
+	EventEdited             EventKind = "edited"
+	EventLinkIssued         EventKind = "link_issued"
+	EventMessageQueued      EventKind = "message_queued"
+	EventMessageSent        EventKind = "message_sent"
+	EventMessageFailed      EventKind = "message_failed"
+	EventMessageDelivered   EventKind = "message_delivered"   // the provider's receipt said delivered
+	EventMessageUndelivered EventKind = "message_undelivered" // the provider's receipt said it never will be
+	EventOpened             EventKind = "opened"
+	EventInstallClicked     EventKind = "installation_clicked"
+	EventFileDownloaded     EventKind = "file_downloaded"
+	EventActivated          EventKind = "activated"
+	EventRefreshed          EventKind = "refreshed"
+	EventLinkRevoked        EventKind = "link_revoked"
+	EventDeviceRevoked      EventKind = "device_access_revoked"
+	EventDisabled           EventKind = "disabled"
+	EventEnabled            EventKind = "enabled"
+	EventRegistered         EventKind = "sip_registered"   // a new SIP binding
+	EventUnregistered       EventKind = "sip_unregistered" // a SIP binding removed by its client
 )
 
 // Event is one line of an account's timeline. Detail never holds a secret.
 type Event struct {
 	ID     int64             `json:"id"`
-	Kind   string            `json:"kind"`
+	Kind   EventKind         `json:"kind"`
 	At     time.Time         `json:"at"`
 	Actor  string            `json:"actor,omitempty"`
 	Detail map[string]string `json:"detail,omitempty"`
