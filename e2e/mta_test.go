@@ -295,7 +295,7 @@ func TestActivationEmailThroughExim(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := tm.Render("fr", model.ChannelEmail, model.KindActivation, messaging.MessageVars{
+	want, err := tm.Render("fr", model.ChannelEmail, model.LinkActivation, messaging.MessageVars{
 		Name: name, Link: link, Company: company, ITEmail: "it@example.com", ExpiresAt: sent.Invitation.ExpiresAt})
 	if err != nil {
 		t.Fatal(err)

@@ -93,7 +93,7 @@ func (s *Devices) redeem(ctx context.Context, req model.RedeemRequest, hook func
 		if err != nil {
 			return fmt.Errorf("reading link: %w", err)
 		}
-		if l.Kind != model.KindActivation {
+		if l.Kind != model.LinkActivation {
 			return ErrLinkUnknown
 		}
 		if err := linkState(l, now); err != nil {

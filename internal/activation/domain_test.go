@@ -70,7 +70,7 @@ func mustAccount(t *testing.T, dom Domain) *model.Account {
 }
 
 // sendToken sends an activation link and digs its token out of the queued message.
-func sendToken(t *testing.T, dom Domain, username, kind string) string {
+func sendToken(t *testing.T, dom Domain, username string, kind model.LinkKind) string {
 	t.Helper()
 	res, err := dom.Links.Send(context.Background(), username, model.SendRequest{Channel: model.ChannelSMS, Kind: kind}, admin)
 	if err != nil {

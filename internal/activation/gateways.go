@@ -430,7 +430,7 @@ func (s *Gateways) Test(ctx context.Context, name, to string, by Caller) (*model
 		return nil, err
 	}
 	to = strings.TrimSpace(to)
-	m := &model.Message{Channel: row.Channel, Kind: "test", Gateway: row.Name, Recipient: to}
+	m := &model.Message{Channel: row.Channel, Kind: model.MessageTest, Gateway: row.Name, Recipient: to}
 	st, err := s.settings.Current(ctx, row.OrgID)
 	if err != nil {
 		return nil, err

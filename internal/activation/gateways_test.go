@@ -405,7 +405,7 @@ func TestAReceiptActsInItsGatewaysOrganisation(t *testing.T) {
 			keys[by.OrgID] = g.ReceiptURL[strings.LastIndex(g.ReceiptURL, "/")+1:]
 		}
 		m := &store.MessageRow{OrgID: model.DefaultOrgID, MaxAttempts: 3, Message: model.Message{AccountID: a.ID, Channel: "sms",
-			Kind: model.KindActivation, Gateway: "tw", Recipient: a.Mobile, Body: "hi"}}
+			Kind: model.MessageActivation, Gateway: "tw", Recipient: a.Mobile, Body: "hi"}}
 		if err := st.Tx(ctx, func(tx *store.Tx) error {
 			if err := tx.EnqueueMessage(ctx, m); err != nil {
 				return err

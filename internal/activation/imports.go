@@ -718,7 +718,7 @@ func (s *Imports) SendBatch(ctx context.Context, id int64, limit int, by Caller)
 		if err != nil || a.Stage != model.StageNew || a.Disabled {
 			continue // deleted, already invited, or disabled since the import
 		}
-		if _, err := s.links.Send(ctx, a.Username, model.SendRequest{Channel: opts.Send, Kind: model.KindActivation}, by); err != nil {
+		if _, err := s.links.Send(ctx, a.Username, model.SendRequest{Channel: opts.Send, Kind: model.LinkActivation}, by); err != nil {
 			im.LastError = a.Username + ": " + err.Error()
 		}
 	}

@@ -69,9 +69,9 @@ func (s *Links) PublicKey() ed25519.PublicKey { return s.signingKey.Public().(ed
 // link of the account; an installation link kills earlier installation links.
 func (s *Links) Send(ctx context.Context, username string, req model.SendRequest, by Caller) (*model.SendResult, error) {
 	if req.Kind == "" {
-		req.Kind = model.KindActivation
+		req.Kind = model.LinkActivation
 	}
-	if req.Kind != model.KindActivation && req.Kind != model.KindInstallation {
+	if !req.Kind.Valid() {
 		return nil, invalid("kind", "unknown kind %q: want activation or installation", req.Kind)
 	}
 	if req.Channel != model.ChannelEmail && req.Channel != model.ChannelSMS {
@@ -110,8 +110,8 @@ func (s *Links) Send(ctx context.Context, username string, req model.SendRequest
 		}
 		inv := &model.Invitation{AccountID: a.ID, Kind: req.Kind, Channel: req.Channel, TokenPrefix: secret.Display(token),
 			CreatedAt: now, ExpiresAt: now.Add(st.LinkExpiry)}
-		kinds := []string{model.KindInstallation}
-		if req.Kind == model.KindActivation {
+		kinds := []model.LinkKind{model.LinkInstallation}
+		if req.Kind == model.LinkActivation {
 			kinds = nil // every kind
 		}
 		if _, err := tx.RevokeInvitations(ctx, a.ID, kinds...); err != nil {
@@ -131,7 +131,7 @@ func (s *Links) Send(ctx context.Context, username string, req model.SendRequest
 			return err
 		}
 		m := &store.MessageRow{OrgID: a.OrgID, MaxAttempts: s.maxAttempts, Message: model.Message{
-			AccountID: a.ID, InvitationID: inv.ID, Username: a.Username, Channel: req.Channel, Kind: req.Kind,
+			AccountID: a.ID, InvitationID: inv.ID, Username: a.Username, Channel: req.Channel, Kind: req.Kind.MessageKind(),
 			Gateway: gateway, Recipient: recipient, Subject: text.Subject, Body: text.Text, HTML: text.HTML,
 		}}
 		if err := tx.EnqueueMessage(ctx, m); err != nil {
@@ -144,7 +144,7 @@ func (s *Links) Send(ctx context.Context, username string, req model.SendRequest
 		if _, err := tx.AdvanceStage(ctx, a.ID, model.StageInvited); err != nil {
 			return err
 		}
-		detail := map[string]string{"kind": req.Kind, "channel": req.Channel, "link": inv.TokenPrefix, "message_id": fmt.Sprint(m.ID)}
+		detail := map[string]string{"kind": string(req.Kind), "channel": req.Channel, "link": inv.TokenPrefix, "message_id": fmt.Sprint(m.ID)}
 		if err := tx.AddEvent(ctx, a.OrgID, a.ID, model.EventMessageQueued, by.Name, detail); err != nil {
 			return err
 		}
@@ -296,7 +296,7 @@ func (s *Links) ActivationFile(ctx context.Context, token string) (*ActivationFi
 	if err != nil {
 		return nil, page, err
 	}
-	if page.Link.Kind != model.KindActivation {
+	if page.Link.Kind != model.LinkActivation {
 		return nil, page, notFound("no_activation", "this link is for installation only")
 	}
 	data, err := provisioning.SignActivation(provisioning.ActivationPayload{
@@ -352,7 +352,7 @@ func (s *Links) IssueQR(ctx context.Context, username string, by Caller) (string
 		if _, err := tx.RevokeInvitations(ctx, a.ID); err != nil {
 			return fmt.Errorf("revoking earlier links: %w", err)
 		}
-		inv = &model.Invitation{AccountID: a.ID, Kind: model.KindActivation, Channel: ChannelQR, TokenPrefix: secret.Display(token),
+		inv = &model.Invitation{AccountID: a.ID, Kind: model.LinkActivation, Channel: ChannelQR, TokenPrefix: secret.Display(token),
 			CreatedAt: now, ExpiresAt: now.Add(st.LinkExpiry)}
 		if err := tx.CreateInvitation(ctx, inv, hash); err != nil {
 			return fmt.Errorf("storing the link: %w", err)
@@ -360,7 +360,7 @@ func (s *Links) IssueQR(ctx context.Context, username string, by Caller) (string
 		if _, err := tx.AdvanceStage(ctx, a.ID, model.StageInvited); err != nil {
 			return err
 		}
-		return tx.AddEvent(ctx, a.OrgID, a.ID, model.EventLinkIssued, by.Name, map[string]string{"kind": model.KindActivation, "channel": ChannelQR, "link": inv.TokenPrefix})
+		return tx.AddEvent(ctx, a.OrgID, a.ID, model.EventLinkIssued, by.Name, map[string]string{"kind": string(model.LinkActivation), "channel": ChannelQR, "link": inv.TokenPrefix})
 	})
 	if err != nil {
 		return "", nil, err

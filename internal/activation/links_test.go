@@ -18,11 +18,11 @@ func TestSendQueuesLinkAndMessageTogetherAndResendKillsTheOldLink(t *testing.T) 
 		mustGroup(t, dom, "sales")
 		a := mustAccount(t, dom)
 
-		first := sendToken(t, dom, a.Username, model.KindActivation)
+		first := sendToken(t, dom, a.Username, model.LinkActivation)
 		if _, err := dom.Links.Open(ctx, first, "android"); err != nil {
 			t.Fatalf("first link: %v", err)
 		}
-		second := sendToken(t, dom, a.Username, model.KindActivation)
+		second := sendToken(t, dom, a.Username, model.LinkActivation)
 		if _, err := dom.Links.Open(ctx, first, ""); err != ErrLinkRevoked {
 			t.Fatalf("old link after resend: want revoked, got %v", err)
 		}
@@ -30,7 +30,7 @@ func TestSendQueuesLinkAndMessageTogetherAndResendKillsTheOldLink(t *testing.T) 
 			t.Fatalf("new link: %v", err)
 		}
 		// An installation link leaves the activation link alive.
-		sendToken(t, dom, a.Username, model.KindInstallation)
+		sendToken(t, dom, a.Username, model.LinkInstallation)
 		if _, err := dom.Links.Open(ctx, second, ""); err != nil {
 			t.Fatalf("activation link after an installation link: %v", err)
 		}
@@ -83,7 +83,7 @@ func TestPagesNeverUseTheLinkUp(t *testing.T) {
 		if _, err := dom.Downloads.Set(ctx, model.AppURL{Platform: "android", SecurityModel: model.EndToEnd, URL: "https://play.example.com/e2e"}, admin); err != nil {
 			t.Fatal(err)
 		}
-		token := sendToken(t, dom, a.Username, model.KindActivation)
+		token := sendToken(t, dom, a.Username, model.LinkActivation)
 		for range 3 {
 			if _, err := dom.Links.Open(ctx, token, "android"); err != nil {
 				t.Fatal(err)

@@ -78,17 +78,18 @@ func (s *Messages) OutboxItem(ctx context.Context, id int64, by Caller) (*model.
 // MessagePreview is a message as its recipient would read it, rendered with
 // a sample link, with the SMS segment count when it is an SMS.
 type MessagePreview struct {
-	Language, Channel, Kind string
-	Subject, Text, HTML     string
-	Encoding                string // SMS: GSM-7 or UCS-2
-	Segments                int    // SMS: parts the text takes
-	Chars                   int
+	Language, Channel   string
+	Kind                model.LinkKind // the kind of link the message carries
+	Subject, Text, HTML string
+	Encoding            string // SMS: GSM-7 or UCS-2
+	Segments            int    // SMS: parts the text takes
+	Chars               int
 }
 
 // Preview renders the message of a kind and channel in a language for the
 // console's templates page, with the caller's organisation's settings.
 // The link is a sample, never a live one.
-func (s *Messages) Preview(ctx context.Context, lang, channel, kind, name string, by Caller) (*MessagePreview, error) {
+func (s *Messages) Preview(ctx context.Context, lang, channel string, kind model.LinkKind, name string, by Caller) (*MessagePreview, error) {
 	if lang != "" && !model.ValidLanguage(lang) {
 		return nil, invalid("language", "unsupported language %q", lang)
 	}
@@ -97,12 +98,12 @@ func (s *Messages) Preview(ctx context.Context, lang, channel, kind, name string
 		return nil, err
 	}
 	if kind == "" {
-		kind = model.KindActivation
+		kind = model.LinkActivation
 	}
 	if channel == "" {
 		channel = model.ChannelSMS
 	}
-	if kind != model.KindActivation && kind != model.KindInstallation {
+	if !kind.Valid() {
 		return nil, invalid("kind", "want activation or installation")
 	}
 	if channel != model.ChannelSMS && channel != model.ChannelEmail {

@@ -266,7 +266,7 @@ Sending again replaces the account's live link of the same kind.`,
 					inv, m := res.Invitation, res.Message
 					return p.block([]kv{
 						{"account", args[0]},
-						{"link", inv.Kind + " " + inv.TokenPrefix},
+						{"link", string(inv.Kind) + " " + inv.TokenPrefix},
 						{"expires", fmtTime(inv.ExpiresAt)},
 						{"message", strconv.FormatInt(m.ID, 10)},
 						{"channel", m.Channel},
@@ -292,10 +292,10 @@ func sendInput(fs *pflag.FlagSet, channel, kind string) (model.SendRequest, erro
 		return in, fmt.Errorf("--channel %q: want email or sms", channel)
 	}
 	if fs.Changed("kind") {
-		if kind != model.KindActivation && kind != model.KindInstallation {
+		in.Kind = model.LinkKind(kind)
+		if !in.Kind.Valid() {
 			return in, fmt.Errorf("--kind %q: want activation or installation", kind)
 		}
-		in.Kind = kind
 	}
 	return in, nil
 }
@@ -432,7 +432,7 @@ func printAccountDetail(p *printer, d model.AccountDetail, now time.Time) error 
 	if section("links", len(d.Invitations)) {
 		rows := make([][]string, len(d.Invitations))
 		for i, inv := range d.Invitations {
-			rows[i] = []string{inv.Kind, inv.Channel, inv.TokenPrefix, fmtTime(inv.CreatedAt), fmtTime(inv.ExpiresAt), linkState(inv, now)}
+			rows[i] = []string{string(inv.Kind), inv.Channel, inv.TokenPrefix, fmtTime(inv.CreatedAt), fmtTime(inv.ExpiresAt), linkState(inv, now)}
 		}
 		if err := writeTable(p.w, "  ", []string{"KIND", "CHANNEL", "TOKEN", "CREATED", "EXPIRES", "STATE"}, rows); err != nil {
 			return err

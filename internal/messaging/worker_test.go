@@ -75,7 +75,7 @@ func seedAccount(t *testing.T, st *store.Store) int64 {
 func enqueue(t *testing.T, st *store.Store, account int64, gateway, recipient string, maxAttempts int) int64 {
 	t.Helper()
 	m := &store.MessageRow{OrgID: model.DefaultOrgID, MaxAttempts: maxAttempts, Message: model.Message{AccountID: account,
-		Channel: model.ChannelSMS, Kind: model.KindActivation, Gateway: gateway, Recipient: recipient, Body: "hello " + recipient}}
+		Channel: model.ChannelSMS, Kind: model.MessageActivation, Gateway: gateway, Recipient: recipient, Body: "hello " + recipient}}
 	if err := st.Tx(context.Background(), func(tx *store.Tx) error { return tx.EnqueueMessage(context.Background(), m) }); err != nil {
 		t.Fatal(err)
 	}

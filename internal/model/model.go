@@ -206,11 +206,22 @@ func StatusOf(stage string, disabled bool) string {
 	return stage
 }
 
+// LinkKind is what a link leads to: the activation (the landing page
+// offering the client and the activation file, which a device redeems) or
+// the installation (the client's download only).
+type LinkKind string
+
 // Link kinds.
 const (
-	KindActivation   = "activation"
-	KindInstallation = "installation"
+	LinkActivation   LinkKind = "activation"
+	LinkInstallation LinkKind = "installation"
 )
+
+// LinkKinds lists every link kind.
+var LinkKinds = []LinkKind{LinkActivation, LinkInstallation}
+
+// Valid reports whether k is a known link kind.
+func (k LinkKind) Valid() bool { return k == LinkActivation || k == LinkInstallation }
 
 // Channels a message goes out on.
 const (
@@ -222,7 +233,7 @@ const (
 type Invitation struct {
 	ID          int64      `json:"id"`
 	AccountID   int64      `json:"-"`
-	Kind        string     `json:"kind"`
+	Kind        LinkKind   `json:"kind"`
 	Channel     string     `json:"channel"`
 	TokenPrefix string     `json:"token_prefix"` // enough to recognise, never to use
 	CreatedAt   time.Time  `json:"created_at"`
@@ -280,6 +291,20 @@ type Event struct {
 	Detail map[string]string `json:"detail,omitempty"`
 }
 
+// MessageKind is what a message carries: a message sent with a link has
+// its link's kind; a gateway's test message carries none.
+type MessageKind string
+
+// Message kinds.
+const (
+	MessageActivation   MessageKind = "activation"   // carries an activation link
+	MessageInstallation MessageKind = "installation" // carries an installation link
+	MessageTest         MessageKind = "test"         // a gateway's test message, with no link
+)
+
+// MessageKind is the kind of the message that carries a link of kind k.
+func (k LinkKind) MessageKind() MessageKind { return MessageKind(k) }
+
 // Message delivery states.
 const (
 	MessageQueued  = "queued"
@@ -292,27 +317,27 @@ const (
 
 // Message is one SMS or e-mail on its way through the delivery queue.
 type Message struct {
-	ID            int64      `json:"id"`
-	AccountID     int64      `json:"-"`
-	Username      string     `json:"username,omitempty"`
-	InvitationID  int64      `json:"-"`
-	Channel       string     `json:"channel"`
-	Kind          string     `json:"kind"`
-	Gateway       string     `json:"gateway"`
-	Recipient     string     `json:"recipient"`
-	Subject       string     `json:"subject,omitempty"`
-	Body          string     `json:"-"` // holds the link: only the outbox viewer shows it
-	HTML          string     `json:"-"`
-	State         string     `json:"state"`
-	Attempts      int        `json:"attempts"`
-	LastError     string     `json:"last_error,omitempty"`
-	ProviderID    string     `json:"provider_id,omitempty"`
-	CreatedAt     time.Time  `json:"created_at"`
-	NextAttemptAt time.Time  `json:"next_attempt_at"`
-	SentAt        *time.Time `json:"sent_at,omitempty"`
-	DeliveredAt   *time.Time `json:"delivered_at,omitempty"`   // when the provider's receipt said delivered
-	ReceiptStatus string     `json:"receipt_status,omitempty"` // the provider's last delivery status, in its words
-	Segments      int        `json:"segments,omitempty"`       // SMS: parts the text takes (GSM-7 or UCS-2)
+	ID            int64       `json:"id"`
+	AccountID     int64       `json:"-"`
+	Username      string      `json:"username,omitempty"`
+	InvitationID  int64       `json:"-"`
+	Channel       string      `json:"channel"`
+	Kind          MessageKind `json:"kind"`
+	Gateway       string      `json:"gateway"`
+	Recipient     string      `json:"recipient"`
+	Subject       string      `json:"subject,omitempty"`
+	Body          string      `json:"-"` // holds the link: only the outbox viewer shows it
+	HTML          string      `json:"-"`
+	State         string      `json:"state"`
+	Attempts      int         `json:"attempts"`
+	LastError     string      `json:"last_error,omitempty"`
+	ProviderID    string      `json:"provider_id,omitempty"`
+	CreatedAt     time.Time   `json:"created_at"`
+	NextAttemptAt time.Time   `json:"next_attempt_at"`
+	SentAt        *time.Time  `json:"sent_at,omitempty"`
+	DeliveredAt   *time.Time  `json:"delivered_at,omitempty"`   // when the provider's receipt said delivered
+	ReceiptStatus string      `json:"receipt_status,omitempty"` // the provider's last delivery status, in its words
+	Segments      int         `json:"segments,omitempty"`       // SMS: parts the text takes (GSM-7 or UCS-2)
 }
 
 // OutboxItem is a message the outbox gateway kept instead of sending.
@@ -348,9 +373,9 @@ type AccountDetail struct {
 
 // SendRequest asks for a secure link to be issued and sent.
 type SendRequest struct {
-	Channel string `json:"channel"`
-	Kind    string `json:"kind,omitempty"`    // activation (default) | installation
-	Gateway string `json:"gateway,omitempty"` // this message only: a configured gateway, overriding the routing
+	Channel string   `json:"channel"`
+	Kind    LinkKind `json:"kind,omitempty"`    // activation (default) | installation
+	Gateway string   `json:"gateway,omitempty"` // this message only: a configured gateway, overriding the routing
 }
 
 // SendResult is what sending queued.

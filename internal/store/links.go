@@ -57,7 +57,7 @@ func (tx *Tx) CreateInvitation(ctx context.Context, inv *model.Invitation, hash 
 
 // RevokeInvitations kills an account's live links of the given kinds and
 // returns how many it killed.
-func (tx *Tx) RevokeInvitations(ctx context.Context, accountID int64, kinds ...string) (int, error) {
+func (tx *Tx) RevokeInvitations(ctx context.Context, accountID int64, kinds ...model.LinkKind) (int, error) {
 	q := `UPDATE invitations SET revoked_at = $1 WHERE account_id = $2 AND revoked_at IS NULL AND redeemed_at IS NULL`
 	args := []any{ms(time.Now()), accountID}
 	if len(kinds) > 0 {
