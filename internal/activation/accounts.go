@@ -190,7 +190,7 @@ func (s *Accounts) Create(ctx context.Context, in model.AccountInput, by Caller)
 		return nil, invalid("name", "name is required")
 	}
 	a := &store.AccountRow{OrgID: by.OrgID, Account: model.Account{
-		Kind: "wizard", Stage: model.StageNew, SecurityModel: model.EndToEnd,
+		Kind: model.AccountWizard, Stage: model.StageNew, SecurityModel: model.EndToEnd,
 	}}
 	const tries = 20
 	for attempt := 1; ; attempt++ {

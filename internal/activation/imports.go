@@ -365,7 +365,7 @@ func (s *Imports) validateRow(line int, cols, rec []string, opts ImportOptions, 
 	if len(rec) > len(cols) {
 		bad("", "the line has %d cells, the header %d", len(rec), len(cols))
 	}
-	a := &store.AccountRow{OrgID: is.orgID, Account: model.Account{Kind: "wizard", Stage: model.StageNew, SecurityModel: model.EndToEnd}}
+	a := &store.AccountRow{OrgID: is.orgID, Account: model.Account{Kind: model.AccountWizard, Stage: model.StageNew, SecurityModel: model.EndToEnd}}
 	ir.row = a
 	name := cell[ColName]
 	if name == "" || len(name) > 200 || hasControl(name) {

@@ -401,7 +401,7 @@ func accountLines(acc model.Account) []kv {
 		{"virtual number", acc.VirtualNumber},
 		{"language", acc.Language},
 		{"description", acc.Description},
-		{"kind", acc.Kind},
+		{"kind", string(acc.Kind)},
 		{"stage", acc.Stage},
 		{"status", status},
 		{"created", fmtTime(acc.CreatedAt)},

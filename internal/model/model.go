@@ -150,6 +150,17 @@ type EffectiveProfile struct {
 	Settings ProfileSettings `json:"settings"`
 }
 
+// AccountKind is how an account was made: by the wizard (automatic
+// activation, CSV import included: the account stays disabled for SIP
+// until a device redeems its link) or plain (set up by hand).
+type AccountKind string
+
+// Account kinds.
+const (
+	AccountWizard AccountKind = "wizard"
+	AccountPlain  AccountKind = "plain"
+)
+
 // Account stages, in the order an activation moves through them.
 const (
 	StageNew       = "new"       // created, nothing sent
@@ -178,7 +189,7 @@ type Account struct {
 	VirtualNumber string        `json:"virtual_number"`
 	Language      string        `json:"language,omitempty"`
 	Description   string        `json:"description,omitempty"`
-	Kind          string        `json:"kind"` // wizard (activated by link) | plain
+	Kind          AccountKind   `json:"kind"`
 	Stage         string        `json:"stage"`
 	Disabled      bool          `json:"disabled"`
 	Status        string        `json:"status"`      // Stage, or "disabled"
