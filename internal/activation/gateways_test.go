@@ -38,7 +38,7 @@ func wantInvalid(t *testing.T, err error, field string) {
 }
 
 func twilioInput(name, base string) model.GatewayInput {
-	return model.GatewayInput{Name: strp(name), Kind: strp("twilio"), Settings: map[string]string{
+	return model.GatewayInput{Name: strp(name), KindName: strp("twilio"), Settings: map[string]string{
 		"account_sid": "AC1", "auth_token": "tok-secret-1", "from": "+15005550006", "base_url": base}}
 }
 
@@ -61,7 +61,7 @@ func TestGatewayConfigurationMasksSecretsAndValidates(t *testing.T) {
 			t.Fatal("a secret is stored in clear")
 		}
 
-		_, err = dom.Gateways.Create(ctx, model.GatewayInput{Name: strp("x"), Kind: strp("pigeon")}, admin)
+		_, err = dom.Gateways.Create(ctx, model.GatewayInput{Name: strp("x"), KindName: strp("pigeon")}, admin)
 		wantInvalid(t, err, "kind")
 		in := twilioInput("y", "https://api.twilio.com")
 		delete(in.Settings, "auth_token")
@@ -132,7 +132,7 @@ func TestRoutingPerSendGroupDefaultOutbox(t *testing.T) {
 		if _, err := dom.Gateways.Create(ctx, twilioInput("sms-sales", "https://api.twilio.com"), admin); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := dom.Gateways.Create(ctx, model.GatewayInput{Name: strp("mail"), Kind: strp("smtp"),
+		if _, err := dom.Gateways.Create(ctx, model.GatewayInput{Name: strp("mail"), KindName: strp("smtp"),
 			Settings: map[string]string{"host": "127.0.0.1", "tls": "none", "from": "it@example.com"}}, admin); err != nil {
 			t.Fatal(err)
 		}

@@ -33,9 +33,9 @@ func (s *Gateways) ApplyReceipt(ctx context.Context, gateway, key, requestURI st
 	if err != nil {
 		return nil, err
 	}
-	spec, ok := s.kinds.Find(row.Kind)
+	spec, ok := s.kinds.Find(row.KindName)
 	if !ok || spec.ParseReceipt == nil {
-		return nil, notFound("no_receipts", "%s gateways have no delivery receipts", row.Kind)
+		return nil, notFound("no_receipts", "%s gateways have no delivery receipts", row.KindName)
 	}
 	if spec.VerifyReceipt != nil {
 		st, err := s.settings.Current(ctx, row.OrgID)
@@ -44,7 +44,7 @@ func (s *Gateways) ApplyReceipt(ctx context.Context, gateway, key, requestURI st
 		}
 		r.URL = st.BaseURL + requestURI
 		if !spec.VerifyReceipt(spec.WithDefaults(settings), r) {
-			s.log.Warn("receipt refused: bad provider signature", "gateway", gateway, "kind", row.Kind)
+			s.log.Warn("receipt refused: bad provider signature", "gateway", gateway, "kind", row.KindName)
 			return nil, ErrReceiptRefused
 		}
 	}

@@ -79,7 +79,7 @@ func consoleAuditOfLoginsAndGateways(t *testing.T, ts *consoleServer) {
 		t.Errorf("the login: %+v", es)
 	}
 
-	if _, err := dom.Gateways.Create(ctx, model.GatewayInput{Name: strp("sms-main"), Kind: strp("twilio"), Settings: map[string]string{
+	if _, err := dom.Gateways.Create(ctx, model.GatewayInput{Name: strp("sms-main"), KindName: strp("twilio"), Settings: map[string]string{
 		"account_sid": "AC1", "auth_token": "tok-secret-1", "from": "+15005550006", "base_url": "http://127.0.0.1:1"}}, tester); err != nil {
 		t.Fatal(err)
 	}

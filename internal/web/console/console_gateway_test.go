@@ -68,7 +68,7 @@ func TestGatewaysPageSendsATest(t *testing.T) {
 	ctx := context.Background()
 	box, port := startMailbox(t)
 	name, kind := "mail", "smtp"
-	if _, err := dom.Gateways.Create(ctx, model.GatewayInput{Name: &name, Kind: &kind, Settings: map[string]string{
+	if _, err := dom.Gateways.Create(ctx, model.GatewayInput{Name: &name, KindName: &kind, Settings: map[string]string{
 		"host": "127.0.0.1", "port": strconv.Itoa(port), "tls": "none", "from": "it@example.com"}}, tester); err != nil {
 		t.Fatal(err)
 	}
