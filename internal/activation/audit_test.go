@@ -15,7 +15,7 @@ import (
 
 // TestSnapshotOfEveryKind makes one thing of every kind the audit reads and
 // snapshots it: each is found, none holds a secret, a kind Snapshot does
-// not know is ErrUnknownAuditKind and a missing target is a not-found.
+// not know is ErrUnknownTargetKind and a missing target is a not-found.
 func TestSnapshotOfEveryKind(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
@@ -86,8 +86,8 @@ func TestSnapshotOfEveryKind(t *testing.T) {
 				t.Errorf("snapshot of a missing %s: want not found, got %v", c.kind, err)
 			}
 		}
-		if _, err := dom.Snapshots.Take(ctx, "template", "sms", admin); !errors.Is(err, ErrUnknownAuditKind) {
-			t.Errorf("a kind Snapshot does not read: want ErrUnknownAuditKind, got %v", err)
+		if _, err := dom.Snapshots.Take(ctx, "template", "sms", admin); !errors.Is(err, ErrUnknownTargetKind) {
+			t.Errorf("a kind Snapshot does not read: want ErrUnknownTargetKind, got %v", err)
 		}
 	})
 }
