@@ -296,7 +296,7 @@ func TestActivationEmailThroughExim(t *testing.T) {
 		t.Fatal(err)
 	}
 	want, err := tm.Render("fr", model.ChannelEmail, model.LinkActivation, messaging.MessageVars{
-		Name: name, Link: link, Company: company, ITEmail: "it@example.com", ExpiresAt: sent.Invitation.ExpiresAt})
+		Name: name, Link: link, Company: company, ITEmail: "it@example.com", ExpiresAt: sent.Link.ExpiresAt})
 	if err != nil {
 		t.Fatal(err)
 	}

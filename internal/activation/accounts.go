@@ -107,7 +107,7 @@ func (s *Accounts) Get(ctx context.Context, username string, by Caller) (*model.
 	if d.EffectiveProfile, err = effectiveProfile(ctx, &s.store.Reader, a); err != nil {
 		return nil, err
 	}
-	if d.Invitations, err = s.store.Invitations(ctx, a.ID); err != nil {
+	if d.Links, err = s.store.Links(ctx, a.ID); err != nil {
 		return nil, err
 	}
 	if d.Devices, err = s.store.Devices(ctx, a.ID); err != nil {

@@ -38,8 +38,8 @@ func TestSendQueuesLinkAndMessageTogetherAndResendKillsTheOldLink(t *testing.T) 
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(d.Invitations) != 3 || len(d.Messages) != 3 || d.Account.Stage != model.StageOpened {
-			t.Fatalf("after three sends: %d links, %d messages, stage %s", len(d.Invitations), len(d.Messages), d.Account.Stage)
+		if len(d.Links) != 3 || len(d.Messages) != 3 || d.Account.Stage != model.StageOpened {
+			t.Fatalf("after three sends: %d links, %d messages, stage %s", len(d.Links), len(d.Messages), d.Account.Stage)
 		}
 		for _, m := range d.Messages {
 			if m.State != model.MessageQueued || m.Gateway != "outbox" || m.Recipient != "+393331234567" {
@@ -58,8 +58,8 @@ func TestSendQueuesLinkAndMessageTogetherAndResendKillsTheOldLink(t *testing.T) 
 		wantField(t, err, "channel")
 		_, err = dom.Links.Send(ctx, b.Username, model.SendRequest{Channel: model.ChannelEmail, Kind: "party"}, admin)
 		wantField(t, err, "kind")
-		if d, _ := dom.Accounts.Get(ctx, b.Username, admin); len(d.Invitations) != 0 || len(d.Messages) != 0 {
-			t.Fatalf("a refused send left %d links and %d messages", len(d.Invitations), len(d.Messages))
+		if d, _ := dom.Accounts.Get(ctx, b.Username, admin); len(d.Links) != 0 || len(d.Messages) != 0 {
+			t.Fatalf("a refused send left %d links and %d messages", len(d.Links), len(d.Messages))
 		}
 		// Disabled: refused.
 		if _, err := dom.Accounts.SetDisabled(ctx, a.Username, true, admin); err != nil {

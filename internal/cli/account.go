@@ -263,11 +263,11 @@ Sending again replaces the account's live link of the same kind.`,
 					if p.json {
 						return p.rawJSON(raw)
 					}
-					inv, m := res.Invitation, res.Message
+					l, m := res.Link, res.Message
 					return p.block([]kv{
 						{"account", args[0]},
-						{"link", string(inv.Kind) + " " + inv.TokenPrefix},
-						{"expires", fmtTime(inv.ExpiresAt)},
+						{"link", string(l.Kind) + " " + l.TokenPrefix},
+						{"expires", fmtTime(l.ExpiresAt)},
 						{"message", strconv.FormatInt(m.ID, 10)},
 						{"channel", m.Channel},
 						{"recipient", m.Recipient},
@@ -429,10 +429,10 @@ func printAccountDetail(p *printer, d model.AccountDetail, now time.Time) error 
 		return true
 	}
 
-	if section("links", len(d.Invitations)) {
-		rows := make([][]string, len(d.Invitations))
-		for i, inv := range d.Invitations {
-			rows[i] = []string{string(inv.Kind), inv.Channel, inv.TokenPrefix, fmtTime(inv.CreatedAt), fmtTime(inv.ExpiresAt), linkState(inv, now)}
+	if section("links", len(d.Links)) {
+		rows := make([][]string, len(d.Links))
+		for i, l := range d.Links {
+			rows[i] = []string{string(l.Kind), l.Channel, l.TokenPrefix, fmtTime(l.CreatedAt), fmtTime(l.ExpiresAt), linkState(l, now)}
 		}
 		if err := writeTable(p.w, "  ", []string{"KIND", "CHANNEL", "TOKEN", "CREATED", "EXPIRES", "STATE"}, rows); err != nil {
 			return err
@@ -487,13 +487,13 @@ func printAccountDetail(p *printer, d model.AccountDetail, now time.Time) error 
 }
 
 // linkState names where a secure link stands.
-func linkState(inv model.Invitation, now time.Time) string {
+func linkState(l model.Link, now time.Time) string {
 	switch {
-	case inv.RedeemedAt != nil:
-		return "used " + fmtTime(*inv.RedeemedAt)
-	case inv.RevokedAt != nil:
-		return "revoked " + fmtTime(*inv.RevokedAt)
-	case !inv.ExpiresAt.IsZero() && now.After(inv.ExpiresAt):
+	case l.RedeemedAt != nil:
+		return "used " + fmtTime(*l.RedeemedAt)
+	case l.RevokedAt != nil:
+		return "revoked " + fmtTime(*l.RevokedAt)
+	case !l.ExpiresAt.IsZero() && now.After(l.ExpiresAt):
 		return "expired"
 	}
 	return "live"

@@ -240,8 +240,11 @@ const (
 	ChannelSMS   = "sms"
 )
 
-// Invitation is an issued secure link. Only the token's hash is stored.
-type Invitation struct {
+// Link is an issued secure link: what a user opens and a device redeems.
+// Only the token's hash is stored. The API's JSON calls it an
+// invitation ("invitations", "invitation", the OpenAPI schema Invitation),
+// and so does its table.
+type Link struct {
 	ID          int64      `json:"id"`
 	AccountID   int64      `json:"-"`
 	Kind        LinkKind   `json:"kind"`
@@ -331,7 +334,7 @@ type Message struct {
 	ID            int64       `json:"id"`
 	AccountID     int64       `json:"-"`
 	Username      string      `json:"username,omitempty"`
-	InvitationID  int64       `json:"-"`
+	LinkID        int64       `json:"-"` // the link it carries; 0 for a test message
 	Channel       string      `json:"channel"`
 	Kind          MessageKind `json:"kind"`
 	Gateway       string      `json:"gateway"`
@@ -375,7 +378,7 @@ type AppURL struct {
 type AccountDetail struct {
 	Account          Account          `json:"account"`
 	EffectiveProfile EffectiveProfile `json:"effective_profile"`
-	Invitations      []Invitation     `json:"invitations"`
+	Links            []Link           `json:"invitations"`
 	Devices          []Device         `json:"devices"`
 	Messages         []Message        `json:"messages"`
 	Events           []Event          `json:"events"`
@@ -391,8 +394,8 @@ type SendRequest struct {
 
 // SendResult is what sending queued.
 type SendResult struct {
-	Invitation Invitation `json:"invitation"`
-	Message    Message    `json:"message"`
+	Link    Link    `json:"invitation"`
+	Message Message `json:"message"`
 }
 
 // AccountInput creates or edits an account. On edit, nil fields are left alone.

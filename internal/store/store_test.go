@@ -150,9 +150,9 @@ func TestRedeemHasOneWinner(t *testing.T) {
 		ctx := context.Background()
 		acc := seed(t, s)
 		_, hash := secret.NewToken(secret.PrefixLink)
-		inv := &model.Invitation{AccountID: acc.ID, Kind: model.LinkActivation, Channel: model.ChannelSMS,
+		inv := &model.Link{AccountID: acc.ID, Kind: model.LinkActivation, Channel: model.ChannelSMS,
 			TokenPrefix: "avl_x", CreatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)}
-		if err := s.Tx(ctx, func(tx *store.Tx) error { return tx.CreateInvitation(ctx, inv, hash) }); err != nil {
+		if err := s.Tx(ctx, func(tx *store.Tx) error { return tx.CreateLink(ctx, inv, hash) }); err != nil {
 			t.Fatal(err)
 		}
 		var (
@@ -165,7 +165,7 @@ func TestRedeemHasOneWinner(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				err := s.Tx(ctx, func(tx *store.Tx) error {
-					ok, err := tx.RedeemInvitation(ctx, inv.ID, time.Now())
+					ok, err := tx.RedeemLink(ctx, inv.ID, time.Now())
 					if ok {
 						mu.Lock()
 						wins++

@@ -300,9 +300,9 @@ func TestBadInputNamesTheField(t *testing.T) {
 		json.Unmarshal(s.mustDo("GET", "/api/v1/profiles", "", 200), &profiles)
 		var detail model.AccountDetail
 		json.Unmarshal(s.mustDo("GET", "/api/v1/accounts/"+u, "", 200), &detail)
-		if len(groups.Groups) != 1 || len(accounts.Accounts) != 1 || len(profiles.Profiles) != 1 || len(detail.Invitations) != 0 || len(detail.Messages) != 0 {
+		if len(groups.Groups) != 1 || len(accounts.Accounts) != 1 || len(profiles.Profiles) != 1 || len(detail.Links) != 0 || len(detail.Messages) != 0 {
 			t.Fatalf("refused requests wrote rows: %d groups, %d accounts, %d profiles, %d links, %d messages",
-				len(groups.Groups), len(accounts.Accounts), len(profiles.Profiles), len(detail.Invitations), len(detail.Messages))
+				len(groups.Groups), len(accounts.Accounts), len(profiles.Profiles), len(detail.Links), len(detail.Messages))
 		}
 		if detail.Account.Mobile != "+393331234567" {
 			t.Fatalf("a refused edit changed the account: %+v", detail.Account)

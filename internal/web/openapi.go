@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/activator-voip/activator/internal/activation"
+	"github.com/activator-voip/activator/internal/model"
 	"github.com/activator-voip/activator/internal/secret"
 )
 
@@ -112,6 +113,12 @@ func itoa(n int) string { return strconv.Itoa(n) }
 
 var timeType = reflect.TypeOf(time.Time{})
 
+// wireNames are the schema names of the types whose Go name is not the
+// one the API has always used: the document keeps the wire's vocabulary.
+var wireNames = map[reflect.Type]string{
+	reflect.TypeFor[model.Link](): "Invitation",
+}
+
 // schemaRef returns the JSON schema of t, registering named structs in schemas.
 func schemaRef(t reflect.Type, schemas map[string]any) map[string]any {
 	for t.Kind() == reflect.Pointer {
@@ -138,6 +145,9 @@ func schemaRef(t reflect.Type, schemas map[string]any) map[string]any {
 		return map[string]any{"type": "object", "additionalProperties": schemaRef(t.Elem(), schemas)}
 	case reflect.Struct:
 		name := t.Name()
+		if n, ok := wireNames[t]; ok {
+			name = n
+		}
 		if name != "" {
 			if _, ok := schemas[name]; !ok {
 				schemas[name] = map[string]any{} // placeholder against recursion

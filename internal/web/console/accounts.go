@@ -282,7 +282,7 @@ func (c *Console) accountSend(w http.ResponseWriter, r *http.Request, p *Page) e
 	if err != nil {
 		return err
 	}
-	redirect(w, r, "/console/accounts/"+u, fmt.Sprintf("The %s link is queued for %s (message %d).", res.Invitation.Kind, res.Message.Recipient, res.Message.ID))
+	redirect(w, r, "/console/accounts/"+u, fmt.Sprintf("The %s link is queued for %s (message %d).", res.Link.Kind, res.Message.Recipient, res.Message.ID))
 	return nil
 }
 
