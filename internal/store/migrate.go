@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"embed"
 	"fmt"
 	"io/fs"
@@ -49,8 +48,8 @@ func loadMigrations(d Dialect) ([]migration, error) {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
 	for i, m := range out {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("migrations: want version %d, found %s", i+1, m.name)
+		if m.version < 1 || i > 0 && m.version == out[i-1].version {
+			return nil, fmt.Errorf("migrations: %s: want a number of its own, from 1", m.name)
 		}
 	}
 	return out, nil
@@ -59,15 +58,23 @@ func loadMigrations(d Dialect) ([]migration, error) {
 // SchemaVersion is the newest schema this binary knows.
 func SchemaVersion(d Dialect) int {
 	ms, err := loadMigrations(d)
-	if err != nil {
+	if err != nil || len(ms) == 0 {
 		return 0
 	}
-	return len(ms)
+	return ms[len(ms)-1].version
 }
 
 // migrate applies every migration the database lacks, each in its own
-// transaction, and refuses a database whose schema is newer than the binary.
-func (s *Store) migrate(ctx context.Context) error {
+// transaction and in the order of their numbers, and refuses a database
+// whose schema is newer than the binary: one with a migration the binary
+// does not know. upTo > 0 stops after that version (the store's tests make
+// a database as an earlier version left it).
+//
+// Numbers may be skipped: migrations written at the same time take their
+// numbers in advance, so a binary can hold 0009 before 0005 exists. A
+// migration is applied when its own number is missing from
+// schema_migrations, not only when it is above the highest one applied.
+func (s *Store) migrate(ctx context.Context, upTo int) error {
 	migrations, err := loadMigrations(s.dialect)
 	if err != nil {
 		return err
@@ -77,26 +84,23 @@ func (s *Store) migrate(ctx context.Context) error {
 		return fmt.Errorf("creating schema_migrations: %w", err)
 	}
 	for _, m := range migrations {
+		if upTo > 0 && m.version > upTo {
+			break
+		}
 		err := s.Tx(ctx, func(tx *Tx) error {
 			if s.dialect == Postgres {
 				if _, err := tx.q.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, migrationLockKey); err != nil {
 					return fmt.Errorf("taking the migration lock: %w", err)
 				}
 			}
-			var current sql.NullInt64
-			if err := tx.q.QueryRowContext(ctx, `SELECT MAX(version) FROM schema_migrations`).Scan(&current); err != nil {
-				return fmt.Errorf("reading schema version: %w", err)
-			}
-			if int(current.Int64) > len(migrations) {
-				return fmt.Errorf("the database schema is version %d, newer than this activator (%d): upgrade activator", current.Int64, len(migrations))
-			}
-			if int(current.Int64) >= m.version {
-				return nil
+			applied, err := appliedMigrations(ctx, tx.q, migrations)
+			if err != nil || applied[m.version] {
+				return err
 			}
 			if _, err := tx.q.ExecContext(ctx, m.sql); err != nil {
 				return fmt.Errorf("applying migration %s: %w", m.name, err)
 			}
-			_, err := tx.q.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
+			_, err = tx.q.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
 				m.version, m.name, ms(time.Now()))
 			return err
 		})
@@ -105,12 +109,32 @@ func (s *Store) migrate(ctx context.Context) error {
 		}
 	}
 	// A database newer than the binary has no migration to run above; check it anyway.
-	var current sql.NullInt64
-	if err := s.db.QueryRowContext(ctx, `SELECT MAX(version) FROM schema_migrations`).Scan(&current); err != nil {
-		return fmt.Errorf("reading schema version: %w", err)
+	_, err = appliedMigrations(ctx, s.db, migrations)
+	return err
+}
+
+// appliedMigrations reads the versions the database has, refusing one
+// this binary does not know: that schema is newer than the binary.
+func appliedMigrations(ctx context.Context, q querier, known []migration) (map[int]bool, error) {
+	rows, err := q.QueryContext(ctx, `SELECT version FROM schema_migrations ORDER BY version`)
+	if err != nil {
+		return nil, fmt.Errorf("reading schema version: %w", err)
 	}
-	if int(current.Int64) > len(migrations) {
-		return fmt.Errorf("the database schema is version %d, newer than this activator (%d): upgrade activator", current.Int64, len(migrations))
+	defer rows.Close()
+	ours := map[int]bool{}
+	for _, m := range known {
+		ours[m.version] = true
 	}
-	return nil
+	applied := map[int]bool{}
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			return nil, fmt.Errorf("reading schema version: %w", err)
+		}
+		if !ours[v] {
+			return nil, fmt.Errorf("the database schema is newer than this activator: it has migration %d, which this activator does not know; upgrade activator", v)
+		}
+		applied[v] = true
+	}
+	return applied, rows.Err()
 }

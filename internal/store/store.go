@@ -70,6 +70,11 @@ type Store struct {
 // Open connects to dsn and brings its schema up to date. dsn is a PostgreSQL
 // URL (postgres:// or postgresql://) or a path to an SQLite file.
 func Open(ctx context.Context, dsn string) (*Store, error) {
+	return open(ctx, dsn, 0)
+}
+
+// open is Open with the schema brought up to version upTo (0: the newest).
+func open(ctx context.Context, dsn string, upTo int) (*Store, error) {
 	var (
 		db      *sql.DB
 		dialect Dialect
@@ -117,7 +122,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		s.stmts = newStmtCache(db)
 		s.Reader.q = cachedDB{s.stmts}
 	}
-	if err := s.migrate(ctx); err != nil {
+	if err := s.migrate(ctx, upTo); err != nil {
 		db.Close()
 		return nil, err
 	}
