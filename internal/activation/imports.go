@@ -88,19 +88,31 @@ type importRow struct {
 	line   int
 	row    *store.AccountRow
 	errors []model.ImportRowError
-	match  string // username of the existing account it matched
+	match  importMatch
 }
 
+// importMatch is what a valid row matched: an existing account, or an
+// earlier row of the same file, which makes the account this row would
+// make. The zero value matched nothing: the row makes a new account.
+type importMatch struct {
+	username string // the existing account's
+	line     int    // the earlier row's line of the file
+}
+
+// found reports whether the row matched anything.
+func (m importMatch) found() bool { return m.username != "" || m.line != 0 }
+
 // importState is what validation needs: the organisation's groups and
-// profiles, and the keys of its accounts for matching.
+// profiles, and the keys of its accounts (and of the file's rows read so
+// far) for matching.
 type importState struct {
 	orgID    int64
 	st       *Resolved
 	groups   map[string]*store.GroupRow
 	profiles map[string]int64
-	byMobile map[string]string
-	byEmail  map[string]string
-	byName   map[string]string // group id + "\x00" + name
+	byMobile map[string]importMatch
+	byEmail  map[string]importMatch
+	byName   map[string]importMatch // group id + "\x00" + name
 	users    map[string]bool
 	numbers  map[string]bool
 }
@@ -110,8 +122,8 @@ func (s *Imports) loadImportState(ctx context.Context, orgID int64) (*importStat
 	if err != nil {
 		return nil, err
 	}
-	is := &importState{orgID: orgID, st: st, groups: map[string]*store.GroupRow{}, profiles: map[string]int64{}, byMobile: map[string]string{},
-		byEmail: map[string]string{}, byName: map[string]string{}, users: map[string]bool{}, numbers: map[string]bool{}}
+	is := &importState{orgID: orgID, st: st, groups: map[string]*store.GroupRow{}, profiles: map[string]int64{}, byMobile: map[string]importMatch{},
+		byEmail: map[string]importMatch{}, byName: map[string]importMatch{}, users: map[string]bool{}, numbers: map[string]bool{}}
 	gs, err := s.store.Groups(ctx, orgID)
 	if err != nil {
 		return nil, err
@@ -135,7 +147,8 @@ func (s *Imports) loadImportState(ctx context.Context, orgID int64) (*importStat
 		return nil, err
 	}
 	for _, k := range keys {
-		is.remember(k.Username, k.VirtualNumber, k.Mobile, k.Email, k.DisplayName, k.GroupID)
+		is.users[k.Username], is.numbers[k.VirtualNumber] = true, true
+		is.remember(importMatch{username: k.Username}, k.Mobile, k.Email, k.DisplayName, k.GroupID)
 	}
 	return is, nil
 }
@@ -191,35 +204,35 @@ func nameKey(groupID int64, name string) string {
 	return strconv.FormatInt(groupID, 10) + "\x00" + strings.ToLower(name)
 }
 
-func (is *importState) remember(username, number, mobile, email, name string, groupID int64) {
-	is.users[username], is.numbers[number] = true, true
+// remember makes later rows with these keys match m.
+func (is *importState) remember(m importMatch, mobile, email, name string, groupID int64) {
 	if mobile != "" {
-		is.byMobile[mobile] = username
+		is.byMobile[mobile] = m
 	}
 	if email != "" {
-		is.byEmail[strings.ToLower(email)] = username
+		is.byEmail[strings.ToLower(email)] = m
 	}
-	is.byName[nameKey(groupID, name)] = username
+	is.byName[nameKey(groupID, name)] = m
 }
 
 // match applies the matching rule: the same mobile number, else the same
 // e-mail (any case), else, for rows with neither, the same full name in the
 // same group.
-func (is *importState) match(a *store.AccountRow) string {
+func (is *importState) match(a *store.AccountRow) importMatch {
 	if a.Mobile != "" {
-		if u, ok := is.byMobile[a.Mobile]; ok {
-			return u
+		if m, ok := is.byMobile[a.Mobile]; ok {
+			return m
 		}
 	}
 	if a.Email != "" {
-		if u, ok := is.byEmail[strings.ToLower(a.Email)]; ok {
-			return u
+		if m, ok := is.byEmail[strings.ToLower(a.Email)]; ok {
+			return m
 		}
 	}
 	if a.Mobile == "" && a.Email == "" {
 		return is.byName[nameKey(a.GroupID, a.DisplayName)]
 	}
-	return ""
+	return importMatch{}
 }
 
 // parseImport reads and validates every row of a file against an
@@ -330,9 +343,9 @@ func (s *Imports) parseRows(content []byte, opts ImportOptions, is *importState)
 			continue
 		}
 		ir.match = is.match(ir.row)
-		if ir.match == "" {
+		if !ir.match.found() {
 			// Later rows of the same file match this one: no duplicates within a file either.
-			is.remember("\x00row"+strconv.Itoa(ir.line), "", ir.row.Mobile, ir.row.Email, ir.row.DisplayName, ir.row.GroupID)
+			is.remember(importMatch{line: ir.line}, ir.row.Mobile, ir.row.Email, ir.row.DisplayName, ir.row.GroupID)
 		}
 	}
 	return rows, nil
@@ -446,18 +459,15 @@ func summarise(id int64, state model.ImportState, rows []*importRow, opts Import
 			action = "error"
 			p.Invalid++
 			p.Errors = append(p.Errors, r.errors...)
-		case r.match != "":
+		case r.match.found():
 			action = "exists"
 			p.Exists++
 		default:
 			p.Create++
 		}
 		if len(p.Rows) < previewRows {
-			ir := model.ImportRow{Row: r.line, Name: r.row.DisplayName, Mobile: r.row.Mobile, Email: r.row.Email, Group: r.row.Group, Action: action}
-			if !strings.HasPrefix(r.match, "\x00") {
-				ir.Username = r.match
-			}
-			p.Rows = append(p.Rows, ir)
+			p.Rows = append(p.Rows, model.ImportRow{Row: r.line, Name: r.row.DisplayName, Mobile: r.row.Mobile, Email: r.row.Email,
+				Group: r.row.Group, Action: action, Username: r.match.username})
 		}
 	}
 	return p
@@ -597,7 +607,7 @@ func (s *Imports) Confirm(ctx context.Context, id int64, by Caller, progress fun
 	}
 	var todo []*store.AccountRow
 	for _, r := range rows {
-		if len(r.errors) == 0 && r.match == "" {
+		if len(r.errors) == 0 && !r.match.found() {
 			todo = append(todo, r.row)
 		}
 	}
@@ -658,20 +668,23 @@ func (s *Imports) Confirm(ctx context.Context, id int64, by Caller, progress fun
 	im.Done = len(rows)
 	im.State = model.ImportDone
 	// What sending needs is kept instead of the file: the usernames of the
-	// file's valid rows, in file order, each once.
+	// file's valid rows, in file order, each once. A row matching an
+	// earlier row of the file is sent to through that row.
 	var toSend []string
 	if opts.Send != "" {
 		im.State = model.ImportSending
 		seen := map[string]bool{}
 		for _, r := range rows {
-			u := r.match
-			if len(r.errors) > 0 {
+			var u string
+			switch {
+			case len(r.errors) > 0 || r.match.line != 0:
 				continue
-			}
-			if u == "" || strings.HasPrefix(u, "\x00") {
+			case r.match.username != "":
+				u = r.match.username
+			default:
 				u = r.row.Username
 			}
-			if u != "" && !strings.HasPrefix(u, "\x00") && !seen[u] {
+			if u != "" && !seen[u] {
 				seen[u] = true
 				toSend = append(toSend, u)
 			}
@@ -685,7 +698,7 @@ func (s *Imports) Confirm(ctx context.Context, id int64, by Caller, progress fun
 		if im.State == model.ImportDone {
 			return tx.DropImportContent(ctx, id)
 		}
-		return tx.SetImportContent(ctx, id, strings.Join(toSend, "\n"))
+		return tx.KeepImportSendTo(ctx, id, toSend)
 	}); err != nil {
 		return nil, err
 	}
@@ -708,10 +721,7 @@ func (s *Imports) SendBatch(ctx context.Context, id int64, limit int, by Caller)
 	if limit <= 0 || limit > 500 {
 		limit = 50
 	}
-	users := strings.Split(im.Content, "\n")
-	if im.Content == "" {
-		users = nil
-	}
+	users := im.SendTo
 	end := min(im.Sent+limit, len(users))
 	for _, u := range users[min(im.Sent, len(users)):end] {
 		a, err := s.store.AccountByUsername(ctx, by.OrgID, u)

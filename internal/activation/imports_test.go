@@ -196,6 +196,56 @@ func TestImportThenSend(t *testing.T) {
 	})
 }
 
+// TestImportMatchesEarlierRowsAndSendsEachAccountOnce imports a file with
+// a row repeating an earlier row and a row matching an existing account,
+// and sends: the repeat makes no account and names none in the preview,
+// the existing account is named, each account is sent to once, and the
+// import's preview still reads while it sends.
+func TestImportMatchesEarlierRowsAndSendsEachAccountOnce(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		dom := newDomain(t, st)
+		mustGroup(t, dom, "sales")
+		old, err := dom.Accounts.Create(ctx, model.AccountInput{Group: strp("sales"), Name: strp("Old"), Email: strp("old@example.com")}, admin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		file := "full name,e-mail\nAda,ada@example.com\nAda Again,ADA@example.com\nOld,old@example.com\nBob,bob@example.com\n"
+		p, err := dom.Imports.Preview(ctx, "", []byte(file), ImportOptions{Group: "sales", Send: model.ChannelEmail}, admin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Create != 2 || p.Exists != 2 {
+			t.Fatalf("preview counts: %+v", p)
+		}
+		for _, r := range p.Rows {
+			want := map[int]string{2: "create", 3: "exists", 4: "exists", 5: "create"}[r.Row]
+			if r.Action != want || (r.Row == 4) != (r.Username == old.Username) || r.Row != 4 && r.Username != "" {
+				t.Errorf("preview row %d: %+v; want %s, naming only the existing account", r.Row, r, want)
+			}
+		}
+		stt, err := dom.Imports.Confirm(ctx, p.ID, admin, nil)
+		if err != nil || stt.State != model.ImportSending || stt.Created != 2 || stt.ToSend != 3 {
+			t.Fatalf("confirm: %+v, %v; want 2 created and 3 to send (Ada, Old, Bob)", stt, err)
+		}
+		again, err := dom.Imports.PreviewOf(ctx, p.ID, admin)
+		if err != nil || again.State != model.ImportSending || again.Create != 2 {
+			t.Fatalf("the preview while sending: %+v, %v", again, err)
+		}
+		if stt, err = dom.Imports.SendBatch(ctx, p.ID, 10, admin); err != nil || stt.State != model.ImportDone || stt.Sent != 3 {
+			t.Fatalf("send: %+v, %v", stt, err)
+		}
+		ms, _ := dom.Messages.List(ctx, "", "", 100, admin)
+		to := map[string]int{}
+		for _, m := range ms {
+			to[m.Recipient]++
+		}
+		if len(ms) != 3 || to["ada@example.com"] != 1 || to["old@example.com"] != 1 || to["bob@example.com"] != 1 {
+			t.Fatalf("messages to %v; want one each to Ada, Old and Bob", to)
+		}
+	})
+}
+
 // TestImportResumesAfterAnInterruption stops an import after its first
 // batch (the request's context ends) and confirms it again: the rest is
 // imported and nothing twice.
