@@ -118,3 +118,18 @@ func TestLinksAreFoundAndMaskedInText(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryPrefixIsDocumented keeps docs/architecture.md's list of token
+// prefixes and its glossary whole.
+func TestEveryPrefixIsDocumented(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "..", "docs", "architecture.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(raw)
+	for _, p := range []string{PrefixLink, PrefixDevice, PrefixAPIToken, PrefixSession, PrefixSetPassword, PrefixReceiptKey} {
+		if strings.Count(doc, "| `"+p+"` |") < 2 {
+			t.Errorf("docs/architecture.md: the prefix %s is not both in the tokens' table and in the glossary", p)
+		}
+	}
+}
