@@ -67,18 +67,17 @@ type handler func(w http.ResponseWriter, r *http.Request, p *Page) error
 // Page is what every template sees: the operator, the CSRF token, the
 // active menu entry, flash text and the page's own data.
 type Page struct {
-	Title   string
-	Menu    string
-	Caller  *activation.Caller
-	CSRF    string
-	Flash   string
-	Error   string
-	Fields  map[string]string // field name -> its error
-	Form    url.Values
-	Data    any
-	Path    string
-	target  string // audit target key, set by handlers that create
-	console *Console
+	Title  string
+	Menu   string
+	Caller *activation.Caller
+	CSRF   string
+	Flash  string
+	Error  string
+	Fields map[string]string // field name -> its error
+	Form   url.Values
+	Data   any
+	Path   string
+	target string // audit target key, set by handlers that create
 }
 
 // Can reports whether the operator's role holds perm; templates hide what it cannot do.
@@ -106,7 +105,6 @@ func New(dom activation.Domain, log *slog.Logger) (*Console, error) {
 		"add":     func(a, b int) int { return a + b },
 		"sub":     func(a, b int) int { return a - b },
 		"pct":     pct,
-		"perm":    func(s string) string { return s },
 		"status":  statusClass,
 		"roles":   func() []string { return activation.Roles },
 		"stages":  func() []string { return append([]string{model.StatusDisabled}, model.Stages...) },
@@ -174,7 +172,7 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (c *Console) wrap(rt Route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p := &Page{Path: r.URL.Path, console: c, Fields: map[string]string{}}
+		p := &Page{Path: r.URL.Path, Fields: map[string]string{}}
 		if rt.Public {
 			p.CSRF = c.preCSRF(w, r)
 			if r.Method == http.MethodPost && !c.checkCSRF(w, r, p) {
