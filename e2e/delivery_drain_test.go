@@ -40,7 +40,7 @@ func drainRun(t *testing.T, bin, database string) {
 	token := strings.TrimSpace(readFile(t, filepath.Join(srv.dataDir, "admin.token")))
 	a := &api{base: srv.url + "/api/v1", token: token, hc: &http.Client{Timeout: 30 * time.Second}}
 	a.do(t, "POST", "/groups", model.GroupInput{Name: strp("field")}, nil)
-	a.do(t, "POST", "/gateways", model.GatewayInput{Name: strp("sms"), Kind: strp("twilio"), DefaultFor: strp("sms"),
+	a.do(t, "POST", "/gateways", model.GatewayInput{Name: strp("sms"), KindName: strp("twilio"), DefaultFor: strp("sms"),
 		Settings: map[string]string{"account_sid": "AC1", "auth_token": "tok", "from": "+15005550006", "base_url": ps.URL}}, nil)
 	recipients := make([]string, drainMessages)
 	for i := range drainMessages {

@@ -167,7 +167,7 @@ func killRun(t *testing.T, bin, database string) {
 	a := &api{base: srv.url + "/api/v1", token: token, hc: &http.Client{Timeout: 30 * time.Second}}
 
 	a.do(t, "POST", "/groups", model.GroupInput{Name: strp("field")}, nil)
-	a.do(t, "POST", "/gateways", model.GatewayInput{Name: strp("sms"), Kind: strp("twilio"), DefaultFor: strp("sms"),
+	a.do(t, "POST", "/gateways", model.GatewayInput{Name: strp("sms"), KindName: strp("twilio"), DefaultFor: strp("sms"),
 		Settings: map[string]string{"account_sid": "AC1", "auth_token": "tok", "from": "+15005550006", "base_url": closedURL}}, nil)
 	if t.Failed() {
 		t.FailNow()

@@ -144,10 +144,10 @@ func coreBar(t *testing.T, bin, database string) {
 	// 3. Send the link by SMS; the outbox gateway keeps it.
 	var sent model.SendResult
 	r = c.json(t, &sent, "account", "send", user, "--channel", "sms")
-	if sent.Message.ID == 0 || sent.Message.Channel != model.ChannelSMS || sent.Message.Recipient != e164Mobile || sent.Invitation.TokenPrefix == "" {
+	if sent.Message.ID == 0 || sent.Message.Channel != model.ChannelSMS || sent.Message.Recipient != e164Mobile || sent.Link.TokenPrefix == "" {
 		t.Fatalf("want a queued SMS to %s with a link:\n%s", e164Mobile, r)
 	}
-	if got := sent.Invitation.ExpiresAt.Sub(sent.Invitation.CreatedAt); got != 72*time.Hour {
+	if got := sent.Link.ExpiresAt.Sub(sent.Link.CreatedAt); got != 72*time.Hour {
 		t.Fatalf("want the link to expire 72h after its creation (link_expiry), got %v:\n%s", got, r)
 	}
 	waitSent(t, c, sent.Message.ID)
@@ -158,8 +158,8 @@ func coreBar(t *testing.T, bin, database string) {
 		t.Fatalf("want message %d in the outbox:\n%s", sent.Message.ID, listed)
 	}
 	item := outbox.Outbox[i]
-	if !strings.Contains(item.Body, sent.Invitation.TokenPrefix) {
-		t.Fatalf("want the masked link %s in the listed body:\n%s", sent.Invitation.TokenPrefix, listed)
+	if !strings.Contains(item.Body, sent.Link.TokenPrefix) {
+		t.Fatalf("want the masked link %s in the listed body:\n%s", sent.Link.TokenPrefix, listed)
 	}
 	var full model.OutboxItem
 	r = c.json(t, &full, "outbox", "show", strconv.FormatInt(item.ID, 10))
@@ -171,8 +171,8 @@ func coreBar(t *testing.T, bin, database string) {
 	if !strings.Contains(full.Body, "Acme Secure") {
 		t.Fatalf("want the company name in the message:\n%s", r)
 	}
-	if !strings.HasPrefix(link, srv.url+"/a/") || !strings.HasPrefix(token, strings.TrimSuffix(sent.Invitation.TokenPrefix, "…")) {
-		t.Fatalf("want a link on %s starting with %s, got %s:\n%s", srv.url, sent.Invitation.TokenPrefix, link, r)
+	if !strings.HasPrefix(link, srv.url+"/a/") || !strings.HasPrefix(token, strings.TrimSuffix(sent.Link.TokenPrefix, "…")) {
+		t.Fatalf("want a link on %s starting with %s, got %s:\n%s", srv.url, sent.Link.TokenPrefix, link, r)
 	}
 	if strings.Contains(listed.stdout, token) {
 		t.Fatalf("outbox list shows the full link token; links must be masked:\n%s", listed)
@@ -268,13 +268,13 @@ func coreBar(t *testing.T, bin, database string) {
 	// 9. The timeline tells the story, in order. The device's own fetch of
 	// the activation file (step 5) is a third download.
 	r = c.json(t, &d, "account", "show", user)
-	want := []string{
+	want := []model.EventKind{
 		model.EventCreated, model.EventMessageQueued, model.EventMessageSent,
 		model.EventOpened, model.EventOpened, model.EventFileDownloaded, model.EventFileDownloaded,
 		model.EventInstallClicked, model.EventFileDownloaded, model.EventActivated, model.EventRefreshed,
 		model.EventDeviceRevoked,
 	}
-	var got []string
+	var got []model.EventKind
 	for _, e := range d.Events {
 		got = append(got, e.Kind)
 	}

@@ -295,8 +295,8 @@ func TestActivationEmailThroughExim(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := tm.Render("fr", model.ChannelEmail, model.KindActivation, messaging.MessageVars{
-		Name: name, Link: link, Company: company, ITEmail: "it@example.com", ExpiresAt: sent.Invitation.ExpiresAt})
+	want, err := tm.Render("fr", model.ChannelEmail, model.LinkActivation, messaging.MessageVars{
+		Name: name, Link: link, Company: company, ITEmail: "it@example.com", ExpiresAt: sent.Link.ExpiresAt})
 	if err != nil {
 		t.Fatal(err)
 	}

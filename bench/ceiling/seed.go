@@ -62,7 +62,7 @@ func runSeed(args []string) error {
 		for i := range n {
 			t, h := token("avl_")
 			tokens = append(tokens, t)
-			args = append(args, ids[(start+i)%len(ids)], model.KindActivation, model.ChannelEmail, h, t[:10]+"…", now, now+7*24*3600*1000)
+			args = append(args, ids[(start+i)%len(ids)], model.LinkActivation, model.ChannelEmail, h, t[:10]+"…", now, now+7*24*3600*1000)
 		}
 		q := `INSERT INTO invitations (account_id, kind, channel, token_hash, token_prefix, created_at, expires_at) VALUES ` + db.values(n, 7)
 		if err := db.write(func() error { _, err := db.ExecContext(ctx, q, args...); return err }); err != nil {

@@ -112,19 +112,19 @@ type account struct {
 // gen holds the plan: where each table's ids start and what is shared
 // between tables.
 type gen struct {
-	cfg           *config
-	users, nums   perm
-	userFrom      uint64
-	accountID0    int64
-	invitationID0 int64
-	messageID0    int64
+	cfg         *config
+	users, nums perm
+	userFrom    uint64
+	accountID0  int64
+	linkID0     int64
+	messageID0  int64
 	// Filled while generating, read by later tables.
-	invitationOf []int32  // account index -> invitation index, -1 when none
-	activated    []int32  // indexes of activated accounts, in order
-	tokens       []string // invitation index -> link token, for the message bodies
-	invited      []int32  // indexes of accounts with a link, in order
-	userSwap     map[int]string
-	numSwap      map[int]string
+	linkOf    []int32  // account index -> link index, -1 when none
+	activated []int32  // indexes of activated accounts, in order
+	tokens    []string // link index -> link token, for the message bodies
+	invited   []int32  // indexes of accounts with a link, in order
+	userSwap  map[int]string
+	numSwap   map[int]string
 }
 
 func (g *gen) account(i int) account {
@@ -224,14 +224,14 @@ func generate(ctx context.Context, b bulk, cfg *config) error {
 	if g.accountID0, err = b.maxID(ctx, "accounts"); err != nil {
 		return err
 	}
-	if g.invitationID0, err = b.maxID(ctx, "invitations"); err != nil {
+	if g.linkID0, err = b.maxID(ctx, "invitations"); err != nil {
 		return err
 	}
 	if g.messageID0, err = b.maxID(ctx, "messages"); err != nil {
 		return err
 	}
 	g.accountID0++
-	g.invitationID0++
+	g.linkID0++
 	g.messageID0++
 	// Generated values that an existing account holds are replaced by ones
 	// from past the end of the generated indexes, which no new account uses.
@@ -253,7 +253,7 @@ func generate(ctx context.Context, b bulk, cfg *config) error {
 		run  func(context.Context, bulk) (int64, error)
 	}{
 		{"accounts", g.loadAccounts},
-		{"invitations", g.loadInvitations},
+		{"invitations", g.loadLinks},
 		{"devices", g.loadDevices},
 		{"messages", g.loadMessages},
 		{"events", g.loadEvents},
@@ -289,7 +289,7 @@ func (g *gen) loadAccounts(ctx context.Context, b bulk) (int64, error) {
 		pw = bufio.NewWriter(f)
 		defer pw.Flush()
 	}
-	g.invitationOf = make([]int32, cfg.accounts)
+	g.linkOf = make([]int32, cfg.accounts)
 	i := 0
 	cols := []string{"id", "org_id", "group_id", "username", "display_name", "email", "mobile", "security_model",
 		"profile_id", "virtual_number", "language", "description", "kind", "stage", "disabled",
@@ -299,9 +299,9 @@ func (g *gen) loadAccounts(ctx context.Context, b bulk) (int64, error) {
 			return false
 		}
 		a := g.account(i)
-		g.invitationOf[i] = -1
+		g.linkOf[i] = -1
 		if a.stage >= stInvited {
-			g.invitationOf[i] = int32(len(g.invited))
+			g.linkOf[i] = int32(len(g.invited))
 			g.invited = append(g.invited, int32(i))
 		}
 		if a.stage == stActivated {
@@ -332,7 +332,7 @@ func (g *gen) loadAccounts(ctx context.Context, b bulk) (int64, error) {
 	return n, err
 }
 
-func (g *gen) loadInvitations(ctx context.Context, b bulk) (int64, error) {
+func (g *gen) loadLinks(ctx context.Context, b bulk) (int64, error) {
 	g.tokens = make([]string, len(g.invited))
 	k := 0
 	cols := []string{"id", "account_id", "kind", "channel", "token_hash", "token_prefix", "created_at", "expires_at", "revoked_at", "redeemed_at"}
@@ -343,7 +343,7 @@ func (g *gen) loadInvitations(ctx context.Context, b bulk) (int64, error) {
 		a := g.account(int(g.invited[k]))
 		token, hash := secret.NewToken(secret.PrefixLink)
 		g.tokens[k] = token
-		row[0], row[1], row[2], row[3], row[4], row[5] = g.invitationID0+int64(k), a.id, model.KindActivation, a.channel, hash, secret.Display(token)
+		row[0], row[1], row[2], row[3], row[4], row[5] = g.linkID0+int64(k), a.id, model.LinkActivation, a.channel, hash, secret.Display(token)
 		row[6], row[7], row[8], row[9] = a.invited, a.invited+linkExpiry, nil, nullable(a.activate, a.stage == stActivated)
 		k++
 		return true
@@ -398,7 +398,7 @@ func (g *gen) loadMessages(ctx context.Context, b bulk) (int64, error) {
 			var inv any
 			created, token := a.invited, g.tokens[k]
 			if round == 0 {
-				inv = g.invitationID0 + int64(k)
+				inv = g.linkID0 + int64(k)
 			} else {
 				// An earlier send, whose link the one that went out
 				// last replaced.
@@ -428,7 +428,7 @@ func (g *gen) loadMessages(ctx context.Context, b bulk) (int64, error) {
 				updated = delivered.(int64)
 			}
 			row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8] = g.messageID0+int64(m), model.DefaultOrgID, a.id, inv,
-				a.username, a.channel, model.KindActivation, gateway, a.recipient()
+				a.username, a.channel, model.MessageActivation, gateway, a.recipient()
 			row[9], row[10], row[11], row[12], row[13], row[14], row[15], row[16] = subject, body, "", state, attempts, 8, lastErr, provider
 			row[17], row[18], row[19], row[20], row[21], row[22], row[23] = created, updated, created, nil, sent, delivered, receipt
 			m++
@@ -442,12 +442,12 @@ func (g *gen) loadMessages(ctx context.Context, b bulk) (int64, error) {
 			a.channel = model.ChannelSMS
 			token, _ := secret.NewToken(secret.PrefixLink)
 			var inv any
-			if k := g.invitationOf[i]; k >= 0 {
-				token, inv = g.tokens[k], g.invitationID0+int64(k)
+			if k := g.linkOf[i]; k >= 0 {
+				token, inv = g.tokens[k], g.linkID0+int64(k)
 			}
 			_, body := g.messageBody(&a, token, cfg.now+linkExpiry)
 			row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8] = g.messageID0+int64(total+q), model.DefaultOrgID, a.id, inv,
-				a.username, model.ChannelSMS, model.KindActivation, cfg.queuedGateway, a.mobile
+				a.username, model.ChannelSMS, model.MessageActivation, cfg.queuedGateway, a.mobile
 			row[9], row[10], row[11], row[12], row[13], row[14], row[15], row[16] = "", body, "", model.MessageQueued, 0, 8, "", ""
 			row[17], row[18], row[19], row[20], row[21], row[22], row[23] = cfg.now, cfg.now, cfg.now, nil, nil, nil, ""
 			q++
@@ -493,8 +493,9 @@ func detail(kv ...string) string {
 }
 
 type event struct {
-	kind, actor, detail string
-	at                  int64
+	kind          model.EventKind
+	actor, detail string
+	at            int64
 }
 
 // timeline is account i's events up to its stage, then as many more
@@ -505,7 +506,7 @@ func (g *gen) timeline(a *account, k int32, n int, out []event) []event {
 	cfg := g.cfg
 	out = append(out, event{model.EventCreated, "gen", detail("group", cfg.groupNames[a.group]), a.created})
 	if a.stage >= stInvited {
-		kv := []string{"channel", a.channel, "kind", model.KindActivation, "link", secret.Display(g.tokens[k])}
+		kv := []string{"channel", a.channel, "kind", string(model.LinkActivation), "link", secret.Display(g.tokens[k])}
 		if int(k) < cfg.messages { // the message it queued is the account's first
 			kv = append(kv, "message_id", strconv.FormatInt(g.messageID0+int64(k), 10))
 		}
@@ -571,7 +572,7 @@ func (g *gen) loadEvents(ctx context.Context, b bulk) (int64, error) {
 				n++
 			}
 			a = g.account(i)
-			buf = g.timeline(&a, g.invitationOf[i], n, buf)
+			buf = g.timeline(&a, g.linkOf[i], n, buf)
 			j = 0
 			i++
 		}

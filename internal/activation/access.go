@@ -33,8 +33,8 @@ func NewAccess(st *store.Store, log *slog.Logger) *Access {
 
 // Authenticate finds the API token's caller.
 func (s *Access) Authenticate(ctx context.Context, token string) (*Caller, error) {
-	if !secret.WellFormed(token, secret.PrefixAdminToken) {
-		return nil, &Error{Kind: KindUnauthorized, Code: "unauthorized", Message: "a valid API token is required (Authorization: Bearer ava_...)"}
+	if !secret.WellFormed(token, secret.PrefixAPIToken) {
+		return nil, &Error{Kind: KindUnauthorized, Code: "unauthorized", Message: "a valid API token is required (Authorization: Bearer " + secret.PrefixAPIToken + "...)"}
 	}
 	t, err := s.store.APITokenOwner(ctx, secret.Hash(token))
 	if errors.Is(err, store.ErrNotFound) {
@@ -52,12 +52,6 @@ func (s *Access) Authenticate(ctx context.Context, token string) (*Caller, error
 	return &Caller{Name: t.Name, Role: t.Role, OrgID: t.OrgID, TokenID: t.ID}, nil
 }
 
-// Token prefixes of the console's secrets.
-const (
-	PrefixSession     = "avs_" // console session cookie
-	PrefixSetPassword = "avp_" // one-time set-password link
-)
-
 // Session and password policy (password guessing: passwords.go).
 const (
 	// SessionIdle ends a session nobody used for this long.
@@ -73,7 +67,7 @@ const (
 // PasswordLinkOperator says whose set-password link token is; it does not
 // use the link up.
 func (s *Access) PasswordLinkOperator(ctx context.Context, token string) (*model.Operator, error) {
-	if !secret.WellFormed(token, PrefixSetPassword) {
+	if !secret.WellFormed(token, secret.PrefixSetPassword) {
 		return nil, ErrPasswordLink
 	}
 	o, err := s.store.PasswordTokenOperator(ctx, secret.Hash(token), s.now())
@@ -103,7 +97,7 @@ func (s *Access) SetPassword(ctx context.Context, token, password string) (*Logi
 	if err := ValidatePassword(password); err != nil {
 		return nil, err
 	}
-	if !secret.WellFormed(token, PrefixSetPassword) {
+	if !secret.WellFormed(token, secret.PrefixSetPassword) {
 		return nil, ErrPasswordLink
 	}
 	hash := secret.Hash(token)
@@ -185,7 +179,7 @@ func (s *Access) Login(ctx context.Context, orgID int64, name, password, source 
 
 func (s *Access) startSession(ctx context.Context, o *store.Operator) (*Login, error) {
 	now := s.now().UTC().Truncate(time.Millisecond)
-	token, hash := secret.NewToken(PrefixSession)
+	token, hash := secret.NewToken(secret.PrefixSession)
 	csrf, _ := secret.NewToken("")
 	sess := &store.Session{OperatorID: o.ID, CSRFToken: csrf, CreatedAt: now, ExpiresAt: now.Add(SessionIdle)}
 	if err := s.store.Tx(ctx, func(tx *store.Tx) error {
@@ -213,7 +207,7 @@ var ErrNoSession = &Error{Kind: KindUnauthorized, Code: "no_session", Message: "
 // Session finds the operator of a session cookie and keeps the session
 // alive. Disabled operators have no sessions.
 func (s *Access) Session(ctx context.Context, token string) (*ConsoleSession, error) {
-	if !secret.WellFormed(token, PrefixSession) {
+	if !secret.WellFormed(token, secret.PrefixSession) {
 		return nil, ErrNoSession
 	}
 	now := s.now()
@@ -236,7 +230,7 @@ func (s *Access) Session(ctx context.Context, token string) (*ConsoleSession, er
 
 // Logout ends a session.
 func (s *Access) Logout(ctx context.Context, token string) error {
-	if !secret.WellFormed(token, PrefixSession) {
+	if !secret.WellFormed(token, secret.PrefixSession) {
 		return nil
 	}
 	sess, _, err := s.store.SessionByHash(ctx, secret.Hash(token), s.now())

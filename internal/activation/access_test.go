@@ -15,10 +15,10 @@ import (
 
 // withPassword makes an operator and sets their password through the
 // set-password link, returning the session that starts.
-func withPassword(t *testing.T, dom Domain, name, role, password string) *Login {
+func withPassword(t *testing.T, dom Domain, name string, role model.Role, password string) *Login {
 	t.Helper()
 	ctx := context.Background()
-	created, err := dom.Operators.Create(ctx, model.OperatorInput{Name: strp(name), Role: strp(role)}, admin)
+	created, err := dom.Operators.Create(ctx, model.OperatorInput{Name: strp(name), Role: &role}, admin)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +108,7 @@ func TestEveryLoginFailureLooksTheSame(t *testing.T) {
 		if _, err := dom.Operators.SetDisabled(ctx, "dis", true, admin); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := dom.Operators.Create(ctx, model.OperatorInput{Name: strp("new"), Role: strp("csr")}, admin); err != nil {
+		if _, err := dom.Operators.Create(ctx, model.OperatorInput{Name: strp("new"), Role: new(model.RoleCSR)}, admin); err != nil {
 			t.Fatal(err)
 		}
 		o, err := st.OperatorByName(ctx, model.DefaultOrgID, "ada")

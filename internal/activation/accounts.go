@@ -107,7 +107,7 @@ func (s *Accounts) Get(ctx context.Context, username string, by Caller) (*model.
 	if d.EffectiveProfile, err = effectiveProfile(ctx, &s.store.Reader, a); err != nil {
 		return nil, err
 	}
-	if d.Invitations, err = s.store.Invitations(ctx, a.ID); err != nil {
+	if d.Links, err = s.store.Links(ctx, a.ID); err != nil {
 		return nil, err
 	}
 	if d.Devices, err = s.store.Devices(ctx, a.ID); err != nil {
@@ -190,7 +190,7 @@ func (s *Accounts) Create(ctx context.Context, in model.AccountInput, by Caller)
 		return nil, invalid("name", "name is required")
 	}
 	a := &store.AccountRow{OrgID: by.OrgID, Account: model.Account{
-		Kind: "wizard", Stage: model.StageNew, SecurityModel: model.EndToEnd,
+		Kind: model.AccountWizard, Stage: model.StageNew, SecurityModel: model.EndToEnd,
 	}}
 	const tries = 20
 	for attempt := 1; ; attempt++ {

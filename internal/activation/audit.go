@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/activator-voip/activator/internal/model"
+	"github.com/activator-voip/activator/internal/secret"
 	"github.com/activator-voip/activator/internal/store"
 )
 
@@ -88,7 +89,7 @@ func RedactJSON(raw []byte) string {
 	if err != nil {
 		return ""
 	}
-	out := MaskLinks(string(b))
+	out := secret.MaskLinks(string(b))
 	if len(out) > maxAuditJSON {
 		out = `{"truncated":true}`
 	}
@@ -129,7 +130,7 @@ func (s *Audit) Export(ctx context.Context, w io.Writer, f AuditFilter, by Calle
 			return err
 		}
 		for _, e := range es {
-			if err := cw.Write([]string{itoa64(e.ID), e.At.UTC().Format(time.RFC3339Nano), e.Actor, e.ActorRole, e.Via, e.Action,
+			if err := cw.Write([]string{itoa64(e.ID), e.At.UTC().Format(time.RFC3339Nano), e.Actor, string(e.ActorRole), e.Via, e.Action,
 				e.Target, itoa64(int64(e.Status)), e.Before, e.After}); err != nil {
 				return err
 			}

@@ -15,7 +15,7 @@ import (
 
 // TestSnapshotOfEveryKind makes one thing of every kind the audit reads and
 // snapshots it: each is found, none holds a secret, a kind Snapshot does
-// not know is ErrUnknownAuditKind and a missing target is a not-found.
+// not know is ErrUnknownTargetKind and a missing target is a not-found.
 func TestSnapshotOfEveryKind(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
@@ -31,7 +31,7 @@ func TestSnapshotOfEveryKind(t *testing.T) {
 		if _, err := dom.Downloads.Set(ctx, model.AppURL{Platform: "android", URL: "https://example.com/app.apk"}, admin); err != nil {
 			t.Fatal(err)
 		}
-		op, err := dom.Operators.Create(ctx, model.OperatorInput{Name: strp("ada"), Role: strp("csr")}, admin)
+		op, err := dom.Operators.Create(ctx, model.OperatorInput{Name: strp("ada"), Role: new(model.RoleCSR)}, admin)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -86,8 +86,8 @@ func TestSnapshotOfEveryKind(t *testing.T) {
 				t.Errorf("snapshot of a missing %s: want not found, got %v", c.kind, err)
 			}
 		}
-		if _, err := dom.Snapshots.Take(ctx, "template", "sms", admin); !errors.Is(err, ErrUnknownAuditKind) {
-			t.Errorf("a kind Snapshot does not read: want ErrUnknownAuditKind, got %v", err)
+		if _, err := dom.Snapshots.Take(ctx, "template", "sms", admin); !errors.Is(err, ErrUnknownTargetKind) {
+			t.Errorf("a kind Snapshot does not read: want ErrUnknownTargetKind, got %v", err)
 		}
 	})
 }

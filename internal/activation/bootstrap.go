@@ -59,8 +59,8 @@ func Bootstrap(ctx context.Context, st *store.Store, box *secret.Box, dataDir st
 			return fmt.Errorf("counting API tokens: %w", err)
 		}
 		if n == 0 {
-			token, hash := secret.NewToken(secret.PrefixAdminToken)
-			if _, err := tx.CreateAPIToken(ctx, model.DefaultOrgID, "admin (first start)", "admin", secret.Display(token), hash); err != nil {
+			token, hash := secret.NewToken(secret.PrefixAPIToken)
+			if _, err := tx.CreateAPIToken(ctx, model.DefaultOrgID, "admin (first start)", model.RoleAdmin, secret.Display(token), hash); err != nil {
 				return fmt.Errorf("storing the admin token: %w", err)
 			}
 			adminToken = token

@@ -1,9 +1,11 @@
 package activation
 
+import "github.com/activator-voip/activator/internal/model"
+
 // Caller is who acts, for the timeline and authorisation.
 type Caller struct {
 	Name string
-	Role string
+	Role model.Role
 	// OperatorID is the operator acting (console session or their API
 	// token); 0 for the first-start token.
 	OperatorID int64

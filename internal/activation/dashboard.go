@@ -50,7 +50,7 @@ func (s *Dashboard) Gather(ctx context.Context, withAudit bool, by Caller) (*Das
 			d.Failing = append(d.Failing, m)
 		}
 	}
-	d.Counts["failed"] = len(d.Failing)
+	d.Counts[model.MessageFailed] = len(d.Failing)
 	if withAudit {
 		if d.Recent, err = s.audit.Log(ctx, AuditFilter{Limit: 10}, by); err != nil {
 			return nil, err

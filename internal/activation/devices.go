@@ -93,7 +93,7 @@ func (s *Devices) redeem(ctx context.Context, req model.RedeemRequest, hook func
 		if err != nil {
 			return fmt.Errorf("reading link: %w", err)
 		}
-		if l.Kind != model.KindActivation {
+		if l.Kind != model.LinkActivation {
 			return ErrLinkUnknown
 		}
 		if err := linkState(l, now); err != nil {
@@ -102,7 +102,7 @@ func (s *Devices) redeem(ctx context.Context, req model.RedeemRequest, hook func
 		if l.Disabled {
 			return ErrAccountDisabled
 		}
-		ok, err := tx.RedeemInvitation(ctx, l.ID, now)
+		ok, err := tx.RedeemLink(ctx, l.ID, now)
 		if err != nil {
 			return fmt.Errorf("redeeming link: %w", err)
 		}
@@ -136,7 +136,7 @@ func (s *Devices) redeem(ctx context.Context, req model.RedeemRequest, hook func
 		if err != nil {
 			return fmt.Errorf("revoking earlier devices: %w", err)
 		}
-		if _, err := tx.RevokeInvitations(ctx, a.ID); err != nil {
+		if _, err := tx.RevokeLinks(ctx, a.ID); err != nil {
 			return fmt.Errorf("revoking other links: %w", err)
 		}
 		detail := map[string]string{"device_id": dev.DeviceID, "platform": dev.Platform, "model": dev.Model, "app_version": dev.AppVersion}

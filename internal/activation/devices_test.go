@@ -22,7 +22,7 @@ func TestConcurrentRedeemsHaveExactlyOneWinner(t *testing.T) {
 		dom := newDomain(t, st)
 		mustGroup(t, dom, "sales")
 		a := mustAccount(t, dom)
-		token := sendToken(t, dom, a.Username, model.KindActivation)
+		token := sendToken(t, dom, a.Username, model.LinkActivation)
 		const n = 50
 		var (
 			wg       sync.WaitGroup
@@ -92,13 +92,13 @@ func TestRedeemRefusals(t *testing.T) {
 		if _, err := dom.Devices.Redeem(ctx, redeemReq("avl_"+strings.Repeat("b", 32))); err != ErrLinkUnknown {
 			t.Fatalf("unknown: %v", err)
 		}
-		install := sendToken(t, dom, a.Username, model.KindInstallation)
+		install := sendToken(t, dom, a.Username, model.LinkInstallation)
 		if _, err := dom.Devices.Redeem(ctx, redeemReq(install)); err != ErrLinkUnknown {
 			t.Fatalf("an installation link cannot activate: %v", err)
 		}
 
 		// Expired.
-		token := sendToken(t, dom, a.Username, model.KindActivation)
+		token := sendToken(t, dom, a.Username, model.LinkActivation)
 		setNow(dom, func() time.Time { return time.Now().Add(8 * 24 * time.Hour) })
 		if _, err := dom.Devices.Redeem(ctx, redeemReq(token)); err != ErrLinkExpired {
 			t.Fatalf("expired: %v", err)
@@ -117,7 +117,7 @@ func TestRedeemRefusals(t *testing.T) {
 		}
 
 		// Disabled: refused, and the link stays usable for after enabling.
-		token = sendToken(t, dom, a.Username, model.KindActivation)
+		token = sendToken(t, dom, a.Username, model.LinkActivation)
 		if _, err := dom.Accounts.SetDisabled(ctx, a.Username, true, admin); err != nil {
 			t.Fatal(err)
 		}
@@ -139,7 +139,7 @@ func TestReprovisioningFollowsTheProfileAndStopsWhenRevoked(t *testing.T) {
 		dom := newDomain(t, st)
 		mustGroup(t, dom, "sales")
 		a := mustAccount(t, dom)
-		resp, err := dom.Devices.Redeem(ctx, redeemReq(sendToken(t, dom, a.Username, model.KindActivation)))
+		resp, err := dom.Devices.Redeem(ctx, redeemReq(sendToken(t, dom, a.Username, model.LinkActivation)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -165,7 +165,7 @@ func TestReprovisioningFollowsTheProfileAndStopsWhenRevoked(t *testing.T) {
 		}
 
 		// A new activation (a new phone) rotates the password and cuts the old device off.
-		second, err := dom.Devices.Redeem(ctx, redeemReq(sendToken(t, dom, a.Username, model.KindActivation)))
+		second, err := dom.Devices.Redeem(ctx, redeemReq(sendToken(t, dom, a.Username, model.LinkActivation)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -187,7 +187,7 @@ func TestReprovisioningFollowsTheProfileAndStopsWhenRevoked(t *testing.T) {
 		ev, _ := dom.Accounts.Events(ctx, a.Username, admin)
 		var kinds []string
 		for _, e := range ev {
-			kinds = append(kinds, e.Kind)
+			kinds = append(kinds, string(e.Kind))
 		}
 		want := "created message_queued activated refreshed message_queued activated device_access_revoked"
 		if strings.Join(kinds, " ") != want {

@@ -17,7 +17,7 @@ import (
 )
 
 // admin is the operator the tests act as, in the default organisation.
-var admin = Caller{Name: "test", Role: "admin", OrgID: model.DefaultOrgID}
+var admin = Caller{Name: "test", Role: model.RoleAdmin, OrgID: model.DefaultOrgID}
 
 // testBox is the secret key of the tests' domains.
 func testBox(tb testing.TB) *secret.Box {
@@ -78,7 +78,7 @@ func mustAccount(t *testing.T, dom Domain) *model.Account {
 
 // sendToken sends an activation link and digs its token out of the message,
 // as its recipient reads it.
-func sendToken(t *testing.T, dom Domain, username, kind string) string {
+func sendToken(t *testing.T, dom Domain, username string, kind model.LinkKind) string {
 	t.Helper()
 	res, err := dom.Links.Send(context.Background(), username, model.SendRequest{Channel: model.ChannelSMS, Kind: kind}, admin)
 	if err != nil {

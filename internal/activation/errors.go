@@ -7,22 +7,24 @@ import (
 	"github.com/activator-voip/activator/internal/store"
 )
 
-// Kind classifies a domain error; the web layer turns each into one status.
-type Kind int
+// ErrorKind classifies a domain error; the web layer turns each into one
+// status (internal/web/status).
+type ErrorKind int
 
+// Error kinds.
 const (
-	KindInvalid      Kind = iota + 1 // bad input: 400
-	KindNotFound                     // 404
-	KindConflict                     // 409
-	KindGone                         // 410
-	KindUnauthorized                 // 401
-	KindForbidden                    // 403
+	KindInvalid      ErrorKind = iota + 1 // bad input: 400
+	KindNotFound                          // 404
+	KindConflict                          // 409
+	KindGone                              // 410
+	KindUnauthorized                      // 401
+	KindForbidden                         // 403
 )
 
 // Error is a domain error with a stable code and, for bad input, the field.
 // Its message never holds a secret.
 type Error struct {
-	Kind    Kind
+	Kind    ErrorKind
 	Code    string
 	Field   string
 	Message string

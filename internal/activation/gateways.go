@@ -123,15 +123,15 @@ func gatewayRow(ctx context.Context, r *store.Reader, orgID int64, name string) 
 }
 
 func (s *Gateways) gatewayView(row *store.GatewayRow, st *Resolved, groups []model.GroupGateway, revealKey bool) (*model.Gateway, error) {
-	spec, ok := s.kinds.Find(row.Kind)
+	spec, ok := s.kinds.Find(row.KindName)
 	if !ok {
-		return nil, fmt.Errorf("gateway %s: unknown stored kind %q", row.Name, row.Kind)
+		return nil, fmt.Errorf("gateway %s: unknown stored kind %q", row.Name, row.KindName)
 	}
 	settings, key, err := s.openGateway(row)
 	if err != nil {
 		return nil, err
 	}
-	g := &model.Gateway{ID: row.ID, Name: row.Name, Kind: row.Kind, Channel: row.Channel, DefaultFor: row.DefaultFor,
+	g := &model.Gateway{ID: row.ID, Name: row.Name, KindName: row.KindName, Channel: row.Channel, DefaultFor: row.DefaultFor,
 		Settings: spec.Mask(settings), CreatedAt: row.CreatedAt, UpdatedAt: row.UpdatedAt, ReceiptSet: spec.Receipts}
 	if spec.Receipts != messaging.ReceiptNone {
 		if !revealKey {
@@ -201,12 +201,12 @@ func (s *Gateways) Create(ctx context.Context, in model.GatewayInput, by Caller)
 	if *in.Name == OutboxGateway {
 		return nil, conflict("already_exists", "name", "%q is the built-in gateway's name", OutboxGateway)
 	}
-	if in.Kind == nil {
+	if in.KindName == nil {
 		return nil, invalid("kind", "kind is required: one of %s", s.kindNames())
 	}
-	spec, ok := s.kinds.Find(*in.Kind)
+	spec, ok := s.kinds.Find(*in.KindName)
 	if !ok {
-		return nil, invalid("kind", "unknown kind %q: want one of %s", *in.Kind, s.kindNames())
+		return nil, invalid("kind", "unknown kind %q: want one of %s", *in.KindName, s.kindNames())
 	}
 	settings := map[string]string{}
 	for k, v := range in.Settings {
@@ -228,8 +228,8 @@ func (s *Gateways) Create(ctx context.Context, in model.GatewayInput, by Caller)
 	if err != nil {
 		return nil, err
 	}
-	key, _ := secret.NewToken("avr_")
-	row := &store.GatewayRow{OrgID: by.OrgID, Name: *in.Name, Kind: spec.Name, Channel: spec.Channel, Settings: sealed,
+	key, _ := secret.NewToken(secret.PrefixReceiptKey)
+	row := &store.GatewayRow{OrgID: by.OrgID, Name: *in.Name, KindName: spec.Name, Channel: spec.Channel, Settings: sealed,
 		ReceiptKey: s.box.Seal([]byte(key)), DefaultFor: def}
 	err = s.store.Tx(ctx, func(tx *store.Tx) error {
 		if def != "" {
@@ -242,14 +242,14 @@ func (s *Gateways) Create(ctx context.Context, in model.GatewayInput, by Caller)
 	if err != nil {
 		return nil, err
 	}
-	s.log.Info("gateway configured", "gateway", row.Name, "kind", row.Kind, "default_for", def)
+	s.log.Info("gateway configured", "gateway", row.Name, "kind", row.KindName, "default_for", def)
 	return s.Get(ctx, row.Name, by)
 }
 
 // Update renames a gateway, changes its default, and merges settings into
 // it: an empty value removes a key; the masked value keeps a secret as is.
 func (s *Gateways) Update(ctx context.Context, name string, in model.GatewayInput, by Caller) (*model.Gateway, error) {
-	if in.Kind != nil {
+	if in.KindName != nil {
 		return nil, invalid("kind", "a gateway's kind cannot change; delete it and add a new one")
 	}
 	var newName string
@@ -258,7 +258,7 @@ func (s *Gateways) Update(ctx context.Context, name string, in model.GatewayInpu
 		if err != nil {
 			return err
 		}
-		spec, _ := s.kinds.Find(row.Kind)
+		spec, _ := s.kinds.Find(row.KindName)
 		settings, _, err := s.openGateway(row)
 		if err != nil {
 			return err
@@ -402,9 +402,9 @@ func (s *Gateways) kindNames() string {
 
 // buildGateway makes a working gateway from a stored row.
 func (s *Gateways) buildGateway(row *store.GatewayRow, settings map[string]string, key string, o messaging.Options) (messaging.Gateway, error) {
-	spec, ok := s.kinds.Find(row.Kind)
+	spec, ok := s.kinds.Find(row.KindName)
 	if !ok {
-		return nil, messaging.Permanent(fmt.Errorf("gateway %s: unknown kind %q", row.Name, row.Kind))
+		return nil, messaging.Permanent(fmt.Errorf("gateway %s: unknown kind %q", row.Name, row.KindName))
 	}
 	full := spec.WithDefaults(settings)
 	if spec.Receipts == messaging.ReceiptPerMessage && o.ReceiptURL == nil {
@@ -436,7 +436,7 @@ func (s *Gateways) Test(ctx context.Context, name, to string, by Caller) (*model
 		return nil, err
 	}
 	to = strings.TrimSpace(to)
-	m := &model.Message{Channel: row.Channel, Kind: "test", Gateway: row.Name, Recipient: to}
+	m := &model.Message{Channel: row.Channel, Kind: model.MessageTest, Gateway: row.Name, Recipient: to}
 	st, err := s.settings.Current(ctx, row.OrgID)
 	if err != nil {
 		return nil, err

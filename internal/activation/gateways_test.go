@@ -39,7 +39,7 @@ func wantInvalid(t *testing.T, err error, field string) {
 }
 
 func twilioInput(name, base string) model.GatewayInput {
-	return model.GatewayInput{Name: strp(name), Kind: strp("twilio"), Settings: map[string]string{
+	return model.GatewayInput{Name: strp(name), KindName: strp("twilio"), Settings: map[string]string{
 		"account_sid": "AC1", "auth_token": "tok-secret-1", "from": "+15005550006", "base_url": base}}
 }
 
@@ -62,7 +62,7 @@ func TestGatewayConfigurationMasksSecretsAndValidates(t *testing.T) {
 			t.Fatal("a secret is stored in clear")
 		}
 
-		_, err = dom.Gateways.Create(ctx, model.GatewayInput{Name: strp("x"), Kind: strp("pigeon")}, admin)
+		_, err = dom.Gateways.Create(ctx, model.GatewayInput{Name: strp("x"), KindName: strp("pigeon")}, admin)
 		wantInvalid(t, err, "kind")
 		in := twilioInput("y", "https://api.twilio.com")
 		delete(in.Settings, "auth_token")
@@ -133,7 +133,7 @@ func TestRoutingPerSendGroupDefaultOutbox(t *testing.T) {
 		if _, err := dom.Gateways.Create(ctx, twilioInput("sms-sales", "https://api.twilio.com"), admin); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := dom.Gateways.Create(ctx, model.GatewayInput{Name: strp("mail"), Kind: strp("smtp"),
+		if _, err := dom.Gateways.Create(ctx, model.GatewayInput{Name: strp("mail"), KindName: strp("smtp"),
 			Settings: map[string]string{"host": "127.0.0.1", "tls": "none", "from": "it@example.com"}}, admin); err != nil {
 			t.Fatal(err)
 		}
@@ -294,10 +294,10 @@ func TestDatabaseGatewayDeliversAndTakesReceipts(t *testing.T) {
 		evs, _ := dom.Accounts.Events(ctx, a.Username, admin)
 		found := false
 		for _, e := range evs {
-			found = found || e.Kind == EventMessageDelivered
+			found = found || e.Kind == model.EventMessageDelivered
 		}
 		if !found {
-			t.Fatalf("no %s event on the timeline: %+v", EventMessageDelivered, evs)
+			t.Fatalf("no %s event on the timeline: %+v", model.EventMessageDelivered, evs)
 		}
 		// A failure receipt for the second message, found by its SID alone.
 		m2, _ := st.MessageByID(ctx, res2.Message.ID)
@@ -390,7 +390,7 @@ func TestAReceiptActsInItsGatewaysOrganisation(t *testing.T) {
 		dom := newDomain(t, st)
 		mustGroup(t, dom, "sales")
 		a := mustAccount(t, dom)
-		other := Caller{Name: "test", Role: "admin", OrgID: model.DefaultOrgID + 1}
+		other := Caller{Name: "test", Role: model.RoleAdmin, OrgID: model.DefaultOrgID + 1}
 		if err := st.Tx(ctx, func(tx *store.Tx) error {
 			_, err := tx.EnsureOrganisation(ctx, other.OrgID, "other")
 			return err
@@ -406,7 +406,7 @@ func TestAReceiptActsInItsGatewaysOrganisation(t *testing.T) {
 			keys[by.OrgID] = g.ReceiptURL[strings.LastIndex(g.ReceiptURL, "/")+1:]
 		}
 		m := &store.MessageRow{OrgID: model.DefaultOrgID, MaxAttempts: 3, Message: model.Message{AccountID: a.ID, Channel: "sms",
-			Kind: model.KindActivation, Gateway: "tw", Recipient: a.Mobile, Body: "hi"}}
+			Kind: model.MessageActivation, Gateway: "tw", Recipient: a.Mobile, Body: "hi"}}
 		if err := st.Tx(ctx, func(tx *store.Tx) error {
 			if err := tx.EnqueueMessage(ctx, m); err != nil {
 				return err

@@ -88,19 +88,31 @@ type importRow struct {
 	line   int
 	row    *store.AccountRow
 	errors []model.ImportRowError
-	match  string // username of the existing account it matched
+	match  importMatch
 }
 
+// importMatch is what a valid row matched: an existing account, or an
+// earlier row of the same file, which makes the account this row would
+// make. The zero value matched nothing: the row makes a new account.
+type importMatch struct {
+	username string // the existing account's
+	line     int    // the earlier row's line of the file
+}
+
+// found reports whether the row matched anything.
+func (m importMatch) found() bool { return m.username != "" || m.line != 0 }
+
 // importState is what validation needs: the organisation's groups and
-// profiles, and the keys of its accounts for matching.
+// profiles, and the keys of its accounts (and of the file's rows read so
+// far) for matching.
 type importState struct {
 	orgID    int64
 	st       *Resolved
 	groups   map[string]*store.GroupRow
 	profiles map[string]int64
-	byMobile map[string]string
-	byEmail  map[string]string
-	byName   map[string]string // group id + "\x00" + name
+	byMobile map[string]importMatch
+	byEmail  map[string]importMatch
+	byName   map[string]importMatch // group id + "\x00" + name
 	users    map[string]bool
 	numbers  map[string]bool
 }
@@ -110,8 +122,8 @@ func (s *Imports) loadImportState(ctx context.Context, orgID int64) (*importStat
 	if err != nil {
 		return nil, err
 	}
-	is := &importState{orgID: orgID, st: st, groups: map[string]*store.GroupRow{}, profiles: map[string]int64{}, byMobile: map[string]string{},
-		byEmail: map[string]string{}, byName: map[string]string{}, users: map[string]bool{}, numbers: map[string]bool{}}
+	is := &importState{orgID: orgID, st: st, groups: map[string]*store.GroupRow{}, profiles: map[string]int64{}, byMobile: map[string]importMatch{},
+		byEmail: map[string]importMatch{}, byName: map[string]importMatch{}, users: map[string]bool{}, numbers: map[string]bool{}}
 	gs, err := s.store.Groups(ctx, orgID)
 	if err != nil {
 		return nil, err
@@ -135,7 +147,8 @@ func (s *Imports) loadImportState(ctx context.Context, orgID int64) (*importStat
 		return nil, err
 	}
 	for _, k := range keys {
-		is.remember(k.Username, k.VirtualNumber, k.Mobile, k.Email, k.DisplayName, k.GroupID)
+		is.users[k.Username], is.numbers[k.VirtualNumber] = true, true
+		is.remember(importMatch{username: k.Username}, k.Mobile, k.Email, k.DisplayName, k.GroupID)
 	}
 	return is, nil
 }
@@ -191,35 +204,35 @@ func nameKey(groupID int64, name string) string {
 	return strconv.FormatInt(groupID, 10) + "\x00" + strings.ToLower(name)
 }
 
-func (is *importState) remember(username, number, mobile, email, name string, groupID int64) {
-	is.users[username], is.numbers[number] = true, true
+// remember makes later rows with these keys match m.
+func (is *importState) remember(m importMatch, mobile, email, name string, groupID int64) {
 	if mobile != "" {
-		is.byMobile[mobile] = username
+		is.byMobile[mobile] = m
 	}
 	if email != "" {
-		is.byEmail[strings.ToLower(email)] = username
+		is.byEmail[strings.ToLower(email)] = m
 	}
-	is.byName[nameKey(groupID, name)] = username
+	is.byName[nameKey(groupID, name)] = m
 }
 
 // match applies the matching rule: the same mobile number, else the same
 // e-mail (any case), else, for rows with neither, the same full name in the
 // same group.
-func (is *importState) match(a *store.AccountRow) string {
+func (is *importState) match(a *store.AccountRow) importMatch {
 	if a.Mobile != "" {
-		if u, ok := is.byMobile[a.Mobile]; ok {
-			return u
+		if m, ok := is.byMobile[a.Mobile]; ok {
+			return m
 		}
 	}
 	if a.Email != "" {
-		if u, ok := is.byEmail[strings.ToLower(a.Email)]; ok {
-			return u
+		if m, ok := is.byEmail[strings.ToLower(a.Email)]; ok {
+			return m
 		}
 	}
 	if a.Mobile == "" && a.Email == "" {
 		return is.byName[nameKey(a.GroupID, a.DisplayName)]
 	}
-	return ""
+	return importMatch{}
 }
 
 // parseImport reads and validates every row of a file against an
@@ -330,9 +343,9 @@ func (s *Imports) parseRows(content []byte, opts ImportOptions, is *importState)
 			continue
 		}
 		ir.match = is.match(ir.row)
-		if ir.match == "" {
+		if !ir.match.found() {
 			// Later rows of the same file match this one: no duplicates within a file either.
-			is.remember("\x00row"+strconv.Itoa(ir.line), "", ir.row.Mobile, ir.row.Email, ir.row.DisplayName, ir.row.GroupID)
+			is.remember(importMatch{line: ir.line}, ir.row.Mobile, ir.row.Email, ir.row.DisplayName, ir.row.GroupID)
 		}
 	}
 	return rows, nil
@@ -365,7 +378,7 @@ func (s *Imports) validateRow(line int, cols, rec []string, opts ImportOptions, 
 	if len(rec) > len(cols) {
 		bad("", "the line has %d cells, the header %d", len(rec), len(cols))
 	}
-	a := &store.AccountRow{OrgID: is.orgID, Account: model.Account{Kind: "wizard", Stage: model.StageNew, SecurityModel: model.EndToEnd}}
+	a := &store.AccountRow{OrgID: is.orgID, Account: model.Account{Kind: model.AccountWizard, Stage: model.StageNew, SecurityModel: model.EndToEnd}}
 	ir.row = a
 	name := cell[ColName]
 	if name == "" || len(name) > 200 || hasControl(name) {
@@ -437,7 +450,7 @@ func (s *Imports) validateRow(line int, cols, rec []string, opts ImportOptions, 
 // previewRows is how many rows a preview lists; the counts cover them all.
 const previewRows = 500
 
-func summarise(id int64, state string, rows []*importRow, opts ImportOptions) *model.ImportPreview {
+func summarise(id int64, state model.ImportState, rows []*importRow, opts ImportOptions) *model.ImportPreview {
 	p := &model.ImportPreview{ID: id, State: state, Total: len(rows), Errors: []model.ImportRowError{}, Send: opts.Send}
 	for _, r := range rows {
 		action := "create"
@@ -446,18 +459,15 @@ func summarise(id int64, state string, rows []*importRow, opts ImportOptions) *m
 			action = "error"
 			p.Invalid++
 			p.Errors = append(p.Errors, r.errors...)
-		case r.match != "":
+		case r.match.found():
 			action = "exists"
 			p.Exists++
 		default:
 			p.Create++
 		}
 		if len(p.Rows) < previewRows {
-			ir := model.ImportRow{Row: r.line, Name: r.row.DisplayName, Mobile: r.row.Mobile, Email: r.row.Email, Group: r.row.Group, Action: action}
-			if !strings.HasPrefix(r.match, "\x00") {
-				ir.Username = r.match
-			}
-			p.Rows = append(p.Rows, ir)
+			p.Rows = append(p.Rows, model.ImportRow{Row: r.line, Name: r.row.DisplayName, Mobile: r.row.Mobile, Email: r.row.Email,
+				Group: r.row.Group, Action: action, Username: r.match.username})
 		}
 	}
 	return p
@@ -477,12 +487,12 @@ func (s *Imports) Preview(ctx context.Context, fileName string, content []byte, 
 	if len(rows) == 0 {
 		return nil, invalid("file", "the file has a header but no rows")
 	}
-	preview := summarise(0, "previewed", rows, opts)
+	preview := summarise(0, model.ImportPreviewed, rows, opts)
 	if err := is.checkNumbers(preview.Create); err != nil {
 		return nil, err
 	}
 	optJSON, _ := json.Marshal(opts)
-	im := &store.Import{Operator: by.Name, FileName: fileName, Content: string(content), Options: string(optJSON), State: "previewed", Total: len(rows)}
+	im := &store.Import{Operator: by.Name, FileName: fileName, Content: string(content), Options: string(optJSON), State: model.ImportPreviewed, Total: len(rows)}
 	if err := s.store.Tx(ctx, func(tx *store.Tx) error { return tx.CreateImport(ctx, by.OrgID, im) }); err != nil {
 		return nil, fmt.Errorf("keeping the import file: %w", err)
 	}
@@ -555,7 +565,7 @@ func (s *Imports) Cancel(ctx context.Context, id int64, by Caller) (*model.Impor
 		return nil, err
 	}
 	err = s.store.Tx(ctx, func(tx *store.Tx) error {
-		ok, err := tx.SetImportState(ctx, id, "cancelled", "previewed")
+		ok, err := tx.SetImportState(ctx, id, model.ImportCancelled, model.ImportPreviewed)
 		if err != nil {
 			return err
 		}
@@ -582,7 +592,7 @@ func (s *Imports) Confirm(ctx context.Context, id int64, by Caller, progress fun
 	}
 	var moved bool
 	if err := s.store.Tx(ctx, func(tx *store.Tx) error {
-		moved, err = tx.SetImportState(ctx, id, "importing", "previewed", "importing", "failed")
+		moved, err = tx.SetImportState(ctx, id, model.ImportImporting, model.ImportPreviewed, model.ImportImporting, model.ImportFailed)
 		return err
 	}); err != nil {
 		return nil, err
@@ -590,21 +600,21 @@ func (s *Imports) Confirm(ctx context.Context, id int64, by Caller, progress fun
 	if !moved {
 		return nil, conflict("import_not_previewed", "", "import %d is %s: it cannot be imported again", id, im.State)
 	}
-	im.State, im.LastError = "importing", ""
+	im.State, im.LastError = model.ImportImporting, ""
 	rows, is, err := s.parseImport(ctx, by.OrgID, []byte(im.Content), opts)
 	if err != nil {
 		return nil, err
 	}
 	var todo []*store.AccountRow
 	for _, r := range rows {
-		if len(r.errors) == 0 && r.match == "" {
+		if len(r.errors) == 0 && !r.match.found() {
 			todo = append(todo, r.row)
 		}
 	}
 	// Usernames and virtual numbers are drawn here, against every one in
 	// use, so the multi-row inserts do not collide.
 	if err := is.checkNumbers(len(todo)); err != nil {
-		im.State, im.LastError = "failed", err.Error()
+		im.State, im.LastError = model.ImportFailed, err.Error()
 		_ = s.store.Tx(ctx, func(tx *store.Tx) error { return tx.SetImportProgress(ctx, im) })
 		return nil, err
 	}
@@ -644,7 +654,7 @@ func (s *Imports) Confirm(ctx context.Context, id int64, by Caller, progress fun
 			im.Created += len(batch)
 		}
 		if err != nil {
-			im.State, im.LastError = "failed", "importing: "+err.Error()
+			im.State, im.LastError = model.ImportFailed, "importing: "+err.Error()
 			// Recorded even when the request's context ended: that is
 			// what stopped the import, and the record is what resumes it.
 			wctx := context.WithoutCancel(ctx)
@@ -656,22 +666,25 @@ func (s *Imports) Confirm(ctx context.Context, id int64, by Caller, progress fun
 		}
 	}
 	im.Done = len(rows)
-	im.State = "done"
+	im.State = model.ImportDone
 	// What sending needs is kept instead of the file: the usernames of the
-	// file's valid rows, in file order, each once.
+	// file's valid rows, in file order, each once. A row matching an
+	// earlier row of the file is sent to through that row.
 	var toSend []string
 	if opts.Send != "" {
-		im.State = "sending"
+		im.State = model.ImportSending
 		seen := map[string]bool{}
 		for _, r := range rows {
-			u := r.match
-			if len(r.errors) > 0 {
+			var u string
+			switch {
+			case len(r.errors) > 0 || r.match.line != 0:
 				continue
-			}
-			if u == "" || strings.HasPrefix(u, "\x00") {
+			case r.match.username != "":
+				u = r.match.username
+			default:
 				u = r.row.Username
 			}
-			if u != "" && !strings.HasPrefix(u, "\x00") && !seen[u] {
+			if u != "" && !seen[u] {
 				seen[u] = true
 				toSend = append(toSend, u)
 			}
@@ -682,10 +695,10 @@ func (s *Imports) Confirm(ctx context.Context, id int64, by Caller, progress fun
 		if err := tx.SetImportProgress(ctx, im); err != nil {
 			return err
 		}
-		if im.State == "done" {
+		if im.State == model.ImportDone {
 			return tx.DropImportContent(ctx, id)
 		}
-		return tx.SetImportContent(ctx, id, strings.Join(toSend, "\n"))
+		return tx.KeepImportSendTo(ctx, id, toSend)
 	}); err != nil {
 		return nil, err
 	}
@@ -702,35 +715,32 @@ func (s *Imports) SendBatch(ctx context.Context, id int64, limit int, by Caller)
 	if err != nil {
 		return nil, err
 	}
-	if im.State != "sending" {
+	if im.State != model.ImportSending {
 		return importStatus(im), nil
 	}
 	if limit <= 0 || limit > 500 {
 		limit = 50
 	}
-	users := strings.Split(im.Content, "\n")
-	if im.Content == "" {
-		users = nil
-	}
+	users := im.SendTo
 	end := min(im.Sent+limit, len(users))
 	for _, u := range users[min(im.Sent, len(users)):end] {
 		a, err := s.store.AccountByUsername(ctx, by.OrgID, u)
 		if err != nil || a.Stage != model.StageNew || a.Disabled {
 			continue // deleted, already invited, or disabled since the import
 		}
-		if _, err := s.links.Send(ctx, a.Username, model.SendRequest{Channel: opts.Send, Kind: model.KindActivation}, by); err != nil {
+		if _, err := s.links.Send(ctx, a.Username, model.SendRequest{Channel: opts.Send, Kind: model.LinkActivation}, by); err != nil {
 			im.LastError = a.Username + ": " + err.Error()
 		}
 	}
 	im.Sent = end
 	if im.Sent >= len(users) {
-		im.State = "done"
+		im.State = model.ImportDone
 	}
 	if err := s.store.Tx(ctx, func(tx *store.Tx) error {
 		if err := tx.SetImportProgress(ctx, im); err != nil {
 			return err
 		}
-		if im.State == "done" {
+		if im.State == model.ImportDone {
 			return tx.DropImportContent(ctx, id)
 		}
 		return nil

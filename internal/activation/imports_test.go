@@ -104,7 +104,7 @@ func TestImportPreviewConfirmAndReimport(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if stt.Created != 2 || stt.State != "done" {
+		if stt.Created != 2 || stt.State != model.ImportDone {
 			t.Fatalf("confirm: %+v", stt)
 		}
 		if _, err := dom.Imports.Confirm(ctx, p.ID, admin, nil); err == nil {
@@ -175,10 +175,10 @@ func TestImportThenSend(t *testing.T) {
 			t.Fatalf("a row without e-mail must be bad when sending by e-mail: %+v", p)
 		}
 		stt, err := dom.Imports.Confirm(ctx, p.ID, admin, nil)
-		if err != nil || stt.State != "sending" || stt.ToSend != 7 {
+		if err != nil || stt.State != model.ImportSending || stt.ToSend != 7 {
 			t.Fatalf("confirm: %+v, %v", stt, err)
 		}
-		for i := 0; stt.State == "sending"; i++ {
+		for i := 0; stt.State == model.ImportSending; i++ {
 			if i > 5 {
 				t.Fatal("sending never finished")
 			}
@@ -186,12 +186,62 @@ func TestImportThenSend(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if stt.Sent != 7 || stt.State != "done" {
+		if stt.Sent != 7 || stt.State != model.ImportDone {
 			t.Fatalf("after sending: %+v", stt)
 		}
 		ms, _ := dom.Messages.List(ctx, "", "", 100, admin)
 		if len(ms) != 7 {
 			t.Fatalf("%d messages queued, want 7 (one per account, none twice)", len(ms))
+		}
+	})
+}
+
+// TestImportMatchesEarlierRowsAndSendsEachAccountOnce imports a file with
+// a row repeating an earlier row and a row matching an existing account,
+// and sends: the repeat makes no account and names none in the preview,
+// the existing account is named, each account is sent to once, and the
+// import's preview still reads while it sends.
+func TestImportMatchesEarlierRowsAndSendsEachAccountOnce(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		dom := newDomain(t, st)
+		mustGroup(t, dom, "sales")
+		old, err := dom.Accounts.Create(ctx, model.AccountInput{Group: strp("sales"), Name: strp("Old"), Email: strp("old@example.com")}, admin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		file := "full name,e-mail\nAda,ada@example.com\nAda Again,ADA@example.com\nOld,old@example.com\nBob,bob@example.com\n"
+		p, err := dom.Imports.Preview(ctx, "", []byte(file), ImportOptions{Group: "sales", Send: model.ChannelEmail}, admin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Create != 2 || p.Exists != 2 {
+			t.Fatalf("preview counts: %+v", p)
+		}
+		for _, r := range p.Rows {
+			want := map[int]string{2: "create", 3: "exists", 4: "exists", 5: "create"}[r.Row]
+			if r.Action != want || (r.Row == 4) != (r.Username == old.Username) || r.Row != 4 && r.Username != "" {
+				t.Errorf("preview row %d: %+v; want %s, naming only the existing account", r.Row, r, want)
+			}
+		}
+		stt, err := dom.Imports.Confirm(ctx, p.ID, admin, nil)
+		if err != nil || stt.State != model.ImportSending || stt.Created != 2 || stt.ToSend != 3 {
+			t.Fatalf("confirm: %+v, %v; want 2 created and 3 to send (Ada, Old, Bob)", stt, err)
+		}
+		again, err := dom.Imports.PreviewOf(ctx, p.ID, admin)
+		if err != nil || again.State != model.ImportSending || again.Create != 2 {
+			t.Fatalf("the preview while sending: %+v, %v", again, err)
+		}
+		if stt, err = dom.Imports.SendBatch(ctx, p.ID, 10, admin); err != nil || stt.State != model.ImportDone || stt.Sent != 3 {
+			t.Fatalf("send: %+v, %v", stt, err)
+		}
+		ms, _ := dom.Messages.List(ctx, "", "", 100, admin)
+		to := map[string]int{}
+		for _, m := range ms {
+			to[m.Recipient]++
+		}
+		if len(ms) != 3 || to["ada@example.com"] != 1 || to["old@example.com"] != 1 || to["bob@example.com"] != 1 {
+			t.Fatalf("messages to %v; want one each to Ada, Old and Bob", to)
 		}
 	})
 }
@@ -219,14 +269,14 @@ func TestImportResumesAfterAnInterruption(t *testing.T) {
 			t.Fatal("the interrupted import did not fail")
 		}
 		stt, _ := dom.Imports.Status(context.Background(), p.ID, admin)
-		if stt.State != "failed" || stt.Created != importBatch {
+		if stt.State != model.ImportFailed || stt.Created != importBatch {
 			t.Fatalf("after the interruption: %+v", stt)
 		}
 		stt, err = dom.Imports.Confirm(context.Background(), p.ID, admin, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if stt.State != "done" || stt.Created != n || stt.LastError != "" { // created counts both runs
+		if stt.State != model.ImportDone || stt.Created != n || stt.LastError != "" { // created counts both runs
 			t.Fatalf("resumed: %+v", stt)
 		}
 		keys, _ := st.AccountKeys(context.Background(), model.DefaultOrgID)

@@ -71,9 +71,9 @@ func (s *Links) PublicKey() ed25519.PublicKey { return s.signingKey.Public().(ed
 // link of the account; an installation link kills earlier installation links.
 func (s *Links) Send(ctx context.Context, username string, req model.SendRequest, by Caller) (*model.SendResult, error) {
 	if req.Kind == "" {
-		req.Kind = model.KindActivation
+		req.Kind = model.LinkActivation
 	}
-	if req.Kind != model.KindActivation && req.Kind != model.KindInstallation {
+	if !req.Kind.Valid() {
 		return nil, invalid("kind", "unknown kind %q: want activation or installation", req.Kind)
 	}
 	if req.Channel != model.ChannelEmail && req.Channel != model.ChannelSMS {
@@ -85,7 +85,7 @@ func (s *Links) Send(ctx context.Context, username string, req model.SendRequest
 	}
 	now := s.now().UTC().Truncate(time.Millisecond)
 	token, hash := secret.NewToken(secret.PrefixLink)
-	link := st.BaseURL + "/a/" + token
+	linkURL := st.BaseURL + "/a/" + token
 	res := &model.SendResult{}
 	err = s.store.Tx(ctx, func(tx *store.Tx) error {
 		a, err := account(ctx, &tx.Reader, by.OrgID, username)
@@ -110,20 +110,20 @@ func (s *Links) Send(ctx context.Context, username string, req model.SendRequest
 		if err != nil {
 			return fmt.Errorf("reading the account's group: %w", err)
 		}
-		inv := &model.Invitation{AccountID: a.ID, Kind: req.Kind, Channel: req.Channel, TokenPrefix: secret.Display(token),
+		link := &model.Link{AccountID: a.ID, Kind: req.Kind, Channel: req.Channel, TokenPrefix: secret.Display(token),
 			CreatedAt: now, ExpiresAt: now.Add(st.LinkExpiry)}
-		kinds := []string{model.KindInstallation}
-		if req.Kind == model.KindActivation {
+		kinds := []model.LinkKind{model.LinkInstallation}
+		if req.Kind == model.LinkActivation {
 			kinds = nil // every kind
 		}
-		if _, err := tx.RevokeInvitations(ctx, a.ID, kinds...); err != nil {
+		if _, err := tx.RevokeLinks(ctx, a.ID, kinds...); err != nil {
 			return fmt.Errorf("revoking earlier links: %w", err)
 		}
-		if err := tx.CreateInvitation(ctx, inv, hash); err != nil {
+		if err := tx.CreateLink(ctx, link, hash); err != nil {
 			return fmt.Errorf("storing the link: %w", err)
 		}
 		text, err := s.templates.Render(a.Language, req.Channel, req.Kind, messaging.MessageVars{
-			Name: a.DisplayName, Link: link, Company: st.Company, ITEmail: g.ITEmail, ExpiresAt: inv.ExpiresAt,
+			Name: a.DisplayName, Link: linkURL, Company: st.Company, ITEmail: g.ITEmail, ExpiresAt: link.ExpiresAt,
 		})
 		if err != nil {
 			return fmt.Errorf("rendering the message: %w", err)
@@ -137,7 +137,7 @@ func (s *Links) Send(ctx context.Context, username string, req model.SendRequest
 		whole := messaging.Text{Body: text.Text, HTML: text.HTML}
 		shown := whole.Masked()
 		m := &store.MessageRow{OrgID: a.OrgID, MaxAttempts: s.maxAttempts, Message: model.Message{
-			AccountID: a.ID, InvitationID: inv.ID, Username: a.Username, Channel: req.Channel, Kind: req.Kind,
+			AccountID: a.ID, LinkID: link.ID, Username: a.Username, Channel: req.Channel, Kind: req.Kind.MessageKind(),
 			Gateway: gateway, Recipient: recipient, Subject: text.Subject, Body: shown.Body, HTML: shown.HTML,
 		}}
 		if err := tx.EnqueueMessage(ctx, m); err != nil {
@@ -153,11 +153,11 @@ func (s *Links) Send(ctx context.Context, username string, req model.SendRequest
 		if _, err := tx.AdvanceStage(ctx, a.ID, model.StageInvited); err != nil {
 			return err
 		}
-		detail := map[string]string{"kind": req.Kind, "channel": req.Channel, "link": inv.TokenPrefix, "message_id": fmt.Sprint(m.ID)}
+		detail := map[string]string{"kind": string(req.Kind), "channel": req.Channel, "link": link.TokenPrefix, "message_id": fmt.Sprint(m.ID)}
 		if err := tx.AddEvent(ctx, a.OrgID, a.ID, model.EventMessageQueued, by.Name, detail); err != nil {
 			return err
 		}
-		res.Invitation, res.Message = *inv, m.Message
+		res.Link, res.Message = *link, m.Message
 		// The caller's copy is whole, as its recipient reads it; Body and
 		// HTML never go on the wire (model.Message), and the row is masked.
 		res.Message.Body, res.Message.HTML = whole.Body, whole.HTML
@@ -167,7 +167,7 @@ func (s *Links) Send(ctx context.Context, username string, req model.SendRequest
 		return nil, err
 	}
 	s.onEnqueue()
-	s.log.Info("link sent", "username", username, "kind", req.Kind, "channel", req.Channel, "link", res.Invitation.TokenPrefix, "message_id", res.Message.ID, "by", by.Name)
+	s.log.Info("link sent", "username", username, "kind", req.Kind, "channel", req.Channel, "link", res.Link.TokenPrefix, "message_id", res.Message.ID, "by", by.Name)
 	return res, nil
 }
 
@@ -179,7 +179,7 @@ func (s *Links) Revoke(ctx context.Context, username string, by Caller) (int, er
 		if err != nil {
 			return err
 		}
-		if n, err = tx.RevokeInvitations(ctx, a.ID); err != nil || n == 0 {
+		if n, err = tx.RevokeLinks(ctx, a.ID); err != nil || n == 0 {
 			return err
 		}
 		return tx.AddEvent(ctx, a.OrgID, a.ID, model.EventLinkRevoked, by.Name, map[string]string{"count": fmt.Sprint(n)})
@@ -189,7 +189,7 @@ func (s *Links) Revoke(ctx context.Context, username string, by Caller) (int, er
 
 // LinkPage is what a link's pages show.
 type LinkPage struct {
-	Link          *store.Link
+	Link          *store.LinkRow
 	Settings      *Resolved
 	Apps          []model.AppURL
 	PageURL       string
@@ -205,7 +205,7 @@ func (s *Links) lookupLink(ctx context.Context, token string) (*LinkPage, error)
 	// An unknown link names no organisation: its error page is the
 	// default organisation's.
 	orgID := model.DefaultOrgID
-	var l *store.Link
+	var l *store.LinkRow
 	if secret.WellFormed(token, secret.PrefixLink) {
 		var err error
 		l, err = s.store.LinkByHash(ctx, secret.Hash(token))
@@ -230,7 +230,7 @@ func (s *Links) lookupLink(ctx context.Context, token string) (*LinkPage, error)
 	return page, linkState(l, s.now())
 }
 
-func linkState(l *store.Link, now time.Time) error {
+func linkState(l *store.LinkRow, now time.Time) error {
 	switch {
 	case l.RedeemedAt != nil:
 		return ErrLinkUsed
@@ -245,7 +245,7 @@ func linkState(l *store.Link, now time.Time) error {
 // record writes a page event and moves the account's stage forward. The
 // stage update is skipped when the account is already there or past it, so
 // a repeated view costs one insert.
-func (s *Links) record(ctx context.Context, l *store.Link, kind, stage string, detail map[string]string) error {
+func (s *Links) record(ctx context.Context, l *store.LinkRow, kind model.EventKind, stage string, detail map[string]string) error {
 	return s.store.Tx(ctx, func(tx *store.Tx) error {
 		if stage != "" && stageBefore(l.Stage, stage) {
 			if _, err := tx.AdvanceStage(ctx, l.AccountID, stage); err != nil {
@@ -308,7 +308,7 @@ func (s *Links) ActivationFile(ctx context.Context, token string) (*ActivationFi
 	if err != nil {
 		return nil, page, err
 	}
-	if page.Link.Kind != model.KindActivation {
+	if page.Link.Kind != model.LinkActivation {
 		return nil, page, notFound("no_activation", "this link is for installation only")
 	}
 	data, err := provisioning.SignActivation(provisioning.ActivationPayload{
@@ -345,14 +345,14 @@ const ChannelQR = "qr"
 // as a QR code (face to face, or on a screen share), without a message. Like
 // sending, it kills the account's earlier live links. The link is returned
 // to the caller only; only its hash is kept.
-func (s *Links) IssueQR(ctx context.Context, username string, by Caller) (string, *model.Invitation, error) {
+func (s *Links) IssueQR(ctx context.Context, username string, by Caller) (string, *model.Link, error) {
 	st, err := s.settings.Current(ctx, by.OrgID)
 	if err != nil {
 		return "", nil, err
 	}
 	now := s.now().UTC().Truncate(time.Millisecond)
 	token, hash := secret.NewToken(secret.PrefixLink)
-	var inv *model.Invitation
+	var link *model.Link
 	err = s.store.Tx(ctx, func(tx *store.Tx) error {
 		a, err := account(ctx, &tx.Reader, by.OrgID, username)
 		if err != nil {
@@ -361,22 +361,22 @@ func (s *Links) IssueQR(ctx context.Context, username string, by Caller) (string
 		if a.Disabled {
 			return conflict("account_disabled", "", "account %s is disabled; enable it first", username)
 		}
-		if _, err := tx.RevokeInvitations(ctx, a.ID); err != nil {
+		if _, err := tx.RevokeLinks(ctx, a.ID); err != nil {
 			return fmt.Errorf("revoking earlier links: %w", err)
 		}
-		inv = &model.Invitation{AccountID: a.ID, Kind: model.KindActivation, Channel: ChannelQR, TokenPrefix: secret.Display(token),
+		link = &model.Link{AccountID: a.ID, Kind: model.LinkActivation, Channel: ChannelQR, TokenPrefix: secret.Display(token),
 			CreatedAt: now, ExpiresAt: now.Add(st.LinkExpiry)}
-		if err := tx.CreateInvitation(ctx, inv, hash); err != nil {
+		if err := tx.CreateLink(ctx, link, hash); err != nil {
 			return fmt.Errorf("storing the link: %w", err)
 		}
 		if _, err := tx.AdvanceStage(ctx, a.ID, model.StageInvited); err != nil {
 			return err
 		}
-		return tx.AddEvent(ctx, a.OrgID, a.ID, model.EventLinkIssued, by.Name, map[string]string{"kind": model.KindActivation, "channel": ChannelQR, "link": inv.TokenPrefix})
+		return tx.AddEvent(ctx, a.OrgID, a.ID, model.EventLinkIssued, by.Name, map[string]string{"kind": string(model.LinkActivation), "channel": ChannelQR, "link": link.TokenPrefix})
 	})
 	if err != nil {
 		return "", nil, err
 	}
-	s.log.Info("link issued as a QR code", "username", username, "link", inv.TokenPrefix, "by", by.Name)
-	return st.BaseURL + "/a/" + token, inv, nil
+	s.log.Info("link issued as a QR code", "username", username, "link", link.TokenPrefix, "by", by.Name)
+	return st.BaseURL + "/a/" + token, link, nil
 }

@@ -18,11 +18,11 @@ func TestSendQueuesLinkAndMessageTogetherAndResendKillsTheOldLink(t *testing.T) 
 		mustGroup(t, dom, "sales")
 		a := mustAccount(t, dom)
 
-		first := sendToken(t, dom, a.Username, model.KindActivation)
+		first := sendToken(t, dom, a.Username, model.LinkActivation)
 		if _, err := dom.Links.Open(ctx, first, "android"); err != nil {
 			t.Fatalf("first link: %v", err)
 		}
-		second := sendToken(t, dom, a.Username, model.KindActivation)
+		second := sendToken(t, dom, a.Username, model.LinkActivation)
 		if _, err := dom.Links.Open(ctx, first, ""); err != ErrLinkRevoked {
 			t.Fatalf("old link after resend: want revoked, got %v", err)
 		}
@@ -30,7 +30,7 @@ func TestSendQueuesLinkAndMessageTogetherAndResendKillsTheOldLink(t *testing.T) 
 			t.Fatalf("new link: %v", err)
 		}
 		// An installation link leaves the activation link alive.
-		sendToken(t, dom, a.Username, model.KindInstallation)
+		sendToken(t, dom, a.Username, model.LinkInstallation)
 		if _, err := dom.Links.Open(ctx, second, ""); err != nil {
 			t.Fatalf("activation link after an installation link: %v", err)
 		}
@@ -38,8 +38,8 @@ func TestSendQueuesLinkAndMessageTogetherAndResendKillsTheOldLink(t *testing.T) 
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(d.Invitations) != 3 || len(d.Messages) != 3 || d.Account.Stage != model.StageOpened {
-			t.Fatalf("after three sends: %d links, %d messages, stage %s", len(d.Invitations), len(d.Messages), d.Account.Stage)
+		if len(d.Links) != 3 || len(d.Messages) != 3 || d.Account.Stage != model.StageOpened {
+			t.Fatalf("after three sends: %d links, %d messages, stage %s", len(d.Links), len(d.Messages), d.Account.Stage)
 		}
 		for _, m := range d.Messages {
 			if m.State != model.MessageQueued || m.Gateway != "outbox" || m.Recipient != "+393331234567" {
@@ -58,8 +58,8 @@ func TestSendQueuesLinkAndMessageTogetherAndResendKillsTheOldLink(t *testing.T) 
 		wantField(t, err, "channel")
 		_, err = dom.Links.Send(ctx, b.Username, model.SendRequest{Channel: model.ChannelEmail, Kind: "party"}, admin)
 		wantField(t, err, "kind")
-		if d, _ := dom.Accounts.Get(ctx, b.Username, admin); len(d.Invitations) != 0 || len(d.Messages) != 0 {
-			t.Fatalf("a refused send left %d links and %d messages", len(d.Invitations), len(d.Messages))
+		if d, _ := dom.Accounts.Get(ctx, b.Username, admin); len(d.Links) != 0 || len(d.Messages) != 0 {
+			t.Fatalf("a refused send left %d links and %d messages", len(d.Links), len(d.Messages))
 		}
 		// Disabled: refused.
 		if _, err := dom.Accounts.SetDisabled(ctx, a.Username, true, admin); err != nil {
@@ -83,7 +83,7 @@ func TestPagesNeverUseTheLinkUp(t *testing.T) {
 		if _, err := dom.Downloads.Set(ctx, model.AppURL{Platform: "android", SecurityModel: model.EndToEnd, URL: "https://play.example.com/e2e"}, admin); err != nil {
 			t.Fatal(err)
 		}
-		token := sendToken(t, dom, a.Username, model.KindActivation)
+		token := sendToken(t, dom, a.Username, model.LinkActivation)
 		for range 3 {
 			if _, err := dom.Links.Open(ctx, token, "android"); err != nil {
 				t.Fatal(err)

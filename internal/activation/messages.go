@@ -50,11 +50,8 @@ func (s *Messages) List(ctx context.Context, state, username string, limit int, 
 	return s.store.Messages(ctx, by.OrgID, f)
 }
 
-// MaskLinks hides link tokens in text, keeping enough to recognise them.
-func MaskLinks(text string) string { return secret.MaskLinks(text) }
-
-// Outbox lists what the outbox gateway kept, with links masked for
-// everyone: a listing is no place for a live link.
+// Outbox lists what the outbox gateway kept, with links masked: a listing
+// is no place for a live link.
 func (s *Messages) Outbox(ctx context.Context, limit int, by Caller) ([]model.OutboxItem, error) {
 	if limit < 0 || limit > 1000 {
 		return nil, invalid("limit", "limit must be from 1 to 1000")
@@ -64,9 +61,9 @@ func (s *Messages) Outbox(ctx context.Context, limit int, by Caller) ([]model.Ou
 		return nil, err
 	}
 	for i := range items {
-		items[i].Subject = MaskLinks(items[i].Subject)
-		items[i].Body = MaskLinks(items[i].Body)
-		items[i].HTML = MaskLinks(items[i].HTML)
+		items[i].Subject = secret.MaskLinks(items[i].Subject)
+		items[i].Body = secret.MaskLinks(items[i].Body)
+		items[i].HTML = secret.MaskLinks(items[i].HTML)
 	}
 	return items, nil
 }
@@ -85,7 +82,7 @@ func (s *Messages) OutboxItem(ctx context.Context, id int64, by Caller) (*model.
 	}
 	// Kept masked; masked again for a row kept in clear by an earlier
 	// version that the start-up pass has not reached.
-	it.Subject, it.Body, it.HTML = MaskLinks(it.Subject), MaskLinks(it.Body), MaskLinks(it.HTML)
+	it.Subject, it.Body, it.HTML = secret.MaskLinks(it.Subject), secret.MaskLinks(it.Body), secret.MaskLinks(it.HTML)
 	if !mayReveal(by) {
 		return it, nil
 	}
@@ -107,17 +104,18 @@ func (s *Messages) OutboxItem(ctx context.Context, id int64, by Caller) (*model.
 // MessagePreview is a message as its recipient would read it, rendered with
 // a sample link, with the SMS segment count when it is an SMS.
 type MessagePreview struct {
-	Language, Channel, Kind string
-	Subject, Text, HTML     string
-	Encoding                string // SMS: GSM-7 or UCS-2
-	Segments                int    // SMS: parts the text takes
-	Chars                   int
+	Language, Channel   string
+	Kind                model.LinkKind // the kind of link the message carries
+	Subject, Text, HTML string
+	Encoding            string // SMS: GSM-7 or UCS-2
+	Segments            int    // SMS: parts the text takes
+	Chars               int
 }
 
 // Preview renders the message of a kind and channel in a language for the
 // console's templates page, with the caller's organisation's settings.
 // The link is a sample, never a live one.
-func (s *Messages) Preview(ctx context.Context, lang, channel, kind, name string, by Caller) (*MessagePreview, error) {
+func (s *Messages) Preview(ctx context.Context, lang, channel string, kind model.LinkKind, name string, by Caller) (*MessagePreview, error) {
 	if lang != "" && !model.ValidLanguage(lang) {
 		return nil, invalid("language", "unsupported language %q", lang)
 	}
@@ -126,19 +124,19 @@ func (s *Messages) Preview(ctx context.Context, lang, channel, kind, name string
 		return nil, err
 	}
 	if kind == "" {
-		kind = model.KindActivation
+		kind = model.LinkActivation
 	}
 	if channel == "" {
 		channel = model.ChannelSMS
 	}
-	if kind != model.KindActivation && kind != model.KindInstallation {
+	if !kind.Valid() {
 		return nil, invalid("kind", "want activation or installation")
 	}
 	if channel != model.ChannelSMS && channel != model.ChannelEmail {
 		return nil, invalid("channel", "want sms or email")
 	}
 	r, err := s.templates.Render(lang, channel, kind, messaging.MessageVars{
-		Name: name, Link: st.BaseURL + "/a/avl_sample0000000000000000000000000000", Company: st.Company,
+		Name: name, Link: st.BaseURL + "/a/" + secret.PrefixLink + "sample0000000000000000000000000000", Company: st.Company,
 		ITEmail: "it@example.com", ExpiresAt: s.now().Add(st.LinkExpiry),
 	})
 	if err != nil {

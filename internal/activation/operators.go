@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"slices"
 	"time"
 
 	"github.com/activator-voip/activator/internal/model"
@@ -32,8 +31,8 @@ func endAccess(ctx context.Context, tx *store.Tx, operatorID int64, by Caller, n
 	return tx.RevokeOperatorTokens(ctx, operatorID, keepToken, now)
 }
 
-func validRole(role string) error {
-	if !slices.Contains(Roles, role) {
+func validRole(role model.Role) error {
+	if !role.Valid() {
 		return invalid("role", "unknown role %q: want admin, csr or auditor", role)
 	}
 	return nil
@@ -124,7 +123,7 @@ func (s *Operators) Create(ctx context.Context, in model.OperatorInput, by Calle
 
 func (s *Operators) issuePasswordLink(ctx context.Context, tx *store.Tx, st *Resolved, o *store.Operator) (*model.OperatorCreated, error) {
 	now := s.now().UTC().Truncate(time.Millisecond)
-	token, hash := secret.NewToken(PrefixSetPassword)
+	token, hash := secret.NewToken(secret.PrefixSetPassword)
 	if err := tx.RevokePasswordTokens(ctx, o.ID, now); err != nil {
 		return nil, err
 	}

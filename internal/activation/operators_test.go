@@ -51,14 +51,14 @@ func TestOperatorLifecycle(t *testing.T) {
 		dom := newDomain(t, st)
 		now := time.Now()
 		setNow(dom, func() time.Time { return now })
-		created, err := dom.Operators.Create(ctx, model.OperatorInput{Name: strp("ada"), Role: strp("csr")}, admin)
+		created, err := dom.Operators.Create(ctx, model.OperatorInput{Name: strp("ada"), Role: new(model.RoleCSR)}, admin)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if created.Operator.HasPassword || !strings.HasPrefix(created.SetPasswordURL, "http://127.0.0.1:8080/console/set-password/avp_") {
 			t.Fatalf("created = %+v", created)
 		}
-		if _, err := dom.Operators.Create(ctx, model.OperatorInput{Name: strp("bob"), Role: strp("root")}, admin); fieldOf(err) != "role" {
+		if _, err := dom.Operators.Create(ctx, model.OperatorInput{Name: strp("bob"), Role: new(model.Role("root"))}, admin); fieldOf(err) != "role" {
 			t.Fatalf("unknown role: want an error on role, got %v", err)
 		}
 		if _, err := dom.Operators.Create(ctx, model.OperatorInput{Name: strp("ada")}, admin); fieldOf(err) != "name" {
@@ -79,7 +79,7 @@ func TestOperatorLifecycle(t *testing.T) {
 			t.Fatalf("the link worked twice: %v", err)
 		}
 		sess, err := dom.Access.Session(ctx, l.Token)
-		if err != nil || sess.Caller.Name != "ada" || sess.Caller.Role != "csr" || sess.CSRF != l.CSRF || sess.Caller.OperatorID == 0 ||
+		if err != nil || sess.Caller.Name != "ada" || sess.Caller.Role != model.RoleCSR || sess.CSRF != l.CSRF || sess.Caller.OperatorID == 0 ||
 			sess.Caller.OrgID != model.DefaultOrgID || l.Caller != sess.Caller {
 			t.Fatalf("Session = %+v, %v", sess, err)
 		}
@@ -103,7 +103,7 @@ func TestOperatorLifecycle(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c, err := dom.Access.Authenticate(ctx, tc.Token); err != nil || c.Name != "ada" || c.Role != "csr" || c.OrgID != model.DefaultOrgID {
+		if c, err := dom.Access.Authenticate(ctx, tc.Token); err != nil || c.Name != "ada" || c.Role != model.RoleCSR || c.OrgID != model.DefaultOrgID {
 			t.Fatalf("operator token authenticates as %+v, %v", c, err)
 		}
 		if _, err := dom.Operators.SetDisabled(ctx, "ada", true, admin); err != nil {
@@ -180,14 +180,14 @@ func TestChangesEndTheOperatorsOtherAccess(t *testing.T) {
 		live("new password: the session it starts", s4, true)
 
 		s5, t3 := loginAda("ada's second password"), token("ada")
-		if _, err := dom.Operators.Update(ctx, "ada", model.OperatorInput{Role: strp("auditor")}, root.Caller); err != nil {
+		if _, err := dom.Operators.Update(ctx, "ada", model.OperatorInput{Role: new(model.RoleAuditor)}, root.Caller); err != nil {
 			t.Fatal(err)
 		}
 		live("new role", s4, false)
 		live("new role", s5, false)
 		works("new role", t3, false)
 		s6 := loginAda("ada's second password")
-		if _, err := dom.Operators.Update(ctx, "ada", model.OperatorInput{Role: strp("auditor")}, root.Caller); err != nil {
+		if _, err := dom.Operators.Update(ctx, "ada", model.OperatorInput{Role: new(model.RoleAuditor)}, root.Caller); err != nil {
 			t.Fatal(err)
 		}
 		live("the same role again", s6, true)

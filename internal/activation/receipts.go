@@ -9,13 +9,8 @@ import (
 	"time"
 
 	"github.com/activator-voip/activator/internal/messaging"
+	"github.com/activator-voip/activator/internal/model"
 	"github.com/activator-voip/activator/internal/store"
-)
-
-// Timeline events of delivery receipts.
-const (
-	EventMessageDelivered   = "message_delivered"
-	EventMessageUndelivered = "message_undelivered"
 )
 
 // ErrReceiptRefused answers a receipt callback that does not authenticate:
@@ -38,9 +33,9 @@ func (s *Gateways) ApplyReceipt(ctx context.Context, gateway, key, requestURI st
 	if err != nil {
 		return nil, err
 	}
-	spec, ok := s.kinds.Find(row.Kind)
+	spec, ok := s.kinds.Find(row.KindName)
 	if !ok || spec.ParseReceipt == nil {
-		return nil, notFound("no_receipts", "%s gateways have no delivery receipts", row.Kind)
+		return nil, notFound("no_receipts", "%s gateways have no delivery receipts", row.KindName)
 	}
 	if spec.VerifyReceipt != nil {
 		st, err := s.settings.Current(ctx, row.OrgID)
@@ -49,7 +44,7 @@ func (s *Gateways) ApplyReceipt(ctx context.Context, gateway, key, requestURI st
 		}
 		r.URL = st.BaseURL + requestURI
 		if !spec.VerifyReceipt(spec.WithDefaults(settings), r) {
-			s.log.Warn("receipt refused: bad provider signature", "gateway", gateway, "kind", row.Kind)
+			s.log.Warn("receipt refused: bad provider signature", "gateway", gateway, "kind", row.KindName)
 			return nil, ErrReceiptRefused
 		}
 	}
@@ -69,15 +64,15 @@ func (s *Gateways) ApplyReceipt(ctx context.Context, gateway, key, requestURI st
 			if err != nil {
 				return err
 			}
-			changed, kind := false, ""
+			changed, kind := false, model.EventKind("")
 			detail := map[string]string{"message_id": strconv.FormatInt(t.ID, 10), "channel": t.Channel, "status": u.Status}
 			switch u.Outcome {
 			case messaging.OutcomeDelivered:
 				changed, err = tx.MarkMessageDelivered(ctx, t.ID, u.Status, now)
-				kind = EventMessageDelivered
+				kind = model.EventMessageDelivered
 			case messaging.OutcomeFailed:
 				changed, err = tx.MarkMessageUndelivered(ctx, t.ID, u.Status, u.Reason)
-				kind, detail["error"] = EventMessageUndelivered, u.Reason
+				kind, detail["error"] = model.EventMessageUndelivered, u.Reason
 			default:
 				err = tx.SetReceiptStatus(ctx, t.ID, u.Status)
 				changed = true

@@ -1,5 +1,7 @@
 package activation
 
+import "github.com/activator-voip/activator/internal/model"
+
 // Permissions, and the roles that hold them.
 const (
 	PermRead     = "read"     // see everything
@@ -8,17 +10,14 @@ const (
 	PermAudit    = "audit"    // read the audit log
 )
 
-// Roles lists every role.
-var Roles = []string{"admin", "csr", "auditor"}
-
-var rolePerms = map[string][]string{
-	"admin":   {PermRead, PermAccounts, PermConfig, PermAudit},
-	"csr":     {PermRead, PermAccounts},
-	"auditor": {PermRead, PermAudit},
+var rolePerms = map[model.Role][]string{
+	model.RoleAdmin:   {PermRead, PermAccounts, PermConfig, PermAudit},
+	model.RoleCSR:     {PermRead, PermAccounts},
+	model.RoleAuditor: {PermRead, PermAudit},
 }
 
 // RoleAllows reports whether role holds perm.
-func RoleAllows(role, perm string) bool {
+func RoleAllows(role model.Role, perm string) bool {
 	for _, p := range rolePerms[role] {
 		if p == perm {
 			return true

@@ -11,11 +11,11 @@ import (
 	"github.com/activator-voip/activator/internal/store"
 )
 
-// ErrUnknownAuditKind is Snapshots.Take's answer for a kind it cannot read. It
-// is a bug in the audit table (internal/web/audit), never bad input: every
-// kind the table names has a case here, and a test walks both route tables
-// to keep it so. A target that does not exist is a not-found *Error instead.
-var ErrUnknownAuditKind = errors.New("no audit snapshot for this kind")
+// ErrUnknownTargetKind is Snapshots.Take's answer for a target kind it
+// cannot read. It is a bug in the audit table (internal/web/audit), never
+// bad input: every kind the table names has a case here, and a test walks
+// both route tables to keep it so. A target that does not exist is a not-found *Error instead.
+var ErrUnknownTargetKind = errors.New("no audit snapshot for this kind")
 
 // Snapshots reads the current state of anything an operator may change,
 // for the audit log's before and after, from the part that keeps it.
@@ -51,7 +51,7 @@ func NewSnapshots(c SnapshotsConfig) *Snapshots {
 // Take is the current state of one thing an operator may change, in the
 // caller's organisation, as JSON for the audit log: kind is account,
 // group, profile, setting, app, operator, import, gateway or token; key
-// names it. A kind it does not know is ErrUnknownAuditKind; a key naming
+// names it. A kind it does not know is ErrUnknownTargetKind; a key naming
 // nothing is a not-found *Error. Secrets are never in it: gateways'
 // settings are masked and their receipt key left out, tokens are their
 // prefix and metadata.
@@ -129,7 +129,7 @@ func (s *Snapshots) snapshot(ctx context.Context, kind, key string, by Caller) (
 	case "token":
 		return s.tokenSnapshot(ctx, key, by)
 	}
-	return nil, fmt.Errorf("%w: %q", ErrUnknownAuditKind, kind)
+	return nil, fmt.Errorf("%w: %q", ErrUnknownTargetKind, kind)
 }
 
 // groupSnapshot is a group with the gateways its messages go through, so

@@ -57,7 +57,7 @@ func (s *Operators) CreateToken(ctx context.Context, in model.TokenInput, by Cal
 	if o.Disabled {
 		return nil, invalid("operator", "operator %q is disabled", o.Name)
 	}
-	token, hash := secret.NewToken(secret.PrefixAdminToken)
+	token, hash := secret.NewToken(secret.PrefixAPIToken)
 	var id int64
 	err = s.store.Tx(ctx, func(tx *store.Tx) error {
 		var err error

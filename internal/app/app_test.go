@@ -45,10 +45,10 @@ func TestFirstStartCreatesWhatItNeedsOnce(t *testing.T) {
 			}
 			raw, _ := os.ReadFile(tokenPath)
 			token := strings.TrimSpace(string(raw))
-			if !secret.WellFormed(token, secret.PrefixAdminToken) {
+			if !secret.WellFormed(token, secret.PrefixAPIToken) {
 				t.Fatalf("admin.token holds %q", secret.Display(token))
 			}
-			if c, err := a.Domain.Access.Authenticate(ctx, token); err != nil || c.Role != "admin" || c.OrgID != model.DefaultOrgID {
+			if c, err := a.Domain.Access.Authenticate(ctx, token); err != nil || c.Role != model.RoleAdmin || c.OrgID != model.DefaultOrgID {
 				t.Fatalf("the admin token does not authenticate in the default organisation: %+v, %v", c, err)
 			}
 			ps, _ := a.Domain.Profiles.List(ctx, tester)

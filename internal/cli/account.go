@@ -263,11 +263,11 @@ Sending again replaces the account's live link of the same kind.`,
 					if p.json {
 						return p.rawJSON(raw)
 					}
-					inv, m := res.Invitation, res.Message
+					l, m := res.Link, res.Message
 					return p.block([]kv{
 						{"account", args[0]},
-						{"link", inv.Kind + " " + inv.TokenPrefix},
-						{"expires", fmtTime(inv.ExpiresAt)},
+						{"link", string(l.Kind) + " " + l.TokenPrefix},
+						{"expires", fmtTime(l.ExpiresAt)},
 						{"message", strconv.FormatInt(m.ID, 10)},
 						{"channel", m.Channel},
 						{"recipient", m.Recipient},
@@ -292,10 +292,10 @@ func sendInput(fs *pflag.FlagSet, channel, kind string) (model.SendRequest, erro
 		return in, fmt.Errorf("--channel %q: want email or sms", channel)
 	}
 	if fs.Changed("kind") {
-		if kind != model.KindActivation && kind != model.KindInstallation {
+		in.Kind = model.LinkKind(kind)
+		if !in.Kind.Valid() {
 			return in, fmt.Errorf("--kind %q: want activation or installation", kind)
 		}
-		in.Kind = kind
 	}
 	return in, nil
 }
@@ -401,7 +401,7 @@ func accountLines(acc model.Account) []kv {
 		{"virtual number", acc.VirtualNumber},
 		{"language", acc.Language},
 		{"description", acc.Description},
-		{"kind", acc.Kind},
+		{"kind", string(acc.Kind)},
 		{"stage", acc.Stage},
 		{"status", status},
 		{"created", fmtTime(acc.CreatedAt)},
@@ -429,10 +429,10 @@ func printAccountDetail(p *printer, d model.AccountDetail, now time.Time) error 
 		return true
 	}
 
-	if section("links", len(d.Invitations)) {
-		rows := make([][]string, len(d.Invitations))
-		for i, inv := range d.Invitations {
-			rows[i] = []string{inv.Kind, inv.Channel, inv.TokenPrefix, fmtTime(inv.CreatedAt), fmtTime(inv.ExpiresAt), linkState(inv, now)}
+	if section("links", len(d.Links)) {
+		rows := make([][]string, len(d.Links))
+		for i, l := range d.Links {
+			rows[i] = []string{string(l.Kind), l.Channel, l.TokenPrefix, fmtTime(l.CreatedAt), fmtTime(l.ExpiresAt), linkState(l, now)}
 		}
 		if err := writeTable(p.w, "  ", []string{"KIND", "CHANNEL", "TOKEN", "CREATED", "EXPIRES", "STATE"}, rows); err != nil {
 			return err
@@ -477,7 +477,7 @@ func printAccountDetail(p *printer, d model.AccountDetail, now time.Time) error 
 		})
 		rows := make([][]string, len(events))
 		for i, e := range events {
-			rows[i] = []string{fmtTime(e.At), e.Kind, e.Actor, sortedDetail(e.Detail)}
+			rows[i] = []string{fmtTime(e.At), string(e.Kind), e.Actor, sortedDetail(e.Detail)}
 		}
 		if err := writeTable(p.w, "  ", []string{"TIME", "EVENT", "BY", "DETAIL"}, rows); err != nil {
 			return err
@@ -487,13 +487,13 @@ func printAccountDetail(p *printer, d model.AccountDetail, now time.Time) error 
 }
 
 // linkState names where a secure link stands.
-func linkState(inv model.Invitation, now time.Time) string {
+func linkState(l model.Link, now time.Time) string {
 	switch {
-	case inv.RedeemedAt != nil:
-		return "used " + fmtTime(*inv.RedeemedAt)
-	case inv.RevokedAt != nil:
-		return "revoked " + fmtTime(*inv.RevokedAt)
-	case !inv.ExpiresAt.IsZero() && now.After(inv.ExpiresAt):
+	case l.RedeemedAt != nil:
+		return "used " + fmtTime(*l.RedeemedAt)
+	case l.RevokedAt != nil:
+		return "revoked " + fmtTime(*l.RevokedAt)
+	case !l.ExpiresAt.IsZero() && now.After(l.ExpiresAt):
 		return "expired"
 	}
 	return "live"

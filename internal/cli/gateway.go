@@ -53,7 +53,7 @@ func (f *gatewayFlags) register(fs *pflag.FlagSet, add bool) {
 func (f *gatewayFlags) input(fs *pflag.FlagSet) (model.GatewayInput, error) {
 	var in model.GatewayInput
 	if fs.Changed("kind") {
-		in.Kind = &f.kind
+		in.KindName = &f.kind
 	}
 	if fs.Changed("name") {
 		in.Name = &f.name
@@ -93,7 +93,7 @@ lists every kind's keys). Secrets are encrypted at rest and never shown again.`,
 			if err != nil {
 				return err
 			}
-			if in.Kind == nil {
+			if in.KindName == nil {
 				return errors.New("--kind is required (see \"activator gateway kinds\")")
 			}
 			in.Name = &args[0]
@@ -271,7 +271,7 @@ func printGatewayList(p *printer, v gatewayList, raw json.RawMessage) error {
 	}
 	rows := [][]string{{"outbox", "outbox", "sms, email", "(when no other)", "-"}}
 	for _, g := range v.Gateways {
-		rows = append(rows, []string{g.Name, g.Kind, g.Channel, g.DefaultFor, strings.Join(g.Groups, ", ")})
+		rows = append(rows, []string{g.Name, g.KindName, g.Channel, g.DefaultFor, strings.Join(g.Groups, ", ")})
 	}
 	return p.table([]string{"NAME", "KIND", "CHANNEL", "DEFAULT FOR", "GROUPS"}, rows)
 }
@@ -285,7 +285,7 @@ func printGatewayKinds(p *printer, v gatewayKindList, raw json.RawMessage) error
 		if i > 0 {
 			p.line("")
 		}
-		name := k.Kind
+		name := k.Name
 		if len(k.Aliases) > 0 {
 			name += " (alias " + strings.Join(k.Aliases, ", ") + ")"
 		}
@@ -352,7 +352,7 @@ func printGateway(p *printer, g model.Gateway, raw json.RawMessage) error {
 	lines := []kv{
 		{"name", g.Name},
 		{"id", strconv.FormatInt(g.ID, 10)},
-		{"kind", g.Kind},
+		{"kind", g.KindName},
 		{"channel", g.Channel},
 		{"default for", g.DefaultFor},
 		{"groups", strings.Join(g.Groups, ", ")},

@@ -162,7 +162,7 @@ skipped, so importing the same file twice creates nothing the second time.`,
 			}
 			progressBar(errOut, "imported", st.Done, st.Total)
 			fmt.Fprintln(errOut)
-			for st.State == "sending" {
+			for st.State == model.ImportSending {
 				if _, err = c.call(ctx, "POST", "/imports/"+id+"/send", url.Values{"limit": {"50"}}, nil, &st); err != nil {
 					fmt.Fprintln(errOut)
 					return fmt.Errorf("sending (run the same import again to resume): %w", err)

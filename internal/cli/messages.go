@@ -79,7 +79,7 @@ func messageTable(msgs []model.Message, withUser bool) ([]string, [][]string) {
 	rows := make([][]string, len(msgs))
 	for i, m := range msgs {
 		rows[i] = []string{
-			strconv.FormatInt(m.ID, 10), m.Username, m.Channel, m.Kind, m.Recipient, m.State,
+			strconv.FormatInt(m.ID, 10), m.Username, m.Channel, string(m.Kind), m.Recipient, m.State,
 			strconv.Itoa(m.Attempts), fmtTime(m.CreatedAt), fmtTimePtr(m.SentAt), m.LastError,
 		}
 		if !withUser {

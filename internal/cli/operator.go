@@ -46,11 +46,12 @@ operator has no password yet: the command prints a one-time link, valid for
 		Example: `  activator operator add ada --role csr`,
 		Args:    exactArgs("NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			in := model.OperatorInput{Name: &args[0], Role: &role}
+			r := model.Role(role)
+			in := model.OperatorInput{Name: &args[0], Role: &r}
 			return callAndPrint(a, cmd, writeJSON[model.OperatorCreated](http.MethodPost, "/operators", in), printOperatorCreated)
 		},
 	}
-	cmd.Flags().StringVar(&role, "role", "csr", "admin, csr or auditor")
+	cmd.Flags().StringVar(&role, "role", string(model.RoleCSR), "admin, csr or auditor")
 	return cmd
 }
 
@@ -99,7 +100,8 @@ func newOperatorRoleCmd(a *globals) *cobra.Command {
 		Example: "  activator operator role ada auditor",
 		Args:    exactArgs("NAME", "ROLE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			in := model.OperatorInput{Role: &args[1]}
+			role := model.Role(args[1])
+			in := model.OperatorInput{Role: &role}
 			return callAndPrint(a, cmd, writeJSON[model.Operator](http.MethodPatch, "/operators"+seg(args[0]), in),
 				func(p *printer, o model.Operator, raw json.RawMessage) error {
 					if p.json {
@@ -191,7 +193,7 @@ func printOperatorList(p *printer, v operatorList, raw json.RawMessage) error {
 			case !o.HasPassword:
 				state = "no password yet"
 			}
-			return []string{cell(o.Name), o.Role, state, fmtTimePtr(o.LastLoginAt)}
+			return []string{cell(o.Name), string(o.Role), state, fmtTimePtr(o.LastLoginAt)}
 		})
 }
 
@@ -203,6 +205,6 @@ func printTokenList(p *printer, v tokenList, raw json.RawMessage) error {
 			if t.RevokedAt != nil {
 				state = "revoked"
 			}
-			return []string{strconv.FormatInt(t.ID, 10), cell(t.Name), cell(t.Operator), t.Role, t.Prefix, fmtTime(t.CreatedAt), state}
+			return []string{strconv.FormatInt(t.ID, 10), cell(t.Name), cell(t.Operator), string(t.Role), t.Prefix, fmtTime(t.CreatedAt), state}
 		})
 }

@@ -74,7 +74,7 @@ func BenchmarkQueueThroughput(b *testing.B) {
 				start := time.Now()
 				for i := range b.N {
 					m := &store.MessageRow{OrgID: model.DefaultOrgID, MaxAttempts: 3, Message: model.Message{AccountID: acc,
-						Channel: model.ChannelSMS, Kind: model.KindActivation, Gateway: "tw", Recipient: fmt.Sprintf("+39333%07d", i), Body: "hello"}}
+						Channel: model.ChannelSMS, Kind: model.MessageActivation, Gateway: "tw", Recipient: fmt.Sprintf("+39333%07d", i), Body: "hello"}}
 					if err := st.Tx(ctx, func(tx *store.Tx) error { return tx.EnqueueMessage(ctx, m) }); err != nil {
 						b.Fatal(err)
 					}

@@ -50,7 +50,7 @@ type Kind struct {
 
 // Spec is the kind as the API and the command line describe it.
 func (k Kind) Spec() model.GatewayKind {
-	return model.GatewayKind{Kind: k.Name, Aliases: k.Aliases, Channel: k.Channel, Help: k.Help, Keys: k.Keys}
+	return model.GatewayKind{Name: k.Name, Aliases: k.Aliases, Channel: k.Channel, Help: k.Help, Keys: k.Keys}
 }
 
 // Kinds are the gateway kinds an administrator can configure, in the order

@@ -50,7 +50,7 @@ func TestSMSTemplatesFitTwoSegments(t *testing.T) {
 	}
 	link := "https://activate.example-company.com/a/avl_abcdefghijklmnopqrstuvwxyz234567"
 	for _, lang := range cat.Languages() {
-		for _, kind := range []string{model.KindActivation, model.KindInstallation} {
+		for _, kind := range model.LinkKinds {
 			r, err := tm.Render(lang, model.ChannelSMS, kind, MessageVars{Name: "Maximiliane Zimmermann-Lüdenscheid", Link: link,
 				Company: "Example Telecommunications", ExpiresAt: time.Date(2030, 12, 31, 0, 0, 0, 0, time.UTC)})
 			if err != nil {

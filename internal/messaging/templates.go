@@ -106,7 +106,7 @@ func NewTemplates(cat *i18n.Catalogue) (*Templates, error) {
 	}
 	for _, lang := range cat.Languages() {
 		for _, channel := range []string{model.ChannelEmail, model.ChannelSMS} {
-			for _, kind := range []string{model.KindActivation, model.KindInstallation} {
+			for _, kind := range model.LinkKinds {
 				if _, err := t.Render(lang, channel, kind, sample); err != nil {
 					return nil, fmt.Errorf("messaging: checking templates: %w", err)
 				}
@@ -126,11 +126,11 @@ type emailData struct {
 	Lang, Subject, Greeting, Intro, Button, LinkText, Link, Expires, Help, Footer string
 }
 
-// Render builds the message of kind (model.KindActivation or
-// model.KindInstallation) for channel (model.ChannelEmail or
-// model.ChannelSMS) in lang; an empty or unsupported lang is English.
-func (t *Templates) Render(lang, channel, kind string, v MessageVars) (Rendered, error) {
-	if kind != model.KindActivation && kind != model.KindInstallation {
+// Render builds the message carrying a link of kind for channel
+// (model.ChannelEmail or model.ChannelSMS) in lang; an empty or
+// unsupported lang is English.
+func (t *Templates) Render(lang, channel string, kind model.LinkKind, v MessageVars) (Rendered, error) {
+	if !kind.Valid() {
 		return Rendered{}, fmt.Errorf("messaging: rendering message: unknown kind %q", kind)
 	}
 	if channel != model.ChannelEmail && channel != model.ChannelSMS {
@@ -158,7 +158,7 @@ func (t *Templates) Render(lang, channel, kind string, v MessageVars) (Rendered,
 	if channel == model.ChannelSMS {
 		// The date alone keeps the SMS short.
 		f.p.Date = t.cat.FormatDay(lang, v.ExpiresAt)
-		text := FoldGSM(f.named("sms." + kind)) // GSM-7 when look-alikes allow: 160 characters a part, not 70
+		text := FoldGSM(f.named("sms." + string(kind))) // GSM-7 when look-alikes allow: 160 characters a part, not 70
 		if f.err != nil {
 			return Rendered{}, fmt.Errorf("messaging: rendering %s sms: %w", kind, f.err)
 		}
@@ -167,10 +167,10 @@ func (t *Templates) Render(lang, channel, kind string, v MessageVars) (Rendered,
 
 	d := emailData{
 		Lang:     lang,
-		Subject:  singleLine(f.format("email." + kind + ".subject")),
+		Subject:  singleLine(f.format("email." + string(kind) + ".subject")),
 		Greeting: f.named("email.greeting"),
-		Intro:    f.format("email." + kind + ".intro"),
-		Button:   t.cat.T(lang, "email."+kind+".button"),
+		Intro:    f.format("email." + string(kind) + ".intro"),
+		Button:   t.cat.T(lang, "email."+string(kind)+".button"),
 		LinkText: t.cat.T(lang, "email.link.text"),
 		Link:     v.Link,
 		Expires:  f.format("email.expires"),

@@ -39,8 +39,8 @@ func TestRenderEveryLanguageChannelKind(t *testing.T) {
 	v := testVars()
 	for _, lang := range cat.Languages() {
 		for _, channel := range []string{model.ChannelSMS, model.ChannelEmail} {
-			for _, kind := range []string{model.KindActivation, model.KindInstallation} {
-				t.Run(lang+"/"+channel+"/"+kind, func(t *testing.T) {
+			for _, kind := range model.LinkKinds {
+				t.Run(lang+"/"+channel+"/"+string(kind), func(t *testing.T) {
 					got, err := tm.Render(lang, channel, kind, v)
 					if err != nil {
 						t.Fatalf("Render: %v", err)
@@ -85,7 +85,7 @@ func TestRenderEveryLanguageChannelKind(t *testing.T) {
 					if !strings.Contains(got.HTML, `<html lang="`+lang+`">`) {
 						t.Error("html part does not declare its language")
 					}
-					if !strings.Contains(got.HTML, htmlText(cat.T(lang, "email."+kind+".button"))) {
+					if !strings.Contains(got.HTML, htmlText(cat.T(lang, "email."+string(kind)+".button"))) {
 						t.Error("html part lacks the button label")
 					}
 					if !strings.Contains(got.Text, "it@acme.example") || !strings.Contains(got.HTML, "it@acme.example") {
@@ -107,7 +107,7 @@ func TestNameIsEscapedInHTML(t *testing.T) {
 	v := testVars()
 	v.Name = `<img src=x onerror=alert(1)> "Ada" & Co`
 	v.Company = `<b>ACME</b>`
-	got, err := tm.Render("en", model.ChannelEmail, model.KindActivation, v)
+	got, err := tm.Render("en", model.ChannelEmail, model.LinkActivation, v)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +126,7 @@ func TestLinkWithQueryIsEscapedInHTML(t *testing.T) {
 	tm, _ := newTemplates(t)
 	v := testVars()
 	v.Link = "https://activate.example.com/a/tok?x=1&y=2"
-	got, err := tm.Render("de", model.ChannelEmail, model.KindInstallation, v)
+	got, err := tm.Render("de", model.ChannelEmail, model.LinkInstallation, v)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,19 +141,19 @@ func TestLinkWithQueryIsEscapedInHTML(t *testing.T) {
 func TestUnknownChannelOrKind(t *testing.T) {
 	tm, _ := newTemplates(t)
 	v := testVars()
-	if _, err := tm.Render("en", "pigeon", model.KindActivation, v); err == nil || !strings.Contains(err.Error(), `"pigeon"`) {
+	if _, err := tm.Render("en", "pigeon", model.LinkActivation, v); err == nil || !strings.Contains(err.Error(), `"pigeon"`) {
 		t.Errorf("unknown channel: err = %v", err)
 	}
 	if _, err := tm.Render("en", model.ChannelSMS, "welcome", v); err == nil || !strings.Contains(err.Error(), `"welcome"`) {
 		t.Errorf("unknown kind: err = %v", err)
 	}
 	v.Link = ""
-	if _, err := tm.Render("en", model.ChannelSMS, model.KindActivation, v); err == nil {
+	if _, err := tm.Render("en", model.ChannelSMS, model.LinkActivation, v); err == nil {
 		t.Error("no link: no error")
 	}
 	v = testVars()
 	v.ExpiresAt = time.Time{}
-	if _, err := tm.Render("en", model.ChannelEmail, model.KindActivation, v); err == nil {
+	if _, err := tm.Render("en", model.ChannelEmail, model.LinkActivation, v); err == nil {
 		t.Error("no expiry: no error")
 	}
 }
@@ -162,7 +162,7 @@ func TestLanguageFallback(t *testing.T) {
 	tm, cat := newTemplates(t)
 	v := testVars()
 	for lang, want := range map[string]string{"": "en", "xx": "en", "it-IT": "it", "FR": "fr"} {
-		got, err := tm.Render(lang, model.ChannelEmail, model.KindActivation, v)
+		got, err := tm.Render(lang, model.ChannelEmail, model.LinkActivation, v)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -180,14 +180,14 @@ func TestOptionalValues(t *testing.T) {
 	v := testVars()
 	v.Name, v.Company, v.ITEmail = "", "", ""
 	for _, lang := range cat.Languages() {
-		sms, err := tm.Render(lang, model.ChannelSMS, model.KindActivation, v)
+		sms, err := tm.Render(lang, model.ChannelSMS, model.LinkActivation, v)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if want := cat.T(lang, "company.fallback"); !strings.HasPrefix(sms.Text, want) {
 			t.Errorf("%s: sms %q does not start with %q", lang, sms.Text, want)
 		}
-		mail, err := tm.Render(lang, model.ChannelEmail, model.KindInstallation, v)
+		mail, err := tm.Render(lang, model.ChannelEmail, model.LinkInstallation, v)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -204,7 +204,7 @@ func TestSubjectStaysOnOneLine(t *testing.T) {
 	tm, _ := newTemplates(t)
 	v := testVars()
 	v.Company = "ACME\r\nBcc: victim@example.com"
-	got, err := tm.Render("en", model.ChannelEmail, model.KindActivation, v)
+	got, err := tm.Render("en", model.ChannelEmail, model.LinkActivation, v)
 	if err != nil {
 		t.Fatal(err)
 	}

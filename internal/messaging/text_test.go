@@ -55,7 +55,7 @@ func TestWorkerSendsTheOpenedText(t *testing.T) {
 		queue := func(gateway string) int64 {
 			shown := whole.Masked()
 			m := &store.MessageRow{OrgID: model.DefaultOrgID, MaxAttempts: 3, Message: model.Message{AccountID: acc, Channel: model.ChannelEmail,
-				Kind: model.KindActivation, Gateway: gateway, Recipient: "ada@example.com", Body: shown.Body, HTML: shown.HTML}}
+				Kind: model.MessageActivation, Gateway: gateway, Recipient: "ada@example.com", Body: shown.Body, HTML: shown.HTML}}
 			err := st.Tx(ctx, func(tx *store.Tx) error {
 				if err := tx.EnqueueMessage(ctx, m); err != nil {
 					return err
@@ -113,7 +113,7 @@ func TestWorkerWithoutTheKeyKeepsTheMessage(t *testing.T) {
 		acc := seedAccount(t, st)
 		other, _ := secret.NewBox(bytes.Repeat([]byte{8}, 32))
 		m := &store.MessageRow{OrgID: model.DefaultOrgID, MaxAttempts: 3, Message: model.Message{AccountID: acc, Channel: model.ChannelSMS,
-			Kind: model.KindActivation, Gateway: "recording", Recipient: "+390001", Body: "masked"}}
+			Kind: model.MessageActivation, Gateway: "recording", Recipient: "+390001", Body: "masked"}}
 		err := st.Tx(ctx, func(tx *store.Tx) error {
 			if err := tx.EnqueueMessage(ctx, m); err != nil {
 				return err

@@ -522,7 +522,7 @@ func (w *Worker) send(ctx context.Context, m *store.MessageRow) (id string, err 
 	return g.Send(sctx, msg)
 }
 
-func (w *Worker) event(ctx context.Context, tx *store.Tx, m *store.MessageRow, kind string, detail map[string]string) error {
+func (w *Worker) event(ctx context.Context, tx *store.Tx, m *store.MessageRow, kind model.EventKind, detail map[string]string) error {
 	if m.AccountID == 0 {
 		return nil // the account was deleted
 	}

@@ -118,7 +118,7 @@ func seedAccount(t *testing.T, st *store.Store) int64 {
 func enqueue(t *testing.T, st *store.Store, account int64, gateway, recipient string, maxAttempts int) int64 {
 	t.Helper()
 	m := &store.MessageRow{OrgID: model.DefaultOrgID, MaxAttempts: maxAttempts, Message: model.Message{AccountID: account,
-		Channel: model.ChannelSMS, Kind: model.KindActivation, Gateway: gateway, Recipient: recipient, Body: "hello " + recipient}}
+		Channel: model.ChannelSMS, Kind: model.MessageActivation, Gateway: gateway, Recipient: recipient, Body: "hello " + recipient}}
 	if err := st.Tx(context.Background(), func(tx *store.Tx) error { return tx.EnqueueMessage(context.Background(), m) }); err != nil {
 		t.Fatal(err)
 	}
@@ -681,7 +681,7 @@ func TestWorkerWakesWhenADeadInstancesLeaseRunsOut(t *testing.T) {
 			var until time.Time
 			err := st.Tx(ctx, func(tx *store.Tx) error {
 				m := &store.MessageRow{OrgID: model.DefaultOrgID, MaxAttempts: 5, Message: model.Message{AccountID: acc,
-					Channel: model.ChannelSMS, Kind: model.KindActivation, Gateway: "scripted", Recipient: recipient, Body: "hello"}}
+					Channel: model.ChannelSMS, Kind: model.MessageActivation, Gateway: "scripted", Recipient: recipient, Body: "hello"}}
 				if err := tx.EnqueueMessage(ctx, m); err != nil {
 					return err
 				}

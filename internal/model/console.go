@@ -1,20 +1,33 @@
 package model
 
-import "time"
+import (
+	"slices"
+	"time"
+)
+
+// Role is what an operator, and the API tokens acting as them, may do:
+// each role holds a set of permissions (activation.RoleAllows).
+type Role string
 
 // Operator roles.
 const (
-	RoleAdmin   = "admin"   // everything
-	RoleCSR     = "csr"     // accounts and their messages
-	RoleAuditor = "auditor" // reads only
+	RoleAdmin   Role = "admin"   // everything
+	RoleCSR     Role = "csr"     // accounts and their messages
+	RoleAuditor Role = "auditor" // reads only
 )
+
+// Roles lists every role, in the order forms offer them.
+var Roles = []Role{RoleAdmin, RoleCSR, RoleAuditor}
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool { return slices.Contains(Roles, r) }
 
 // Operator is a person who uses the console or holds API tokens. Its
 // password hash never leaves the domain.
 type Operator struct {
 	ID          int64      `json:"id"`
 	Name        string     `json:"name"`
-	Role        string     `json:"role"`
+	Role        Role       `json:"role"`
 	Disabled    bool       `json:"disabled"`
 	HasPassword bool       `json:"has_password"`
 	LockedUntil *time.Time `json:"locked_until,omitempty"`
@@ -25,7 +38,7 @@ type Operator struct {
 // OperatorInput creates or edits an operator.
 type OperatorInput struct {
 	Name *string `json:"name,omitempty"`
-	Role *string `json:"role,omitempty"`
+	Role *Role   `json:"role,omitempty"`
 }
 
 // OperatorCreated answers a new operator, or a password reset: the one-time
@@ -40,7 +53,7 @@ type OperatorCreated struct {
 type APIToken struct {
 	ID         int64      `json:"id"`
 	Name       string     `json:"name"`
-	Role       string     `json:"role"`
+	Role       Role       `json:"role"`
 	Prefix     string     `json:"prefix"`
 	Operator   string     `json:"operator,omitempty"`
 	CreatedAt  time.Time  `json:"created_at"`
@@ -67,7 +80,7 @@ type AuditEntry struct {
 	ID     int64     `json:"id"`
 	At     time.Time `json:"at"`
 	Actor  string    `json:"actor"`
-	Role   string    `json:"role,omitempty"`
+	Role   Role      `json:"role,omitempty"`
 	Via    string    `json:"via"`
 	Action string    `json:"action"`
 	Target string    `json:"target,omitempty"`
@@ -75,6 +88,22 @@ type AuditEntry struct {
 	Before string    `json:"before,omitempty"`
 	After  string    `json:"after,omitempty"`
 }
+
+// ImportState is where an import is: previewed (the file kept, nothing
+// imported), importing, sending (when it sends activations) and done; or
+// cancelled before it was confirmed, or failed (confirming it again
+// resumes it).
+type ImportState string
+
+// Import states.
+const (
+	ImportPreviewed ImportState = "previewed"
+	ImportImporting ImportState = "importing"
+	ImportSending   ImportState = "sending"
+	ImportDone      ImportState = "done"
+	ImportFailed    ImportState = "failed"
+	ImportCancelled ImportState = "cancelled"
+)
 
 // ImportRowError names one bad cell of an import file.
 type ImportRowError struct {
@@ -99,7 +128,7 @@ type ImportRow struct {
 // until it is confirmed.
 type ImportPreview struct {
 	ID      int64            `json:"id"`
-	State   string           `json:"state"`
+	State   ImportState      `json:"state"`
 	Total   int              `json:"total"`
 	Create  int              `json:"create"`
 	Exists  int              `json:"exists"`
@@ -111,16 +140,16 @@ type ImportPreview struct {
 
 // ImportStatus is an import's progress.
 type ImportStatus struct {
-	ID        int64     `json:"id"`
-	Operator  string    `json:"operator"`
-	FileName  string    `json:"file_name,omitempty"`
-	State     string    `json:"state"` // previewed, importing, sending, done, cancelled, failed
-	Total     int       `json:"total"`
-	Done      int       `json:"done"`
-	Created   int       `json:"created"`
-	ToSend    int       `json:"to_send"`
-	Sent      int       `json:"sent"`
-	LastError string    `json:"last_error,omitempty"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	ID        int64       `json:"id"`
+	Operator  string      `json:"operator"`
+	FileName  string      `json:"file_name,omitempty"`
+	State     ImportState `json:"state"`
+	Total     int         `json:"total"`
+	Done      int         `json:"done"`
+	Created   int         `json:"created"`
+	ToSend    int         `json:"to_send"`
+	Sent      int         `json:"sent"`
+	LastError string      `json:"last_error,omitempty"`
+	CreatedAt time.Time   `json:"created_at"`
+	UpdatedAt time.Time   `json:"updated_at"`
 }

@@ -7,7 +7,7 @@ import "time"
 type Gateway struct {
 	ID         int64             `json:"id"`
 	Name       string            `json:"name"`
-	Kind       string            `json:"kind"`
+	KindName   string            `json:"kind"`                  // the name of its kind (messaging.Kind)
 	Channel    string            `json:"channel"`               // sms | email: what the kind carries
 	DefaultFor string            `json:"default_for,omitempty"` // the channel it is the default of, if any
 	Settings   map[string]string `json:"settings"`              // secrets masked as "********"
@@ -24,14 +24,15 @@ type Gateway struct {
 // alone and Settings are merged key by key (an empty value removes a key).
 type GatewayInput struct {
 	Name       *string           `json:"name,omitempty"`
-	Kind       *string           `json:"kind,omitempty"`
+	KindName   *string           `json:"kind,omitempty"`
 	DefaultFor *string           `json:"default_for,omitempty"` // sms | email | "" (not a default)
 	Settings   map[string]string `json:"settings,omitempty"`
 }
 
-// GatewayKind describes a kind of gateway and its setting keys.
+// GatewayKind describes a kind of gateway and its setting keys, as the
+// API lists them (messaging.Kind.Spec).
 type GatewayKind struct {
-	Kind    string       `json:"kind"`
+	Name    string       `json:"kind"`
 	Aliases []string     `json:"aliases,omitempty"`
 	Channel string       `json:"channel"`
 	Help    string       `json:"help"`

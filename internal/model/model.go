@@ -150,6 +150,17 @@ type EffectiveProfile struct {
 	Settings ProfileSettings `json:"settings"`
 }
 
+// AccountKind is how an account was made: by the wizard (automatic
+// activation, CSV import included: the account stays disabled for SIP
+// until a device redeems its link) or plain (set up by hand).
+type AccountKind string
+
+// Account kinds.
+const (
+	AccountWizard AccountKind = "wizard"
+	AccountPlain  AccountKind = "plain"
+)
+
 // Account stages, in the order an activation moves through them.
 const (
 	StageNew       = "new"       // created, nothing sent
@@ -178,7 +189,7 @@ type Account struct {
 	VirtualNumber string        `json:"virtual_number"`
 	Language      string        `json:"language,omitempty"`
 	Description   string        `json:"description,omitempty"`
-	Kind          string        `json:"kind"` // wizard (activated by link) | plain
+	Kind          AccountKind   `json:"kind"`
 	Stage         string        `json:"stage"`
 	Disabled      bool          `json:"disabled"`
 	Status        string        `json:"status"`      // Stage, or "disabled"
@@ -206,11 +217,22 @@ func StatusOf(stage string, disabled bool) string {
 	return stage
 }
 
+// LinkKind is what a link leads to: the activation (the landing page
+// offering the client and the activation file, which a device redeems) or
+// the installation (the client's download only).
+type LinkKind string
+
 // Link kinds.
 const (
-	KindActivation   = "activation"
-	KindInstallation = "installation"
+	LinkActivation   LinkKind = "activation"
+	LinkInstallation LinkKind = "installation"
 )
+
+// LinkKinds lists every link kind.
+var LinkKinds = []LinkKind{LinkActivation, LinkInstallation}
+
+// Valid reports whether k is a known link kind.
+func (k LinkKind) Valid() bool { return k == LinkActivation || k == LinkInstallation }
 
 // Channels a message goes out on.
 const (
@@ -218,11 +240,14 @@ const (
 	ChannelSMS   = "sms"
 )
 
-// Invitation is an issued secure link. Only the token's hash is stored.
-type Invitation struct {
+// Link is an issued secure link: what a user opens and a device redeems.
+// Only the token's hash is stored. The API's JSON calls it an
+// invitation ("invitations", "invitation", the OpenAPI schema Invitation),
+// and so does its table.
+type Link struct {
 	ID          int64      `json:"id"`
 	AccountID   int64      `json:"-"`
-	Kind        string     `json:"kind"`
+	Kind        LinkKind   `json:"kind"`
 	Channel     string     `json:"channel"`
 	TokenPrefix string     `json:"token_prefix"` // enough to recognise, never to use
 	CreatedAt   time.Time  `json:"created_at"`
@@ -245,33 +270,54 @@ type Device struct {
 	RevokedAt        *time.Time `json:"revoked_at,omitempty"`
 }
 
-// Event kinds of an account's timeline.
+// EventKind is what one line of an account's timeline records.
+type EventKind string
+
+// Event kinds: every kind of line an account's timeline has.
 const (
-	EventCreated        = "created"
-	EventEdited         = "edited"
-	EventLinkIssued     = "link_issued"
-	EventMessageQueued  = "message_queued"
-	EventMessageSent    = "message_sent"
-	EventMessageFailed  = "message_failed"
-	EventOpened         = "opened"
-	EventInstallClicked = "installation_clicked"
-	EventFileDownloaded = "file_downloaded"
-	EventActivated      = "activated"
-	EventRefreshed      = "refreshed"
-	EventLinkRevoked    = "link_revoked"
-	EventDeviceRevoked  = "device_access_revoked"
-	EventDisabled       = "disabled"
-	EventEnabled        = "enabled"
+	EventCreated            EventKind = "created"
+	EventEdited             EventKind = "edited"
+	EventLinkIssued         EventKind = "link_issued"
+	EventMessageQueued      EventKind = "message_queued"
+	EventMessageSent        EventKind = "message_sent"
+	EventMessageFailed      EventKind = "message_failed"
+	EventMessageDelivered   EventKind = "message_delivered"   // the provider's receipt said delivered
+	EventMessageUndelivered EventKind = "message_undelivered" // the provider's receipt said it never will be
+	EventOpened             EventKind = "opened"
+	EventInstallClicked     EventKind = "installation_clicked"
+	EventFileDownloaded     EventKind = "file_downloaded"
+	EventActivated          EventKind = "activated"
+	EventRefreshed          EventKind = "refreshed"
+	EventLinkRevoked        EventKind = "link_revoked"
+	EventDeviceRevoked      EventKind = "device_access_revoked"
+	EventDisabled           EventKind = "disabled"
+	EventEnabled            EventKind = "enabled"
+	EventRegistered         EventKind = "sip_registered"   // a new SIP binding
+	EventUnregistered       EventKind = "sip_unregistered" // a SIP binding removed by its client
 )
 
 // Event is one line of an account's timeline. Detail never holds a secret.
 type Event struct {
 	ID     int64             `json:"id"`
-	Kind   string            `json:"kind"`
+	Kind   EventKind         `json:"kind"`
 	At     time.Time         `json:"at"`
 	Actor  string            `json:"actor,omitempty"`
 	Detail map[string]string `json:"detail,omitempty"`
 }
+
+// MessageKind is what a message carries: a message sent with a link has
+// its link's kind; a gateway's test message carries none.
+type MessageKind string
+
+// Message kinds.
+const (
+	MessageActivation   MessageKind = "activation"   // carries an activation link
+	MessageInstallation MessageKind = "installation" // carries an installation link
+	MessageTest         MessageKind = "test"         // a gateway's test message, with no link
+)
+
+// MessageKind is the kind of the message that carries a link of kind k.
+func (k LinkKind) MessageKind() MessageKind { return MessageKind(k) }
 
 // Message delivery states.
 const (
@@ -285,27 +331,27 @@ const (
 
 // Message is one SMS or e-mail on its way through the delivery queue.
 type Message struct {
-	ID            int64      `json:"id"`
-	AccountID     int64      `json:"-"`
-	Username      string     `json:"username,omitempty"`
-	InvitationID  int64      `json:"-"`
-	Channel       string     `json:"channel"`
-	Kind          string     `json:"kind"`
-	Gateway       string     `json:"gateway"`
-	Recipient     string     `json:"recipient"`
-	Subject       string     `json:"subject,omitempty"`
-	Body          string     `json:"-"` // holds the link: only the outbox viewer shows it
-	HTML          string     `json:"-"`
-	State         string     `json:"state"`
-	Attempts      int        `json:"attempts"`
-	LastError     string     `json:"last_error,omitempty"`
-	ProviderID    string     `json:"provider_id,omitempty"`
-	CreatedAt     time.Time  `json:"created_at"`
-	NextAttemptAt time.Time  `json:"next_attempt_at"`
-	SentAt        *time.Time `json:"sent_at,omitempty"`
-	DeliveredAt   *time.Time `json:"delivered_at,omitempty"`   // when the provider's receipt said delivered
-	ReceiptStatus string     `json:"receipt_status,omitempty"` // the provider's last delivery status, in its words
-	Segments      int        `json:"segments,omitempty"`       // SMS: parts the text takes (GSM-7 or UCS-2)
+	ID            int64       `json:"id"`
+	AccountID     int64       `json:"-"`
+	Username      string      `json:"username,omitempty"`
+	LinkID        int64       `json:"-"` // the link it carries; 0 for a test message
+	Channel       string      `json:"channel"`
+	Kind          MessageKind `json:"kind"`
+	Gateway       string      `json:"gateway"`
+	Recipient     string      `json:"recipient"`
+	Subject       string      `json:"subject,omitempty"`
+	Body          string      `json:"-"` // holds the link: only the outbox viewer shows it
+	HTML          string      `json:"-"`
+	State         string      `json:"state"`
+	Attempts      int         `json:"attempts"`
+	LastError     string      `json:"last_error,omitempty"`
+	ProviderID    string      `json:"provider_id,omitempty"`
+	CreatedAt     time.Time   `json:"created_at"`
+	NextAttemptAt time.Time   `json:"next_attempt_at"`
+	SentAt        *time.Time  `json:"sent_at,omitempty"`
+	DeliveredAt   *time.Time  `json:"delivered_at,omitempty"`   // when the provider's receipt said delivered
+	ReceiptStatus string      `json:"receipt_status,omitempty"` // the provider's last delivery status, in its words
+	Segments      int         `json:"segments,omitempty"`       // SMS: parts the text takes (GSM-7 or UCS-2)
 }
 
 // OutboxItem is a message the outbox gateway kept instead of sending.
@@ -332,7 +378,7 @@ type AppURL struct {
 type AccountDetail struct {
 	Account          Account          `json:"account"`
 	EffectiveProfile EffectiveProfile `json:"effective_profile"`
-	Invitations      []Invitation     `json:"invitations"`
+	Links            []Link           `json:"invitations"`
 	Devices          []Device         `json:"devices"`
 	Messages         []Message        `json:"messages"`
 	Events           []Event          `json:"events"`
@@ -341,15 +387,15 @@ type AccountDetail struct {
 
 // SendRequest asks for a secure link to be issued and sent.
 type SendRequest struct {
-	Channel string `json:"channel"`
-	Kind    string `json:"kind,omitempty"`    // activation (default) | installation
-	Gateway string `json:"gateway,omitempty"` // this message only: a configured gateway, overriding the routing
+	Channel string   `json:"channel"`
+	Kind    LinkKind `json:"kind,omitempty"`    // activation (default) | installation
+	Gateway string   `json:"gateway,omitempty"` // this message only: a configured gateway, overriding the routing
 }
 
 // SendResult is what sending queued.
 type SendResult struct {
-	Invitation Invitation `json:"invitation"`
-	Message    Message    `json:"message"`
+	Link    Link    `json:"invitation"`
+	Message Message `json:"message"`
 }
 
 // AccountInput creates or edits an account. On edit, nil fields are left alone.

@@ -17,12 +17,6 @@ type Registration struct {
 	ExpiresAt time.Time `json:"expires_at"`
 }
 
-// Event kinds of the SIP side of an account's timeline.
-const (
-	EventRegistered   = "sip_registered"   // a new binding
-	EventUnregistered = "sip_unregistered" // a binding removed by its client
-)
-
 // Account backends: where SIP accounts live.
 const (
 	BackendEmbedded = "embedded" // activator's own registrar and proxy

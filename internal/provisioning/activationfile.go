@@ -15,6 +15,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/activator-voip/activator/internal/secret"
 )
 
 // Activation file constants: the wire format of docs/protocol.md.
@@ -31,10 +33,6 @@ const (
 	// DefaultActivationFileExt is the file name extension (no dot) unless the
 	// activation_file_extension setting says otherwise.
 	DefaultActivationFileExt = "activation"
-	// LinkTokenPrefix starts every activation link token.
-	LinkTokenPrefix = "avl_"
-	// LinkTokenChars is the number of base32 characters after the prefix (160 bits).
-	LinkTokenChars = 32
 	// TLSPinPrefix starts a TLS pin: the SHA-256 of the leaf's SubjectPublicKeyInfo.
 	TLSPinPrefix = "sha256/"
 	// MaxDisplayNameLen caps the optional display name, in bytes.
@@ -78,7 +76,8 @@ type ActivationPayload struct {
 	Version int `json:"version"`
 	// Server is activator's base URL: https://host[:port][/prefix], no trailing slash.
 	Server string `json:"server"`
-	// Token is the link token, avl_ followed by 32 lowercase base32 characters.
+	// Token is the link token: secret.PrefixLink followed by secret.TokenChars
+	// characters of secret.TokenAlphabet.
 	Token     string    `json:"token"`
 	IssuedAt  time.Time `json:"issued_at"`
 	ExpiresAt time.Time `json:"expires_at"`
@@ -287,8 +286,8 @@ func (p *ActivationPayload) Validate() error {
 	if err := ValidateServerURL(p.Server); err != nil {
 		return activationInvalid("payload.server", "%v", err)
 	}
-	if !ValidLinkToken(p.Token) {
-		return activationInvalid("payload.token", "is not a link token (%s followed by %d lowercase base32 characters)", LinkTokenPrefix, LinkTokenChars)
+	if !secret.WellFormed(p.Token, secret.PrefixLink) {
+		return activationInvalid("payload.token", "is not a link token (%s followed by %d lowercase base32 characters)", secret.PrefixLink, secret.TokenChars)
 	}
 	if p.IssuedAt.IsZero() {
 		return activationInvalid("payload.issued_at", "is missing")
@@ -363,22 +362,6 @@ func ValidateServerURL(s string) error {
 		}
 	}
 	return nil
-}
-
-// ValidLinkToken reports whether s has the shape of a link token:
-// LinkTokenPrefix followed by LinkTokenChars lowercase base32 characters.
-func ValidLinkToken(s string) bool {
-	rest, ok := strings.CutPrefix(s, LinkTokenPrefix)
-	if !ok || len(rest) != LinkTokenChars {
-		return false
-	}
-	for i := 0; i < len(rest); i++ {
-		c := rest[i]
-		if !(c >= 'a' && c <= 'z' || c >= '2' && c <= '7') {
-			return false
-		}
-	}
-	return true
 }
 
 // ValidateTLSPin checks a pin's shape: TLSPinPrefix and the standard base64 of 32 bytes.

@@ -14,20 +14,38 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 )
 
-// Token prefixes. A prefix says what a leaked string is at a glance.
+// Token prefixes: every kind of token activator issues, each listed in
+// docs/architecture.md. A prefix says what a leaked string is at a glance.
 const (
-	PrefixLink       = "avl_" // secure link and redeem token
-	PrefixDevice     = "avd_" // device credential
-	PrefixAdminToken = "ava_" // API token
+	PrefixLink        = "avl_" // a link's token: in the link a user opens, and what the device redeems
+	PrefixDevice      = "avd_" // a device credential
+	PrefixAPIToken    = "ava_" // an API token
+	PrefixSession     = "avs_" // a console session cookie
+	PrefixSetPassword = "avp_" // a one-time set-password link
+	PrefixReceiptKey  = "avr_" // a gateway's receipt key, in its delivery receipt callback URL
 )
 
-// tokenBytes is the entropy of every token: 160 bits.
-const tokenBytes = 20
+// TokenAlphabet is what follows a token's prefix: lowercase base32, no padding.
+const TokenAlphabet = "abcdefghijklmnopqrstuvwxyz234567"
 
-var b32 = base32.StdEncoding.WithPadding(base32.NoPadding)
+// TokenChars is how many characters of TokenAlphabet follow the prefix:
+// 160 random bits.
+const TokenChars = 32
+
+// TokenLen is the length of every token (every prefix has 4 characters).
+const TokenLen = 4 + TokenChars
+
+// tokenBytes is the entropy of every token: 160 bits.
+const tokenBytes = TokenChars * 5 / 8
+
+var (
+	tokenEncoding = base32.NewEncoding(TokenAlphabet).WithPadding(base32.NoPadding)
+	b32           = base32.StdEncoding.WithPadding(base32.NoPadding)
+)
 
 // NewToken returns a random token with prefix and its SHA-256 hash.
 func NewToken(prefix string) (token string, hash []byte) {
@@ -35,26 +53,38 @@ func NewToken(prefix string) (token string, hash []byte) {
 	if _, err := rand.Read(buf); err != nil {
 		panic(fmt.Sprintf("reading random bytes: %v", err)) // crypto/rand never fails on supported systems
 	}
-	token = prefix + strings.ToLower(b32.EncodeToString(buf))
+	token = prefix + tokenEncoding.EncodeToString(buf)
 	return token, Hash(token)
 }
-
-// TokenLen is the length of every token of a 4-character prefix.
-const TokenLen = 4 + 32
 
 // WellFormed reports whether token has prefix and the shape NewToken gives.
 // It lets a handler refuse garbage without touching the database.
 func WellFormed(token, prefix string) bool {
-	if len(token) != len(prefix)+32 || !strings.HasPrefix(token, prefix) {
+	rest, ok := strings.CutPrefix(token, prefix)
+	if !ok || len(rest) != TokenChars {
 		return false
 	}
-	for _, c := range token[len(prefix):] {
-		if !(c >= 'a' && c <= 'z' || c >= '2' && c <= '7') {
+	for i := 0; i < len(rest); i++ {
+		if strings.IndexByte(TokenAlphabet, rest[i]) < 0 {
 			return false
 		}
 	}
 	return true
 }
+
+// LinkTokens matches a link's token wherever it appears in a text.
+var LinkTokens = regexp.MustCompile(regexp.QuoteMeta(PrefixLink) + "[" + TokenAlphabet + "]{" + strconv.Itoa(TokenChars) + "}")
+
+// linkURLs matches a link as a message carries it: the https (or, in
+// development, http) URL of its landing page, BASE/a/<token>.
+var linkURLs = regexp.MustCompile(`https?://[^\s<>"]+/a/` + LinkTokens.String())
+
+// FindLink returns the first link in text, or "" when it holds none.
+func FindLink(text string) string { return linkURLs.FindString(text) }
+
+// MaskLinks hides the link tokens in text the way Display shows a token,
+// keeping enough to recognise them.
+func MaskLinks(text string) string { return LinkTokens.ReplaceAllStringFunc(text, Display) }
 
 // Hash is the stored form of a token.
 func Hash(token string) []byte {
@@ -69,14 +99,6 @@ func Display(token string) string {
 		return "***"
 	}
 	return token[:10] + "…"
-}
-
-var linkTokenRe = regexp.MustCompile(regexp.QuoteMeta(PrefixLink) + `([a-z2-7]{6})[a-z2-7]{26}`)
-
-// MaskLinks hides every link token in text, keeping of each what Display
-// keeps: enough to recognise it, never to use it.
-func MaskLinks(text string) string {
-	return linkTokenRe.ReplaceAllString(text, PrefixLink+"${1}…")
 }
 
 // RandomDigits returns n random decimal digits, the first not zero.

@@ -93,3 +93,43 @@ func TestKeyFileIsCreatedOnceWithMode0600(t *testing.T) {
 		t.Fatalf("a damaged key file must be refused clearly, got %v", err)
 	}
 }
+
+// TestLinksAreFoundAndMaskedInText checks the one definition of a link in
+// text: the landing URL of a well-formed link token, found and masked the
+// way listings show a token.
+func TestLinksAreFoundAndMaskedInText(t *testing.T) {
+	tok, _ := NewToken(PrefixLink)
+	url := "https://activate.example.com/a/" + tok
+	text := "Tap " + url + " to set up your phone.\n"
+	if got := FindLink(text); got != url {
+		t.Errorf("FindLink: %q, want %q", got, url)
+	}
+	if got := FindLink("https://activate.example.com/a/" + PrefixLink + "short"); got != "" {
+		t.Errorf("a malformed token is no link: %q", got)
+	}
+	masked := MaskLinks(text + tok)
+	if strings.Contains(masked, tok) || strings.Count(masked, Display(tok)) != 2 {
+		t.Errorf("MaskLinks: %q", masked)
+	}
+	for _, p := range []string{PrefixLink, PrefixDevice, PrefixAPIToken, PrefixSession, PrefixSetPassword, PrefixReceiptKey} {
+		tok, _ := NewToken(p)
+		if len(p) != 4 || len(tok) != TokenLen || !WellFormed(tok, p) || strings.Trim(tok[len(p):], TokenAlphabet) != "" {
+			t.Errorf("prefix %q: token %q", p, tok)
+		}
+	}
+}
+
+// TestEveryPrefixIsDocumented keeps docs/architecture.md's list of token
+// prefixes and its glossary whole.
+func TestEveryPrefixIsDocumented(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "..", "docs", "architecture.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(raw)
+	for _, p := range []string{PrefixLink, PrefixDevice, PrefixAPIToken, PrefixSession, PrefixSetPassword, PrefixReceiptKey} {
+		if strings.Count(doc, "| `"+p+"` |") < 2 {
+			t.Errorf("docs/architecture.md: the prefix %s is not both in the tokens' table and in the glossary", p)
+		}
+	}
+}

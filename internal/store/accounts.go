@@ -177,7 +177,7 @@ func (tx *Tx) DeleteAccount(ctx context.Context, id int64) error {
 }
 
 // AddEvent appends to an account's timeline.
-func (tx *Tx) AddEvent(ctx context.Context, orgID, accountID int64, kind, actor string, detail map[string]string) error {
+func (tx *Tx) AddEvent(ctx context.Context, orgID, accountID int64, kind model.EventKind, actor string, detail map[string]string) error {
 	d := ""
 	if len(detail) > 0 {
 		b, err := json.Marshal(detail)

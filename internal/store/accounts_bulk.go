@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/activator-voip/activator/internal/model"
 )
 
 // The import's queries on the accounts table: the keys it matches rows
@@ -98,7 +100,7 @@ func (tx *Tx) InsertAccounts(ctx context.Context, rows []*AccountRow, actor stri
 				sb.WriteString(", ")
 			}
 			tx.placeholders(&sb, len(args), 6)
-			args = append(args, a.OrgID, a.ID, "created", ms(now), actor, eventDetail(a))
+			args = append(args, a.OrgID, a.ID, model.EventCreated, ms(now), actor, eventDetail(a))
 		}
 		if _, err := tx.exec(ctx, sb.String(), args...); err != nil {
 			return err

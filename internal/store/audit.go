@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/activator-voip/activator/internal/model"
 )
 
 // AuditEntry is one operator action: who, when, what, on what, how it
@@ -13,7 +15,7 @@ type AuditEntry struct {
 	ID        int64
 	At        time.Time
 	Actor     string
-	ActorRole string
+	ActorRole model.Role
 	Via       string // "api" or "console"
 	Action    string // the route: "POST /api/v1/accounts"
 	Target    string

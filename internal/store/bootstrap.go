@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"time"
+
+	"github.com/activator-voip/activator/internal/model"
 )
 
 // EnsureOrganisation creates the organisation with id if it does not exist
@@ -41,7 +43,7 @@ type APIToken struct {
 	ID        int64
 	OrgID     int64
 	Name      string
-	Role      string
+	Role      model.Role
 	Prefix    string
 	CreatedAt time.Time
 }

@@ -17,7 +17,7 @@ func queueMessages(t *testing.T, s *store.Store, acc int64, n int) []int64 {
 	var ids []int64
 	for range n {
 		m := &store.MessageRow{OrgID: org, MaxAttempts: 3, Message: model.Message{AccountID: acc, Channel: model.ChannelSMS,
-			Kind: model.KindActivation, Gateway: "outbox", Recipient: "+390000", Body: "hello"}}
+			Kind: model.MessageActivation, Gateway: "outbox", Recipient: "+390000", Body: "hello"}}
 		if err := s.Tx(ctx, func(tx *store.Tx) error { return tx.EnqueueMessage(ctx, m) }); err != nil {
 			t.Fatal(err)
 		}
@@ -239,7 +239,7 @@ func TestQueueChangesAreAnnounced(t *testing.T) {
 		enqueueTwo := func(tx *store.Tx) error {
 			for range 2 {
 				m := &store.MessageRow{OrgID: org, MaxAttempts: 3, Message: model.Message{AccountID: acc.ID, Channel: model.ChannelSMS,
-					Kind: model.KindActivation, Gateway: "outbox", Recipient: "+390000", Body: "hello"}}
+					Kind: model.MessageActivation, Gateway: "outbox", Recipient: "+390000", Body: "hello"}}
 				if err := tx.EnqueueMessage(ctx, m); err != nil {
 					return err
 				}

@@ -15,7 +15,7 @@ type GatewayRow struct {
 	ID         int64
 	OrgID      int64
 	Name       string
-	Kind       string
+	KindName   string // the name of its kind (messaging.Kind)
 	Channel    string
 	Settings   []byte // sealed JSON object of the kind's settings
 	ReceiptKey []byte // sealed secret carried in the receipt callback URL
@@ -31,7 +31,7 @@ func scanGateway(sc interface{ Scan(...any) error }) (*GatewayRow, error) {
 		g                GatewayRow
 		created, updated int64
 	)
-	if err := sc.Scan(&g.ID, &g.OrgID, &g.Name, &g.Kind, &g.Channel, &g.Settings, &g.ReceiptKey, &g.DefaultFor, &created, &updated); err != nil {
+	if err := sc.Scan(&g.ID, &g.OrgID, &g.Name, &g.KindName, &g.Channel, &g.Settings, &g.ReceiptKey, &g.DefaultFor, &created, &updated); err != nil {
 		return nil, mapErr(err)
 	}
 	g.CreatedAt, g.UpdatedAt = fromMS(created), fromMS(updated)
@@ -93,7 +93,7 @@ func (tx *Tx) CreateGateway(ctx context.Context, g *GatewayRow) error {
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	id, err := tx.insertID(ctx, `INSERT INTO gateways (org_id, name, kind, channel, settings, receipt_key, default_for, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)`,
-		g.OrgID, g.Name, g.Kind, g.Channel, g.Settings, g.ReceiptKey, g.DefaultFor, ms(now))
+		g.OrgID, g.Name, g.KindName, g.Channel, g.Settings, g.ReceiptKey, g.DefaultFor, ms(now))
 	if err != nil {
 		return err
 	}

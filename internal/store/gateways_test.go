@@ -17,7 +17,7 @@ func TestGatewaysCRUDDefaultsAndGroupOverrides(t *testing.T) {
 		ctx := context.Background()
 		acc := seed(t, s)
 		mk := func(name, channel, def string) (*store.GatewayRow, error) {
-			g := &store.GatewayRow{OrgID: org, Name: name, Kind: "twilio", Channel: channel, Settings: []byte("sealed"), ReceiptKey: []byte("k"), DefaultFor: def}
+			g := &store.GatewayRow{OrgID: org, Name: name, KindName: "twilio", Channel: channel, Settings: []byte("sealed"), ReceiptKey: []byte("k"), DefaultFor: def}
 			return g, s.Tx(ctx, func(tx *store.Tx) error { return tx.CreateGateway(ctx, g) })
 		}
 		a, err := mk("a", "sms", "sms")

@@ -5,17 +5,23 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/activator-voip/activator/internal/model"
 )
 
 // Import is an uploaded CSV file on its way into the accounts: previewed,
 // then confirmed, imported and optionally sent, with its progress.
 type Import struct {
-	ID        int64
-	Operator  string
-	FileName  string
-	Content   string
+	ID       int64
+	Operator string
+	FileName string
+	// Content is the uploaded file, kept until the import is confirmed.
+	Content string
+	// SendTo are the usernames a confirmed import sends activations to, in
+	// the file's order: what it keeps instead of the file while sending.
+	SendTo    []string
 	Options   string // JSON: group, profile, send channel
-	State     string // previewed, importing, sending, done, cancelled, failed
+	State     model.ImportState
 	Total     int
 	Done      int
 	Created   int
@@ -26,16 +32,20 @@ type Import struct {
 	UpdatedAt time.Time
 }
 
-const importCols = `id, operator, file_name, content, options, state, total, done, created, to_send, sent, last_error, created_at, updated_at`
+const importCols = `id, operator, file_name, content, send_to, options, state, total, done, created, to_send, sent, last_error, created_at, updated_at`
 
 func scanImport(sc interface{ Scan(...any) error }) (*Import, error) {
 	var (
 		im               Import
+		sendTo           string
 		created, updated int64
 	)
-	if err := sc.Scan(&im.ID, &im.Operator, &im.FileName, &im.Content, &im.Options, &im.State, &im.Total, &im.Done, &im.Created,
+	if err := sc.Scan(&im.ID, &im.Operator, &im.FileName, &im.Content, &sendTo, &im.Options, &im.State, &im.Total, &im.Done, &im.Created,
 		&im.ToSend, &im.Sent, &im.LastError, &created, &updated); err != nil {
 		return nil, mapErr(err)
+	}
+	if sendTo != "" {
+		im.SendTo = strings.Split(sendTo, "\n")
 	}
 	im.CreatedAt, im.UpdatedAt = fromMS(created), fromMS(updated)
 	return &im, nil
@@ -57,7 +67,7 @@ func (r *Reader) ImportByID(ctx context.Context, orgID, id int64) (*Import, erro
 
 // Imports lists recent imports, newest first, without their files.
 func (r *Reader) Imports(ctx context.Context, orgID int64, limit int) ([]Import, error) {
-	rows, err := r.q.QueryContext(ctx, `SELECT id, operator, file_name, '', options, state, total, done, created, to_send, sent, last_error, created_at, updated_at
+	rows, err := r.q.QueryContext(ctx, `SELECT id, operator, file_name, '', '', options, state, total, done, created, to_send, sent, last_error, created_at, updated_at
 		FROM imports WHERE org_id = $1 ORDER BY id DESC LIMIT $2`, orgID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("listing imports: %w", err)
@@ -77,7 +87,7 @@ func (r *Reader) Imports(ctx context.Context, orgID int64, limit int) ([]Import,
 // SetImportState moves an import to state from one of the states in from;
 // it reports false when the import was not in any of them (someone else
 // moved it first).
-func (tx *Tx) SetImportState(ctx context.Context, id int64, state string, from ...string) (bool, error) {
+func (tx *Tx) SetImportState(ctx context.Context, id int64, state model.ImportState, from ...model.ImportState) (bool, error) {
 	q := `UPDATE imports SET state = $1, updated_at = $2 WHERE id = $3`
 	args := []any{state, ms(time.Now()), id}
 	if len(from) > 0 {
@@ -102,14 +112,15 @@ func (tx *Tx) SetImportProgress(ctx context.Context, im *Import) error {
 		WHERE id = $8`, im.State, im.Done, im.Created, im.ToSend, im.Sent, im.LastError, ms(time.Now()), im.ID)
 }
 
-// SetImportContent replaces what an import keeps of its file: once it is
-// imported, only the usernames still to send to.
-func (tx *Tx) SetImportContent(ctx context.Context, id int64, content string) error {
-	return tx.execOne(ctx, `UPDATE imports SET content = $1 WHERE id = $2`, content, id)
+// KeepImportSendTo forgets a confirmed import's file and keeps, instead,
+// the usernames it is to send activations to (usernames hold no newline).
+func (tx *Tx) KeepImportSendTo(ctx context.Context, id int64, usernames []string) error {
+	return tx.execOne(ctx, `UPDATE imports SET content = '', send_to = $1 WHERE id = $2`, strings.Join(usernames, "\n"), id)
 }
 
-// DropImportContent forgets an import's file once it is no longer needed.
+// DropImportContent forgets an import's file and its usernames to send to
+// once they are no longer needed.
 func (tx *Tx) DropImportContent(ctx context.Context, id int64) error {
-	_, err := tx.exec(ctx, `UPDATE imports SET content = '' WHERE id = $1`, id)
+	_, err := tx.exec(ctx, `UPDATE imports SET content = '', send_to = '' WHERE id = $1`, id)
 	return err
 }

@@ -9,10 +9,10 @@ import (
 	"github.com/activator-voip/activator/internal/model"
 )
 
-// Link is an invitation with the account facts its pages need, read in one
+// LinkRow is a link with the account facts its pages need, read in one
 // query on the landing-page path.
-type Link struct {
-	model.Invitation
+type LinkRow struct {
+	model.Link
 	OrgID         int64
 	Username      string
 	DisplayName   string
@@ -23,15 +23,17 @@ type Link struct {
 	Stage         string // the account's stage when the link was read
 }
 
+// Links live in the invitations table, and a message's link in its
+// invitation_id column: the API's JSON word for a link, kept by the schema.
 const linkCols = `i.id, i.account_id, i.kind, i.channel, i.token_prefix, i.created_at, i.expires_at, i.revoked_at, i.redeemed_at,
 	a.org_id, a.username, a.display_name, a.language, a.security_model, g.it_email, a.disabled, a.stage`
 
 const linkFrom = ` FROM invitations i JOIN accounts a ON a.id = i.account_id JOIN account_groups g ON g.id = a.group_id`
 
 // LinkByHash finds a link by its token's hash.
-func (r *Reader) LinkByHash(ctx context.Context, hash []byte) (*Link, error) {
+func (r *Reader) LinkByHash(ctx context.Context, hash []byte) (*LinkRow, error) {
 	var (
-		l                 Link
+		l                 LinkRow
 		created, expires  int64
 		revoked, redeemed sql.NullInt64
 	)
@@ -46,18 +48,18 @@ func (r *Reader) LinkByHash(ctx context.Context, hash []byte) (*Link, error) {
 	return &l, nil
 }
 
-// CreateInvitation stores a link's hash.
-func (tx *Tx) CreateInvitation(ctx context.Context, inv *model.Invitation, hash []byte) error {
+// CreateLink stores a link's hash.
+func (tx *Tx) CreateLink(ctx context.Context, l *model.Link, hash []byte) error {
 	id, err := tx.insertID(ctx, `INSERT INTO invitations (account_id, kind, channel, token_hash, token_prefix, created_at, expires_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		inv.AccountID, inv.Kind, inv.Channel, hash, inv.TokenPrefix, ms(inv.CreatedAt), ms(inv.ExpiresAt))
-	inv.ID = id
+		l.AccountID, l.Kind, l.Channel, hash, l.TokenPrefix, ms(l.CreatedAt), ms(l.ExpiresAt))
+	l.ID = id
 	return err
 }
 
-// RevokeInvitations kills an account's live links of the given kinds and
+// RevokeLinks kills an account's live links of the given kinds and
 // returns how many it killed.
-func (tx *Tx) RevokeInvitations(ctx context.Context, accountID int64, kinds ...string) (int, error) {
+func (tx *Tx) RevokeLinks(ctx context.Context, accountID int64, kinds ...model.LinkKind) (int, error) {
 	q := `UPDATE invitations SET revoked_at = $1 WHERE account_id = $2 AND revoked_at IS NULL AND redeemed_at IS NULL`
 	args := []any{ms(time.Now()), accountID}
 	if len(kinds) > 0 {
@@ -79,9 +81,9 @@ func (tx *Tx) RevokeInvitations(ctx context.Context, accountID int64, kinds ...s
 	return int(n), err
 }
 
-// RedeemInvitation uses up a live activation link. Exactly one of several
+// RedeemLink uses up a live activation link. Exactly one of several
 // concurrent callers gets ok; the others see the row already redeemed.
-func (tx *Tx) RedeemInvitation(ctx context.Context, id int64, now time.Time) (ok bool, err error) {
+func (tx *Tx) RedeemLink(ctx context.Context, id int64, now time.Time) (ok bool, err error) {
 	res, err := tx.exec(ctx, `UPDATE invitations SET redeemed_at = $1
 		WHERE id = $2 AND redeemed_at IS NULL AND revoked_at IS NULL AND expires_at > $1`, ms(now), id)
 	if err != nil {
@@ -91,27 +93,27 @@ func (tx *Tx) RedeemInvitation(ctx context.Context, id int64, now time.Time) (ok
 	return n == 1, err
 }
 
-// Invitations lists an account's links, newest first.
-func (r *Reader) Invitations(ctx context.Context, accountID int64) ([]model.Invitation, error) {
+// Links lists an account's links, newest first.
+func (r *Reader) Links(ctx context.Context, accountID int64) ([]model.Link, error) {
 	rows, err := r.q.QueryContext(ctx, `SELECT id, account_id, kind, channel, token_prefix, created_at, expires_at, revoked_at, redeemed_at
 		FROM invitations WHERE account_id = $1 ORDER BY id DESC`, accountID)
 	if err != nil {
 		return nil, fmt.Errorf("listing links: %w", err)
 	}
 	defer rows.Close()
-	out := []model.Invitation{}
+	out := []model.Link{}
 	for rows.Next() {
 		var (
-			inv               model.Invitation
+			l                 model.Link
 			created, expires  int64
 			revoked, redeemed sql.NullInt64
 		)
-		if err := rows.Scan(&inv.ID, &inv.AccountID, &inv.Kind, &inv.Channel, &inv.TokenPrefix, &created, &expires, &revoked, &redeemed); err != nil {
+		if err := rows.Scan(&l.ID, &l.AccountID, &l.Kind, &l.Channel, &l.TokenPrefix, &created, &expires, &revoked, &redeemed); err != nil {
 			return nil, err
 		}
-		inv.CreatedAt, inv.ExpiresAt = fromMS(created), fromMS(expires)
-		inv.RevokedAt, inv.RedeemedAt = nullTime(revoked), nullTime(redeemed)
-		out = append(out, inv)
+		l.CreatedAt, l.ExpiresAt = fromMS(created), fromMS(expires)
+		l.RevokedAt, l.RedeemedAt = nullTime(revoked), nullTime(redeemed)
+		out = append(out, l)
 	}
 	return out, rows.Err()
 }

@@ -23,7 +23,7 @@ func TestSealedMessageTextGoesWhenTheMessageIsDone(t *testing.T) {
 		sealed := []byte("sealed\x00bytes")
 		queue := func() int64 {
 			m := &store.MessageRow{OrgID: org, MaxAttempts: 3, Message: model.Message{AccountID: acc.ID, Channel: model.ChannelSMS,
-				Kind: model.KindActivation, Gateway: "outbox", Recipient: "+390000", Body: "masked"}}
+				Kind: model.MessageActivation, Gateway: "outbox", Recipient: "+390000", Body: "masked"}}
 			err := s.Tx(ctx, func(tx *store.Tx) error {
 				if err := tx.EnqueueMessage(ctx, m); err != nil {
 					return err
@@ -204,7 +204,7 @@ func TestCompactLeavesNoOverwrittenTextInTheFile(t *testing.T) {
 	acc := seed(t, s)
 	const secretText = "the-old-clear-text-that-must-go-0123456789"
 	m := &store.MessageRow{OrgID: org, MaxAttempts: 3, Message: model.Message{AccountID: acc.ID, Channel: model.ChannelSMS,
-		Kind: model.KindActivation, Gateway: "outbox", Recipient: "+390000", Body: strings.Repeat(secretText, 20)}}
+		Kind: model.MessageActivation, Gateway: "outbox", Recipient: "+390000", Body: strings.Repeat(secretText, 20)}}
 	if err := s.Tx(ctx, func(tx *store.Tx) error { return tx.EnqueueMessage(ctx, m) }); err != nil {
 		t.Fatal(err)
 	}

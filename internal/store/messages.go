@@ -69,7 +69,7 @@ func scanMessage(sc interface{ Scan(...any) error }) (*MessageRow, error) {
 		m.AccountID = *acc.v
 	}
 	if inv.v != nil {
-		m.InvitationID = *inv.v
+		m.LinkID = *inv.v
 	}
 	m.CreatedAt, m.NextAttemptAt = fromMS(created), fromMS(next)
 	m.SentAt = nullTime(sent)
@@ -83,8 +83,8 @@ func scanMessage(sc interface{ Scan(...any) error }) (*MessageRow, error) {
 func (tx *Tx) EnqueueMessage(ctx context.Context, m *MessageRow) error {
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	var inv *int64
-	if m.InvitationID != 0 {
-		inv = &m.InvitationID
+	if m.LinkID != 0 {
+		inv = &m.LinkID
 	}
 	id, err := tx.insertID(ctx, `INSERT INTO messages (org_id, account_id, invitation_id, username, channel, kind, gateway, recipient,
 		subject, body, html, state, attempts, max_attempts, created_at, updated_at, next_attempt_at)

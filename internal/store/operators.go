@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"time"
+
+	"github.com/activator-voip/activator/internal/model"
 )
 
 // Operator is a person who logs in to the console (or holds API tokens).
@@ -18,7 +20,7 @@ type Operator struct {
 	ID           int64
 	OrgID        int64
 	Name         string
-	Role         string
+	Role         model.Role
 	PasswordHash string
 	Disabled     bool
 	CreatedAt    time.Time
@@ -79,7 +81,7 @@ func (tx *Tx) CreateOperator(ctx context.Context, o *Operator) error {
 }
 
 // SetOperatorRole changes an operator's role.
-func (tx *Tx) SetOperatorRole(ctx context.Context, id int64, role string) error {
+func (tx *Tx) SetOperatorRole(ctx context.Context, id int64, role model.Role) error {
 	return tx.execOne(ctx, `UPDATE operators SET role = $1 WHERE id = $2`, role, id)
 }
 

@@ -13,7 +13,7 @@ import (
 	"github.com/activator-voip/activator/internal/store/storetest"
 )
 
-func addOperator(t *testing.T, s *store.Store, name, role string) *store.Operator {
+func addOperator(t *testing.T, s *store.Store, name string, role model.Role) *store.Operator {
 	t.Helper()
 	ctx := context.Background()
 	o := &store.Operator{OrgID: org, Name: name, Role: role, PasswordHash: "$argon2id$x"}
@@ -27,9 +27,9 @@ func TestOperatorsHaveUniqueNamesAndALastLogin(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		seed(t, s)
-		o := addOperator(t, s, "ada", "csr")
+		o := addOperator(t, s, "ada", model.RoleCSR)
 		err := s.Tx(ctx, func(tx *store.Tx) error {
-			return tx.CreateOperator(ctx, &store.Operator{OrgID: org, Name: "ada", Role: "admin"})
+			return tx.CreateOperator(ctx, &store.Operator{OrgID: org, Name: "ada", Role: model.RoleAdmin})
 		})
 		var ce *store.ConflictError
 		if !errors.As(err, &ce) || ce.Column != "name" {
@@ -63,7 +63,7 @@ func TestEndingAnOperatorsAccessKeepsOnlyTheOneNamed(t *testing.T) {
 			return sess.ID, hash
 		}
 		token := func(o *store.Operator) (int64, []byte) {
-			tok, hash := secret.NewToken(secret.PrefixAdminToken)
+			tok, hash := secret.NewToken(secret.PrefixAPIToken)
 			var id int64
 			if err := s.Tx(ctx, func(tx *store.Tx) error {
 				var err error
@@ -135,7 +135,7 @@ func TestSessionsExpireAndEndWithTheirOperator(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		seed(t, s)
-		o := addOperator(t, s, "ada", "admin")
+		o := addOperator(t, s, "ada", model.RoleAdmin)
 		now := time.Now()
 		tok, hash := secret.NewToken("avs_")
 		sess := &store.Session{OperatorID: o.ID, CSRFToken: "c", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
@@ -162,7 +162,7 @@ func TestPasswordTokensAreUsedOnce(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		seed(t, s)
-		o := addOperator(t, s, "ada", "admin")
+		o := addOperator(t, s, "ada", model.RoleAdmin)
 		now := time.Now()
 		_, hash := secret.NewToken("avp_")
 		if err := s.Tx(ctx, func(tx *store.Tx) error {
@@ -192,19 +192,19 @@ func TestOperatorTokens(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		seed(t, s)
-		ada := addOperator(t, s, "ada", "csr")
-		bob := addOperator(t, s, "bob", "admin")
-		tok, hash := secret.NewToken(secret.PrefixAdminToken)
+		ada := addOperator(t, s, "ada", model.RoleCSR)
+		bob := addOperator(t, s, "bob", model.RoleAdmin)
+		tok, hash := secret.NewToken(secret.PrefixAPIToken)
 		var id int64
 		if err := s.Tx(ctx, func(tx *store.Tx) error {
 			var err error
-			id, err = tx.CreateOperatorToken(ctx, org, ada.ID, "laptop", "csr", secret.Display(tok), hash)
+			id, err = tx.CreateOperatorToken(ctx, org, ada.ID, "laptop", model.RoleCSR, secret.Display(tok), hash)
 			return err
 		}); err != nil {
 			t.Fatal(err)
 		}
 		owner, err := s.APITokenOwner(ctx, secret.Hash(tok))
-		if err != nil || owner.OrgID != org || owner.OperatorID != ada.ID || owner.OperatorName != "ada" || owner.Role != "csr" || owner.OperatorDisabled {
+		if err != nil || owner.OrgID != org || owner.OperatorID != ada.ID || owner.OperatorName != "ada" || owner.Role != model.RoleCSR || owner.OperatorDisabled {
 			t.Fatalf("APITokenOwner = %+v, %v", owner, err)
 		}
 		if err := s.Tx(ctx, func(tx *store.Tx) error { return tx.SetOperatorDisabled(ctx, ada.ID, true) }); err != nil {
@@ -236,7 +236,7 @@ func TestAuditLogFilters(t *testing.T) {
 		ctx := context.Background()
 		seed(t, s)
 		for i := 0; i < 5; i++ {
-			e := &store.AuditEntry{Actor: fmt.Sprintf("op%d", i%2), ActorRole: "admin", Via: "api", Action: "POST /api/v1/accounts",
+			e := &store.AuditEntry{Actor: fmt.Sprintf("op%d", i%2), ActorRole: model.RoleAdmin, Via: "api", Action: "POST /api/v1/accounts",
 				Target: fmt.Sprintf("account:%d", i), Status: 201, After: `{"x":1}`}
 			if err := s.Tx(ctx, func(tx *store.Tx) error { return tx.AddAudit(ctx, org, e) }); err != nil {
 				t.Fatal(err)
@@ -303,18 +303,18 @@ func TestImportsProgress(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		seed(t, s)
-		im := &store.Import{Operator: "ada", FileName: "a.csv", Content: "full name\nAda\n", State: "previewed", Total: 1}
+		im := &store.Import{Operator: "ada", FileName: "a.csv", Content: "full name\nAda\n", State: model.ImportPreviewed, Total: 1}
 		if err := s.Tx(ctx, func(tx *store.Tx) error { return tx.CreateImport(ctx, org, im) }); err != nil {
 			t.Fatal(err)
 		}
 		var moved, again bool
 		if err := s.Tx(ctx, func(tx *store.Tx) error {
 			var err error
-			moved, err = tx.SetImportState(ctx, im.ID, "importing", "previewed")
+			moved, err = tx.SetImportState(ctx, im.ID, model.ImportImporting, model.ImportPreviewed)
 			if err != nil {
 				return err
 			}
-			again, err = tx.SetImportState(ctx, im.ID, "importing", "previewed")
+			again, err = tx.SetImportState(ctx, im.ID, model.ImportImporting, model.ImportPreviewed)
 			return err
 		}); err != nil {
 			t.Fatal(err)
@@ -322,12 +322,12 @@ func TestImportsProgress(t *testing.T) {
 		if !moved || again {
 			t.Fatalf("confirming twice: first %v, second %v; want true, false", moved, again)
 		}
-		im.State, im.Done, im.Created = "done", 1, 1
+		im.State, im.Done, im.Created = model.ImportDone, 1, 1
 		if err := s.Tx(ctx, func(tx *store.Tx) error { return tx.SetImportProgress(ctx, im) }); err != nil {
 			t.Fatal(err)
 		}
 		got, err := s.ImportByID(ctx, org, im.ID)
-		if err != nil || got.State != "done" || got.Created != 1 || got.Content != im.Content {
+		if err != nil || got.State != model.ImportDone || got.Created != 1 || got.Content != im.Content {
 			t.Fatalf("ImportByID = %+v, %v", got, err)
 		}
 		list, err := s.Imports(ctx, org, 10)

@@ -151,9 +151,9 @@ func TestRedeemHasOneWinner(t *testing.T) {
 		ctx := context.Background()
 		acc := seed(t, s)
 		_, hash := secret.NewToken(secret.PrefixLink)
-		inv := &model.Invitation{AccountID: acc.ID, Kind: model.KindActivation, Channel: model.ChannelSMS,
+		inv := &model.Link{AccountID: acc.ID, Kind: model.LinkActivation, Channel: model.ChannelSMS,
 			TokenPrefix: "avl_x", CreatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)}
-		if err := s.Tx(ctx, func(tx *store.Tx) error { return tx.CreateInvitation(ctx, inv, hash) }); err != nil {
+		if err := s.Tx(ctx, func(tx *store.Tx) error { return tx.CreateLink(ctx, inv, hash) }); err != nil {
 			t.Fatal(err)
 		}
 		var (
@@ -166,7 +166,7 @@ func TestRedeemHasOneWinner(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				err := s.Tx(ctx, func(tx *store.Tx) error {
-					ok, err := tx.RedeemInvitation(ctx, inv.ID, time.Now())
+					ok, err := tx.RedeemLink(ctx, inv.ID, time.Now())
 					if ok {
 						mu.Lock()
 						wins++
@@ -196,7 +196,7 @@ func TestQueueClaimsEachMessageOnceAndReclaimsExpiredLeases(t *testing.T) {
 		acc := seed(t, s)
 		for range 10 {
 			m := &store.MessageRow{OrgID: org, MaxAttempts: 3, Message: model.Message{AccountID: acc.ID, Channel: model.ChannelSMS,
-				Kind: model.KindActivation, Gateway: "outbox", Recipient: "+390000", Body: "hello"}}
+				Kind: model.MessageActivation, Gateway: "outbox", Recipient: "+390000", Body: "hello"}}
 			if err := s.Tx(ctx, func(tx *store.Tx) error { return tx.EnqueueMessage(ctx, m) }); err != nil {
 				t.Fatal(err)
 			}

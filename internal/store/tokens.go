@@ -5,13 +5,15 @@ import (
 	"database/sql"
 	"fmt"
 	"time"
+
+	"github.com/activator-voip/activator/internal/model"
 )
 
 // OperatorToken is an API token as its listing shows it: never the token.
 type OperatorToken struct {
 	ID         int64
 	Name       string
-	Role       string
+	Role       model.Role
 	Prefix     string
 	Operator   string // empty for tokens of no operator (the first-start token)
 	CreatedAt  time.Time
@@ -20,7 +22,7 @@ type OperatorToken struct {
 }
 
 // CreateOperatorToken stores an operator's API token by its hash.
-func (tx *Tx) CreateOperatorToken(ctx context.Context, orgID, operatorID int64, name, role, prefix string, hash []byte) (int64, error) {
+func (tx *Tx) CreateOperatorToken(ctx context.Context, orgID, operatorID int64, name string, role model.Role, prefix string, hash []byte) (int64, error) {
 	return tx.insertID(ctx, `INSERT INTO api_tokens (org_id, operator_id, name, role, prefix, token_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 		orgID, operatorID, name, role, prefix, hash, ms(time.Now()))
 }
@@ -61,10 +63,10 @@ type TokenOwner struct {
 	ID               int64 // the token's
 	OrgID            int64 // the organisation the token acts in
 	Name             string
-	Role             string
+	Role             model.Role
 	OperatorID       int64 // 0 for the first-start token
 	OperatorName     string
-	OperatorRole     string
+	OperatorRole     model.Role
 	OperatorDisabled bool
 }
 
@@ -86,7 +88,7 @@ func (r *Reader) APITokenOwner(ctx context.Context, hash []byte) (*TokenOwner, e
 	if opID.v != nil {
 		t.OperatorID = *opID.v
 	}
-	t.OperatorName, t.OperatorRole, t.OperatorDisabled = opName.String, opRole.String, disabled.Bool
+	t.OperatorName, t.OperatorRole, t.OperatorDisabled = opName.String, model.Role(opRole.String), disabled.Bool
 	return &t, nil
 }
 
@@ -110,7 +112,7 @@ func (tx *Tx) RevokeOperatorTokens(ctx context.Context, operatorID, keep int64, 
 }
 
 // CreateAPIToken stores a token's hash.
-func (tx *Tx) CreateAPIToken(ctx context.Context, orgID int64, name, role, prefix string, hash []byte) (int64, error) {
+func (tx *Tx) CreateAPIToken(ctx context.Context, orgID int64, name string, role model.Role, prefix string, hash []byte) (int64, error) {
 	return tx.insertID(ctx, `INSERT INTO api_tokens (org_id, name, role, prefix, token_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
 		orgID, name, role, prefix, hash, ms(time.Now()))
 }

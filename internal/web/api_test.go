@@ -280,9 +280,9 @@ func TestBadInputNamesTheField(t *testing.T) {
 		json.Unmarshal(s.mustDo("GET", "/api/v1/profiles", "", 200), &profiles)
 		var detail model.AccountDetail
 		json.Unmarshal(s.mustDo("GET", "/api/v1/accounts/"+u, "", 200), &detail)
-		if len(groups.Groups) != 1 || len(accounts.Accounts) != 1 || len(profiles.Profiles) != 1 || len(detail.Invitations) != 0 || len(detail.Messages) != 0 {
+		if len(groups.Groups) != 1 || len(accounts.Accounts) != 1 || len(profiles.Profiles) != 1 || len(detail.Links) != 0 || len(detail.Messages) != 0 {
 			t.Fatalf("refused requests wrote rows: %d groups, %d accounts, %d profiles, %d links, %d messages",
-				len(groups.Groups), len(accounts.Accounts), len(profiles.Profiles), len(detail.Invitations), len(detail.Messages))
+				len(groups.Groups), len(accounts.Accounts), len(profiles.Profiles), len(detail.Links), len(detail.Messages))
 		}
 		if detail.Account.Mobile != "+393331234567" {
 			t.Fatalf("a refused edit changed the account: %+v", detail.Account)
@@ -354,11 +354,11 @@ func TestListingsHoldNoSecrets(t *testing.T) {
 func TestRolesFromTheRouteTable(t *testing.T) {
 	s := startServer(t, "")
 	ctx := context.Background()
-	tokens := map[string]string{}
-	for _, role := range []string{"csr", "auditor"} {
-		tok, hash := secret.NewToken(secret.PrefixAdminToken)
+	tokens := map[model.Role]string{}
+	for _, role := range []model.Role{model.RoleCSR, model.RoleAuditor} {
+		tok, hash := secret.NewToken(secret.PrefixAPIToken)
 		err := s.app.Store.Tx(ctx, func(tx *store.Tx) error {
-			_, err := tx.CreateAPIToken(ctx, model.DefaultOrgID, role+" token", role, secret.Display(tok), hash)
+			_, err := tx.CreateAPIToken(ctx, model.DefaultOrgID, string(role)+" token", role, secret.Display(tok), hash)
 			return err
 		})
 		if err != nil {
@@ -397,12 +397,13 @@ func TestRolesFromTheRouteTable(t *testing.T) {
 	}
 	// The rules themselves, spelled out.
 	for _, c := range []struct {
-		role, perm string
-		ok         bool
+		role model.Role
+		perm string
+		ok   bool
 	}{
-		{"csr", activation.PermAccounts, true}, {"csr", activation.PermConfig, false},
-		{"auditor", activation.PermRead, true}, {"auditor", activation.PermAccounts, false},
-		{"admin", activation.PermConfig, true}, {"nobody", activation.PermRead, false},
+		{model.RoleCSR, activation.PermAccounts, true}, {model.RoleCSR, activation.PermConfig, false},
+		{model.RoleAuditor, activation.PermRead, true}, {model.RoleAuditor, activation.PermAccounts, false},
+		{model.RoleAdmin, activation.PermConfig, true}, {"nobody", activation.PermRead, false},
 	} {
 		if activation.RoleAllows(c.role, c.perm) != c.ok {
 			t.Errorf("%s may %s: want %v", c.role, c.perm, c.ok)

@@ -610,7 +610,7 @@ func TestCookiesAreSecureOverHTTPS(t *testing.T) {
 		// Logging in: the session cookie is Secure too.
 		addr := "127.0.0.1"
 		name := "ada"
-		role := "admin"
+		role := model.RoleAdmin
 		created, err := s.app.Domain.Operators.Create(context.Background(), model.OperatorInput{Name: &name, Role: &role}, activation.Caller{Name: "test", Role: "admin", OrgID: model.DefaultOrgID})
 		if err != nil {
 			t.Fatal(err)

@@ -75,9 +75,9 @@ func TestEveryMutatingRouteHasAnAuditKindWithASnapshot(t *testing.T) {
 					t.Errorf("%s (%s) changes something and is not audited: a public route; audit it in its handler and list it in unaudited with why", route, sf.name)
 					continue
 				}
-				k, _, ok := sf.aud.KindOf(rt.path)
+				k, _, ok := sf.aud.TargetKindOf(rt.path)
 				if !ok {
-					t.Errorf("%s (%s) has no audit kind: add its first path segment to the table in internal/web/audit", route, sf.name)
+					t.Errorf("%s (%s) has no audit target kind: add its first path segment to the table in internal/web/audit", route, sf.name)
 					continue
 				}
 				used[k.Name] = true
@@ -92,7 +92,7 @@ func TestEveryMutatingRouteHasAnAuditKindWithASnapshot(t *testing.T) {
 				t.Errorf("unaudited lists %s, which is no mutating route of either table", route)
 			}
 		}
-		table := audit.Kinds()
+		table := audit.TargetKinds()
 		segs := make([]string, 0, len(table))
 		for seg := range table {
 			segs = append(segs, seg)
@@ -109,7 +109,7 @@ func TestEveryMutatingRouteHasAnAuditKindWithASnapshot(t *testing.T) {
 			_, err := s.app.Domain.Snapshots.Take(ctx, k.Name, "no-such-"+k.Name, tester)
 			var de *activation.Error
 			switch {
-			case errors.Is(err, activation.ErrUnknownAuditKind):
+			case errors.Is(err, activation.ErrUnknownTargetKind):
 				t.Errorf("the audit table's %q names kind %q, which activation.Snapshots.Take cannot read: add it there, or say why it has no snapshot", seg, k.Name)
 			case !errors.As(err, &de) || de.Kind != activation.KindNotFound:
 				t.Errorf("snapshot of a missing %s: want not found, got %v", k.Name, err)

@@ -20,7 +20,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"regexp"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -30,6 +29,7 @@ import (
 	"github.com/activator-voip/activator/internal/app"
 	"github.com/activator-voip/activator/internal/app/apptest"
 	"github.com/activator-voip/activator/internal/model"
+	"github.com/activator-voip/activator/internal/secret"
 	"github.com/activator-voip/activator/internal/store/storetest"
 )
 
@@ -47,8 +47,6 @@ const (
 
 	benchUA = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Mobile Safari/537.36"
 )
-
-var benchTokenRe = regexp.MustCompile(`avl_[a-z2-7]{32}`)
 
 // benchBackend is a database a hot path is measured on.
 type benchBackend struct {
@@ -101,7 +99,7 @@ type benchFixture struct {
 	landing  []string     // landing page URLs, issued once
 }
 
-var benchCaller = activation.Caller{Name: "benchmark", Role: "admin", OrgID: model.DefaultOrgID}
+var benchCaller = activation.Caller{Name: "benchmark", Role: model.RoleAdmin, OrgID: model.DefaultOrgID}
 
 // startBenchApp builds and runs an app on a loopback port, stopped and removed
 // by tb's cleanup.
@@ -175,7 +173,7 @@ func (fx *benchFixture) link(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("sending to %s: %w", a.Username, err)
 	}
-	token := benchTokenRe.FindString(res.Message.Body)
+	token := secret.LinkTokens.FindString(res.Message.Body)
 	if token == "" {
 		return "", fmt.Errorf("no link in the message to %s", a.Username)
 	}

@@ -30,9 +30,9 @@ func lastAudit(t *testing.T, s *testServer) model.AuditEntry {
 func TestEveryMutatingAPIRouteIsAudited(t *testing.T) {
 	s := startServer(t, "")
 	ctx := context.Background()
-	tok, hash := secret.NewToken(secret.PrefixAdminToken)
+	tok, hash := secret.NewToken(secret.PrefixAPIToken)
 	if err := s.app.Store.Tx(ctx, func(tx *store.Tx) error {
-		_, err := tx.CreateAPIToken(ctx, model.DefaultOrgID, "auditor token", "auditor", secret.Display(tok), hash)
+		_, err := tx.CreateAPIToken(ctx, model.DefaultOrgID, "auditor token", model.RoleAuditor, secret.Display(tok), hash)
 		return err
 	}); err != nil {
 		t.Fatal(err)
@@ -98,7 +98,7 @@ func TestAuditKeepsBeforeAndAfterWithoutSecrets(t *testing.T) {
 	if code != http.StatusForbidden {
 		t.Errorf("a csr's token created a group: %d %s", code, body)
 	}
-	if e := lastAudit(t, s); e.Actor != "ada" || e.Role != "csr" || e.Status != 403 {
+	if e := lastAudit(t, s); e.Actor != "ada" || e.Role != model.RoleCSR || e.Status != 403 {
 		t.Errorf("the refused call is audited as %+v", e)
 	}
 	s.mustDo("DELETE", "/api/v1/tokens/"+itoa(tc.APIToken.ID), "", 204)
@@ -138,7 +138,7 @@ func TestImportAndExportOverTheAPI(t *testing.T) {
 	}
 	var st model.ImportStatus
 	json.Unmarshal(s.mustDo("POST", "/api/v1/imports/"+itoa(p.ID)+"/confirm", "", 200), &st)
-	if st.Created != 1 || st.State != "done" {
+	if st.Created != 1 || st.State != model.ImportDone {
 		t.Fatalf("confirm: %+v", st)
 	}
 	csv := string(s.mustDo("GET", "/api/v1/export/accounts?group=sales", "", 200))

@@ -27,7 +27,7 @@ func (s *Server) landing(w http.ResponseWriter, r *http.Request, _ *activation.C
 		Lang: l.Language, Company: st.Company, DisplayName: l.DisplayName, Kind: l.Kind, SecurityModel: l.SecurityModel,
 		Platform: platform, PageURL: page.PageURL, QRURL: page.QRURL, ExpiresAt: l.ExpiresAt, ITEmail: l.ITEmail,
 	}
-	if l.Kind == model.KindActivation {
+	if l.Kind == model.LinkActivation {
 		v.ActivationURL = page.ActivationURL
 		v.LinphoneURL = page.PageURL + "/linphone" // sip.go: "Open in Linphone"
 	}

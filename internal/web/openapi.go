@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/activator-voip/activator/internal/activation"
+	"github.com/activator-voip/activator/internal/model"
+	"github.com/activator-voip/activator/internal/secret"
 )
 
 // openAPIDoc builds the OpenAPI 3 document from the route table: the routes
@@ -85,8 +87,8 @@ func (s *Server) openAPIDoc() map[string]any {
 		"components": map[string]any{
 			"schemas": schemas,
 			"securitySchemes": map[string]any{
-				"apiToken":         map[string]any{"type": "http", "scheme": "bearer", "description": "an API token (ava_...)"},
-				"deviceCredential": map[string]any{"type": "http", "scheme": "bearer", "description": "a device credential (avd_...) from the redeem answer"},
+				"apiToken":         map[string]any{"type": "http", "scheme": "bearer", "description": "an API token (" + secret.PrefixAPIToken + "...)"},
+				"deviceCredential": map[string]any{"type": "http", "scheme": "bearer", "description": "a device credential (" + secret.PrefixDevice + "...) from the redeem answer"},
 			},
 		},
 	}
@@ -118,6 +120,12 @@ func itoa(n int) string { return strconv.Itoa(n) }
 
 var timeType = reflect.TypeOf(time.Time{})
 
+// wireNames are the schema names of the types whose Go name is not the
+// one the API has always used: the document keeps the wire's vocabulary.
+var wireNames = map[reflect.Type]string{
+	reflect.TypeFor[model.Link](): "Invitation",
+}
+
 // schemaRef returns the JSON schema of t, registering named structs in schemas.
 func schemaRef(t reflect.Type, schemas map[string]any) map[string]any {
 	for t.Kind() == reflect.Pointer {
@@ -144,6 +152,9 @@ func schemaRef(t reflect.Type, schemas map[string]any) map[string]any {
 		return map[string]any{"type": "object", "additionalProperties": schemaRef(t.Elem(), schemas)}
 	case reflect.Struct:
 		name := t.Name()
+		if n, ok := wireNames[t]; ok {
+			name = n
+		}
 		if name != "" {
 			if _, ok := schemas[name]; !ok {
 				schemas[name] = map[string]any{} // placeholder against recursion

@@ -16,12 +16,12 @@ import (
 var wholeLinkRe = regexp.MustCompile(`avl_[a-z2-7]{32}`)
 
 // roleToken issues an API token of role for the tests.
-func (s *testServer) roleToken(role string) string {
+func (s *testServer) roleToken(role model.Role) string {
 	s.t.Helper()
 	ctx := context.Background()
-	tok, hash := secret.NewToken(secret.PrefixAdminToken)
+	tok, hash := secret.NewToken(secret.PrefixAPIToken)
 	err := s.app.Store.Tx(ctx, func(tx *store.Tx) error {
-		_, err := tx.CreateAPIToken(ctx, model.DefaultOrgID, role+" token", role, secret.Display(tok), hash)
+		_, err := tx.CreateAPIToken(ctx, model.DefaultOrgID, string(role)+" token", role, secret.Display(tok), hash)
 		return err
 	})
 	if err != nil {

@@ -158,7 +158,7 @@ func (s *Server) wrap(rt route) http.Handler {
 			}
 			if !activation.RoleAllows(c.Role, rt.perm) {
 				s.audit.Denied(r, *c, rt.method, rt.path)
-				writeJSONError(w, http.StatusForbidden, "forbidden", "the "+c.Role+" role may not do this", "")
+				writeJSONError(w, http.StatusForbidden, "forbidden", "the "+string(c.Role)+" role may not do this", "")
 				return
 			}
 			caller = c

@@ -44,7 +44,7 @@ func TestStartServesWhatTheOptionsSay(t *testing.T) {
 // secret key and admin token.
 func TestStopLetsAnotherStartOpenTheDataFolder(t *testing.T) {
 	one := apptest.Start(t, apptest.Options{})
-	if !secret.WellFormed(one.AdminToken, secret.PrefixAdminToken) {
+	if !secret.WellFormed(one.AdminToken, secret.PrefixAPIToken) {
 		t.Fatalf("admin token %q", secret.Display(one.AdminToken))
 	}
 	if one.TokenFile() != filepath.Join(one.DataDir, "admin.token") {

@@ -23,7 +23,6 @@ import (
 	"net/smtp"
 	"net/textproto"
 	"os"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -34,6 +33,7 @@ import (
 	"github.com/activator-voip/activator/internal/messaging"
 	"github.com/activator-voip/activator/internal/model"
 	"github.com/activator-voip/activator/internal/qr"
+	"github.com/activator-voip/activator/internal/secret"
 )
 
 // QRContentID is the Content-ID of the QR code image an e-mail's HTML part
@@ -287,8 +287,6 @@ func (a *xoauth2Auth) Next(fromServer []byte, more bool) ([]byte, error) {
 	return nil, nil
 }
 
-var linkRe = regexp.MustCompile(`https?://[^\s<>"]+/a/avl_[a-z2-7]+`)
-
 func messageID(m *model.Message, from string) string {
 	domain := "activator.local"
 	if i := strings.LastIndex(from, "@"); i >= 0 {
@@ -351,7 +349,7 @@ func inlineQR(m *model.Message) (html string, png []byte, err error) {
 	html = m.HTML
 	html = strings.Replace(html, QRSlot, strings.TrimSuffix(QRSlot, "</p>")+QRImage+"</p>", 1)
 	if strings.Contains(html, "cid:"+QRContentID) {
-		if link := linkRe.FindString(m.Body); link != "" {
+		if link := secret.FindLink(m.Body); link != "" {
 			png, err = qr.PNG(link, 360)
 			if err != nil {
 				return "", nil, fmt.Errorf("making the QR code: %w", err)

@@ -552,7 +552,7 @@ func TestRealTemplateGetsTheQRCode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := tm.Render("it", model.ChannelEmail, model.KindActivation, messaging.MessageVars{Name: "Ada", Link: link, Company: "ACME", ExpiresAt: time.Now().Add(time.Hour)})
+	r, err := tm.Render("it", model.ChannelEmail, model.LinkActivation, messaging.MessageVars{Name: "Ada", Link: link, Company: "ACME", ExpiresAt: time.Now().Add(time.Hour)})
 	if err != nil {
 		t.Fatal(err)
 	}

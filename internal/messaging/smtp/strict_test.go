@@ -48,9 +48,9 @@ func TestEveryEmailIsStrictMIME(t *testing.T) {
 			to: "Bob Example <bob@example.org>"},
 	}
 	for _, lang := range cat.Languages() {
-		for _, kind := range []string{model.KindActivation, model.KindInstallation} {
+		for _, kind := range model.LinkKinds {
 			for _, v := range variants {
-				t.Run(lang+"/"+kind+"/"+v.name, func(t *testing.T) {
+				t.Run(lang+"/"+string(kind)+"/"+v.name, func(t *testing.T) {
 					vars := v.vars
 					if vars.Link == "" {
 						token, _ := secret.NewToken(secret.PrefixLink)
@@ -61,8 +61,8 @@ func TestEveryEmailIsStrictMIME(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					// As activation.Service.Send queues it.
-					m := &model.Message{ID: 7, Channel: model.ChannelEmail, Kind: kind, Recipient: v.to, Subject: r.Subject, Body: r.Text, HTML: r.HTML}
+					// As activation.Links.Send queues it.
+					m := &model.Message{ID: 7, Channel: model.ChannelEmail, Kind: kind.MessageKind(), Recipient: v.to, Subject: r.Subject, Body: r.Text, HTML: r.HTML}
 					raw := sendAndReceive(t, ms, froms[v.accented], m)
 					to, _ := mail.ParseAddress(v.to)
 					smtptest.Check(t, raw, smtptest.Expect{From: "it@example.com", To: to.Address, Subject: r.Subject,

@@ -20,8 +20,9 @@ import (
 	"github.com/activator-voip/activator/internal/activation"
 )
 
-// Kind is a kind of thing an operator changes.
-type Kind struct {
+// TargetKind is a kind of thing an operator changes: the first part of an
+// audit entry's target.
+type TargetKind struct {
 	// Name is the kind in audit targets (account:1234567890) and for
 	// activation.Snapshots.Take.
 	Name string
@@ -33,9 +34,9 @@ type Kind struct {
 	NoSnapshot string
 }
 
-// kinds maps a route's first path segment after its surface's prefix
-// (/api/v1/ or /console/) to the kind of thing it changes.
-var kinds = map[string]Kind{
+// targetKinds maps a route's first path segment after its surface's
+// prefix (/api/v1/ or /console/) to the kind of thing it changes.
+var targetKinds = map[string]TargetKind{
 	"accounts":  {Name: "account", KeyField: "username"},
 	"groups":    {Name: "group", KeyField: "name"},
 	"profiles":  {Name: "profile", KeyField: "name"},
@@ -51,8 +52,8 @@ var kinds = map[string]Kind{
 		"the entry's actor and action say who logged out"},
 }
 
-// Kinds is the table: first path segment to kind. For tests.
-func Kinds() map[string]Kind { return maps.Clone(kinds) }
+// TargetKinds is the table: first path segment to target kind. For tests.
+func TargetKinds() map[string]TargetKind { return maps.Clone(targetKinds) }
 
 // Auditor writes the audit log of one surface.
 type Auditor struct {
@@ -70,18 +71,19 @@ func New(entries *activation.Audit, snapshots *activation.Snapshots, log *slog.L
 	return &Auditor{entries: entries, snapshots: snapshots, log: log, via: via, prefix: prefix}
 }
 
-// KindOf finds what a route pattern changes: the kind from its first path
-// segment, and the wildcard naming the target (its first; "" when the path
-// has none). ok is false when the table has no entry for the segment.
-func (a *Auditor) KindOf(pattern string) (k Kind, wildcard string, ok bool) {
+// TargetKindOf finds what a route pattern changes: the target kind from
+// its first path segment, and the wildcard naming the target (its first;
+// "" when the path has none). ok is false when the table has no entry for
+// the segment.
+func (a *Auditor) TargetKindOf(pattern string) (k TargetKind, wildcard string, ok bool) {
 	rest, found := strings.CutPrefix(pattern, a.prefix)
 	if !found {
-		return Kind{}, "", false
+		return TargetKind{}, "", false
 	}
 	segs := strings.Split(strings.Trim(rest, "/"), "/")
-	k, ok = kinds[segs[0]]
+	k, ok = targetKinds[segs[0]]
 	if !ok {
-		k = Kind{Name: segs[0]} // still written, under its segment
+		k = TargetKind{Name: segs[0]} // still written, under its segment
 	}
 	for _, sg := range segs[1:] {
 		if strings.HasPrefix(sg, "{") && strings.HasSuffix(sg, "}") {
@@ -91,9 +93,9 @@ func (a *Auditor) KindOf(pattern string) (k Kind, wildcard string, ok bool) {
 	return k, "", ok
 }
 
-// target is the kind and key of a request on a route.
-func (a *Auditor) target(r *http.Request, pattern string) (Kind, string) {
-	k, wildcard, _ := a.KindOf(pattern)
+// target is the target kind and key of a request on a route.
+func (a *Auditor) target(r *http.Request, pattern string) (TargetKind, string) {
+	k, wildcard, _ := a.TargetKindOf(pattern)
 	if wildcard == "" {
 		return k, ""
 	}
@@ -148,7 +150,7 @@ func (a *Auditor) Record(r *http.Request, by activation.Caller, method, pattern,
 	a.write(r.Context(), by, method, pattern, kind, key, status, nil, nil)
 }
 
-func (a *Auditor) snapshot(ctx context.Context, k Kind, key string, by activation.Caller) []byte {
+func (a *Auditor) snapshot(ctx context.Context, k TargetKind, key string, by activation.Caller) []byte {
 	if k.NoSnapshot != "" {
 		return nil
 	}

@@ -28,7 +28,7 @@ func (c *Console) dashboard(w http.ResponseWriter, r *http.Request, p *Page) err
 	}
 	p.Title, p.Menu, p.Flash = "Dashboard", "dashboard", flashOf(r)
 	p.Data = dashboardData{DashboardView: d, Statuses: []string{model.StatusDisabled, model.StageNew, model.StageInvited, model.StageOpened,
-		model.StageInstalled, model.StageActivated, "failed"}}
+		model.StageInstalled, model.StageActivated, model.MessageFailed}}
 	c.render(w, http.StatusOK, "dashboard", p)
 	return nil
 }
@@ -94,7 +94,7 @@ func (c *Console) bulk(w http.ResponseWriter, r *http.Request, p *Page) error {
 		switch action {
 		case "send-activation-sms", "send-activation-email", "send-installation-sms", "send-installation-email":
 			parts := strings.Split(action, "-")
-			_, err = c.dom.Links.Send(r.Context(), u, model.SendRequest{Kind: parts[1], Channel: parts[2]}, *p.Caller)
+			_, err = c.dom.Links.Send(r.Context(), u, model.SendRequest{Kind: model.LinkKind(parts[1]), Channel: parts[2]}, *p.Caller)
 		case "revoke":
 			_, err = c.dom.Links.Revoke(r.Context(), u, *p.Caller)
 		case "disable":
@@ -282,7 +282,7 @@ func (c *Console) account(w http.ResponseWriter, r *http.Request, p *Page) error
 
 func (c *Console) accountSend(w http.ResponseWriter, r *http.Request, p *Page) error {
 	u := r.PathValue("username")
-	_, err := c.dom.Links.Send(r.Context(), u, model.SendRequest{Channel: r.PostFormValue("channel"), Kind: r.PostFormValue("kind")}, *p.Caller)
+	_, err := c.dom.Links.Send(r.Context(), u, model.SendRequest{Channel: r.PostFormValue("channel"), Kind: model.LinkKind(r.PostFormValue("kind"))}, *p.Caller)
 	if err != nil {
 		return err
 	}

@@ -21,8 +21,8 @@ func onEachBackend(t *testing.T, fn func(t *testing.T, ts *consoleServer, admin,
 	t.Helper()
 	apptest.ForEachDatabase(t, func(t *testing.T, database string) {
 		ts := startConsole(t, database)
-		addOperator(t, ts.app.Domain, "ada", "admin")
-		addOperator(t, ts.app.Domain, "bob", "csr")
+		addOperator(t, ts.app.Domain, "ada", model.RoleAdmin)
+		addOperator(t, ts.app.Domain, "bob", model.RoleCSR)
 		admin, csr := newClient(ts.url), newClient(ts.url)
 		admin.login(t, "ada", "password of ada")
 		csr.login(t, "bob", "password of bob")

@@ -24,6 +24,7 @@ import (
 
 	"github.com/activator-voip/activator/internal/activation"
 	"github.com/activator-voip/activator/internal/model"
+	"github.com/activator-voip/activator/internal/secret"
 	"github.com/activator-voip/activator/internal/web/audit"
 	"github.com/activator-voip/activator/internal/web/status"
 )
@@ -106,12 +107,12 @@ func New(dom activation.Domain, log *slog.Logger) (*Console, error) {
 		"sub":     func(a, b int) int { return a - b },
 		"pct":     pct,
 		"status":  statusClass,
-		"roles":   func() []string { return activation.Roles },
+		"roles":   func() []model.Role { return model.Roles },
 		"stages":  func() []string { return append([]string{model.StatusDisabled}, model.Stages...) },
 		"langs":   func() []string { return model.Languages },
 		"plats":   func() []string { return model.Platforms },
 		"models":  func() []string { return []string{string(model.EndToEnd), string(model.EndToSite)} },
-		"mask":    activation.MaskLinks,
+		"mask":    secret.MaskLinks,
 		"has":     func(m map[string]bool, k string) bool { return m[k] },
 		"itoa":    func(n int64) string { return strconv.FormatInt(n, 10) },
 		"urlq":    url.QueryEscape,
@@ -204,7 +205,7 @@ func (c *Console) wrap(rt Route) http.Handler {
 		}
 		if !activation.RoleAllows(caller.Role, rt.Perm) {
 			c.audit.Denied(r, caller, rt.Method, rt.Path)
-			c.renderStatus(w, r, p, http.StatusForbidden, "The "+caller.Role+" role may not do this.")
+			c.renderStatus(w, r, p, http.StatusForbidden, "The "+string(caller.Role)+" role may not do this.")
 			return
 		}
 		if r.Method == http.MethodGet {
@@ -380,13 +381,16 @@ func pct(a, b int) int {
 	return a * 100 / b
 }
 
-func statusClass(s string) string {
-	switch s {
-	case model.StageActivated, model.MessageSent, model.MessageDelivered, "done", "create":
+// statusClass is the badge colour of a state, whatever it is the state of:
+// an account's stage or status, a message's or an import's state, or a
+// preview row's action.
+func statusClass(state any) string {
+	switch fmt.Sprint(state) {
+	case model.StageActivated, model.MessageSent, model.MessageDelivered, string(model.ImportDone), "create":
 		return "ok"
 	case model.StatusDisabled, model.MessageFailed, "error":
 		return "bad"
-	case model.StageNew, "cancelled", "exists":
+	case model.StageNew, string(model.ImportCancelled), "exists":
 		return "muted"
 	}
 	return "mid"

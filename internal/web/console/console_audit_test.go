@@ -34,7 +34,7 @@ func consoleAuditOfLoginsAndGateways(t *testing.T, ts *consoleServer) {
 		return es[0]
 	}
 
-	created, err := dom.Operators.Create(ctx, model.OperatorInput{Name: strp("ada"), Role: strp("admin")}, tester)
+	created, err := dom.Operators.Create(ctx, model.OperatorInput{Name: strp("ada"), Role: new(model.RoleAdmin)}, tester)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +81,7 @@ func consoleAuditOfLoginsAndGateways(t *testing.T, ts *consoleServer) {
 		t.Errorf("the login: %+v", es)
 	}
 
-	if _, err := dom.Gateways.Create(ctx, model.GatewayInput{Name: strp("sms-main"), Kind: strp("twilio"), Settings: map[string]string{
+	if _, err := dom.Gateways.Create(ctx, model.GatewayInput{Name: strp("sms-main"), KindName: strp("twilio"), Settings: map[string]string{
 		"account_sid": "AC1", "auth_token": "tok-secret-1", "from": "+15005550006", "base_url": "http://127.0.0.1:1"}}, tester); err != nil {
 		t.Fatal(err)
 	}

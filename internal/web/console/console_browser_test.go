@@ -171,7 +171,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	if _, err := ts.app.Domain.Groups.Create(ctx, model.GroupInput{Name: strp("sales"), ITEmail: strp("it@example.com")}, tester); err != nil {
 		t.Fatal(err)
 	}
-	created, err := ts.app.Domain.Operators.Create(ctx, model.OperatorInput{Name: strp("ada"), Role: strp("admin")}, tester)
+	created, err := ts.app.Domain.Operators.Create(ctx, model.OperatorInput{Name: strp("ada"), Role: new(model.RoleAdmin)}, tester)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -423,7 +423,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	if err != nil || len(msgs) == 0 {
 		t.Fatalf("a message for the outbox page: %v", err)
 	}
-	second, err := ts.app.Domain.Operators.Create(ctx, model.OperatorInput{Name: strp("grace"), Role: strp("csr")}, tester)
+	second, err := ts.app.Domain.Operators.Create(ctx, model.OperatorInput{Name: strp("grace"), Role: new(model.RoleCSR)}, tester)
 	if err != nil {
 		t.Fatal(err)
 	}

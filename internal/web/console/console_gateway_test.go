@@ -68,11 +68,11 @@ func TestGatewaysPageSendsATest(t *testing.T) {
 	ctx := context.Background()
 	box, port := startMailbox(t)
 	name, kind := "mail", "smtp"
-	if _, err := dom.Gateways.Create(ctx, model.GatewayInput{Name: &name, Kind: &kind, Settings: map[string]string{
+	if _, err := dom.Gateways.Create(ctx, model.GatewayInput{Name: &name, KindName: &kind, Settings: map[string]string{
 		"host": "127.0.0.1", "port": strconv.Itoa(port), "tls": "none", "from": "it@example.com"}}, tester); err != nil {
 		t.Fatal(err)
 	}
-	addOperator(t, dom, "ada", "admin")
+	addOperator(t, dom, "ada", model.RoleAdmin)
 	c := newClient(ts.url)
 	c.login(t, "ada", "password of ada")
 	_, page := c.get(t, "/console/gateways")

@@ -80,7 +80,7 @@ func (c *operatorClient) login(t *testing.T, name, password string) {
 }
 
 // addOperator makes an operator with a password.
-func addOperator(t *testing.T, dom activation.Domain, name, role string) {
+func addOperator(t *testing.T, dom activation.Domain, name string, role model.Role) {
 	t.Helper()
 	ctx := context.Background()
 	created, err := dom.Operators.Create(ctx, model.OperatorInput{Name: &name, Role: &role}, tester)
@@ -120,10 +120,11 @@ func TestConsoleRolesFromTheRouteTable(t *testing.T) {
 	concrete := strings.NewReplacer("{username}", acc.Username, "{name}", "nobody", "{id}", "999", "{token}", "avp_x", "{$}", "")
 
 	checked := 0
-	for _, role := range []string{"auditor", "csr", "admin"} { // admin last: its posts change things
-		addOperator(t, dom, role+"-op", role)
+	for _, role := range []model.Role{model.RoleAuditor, model.RoleCSR, model.RoleAdmin} { // admin last: its posts change things
+		name := string(role) + "-op"
+		addOperator(t, dom, name, role)
 		c := newClient(ts.url)
-		c.login(t, role+"-op", "password of "+role+"-op")
+		c.login(t, name, "password of "+name)
 		for _, rt := range routes {
 			if rt.Public {
 				continue
@@ -172,7 +173,7 @@ func TestConsoleRefusesFormsWithoutCSRF(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	addOperator(t, dom, "ada", "admin")
+	addOperator(t, dom, "ada", model.RoleAdmin)
 	c := newClient(ts.url)
 	c.login(t, "ada", "password of ada")
 	for _, form := range []url.Values{{}, {"csrf": {"wrong"}}, {"csrf": {strings.ToUpper(c.csrf)}}} {
@@ -192,7 +193,7 @@ func TestConsoleRefusesFormsWithoutCSRF(t *testing.T) {
 	}
 	// Another browser's session token is no good here either.
 	other := newClient(ts.url)
-	addOperator(t, dom, "bob", "admin")
+	addOperator(t, dom, "bob", model.RoleAdmin)
 	other.login(t, "bob", "password of bob")
 	if code, _ := c.post(t, "/console/accounts/"+acc.Username+"/enable", url.Values{"csrf": {other.csrf}}); code != http.StatusForbidden {
 		t.Errorf("bob's token in ada's session: %d, want 403", code)
@@ -222,7 +223,7 @@ func TestSessionsAreSharedByInstances(t *testing.T) {
 	dir := t.TempDir() // one secret key for both, as production needs
 	one := startConsoleIn(t, dsn, dir)
 	two := startConsoleIn(t, dsn, dir)
-	addOperator(t, one.app.Domain, "ada", "csr")
+	addOperator(t, one.app.Domain, "ada", model.RoleCSR)
 	c := newClient(one.url)
 	c.login(t, "ada", "password of ada")
 	u1, _ := url.Parse(one.url + "/console/")
@@ -253,7 +254,7 @@ func TestAccountPageShowsRegistrations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	addOperator(t, dom, "ada", "auditor")
+	addOperator(t, dom, "ada", model.RoleAuditor)
 	c := newClient(ts.url)
 	c.login(t, "ada", "password of ada")
 	if _, page := c.get(t, "/console/accounts/"+acc.Username); !strings.Contains(page, "Not registered now.") {
@@ -278,8 +279,8 @@ func TestGroupAndOperatorForms(t *testing.T) {
 	dom := ts.app.Domain
 	ctx := context.Background()
 	dom.Groups.Create(ctx, model.GroupInput{Name: strp("sales")}, tester)
-	addOperator(t, dom, "ada", "admin")
-	addOperator(t, dom, "bob", "csr")
+	addOperator(t, dom, "ada", model.RoleAdmin)
+	addOperator(t, dom, "bob", model.RoleCSR)
 	c := newClient(ts.url)
 	c.login(t, "ada", "password of ada")
 	if code, body := c.post(t, "/console/groups/sales", url.Values{"csrf": {c.csrf}, "it_email": {"help@example.com"}, "profile": {"default"}}); code != http.StatusSeeOther {
@@ -295,7 +296,7 @@ func TestGroupAndOperatorForms(t *testing.T) {
 	if code, _ := c.post(t, "/console/operators/bob/role", url.Values{"csrf": {c.csrf}, "role": {"auditor"}}); code != http.StatusSeeOther {
 		t.Fatalf("role change: %d", code)
 	}
-	if o, _ := dom.Operators.Get(ctx, "bob", tester); o.Role != "auditor" {
+	if o, _ := dom.Operators.Get(ctx, "bob", tester); o.Role != model.RoleAuditor {
 		t.Errorf("bob is %s", o.Role)
 	}
 	if code, _ := c.post(t, "/console/operators/ada/role", url.Values{"csrf": {c.csrf}, "role": {"csr"}}); code != http.StatusBadRequest {
@@ -332,7 +333,7 @@ func TestAccountListPagesFiltersAndBulkActions(t *testing.T) {
 		}
 		users = append(users, a.Username)
 	}
-	addOperator(t, dom, "ada", "csr")
+	addOperator(t, dom, "ada", model.RoleCSR)
 	c := newClient(ts.url)
 	c.login(t, "ada", "password of ada")
 	rows := func(page string) int { return strings.Count(page, `name="username" value=`) }
@@ -384,8 +385,8 @@ func TestAccountListPagesFiltersAndBulkActions(t *testing.T) {
 func TestTokensInTheConsole(t *testing.T) {
 	ts := startConsole(t, "")
 	dom := ts.app.Domain
-	addOperator(t, dom, "ada", "admin")
-	addOperator(t, dom, "bob", "auditor")
+	addOperator(t, dom, "ada", model.RoleAdmin)
+	addOperator(t, dom, "bob", model.RoleAuditor)
 	c := newClient(ts.url)
 	c.login(t, "ada", "password of ada")
 	code, page := c.post(t, "/console/tokens", url.Values{"csrf": {c.csrf}, "name": {"laptop"}, "operator": {"bob"}})
@@ -412,7 +413,7 @@ func TestTokensInTheConsole(t *testing.T) {
 	if got := api("POST", "/api/v1/groups"); got != 403 {
 		t.Errorf("bob's (auditor) token creating a group: %d", got)
 	}
-	ts1, _ := dom.Operators.Tokens(context.Background(), activation.Caller{Role: "admin", OrgID: model.DefaultOrgID})
+	ts1, _ := dom.Operators.Tokens(context.Background(), activation.Caller{Role: model.RoleAdmin, OrgID: model.DefaultOrgID})
 	var id string
 	for _, x := range ts1 {
 		if x.Name == "laptop" {

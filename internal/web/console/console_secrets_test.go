@@ -23,13 +23,14 @@ var admin = activation.Caller{Name: "test", Role: "admin", OrgID: model.DefaultO
 var wholeLinkRe = regexp.MustCompile(`avl_[a-z2-7]{32}`)
 
 // loggedIn adds an operator of each role and logs each in.
-func loggedIn(t *testing.T, ts *consoleServer, roles ...string) map[string]*operatorClient {
+func loggedIn(t *testing.T, ts *consoleServer, roles ...model.Role) map[model.Role]*operatorClient {
 	t.Helper()
-	out := map[string]*operatorClient{}
+	out := map[model.Role]*operatorClient{}
 	for _, role := range roles {
-		addOperator(t, ts.app.Domain, role+"-op", role)
+		name := string(role) + "-op"
+		addOperator(t, ts.app.Domain, name, role)
 		c := newClient(ts.url)
-		c.login(t, role+"-op", "password of "+role+"-op")
+		c.login(t, name, "password of "+name)
 		out[role] = c
 	}
 	return out
@@ -88,7 +89,7 @@ func TestConsoleShowsALiveLinkToAdminsOnly(t *testing.T) {
 // receipt URL whole to an admin, its key masked to a CSR and an auditor.
 func TestConsoleShowsReceiptKeysToAdminsOnly(t *testing.T) {
 	ts := startConsole(t, "")
-	gw, err := ts.app.Domain.Gateways.Create(context.Background(), model.GatewayInput{Name: strp("sms-main"), Kind: strp("twilio"), Settings: map[string]string{
+	gw, err := ts.app.Domain.Gateways.Create(context.Background(), model.GatewayInput{Name: strp("sms-main"), KindName: strp("twilio"), Settings: map[string]string{
 		"account_sid": "AC1", "auth_token": "tok-secret-1", "from": "+15005550006"}}, admin)
 	if err != nil {
 		t.Fatal(err)

@@ -49,7 +49,7 @@ func (c *Console) templates(w http.ResponseWriter, r *http.Request, p *Page) err
 	if q.Get("name") == "" {
 		q.Set("name", "Ada Lovelace")
 	}
-	prev, err := c.dom.Messages.Preview(r.Context(), q.Get("language"), q.Get("channel"), q.Get("kind"), q.Get("name"), *p.Caller)
+	prev, err := c.dom.Messages.Preview(r.Context(), q.Get("language"), q.Get("channel"), model.LinkKind(q.Get("kind")), q.Get("name"), *p.Caller)
 	if err != nil {
 		if err := fieldError(p, err); err != nil {
 			return err

@@ -88,7 +88,7 @@ func (c *Console) importPage(w http.ResponseWriter, r *http.Request, p *Page) er
 		return err
 	}
 	d := importData{Status: st}
-	if st.State == "previewed" {
+	if st.State == model.ImportPreviewed {
 		if d.Preview, err = c.dom.Imports.PreviewOf(r.Context(), id, *p.Caller); err != nil {
 			return err
 		}

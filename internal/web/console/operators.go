@@ -30,7 +30,7 @@ func (c *Console) operators(w http.ResponseWriter, r *http.Request, p *Page) err
 }
 
 func (c *Console) operatorCreate(w http.ResponseWriter, r *http.Request, p *Page) error {
-	name, role := strings.TrimSpace(r.PostFormValue("name")), r.PostFormValue("role")
+	name, role := strings.TrimSpace(r.PostFormValue("name")), model.Role(r.PostFormValue("role"))
 	created, err := c.dom.Operators.Create(r.Context(), model.OperatorInput{Name: &name, Role: &role}, *p.Caller)
 	if err != nil {
 		if err := fieldError(p, err); err != nil {
@@ -62,7 +62,7 @@ func (c *Console) operatorEnable(w http.ResponseWriter, r *http.Request, p *Page
 
 // operatorRole changes an operator's role.
 func (c *Console) operatorRole(w http.ResponseWriter, r *http.Request, p *Page) error {
-	role := r.PostFormValue("role")
+	role := model.Role(r.PostFormValue("role"))
 	if _, err := c.dom.Operators.Update(r.Context(), r.PathValue("name"), model.OperatorInput{Role: &role}, *p.Caller); err != nil {
 		if err := fieldError(p, err); err != nil {
 			return err

@@ -12,9 +12,9 @@ import (
 type qrData struct {
 	Username string
 	Name     string
-	Link     string
+	URL      string       // the link, shown once
 	Image    template.URL // data: URI of the SVG
-	Link0    *model.Invitation
+	Link     *model.Link
 }
 
 // accountQR issues a new activation link and shows it once as a QR code,
@@ -22,11 +22,11 @@ type qrData struct {
 // The page is not cached and the link is not kept anywhere readable.
 func (c *Console) accountQR(w http.ResponseWriter, r *http.Request, p *Page) error {
 	u := r.PathValue("username")
-	link, inv, err := c.dom.Links.IssueQR(r.Context(), u, *p.Caller)
+	url, link, err := c.dom.Links.IssueQR(r.Context(), u, *p.Caller)
 	if err != nil {
 		return err
 	}
-	svg, err := qr.SVG(link)
+	svg, err := qr.SVG(url)
 	if err != nil {
 		return err
 	}
@@ -35,7 +35,7 @@ func (c *Console) accountQR(w http.ResponseWriter, r *http.Request, p *Page) err
 		return err
 	}
 	p.Title, p.Menu = "QR code for "+d.Account.DisplayName, "accounts"
-	p.Data = qrData{Username: u, Name: d.Account.DisplayName, Link: link, Link0: inv,
+	p.Data = qrData{Username: u, Name: d.Account.DisplayName, URL: url, Link: link,
 		Image: template.URL("data:image/svg+xml;base64," + base64.StdEncoding.EncodeToString(svg))}
 	c.render(w, http.StatusOK, "account_qr", p)
 	return nil

@@ -32,11 +32,11 @@ type LandingView struct {
 	Lang          string // language code; empty or unsupported means English
 	Company       string
 	DisplayName   string
-	Kind          string // model.KindActivation or model.KindInstallation
+	Kind          model.LinkKind
 	SecurityModel model.SecurityModel
 	Platform      string         // detected platform, "" when unknown
 	Platforms     []PlatformLink // every platform with a configured URL, detected one first
-	ActivationURL string         // BASE/a/{token}/activation; required for KindActivation
+	ActivationURL string         // BASE/a/{token}/activation; required for model.LinkActivation
 	QRURL         string         // BASE/a/{token}/qr.svg; "" hides the QR code
 	PageURL       string         // BASE/a/{token}, shown under the QR code
 	ExpiresAt     time.Time      // zero hides the expiry line
@@ -178,12 +178,12 @@ func (r *Renderer) Landing(w io.Writer, v LandingView) error {
 		LinphoneURL:   v.LinphoneURL,
 	}
 	switch v.Kind {
-	case model.KindActivation:
+	case model.LinkActivation:
 		if v.ActivationURL == "" {
 			return fmt.Errorf("pages: rendering landing page: activation link has no activation URL")
 		}
 		d.Activation = true
-	case model.KindInstallation:
+	case model.LinkInstallation:
 	default:
 		return fmt.Errorf("pages: rendering landing page: unknown link kind %q", v.Kind)
 	}

@@ -130,7 +130,7 @@ func landingServer(t *testing.T, r *Renderer) http.Handler {
 			Lang:          "en",
 			Company:       "ACME Corp",
 			DisplayName:   "Ada Lovelace-Byron, Countess of a Rather Long Name",
-			Kind:          model.KindActivation,
+			Kind:          model.LinkActivation,
 			SecurityModel: model.EndToEnd,
 			Platform:      detected,
 			Platforms:     links,

@@ -50,7 +50,7 @@ func landingView(lang, platform string) LandingView {
 		Lang:          lang,
 		Company:       "ACME Corp",
 		DisplayName:   "Ada Lovelace",
-		Kind:          model.KindActivation,
+		Kind:          model.LinkActivation,
 		SecurityModel: model.EndToEnd,
 		Platform:      platform,
 		Platforms:     platformLinks(platform),
@@ -205,7 +205,7 @@ func TestInstallationKindHasNoActivation(t *testing.T) {
 	r, cat := newRenderer(t)
 	for _, lang := range cat.Languages() {
 		v := landingView(lang, "ios")
-		v.Kind = model.KindInstallation
+		v.Kind = model.LinkInstallation
 		v.ActivationURL = ""
 		page := render(t, r, v)
 		if strings.Contains(page, "/activation") || strings.Contains(page, html(cat.T(lang, "landing.activate"))) {

@@ -9,7 +9,7 @@ import (
 )
 
 // Of is the HTTP status that answers a domain error of kind k.
-func Of(k activation.Kind) int {
+func Of(k activation.ErrorKind) int {
 	switch k {
 	case activation.KindInvalid:
 		return http.StatusBadRequest
