@@ -86,7 +86,7 @@ type Options struct {
 	// TrustedKeys, when set, are the only keys the client accepts an
 	// activation file from, first use included: a client built for one
 	// operator (an OEM build) carries that operator's signing keys instead of
-	// trusting the first file it sees (docs/protocol.md, section 4.3).
+	// trusting the first file it sees (docs/protocol.md, section 4.2).
 	TrustedKeys []ed25519.PublicKey
 }
 

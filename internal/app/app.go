@@ -207,7 +207,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	a.Domain = activation.NewDomain(activation.DomainConfig{
-		Store: st, Box: box, SigningKey: boot.SigningKey, Templates: tmpl, GatewayKinds: gatewayKinds(),
+		Store: st, Box: box, SigningKey: boot.SigningKey, KeyChain: boot.KeyChain, Templates: tmpl, GatewayKinds: gatewayKinds(),
 		ListenURL: a.URL, TLSPin: pin, MaxAttempts: cfg.MaxAttempts, OnEnqueue: wcfg.Doorbell.Ring, Backend: backend, Logger: log,
 	})
 	// The outbox is built in; the gateways configured in the database

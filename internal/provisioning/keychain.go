@@ -11,7 +11,7 @@ import (
 // Ed25519 key and has the old key sign it: an endorsement. Activation files
 // carry every endorsement since the first key, oldest first, as their
 // key_chain member, so a client that pinned any earlier key can follow the
-// chain to the key that signed the file (docs/protocol.md, section 4.4).
+// chain to the key that signed the file (docs/protocol.md, section 4.5).
 
 // endorsementContext starts every signed endorsement, so an endorsement
 // signature can never be taken for an activation file's, or the reverse.
