@@ -27,7 +27,10 @@ func TestDeactivateAndRevokeKeysOverTheAPI(t *testing.T) {
 			t.Fatal(err)
 		}
 		var token string
-		for token == "" {
+		for tries := 0; token == ""; tries++ {
+			if tries == 100 {
+				t.Fatal("the link never reached the outbox")
+			}
 			items, _ := s.app.Domain.Messages.Outbox(ctx, 10, by)
 			for _, it := range items {
 				if it.MessageID == send.Message.ID {
