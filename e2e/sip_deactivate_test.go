@@ -10,15 +10,18 @@ import (
 	"github.com/activator-voip/activator/internal/model"
 )
 
-// TestLostPhone is what an operator does about a lost or stolen phone,
+// TestLostPhone is, on SQLite and on PostgreSQL, what an operator does about a lost or stolen phone,
 // with a real SIP client (sipp) registered on the embedded registrar:
 // deactivating the device drops its registration at once, and the
 // password the phone kept is refused; revoking all keys does the same for
 // every device; an account bound to one device refuses another device.
 func TestLostPhone(t *testing.T) {
 	needTools(t, "sipp")
-	bin := buildBinary(t, t.TempDir())
-	srv := startServe(t, bin, serveOptions{pki: newTestPKI(t)})
+	onEachEngine(t, lostPhone)
+}
+
+func lostPhone(t *testing.T, bin, database string) {
+	srv := startServe(t, bin, serveOptions{pki: newTestPKI(t), database: database})
 	c := newCLI(t, bin, srv)
 	srv.setUp(t, c)
 	sipTarget := "127.0.0.1:" + strconv.Itoa(srv.udpPort)
