@@ -86,7 +86,7 @@ type Options struct {
 	// TrustedKeys, when set, are the only keys the client accepts an
 	// activation file from, first use included: a client built for one
 	// operator (an OEM build) carries that operator's signing keys instead of
-	// trusting the first file it sees (docs/protocol.md, section 4.3).
+	// trusting the first file it sees (docs/protocol.md, section 4.2).
 	TrustedKeys []ed25519.PublicKey
 }
 
@@ -108,14 +108,15 @@ func (o *Options) checkScheme(what, raw string) error {
 	return fmt.Errorf("%s on %s: scheme %q is not https", what, u.Host, u.Scheme)
 }
 
-// trusts reports whether key may sign this device's activation files when
-// no server is pinned yet.
-func (o *Options) trusts(key ed25519.PublicKey) bool {
+// trusts reports whether file may be accepted when no server is pinned
+// yet: it is signed by one of TrustedKeys or by a key one of them
+// endorsed through the file's key chain.
+func (o *Options) trusts(file *provisioning.ActivationFile) bool {
 	if len(o.TrustedKeys) == 0 {
 		return true // trust on first use
 	}
 	for _, k := range o.TrustedKeys {
-		if key.Equal(k) {
+		if file.EndorsedBy(k) {
 			return true
 		}
 	}
@@ -176,7 +177,7 @@ func Activate(ctx context.Context, source string, opts Options) (*Result, error)
 		return nil, fmt.Errorf("activating: %w", err)
 	}
 	firstUse := pinned == nil
-	if firstUse && !opts.trusts(file.PublicKey) {
+	if firstUse && !opts.trusts(file) {
 		log.Debug("activation file refused: not signed by a key built into this client", "key_id", keyID)
 		return nil, fmt.Errorf("activating: %w: the file's key is %s, which is not one of the %d keys this client trusts",
 			ErrOtherServer, keyID, len(opts.TrustedKeys))
@@ -186,10 +187,16 @@ func Activate(ctx context.Context, source string, opts Options) (*Result, error)
 	}
 	if !firstUse {
 		key, _ := base64.RawURLEncoding.DecodeString(pinned.PublicKey)
-		if !file.PublicKey.Equal(ed25519.PublicKey(key)) {
-			log.Debug("activation file refused: signed by another key", "key_id", keyID, "pinned_key_id", pinned.KeyID)
-			return nil, fmt.Errorf("activating: %w: the file's key is %s, this device trusts only key %s (first activated from %s)",
+		// The server may have rotated its key since: the file's key chain
+		// then leads from the pinned key to the one that signed it, and
+		// the device pins the new key below.
+		if !file.EndorsedBy(ed25519.PublicKey(key)) {
+			log.Debug("activation file refused: signed by another key", "key_id", keyID, "pinned_key_id", pinned.KeyID, "chain_links", len(file.Chain))
+			return nil, fmt.Errorf("activating: %w: the file's key is %s, this device trusts only key %s (first activated from %s) and the keys it endorsed",
 				ErrOtherServer, keyID, pinned.KeyID, pinned.Server)
+		}
+		if !file.PublicKey.Equal(ed25519.PublicKey(key)) {
+			log.Debug("following the server's key rotation", "pinned_key_id", pinned.KeyID, "key_id", keyID)
 		}
 	}
 

@@ -34,6 +34,7 @@ type fakeServer struct {
 	srv *httptest.Server
 	key ed25519.PrivateKey
 
+	chain    []provisioning.KeyEndorsement // set by rotate: the endorsements files carry
 	mu       sync.Mutex
 	tlsPin   string            // pin written in files; "" means the server's real pin
 	noPin    bool              // write no pin at all
@@ -124,10 +125,13 @@ func (s *fakeServer) activationFile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := time.Now().UTC().Truncate(time.Second)
-	file, err := provisioning.SignActivation(provisioning.ActivationPayload{
+	s.mu.Lock()
+	key, chain := s.key, s.chain
+	s.mu.Unlock()
+	file, err := provisioning.SignActivationChain(provisioning.ActivationPayload{
 		Server: s.srv.URL, Token: token, IssuedAt: now, ExpiresAt: now.Add(7 * 24 * time.Hour),
 		TLSPin: pin, DisplayName: "Maria Rossi",
-	}, s.key)
+	}, key, chain)
 	if err != nil {
 		s.t.Errorf("signing: %v", err)
 		http.Error(w, err.Error(), http.StatusInternalServerError)
@@ -680,5 +684,117 @@ func TestTrustedKeysReplaceTrustOnFirstUse(t *testing.T) {
 	}
 	if !res.FirstUse {
 		t.Error("the first activation is not reported as first use")
+	}
+}
+
+// rotate replaces the server's signing key, the old key endorsing the new
+// one, as `activator keys rotate-signing` does.
+func (s *fakeServer) rotate(t *testing.T) ed25519.PrivateKey {
+	t.Helper()
+	_, next, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.chain = append(s.chain, provisioning.Endorse(s.key, next.Public().(ed25519.PublicKey)))
+	s.key = next
+	return next
+}
+
+// A device that pinned the server's first key accepts a file signed by the
+// key that replaced it, twice over, and pins the newest key.
+func TestPinnedKeyFollowsRotation(t *testing.T) {
+	s := newFakeServer(t)
+	ctx := context.Background()
+	dir := t.TempDir()
+	_, landing := s.newLink()
+	first, err := Activate(ctx, landing, s.opts(t, dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.rotate(t)
+	next := s.rotate(t)
+	_, landing = s.newLink()
+	res, err := Activate(ctx, landing, s.opts(t, dir))
+	if err != nil {
+		t.Fatalf("after two rotations, a device pinned to the first key refuses the server: %v", err)
+	}
+	if res.FirstUse || res.KeyID == first.KeyID || res.KeyID != provisioning.KeyID(next.Public().(ed25519.PublicKey)) {
+		t.Errorf("result = first use %v, key %s; want the newest key %s", res.FirstUse, res.KeyID, provisioning.KeyID(next.Public().(ed25519.PublicKey)))
+	}
+	var ps pinnedServer
+	readJSON(t, filepath.Join(dir, FileServer), &ps)
+	if ps.KeyID != res.KeyID || ps.PublicKey != base64.RawURLEncoding.EncodeToString(next.Public().(ed25519.PublicKey)) {
+		t.Errorf("server.json still pins %s, want the newest key %s", ps.KeyID, res.KeyID)
+	}
+
+	// A client built with the first key only (an OEM build) follows too.
+	s2 := newFakeServer(t)
+	builtIn := s2.key.Public().(ed25519.PublicKey)
+	s2.rotate(t)
+	_, landing = s2.newLink()
+	opts := s2.opts(t, t.TempDir())
+	opts.TrustedKeys = []ed25519.PublicKey{builtIn}
+	if _, err := Activate(ctx, landing, opts); err != nil {
+		t.Fatalf("a client with the operator's first key built in refuses its rotated key: %v", err)
+	}
+}
+
+// An attacker's server that claims the pinned key endorsed its own key is
+// refused before the token leaves the device: the endorsement does not
+// verify, and a genuine chain of another server leads nowhere the device
+// trusts.
+func TestForgedKeyChainRefused(t *testing.T) {
+	s := newFakeServer(t)
+	ctx := context.Background()
+	dir := t.TempDir()
+	_, landing := s.newLink()
+	if _, err := Activate(ctx, landing, s.opts(t, dir)); err != nil {
+		t.Fatal(err)
+	}
+	pinnedKey := s.key.Public().(ed25519.PublicKey)
+
+	evil := newFakeServer(t)
+	forged := provisioning.Endorse(evil.key, evil.key.Public().(ed25519.PublicKey))
+	forged.SignedBy = pinnedKey
+	token, _ := evil.newLink()
+	now := time.Now().UTC()
+	file, err := provisioning.SignActivation(provisioning.ActivationPayload{Server: evil.srv.URL, Token: token,
+		IssuedAt: now, ExpiresAt: now.Add(time.Hour), TLSPin: provisioning.TLSPin(evil.srv.Certificate())}, evil.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var env map[string]any
+	if err := json.Unmarshal(file, &env); err != nil {
+		t.Fatal(err)
+	}
+	env["key_chain"] = []map[string]string{{
+		"public_key": base64.RawURLEncoding.EncodeToString(forged.PublicKey),
+		"signed_by":  base64.RawURLEncoding.EncodeToString(forged.SignedBy),
+		"signature":  base64.RawURLEncoding.EncodeToString(forged.Signature),
+	}}
+	file, _ = json.Marshal(env)
+	path := filepath.Join(t.TempDir(), "forged.activation")
+	if err := os.WriteFile(path, file, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Activate(ctx, path, evil.opts(t, dir)); !errors.Is(err, provisioning.ErrActivationSignature) {
+		t.Fatalf("a forged endorsement: err = %v, want a signature error", err)
+	}
+
+	// A real chain, but of the attacker's own keys.
+	evil.rotate(t)
+	_, evilLanding := evil.newLink()
+	if _, err := Activate(ctx, evil.fetchFile(t, evilLanding), evil.opts(t, dir)); !errors.Is(err, ErrOtherServer) {
+		t.Fatalf("another server's chain: err = %v, want ErrOtherServer", err)
+	}
+	if n := evil.redeemCount(); n != 0 {
+		t.Errorf("the attacker's server got %d redeem requests", n)
+	}
+	var ps pinnedServer
+	readJSON(t, filepath.Join(dir, FileServer), &ps)
+	if ps.PublicKey != base64.RawURLEncoding.EncodeToString(pinnedKey) {
+		t.Error("the pin moved to the attacker's key")
 	}
 }

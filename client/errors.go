@@ -23,6 +23,9 @@ var (
 	ErrUnauthorized = errors.New("device credential not accepted")
 	// ErrAccountDisabled: an operator disabled the account (403 account_disabled).
 	ErrAccountDisabled = errors.New("account disabled")
+	// ErrAccountBound: the account is bound to one device and another
+	// device of it is active (409 account_bound); the link is not used up.
+	ErrAccountBound = errors.New("account bound to another device")
 	// ErrOtherServer: the activation file is signed by a key other than the
 	// one this device pinned when it was first activated.
 	ErrOtherServer = errors.New("activation file is signed by another server's key")
@@ -46,6 +49,7 @@ const (
 	CodeLinkRevoked             = "link_revoked"
 	CodeDeviceCredentialInvalid = "device_credential_invalid"
 	CodeAccountDisabled         = "account_disabled"
+	CodeAccountBound            = "account_bound"
 )
 
 // APIError is an error answer from the server: its HTTP status and the
@@ -87,6 +91,8 @@ func (e *APIError) Is(target error) bool {
 		return e.Code == CodeDeviceCredentialInvalid || e.Status == http.StatusUnauthorized
 	case ErrAccountDisabled:
 		return e.Code == CodeAccountDisabled
+	case ErrAccountBound:
+		return e.Code == CodeAccountBound
 	}
 	return false
 }

@@ -321,6 +321,9 @@ func applyAccount(ctx context.Context, r *store.Reader, st *Resolved, a *store.A
 		}
 		a.Description = *in.Description
 	}
+	if in.OneDevice != nil {
+		a.OneDevice = *in.OneDevice
+	}
 	return nil
 }
 

@@ -15,12 +15,17 @@ import (
 	"github.com/activator-voip/activator/internal/store"
 )
 
-const signingKeyName = "activation_signing_key"
+// Names of the server secrets (server_secrets), each sealed with the secret key.
+const (
+	signingKeyName = "activation_signing_key"
+	keyChainName   = "activation_key_chain" // public, sealed like every server secret so one rule holds
+)
 
 // BootstrapResult says what a first start created.
 type BootstrapResult struct {
 	SigningKey     ed25519.PrivateKey
-	AdminTokenPath string // set when a new admin token was written
+	KeyChain       []provisioning.KeyEndorsement // empty until the signing key is first rotated
+	AdminTokenPath string                        // set when a new admin token was written
 }
 
 // Bootstrap makes what a first start needs and is a no-op afterwards: the
@@ -70,18 +75,9 @@ func Bootstrap(ctx context.Context, st *store.Store, box *secret.Box, dataDir st
 	if err != nil {
 		return nil, err
 	}
-	sealed, err := st.ServerSecret(ctx, signingKeyName)
-	if err != nil {
-		return nil, fmt.Errorf("reading the signing key: %w", err)
+	if res.SigningKey, res.KeyChain, err = signingKey(ctx, &st.Reader, box); err != nil {
+		return nil, err
 	}
-	seed, err := box.Open(sealed)
-	if err != nil {
-		return nil, fmt.Errorf("opening the signing key: %w", err)
-	}
-	if len(seed) != ed25519.SeedSize {
-		return nil, fmt.Errorf("the stored signing key is damaged")
-	}
-	res.SigningKey = ed25519.NewKeyFromSeed(seed)
 	if adminToken != "" {
 		path := filepath.Join(dataDir, "admin.token")
 		if err := writeSecretFile(path, adminToken+"\n"); err != nil {
@@ -104,4 +100,40 @@ func writeSecretFile(path, content string) error {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return nil
+}
+
+// signingKey opens the activation signing key and its key chain, checking
+// that the chain ends with the key.
+func signingKey(ctx context.Context, r *store.Reader, box *secret.Box) (ed25519.PrivateKey, []provisioning.KeyEndorsement, error) {
+	sealed, err := r.ServerSecret(ctx, signingKeyName)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading the signing key: %w", err)
+	}
+	seed, err := box.Open(sealed)
+	if err != nil {
+		return nil, nil, fmt.Errorf("opening the signing key: %w", err)
+	}
+	if len(seed) != ed25519.SeedSize {
+		return nil, nil, fmt.Errorf("the stored signing key is damaged")
+	}
+	key := ed25519.NewKeyFromSeed(seed)
+	sealed, err = r.ServerSecret(ctx, keyChainName)
+	if errors.Is(err, store.ErrNotFound) {
+		return key, nil, nil
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading the signing key's chain: %w", err)
+	}
+	plain, err := box.Open(sealed)
+	if err != nil {
+		return nil, nil, fmt.Errorf("opening the signing key's chain: %w", err)
+	}
+	chain, err := provisioning.UnmarshalKeyChain(plain)
+	if err != nil {
+		return nil, nil, fmt.Errorf("the stored signing key's chain is damaged: %w", err)
+	}
+	if len(chain) > 0 && !chain[len(chain)-1].PublicKey.Equal(key.Public()) {
+		return nil, nil, errors.New("the stored signing key's chain does not end with the signing key")
+	}
+	return key, chain, nil
 }

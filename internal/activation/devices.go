@@ -102,6 +102,9 @@ func (s *Devices) redeem(ctx context.Context, req model.RedeemRequest, hook func
 		if l.Disabled {
 			return ErrAccountDisabled
 		}
+		if err := checkBinding(ctx, &tx.Reader, l.AccountID, req.Device.ID); err != nil {
+			return err
+		}
 		ok, err := tx.RedeemLink(ctx, l.ID, now)
 		if err != nil {
 			return fmt.Errorf("redeeming link: %w", err)
@@ -279,4 +282,26 @@ func (s *Devices) buildConfig(ctx context.Context, r *store.Reader, a *store.Acc
 		VirtualNumber: a.VirtualNumber, SecurityModel: a.SecurityModel, SIPDomain: st.SIPDomain, SIPHost: st.SIPHost,
 		SIPPorts: st.SIPPorts, Transports: st.SIPTransports, Profile: ep.Settings, IssuedAt: now,
 	}), nil
+}
+
+// checkBinding refuses a redeem from device deviceID when the account is
+// bound to one device and has a live device that is another.
+func checkBinding(ctx context.Context, r *store.Reader, accountID int64, deviceID string) error {
+	a, err := r.AccountByID(ctx, accountID)
+	if err != nil {
+		return fmt.Errorf("reading account: %w", err)
+	}
+	if !a.OneDevice {
+		return nil
+	}
+	devs, err := r.Devices(ctx, accountID)
+	if err != nil {
+		return err
+	}
+	for _, d := range devs {
+		if d.RevokedAt == nil && d.DeviceID != deviceID {
+			return ErrAccountBound
+		}
+	}
+	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 
 	"github.com/activator-voip/activator/internal/messaging"
+	"github.com/activator-voip/activator/internal/provisioning"
 	"github.com/activator-voip/activator/internal/secret"
 	"github.com/activator-voip/activator/internal/store"
 )
@@ -40,8 +41,9 @@ type Domain struct {
 // DomainConfig is what the domain is built from.
 type DomainConfig struct {
 	Store      *store.Store
-	Box        *secret.Box        // seals SIP passwords, gateway settings and message texts
-	SigningKey ed25519.PrivateKey // signs activation files
+	Box        *secret.Box                   // seals SIP passwords, gateway settings and message texts
+	SigningKey ed25519.PrivateKey            // signs activation files
+	KeyChain   []provisioning.KeyEndorsement // the signing key's endorsements (BootstrapResult.KeyChain)
 	Templates  *messaging.Templates
 	// GatewayKinds are the kinds of gateway administrators can configure
 	// (internal/app lists them); the domain knows no provider by name.
@@ -70,7 +72,7 @@ func NewDomain(c DomainConfig) Domain {
 	d.Accounts = NewAccounts(AccountsConfig{Store: c.Store, Settings: d.Settings, Box: c.Box, Backend: c.Backend, Logger: c.Logger})
 	d.Gateways = NewGateways(GatewaysConfig{Store: c.Store, Settings: d.Settings, Box: c.Box, Kinds: c.GatewayKinds, Logger: c.Logger})
 	d.Links = NewLinks(LinksConfig{Store: c.Store, Settings: d.Settings, Gateways: d.Gateways, Templates: c.Templates, Box: c.Box,
-		SigningKey: c.SigningKey, TLSPin: c.TLSPin, MaxAttempts: c.MaxAttempts, OnEnqueue: c.OnEnqueue, Logger: c.Logger})
+		SigningKey: c.SigningKey, KeyChain: c.KeyChain, TLSPin: c.TLSPin, MaxAttempts: c.MaxAttempts, OnEnqueue: c.OnEnqueue, Logger: c.Logger})
 	d.Devices = NewDevices(DevicesConfig{Store: c.Store, Settings: d.Settings, Accounts: d.Accounts, Box: c.Box, Logger: c.Logger})
 	d.Messages = NewMessages(c.Store, c.Box, d.Settings, c.Templates)
 	d.Imports = NewImports(c.Store, d.Settings, d.Links, c.Logger)

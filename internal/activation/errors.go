@@ -54,6 +54,8 @@ var (
 
 	ErrDeviceCredential = &Error{Kind: KindUnauthorized, Code: "device_credential_invalid", Message: "the device credential is missing, unknown or revoked"}
 	ErrAccountDisabled  = &Error{Kind: KindForbidden, Code: "account_disabled", Message: "the account is disabled"}
+	ErrAccountBound     = &Error{Kind: KindConflict, Code: "account_bound", Message: "this account is bound to one device and is active on another: " +
+		"ask customer service to deactivate that device first"}
 )
 
 // mapStore turns store errors into domain errors for what was being done.

@@ -25,6 +25,7 @@ type Links struct {
 	templates   *messaging.Templates
 	box         *secret.Box // seals the texts of the messages it queues
 	signingKey  ed25519.PrivateKey
+	keyChain    []provisioning.KeyEndorsement
 	tlsPin      string
 	maxAttempts int
 	onEnqueue   func()
@@ -40,6 +41,9 @@ type LinksConfig struct {
 	Templates  *messaging.Templates
 	Box        *secret.Box        // seals message texts at rest
 	SigningKey ed25519.PrivateKey // signs activation files
+	// KeyChain is the signing key's endorsements since the first key
+	// (keys rotate-signing), carried by every activation file.
+	KeyChain []provisioning.KeyEndorsement
 	// TLSPin is the server certificate's pin, put in activation files when TLS is on.
 	TLSPin string
 	// MaxAttempts is how many times a message is tried before it fails (0: 8).
@@ -51,7 +55,7 @@ type LinksConfig struct {
 
 // NewLinks returns the links of the organisations in c.Store.
 func NewLinks(c LinksConfig) *Links {
-	s := &Links{store: c.Store, settings: c.Settings, gateways: c.Gateways, templates: c.Templates, box: c.Box, signingKey: c.SigningKey,
+	s := &Links{store: c.Store, settings: c.Settings, gateways: c.Gateways, templates: c.Templates, box: c.Box, signingKey: c.SigningKey, keyChain: c.KeyChain,
 		tlsPin: c.TLSPin, maxAttempts: c.MaxAttempts, onEnqueue: c.OnEnqueue, log: orDiscard(c.Logger), now: time.Now}
 	if s.maxAttempts <= 0 {
 		s.maxAttempts = 8
@@ -311,10 +315,10 @@ func (s *Links) ActivationFile(ctx context.Context, token string) (*ActivationFi
 	if page.Link.Kind != model.LinkActivation {
 		return nil, page, notFound("no_activation", "this link is for installation only")
 	}
-	data, err := provisioning.SignActivation(provisioning.ActivationPayload{
+	data, err := provisioning.SignActivationChain(provisioning.ActivationPayload{
 		Server: page.Settings.BaseURL, Token: token, IssuedAt: s.now(), ExpiresAt: page.Link.ExpiresAt,
 		TLSPin: s.tlsPin, DisplayName: page.Link.DisplayName,
-	}, s.signingKey)
+	}, s.signingKey, s.keyChain)
 	if err != nil {
 		return nil, page, fmt.Errorf("signing the activation file: %w", err)
 	}

@@ -77,7 +77,16 @@ func (s *Snapshots) snapshot(ctx context.Context, kind, key string, by Caller) (
 		if err != nil {
 			return nil, err
 		}
-		return a.Account, nil
+		// Its devices too: deactivating one, or revoking every key, shows
+		// as a device's revoked_at between before and after.
+		devs, err := s.store.Devices(ctx, a.ID)
+		if err != nil {
+			return nil, err
+		}
+		return struct {
+			model.Account
+			Devices []model.Device `json:"devices"`
+		}{a.Account, devs}, nil
 	case "group":
 		return s.groupSnapshot(ctx, key, by)
 	case "profile":

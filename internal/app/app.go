@@ -6,7 +6,6 @@ package app
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -22,7 +21,6 @@ import (
 	"github.com/activator-voip/activator/internal/i18n"
 	"github.com/activator-voip/activator/internal/messaging"
 	"github.com/activator-voip/activator/internal/messaging/outbox"
-	"github.com/activator-voip/activator/internal/provisioning"
 	"github.com/activator-voip/activator/internal/secret"
 	"github.com/activator-voip/activator/internal/sip/kamailio"
 	"github.com/activator-voip/activator/internal/sip/registrar"
@@ -37,8 +35,9 @@ type Config struct {
 	Database      string // PostgreSQL URL; empty: SQLite in DataDir
 	TLSCert       string // PEM certificate (chain) file; with TLSKey, serve HTTPS
 	TLSKey        string
-	SecretKeyFile string // 64 hex digits; empty: DataDir/secret.key, created on first start
-	MaxAttempts   int    // tries per message before it fails
+	ACME          ACMEConfig // instead of TLSCert and TLSKey: a certificate from an ACME CA (tls.go)
+	SecretKeyFile string     // 64 hex digits; empty: DataDir/secret.key, created on first start
+	MaxAttempts   int        // tries per message before it fails
 	Version       string
 	SIP           SIPConfig
 	// DeliveryLease is how long a claimed message stays this instance's
@@ -99,7 +98,8 @@ type App struct {
 	listener net.Listener
 	https    *http.Server
 	tls      bool
-	ready    string // Config.ReadyFile
+	cert     *serverCert // the HTTPS certificate; nil without HTTPS
+	ready    string      // Config.ReadyFile
 	log      *slog.Logger
 }
 
@@ -155,20 +155,11 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 
 	var tlsConf *tls.Config
 	pin := ""
-	if cfg.TLSCert != "" || cfg.TLSKey != "" {
-		if cfg.TLSCert == "" || cfg.TLSKey == "" {
-			return nil, errors.New("TLS needs both a certificate and a key (--tls-cert, --tls-key)")
-		}
-		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
-		if err != nil {
-			return nil, fmt.Errorf("loading the TLS certificate: %w", err)
-		}
-		leaf, err := x509.ParseCertificate(cert.Certificate[0])
-		if err != nil {
-			return nil, fmt.Errorf("reading the TLS certificate: %w", err)
-		}
-		pin = provisioning.TLSPin(leaf)
-		tlsConf = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	if a.cert, err = loadServerCert(cfg, log); err != nil {
+		return nil, err
+	}
+	if a.cert != nil {
+		tlsConf, pin = a.cert.conf, a.cert.pin
 	}
 	listen := cfg.Listen
 	if listen == "" {
@@ -207,7 +198,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	a.Domain = activation.NewDomain(activation.DomainConfig{
-		Store: st, Box: box, SigningKey: boot.SigningKey, Templates: tmpl, GatewayKinds: gatewayKinds(),
+		Store: st, Box: box, SigningKey: boot.SigningKey, KeyChain: boot.KeyChain, Templates: tmpl, GatewayKinds: gatewayKinds(),
 		ListenURL: a.URL, TLSPin: pin, MaxAttempts: cfg.MaxAttempts, OnEnqueue: wcfg.Doorbell.Ring, Backend: backend, Logger: log,
 	})
 	// The outbox is built in; the gateways configured in the database

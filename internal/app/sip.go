@@ -67,12 +67,26 @@ func (a *App) startSIP(ctx context.Context, cfg Config, log *slog.Logger) error 
 			if err != nil {
 				return err
 			}
+			// The HTTPS certificate, when it is for the host SIP clients reach.
+			if a.cert != nil {
+				for _, h := range []string{st.SIPHost, st.SIPDomain} {
+					if tlsConf = a.cert.covers(h); tlsConf != nil {
+						log.Info("SIP over TLS uses the HTTPS certificate", "host", h)
+						break
+					}
+				}
+				if tlsConf != nil {
+					break
+				}
+			}
 			if cert, err = registrar.LoadOrCreateDevCert(cfg.DataDir, []string{st.SIPHost, st.SIPDomain}); err != nil {
 				return err
 			}
 			log.Info("SIP over TLS uses the development certificate; clients must trust its CA", "ca", cfg.DataDir+"/"+registrar.DevCAFile)
 		}
-		tlsConf = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		if tlsConf == nil {
+			tlsConf = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		}
 	}
 	var algs []string
 	if c.Digest != "" {

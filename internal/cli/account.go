@@ -27,6 +27,7 @@ type accountFlags struct {
 	virtualNumber string
 	language      string
 	description   string
+	oneDevice     bool
 }
 
 func (f *accountFlags) register(fs *pflag.FlagSet) {
@@ -39,6 +40,7 @@ func (f *accountFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.virtualNumber, "virtual-number", "", "virtual phone number (default: drawn from the configured range)")
 	fs.StringVar(&f.language, "language", "", "language of the messages and pages: "+strings.Join(model.Languages, ", "))
 	fs.StringVar(&f.description, "description", "", "free text about the account")
+	fs.BoolVar(&f.oneDevice, "one-device", false, "bind the account to one device: while it has a live device, refuse an activation from another (--one-device=false unbinds)")
 }
 
 // input builds the request body from the flags that were set, and only
@@ -65,6 +67,9 @@ func (f *accountFlags) input(fs *pflag.FlagSet) (model.AccountInput, error) {
 			*p.dst = p.val
 		}
 	}
+	if fs.Changed("one-device") {
+		in.OneDevice = &f.oneDevice
+	}
 	if in.SecurityModel != nil {
 		if err := checkSecurityModel("--security-model", *in.SecurityModel); err != nil {
 			return in, err
@@ -89,7 +94,7 @@ activated; its status is its stage, or "disabled".`,
   activator account show 1234567890`,
 		newAccountCreateCmd(a), newAccountListCmd(a), newAccountShowCmd(a), newAccountEditCmd(a),
 		newAccountActionCmd(a, "disable"), newAccountActionCmd(a, "enable"), newAccountDeleteCmd(a),
-		newAccountSendCmd(a), newAccountRevokeCmd(a), newAccountProfileCmd(a))
+		newAccountSendCmd(a), newAccountRevokeCmd(a), newAccountRevokeKeysCmd(a), newAccountProfileCmd(a))
 }
 
 func newAccountCreateCmd(a *globals) *cobra.Command {
@@ -191,7 +196,8 @@ func newAccountEditCmd(a *globals) *cobra.Command {
 		Long: `Change some fields of an account; only the flags given are sent, the other
 fields keep their value. --profile "" puts the account back on its group's profile.`,
 		Example: `  activator account edit 1234567890 --mobile +393339876543
-  activator account edit 1234567890 --group support --profile ""`,
+  activator account edit 1234567890 --group support --profile ""
+  activator account edit 1234567890 --one-device`,
 		Args: exactArgs("USERNAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			in, err := f.input(cmd.Flags())
@@ -199,7 +205,7 @@ fields keep their value. --profile "" puts the account back on its group's profi
 				return err
 			}
 			if in == (model.AccountInput{}) {
-				return errors.New("nothing to change: give at least one of --group, --name, --email, --mobile, --security-model, --profile, --virtual-number, --language, --description")
+				return errors.New("nothing to change: give at least one of --group, --name, --email, --mobile, --security-model, --profile, --virtual-number, --language, --description, --one-device")
 			}
 			return callAndPrint(a, cmd, writeJSON[model.Account](http.MethodPatch, "/accounts"+seg(args[0]), in), printAccount)
 		},
@@ -349,8 +355,8 @@ again, send a new link.`,
 	}
 	return parentCmd("device-access", "Manage the access of activated devices",
 		"Devices that activated an account hold a device credential to refresh their configuration.",
-		"  activator device-access revoke 1234567890",
-		revoke)
+		"  activator device-access revoke 1234567890\n  activator device-access deactivate 1234567890 3f9a1c2e-android",
+		revoke, newDeviceDeactivateCmd(a))
 }
 
 // revokeRun runs a command that revokes something of the account USERNAME
@@ -401,6 +407,7 @@ func accountLines(acc model.Account) []kv {
 		{"virtual number", acc.VirtualNumber},
 		{"language", acc.Language},
 		{"description", acc.Description},
+		{"one device", map[bool]string{true: "bound to one device", false: "no"}[acc.OneDevice]},
 		{"kind", string(acc.Kind)},
 		{"stage", acc.Stage},
 		{"status", status},

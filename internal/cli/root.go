@@ -115,6 +115,7 @@ writes it there on first start).`,
 		newDeviceCmd(a),
 		newVersionCmd(a),
 	)
+	root.AddCommand(newKeysCmd(a))                                                       // offline: opens the database itself (keys.go)
 	root.AddCommand(newOperatorCmd(a), newTokenCmd(a), newImportCmd(a), newExportCmd(a)) // the console's operators, tokens, import and export
 	return root
 }

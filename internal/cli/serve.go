@@ -26,6 +26,7 @@ func newServeCmd(a *globals) *cobra.Command {
 		maxAttempts, lease, grace, logLevel, logFormat string
 		banFailures, banWindow, banTime                string
 		limitPublic, limitLogin, proxies               string
+		acmeHosts                                      string
 	)
 	flags := []serveFlag{
 		{"data", "ACTIVATOR_DATA", "data", "data folder: the SQLite database, the secret key, the first admin token and this instance's id (instance.id)", &cfg.DataDir},
@@ -33,6 +34,10 @@ func newServeCmd(a *globals) *cobra.Command {
 		{"database", "ACTIVATOR_DATABASE", "", "PostgreSQL URL (postgres://user@host/db) instead of the embedded SQLite", &cfg.Database},
 		{"tls-cert", "ACTIVATOR_TLS_CERT", "", "PEM certificate file; with --tls-key, serve HTTPS and pin this key in activation files", &cfg.TLSCert},
 		{"tls-key", "ACTIVATOR_TLS_KEY", "", "PEM private key file of --tls-cert", &cfg.TLSKey},
+		{"acme-host", "ACTIVATOR_ACME_HOST", "", "instead of --tls-cert: get the HTTPS certificate by ACME for these host names, comma-separated (the public_base_url's host); the CA must reach --listen on port 443 (TLS-ALPN-01)", &acmeHosts},
+		{"acme-email", "ACTIVATOR_ACME_EMAIL", "", "with --acme-host: the contact address the CA sends expiry notices to", &cfg.ACME.Email},
+		{"acme-directory", "ACTIVATOR_ACME_DIRECTORY", "", "with --acme-host: the ACME CA's directory URL (default Let's Encrypt's)", &cfg.ACME.Directory},
+		{"acme-directory-ca", "ACTIVATOR_ACME_DIRECTORY_CA", "", "with --acme-host: PEM file of the roots of a private ACME CA's own HTTPS certificate", &cfg.ACME.DirectoryCA},
 		{"secret-key-file", "ACTIVATOR_SECRET_KEY_FILE", "", "file with the 64-hex-digit key that encrypts secrets at rest (default <data>/secret.key, created on first start)", &cfg.SecretKeyFile},
 		{"max-attempts", "ACTIVATOR_MAX_ATTEMPTS", "8", "tries per message before it is marked failed", &maxAttempts},
 		{"delivery-lease", "ACTIVATOR_DELIVERY_LEASE", "20s", "how long a message being sent stays claimed by this instance without a renewal (renewed every third of it while the send runs): a dead instance's messages return to the queue after it (at least 2s)", &lease},
@@ -45,7 +50,7 @@ func newServeCmd(a *globals) *cobra.Command {
 		{"sip-udp", "ACTIVATOR_SIP_UDP", "127.0.0.1:5060", "address the embedded SIP registrar listens on over UDP; off to disable", &cfg.SIP.UDP},
 		{"sip-tcp", "ACTIVATOR_SIP_TCP", "127.0.0.1:5060", "address the embedded SIP registrar listens on over TCP; off to disable", &cfg.SIP.TCP},
 		{"sip-tls", "ACTIVATOR_SIP_TLS", "127.0.0.1:5061", "address the embedded SIP registrar listens on over TLS; off to disable", &cfg.SIP.TLS},
-		{"sip-cert", "ACTIVATOR_SIP_CERT", "", "PEM certificate (chain) for SIP over TLS (default: a development CA and certificate made in the data folder)", &cfg.SIP.Cert},
+		{"sip-cert", "ACTIVATOR_SIP_CERT", "", "PEM certificate (chain) for SIP over TLS (default: the HTTPS certificate when it is for the sip_host setting, else a development CA and certificate made in the data folder)", &cfg.SIP.Cert},
 		{"sip-key", "ACTIVATOR_SIP_KEY", "", "PEM private key of --sip-cert", &cfg.SIP.Key},
 		{"sip-digest", "ACTIVATOR_SIP_DIGEST", "MD5", "digest algorithms the registrar challenges with, preferred first: MD5, SHA-256 or both (SHA-256,MD5)", &cfg.SIP.Digest},
 		{"sip-ban-failures", "ACTIVATOR_SIP_BAN_FAILURES", "5", "failed SIP digest answers from one address (an IPv6 /64) within --sip-ban-window that ban it; 0 never bans", &banFailures},
@@ -123,6 +128,9 @@ a flag given on the command line wins.`,
 			}
 			if cfg.Limits.TrustedProxies, err = ratelimit.ParsePrefixes(proxies); err != nil {
 				return fmt.Errorf("--trusted-proxies: %w", err)
+			}
+			if acmeHosts != "" {
+				cfg.ACME.Hosts = strings.Split(acmeHosts, ",")
 			}
 			for _, addr := range []*string{&cfg.SIP.UDP, &cfg.SIP.TCP, &cfg.SIP.TLS} {
 				if *addr == "off" {

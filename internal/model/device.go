@@ -70,3 +70,11 @@ type SecurityConfig struct {
 	Model SecurityModel `json:"model"`
 	SecurityMode
 }
+
+// KeysRevoked says what ending an account's devices did (deactivating one
+// device, or revoking all of the account's keys).
+type KeysRevoked struct {
+	Devices       int  `json:"devices"`              // device credentials ended
+	Registrations int  `json:"registrations"`        // SIP bindings dropped
+	SIPPassword   bool `json:"sip_password_changed"` // false when the account was never activated
+}

@@ -197,6 +197,9 @@ type Account struct {
 	CreatedAt     time.Time     `json:"created_at"`
 	UpdatedAt     time.Time     `json:"updated_at"`
 	ActivatedAt   *time.Time    `json:"activated_at,omitempty"`
+	// OneDevice binds the account to one device: while it has a live
+	// device, a redeem from another device is refused.
+	OneDevice bool `json:"one_device"`
 
 	GroupID   int64  `json:"-"`
 	ProfileID *int64 `json:"-"`
@@ -290,6 +293,8 @@ const (
 	EventRefreshed          EventKind = "refreshed"
 	EventLinkRevoked        EventKind = "link_revoked"
 	EventDeviceRevoked      EventKind = "device_access_revoked"
+	EventDeviceDeactivated  EventKind = "device_deactivated" // one device ended by an operator; the SIP password changed
+	EventKeysRevoked        EventKind = "keys_revoked"       // every device ended by an operator; the SIP password changed
 	EventDisabled           EventKind = "disabled"
 	EventEnabled            EventKind = "enabled"
 	EventRegistered         EventKind = "sip_registered"   // a new SIP binding
@@ -409,6 +414,8 @@ type AccountInput struct {
 	VirtualNumber *string `json:"virtual_number,omitempty"`
 	Language      *string `json:"language,omitempty"`
 	Description   *string `json:"description,omitempty"`
+	// OneDevice binds the account to one device (Account.OneDevice).
+	OneDevice *bool `json:"one_device,omitempty"`
 }
 
 // GroupInput creates or edits a group. On edit, nil fields are left alone.

@@ -96,6 +96,9 @@ type ActivationFile struct {
 	Raw []byte
 	// Signature is the Ed25519 signature over Raw.
 	Signature []byte
+	// Chain is the verified key chain, oldest first, that ends with
+	// PublicKey: every earlier signing key of the server (keychain.go).
+	Chain []KeyEndorsement
 }
 
 // activationEnvelope is the outer JSON document, in its member order.
@@ -105,6 +108,8 @@ type activationEnvelope struct {
 	Payload   string `json:"payload"`
 	PublicKey string `json:"public_key"`
 	Signature string `json:"signature"`
+	// KeyChain is present once the server's signing key was rotated.
+	KeyChain []wireEndorsement `json:"key_chain,omitempty"`
 }
 
 // activationPayloadWire fixes the payload's member order and time format.
@@ -123,6 +128,13 @@ type activationPayloadWire struct {
 // payload ParseActivation would refuse, so a server never hands out a file
 // its own clients reject.
 func SignActivation(p ActivationPayload, key ed25519.PrivateKey) ([]byte, error) {
+	return SignActivationChain(p, key, nil)
+}
+
+// SignActivationChain is SignActivation for a server whose signing key was
+// rotated: the file carries chain, the endorsements from the first key to
+// key, which must end with key's public key.
+func SignActivationChain(p ActivationPayload, key ed25519.PrivateKey, chain []KeyEndorsement) ([]byte, error) {
 	if len(key) != ed25519.PrivateKeySize {
 		return nil, fmt.Errorf("signing activation file: private key is %d bytes, want %d", len(key), ed25519.PrivateKeySize)
 	}
@@ -150,12 +162,18 @@ func SignActivation(p ActivationPayload, key ed25519.PrivateKey) ([]byte, error)
 	if !ok {
 		return nil, errors.New("signing activation file: private key has no Ed25519 public key")
 	}
+	if _, err := chainFromWire(toWire(chain), pub); err != nil {
+		return nil, fmt.Errorf("signing activation file: %w", err)
+	}
 	env := activationEnvelope{
 		Format:    ActivationFormat,
 		Version:   p.Version,
 		Payload:   base64.RawURLEncoding.EncodeToString(payload),
 		PublicKey: base64.RawURLEncoding.EncodeToString(pub),
 		Signature: base64.RawURLEncoding.EncodeToString(ed25519.Sign(key, payload)),
+	}
+	if len(chain) > 0 {
+		env.KeyChain = toWire(chain)
 	}
 	out, err := json.MarshalIndent(env, "", "  ")
 	if err != nil {
@@ -171,7 +189,8 @@ func SignActivation(p ActivationPayload, key ed25519.PrivateKey) ([]byte, error)
 // ParseActivation checks an activation file and returns its verified content.
 // It checks, in order: size, JSON shape, format, major version, the key and
 // signature encodings and sizes, the signature over the exact payload bytes,
-// then every payload field. Each error is an *ActivationError naming the
+// then the key chain when there is one (each link verified, the last
+// endorsing public_key), then every payload field. Each error is an *ActivationError naming the
 // member at fault. Unknown members are ignored, so a later minor revision of
 // version 1 may add some; an unknown major version is refused with
 // ErrActivationVersion. The expiry is not compared with the local clock: the
@@ -224,6 +243,17 @@ func ParseActivation(data []byte) (*ActivationFile, error) {
 		return nil, &ActivationError{Field: "signature", Reason: "does not verify with public_key over the payload", Err: ErrActivationSignature}
 	}
 
+	var chain []KeyEndorsement
+	if raw, ok := env["key_chain"]; ok && string(raw) != "null" {
+		var w []wireEndorsement
+		if err := json.Unmarshal(raw, &w); err != nil {
+			return nil, activationInvalid("key_chain", "must be an array of {public_key, signed_by, signature}")
+		}
+		if chain, err = chainFromWire(w, pub); err != nil {
+			return nil, err
+		}
+	}
+
 	p, err := activationDecodePayload(payload)
 	if err != nil {
 		return nil, err
@@ -231,7 +261,7 @@ func ParseActivation(data []byte) (*ActivationFile, error) {
 	if p.Version != version {
 		return nil, activationInvalid("payload.version", "is %d but the file's version is %d", p.Version, version)
 	}
-	return &ActivationFile{Payload: *p, PublicKey: ed25519.PublicKey(pub), Raw: payload, Signature: sig}, nil
+	return &ActivationFile{Payload: *p, PublicKey: ed25519.PublicKey(pub), Raw: payload, Signature: sig, Chain: chain}, nil
 }
 
 // activationDecodePayload reads the signed payload bytes and validates them.

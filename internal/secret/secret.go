@@ -13,9 +13,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Token prefixes: every kind of token activator issues, each listed in
@@ -179,31 +181,99 @@ func (b *Box) Open(sealed []byte) ([]byte, error) {
 // LoadOrCreateKey reads the 32-byte hex key in path, creating it (mode 0600)
 // when absent. created tells the caller to say so.
 func LoadOrCreateKey(path string) (key []byte, created bool, err error) {
-	data, err := os.ReadFile(path)
+	key, err = LoadKey(path)
 	if err == nil {
-		key, err = hex.DecodeString(strings.TrimSpace(string(data)))
-		if err != nil || len(key) != 32 {
-			return nil, false, fmt.Errorf("secret key file %s: want 64 hex digits", path)
-		}
 		return key, false, nil
 	}
 	if !errors.Is(err, os.ErrNotExist) {
-		return nil, false, fmt.Errorf("reading secret key: %w", err)
+		return nil, false, err
 	}
-	key = make([]byte, 32)
-	if _, err := rand.Read(key); err != nil {
-		return nil, false, fmt.Errorf("making secret key: %w", err)
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	key, err = CreateKey(path)
 	if err != nil {
-		return nil, false, fmt.Errorf("creating secret key file: %w", err)
-	}
-	if _, err := f.WriteString(hex.EncodeToString(key) + "\n"); err != nil {
-		f.Close()
-		return nil, false, fmt.Errorf("writing secret key file: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return nil, false, fmt.Errorf("writing secret key file: %w", err)
+		return nil, false, err
 	}
 	return key, true, nil
+}
+
+// LoadKey reads the 32-byte hex key in path; a missing file is an error
+// that wraps os.ErrNotExist.
+func LoadKey(path string) ([]byte, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading secret key: %w", err)
+	}
+	key, err := hex.DecodeString(strings.TrimSpace(string(data)))
+	if err != nil || len(key) != 32 {
+		return nil, fmt.Errorf("secret key file %s: want 64 hex digits", path)
+	}
+	return key, nil
+}
+
+// CreateKey makes a random key and writes it to path, which must not
+// exist, mode 0600, synced to disk before it returns.
+func CreateKey(path string) ([]byte, error) {
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return nil, fmt.Errorf("making secret key: %w", err)
+	}
+	if err := writeNewFile(path, []byte(hex.EncodeToString(key)+"\n")); err != nil {
+		return nil, fmt.Errorf("creating secret key file: %w", err)
+	}
+	return key, nil
+}
+
+// writeNewFile writes data to path, which must not exist, mode 0600, and
+// syncs it.
+func writeNewFile(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// PendingKeyFile is where a key rotation keeps the new key until the
+// database is sealed with it: path.new beside the key file.
+func PendingKeyFile(path string) string { return path + ".new" }
+
+// InstallPendingKey makes the pending key (PendingKeyFile) the key in
+// path, keeping the key it replaces as a backup beside it,
+// path.<UTC time>.old, mode 0600, whose name it returns. The replacement
+// is a rename: path holds either the old key or the new one, never part
+// of either.
+func InstallPendingKey(path string, now time.Time) (backup string, err error) {
+	old, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("reading the old secret key: %w", err)
+	}
+	stamp := path + "." + now.UTC().Format("20060102T150405Z")
+	for i := 1; ; i++ {
+		backup = stamp + ".old"
+		if i > 1 {
+			backup = fmt.Sprintf("%s-%d.old", stamp, i) // a second rotation within the second
+		}
+		err = writeNewFile(backup, old)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, os.ErrExist) || i == 100 {
+			return "", fmt.Errorf("keeping the old secret key: %w", err)
+		}
+	}
+	if err := os.Rename(PendingKeyFile(path), path); err != nil {
+		return "", fmt.Errorf("installing the new secret key: %w", err)
+	}
+	if d, err := os.Open(filepath.Dir(path)); err == nil {
+		_ = d.Sync() // the rename reaches the disk; not every system can sync a folder
+		d.Close()
+	}
+	return backup, nil
 }

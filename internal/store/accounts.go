@@ -23,7 +23,7 @@ type AccountRow struct {
 
 const accountCols = `a.id, a.org_id, a.group_id, g.name, a.username, a.display_name, a.email, a.mobile, a.security_model,
 	a.profile_id, COALESCE(p.name, ''), a.virtual_number, a.language, a.description, a.kind, a.stage, a.disabled,
-	a.sip_password, a.ha1_md5, a.ha1_sha256, a.created_at, a.updated_at, a.activated_at`
+	a.sip_password, a.ha1_md5, a.ha1_sha256, a.created_at, a.updated_at, a.activated_at, a.one_device`
 
 const accountFrom = ` FROM accounts a JOIN account_groups g ON g.id = a.group_id LEFT JOIN profiles p ON p.id = a.profile_id`
 
@@ -36,7 +36,7 @@ func scanAccount(sc interface{ Scan(...any) error }) (*AccountRow, error) {
 	)
 	err := sc.Scan(&a.ID, &a.OrgID, &a.GroupID, &a.Group, &a.Username, &a.DisplayName, &a.Email, &a.Mobile, &a.SecurityModel,
 		&pid, &a.Profile, &a.VirtualNumber, &a.Language, &a.Description, &a.Kind, &a.Stage, &a.Disabled,
-		&a.SIPPassword, &a.HA1MD5, &a.HA1SHA256, &created, &updated, &activated)
+		&a.SIPPassword, &a.HA1MD5, &a.HA1SHA256, &created, &updated, &activated, &a.OneDevice)
 	if err != nil {
 		return nil, mapErr(err)
 	}
@@ -125,6 +125,11 @@ func (tx *Tx) CreateAccount(ctx context.Context, a *AccountRow) error {
 		a.ProfileID, a.VirtualNumber, a.Language, a.Description, a.Kind, a.Stage, a.Disabled, ms(now))
 	a.ID, a.CreatedAt, a.UpdatedAt = id, now, now
 	a.Derive()
+	if err == nil && a.OneDevice {
+		// Set apart, so the insert stays the one the upgrade tests make
+		// on schemas from before migration 0015.
+		err = tx.execOne(ctx, `UPDATE accounts SET one_device = $1 WHERE id = $2`, true, id)
+	}
 	return err
 }
 
@@ -132,9 +137,15 @@ func (tx *Tx) CreateAccount(ctx context.Context, a *AccountRow) error {
 func (tx *Tx) UpdateAccount(ctx context.Context, a *AccountRow) error {
 	a.UpdatedAt = time.Now().UTC().Truncate(time.Millisecond)
 	return tx.execOne(ctx, `UPDATE accounts SET group_id = $1, display_name = $2, email = $3, mobile = $4, security_model = $5,
-		profile_id = $6, virtual_number = $7, language = $8, description = $9, updated_at = $10 WHERE id = $11`,
+		profile_id = $6, virtual_number = $7, language = $8, description = $9, updated_at = $10, one_device = $11 WHERE id = $12`,
 		a.GroupID, a.DisplayName, a.Email, a.Mobile, string(a.SecurityModel), a.ProfileID, a.VirtualNumber,
-		a.Language, a.Description, ms(a.UpdatedAt), a.ID)
+		a.Language, a.Description, ms(a.UpdatedAt), a.OneDevice, a.ID)
+}
+
+// SetSIPPassword replaces an account's SIP password and its digest hashes.
+func (tx *Tx) SetSIPPassword(ctx context.Context, id int64, sealedPassword []byte, ha1MD5, ha1SHA256 string) error {
+	return tx.execOne(ctx, `UPDATE accounts SET sip_password = $1, ha1_md5 = $2, ha1_sha256 = $3, updated_at = $4 WHERE id = $5`,
+		sealedPassword, ha1MD5, ha1SHA256, ms(time.Now()), id)
 }
 
 // SetAccountDisabled disables or enables an account.

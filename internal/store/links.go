@@ -139,6 +139,13 @@ func (tx *Tx) RevokeDevices(ctx context.Context, accountID, keepID int64) (int, 
 	return int(n), err
 }
 
+// RevokeDevice kills one live device credential; ErrNotFound when the
+// account has no such live device.
+func (tx *Tx) RevokeDevice(ctx context.Context, accountID, id int64) error {
+	return tx.execOne(ctx, `UPDATE devices SET revoked_at = $1 WHERE account_id = $2 AND id = $3 AND revoked_at IS NULL`,
+		ms(time.Now()), accountID, id)
+}
+
 // TouchDevice records a device's fetch.
 func (tx *Tx) TouchDevice(ctx context.Context, id int64, at time.Time) error {
 	return tx.execOne(ctx, `UPDATE devices SET last_seen_at = $1 WHERE id = $2`, ms(at), id)

@@ -38,6 +38,11 @@ type Options struct {
 	SIP app.SIPConfig
 	// TLSCert and TLSKey are PEM files: with both, the server speaks HTTPS.
 	TLSCert, TLSKey string
+	// ACME gets the HTTPS certificate from an ACME CA instead.
+	ACME app.ACMEConfig
+	// Listen is the HTTP listener's address; empty: a loopback port the
+	// system picks.
+	Listen string
 	// ReadyFile is where the server writes its bound addresses; empty: a
 	// file in a temporary folder of its own. Start waits for it either way.
 	ReadyFile string
@@ -88,7 +93,10 @@ func Start(tb testing.TB, o Options) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	cfg := app.Config{DataDir: o.DataDir, Listen: "127.0.0.1:0", Database: o.Database, TLSCert: o.TLSCert, TLSKey: o.TLSKey,
+	if o.Listen == "" {
+		o.Listen = "127.0.0.1:0"
+	}
+	cfg := app.Config{DataDir: o.DataDir, Listen: o.Listen, Database: o.Database, TLSCert: o.TLSCert, TLSKey: o.TLSKey, ACME: o.ACME,
 		Version: o.Version, SIP: o.SIP, ReadyFile: o.ReadyFile, Limits: o.Limits}
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := app.New(ctx, cfg, log)

@@ -159,6 +159,10 @@ func formInput(f url.Values, edit bool) model.AccountInput {
 	}
 	in := model.AccountInput{Group: get("group"), Name: get("name"), Email: get("email"), Mobile: get("mobile"),
 		SecurityModel: get("security_model"), Profile: get("profile"), Language: get("language"), Description: get("description")}
+	if _, ok := f["one_device_field"]; ok { // the form has the checkbox, which an unticked box leaves out
+		bound := f.Get("one_device") == "on"
+		in.OneDevice = &bound
+	}
 	if v := get("virtual_number"); v != nil && (*v != "" || edit) {
 		in.VirtualNumber = v
 	}
@@ -196,6 +200,9 @@ func (c *Console) accountEditForm(w http.ResponseWriter, r *http.Request, p *Pag
 	p.Form = url.Values{"group": {a.Group}, "name": {a.DisplayName}, "email": {a.Email}, "mobile": {a.Mobile},
 		"security_model": {string(a.SecurityModel)}, "profile": {a.Profile}, "virtual_number": {a.VirtualNumber},
 		"language": {a.Language}, "description": {a.Description}}
+	if a.OneDevice {
+		p.Form.Set("one_device", "on")
+	}
 	c.render(w, http.StatusOK, "account_form", p)
 	return nil
 }
@@ -307,6 +314,28 @@ func (c *Console) accountRevokeDevices(w http.ResponseWriter, r *http.Request, p
 		return err
 	}
 	redirect(w, r, "/console/accounts/"+u, map[bool]flash{true: flashDevicesRevoked, false: flashNoDevice}[n > 0])
+	return nil
+}
+
+func (c *Console) accountDeactivateDevice(w http.ResponseWriter, r *http.Request, p *Page) error {
+	u := r.PathValue("username")
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return &activation.Error{Kind: activation.KindNotFound, Code: "device_not_found", Message: "no such device"}
+	}
+	if _, err := c.dom.Devices.Deactivate(r.Context(), u, id, *p.Caller); err != nil {
+		return err
+	}
+	redirect(w, r, "/console/accounts/"+u, flashDeactivated)
+	return nil
+}
+
+func (c *Console) accountRevokeKeys(w http.ResponseWriter, r *http.Request, p *Page) error {
+	u := r.PathValue("username")
+	if _, err := c.dom.Devices.RevokeKeys(r.Context(), u, *p.Caller); err != nil {
+		return err
+	}
+	redirect(w, r, "/console/accounts/"+u, flashKeysRevoked)
 	return nil
 }
 

@@ -23,6 +23,8 @@ const (
 	flashNoLiveLink      flash = "no_live_link"
 	flashDevicesRevoked  flash = "devices_revoked"
 	flashNoDevice        flash = "no_device"
+	flashDeactivated     flash = "device_deactivated"
+	flashKeysRevoked     flash = "keys_revoked"
 	flashAccountDisabled flash = "account_disabled"
 	flashAccountEnabled  flash = "account_enabled"
 	flashAccountDeleted  flash = "account_deleted"
@@ -52,6 +54,8 @@ var flashes = map[flash]string{
 	flashNoLiveLink:      "The account had no live link to revoke.",
 	flashDevicesRevoked:  "The account's device credentials are revoked.",
 	flashNoDevice:        "The account had no device credential to revoke.",
+	flashDeactivated:     "The device is deactivated: its credential no longer works, the SIP password changed and its registrations are gone.",
+	flashKeysRevoked:     "Every key of the account is revoked: no device credential works, the SIP password changed and its registrations are gone.",
 	flashAccountDisabled: "Account disabled.",
 	flashAccountEnabled:  "Account enabled.",
 	flashAccountDeleted:  "Account deleted.",

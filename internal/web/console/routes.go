@@ -34,6 +34,8 @@ func (c *Console) routeTable() []Route {
 		{Method: "POST", Path: "/console/accounts/{username}/revoke", Perm: permAccounts, h: c.accountRevoke},
 		{Method: "POST", Path: "/console/accounts/{username}/qr", Perm: permAccounts, h: c.accountQR},
 		{Method: "POST", Path: "/console/accounts/{username}/device-access/revoke", Perm: permAccounts, h: c.accountRevokeDevices},
+		{Method: "POST", Path: "/console/accounts/{username}/devices/{id}/deactivate", Perm: permAccounts, h: c.accountDeactivateDevice},
+		{Method: "POST", Path: "/console/accounts/{username}/revoke-keys", Perm: permAccounts, h: c.accountRevokeKeys},
 		{Method: "POST", Path: "/console/accounts/{username}/disable", Perm: permAccounts, h: c.accountDisable},
 		{Method: "POST", Path: "/console/accounts/{username}/enable", Perm: permAccounts, h: c.accountEnable},
 		{Method: "POST", Path: "/console/accounts/{username}/delete", Perm: permAccounts, h: c.accountDelete},
