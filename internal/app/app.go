@@ -217,7 +217,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	if err := a.startSIP(ctx, cfg, log); err != nil {
 		return nil, err
 	}
-	a.Web, err = web.New(a.Domain, cat, log.With("component", "http"), cfg.Version, cfg.Limits)
+	ready := &readiness{store: st, log: log.With("component", "readiness")}
+	a.Web, err = web.New(a.Domain, cat, log.With("component", "http"), cfg.Version, cfg.Limits, web.Ops{Ready: ready.check})
 	if err != nil {
 		return nil, err
 	}
