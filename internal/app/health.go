@@ -3,11 +3,15 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
 	"sync"
 	"time"
 
 	"github.com/activator-voip/activator/internal/store"
+	"github.com/activator-voip/activator/internal/web"
 )
 
 // readyTimeout bounds one readiness check: a database that takes longer
@@ -56,4 +60,21 @@ func (r *readiness) check(ctx context.Context) error {
 		r.log.Info("ready again: the database answers")
 	}
 	return short
+}
+
+// listenOps binds the operations listener: /metrics with the health
+// paths, for Prometheus and probes on an address the public never reaches.
+func (a *App) listenOps(addr string, ready func(context.Context) error, log *slog.Logger) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listening on %s (--metrics-listen): %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", a.Metrics.Handler())
+	mux.HandleFunc("GET /healthz", web.Healthz)
+	mux.HandleFunc("GET /readyz", web.Readyz(ready))
+	a.opsLn = ln
+	a.ops = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute,
+		MaxHeaderBytes: 16 << 10, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	return nil
 }

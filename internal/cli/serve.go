@@ -40,6 +40,7 @@ func newServeCmd(a *globals) *cobra.Command {
 		{"instance-id", "ACTIVATOR_INSTANCE_ID", "", "this instance's name in the delivery queue: the same across its restarts, different from every other instance sharing the database (default: the host name and a random id kept in <data>/instance.id)", &cfg.InstanceID},
 		{"log-level", "ACTIVATOR_LOG_LEVEL", "info", "log level: debug, info, warn or error", &logLevel},
 		{"log-format", "ACTIVATOR_LOG_FORMAT", "text", "log format: text or json", &logFormat},
+		{"metrics-listen", "ACTIVATOR_METRICS_LISTEN", "", "address of the operations listener serving Prometheus metrics (/metrics) beside /healthz and /readyz, such as 127.0.0.1:9464; keep it off the public network (default: no metrics listener)", &cfg.MetricsListen},
 		{"ready-file", "ACTIVATOR_READY_FILE", "", "once the HTTP and SIP listeners are bound, write their addresses to this file as JSON (removed at stop): the ports the system chose for port 0 in --listen or --sip-*", &cfg.ReadyFile},
 		// SIP (docs/configuration.md, docs/kamailio.md)
 		{"sip-udp", "ACTIVATOR_SIP_UDP", "127.0.0.1:5060", "address the embedded SIP registrar listens on over UDP; off to disable", &cfg.SIP.UDP},

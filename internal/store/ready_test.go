@@ -41,3 +41,44 @@ func TestReadyNamesWhatIsWrong(t *testing.T) {
 		})
 	}
 }
+
+// Stats counts the database's failures, not the answers the domain
+// expects: a unique value taken is an answer, a closed pool a failure.
+func TestStatsCountDatabaseErrors(t *testing.T) {
+	for _, b := range storetest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			ctx := context.Background()
+			s := storetest.Open(t, b.DSN(t))
+			seed(t, s)
+			insert := func() error {
+				return s.Tx(ctx, func(tx *store.Tx) error {
+					_, err := tx.ExecRaw(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (1, 'again', 0)`)
+					return err
+				})
+			}
+			var conflict *store.ConflictError
+			if err := insert(); !errors.As(err, &conflict) {
+				t.Fatalf("inserting a taken version: %v, want a conflict", err)
+			}
+			if _, err := s.AccountByUsername(ctx, org, "no such user"); !errors.Is(err, store.ErrNotFound) {
+				t.Fatalf("reading a missing account: %v", err)
+			}
+			if n := s.Stats().Errors; n != 0 {
+				t.Fatalf("after a conflict and a missing row: %d errors, want 0", n)
+			}
+			if _, err := s.MessageCounts(ctx); err != nil {
+				t.Fatal(err)
+			}
+			s.Close()
+			if _, err := s.MessageCounts(ctx); err == nil {
+				t.Fatal("counting messages on a closed store worked")
+			}
+			if err := insert(); err == nil {
+				t.Fatal("a transaction on a closed store worked")
+			}
+			if n := s.Stats().Errors; n != 2 {
+				t.Fatalf("after a failed query and a failed transaction: %d errors, want 2", n)
+			}
+		})
+	}
+}

@@ -48,6 +48,9 @@ type Options struct {
 	// Limits are the per-address rate limits; zero: the server's defaults
 	// as app.Config's zero says.
 	Limits web.Limits
+	// MetricsListen is the operations listener's address (app.Config);
+	// empty: none. Its bound address is App.Listening().Metrics.
+	MetricsListen string
 }
 
 // Server is a running activator.
@@ -89,7 +92,7 @@ func Start(tb testing.TB, o Options) *Server {
 		log = slog.New(slog.DiscardHandler)
 	}
 	cfg := app.Config{DataDir: o.DataDir, Listen: "127.0.0.1:0", Database: o.Database, TLSCert: o.TLSCert, TLSKey: o.TLSKey,
-		Version: o.Version, SIP: o.SIP, ReadyFile: o.ReadyFile, Limits: o.Limits}
+		Version: o.Version, SIP: o.SIP, ReadyFile: o.ReadyFile, Limits: o.Limits, MetricsListen: o.MetricsListen}
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := app.New(ctx, cfg, log)
 	if err != nil {
