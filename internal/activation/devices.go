@@ -164,7 +164,7 @@ func (s *Devices) redeemOnce(ctx context.Context, req model.RedeemRequest, hook 
 	if err != nil {
 		return nil, err
 	}
-	s.log.Info("device activated", "username", resp.Config.Account.Username, "platform", req.Device.Platform)
+	s.log.InfoContext(ctx, "device activated", "username", resp.Config.Account.Username, "platform", req.Device.Platform)
 	s.accounts.syncSIP(ctx, orgID, resp.Config.Account.Username)
 	return resp, nil
 }

@@ -29,6 +29,7 @@ import (
 	"github.com/activator-voip/activator/internal/sip/registrar"
 	"github.com/activator-voip/activator/internal/store"
 	"github.com/activator-voip/activator/internal/web"
+	"github.com/activator-voip/activator/internal/web/requestid"
 )
 
 // Config is everything `activator serve` can be told.
@@ -114,6 +115,8 @@ type App struct {
 
 // New opens everything cfg names and binds the listener; Run serves.
 func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
+	// Every line logged with a request's context names the request (requestid).
+	log = slog.New(requestid.LogHandler(log.Handler()))
 	if cfg.DataDir == "" {
 		cfg.DataDir = "data"
 	}
@@ -238,7 +241,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	a.https = &http.Server{
-		Handler: a.Web, TLSConfig: tlsConf,
+		Handler: requestid.Middleware(a.Web), TLSConfig: tlsConf,
 		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute,
 		MaxHeaderBytes: 64 << 10, // not the 1 MiB default: nobody is known yet when headers are read
 		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn),

@@ -213,7 +213,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, context.Canceled) {
 		return
 	}
-	s.log.Error("request failed", "route", r.Pattern, "err", err)
+	s.log.ErrorContext(r.Context(), "request failed", "route", r.Pattern, "err", err)
 	writeJSONError(w, http.StatusInternalServerError, "internal", "internal error; the server log has the details", "")
 }
 
