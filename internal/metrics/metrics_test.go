@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +15,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	pmodel "github.com/prometheus/common/model"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/activator-voip/activator/internal/activation"
 	"github.com/activator-voip/activator/internal/app"
@@ -166,6 +169,9 @@ func TestMetricsMoveWithTraffic(t *testing.T) {
 		if v := value(after, "activator_metrics_database_errors"); v != 0 {
 			t.Errorf("activator_metrics_database_errors = %v, want 0", v)
 		}
+		if database == "" {
+			t.Run("deploy and docs", func(t *testing.T) { namesExist(t, after) })
+		}
 		for _, f := range after {
 			for _, m := range f.Metric {
 				for _, l := range m.Label {
@@ -176,4 +182,116 @@ func TestMetricsMoveWithTraffic(t *testing.T) {
 			}
 		}
 	})
+}
+
+// metricName finds the metric names in a PromQL expression or a document.
+var metricName = regexp.MustCompile(`\b(?:activator|go|process)_[a-z0-9_]+\b`)
+
+// namesExist checks that the sample alert rules, the sample dashboard and
+// docs/operations.md name only metrics a live server exports, and that the
+// document lists every activator_ metric.
+func namesExist(t *testing.T, fams map[string]*dto.MetricFamily) {
+	exists := func(name string) bool {
+		if fams[name] != nil {
+			return true
+		}
+		for _, suffix := range []string{"_bucket", "_sum", "_count"} {
+			if f := fams[strings.TrimSuffix(name, suffix)]; f != nil && f.GetType() == dto.MetricType_HISTOGRAM {
+				return true
+			}
+		}
+		return false
+	}
+	check := func(file, expr string) {
+		t.Helper()
+		names := metricName.FindAllString(expr, -1)
+		for _, n := range names {
+			if !exists(n) {
+				t.Errorf("%s: %q names %s, which activator does not export", file, expr, n)
+			}
+		}
+	}
+
+	raw, err := os.ReadFile("../../deploy/prometheus/activator-alerts.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rules struct {
+		Groups []struct {
+			Name  string
+			Rules []struct {
+				Alert, Expr string
+				For         string
+				Labels      map[string]string
+				Annotations map[string]string
+			}
+		}
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	dec.KnownFields(true)
+	if err := dec.Decode(&rules); err != nil {
+		t.Fatalf("deploy/prometheus/activator-alerts.yml: %v", err)
+	}
+	n := 0
+	for _, g := range rules.Groups {
+		for _, r := range g.Rules {
+			n++
+			if r.Alert == "" || r.Expr == "" || r.Annotations["summary"] == "" {
+				t.Errorf("alert rule %+v: want an alert name, an expression and a summary", r)
+			}
+			if r.For != "" {
+				if _, err := pmodel.ParseDuration(r.For); err != nil {
+					t.Errorf("alert %s: for %q: %v", r.Alert, r.For, err)
+				}
+			}
+			check("activator-alerts.yml", r.Expr)
+		}
+	}
+	if n < 5 {
+		t.Errorf("only %d alert rules", n)
+	}
+
+	raw, err = os.ReadFile("../../deploy/grafana/activator-dashboard.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dash struct {
+		Title  string
+		Panels []struct {
+			Title   string
+			Targets []struct{ Expr string }
+		}
+	}
+	if err := json.Unmarshal(raw, &dash); err != nil {
+		t.Fatalf("deploy/grafana/activator-dashboard.json: %v", err)
+	}
+	n = 0
+	for _, p := range dash.Panels {
+		for _, tg := range p.Targets {
+			n++
+			if len(metricName.FindAllString(tg.Expr, -1)) == 0 {
+				t.Errorf("dashboard panel %q: %q names no metric", p.Title, tg.Expr)
+			}
+			check("activator-dashboard.json", tg.Expr)
+		}
+	}
+	if n < 5 {
+		t.Errorf("only %d dashboard queries", n)
+	}
+
+	raw, err = os.ReadFile("../../docs/operations.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(raw)
+	for _, name := range metricName.FindAllString(doc, -1) {
+		if !exists(name) {
+			t.Errorf("docs/operations.md names %s, which activator does not export", name)
+		}
+	}
+	for name := range fams {
+		if strings.HasPrefix(name, "activator_") && !strings.Contains(doc, "| `"+name+"` |") {
+			t.Errorf("%s is not in the metrics table of docs/operations.md", name)
+		}
+	}
 }
