@@ -15,6 +15,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/activator-voip/activator/internal/app"
 )
 
 // Environment variables the command line reads.
@@ -57,6 +59,9 @@ type globals struct {
 	url    string
 	token  string
 	output string
+	// serve, when set, is run by `activator serve` instead of the server,
+	// with the configuration it resolved (tests).
+	serve func(cfg app.Config, logLevel, logFormat string) error
 }
 
 // NewRootCmd builds the whole `activator` command tree.
