@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/activator-voip/activator/internal/app"
+	"github.com/activator-voip/activator/internal/store/storetest"
 )
 
 // serveSamples is a valid value, other than its default, for every flag of
@@ -159,5 +160,49 @@ trusted-proxies = ["10.0.0.0/8", "192.0.2.7"]
 	}
 	if _, err := resolveServe(t, nil, "--config", filepath.Join(t.TempDir(), "missing.toml")); err == nil {
 		t.Error("a missing configuration file was accepted")
+	}
+}
+
+// TestBackupFlagsWorkAsFlagEnvAndFile: backup's --data and --database, the
+// only other command with --config, read all three ways.
+func TestBackupFlagsWorkAsFlagEnvAndFile(t *testing.T) {
+	dir := t.TempDir()
+	storetest.Open(t, filepath.Join(dir, "activator.db"))
+	backup := func(env map[string]string, args ...string) error {
+		t.Helper()
+		g := &globals{env: Env{Getenv: func(k string) string { return env[k] }}}
+		return run(newBackupCmd(g), append(args, filepath.Join(t.TempDir(), "b.db")))
+	}
+	t.Chdir(t.TempDir()) // no ./data here: the default finds no database
+	if err := backup(nil); err == nil {
+		t.Fatal("a backup with no database found worked")
+	}
+	for name, ways := range map[string][]func() error{
+		"data": {
+			func() error { return backup(nil, "--data", dir) },
+			func() error { return backup(map[string]string{"ACTIVATOR_DATA": dir}) },
+			func() error { return backup(nil, "--config", writeConfig(t, "data = "+quoteTOML(dir)+"\n")) },
+		},
+	} {
+		for i, way := range ways {
+			if err := way(); err != nil {
+				t.Errorf("%s, way %d of flag, env, file: %v", name, i, err)
+			}
+		}
+	}
+	pg := "postgres://u@127.0.0.1/db"
+	for i, way := range []func() error{
+		func() error { return backup(nil, "--data", dir, "--database", pg) },
+		func() error { return backup(map[string]string{"ACTIVATOR_DATABASE": pg}, "--data", dir) },
+		func() error {
+			return backup(nil, "--data", dir, "--config", writeConfig(t, "database = "+quoteTOML(pg)+"\n"))
+		},
+	} {
+		if err := way(); err == nil || !strings.Contains(err.Error(), "pg_dump") {
+			t.Errorf("database, way %d of flag, env, file: %v, want the pg_dump refusal", i, err)
+		}
+	}
+	if err := backup(nil, "--config", writeConfig(t, "dat = \"x\"\n")); err == nil || !strings.Contains(err.Error(), `"dat"`) {
+		t.Errorf("backup with an unknown key in its file: %v", err)
 	}
 }

@@ -119,6 +119,7 @@ writes it there on first start).`,
 		newGatewayCmd(a),
 		newDeviceCmd(a),
 		newVersionCmd(a),
+		newBackupCmd(a),
 	)
 	root.AddCommand(newOperatorCmd(a), newTokenCmd(a), newImportCmd(a), newExportCmd(a)) // the console's operators, tokens, import and export
 	return root
