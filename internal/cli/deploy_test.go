@@ -188,7 +188,9 @@ func TestContainerfileRunsAValidServe(t *testing.T) {
 	} else if _, err := os.Stat("../../cmd/activator/main.go"); err != nil {
 		t.Errorf("the build's ./cmd/activator: %v", err)
 	}
-	if !slices.ContainsFunc(copies, func(c string) bool { return strings.HasPrefix(c, "--from=build ") && strings.HasSuffix(c, " /usr/local/bin/activator") }) {
+	if !slices.ContainsFunc(copies, func(c string) bool {
+		return strings.HasPrefix(c, "--from=build ") && strings.HasSuffix(c, " /usr/local/bin/activator")
+	}) {
 		t.Errorf("COPY %v: want the binary from the build stage at /usr/local/bin/activator", copies)
 	}
 	if name, _, _ := strings.Cut(user, ":"); name == "" || name == "root" || name == "0" {
