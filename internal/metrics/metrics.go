@@ -167,8 +167,8 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	if c.src.Worker != nil {
 		ws := c.src.Worker.Stats()
 		counter(descClaims, ws.Claims)
-		counter(descOutcomes, ws.Sent, "sent")
-		counter(descOutcomes, ws.Failed, "failed")
+		counter(descOutcomes, ws.Sent, model.MessageSent)
+		counter(descOutcomes, ws.Failed, model.MessageFailed)
 		counter(descOutcomes, ws.Retried, "retried")
 		counter(descOutcomes, ws.HandedBack, "handed_back")
 		counter(descWriteRetries, ws.WriteRetries)
