@@ -94,7 +94,8 @@ type collector struct {
 }
 
 var (
-	descMessages      = prometheus.NewDesc("activator_messages", "Messages in the database, by gateway and state.", []string{"gateway", "state"}, nil)
+	descMessages      = prometheus.NewDesc("activator_messages", "Messages in the queue (queued or sending), by gateway and state.", []string{"gateway", "state"}, nil)
+	descByState       = prometheus.NewDesc("activator_messages_by_state", "Every message in the database by state (queued, sending, sent, delivered, failed), all gateways.", []string{"state"}, nil)
 	descQueueDepth    = prometheus.NewDesc("activator_queue_depth", "Messages waiting to be sent or being sent (queued or sending), all gateways.", nil, nil)
 	descQueueOldest   = prometheus.NewDesc("activator_queue_oldest_age_seconds", "Age of the oldest message queued or being sent; 0 when none is.", nil, nil)
 	descClaims        = prometheus.NewDesc("activator_delivery_claims_total", "Claim queries this instance's delivery worker ran.", nil, nil)
@@ -111,11 +112,11 @@ var (
 	descDBWaits       = prometheus.NewDesc("activator_db_waits_total", "Times a query waited for a free database connection.", nil, nil)
 	descDBWaitSeconds = prometheus.NewDesc("activator_db_wait_seconds_total", "Time queries spent waiting for a free database connection.", nil, nil)
 	descDBErrors      = prometheus.NewDesc("activator_db_errors_total", "Statements and transactions the database failed (connection lost, timeout, disk full; not a refused duplicate or a missing row).", nil, nil)
-	descScrapeErrors  = prometheus.NewDesc("activator_metrics_database_errors", "1 when this scrape could not read the message counts from the database (then activator_messages and the queue gauges are absent), else 0.", nil, nil)
+	descScrapeErrors  = prometheus.NewDesc("activator_metrics_database_errors", "1 when this scrape could not read the message counts from the database (then activator_messages, activator_messages_by_state and the queue gauges are absent), else 0.", nil, nil)
 )
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descMessages, descQueueDepth, descQueueOldest, descClaims, descOutcomes, descWriteRetries,
+	for _, d := range []*prometheus.Desc{descMessages, descByState, descQueueDepth, descQueueOldest, descClaims, descOutcomes, descWriteRetries,
 		descDuplicates, descActivations, descRefusals, descSIPRegisters, descSIPAuthFails, descSIPBans, descDBOpen, descDBMax,
 		descDBWaits, descDBWaitSeconds, descDBErrors, descScrapeErrors} {
 		ch <- d
@@ -131,7 +132,11 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	if c.src.Store != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), scrapeTimeout)
-		counts, err := c.src.Store.MessageCounts(ctx)
+		counts, err := c.src.Store.QueueCounts(ctx)
+		var states map[string]int64
+		if err == nil {
+			states, err = c.src.Store.StateCounts(ctx)
+		}
 		cancel()
 		if err != nil {
 			c.log.Warn("metrics: counting messages", "err", err)
@@ -142,11 +147,9 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 			var oldest time.Time
 			for _, mc := range counts {
 				gauge(descMessages, float64(mc.Count), mc.Gateway, mc.State)
-				if mc.State == model.MessageQueued || mc.State == model.MessageSending {
-					depth += mc.Count
-					if oldest.IsZero() || mc.Oldest.Before(oldest) {
-						oldest = mc.Oldest
-					}
+				depth += mc.Count
+				if oldest.IsZero() || mc.Oldest.Before(oldest) {
+					oldest = mc.Oldest
 				}
 			}
 			gauge(descQueueDepth, float64(depth))
@@ -155,6 +158,9 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 				age = max(0, time.Since(oldest).Seconds())
 			}
 			gauge(descQueueOldest, age)
+			for state, n := range states {
+				gauge(descByState, float64(n), state)
+			}
 		}
 		st := c.src.Store.Stats()
 		gauge(descDBOpen, float64(st.Pool.InUse), "in_use")

@@ -22,9 +22,12 @@ import (
 	"github.com/activator-voip/activator/internal/app/apptest"
 	"github.com/activator-voip/activator/internal/model"
 	"github.com/activator-voip/activator/internal/secret"
+	"github.com/activator-voip/activator/internal/testnet"
 )
 
 var tester = activation.Caller{Name: "test", OrgID: model.DefaultOrgID}
+
+func strPtr(s string) *string { return &s }
 
 // scrape fetches /metrics from the operations listener and parses it as
 // Prometheus does.
@@ -123,6 +126,26 @@ func TestMetricsMoveWithTraffic(t *testing.T) {
 				t.Fatal("the message was not sent")
 			}
 		}
+		// An SMS whose provider cannot be reached stays in the queue, for a retry.
+		refusing := "http://" + testnet.RefusingAddr(t)
+		sms := "sms-main"
+		if _, err := s.App.Domain.Gateways.Create(ctx, model.GatewayInput{Name: &sms, KindName: strPtr("twilio"), DefaultFor: strPtr(model.ChannelSMS),
+			Settings: map[string]string{"account_sid": "AC1", "auth_token": "tok-1", "from": "+15005550006", "base_url": refusing}}, tester); err != nil {
+			t.Fatal(err)
+		}
+		mobile := "+393331234567"
+		b, err := s.App.Domain.Accounts.Create(ctx, model.AccountInput{Group: &group, Name: strPtr("Grace Hopper"), Mobile: &mobile}, tester)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.App.Domain.Links.Send(ctx, b.Username, model.SendRequest{Channel: model.ChannelSMS}, tester); err != nil {
+			t.Fatal(err)
+		}
+		for deadline := time.Now().Add(20 * time.Second); s.App.Worker.Stats().Retried == 0; time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("the SMS was not tried")
+			}
+		}
 		if resp, err := http.Get(s.URL + "/a/" + token); err != nil || resp.StatusCode != 200 {
 			t.Fatalf("landing page: %v %v", resp, err)
 		}
@@ -154,8 +177,14 @@ func TestMetricsMoveWithTraffic(t *testing.T) {
 		moved(1, "activator_redeem_refusals_total", "reason", "link_used")
 		moved(1, "activator_redeem_refusals_total", "reason", "link_unknown")
 		moved(1, "activator_delivery_outcomes_total", "outcome", "sent")
-		if v := value(after, "activator_messages", "gateway", res.Message.Gateway, "state", model.MessageSent); v != 1 {
-			t.Errorf("activator_messages{gateway=%q,state=sent} = %v, want 1", res.Message.Gateway, v)
+		moved(1, "activator_messages_by_state", "state", model.MessageSent)
+		moved(1, "activator_messages_by_state", "state", model.MessageQueued)
+		moved(1, "activator_delivery_outcomes_total", "outcome", "retried")
+		if v := value(after, "activator_messages", "gateway", sms, "state", model.MessageQueued); v != 1 {
+			t.Errorf("activator_messages{gateway=%q,state=queued} = %v, want the SMS waiting for its retry", sms, v)
+		}
+		if v := value(after, "activator_queue_depth"); v != 1 {
+			t.Errorf("activator_queue_depth = %v, want the one SMS", v)
 		}
 		for _, n := range []string{"activator_queue_depth", "activator_queue_oldest_age_seconds", "activator_delivery_duplicates_total",
 			"activator_db_errors_total", "activator_sip_registers_total", "activator_sip_auth_failures_total", "activator_build_info"} {

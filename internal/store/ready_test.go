@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/activator-voip/activator/internal/store"
@@ -66,11 +67,11 @@ func TestStatsCountDatabaseErrors(t *testing.T) {
 			if n := s.Stats().Errors; n != 0 {
 				t.Fatalf("after a conflict and a missing row: %d errors, want 0", n)
 			}
-			if _, err := s.MessageCounts(ctx); err != nil {
+			if _, err := s.QueueCounts(ctx); err != nil {
 				t.Fatal(err)
 			}
 			s.Close()
-			if _, err := s.MessageCounts(ctx); err == nil {
+			if _, err := s.QueueCounts(ctx); err == nil {
 				t.Fatal("counting messages on a closed store worked")
 			}
 			if err := insert(); err == nil {
@@ -81,4 +82,45 @@ func TestStatsCountDatabaseErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// QueueCounts counts the queue by gateway and state with its oldest
+// message; StateCounts every message by state.
+func TestQueueAndStateCounts(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		seed(t, s)
+		for i, m := range []struct {
+			gateway, state string
+			created        int64
+		}{{"sms-main", "queued", 5000}, {"sms-main", "queued", 3000}, {"sms-main", "sending", 4000}, {"mail", "queued", 7000}, {"mail", "sent", 1000}, {"mail", "failed", 2000}} {
+			err := s.Tx(ctx, func(tx *store.Tx) error {
+				_, err := tx.ExecRaw(ctx, `INSERT INTO messages (org_id, channel, kind, gateway, recipient, body, state, max_attempts, created_at, updated_at, next_attempt_at)
+					VALUES ($1, 'email', 'activation', $2, 'a@example.com', 'b', $3, 8, $4, $4, $4)`, org, m.gateway, m.state, m.created)
+				return err
+			})
+			if err != nil {
+				t.Fatalf("message %d: %v", i, err)
+			}
+		}
+		counts, err := s.QueueCounts(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]string{}
+		for _, c := range counts {
+			got[c.Gateway+"/"+c.State] = fmt.Sprint(c.Count, " ", c.Oldest.UnixMilli())
+		}
+		want := map[string]string{"sms-main/queued": "2 3000", "sms-main/sending": "1 4000", "mail/queued": "1 7000"}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("QueueCounts = %v, want %v", got, want)
+		}
+		states, err := s.StateCounts(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(states) != fmt.Sprint(map[string]int64{"queued": 3, "sending": 1, "sent": 1, "failed": 1}) {
+			t.Errorf("StateCounts = %v", states)
+		}
+	})
 }

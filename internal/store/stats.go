@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/activator-voip/activator/internal/model"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -86,12 +88,14 @@ type MessageCount struct {
 	Oldest         time.Time
 }
 
-// MessageCounts counts the messages by gateway and state: one grouped
-// query over the messages table, for the metrics.
-func (r *Reader) MessageCounts(ctx context.Context) ([]MessageCount, error) {
-	rows, err := r.q.QueryContext(ctx, `SELECT gateway, state, COUNT(*), MIN(created_at) FROM messages GROUP BY gateway, state`)
+// QueueCounts counts the messages queued or being sent, by gateway and
+// state, with the oldest one's queueing time: a range of the messages_due
+// index, as cheap as the queue is short. For the metrics.
+func (r *Reader) QueueCounts(ctx context.Context) ([]MessageCount, error) {
+	rows, err := r.q.QueryContext(ctx, `SELECT gateway, state, COUNT(*), MIN(created_at) FROM messages
+		WHERE state IN ($1, $2) GROUP BY gateway, state`, model.MessageQueued, model.MessageSending)
 	if err != nil {
-		return nil, fmt.Errorf("counting messages: %w", err)
+		return nil, fmt.Errorf("counting the queue: %w", err)
 	}
 	defer rows.Close()
 	var out []MessageCount
@@ -99,10 +103,33 @@ func (r *Reader) MessageCounts(ctx context.Context) ([]MessageCount, error) {
 		var c MessageCount
 		var oldest int64
 		if err := rows.Scan(&c.Gateway, &c.State, &c.Count, &oldest); err != nil {
-			return nil, fmt.Errorf("counting messages: %w", err)
+			return nil, fmt.Errorf("counting the queue: %w", err)
 		}
 		c.Oldest = fromMS(oldest)
 		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("counting the queue: %w", err)
+	}
+	return out, nil
+}
+
+// StateCounts counts every message by state, all gateways: one scan of
+// the messages_due index, not of the rows. For the metrics.
+func (r *Reader) StateCounts(ctx context.Context) (map[string]int64, error) {
+	rows, err := r.q.QueryContext(ctx, `SELECT state, COUNT(*) FROM messages GROUP BY state`)
+	if err != nil {
+		return nil, fmt.Errorf("counting messages: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var state string
+		var n int64
+		if err := rows.Scan(&state, &n); err != nil {
+			return nil, fmt.Errorf("counting messages: %w", err)
+		}
+		out[state] = n
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("counting messages: %w", err)
