@@ -172,7 +172,7 @@ func (s *Access) Login(ctx context.Context, orgID int64, name, password, source 
 		return s.startSession(ctx, o)
 	}
 	if !s.throttle.failed(src, who, now) {
-		s.log.Warn("console login failed", "name", BoundedName(name), "source", src)
+		s.log.WarnContext(ctx, "console login failed", "name", BoundedName(name), "source", src)
 	}
 	return nil, ErrLogin
 }
@@ -190,7 +190,7 @@ func (s *Access) startSession(ctx context.Context, o *store.Operator) (*Login, e
 	}); err != nil {
 		return nil, fmt.Errorf("starting a session: %w", err)
 	}
-	s.log.Info("console login", "operator", o.Name)
+	s.log.InfoContext(ctx, "console login", "operator", o.Name)
 	return &Login{Token: token, CSRF: csrf, Operator: operatorOut(o), Caller: operatorCaller(o, sess.ID), Expires: sess.ExpiresAt}, nil
 }
 

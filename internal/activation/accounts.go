@@ -221,7 +221,7 @@ func (s *Accounts) Create(ctx context.Context, in model.AccountInput, by Caller)
 	if err != nil {
 		return nil, mapStore("creating account", "", err)
 	}
-	s.log.Info("account created", "username", a.Username, "group", a.Group, "by", by.Name)
+	s.log.InfoContext(ctx, "account created", "username", a.Username, "group", a.Group, "by", by.Name)
 	return &a.Account, nil
 }
 
@@ -401,7 +401,7 @@ func (s *Accounts) Delete(ctx context.Context, username string, by Caller) error
 		return tx.DeleteAccount(ctx, a.ID)
 	})
 	if err == nil {
-		s.log.Info("account deleted", "username", username, "by", by.Name)
+		s.log.InfoContext(ctx, "account deleted", "username", username, "by", by.Name)
 		s.syncSIP(ctx, by.OrgID, username)
 	}
 	return err

@@ -43,7 +43,7 @@ func (s *Accounts) syncSIP(ctx context.Context, orgID int64, username string) {
 	ctx = context.WithoutCancel(ctx)
 	st, err := s.settings.Current(ctx, orgID)
 	if err != nil {
-		s.log.Error("sip backend: reading settings", "backend", b.Name(), "err", err)
+		s.log.ErrorContext(ctx, "sip backend: reading settings", "backend", b.Name(), "err", err)
 		return
 	}
 	a, err := s.store.AccountByUsername(ctx, orgID, username)
@@ -53,7 +53,7 @@ func (s *Accounts) syncSIP(ctx context.Context, orgID int64, username string) {
 		err = s.syncAccount(ctx, b, st, a)
 	}
 	if err != nil {
-		s.log.Error("sip backend: keeping the account in step", "backend", b.Name(), "username", username, "err", err)
+		s.log.ErrorContext(ctx, "sip backend: keeping the account in step", "backend", b.Name(), "username", username, "err", err)
 	}
 }
 

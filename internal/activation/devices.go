@@ -27,6 +27,7 @@ type Devices struct {
 	box      *secret.Box // seals and opens SIP passwords
 	log      *slog.Logger
 	now      func() time.Time
+	stats    redeemStats
 }
 
 // DevicesConfig is what Devices is made from.
@@ -69,8 +70,15 @@ func (s *Devices) Redeem(ctx context.Context, req model.RedeemRequest) (*model.R
 	return s.redeem(ctx, req, nil)
 }
 
-// redeem is Redeem with a hook run inside its transaction once the device exists.
+// redeem is Redeem with a hook run inside its transaction once the device
+// exists; it counts the outcome (Stats).
 func (s *Devices) redeem(ctx context.Context, req model.RedeemRequest, hook func(ctx context.Context, tx *store.Tx, dev *model.Device) error) (*model.RedeemResponse, error) {
+	resp, err := s.redeemOnce(ctx, req, hook)
+	s.stats.count(ctx, err)
+	return resp, err
+}
+
+func (s *Devices) redeemOnce(ctx context.Context, req model.RedeemRequest, hook func(ctx context.Context, tx *store.Tx, dev *model.Device) error) (*model.RedeemResponse, error) {
 	if err := validateRedeem(req); err != nil {
 		return nil, err
 	}
@@ -159,7 +167,7 @@ func (s *Devices) redeem(ctx context.Context, req model.RedeemRequest, hook func
 	if err != nil {
 		return nil, err
 	}
-	s.log.Info("device activated", "username", resp.Config.Account.Username, "platform", req.Device.Platform)
+	s.log.InfoContext(ctx, "device activated", "username", resp.Config.Account.Username, "platform", req.Device.Platform)
 	s.accounts.syncSIP(ctx, orgID, resp.Config.Account.Username)
 	return resp, nil
 }

@@ -242,7 +242,7 @@ func (s *Gateways) Create(ctx context.Context, in model.GatewayInput, by Caller)
 	if err != nil {
 		return nil, err
 	}
-	s.log.Info("gateway configured", "gateway", row.Name, "kind", row.KindName, "default_for", def)
+	s.log.InfoContext(ctx, "gateway configured", "gateway", row.Name, "kind", row.KindName, "default_for", def)
 	return s.Get(ctx, row.Name, by)
 }
 
@@ -305,7 +305,7 @@ func (s *Gateways) Update(ctx context.Context, name string, in model.GatewayInpu
 	if err != nil {
 		return nil, err
 	}
-	s.log.Info("gateway changed", "gateway", newName)
+	s.log.InfoContext(ctx, "gateway changed", "gateway", newName)
 	return s.Get(ctx, newName, by)
 }
 
@@ -472,10 +472,10 @@ func (s *Gateways) Test(ctx context.Context, name, to string, by Caller) (*model
 	if err != nil {
 		var p *messaging.PermanentError
 		res.Error, res.Permanent = err.Error(), errors.As(err, &p)
-		s.log.Warn("gateway test failed", "gateway", row.Name, "err", err)
+		s.log.WarnContext(ctx, "gateway test failed", "gateway", row.Name, "err", err)
 		return res, nil
 	}
 	res.OK, res.ProviderID = true, id
-	s.log.Info("gateway test sent", "gateway", row.Name, "provider_id", id)
+	s.log.InfoContext(ctx, "gateway test sent", "gateway", row.Name, "provider_id", id)
 	return res, nil
 }

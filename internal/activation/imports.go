@@ -702,7 +702,7 @@ func (s *Imports) Confirm(ctx context.Context, id int64, by Caller, progress fun
 	}); err != nil {
 		return nil, err
 	}
-	s.log.Info("import done", "import", id, "rows", len(rows), "created", im.Created, "by", by.Name)
+	s.log.InfoContext(ctx, "import done", "import", id, "rows", len(rows), "created", im.Created, "by", by.Name)
 	return importStatus(im), nil
 }
 

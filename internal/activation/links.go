@@ -152,7 +152,7 @@ func (s *Links) Send(ctx context.Context, username string, req model.SendRequest
 		}
 		m.Segments = smsSegments(req.Channel, text.Text)
 		if m.Segments > 2 {
-			s.log.Warn("the SMS takes more than two segments; shorten the company name or the template", "segments", m.Segments, "language", a.Language)
+			s.log.WarnContext(ctx, "the SMS takes more than two segments; shorten the company name or the template", "segments", m.Segments, "language", a.Language)
 		}
 		if _, err := tx.AdvanceStage(ctx, a.ID, model.StageInvited); err != nil {
 			return err
@@ -171,7 +171,7 @@ func (s *Links) Send(ctx context.Context, username string, req model.SendRequest
 		return nil, err
 	}
 	s.onEnqueue()
-	s.log.Info("link sent", "username", username, "kind", req.Kind, "channel", req.Channel, "link", res.Link.TokenPrefix, "message_id", res.Message.ID, "by", by.Name)
+	s.log.InfoContext(ctx, "link sent", "username", username, "kind", req.Kind, "channel", req.Channel, "link", res.Link.TokenPrefix, "message_id", res.Message.ID, "by", by.Name)
 	return res, nil
 }
 
@@ -381,6 +381,6 @@ func (s *Links) IssueQR(ctx context.Context, username string, by Caller) (string
 	if err != nil {
 		return "", nil, err
 	}
-	s.log.Info("link issued as a QR code", "username", username, "link", link.TokenPrefix, "by", by.Name)
+	s.log.InfoContext(ctx, "link issued as a QR code", "username", username, "link", link.TokenPrefix, "by", by.Name)
 	return st.BaseURL + "/a/" + token, link, nil
 }

@@ -117,7 +117,7 @@ func (s *Operators) Create(ctx context.Context, in model.OperatorInput, by Calle
 	if err != nil {
 		return nil, mapStore("creating operator", "name", err)
 	}
-	s.log.Info("operator created", "operator", o.Name, "role", o.Role, "by", by.Name)
+	s.log.InfoContext(ctx, "operator created", "operator", o.Name, "role", o.Role, "by", by.Name)
 	return res, nil
 }
 
@@ -155,7 +155,7 @@ func (s *Operators) ResetPassword(ctx context.Context, name string, by Caller) (
 		return endAccess(ctx, tx, o.ID, by, s.now())
 	})
 	if err == nil {
-		s.log.Info("operator password reset", "operator", name, "by", by.Name)
+		s.log.InfoContext(ctx, "operator password reset", "operator", name, "by", by.Name)
 	}
 	return res, err
 }
@@ -218,7 +218,7 @@ func (s *Operators) SetDisabled(ctx context.Context, name string, disabled bool,
 		return nil
 	})
 	if err == nil {
-		s.log.Info("operator disabled or enabled", "operator", name, "disabled", disabled, "by", by.Name)
+		s.log.InfoContext(ctx, "operator disabled or enabled", "operator", name, "disabled", disabled, "by", by.Name)
 	}
 	return &out, err
 }

@@ -44,7 +44,7 @@ func (s *Gateways) ApplyReceipt(ctx context.Context, gateway, key, requestURI st
 		}
 		r.URL = st.BaseURL + requestURI
 		if !spec.VerifyReceipt(spec.WithDefaults(settings), r) {
-			s.log.Warn("receipt refused: bad provider signature", "gateway", gateway, "kind", row.KindName)
+			s.log.WarnContext(ctx, "receipt refused: bad provider signature", "gateway", gateway, "kind", row.KindName)
 			return nil, ErrReceiptRefused
 		}
 	}
@@ -94,7 +94,7 @@ func (s *Gateways) ApplyReceipt(ctx context.Context, gateway, key, requestURI st
 	if err != nil {
 		return nil, err
 	}
-	s.log.Info("delivery receipt", "gateway", gateway, "applied", res.Applied, "unknown", res.Unknown)
+	s.log.InfoContext(ctx, "delivery receipt", "gateway", gateway, "applied", res.Applied, "unknown", res.Unknown)
 	return res, nil
 }
 
@@ -115,7 +115,7 @@ func (s *Gateways) receiptGateway(ctx context.Context, name, key string) (*store
 		}
 	}
 	if len(rows) > 0 {
-		s.log.Warn("receipt refused: wrong key", "gateway", name)
+		s.log.WarnContext(ctx, "receipt refused: wrong key", "gateway", name)
 	}
 	return nil, nil, ErrReceiptRefused
 }

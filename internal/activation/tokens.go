@@ -67,7 +67,7 @@ func (s *Operators) CreateToken(ctx context.Context, in model.TokenInput, by Cal
 	if err != nil {
 		return nil, mapStore("creating token", "", err)
 	}
-	s.log.Info("API token created", "operator", o.Name, "token", secret.Display(token), "by", by.Name)
+	s.log.InfoContext(ctx, "API token created", "operator", o.Name, "token", secret.Display(token), "by", by.Name)
 	return &model.TokenCreated{Token: token, APIToken: model.APIToken{ID: id, Name: in.Name, Role: o.Role, Prefix: secret.Display(token),
 		Operator: o.Name, CreatedAt: s.now().UTC()}}, nil
 }

@@ -21,11 +21,13 @@ import (
 	"github.com/activator-voip/activator/internal/i18n"
 	"github.com/activator-voip/activator/internal/messaging"
 	"github.com/activator-voip/activator/internal/messaging/outbox"
+	"github.com/activator-voip/activator/internal/metrics"
 	"github.com/activator-voip/activator/internal/secret"
 	"github.com/activator-voip/activator/internal/sip/kamailio"
 	"github.com/activator-voip/activator/internal/sip/registrar"
 	"github.com/activator-voip/activator/internal/store"
 	"github.com/activator-voip/activator/internal/web"
+	"github.com/activator-voip/activator/internal/web/requestid"
 )
 
 // Config is everything `activator serve` can be told.
@@ -57,6 +59,11 @@ type Config struct {
 	// (Listening, as JSON) before it serves, so a script or a test can start
 	// the server on port 0 and learn its ports. Removed when Run returns.
 	ReadyFile string
+	// MetricsListen is the host:port of the operations listener: /metrics,
+	// /healthz and /readyz, apart from the main listener, which faces
+	// everyone a link is sent to (docs/operations.md). Empty: no
+	// metrics listener.
+	MetricsListen string
 	// Limits are the per-address rate limits of the routes anyone may
 	// call and the proxies whose X-Forwarded-For is believed. Zero: no
 	// limits (serve's flags have the defaults, ratelimit.DefaultPublic and
@@ -94,9 +101,12 @@ type App struct {
 	Web      *web.Server
 	SIP      *registrar.Server // the embedded registrar; nil with the kamailio backend or no SIP listener
 	kamailio *kamailio.Backend
+	Metrics  *metrics.Metrics
 	URL      string // where it listens, as links are built until public_base_url is set
 	listener net.Listener
 	https    *http.Server
+	ops      *http.Server // the metrics listener's; nil without one
+	opsLn    net.Listener
 	tls      bool
 	cert     *serverCert // the HTTPS certificate; nil without HTTPS
 	ready    string      // Config.ReadyFile
@@ -105,6 +115,8 @@ type App struct {
 
 // New opens everything cfg names and binds the listener; Run serves.
 func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
+	// Every line logged with a request's context names the request (requestid).
+	log = slog.New(requestid.LogHandler(log.Handler()))
 	if cfg.DataDir == "" {
 		cfg.DataDir = "data"
 	}
@@ -208,17 +220,29 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	if err := a.startSIP(ctx, cfg, log); err != nil {
 		return nil, err
 	}
-	a.Web, err = web.New(a.Domain, cat, log.With("component", "http"), cfg.Version, cfg.Limits)
+	src := metrics.Sources{Store: st, Worker: a.Worker, Devices: a.Domain.Devices, Version: cfg.Version, Logger: log.With("component", "metrics")}
+	if a.SIP != nil {
+		src.SIP = a.SIP
+	}
+	a.Metrics = metrics.New(src)
+	ready := &readiness{store: st, log: log.With("component", "readiness")}
+	a.Web, err = web.New(a.Domain, cat, log.With("component", "http"), cfg.Version, cfg.Limits,
+		web.Ops{Ready: ready.check, Observe: a.Metrics.ObserveRequest})
 	if err != nil {
 		return nil, err
 	}
 	a.https = &http.Server{
-		Handler: a.Web, TLSConfig: tlsConf,
+		Handler: requestid.Middleware(a.Web), TLSConfig: tlsConf,
 		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute,
 		MaxHeaderBytes: 64 << 10, // not the 1 MiB default: nobody is known yet when headers are read
 		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	a.tls = tlsConf != nil
+	if cfg.MetricsListen != "" {
+		if err := a.listenOps(cfg.MetricsListen, ready.check, log); err != nil {
+			return nil, err
+		}
+	}
 	ok = true
 	return a, nil
 }
@@ -262,7 +286,10 @@ func (a *App) Run(ctx context.Context) error {
 			a.SIP.Run(wctx)
 		}()
 	}
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
+	if a.ops != nil {
+		go func() { errc <- a.ops.Serve(a.opsLn) }()
+	}
 	go func() {
 		var err error
 		if a.tls {
@@ -273,6 +300,9 @@ func (a *App) Run(ctx context.Context) error {
 		errc <- err
 	}()
 	a.log.Info("activator is serving", "url", a.URL)
+	if a.opsLn != nil {
+		a.log.Info("serving metrics", "url", "http://"+a.opsLn.Addr().String()+"/metrics")
+	}
 	var err error
 	select {
 	case <-ctx.Done():
@@ -282,6 +312,9 @@ func (a *App) Run(ctx context.Context) error {
 	defer cancel()
 	if serr := a.https.Shutdown(sctx); serr != nil && err == nil {
 		err = serr
+	}
+	if a.ops != nil {
+		a.ops.Shutdown(sctx) // scrapes end with the rest
 	}
 	stopWorker()
 	wg.Wait()
@@ -296,6 +329,9 @@ func (a *App) Run(ctx context.Context) error {
 func (a *App) Close() {
 	if a.listener != nil {
 		a.listener.Close()
+	}
+	if a.opsLn != nil {
+		a.opsLn.Close()
 	}
 	if a.SIP != nil {
 		a.SIP.Close()

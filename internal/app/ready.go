@@ -15,11 +15,16 @@ type Listening struct {
 	SIPUDP string `json:"sip_udp,omitempty"` // the embedded registrar's listeners; absent when off
 	SIPTCP string `json:"sip_tcp,omitempty"`
 	SIPTLS string `json:"sip_tls,omitempty"`
+	// Metrics is the operations listener's host:port (/metrics); absent when off.
+	Metrics string `json:"metrics,omitempty"`
 }
 
 // Listening reports the bound addresses.
 func (a *App) Listening() Listening {
 	l := Listening{URL: a.URL, HTTP: a.listener.Addr().String()}
+	if a.opsLn != nil {
+		l.Metrics = a.opsLn.Addr().String()
+	}
 	if a.SIP != nil {
 		addrs := a.SIP.Addrs()
 		l.SIPUDP, l.SIPTCP, l.SIPTLS = addrs["udp"], addrs["tcp"], addrs["tls"]

@@ -15,6 +15,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/activator-voip/activator/internal/app"
 )
 
 // Environment variables the command line reads.
@@ -57,6 +59,9 @@ type globals struct {
 	url    string
 	token  string
 	output string
+	// serve, when set, is run by `activator serve` instead of the server,
+	// with the configuration it resolved (tests).
+	serve func(cfg app.Config, logLevel, logFormat string) error
 }
 
 // NewRootCmd builds the whole `activator` command tree.
@@ -114,6 +119,7 @@ writes it there on first start).`,
 		newGatewayCmd(a),
 		newDeviceCmd(a),
 		newVersionCmd(a),
+		newBackupCmd(a),
 	)
 	root.AddCommand(newKeysCmd(a))                                                       // offline: opens the database itself (keys.go)
 	root.AddCommand(newOperatorCmd(a), newTokenCmd(a), newImportCmd(a), newExportCmd(a)) // the console's operators, tokens, import and export

@@ -27,6 +27,7 @@ func newServeCmd(a *globals) *cobra.Command {
 		banFailures, banWindow, banTime                string
 		limitPublic, limitLogin, proxies               string
 		acmeHosts                                      string
+		configPath                                     string
 	)
 	flags := []serveFlag{
 		{"data", "ACTIVATOR_DATA", "data", "data folder: the SQLite database, the secret key, the first admin token and this instance's id (instance.id)", &cfg.DataDir},
@@ -45,6 +46,7 @@ func newServeCmd(a *globals) *cobra.Command {
 		{"instance-id", "ACTIVATOR_INSTANCE_ID", "", "this instance's name in the delivery queue: the same across its restarts, different from every other instance sharing the database (default: the host name and a random id kept in <data>/instance.id)", &cfg.InstanceID},
 		{"log-level", "ACTIVATOR_LOG_LEVEL", "info", "log level: debug, info, warn or error", &logLevel},
 		{"log-format", "ACTIVATOR_LOG_FORMAT", "text", "log format: text or json", &logFormat},
+		{"metrics-listen", "ACTIVATOR_METRICS_LISTEN", "", "address of the operations listener serving Prometheus metrics (/metrics) beside /healthz and /readyz, such as 127.0.0.1:9464; keep it off the public network (default: no metrics listener)", &cfg.MetricsListen},
 		{"ready-file", "ACTIVATOR_READY_FILE", "", "once the HTTP and SIP listeners are bound, write their addresses to this file as JSON (removed at stop): the ports the system chose for port 0 in --listen or --sip-*", &cfg.ReadyFile},
 		// SIP (docs/configuration.md, docs/kamailio.md)
 		{"sip-udp", "ACTIVATOR_SIP_UDP", "127.0.0.1:5060", "address the embedded SIP registrar listens on over UDP; off to disable", &cfg.SIP.UDP},
@@ -75,19 +77,18 @@ public_base_url setting is set. The first start creates the database, the
 default provisioning profile, the signing key, the secret key
 (<data>/secret.key) and an admin API token in <data>/admin.token (mode 0600).
 
-Every flag can also be given as an environment variable (in brackets);
-a flag given on the command line wins.`,
+Every flag can also be given as an environment variable (in brackets),
+or as a key of the TOML file --config names (the flag's name without its
+dashes: listen = "0.0.0.0:8443"). A flag given on the command line wins
+over its environment variable, which wins over the file.`,
 		Example: `  activator serve
   activator serve --data /var/lib/activator --listen :8443 --tls-cert cert.pem --tls-key key.pem
-  ACTIVATOR_DATABASE=postgres://activator@db/activator activator serve`,
+  ACTIVATOR_DATABASE=postgres://activator@db/activator activator serve
+  activator serve --config /etc/activator/activator.toml`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			for _, f := range flags {
-				if !cmd.Flags().Changed(f.name) {
-					if v := a.env.getenv(f.env); v != "" {
-						*f.target = v
-					}
-				}
+			if err := settle(cmd, a, flags, configPath); err != nil {
+				return err
 			}
 			n, err := strconv.Atoi(maxAttempts)
 			if err != nil || n < 1 || n > 100 {
@@ -142,6 +143,9 @@ a flag given on the command line wins.`,
 				return err
 			}
 			cfg.Version = a.version()
+			if a.serve != nil { // tests: what serve would run
+				return a.serve(cfg, logLevel, logFormat)
+			}
 			srv, err := app.New(cmd.Context(), cfg, log)
 			if err != nil {
 				return err
@@ -153,6 +157,7 @@ a flag given on the command line wins.`,
 	for _, f := range flags {
 		cmd.Flags().StringVar(f.target, f.name, f.def, f.help+" ["+f.env+"]")
 	}
+	addConfigFlag(cmd, &configPath)
 	return cmd
 }
 

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"sort"
@@ -137,4 +138,44 @@ func appliedMigrations(ctx context.Context, q querier, known []migration) (map[i
 		applied[v] = true
 	}
 	return applied, rows.Err()
+}
+
+// ErrSchemaNotCurrent means the database lacks a migration this binary
+// knows, or has one it does not know: another binary's schema.
+var ErrSchemaNotCurrent = errors.New("the database schema is not the one this activator migrates to")
+
+// Ready says whether the database answers and has exactly the migrations
+// this binary knows: one short query, for a readiness probe. A failure is
+// a connection error or ErrSchemaNotCurrent, wrapped.
+func (s *Store) Ready(ctx context.Context) error {
+	migrations, err := loadMigrations(s.dialect)
+	if err != nil {
+		return err
+	}
+	rows, err := s.q.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+	if err != nil {
+		return fmt.Errorf("reading the schema version: %w", err)
+	}
+	defer rows.Close()
+	applied := map[int]bool{}
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			return fmt.Errorf("reading the schema version: %w", err)
+		}
+		applied[v] = true
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("reading the schema version: %w", err)
+	}
+	for _, m := range migrations {
+		if !applied[m.version] {
+			return fmt.Errorf("%w: migration %s is not applied", ErrSchemaNotCurrent, m.name)
+		}
+		delete(applied, m.version)
+	}
+	for v := range applied {
+		return fmt.Errorf("%w: it has migration %d, which this activator does not know", ErrSchemaNotCurrent, v)
+	}
+	return nil
 }

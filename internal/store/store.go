@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -63,9 +64,10 @@ type Tx struct {
 type Store struct {
 	Reader
 	db      *sql.DB
-	writeMu *sync.Mutex // SQLite only: one writer at a time, queued in Go
-	stmts   *stmtCache  // SQLite only: statements prepared once
-	dsn     string      // PostgreSQL only: for connections outside the pool (ListenMessages)
+	writeMu *sync.Mutex    // SQLite only: one writer at a time, queued in Go
+	stmts   *stmtCache     // SQLite only: statements prepared once
+	dsn     string         // PostgreSQL only: for connections outside the pool (ListenMessages)
+	errs    *atomic.Uint64 // database errors (Stats)
 }
 
 // Open connects to dsn and brings its schema up to date. dsn is a PostgreSQL
@@ -126,6 +128,8 @@ func open(ctx context.Context, dsn string, upTo int) (*Store, error) {
 		s.stmts = newStmtCache(db)
 		s.Reader.q = cachedDB{s.stmts}
 	}
+	s.errs = &atomic.Uint64{}
+	s.Reader.q = counting{q: s.Reader.q, n: s.errs}
 	if err := s.migrate(ctx, upTo); err != nil {
 		db.Close()
 		return nil, err
@@ -170,17 +174,19 @@ func (s *Store) Tx(ctx context.Context, fn func(tx *Tx) error) error {
 	}
 	sqlTx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
+		s.counted().count(err)
 		return fmt.Errorf("beginning transaction: %w", err)
 	}
 	var q querier = sqlTx
 	if s.stmts != nil {
 		q = cachedTx{tx: sqlTx, c: s.stmts}
 	}
-	if err := fn(&Tx{Reader{q: q, dialect: s.dialect}}); err != nil {
+	if err := fn(&Tx{Reader{q: counting{q: q, n: s.errs}, dialect: s.dialect}}); err != nil {
 		_ = sqlTx.Rollback()
 		return err
 	}
 	if err := sqlTx.Commit(); err != nil {
+		s.counted().count(err)
 		return fmt.Errorf("committing transaction: %w", mapErr(err))
 	}
 	return nil

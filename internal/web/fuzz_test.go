@@ -173,7 +173,7 @@ func newRedeemFuzz(f *testing.F) *redeemFuzz {
 	dom := activation.NewDomain(activation.DomainConfig{
 		Store: st, Box: box, SigningKey: boot.SigningKey, Templates: tmpl, ListenURL: "http://127.0.0.1:8080", Logger: discard,
 	})
-	srv, err := New(dom, cat, discard, "fuzz", Limits{})
+	srv, err := New(dom, cat, discard, "fuzz", Limits{}, Ops{})
 	if err != nil {
 		f.Fatal(err)
 	}

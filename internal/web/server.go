@@ -33,6 +33,7 @@ type Server struct {
 	audit   *audit.Auditor
 	mux     *http.ServeMux
 	version string
+	ops     Ops
 	// What comes before routing (guard.go): each route's guard, found as
 	// the router finds the route, the source of a request, and the limits.
 	guard         *http.ServeMux
@@ -41,13 +42,13 @@ type Server struct {
 }
 
 // New builds the server and its routes on the domain's parts, with the
-// per-address limits of lim.
-func New(dom activation.Domain, cat *i18n.Catalogue, log *slog.Logger, version string, lim Limits) (*Server, error) {
+// per-address limits of lim and the operations side of ops (health.go).
+func New(dom activation.Domain, cat *i18n.Catalogue, log *slog.Logger, version string, lim Limits, ops Ops) (*Server, error) {
 	r, err := pages.New(cat)
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{dom: dom, pages: r, cat: cat, log: log, version: version, mux: http.NewServeMux(),
+	s := &Server{dom: dom, pages: r, cat: cat, log: log, version: version, ops: ops, mux: http.NewServeMux(),
 		audit:   audit.New(dom.Audit, dom.Snapshots, log, "api", "/api/v1/"),
 		sources: ratelimit.NewSources(lim.TrustedProxies),
 		public:  ratelimit.New("public", lim.Public, log),
@@ -62,7 +63,8 @@ func New(dom activation.Domain, cat *i18n.Catalogue, log *slog.Logger, version s
 	}
 	s.mux.Handle("/console/", cons)
 	s.mux.HandleFunc("GET /{$}", s.index)
-	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
+	s.mux.HandleFunc("GET /healthz", Healthz)
+	s.mux.HandleFunc("GET /readyz", Readyz(ops.Ready))
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusNotFound, "no_route", "no API route "+r.Method+" "+r.URL.Path, "")
 	})
@@ -89,8 +91,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if pattern == "" {
 		pattern = "(no route)"
 	}
+	took := time.Since(start)
 	s.log.LogAttrs(r.Context(), slog.LevelInfo, "http", slog.String("route", pattern), slog.Int("status", sw.status),
-		slog.Duration("took", time.Since(start)))
+		slog.Duration("took", took))
+	if s.ops.Observe != nil {
+		s.ops.Observe(pattern, sw.status, took)
+	}
 }
 
 type statusWriter struct {
@@ -207,7 +213,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, context.Canceled) {
 		return
 	}
-	s.log.Error("request failed", "route", r.Pattern, "err", err)
+	s.log.ErrorContext(r.Context(), "request failed", "route", r.Pattern, "err", err)
 	writeJSONError(w, http.StatusInternalServerError, "internal", "internal error; the server log has the details", "")
 }
 

@@ -53,6 +53,9 @@ type Options struct {
 	// Limits are the per-address rate limits; zero: the server's defaults
 	// as app.Config's zero says.
 	Limits web.Limits
+	// MetricsListen is the operations listener's address (app.Config);
+	// empty: none. Its bound address is App.Listening().Metrics.
+	MetricsListen string
 }
 
 // Server is a running activator.
@@ -97,7 +100,7 @@ func Start(tb testing.TB, o Options) *Server {
 		o.Listen = "127.0.0.1:0"
 	}
 	cfg := app.Config{DataDir: o.DataDir, Listen: o.Listen, Database: o.Database, TLSCert: o.TLSCert, TLSKey: o.TLSKey, ACME: o.ACME,
-		Version: o.Version, SIP: o.SIP, ReadyFile: o.ReadyFile, Limits: o.Limits}
+		Version: o.Version, SIP: o.SIP, ReadyFile: o.ReadyFile, Limits: o.Limits, MetricsListen: o.MetricsListen}
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := app.New(ctx, cfg, log)
 	if err != nil {

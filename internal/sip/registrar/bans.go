@@ -215,6 +215,10 @@ func (s *Server) unlessBanned(h sipgo.RequestHandler) sipgo.RequestHandler {
 func (s *Server) failed(req *sip.Request, username string) {
 	key := banKey(req.Source())
 	n, until, logIt := s.bans.fail(key)
+	s.stats.authFailures.Add(1)
+	if !until.IsZero() {
+		s.stats.bans.Add(1)
+	}
 	if len(username) > 64 {
 		username = username[:64]
 	}

@@ -244,6 +244,9 @@ func TestPasswordGuesserBanned(t *testing.T) {
 	if code := legit.register("alicepw"); code != 200 {
 		t.Fatalf("alice on 127.0.0.1 during 127.0.0.2's ban: %d, want 200", code)
 	}
+	if st := r.srv.Stats(); st.AuthFailures != 3 || st.Bans != 1 || st.Registers != 1 {
+		t.Errorf("Stats() = %+v, want the 3 failures, the ban and alice's one REGISTER counted (the metrics read them)", st)
+	}
 	// A minute on, the next dropped request brings one summary line.
 	r.clock.add(logEvery)
 	if code := guesser.register("alicepw"); code != 0 {

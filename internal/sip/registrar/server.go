@@ -70,6 +70,7 @@ type Server struct {
 	ports   map[string]int    // transport -> listening port
 	addrs   map[string]string // transport -> bound host:port
 	now     func() time.Time
+	stats   stats
 }
 
 // New binds the listeners; Run serves them.
@@ -424,6 +425,7 @@ func (s *Server) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 		res.AppendHeader(&sip.ContactHeader{Address: u, Params: sip.HeaderParams{{K: "expires", V: strconv.Itoa(left)}}})
 	}
 	res.AppendHeader(sip.NewHeader("Date", now.Format(time.RFC1123)))
+	s.stats.registers.Add(1)
 	if err := tx.Respond(res); err != nil {
 		s.log.Debug("sip reply failed", "err", err)
 	}

@@ -157,7 +157,7 @@ func (a *Auditor) snapshot(ctx context.Context, k TargetKind, key string, by act
 	b, err := a.snapshots.Take(ctx, k.Name, key, by)
 	var de *activation.Error
 	if err != nil && !(errors.As(err, &de) && de.Kind == activation.KindNotFound) {
-		a.log.Error("reading an audit target", "kind", k.Name, "err", err)
+		a.log.ErrorContext(ctx, "reading an audit target", "kind", k.Name, "err", err)
 	}
 	return b
 }
@@ -169,7 +169,7 @@ func (a *Auditor) write(ctx context.Context, by activation.Caller, method, patte
 	}
 	route := method + " " + pattern
 	if err := a.entries.Add(context.WithoutCancel(ctx), by, a.via, route, target, status, before, after); err != nil {
-		a.log.Error("writing the audit log", "route", route, "err", err)
+		a.log.ErrorContext(ctx, "writing the audit log", "route", route, "err", err)
 	}
 }
 

@@ -290,7 +290,7 @@ func (c *Console) fail(w http.ResponseWriter, r *http.Request, p *Page, err erro
 	if errors.Is(err, context.Canceled) {
 		return
 	}
-	c.log.Error("console request failed", "route", r.Pattern, "err", err)
+	c.log.ErrorContext(r.Context(), "console request failed", "route", r.Pattern, "err", err)
 	c.renderStatus(w, r, p, http.StatusInternalServerError, "Something went wrong; the server log has the details.")
 }
 
