@@ -52,12 +52,16 @@ func (s *Audit) Log(ctx context.Context, f AuditFilter, by Caller) ([]model.Audi
 	if err != nil {
 		return nil, err
 	}
+	return auditEntries(es), nil
+}
+
+func auditEntries(es []store.AuditEntry) []model.AuditEntry {
 	out := make([]model.AuditEntry, len(es))
 	for i, e := range es {
 		out[i] = model.AuditEntry{ID: e.ID, At: e.At, Actor: e.Actor, Role: e.ActorRole, Via: e.Via, Action: e.Action,
 			Target: e.Target, Status: e.Status, Before: e.Before, After: e.After}
 	}
-	return out, nil
+	return out
 }
 
 // secretKeys are JSON keys whose values never reach the audit log.

@@ -23,9 +23,9 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request, c *activation
 		w.Header().Set("Content-Disposition", `attachment; filename="activator-audit.csv"`)
 		return s.dom.Audit.Export(r.Context(), w, f, actor(c))
 	}
-	es, err := s.dom.Audit.Log(r.Context(), f, actor(c))
+	p, err := s.dom.Audit.Page(r.Context(), f, q.Get("cursor"), actor(c))
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, 200, auditList{es})
+	return writeJSON(w, 200, auditList{p.Entries, p.Cursors})
 }

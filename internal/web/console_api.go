@@ -26,13 +26,13 @@ func (s *Server) consoleAPIRoutes() []route {
 		{method: "DELETE", path: "/api/v1/tokens/{id}", access: token, perm: permConfig, tag: "operators", summary: "Revoke an API token", status: none, h: s.revokeToken},
 
 		{method: "GET", path: "/api/v1/audit", access: token, perm: activation.PermAudit, tag: "audit", summary: "The audit log, newest first (admins and auditors)",
-			query: []param{{"actor", "an operator's name"}, {"action", "part of the action, such as DELETE or /accounts"}, {"target", "part of the target, such as account:1234567890"}, {"before", "only entries older than this id (paging)"}, {"limit", "at most 10000 (default 100)"}, {"format", "csv for a CSV export of every matching entry"}},
+			query: []param{{"actor", "an operator's name"}, {"action", "part of the action, such as DELETE or /accounts"}, {"target", "part of the target, such as account:1234567890"}, {"before", "only entries older than this id (paging)"}, {"cursor", "next_cursor or prev_cursor of a page: the page after or before it"}, {"limit", "at most 10000 (default 100)"}, {"format", "csv for a CSV export of every matching entry"}},
 			resp:  auditList{}, status: 200, h: s.listAudit},
 
 		{method: "POST", path: "/api/v1/imports", access: token, perm: permAccounts, tag: "import", summary: "Upload a CSV file (body: text/csv) and preview its import: every bad cell named, nothing imported yet",
 			query: []param{{"group", "group of rows without one"}, {"profile", "profile of rows without one"}, {"send", "sms or email: send activations after the import"}, {"file_name", "the file's name, for the record"}},
 			resp:  model.ImportPreview{}, status: 201, h: s.previewImport},
-		{method: "GET", path: "/api/v1/imports", access: token, perm: permRead, tag: "import", summary: "List recent imports", resp: importList{}, status: 200, h: s.listImports},
+		{method: "GET", path: "/api/v1/imports", access: token, perm: permRead, tag: "import", summary: "List recent imports, newest first", query: []param{{"limit", "at most 1000 (default 50)"}, {"cursor", "next_cursor or prev_cursor of a page: the page after or before it"}}, resp: importList{}, status: 200, h: s.listImports},
 		{method: "GET", path: "/api/v1/imports/{id}", access: token, perm: permRead, tag: "import", summary: "An import's progress", resp: model.ImportStatus{}, status: 200, h: s.getImport},
 		{method: "GET", path: "/api/v1/imports/{id}/preview", access: token, perm: permRead, tag: "import", summary: "An import's preview again", resp: model.ImportPreview{}, status: 200, h: s.getImportPreview},
 		{method: "POST", path: "/api/v1/imports/{id}/confirm", access: token, perm: permAccounts, tag: "import", summary: "Import the previewed file's valid new rows; confirming again resumes an interrupted import", resp: model.ImportStatus{}, status: 200, h: s.confirmImport},
@@ -53,9 +53,11 @@ type (
 	}
 	auditList struct {
 		Entries []model.AuditEntry `json:"entries"`
+		model.Cursors
 	}
 	importList struct {
 		Imports []model.ImportStatus `json:"imports"`
+		model.Cursors
 	}
 )
 
