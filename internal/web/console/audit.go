@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/activator-voip/activator/internal/activation"
+	"github.com/activator-voip/activator/internal/model"
 )
 
 func (c *Console) auditLog(w http.ResponseWriter, r *http.Request, p *Page) error {
@@ -19,11 +20,13 @@ func (c *Console) auditLog(w http.ResponseWriter, r *http.Request, p *Page) erro
 		return c.dom.Audit.Export(r.Context(), w, f, *p.Caller)
 	}
 	f.Limit = 100
-	es, err := c.dom.Audit.Log(r.Context(), f, *p.Caller)
+	res, err := c.dom.Audit.Page(r.Context(), f, q.Get("cursor"), *p.Caller)
 	if err != nil {
 		return err
 	}
-	p.Title, p.Menu, p.Data, p.Form = "Audit log", "audit", es, q
+	d := pagedData[model.AuditEntry]{Items: res.Entries}
+	d.Prev, d.Next = pageLinks(r, res.Cursors)
+	p.Title, p.Menu, p.Data, p.Form = "Audit log", "audit", d, q
 	c.render(w, http.StatusOK, "audit", p)
 	return nil
 }
