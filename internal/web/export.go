@@ -1,9 +1,11 @@
 package web
 
 import (
+	"io"
 	"net/http"
 
 	"github.com/activator-voip/activator/internal/activation"
+	"github.com/activator-voip/activator/internal/web/download"
 )
 
 func (s *Server) exportAccounts(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
@@ -12,7 +14,8 @@ func (s *Server) exportAccounts(w http.ResponseWriter, r *http.Request, c *activ
 	if _, err := s.dom.Accounts.List(r.Context(), q.Get("group"), q.Get("status"), q.Get("q"), 1, 0, actor(c)); err != nil {
 		return err
 	}
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="activator-accounts.csv"`)
-	return s.dom.Accounts.Export(r.Context(), w, q.Get("group"), q.Get("status"), q.Get("q"), actor(c))
+	download.CSV(w, r, s.log, "activator-accounts.csv", func(w io.Writer, progress func(int) error) (int, error) {
+		return s.dom.Accounts.ExportRows(r.Context(), w, q.Get("group"), q.Get("status"), q.Get("q"), actor(c), progress)
+	})
+	return nil
 }

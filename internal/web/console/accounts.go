@@ -3,6 +3,7 @@ package console
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"sort"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/activator-voip/activator/internal/activation"
 	"github.com/activator-voip/activator/internal/model"
+	"github.com/activator-voip/activator/internal/web/download"
 )
 
 const pageSize = 50
@@ -355,7 +357,8 @@ func (c *Console) exportAccounts(w http.ResponseWriter, r *http.Request, p *Page
 	if _, err := c.dom.Accounts.List(r.Context(), q.Get("group"), q.Get("status"), q.Get("q"), 1, 0, *p.Caller); err != nil {
 		return err
 	}
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="activator-accounts.csv"`)
-	return c.dom.Accounts.Export(r.Context(), w, q.Get("group"), q.Get("status"), q.Get("q"), *p.Caller)
+	download.CSV(w, r, c.log, "activator-accounts.csv", func(w io.Writer, progress func(int) error) (int, error) {
+		return c.dom.Accounts.ExportRows(r.Context(), w, q.Get("group"), q.Get("status"), q.Get("q"), *p.Caller, progress)
+	})
+	return nil
 }

@@ -1,11 +1,13 @@
 package console
 
 import (
+	"io"
 	"net/http"
 	"strconv"
 
 	"github.com/activator-voip/activator/internal/activation"
 	"github.com/activator-voip/activator/internal/model"
+	"github.com/activator-voip/activator/internal/web/download"
 )
 
 func (c *Console) auditLog(w http.ResponseWriter, r *http.Request, p *Page) error {
@@ -15,9 +17,10 @@ func (c *Console) auditLog(w http.ResponseWriter, r *http.Request, p *Page) erro
 		f.BeforeID = b
 	}
 	if q.Get("format") == "csv" {
-		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-		w.Header().Set("Content-Disposition", `attachment; filename="activator-audit.csv"`)
-		return c.dom.Audit.Export(r.Context(), w, f, *p.Caller)
+		download.CSV(w, r, c.log, "activator-audit.csv", func(w io.Writer, progress func(int) error) (int, error) {
+			return c.dom.Audit.ExportRows(r.Context(), w, f, *p.Caller, progress)
+		})
+		return nil
 	}
 	f.Limit = 100
 	res, err := c.dom.Audit.Page(r.Context(), f, q.Get("cursor"), *p.Caller)
