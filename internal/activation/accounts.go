@@ -26,6 +26,8 @@ type Accounts struct {
 	backend  AccountBackend // nil: no backend to keep in step
 	log      *slog.Logger
 	now      func() time.Time
+	// numberLog rate-limits the log's warning of a nearly full range.
+	numberLog numberUseLog
 }
 
 // AccountsConfig is what Accounts is made from.

@@ -79,7 +79,7 @@ func NewDomain(c DomainConfig) Domain {
 	d.Audit = NewAudit(c.Store)
 	d.Snapshots = NewSnapshots(SnapshotsConfig{Store: c.Store, Settings: d.Settings, Downloads: d.Downloads, Groups: d.Groups,
 		Profiles: d.Profiles, Gateways: d.Gateways, Imports: d.Imports, Operators: d.Operators})
-	d.Dashboard = NewDashboard(c.Store, d.Audit)
+	d.Dashboard = NewDashboard(c.Store, d.Audit, d.Accounts)
 	return d
 }
 

@@ -290,3 +290,28 @@ func (r *Reader) AccountCounts(ctx context.Context, orgID int64) (map[string]int
 	}
 	return out, rows.Err()
 }
+
+// AccountSearchIndexed reports whether account search has its index.
+// SQLite always has it (FTS5 is built in). On PostgreSQL it needs pg_trgm;
+// where migration 0012 could not create the extension, it makes the index
+// now if the extension has been created since (by a superuser), and
+// reports false while it cannot: search still works, by reading every
+// account.
+func (s *Store) AccountSearchIndexed(ctx context.Context) (bool, error) {
+	if s.dialect != Postgres {
+		return true, nil
+	}
+	var has, trgm bool
+	if err := s.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_indexes WHERE indexname = 'accounts_search'),
+		EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm')`).Scan(&has, &trgm); err != nil {
+		return false, fmt.Errorf("looking for the account search index: %w", err)
+	}
+	if has || !trgm {
+		return has, nil
+	}
+	if _, err := s.db.ExecContext(ctx, `CREATE INDEX IF NOT EXISTS accounts_search ON accounts USING gin ((lower(display_name || chr(31) || username || chr(31) || `+
+		`virtual_number || chr(31) || mobile || chr(31) || email)) gin_trgm_ops)`); err != nil {
+		return false, fmt.Errorf("creating the account search index: %w", err)
+	}
+	return true, nil
+}

@@ -371,7 +371,10 @@ func TestAccountCountsFollowChanges(t *testing.T) {
 }
 
 // TestMigration12KeepsExistingAccounts: an installation upgraded to
-// migration 0012 counts and finds the accounts it had before.
+// migration 0012 counts and finds the accounts it had before, and keeps
+// drawing virtual numbers from the range it did (the old default, now
+// stored as its setting); a new installation stores none, and gets the
+// new default.
 func TestMigration12KeepsExistingAccounts(t *testing.T) {
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
@@ -395,6 +398,14 @@ func TestMigration12KeepsExistingAccounts(t *testing.T) {
 			as, err := s.Accounts(ctx, org, store.AccountFilter{Search: "user7@exa"})
 			if err != nil || len(as) != 1 || as[0].ID != rows[7].ID {
 				t.Fatalf("search after the upgrade: want account %d, got %v, %v", rows[7].ID, ids(as), err)
+			}
+			if set, err := s.Settings(ctx, org); err != nil || set[model.SettingVirtualNumberRange] != "100000-999999" {
+				t.Fatalf("the upgraded installation's range: want the old default stored, got %q, %v", set[model.SettingVirtualNumberRange], err)
+			}
+			fresh := storetest.Open(t, b.DSN(t))
+			seed(t, fresh)
+			if set, err := fresh.Settings(ctx, org); err != nil || set[model.SettingVirtualNumberRange] != "" {
+				t.Fatalf("a new installation: want no range stored, got %q, %v", set[model.SettingVirtualNumberRange], err)
 			}
 		})
 	}

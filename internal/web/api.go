@@ -33,6 +33,7 @@ func (s *Server) routeTable() []route {
 		{method: "DELETE", path: "/api/v1/apps/{platform}", access: token, perm: permConfig, tag: "apps", summary: "Remove a download URL", query: []param{{"security_model", "end-to-end or end-to-site; none for the platform's fallback"}}, status: none, h: s.deleteApp},
 
 		{method: "GET", path: "/api/v1/settings", access: token, perm: permRead, tag: "settings", summary: "Show every setting with its value, default and help", resp: settingList{}, status: 200, h: s.listSettings},
+		{method: "GET", path: "/api/v1/virtual-numbers", access: token, perm: permRead, tag: "settings", summary: "How full the virtual number range is, with a warning from 80% used", resp: model.NumberRangeUse{}, status: 200, h: s.numberRangeUse},
 		{method: "PUT", path: "/api/v1/settings/{key}", access: token, perm: permConfig, tag: "settings", summary: "Set a setting (an empty value restores the default)", body: settingInput{}, resp: model.Setting{}, status: 200, h: s.putSetting},
 
 		{method: "GET", path: "/api/v1/accounts", access: token, perm: permRead, tag: "accounts", summary: "List accounts, newest first",
@@ -290,6 +291,14 @@ func (s *Server) listAccounts(w http.ResponseWriter, r *http.Request, c *activat
 		out.Total = &p.Total
 	}
 	return writeJSON(w, 200, out)
+}
+
+func (s *Server) numberRangeUse(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
+	u, err := s.dom.Accounts.NumberRangeUse(r.Context(), actor(c))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, u)
 }
 
 func (s *Server) createAccount(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {

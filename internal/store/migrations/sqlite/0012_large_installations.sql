@@ -77,18 +77,11 @@ CREATE INDEX audit_log_org_actor ON audit_log (org_id, actor, id);
 CREATE INDEX outbox_org_id ON outbox (org_id, id);
 CREATE INDEX imports_org_id ON imports (org_id, id);
 
--- A large export, written to a file the operator downloads when it is done.
-CREATE TABLE export_jobs (
-    id          INTEGER PRIMARY KEY,
-    org_id      BIGINT NOT NULL REFERENCES organisations(id),
-    operator    TEXT NOT NULL,
-    kind        TEXT NOT NULL,
-    filter      TEXT NOT NULL DEFAULT '',
-    state       TEXT NOT NULL,
-    rows        BIGINT NOT NULL DEFAULT 0,
-    file_name   TEXT NOT NULL DEFAULT '',
-    last_error  TEXT NOT NULL DEFAULT '',
-    created_at  BIGINT NOT NULL,
-    updated_at  BIGINT NOT NULL
-);
-CREATE INDEX export_jobs_org_id ON export_jobs (org_id, id);
+-- The default virtual number range grows from 100000-999999 (900,000
+-- numbers, fewer than a large installation's accounts) to
+-- 10000000-99999999. An installation that already exists keeps the range
+-- it draws from: where it relied on the old default, that default is
+-- stored as its setting, so its new accounts' numbers stay six digits.
+INSERT INTO settings (org_id, key, value, updated_at)
+    SELECT o.id, 'virtual_number_range', '100000-999999', o.created_at FROM organisations o
+    WHERE NOT EXISTS (SELECT 1 FROM settings s WHERE s.org_id = o.id AND s.key = 'virtual_number_range');
