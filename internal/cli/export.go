@@ -19,7 +19,7 @@ import (
 )
 
 // rowsTrailer is the HTTP trailer a complete export ends with (the
-// server's download.RowsTrailer): how many rows it holds.
+// server's stream.RowsTrailer): how many rows it holds.
 const rowsTrailer = "Activator-Rows"
 
 // exportStall is how long an export may receive nothing before the

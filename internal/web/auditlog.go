@@ -5,7 +5,7 @@ import (
 	"net/http"
 
 	"github.com/activator-voip/activator/internal/activation"
-	"github.com/activator-voip/activator/internal/web/download"
+	"github.com/activator-voip/activator/internal/web/stream"
 )
 
 func (s *Server) listAudit(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
@@ -21,7 +21,7 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request, c *activation
 	}
 	f.BeforeID = int64(before)
 	if q.Get("format") == "csv" {
-		download.CSV(w, r, s.log, "activator-audit.csv", func(w io.Writer, progress func(int) error) (int, error) {
+		stream.CSV(w, r, s.log, "activator-audit.csv", func(w io.Writer, progress func(int) error) (int, error) {
 			return s.dom.Audit.ExportRows(r.Context(), w, f, actor(c), progress)
 		})
 		return nil

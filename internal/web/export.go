@@ -5,7 +5,7 @@ import (
 	"net/http"
 
 	"github.com/activator-voip/activator/internal/activation"
-	"github.com/activator-voip/activator/internal/web/download"
+	"github.com/activator-voip/activator/internal/web/stream"
 )
 
 func (s *Server) exportAccounts(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
@@ -14,7 +14,7 @@ func (s *Server) exportAccounts(w http.ResponseWriter, r *http.Request, c *activ
 	if _, err := s.dom.Accounts.List(r.Context(), q.Get("group"), q.Get("status"), q.Get("q"), 1, 0, actor(c)); err != nil {
 		return err
 	}
-	download.CSV(w, r, s.log, "activator-accounts.csv", func(w io.Writer, progress func(int) error) (int, error) {
+	stream.CSV(w, r, s.log, "activator-accounts.csv", func(w io.Writer, progress func(int) error) (int, error) {
 		return s.dom.Accounts.ExportRows(r.Context(), w, q.Get("group"), q.Get("status"), q.Get("q"), actor(c), progress)
 	})
 	return nil

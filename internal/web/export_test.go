@@ -12,7 +12,7 @@ import (
 
 	"github.com/activator-voip/activator/internal/model"
 	"github.com/activator-voip/activator/internal/store"
-	"github.com/activator-voip/activator/internal/web/download"
+	"github.com/activator-voip/activator/internal/web/stream"
 )
 
 // slowWriter holds each write back a little, so that an answer of many
@@ -77,14 +77,14 @@ func TestExportOutlivesTheWriteTimeout(t *testing.T) {
 				t.Fatalf("%s: the export does not parse after %d records (%s): %v", path, len(recs), took, err)
 			}
 			if path == "/api/v1/audit?format=csv" {
-				if got := resp.Trailer.Get(download.RowsTrailer); got != fmt.Sprint(len(recs)-1) {
+				if got := resp.Trailer.Get(stream.RowsTrailer); got != fmt.Sprint(len(recs)-1) {
 					t.Fatalf("%s: trailer %q for %d entries", path, got, len(recs)-1)
 				}
 				continue
 			}
-			if len(recs) != n+1 || resp.Trailer.Get(download.RowsTrailer) != fmt.Sprint(n) {
+			if len(recs) != n+1 || resp.Trailer.Get(stream.RowsTrailer) != fmt.Sprint(n) {
 				t.Fatalf("%s: want the header and %d rows with trailer %d; got %d records, trailer %q (%s)",
-					path, n, n, len(recs), resp.Trailer.Get(download.RowsTrailer), took)
+					path, n, n, len(recs), resp.Trailer.Get(stream.RowsTrailer), took)
 			}
 			seen := map[string]bool{}
 			for _, r := range recs[1:] {

@@ -12,7 +12,7 @@ import (
 
 	"github.com/activator-voip/activator/internal/activation"
 	"github.com/activator-voip/activator/internal/model"
-	"github.com/activator-voip/activator/internal/web/download"
+	"github.com/activator-voip/activator/internal/web/stream"
 )
 
 const pageSize = 50
@@ -357,7 +357,7 @@ func (c *Console) exportAccounts(w http.ResponseWriter, r *http.Request, p *Page
 	if _, err := c.dom.Accounts.List(r.Context(), q.Get("group"), q.Get("status"), q.Get("q"), 1, 0, *p.Caller); err != nil {
 		return err
 	}
-	download.CSV(w, r, c.log, "activator-accounts.csv", func(w io.Writer, progress func(int) error) (int, error) {
+	stream.CSV(w, r, c.log, "activator-accounts.csv", func(w io.Writer, progress func(int) error) (int, error) {
 		return c.dom.Accounts.ExportRows(r.Context(), w, q.Get("group"), q.Get("status"), q.Get("q"), *p.Caller, progress)
 	})
 	return nil

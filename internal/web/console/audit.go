@@ -7,7 +7,7 @@ import (
 
 	"github.com/activator-voip/activator/internal/activation"
 	"github.com/activator-voip/activator/internal/model"
-	"github.com/activator-voip/activator/internal/web/download"
+	"github.com/activator-voip/activator/internal/web/stream"
 )
 
 func (c *Console) auditLog(w http.ResponseWriter, r *http.Request, p *Page) error {
@@ -17,7 +17,7 @@ func (c *Console) auditLog(w http.ResponseWriter, r *http.Request, p *Page) erro
 		f.BeforeID = b
 	}
 	if q.Get("format") == "csv" {
-		download.CSV(w, r, c.log, "activator-audit.csv", func(w io.Writer, progress func(int) error) (int, error) {
+		stream.CSV(w, r, c.log, "activator-audit.csv", func(w io.Writer, progress func(int) error) (int, error) {
 			return c.dom.Audit.ExportRows(r.Context(), w, f, *p.Caller, progress)
 		})
 		return nil

@@ -1,7 +1,7 @@
-// Package download streams a large answer, such as an export of a million
+// Package stream streams a large answer, such as an export of a million
 // accounts, past the server's write timeout, and marks a complete one so
 // that a cut one can be told from it.
-package download
+package stream
 
 import (
 	"errors"
@@ -47,7 +47,7 @@ func CSV(w http.ResponseWriter, r *http.Request, log *slog.Logger, fileName stri
 	h.Set("Cache-Control", "no-store")
 	h.Set("Trailer", RowsTrailer)
 	if err := extend(); err != nil {
-		log.Warn("download: extending the write deadline", "route", r.Pattern, "err", err)
+		log.Warn("stream: extending the write deadline", "route", r.Pattern, "err", err)
 	}
 	n, err := write(w, func(int) error {
 		if err := extend(); err != nil {
@@ -60,7 +60,7 @@ func CSV(w http.ResponseWriter, r *http.Request, log *slog.Logger, fileName stri
 	})
 	if err != nil {
 		if r.Context().Err() == nil {
-			log.Error("download cut short", "route", r.Pattern, "rows", n, "err", err)
+			log.Error("stream cut short", "route", r.Pattern, "rows", n, "err", err)
 		}
 		// No trailer and no last chunk: the client sees the download fail.
 		panic(http.ErrAbortHandler)
