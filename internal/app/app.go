@@ -210,7 +210,11 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a.Domain = activation.NewDomain(activation.DomainConfig{
 		Store: st, Box: box, SigningKey: boot.SigningKey, Templates: tmpl, GatewayKinds: gatewayKinds(),
 		ListenURL: a.URL, TLSPin: pin, MaxAttempts: cfg.MaxAttempts, OnEnqueue: wcfg.Doorbell.Ring, Backend: backend, Logger: log,
+		ExportDir: filepath.Join(cfg.DataDir, "exports"),
 	})
+	if err := a.Domain.Exports.FailLeftRunning(ctx); err != nil {
+		return nil, err
+	}
 	// A large installation's two silent slow-downs, said at start: a
 	// virtual number range nearly full (logged by the check itself), and
 	// account search without its index.
@@ -304,6 +308,7 @@ func (a *App) Run(ctx context.Context) error {
 		err = serr
 	}
 	stopWorker()
+	a.Domain.Exports.Close() // a running export job stops, marked failed
 	wg.Wait()
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
@@ -322,6 +327,9 @@ func (a *App) Close() {
 	}
 	if a.kamailio != nil {
 		a.kamailio.Close()
+	}
+	if a.Domain.Exports != nil {
+		a.Domain.Exports.Close() // before the database: a job writes its end
 	}
 	if a.Store != nil {
 		a.Store.Close()

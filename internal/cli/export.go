@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/activator-voip/activator/internal/model"
 	"github.com/spf13/cobra"
 )
 
@@ -27,7 +28,11 @@ const rowsTrailer = "Activator-Rows"
 const exportStall = 2 * time.Minute
 
 func newExportCmd(a *globals) *cobra.Command {
-	var group, status, search, out, actor, action, target string
+	var (
+		group, status, search, out, actor, action, target string
+		job                                               bool
+		jobID                                             int64
+	)
 	cmd := &cobra.Command{
 		Use:   "export [accounts|audit]",
 		Short: "Export accounts (or the audit log) as CSV",
@@ -42,10 +47,17 @@ that many rows, and otherwise exits non-zero. With --file the rows go to
 a temporary file beside it, renamed to the name given only once the export
 is whole, so a cut export never leaves a file that looks complete (on
 standard output, a cut export is reported and the exit status is 1).
-Progress goes to standard error.`,
+Progress goes to standard error.
+
+With --job the server writes the export to a file in its data folder as a
+job (no connection is held open while it runs); the command waits for it,
+showing its progress, then downloads the file. Interrupted, the job goes
+on: --job-id ID waits for it and downloads its file later.`,
 		Example: `  activator export > accounts.csv
   activator export --status activated --group sales -f activated.csv
-  activator export audit --actor ada -f ada.csv`,
+  activator export audit --actor ada -f ada.csv
+  activator export --job -f all.csv
+  activator export --job-id 12 -f all.csv`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := a.client(cmd)
@@ -81,6 +93,15 @@ Progress goes to standard error.`,
 			default:
 				return fmt.Errorf("export %q: want accounts or audit", kind)
 			}
+			if job || jobID > 0 {
+				in := map[string]string{"kind": kind}
+				for k, v := range q {
+					if k != "format" {
+						in[k] = v[0]
+					}
+				}
+				return c.exportJob(cmd.Context(), in, jobID, out, cmd.OutOrStdout(), cmd.ErrOrStderr())
+			}
 			_, err = c.export(cmd.Context(), path, q, out, cmd.OutOrStdout(), cmd.ErrOrStderr(), kind)
 			return err
 		},
@@ -93,6 +114,8 @@ Progress goes to standard error.`,
 	f.StringVar(&action, "action", "", "audit: only actions holding this text")
 	f.StringVar(&target, "target", "", "audit: only targets holding this text")
 	f.StringVarP(&out, "file", "f", "", "write to this file instead of standard output (only once it is complete)")
+	f.BoolVar(&job, "job", false, "run the export as a job on the server, wait for it, then download its file")
+	f.Int64Var(&jobID, "job-id", 0, "wait for this earlier export job and download its file")
 	return cmd
 }
 
@@ -280,5 +303,38 @@ func (m *meter) print() {
 func (m *meter) done() {
 	if m.tty && m.printed > 0 {
 		fmt.Fprintln(m.w)
+	}
+}
+
+// exportJob starts an export job (or takes the one numbered id), waits
+// for it with its progress on progress, and downloads its file.
+func (c *apiClient) exportJob(ctx context.Context, in map[string]string, id int64, out string, stdout, progress io.Writer) error {
+	var j model.ExportJob
+	if id == 0 {
+		if _, err := c.call(ctx, http.MethodPost, "/exports", nil, in, &j); err != nil {
+			return err
+		}
+		fmt.Fprintf(progress, "export job %d started (activator export --job-id %d fetches it later)\n", j.ID, j.ID)
+	} else {
+		j.ID = id
+	}
+	path := "/exports/" + strconv.FormatInt(j.ID, 10)
+	for {
+		if _, err := c.call(ctx, http.MethodGet, path, nil, nil, &j); err != nil {
+			return err
+		}
+		switch j.State {
+		case model.ExportDone:
+			_, err := c.export(ctx, path+"/file", nil, out, stdout, progress, j.Kind)
+			return err
+		case model.ExportFailed:
+			return fmt.Errorf("export job %d failed after %d rows: %s", j.ID, j.Rows, j.LastError)
+		}
+		fmt.Fprintf(progress, "export job %d: %d rows so far\n", j.ID, j.Rows)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Second):
+		}
 	}
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -68,5 +69,49 @@ func TestExportChecksItIsWhole(t *testing.T) {
 	}
 	if r := runCLI(t, env, "", "export", "people"); r.err == nil {
 		t.Errorf("export people: want an error")
+	}
+}
+
+// TestExportJobWaitsAndDownloads: "export --job" starts the job, waits
+// while it runs, then downloads its file as a streamed export (checked
+// whole); a failed job exits non-zero with its error.
+func TestExportJobWaitsAndDownloads(t *testing.T) {
+	var polls int
+	var started string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch r.Method + " " + r.URL.Path {
+		case "POST /api/v1/exports":
+			b, _ := io.ReadAll(r.Body)
+			started = string(b)
+			w.WriteHeader(202)
+			fmt.Fprint(w, `{"id":5,"kind":"accounts","state":"running","rows":0}`)
+		case "GET /api/v1/exports/5":
+			if polls++; polls < 2 {
+				fmt.Fprint(w, `{"id":5,"kind":"accounts","state":"running","rows":1}`)
+				return
+			}
+			fmt.Fprint(w, `{"id":5,"kind":"accounts","state":"done","rows":3}`)
+		case "GET /api/v1/exports/5/file":
+			w.Header().Set("Content-Type", "text/csv")
+			w.Header().Set("Trailer", rowsTrailer)
+			fmt.Fprint(w, "full name\nA\nB\nC\n")
+			w.Header().Set(rowsTrailer, "3")
+		case "GET /api/v1/exports/6":
+			fmt.Fprint(w, `{"id":6,"kind":"accounts","state":"failed","rows":7,"last_error":"the server stopped"}`)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	env := map[string]string{envURL: srv.URL, envToken: testToken}
+	file := filepath.Join(t.TempDir(), "job.csv")
+	r := runCLI(t, env, "", "export", "--job", "--status", "activated", "-f", file)
+	b, _ := os.ReadFile(file)
+	if r.err != nil || string(b) != "full name\nA\nB\nC\n" || !strings.Contains(r.stderr, "export job 5 started") || !strings.Contains(started, `"status":"activated"`) {
+		t.Fatalf("--job: want the job's file and its start on stderr; got %q, %q, %v (sent %s)", b, r.stderr, r.err, started)
+	}
+	if r := runCLI(t, env, "", "export", "--job-id", "6"); r.err == nil || !strings.Contains(r.err.Error(), "the server stopped") {
+		t.Errorf("a failed job: want its error, got %v", r.err)
 	}
 }

@@ -39,6 +39,10 @@ func (s *Server) consoleAPIRoutes() []route {
 		{method: "POST", path: "/api/v1/imports/{id}/cancel", access: token, perm: permAccounts, tag: "import", summary: "Drop a previewed import: nothing is imported", resp: model.ImportStatus{}, status: 200, h: s.cancelImport},
 		{method: "POST", path: "/api/v1/imports/{id}/send", access: token, perm: permAccounts, tag: "import", summary: "Send activations to the next accounts of a confirmed import; call until the state is done", query: []param{{"limit", "accounts in this call, at most 500 (default 50)"}}, resp: model.ImportStatus{}, status: 200, h: s.sendImport},
 
+		{method: "POST", path: "/api/v1/exports", access: token, perm: permRead, tag: "import", summary: "Start an export as a job (accounts, or the audit log for admins and auditors): its file is downloaded when it is done",
+			body: model.ExportJobInput{}, resp: model.ExportJob{}, status: 202, h: s.startExport},
+		{method: "GET", path: "/api/v1/exports/{id}", access: token, perm: permRead, tag: "import", summary: "An export job's progress", resp: model.ExportJob{}, status: 200, h: s.getExport},
+		{method: "GET", path: "/api/v1/exports/{id}/file", access: token, perm: permRead, tag: "import", summary: "A done export job's file (CSV, ended by the Activator-Rows trailer)", status: 200, h: s.exportFile},
 		{method: "GET", path: "/api/v1/export/accounts", access: token, perm: permRead, tag: "import", summary: "Accounts and their status as CSV (the import's columns first)",
 			query: []param{{"group", "group name"}, {"status", "new, invited, opened, installed, activated or disabled"}, {"q", "part of the name, username, number or e-mail"}}, status: 200, h: s.exportAccounts},
 	}

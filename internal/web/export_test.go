@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -96,6 +97,48 @@ func TestExportOutlivesTheWriteTimeout(t *testing.T) {
 			if took < 3*srv.Config.WriteTimeout {
 				t.Logf("%s took %s: not much longer than the write timeout", path, took)
 			}
+		}
+	})
+}
+
+// TestExportJob: an export started as a job runs on the server, and its
+// file, once done, holds every account with the row count trailer; an
+// unknown kind is refused naming it, an unknown job is not found.
+func TestExportJob(t *testing.T) {
+	forEachServer(t, func(t *testing.T, s *testServer) {
+		s.mustDo("POST", "/api/v1/groups", `{"name":"sales"}`, 201)
+		for i := range 30 {
+			s.mustDo("POST", "/api/v1/accounts", fmt.Sprintf(`{"group":"sales","name":"Job %d"}`, i), 201)
+		}
+		var j model.ExportJob
+		if err := json.Unmarshal(s.mustDo("POST", "/api/v1/exports", `{"kind":"accounts","group":"sales"}`, 202), &j); err != nil {
+			t.Fatal(err)
+		}
+		for deadline := time.Now().Add(20 * time.Second); j.State == model.ExportRunning && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			if err := json.Unmarshal(s.mustDo("GET", fmt.Sprintf("/api/v1/exports/%d", j.ID), "", 200), &j); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if j.State != model.ExportDone || j.Rows != 30 || j.Filter.Group != "sales" {
+			t.Fatalf("the job: want done with 30 rows of group sales, got %+v", j)
+		}
+		req, _ := http.NewRequest("GET", fmt.Sprintf("%s/api/v1/exports/%d/file", s.url, j.ID), nil)
+		req.Header.Set("Authorization", "Bearer "+s.token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs, err := csv.NewReader(resp.Body).ReadAll()
+		resp.Body.Close()
+		if err != nil || len(recs) != 31 || resp.Trailer.Get(stream.RowsTrailer) != "30" {
+			t.Fatalf("the job's file: want a header and 30 rows with trailer 30, got %d records, %q, %v", len(recs), resp.Trailer.Get(stream.RowsTrailer), err)
+		}
+		code, body, _ := s.do("POST", "/api/v1/exports", `{"kind":"people"}`, "")
+		if e := apiError(t, body); code != 400 || e.Field != "kind" {
+			t.Errorf("an unknown kind: want 400 naming kind, got %d %+v", code, e)
+		}
+		if code, _, _ := s.do("GET", "/api/v1/exports/999/file", "", ""); code != 404 {
+			t.Errorf("an unknown job's file: want 404, got %d", code)
 		}
 	})
 }

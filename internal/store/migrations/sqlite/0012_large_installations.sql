@@ -85,3 +85,19 @@ CREATE INDEX imports_org_id ON imports (org_id, id);
 INSERT INTO settings (org_id, key, value, updated_at)
     SELECT o.id, 'virtual_number_range', '100000-999999', o.created_at FROM organisations o
     WHERE NOT EXISTS (SELECT 1 FROM settings s WHERE s.org_id = o.id AND s.key = 'virtual_number_range');
+
+-- An export run as a job: written to a file in the data folder of the
+-- instance that ran it, for the operator to download when it is done.
+CREATE TABLE export_jobs (
+    id          INTEGER PRIMARY KEY,
+    org_id      BIGINT NOT NULL REFERENCES organisations(id),
+    operator    TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    filter      TEXT NOT NULL DEFAULT '',
+    state       TEXT NOT NULL,
+    rows        BIGINT NOT NULL DEFAULT 0,
+    last_error  TEXT NOT NULL DEFAULT '',
+    created_at  BIGINT NOT NULL,
+    updated_at  BIGINT NOT NULL
+);
+CREATE INDEX export_jobs_org_id ON export_jobs (org_id, id);
