@@ -102,7 +102,9 @@ serve() {
     --sip-tls 127.0.0.1:0 --log-level "$LOG_LEVEL" --ready-file "$data/ready.json" >>"$data/serve.log" 2>&1 &
   SERVE_PID=$!
   PIDS+=("$SERVE_PID")
-  for _ in $(seq 600); do [ -s "$data/ready.json" ] && break; kill -0 "$SERVE_PID" 2>/dev/null || break; sleep 0.1; done
+  # Up to 15 minutes: a first start on a generated database seals its
+  # million message texts and compacts the file before it is ready.
+  for _ in $(seq 9000); do [ -s "$data/ready.json" ] && break; kill -0 "$SERVE_PID" 2>/dev/null || break; sleep 0.1; done
   [ -s "$data/ready.json" ] || { echo "activator did not start:" >&2; tail -20 "$data/serve.log" >&2; return 1; }
   URL=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["url"])' "$data/ready.json")
   export ACTIVATOR_URL=$URL ACTIVATOR_TOKEN_FILE=$data/admin.token
