@@ -41,7 +41,9 @@ func runHTTP(args []string) error {
 		expect      = fs.Int("expect", 200, "the status every answer must have")
 		out         = fs.String("out", "", "also write the result (JSON) to this file")
 		allowErrors = fs.Bool("allow-errors", false, "exit 0 even when some requests failed")
+		headers     headerList
 	)
+	fs.Var(&headers, "header", `send this header too, "Name: value" (repeatable): an API token, a console session`)
 	fs.Parse(args)
 	u, err := url.Parse(*target)
 	if err != nil || u.Scheme != "http" || u.Host == "" {
@@ -58,7 +60,7 @@ func runHTTP(args []string) error {
 			return err
 		}
 		for _, p := range lines {
-			reqs = append(reqs, []byte("GET "+p+" HTTP/1.1\r\nHost: "+u.Host+"\r\nUser-Agent: "+*userAgent+"\r\nAccept: text/html\r\n\r\n"))
+			reqs = append(reqs, []byte("GET "+p+" HTTP/1.1\r\nHost: "+u.Host+"\r\nUser-Agent: "+*userAgent+"\r\nAccept: text/html\r\n"+headers.String()+"\r\n"))
 		}
 		cycle = true
 	} else {
@@ -71,7 +73,7 @@ func runHTTP(args []string) error {
 		}
 		for _, b := range lines {
 			reqs = append(reqs, []byte("POST "+*path+" HTTP/1.1\r\nHost: "+u.Host+"\r\nUser-Agent: "+*userAgent+
-				"\r\nContent-Type: application/json\r\nAccept: application/json\r\nContent-Length: "+strconv.Itoa(len(b))+"\r\n\r\n"+b))
+				"\r\nContent-Type: application/json\r\nAccept: application/json\r\n"+headers.String()+"Content-Length: "+strconv.Itoa(len(b))+"\r\n\r\n"+b))
 		}
 	}
 	if len(reqs) == 0 {
@@ -333,4 +335,25 @@ func (c *client) do(req []byte, expect int) (status int, body []byte, closing bo
 		closing = true
 	}
 	return status, c.body.Bytes(), closing, nil
+}
+
+// headerList is the repeatable --header flag: each "Name: value" as a
+// request's header lines.
+type headerList []string
+
+func (h *headerList) String() string {
+	var b strings.Builder
+	for _, v := range *h {
+		b.WriteString(v + "\r\n")
+	}
+	return b.String()
+}
+
+func (h *headerList) Set(v string) error {
+	name, value, ok := strings.Cut(v, ":")
+	if !ok || strings.TrimSpace(name) == "" || strings.ContainsAny(v, "\r\n") {
+		return fmt.Errorf("--header %q: want \"Name: value\"", v)
+	}
+	*h = append(*h, strings.TrimSpace(name)+": "+strings.TrimSpace(value))
+	return nil
 }

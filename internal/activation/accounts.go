@@ -26,6 +26,8 @@ type Accounts struct {
 	backend  AccountBackend // nil: no backend to keep in step
 	log      *slog.Logger
 	now      func() time.Time
+	// numberLog rate-limits the log's warning of a nearly full range.
+	numberLog numberUseLog
 }
 
 // AccountsConfig is what Accounts is made from.
@@ -59,24 +61,28 @@ func (s *Accounts) ListOfModel(ctx context.Context, group, status, search, secur
 
 // list validates a filter, resolves the group's name, and lists.
 func (s *Accounts) list(ctx context.Context, orgID int64, f store.AccountFilter, group string) ([]model.Account, error) {
-	status, limit, offset := f.Status, f.Limit, f.Offset
-	if status != "" && status != model.StatusDisabled && !validStage(status) {
-		return nil, invalid("status", "unknown status %q: want disabled, %s", status, strings.Join(model.Stages, ", "))
+	if _, err := parsePage(f.Limit, 1000, f.Offset, ""); err != nil {
+		return nil, err
 	}
-	if limit < 0 || limit > 1000 {
-		return nil, invalid("limit", "limit must be from 1 to 1000")
+	if err := s.resolve(ctx, orgID, &f, group); err != nil {
+		return nil, err
 	}
-	if offset < 0 {
-		return nil, invalid("offset", "offset must not be negative")
+	return s.store.Accounts(ctx, orgID, f)
+}
+
+// resolve checks a filter's status and sets its group by name.
+func (s *Accounts) resolve(ctx context.Context, orgID int64, f *store.AccountFilter, group string) error {
+	if f.Status != "" && f.Status != model.StatusDisabled && !validStage(f.Status) {
+		return invalid("status", "unknown status %q: want disabled, %s", f.Status, strings.Join(model.Stages, ", "))
 	}
 	if group != "" {
 		g, err := groupByName(ctx, &s.store.Reader, orgID, group)
 		if err != nil {
-			return nil, invalidFrom("group", err)
+			return invalidFrom("group", err)
 		}
 		f.GroupID = &g.ID
 	}
-	return s.store.Accounts(ctx, orgID, f)
+	return nil
 }
 
 func validStage(v string) bool {

@@ -52,12 +52,16 @@ func (s *Audit) Log(ctx context.Context, f AuditFilter, by Caller) ([]model.Audi
 	if err != nil {
 		return nil, err
 	}
+	return auditEntries(es), nil
+}
+
+func auditEntries(es []store.AuditEntry) []model.AuditEntry {
 	out := make([]model.AuditEntry, len(es))
 	for i, e := range es {
 		out[i] = model.AuditEntry{ID: e.ID, At: e.At, Actor: e.Actor, Role: e.ActorRole, Via: e.Via, Action: e.Action,
 			Target: e.Target, Status: e.Status, Before: e.Before, After: e.After}
 	}
-	return out, nil
+	return out
 }
 
 // secretKeys are JSON keys whose values never reach the audit log.
@@ -119,28 +123,42 @@ func redact(v any) any {
 
 // Export writes the caller's organisation's audit entries as CSV, newest first.
 func (s *Audit) Export(ctx context.Context, w io.Writer, f AuditFilter, by Caller) error {
+	_, err := s.ExportRows(ctx, w, f, by, nil)
+	return err
+}
+
+// ExportRows is Export that calls progress (when not nil) after each page
+// it has written and flushed, and returns how many entries it wrote.
+func (s *Audit) ExportRows(ctx context.Context, w io.Writer, f AuditFilter, by Caller, progress func(rows int) error) (int, error) {
 	cw := newSafeCSV(w)
 	if err := cw.Write([]string{"id", "at", "actor", "role", "via", "action", "target", "status", "before", "after"}); err != nil {
-		return err
+		return 0, err
 	}
+	n := 0
+	f.Limit, f.AfterID = exportPage, 0
 	for {
-		f.Limit = 1000
-		es, err := s.store.Audit(ctx, by.OrgID, f)
+		es, info, err := s.store.AuditPage(ctx, by.OrgID, f)
 		if err != nil {
-			return err
+			return n, err
 		}
 		for _, e := range es {
 			if err := cw.Write([]string{itoa64(e.ID), e.At.UTC().Format(time.RFC3339Nano), e.Actor, string(e.ActorRole), e.Via, e.Action,
 				e.Target, itoa64(int64(e.Status)), e.Before, e.After}); err != nil {
-				return err
+				return n, err
 			}
+			n++
 		}
 		if err := cw.Flush(); err != nil {
-			return err
+			return n, err
 		}
-		if len(es) < f.Limit {
-			return nil
+		if progress != nil {
+			if err := progress(n); err != nil {
+				return n, err
+			}
 		}
-		f.BeforeID = es[len(es)-1].ID
+		if info.Next == 0 {
+			return n, nil
+		}
+		f.BeforeID = info.Next
 	}
 }

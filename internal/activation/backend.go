@@ -81,8 +81,10 @@ func (s *Accounts) SyncBackend(ctx context.Context, orgID int64) (int, error) {
 		return 0, err
 	}
 	n := 0
-	for offset := 0; ; offset += 1000 {
-		as, err := s.store.Accounts(ctx, orgID, store.AccountFilter{Limit: 1000, Offset: offset})
+	// By keyset, not offset: an offset walks every account it skips, so a
+	// start with a million accounts read half a billion rows.
+	for before := int64(0); ; {
+		as, info, err := s.store.AccountsPage(ctx, orgID, store.AccountFilter{Limit: 1000, Before: before})
 		if err != nil {
 			return n, err
 		}
@@ -96,8 +98,9 @@ func (s *Accounts) SyncBackend(ctx context.Context, orgID int64) (int, error) {
 			}
 			n++
 		}
-		if len(as) < 1000 {
+		if info.Next == 0 {
 			return n, nil
 		}
+		before = info.Next
 	}
 }

@@ -9,13 +9,14 @@ import (
 
 // Dashboard gathers the console's first page.
 type Dashboard struct {
-	store *store.Store
-	audit *Audit // recent operator activity
+	store    *store.Store
+	audit    *Audit    // recent operator activity
+	accounts *Accounts // how full the virtual number range is
 }
 
 // NewDashboard returns the dashboard of the organisations in st.
-func NewDashboard(st *store.Store, audit *Audit) *Dashboard {
-	return &Dashboard{store: st, audit: audit}
+func NewDashboard(st *store.Store, audit *Audit, accounts *Accounts) *Dashboard {
+	return &Dashboard{store: st, audit: audit, accounts: accounts}
 }
 
 // DashboardView is the console's first page: accounts by status, the
@@ -26,12 +27,18 @@ type DashboardView struct {
 	Failing []model.Message
 	Recent  []model.AuditEntry
 	Imports []model.ImportStatus
+	// Numbers is how full the virtual number range is; its Warning is shown from 80%.
+	Numbers *model.NumberRangeUse
 }
 
-// Gather gathers the caller's organisation's dashboard.
+// Gather gathers the caller's organisation's dashboard: one indexed query
+// a tile (the account counts are kept by the store as accounts change).
 func (s *Dashboard) Gather(ctx context.Context, withAudit bool, by Caller) (*DashboardView, error) {
 	d := &DashboardView{}
 	var err error
+	if d.Numbers, err = s.accounts.NumberRangeUse(ctx, by); err != nil {
+		return nil, err
+	}
 	if d.Counts, err = s.store.AccountCounts(ctx, by.OrgID); err != nil {
 		return nil, err
 	}

@@ -36,6 +36,7 @@ type Domain struct {
 	Audit     *Audit
 	Snapshots *Snapshots
 	Dashboard *Dashboard
+	Exports   *Exports
 }
 
 // DomainConfig is what the domain is built from.
@@ -59,7 +60,10 @@ type DomainConfig struct {
 	// Backend is where SIP accounts live, kept in step with every change
 	// (internal/sip/registrar, internal/sip/kamailio); nil keeps none.
 	Backend AccountBackend
-	Logger  *slog.Logger
+	// ExportDir is where exports run as jobs write their files (the data
+	// folder's exports); empty: such exports are refused.
+	ExportDir string
+	Logger    *slog.Logger
 }
 
 // NewDomain makes every part of the domain, each from the ones it uses.
@@ -81,7 +85,8 @@ func NewDomain(c DomainConfig) Domain {
 	d.Audit = NewAudit(c.Store)
 	d.Snapshots = NewSnapshots(SnapshotsConfig{Store: c.Store, Settings: d.Settings, Downloads: d.Downloads, Groups: d.Groups,
 		Profiles: d.Profiles, Gateways: d.Gateways, Imports: d.Imports, Operators: d.Operators})
-	d.Dashboard = NewDashboard(c.Store, d.Audit)
+	d.Dashboard = NewDashboard(c.Store, d.Audit, d.Accounts)
+	d.Exports = NewExports(c.Store, d.Accounts, d.Audit, c.ExportDir, c.Logger)
 	return d
 }
 

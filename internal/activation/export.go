@@ -4,6 +4,8 @@ import (
 	"context"
 	"io"
 	"time"
+
+	"github.com/activator-voip/activator/internal/store"
 )
 
 // ExportColumns are the columns of an account export: the import's columns
@@ -14,33 +16,56 @@ var ExportColumns = append(append([]string{}, ImportColumns...), "username", "vi
 // Export writes the accounts a filter selects as CSV, page by page so that
 // memory stays flat however many there are.
 func (s *Accounts) Export(ctx context.Context, w io.Writer, group, status, search string, by Caller) error {
+	_, err := s.ExportRows(ctx, w, group, status, search, by, nil)
+	return err
+}
+
+// exportPage is how many rows an export reads and writes at a time.
+const exportPage = 5000
+
+// ExportRows is Export that calls progress (when not nil) after each page
+// it has written and flushed, and returns how many accounts it wrote. It
+// walks the accounts by keyset, so the last page costs what the first did.
+func (s *Accounts) ExportRows(ctx context.Context, w io.Writer, group, status, search string, by Caller, progress func(rows int) error) (int, error) {
+	f := store.AccountFilter{Status: status, Search: search, Limit: exportPage}
+	if err := s.resolve(ctx, by.OrgID, &f, group); err != nil {
+		return 0, err
+	}
 	cw := newSafeCSV(w)
 	if err := cw.Write(ExportColumns); err != nil {
-		return err
+		return 0, err
 	}
-	const page = 1000
-	for offset := 0; ; offset += page {
-		as, err := s.List(ctx, group, status, search, page, offset, by)
+	n := 0
+	rec := make([]string, len(ExportColumns))
+	for {
+		as, info, err := s.store.AccountsPage(ctx, by.OrgID, f)
 		if err != nil {
-			return err
+			return n, err
 		}
 		for _, a := range as {
 			activated := ""
 			if a.ActivatedAt != nil {
 				activated = a.ActivatedAt.UTC().Format(time.RFC3339)
 			}
-			rec := []string{a.DisplayName, a.Mobile, a.Email, string(a.SecurityModel), a.Description,
+			rec = append(rec[:0], a.DisplayName, a.Mobile, a.Email, string(a.SecurityModel), a.Description,
 				a.Group, a.Profile, a.Language, a.Username, a.VirtualNumber, a.Status,
-				a.CreatedAt.UTC().Format(time.RFC3339), activated}
+				a.CreatedAt.UTC().Format(time.RFC3339), activated)
 			if err := cw.Write(rec); err != nil {
-				return err
+				return n, err
 			}
+			n++
 		}
 		if err := cw.Flush(); err != nil {
-			return err
+			return n, err
 		}
-		if len(as) < page {
-			return nil
+		if progress != nil {
+			if err := progress(n); err != nil {
+				return n, err
+			}
 		}
+		if info.Next == 0 {
+			return n, nil
+		}
+		f.Before = info.Next
 	}
 }

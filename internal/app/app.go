@@ -22,6 +22,7 @@ import (
 	"github.com/activator-voip/activator/internal/messaging"
 	"github.com/activator-voip/activator/internal/messaging/outbox"
 	"github.com/activator-voip/activator/internal/metrics"
+	"github.com/activator-voip/activator/internal/model"
 	"github.com/activator-voip/activator/internal/secret"
 	"github.com/activator-voip/activator/internal/sip/kamailio"
 	"github.com/activator-voip/activator/internal/sip/registrar"
@@ -212,7 +213,21 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a.Domain = activation.NewDomain(activation.DomainConfig{
 		Store: st, Box: box, SigningKey: boot.SigningKey, KeyChain: boot.KeyChain, Templates: tmpl, GatewayKinds: gatewayKinds(),
 		ListenURL: a.URL, TLSPin: pin, MaxAttempts: cfg.MaxAttempts, OnEnqueue: wcfg.Doorbell.Ring, Backend: backend, Logger: log,
+		ExportDir: filepath.Join(cfg.DataDir, "exports"),
 	})
+	if err := a.Domain.Exports.FailLeftRunning(ctx); err != nil {
+		return nil, err
+	}
+	// A large installation's two silent slow-downs, said at start: a
+	// virtual number range nearly full (logged by the check itself), and
+	// account search without its index.
+	if _, err := a.Domain.Accounts.NumberRangeUse(ctx, activation.Caller{OrgID: model.DefaultOrgID}); err != nil {
+		log.Warn("checking the virtual number range", "err", err)
+	}
+	if ok, err := st.AccountSearchIndexed(ctx); err == nil && !ok {
+		log.Warn("account search has no index: pg_trgm could not be created in this database, so a search reads every account; " +
+			"as a superuser: CREATE EXTENSION pg_trgm, then restart activator")
+	}
 	// The outbox is built in; the gateways configured in the database
 	// (activator gateway add) are built on first use and rebuilt when they change.
 	gateways := messaging.NewRegistry(a.Domain.Gateways.NewLoader(messaging.Options{}).Load, outbox.New(st, box))
@@ -317,6 +332,7 @@ func (a *App) Run(ctx context.Context) error {
 		a.ops.Shutdown(sctx) // scrapes end with the rest
 	}
 	stopWorker()
+	a.Domain.Exports.Close() // a running export job stops, marked failed
 	wg.Wait()
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
@@ -338,6 +354,9 @@ func (a *App) Close() {
 	}
 	if a.kamailio != nil {
 		a.kamailio.Close()
+	}
+	if a.Domain.Exports != nil {
+		a.Domain.Exports.Close() // before the database: a job writes its end
 	}
 	if a.Store != nil {
 		a.Store.Close()

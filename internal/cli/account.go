@@ -128,19 +128,34 @@ func accountStatuses() []string {
 	return append(slices.Clone(model.Stages), model.StatusDisabled)
 }
 
+// accountPages pages GET /accounts.
+var accountPages = listed[accountList, model.Account]{
+	items:   func(v *accountList) *[]model.Account { return &v.Accounts },
+	cursors: func(v *accountList) *model.Cursors { return &v.Cursors },
+}
+
 func newAccountListCmd(a *globals) *cobra.Command {
-	var filter accountFilter
+	var (
+		filter accountFilter
+		all    bool
+	)
 	cmd := &cobra.Command{
 		Use:     "list",
 		Aliases: []string{"ls"},
 		Short:   "List VoIP accounts",
 		Long: `List VoIP accounts, optionally of one group, in one status, or matching a
-text (name, username, number, e-mail or mobile).
+text (name, username, number, e-mail or mobile), newest first.
+
+It prints one page (--limit accounts, the server's page size by default)
+and, when there are more, the cursor of the next page on standard error:
+give it as --cursor to get that page, or --all for every page. --offset
+is kept for older scripts and goes at most 10,000 deep.
 
 Statuses: ` + strings.Join(accountStatuses(), ", ") + ".",
 		Example: `  activator account list
   activator account list --group sales --status invited
-  activator account list --search lovelace --limit 20 -o json`,
+  activator account list --search lovelace --limit 20 -o json
+  activator account list --status activated --all`,
 		Args: exactArgs(),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			fs := cmd.Flags()
@@ -154,15 +169,21 @@ Statuses: ` + strings.Join(accountStatuses(), ", ") + ".",
 			if filter.HasOffset && filter.Offset < 0 {
 				return fmt.Errorf("--offset %d: want zero or more", filter.Offset)
 			}
-			return callAndPrint(a, cmd, getJSON[accountList]("/accounts", filter.values()), printAccountList)
+			if all && filter.HasOffset {
+				return fmt.Errorf("--all starts at the first page: give --cursor or --offset without it")
+			}
+			pf := pageFlags{all: all}
+			return accountPages.run(a, cmd, &pf, "/accounts", filter.values(), printAccountList)
 		},
 	}
 	fs := cmd.Flags()
+	fs.StringVar(&filter.Cursor, "cursor", "", "start at this page (the cursor a previous list printed)")
+	fs.BoolVar(&all, "all", false, "follow the pages to the end and print every account (for millions, use export)")
 	fs.StringVar(&filter.Group, "group", "", "only accounts of this group")
 	fs.StringVar(&filter.Status, "status", "", "only accounts in this status ("+strings.Join(accountStatuses(), ", ")+")")
 	fs.StringVar(&filter.Query, "search", "", "only accounts matching this text")
 	fs.IntVar(&filter.Limit, "limit", 0, "at most this many accounts (default: the server's page size)")
-	fs.IntVar(&filter.Offset, "offset", 0, "skip this many accounts first")
+	fs.IntVar(&filter.Offset, "offset", 0, "skip this many accounts first (at most 10000; prefer --cursor)")
 	return cmd
 }
 

@@ -211,12 +211,16 @@ type (
 	}
 	accountList = struct {
 		Accounts []model.Account `json:"accounts"`
+		model.Cursors
+		Total *int `json:"total,omitempty"`
 	}
 	messageList = struct {
 		Messages []model.Message `json:"messages"`
+		model.Cursors
 	}
 	outboxList = struct {
 		Outbox []model.OutboxItem `json:"outbox"`
+		model.Cursors
 	}
 	gatewayList = struct {
 		Gateways []model.Gateway `json:"gateways"`
@@ -248,6 +252,7 @@ type accountFilter struct {
 	Group, Status, Query string
 	Limit, Offset        int
 	HasLimit, HasOffset  bool
+	Cursor               string
 }
 
 func (f accountFilter) values() url.Values {
@@ -266,6 +271,9 @@ func (f accountFilter) values() url.Values {
 	}
 	if f.HasOffset {
 		q.Set("offset", strconv.Itoa(f.Offset))
+	}
+	if f.Cursor != "" {
+		q.Set("cursor", f.Cursor)
 	}
 	return q
 }

@@ -28,13 +28,29 @@ messages show the last error the gateway gave.`,
 		newMessagesListCmd(a))
 }
 
+// messagePages pages GET /messages, outboxPages GET /outbox.
+var (
+	messagePages = listed[messageList, model.Message]{
+		items:   func(v *messageList) *[]model.Message { return &v.Messages },
+		cursors: func(v *messageList) *model.Cursors { return &v.Cursors },
+	}
+	outboxPages = listed[outboxList, model.OutboxItem]{
+		items:   func(v *outboxList) *[]model.OutboxItem { return &v.Outbox },
+		cursors: func(v *outboxList) *model.Cursors { return &v.Cursors },
+	}
+)
+
 func newMessagesListCmd(a *globals) *cobra.Command {
-	var state, username string
+	var (
+		state, username string
+		pf              pageFlags
+	)
 	cmd := &cobra.Command{
 		Use:     "list",
 		Aliases: []string{"ls"},
 		Short:   "List messages",
-		Long:    "List messages in the delivery queue, optionally by state (" + strings.Join(messageStates(), ", ") + ") or account.",
+		Long: "List messages in the delivery queue, newest first, optionally by state (" + strings.Join(messageStates(), ", ") + ") or account.\n\n" +
+			"It prints one page and, when there are more, the cursor of the next page on standard error: give it as --cursor, or --all for every page.",
 		Example: `  activator messages list
   activator messages list --state failed
   activator messages list --username 1234567890 -o json`,
@@ -50,9 +66,13 @@ func newMessagesListCmd(a *globals) *cobra.Command {
 			if username != "" {
 				q.Set("username", username)
 			}
-			return callAndPrint(a, cmd, getJSON[messageList]("/messages", q), printMessageList)
+			if err := pf.set(cmd, q); err != nil {
+				return err
+			}
+			return messagePages.run(a, cmd, &pf, "/messages", q, printMessageList)
 		},
 	}
+	pf.add(cmd, "messages")
 	cmd.Flags().StringVar(&state, "state", "", "only messages in this state ("+strings.Join(messageStates(), ", ")+")")
 	cmd.Flags().StringVar(&username, "username", "", "only messages of this account")
 	return cmd
@@ -100,17 +120,27 @@ masks the links; "outbox show" prints one message in full, link included.`,
 }
 
 func newOutboxListCmd(a *globals) *cobra.Command {
-	return &cobra.Command{
+	var pf pageFlags
+	cmd := &cobra.Command{
 		Use:     "list",
 		Aliases: []string{"ls"},
 		Short:   "List kept messages",
-		Long:    "List the messages the outbox gateway kept, newest as the server orders them; links are masked.",
-		Example: `  activator outbox list`,
-		Args:    exactArgs(),
+		Long: `List the messages the outbox gateway kept, newest first; links are masked.
+It prints one page and, when there are more, the cursor of the next page on
+standard error: give it as --cursor, or --all for every page.`,
+		Example: `  activator outbox list
+  activator outbox list --limit 10 --all`,
+		Args: exactArgs(),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return callAndPrint(a, cmd, getJSON[outboxList]("/outbox", nil), printOutboxList)
+			q := url.Values{}
+			if err := pf.set(cmd, q); err != nil {
+				return err
+			}
+			return outboxPages.run(a, cmd, &pf, "/outbox", q, printOutboxList)
 		},
 	}
+	pf.add(cmd, "messages")
+	return cmd
 }
 
 func newOutboxShowCmd(a *globals) *cobra.Command {

@@ -47,7 +47,7 @@ var SettingDefs = []SettingDef{
 	{SettingActivationMIMEType, "application/vnd.activator.activation+json", "MIME type of the activation file; the client registers for it."},
 	{SettingActivationFileExt, "activation", "File name extension of the activation file (without the dot)."},
 	{SettingPhoneRegion, "IT", "Region (ISO 3166 code) for mobile numbers given without a country code."},
-	{SettingVirtualNumberRange, "100000-999999", "Range virtual numbers are drawn from when none is given (FROM-TO, same length)."},
+	{SettingVirtualNumberRange, "10000000-99999999", "Range virtual numbers are drawn from when none is given (FROM-TO, same length); a warning comes at 80% used."},
 	{SettingCompanyName, "activator", "Company name shown on pages and in messages."},
 	{SettingUsernameDigits, "10", "Length of generated numeric usernames (6 to 18)."},
 }

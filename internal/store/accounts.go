@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/activator-voip/activator/internal/model"
 )
@@ -56,53 +57,98 @@ type AccountFilter struct {
 	SecurityModel string
 	Limit         int
 	Offset        int
+	// Before and After page by id: see Page.
+	Before, After int64
+}
+
+func (f AccountFilter) page() Page {
+	return Page{Limit: f.Limit, Before: f.Before, After: f.After, Offset: f.Offset}
 }
 
 // Accounts lists accounts, newest first.
 func (r *Reader) Accounts(ctx context.Context, orgID int64, f AccountFilter) ([]model.Account, error) {
-	where := []string{"a.org_id = $1"}
-	args := []any{orgID}
-	arg := func(v any) string {
-		args = append(args, v)
-		return fmt.Sprintf("$%d", len(args))
-	}
-	if f.GroupID != nil {
-		where = append(where, "a.group_id = "+arg(*f.GroupID))
-	}
-	if f.SecurityModel != "" {
-		where = append(where, "a.security_model = "+arg(f.SecurityModel))
-	}
-	switch {
-	case f.Status == model.StatusDisabled:
-		where = append(where, "a.disabled")
-	case f.Status != "":
-		where = append(where, "NOT a.disabled", "a.stage = "+arg(f.Status))
-	}
-	if f.Search != "" {
-		p := arg("%" + strings.ToLower(f.Search) + "%")
-		where = append(where, "(LOWER(a.display_name) LIKE "+p+" OR a.username LIKE "+p+" OR a.virtual_number LIKE "+p+
-			" OR a.mobile LIKE "+p+" OR LOWER(a.email) LIKE "+p+")")
-	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 100
-	}
-	q := `SELECT ` + accountCols + accountFrom + ` WHERE ` + strings.Join(where, " AND ") +
-		` ORDER BY a.id DESC LIMIT ` + arg(limit) + ` OFFSET ` + arg(f.Offset)
-	rows, err := r.q.QueryContext(ctx, q, args...)
+	out, _, err := r.AccountsPage(ctx, orgID, f)
+	return out, err
+}
+
+// AccountsPage lists one page of accounts, newest first, and where the
+// pages beside it start.
+func (r *Reader) AccountsPage(ctx context.Context, orgID int64, f AccountFilter) ([]model.Account, PageInfo, error) {
+	q, a := r.accountsQuery(orgID, f)
+	rows, err := r.q.QueryContext(ctx, q, a...)
 	if err != nil {
-		return nil, fmt.Errorf("listing accounts: %w", err)
+		return nil, PageInfo{}, fmt.Errorf("listing accounts: %w", err)
 	}
 	defer rows.Close()
 	out := []model.Account{}
 	for rows.Next() {
 		a, err := scanAccount(rows)
 		if err != nil {
-			return nil, err
+			return nil, PageInfo{}, err
 		}
 		out = append(out, a.Account)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, PageInfo{}, fmt.Errorf("listing accounts: %w", err)
+	}
+	out, info := finish(f.page(), out, func(a model.Account) int64 { return a.ID })
+	return out, info, nil
+}
+
+// eventsQuery reads an account's timeline from events_account (account_id, id).
+const eventsQuery = `SELECT id, kind, at, actor, detail FROM events WHERE account_id = $1 ORDER BY id`
+
+// minTrigram is the shortest search the trigram indexes answer: a shorter
+// one is matched row by row, in id order, until the page is full.
+const minTrigram = 3
+
+// accountSearchPG is the one text PostgreSQL's accounts_search index holds
+// of an account (migration 0012): it must read exactly so for the index to
+// be used.
+const accountSearchPG = `lower(a.display_name || chr(31) || a.username || chr(31) || a.virtual_number || chr(31) || a.mobile || chr(31) || a.email)`
+
+// likeEscape makes s match itself in a LIKE pattern with ESCAPE '\'.
+func likeEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// accountsQuery is the one query of an account listing, with its
+// arguments; the store's tests read its plan.
+func (r *Reader) accountsQuery(orgID int64, f AccountFilter) (string, []any) {
+	var a args
+	where := []string{"a.org_id = " + a.add(orgID)}
+	if f.GroupID != nil {
+		where = append(where, "a.group_id = "+a.add(*f.GroupID))
+	}
+	if f.SecurityModel != "" {
+		where = append(where, "a.security_model = "+a.add(f.SecurityModel))
+	}
+	switch {
+	case f.Status == model.StatusDisabled:
+		where = append(where, "a.disabled = "+a.add(true))
+	case f.Status != "":
+		where = append(where, "a.stage = "+a.add(f.Status), "a.disabled = "+a.add(false))
+	}
+	if search := strings.ReplaceAll(f.Search, "\x1f", ""); search != "" {
+		switch {
+		case r.dialect == Postgres:
+			where = append(where, accountSearchPG+` LIKE `+a.add("%"+likeEscape(strings.ToLower(search))+"%")+` ESCAPE '\'`)
+		case utf8.RuneCountInString(search) >= minTrigram:
+			// A phrase of the trigram tokenizer matches a substring, case-insensitively.
+			where = append(where, "a.id IN (SELECT rowid FROM accounts_fts WHERE accounts_fts MATCH "+
+				a.add(`"`+strings.ReplaceAll(search, `"`, `""`)+`"`)+")")
+		default:
+			p := a.add("%" + likeEscape(strings.ToLower(search)) + "%")
+			like := func(col string) string { return col + " LIKE " + p + ` ESCAPE '\'` }
+			where = append(where, "("+like("LOWER(a.display_name)")+" OR "+like("a.username")+" OR "+like("a.virtual_number")+
+				" OR "+like("a.mobile")+" OR "+like("LOWER(a.email)")+")")
+		}
+	}
+	cond, tail := f.page().clause("a.id", a.add)
+	if cond != "" {
+		where = append(where, cond)
+	}
+	return `SELECT ` + accountCols + accountFrom + ` WHERE ` + strings.Join(where, " AND ") + tail, a
 }
 
 // AccountByUsername finds an account.
@@ -204,7 +250,7 @@ func (tx *Tx) AddEvent(ctx context.Context, orgID, accountID int64, kind model.E
 
 // Events lists an account's timeline, oldest first.
 func (r *Reader) Events(ctx context.Context, accountID int64) ([]model.Event, error) {
-	rows, err := r.q.QueryContext(ctx, `SELECT id, kind, at, actor, detail FROM events WHERE account_id = $1 ORDER BY id`, accountID)
+	rows, err := r.q.QueryContext(ctx, eventsQuery, accountID)
 	if err != nil {
 		return nil, fmt.Errorf("listing events: %w", err)
 	}
@@ -231,10 +277,11 @@ func (r *Reader) Events(ctx context.Context, accountID int64) ([]model.Event, er
 }
 
 // AccountCounts counts an organisation's accounts by status: each stage
-// among enabled accounts, and "disabled".
+// among enabled accounts, and "disabled". The counts are kept by triggers
+// on the accounts table (migration 0012), so this reads a few rows
+// however many accounts there are.
 func (r *Reader) AccountCounts(ctx context.Context, orgID int64) (map[string]int, error) {
-	rows, err := r.q.QueryContext(ctx, `SELECT CASE WHEN disabled THEN 'disabled' ELSE stage END, COUNT(*) FROM accounts
-		WHERE org_id = $1 GROUP BY CASE WHEN disabled THEN 'disabled' ELSE stage END`, orgID)
+	rows, err := r.q.QueryContext(ctx, `SELECT status, SUM(n) FROM account_counts WHERE org_id = $1 GROUP BY status`, orgID)
 	if err != nil {
 		return nil, fmt.Errorf("counting accounts: %w", err)
 	}
@@ -243,12 +290,39 @@ func (r *Reader) AccountCounts(ctx context.Context, orgID int64) (map[string]int
 	for rows.Next() {
 		var (
 			k string
-			n int
+			n int64
 		)
 		if err := rows.Scan(&k, &n); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("counting accounts: %w", err)
 		}
-		out[k] = n
+		if n != 0 {
+			out[k] = int(n)
+		}
 	}
 	return out, rows.Err()
+}
+
+// AccountSearchIndexed reports whether account search has its index.
+// SQLite always has it (FTS5 is built in). On PostgreSQL it needs pg_trgm;
+// where migration 0012 could not create the extension, it makes the index
+// now if the extension has been created since (by a superuser), and
+// reports false while it cannot: search still works, by reading every
+// account.
+func (s *Store) AccountSearchIndexed(ctx context.Context) (bool, error) {
+	if s.dialect != Postgres {
+		return true, nil
+	}
+	var has, trgm bool
+	if err := s.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_indexes WHERE indexname = 'accounts_search'),
+		EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm')`).Scan(&has, &trgm); err != nil {
+		return false, fmt.Errorf("looking for the account search index: %w", err)
+	}
+	if has || !trgm {
+		return has, nil
+	}
+	if _, err := s.db.ExecContext(ctx, `CREATE INDEX IF NOT EXISTS accounts_search ON accounts USING gin ((lower(display_name || chr(31) || username || chr(31) || `+
+		`virtual_number || chr(31) || mobile || chr(31) || email)) gin_trgm_ops)`); err != nil {
+		return false, fmt.Errorf("creating the account search index: %w", err)
+	}
+	return true, nil
 }

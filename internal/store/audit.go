@@ -41,38 +41,24 @@ type AuditFilter struct {
 	Actor    string
 	Action   string // part of the action
 	Target   string // part of the target
-	BeforeID int64  // only entries older than this id (paging)
+	BeforeID int64  // only entries older than this id (the next page)
+	AfterID  int64  // only entries newer than this id, the nearest first (the previous page)
 	Limit    int
 }
 
 // Audit lists audit entries, newest first.
 func (r *Reader) Audit(ctx context.Context, orgID int64, f AuditFilter) ([]AuditEntry, error) {
-	where := []string{"org_id = $1"}
-	args := []any{orgID}
-	arg := func(v any) string {
-		args = append(args, v)
-		return fmt.Sprintf("$%d", len(args))
-	}
-	if f.Actor != "" {
-		where = append(where, "actor = "+arg(f.Actor))
-	}
-	if f.Action != "" {
-		where = append(where, "action LIKE "+arg("%"+f.Action+"%"))
-	}
-	if f.Target != "" {
-		where = append(where, "target LIKE "+arg("%"+f.Target+"%"))
-	}
-	if f.BeforeID > 0 {
-		where = append(where, "id < "+arg(f.BeforeID))
-	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 100
-	}
-	rows, err := r.q.QueryContext(ctx, `SELECT id, at, actor, actor_role, via, action, target, status, before_json, after_json
-		FROM audit_log WHERE `+strings.Join(where, " AND ")+` ORDER BY id DESC LIMIT `+arg(limit), args...)
+	out, _, err := r.AuditPage(ctx, orgID, f)
+	return out, err
+}
+
+// AuditPage lists one page of audit entries, newest first, and where the
+// pages beside it start.
+func (r *Reader) AuditPage(ctx context.Context, orgID int64, f AuditFilter) ([]AuditEntry, PageInfo, error) {
+	q, a := auditQuery(orgID, f)
+	rows, err := r.q.QueryContext(ctx, q, a...)
 	if err != nil {
-		return nil, fmt.Errorf("reading the audit log: %w", err)
+		return nil, PageInfo{}, fmt.Errorf("reading the audit log: %w", err)
 	}
 	defer rows.Close()
 	out := []AuditEntry{}
@@ -82,10 +68,34 @@ func (r *Reader) Audit(ctx context.Context, orgID int64, f AuditFilter) ([]Audit
 			at int64
 		)
 		if err := rows.Scan(&e.ID, &at, &e.Actor, &e.ActorRole, &e.Via, &e.Action, &e.Target, &e.Status, &e.Before, &e.After); err != nil {
-			return nil, err
+			return nil, PageInfo{}, err
 		}
 		e.At = fromMS(at)
 		out = append(out, e)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, PageInfo{}, fmt.Errorf("reading the audit log: %w", err)
+	}
+	out, info := finish(Page{Limit: f.Limit, Before: f.BeforeID, After: f.AfterID}, out, func(e AuditEntry) int64 { return e.ID })
+	return out, info, nil
+}
+
+func auditQuery(orgID int64, f AuditFilter) (string, []any) {
+	var a args
+	where := []string{"org_id = " + a.add(orgID)}
+	if f.Actor != "" {
+		where = append(where, "actor = "+a.add(f.Actor))
+	}
+	if f.Action != "" {
+		where = append(where, "action LIKE "+a.add("%"+likeEscape(f.Action)+"%")+` ESCAPE '\'`)
+	}
+	if f.Target != "" {
+		where = append(where, "target LIKE "+a.add("%"+likeEscape(f.Target)+"%")+` ESCAPE '\'`)
+	}
+	cond, tail := Page{Limit: f.Limit, Before: f.BeforeID, After: f.AfterID}.clause("id", a.add)
+	if cond != "" {
+		where = append(where, cond)
+	}
+	return `SELECT id, at, actor, actor_role, via, action, target, status, before_json, after_json
+		FROM audit_log WHERE ` + strings.Join(where, " AND ") + tail, a
 }

@@ -67,21 +67,39 @@ func (r *Reader) ImportByID(ctx context.Context, orgID, id int64) (*Import, erro
 
 // Imports lists recent imports, newest first, without their files.
 func (r *Reader) Imports(ctx context.Context, orgID int64, limit int) ([]Import, error) {
+	out, _, err := r.ImportsPage(ctx, orgID, Page{Limit: limit})
+	return out, err
+}
+
+// ImportsPage lists one page of imports, newest first, without their
+// files, and where the pages beside it start.
+func (r *Reader) ImportsPage(ctx context.Context, orgID int64, p Page) ([]Import, PageInfo, error) {
+	var a args
+	where := "org_id = " + a.add(orgID)
+	p.Offset = 0
+	cond, tail := p.clause("id", a.add)
+	if cond != "" {
+		where += " AND " + cond
+	}
 	rows, err := r.q.QueryContext(ctx, `SELECT id, operator, file_name, '', '', options, state, total, done, created, to_send, sent, last_error, created_at, updated_at
-		FROM imports WHERE org_id = $1 ORDER BY id DESC LIMIT $2`, orgID, limit)
+		FROM imports WHERE `+where+tail, a...)
 	if err != nil {
-		return nil, fmt.Errorf("listing imports: %w", err)
+		return nil, PageInfo{}, fmt.Errorf("listing imports: %w", err)
 	}
 	defer rows.Close()
 	out := []Import{}
 	for rows.Next() {
 		im, err := scanImport(rows)
 		if err != nil {
-			return nil, err
+			return nil, PageInfo{}, err
 		}
 		out = append(out, *im)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, PageInfo{}, fmt.Errorf("listing imports: %w", err)
+	}
+	out, info := finish(p, out, func(im Import) int64 { return im.ID })
+	return out, info, nil
 }
 
 // SetImportState moves an import to state from one of the states in from;

@@ -213,40 +213,54 @@ type MessageFilter struct {
 	State     string
 	AccountID int64
 	Limit     int
+	// Before and After page by id: see Page.
+	Before, After int64
 }
 
 // Messages lists messages, newest first.
 func (r *Reader) Messages(ctx context.Context, orgID int64, f MessageFilter) ([]model.Message, error) {
-	where := []string{"org_id = $1"}
-	args := []any{orgID}
-	if f.State != "" {
-		args = append(args, f.State)
-		where = append(where, fmt.Sprintf("state = $%d", len(args)))
-	}
-	if f.AccountID != 0 {
-		args = append(args, f.AccountID)
-		where = append(where, fmt.Sprintf("account_id = $%d", len(args)))
-	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 100
-	}
-	args = append(args, limit)
-	rows, err := r.q.QueryContext(ctx, `SELECT `+messageCols+` FROM messages WHERE `+strings.Join(where, " AND ")+
-		fmt.Sprintf(` ORDER BY id DESC LIMIT $%d`, len(args)), args...)
+	out, _, err := r.MessagesPage(ctx, orgID, f)
+	return out, err
+}
+
+// MessagesPage lists one page of messages, newest first, and where the
+// pages beside it start.
+func (r *Reader) MessagesPage(ctx context.Context, orgID int64, f MessageFilter) ([]model.Message, PageInfo, error) {
+	q, a := r.messagesQuery(orgID, f)
+	rows, err := r.q.QueryContext(ctx, q, a...)
 	if err != nil {
-		return nil, fmt.Errorf("listing messages: %w", err)
+		return nil, PageInfo{}, fmt.Errorf("listing messages: %w", err)
 	}
 	defer rows.Close()
 	out := []model.Message{}
 	for rows.Next() {
 		m, err := scanMessage(rows)
 		if err != nil {
-			return nil, err
+			return nil, PageInfo{}, err
 		}
 		out = append(out, m.Message)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, PageInfo{}, fmt.Errorf("listing messages: %w", err)
+	}
+	out, info := finish(Page{Limit: f.Limit, Before: f.Before, After: f.After}, out, func(m model.Message) int64 { return m.ID })
+	return out, info, nil
+}
+
+func (r *Reader) messagesQuery(orgID int64, f MessageFilter) (string, []any) {
+	var a args
+	where := []string{"org_id = " + a.add(orgID)}
+	if f.State != "" {
+		where = append(where, "state = "+a.add(f.State))
+	}
+	if f.AccountID != 0 {
+		where = append(where, "account_id = "+a.add(f.AccountID))
+	}
+	cond, tail := Page{Limit: f.Limit, Before: f.Before, After: f.After}.clause("id", a.add)
+	if cond != "" {
+		where = append(where, cond)
+	}
+	return `SELECT ` + messageCols + ` FROM messages WHERE ` + strings.Join(where, " AND ") + tail, a
 }
 
 // MessageByID finds a message.
@@ -281,23 +295,43 @@ func scanOutbox(sc interface{ Scan(...any) error }) (*model.OutboxItem, error) {
 
 // Outbox lists the outbox, newest first.
 func (r *Reader) Outbox(ctx context.Context, orgID int64, limit int) ([]model.OutboxItem, error) {
-	if limit <= 0 {
-		limit = 100
-	}
-	rows, err := r.q.QueryContext(ctx, `SELECT `+outboxCols+` FROM outbox WHERE org_id = $1 ORDER BY id DESC LIMIT $2`, orgID, limit)
+	out, _, err := r.OutboxPage(ctx, orgID, Page{Limit: limit})
+	return out, err
+}
+
+// OutboxPage lists one page of the outbox, newest first, and where the
+// pages beside it start.
+func (r *Reader) OutboxPage(ctx context.Context, orgID int64, p Page) ([]model.OutboxItem, PageInfo, error) {
+	q, a := outboxQuery(orgID, p)
+	rows, err := r.q.QueryContext(ctx, q, a...)
 	if err != nil {
-		return nil, fmt.Errorf("listing the outbox: %w", err)
+		return nil, PageInfo{}, fmt.Errorf("listing the outbox: %w", err)
 	}
 	defer rows.Close()
 	out := []model.OutboxItem{}
 	for rows.Next() {
 		it, err := scanOutbox(rows)
 		if err != nil {
-			return nil, err
+			return nil, PageInfo{}, err
 		}
 		out = append(out, *it)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, PageInfo{}, fmt.Errorf("listing the outbox: %w", err)
+	}
+	out, info := finish(p, out, func(it model.OutboxItem) int64 { return it.ID })
+	return out, info, nil
+}
+
+func outboxQuery(orgID int64, p Page) (string, []any) {
+	var a args
+	where := "org_id = " + a.add(orgID)
+	p.Offset = 0
+	cond, tail := p.clause("id", a.add)
+	if cond != "" {
+		where += " AND " + cond
+	}
+	return `SELECT ` + outboxCols + ` FROM outbox WHERE ` + where + tail, a
 }
 
 // OutboxItem finds one outbox item.

@@ -50,24 +50,41 @@ func (r *Reader) SIPAccountByNumber(ctx context.Context, orgID int64, number str
 
 // PutRegistration stores a binding, replacing the account's binding of the
 // same contact, and reports whether it is new.
+//
+// It is one INSERT ... ON CONFLICT DO UPDATE: two REGISTERs of the same
+// contact at once (a phone retrying, two instances on one PostgreSQL
+// database) both land, one creating the binding and the other refreshing
+// it, where an UPDATE followed by an INSERT let both find nothing to
+// update and the second INSERT fail on the unique (account_id, contact).
+// PostgreSQL tells an inserted row by its xmax (0: no earlier version);
+// SQLite has no such column, but its write transactions begin IMMEDIATE
+// (they hold the database's write lock from the start), so a read of the
+// binding before the upsert, in the same transaction, cannot be overtaken.
 func (tx *Tx) PutRegistration(ctx context.Context, reg *model.Registration) (created bool, err error) {
-	res, err := tx.exec(ctx, `UPDATE sip_registrations SET transport = $1, source = $2, user_agent = $3, updated_at = $4, expires_at = $5
-		WHERE account_id = $6 AND contact = $7`,
-		reg.Transport, reg.Source, reg.UserAgent, ms(reg.UpdatedAt), ms(reg.ExpiresAt), reg.AccountID, reg.Contact)
+	const upsert = `INSERT INTO sip_registrations (account_id, contact, transport, source, user_agent, created_at, updated_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $6, $7)
+		ON CONFLICT (account_id, contact) DO UPDATE SET transport = excluded.transport, source = excluded.source,
+			user_agent = excluded.user_agent, updated_at = excluded.updated_at, expires_at = excluded.expires_at
+		RETURNING id, created_at, `
+	args := []any{reg.AccountID, reg.Contact, reg.Transport, reg.Source, reg.UserAgent, ms(reg.UpdatedAt), ms(reg.ExpiresAt)}
+	var createdAt int64
+	if tx.dialect == Postgres {
+		err = tx.q.QueryRowContext(ctx, upsert+`(xmax = 0)`, args...).Scan(&reg.ID, &createdAt, &created)
+	} else {
+		var existed bool
+		if err := tx.q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM sip_registrations WHERE account_id = $1 AND contact = $2)`,
+			reg.AccountID, reg.Contact).Scan(&existed); err != nil {
+			return false, fmt.Errorf("reading registration: %w", err)
+		}
+		var one int
+		err = tx.q.QueryRowContext(ctx, upsert+`1`, args...).Scan(&reg.ID, &createdAt, &one)
+		created = !existed
+	}
 	if err != nil {
-		return false, fmt.Errorf("updating registration: %w", err)
+		return false, fmt.Errorf("storing registration: %w", mapErr(err))
 	}
-	if n, err := res.RowsAffected(); err != nil || n > 0 {
-		return false, err
-	}
-	reg.CreatedAt = reg.UpdatedAt
-	reg.ID, err = tx.insertID(ctx, `INSERT INTO sip_registrations (account_id, contact, transport, source, user_agent, created_at, updated_at, expires_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $6, $7)`,
-		reg.AccountID, reg.Contact, reg.Transport, reg.Source, reg.UserAgent, ms(reg.UpdatedAt), ms(reg.ExpiresAt))
-	if err != nil {
-		return false, fmt.Errorf("storing registration: %w", err)
-	}
-	return true, nil
+	reg.CreatedAt = fromMS(createdAt)
+	return created, nil
 }
 
 // DeleteRegistration removes one binding and reports whether it existed.

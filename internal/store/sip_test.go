@@ -3,6 +3,9 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -137,6 +140,60 @@ func TestLinphoneDeviceFetchWindow(t *testing.T) {
 		}
 		if _, err := s.LinphoneDeviceByID(ctx, 999999); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("unknown device: %v", err)
+		}
+	})
+}
+
+// TestPutRegistrationConcurrent: REGISTERs of the same contact arriving at
+// once (a phone retrying, two instances sharing one PostgreSQL database)
+// all succeed, exactly one of them creates the binding, and one row is
+// left. An UPDATE followed by an INSERT failed here on PostgreSQL: both
+// transactions found nothing to update and the second INSERT broke the
+// unique (account_id, contact).
+func TestPutRegistrationConcurrent(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		acc := seed(t, s)
+		const rounds, writers = 20, 8
+		now := time.Now().UTC().Truncate(time.Millisecond)
+		for round := range rounds {
+			contact := fmt.Sprintf("sip:a@10.0.0.%d:5060", round)
+			start := make(chan struct{})
+			var (
+				wg      sync.WaitGroup
+				created atomic.Int32
+				errs    = make(chan error, writers)
+			)
+			for w := range writers {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					<-start
+					errs <- s.Tx(ctx, func(tx *store.Tx) error {
+						c, err := tx.PutRegistration(ctx, &model.Registration{AccountID: acc.ID, Contact: contact, Transport: "udp",
+							Source: fmt.Sprintf("10.0.0.%d:%d", round, 5060+w), UpdatedAt: now, ExpiresAt: now.Add(time.Hour)})
+						if c {
+							created.Add(1)
+						}
+						return err
+					})
+				}()
+			}
+			close(start)
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				if err != nil {
+					t.Fatalf("round %d: a concurrent REGISTER failed: %v", round, err)
+				}
+			}
+			if n := created.Load(); n != 1 {
+				t.Fatalf("round %d: %d of %d writers report the binding created, want exactly 1", round, n, writers)
+			}
+		}
+		regs, err := s.Registrations(ctx, acc.ID, now)
+		if err != nil || len(regs) != rounds {
+			t.Fatalf("bindings: want %d (one per contact), got %d, %v", rounds, len(regs), err)
 		}
 	})
 }

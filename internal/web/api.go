@@ -33,10 +33,11 @@ func (s *Server) routeTable() []route {
 		{method: "DELETE", path: "/api/v1/apps/{platform}", access: token, perm: permConfig, tag: "apps", summary: "Remove a download URL", query: []param{{"security_model", "end-to-end or end-to-site; none for the platform's fallback"}}, status: none, h: s.deleteApp},
 
 		{method: "GET", path: "/api/v1/settings", access: token, perm: permRead, tag: "settings", summary: "Show every setting with its value, default and help", resp: settingList{}, status: 200, h: s.listSettings},
+		{method: "GET", path: "/api/v1/virtual-numbers", access: token, perm: permRead, tag: "settings", summary: "How full the virtual number range is, with a warning from 80% used", resp: model.NumberRangeUse{}, status: 200, h: s.numberRangeUse},
 		{method: "PUT", path: "/api/v1/settings/{key}", access: token, perm: permConfig, tag: "settings", summary: "Set a setting (an empty value restores the default)", body: settingInput{}, resp: model.Setting{}, status: 200, h: s.putSetting},
 
 		{method: "GET", path: "/api/v1/accounts", access: token, perm: permRead, tag: "accounts", summary: "List accounts, newest first",
-			query: []param{{"group", "group name"}, {"status", "new, invited, opened, installed, activated or disabled"}, {"q", "part of the name, username, number or e-mail"}, {"limit", "at most 1000 (default 100)"}, {"offset", "skip this many"}},
+			query: []param{{"group", "group name"}, {"status", "new, invited, opened, installed, activated or disabled"}, {"q", "part of the name, username, number or e-mail"}, {"limit", "at most 1000 (default 100)"}, {"cursor", "next_cursor or prev_cursor of a page: the page after or before it"}, {"offset", "skip this many, at most 10000 (kept for older scripts: prefer cursor)"}},
 			resp:  accountList{}, status: 200, h: s.listAccounts},
 		{method: "POST", path: "/api/v1/accounts", access: token, perm: permAccounts, tag: "accounts", summary: "Create a wizard account (disabled for SIP until activated)", body: model.AccountInput{}, resp: model.Account{}, status: 201, h: s.createAccount},
 		{method: "GET", path: "/api/v1/accounts/{username}", access: token, perm: permRead, tag: "accounts", summary: "Show an account: effective profile, links, devices, messages and timeline", resp: model.AccountDetail{}, status: 200, h: s.getAccount},
@@ -53,9 +54,9 @@ func (s *Server) routeTable() []route {
 		{method: "GET", path: "/api/v1/accounts/{username}/events", access: token, perm: permRead, tag: "accounts", summary: "The account's timeline, oldest first", resp: eventList{}, status: 200, h: s.events},
 
 		{method: "GET", path: "/api/v1/messages", access: token, perm: permRead, tag: "messages", summary: "List messages and their delivery state",
-			query: []param{{"state", "queued, sending, sent, delivered or failed"}, {"username", "an account's username"}, {"limit", "at most 1000 (default 100)"}},
+			query: []param{{"state", "queued, sending, sent, delivered or failed"}, {"username", "an account's username"}, {"limit", "at most 1000 (default 100)"}, {"cursor", "next_cursor or prev_cursor of a page: the page after or before it"}},
 			resp:  messageList{}, status: 200, h: s.listMessages},
-		{method: "GET", path: "/api/v1/outbox", access: token, perm: permRead, tag: "messages", summary: "List what the outbox gateway kept (links masked)", query: []param{{"limit", "at most 1000 (default 100)"}}, resp: outboxList{}, status: 200, h: s.listOutbox},
+		{method: "GET", path: "/api/v1/outbox", access: token, perm: permRead, tag: "messages", summary: "List what the outbox gateway kept (links masked)", query: []param{{"limit", "at most 1000 (default 100)"}, {"cursor", "next_cursor or prev_cursor of a page: the page after or before it"}}, resp: outboxList{}, status: 200, h: s.listOutbox},
 		{method: "GET", path: "/api/v1/outbox/{id}", access: token, perm: permRead, tag: "messages", summary: "Show one outbox message as its recipient would read it; its link whole to admins only, while the link can be used", resp: model.OutboxItem{}, status: 200, h: s.getOutbox},
 
 		{method: "POST", path: "/api/v1/device/activate", access: public, tag: "device", summary: "Redeem a link: the device's one-time step", body: model.RedeemRequest{}, resp: model.RedeemResponse{}, status: 200, h: s.redeem},
@@ -83,15 +84,21 @@ type (
 	}
 	accountList struct {
 		Accounts []model.Account `json:"accounts"`
+		model.Cursors
+		// Total is how many accounts the filter selects, when the server
+		// knows it without counting them: without group or q.
+		Total *int `json:"total,omitempty"`
 	}
 	eventList struct {
 		Events []model.Event `json:"events"`
 	}
 	messageList struct {
 		Messages []model.Message `json:"messages"`
+		model.Cursors
 	}
 	outboxList struct {
 		Outbox []model.OutboxItem `json:"outbox"`
+		model.Cursors
 	}
 	revokeResult struct {
 		Revoked int `json:"revoked"`
@@ -276,11 +283,24 @@ func (s *Server) listAccounts(w http.ResponseWriter, r *http.Request, c *activat
 		return err
 	}
 	q := r.URL.Query()
-	as, err := s.dom.Accounts.List(r.Context(), q.Get("group"), q.Get("status"), q.Get("q"), limit, offset, actor(c))
+	p, err := s.dom.Accounts.Page(r.Context(), activation.AccountQuery{Group: q.Get("group"), Status: q.Get("status"), Search: q.Get("q"),
+		Limit: limit, Offset: offset, Cursor: q.Get("cursor")}, actor(c))
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, 200, accountList{as})
+	out := accountList{Accounts: p.Accounts, Cursors: p.Cursors}
+	if p.Total >= 0 {
+		out.Total = &p.Total
+	}
+	return writeJSON(w, 200, out)
+}
+
+func (s *Server) numberRangeUse(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
+	u, err := s.dom.Accounts.NumberRangeUse(r.Context(), actor(c))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, u)
 }
 
 func (s *Server) createAccount(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
@@ -389,11 +409,11 @@ func (s *Server) listMessages(w http.ResponseWriter, r *http.Request, c *activat
 		return err
 	}
 	q := r.URL.Query()
-	ms, err := s.dom.Messages.List(r.Context(), q.Get("state"), q.Get("username"), limit, actor(c))
+	p, err := s.dom.Messages.Page(r.Context(), q.Get("state"), q.Get("username"), limit, q.Get("cursor"), actor(c))
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, 200, messageList{ms})
+	return writeJSON(w, 200, messageList{p.Messages, p.Cursors})
 }
 
 func (s *Server) listOutbox(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
@@ -401,11 +421,11 @@ func (s *Server) listOutbox(w http.ResponseWriter, r *http.Request, c *activatio
 	if err != nil {
 		return err
 	}
-	items, err := s.dom.Messages.Outbox(r.Context(), limit, actor(c))
+	p, err := s.dom.Messages.OutboxPage(r.Context(), limit, r.URL.Query().Get("cursor"), actor(c))
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, 200, outboxList{items})
+	return writeJSON(w, 200, outboxList{p.Items, p.Cursors})
 }
 
 func (s *Server) getOutbox(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {

@@ -1,9 +1,11 @@
 package web
 
 import (
+	"io"
 	"net/http"
 
 	"github.com/activator-voip/activator/internal/activation"
+	"github.com/activator-voip/activator/internal/web/stream"
 )
 
 func (s *Server) listAudit(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
@@ -19,13 +21,14 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request, c *activation
 	}
 	f.BeforeID = int64(before)
 	if q.Get("format") == "csv" {
-		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-		w.Header().Set("Content-Disposition", `attachment; filename="activator-audit.csv"`)
-		return s.dom.Audit.Export(r.Context(), w, f, actor(c))
+		stream.CSV(w, r, s.log, "activator-audit.csv", func(w io.Writer, progress func(int) error) (int, error) {
+			return s.dom.Audit.ExportRows(r.Context(), w, f, actor(c), progress)
+		})
+		return nil
 	}
-	es, err := s.dom.Audit.Log(r.Context(), f, actor(c))
+	p, err := s.dom.Audit.Page(r.Context(), f, q.Get("cursor"), actor(c))
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, 200, auditList{es})
+	return writeJSON(w, 200, auditList{p.Entries, p.Cursors})
 }

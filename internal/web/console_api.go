@@ -26,19 +26,23 @@ func (s *Server) consoleAPIRoutes() []route {
 		{method: "DELETE", path: "/api/v1/tokens/{id}", access: token, perm: permConfig, tag: "operators", summary: "Revoke an API token", status: none, h: s.revokeToken},
 
 		{method: "GET", path: "/api/v1/audit", access: token, perm: activation.PermAudit, tag: "audit", summary: "The audit log, newest first (admins and auditors)",
-			query: []param{{"actor", "an operator's name"}, {"action", "part of the action, such as DELETE or /accounts"}, {"target", "part of the target, such as account:1234567890"}, {"before", "only entries older than this id (paging)"}, {"limit", "at most 10000 (default 100)"}, {"format", "csv for a CSV export of every matching entry"}},
+			query: []param{{"actor", "an operator's name"}, {"action", "part of the action, such as DELETE or /accounts"}, {"target", "part of the target, such as account:1234567890"}, {"before", "only entries older than this id (paging)"}, {"cursor", "next_cursor or prev_cursor of a page: the page after or before it"}, {"limit", "at most 10000 (default 100)"}, {"format", "csv for a CSV export of every matching entry"}},
 			resp:  auditList{}, status: 200, h: s.listAudit},
 
 		{method: "POST", path: "/api/v1/imports", access: token, perm: permAccounts, tag: "import", summary: "Upload a CSV file (body: text/csv) and preview its import: every bad cell named, nothing imported yet",
 			query: []param{{"group", "group of rows without one"}, {"profile", "profile of rows without one"}, {"send", "sms or email: send activations after the import"}, {"file_name", "the file's name, for the record"}},
 			resp:  model.ImportPreview{}, status: 201, h: s.previewImport},
-		{method: "GET", path: "/api/v1/imports", access: token, perm: permRead, tag: "import", summary: "List recent imports", resp: importList{}, status: 200, h: s.listImports},
+		{method: "GET", path: "/api/v1/imports", access: token, perm: permRead, tag: "import", summary: "List recent imports, newest first", query: []param{{"limit", "at most 1000 (default 50)"}, {"cursor", "next_cursor or prev_cursor of a page: the page after or before it"}}, resp: importList{}, status: 200, h: s.listImports},
 		{method: "GET", path: "/api/v1/imports/{id}", access: token, perm: permRead, tag: "import", summary: "An import's progress", resp: model.ImportStatus{}, status: 200, h: s.getImport},
 		{method: "GET", path: "/api/v1/imports/{id}/preview", access: token, perm: permRead, tag: "import", summary: "An import's preview again", resp: model.ImportPreview{}, status: 200, h: s.getImportPreview},
 		{method: "POST", path: "/api/v1/imports/{id}/confirm", access: token, perm: permAccounts, tag: "import", summary: "Import the previewed file's valid new rows; confirming again resumes an interrupted import", resp: model.ImportStatus{}, status: 200, h: s.confirmImport},
 		{method: "POST", path: "/api/v1/imports/{id}/cancel", access: token, perm: permAccounts, tag: "import", summary: "Drop a previewed import: nothing is imported", resp: model.ImportStatus{}, status: 200, h: s.cancelImport},
 		{method: "POST", path: "/api/v1/imports/{id}/send", access: token, perm: permAccounts, tag: "import", summary: "Send activations to the next accounts of a confirmed import; call until the state is done", query: []param{{"limit", "accounts in this call, at most 500 (default 50)"}}, resp: model.ImportStatus{}, status: 200, h: s.sendImport},
 
+		{method: "POST", path: "/api/v1/exports", access: token, perm: permRead, tag: "import", summary: "Start an export as a job (accounts, or the audit log for admins and auditors): its file is downloaded when it is done",
+			body: model.ExportJobInput{}, resp: model.ExportJob{}, status: 202, h: s.startExport},
+		{method: "GET", path: "/api/v1/exports/{id}", access: token, perm: permRead, tag: "import", summary: "An export job's progress", resp: model.ExportJob{}, status: 200, h: s.getExport},
+		{method: "GET", path: "/api/v1/exports/{id}/file", access: token, perm: permRead, tag: "import", summary: "A done export job's file (CSV, ended by the Activator-Rows trailer)", status: 200, h: s.exportFile},
 		{method: "GET", path: "/api/v1/export/accounts", access: token, perm: permRead, tag: "import", summary: "Accounts and their status as CSV (the import's columns first)",
 			query: []param{{"group", "group name"}, {"status", "new, invited, opened, installed, activated or disabled"}, {"q", "part of the name, username, number or e-mail"}}, status: 200, h: s.exportAccounts},
 	}
@@ -53,9 +57,11 @@ type (
 	}
 	auditList struct {
 		Entries []model.AuditEntry `json:"entries"`
+		model.Cursors
 	}
 	importList struct {
 		Imports []model.ImportStatus `json:"imports"`
+		model.Cursors
 	}
 )
 

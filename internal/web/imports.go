@@ -36,11 +36,15 @@ func (s *Server) previewImport(w http.ResponseWriter, r *http.Request, c *activa
 }
 
 func (s *Server) listImports(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
-	is, err := s.dom.Imports.List(r.Context(), actor(c))
+	limit, err := queryInt(r, "limit")
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, 200, importList{is})
+	p, err := s.dom.Imports.Page(r.Context(), limit, r.URL.Query().Get("cursor"), actor(c))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, importList{p.Imports, p.Cursors})
 }
 
 func (s *Server) getImport(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {

@@ -66,25 +66,18 @@ func (k *Backend) Name() string { return "kamailio" }
 
 // Put implements activation.AccountBackend: one subscriber row per account,
 // replaced in place. The plain password column stays empty.
+//
+// It is one INSERT ... ON CONFLICT DO UPDATE on the subscriber table's
+// unique (username, domain) (subscriber_account_idx in Kamailio's
+// auth_db schema): two writes for one account at once (two activator
+// instances, a redeem beside a re-provisioning) both land, where an
+// UPDATE followed by an INSERT let both find no row and the second INSERT
+// fail on that constraint.
 func (k *Backend) Put(ctx context.Context, s activation.SIPSubscriber) error {
-	tx, err := k.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("kamailio: %w", err)
-	}
-	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, `UPDATE subscriber SET ha1 = $1, ha1b = $2, password = '' WHERE username = $3 AND domain = $4`,
-		s.HA1, s.HA1B, s.Username, s.Domain)
-	if err != nil {
-		return fmt.Errorf("kamailio: updating subscriber: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO subscriber (username, domain, password, ha1, ha1b) VALUES ($1, $2, '', $3, $4)`,
-			s.Username, s.Domain, s.HA1, s.HA1B); err != nil {
-			return fmt.Errorf("kamailio: adding subscriber: %w", err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("kamailio: %w", err)
+	if _, err := k.db.ExecContext(ctx, `INSERT INTO subscriber (username, domain, password, ha1, ha1b) VALUES ($1, $2, '', $3, $4)
+		ON CONFLICT (username, domain) DO UPDATE SET ha1 = excluded.ha1, ha1b = excluded.ha1b, password = ''`,
+		s.Username, s.Domain, s.HA1, s.HA1B); err != nil {
+		return fmt.Errorf("kamailio: storing subscriber %s@%s: %w", s.Username, s.Domain, err)
 	}
 	return nil
 }

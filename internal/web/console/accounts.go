@@ -3,6 +3,7 @@ package console
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"sort"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/activator-voip/activator/internal/activation"
 	"github.com/activator-voip/activator/internal/model"
+	"github.com/activator-voip/activator/internal/web/stream"
 )
 
 const pageSize = 50
@@ -38,16 +40,27 @@ type accountsData struct {
 	Groups     []model.Group
 	Q          url.Values
 	Page       int
+	Pages      int // -1: unknown (a group or a search: not counted)
+	Total      int
 	Prev, Next string
 }
 
+// accounts pages by cursor: Next and Prev carry the cursors of the pages
+// beside this one (each read from an index where it starts, however deep),
+// and page only numbers them for the pager. A page without a cursor is
+// read by offset, as links made before cursors were.
 func (c *Console) accounts(w http.ResponseWriter, r *http.Request, p *Page) error {
 	q := r.URL.Query()
 	pg, _ := strconv.Atoi(q.Get("page"))
 	if pg < 1 {
 		pg = 1
 	}
-	as, err := c.dom.Accounts.ListOfModel(r.Context(), q.Get("group"), q.Get("status"), q.Get("q"), q.Get("security_model"), pageSize+1, (pg-1)*pageSize, *p.Caller)
+	aq := activation.AccountQuery{Group: q.Get("group"), Status: q.Get("status"), Search: q.Get("q"), SecurityModel: q.Get("security_model"),
+		Limit: pageSize, Cursor: q.Get("cursor")}
+	if aq.Cursor == "" {
+		aq.Offset = (pg - 1) * pageSize
+	}
+	res, err := c.dom.Accounts.Page(r.Context(), aq, *p.Caller)
 	if err != nil {
 		return err
 	}
@@ -55,23 +68,25 @@ func (c *Console) accounts(w http.ResponseWriter, r *http.Request, p *Page) erro
 	if err != nil {
 		return err
 	}
-	d := accountsData{Groups: gs, Q: q, Page: pg}
-	link := func(n int) string {
+	d := accountsData{Accounts: res.Accounts, Groups: gs, Q: q, Page: pg, Total: res.Total, Pages: -1}
+	if res.Total >= 0 {
+		d.Pages = max(1, (res.Total+pageSize-1)/pageSize)
+	}
+	link := func(cursor string, n int) string {
 		v := url.Values{}
 		for k, vs := range q {
 			v[k] = vs
 		}
+		v.Set("cursor", cursor)
 		v.Set("page", strconv.Itoa(n))
 		return "/console/accounts?" + v.Encode()
 	}
-	if len(as) > pageSize {
-		as = as[:pageSize]
-		d.Next = link(pg + 1)
+	if res.Next != "" {
+		d.Next = link(res.Next, pg+1)
 	}
-	if pg > 1 {
-		d.Prev = link(pg - 1)
+	if res.Prev != "" && pg > 1 {
+		d.Prev = link(res.Prev, pg-1)
 	}
-	d.Accounts = as
 	p.Title, p.Menu, p.Data = "Accounts", "accounts", d
 	if p.Flash == "" {
 		p.Flash = flashOf(r)
@@ -371,7 +386,8 @@ func (c *Console) exportAccounts(w http.ResponseWriter, r *http.Request, p *Page
 	if _, err := c.dom.Accounts.List(r.Context(), q.Get("group"), q.Get("status"), q.Get("q"), 1, 0, *p.Caller); err != nil {
 		return err
 	}
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="activator-accounts.csv"`)
-	return c.dom.Accounts.Export(r.Context(), w, q.Get("group"), q.Get("status"), q.Get("q"), *p.Caller)
+	stream.CSV(w, r, c.log, "activator-accounts.csv", func(w io.Writer, progress func(int) error) (int, error) {
+		return c.dom.Accounts.ExportRows(r.Context(), w, q.Get("group"), q.Get("status"), q.Get("q"), *p.Caller, progress)
+	})
+	return nil
 }

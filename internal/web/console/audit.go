@@ -1,10 +1,13 @@
 package console
 
 import (
+	"io"
 	"net/http"
 	"strconv"
 
 	"github.com/activator-voip/activator/internal/activation"
+	"github.com/activator-voip/activator/internal/model"
+	"github.com/activator-voip/activator/internal/web/stream"
 )
 
 func (c *Console) auditLog(w http.ResponseWriter, r *http.Request, p *Page) error {
@@ -14,16 +17,19 @@ func (c *Console) auditLog(w http.ResponseWriter, r *http.Request, p *Page) erro
 		f.BeforeID = b
 	}
 	if q.Get("format") == "csv" {
-		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-		w.Header().Set("Content-Disposition", `attachment; filename="activator-audit.csv"`)
-		return c.dom.Audit.Export(r.Context(), w, f, *p.Caller)
+		stream.CSV(w, r, c.log, "activator-audit.csv", func(w io.Writer, progress func(int) error) (int, error) {
+			return c.dom.Audit.ExportRows(r.Context(), w, f, *p.Caller, progress)
+		})
+		return nil
 	}
 	f.Limit = 100
-	es, err := c.dom.Audit.Log(r.Context(), f, *p.Caller)
+	res, err := c.dom.Audit.Page(r.Context(), f, q.Get("cursor"), *p.Caller)
 	if err != nil {
 		return err
 	}
-	p.Title, p.Menu, p.Data, p.Form = "Audit log", "audit", es, q
+	d := pagedData[model.AuditEntry]{Items: res.Entries}
+	d.Prev, d.Next = pageLinks(r, res.Cursors)
+	p.Title, p.Menu, p.Data, p.Form = "Audit log", "audit", d, q
 	c.render(w, http.StatusOK, "audit", p)
 	return nil
 }

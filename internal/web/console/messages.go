@@ -3,6 +3,8 @@ package console
 import (
 	"fmt"
 	"net/http"
+
+	"github.com/activator-voip/activator/internal/model"
 )
 
 func (c *Console) outbox(w http.ResponseWriter, r *http.Request, p *Page) error {
@@ -29,12 +31,36 @@ func (c *Console) outboxItem(w http.ResponseWriter, r *http.Request, p *Page) er
 	return nil
 }
 
+// pagedData is a listing page of the console with the links to the pages
+// beside it, which carry their cursors.
+type pagedData[T any] struct {
+	Items      []T
+	Prev, Next string
+}
+
+// pageLinks makes the links of a listing's neighbouring pages: the
+// request's URL with the cursor replaced.
+func pageLinks(r *http.Request, cur model.Cursors) (prev, next string) {
+	link := func(cursor string) string {
+		if cursor == "" {
+			return ""
+		}
+		v := r.URL.Query()
+		v.Set("cursor", cursor)
+		return r.URL.Path + "?" + v.Encode()
+	}
+	return link(cur.Prev), link(cur.Next)
+}
+
 func (c *Console) messages(w http.ResponseWriter, r *http.Request, p *Page) error {
-	ms, err := c.dom.Messages.List(r.Context(), r.URL.Query().Get("state"), "", 200, *p.Caller)
+	q := r.URL.Query()
+	res, err := c.dom.Messages.Page(r.Context(), q.Get("state"), "", 200, q.Get("cursor"), *p.Caller)
 	if err != nil {
 		return err
 	}
-	p.Title, p.Menu, p.Data = "Messages", "messages", ms
+	d := pagedData[model.Message]{Items: res.Messages}
+	d.Prev, d.Next = pageLinks(r, res.Cursors)
+	p.Title, p.Menu, p.Data = "Messages", "messages", d
 	c.render(w, http.StatusOK, "messages", p)
 	return nil
 }
