@@ -8,3 +8,9 @@ import "context"
 func OpenAt(ctx context.Context, dsn string, version int) (*Store, error) {
 	return open(ctx, dsn, version)
 }
+
+// MigrationCount is how many migrations the binary holds for d.
+func MigrationCount(d Dialect) int {
+	ms, _ := loadMigrations(d)
+	return len(ms)
+}
