@@ -130,7 +130,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	if dsn == "" {
 		dsn = filepath.Join(cfg.DataDir, "activator.db")
 	}
-	st, err := store.Open(ctx, dsn)
+	st, err := store.Open(ctx, dsn, store.WithLog(log.With("component", "store")))
 	if err != nil {
 		return nil, err
 	}

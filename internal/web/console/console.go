@@ -190,6 +190,10 @@ func (c *Console) wrap(rt Route) http.Handler {
 			tok = ck.Value
 		}
 		sess, err := c.dom.Access.Session(r.Context(), tok)
+		if _, _, _, fault := status.Fault(err); fault {
+			c.fail(w, r, p, err) // the session may be fine: the database cannot tell
+			return
+		}
 		if err != nil {
 			if r.Method == http.MethodGet && r.Header.Get("X-Live") == "" {
 				http.Redirect(w, r, "/console/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
@@ -288,6 +292,11 @@ func (c *Console) fail(w http.ResponseWriter, r *http.Request, p *Page, err erro
 		return
 	}
 	if errors.Is(err, context.Canceled) {
+		return
+	}
+	if code, _, msg, ok := status.Fault(err); ok { // the store logs it, once
+		w.Header().Set("Retry-After", status.RetryAfter)
+		c.renderStatus(w, r, p, code, msg)
 		return
 	}
 	c.log.Error("console request failed", "route", r.Pattern, "err", err)
