@@ -175,3 +175,21 @@ func appliedMigrations(ctx context.Context, q rowsQuerier, known []migration) (m
 	}
 	return applied, rows.Err()
 }
+
+// bootstrapLockKey serialises first starts across instances on PostgreSQL.
+const bootstrapLockKey = migrationLockKey + 1
+
+// LockBootstrap holds, until the transaction ends, the lock that makes
+// instances starting together on one PostgreSQL database make the first
+// start's rows (default organisation, profile, keys, admin token) one
+// after the other: the first makes them, the others find them. On SQLite
+// the transaction's write lock does the same.
+func (tx *Tx) LockBootstrap(ctx context.Context) error {
+	if tx.dialect != Postgres {
+		return nil
+	}
+	if _, err := tx.exec(ctx, `SELECT pg_advisory_xact_lock($1)`, bootstrapLockKey); err != nil {
+		return fmt.Errorf("taking the first-start lock: %w", err)
+	}
+	return nil
+}
