@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -13,11 +14,16 @@ import (
 	"github.com/activator-voip/activator/internal/model"
 )
 
+// outageSends is how many activations the outage test's bulk send sends.
+const outageSends = 2000
+
 // TestPostgresOutage stops a PostgreSQL cluster of the test's own under a
 // serving activator: people's pages (a link's landing page, the console)
 // answer 503 with Retry-After and an HTML page, the admin API 503 with
 // its JSON error, and the log says once what is wrong. Started again, the
-// same process serves again, with no restart, within 10 s.
+// same process serves again, with no restart, within 10 s. A bulk send of
+// 2,000 activations (an import with send) that the outage interrupts
+// finishes by itself once the database is back: every recipient gets one.
 func TestPostgresOutage(t *testing.T) {
 	pg := newPGCluster(t)
 	bin := buildBinary(t, t.TempDir())
@@ -65,6 +71,41 @@ func TestPostgresOutage(t *testing.T) {
 		t.Fatalf("landing page before the outage: %d %s", code, body)
 	}
 
+	// A bulk send, under way when the database goes.
+	var csv strings.Builder
+	csv.WriteString("full name,mobile number\n")
+	recipients := make([]string, outageSends)
+	for i := range outageSends {
+		recipients[i] = fmt.Sprintf("+39335%07d", i)
+		fmt.Fprintf(&csv, "User %d,%s\n", i, recipients[i])
+	}
+	req, _ := http.NewRequest("POST", a.base+"/imports?group=field&send=sms", strings.NewReader(csv.String()))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "text/csv")
+	resp, err := a.hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var prev model.ImportPreview
+	json.NewDecoder(resp.Body).Decode(&prev)
+	resp.Body.Close()
+	if resp.StatusCode != 201 || prev.Create != outageSends {
+		t.Fatalf("preview: %d %+v", resp.StatusCode, prev)
+	}
+	importPath := fmt.Sprintf("/imports/%d", prev.ID)
+	var st model.ImportStatus
+	a.do(t, "POST", importPath+"/confirm", nil, &st)
+	if st.State != model.ImportSending {
+		t.Fatalf("confirmed: %+v", st)
+	}
+	for st.Sent < outageSends/5 && st.State == model.ImportSending {
+		time.Sleep(5 * time.Millisecond)
+		a.do(t, "GET", importPath, nil, &st)
+	}
+	if st.State != model.ImportSending {
+		t.Fatalf("the bulk send finished before the outage could interrupt it: %+v", st)
+	}
+
 	pg.stop(t)
 	stopped := time.Now()
 	// readyz: checked once /readyz lands
@@ -88,10 +129,11 @@ func TestPostgresOutage(t *testing.T) {
 			t.Errorf("admin API with the database away: want 503, Retry-After and the JSON error database_unavailable; got %d %v\n%s", code, h, body)
 		}
 	}
-	t.Logf("the database was away for %v of requests", time.Since(stopped).Round(time.Millisecond))
-
 	pg.start(t)
 	restarted := time.Now()
+	atOutage := st.Sent
+	t.Logf("the database was away for %v of requests", time.Since(stopped).Round(time.Millisecond))
+
 	deadline := restarted.Add(10 * time.Second)
 	for {
 		lc, _, _ := get(landing, nil)
@@ -105,6 +147,28 @@ func TestPostgresOutage(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Logf("serving again %v after PostgreSQL started again, with no restart", time.Since(restarted).Round(time.Millisecond))
+
+	// The bulk send goes on by itself, nobody asking.
+	deadline = time.Now().Add(2 * time.Minute)
+	for {
+		a.do(t, "GET", importPath, nil, &st)
+		if st.State == model.ImportDone && len(stand.counts()) == outageSends {
+			break
+		}
+		if time.Now().After(deadline) || t.Failed() {
+			t.Fatalf("the bulk send did not finish by itself after the outage: %+v; %d recipients reached", st, len(stand.counts()))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Logf("the bulk send of %d, interrupted at %d sent, finished by itself %v after PostgreSQL started again", outageSends, atOutage, time.Since(restarted).Round(time.Millisecond))
+	for r, n := range stand.counts() {
+		if n != 1 {
+			t.Errorf("%s got %d messages", r, n)
+		}
+	}
+	if st.LastError != "" {
+		t.Errorf("the finished bulk send still shows an error: %q", st.LastError)
+	}
 
 	log := readFile(t, srv.logPath)
 	if n := strings.Count(log, "the database is unavailable;"); n != 1 {

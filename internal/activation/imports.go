@@ -69,11 +69,12 @@ type Imports struct {
 	settings *Settings
 	links    *Links // sends the activations an import asks for
 	log      *slog.Logger
+	wake     chan struct{} // rings RunJobs when there is new work
 }
 
 // NewImports returns the imports of the organisations in st.
 func NewImports(st *store.Store, settings *Settings, links *Links, log *slog.Logger) *Imports {
-	return &Imports{store: st, settings: settings, links: links, log: orDiscard(log)}
+	return &Imports{store: st, settings: settings, links: links, log: orDiscard(log), wake: make(chan struct{}, 1)}
 }
 
 // ImportOptions are what an import applies to rows that leave it unsaid.
@@ -703,49 +704,22 @@ func (s *Imports) Confirm(ctx context.Context, id int64, by Caller, progress fun
 		return nil, err
 	}
 	s.log.Info("import done", "import", id, "rows", len(rows), "created", im.Created, "by", by.Name)
+	if im.State == model.ImportSending {
+		s.wakeJobs() // the activations are sent by the server, as a job
+	}
 	return importStatus(im), nil
 }
 
-// SendBatch sends activation links to up to limit more accounts of a
-// confirmed import, by the channel chosen at preview, and reports progress.
-// Accounts that were already sent a link (or disabled) are passed over, so
-// a send that stopped half way resumes without sending twice.
-func (s *Imports) SendBatch(ctx context.Context, id int64, limit int, by Caller) (*model.ImportStatus, error) {
-	im, opts, err := s.importByID(ctx, by.OrgID, id)
+// Resume asks the server to go on with a confirmed import's sending and
+// reports its progress. The server sends by itself (RunJobs); this only
+// wakes it, for a caller that wants the work to start now.
+func (s *Imports) Resume(ctx context.Context, id int64, by Caller) (*model.ImportStatus, error) {
+	im, _, err := s.importByID(ctx, by.OrgID, id)
 	if err != nil {
 		return nil, err
 	}
-	if im.State != model.ImportSending {
-		return importStatus(im), nil
-	}
-	if limit <= 0 || limit > 500 {
-		limit = 50
-	}
-	users := im.SendTo
-	end := min(im.Sent+limit, len(users))
-	for _, u := range users[min(im.Sent, len(users)):end] {
-		a, err := s.store.AccountByUsername(ctx, by.OrgID, u)
-		if err != nil || a.Stage != model.StageNew || a.Disabled {
-			continue // deleted, already invited, or disabled since the import
-		}
-		if _, err := s.links.Send(ctx, a.Username, model.SendRequest{Channel: opts.Send, Kind: model.LinkActivation}, by); err != nil {
-			im.LastError = a.Username + ": " + err.Error()
-		}
-	}
-	im.Sent = end
-	if im.Sent >= len(users) {
-		im.State = model.ImportDone
-	}
-	if err := s.store.Tx(ctx, func(tx *store.Tx) error {
-		if err := tx.SetImportProgress(ctx, im); err != nil {
-			return err
-		}
-		if im.State == model.ImportDone {
-			return tx.DropImportContent(ctx, id)
-		}
-		return nil
-	}); err != nil {
-		return nil, err
+	if im.State == model.ImportSending {
+		s.wakeJobs()
 	}
 	return importStatus(im), nil
 }

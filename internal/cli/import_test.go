@@ -133,3 +133,22 @@ func TestImportFromScriptsAndTerminals(t *testing.T) {
 		t.Errorf("want the 3 accounts not refused, got %d (%v):\n%s", len(list.Accounts), err, r.stdout)
 	}
 }
+
+// TestProgressDrawsABarOnATerminalAndLinesElsewhere: a terminal gets one
+// bar redrawn in place; a log gets a line per step that moved, and the last.
+func TestProgressDrawsABarOnATerminalAndLinesElsewhere(t *testing.T) {
+	var term, log bytes.Buffer
+	bar := &progress{w: &term, label: "sent", terminal: true, lastN: -1}
+	lines := &progress{w: &log, label: "sent", lastN: -1}
+	for _, n := range []int{0, 5, 5, 10} {
+		bar.show(n, 10)
+		lines.show(n, 10)
+	}
+	bar.end()
+	if want := "\rsent      [##############################] 10/10\n"; !strings.HasSuffix(term.String(), want) || strings.Count(term.String(), "\n") != 1 {
+		t.Errorf("terminal: %q, want a bar redrawn in place ending %q", term.String(), want)
+	}
+	if got := log.String(); got != "sent 0/10\nsent 10/10\n" {
+		t.Errorf("log: %q, want the first line and the last (the middle ones came within 2 s)", got)
+	}
+}

@@ -117,9 +117,10 @@ type health struct {
 	last   map[error]time.Time // when each was last met
 }
 
-// faultQuiet is how long a full disk must go without a failed write
-// before a write that succeeds ends it: a nearly full disk lets small
-// writes through between failing ones, and each flip would log again.
+// faultQuiet is how long a fault must go unseen before a success ends it:
+// a nearly full disk lets small writes through between failing ones, and
+// a stopping PostgreSQL finishes some queries while it refuses others;
+// each flip would otherwise log again.
 const faultQuiet = 5 * time.Second
 
 func newHealth(log *slog.Logger, d Dialect, dsn string) *health {
@@ -138,8 +139,9 @@ func newHealth(log *slog.Logger, d Dialect, dsn string) *health {
 }
 
 // observe classifies err (nil: a success) and returns it, a FaultError
-// when it is one. Any success ends an unreachable database; only a
-// committed write ends a full disk, since reads work on a full disk.
+// when it is one. Any success ends an unreachable database, and only a
+// committed write a full disk, since reads work on a full disk; either
+// once faultQuiet has passed since the fault was last met.
 func (h *health) observe(err error) error { return h.observeOp(err, false) }
 
 // observeCommit is observe for a transaction's commit.
@@ -161,7 +163,7 @@ func (h *health) observeOp(err error, commit bool) error {
 	defer h.mu.Unlock()
 	if kind == nil {
 		for k, since := range h.since {
-			if k == ErrUnavailable || commit && now.Sub(h.last[k]) >= faultQuiet {
+			if (k == ErrUnavailable || commit) && now.Sub(h.last[k]) >= faultQuiet {
 				delete(h.since, k)
 				h.faulty.Store(len(h.since) > 0)
 				h.log.Warn("the database works again", "was", k.Error(), "where", h.where[k], "for", now.Sub(since).Round(time.Second))

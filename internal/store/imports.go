@@ -13,6 +13,7 @@ import (
 // then confirmed, imported and optionally sent, with its progress.
 type Import struct {
 	ID       int64
+	OrgID    int64
 	Operator string
 	FileName string
 	// Content is the uploaded file, kept until the import is confirmed.
@@ -32,7 +33,7 @@ type Import struct {
 	UpdatedAt time.Time
 }
 
-const importCols = `id, operator, file_name, content, send_to, options, state, total, done, created, to_send, sent, last_error, created_at, updated_at`
+const importCols = `id, org_id, operator, file_name, content, send_to, options, state, total, done, created, to_send, sent, last_error, created_at, updated_at`
 
 func scanImport(sc interface{ Scan(...any) error }) (*Import, error) {
 	var (
@@ -40,7 +41,7 @@ func scanImport(sc interface{ Scan(...any) error }) (*Import, error) {
 		sendTo           string
 		created, updated int64
 	)
-	if err := sc.Scan(&im.ID, &im.Operator, &im.FileName, &im.Content, &sendTo, &im.Options, &im.State, &im.Total, &im.Done, &im.Created,
+	if err := sc.Scan(&im.ID, &im.OrgID, &im.Operator, &im.FileName, &im.Content, &sendTo, &im.Options, &im.State, &im.Total, &im.Done, &im.Created,
 		&im.ToSend, &im.Sent, &im.LastError, &created, &updated); err != nil {
 		return nil, mapErr(err)
 	}
@@ -67,7 +68,7 @@ func (r *Reader) ImportByID(ctx context.Context, orgID, id int64) (*Import, erro
 
 // Imports lists recent imports, newest first, without their files.
 func (r *Reader) Imports(ctx context.Context, orgID int64, limit int) ([]Import, error) {
-	rows, err := r.q.QueryContext(ctx, `SELECT id, operator, file_name, '', '', options, state, total, done, created, to_send, sent, last_error, created_at, updated_at
+	rows, err := r.q.QueryContext(ctx, `SELECT id, org_id, operator, file_name, '', '', options, state, total, done, created, to_send, sent, last_error, created_at, updated_at
 		FROM imports WHERE org_id = $1 ORDER BY id DESC LIMIT $2`, orgID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("listing imports: %w", err)
@@ -122,5 +123,63 @@ func (tx *Tx) KeepImportSendTo(ctx context.Context, id int64, usernames []string
 // once they are no longer needed.
 func (tx *Tx) DropImportContent(ctx context.Context, id int64) error {
 	_, err := tx.exec(ctx, `UPDATE imports SET content = '', send_to = '' WHERE id = $1`, id)
+	return err
+}
+
+// ImportJob names an import whose work (model.ImportSending: its
+// activations to send) an instance has claimed.
+type ImportJob struct {
+	ID, OrgID int64
+	State     model.ImportState
+}
+
+// ClaimImportJob claims the oldest import in one of states that no live
+// instance is working on: none holds it, its holder's lease ran out, or
+// the holder is owner itself (an instance works on one job at a time and
+// gives it back when it stops, so a claim of its own that it finds is one
+// it made before it restarted). It reports false when there is none.
+func (tx *Tx) ClaimImportJob(ctx context.Context, owner string, now time.Time, lease time.Duration, states ...model.ImportState) (*ImportJob, bool, error) {
+	args := []any{ms(now), owner}
+	ph := make([]string, len(states))
+	for i, st := range states {
+		args = append(args, st)
+		ph[i] = fmt.Sprintf("$%d", len(args))
+	}
+	free := `(job_until IS NULL OR job_until < $1 OR job_owner = $2) AND state IN (` + strings.Join(ph, ", ") + `)`
+	var j ImportJob
+	err := tx.q.QueryRowContext(ctx, `SELECT id, org_id, state FROM imports WHERE `+free+` ORDER BY id LIMIT 1`, args...).Scan(&j.ID, &j.OrgID, &j.State)
+	if err != nil {
+		if err = mapErr(err); err == ErrNotFound {
+			return nil, false, nil
+		}
+		return nil, false, fmt.Errorf("finding an import job: %w", err)
+	}
+	args = append(args, owner, ms(now.Add(lease)), j.ID)
+	n := len(args)
+	res, err := tx.exec(ctx, fmt.Sprintf(`UPDATE imports SET job_owner = $%d, job_until = $%d WHERE id = $%d AND `, n-2, n-1, n)+free, args...)
+	if err != nil {
+		return nil, false, fmt.Errorf("claiming import %d: %w", j.ID, err)
+	}
+	if k, err := res.RowsAffected(); err != nil || k != 1 {
+		return nil, false, err // another instance took it first
+	}
+	return &j, true, nil
+}
+
+// RenewImportJob moves the lease of owner's claim on an import to until;
+// false means the claim is no longer owner's (its lease ran out and
+// another instance took the job).
+func (tx *Tx) RenewImportJob(ctx context.Context, id int64, owner string, until time.Time) (bool, error) {
+	res, err := tx.exec(ctx, `UPDATE imports SET job_until = $1 WHERE id = $2 AND job_owner = $3`, ms(until), id, owner)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// ReleaseImportJob gives back owner's claim on an import.
+func (tx *Tx) ReleaseImportJob(ctx context.Context, id int64, owner string) error {
+	_, err := tx.exec(ctx, `UPDATE imports SET job_owner = '', job_until = NULL WHERE id = $1 AND job_owner = $2`, id, owner)
 	return err
 }

@@ -96,11 +96,10 @@ func (s *Server) sendImport(w http.ResponseWriter, r *http.Request, c *activatio
 	if err != nil {
 		return err
 	}
-	limit, err := queryInt(r, "limit")
-	if err != nil {
+	if _, err := queryInt(r, "limit"); err != nil { // kept for older clients: the server sends by itself
 		return err
 	}
-	st, err := s.dom.Imports.SendBatch(r.Context(), id, limit, actor(c))
+	st, err := s.dom.Imports.Resume(r.Context(), id, actor(c))
 	if err != nil {
 		return err
 	}

@@ -122,15 +122,15 @@ func (c *Console) importCancel(w http.ResponseWriter, r *http.Request, p *Page) 
 	return nil
 }
 
-// importSend sends the next batch of an import's activations. The import
-// page's script calls it again and again while the state is "sending",
-// which moves the progress bar; without script, the button does the same.
+// importSend asks the server to go on with an import's sending now; it
+// sends by itself anyway (activation.Imports.RunJobs), and the import
+// page's live part follows its progress.
 func (c *Console) importSend(w http.ResponseWriter, r *http.Request, p *Page) error {
 	id, err := pathID(r)
 	if err != nil {
 		return err
 	}
-	st, err := c.dom.Imports.SendBatch(r.Context(), id, 25, *p.Caller)
+	st, err := c.dom.Imports.Resume(r.Context(), id, *p.Caller)
 	if err != nil {
 		return err
 	}

@@ -19,22 +19,10 @@
             for (var i = 0; i < fresh.attributes.length; i++) el.setAttribute(fresh.attributes[i].name, fresh.attributes[i].value);
           }
         });
-        drive();
       })
       .catch(function () {});
   }
-  // An import that is sending: post the next batch while the state says so.
-  var busy = false;
-  function drive() {
-    var f = document.querySelector("form[data-auto]");
-    if (!f || busy) return;
-    busy = true;
-    fetch(f.action, { method: "POST", body: new FormData(f), headers: { "X-Live": "1" }, credentials: "same-origin" })
-      .then(function () { busy = false; refresh(); })
-      .catch(function () { busy = false; });
-  }
   if (live.length) setInterval(refresh, 1500);
-  drive();
   document.querySelectorAll("input[data-all]").forEach(function (all) {
     all.addEventListener("change", function () {
       document.querySelectorAll('input[name="' + all.dataset.all + '"]').forEach(function (c) { c.checked = all.checked; });
