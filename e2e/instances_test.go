@@ -33,6 +33,7 @@ const instanceMessages = 2000
 // sends everything: every message arrives, only those the killed instance
 // had in flight may arrive twice, and they go out once its lease runs out.
 func TestTwoInstancesOnePostgres(t *testing.T) {
+	t.Parallel() // long: it runs beside the other end-to-end tests
 	backends := storetest.Backends(t)
 	if len(backends) < 2 {
 		t.Skipf("postgres: %s is not set", storetest.EnvPostgres)

@@ -25,6 +25,7 @@ const outageSends = 2000
 // 2,000 activations (an import with send) that the outage interrupts
 // finishes by itself once the database is back: every recipient gets one.
 func TestPostgresOutage(t *testing.T) {
+	t.Parallel() // long: it runs beside the other end-to-end tests
 	pg := newPGCluster(t)
 	bin := buildBinary(t, t.TempDir())
 	stand := &smsStandIn{got: map[string]int{}}

@@ -2,15 +2,22 @@ package activation
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/activator-voip/activator/internal/model"
 	"github.com/activator-voip/activator/internal/store"
 )
 
+// An import's long work runs as durable jobs the server runs by itself:
+// the check of an uploaded file for its preview (state checking), and the
+// sending of its activations (state sending).
+//
 // An import's activations are sent by the server as a durable job: the
 // import row in state sending is the job, its usernames the work, and its
 // sent count the progress. Any instance runs it (RunJobs), one job at a
@@ -68,7 +75,7 @@ func (s *Imports) runOneJob(ctx context.Context, instance string) (bool, error) 
 	var job *store.ImportJob
 	var ok bool
 	err := s.store.Tx(ctx, func(tx *store.Tx) (err error) {
-		job, ok, err = tx.ClaimImportJob(ctx, instance, time.Now(), jobLease, model.ImportSending)
+		job, ok, err = tx.ClaimImportJob(ctx, instance, time.Now(), jobLease, model.ImportChecking, model.ImportSending)
 		return err
 	})
 	if err != nil || !ok {
@@ -90,6 +97,18 @@ func pause(ctx context.Context, d time.Duration, wake <-chan struct{}) {
 
 // runJob works on a claimed job until it is done, fails, or is lost.
 func (s *Imports) runJob(ctx context.Context, job *store.ImportJob, instance string) error {
+	if job.State == model.ImportChecking {
+		err := s.runCheck(ctx, job, instance)
+		if err != nil && !errors.Is(err, errJobLost) {
+			_ = s.store.Tx(context.WithoutCancel(ctx), func(tx *store.Tx) error {
+				return tx.ReleaseImportJob(context.WithoutCancel(ctx), job.ID, instance)
+			})
+		}
+		if errors.Is(err, errJobLost) {
+			return nil
+		}
+		return err
+	}
 	for {
 		done, err := s.sendBatch(ctx, job, instance)
 		if err != nil || done {
@@ -198,4 +217,95 @@ func (s *Imports) sendBatch(ctx context.Context, job *store.ImportJob, instance 
 // database instead of passing over what it could not do.
 func isFault(err error) bool {
 	return errors.Is(err, ErrUnavailable) || errors.Is(err, ErrDiskFull)
+}
+
+// runCheck checks an uploaded file for its preview, writing how far it
+// got and renewing the lease every second or so, and records the preview,
+// or the refusal of a file that cannot be imported (its file dropped).
+// A database fault leaves it to be run again.
+func (s *Imports) runCheck(ctx context.Context, job *store.ImportJob, instance string) error {
+	im, opts, err := s.importByID(ctx, job.OrgID, job.ID)
+	if err != nil || im.State != model.ImportChecking {
+		return err
+	}
+	defer tightGC()()
+	last := time.Now()
+	preview, err := s.check(ctx, job.OrgID, s.fileOf(ctx, im), opts, func(rows int, read int64) error {
+		if time.Since(last) < time.Second {
+			return ctx.Err()
+		}
+		last = time.Now()
+		var ok bool
+		err := s.store.Tx(ctx, func(tx *store.Tx) (err error) {
+			ok, err = tx.SetImportChecked(ctx, job.ID, instance, read, rows, time.Now().Add(jobLease))
+			return err
+		})
+		if err == nil && !ok {
+			return errJobLost
+		}
+		return err
+	})
+	var refusal *Error
+	switch {
+	case errors.As(err, &refusal):
+	case err != nil:
+		return err
+	}
+	o := checkOutcome{Preview: preview, Refusal: refusal}
+	state, total, lastError := model.ImportPreviewed, 0, ""
+	if refusal != nil {
+		state, lastError = model.ImportFailed, refusal.Message
+	} else {
+		total = preview.Total
+		preview.ID, preview.State = job.ID, state
+	}
+	raw, err := json.Marshal(o)
+	if err != nil {
+		return fmt.Errorf("keeping import %d's preview: %w", job.ID, err)
+	}
+	var ok bool
+	err = s.store.Tx(ctx, func(tx *store.Tx) (err error) {
+		ok, err = tx.FinishImportCheck(ctx, job.ID, instance, state, total, string(raw), lastError)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("recording import %d's check: %w", job.ID, err)
+	}
+	if !ok {
+		return errJobLost
+	}
+	s.log.Info("import checked", "import", job.ID, "state", state, "rows", total, "refusal", lastError)
+	return nil
+}
+
+// checkGCPercent is the garbage collector's target while a file is
+// checked: a check's live memory is mostly the hashes of the rows read so
+// far (tens of megabytes for a million rows), and the default target of
+// 100 lets the heap grow to twice that between collections, past the 200
+// MB a preview of any size may take. Collecting more often costs the
+// check a little CPU.
+const checkGCPercent = 40
+
+var (
+	gcMu     sync.Mutex
+	gcChecks int // checks running
+	gcBefore int // the target before the first of them
+)
+
+// tightGC lowers the garbage collector's target while a check runs, and
+// returns the function that puts it back once no check runs.
+func tightGC() func() {
+	gcMu.Lock()
+	if gcChecks == 0 {
+		gcBefore = debug.SetGCPercent(checkGCPercent)
+	}
+	gcChecks++
+	gcMu.Unlock()
+	return func() {
+		gcMu.Lock()
+		defer gcMu.Unlock()
+		if gcChecks--; gcChecks == 0 {
+			debug.SetGCPercent(gcBefore)
+		}
+	}
 }

@@ -2,10 +2,12 @@ package activation
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/activator-voip/activator/internal/model"
 	"github.com/activator-voip/activator/internal/store"
@@ -128,4 +130,102 @@ func TestImportSendJobIsDurable(t *testing.T) {
 			t.Fatalf("%d messages to %d recipients, want one each to 250", len(ms), len(to))
 		}
 	})
+}
+
+// TestUploadedFileIsCheckedAsAJob uploads files for the server to check as
+// a job: a bad header is refused at once; a file whose new accounts the
+// virtual number range cannot number is refused by the check, with a
+// message giving both counts, the refusal shown as its preview and the
+// import not confirmable; a file that fits is previewed, kept in pieces,
+// and imported.
+func TestUploadedFileIsCheckedAsAJob(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		dom := newDomain(t, st)
+		mustGroup(t, dom, "sales")
+		if _, err := dom.Settings.Set(ctx, model.SettingVirtualNumberRange, "10-19", admin); err != nil {
+			t.Fatal(err)
+		}
+		file := func(n int) *strings.Reader {
+			var b strings.Builder
+			b.WriteString("full name,group\n")
+			for i := range n {
+				fmt.Fprintf(&b, "Person %d,sales\n", i)
+			}
+			return strings.NewReader(b.String())
+		}
+		var de *Error
+		if _, err := dom.Imports.Upload(ctx, "bad.csv", strings.NewReader("who,group\nx,sales\n"), ImportOptions{}, admin); !errors.As(err, &de) || de.Field != "file" {
+			t.Fatalf("a bad header: want a refusal of the file at once, got %v", err)
+		}
+
+		big, err := dom.Imports.Upload(ctx, "big.csv", file(11), ImportOptions{}, admin)
+		if err != nil || big.State != model.ImportChecking || big.Size == 0 {
+			t.Fatalf("upload: %+v, %v", big, err)
+		}
+		if _, err := dom.Imports.PreviewOf(ctx, big.ID, admin); !errors.As(err, &de) || de.Code != "import_checking" {
+			t.Fatalf("the preview of a file being checked: %v", err)
+		}
+		runJobs(t, dom.Imports, "here")
+		s, _ := dom.Imports.Status(ctx, big.ID, admin)
+		if s.State != model.ImportFailed || !strings.Contains(s.LastError, "needs 11 new virtual numbers") || !strings.Contains(s.LastError, "has only 10 free") || s.Checked != s.Size {
+			t.Fatalf("11 rows for 10 numbers: %+v", s)
+		}
+		if _, err := dom.Imports.PreviewOf(ctx, big.ID, admin); !errors.As(err, &de) || de.Code != "virtual_numbers_exhausted" {
+			t.Fatalf("the refused file's preview: want its refusal, got %v", err)
+		}
+		if _, err := dom.Imports.Confirm(ctx, big.ID, admin, nil); !errors.As(err, &de) || de.Kind != KindConflict {
+			t.Fatalf("a refused file was confirmed: %v", err)
+		}
+
+		fits, err := dom.Imports.Upload(ctx, "fits.csv", file(10), ImportOptions{}, admin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		runJobs(t, dom.Imports, "here")
+		p, done, err := dom.Imports.AwaitPreview(ctx, fits.ID, 0, admin)
+		if err != nil || !done || p.Create != 10 || p.State != model.ImportPreviewed {
+			t.Fatalf("the preview: %+v, %v, %v", p, done, err)
+		}
+		imp, err := dom.Imports.Confirm(ctx, fits.ID, admin, nil)
+		if err != nil || imp.Created != 10 {
+			t.Fatalf("confirm: %+v, %v", imp, err)
+		}
+	})
+}
+
+// TestFilePiecesEndAtLineEndsAndKeepCharactersWhole cuts a file into
+// pieces and reads it back the same, each piece but the last ending at a
+// line end, and a file with no line end cut between characters only.
+func TestFilePiecesEndAtLineEndsAndKeepCharactersWhole(t *testing.T) {
+	var b strings.Builder
+	for i := 0; b.Len() < 3*pieceSize; i++ {
+		fmt.Fprintf(&b, "Zoë %d,é\n", i)
+	}
+	for _, text := range []string{b.String(), strings.Repeat("é", 2*pieceSize)} {
+		c := newPieceCutter(strings.NewReader(text))
+		var got strings.Builder
+		for n := 0; ; n++ {
+			piece, ok, err := c.next()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !ok {
+				break
+			}
+			if !utf8.ValidString(piece) || len(piece) > pieceSize {
+				t.Fatalf("piece %d: %d bytes, valid UTF-8 %v", n, len(piece), utf8.ValidString(piece))
+			}
+			if strings.Contains(text, "\n") && !strings.HasSuffix(piece, "\n") {
+				t.Fatalf("piece %d does not end at a line end", n)
+			}
+			got.WriteString(piece)
+		}
+		if got.String() != text {
+			t.Fatal("the pieces do not make the file again")
+		}
+	}
+	if _, _, err := newPieceCutter(strings.NewReader("a,\xff\n")).next(); err == nil {
+		t.Fatal("a file that is not UTF-8 was kept")
+	}
 }

@@ -152,7 +152,9 @@ its columns are: full name (required), mobile number, e-mail, security model,
 description, group, profile, language. Commas or semicolons separate cells.
 
 The server first checks every row and prints what it would do: which rows it
-creates, which match existing accounts (skipped), and each bad cell. With
+creates, which match existing accounts (skipped), and each bad cell (the
+first 1,000). A large file is checked as a job on the server, which this
+command follows with a progress bar (in KiB of the file) on standard error. With
 --dry-run nothing more happens. Otherwise the valid new rows are imported
 (bad rows are left out) and, with --send, each imported account is sent its
 activation link, with a progress bar on standard error. On a terminal it
@@ -191,11 +193,34 @@ skipped, so importing the same file twice creates nothing the second time.`,
 			}
 			p := a.printer(cmd)
 			errOut := cmd.ErrOrStderr()
+			if prev.State == model.ImportChecking {
+				// A large file: the server checks it as a job; follow it,
+				// then read its preview.
+				id := strconv.FormatInt(prev.ID, 10)
+				bar := newProgress(errOut, "checked")
+				st, err := followImport(ctx, c, id, model.ImportChecking, func(s model.ImportStatus) { bar.show(int(s.Checked>>10), int(s.Size>>10)) })
+				bar.end()
+				if err != nil {
+					return err
+				}
+				if st.State == model.ImportFailed {
+					return fmt.Errorf("import %d: the file was refused: %s", prev.ID, st.LastError)
+				}
+				buf.Reset()
+				raw, err := c.call(ctx, "GET", "/imports/"+id+"/preview", nil, nil, &prev)
+				if err != nil {
+					return err
+				}
+				buf.Write(raw)
+			}
 			if !p.json || dryRun {
 				if p.json {
 					return p.rawJSON(buf.Bytes())
 				}
 				p.line("%d rows: %d to create, %d already exist (skipped), %d with errors (left out)", prev.Total, prev.Create, prev.Exists, prev.Invalid)
+				if prev.MoreErrors > 0 {
+					p.line("the first %d bad cells are listed; %d more are not", len(prev.Errors), prev.MoreErrors)
+				}
 				if len(prev.Errors) > 0 {
 					rows := [][]string{}
 					for _, e := range prev.Errors {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -16,12 +17,19 @@ type Import struct {
 	OrgID    int64
 	Operator string
 	FileName string
-	// Content is the uploaded file, kept until the import is confirmed.
+	// Content is a file uploaded before files were kept in pieces
+	// (ImportFile), kept until the import is confirmed.
 	Content string
+	// Pieces is how many pieces of its file the import keeps (ImportFile).
+	Pieces int
 	// SendTo are the usernames a confirmed import sends activations to, in
 	// the file's order: what it keeps instead of the file while sending.
-	SendTo    []string
-	Options   string // JSON: group, profile, send channel
+	SendTo  []string
+	Options string // JSON: group, profile, send channel
+	// Preview is the check's outcome as JSON: the preview, or the refusal.
+	Preview   string
+	Size      int64 // the file's bytes
+	Checked   int64 // of them, how many the check has read
 	State     model.ImportState
 	Total     int
 	Done      int
@@ -33,7 +41,8 @@ type Import struct {
 	UpdatedAt time.Time
 }
 
-const importCols = `id, org_id, operator, file_name, content, send_to, options, state, total, done, created, to_send, sent, last_error, created_at, updated_at`
+const importCols = `id, org_id, operator, file_name, content, send_to, options, state, total, done, created, to_send, sent, last_error, created_at, updated_at, preview, size, checked,
+	(SELECT COUNT(*) FROM import_files f WHERE f.import_id = imports.id)`
 
 func scanImport(sc interface{ Scan(...any) error }) (*Import, error) {
 	var (
@@ -42,7 +51,7 @@ func scanImport(sc interface{ Scan(...any) error }) (*Import, error) {
 		created, updated int64
 	)
 	if err := sc.Scan(&im.ID, &im.OrgID, &im.Operator, &im.FileName, &im.Content, &sendTo, &im.Options, &im.State, &im.Total, &im.Done, &im.Created,
-		&im.ToSend, &im.Sent, &im.LastError, &created, &updated); err != nil {
+		&im.ToSend, &im.Sent, &im.LastError, &created, &updated, &im.Preview, &im.Size, &im.Checked, &im.Pieces); err != nil {
 		return nil, mapErr(err)
 	}
 	if sendTo != "" {
@@ -55,8 +64,9 @@ func scanImport(sc interface{ Scan(...any) error }) (*Import, error) {
 // CreateImport stores an uploaded file awaiting confirmation.
 func (tx *Tx) CreateImport(ctx context.Context, orgID int64, im *Import) error {
 	now := time.Now().UTC().Truncate(time.Millisecond)
-	id, err := tx.insertID(ctx, `INSERT INTO imports (org_id, operator, file_name, content, options, state, total, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)`, orgID, im.Operator, im.FileName, im.Content, im.Options, im.State, im.Total, ms(now))
+	im.Size = int64(len(im.Content))
+	id, err := tx.insertID(ctx, `INSERT INTO imports (org_id, operator, file_name, content, options, state, total, created_at, updated_at, preview, size)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10)`, orgID, im.Operator, im.FileName, im.Content, im.Options, im.State, im.Total, ms(now), im.Preview, im.Size)
 	im.ID, im.CreatedAt, im.UpdatedAt = id, now, now
 	return err
 }
@@ -68,7 +78,7 @@ func (r *Reader) ImportByID(ctx context.Context, orgID, id int64) (*Import, erro
 
 // Imports lists recent imports, newest first, without their files.
 func (r *Reader) Imports(ctx context.Context, orgID int64, limit int) ([]Import, error) {
-	rows, err := r.q.QueryContext(ctx, `SELECT id, org_id, operator, file_name, '', '', options, state, total, done, created, to_send, sent, last_error, created_at, updated_at
+	rows, err := r.q.QueryContext(ctx, `SELECT id, org_id, operator, file_name, '', '', options, state, total, done, created, to_send, sent, last_error, created_at, updated_at, '', size, checked, 0
 		FROM imports WHERE org_id = $1 ORDER BY id DESC LIMIT $2`, orgID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("listing imports: %w", err)
@@ -122,8 +132,34 @@ func (tx *Tx) KeepImportSendTo(ctx context.Context, id int64, usernames []string
 // DropImportContent forgets an import's file and its usernames to send to
 // once they are no longer needed.
 func (tx *Tx) DropImportContent(ctx context.Context, id int64) error {
+	if _, err := tx.exec(ctx, `DELETE FROM import_files WHERE import_id = $1`, id); err != nil {
+		return err
+	}
 	_, err := tx.exec(ctx, `UPDATE imports SET content = '', send_to = '' WHERE id = $1`, id)
 	return err
+}
+
+// AddImportFilePiece keeps piece seq (from 0) of an import's file and
+// counts its bytes in the import's size.
+func (tx *Tx) AddImportFilePiece(ctx context.Context, id int64, seq int, data string) error {
+	if _, err := tx.exec(ctx, `INSERT INTO import_files (import_id, seq, data) VALUES ($1, $2, $3)`, id, seq, data); err != nil {
+		return fmt.Errorf("keeping the import file: %w", err)
+	}
+	return tx.execOne(ctx, `UPDATE imports SET size = size + $1 WHERE id = $2`, len(data), id)
+}
+
+// ImportFilePiece reads piece seq of an import's file; false when it has
+// no such piece (the file ended).
+func (r *Reader) ImportFilePiece(ctx context.Context, id int64, seq int) (string, bool, error) {
+	var data string
+	err := r.q.QueryRowContext(ctx, `SELECT data FROM import_files WHERE import_id = $1 AND seq = $2`, id, seq).Scan(&data)
+	if err == sql.ErrNoRows {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("reading the import file: %w", mapErr(err))
+	}
+	return data, true, nil
 }
 
 // ImportJob names an import whose work (model.ImportSending: its
@@ -182,4 +218,38 @@ func (tx *Tx) RenewImportJob(ctx context.Context, id int64, owner string, until 
 func (tx *Tx) ReleaseImportJob(ctx context.Context, id int64, owner string) error {
 	_, err := tx.exec(ctx, `UPDATE imports SET job_owner = '', job_until = NULL WHERE id = $1 AND job_owner = $2`, id, owner)
 	return err
+}
+
+// SetImportChecked records how far owner's check of an import's file got
+// (bytes read, rows seen) and renews its lease; false means the claim is
+// no longer owner's.
+func (tx *Tx) SetImportChecked(ctx context.Context, id int64, owner string, checked int64, rows int, until time.Time) (bool, error) {
+	res, err := tx.exec(ctx, `UPDATE imports SET checked = $1, total = $2, job_until = $3, updated_at = $4 WHERE id = $5 AND job_owner = $6 AND state = $7`,
+		checked, rows, ms(until), ms(time.Now()), id, owner, model.ImportChecking)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// FinishImportCheck records the outcome of owner's check of an import's
+// file: state (previewed, or failed when the file was refused, its file
+// then dropped), the rows, the preview or refusal as JSON and the
+// refusal's message, and gives the job back. False means the claim is no
+// longer owner's.
+func (tx *Tx) FinishImportCheck(ctx context.Context, id int64, owner string, state model.ImportState, total int, preview, lastError string) (bool, error) {
+	q := `UPDATE imports SET state = $1, total = $2, preview = $3, last_error = $4, checked = size, job_owner = '', job_until = NULL, updated_at = $5`
+	if state != model.ImportPreviewed {
+		q += `, content = ''`
+		if _, err := tx.exec(ctx, `DELETE FROM import_files WHERE import_id = $1 AND EXISTS (SELECT 1 FROM imports WHERE id = $1 AND job_owner = $2)`, id, owner); err != nil {
+			return false, err
+		}
+	}
+	res, err := tx.exec(ctx, q+` WHERE id = $6 AND job_owner = $7 AND state = $8`, state, total, preview, lastError, ms(time.Now()), id, owner, model.ImportChecking)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
 }

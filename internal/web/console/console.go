@@ -106,6 +106,7 @@ func New(dom activation.Domain, log *slog.Logger) (*Console, error) {
 		"add":     func(a, b int) int { return a + b },
 		"sub":     func(a, b int) int { return a - b },
 		"pct":     pct,
+		"pct64":   func(a, b int64) int64 { return pct64(a, b) },
 		"status":  statusClass,
 		"roles":   func() []model.Role { return model.Roles },
 		"stages":  func() []string { return append([]string{model.StatusDisabled}, model.Stages...) },
@@ -381,6 +382,13 @@ func ago(t time.Time) string {
 		return fmt.Sprintf("%dh ago", int(d.Hours()))
 	}
 	return fmt.Sprintf("%dd ago", int(d.Hours()/24))
+}
+
+func pct64(a, b int64) int64 {
+	if b <= 0 {
+		return 0
+	}
+	return a * 100 / b
 }
 
 func pct(a, b int) int {

@@ -12,13 +12,18 @@
       .then(function (html) {
         if (!html) return;
         var doc = new DOMParser().parseFromString(html, "text/html");
+        var reload = false;
         document.querySelectorAll("[data-live][id]").forEach(function (el) {
           var fresh = doc.getElementById(el.id);
+          // A part whose state changes from one that shows no more than
+          // progress (a file being checked) brings the whole page, its preview.
+          if (fresh && el.dataset.reloadFrom && el.dataset.state === el.dataset.reloadFrom && fresh.dataset.state !== el.dataset.state) reload = true;
           if (fresh && fresh.innerHTML !== el.innerHTML) {
             el.innerHTML = fresh.innerHTML;
             for (var i = 0; i < fresh.attributes.length; i++) el.setAttribute(fresh.attributes[i].name, fresh.attributes[i].value);
           }
         });
+        if (reload) location.reload();
       })
       .catch(function () {});
   }
