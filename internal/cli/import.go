@@ -122,7 +122,7 @@ func followImport(ctx context.Context, c *apiClient, id string, state model.Impo
 			}
 		case ctx.Err() != nil:
 			return st, ctx.Err()
-		case errors.As(err, &ae) && ae.Status < 500:
+		case errors.As(err, &ae) && ae.Status != http.StatusServiceUnavailable && ae.Status != http.StatusInsufficientStorage:
 			return st, err
 		default:
 			if waiting.IsZero() {
