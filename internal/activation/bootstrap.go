@@ -36,6 +36,9 @@ func Bootstrap(ctx context.Context, st *store.Store, box *secret.Box, dataDir st
 	res := &BootstrapResult{}
 	var adminToken string
 	err := st.Tx(ctx, func(tx *store.Tx) error {
+		if err := tx.LockBootstrap(ctx); err != nil {
+			return err
+		}
 		if _, err := tx.EnsureOrganisation(ctx, model.DefaultOrgID, "default"); err != nil {
 			return fmt.Errorf("creating the default organisation: %w", err)
 		}

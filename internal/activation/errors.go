@@ -58,6 +58,18 @@ var (
 		"ask customer service to deactivate that device first"}
 )
 
+// Faults of the database rather than of the request, classified by the
+// store (store.FaultError): the database cannot be reached, or its disk is
+// full. A domain error wraps them with %w, so errors.Is finds them; the
+// web layer answers them with 503 and 507 (internal/web/status).
+var (
+	ErrUnavailable = store.ErrUnavailable
+	ErrDiskFull    = store.ErrDiskFull
+)
+
+// FaultError is a database fault, with the database it is about.
+type FaultError = store.FaultError
+
 // mapStore turns store errors into domain errors for what was being done.
 func mapStore(what, field string, err error) error {
 	var ce *store.ConflictError

@@ -1,12 +1,14 @@
 package activation
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"log/slog"
 	"runtime"
@@ -69,11 +71,12 @@ type Imports struct {
 	settings *Settings
 	links    *Links // sends the activations an import asks for
 	log      *slog.Logger
+	wake     chan struct{} // rings RunJobs when there is new work
 }
 
 // NewImports returns the imports of the organisations in st.
 func NewImports(st *store.Store, settings *Settings, links *Links, log *slog.Logger) *Imports {
-	return &Imports{store: st, settings: settings, links: links, log: orDiscard(log)}
+	return &Imports{store: st, settings: settings, links: links, log: orDiscard(log), wake: make(chan struct{}, 1)}
 }
 
 // ImportOptions are what an import applies to rows that leave it unsaid.
@@ -96,8 +99,11 @@ type importRow struct {
 // make. The zero value matched nothing: the row makes a new account.
 type importMatch struct {
 	username string // the existing account's
-	line     int    // the earlier row's line of the file
+	line     int    // earlierRow: an earlier row of the file
 }
+
+// earlierRow is the line of an importMatch with an earlier row of the file.
+const earlierRow = -1
 
 // found reports whether the row matched anything.
 func (m importMatch) found() bool { return m.username != "" || m.line != 0 }
@@ -110,11 +116,45 @@ type importState struct {
 	st       *Resolved
 	groups   map[string]*store.GroupRow
 	profiles map[string]int64
-	byMobile map[string]importMatch
-	byEmail  map[string]importMatch
-	byName   map[string]importMatch // group id + "\x00" + name
-	users    map[string]bool
-	numbers  map[string]bool
+	// Matching keys (a mobile number, an e-mail, a group and name) are
+	// kept by their hash with a random seed, not themselves, which keeps a
+	// million-row file's keys in tens of megabytes: fileKeys has those of
+	// the file's rows read so far, accountKeys those of the existing
+	// accounts, by their index in existing.
+	fileKeys    map[uint64]struct{}
+	accountKeys map[uint64]int32
+	seed        maphash.Seed
+	existing    []string // existing accounts' usernames
+	users       map[string]bool
+	numbers     map[string]bool
+}
+
+// Kinds of matching key, hashed in front of the key.
+const (
+	keyMobile byte = 'm'
+	keyEmail  byte = 'e'
+	keyName   byte = 'n'
+)
+
+func (is *importState) hash(kind byte, key string) uint64 {
+	var h maphash.Hash
+	h.SetSeed(is.seed)
+	h.WriteByte(kind)
+	h.WriteString(key)
+	return h.Sum64()
+}
+
+// lookup finds what has a key: a row of the file first, since a row's
+// key was remembered after the accounts'.
+func (is *importState) lookup(kind byte, key string) (importMatch, bool) {
+	h := is.hash(kind, key)
+	if _, ok := is.fileKeys[h]; ok {
+		return importMatch{line: earlierRow}, true
+	}
+	if i, ok := is.accountKeys[h]; ok {
+		return importMatch{username: is.existing[i]}, true
+	}
+	return importMatch{}, false
 }
 
 func (s *Imports) loadImportState(ctx context.Context, orgID int64) (*importState, error) {
@@ -122,25 +162,10 @@ func (s *Imports) loadImportState(ctx context.Context, orgID int64) (*importStat
 	if err != nil {
 		return nil, err
 	}
-	is := &importState{orgID: orgID, st: st, groups: map[string]*store.GroupRow{}, profiles: map[string]int64{}, byMobile: map[string]importMatch{},
-		byEmail: map[string]importMatch{}, byName: map[string]importMatch{}, users: map[string]bool{}, numbers: map[string]bool{}}
-	gs, err := s.store.Groups(ctx, orgID)
-	if err != nil {
+	is := &importState{orgID: orgID, st: st, groups: map[string]*store.GroupRow{}, profiles: map[string]int64{},
+		fileKeys: map[uint64]struct{}{}, accountKeys: map[uint64]int32{}, seed: maphash.MakeSeed(), users: map[string]bool{}, numbers: map[string]bool{}}
+	if err := s.loadGroupsAndProfiles(ctx, is); err != nil {
 		return nil, err
-	}
-	for _, g := range gs {
-		gr, err := s.store.GroupByName(ctx, orgID, g.Name)
-		if err != nil {
-			return nil, err
-		}
-		is.groups[g.Name] = gr
-	}
-	ps, err := s.store.Profiles(ctx, orgID)
-	if err != nil {
-		return nil, err
-	}
-	for _, p := range ps {
-		is.profiles[p.Name] = p.ID
 	}
 	keys, err := s.store.AccountKeys(ctx, orgID)
 	if err != nil {
@@ -151,6 +176,29 @@ func (s *Imports) loadImportState(ctx context.Context, orgID int64) (*importStat
 		is.remember(importMatch{username: k.Username}, k.Mobile, k.Email, k.DisplayName, k.GroupID)
 	}
 	return is, nil
+}
+
+// loadGroupsAndProfiles reads the organisation's groups and profiles into is.
+func (s *Imports) loadGroupsAndProfiles(ctx context.Context, is *importState) error {
+	gs, err := s.store.Groups(ctx, is.orgID)
+	if err != nil {
+		return err
+	}
+	for _, g := range gs {
+		gr, err := s.store.GroupByName(ctx, is.orgID, g.Name)
+		if err != nil {
+			return err
+		}
+		is.groups[g.Name] = gr
+	}
+	ps, err := s.store.Profiles(ctx, is.orgID)
+	if err != nil {
+		return err
+	}
+	for _, p := range ps {
+		is.profiles[p.Name] = p.ID
+	}
+	return nil
 }
 
 // freeNumbers counts the numbers of the range that no account holds.
@@ -206,13 +254,24 @@ func nameKey(groupID int64, name string) string {
 
 // remember makes later rows with these keys match m.
 func (is *importState) remember(m importMatch, mobile, email, name string, groupID int64) {
+	keys := make([]uint64, 0, 3)
 	if mobile != "" {
-		is.byMobile[mobile] = m
+		keys = append(keys, is.hash(keyMobile, mobile))
 	}
 	if email != "" {
-		is.byEmail[strings.ToLower(email)] = m
+		keys = append(keys, is.hash(keyEmail, strings.ToLower(email)))
 	}
-	is.byName[nameKey(groupID, name)] = m
+	keys = append(keys, is.hash(keyName, nameKey(groupID, name)))
+	if m.username == "" {
+		for _, k := range keys {
+			is.fileKeys[k] = struct{}{}
+		}
+		return
+	}
+	is.existing = append(is.existing, m.username)
+	for _, k := range keys {
+		is.accountKeys[k] = int32(len(is.existing) - 1)
+	}
 }
 
 // match applies the matching rule: the same mobile number, else the same
@@ -220,17 +279,18 @@ func (is *importState) remember(m importMatch, mobile, email, name string, group
 // same group.
 func (is *importState) match(a *store.AccountRow) importMatch {
 	if a.Mobile != "" {
-		if m, ok := is.byMobile[a.Mobile]; ok {
+		if m, ok := is.lookup(keyMobile, a.Mobile); ok {
 			return m
 		}
 	}
 	if a.Email != "" {
-		if m, ok := is.byEmail[strings.ToLower(a.Email)]; ok {
+		if m, ok := is.lookup(keyEmail, strings.ToLower(a.Email)); ok {
 			return m
 		}
 	}
 	if a.Mobile == "" && a.Email == "" {
-		return is.byName[nameKey(a.GroupID, a.DisplayName)]
+		m, _ := is.lookup(keyName, nameKey(a.GroupID, a.DisplayName))
+		return m
 	}
 	return importMatch{}
 }
@@ -238,72 +298,131 @@ func (is *importState) match(a *store.AccountRow) importMatch {
 // parseImport reads and validates every row of a file against an
 // organisation's groups, profiles and accounts, and returns the rows with
 // that state.
-func (s *Imports) parseImport(ctx context.Context, orgID int64, content []byte, opts ImportOptions) ([]*importRow, *importState, error) {
+func (s *Imports) parseImport(ctx context.Context, orgID int64, content io.Reader, opts ImportOptions) ([]*importRow, *importState, error) {
 	is, err := s.loadImportState(ctx, orgID)
 	if err != nil {
 		return nil, nil, err
 	}
-	rows, err := s.parseRows(content, opts, is)
+	var rows []*importRow
+	err = s.readRows(content, opts, is, func(ir *importRow, _ int64) error {
+		rows = append(rows, ir)
+		return nil
+	})
 	return rows, is, err
 }
 
-// parseRows reads and validates every row of a file. Rows matching an
-// existing account, or an earlier row, are marked with the match.
-func (s *Imports) parseRows(content []byte, opts ImportOptions, is *importState) ([]*importRow, error) {
-	if !utf8.Valid(content) {
-		return nil, invalid("file", "the file is not UTF-8 text; save the spreadsheet as CSV UTF-8")
-	}
-	r := csv.NewReader(bytes.NewReader(content))
+// rowChunk is how many records are validated at once, in parallel: a
+// file of any size is read in pieces of this many rows.
+const rowChunk = 4096
+
+// openRows checks a file's header line, and returns a reader positioned
+// at its first row with the column of each cell. The file's text was
+// found UTF-8 when it was kept (keepFile).
+func openRows(content io.Reader, opts ImportOptions, is *importState) (*csv.Reader, []string, error) {
+	br := bufio.NewReaderSize(content, 64<<10)
+	head, _ := br.Peek(64 << 10) // the header line, for its separator; less at the file's end
+	r := csv.NewReader(br)
 	r.FieldsPerRecord = -1
 	r.TrimLeadingSpace = true
-	if sc := sniffSeparator(content); sc != ',' {
+	if sc := sniffSeparator(string(head)); sc != ',' {
 		r.Comma = sc
 	}
 	header, err := r.Read()
 	if errors.Is(err, io.EOF) {
-		return nil, invalid("file", "the file is empty: it needs a header line (%s)", strings.Join(ImportColumns, ", "))
+		return nil, nil, invalid("file", "the file is empty: it needs a header line (%s)", strings.Join(ImportColumns, ", "))
+	}
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		return nil, nil, invalid("file", "line 1: %v", pe.Err)
 	}
 	if err != nil {
-		return nil, invalid("file", "line 1: %v", err)
+		return nil, nil, fmt.Errorf("reading the file: %w", err)
 	}
 	cols := make([]string, len(header))
 	seen := map[string]bool{}
 	for i, h := range header {
 		c, ok := columnAliases[normaliseHeader(h)]
 		if !ok {
-			return nil, invalid("file", "line 1: unknown column %q: the columns are %s", h, strings.Join(ImportColumns, ", "))
+			return nil, nil, invalid("file", "line 1: unknown column %q: the columns are %s", h, strings.Join(ImportColumns, ", "))
 		}
 		if c == "" {
 			continue
 		}
 		if seen[c] {
-			return nil, invalid("file", "line 1: column %q appears twice", h)
+			return nil, nil, invalid("file", "line 1: column %q appears twice", h)
 		}
 		seen[c], cols[i] = true, c
 	}
 	if !seen[ColName] {
-		return nil, invalid("file", "line 1: the %q column is required", ColName)
+		return nil, nil, invalid("file", "line 1: the %q column is required", ColName)
 	}
 	if opts.Group == "" && !seen[ColGroup] {
-		return nil, invalid("group", "the file has no %q column: choose a group for its rows", ColGroup)
+		return nil, nil, invalid("group", "the file has no %q column: choose a group for its rows", ColGroup)
 	}
 	if opts.Group != "" && is.groups[opts.Group] == nil {
-		return nil, invalid("group", "no group named %q", opts.Group)
+		return nil, nil, invalid("group", "no group named %q", opts.Group)
 	}
 	if opts.Profile != "" {
 		if _, ok := is.profiles[opts.Profile]; !ok {
-			return nil, invalid("profile", "no profile named %q", opts.Profile)
+			return nil, nil, invalid("profile", "no profile named %q", opts.Profile)
 		}
 	}
 	if opts.Send != "" && opts.Send != model.ChannelSMS && opts.Send != model.ChannelEmail {
-		return nil, invalid("send", "send must be sms or email, or nothing")
+		return nil, nil, invalid("send", "send must be sms or email, or nothing")
+	}
+	r.ReuseRecord = false
+	return r, cols, nil
+}
+
+// readRows reads and validates every row of a file, rowChunk rows at a
+// time, and hands each to each in file order with how many bytes of the
+// file are read so far. Rows matching an existing account, or an earlier
+// row, are marked with the match. Only a chunk of rows is held at once.
+func (s *Imports) readRows(content io.Reader, opts ImportOptions, is *importState, each func(*importRow, int64) error) error {
+	r, cols, err := openRows(content, opts, is)
+	if err != nil {
+		return err
 	}
 	type record struct {
 		line  int
 		cells []string
 	}
-	var recs []record
-	r.ReuseRecord = false
+	recs := make([]record, 0, rowChunk)
+	rows := make([]*importRow, rowChunk)
+	flush := func() error {
+		// Cells are checked in parallel (phone numbers are the costly
+		// part); matching runs after, in file order, because a row may
+		// match an earlier row of the same file.
+		workers := max(1, min(runtime.GOMAXPROCS(0), len(recs)/500))
+		var wg sync.WaitGroup
+		for w := 0; w < workers; w++ {
+			wg.Add(1)
+			go func(w int) {
+				defer wg.Done()
+				for i := w; i < len(recs); i += workers {
+					rows[i] = s.validateRow(recs[i].line, cols, recs[i].cells, opts, is)
+				}
+			}(w)
+		}
+		wg.Wait()
+		offset := r.InputOffset()
+		for i := range recs {
+			ir := rows[i]
+			rows[i] = nil
+			if len(ir.errors) == 0 {
+				ir.match = is.match(ir.row)
+				if !ir.match.found() {
+					// Later rows of the same file match this one: no duplicates within a file either.
+					is.remember(importMatch{line: earlierRow}, ir.row.Mobile, ir.row.Email, ir.row.DisplayName, ir.row.GroupID)
+				}
+			}
+			if err := each(ir, offset); err != nil {
+				return err
+			}
+		}
+		recs = recs[:0]
+		return nil
+	}
 	for {
 		rec, err := r.Read()
 		if errors.Is(err, io.EOF) {
@@ -312,52 +431,31 @@ func (s *Imports) parseRows(content []byte, opts ImportOptions, is *importState)
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
-				return nil, invalid("file", "line %d: %v", pe.Line, pe.Err)
+				return invalid("file", "line %d: %v", pe.Line, pe.Err)
 			}
-			return nil, invalid("file", "%v", err)
+			return fmt.Errorf("reading the file: %w", err) // from the database: not the file's fault
 		}
 		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
 			continue // a blank line
 		}
 		line, _ := r.FieldPos(0)
 		recs = append(recs, record{line, rec})
-	}
-	// Cells are checked in parallel (phone numbers are the costly part);
-	// matching runs after, in file order, because a row may match an
-	// earlier row of the same file.
-	rows := make([]*importRow, len(recs))
-	workers := max(1, min(runtime.GOMAXPROCS(0), len(recs)/500))
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			for i := w; i < len(recs); i += workers {
-				rows[i] = s.validateRow(recs[i].line, cols, recs[i].cells, opts, is)
+		if len(recs) == rowChunk {
+			if err := flush(); err != nil {
+				return err
 			}
-		}(w)
-	}
-	wg.Wait()
-	for _, ir := range rows {
-		if len(ir.errors) > 0 {
-			continue
-		}
-		ir.match = is.match(ir.row)
-		if !ir.match.found() {
-			// Later rows of the same file match this one: no duplicates within a file either.
-			is.remember(importMatch{line: ir.line}, ir.row.Mobile, ir.row.Email, ir.row.DisplayName, ir.row.GroupID)
 		}
 	}
-	return rows, nil
+	return flush()
 }
 
 // sniffSeparator picks ; or tab when the header line uses it instead of a comma
 // (spreadsheets in many locales save CSV with semicolons).
-func sniffSeparator(content []byte) rune {
-	first, _, _ := bytes.Cut(content, []byte("\n"))
-	best, n := ',', bytes.Count(first, []byte(","))
+func sniffSeparator(content string) rune {
+	first, _, _ := strings.Cut(content, "\n")
+	best, n := ',', strings.Count(first, ",")
 	for _, c := range []rune{';', '\t'} {
-		if k := bytes.Count(first, []byte(string(c))); k > n {
+		if k := strings.Count(first, string(c)); k > n {
 			best, n = c, k
 		}
 	}
@@ -450,54 +548,177 @@ func (s *Imports) validateRow(line int, cols, rec []string, opts ImportOptions, 
 // previewRows is how many rows a preview lists; the counts cover them all.
 const previewRows = 500
 
-func summarise(id int64, state model.ImportState, rows []*importRow, opts ImportOptions) *model.ImportPreview {
-	p := &model.ImportPreview{ID: id, State: state, Total: len(rows), Errors: []model.ImportRowError{}, Send: opts.Send}
-	for _, r := range rows {
-		action := "create"
-		switch {
-		case len(r.errors) > 0:
-			action = "error"
-			p.Invalid++
-			p.Errors = append(p.Errors, r.errors...)
-		case r.match.found():
-			action = "exists"
-			p.Exists++
-		default:
-			p.Create++
+// previewOf adds rows up into a preview as they are read: counts of all,
+// the first previewRows rows, the first model.MaxPreviewErrors bad cells.
+type previewOf struct{ p *model.ImportPreview }
+
+func newPreviewOf(id int64, state model.ImportState, opts ImportOptions) previewOf {
+	return previewOf{&model.ImportPreview{ID: id, State: state, Errors: []model.ImportRowError{}, Send: opts.Send}}
+}
+
+func (b previewOf) add(r *importRow) {
+	p := b.p
+	p.Total++
+	action := "create"
+	switch {
+	case len(r.errors) > 0:
+		action = "error"
+		p.Invalid++
+		for _, e := range r.errors {
+			if len(p.Errors) < model.MaxPreviewErrors {
+				p.Errors = append(p.Errors, e)
+			} else {
+				p.MoreErrors++
+			}
 		}
-		if len(p.Rows) < previewRows {
-			p.Rows = append(p.Rows, model.ImportRow{Row: r.line, Name: r.row.DisplayName, Mobile: r.row.Mobile, Email: r.row.Email,
-				Group: r.row.Group, Action: action, Username: r.match.username})
-		}
+	case r.match.found():
+		action = "exists"
+		p.Exists++
+	default:
+		p.Create++
 	}
-	return p
+	if len(p.Rows) < previewRows {
+		p.Rows = append(p.Rows, model.ImportRow{Row: r.line, Name: r.row.DisplayName, Mobile: r.row.Mobile, Email: r.row.Email,
+			Group: r.row.Group, Action: action, Username: r.match.username})
+	}
+}
+
+func summarise(id int64, state model.ImportState, rows []*importRow, opts ImportOptions) *model.ImportPreview {
+	b := newPreviewOf(id, state, opts)
+	for _, r := range rows {
+		b.add(r)
+	}
+	return b.p
+}
+
+// check reads and validates a file for its preview, a piece at a time,
+// with bounded memory whatever its size, calling progress (when not nil)
+// now and then with the rows and bytes read so far; it refuses a file with
+// no rows, or whose new accounts the virtual number range cannot number.
+func (s *Imports) check(ctx context.Context, orgID int64, content io.Reader, opts ImportOptions, progress func(rows int, read int64) error) (*model.ImportPreview, error) {
+	is, err := s.loadImportState(ctx, orgID)
+	if err != nil {
+		return nil, err
+	}
+	b := newPreviewOf(0, model.ImportPreviewed, opts)
+	err = s.readRows(content, opts, is, func(ir *importRow, read int64) error {
+		b.add(ir)
+		if progress != nil && b.p.Total%rowChunk == 0 {
+			return progress(b.p.Total, read)
+		}
+		return ctx.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	if b.p.Total == 0 {
+		return nil, invalid("file", "the file has a header but no rows")
+	}
+	if err := is.checkNumbers(b.p.Create); err != nil {
+		return nil, err
+	}
+	return b.p, nil
+}
+
+// checkOutcome is what the check of a file left in its import row.
+type checkOutcome struct {
+	Preview *model.ImportPreview `json:"preview,omitempty"`
+	Refusal *Error               `json:"refusal,omitempty"`
 }
 
 // Preview validates every row of a CSV file and keeps the file for
 // confirmation; nothing is imported until Confirm. The preview names
-// each bad cell and says which rows match existing accounts.
+// each bad cell and says which rows match existing accounts. It checks
+// the file in the call; Upload has the server check it as a job.
 func (s *Imports) Preview(ctx context.Context, fileName string, content []byte, opts ImportOptions, by Caller) (*model.ImportPreview, error) {
 	if len(content) > MaxImportBytes {
 		return nil, invalid("file", "the file is larger than %d MiB", MaxImportBytes>>20)
 	}
-	rows, is, err := s.parseImport(ctx, by.OrgID, content, opts)
+	if !utf8.Valid(content) {
+		return nil, invalid("file", "the file is not UTF-8 text; save the spreadsheet as CSV UTF-8")
+	}
+	preview, err := s.check(ctx, by.OrgID, bytes.NewReader(content), opts, nil)
 	if err != nil {
 		return nil, err
 	}
-	if len(rows) == 0 {
-		return nil, invalid("file", "the file has a header but no rows")
-	}
-	preview := summarise(0, model.ImportPreviewed, rows, opts)
-	if err := is.checkNumbers(preview.Create); err != nil {
-		return nil, err
-	}
 	optJSON, _ := json.Marshal(opts)
-	im := &store.Import{Operator: by.Name, FileName: fileName, Content: string(content), Options: string(optJSON), State: model.ImportPreviewed, Total: len(rows)}
-	if err := s.store.Tx(ctx, func(tx *store.Tx) error { return tx.CreateImport(ctx, by.OrgID, im) }); err != nil {
+	outcome, _ := json.Marshal(checkOutcome{Preview: preview})
+	im := &store.Import{Operator: by.Name, FileName: fileName, Options: string(optJSON), State: model.ImportPreviewed,
+		Total: preview.Total, Preview: string(outcome)}
+	if err := s.store.Tx(ctx, func(tx *store.Tx) error {
+		if err := tx.CreateImport(ctx, by.OrgID, im); err != nil {
+			return err
+		}
+		_, err := keepFile(ctx, tx, im, bytes.NewReader(content))
+		return err
+	}); err != nil {
 		return nil, fmt.Errorf("keeping the import file: %w", err)
 	}
 	preview.ID, preview.State = im.ID, im.State
 	return preview, nil
+}
+
+// Upload keeps a CSV file for an import and has the server check it for
+// the preview, as a job (RunJobs): it answers at once, in state checking,
+// once the file's text, header and options are found right. Follow the
+// check with Status (checked of size) or AwaitPreview.
+func (s *Imports) Upload(ctx context.Context, fileName string, content io.Reader, opts ImportOptions, by Caller) (*model.ImportStatus, error) {
+	st, err := s.settings.Current(ctx, by.OrgID)
+	if err != nil {
+		return nil, err
+	}
+	is := &importState{orgID: by.OrgID, st: st, groups: map[string]*store.GroupRow{}, profiles: map[string]int64{}}
+	if err := s.loadGroupsAndProfiles(ctx, is); err != nil {
+		return nil, err
+	}
+	optJSON, _ := json.Marshal(opts)
+	im := &store.Import{Operator: by.Name, FileName: fileName, Options: string(optJSON), State: model.ImportChecking}
+	err = s.store.Tx(ctx, func(tx *store.Tx) error {
+		if err := tx.CreateImport(ctx, by.OrgID, im); err != nil {
+			return err
+		}
+		first, err := keepFile(ctx, tx, im, content)
+		if err != nil {
+			return err
+		}
+		// The header and the options are checked before the answer, the rows by the job.
+		_, _, err = openRows(strings.NewReader(first), opts, is)
+		return err
+	})
+	var de *Error
+	if errors.As(err, &de) {
+		return nil, err
+	}
+	if err != nil {
+		return nil, fmt.Errorf("keeping the import file: %w", err)
+	}
+	s.wakeJobs()
+	return importStatus(im), nil
+}
+
+// AwaitPreview waits up to wait for the check of an uploaded file and
+// returns its preview, or its refusal as the error; done is false, with a
+// preview in state checking, when the check is still running then.
+func (s *Imports) AwaitPreview(ctx context.Context, id int64, wait time.Duration, by Caller) (p *model.ImportPreview, done bool, err error) {
+	deadline := time.Now().Add(wait)
+	for {
+		im, _, err := s.importByID(ctx, by.OrgID, id)
+		if err != nil {
+			return nil, false, err
+		}
+		if im.State != model.ImportChecking {
+			p, err := s.PreviewOf(ctx, id, by)
+			return p, true, err
+		}
+		if time.Now().After(deadline) {
+			return &model.ImportPreview{ID: id, State: im.State, Errors: []model.ImportRowError{}}, false, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, false, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 func (s *Imports) importByID(ctx context.Context, orgID, id int64) (*store.Import, ImportOptions, error) {
@@ -516,7 +737,8 @@ func (s *Imports) importByID(ctx context.Context, orgID, id int64) (*store.Impor
 }
 
 func importStatus(im *store.Import) *model.ImportStatus {
-	return &model.ImportStatus{ID: im.ID, Operator: im.Operator, FileName: im.FileName, State: im.State, Total: im.Total, Done: im.Done,
+	return &model.ImportStatus{ID: im.ID, Operator: im.Operator, FileName: im.FileName, State: im.State, Size: im.Size, Checked: im.Checked,
+		Total: im.Total, Done: im.Done,
 		Created: im.Created, ToSend: im.ToSend, Sent: im.Sent, LastError: im.LastError, CreatedAt: im.CreatedAt, UpdatedAt: im.UpdatedAt}
 }
 
@@ -535,10 +757,26 @@ func (s *Imports) PreviewOf(ctx context.Context, id int64, by Caller) (*model.Im
 	if err != nil {
 		return nil, err
 	}
-	if im.Content == "" {
+	if im.State == model.ImportChecking {
+		return nil, conflict("import_checking", "", "import %d is still being checked (%d of %d bytes): its preview comes when that is done", id, im.Checked, im.Size)
+	}
+	if im.Preview != "" {
+		var o checkOutcome
+		if err := json.Unmarshal([]byte(im.Preview), &o); err != nil {
+			return nil, fmt.Errorf("reading import %d's preview: %w", id, err)
+		}
+		if o.Refusal != nil {
+			return nil, o.Refusal
+		}
+		if o.Preview != nil {
+			o.Preview.ID, o.Preview.State = im.ID, im.State
+			return o.Preview, nil
+		}
+	}
+	if !hasFile(im) {
 		return &model.ImportPreview{ID: im.ID, State: im.State, Total: im.Total, Create: im.Created, Errors: []model.ImportRowError{}, Send: opts.Send}, nil
 	}
-	rows, _, err := s.parseImport(ctx, by.OrgID, []byte(im.Content), opts)
+	rows, _, err := s.parseImport(ctx, by.OrgID, s.fileOf(ctx, im), opts)
 	if err != nil {
 		return nil, err
 	}
@@ -590,6 +828,10 @@ func (s *Imports) Confirm(ctx context.Context, id int64, by Caller, progress fun
 	if err != nil {
 		return nil, err
 	}
+	if !hasFile(im) || im.State == model.ImportChecking {
+		// Still being checked, or its file is gone: refused by the check, cancelled, or imported.
+		return nil, conflict("import_not_previewed", "", "import %d is %s: it cannot be imported", id, im.State)
+	}
 	var moved bool
 	if err := s.store.Tx(ctx, func(tx *store.Tx) error {
 		moved, err = tx.SetImportState(ctx, id, model.ImportImporting, model.ImportPreviewed, model.ImportImporting, model.ImportFailed)
@@ -601,7 +843,7 @@ func (s *Imports) Confirm(ctx context.Context, id int64, by Caller, progress fun
 		return nil, conflict("import_not_previewed", "", "import %d is %s: it cannot be imported again", id, im.State)
 	}
 	im.State, im.LastError = model.ImportImporting, ""
-	rows, is, err := s.parseImport(ctx, by.OrgID, []byte(im.Content), opts)
+	rows, is, err := s.parseImport(ctx, by.OrgID, s.fileOf(ctx, im), opts)
 	if err != nil {
 		return nil, err
 	}
@@ -703,49 +945,22 @@ func (s *Imports) Confirm(ctx context.Context, id int64, by Caller, progress fun
 		return nil, err
 	}
 	s.log.InfoContext(ctx, "import done", "import", id, "rows", len(rows), "created", im.Created, "by", by.Name)
+	if im.State == model.ImportSending {
+		s.wakeJobs() // the activations are sent by the server, as a job
+	}
 	return importStatus(im), nil
 }
 
-// SendBatch sends activation links to up to limit more accounts of a
-// confirmed import, by the channel chosen at preview, and reports progress.
-// Accounts that were already sent a link (or disabled) are passed over, so
-// a send that stopped half way resumes without sending twice.
-func (s *Imports) SendBatch(ctx context.Context, id int64, limit int, by Caller) (*model.ImportStatus, error) {
-	im, opts, err := s.importByID(ctx, by.OrgID, id)
+// Resume asks the server to go on with a confirmed import's sending and
+// reports its progress. The server sends by itself (RunJobs); this only
+// wakes it, for a caller that wants the work to start now.
+func (s *Imports) Resume(ctx context.Context, id int64, by Caller) (*model.ImportStatus, error) {
+	im, _, err := s.importByID(ctx, by.OrgID, id)
 	if err != nil {
 		return nil, err
 	}
-	if im.State != model.ImportSending {
-		return importStatus(im), nil
-	}
-	if limit <= 0 || limit > 500 {
-		limit = 50
-	}
-	users := im.SendTo
-	end := min(im.Sent+limit, len(users))
-	for _, u := range users[min(im.Sent, len(users)):end] {
-		a, err := s.store.AccountByUsername(ctx, by.OrgID, u)
-		if err != nil || a.Stage != model.StageNew || a.Disabled {
-			continue // deleted, already invited, or disabled since the import
-		}
-		if _, err := s.links.Send(ctx, a.Username, model.SendRequest{Channel: opts.Send, Kind: model.LinkActivation}, by); err != nil {
-			im.LastError = a.Username + ": " + err.Error()
-		}
-	}
-	im.Sent = end
-	if im.Sent >= len(users) {
-		im.State = model.ImportDone
-	}
-	if err := s.store.Tx(ctx, func(tx *store.Tx) error {
-		if err := tx.SetImportProgress(ctx, im); err != nil {
-			return err
-		}
-		if im.State == model.ImportDone {
-			return tx.DropImportContent(ctx, id)
-		}
-		return nil
-	}); err != nil {
-		return nil, err
+	if im.State == model.ImportSending {
+		s.wakeJobs()
 	}
 	return importStatus(im), nil
 }

@@ -112,6 +112,7 @@ type App struct {
 	cert     *serverCert // the HTTPS certificate; nil without HTTPS
 	ready    string      // Config.ReadyFile
 	log      *slog.Logger
+	instance string // this instance's name in the delivery queue's and import jobs' claims
 }
 
 // New opens everything cfg names and binds the listener; Run serves.
@@ -143,7 +144,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	if dsn == "" {
 		dsn = filepath.Join(cfg.DataDir, "activator.db")
 	}
-	st, err := store.Open(ctx, dsn)
+	st, err := store.Open(ctx, dsn, store.WithLog(log.With("component", "store")))
 	if err != nil {
 		return nil, err
 	}
@@ -200,6 +201,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	if wcfg.Instance, err = instanceID(cfg.InstanceID, cfg.DataDir); err != nil {
 		return nil, err
 	}
+	a.instance = wcfg.Instance
 	// The domain rings when it queues a message and the worker listens; the
 	// bell exists first because the worker's gateways need the domain.
 	wcfg.Doorbell = messaging.NewDoorbell()
@@ -293,6 +295,11 @@ func (a *App) Run(ctx context.Context) error {
 	go func() {
 		defer wg.Done()
 		a.Worker.Run(wctx)
+	}()
+	wg.Add(1)
+	go func() { // imports' bulk sends: jobs any instance takes up
+		defer wg.Done()
+		a.Domain.Imports.RunJobs(wctx, a.instance)
 	}()
 	if a.SIP != nil {
 		wg.Add(1)

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -55,19 +56,87 @@ func (c *apiClient) rawCall(ctx context.Context, method, path string, query url.
 // isTerminal reports whether r is a terminal, where a person can answer.
 // A character device is not enough: /dev/null is one, and cron, systemd
 // and CI give it as standard input.
-func isTerminal(r io.Reader) bool {
+func isTerminal(r any) bool {
 	f, ok := r.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-// progressBar draws "label [#####.....] n/total" on one line of w.
-func progressBar(w io.Writer, label string, n, total int) {
+// progress shows how far a long job got on w: a bar redrawn in place,
+// "label [#####.....] n/total", when w is a terminal; else a plain line
+// "label n/total" when it moved on, at most every few seconds, for logs.
+type progress struct {
+	w        io.Writer
+	label    string
+	terminal bool
+	drawn    bool
+	last     time.Time
+	lastN    int
+}
+
+func newProgress(w io.Writer, label string) *progress {
+	return &progress{w: w, label: label, terminal: isTerminal(w), lastN: -1}
+}
+
+func (p *progress) show(n, total int) {
+	if !p.terminal {
+		if n == p.lastN || n != total && time.Since(p.last) < 2*time.Second {
+			return
+		}
+		p.last, p.lastN = time.Now(), n
+		fmt.Fprintf(p.w, "%s %d/%d\n", p.label, n, total)
+		return
+	}
 	const width = 30
 	filled := 0
 	if total > 0 {
-		filled = n * width / total
+		filled = min(n, total) * width / total
 	}
-	fmt.Fprintf(w, "\r%-9s [%s%s] %d/%d", label, strings.Repeat("#", filled), strings.Repeat(".", width-filled), n, total)
+	p.drawn = true
+	fmt.Fprintf(p.w, "\r%-9s [%s%s] %d/%d", p.label, strings.Repeat("#", filled), strings.Repeat(".", width-filled), n, total)
+}
+
+// end finishes the bar's line.
+func (p *progress) end() {
+	if p.drawn {
+		fmt.Fprintln(p.w)
+		p.drawn = false
+	}
+}
+
+// followImport polls an import while it is in state, calling show with
+// each status, and returns the first status in another state. A server
+// that answers 503 or 507 (its database is away) or cannot be reached for
+// a moment is waited for: the job goes on without this command.
+func followImport(ctx context.Context, c *apiClient, id string, state model.ImportState, show func(model.ImportStatus)) (model.ImportStatus, error) {
+	var st model.ImportStatus
+	var waiting time.Time
+	for {
+		_, err := c.call(ctx, "GET", "/imports/"+id, nil, nil, &st)
+		var ae *apiError
+		switch {
+		case err == nil:
+			waiting = time.Time{}
+			show(st)
+			if st.State != state {
+				return st, nil
+			}
+		case ctx.Err() != nil:
+			return st, ctx.Err()
+		case errors.As(err, &ae) && ae.Status != http.StatusServiceUnavailable && ae.Status != http.StatusInsufficientStorage:
+			return st, err
+		default:
+			if waiting.IsZero() {
+				waiting = time.Now()
+			} else if time.Since(waiting) > 10*time.Minute {
+				return st, fmt.Errorf("import %s: the server did not answer for 10 minutes (it goes on with the import by itself: GET /api/v1/imports/%s shows how far): %w", id, id, err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return st, ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
 }
 
 func newImportCmd(a *globals) *cobra.Command {
@@ -83,7 +152,9 @@ its columns are: full name (required), mobile number, e-mail, security model,
 description, group, profile, language. Commas or semicolons separate cells.
 
 The server first checks every row and prints what it would do: which rows it
-creates, which match existing accounts (skipped), and each bad cell. With
+creates, which match existing accounts (skipped), and each bad cell (the
+first 1,000). A large file is checked as a job on the server, which this
+command follows with a progress bar (in KiB of the file) on standard error. With
 --dry-run nothing more happens. Otherwise the valid new rows are imported
 (bad rows are left out) and, with --send, each imported account is sent its
 activation link, with a progress bar on standard error. On a terminal it
@@ -122,11 +193,34 @@ skipped, so importing the same file twice creates nothing the second time.`,
 			}
 			p := a.printer(cmd)
 			errOut := cmd.ErrOrStderr()
+			if prev.State == model.ImportChecking {
+				// A large file: the server checks it as a job; follow it,
+				// then read its preview.
+				id := strconv.FormatInt(prev.ID, 10)
+				bar := newProgress(errOut, "checked")
+				st, err := followImport(ctx, c, id, model.ImportChecking, func(s model.ImportStatus) { bar.show(int(s.Checked>>10), int(s.Size>>10)) })
+				bar.end()
+				if err != nil {
+					return err
+				}
+				if st.State == model.ImportFailed {
+					return fmt.Errorf("import %d: the file was refused: %s", prev.ID, st.LastError)
+				}
+				buf.Reset()
+				raw, err := c.call(ctx, "GET", "/imports/"+id+"/preview", nil, nil, &prev)
+				if err != nil {
+					return err
+				}
+				buf.Write(raw)
+			}
 			if !p.json || dryRun {
 				if p.json {
 					return p.rawJSON(buf.Bytes())
 				}
 				p.line("%d rows: %d to create, %d already exist (skipped), %d with errors (left out)", prev.Total, prev.Create, prev.Exists, prev.Invalid)
+				if prev.MoreErrors > 0 {
+					p.line("the first %d bad cells are listed; %d more are not", len(prev.Errors), prev.MoreErrors)
+				}
 				if len(prev.Errors) > 0 {
 					rows := [][]string{}
 					for _, e := range prev.Errors {
@@ -160,17 +254,19 @@ skipped, so importing the same file twice creates nothing the second time.`,
 			if _, err := c.call(ctx, "POST", "/imports/"+id+"/confirm", nil, nil, &st); err != nil {
 				return err
 			}
-			progressBar(errOut, "imported", st.Done, st.Total)
-			fmt.Fprintln(errOut)
-			for st.State == model.ImportSending {
-				if _, err = c.call(ctx, "POST", "/imports/"+id+"/send", url.Values{"limit": {"50"}}, nil, &st); err != nil {
-					fmt.Fprintln(errOut)
-					return fmt.Errorf("sending (run the same import again to resume): %w", err)
+			bar := newProgress(errOut, "imported")
+			bar.show(st.Done, st.Total)
+			bar.end()
+			if st.State == model.ImportSending {
+				// The server sends by itself, as a job that outlives this
+				// command and database outages; this only follows it.
+				bar = newProgress(errOut, "sent")
+				if st, err = followImport(ctx, c, id, model.ImportSending, func(s model.ImportStatus) { bar.show(s.Sent, s.ToSend) }); err != nil {
+					bar.end()
+					return err
 				}
-				progressBar(errOut, "sent", st.Sent, st.ToSend)
-			}
-			if st.ToSend > 0 {
-				fmt.Fprintln(errOut)
+				bar.show(st.Sent, st.ToSend)
+				bar.end()
 			}
 			if p.json {
 				if err := p.value(st); err != nil {
@@ -180,7 +276,7 @@ skipped, so importing the same file twice creates nothing the second time.`,
 				p.line("import %d: %d created, %d sent", st.ID, st.Created, st.Sent)
 			}
 			if st.LastError != "" {
-				return fmt.Errorf("import %d: not every link was sent (run the same import again to resume); last error: %s", st.ID, st.LastError)
+				return fmt.Errorf("import %d: not every link was sent; last error: %s", st.ID, st.LastError)
 			}
 			return nil
 		},

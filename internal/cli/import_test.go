@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -15,6 +17,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/activator-voip/activator/internal/app/apptest"
+	"github.com/activator-voip/activator/internal/model"
 )
 
 // openPTY opens a pseudo-terminal pair: what the command reads is the
@@ -131,5 +134,59 @@ func TestImportFromScriptsAndTerminals(t *testing.T) {
 	}
 	if err := json.Unmarshal([]byte(r.stdout), &list); err != nil || len(list.Accounts) != 3 {
 		t.Errorf("want the 3 accounts not refused, got %d (%v):\n%s", len(list.Accounts), err, r.stdout)
+	}
+}
+
+// TestProgressDrawsABarOnATerminalAndLinesElsewhere: a terminal gets one
+// bar redrawn in place; a log gets a line per step that moved, and the last.
+func TestProgressDrawsABarOnATerminalAndLinesElsewhere(t *testing.T) {
+	var term, log bytes.Buffer
+	bar := &progress{w: &term, label: "sent", terminal: true, lastN: -1}
+	lines := &progress{w: &log, label: "sent", lastN: -1}
+	for _, n := range []int{0, 5, 5, 10} {
+		bar.show(n, 10)
+		lines.show(n, 10)
+	}
+	bar.end()
+	if want := "\rsent      [##############################] 10/10\n"; !strings.HasSuffix(term.String(), want) || strings.Count(term.String(), "\n") != 1 {
+		t.Errorf("terminal: %q, want a bar redrawn in place ending %q", term.String(), want)
+	}
+	if got := log.String(); got != "sent 0/10\nsent 10/10\n" {
+		t.Errorf("log: %q, want the first line and the last (the middle ones came within 2 s)", got)
+	}
+}
+
+// TestFollowImportWaitsOutAnOutage: while the server answers 503 (its
+// database away), following an import waits; a 404 ends it with the error.
+func TestFollowImportWaitsOutAnOutage(t *testing.T) {
+	calls := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls++
+		w.Header().Set("Content-Type", "application/json")
+		switch {
+		case strings.HasSuffix(r.URL.Path, "/imports/9"):
+			w.WriteHeader(404)
+			io.WriteString(w, `{"error":{"code":"import_not_found","message":"no import 9"}}`)
+		case calls <= 2:
+			w.WriteHeader(503)
+			io.WriteString(w, `{"error":{"code":"database_unavailable","message":"the database is unavailable for now"}}`)
+		case calls == 3:
+			json.NewEncoder(w).Encode(model.ImportStatus{ID: 1, State: model.ImportSending, Sent: 5, ToSend: 10})
+		default:
+			json.NewEncoder(w).Encode(model.ImportStatus{ID: 1, State: model.ImportDone, Sent: 10, ToSend: 10})
+		}
+	}))
+	defer srv.Close()
+	c, err := newAPIClient(srv.URL, "ava_x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seen []int
+	st, err := followImport(context.Background(), c, "1", model.ImportSending, func(s model.ImportStatus) { seen = append(seen, s.Sent) })
+	if err != nil || st.State != model.ImportDone || len(seen) != 2 || calls != 4 {
+		t.Fatalf("following through two 503s: %+v, %v, progress %v after %d calls", st, err, seen, calls)
+	}
+	if _, err := followImport(context.Background(), c, "9", model.ImportSending, func(model.ImportStatus) {}); err == nil || !strings.Contains(err.Error(), "no import 9") {
+		t.Fatalf("following an unknown import: %v", err)
 	}
 }

@@ -236,7 +236,7 @@ func (w *Worker) claimDue(ctx, sendCtx context.Context, slots chan struct{}, sen
 			return err
 		})
 		if err != nil {
-			if ctx.Err() == nil {
+			if ctx.Err() == nil && !errors.Is(err, store.ErrUnavailable) { // the store logs that once
 				w.log.Error("claiming messages", "err", err)
 			}
 			return min(errorWait, w.cfg.PollInterval)
@@ -261,7 +261,7 @@ func (w *Worker) untilDue(ctx context.Context) time.Duration {
 	at, ok, err := w.store.NextMessageDue(ctx)
 	switch {
 	case err != nil:
-		if ctx.Err() == nil {
+		if ctx.Err() == nil && !errors.Is(err, store.ErrUnavailable) {
 			w.log.Error("reading when the next message is due", "err", err)
 		}
 		return min(errorWait, w.cfg.PollInterval)

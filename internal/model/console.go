@@ -89,14 +89,16 @@ type AuditEntry struct {
 	After  string    `json:"after,omitempty"`
 }
 
-// ImportState is where an import is: previewed (the file kept, nothing
-// imported), importing, sending (when it sends activations) and done; or
-// cancelled before it was confirmed, or failed (confirming it again
-// resumes it).
+// ImportState is where an import is: checking (its file, for the
+// preview), previewed (the file kept, nothing imported), importing,
+// sending (when it sends activations) and done; or cancelled before it was
+// confirmed, or failed (a file the check refused, or an import that
+// stopped, which confirming again resumes).
 type ImportState string
 
 // Import states.
 const (
+	ImportChecking  ImportState = "checking"
 	ImportPreviewed ImportState = "previewed"
 	ImportImporting ImportState = "importing"
 	ImportSending   ImportState = "sending"
@@ -134,9 +136,15 @@ type ImportPreview struct {
 	Exists  int              `json:"exists"`
 	Invalid int              `json:"invalid"`
 	Errors  []ImportRowError `json:"errors"`
-	Rows    []ImportRow      `json:"rows,omitempty"`
-	Send    string           `json:"send,omitempty"`
+	// MoreErrors counts the bad cells past the first MaxPreviewErrors,
+	// which Errors does not list.
+	MoreErrors int         `json:"more_errors,omitempty"`
+	Rows       []ImportRow `json:"rows,omitempty"`
+	Send       string      `json:"send,omitempty"`
 }
+
+// MaxPreviewErrors is how many bad cells a preview lists.
+const MaxPreviewErrors = 1000
 
 // ImportStatus is an import's progress.
 type ImportStatus struct {
@@ -144,6 +152,8 @@ type ImportStatus struct {
 	Operator  string      `json:"operator"`
 	FileName  string      `json:"file_name,omitempty"`
 	State     ImportState `json:"state"`
+	Size      int64       `json:"size"`    // the file's bytes
+	Checked   int64       `json:"checked"` // of them, how many the check for the preview has read
 	Total     int         `json:"total"`
 	Done      int         `json:"done"`
 	Created   int         `json:"created"`

@@ -48,7 +48,7 @@ func TestRolesAndImportStatesAreNamedByTheirConstants(t *testing.T) {
 	for _, r := range model.Roles {
 		values[string(r)] = "model.Role"
 	}
-	for _, s := range []model.ImportState{model.ImportPreviewed, model.ImportImporting, model.ImportSending,
+	for _, s := range []model.ImportState{model.ImportChecking, model.ImportPreviewed, model.ImportImporting, model.ImportSending,
 		model.ImportDone, model.ImportFailed, model.ImportCancelled} {
 		values[string(s)] = "model.ImportState"
 	}

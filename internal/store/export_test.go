@@ -100,3 +100,9 @@ type pgPlan struct {
 func SearchProbe(text string) (string, []any) {
 	return `SELECT a.id FROM accounts a WHERE ` + accountSearchPG + ` LIKE $1 ESCAPE '\'`, []any{"%" + likeEscape(text) + "%"}
 }
+
+// MigrationCount is how many migrations the binary holds for d.
+func MigrationCount(d Dialect) int {
+	ms, _ := loadMigrations(d)
+	return len(ms)
+}

@@ -353,7 +353,7 @@ type ReceiptTarget struct {
 	Recipient  string
 }
 
-func scanReceiptTarget(row *sql.Row) (*ReceiptTarget, error) {
+func scanReceiptTarget(row *row) (*ReceiptTarget, error) {
 	var (
 		t   ReceiptTarget
 		acc sql.NullInt64

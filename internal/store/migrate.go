@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"embed"
 	"errors"
 	"fmt"
@@ -71,6 +72,11 @@ func SchemaVersion(d Dialect) int {
 // does not know. upTo > 0 stops after that version (the store's tests make
 // a database as an earlier version left it).
 //
+// On PostgreSQL the whole of it, the creation of schema_migrations
+// included, runs on one connection holding an advisory lock, so instances
+// that start together migrate one after the other: the first applies what
+// is missing, the others find it applied.
+//
 // Numbers may be skipped: migrations written at the same time take their
 // numbers in advance, so a binary can hold 0009 before 0005 exists. A
 // migration is applied when its own number is missing from
@@ -80,43 +86,74 @@ func (s *Store) migrate(ctx context.Context, upTo int) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+	var conn interface {
+		rowsQuerier
+		ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+		BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error)
+	} = s.db
+	if s.dialect == Postgres {
+		c, err := s.db.Conn(ctx)
+		if err != nil {
+			return fmt.Errorf("connecting to migrate: %w", err)
+		}
+		defer c.Close()
+		if _, err := c.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, migrationLockKey); err != nil {
+			return fmt.Errorf("taking the migration lock: %w", err)
+		}
+		// Unlocked before the connection goes back to the pool; closing
+		// the connection would free it too.
+		defer c.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, migrationLockKey)
+		conn = c
+	}
+	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`); err != nil {
 		return fmt.Errorf("creating schema_migrations: %w", err)
+	}
+	if _, err := appliedMigrations(ctx, conn, migrations); err != nil {
+		return err
 	}
 	for _, m := range migrations {
 		if upTo > 0 && m.version > upTo {
 			break
 		}
-		err := s.Tx(ctx, func(tx *Tx) error {
-			if s.dialect == Postgres {
-				if _, err := tx.q.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, migrationLockKey); err != nil {
-					return fmt.Errorf("taking the migration lock: %w", err)
-				}
-			}
-			applied, err := appliedMigrations(ctx, tx.q, migrations)
-			if err != nil || applied[m.version] {
+		tx, err := conn.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("applying migration %s: %w", m.name, err)
+		}
+		// Read again in the transaction, which holds SQLite's write lock:
+		// another process that opened the file at the same time may have
+		// applied it meanwhile.
+		applied, err := appliedMigrations(ctx, tx, migrations)
+		if err != nil || applied[m.version] {
+			tx.Rollback()
+			if err != nil {
 				return err
 			}
-			if _, err := tx.q.ExecContext(ctx, m.sql); err != nil {
-				return fmt.Errorf("applying migration %s: %w", m.name, err)
-			}
-			_, err = tx.q.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
-				m.version, m.name, ms(time.Now()))
-			return err
-		})
-		if err != nil {
-			return err
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("applying migration %s: %w", m.name, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
+			m.version, m.name, ms(time.Now())); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("recording migration %s: %w", m.name, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("committing migration %s: %w", m.name, err)
 		}
 	}
-	// A database newer than the binary has no migration to run above; check it anyway.
-	_, err = appliedMigrations(ctx, s.db, migrations)
-	return err
+	return nil
+}
+
+type rowsQuerier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
 // appliedMigrations reads the versions the database has, refusing one
 // this binary does not know: that schema is newer than the binary.
-func appliedMigrations(ctx context.Context, q querier, known []migration) (map[int]bool, error) {
+func appliedMigrations(ctx context.Context, q rowsQuerier, known []migration) (map[int]bool, error) {
 	rows, err := q.QueryContext(ctx, `SELECT version FROM schema_migrations ORDER BY version`)
 	if err != nil {
 		return nil, fmt.Errorf("reading schema version: %w", err)
@@ -176,6 +213,24 @@ func (s *Store) Ready(ctx context.Context) error {
 	}
 	for v := range applied {
 		return fmt.Errorf("%w: it has migration %d, which this activator does not know", ErrSchemaNotCurrent, v)
+	}
+	return nil
+}
+
+// bootstrapLockKey serialises first starts across instances on PostgreSQL.
+const bootstrapLockKey = migrationLockKey + 1
+
+// LockBootstrap holds, until the transaction ends, the lock that makes
+// instances starting together on one PostgreSQL database make the first
+// start's rows (default organisation, profile, keys, admin token) one
+// after the other: the first makes them, the others find them. On SQLite
+// the transaction's write lock does the same.
+func (tx *Tx) LockBootstrap(ctx context.Context) error {
+	if tx.dialect != Postgres {
+		return nil
+	}
+	if _, err := tx.exec(ctx, `SELECT pg_advisory_xact_lock($1)`, bootstrapLockKey); err != nil {
+		return fmt.Errorf("taking the first-start lock: %w", err)
 	}
 	return nil
 }

@@ -25,7 +25,7 @@ type SIPAccount struct {
 
 const sipAccountCols = `id, org_id, username, display_name, virtual_number, ha1_md5, ha1_sha256, stage, disabled`
 
-func scanSIPAccount(row *sql.Row) (*SIPAccount, error) {
+func scanSIPAccount(row *row) (*SIPAccount, error) {
 	var (
 		a        SIPAccount
 		stage    string

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -29,37 +28,7 @@ type Stats struct {
 
 // Stats returns the pool's state and the error count.
 func (s *Store) Stats() Stats {
-	return Stats{Pool: s.db.Stats(), Errors: s.errs.Load()}
-}
-
-// counting is a querier that counts database errors (isDatabaseError).
-type counting struct {
-	q querier
-	n *atomic.Uint64
-}
-
-func (c counting) count(err error) {
-	if isDatabaseError(err) {
-		c.n.Add(1)
-	}
-}
-
-func (c counting) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	res, err := c.q.ExecContext(ctx, query, args...)
-	c.count(err)
-	return res, err
-}
-
-func (c counting) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	rows, err := c.q.QueryContext(ctx, query, args...)
-	c.count(err)
-	return rows, err
-}
-
-func (c counting) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	row := c.q.QueryRowContext(ctx, query, args...)
-	c.count(row.Err())
-	return row
+	return Stats{Pool: s.db.Stats(), Errors: s.health.errs.Load()}
 }
 
 // isDatabaseError says whether err is the database failing, not an
@@ -137,6 +106,3 @@ func (r *Reader) StateCounts(ctx context.Context) (map[string]int64, error) {
 	return out, nil
 }
 
-// counted is the store's error counter as a counting querier, for the
-// errors of its transactions' beginning and end.
-func (s *Store) counted() counting { return counting{n: s.errs} }

@@ -10,12 +10,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -51,7 +51,7 @@ type querier interface {
 
 // Reader runs the read queries; Store and Tx both have them.
 type Reader struct {
-	q       querier
+	q       faultQ
 	dialect Dialect
 }
 
@@ -64,20 +64,33 @@ type Tx struct {
 type Store struct {
 	Reader
 	db      *sql.DB
-	writeMu *sync.Mutex    // SQLite only: one writer at a time, queued in Go
-	stmts   *stmtCache     // SQLite only: statements prepared once
-	dsn     string         // PostgreSQL only: for connections outside the pool (ListenMessages)
-	errs    *atomic.Uint64 // database errors (Stats)
+	writeMu *sync.Mutex // SQLite only: one writer at a time, queued in Go
+	stmts   *stmtCache  // SQLite only: statements prepared once
+	dsn     string      // PostgreSQL only: for connections outside the pool (ListenMessages)
+	health  *health     // classifies database faults and logs each once
 }
+
+// Option changes how Open opens a store.
+type Option func(*options)
+
+type options struct{ log *slog.Logger }
+
+// WithLog has the store log, once each, the faults of its database (it
+// stopped answering, its disk is full) and their end.
+func WithLog(log *slog.Logger) Option { return func(o *options) { o.log = log } }
 
 // Open connects to dsn and brings its schema up to date. dsn is a PostgreSQL
 // URL (postgres:// or postgresql://) or a path to an SQLite file.
-func Open(ctx context.Context, dsn string) (*Store, error) {
-	return open(ctx, dsn, 0)
+func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
+	return open(ctx, dsn, 0, opts...)
 }
 
 // open is Open with the schema brought up to version upTo (0: the newest).
-func open(ctx context.Context, dsn string, upTo int) (*Store, error) {
+func open(ctx context.Context, dsn string, upTo int, opts ...Option) (*Store, error) {
+	o := options{log: slog.New(slog.DiscardHandler)}
+	for _, opt := range opts {
+		opt(&o)
+	}
 	var (
 		db      *sql.DB
 		dialect Dialect
@@ -119,17 +132,16 @@ func open(ctx context.Context, dsn string, upTo int) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("connecting to the %s database: %w", dialect, err)
 	}
-	s := &Store{Reader: Reader{q: db, dialect: dialect}, db: db}
+	h := newHealth(o.log, dialect, dsn)
+	s := &Store{Reader: Reader{q: faultQ{db, h}, dialect: dialect}, db: db, health: h}
 	if dialect == Postgres {
 		s.dsn = dsn
 	}
 	if dialect == SQLite {
 		s.writeMu = &sync.Mutex{}
 		s.stmts = newStmtCache(db)
-		s.Reader.q = cachedDB{s.stmts}
+		s.Reader.q = faultQ{cachedDB{s.stmts}, h}
 	}
-	s.errs = &atomic.Uint64{}
-	s.Reader.q = counting{q: s.Reader.q, n: s.errs}
 	if err := s.migrate(ctx, upTo); err != nil {
 		db.Close()
 		return nil, err
@@ -174,20 +186,18 @@ func (s *Store) Tx(ctx context.Context, fn func(tx *Tx) error) error {
 	}
 	sqlTx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		s.counted().count(err)
-		return fmt.Errorf("beginning transaction: %w", err)
+		return fmt.Errorf("beginning transaction: %w", s.health.observe(err))
 	}
 	var q querier = sqlTx
 	if s.stmts != nil {
 		q = cachedTx{tx: sqlTx, c: s.stmts}
 	}
-	if err := fn(&Tx{Reader{q: counting{q: q, n: s.errs}, dialect: s.dialect}}); err != nil {
+	if err := fn(&Tx{Reader{q: faultQ{q, s.health}, dialect: s.dialect}}); err != nil {
 		_ = sqlTx.Rollback()
 		return err
 	}
-	if err := sqlTx.Commit(); err != nil {
-		s.counted().count(err)
-		return fmt.Errorf("committing transaction: %w", mapErr(err))
+	if err := s.health.observeCommit(mapErr(sqlTx.Commit())); err != nil {
+		return fmt.Errorf("committing transaction: %w", err)
 	}
 	return nil
 }

@@ -2,9 +2,9 @@ package web
 
 import (
 	"errors"
-	"io"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/activator-voip/activator/internal/activation"
 )
@@ -17,20 +17,29 @@ func pathID(r *http.Request) (int64, error) {
 	return id, nil
 }
 
+// previewWait is how long an upload waits for its check: a small file's
+// preview comes in the answer (201); a large one's answer (202) names the
+// import in state checking, whose progress GET /imports/{id} shows.
+const previewWait = 10 * time.Second
+
 func (s *Server) previewImport(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, activation.MaxImportBytes))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return bodyTooLarge(mbe.Limit)
-		}
-		return &badRequest{"invalid_body", "file", "reading the file: " + err.Error()}
-	}
 	q := r.URL.Query()
-	p, err := s.dom.Imports.Preview(r.Context(), q.Get("file_name"), body,
+	// The body is kept as it arrives, a piece at a time, never whole in memory.
+	st, err := s.dom.Imports.Upload(r.Context(), q.Get("file_name"), http.MaxBytesReader(w, r.Body, activation.MaxImportBytes),
 		activation.ImportOptions{Group: q.Get("group"), Profile: q.Get("profile"), Send: q.Get("send")}, actor(c))
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return bodyTooLarge(mbe.Limit)
+	}
 	if err != nil {
 		return err
+	}
+	p, done, err := s.dom.Imports.AwaitPreview(r.Context(), st.ID, previewWait, actor(c))
+	if err != nil {
+		return err
+	}
+	if !done {
+		return writeJSON(w, http.StatusAccepted, p)
 	}
 	return writeJSON(w, 201, p)
 }
@@ -100,11 +109,10 @@ func (s *Server) sendImport(w http.ResponseWriter, r *http.Request, c *activatio
 	if err != nil {
 		return err
 	}
-	limit, err := queryInt(r, "limit")
-	if err != nil {
+	if _, err := queryInt(r, "limit"); err != nil { // kept for older clients: the server sends by itself
 		return err
 	}
-	st, err := s.dom.Imports.SendBatch(r.Context(), id, limit, actor(c))
+	st, err := s.dom.Imports.Resume(r.Context(), id, actor(c))
 	if err != nil {
 		return err
 	}

@@ -217,6 +217,9 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, context.Canceled) {
 		return
 	}
+	if s.fault(w, r, err) {
+		return
+	}
 	s.log.ErrorContext(r.Context(), "request failed", "route", r.Pattern, "err", err)
 	writeJSONError(w, http.StatusInternalServerError, "internal", "internal error; the server log has the details", "")
 }

@@ -106,6 +106,7 @@ func New(dom activation.Domain, log *slog.Logger) (*Console, error) {
 		"add":     func(a, b int) int { return a + b },
 		"sub":     func(a, b int) int { return a - b },
 		"pct":     pct,
+		"pct64":   func(a, b int64) int64 { return pct64(a, b) },
 		"status":  statusClass,
 		"roles":   func() []model.Role { return model.Roles },
 		"stages":  func() []string { return append([]string{model.StatusDisabled}, model.Stages...) },
@@ -190,6 +191,10 @@ func (c *Console) wrap(rt Route) http.Handler {
 			tok = ck.Value
 		}
 		sess, err := c.dom.Access.Session(r.Context(), tok)
+		if _, _, _, fault := status.Fault(err); fault {
+			c.fail(w, r, p, err) // the session may be fine: the database cannot tell
+			return
+		}
 		if err != nil {
 			if r.Method == http.MethodGet && r.Header.Get("X-Live") == "" {
 				http.Redirect(w, r, "/console/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
@@ -290,6 +295,11 @@ func (c *Console) fail(w http.ResponseWriter, r *http.Request, p *Page, err erro
 	if errors.Is(err, context.Canceled) {
 		return
 	}
+	if code, _, msg, ok := status.Fault(err); ok { // the store logs it, once
+		w.Header().Set("Retry-After", status.RetryAfter)
+		c.renderStatus(w, r, p, code, msg)
+		return
+	}
 	c.log.ErrorContext(r.Context(), "console request failed", "route", r.Pattern, "err", err)
 	c.renderStatus(w, r, p, http.StatusInternalServerError, "Something went wrong; the server log has the details.")
 }
@@ -372,6 +382,13 @@ func ago(t time.Time) string {
 		return fmt.Sprintf("%dh ago", int(d.Hours()))
 	}
 	return fmt.Sprintf("%dd ago", int(d.Hours()/24))
+}
+
+func pct64(a, b int64) int64 {
+	if b <= 0 {
+		return 0
+	}
+	return a * 100 / b
 }
 
 func pct(a, b int) int {

@@ -3,9 +3,9 @@ package console
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/activator-voip/activator/internal/activation"
 	"github.com/activator-voip/activator/internal/model"
@@ -43,21 +43,22 @@ func (c *Console) importForm(w http.ResponseWriter, r *http.Request, p *Page) er
 func (c *Console) importUpload(w http.ResponseWriter, r *http.Request, p *Page) error {
 	p.Title, p.Menu, p.Form = "Import accounts", "import", r.PostForm
 	f, hdr, err := r.FormFile("file")
-	var content []byte
-	name := ""
 	if err == nil {
 		defer f.Close()
-		content, err = io.ReadAll(io.LimitReader(f, activation.MaxImportBytes+1))
-		name = hdr.Filename
 	}
-	if err != nil || len(content) == 0 {
+	if err != nil || hdr.Size == 0 {
 		p.Fields["file"] = "choose a CSV file"
 	} else {
-		prev, perr := c.dom.Imports.Preview(r.Context(), name, content, activation.ImportOptions{
+		st, perr := c.dom.Imports.Upload(r.Context(), hdr.Filename, f, activation.ImportOptions{
 			Group: r.PostFormValue("group"), Profile: r.PostFormValue("profile"), Send: r.PostFormValue("send")}, *p.Caller)
 		if perr == nil {
-			p.target = strconv.FormatInt(prev.ID, 10)
-			redirect(w, r, fmt.Sprintf("/console/imports/%d", prev.ID), "")
+			// A small file's check is over before the page opens; a large
+			// one's page follows it with a progress bar.
+			_, _, perr = c.dom.Imports.AwaitPreview(r.Context(), st.ID, 5*time.Second, *p.Caller)
+		}
+		if perr == nil {
+			p.target = strconv.FormatInt(st.ID, 10)
+			redirect(w, r, fmt.Sprintf("/console/imports/%d", st.ID), "")
 			return nil
 		}
 		if err := fieldError(p, perr); err != nil {
@@ -122,15 +123,15 @@ func (c *Console) importCancel(w http.ResponseWriter, r *http.Request, p *Page) 
 	return nil
 }
 
-// importSend sends the next batch of an import's activations. The import
-// page's script calls it again and again while the state is "sending",
-// which moves the progress bar; without script, the button does the same.
+// importSend asks the server to go on with an import's sending now; it
+// sends by itself anyway (activation.Imports.RunJobs), and the import
+// page's live part follows its progress.
 func (c *Console) importSend(w http.ResponseWriter, r *http.Request, p *Page) error {
 	id, err := pathID(r)
 	if err != nil {
 		return err
 	}
-	st, err := c.dom.Imports.SendBatch(r.Context(), id, 25, *p.Caller)
+	st, err := c.dom.Imports.Resume(r.Context(), id, *p.Caller)
 	if err != nil {
 		return err
 	}

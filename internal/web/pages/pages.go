@@ -249,6 +249,16 @@ func (r *Renderer) LinkError(w io.Writer, v ErrorView) error {
 	return r.execute(w, t, "error", d)
 }
 
+// Unavailable writes the page a person gets while activator cannot answer
+// for a moment (its database is away): try again in a few minutes. lang
+// is a language tag or an Accept-Language value; nothing of the link is
+// known then, its language included.
+func (r *Renderer) Unavailable(w io.Writer, lang string) error {
+	lang, t := r.language(i18n.Normalize(lang))
+	d := errorData{Lang: lang, Title: r.cat.T(lang, "unavailable.title"), Reason: r.cat.T(lang, "unavailable.text")}
+	return r.execute(w, t, "unavailable", d)
+}
+
 // execute renders into a pooled buffer first, so that a failed page writes
 // nothing and the caller can still answer with an error.
 func (r *Renderer) execute(w io.Writer, t *template.Template, name string, data any) error {

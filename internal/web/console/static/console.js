@@ -12,29 +12,22 @@
       .then(function (html) {
         if (!html) return;
         var doc = new DOMParser().parseFromString(html, "text/html");
+        var reload = false;
         document.querySelectorAll("[data-live][id]").forEach(function (el) {
           var fresh = doc.getElementById(el.id);
+          // A part whose state changes from one that shows no more than
+          // progress (a file being checked) brings the whole page, its preview.
+          if (fresh && el.dataset.reloadFrom && el.dataset.state === el.dataset.reloadFrom && fresh.dataset.state !== el.dataset.state) reload = true;
           if (fresh && fresh.innerHTML !== el.innerHTML) {
             el.innerHTML = fresh.innerHTML;
             for (var i = 0; i < fresh.attributes.length; i++) el.setAttribute(fresh.attributes[i].name, fresh.attributes[i].value);
           }
         });
-        drive();
+        if (reload) location.reload();
       })
       .catch(function () {});
   }
-  // An import that is sending: post the next batch while the state says so.
-  var busy = false;
-  function drive() {
-    var f = document.querySelector("form[data-auto]");
-    if (!f || busy) return;
-    busy = true;
-    fetch(f.action, { method: "POST", body: new FormData(f), headers: { "X-Live": "1" }, credentials: "same-origin" })
-      .then(function () { busy = false; refresh(); })
-      .catch(function () { busy = false; });
-  }
   if (live.length) setInterval(refresh, 1500);
-  drive();
   document.querySelectorAll("input[data-all]").forEach(function (all) {
     all.addEventListener("change", function () {
       document.querySelectorAll('input[name="' + all.dataset.all + '"]').forEach(function (c) { c.checked = all.checked; });
