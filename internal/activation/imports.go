@@ -253,6 +253,9 @@ func (s *Imports) parseRows(content []byte, opts ImportOptions, is *importState)
 	if !utf8.Valid(content) {
 		return nil, invalid("file", "the file is not UTF-8 text; save the spreadsheet as CSV UTF-8")
 	}
+	if i := bytes.IndexByte(content, 0); i >= 0 {
+		return nil, invalid("file", "line %d: the file holds a NUL byte, which no text file has; save the spreadsheet as CSV UTF-8", bytes.Count(content[:i], []byte("\n"))+1)
+	}
 	r := csv.NewReader(bytes.NewReader(content))
 	r.FieldsPerRecord = -1
 	r.TrimLeadingSpace = true
@@ -381,8 +384,8 @@ func (s *Imports) validateRow(line int, cols, rec []string, opts ImportOptions, 
 	a := &store.AccountRow{OrgID: is.orgID, Account: model.Account{Kind: model.AccountWizard, Stage: model.StageNew, SecurityModel: model.EndToEnd}}
 	ir.row = a
 	name := cell[ColName]
-	if name == "" || len(name) > 200 || hasControl(name) {
-		bad(ColName, "a full name of 1 to 200 characters is required")
+	if p := lineProblem("the full name", name, true, 200); p != "" {
+		bad(ColName, "%s", p)
 	}
 	a.DisplayName = name
 	if m := cell[ColMobile]; m != "" {
@@ -405,8 +408,8 @@ func (s *Imports) validateRow(line int, cols, rec []string, opts ImportOptions, 
 		}
 		a.SecurityModel = m
 	}
-	if d := cell[ColDescription]; len(d) > 1000 {
-		bad(ColDescription, "at most 1000 characters")
+	if d := cell[ColDescription]; textProblem("the description", d, 1000) != "" {
+		bad(ColDescription, "%s", textProblem("the description", d, 1000))
 	} else {
 		a.Description = d
 	}
