@@ -60,6 +60,9 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 			if path == "" {
 				path = strings.Trim(f, `"`)
 			}
+			if parent, ok := strings.CutSuffix(path, "."); ok || path == "" { // a key with no name
+				return &badRequest{"unknown_field", parent, fmt.Sprintf("unknown field %q: a key with no name", path)}
+			}
 			return &badRequest{"unknown_field", path, fmt.Sprintf("unknown field %q", path)}
 		}
 		return jsonError(err)
