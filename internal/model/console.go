@@ -82,7 +82,11 @@ type AuditEntry struct {
 	Actor  string    `json:"actor"`
 	Role   Role      `json:"role,omitempty"`
 	Via    string    `json:"via"`
-	Action string    `json:"action"`
+	// Source is the address the request came from; Credential what the
+	// actor was known by (an API token by its id, a console session).
+	Source     string `json:"source,omitempty"`
+	Credential string `json:"credential,omitempty"`
+	Action     string `json:"action"`
 	Target string    `json:"target,omitempty"`
 	Status int       `json:"status"`
 	Before string    `json:"before,omitempty"`
