@@ -22,11 +22,11 @@ type AuditEntry struct {
 	// API token (by its id), a console session, or "" for a form before
 	// login.
 	Source, Credential string
-	Action    string // the route: "POST /api/v1/accounts"
-	Target    string
-	Status    int // the HTTP status of the answer
-	Before    string
-	After     string
+	Action             string // the route: "POST /api/v1/accounts"
+	Target             string
+	Status             int // the HTTP status of the answer
+	Before             string
+	After              string
 }
 
 // AddAudit appends to the audit log. Nothing changes or removes an entry:
