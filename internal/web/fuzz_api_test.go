@@ -96,7 +96,7 @@ func checkDecoder(t *testing.T, rt route, body []byte) {
 	t.Helper()
 	typ := reflect.TypeOf(rt.body)
 	v := reflect.New(typ).Interface()
-	err := decode(httptest.NewRecorder(), httptest.NewRequest(rt.method, rt.path, bytes.NewReader(body)), v)
+	err := decode(httptest.NewRecorder(), jsonRequest(rt, body), v)
 	if err != nil {
 		var (
 			br *badRequest
@@ -121,7 +121,7 @@ func checkDecoder(t *testing.T, rt route, body []byte) {
 		t.Fatalf("%s %s: the decoded value cannot be written out: %v", rt.method, rt.path, err)
 	}
 	w := reflect.New(typ).Interface()
-	if err := decode(httptest.NewRecorder(), httptest.NewRequest(rt.method, rt.path, bytes.NewReader(once)), w); err != nil {
+	if err := decode(httptest.NewRecorder(), jsonRequest(rt, once), w); err != nil {
 		t.Fatalf("%s %s: %s, the decoder's own value written out, is refused: %v", rt.method, rt.path, once, err)
 	}
 	if twice, _ := json.Marshal(w); !bytes.Equal(once, twice) {
@@ -133,6 +133,12 @@ func checkDecoder(t *testing.T, rt route, body []byte) {
 // no field: it is not JSON, or has a key with no name at its top.
 func bodyLevel(code, msg string) bool {
 	return code == "invalid_json" || (code == "unknown_field" && strings.HasPrefix(msg, `unknown field "": `))
+}
+
+func jsonRequest(rt route, body []byte) *http.Request {
+	r := httptest.NewRequest(rt.method, rt.path, bytes.NewReader(body))
+	r.Header.Set("Content-Type", "application/json")
+	return r
 }
 
 // fillPath puts values in a route pattern's wildcards: by name, or by the

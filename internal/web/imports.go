@@ -18,6 +18,9 @@ func pathID(r *http.Request) (int64, error) {
 }
 
 func (s *Server) previewImport(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
+	if err := requireMediaType(r, csvMediaTypes...); err != nil {
+		return err
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, activation.MaxImportBytes))
 	if err != nil {
 		var mbe *http.MaxBytesError
