@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/activator-voip/activator/internal/app/apptest"
 )
@@ -79,7 +80,14 @@ func TestClientDrivesTheServer(t *testing.T) {
 		t.Fatalf("sending a link: %v %s", err, body(sent.Body))
 	}
 	var token string
-	out, err := c.GetOutboxWithResponse(ctx, &GetOutboxParams{Limit: ptr(5)})
+	// The delivery worker hands the message to the outbox gateway on its own time.
+	var out *GetOutboxResponse
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		out, err = c.GetOutboxWithResponse(ctx, &GetOutboxParams{Limit: ptr(5)})
+		if err != nil || out.JSON200 == nil || len(out.JSON200.Outbox) > 0 || time.Now().After(deadline) {
+			break
+		}
+	}
 	if err != nil || out.JSON200 == nil || len(out.JSON200.Outbox) == 0 {
 		t.Fatalf("the outbox: %v %s", err, body(out.Body))
 	}
