@@ -270,8 +270,8 @@ func applyAccount(ctx context.Context, r *store.Reader, st *Resolved, a *store.A
 	}
 	if in.Name != nil {
 		n := strings.TrimSpace(*in.Name)
-		if n == "" || len(n) > 200 || hasControl(n) {
-			return invalid("name", "name must be 1 to 200 characters without control characters")
+		if err := checkLine("name", "name", n, true, 200); err != nil {
+			return err
 		}
 		a.DisplayName = n
 	}
@@ -311,7 +311,7 @@ func applyAccount(ctx context.Context, r *store.Reader, st *Resolved, a *store.A
 	}
 	if in.VirtualNumber != nil && *in.VirtualNumber != "" {
 		if !virtualNumberRe.MatchString(*in.VirtualNumber) {
-			return invalid("virtual_number", "a virtual number is 2 to 15 digits, optionally after a +")
+			return invalid("virtual_number", "%q is not a virtual number: 2 to 15 digits, optionally after a +", *in.VirtualNumber)
 		}
 		a.VirtualNumber = *in.VirtualNumber
 	}
@@ -322,8 +322,8 @@ func applyAccount(ctx context.Context, r *store.Reader, st *Resolved, a *store.A
 		a.Language = *in.Language
 	}
 	if in.Description != nil {
-		if len(*in.Description) > 1000 {
-			return invalid("description", "at most 1000 characters")
+		if p := textProblem("description", *in.Description, 1000); p != "" {
+			return invalid("description", "%s", p)
 		}
 		a.Description = *in.Description
 	}

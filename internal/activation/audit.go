@@ -29,15 +29,28 @@ func NewAudit(st *store.Store) *Audit { return &Audit{store: st, now: time.Now} 
 // Add writes one operator action to the audit log of the caller's
 // organisation. before and after are JSON; every secret-looking key is
 // removed from them first.
-func (s *Audit) Add(ctx context.Context, by Caller, via, action, target string, status int, before, after []byte) error {
+func (s *Audit) Add(ctx context.Context, by Caller, source, via, action, target string, status int, before, after []byte) error {
 	e := &store.AuditEntry{
 		At: s.now().UTC().Truncate(time.Millisecond), Actor: by.Name, ActorRole: by.Role, Via: via, Action: action,
 		Target: target, Status: status, Before: RedactJSON(before), After: RedactJSON(after),
+		Source: source, Credential: credentialOf(by),
 	}
 	if e.Actor == "" {
 		e.Actor = "(anonymous)"
 	}
 	return s.store.Tx(ctx, func(tx *store.Tx) error { return tx.AddAudit(ctx, by.OrgID, e) })
+}
+
+// credentialOf says what the caller was known by, for the audit log: never
+// the secret itself, only which one.
+func credentialOf(by Caller) string {
+	switch {
+	case by.TokenID != 0:
+		return "api token " + itoa64(by.TokenID)
+	case by.SessionID != 0:
+		return "console session " + itoa64(by.SessionID)
+	}
+	return ""
 }
 
 // AuditFilter narrows the audit log.
@@ -58,7 +71,7 @@ func (s *Audit) Log(ctx context.Context, f AuditFilter, by Caller) ([]model.Audi
 func auditEntries(es []store.AuditEntry) []model.AuditEntry {
 	out := make([]model.AuditEntry, len(es))
 	for i, e := range es {
-		out[i] = model.AuditEntry{ID: e.ID, At: e.At, Actor: e.Actor, Role: e.ActorRole, Via: e.Via, Action: e.Action,
+		out[i] = model.AuditEntry{ID: e.ID, At: e.At, Actor: e.Actor, Role: e.ActorRole, Via: e.Via, Source: e.Source, Credential: e.Credential, Action: e.Action,
 			Target: e.Target, Status: e.Status, Before: e.Before, After: e.After}
 	}
 	return out
@@ -131,7 +144,7 @@ func (s *Audit) Export(ctx context.Context, w io.Writer, f AuditFilter, by Calle
 // it has written and flushed, and returns how many entries it wrote.
 func (s *Audit) ExportRows(ctx context.Context, w io.Writer, f AuditFilter, by Caller, progress func(rows int) error) (int, error) {
 	cw := newSafeCSV(w)
-	if err := cw.Write([]string{"id", "at", "actor", "role", "via", "action", "target", "status", "before", "after"}); err != nil {
+	if err := cw.Write([]string{"id", "at", "actor", "role", "via", "action", "target", "status", "before", "after", "source", "credential"}); err != nil {
 		return 0, err
 	}
 	n := 0
@@ -143,7 +156,7 @@ func (s *Audit) ExportRows(ctx context.Context, w io.Writer, f AuditFilter, by C
 		}
 		for _, e := range es {
 			if err := cw.Write([]string{itoa64(e.ID), e.At.UTC().Format(time.RFC3339Nano), e.Actor, string(e.ActorRole), e.Via, e.Action,
-				e.Target, itoa64(int64(e.Status)), e.Before, e.After}); err != nil {
+				e.Target, itoa64(int64(e.Status)), e.Before, e.After, e.Source, e.Credential}); err != nil {
 				return n, err
 			}
 			n++

@@ -177,19 +177,19 @@ func validateRedeem(req model.RedeemRequest) error {
 		return invalid("token", "token is required")
 	}
 	if len(req.Token) > 200 {
-		return invalid("token", "token is too long")
+		return invalid("token", "token is %d bytes long: a link's token is far shorter", len(req.Token))
 	}
-	if strings.TrimSpace(req.Device.ID) == "" || len(req.Device.ID) > 200 || hasControl(req.Device.ID) {
-		return invalid("device.id", "device.id is required: 1 to 200 characters, no control characters")
+	if err := checkLine("device.id", "device.id", req.Device.ID, true, 200); err != nil {
+		return err
 	}
 	if !model.ValidPlatform(req.Device.Platform) {
 		return invalid("device.platform", "device.platform must be one of %s", strings.Join(model.Platforms, ", "))
 	}
-	if len(req.Device.Model) > 200 || hasControl(req.Device.Model) {
-		return invalid("device.model", "device.model: at most 200 characters, no control characters")
+	if err := checkLine("device.model", "device.model", req.Device.Model, false, 200); err != nil {
+		return err
 	}
-	if len(req.Device.AppVersion) > 100 || hasControl(req.Device.AppVersion) {
-		return invalid("device.app_version", "device.app_version: at most 100 characters, no control characters")
+	if err := checkLine("device.app_version", "device.app_version", req.Device.AppVersion, false, 100); err != nil {
+		return err
 	}
 	return nil
 }

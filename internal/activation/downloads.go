@@ -51,8 +51,11 @@ func (d *Downloads) Check(a model.AppURL) error {
 	if a.SecurityModel != "" && !a.SecurityModel.Valid() {
 		return invalid("security_model", "unknown security model %q: want end-to-end or end-to-site, or none for the platform's fallback", a.SecurityModel)
 	}
+	if err := checkLine("url", "the URL", a.URL, true, 2000); err != nil {
+		return err
+	}
 	u, err := url.Parse(a.URL)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(a.URL) > 2000 {
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return invalid("url", "want an absolute http(s) URL to the download or the store page")
 	}
 	return nil

@@ -56,7 +56,7 @@ func TestExportsNeutraliseFormulasAndImportBackUnchanged(t *testing.T) {
 			if _, err := dom.Accounts.Create(ctx, model.AccountInput{Group: strp("sales"), Name: strp(name), Description: strp(f), Mobile: strp(mobile)}, admin); err != nil {
 				t.Fatalf("account %q: %v", f, err)
 			}
-			if err := dom.Audit.Add(ctx, Caller{Name: f, Role: model.RoleAdmin, OrgID: model.DefaultOrgID}, "console", "POST /console/login", f, 401, nil, nil); err != nil {
+			if err := dom.Audit.Add(ctx, Caller{Name: f, Role: model.RoleAdmin, OrgID: model.DefaultOrgID}, "127.0.0.1", "console", "POST /console/login", f, 401, nil, nil); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -195,8 +195,11 @@ func checkDefaultFor(spec messaging.Kind, v string) error {
 // Create configures a gateway. Its settings are checked for its kind and
 // sealed at rest; a random receipt key is made for its callback URL.
 func (s *Gateways) Create(ctx context.Context, in model.GatewayInput, by Caller) (*model.Gateway, error) {
-	if in.Name == nil || !gatewayNameRe.MatchString(*in.Name) {
+	if in.Name == nil {
 		return nil, invalid("name", "name is required: 1 to 63 lower-case letters, digits, '.', '_' or '-'")
+	}
+	if err := validGatewayName(*in.Name); err != nil {
+		return nil, err
 	}
 	if *in.Name == OutboxGateway {
 		return nil, conflict("already_exists", "name", "%q is the built-in gateway's name", OutboxGateway)
@@ -277,8 +280,8 @@ func (s *Gateways) Update(ctx context.Context, name string, in model.GatewayInpu
 			return settingError(err)
 		}
 		if in.Name != nil {
-			if !gatewayNameRe.MatchString(*in.Name) {
-				return invalid("name", "1 to 63 lower-case letters, digits, '.', '_' or '-'")
+			if err := validGatewayName(*in.Name); err != nil {
+				return err
 			}
 			if *in.Name == OutboxGateway {
 				return conflict("already_exists", "name", "%q is the built-in gateway's name", OutboxGateway)

@@ -19,12 +19,14 @@ const pieceSize = 1 << 20
 
 // pieceCutter cuts a file read from r into pieces of at most pieceSize
 // bytes, each ending at a line end where one is, and never inside a
-// character; it refuses a file that is not UTF-8 text.
+// character; it refuses a file that is not UTF-8 text, or that holds a
+// NUL byte, which no text file has (and PostgreSQL refuses in text).
 type pieceCutter struct {
 	r       io.Reader
 	buf     []byte
 	pending int // bytes of buf carried over from the last piece
 	eof     bool
+	lines   int // line ends in the pieces returned so far
 }
 
 func newPieceCutter(r io.Reader) *pieceCutter {
@@ -61,6 +63,11 @@ func (c *pieceCutter) next() (string, bool, error) {
 	if !utf8.ValidString(piece) {
 		return "", false, invalid("file", "the file is not UTF-8 text; save the spreadsheet as CSV UTF-8")
 	}
+	if i := strings.IndexByte(piece, 0); i >= 0 {
+		return "", false, invalid("file", "line %d: the file holds a NUL byte, which no text file has; save the spreadsheet as CSV UTF-8",
+			c.lines+strings.Count(piece[:i], "\n")+1)
+	}
+	c.lines += strings.Count(piece, "\n")
 	c.pending = copy(c.buf, data[cut:])
 	return piece, true, nil
 }

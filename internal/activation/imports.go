@@ -479,8 +479,8 @@ func (s *Imports) validateRow(line int, cols, rec []string, opts ImportOptions, 
 	a := &store.AccountRow{OrgID: is.orgID, Account: model.Account{Kind: model.AccountWizard, Stage: model.StageNew, SecurityModel: model.EndToEnd}}
 	ir.row = a
 	name := cell[ColName]
-	if name == "" || len(name) > 200 || hasControl(name) {
-		bad(ColName, "a full name of 1 to 200 characters is required")
+	if p := lineProblem("the full name", name, true, 200); p != "" {
+		bad(ColName, "%s", p)
 	}
 	a.DisplayName = name
 	if m := cell[ColMobile]; m != "" {
@@ -503,8 +503,8 @@ func (s *Imports) validateRow(line int, cols, rec []string, opts ImportOptions, 
 		}
 		a.SecurityModel = m
 	}
-	if d := cell[ColDescription]; len(d) > 1000 {
-		bad(ColDescription, "at most 1000 characters")
+	if d := cell[ColDescription]; textProblem("the description", d, 1000) != "" {
+		bad(ColDescription, "%s", textProblem("the description", d, 1000))
 	} else {
 		a.Description = d
 	}

@@ -176,8 +176,8 @@ func validateSettings(p model.ProfileSettings) error {
 	if err := validEmail("settings.customer_service_email", p.CustomerServiceEmail); err != nil {
 		return err
 	}
-	if len(p.CustomerServicePhone) > 40 {
-		return invalid("settings.customer_service_phone", "at most 40 characters")
+	if err := checkLine("settings.customer_service_phone", "the customer service phone", p.CustomerServicePhone, false, 40); err != nil {
+		return err
 	}
 	switch p.Logging {
 	case "off", "errors", "debug":
@@ -196,8 +196,8 @@ func validateSettings(p model.ProfileSettings) error {
 	if p.PIN.LockoutMinutes < 0 || p.PIN.LockoutMinutes > 1440 {
 		return invalid("settings.pin.lockout_minutes", "must be from 0 to 1440 minutes")
 	}
-	if len(p.OEMLicenceCode) > 200 {
-		return invalid("settings.oem_licence_code", "at most 200 characters")
+	if err := checkLine("settings.oem_licence_code", "the OEM licence code", p.OEMLicenceCode, false, 200); err != nil {
+		return err
 	}
 	if p.KeepAliveSeconds < 0 || p.KeepAliveSeconds > 3600 {
 		return invalid("settings.keep_alive_seconds", "must be from 0 to 3600")
@@ -206,8 +206,8 @@ func validateSettings(p model.ProfileSettings) error {
 		return invalid("settings.rtp_obfuscation", "must be off or on, not %q", p.RTPObfuscation)
 	}
 	for _, c := range p.Codecs {
-		if c == "" || len(c) > 32 {
-			return invalid("settings.codecs", "codec names must be 1 to 32 characters")
+		if err := checkLine("settings.codecs", "a codec name", c, true, 32); err != nil {
+			return err
 		}
 	}
 	for m, mode := range p.Security {

@@ -56,6 +56,7 @@ func (s *Gateways) ApplyReceipt(ctx context.Context, gateway, key, requestURI st
 	now := s.now().UTC().Truncate(time.Millisecond)
 	err = s.store.Tx(ctx, func(tx *store.Tx) error {
 		for _, u := range updates {
+			u = u.Bounded()
 			t, err := receiptTarget(ctx, &tx.Reader, row, u)
 			if errors.Is(err, store.ErrNotFound) {
 				res.Unknown++

@@ -231,8 +231,8 @@ func validateSetting(key, v string) error {
 			return bad("%v", err)
 		}
 	case model.SettingCompanyName:
-		if len(v) > 100 {
-			return bad("at most 100 characters")
+		if p := lineProblem("the company name", v, false, 100); p != "" {
+			return bad("%s", p)
 		}
 	case model.SettingUsernameDigits:
 		if n, err := strconv.Atoi(v); err != nil || n < 6 || n > 18 {

@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/activator-voip/activator/internal/model"
 )
@@ -133,6 +135,31 @@ type ReceiptUpdate struct {
 	Status     string // the provider's own word for the state
 	Outcome    string
 	Reason     string // why it failed, in the provider's words
+}
+
+// Bounded returns u with the words a callback carried (its status, reason,
+// provider id and recipient) cut to what a message row keeps and without
+// control characters: they come from whoever holds the receipt key, and
+// PostgreSQL refuses a NUL in a text column.
+func (u ReceiptUpdate) Bounded() ReceiptUpdate {
+	u.ProviderID = boundedWords(u.ProviderID, 200)
+	u.Recipient = boundedWords(u.Recipient, 64)
+	u.Status = boundedWords(u.Status, 64)
+	u.Reason = boundedWords(u.Reason, 500)
+	return u
+}
+
+func boundedWords(v string, max int) string {
+	v = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, strings.ToValidUTF8(v, "\uFFFD"))
+	if utf8.RuneCountInString(v) > max {
+		v = string([]rune(v)[:max])
+	}
+	return v
 }
 
 // ReceiptRequest is a receipt callback as it reached the server.

@@ -77,16 +77,20 @@ type TokenCreated struct {
 // AuditEntry is one operator action. Before and After are JSON of the
 // target with every secret removed.
 type AuditEntry struct {
-	ID     int64     `json:"id"`
-	At     time.Time `json:"at"`
-	Actor  string    `json:"actor"`
-	Role   Role      `json:"role,omitempty"`
-	Via    string    `json:"via"`
-	Action string    `json:"action"`
-	Target string    `json:"target,omitempty"`
-	Status int       `json:"status"`
-	Before string    `json:"before,omitempty"`
-	After  string    `json:"after,omitempty"`
+	ID    int64     `json:"id"`
+	At    time.Time `json:"at"`
+	Actor string    `json:"actor"`
+	Role  Role      `json:"role,omitempty"`
+	Via   string    `json:"via"`
+	// Source is the address the request came from; Credential what the
+	// actor was known by (an API token by its id, a console session).
+	Source     string `json:"source,omitempty"`
+	Credential string `json:"credential,omitempty"`
+	Action     string `json:"action"`
+	Target     string `json:"target,omitempty"`
+	Status     int    `json:"status"`
+	Before     string `json:"before,omitempty"`
+	After      string `json:"after,omitempty"`
 }
 
 // ImportState is where an import is: checking (its file, for the

@@ -77,9 +77,12 @@ func TestRolesAndImportStatesAreNamedByTheirConstants(t *testing.T) {
 		}
 		rel, _ := filepath.Rel(root, path)
 		rel = filepath.ToSlash(rel)
-		f, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
+		f, err := parser.ParseFile(fset, path, nil, parser.ParseComments|parser.SkipObjectResolution)
 		if err != nil {
 			return err
+		}
+		if ast.IsGenerated(f) { // the client generated from the OpenAPI document has the document's own constants, as an integrator's would
+			return nil
 		}
 		files++
 		inModel := filepath.Dir(rel) == "internal/model"

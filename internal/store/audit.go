@@ -17,21 +17,28 @@ type AuditEntry struct {
 	Actor     string
 	ActorRole model.Role
 	Via       string // "api" or "console"
-	Action    string // the route: "POST /api/v1/accounts"
-	Target    string
-	Status    int // the HTTP status of the answer
-	Before    string
-	After     string
+	// Source is the address the request came from (behind trusted
+	// proxies, the client's); Credential what the actor was known by: an
+	// API token (by its id), a console session, or "" for a form before
+	// login.
+	Source, Credential string
+	Action             string // the route: "POST /api/v1/accounts"
+	Target             string
+	Status             int // the HTTP status of the answer
+	Before             string
+	After              string
 }
 
-// AddAudit appends to the audit log.
+// AddAudit appends to the audit log. Nothing changes or removes an entry:
+// the database refuses it (migration 0010), and the store has no method
+// that would try.
 func (tx *Tx) AddAudit(ctx context.Context, orgID int64, e *AuditEntry) error {
 	if e.At.IsZero() {
 		e.At = time.Now().UTC().Truncate(time.Millisecond)
 	}
-	id, err := tx.insertID(ctx, `INSERT INTO audit_log (org_id, at, actor, actor_role, via, action, target, status, before_json, after_json)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		orgID, ms(e.At), e.Actor, e.ActorRole, e.Via, e.Action, e.Target, e.Status, e.Before, e.After)
+	id, err := tx.insertID(ctx, `INSERT INTO audit_log (org_id, at, actor, actor_role, via, action, target, status, before_json, after_json, source, credential)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		orgID, ms(e.At), e.Actor, e.ActorRole, e.Via, e.Action, e.Target, e.Status, e.Before, e.After, e.Source, e.Credential)
 	e.ID = id
 	return err
 }
@@ -67,7 +74,7 @@ func (r *Reader) AuditPage(ctx context.Context, orgID int64, f AuditFilter) ([]A
 			e  AuditEntry
 			at int64
 		)
-		if err := rows.Scan(&e.ID, &at, &e.Actor, &e.ActorRole, &e.Via, &e.Action, &e.Target, &e.Status, &e.Before, &e.After); err != nil {
+		if err := rows.Scan(&e.ID, &at, &e.Actor, &e.ActorRole, &e.Via, &e.Action, &e.Target, &e.Status, &e.Before, &e.After, &e.Source, &e.Credential); err != nil {
 			return nil, PageInfo{}, err
 		}
 		e.At = fromMS(at)
@@ -96,6 +103,6 @@ func auditQuery(orgID int64, f AuditFilter) (string, []any) {
 	if cond != "" {
 		where = append(where, cond)
 	}
-	return `SELECT id, at, actor, actor_role, via, action, target, status, before_json, after_json
+	return `SELECT id, at, actor, actor_role, via, action, target, status, before_json, after_json, source, credential
 		FROM audit_log WHERE ` + strings.Join(where, " AND ") + tail, a
 }

@@ -13,7 +13,9 @@ func (s *Store) BinaryColumns(ctx context.Context) ([]string, error) {
 		WHERE table_schema = current_schema() AND data_type = 'bytea'`
 	if s.dialect == SQLite {
 		q = `SELECT m.name || '.' || p.name FROM sqlite_master m, pragma_table_info(m.name) p
-			WHERE m.type = 'table' AND upper(p.type) = 'BLOB'`
+			WHERE m.type = 'table' AND upper(p.type) = 'BLOB'
+			AND NOT EXISTS (SELECT 1 FROM sqlite_master v -- a virtual table's own tables (the FTS5 search index)
+				WHERE v.sql LIKE 'CREATE VIRTUAL TABLE%' AND m.name LIKE v.name || '\_%' ESCAPE '\')`
 	}
 	rows, err := s.db.QueryContext(ctx, q)
 	if err != nil {

@@ -422,7 +422,7 @@ func TestAPIAuthenticatesBeforeRouting(t *testing.T) {
 	}{
 		{"GET", "/api/v1/no-such-route", 404},
 		{"GET", "/api/v2/accounts", 404},
-		{"PUT", "/api/v1/groups", 404}, // the API's "no route" answers a method no route has, as before
+		{"PUT", "/api/v1/groups", 405}, // a method no route of the path has: 405 with Allow, once authenticated
 		{"GET", "/api/v1//accounts", 307},
 		{"GET", "/api/v1/accounts", 200},
 	} {
@@ -437,7 +437,7 @@ func TestAPIAuthenticatesBeforeRouting(t *testing.T) {
 	}{
 		{"GET", "/api/v1/openapi.json", "", 200},
 		{"POST", "/api/v1/device/activate", `{}`, 400},
-		{"GET", "/api/v1/device/activate", "", 404},
+		{"GET", "/api/v1/device/activate", "", 405},
 		{"GET", "/api/v1/device/config", "", 401}, // the device's own credential, not an operator's token
 		{"POST", "/api/v1/receipts/nope/avr_x", "", 403},
 	} {

@@ -126,6 +126,7 @@ func TestImportAndExportOverTheAPI(t *testing.T) {
 	file := "full name,mobile number\nAda,+393331234567\nBad,12\n"
 	req, _ := http.NewRequest("POST", s.url+"/api/v1/imports?group=sales&file_name=a.csv", strings.NewReader(file))
 	req.Header.Set("Authorization", "Bearer "+s.token)
+	req.Header.Set("Content-Type", "text/csv")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -38,8 +38,9 @@ type badRequest struct {
 
 func (e *badRequest) Error() string { return e.msg }
 
-// decode reads a JSON body into v. Unknown fields, wrong types, trailing
-// data and oversize bodies are refused with the field named where there is one.
+// decode reads a JSON body into v. A body that is not application/json
+// (415), null, unknown fields, wrong types, trailing data and oversize
+// bodies are refused with the field named where there is one.
 func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	if err != nil {
@@ -49,8 +50,16 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 		}
 		return &badRequest{"invalid_json", "", "reading the request body: " + err.Error()}
 	}
-	if len(bytes.TrimSpace(body)) == 0 {
+	if len(body) > 0 || r.Header.Get("Content-Type") != "" { // no body at all: the 400 below says what is missing
+		if err := requireMediaType(r, "application/json"); err != nil {
+			return err
+		}
+	}
+	switch string(bytes.TrimSpace(body)) {
+	case "":
 		return &badRequest{"invalid_json", "", "a JSON request body is required"}
+	case "null": // would decode as nothing given: a PUT or PATCH that silently does nothing
+		return &badRequest{"invalid_json", "", "the request body must be a JSON object, not null"}
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
@@ -59,6 +68,9 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 			path := unknownFieldPath(body, reflect.TypeOf(v))
 			if path == "" {
 				path = strings.Trim(f, `"`)
+			}
+			if parent, ok := strings.CutSuffix(path, "."); ok || path == "" { // a key with no name
+				return &badRequest{"unknown_field", parent, fmt.Sprintf("unknown field %q: a key with no name", path)}
 			}
 			return &badRequest{"unknown_field", path, fmt.Sprintf("unknown field %q", path)}
 		}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -138,9 +139,10 @@ type redeemFuzz struct {
 	dom      activation.Domain
 	live     string
 	accounts int
+	admin    string // the first start's admin API token
 }
 
-func newRedeemFuzz(f *testing.F) *redeemFuzz {
+func newRedeemFuzz(f testing.TB) *redeemFuzz {
 	f.Helper()
 	ctx := context.Background()
 	dir := f.TempDir()
@@ -172,6 +174,7 @@ func newRedeemFuzz(f *testing.F) *redeemFuzz {
 	}
 	dom := activation.NewDomain(activation.DomainConfig{
 		Store: st, Box: box, SigningKey: boot.SigningKey, Templates: tmpl, ListenURL: "http://127.0.0.1:8080", Logger: discard,
+		GatewayKinds: messaging.Kinds{fakeKind},
 	})
 	srv, err := New(dom, cat, discard, "fuzz", Limits{}, Ops{})
 	if err != nil {
@@ -181,7 +184,11 @@ func newRedeemFuzz(f *testing.F) *redeemFuzz {
 	if _, err := dom.Groups.Create(ctx, model.GroupInput{Name: &name}, fuzzCaller); err != nil {
 		f.Fatal(err)
 	}
-	z := &redeemFuzz{srv: srv, dom: dom}
+	adminToken, err := os.ReadFile(boot.AdminTokenPath)
+	if err != nil {
+		f.Fatal(err)
+	}
+	z := &redeemFuzz{srv: srv, dom: dom, admin: strings.TrimSpace(string(adminToken))}
 	z.live = z.issue(f)
 	return z
 }

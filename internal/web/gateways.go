@@ -27,7 +27,7 @@ func (s *Server) gatewayRoutes() []route {
 		{method: "DELETE", path: "/api/v1/gateways/{name}", access: token, perm: permConfig, tag: "gateways", summary: "Delete a gateway no group uses", status: none, h: s.deleteGateway},
 		{method: "POST", path: "/api/v1/gateways/{name}/test", access: token, perm: permConfig, tag: "gateways", summary: "Send a test message now and show what the provider answered", body: model.GatewayTestRequest{}, resp: model.GatewayTestResult{}, status: 200, h: s.testGateway},
 		{method: "GET", path: "/api/v1/group-gateways", access: token, perm: permRead, tag: "gateways", summary: "List the groups' own gateways", resp: groupGatewayList{}, status: 200, h: s.listGroupGateways},
-		{method: "PUT", path: "/api/v1/groups/{name}/gateways/{channel}", access: token, perm: permConfig, tag: "gateways", summary: "Route a group's messages on a channel (sms, email) through a gateway; an empty gateway removes the override", body: model.GroupGatewayInput{}, status: none, h: s.setGroupGateway},
+		{method: "PUT", path: "/api/v1/groups/{name}/gateways/{channel}", access: token, perm: permConfig, tag: "gateways", summary: "Route a group's messages on a channel (sms, email) through a gateway; an empty gateway removes the override", body: groupGatewayInput{}, status: none, h: s.setGroupGateway},
 		{method: "POST", path: "/api/v1/receipts/{gateway}/{key}", access: public, tag: "gateways", summary: receipt, status: none, h: s.receipt, maxBody: receiptBodyMax, unlimited: bursts},
 		{method: "GET", path: "/api/v1/receipts/{gateway}/{key}", access: public, tag: "gateways", summary: receipt + " (GET form: Vonage, ASPSMS)", status: none, h: s.receipt, maxBody: receiptBodyMax, unlimited: bursts},
 	}
@@ -42,6 +42,11 @@ type (
 	}
 	groupGatewayList struct {
 		GroupGateways []model.GroupGateway `json:"group_gateways"`
+	}
+	// groupGatewayInput is model.GroupGatewayInput as the API reads it:
+	// the gateway must be given, so that {} cannot remove an override.
+	groupGatewayInput struct {
+		Gateway *string `json:"gateway" required:"true"`
 	}
 )
 
@@ -118,11 +123,14 @@ func (s *Server) listGroupGateways(w http.ResponseWriter, r *http.Request, c *ac
 }
 
 func (s *Server) setGroupGateway(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
-	var in model.GroupGatewayInput
+	var in groupGatewayInput
 	if err := decode(w, r, &in); err != nil {
 		return err
 	}
-	if err := s.dom.Gateways.SetGroupGateway(r.Context(), r.PathValue("name"), r.PathValue("channel"), in.Gateway, actor(c)); err != nil {
+	if in.Gateway == nil {
+		return &badRequest{"invalid_field", "gateway", `gateway is required: a gateway's name, or "" to remove the group's override`}
+	}
+	if err := s.dom.Gateways.SetGroupGateway(r.Context(), r.PathValue("name"), r.PathValue("channel"), *in.Gateway, actor(c)); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

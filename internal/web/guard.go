@@ -13,6 +13,7 @@ import (
 
 	"github.com/activator-voip/activator/internal/activation"
 	"github.com/activator-voip/activator/internal/model"
+	"github.com/activator-voip/activator/internal/web/audit"
 	"github.com/activator-voip/activator/internal/web/console"
 	"github.com/activator-voip/activator/internal/web/ratelimit"
 )
@@ -101,6 +102,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) (*http.Request, s
 	h, pattern := s.guard.Handler(r)
 	g, _ := h.(guard)
 	src := s.sources.Of(r)
+	if src.IsValid() {
+		r = r.WithContext(audit.WithSource(r.Context(), src.String())) // every audit entry keeps where its request came from
+	}
 	if ok, wait := g.limit.Allow(src); !ok {
 		tooMany(w, r, wait)
 		return r, pattern

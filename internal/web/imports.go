@@ -23,6 +23,9 @@ func pathID(r *http.Request) (int64, error) {
 const previewWait = 10 * time.Second
 
 func (s *Server) previewImport(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
+	if err := requireMediaType(r, csvMediaTypes...); err != nil {
+		return err
+	}
 	q := r.URL.Query()
 	// The body is kept as it arrives, a piece at a time, never whole in memory.
 	st, err := s.dom.Imports.Upload(r.Context(), q.Get("file_name"), http.MaxBytesReader(w, r.Body, activation.MaxImportBytes),

@@ -65,9 +65,7 @@ func New(dom activation.Domain, cat *i18n.Catalogue, log *slog.Logger, version s
 	s.mux.HandleFunc("GET /{$}", s.index)
 	s.mux.HandleFunc("GET /healthz", Healthz)
 	s.mux.HandleFunc("GET /readyz", Readyz(ops.Ready))
-	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
-		writeJSONError(w, http.StatusNotFound, "no_route", "no API route "+r.Method+" "+r.URL.Path, "")
-	})
+	s.mux.HandleFunc(apiCatchAll, s.noRoute) // 405 or 404 (contract.go)
 	s.guard = s.guards(cons)
 	return s, nil
 }
@@ -202,6 +200,11 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var br *badRequest
 	if errors.As(err, &br) {
 		writeJSONError(w, http.StatusBadRequest, br.code, br.msg, br.field)
+		return
+	}
+	var um *unsupportedMediaType
+	if errors.As(err, &um) {
+		writeJSONError(w, http.StatusUnsupportedMediaType, "unsupported_media_type", um.Error(), "")
 		return
 	}
 	var tl bodyTooLarge

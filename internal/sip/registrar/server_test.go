@@ -42,7 +42,7 @@ type testRegistrar struct {
 }
 
 // startRegistrar is registrar with a configuration the test adjusts.
-func startRegistrar(t *testing.T, adjust func(*Config)) *testRegistrar {
+func startRegistrar(t testing.TB, adjust func(*Config)) *testRegistrar {
 	t.Helper()
 	ctx := context.Background()
 	st := storetest.Open(t, storetest.SQLiteDSN(t))

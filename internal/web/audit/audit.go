@@ -170,9 +170,24 @@ func (a *Auditor) write(ctx context.Context, by activation.Caller, method, patte
 		target += ":" + key
 	}
 	route := method + " " + pattern
-	if err := a.entries.Add(context.WithoutCancel(ctx), by, a.via, route, target, status, before, after); err != nil {
+	if err := a.entries.Add(context.WithoutCancel(ctx), by, SourceOf(ctx), a.via, route, target, status, before, after); err != nil {
 		a.log.ErrorContext(ctx, "writing the audit log", "route", route, "err", err)
 	}
+}
+
+type sourceKey struct{}
+
+// WithSource returns ctx carrying the address a request came from, which
+// the server finds before routing (behind trusted proxies, the client's):
+// every audit entry written in ctx keeps it.
+func WithSource(ctx context.Context, addr string) context.Context {
+	return context.WithValue(ctx, sourceKey{}, addr)
+}
+
+// SourceOf is the address WithSource put in ctx, "" when none.
+func SourceOf(ctx context.Context) string {
+	s, _ := ctx.Value(sourceKey{}).(string)
+	return s
 }
 
 // KeyFromJSON finds the name of what a create answer describes, for the

@@ -303,7 +303,7 @@ func TestGroupAndOperatorForms(t *testing.T) {
 		t.Errorf("an admin changed their own role: %d", code)
 	}
 	code, csv := c.get(t, "/console/audit?format=csv&target=operator:bob")
-	if code != 200 || !strings.HasPrefix(csv, "id,at,actor,role,via,action,target,status,before,after\n") || !strings.Contains(csv, "POST /console/operators/{name}/role") {
+	if code != 200 || !strings.HasPrefix(csv, "id,at,actor,role,via,action,target,status,before,after,source,credential\n") || !strings.Contains(csv, "POST /console/operators/{name}/role") {
 		t.Errorf("the audit CSV export: %d %.300s", code, csv)
 	}
 	es, _ := dom.Audit.Log(ctx, activation.AuditFilter{Target: "operator:bob", Limit: 1}, tester)

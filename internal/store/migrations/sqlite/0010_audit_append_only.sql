@@ -1,0 +1,19 @@
+-- The audit log is append-only: each entry also keeps where the request
+-- came from (the source address, behind trusted proxies the client's) and
+-- by what the actor was known (an API token by its prefix, a console
+-- session, a login form), and the database itself refuses to change or
+-- remove an entry, whatever code or person asks. There is no retention
+-- purge: an operator who must drop old entries does it outside activator,
+-- dropping the triggers knowingly (docs/security.md).
+ALTER TABLE audit_log ADD COLUMN source TEXT NOT NULL DEFAULT '';
+ALTER TABLE audit_log ADD COLUMN credential TEXT NOT NULL DEFAULT '';
+
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN
+    SELECT RAISE(ABORT, 'the audit log is append-only: an entry cannot be changed');
+END;
+
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN
+    SELECT RAISE(ABORT, 'the audit log is append-only: an entry cannot be deleted');
+END;
