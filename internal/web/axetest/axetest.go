@@ -49,6 +49,21 @@ func Need(t testing.TB) {
 	}
 }
 
+// Available reports whether axe-core is installed. Without it, it fails t
+// under CI=true, and otherwise logs that the accessibility checks are
+// skipped: for a test that checks more than accessibility.
+func Available(t testing.TB) bool {
+	t.Helper()
+	if _, err := load(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("axe-core is required in CI (.ci/run installs it): %v", err)
+		}
+		t.Logf("skipping the accessibility checks: axe-core not found (npm install --prefix .ci/node axe-core, as .ci/run does); CI=true makes this a failure: %v", err)
+		return false
+	}
+	return true
+}
+
 // Violation is one rule axe-core found broken, with the elements that break it.
 type Violation struct {
 	ID    string `json:"id"`

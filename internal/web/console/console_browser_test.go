@@ -17,6 +17,7 @@ import (
 
 	"github.com/activator-voip/activator/client"
 	"github.com/activator-voip/activator/internal/model"
+	"github.com/activator-voip/activator/internal/web/axetest"
 	"github.com/activator-voip/activator/internal/web/console"
 )
 
@@ -30,6 +31,10 @@ const screenshotDir = "../../../docs/screenshots"
 // when asked (scripts/screenshots sets it), so a test run never changes the
 // working tree.
 var writeScreenshots = os.Getenv("ACTIVATOR_SCREENSHOTS") != ""
+
+// checkAccessibility says whether shoot runs axe-core on every page it
+// takes (when it is installed: axetest.Available).
+var checkAccessibility bool
 
 func needChromium(t *testing.T) {
 	t.Helper()
@@ -135,6 +140,10 @@ func shoot(t *testing.T, ctx context.Context, name string) {
 			suffix = "phone"
 		}
 		run(t, ctx, "viewport", viewport(phone), chromedp.Sleep(150*time.Millisecond))
+		if checkAccessibility {
+			// At both widths: a table scrolls sideways only on a phone.
+			axetest.Check(t, ctx, name+" ("+suffix+")")
+		}
 		png := get(t, ctx, "screenshot "+name, chromedp.FullScreenshot(100))
 		if phone {
 			metrics, err := chromedp.Call(ctx, page.GetLayoutMetrics, cdp.Empty{})
@@ -165,6 +174,7 @@ func shoot(t *testing.T, ctx context.Context, name string) {
 // audit log and the message templates.
 func TestConsoleInBrowser(t *testing.T) {
 	needChromium(t)
+	checkAccessibility = axetest.Available(t)
 	shot = map[string]bool{}
 	ts := startConsole(t, "")
 	ctx := context.Background()
@@ -306,6 +316,8 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 	shoot(t, b, "accounts")
 	run(t, b, "dashboard", chromedp.Navigate(ts.url+"/console/"), chromedp.WaitVisible(chromedp.CSS("#dash-counts")))
+	checkMenu(t, b, false)
+	checkMenu(t, b, true)
 	shoot(t, b, "dashboard")
 
 	// Import: good and bad rows; the preview names the bad cells and nothing
@@ -458,6 +470,52 @@ func TestConsoleInBrowser(t *testing.T) {
 			t.Errorf("no screenshot was taken of %s (%s)", path, name)
 		}
 	}
+}
+
+// menuLayout is how the top menu is laid out.
+type menuLayout struct {
+	Rows     int     `json:"rows"`     // lines its entries take
+	Overflow bool    `json:"overflow"` // some of it is cut off, to scroll to
+	Right    float64 `json:"right"`    // the right edge of its rightmost entry
+	Width    float64 `json:"width"`    // the viewport's
+	Shortest float64 `json:"shortest"` // the height of its least tall entry
+}
+
+const menuJS = `(() => {
+  const nav = document.querySelector("header.top nav"), sel = %q;
+  const rs = [...document.querySelectorAll(sel)].map(e => e.getBoundingClientRect()).filter(r => r.width > 0);
+  return {rows: new Set(rs.map(r => Math.round(r.top))).size, overflow: nav.scrollWidth > nav.clientWidth + 1,
+    right: Math.max(...rs.map(r => r.right)), width: window.innerWidth, shortest: Math.min(...rs.map(r => r.height))};
+})()`
+
+// checkMenu checks the console's top menu at 1280px, where it takes one
+// line, and on a 390px phone, where nothing of it is cut off, every entry
+// is a tap target at least 44px tall, and the Setup menu opens with every
+// entry on the screen.
+func checkMenu(t *testing.T, ctx context.Context, phone bool) {
+	t.Helper()
+	run(t, ctx, "viewport", viewport(phone), chromedp.Sleep(100*time.Millisecond))
+	defer run(t, ctx, "back to desktop", viewport(false))
+	top := get(t, ctx, "the menu's layout", chromedp.Evaluate[menuLayout](fmt.Sprintf(menuJS, "header.top nav > a, header.top .menu > summary")))
+	where := "at 1280px"
+	if phone {
+		where = "on a phone"
+	}
+	if top.Overflow || top.Right > top.Width {
+		t.Errorf("%s the menu is cut off: %+v", where, top)
+	}
+	if !phone && top.Rows != 1 {
+		t.Errorf("at 1280px the menu wraps onto %d lines", top.Rows)
+	}
+	if phone && top.Shortest < 44 {
+		t.Errorf("on a phone a menu entry is %.0fpx tall, want at least 44px to tap", top.Shortest)
+	}
+	run(t, ctx, "open Setup", chromedp.Click(chromedp.CSS("#setup-menu summary")))
+	setup := get(t, ctx, "the Setup menu's layout", chromedp.Evaluate[menuLayout](fmt.Sprintf(menuJS, "#setup-menu .menu-list a")))
+	if setup.Right > setup.Width || setup.Shortest < 40 {
+		t.Errorf("%s the open Setup menu does not fit the screen: %+v", where, setup)
+	}
+	run(t, ctx, "close Setup", chromedp.Click(chromedp.CSS("#setup-menu summary")))
 }
 
 func countAccounts(t *testing.T, ts *consoleServer) int {

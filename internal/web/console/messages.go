@@ -34,7 +34,7 @@ func (c *Console) messages(w http.ResponseWriter, r *http.Request, p *Page) erro
 	if err != nil {
 		return err
 	}
-	p.Title, p.Menu, p.Data = "Messages", "messages", ms
+	p.Title, p.Menu, p.Data, p.Form = "Messages", "messages", ms, r.URL.Query()
 	c.render(w, http.StatusOK, "messages", p)
 	return nil
 }

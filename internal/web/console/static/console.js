@@ -1,24 +1,33 @@
 // activator console: live status by polling. Every element with an id and
 // data-live is replaced by its newer copy from the same URL every few
 // seconds, so statuses change without a reload; nothing else on the page
-// (selections, half-typed forms) is touched.
+// (selections, half-typed forms) is touched. Each poll sends the ETag of
+// the last copy: the server answers 304 with no body while nothing changed.
 (function () {
   "use strict";
   var live = document.querySelectorAll("[data-live][id]");
+  var etag = "";
   function refresh() {
     if (document.hidden) return; // a tab nobody looks at asks nothing
-    fetch(location.href, { headers: { "X-Live": "1" }, credentials: "same-origin" })
-      .then(function (r) { return r.ok ? r.text() : null; })
+    var headers = { "X-Live": "1" };
+    if (etag) headers["If-None-Match"] = etag;
+    fetch(location.href, { headers: headers, credentials: "same-origin", cache: "no-store" })
+      .then(function (r) {
+        if (r.status !== 200) return null; // 304: nothing changed
+        etag = r.headers.get("ETag") || "";
+        return r.text();
+      })
       .then(function (html) {
-        if (!html) return;
-        var doc = new DOMParser().parseFromString(html, "text/html");
-        document.querySelectorAll("[data-live][id]").forEach(function (el) {
-          var fresh = doc.getElementById(el.id);
-          if (fresh && fresh.innerHTML !== el.innerHTML) {
-            el.innerHTML = fresh.innerHTML;
-            for (var i = 0; i < fresh.attributes.length; i++) el.setAttribute(fresh.attributes[i].name, fresh.attributes[i].value);
-          }
-        });
+        if (html) {
+          var doc = new DOMParser().parseFromString(html, "text/html");
+          document.querySelectorAll("[data-live][id]").forEach(function (el) {
+            var fresh = doc.getElementById(el.id);
+            if (fresh && fresh.innerHTML !== el.innerHTML) {
+              el.innerHTML = fresh.innerHTML;
+              for (var i = 0; i < fresh.attributes.length; i++) el.setAttribute(fresh.attributes[i].name, fresh.attributes[i].value);
+            }
+          });
+        }
         drive();
       })
       .catch(function () {});
@@ -36,9 +45,20 @@
   if (live.length) setInterval(refresh, 1500);
   drive();
   document.querySelectorAll("input[data-all]").forEach(function (all) {
+    var boxes = 'input[name="' + all.dataset.all + '"]';
+    var count = document.getElementById("selected-count");
+    function counted() {
+      if (count) {
+        var n = document.querySelectorAll(boxes + ":checked").length;
+        count.textContent = n ? n + " selected" : "";
+      }
+    }
     all.addEventListener("change", function () {
-      document.querySelectorAll('input[name="' + all.dataset.all + '"]').forEach(function (c) { c.checked = all.checked; });
+      document.querySelectorAll(boxes).forEach(function (c) { c.checked = all.checked; });
+      counted();
     });
+    document.querySelectorAll(boxes).forEach(function (c) { c.addEventListener("change", counted); });
+    counted();
   });
   // The templates preview re-renders as soon as a choice changes.
   document.querySelectorAll("form[data-autosubmit]").forEach(function (f) {
