@@ -307,6 +307,8 @@ func TestConsoleInBrowser(t *testing.T) {
 	if d := textOf(t, b, "#account-devices"); !strings.Contains(d, "live") {
 		t.Errorf("the devices section did not update: %q", d)
 	}
+	// The polls that found nothing new were answered 304, with no body.
+	waitFor(t, b, "a poll answered 304", `performance.getEntriesByType("resource").some(e => e.initiatorType === "fetch" && e.responseStatus === 304)`)
 	shoot(t, b, "account")
 
 	// The account list, and the dashboard.
@@ -395,6 +397,9 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 	run(t, b, "qr", chromedp.Navigate(ts.url+"/console/accounts/"+mary[0].Username), chromedp.WaitVisible(chromedp.CSS("#show-qr")),
 		chromedp.Click(chromedp.CSS("#show-qr")), chromedp.WaitVisible(chromedp.CSS("#account-qr")))
+	if checkAccessibility {
+		axetest.Check(t, b, "account-qr")
+	}
 	qrLink := strings.TrimSpace(textOf(t, b, ".qr-card .url"))
 	if !strings.Contains(qrLink, "/a/avl_") {
 		t.Fatalf("the QR page shows %q", qrLink)

@@ -397,6 +397,7 @@ func TestLandingAccessibility(t *testing.T) {
 	}{
 		{"live link on a phone", "/a/tok", false},
 		{"live link on a desktop", "/a/tok?lang=de", true},
+		{"live link in dark mode", "/a/tok?lang=fr", false},
 		{"used link", "/a/used", false},
 		{"expired link", "/a/expired?lang=it", false},
 		{"unknown link", "/a/unknown", false},
@@ -408,9 +409,20 @@ func TestLandingAccessibility(t *testing.T) {
 					t.Fatal(err)
 				}
 			} else {
-				openOnPhone(t, ctx, srv.URL+c.path)
+				var steps []chromedp.Action[chromedp.Void]
+				if strings.Contains(c.name, "dark") {
+					steps = append(steps, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+						_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+							Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}}})
+						return err
+					}))
+				}
+				openOnPhone(t, ctx, srv.URL+c.path, steps...)
+				if dark, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`matchMedia("(prefers-color-scheme: dark)").matches`)); err != nil || dark != (len(steps) > 0) {
+					t.Fatalf("the page's colour scheme is dark: %v (%v), want %v", dark, err, len(steps) > 0)
+				}
 			}
-			axetest.Check(t, ctx, c.path)
+			axetest.Check(t, ctx, c.name)
 			if c.path == "/a/used" || strings.HasPrefix(c.path, "/a/expired") {
 				href, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.querySelector("#it-contact") || {}).href || ""`))
 				if err != nil || href != "mailto:it-helpdesk@acme.example" {
