@@ -26,6 +26,8 @@ func (s *Server) landing(w http.ResponseWriter, r *http.Request, _ *activation.C
 	v := pages.LandingView{
 		Lang: l.Language, Brand: brand(st), DisplayName: l.DisplayName, Kind: l.Kind, SecurityModel: l.SecurityModel,
 		Platform: platform, PageURL: page.PageURL, QRURL: page.QRURL, ExpiresAt: l.ExpiresAt, ITEmail: l.ITEmail,
+		// Stage "installed": an installation link was followed and nothing activated since.
+		InstallTapped: l.Stage == model.StageInstalled,
 	}
 	if l.Kind == model.LinkActivation {
 		v.ActivationURL = page.ActivationURL

@@ -36,6 +36,7 @@ var files embed.FS
 type Brand struct {
 	Name    string
 	LogoURL string // "" shows the name alone
+	Contact string // the IT contact of pages that know no group's, such as an unknown link's error page; "" today
 }
 
 // LandingView is what the landing page of a secure link shows.
@@ -46,6 +47,7 @@ type LandingView struct {
 	Kind          model.LinkKind
 	SecurityModel model.SecurityModel
 	Platform      string         // detected platform, "" when unknown
+	InstallTapped bool           // the installation link was followed already: step 1 says it is done
 	Platforms     []PlatformLink // every platform with a configured URL, detected one first
 	ActivationURL string         // BASE/a/{token}/activation; required for model.LinkActivation
 	QRURL         string         // BASE/a/{token}/qr.svg; "" hides the QR code
@@ -66,7 +68,7 @@ type PlatformLink struct {
 type ErrorView struct {
 	Lang    string
 	Brand   Brand
-	ITEmail string // the IT contact of the link's group; "" when there is none or the link is unknown
+	ITEmail string // the IT contact of the link's group; "" when there is none or the link is unknown: then Brand.Contact
 	Reason  string // "unknown", "expired", "revoked", "used" or "not_found"
 }
 
@@ -155,7 +157,7 @@ type linkItem struct {
 type landingData struct {
 	Lang, Title, Greeting, Intro  string
 	Brand                         Brand
-	Activation                    bool
+	Activation, InstallTapped     bool
 	SecurityLabel, SecurityHelp   string
 	Primary                       *linkItem
 	Others                        []linkItem
@@ -191,6 +193,7 @@ func (r *Renderer) Landing(w io.Writer, v LandingView) error {
 		PageURL:       v.PageURL,
 		ITEmail:       v.ITEmail,
 		LinphoneURL:   v.LinphoneURL,
+		InstallTapped: v.InstallTapped,
 	}
 	switch v.Kind {
 	case model.LinkActivation:
@@ -281,6 +284,9 @@ func (r *Renderer) LinkError(w io.Writer, v ErrorView) error {
 		Brand:   v.Brand,
 		Reason:  r.cat.T(lang, reason),
 		ITEmail: v.ITEmail,
+	}
+	if d.ITEmail == "" {
+		d.ITEmail = v.Brand.Contact
 	}
 	return r.execute(w, t, "error", d)
 }

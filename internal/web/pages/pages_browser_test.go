@@ -140,7 +140,8 @@ var (
 
 // landingServer serves the landing page the way the web layer does: the
 // platform from the User-Agent, detected one first, and the QR code image;
-// the language from ?lang= (English without). /a/used, /a/expired and
+// the language from ?lang= (English without), and ?installed for a user who
+// followed the installation link already. /a/used, /a/expired and
 // /a/unknown are the error pages of links that cannot be used; the unknown
 // one names no group, so no IT contact.
 func landingServer(t *testing.T, r *Renderer) http.Handler {
@@ -184,6 +185,7 @@ func landingServer(t *testing.T, r *Renderer) http.Handler {
 			Now:           landingNow,
 			ITEmail:       "it-helpdesk@acme.example",
 			LinphoneURL:   pageURL + "/linphone",
+			InstallTapped: req.URL.Query().Has("installed"),
 		})
 		if err != nil {
 			t.Errorf("Landing: %v", err)
@@ -324,7 +326,8 @@ func box(t *testing.T, ctx context.Context, sel string) (top, bottom float64, sh
 }
 
 // TestLandingActivateFitsAPhone opens the landing page of an activation
-// link on a 360x800 phone in every language, JavaScript off: Activate is
+// link on a 360x800 phone in every language, JavaScript off, before and
+// after the user followed the installation link: Activate is
 // on the first screen, whole, with no scrolling; "Open in Linphone" waits
 // behind "Another device?" until the user opens it.
 func TestLandingActivateFitsAPhone(t *testing.T) {
@@ -334,6 +337,14 @@ func TestLandingActivateFitsAPhone(t *testing.T) {
 	defer srv.Close()
 	browserCtx := newBrowser(t)
 	for _, lang := range cat.Languages() {
+		t.Run(lang+"/installed", func(t *testing.T) {
+			// Back after installing: step 1 says so, in other words.
+			ctx := tab(t, browserCtx)
+			openOnPhone(t, ctx, srv.URL+"/a/tok?installed&lang="+lang, noScript)
+			if top, bottom, shown := box(t, ctx, "#activate"); !shown || top < 0 || bottom > 800 {
+				t.Errorf("the Activate button spans %.0f to %.0fpx of an 800px screen (laid out: %v)", top, bottom, shown)
+			}
+		})
 		t.Run(lang, func(t *testing.T) {
 			ctx := tab(t, browserCtx)
 			openOnPhone(t, ctx, srv.URL+"/a/tok?lang="+lang, noScript)

@@ -465,3 +465,30 @@ func TestBrandLogo(t *testing.T) {
 		t.Error("a brand with no logo shows an image")
 	}
 }
+
+// TestErrorPageContact: a link's error page offers its group's IT contact;
+// one that knows no group (an unknown link) offers the brand's, when the
+// brand has one.
+func TestErrorPageContact(t *testing.T) {
+	r, _ := newRenderer(t)
+	for _, c := range []struct {
+		v    ErrorView
+		want string
+	}{
+		{ErrorView{Reason: "used", ITEmail: "it@acme.example", Brand: Brand{Name: "ACME", Contact: "help@acme.example"}}, "mailto:it@acme.example"},
+		{ErrorView{Reason: "unknown", Brand: Brand{Name: "ACME", Contact: "help@acme.example"}}, "mailto:help@acme.example"},
+		{ErrorView{Reason: "unknown", Brand: Brand{Name: "ACME"}}, ""},
+	} {
+		var b bytes.Buffer
+		if err := r.LinkError(&b, c.v); err != nil {
+			t.Fatal(err)
+		}
+		got := ""
+		if m := regexp.MustCompile(`id="it-contact" href="([^"]+)"`).FindStringSubmatch(b.String()); m != nil {
+			got = m[1]
+		}
+		if got != c.want {
+			t.Errorf("%+v: the contact link is %q, want %q", c.v, got, c.want)
+		}
+	}
+}
