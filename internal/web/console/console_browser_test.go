@@ -484,19 +484,22 @@ type menuLayout struct {
 	Right    float64 `json:"right"`    // the right edge of its rightmost entry
 	Width    float64 `json:"width"`    // the viewport's
 	Shortest float64 `json:"shortest"` // the height of its least tall entry
+	Unseen   int     `json:"unseen"`   // entries not on the screen, or covered: a tap at their middle lands elsewhere
 }
 
 const menuJS = `(() => {
-  const nav = document.querySelector("header.top nav"), sel = %q;
-  const rs = [...document.querySelectorAll(sel)].map(e => e.getBoundingClientRect()).filter(r => r.width > 0);
+  const nav = document.querySelector("header.top nav"), es = [...document.querySelectorAll(%q)];
+  const rs = es.map(e => e.getBoundingClientRect());
+  const seen = (e, r) => { const at = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2); return at !== null && e.contains(at); };
   return {rows: new Set(rs.map(r => Math.round(r.top))).size, overflow: nav.scrollWidth > nav.clientWidth + 1,
-    right: Math.max(...rs.map(r => r.right)), width: window.innerWidth, shortest: Math.min(...rs.map(r => r.height))};
+    right: Math.max(...rs.map(r => r.right)), width: window.innerWidth, shortest: Math.min(...rs.map(r => r.height)),
+    unseen: es.filter((e, i) => !seen(e, rs[i])).length};
 })()`
 
 // checkMenu checks the console's top menu at 1280px, where it takes one
 // line, and on a 390px phone, where nothing of it is cut off, every entry
 // is a tap target at least 44px tall, and the Setup menu opens with every
-// entry on the screen.
+// entry on the screen, where a tap lands on it.
 func checkMenu(t *testing.T, ctx context.Context, phone bool) {
 	t.Helper()
 	run(t, ctx, "viewport", viewport(phone), chromedp.Sleep(100*time.Millisecond))
@@ -506,7 +509,7 @@ func checkMenu(t *testing.T, ctx context.Context, phone bool) {
 	if phone {
 		where = "on a phone"
 	}
-	if top.Overflow || top.Right > top.Width {
+	if top.Overflow || top.Right > top.Width || top.Unseen > 0 {
 		t.Errorf("%s the menu is cut off: %+v", where, top)
 	}
 	if !phone && top.Rows != 1 {
@@ -517,7 +520,7 @@ func checkMenu(t *testing.T, ctx context.Context, phone bool) {
 	}
 	run(t, ctx, "open Setup", chromedp.Click(chromedp.CSS("#setup-menu summary")))
 	setup := get(t, ctx, "the Setup menu's layout", chromedp.Evaluate[menuLayout](fmt.Sprintf(menuJS, "#setup-menu .menu-list a")))
-	if setup.Right > setup.Width || setup.Shortest < 40 {
+	if setup.Right > setup.Width || setup.Shortest < 40 || setup.Unseen > 0 {
 		t.Errorf("%s the open Setup menu does not fit the screen: %+v", where, setup)
 	}
 	run(t, ctx, "close Setup", chromedp.Click(chromedp.CSS("#setup-menu summary")))
