@@ -64,6 +64,13 @@
   document.querySelectorAll("form[data-autosubmit]").forEach(function (f) {
     f.addEventListener("change", function () { f.submit(); });
   });
+  // The Setup menu closes on a tap elsewhere and on Escape, as menus do
+  // (without the script it closes on its own title, and on the next page).
+  function closeMenus(except) {
+    document.querySelectorAll("details.menu[open]").forEach(function (d) { if (d !== except) d.open = false; });
+  }
+  document.addEventListener("click", function (e) { closeMenus(e.target.closest && e.target.closest("details.menu")); });
+  document.addEventListener("keydown", function (e) { if (e.key === "Escape") closeMenus(null); });
   document.querySelectorAll("form[data-confirm]").forEach(function (f) {
     f.addEventListener("submit", function (e) { if (!confirm(f.dataset.confirm)) e.preventDefault(); });
   });
