@@ -11,9 +11,9 @@ import (
 )
 
 // TestOpenInLinphoneInBrowser: in a real browser, under the landing page's
-// Content-Security-Policy, the "Open in Linphone" button posts the form and
-// the answer holds the provisioning URL, which then serves Linphone's XML.
-// The landing page view alone used nothing up.
+// Content-Security-Policy, the "Open in Linphone" button (under "Another
+// device?") posts the form and the answer holds the provisioning URL, which
+// then serves Linphone's XML. The landing page view alone used nothing up.
 func TestOpenInLinphoneInBrowser(t *testing.T) {
 	needTools(t, "chromium")
 	bin := buildBinary(t, t.TempDir())
@@ -40,6 +40,8 @@ func TestOpenInLinphoneInBrowser(t *testing.T) {
 
 	if err := chromedp.Do(ctx,
 		chromedp.Navigate(acc.link),
+		// The button waits behind "Another device?", as a person finds it.
+		chromedp.Click(chromedp.CSS("#another-device summary")),
 		chromedp.WaitVisible(chromedp.CSS("#linphone")),
 		chromedp.Click(chromedp.CSS("#linphone")),
 		chromedp.WaitVisible(chromedp.CSS("#provisioning-url")),

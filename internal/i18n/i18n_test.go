@@ -119,7 +119,7 @@ func TestEveryPlaceholderRenders(t *testing.T) {
 	c := load(t)
 	data := map[string]string{
 		"Name": "Ada", "Company": "ACME", "Link": "https://example.com/a/x",
-		"Date": "1 January 2030", "Platform": "Android", "ITEmail": "it@example.com",
+		"Date": "1 January 2030", "Platform": "Android", "ITEmail": "it@example.com", "N": "6",
 		"Day": "1", "Month": "January", "Year": "2030", "Time": "10:00", "Zone": "UTC",
 	}
 	for _, lang := range c.Languages() {

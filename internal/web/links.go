@@ -24,8 +24,10 @@ func (s *Server) landing(w http.ResponseWriter, r *http.Request, _ *activation.C
 	}
 	l, st := page.Link, page.Settings
 	v := pages.LandingView{
-		Lang: l.Language, Company: st.Company, DisplayName: l.DisplayName, Kind: l.Kind, SecurityModel: l.SecurityModel,
+		Lang: l.Language, Brand: brand(st), DisplayName: l.DisplayName, Kind: l.Kind, SecurityModel: l.SecurityModel,
 		Platform: platform, PageURL: page.PageURL, QRURL: page.QRURL, ExpiresAt: l.ExpiresAt, ITEmail: l.ITEmail,
+		// Stage "installed": an installation link was followed and nothing activated since.
+		InstallTapped: l.Stage == model.StageInstalled,
 	}
 	if l.Kind == model.LinkActivation {
 		v.ActivationURL = page.ActivationURL
@@ -51,6 +53,12 @@ func (s *Server) landing(w http.ResponseWriter, r *http.Request, _ *activation.C
 	s.pageHeaders(w)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	return s.pages.Landing(w, v)
+}
+
+// brand is who the link pages speak for: the company_name setting, and no
+// logo yet. Organisations will give each their own name and logo here.
+func brand(st *activation.Resolved) pages.Brand {
+	return pages.Brand{Name: st.Company}
 }
 
 func (s *Server) pageHeaders(w http.ResponseWriter) {
@@ -79,7 +87,7 @@ func (s *Server) linkError(w http.ResponseWriter, r *http.Request, page *activat
 		v.Reason = "used"
 	}
 	if page.Settings != nil {
-		v.Company = page.Settings.Company
+		v.Brand = brand(page.Settings)
 	}
 	if page.Link != nil {
 		v.Lang, v.ITEmail = page.Link.Language, page.Link.ITEmail

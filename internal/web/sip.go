@@ -50,7 +50,7 @@ func (s *Server) linphoneRedeem(w http.ResponseWriter, r *http.Request, _ *activ
 	}
 	s.pageHeaders(w)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	return s.pages.Linphone(w, pages.LinphoneView{Lang: page.Link.Language, Company: page.Settings.Company, URL: p.URL,
+	return s.pages.Linphone(w, pages.LinphoneView{Lang: page.Link.Language, Brand: brand(page.Settings), URL: p.URL,
 		ConfigURI: p.ConfigURI, QRSVG: template.HTML(svg), FetchBy: p.FetchBy})
 }
 

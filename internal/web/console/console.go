@@ -8,9 +8,12 @@
 package console
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"crypto/subtle"
 	"embed"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"html/template"
@@ -99,25 +102,33 @@ func New(dom activation.Domain, log *slog.Logger) (*Console, error) {
 	c := &Console{dom: dom, log: log, pages: map[string]*template.Template{}, mux: http.NewServeMux(),
 		audit: audit.New(dom.Audit, dom.Snapshots, log, "console", "/console/")}
 	funcs := template.FuncMap{
-		"when":    when,
-		"ago":     ago,
-		"join":    strings.Join,
-		"lower":   strings.ToLower,
-		"add":     func(a, b int) int { return a + b },
-		"sub":     func(a, b int) int { return a - b },
-		"pct":     pct,
-		"pct64":   func(a, b int64) int64 { return pct64(a, b) },
-		"status":  statusClass,
-		"roles":   func() []model.Role { return model.Roles },
-		"stages":  func() []string { return append([]string{model.StatusDisabled}, model.Stages...) },
-		"langs":   func() []string { return model.Languages },
-		"plats":   func() []string { return model.Platforms },
+		"when":   when,
+		"ago":    ago,
+		"join":   strings.Join,
+		"lower":  strings.ToLower,
+		"add":    func(a, b int) int { return a + b },
+		"sub":    func(a, b int) int { return a - b },
+		"pct":    pct,
+		"pct64":  func(a, b int64) int64 { return pct64(a, b) },
+		"status": statusClass,
+		"roles":  func() []model.Role { return model.Roles },
+		"stages": func() []string { return append([]string{model.StatusDisabled}, model.Stages...) },
+		"langs":  func() []string { return model.Languages },
+		"plats":  func() []string { return model.Platforms },
+		"msgStates": func() []string {
+			return []string{model.MessageQueued, model.MessageSending, model.MessageSent, model.MessageDelivered, model.MessageFailed}
+		},
 		"models":  func() []string { return []string{string(model.EndToEnd), string(model.EndToSite)} },
 		"mask":    secret.MaskLinks,
 		"has":     func(m map[string]bool, k string) bool { return m[k] },
 		"itoa":    func(n int64) string { return strconv.FormatInt(n, 10) },
 		"urlq":    url.QueryEscape,
 		"default": func(d, v string) string { return map[bool]string{true: d, false: v}[v == ""] },
+		// The menu entries of the "Setup" menu: its title is marked when one is open.
+		"setupPages": func() map[string]bool {
+			return map[string]bool{"groups": true, "profiles": true, "downloads": true, "settings": true, "gateways": true,
+				"templates": true, "operators": true, "tokens": true, "audit": true}
+		},
 	}
 	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html")
 	if err != nil {
@@ -214,6 +225,10 @@ func (c *Console) wrap(rt Route) http.Handler {
 			return
 		}
 		if r.Method == http.MethodGet {
+			if r.Header.Get("X-Live") != "" {
+				c.live(w, r, rt, p)
+				return
+			}
 			if err := rt.h(w, r, p); err != nil {
 				c.fail(w, r, p, err)
 			}
@@ -227,6 +242,57 @@ func (c *Console) wrap(rt Route) http.Handler {
 			return p.target
 		})
 	})
+}
+
+// live answers the console script's poll of the page it shows (X-Live):
+// the page as usual with an ETag, or 304 and no body when it has not
+// changed since the ETag the script sent. Most polls find nothing new, so
+// most cost a few bytes. The poll asks for the page itself rather than a
+// data feed of its own, so every live page is one template, whatever
+// parts of it are live.
+func (c *Console) live(w http.ResponseWriter, r *http.Request, rt Route, p *Page) {
+	buf := &bufferedWriter{header: http.Header{}, status: http.StatusOK}
+	if err := rt.h(buf, r, p); err != nil {
+		c.fail(buf, r, p, err)
+	}
+	for k, v := range buf.header {
+		w.Header()[k] = v
+	}
+	if buf.status != http.StatusOK {
+		w.WriteHeader(buf.status)
+		_, _ = w.Write(buf.body.Bytes())
+		return
+	}
+	sum := sha256.Sum256(buf.body.Bytes())
+	etag := `"` + base64.RawURLEncoding.EncodeToString(sum[:16]) + `"`
+	w.Header().Set("ETag", etag)
+	if r.Header.Get("If-None-Match") == etag {
+		w.Header().Del("Content-Type")
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	_, _ = w.Write(buf.body.Bytes())
+}
+
+// bufferedWriter keeps a response until it is known whether it changed.
+type bufferedWriter struct {
+	header http.Header
+	status int
+	wrote  bool
+	body   bytes.Buffer
+}
+
+func (b *bufferedWriter) Header() http.Header { return b.header }
+
+func (b *bufferedWriter) WriteHeader(status int) {
+	if !b.wrote {
+		b.status, b.wrote = status, true
+	}
+}
+
+func (b *bufferedWriter) Write(p []byte) (int, error) {
+	b.wrote = true
+	return b.body.Write(p)
 }
 
 // checkCSRF compares the form's token with the page's (the session's, or

@@ -17,6 +17,7 @@ import (
 
 	"github.com/activator-voip/activator/client"
 	"github.com/activator-voip/activator/internal/model"
+	"github.com/activator-voip/activator/internal/web/axetest"
 	"github.com/activator-voip/activator/internal/web/console"
 )
 
@@ -30,6 +31,10 @@ const screenshotDir = "../../../docs/screenshots"
 // when asked (scripts/screenshots sets it), so a test run never changes the
 // working tree.
 var writeScreenshots = os.Getenv("ACTIVATOR_SCREENSHOTS") != ""
+
+// checkAccessibility says whether shoot runs axe-core on every page it
+// takes (when it is installed: axetest.Available).
+var checkAccessibility bool
 
 func needChromium(t *testing.T) {
 	t.Helper()
@@ -64,7 +69,7 @@ func browser(t *testing.T) context.Context {
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("starting %s: %v", chromiumPath, err)
 	}
-	tctx, cancelT := context.WithTimeout(ctx, 3*time.Minute)
+	tctx, cancelT := context.WithTimeout(ctx, 5*time.Minute) // a bound for a hang: the whole console tour, screenshots and accessibility checks included, on a loaded machine
 	t.Cleanup(cancelT)
 	return tctx
 }
@@ -135,6 +140,12 @@ func shoot(t *testing.T, ctx context.Context, name string) {
 			suffix = "phone"
 		}
 		run(t, ctx, "viewport", viewport(phone), chromedp.Sleep(150*time.Millisecond))
+		if phone && checkAccessibility {
+			// At phone width, where tables scroll sideways: the page is the
+			// same at both widths, and a phone's layout has what a wide
+			// screen's has to check, and more.
+			axetest.Check(t, ctx, name)
+		}
 		png := get(t, ctx, "screenshot "+name, chromedp.FullScreenshot(100))
 		if phone {
 			metrics, err := chromedp.Call(ctx, page.GetLayoutMetrics, cdp.Empty{})
@@ -165,6 +176,7 @@ func shoot(t *testing.T, ctx context.Context, name string) {
 // audit log and the message templates.
 func TestConsoleInBrowser(t *testing.T) {
 	needChromium(t)
+	checkAccessibility = axetest.Available(t)
 	shot = map[string]bool{}
 	ts := startConsole(t, "")
 	ctx := context.Background()
@@ -297,6 +309,8 @@ func TestConsoleInBrowser(t *testing.T) {
 	if d := textOf(t, b, "#account-devices"); !strings.Contains(d, "live") {
 		t.Errorf("the devices section did not update: %q", d)
 	}
+	// The polls that found nothing new were answered 304, with no body.
+	waitFor(t, b, "a poll answered 304", `performance.getEntriesByType("resource").some(e => e.initiatorType === "fetch" && e.responseStatus === 304)`)
 	shoot(t, b, "account")
 
 	// The account list, and the dashboard.
@@ -306,6 +320,8 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 	shoot(t, b, "accounts")
 	run(t, b, "dashboard", chromedp.Navigate(ts.url+"/console/"), chromedp.WaitVisible(chromedp.CSS("#dash-counts")))
+	checkMenu(t, b, false)
+	checkMenu(t, b, true)
 	shoot(t, b, "dashboard")
 
 	// Import: good and bad rows; the preview names the bad cells and nothing
@@ -383,6 +399,9 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 	run(t, b, "qr", chromedp.Navigate(ts.url+"/console/accounts/"+mary[0].Username), chromedp.WaitVisible(chromedp.CSS("#show-qr")),
 		chromedp.Click(chromedp.CSS("#show-qr")), chromedp.WaitVisible(chromedp.CSS("#account-qr")))
+	if checkAccessibility {
+		axetest.Check(t, b, "account-qr")
+	}
 	qrLink := strings.TrimSpace(textOf(t, b, ".qr-card .url"))
 	if !strings.Contains(qrLink, "/a/avl_") {
 		t.Fatalf("the QR page shows %q", qrLink)
@@ -457,6 +476,59 @@ func TestConsoleInBrowser(t *testing.T) {
 		if !shot[name] {
 			t.Errorf("no screenshot was taken of %s (%s)", path, name)
 		}
+	}
+}
+
+// menuLayout is how the top menu is laid out.
+type menuLayout struct {
+	Rows     int     `json:"rows"`     // lines its entries take
+	Overflow bool    `json:"overflow"` // some of it is cut off, to scroll to
+	Right    float64 `json:"right"`    // the right edge of its rightmost entry
+	Width    float64 `json:"width"`    // the viewport's
+	Shortest float64 `json:"shortest"` // the height of its least tall entry
+	Unseen   int     `json:"unseen"`   // entries not on the screen, or covered: a tap at their middle lands elsewhere
+}
+
+const menuJS = `(() => {
+  const nav = document.querySelector("header.top nav"), es = [...document.querySelectorAll(%q)];
+  const rs = es.map(e => e.getBoundingClientRect());
+  const seen = (e, r) => { const at = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2); return at !== null && e.contains(at); };
+  return {rows: new Set(rs.map(r => Math.round(r.top))).size, overflow: nav.scrollWidth > nav.clientWidth + 1,
+    right: Math.max(...rs.map(r => r.right)), width: window.innerWidth, shortest: Math.min(...rs.map(r => r.height)),
+    unseen: es.filter((e, i) => !seen(e, rs[i])).length};
+})()`
+
+// checkMenu checks the console's top menu at 1280px, where it takes one
+// line, and on a 390px phone, where nothing of it is cut off, every entry
+// is a tap target at least 44px tall, and the Setup menu opens with every
+// entry on the screen, where a tap lands on it.
+func checkMenu(t *testing.T, ctx context.Context, phone bool) {
+	t.Helper()
+	run(t, ctx, "viewport", viewport(phone), chromedp.Sleep(100*time.Millisecond))
+	defer run(t, ctx, "back to desktop", viewport(false))
+	top := get(t, ctx, "the menu's layout", chromedp.Evaluate[menuLayout](fmt.Sprintf(menuJS, "header.top nav > a, header.top .menu > summary")))
+	where := "at 1280px"
+	if phone {
+		where = "on a phone"
+	}
+	if top.Overflow || top.Right > top.Width || top.Unseen > 0 {
+		t.Errorf("%s the menu is cut off: %+v", where, top)
+	}
+	if !phone && top.Rows != 1 {
+		t.Errorf("at 1280px the menu wraps onto %d lines", top.Rows)
+	}
+	if phone && top.Shortest < 44 {
+		t.Errorf("on a phone a menu entry is %.0fpx tall, want at least 44px to tap", top.Shortest)
+	}
+	run(t, ctx, "open Setup", chromedp.Click(chromedp.CSS("#setup-menu summary")))
+	setup := get(t, ctx, "the Setup menu's layout", chromedp.Evaluate[menuLayout](fmt.Sprintf(menuJS, "#setup-menu .menu-list a")))
+	if setup.Right > setup.Width || setup.Shortest < 40 || setup.Unseen > 0 {
+		t.Errorf("%s the open Setup menu does not fit the screen: %+v", where, setup)
+	}
+	// A tap elsewhere closes it (on the page's heading: on a phone the open
+	// menu covers the heading's place on the screen, so the tap is the element's).
+	if open := get(t, ctx, "the Setup menu's state", chromedp.Evaluate[bool](`document.querySelector("main h1").click(), document.querySelector("#setup-menu").open`)); open {
+		t.Errorf("%s a tap outside the open Setup menu leaves it open", where)
 	}
 }
 

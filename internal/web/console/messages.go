@@ -60,7 +60,7 @@ func (c *Console) messages(w http.ResponseWriter, r *http.Request, p *Page) erro
 	}
 	d := pagedData[model.Message]{Items: res.Messages}
 	d.Prev, d.Next = pageLinks(r, res.Cursors)
-	p.Title, p.Menu, p.Data = "Messages", "messages", d
+	p.Title, p.Menu, p.Data, p.Form = "Messages", "messages", d, r.URL.Query()
 	c.render(w, http.StatusOK, "messages", p)
 	return nil
 }

@@ -11,7 +11,7 @@ import (
 // provisioning URL, as a linphone-config: link, as text and as a QR code.
 type LinphoneView struct {
 	Lang      string
-	Company   string
+	Brand     Brand
 	URL       string        // the https provisioning URL
 	ConfigURI string        // linphone-config:URL
 	QRSVG     template.HTML // QR code of URL, inline SVG made by the qr package
@@ -19,15 +19,16 @@ type LinphoneView struct {
 }
 
 type linphoneData struct {
-	Lang, Title, Company, URL, Expires string
-	ConfigURI                          template.URL
-	QR                                 template.HTML
+	Lang, Title, URL, Expires string
+	Brand                     Brand
+	ConfigURI                 template.URL
+	QR                        template.HTML
 }
 
 // Linphone writes the page that hands the provisioning URL to Linphone.
 func (r *Renderer) Linphone(w io.Writer, v LinphoneView) error {
 	lang, t := r.language(v.Lang)
-	d := linphoneData{Lang: lang, Title: r.cat.T(lang, "linphone.title"), Company: v.Company, URL: v.URL,
+	d := linphoneData{Lang: lang, Title: r.cat.T(lang, "linphone.title"), Brand: v.Brand, URL: v.URL,
 		ConfigURI: template.URL(v.ConfigURI), QR: v.QRSVG}
 	var err error
 	if d.Expires, err = r.cat.Format(lang, "linphone.expires", vars{Date: r.cat.FormatDate(lang, v.FetchBy)}); err != nil {

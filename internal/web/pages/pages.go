@@ -27,19 +27,33 @@ import (
 //go:embed templates/*.html templates/style.css
 var files embed.FS
 
+// Brand is who the pages speak for: the name and logo the user should
+// recognise, the trust signal at the top of every page. The web layer fills
+// it from the server's settings today (company_name; there is no logo
+// setting yet, so LogoURL is empty); organisations will fill it with their
+// own. A logo must be served from the pages' own origin: the pages'
+// Content-Security-Policy allows images from 'self' only.
+type Brand struct {
+	Name    string
+	LogoURL string // "" shows the name alone
+	Contact string // the IT contact of pages that know no group's, such as an unknown link's error page; "" today
+}
+
 // LandingView is what the landing page of a secure link shows.
 type LandingView struct {
 	Lang          string // language code; empty or unsupported means English
-	Company       string
+	Brand         Brand
 	DisplayName   string
 	Kind          model.LinkKind
 	SecurityModel model.SecurityModel
 	Platform      string         // detected platform, "" when unknown
+	InstallTapped bool           // the installation link was followed already: step 1 says it is done
 	Platforms     []PlatformLink // every platform with a configured URL, detected one first
 	ActivationURL string         // BASE/a/{token}/activation; required for model.LinkActivation
 	QRURL         string         // BASE/a/{token}/qr.svg; "" hides the QR code
 	PageURL       string         // BASE/a/{token}, shown under the QR code
 	ExpiresAt     time.Time      // zero hides the expiry line
+	Now           time.Time      // what the expiry is counted from; zero is the current time
 	ITEmail       string
 	LinphoneURL   string // BASE/a/{token}/linphone: the "Open in Linphone" form's action; "" hides it
 }
@@ -53,8 +67,8 @@ type PlatformLink struct {
 // ErrorView is what the error page of an unusable link shows.
 type ErrorView struct {
 	Lang    string
-	Company string
-	ITEmail string
+	Brand   Brand
+	ITEmail string // the IT contact of the link's group; "" when there is none or the link is unknown: then Brand.Contact
 	Reason  string // "unknown", "expired", "revoked", "used" or "not_found"
 }
 
@@ -131,6 +145,7 @@ func (r *Renderer) ContentSecurityPolicy() string { return r.csp }
 // vars are the placeholders of the catalogue texts the pages use.
 type vars struct {
 	Name, Company, Platform, Date string
+	N                             int
 }
 
 // linkItem is one link button.
@@ -140,19 +155,21 @@ type linkItem struct {
 
 // landingData is the landing template's input, every text already chosen.
 type landingData struct {
-	Lang, Title, Company, Greeting, Intro string
-	Activation                            bool
-	SecurityLabel, SecurityHelp           string
-	Primary                               *linkItem
-	Others                                []linkItem
-	ActivationURL, QRURL, PageURL         string
-	Expires, ITEmail                      string
-	LinphoneURL                           string
+	Lang, Title, Greeting, Intro  string
+	Brand                         Brand
+	Activation, InstallTapped     bool
+	SecurityLabel, SecurityHelp   string
+	Primary                       *linkItem
+	Others                        []linkItem
+	ActivationURL, QRURL, PageURL string
+	Expires, ExpiresAt, ITEmail   string // ExpiresAt: the expiry as RFC 3339, for <time datetime>
+	LinphoneURL                   string
 }
 
 // errorData is the error template's input.
 type errorData struct {
-	Lang, Title, Company, Reason, ITEmail string
+	Lang, Title, Reason, ITEmail string
+	Brand                        Brand
 }
 
 // language returns the supported language for lang and its templates.
@@ -170,12 +187,13 @@ func (r *Renderer) Landing(w io.Writer, v LandingView) error {
 	d := landingData{
 		Lang:          lang,
 		Title:         r.cat.T(lang, "landing.title"),
-		Company:       v.Company,
+		Brand:         v.Brand,
 		ActivationURL: v.ActivationURL,
 		QRURL:         v.QRURL,
 		PageURL:       v.PageURL,
 		ITEmail:       v.ITEmail,
 		LinphoneURL:   v.LinphoneURL,
+		InstallTapped: v.InstallTapped,
 	}
 	switch v.Kind {
 	case model.LinkActivation:
@@ -187,7 +205,7 @@ func (r *Renderer) Landing(w io.Writer, v LandingView) error {
 	default:
 		return fmt.Errorf("pages: rendering landing page: unknown link kind %q", v.Kind)
 	}
-	p := vars{Name: v.DisplayName, Company: v.Company}
+	p := vars{Name: v.DisplayName, Company: v.Brand.Name}
 	if p.Company == "" {
 		p.Company = r.cat.T(lang, "company.fallback")
 	}
@@ -222,12 +240,33 @@ func (r *Renderer) Landing(w io.Writer, v LandingView) error {
 		d.Others = append(d.Others, linkItem{URL: pl.URL, Label: label})
 	}
 	if !v.ExpiresAt.IsZero() {
-		p.Date = r.cat.FormatDate(lang, v.ExpiresAt)
-		if d.Expires, err = r.cat.Format(lang, "landing.expires", p); err != nil {
+		now := v.Now
+		if now.IsZero() {
+			now = time.Now()
+		}
+		if d.Expires, err = r.expiresIn(lang, v.ExpiresAt.Sub(now)); err != nil {
 			return fmt.Errorf("pages: rendering landing page: %w", err)
 		}
+		d.ExpiresAt = v.ExpiresAt.UTC().Format(time.RFC3339)
 	}
 	return r.execute(w, t, "landing", d)
+}
+
+// expiresIn says in words how long a link stays valid: "for 6 more days".
+// Words read the same in every time zone, where a date and a time would be
+// the server's; they count down, never up, so a link is never promised
+// longer than it has.
+func (r *Renderer) expiresIn(lang string, left time.Duration) (string, error) {
+	key, n := "landing.expires.soon", 0
+	switch {
+	case left >= 48*time.Hour:
+		key, n = "landing.expires.days", int(left/(24*time.Hour))
+	case left >= 2*time.Hour:
+		key, n = "landing.expires.hours", int(left/time.Hour)
+	case left >= 2*time.Minute:
+		key, n = "landing.expires.minutes", int(left/time.Minute)
+	}
+	return r.cat.Format(lang, key, vars{N: n})
 }
 
 // LinkError writes the page that tells the user a link cannot be used and to
@@ -242,9 +281,12 @@ func (r *Renderer) LinkError(w io.Writer, v ErrorView) error {
 	d := errorData{
 		Lang:    lang,
 		Title:   r.cat.T(lang, "error.title"),
-		Company: v.Company,
+		Brand:   v.Brand,
 		Reason:  r.cat.T(lang, reason),
 		ITEmail: v.ITEmail,
+	}
+	if d.ITEmail == "" {
+		d.ITEmail = v.Brand.Contact
 	}
 	return r.execute(w, t, "error", d)
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/activator-voip/activator/internal/model"
 	"github.com/activator-voip/activator/internal/qr"
+	"github.com/activator-voip/activator/internal/web/axetest"
 )
 
 // chromiumPath is Debian's Chromium, which CI installs.
@@ -40,39 +41,11 @@ type browserCase struct {
 // JavaScript disabled, on a phone and on a desktop, under the page's own
 // Content-Security-Policy.
 func TestLandingInBrowser(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is required in CI: %v", chromiumPath, err)
-		}
-		t.Skipf("skipping the browser test: %s not found (apt-get install chromium); CI=true makes this a failure", chromiumPath)
-	}
-
+	needChromium(t)
 	r, _ := newRenderer(t)
 	srv := httptest.NewServer(landingServer(t, r))
 	defer srv.Close()
-
-	// A fresh profile; removed by t.TempDir after the browser has exited.
-	profile := t.TempDir()
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("hide-scrollbars", true),
-		chromedp.UserDataDir(profile),
-	)
-	defer cancelAlloc()
-	browserCtx, cancelBrowser := chromedp.NewContext(allocCtx)
-	defer cancelBrowser()
-	if err := chromedp.Do(browserCtx); err != nil { // starts the browser, with no timeout
-		t.Fatalf("starting %s: %v", chromiumPath, err)
-	}
+	browserCtx := newBrowser(t)
 
 	cases := []browserCase{
 		{
@@ -95,25 +68,96 @@ func TestLandingInBrowser(t *testing.T) {
 	}
 	for _, bc := range cases {
 		t.Run(bc.name, func(t *testing.T) {
-			// Each case gets its own tab.
-			tabCtx, cancelTab := chromedp.NewContext(browserCtx)
-			defer cancelTab()
-			ctx, cancel := context.WithTimeout(tabCtx, 60*time.Second)
-			defer cancel()
-			checkLanding(ctx, t, srv.URL, bc)
+			checkLanding(tab(t, browserCtx), t, srv.URL, bc) // each case in its own tab
 		})
 	}
 }
+
+// needChromium skips t, or fails it under CI=true, without Chromium.
+func needChromium(t *testing.T) {
+	t.Helper()
+	if _, err := os.Stat(chromiumPath); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is required in CI: %v", chromiumPath, err)
+		}
+		t.Skipf("skipping the browser test: %s not found (apt-get install chromium); CI=true makes this a failure", chromiumPath)
+	}
+}
+
+// newBrowser starts a headless Chromium for t, stopped when t ends, and
+// returns its context; each case opens its own tab in it.
+func newBrowser(t *testing.T) context.Context {
+	t.Helper()
+	// A fresh profile; removed by t.TempDir after the browser has exited.
+	profile := t.TempDir()
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(chromiumPath),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("hide-scrollbars", true),
+		chromedp.UserDataDir(profile),
+	)
+	browserCtx, cancelBrowser := chromedp.NewContext(allocCtx)
+	t.Cleanup(func() { cancelBrowser(); cancelAlloc() })
+	if err := chromedp.Do(browserCtx); err != nil { // starts the browser, with no timeout
+		t.Fatalf("starting %s: %v", chromiumPath, err)
+	}
+	return browserCtx
+}
+
+// tab opens a new tab in the browser, closed when t ends.
+func tab(t *testing.T, browserCtx context.Context) context.Context {
+	t.Helper()
+	tabCtx, cancelTab := chromedp.NewContext(browserCtx)
+	ctx, cancel := context.WithTimeout(tabCtx, 60*time.Second)
+	t.Cleanup(func() { cancel(); cancelTab() })
+	return ctx
+}
+
+// noScript disables the page's JavaScript in the tab, as some users have it.
+var noScript = chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+	_, err := cdp.Call(ctx, tg, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
+	return err
+})
 
 // shownURL is the page URL the page shows and the QR code holds. The links
 // are relative, so nothing on screen depends on the test server's port and
 // the screenshots only change when the page does.
 const shownURL = "https://activate.example.com/a/act_5mTq2ZrV8xKc4Hn7"
 
+// expiresAt is the test link's expiry; the pages count it from landingNow.
+var (
+	expiresAt  = time.Date(2026, time.March, 9, 14, 30, 0, 0, time.UTC)
+	landingNow = expiresAt.Add(-6*24*time.Hour - 3*time.Hour)
+)
+
 // landingServer serves the landing page the way the web layer does: the
-// platform from the User-Agent, detected one first, and the QR code image.
+// platform from the User-Agent, detected one first, and the QR code image;
+// the language from ?lang= (English without), and ?installed for a user who
+// followed the installation link already. /a/used, /a/expired and
+// /a/unknown are the error pages of links that cannot be used; the unknown
+// one names no group, so no IT contact.
 func landingServer(t *testing.T, r *Renderer) http.Handler {
 	mux := http.NewServeMux()
+	mux.HandleFunc("GET /a/{reason}", func(w http.ResponseWriter, req *http.Request) {
+		v := ErrorView{Lang: req.URL.Query().Get("lang"), Brand: Brand{Name: "ACME Corp"}, Reason: req.PathValue("reason")}
+		if v.Reason != "unknown" {
+			v.ITEmail = "it-helpdesk@acme.example"
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Content-Security-Policy", r.ContentSecurityPolicy())
+		w.WriteHeader(http.StatusGone)
+		if err := r.LinkError(w, v); err != nil {
+			t.Errorf("LinkError: %v", err)
+		}
+	})
 	mux.HandleFunc("GET /a/tok", func(w http.ResponseWriter, req *http.Request) {
 		const pageURL = "/a/tok"
 		detected := DetectPlatform(req.UserAgent())
@@ -127,8 +171,8 @@ func landingServer(t *testing.T, r *Renderer) http.Handler {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Header().Set("Content-Security-Policy", r.ContentSecurityPolicy())
 		err := r.Landing(w, LandingView{
-			Lang:          "en",
-			Company:       "ACME Corp",
+			Lang:          req.URL.Query().Get("lang"),
+			Brand:         Brand{Name: "ACME Corp"},
 			DisplayName:   "Ada Lovelace-Byron, Countess of a Rather Long Name",
 			Kind:          model.LinkActivation,
 			SecurityModel: model.EndToEnd,
@@ -137,8 +181,11 @@ func landingServer(t *testing.T, r *Renderer) http.Handler {
 			ActivationURL: pageURL + "/activation",
 			QRURL:         pageURL + "/qr.svg",
 			PageURL:       shownURL,
-			ExpiresAt:     time.Date(2026, time.March, 9, 14, 30, 0, 0, time.UTC),
+			ExpiresAt:     expiresAt,
+			Now:           landingNow,
 			ITEmail:       "it-helpdesk@acme.example",
+			LinphoneURL:   pageURL + "/linphone",
+			InstallTapped: req.URL.Query().Has("installed"),
 		})
 		if err != nil {
 			t.Errorf("Landing: %v", err)
@@ -163,10 +210,6 @@ func checkLanding(ctx context.Context, t *testing.T, base string, bc browserCase
 	if bc.mobile {
 		viewport = []chromedp.EmulateViewportOption{chromedp.EmulateScale(3), chromedp.EmulateMobile, chromedp.EmulateTouch}
 	}
-	noScript := chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		_, err := cdp.Call(ctx, tg, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
-		return err
-	})
 	userAgent := chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 		_, err := cdp.Call(ctx, tg, emulation.SetUserAgentOverride, emulation.SetUserAgentOverrideParams{UserAgent: bc.userAgent})
 		return err
@@ -245,5 +288,158 @@ func checkLanding(ctx context.Context, t *testing.T, base string, bc browserCase
 	}
 	if err := os.WriteFile(filepath.Join(screenshotDir, bc.screenshot), shot, 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// phoneUA is an Android phone's browser.
+const phoneUA = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.6367.82 Mobile Safari/537.36"
+
+// openOnPhone opens path at 360x800, the size of a small phone, as an
+// Android phone's browser.
+func openOnPhone(t *testing.T, ctx context.Context, url string, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	ua := chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, emulation.SetUserAgentOverride, emulation.SetUserAgentOverrideParams{UserAgent: phoneUA})
+		return err
+	})
+	steps = append(steps, ua,
+		chromedp.EmulateViewport(360, 800, chromedp.EmulateScale(2), chromedp.EmulateMobile, chromedp.EmulateTouch),
+		chromedp.Navigate(url))
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		t.Fatalf("opening %s: %v", url, err)
+	}
+}
+
+// box is where an element is laid out, in CSS pixels of the viewport, or
+// false when it is not laid out (hidden, or in a closed <details>).
+func box(t *testing.T, ctx context.Context, sel string) (top, bottom float64, shown bool) {
+	t.Helper()
+	nodes, err := chromedp.Run(ctx, chromedp.Nodes(chromedp.CSS(sel)))
+	if err != nil {
+		t.Fatalf("finding %s: %v", sel, err)
+	}
+	m, err := chromedp.Call(ctx, dom.GetBoxModel, dom.GetBoxModelParams{NodeID: nodes[0].NodeID})
+	if err != nil || m.Model.Width == 0 || m.Model.Height == 0 {
+		return 0, 0, false
+	}
+	return m.Model.Border[1], m.Model.Border[1] + float64(m.Model.Height), true
+}
+
+// TestLandingActivateFitsAPhone opens the landing page of an activation
+// link on a 360x800 phone in every language, JavaScript off, before and
+// after the user followed the installation link: Activate is
+// on the first screen, whole, with no scrolling; "Open in Linphone" waits
+// behind "Another device?" until the user opens it.
+func TestLandingActivateFitsAPhone(t *testing.T) {
+	needChromium(t)
+	r, cat := newRenderer(t)
+	srv := httptest.NewServer(landingServer(t, r))
+	defer srv.Close()
+	browserCtx := newBrowser(t)
+	for _, lang := range cat.Languages() {
+		t.Run(lang+"/installed", func(t *testing.T) {
+			// Back after installing: step 1 says so, in other words.
+			ctx := tab(t, browserCtx)
+			openOnPhone(t, ctx, srv.URL+"/a/tok?installed&lang="+lang, noScript)
+			if top, bottom, shown := box(t, ctx, "#activate"); !shown || top < 0 || bottom > 800 {
+				t.Errorf("the Activate button spans %.0f to %.0fpx of an 800px screen (laid out: %v)", top, bottom, shown)
+			}
+		})
+		t.Run(lang, func(t *testing.T) {
+			ctx := tab(t, browserCtx)
+			openOnPhone(t, ctx, srv.URL+"/a/tok?lang="+lang, noScript)
+			top, bottom, shown := box(t, ctx, "#activate")
+			if !shown {
+				t.Fatal("the Activate button is not laid out")
+			}
+			if top < 0 || bottom > 800 {
+				t.Errorf("the Activate button spans %.0f to %.0fpx of an 800px screen: the user must scroll to find it", top, bottom)
+			}
+			// A closed <details> still lays its content out, unseen: the
+			// button is hidden when it lies outside the disclosure's box.
+			_, closed, _ := box(t, ctx, "#another-device")
+			button, _, _ := box(t, ctx, "#another-device #linphone")
+			if button < closed {
+				t.Error(`"Open in Linphone" is shown before "Another device?" is opened`)
+			}
+			if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#another-device summary"))); err != nil {
+				t.Fatalf("opening Another device?: %v", err)
+			}
+			// The click scrolls the page: measure both again.
+			_, open, _ := box(t, ctx, "#another-device")
+			if button, _, _ = box(t, ctx, "#another-device #linphone"); button >= open {
+				t.Error(`"Another device?" opened does not show "Open in Linphone"`)
+			}
+		})
+	}
+}
+
+// TestLandingAccessibility runs axe-core on the landing page of a live
+// link, on a phone and on a desktop, and on the error pages of a used, an
+// expired and an unknown link; no rule may be broken. The error pages of a
+// link whose group has an IT contact offer it as a mailto: link.
+func TestLandingAccessibility(t *testing.T) {
+	needChromium(t)
+	axetest.Need(t)
+	r, _ := newRenderer(t)
+	mux := http.NewServeMux()
+	mux.Handle("/a/", landingServer(t, r))
+	// A page that breaks a rule, so the check is seen to find what it looks for.
+	mux.HandleFunc("GET /broken", func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write([]byte(`<!doctype html><html lang="en"><title>t</title><main><h1>t</h1><img src="/nothing.png"></main></html>`))
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	browserCtx := newBrowser(t)
+	t.Run("a broken page", func(t *testing.T) {
+		ctx := tab(t, browserCtx)
+		openOnPhone(t, ctx, srv.URL+"/broken")
+		vs, err := axetest.Run(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(vs) != 1 || vs[0].ID != "image-alt" || len(vs[0].Nodes) != 1 {
+			t.Errorf("axe-core found %v on a page whose one fault is an image with no alt, want image-alt", vs)
+		}
+	})
+	for _, c := range []struct {
+		name, path string
+		desktop    bool
+	}{
+		{"live link on a phone", "/a/tok", false},
+		{"live link on a desktop", "/a/tok?lang=de", true},
+		{"live link in dark mode", "/a/tok?lang=fr", false},
+		{"used link", "/a/used", false},
+		{"expired link", "/a/expired?lang=it", false},
+		{"unknown link", "/a/unknown", false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ctx := tab(t, browserCtx)
+			if c.desktop {
+				if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900), chromedp.Navigate(srv.URL+c.path)); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				var steps []chromedp.Action[chromedp.Void]
+				if strings.Contains(c.name, "dark") {
+					steps = append(steps, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+						_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+							Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}}})
+						return err
+					}))
+				}
+				openOnPhone(t, ctx, srv.URL+c.path, steps...)
+				if dark, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`matchMedia("(prefers-color-scheme: dark)").matches`)); err != nil || dark != (len(steps) > 0) {
+					t.Fatalf("the page's colour scheme is dark: %v (%v), want %v", dark, err, len(steps) > 0)
+				}
+			}
+			axetest.Check(t, ctx, c.name)
+			if c.path == "/a/used" || strings.HasPrefix(c.path, "/a/expired") {
+				href, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.querySelector("#it-contact") || {}).href || ""`))
+				if err != nil || href != "mailto:it-helpdesk@acme.example" {
+					t.Errorf("the error page's IT contact link is %q (%v), want mailto:it-helpdesk@acme.example", href, err)
+				}
+			}
+		})
 	}
 }

@@ -48,7 +48,7 @@ func platformLinks(detected string) []PlatformLink {
 func landingView(lang, platform string) LandingView {
 	return LandingView{
 		Lang:          lang,
-		Company:       "ACME Corp",
+		Brand:         Brand{Name: "ACME Corp"},
 		DisplayName:   "Ada Lovelace",
 		Kind:          model.LinkActivation,
 		SecurityModel: model.EndToEnd,
@@ -58,7 +58,9 @@ func landingView(lang, platform string) LandingView {
 		QRURL:         base + "/qr.svg",
 		PageURL:       base,
 		ExpiresAt:     time.Date(2026, time.March, 9, 14, 30, 0, 0, time.UTC),
+		Now:           time.Date(2026, time.March, 3, 11, 0, 0, 0, time.UTC), // 6 days and 3.5 hours before
 		ITEmail:       "it@acme.example",
+		LinphoneURL:   base + "/linphone",
 	}
 }
 
@@ -126,12 +128,14 @@ func TestLandingInEveryLanguage(t *testing.T) {
 				html(cat.T(lang, "security.end-to-end")),
 				html(cat.T(lang, "landing.qr.title")),
 				html(cat.T(lang, "landing.other_platforms")),
-				html(cat.FormatDate(lang, time.Date(2026, time.March, 9, 14, 30, 0, 0, time.UTC))),
+				html(strings.ReplaceAll(cat.T(lang, "landing.expires.days"), "{{.N}}", "6")),
+				`<time datetime="2026-03-09T14:30:00Z">`,
+				html(cat.T(lang, "landing.return")),
 				"Ada Lovelace",
 				"ACME Corp",
 				`href="mailto:it@acme.example"`,
 				`src="` + base + `/qr.svg"`,
-				`<details>`,
+				`<details id="another-device">`,
 			} {
 				if !strings.Contains(page, want) {
 					t.Errorf("page lacks %q", want)
@@ -146,6 +150,78 @@ func TestLandingInEveryLanguage(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestLandingOrder keeps the page in the order a user reads it: the
+// instruction right under the heading, step 1 then the line that says to
+// come back, then step 2's button; the other devices and Linphone behind one
+// disclosure after the steps; the security model after them.
+func TestLandingOrder(t *testing.T) {
+	r, cat := newRenderer(t)
+	page := render(t, r, landingView("en", "android"))
+	order := []string{
+		"<h1>",
+		html(cat.T("en", "landing.install.text")),
+		`id="install"`,
+		`id="return"`,
+		`id="activate"`,
+		`<details id="another-device">`,
+		`href="` + base + `/install?platform=ios"`,
+		`id="linphone"`,
+		"</details>",
+		`class="security"`,
+		"<footer>",
+	}
+	at := -1
+	for _, s := range order {
+		i := strings.Index(page, s)
+		if i < 0 {
+			t.Fatalf("page lacks %q", s)
+		}
+		if i < at {
+			t.Errorf("%q comes before what precedes it in %q", s, order)
+		}
+		at = i
+	}
+	// Step 2 is the one filled button; step 1's is outlined: it may be skipped.
+	if !regexp.MustCompile(`class="btn primary" id="activate"`).MatchString(page) || !strings.Contains(page, `class="btn secondary" id="install"`) {
+		t.Error("Activate should be the primary button and Install the secondary one")
+	}
+	v := landingView("en", "android")
+	v.Kind, v.ActivationURL, v.LinphoneURL = model.LinkInstallation, "", ""
+	page = render(t, r, v)
+	if !strings.Contains(page, `class="btn primary" id="install"`) || strings.Contains(page, `id="return"`) {
+		t.Error("an installation link's only step should be its primary button, with no step 2 to come back for")
+	}
+}
+
+func TestExpiryInWords(t *testing.T) {
+	r, cat := newRenderer(t)
+	for _, c := range []struct {
+		left time.Duration
+		key  string
+		n    string
+	}{
+		{7 * 24 * time.Hour, "landing.expires.days", "7"},
+		{6*24*time.Hour + 23*time.Hour, "landing.expires.days", "6"}, // counted down, never up
+		{48 * time.Hour, "landing.expires.days", "2"},
+		{47 * time.Hour, "landing.expires.hours", "47"},
+		{2 * time.Hour, "landing.expires.hours", "2"},
+		{119 * time.Minute, "landing.expires.minutes", "119"},
+		{2 * time.Minute, "landing.expires.minutes", "2"},
+		{time.Minute, "landing.expires.soon", ""},
+		{-time.Hour, "landing.expires.soon", ""},
+	} {
+		for _, lang := range cat.Languages() {
+			got, err := r.expiresIn(lang, c.left)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := strings.ReplaceAll(cat.T(lang, c.key), "{{.N}}", c.n); got != want {
+				t.Errorf("%s, %v left: %q, want %q", lang, c.left, got, want)
+			}
+		}
 	}
 }
 
@@ -224,7 +300,7 @@ func TestDisplayNameIsEscaped(t *testing.T) {
 	r, _ := newRenderer(t)
 	v := landingView("en", "android")
 	v.DisplayName = `<script>alert("x")</script> & Co`
-	v.Company = `<b>Evil</b>`
+	v.Brand.Name = `<b>Evil</b>`
 	page := render(t, r, v)
 	if strings.Contains(page, "<script>") || strings.Contains(page, "<b>Evil") {
 		t.Fatal("markup in a name reached the page unescaped")
@@ -237,7 +313,7 @@ func TestDisplayNameIsEscaped(t *testing.T) {
 func TestLandingOptionalParts(t *testing.T) {
 	r, cat := newRenderer(t)
 	v := landingView("it", "android")
-	v.DisplayName, v.Company, v.ITEmail, v.QRURL, v.PageURL = "", "", "", "", ""
+	v.DisplayName, v.Brand.Name, v.ITEmail, v.QRURL, v.PageURL = "", "", "", "", ""
 	v.ExpiresAt = time.Time{}
 	v.SecurityModel = ""
 	page := render(t, r, v)
@@ -250,7 +326,7 @@ func TestLandingOptionalParts(t *testing.T) {
 			t.Errorf("page lacks %q", want)
 		}
 	}
-	for _, unwanted := range []string{"mailto:", "<img", `class="company"`, `class="security"`, "ore 14:30"} {
+	for _, unwanted := range []string{"mailto:", "<img", `class="company"`, `class="security"`, "<time"} {
 		if strings.Contains(page, unwanted) {
 			t.Errorf("page contains %q", unwanted)
 		}
@@ -295,7 +371,7 @@ func TestLinkError(t *testing.T) {
 		for _, reason := range []string{"unknown", "expired", "revoked", "used", "not_found", "something-else"} {
 			t.Run(lang+"/"+reason, func(t *testing.T) {
 				var b bytes.Buffer
-				err := r.LinkError(&b, ErrorView{Lang: lang, Company: "ACME", ITEmail: "it@acme.example", Reason: reason})
+				err := r.LinkError(&b, ErrorView{Lang: lang, Brand: Brand{Name: "ACME"}, ITEmail: "it@acme.example", Reason: reason})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -367,4 +443,52 @@ func BenchmarkDetectPlatform(b *testing.B) {
 func ExampleDetectPlatform() {
 	fmt.Println(DetectPlatform("Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1"))
 	// Output: ios
+}
+
+// TestBrandLogo: a brand with a logo shows it beside its name on the
+// landing page and on the error page; without one, the name alone.
+func TestBrandLogo(t *testing.T) {
+	r, _ := newRenderer(t)
+	v := landingView("en", "android")
+	v.Brand.LogoURL = "/brand/logo.png"
+	var e bytes.Buffer
+	if err := r.LinkError(&e, ErrorView{Brand: v.Brand, Reason: "used"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, page := range []string{render(t, r, v), e.String()} {
+		if !strings.Contains(page, `<img class="logo" src="/brand/logo.png" alt=""`) || !strings.Contains(page, "<span>ACME Corp</span>") {
+			t.Errorf("the page does not show the logo beside the name:\n%s", page)
+		}
+	}
+	v.Brand.LogoURL = ""
+	if page := render(t, r, v); strings.Contains(page, `class="logo"`) {
+		t.Error("a brand with no logo shows an image")
+	}
+}
+
+// TestErrorPageContact: a link's error page offers its group's IT contact;
+// one that knows no group (an unknown link) offers the brand's, when the
+// brand has one.
+func TestErrorPageContact(t *testing.T) {
+	r, _ := newRenderer(t)
+	for _, c := range []struct {
+		v    ErrorView
+		want string
+	}{
+		{ErrorView{Reason: "used", ITEmail: "it@acme.example", Brand: Brand{Name: "ACME", Contact: "help@acme.example"}}, "mailto:it@acme.example"},
+		{ErrorView{Reason: "unknown", Brand: Brand{Name: "ACME", Contact: "help@acme.example"}}, "mailto:help@acme.example"},
+		{ErrorView{Reason: "unknown", Brand: Brand{Name: "ACME"}}, ""},
+	} {
+		var b bytes.Buffer
+		if err := r.LinkError(&b, c.v); err != nil {
+			t.Fatal(err)
+		}
+		got := ""
+		if m := regexp.MustCompile(`id="it-contact" href="([^"]+)"`).FindStringSubmatch(b.String()); m != nil {
+			got = m[1]
+		}
+		if got != c.want {
+			t.Errorf("%+v: the contact link is %q, want %q", c.v, got, c.want)
+		}
+	}
 }
