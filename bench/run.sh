@@ -95,15 +95,16 @@ new_db() {
   fi
 }
 
-# serve DATA DSN starts activator on ports the system picks; sets SERVE_PID,
-# URL and the CLI's environment.
+# serve DATA DSN starts activator on ports the system picks, without the
+# per-address rate limits (every load comes from 127.0.0.1); sets
+# SERVE_PID, URL and the CLI's environment.
 serve() {
   local data=$1 dsn=$2 db=() prof=()
   [ "$ENGINE" = postgres ] && db=(--database "$dsn")
   rm -f "$data/ready.json" "$data/pprof.url"
   [ -z "$PPROF" ] || prof=(ACTIVATOR_PPROF=127.0.0.1:0 "ACTIVATOR_PPROF_READY=$data/pprof.url")
   setsid env "${prof[@]}" "$BIN/activator" serve --data "$data" "${db[@]}" --listen 127.0.0.1:0 --sip-udp 127.0.0.1:0 --sip-tcp 127.0.0.1:0 \
-    --sip-tls 127.0.0.1:0 --log-level "$LOG_LEVEL" --ready-file "$data/ready.json" >>"$data/serve.log" 2>&1 &
+    --sip-tls 127.0.0.1:0 --log-level "$LOG_LEVEL" --rate-limit-public 0 --rate-limit-login 0 --ready-file "$data/ready.json" >>"$data/serve.log" 2>&1 &
   SERVE_PID=$!
   PIDS+=("$SERVE_PID")
   for _ in $(seq 600); do [ -s "$data/ready.json" ] && break; kill -0 "$SERVE_PID" 2>/dev/null || break; sleep 0.1; done
