@@ -245,10 +245,10 @@ step_queue() {
   "$BIN/gen" --database "$dsn" --secret-key-file "$data/secret.key" --accounts "$QUEUE" --events 0 --messages 0 \
     --stages invited=1 --disabled 0 --queued "$QUEUE" --queued-gateway bench-sms
   serve "$data" "$dsn"
-  local cpu0
-  cpu0=$(cpu_ticks "$SERVE_PID")
   profiled queue "$BIN/load" queue --database "$dsn" --gateway bench-sms --count "$QUEUE" --out "$R/queue.$ENGINE.activator.json"
-  echo "serve: $(( ($(cpu_ticks "$SERVE_PID") - cpu0) * 1000000 / $(getconf CLK_TCK) / QUEUE )) µs of CPU a message"
+  # From serve's start: the worker sends from its first moment, and what
+  # starting costs is small beside thousands of messages.
+  echo "serve: $(( $(cpu_ticks "$SERVE_PID") * 1000000 / $(getconf CLK_TCK) / QUEUE )) µs of CPU a message, its start included"
   local got
   got=$(curl -fsS "$standin/count")
   [ "$got" -ge "$QUEUE" ] || { echo "the stand-in accepted $got of $QUEUE messages" >&2; return 1; }
