@@ -11,7 +11,9 @@
 # BENCH_ENGINES (sqlite,postgres), BENCH_PATHS (landing,redeem,import,queue,
 # sip,memory), BENCH_POSTGRES (a PostgreSQL URL whose user may create
 # databases; default $ACTIVATOR_TEST_POSTGRES, else postgres@127.0.0.1) and
-# BENCH_LOG_LEVEL (serve's --log-level, default info as in production).
+# BENCH_LOG_LEVEL (serve's --log-level, default info as in production) and
+# BENCH_PPROF (a folder: activator is built with -tags pprof and a CPU
+# profile of serve under each load is written there, PATH.ENGINE.cpu.pprof).
 # It exits non-zero when a path fails or a row of the table is missing,
 # never because a target is missed. Everything it starts listens on
 # 127.0.0.1 only, on ports the system picks, and is stopped on exit.
@@ -46,8 +48,10 @@ PATHS=${BENCH_PATHS:-landing,redeem,import,queue,sip,memory,export,first-page,de
 LOG_LEVEL=${BENCH_LOG_LEVEL:-info}
 IDLE=${BENCH_IDLE:-$([ "$SCALE" = smoke ] && echo 3 || echo 30)} # seconds serve's idle CPU is read over
 PG=${BENCH_POSTGRES:-${ACTIVATOR_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}}
+PPROF=${BENCH_PPROF:-}
+[ -z "$PPROF" ] || { mkdir -p "$PPROF"; PPROF=$(cd "$PPROF" && pwd); }
 export IDLE SCALE ACCOUNTS EVENTS MESSAGES LINKS REDEEMS DURATION IMPORT_ROWS QUEUE SIP_ACCOUNTS SIP_COUNT SIP_RATE SIP_LIMIT CONNS LOG_LEVEL PG \
-  ENGINES PATHS STEP_TIMEOUT
+  ENGINES PATHS STEP_TIMEOUT PPROF
 
 has() { [[ ",$PATHS," == *",$1,"* ]]; }
 
@@ -92,14 +96,16 @@ new_db() {
   fi
 }
 
-# serve DATA DSN starts activator on ports the system picks; sets SERVE_PID,
-# URL and the CLI's environment.
+# serve DATA DSN starts activator on ports the system picks, without the
+# per-address rate limits (every load comes from 127.0.0.1); sets
+# SERVE_PID, URL and the CLI's environment.
 serve() {
-  local data=$1 dsn=$2 db=()
+  local data=$1 dsn=$2 db=() prof=()
   [ "$ENGINE" = postgres ] && db=(--database "$dsn")
-  rm -f "$data/ready.json"
-  setsid "$BIN/activator" serve --data "$data" "${db[@]}" --listen 127.0.0.1:0 --sip-udp 127.0.0.1:0 --sip-tcp 127.0.0.1:0 \
-    --sip-tls 127.0.0.1:0 --log-level "$LOG_LEVEL" --ready-file "$data/ready.json" >>"$data/serve.log" 2>&1 &
+  rm -f "$data/ready.json" "$data/pprof.url"
+  [ -z "$PPROF" ] || prof=(ACTIVATOR_PPROF=127.0.0.1:0 "ACTIVATOR_PPROF_READY=$data/pprof.url")
+  setsid env "${prof[@]}" "$BIN/activator" serve --data "$data" "${db[@]}" --listen 127.0.0.1:0 --sip-udp 127.0.0.1:0 --sip-tcp 127.0.0.1:0 \
+    --sip-tls 127.0.0.1:0 --log-level "$LOG_LEVEL" --rate-limit-public 0 --rate-limit-login 0 --ready-file "$data/ready.json" >>"$data/serve.log" 2>&1 &
   SERVE_PID=$!
   PIDS+=("$SERVE_PID")
   # Up to 15 minutes: a first start on a generated database seals its
@@ -108,7 +114,23 @@ serve() {
   [ -s "$data/ready.json" ] || { echo "activator did not start:" >&2; tail -20 "$data/serve.log" >&2; return 1; }
   URL=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["url"])' "$data/ready.json")
   export ACTIVATOR_URL=$URL ACTIVATOR_TOKEN_FILE=$data/admin.token
+  PPROF_URL=
+  [ -z "$PPROF" ] || PPROF_URL=$(cat "$data/pprof.url")
 }
+
+# profiled NAME CMD...: run CMD; with BENCH_PPROF, under a CPU profile of
+# serve written to $PPROF/NAME.$ENGINE.cpu.pprof.
+profiled() {
+  local name=$1
+  shift
+  [ -n "$PPROF_URL" ] || { "$@"; return; }
+  curl -fsS -X POST "$PPROF_URL/debug/cpu/start"
+  "$@"
+  curl -fsS "$PPROF_URL/debug/cpu/stop" -o "$PPROF/$name.$ENGINE.cpu.pprof"
+  echo "profile: $PPROF/$name.$ENGINE.cpu.pprof" >&2
+}
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # PID: its user and system CPU time so far, in clock ticks
 
 stop() { # PID: stop the process group it leads (it was started with setsid) and wait for it
   kill -TERM -- "-$1" 2>/dev/null || true
@@ -151,10 +173,10 @@ step_hot() {
   page_bytes=$(wc -c <"$S/page.html")
   echo "landing page: $page_bytes bytes"
   if has landing; then
-    "$BIN/load" http --url "$URL" --paths "$S/paths" --duration "$DURATION" --connections "$CONNS" --user-agent "$ua" --out "$R/landing.$ENGINE.activator.json"
+    profiled landing "$BIN/load" http --url "$URL" --paths "$S/paths" --duration "$DURATION" --connections "$CONNS" --user-agent "$ua" --out "$R/landing.$ENGINE.activator.json"
   fi
   if has redeem; then
-    "$BIN/load" http --url "$URL" --bodies "$S/bodies" --path /api/v1/device/activate --duration 10m --connections "$CONNS" --out "$R/redeem.$ENGINE.activator.json"
+    profiled redeem "$BIN/load" http --url "$URL" --bodies "$S/bodies" --path /api/v1/device/activate --duration 10m --connections "$CONNS" --out "$R/redeem.$ENGINE.activator.json"
   fi
   if has memory; then
     local hwm rss
@@ -257,7 +279,7 @@ step_import() {
   "$BIN/activator" group create bench >/dev/null
   local t0 t1 out
   t0=$(date +%s.%N)
-  out=$("$BIN/activator" import "$S/import.csv" --group bench --yes </dev/null 2>/dev/null)
+  out=$(profiled import "$BIN/activator" import "$S/import.csv" --group bench --yes </dev/null 2>/dev/null)
   t1=$(date +%s.%N)
   echo "$out" | tail -1
   echo "$out" | grep -q "import [0-9]*: $IMPORT_ROWS created" || { echo "the import did not create every row: $out" >&2; return 1; }
@@ -287,7 +309,10 @@ step_queue() {
   "$BIN/gen" --database "$dsn" --secret-key-file "$data/secret.key" --accounts "$QUEUE" --events 0 --messages 0 \
     --stages invited=1 --disabled 0 --queued "$QUEUE" --queued-gateway bench-sms
   serve "$data" "$dsn"
-  "$BIN/load" queue --database "$dsn" --gateway bench-sms --count "$QUEUE" --out "$R/queue.$ENGINE.activator.json"
+  profiled queue "$BIN/load" queue --database "$dsn" --gateway bench-sms --count "$QUEUE" --out "$R/queue.$ENGINE.activator.json"
+  # From serve's start: the worker sends from its first moment, and what
+  # starting costs is small beside thousands of messages.
+  echo "serve: $(( $(cpu_ticks "$SERVE_PID") * 1000000 / $(getconf CLK_TCK) / QUEUE )) µs of CPU a message, its start included"
   local got
   got=$(curl -fsS "$standin/count")
   [ "$got" -ge "$QUEUE" ] || { echo "the stand-in accepted $got of $QUEUE messages" >&2; return 1; }
@@ -336,7 +361,7 @@ BIN=$W/bin R=$W/results
 mkdir -p "$BIN" "$R"
 export W BIN R
 echo "== building activator and the benchmark's programs"
-go build -o "$BIN/activator" ./cmd/activator
+go build ${PPROF:+-tags pprof} -o "$BIN/activator" ./cmd/activator
 for p in gen load ceiling standin; do go build -o "$BIN/$p" "./bench/$p"; done
 
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)

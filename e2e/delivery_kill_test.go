@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/activator-voip/activator/internal/messaging"
 	"github.com/activator-voip/activator/internal/model"
 	"github.com/activator-voip/activator/internal/store"
 	"github.com/activator-voip/activator/internal/store/storetest"
@@ -286,8 +287,8 @@ func killRun(t *testing.T, bin, database string) {
 	}
 	t.Logf("all %d messages arrived %v after the restart (the leases ran until %v after it); %d were in flight at the kill; %d arrived twice (%v)",
 		killMessages, time.Since(restarted).Round(time.Millisecond), leaseEnd.Sub(restarted).Round(time.Second), len(inFlight), len(dups), dups)
-	if len(inFlight) > 4 {
-		t.Errorf("%d messages in flight at the kill: the worker sends at most 4 at once", len(inFlight))
+	if len(inFlight) > messaging.DefaultConcurrency {
+		t.Errorf("%d messages in flight at the kill: the worker sends at most %d at once", len(inFlight), messaging.DefaultConcurrency)
 	}
 	srv2.stop(t)
 }

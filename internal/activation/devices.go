@@ -89,27 +89,47 @@ func (s *Devices) redeemOnce(ctx context.Context, req model.RedeemRequest, hook 
 	now := s.now().UTC().Truncate(time.Millisecond)
 	password := secret.Password()
 	credential, credHash := secret.NewToken(secret.PrefixDevice)
-	var (
-		resp  *model.RedeemResponse
-		orgID int64
-	)
-	err := s.store.Tx(ctx, func(tx *store.Tx) error {
-		l, err := tx.LinkByHash(ctx, hash)
-		if errors.Is(err, store.ErrNotFound) {
-			return ErrLinkUnknown
-		}
-		if err != nil {
-			return fmt.Errorf("reading link: %w", err)
-		}
-		if l.Kind != model.LinkActivation {
-			return ErrLinkUnknown
-		}
-		if err := linkState(l, now); err != nil {
-			return err
-		}
-		if l.Disabled {
-			return ErrAccountDisabled
-		}
+	// What the redeem reads is read first, outside its transaction: on
+	// SQLite the transaction holds the one write lock, and every redeem
+	// waited for the reads of those ahead of it. The transaction makes
+	// only the writes, and the ones that decide stay conditional: the
+	// link is used up only if it is still live (one winner per link), the
+	// account activated only if it is still enabled.
+	l, err := s.store.LinkByHash(ctx, hash)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrLinkUnknown
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading link: %w", err)
+	}
+	if l.Kind != model.LinkActivation {
+		return nil, ErrLinkUnknown
+	}
+	if err := linkState(l, now); err != nil {
+		return nil, err
+	}
+	if l.Disabled {
+		return nil, ErrAccountDisabled
+	}
+	a, err := s.store.AccountByID(ctx, l.AccountID)
+	if err != nil {
+		return nil, fmt.Errorf("reading account: %w", err)
+	}
+	st, err := s.settings.Current(ctx, a.OrgID)
+	if err != nil {
+		return nil, err
+	}
+	ep, err := effectiveProfile(ctx, &s.store.Reader, a)
+	if err != nil {
+		return nil, err
+	}
+	md5h, sha := ha1(a.Username, st.SIPDomain, password)
+	sealed := s.box.Seal([]byte(password))
+	dev := &model.Device{AccountID: a.ID, DeviceID: req.Device.ID, Platform: req.Device.Platform, Model: req.Device.Model,
+		AppVersion: req.Device.AppVersion, CredentialPrefix: secret.Display(credential), CreatedAt: now}
+	err = s.store.Tx(ctx, func(tx *store.Tx) error {
+		// Under the write lock: two devices of an account bound to one
+		// cannot both pass.
 		if err := checkBinding(ctx, &tx.Reader, l.AccountID, req.Device.ID); err != nil {
 			return err
 		}
@@ -118,23 +138,21 @@ func (s *Devices) redeemOnce(ctx context.Context, req model.RedeemRequest, hook 
 			return fmt.Errorf("redeeming link: %w", err)
 		}
 		if !ok {
-			return ErrLinkUsed // another redeem won
+			// Another redeem won, or the link was revoked or expired since it was read.
+			if l, err := tx.LinkByHash(ctx, hash); err == nil {
+				if err := linkState(l, now); err != nil && !errors.Is(err, ErrLinkUsed) {
+					return err
+				}
+			}
+			return ErrLinkUsed
 		}
-		a, err := tx.AccountByID(ctx, l.AccountID)
+		err = tx.ActivateAccount(ctx, a.ID, sealed, md5h, sha, now)
+		if errors.Is(err, store.ErrNotFound) {
+			return ErrAccountDisabled // disabled (or deleted) since it was read
+		}
 		if err != nil {
-			return fmt.Errorf("reading account: %w", err)
-		}
-		orgID = a.OrgID
-		st, err := s.settings.currentIn(ctx, &tx.Reader, a.OrgID)
-		if err != nil {
-			return err
-		}
-		md5h, sha := ha1(a.Username, st.SIPDomain, password)
-		if err := tx.ActivateAccount(ctx, a.ID, s.box.Seal([]byte(password)), md5h, sha, now); err != nil {
 			return fmt.Errorf("activating account: %w", err)
 		}
-		dev := &model.Device{AccountID: a.ID, DeviceID: req.Device.ID, Platform: req.Device.Platform, Model: req.Device.Model,
-			AppVersion: req.Device.AppVersion, CredentialPrefix: secret.Display(credential), CreatedAt: now}
 		if err := tx.CreateDevice(ctx, dev, credHash); err != nil {
 			return fmt.Errorf("storing device: %w", err)
 		}
@@ -154,21 +172,14 @@ func (s *Devices) redeemOnce(ctx context.Context, req model.RedeemRequest, hook 
 		if revoked > 0 {
 			detail["devices_revoked"] = fmt.Sprint(revoked)
 		}
-		if err := tx.AddEvent(ctx, a.OrgID, a.ID, model.EventActivated, "", detail); err != nil {
-			return err
-		}
-		cfg, err := s.buildConfig(ctx, &tx.Reader, a, password, now)
-		if err != nil {
-			return err
-		}
-		resp = &model.RedeemResponse{DeviceCredential: credential, Config: cfg}
-		return nil
+		return tx.AddEvent(ctx, a.OrgID, a.ID, model.EventActivated, "", detail)
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.log.InfoContext(ctx, "device activated", "username", resp.Config.Account.Username, "platform", req.Device.Platform)
-	s.accounts.syncSIP(ctx, orgID, resp.Config.Account.Username)
+	resp := &model.RedeemResponse{DeviceCredential: credential, Config: s.nativeConfig(a, st, ep, password, now)}
+	s.log.InfoContext(ctx, "device activated", "username", a.Username, "platform", req.Device.Platform)
+	s.accounts.syncSIP(ctx, a.OrgID, a.Username)
 	return resp, nil
 }
 
@@ -285,11 +296,16 @@ func (s *Devices) buildConfig(ctx context.Context, r *store.Reader, a *store.Acc
 	if err != nil {
 		return model.DeviceConfig{}, err
 	}
+	return s.nativeConfig(a, st, ep, password, now), nil
+}
+
+// nativeConfig is an account's configuration from its settings and profile.
+func (s *Devices) nativeConfig(a *store.AccountRow, st *Resolved, ep model.EffectiveProfile, password string, now time.Time) model.DeviceConfig {
 	return provisioning.NativeConfig(provisioning.ConfigInput{
 		BaseURL: st.BaseURL, Username: a.Username, Password: password, DisplayName: a.DisplayName,
 		VirtualNumber: a.VirtualNumber, SecurityModel: a.SecurityModel, SIPDomain: st.SIPDomain, SIPHost: st.SIPHost,
 		SIPPorts: st.SIPPorts, Transports: st.SIPTransports, Profile: ep.Settings, IssuedAt: now,
-	}), nil
+	})
 }
 
 // checkBinding refuses a redeem from device deviceID when the account is

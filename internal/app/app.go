@@ -232,7 +232,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	}
 	// The outbox is built in; the gateways configured in the database
 	// (activator gateway add) are built on first use and rebuilt when they change.
-	gateways := messaging.NewRegistry(a.Domain.Gateways.NewLoader(messaging.Options{}).Load, outbox.New(st, box))
+	gateways := messaging.NewRegistry(a.Domain.Gateways.NewLoader(messaging.Options{
+		HTTPClient: messaging.NewHTTPClient(max(wcfg.Concurrency, messaging.DefaultConcurrency)),
+	}).Load, outbox.New(st, box))
 	a.Worker = messaging.NewWorker(st, gateways, wcfg, log.With("component", "delivery"))
 	if err := a.startSIP(ctx, cfg, log); err != nil {
 		return nil, err

@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -36,6 +35,19 @@ func (o Options) Client() *http.Client {
 		return o.HTTPClient
 	}
 	return &http.Client{Timeout: 30 * time.Second}
+}
+
+// NewHTTPClient returns the client the adapters share in a server whose
+// delivery worker sends up to concurrent messages at once: a transport
+// of its own (proxies from the environment, as http.DefaultTransport)
+// that keeps a connection per send in flight to each provider, where
+// http.DefaultTransport keeps 2 and closes the others after every send,
+// so a busy queue opened a TCP (and TLS) connection for most messages.
+func NewHTTPClient(concurrent int) *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = max(concurrent, 2)
+	t.MaxIdleConns = max(t.MaxIdleConns, 4*concurrent)
+	return &http.Client{Transport: t, Timeout: 30 * time.Second}
 }
 
 // Receipt returns m's receipt URL, or "".
@@ -103,10 +115,25 @@ func RetryAfter(v string, now time.Time) time.Duration {
 // Clickatell want); it refuses anything that is not a number.
 func Digits(number string) (string, error) {
 	d := strings.TrimPrefix(strings.TrimSpace(number), "+")
-	if !regexp.MustCompile(`^[0-9]{7,15}$`).MatchString(d) {
+	if !allDigits(d, 7, 15) {
 		return "", Permanent(fmt.Errorf("recipient %q is not an international phone number", number))
 	}
 	return d, nil
+}
+
+// allDigits says whether s is lo to hi ASCII digits: what the regular
+// expression ^[0-9]{lo,hi}$ says, without compiling one for every
+// message sent.
+func allDigits(s string, lo, hi int) bool {
+	if len(s) < lo || len(s) > hi {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // E164 returns a number with its '+' (what Twilio and ASPSMS want).

@@ -221,10 +221,12 @@ func (tx *Tx) AdvanceStage(ctx context.Context, id int64, stage string) (bool, e
 	return n > 0, err
 }
 
-// ActivateAccount enables an account with fresh SIP secrets.
+// ActivateAccount gives an enabled account fresh SIP secrets and moves it
+// to activated; ErrNotFound when the account is gone or disabled (a
+// disable that commits first is not undone).
 func (tx *Tx) ActivateAccount(ctx context.Context, id int64, sealedPassword []byte, ha1MD5, ha1SHA256 string, at time.Time) error {
-	return tx.execOne(ctx, `UPDATE accounts SET stage = $1, disabled = $2, sip_password = $3, ha1_md5 = $4, ha1_sha256 = $5,
-		activated_at = $6, updated_at = $6 WHERE id = $7`,
+	return tx.execOne(ctx, `UPDATE accounts SET stage = $1, sip_password = $3, ha1_md5 = $4, ha1_sha256 = $5,
+		activated_at = $6, updated_at = $6 WHERE id = $7 AND disabled = $2`,
 		model.StageActivated, false, sealedPassword, ha1MD5, ha1SHA256, ms(at), id)
 }
 

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -96,20 +97,51 @@ func (tx *Tx) EnqueueMessage(ctx context.Context, m *MessageRow) error {
 }
 
 // ClaimMessages takes up to limit due messages for sending on behalf of
-// the instance owner: queued ones whose time has come, and sending ones
-// whose lease ran out (their sender died). Each claimed message has its
-// attempt counted and is leased until now+lease; its row's Claim names the claim.
+// the instance owner: sending ones whose lease ran out (their sender
+// died) first, then queued ones whose time has come, earliest first. Each
+// claimed message has its attempt counted and is leased until now+lease;
+// its row's Claim names the claim.
+//
+// Each kind is read on its own index in its order (messages_leases,
+// messages_due) and only as far as limit, so a claim costs the rows it
+// takes however long the queue is: one query with an OR of both had the
+// database read and sort every due message on each claim. Queued
+// messages due in the same millisecond go in id order on SQLite (the
+// index ends with the rowid) and in the index's order on PostgreSQL,
+// where sorting by id as well would read the whole millisecond's batch.
 func (tx *Tx) ClaimMessages(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]MessageRow, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	out, err := tx.claim(ctx, owner, now, lease, limit, `state = $4 AND locked_until < $3`, `locked_until`, model.MessageSending)
+	if err != nil {
+		return nil, err
+	}
+	if len(out) < limit {
+		order := `next_attempt_at`
+		if tx.dialect == SQLite {
+			order += `, id`
+		}
+		queued, err := tx.claim(ctx, owner, now, lease, limit-len(out), `state = $4 AND next_attempt_at <= $3`, order, model.MessageQueued)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, queued...)
+	}
+	return out, nil
+}
+
+// claim leases up to limit messages in state, read WHERE cond ORDER BY
+// order: the placeholders are those of ClaimMessages' one query.
+func (tx *Tx) claim(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int, cond, order, state string) ([]MessageRow, error) {
 	lock := ""
 	if tx.dialect == Postgres {
 		lock = " FOR UPDATE SKIP LOCKED"
 	}
 	rows, err := tx.q.QueryContext(ctx, `UPDATE messages SET state = $1, attempts = attempts + 1, locked_until = $2, updated_at = $3, claimed_by = $6
-		WHERE id IN (SELECT id FROM messages
-			WHERE (state = $4 AND next_attempt_at <= $3) OR (state = $1 AND locked_until < $3)
-			ORDER BY next_attempt_at, id LIMIT $5`+lock+`)
+		WHERE id IN (SELECT id FROM messages WHERE `+cond+` ORDER BY `+order+` LIMIT $5`+lock+`)
 		RETURNING `+messageCols,
-		model.MessageSending, ms(now.Add(lease)), ms(now), model.MessageQueued, limit, owner)
+		model.MessageSending, ms(now.Add(lease)), ms(now), state, limit, owner)
 	if err != nil {
 		return nil, fmt.Errorf("claiming messages: %w", mapErr(err))
 	}
@@ -122,7 +154,15 @@ func (tx *Tx) ClaimMessages(ctx context.Context, owner string, now time.Time, le
 		}
 		out = append(out, *m)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("claiming messages: %w", mapErr(err))
+	}
+	// RETURNING keeps no order: give the rows the one they were read in.
+	sort.Slice(out, func(i, j int) bool {
+		a, b := &out[i], &out[j]
+		return a.NextAttemptAt.Before(b.NextAttemptAt) || a.NextAttemptAt.Equal(b.NextAttemptAt) && a.ID < b.ID
+	})
+	return out, nil
 }
 
 // claimed runs an UPDATE of claim c's message, "SET set WHERE cond AND
@@ -145,14 +185,16 @@ func (tx *Tx) RenewLease(ctx context.Context, c Claim, until time.Time) error {
 	return tx.claimed(ctx, c, `locked_until = $1`, `state = $2`, ms(until), model.MessageSending)
 }
 
-// MarkMessageSent records a delivery to the gateway.
+// MarkMessageSent records a delivery to the gateway. It drops the sealed
+// text itself, as the trigger of migration 0009 would, which then has
+// nothing to do: on SQLite that saves a second UPDATE of the row.
 // A delivery receipt that came in while the send was being recorded (the
 // provider can be that fast) has already set the final state: it is kept.
 func (tx *Tx) MarkMessageSent(ctx context.Context, c Claim, providerID string, at time.Time) error {
 	return tx.claimed(ctx, c, `
 		state = CASE WHEN receipt_status <> '' AND state IN ($4, $5) THEN state ELSE $1 END,
 		last_error = CASE WHEN receipt_status <> '' AND state = $5 THEN last_error ELSE '' END,
-		provider_id = $2, sent_at = $3, updated_at = $3, locked_until = NULL`, `TRUE`,
+		provider_id = $2, sent_at = $3, updated_at = $3, locked_until = NULL, sealed_text = NULL`, `TRUE`,
 		model.MessageSent, providerID, ms(at), model.MessageDelivered, model.MessageFailed)
 }
 
@@ -164,7 +206,7 @@ func (tx *Tx) MarkMessageRetry(ctx context.Context, c Claim, lastError string, n
 
 // MarkMessageFailed gives a message up.
 func (tx *Tx) MarkMessageFailed(ctx context.Context, c Claim, lastError string) error {
-	return tx.claimed(ctx, c, `state = $1, last_error = $2, updated_at = $3, locked_until = NULL`, `TRUE`,
+	return tx.claimed(ctx, c, `state = $1, last_error = $2, updated_at = $3, locked_until = NULL, sealed_text = NULL`, `TRUE`,
 		model.MessageFailed, lastError, ms(time.Now()))
 }
 

@@ -365,51 +365,65 @@ func (s *Server) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 		changes = append(changes, change{contact: c.Address.String(), expires: e})
 	}
 	var live []model.Registration
-	err := s.cfg.Store.Tx(ctx, func(dbtx *store.Tx) error {
-		if removeAll {
-			n, err := dbtx.DeleteRegistrations(ctx, acct.ID)
-			if err != nil {
-				return err
-			}
-			if n > 0 {
-				if err := dbtx.AddEvent(ctx, acct.OrgID, acct.ID, model.EventUnregistered, "", map[string]string{"count": strconv.Itoa(n)}); err != nil {
-					return err
-				}
-			}
+	refreshed := false
+	if !removeAll {
+		asked := make([]binding, len(changes))
+		for i, c := range changes {
+			asked[i] = binding{contact: c.contact, transport: transport, source: source, agent: agent, expires: c.expires}
 		}
-		for _, c := range changes {
-			if c.expires <= 0 {
-				gone, err := dbtx.DeleteRegistration(ctx, acct.ID, c.contact)
+		// A refresh of bindings just written is answered with a read (bindings.go).
+		if stored, err := s.cfg.Store.Registrations(ctx, acct.ID, now); err == nil && onlyRefreshes(asked, stored, now) {
+			live, refreshed = stored, true
+		}
+	}
+	var err error
+	if !refreshed {
+		err = s.cfg.Store.Tx(ctx, func(dbtx *store.Tx) error {
+			if removeAll {
+				n, err := dbtx.DeleteRegistrations(ctx, acct.ID)
 				if err != nil {
 					return err
 				}
-				if gone {
-					if err := dbtx.AddEvent(ctx, acct.OrgID, acct.ID, model.EventUnregistered, "", map[string]string{"contact": c.contact}); err != nil {
+				if n > 0 {
+					if err := dbtx.AddEvent(ctx, acct.OrgID, acct.ID, model.EventUnregistered, "", map[string]string{"count": strconv.Itoa(n)}); err != nil {
 						return err
 					}
 				}
-				continue
 			}
-			reg := &model.Registration{AccountID: acct.ID, Contact: c.contact, Transport: transport, Source: source, UserAgent: agent,
-				UpdatedAt: now, ExpiresAt: now.Add(time.Duration(c.expires) * time.Second)}
-			created, err := dbtx.PutRegistration(ctx, reg)
-			if err != nil {
-				return err
-			}
-			if created {
-				detail := map[string]string{"contact": c.contact, "transport": transport, "source": source}
-				if agent != "" {
-					detail["user_agent"] = agent
+			for _, c := range changes {
+				if c.expires <= 0 {
+					gone, err := dbtx.DeleteRegistration(ctx, acct.ID, c.contact)
+					if err != nil {
+						return err
+					}
+					if gone {
+						if err := dbtx.AddEvent(ctx, acct.OrgID, acct.ID, model.EventUnregistered, "", map[string]string{"contact": c.contact}); err != nil {
+							return err
+						}
+					}
+					continue
 				}
-				if err := dbtx.AddEvent(ctx, acct.OrgID, acct.ID, model.EventRegistered, "", detail); err != nil {
+				reg := &model.Registration{AccountID: acct.ID, Contact: c.contact, Transport: transport, Source: source, UserAgent: agent,
+					UpdatedAt: now, ExpiresAt: now.Add(time.Duration(c.expires) * time.Second)}
+				created, err := dbtx.PutRegistration(ctx, reg)
+				if err != nil {
 					return err
 				}
+				if created {
+					detail := map[string]string{"contact": c.contact, "transport": transport, "source": source}
+					if agent != "" {
+						detail["user_agent"] = agent
+					}
+					if err := dbtx.AddEvent(ctx, acct.OrgID, acct.ID, model.EventRegistered, "", detail); err != nil {
+						return err
+					}
+				}
 			}
-		}
-		var err error
-		live, err = dbtx.Registrations(ctx, acct.ID, now)
-		return err
-	})
+			var err error
+			live, err = dbtx.Registrations(ctx, acct.ID, now)
+			return err
+		})
+	}
 	if err != nil {
 		s.log.Error("sip: storing registration", "username", acct.Username, "err", err)
 		s.reply(tx, req, sip.StatusInternalServerError, "Server Error")

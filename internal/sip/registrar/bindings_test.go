@@ -1,0 +1,118 @@
+package registrar
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/activator-voip/activator/internal/store"
+)
+
+// A refresh of a binding written less than a minute ago, unchanged, is
+// answered from the stored binding without a write, with what is left of
+// its stored expiry; a change, a removal in the database or an older
+// binding is written as before.
+func TestRegisterRefreshOfAFreshBindingIsAnsweredFromTheStoredOne(t *testing.T) {
+	r := startRegistrar(t, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c, req, res := register(t, r.addr, "alice")
+	again := func(agent string) *sip.Response {
+		t.Helper()
+		req.RemoveHeader("Via")
+		req.RemoveHeader("Authorization")
+		req.RemoveHeader("User-Agent")
+		if agent != "" {
+			req.AppendHeader(sip.NewHeader("User-Agent", agent))
+		}
+		req.CSeq().SeqNo++
+		res, err := c.Do(ctx, req, sipgo.ClientRequestAddVia)
+		if err != nil || res.StatusCode != 401 {
+			t.Fatalf("REGISTER: want 401, got %v %v", res, err)
+		}
+		return res
+	}
+	answer := func(res *sip.Response) *sip.Response {
+		t.Helper()
+		res, err := c.DoDigestAuth(ctx, req, res, sipgo.DigestAuth{Username: "alice", Password: "alicepw"})
+		if err != nil || res.StatusCode != 200 {
+			t.Fatalf("answered REGISTER: want 200, got %v %v", res, err)
+		}
+		return res
+	}
+	stored := func() (updated, expires time.Time, n int) {
+		t.Helper()
+		a, err := r.st.SIPAccountByUsername(ctx, "alice")
+		if err != nil {
+			t.Fatal(err)
+		}
+		regs, err := r.st.Registrations(ctx, a.ID, r.clock.now())
+		if err != nil || len(regs) == 0 {
+			return time.Time{}, time.Time{}, 0
+		}
+		return regs[0].UpdatedAt, regs[0].ExpiresAt, len(regs)
+	}
+	contactExpires := func(res *sip.Response) string {
+		t.Helper()
+		h := res.GetHeader("Contact")
+		if h == nil {
+			t.Fatal("no Contact in the 200")
+		}
+		_, v, _ := strings.Cut(h.Value(), "expires=")
+		return v
+	}
+
+	answer(res)
+	t0, e0, n := stored()
+	if n != 1 {
+		t.Fatalf("first REGISTER: %d bindings stored", n)
+	}
+	// 10 s later, the same binding: nothing written, the stored expiry told.
+	r.clock.add(10 * time.Second)
+	ok := answer(again(""))
+	if t1, e1, n := stored(); n != 1 || !t1.Equal(t0) || !e1.Equal(e0) {
+		t.Fatalf("a refresh within the window wrote the binding: updated %v -> %v, expires %v -> %v", t0, t1, e0, e1)
+	}
+	if got := contactExpires(ok); got != "3590" {
+		t.Fatalf("the refresh's answer: expires=%s, want the stored binding's 3590 s left", got)
+	}
+	// Another user agent is a change: written.
+	r.clock.add(time.Second)
+	answer(again("Phone/2"))
+	t2, e2, _ := stored()
+	if !t2.After(t0) || !e2.After(e0) {
+		t.Fatalf("a changed binding was not written: updated %v, expires %v", t2, e2)
+	}
+	// A binding removed from the database meanwhile is written again.
+	if err := r.st.Tx(ctx, func(tx *store.Tx) error {
+		_, err := tx.DeleteRegistrations(ctx, mustAccount(t, r, "alice"))
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	r.clock.add(time.Second)
+	answer(again("Phone/2"))
+	if _, _, n := stored(); n != 1 {
+		t.Fatalf("a binding removed in the database was not written again: %d bindings", n)
+	}
+	t3, _, _ := stored()
+	// Past the window, the same refresh is written.
+	r.clock.add(refreshWindow)
+	answer(again("Phone/2"))
+	if t4, _, _ := stored(); !t4.After(t3) {
+		t.Fatalf("a refresh past the window was not written: updated %v -> %v", t3, t4)
+	}
+}
+
+func mustAccount(t *testing.T, r *testRegistrar, username string) int64 {
+	t.Helper()
+	a, err := r.st.SIPAccountByUsername(context.Background(), username)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a.ID
+}
