@@ -148,6 +148,10 @@ func NewWorker(st *store.Store, gateways *Registry, cfg WorkerConfig, log *slog.
 	return &Worker{store: st, gateways: gateways, cfg: cfg, log: log, bell: bell, commits: &groupCommit{store: st}}
 }
 
+// claimTimeout bounds one claim's transaction, which a stop does not cut
+// short.
+const claimTimeout = 10 * time.Second
+
 // Notify wakes the worker: a message was just queued.
 func (w *Worker) Notify() { w.bell.Ring() }
 
@@ -242,12 +246,22 @@ func (w *Worker) claimDue(ctx, sendCtx context.Context, slots chan struct{}, sen
 		if free == 0 || backlog && free < max(cap(slots)/4, 1) {
 			return w.cfg.PollInterval, backlog // a send finishing rings the bell
 		}
+		if ctx.Err() != nil {
+			return 0, false // stopping: claim nothing more
+		}
 		var batch []store.MessageRow
 		w.stats.claims.Add(1)
-		err := w.store.Tx(ctx, func(tx *store.Tx) (err error) {
-			batch, err = tx.ClaimMessages(ctx, w.cfg.Instance, time.Now(), w.cfg.Lease, free)
+		// The claim runs to its end even when a stop comes during it: a
+		// stop that cancelled it could cancel the answer of a commit that
+		// went through, leaving claimed rows nobody sends until their
+		// lease runs out. What it claims is started and then drained, or
+		// handed back, as every send in flight is.
+		claimCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), claimTimeout)
+		err := w.store.Tx(claimCtx, func(tx *store.Tx) (err error) {
+			batch, err = tx.ClaimMessages(claimCtx, w.cfg.Instance, time.Now(), w.cfg.Lease, free)
 			return err
 		})
+		cancel()
 		if err != nil {
 			if ctx.Err() == nil && !errors.Is(err, store.ErrUnavailable) { // the store logs that once
 				w.log.Error("claiming messages", "err", err)
