@@ -105,4 +105,3 @@ func (r *Reader) StateCounts(ctx context.Context) (map[string]int64, error) {
 	}
 	return out, nil
 }
-
