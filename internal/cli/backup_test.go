@@ -31,7 +31,10 @@ func rowIDs(t *testing.T, path string) map[string]map[int64]bool {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	rows, err := db.Query(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`)
+	// The search index's own tables (FTS5's) are left out: some have no
+	// rowid, and the index is made again from accounts.
+	rows, err := db.Query(`SELECT m.name FROM sqlite_master m WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'
+		AND NOT EXISTS (SELECT 1 FROM sqlite_master v WHERE v.sql LIKE 'CREATE VIRTUAL TABLE%' AND m.name LIKE v.name || '\_%' ESCAPE '\')`)
 	if err != nil {
 		t.Fatal(err)
 	}
