@@ -5,6 +5,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/activator-voip/activator/internal/model"
 	"github.com/activator-voip/activator/internal/store"
 	"github.com/activator-voip/activator/internal/store/storetest"
 )
@@ -90,8 +91,31 @@ func TestOrganisationsCreateEditSuspendResumeDelete(t *testing.T) {
 		if err := del(org); !errors.Is(err, store.ErrDefaultOrganisation) {
 			t.Fatalf("deleting the default: want ErrDefaultOrganisation, got %v", err)
 		}
+		full, err := mk("full", "Full Ltd")
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = s.Tx(ctx, func(tx *store.Tx) error {
+			g := &store.GroupRow{Group: model.Group{Name: "ops"}}
+			if err := tx.CreateGroup(ctx, full.ID, g); err != nil {
+				return err
+			}
+			return tx.CreateAccount(ctx, &store.AccountRow{OrgID: full.ID, Account: model.Account{
+				GroupID: g.ID, Username: "2234567890", DisplayName: "Grace Hopper", SecurityModel: model.EndToSite,
+				VirtualNumber: "200001", Kind: "wizard", Stage: model.StageNew,
+			}})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := del(full.ID); !errors.Is(err, store.ErrOrganisationHasAccounts) {
+			t.Fatalf("deleting an organisation with accounts: want ErrOrganisationHasAccounts, got %v", err)
+		}
+		if err := s.Tx(ctx, func(tx *store.Tx) error { return tx.PutSetting(ctx, acme.ID, "sip_domain", "acme.example") }); err != nil {
+			t.Fatal(err)
+		}
 		if err := del(acme.ID); err != nil {
-			t.Fatalf("deleting an empty organisation: %v", err)
+			t.Fatalf("deleting an organisation with only settings: %v", err)
 		}
 		if _, err := s.OrganisationByID(ctx, acme.ID); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("deleted: want ErrNotFound, got %v", err)
