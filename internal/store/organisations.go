@@ -1,0 +1,145 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// ErrDefaultOrganisation refuses to delete the default organisation.
+var ErrDefaultOrganisation = errors.New("the default organisation cannot be deleted")
+
+// ErrOrganisationHasAccounts refuses to delete an organisation that still
+// has accounts.
+var ErrOrganisationHasAccounts = errors.New("the organisation still has accounts")
+
+// OrganisationRow is an organisation as stored. Name is its display name.
+type OrganisationRow struct {
+	ID          int64
+	Slug        string
+	Name        string
+	SuspendedAt *time.Time
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+const organisationCols = `id, slug, name, suspended_at, created_at, updated_at`
+
+func scanOrganisation(sc interface{ Scan(...any) error }) (*OrganisationRow, error) {
+	var (
+		o                OrganisationRow
+		suspended        sql.NullInt64
+		created, updated int64
+	)
+	if err := sc.Scan(&o.ID, &o.Slug, &o.Name, &suspended, &created, &updated); err != nil {
+		return nil, mapErr(err)
+	}
+	if suspended.Valid {
+		t := fromMS(suspended.Int64)
+		o.SuspendedAt = &t
+	}
+	o.CreatedAt, o.UpdatedAt = fromMS(created), fromMS(updated)
+	return &o, nil
+}
+
+// Organisations lists every organisation by slug.
+func (r *Reader) Organisations(ctx context.Context) ([]OrganisationRow, error) {
+	rows, err := r.q.QueryContext(ctx, `SELECT `+organisationCols+` FROM organisations ORDER BY slug`)
+	if err != nil {
+		return nil, fmt.Errorf("listing organisations: %w", mapErr(err))
+	}
+	defer rows.Close()
+	var out []OrganisationRow
+	for rows.Next() {
+		o, err := scanOrganisation(rows)
+		if err != nil {
+			return nil, fmt.Errorf("listing organisations: %w", err)
+		}
+		out = append(out, *o)
+	}
+	return out, rows.Err()
+}
+
+// OrganisationByID finds an organisation by its id.
+func (r *Reader) OrganisationByID(ctx context.Context, id int64) (*OrganisationRow, error) {
+	return scanOrganisation(r.q.QueryRowContext(ctx, `SELECT `+organisationCols+` FROM organisations WHERE id = $1`, id))
+}
+
+// OrganisationBySlug finds an organisation by its slug.
+func (r *Reader) OrganisationBySlug(ctx context.Context, slug string) (*OrganisationRow, error) {
+	return scanOrganisation(r.q.QueryRowContext(ctx, `SELECT `+organisationCols+` FROM organisations WHERE slug = $1`, slug))
+}
+
+// CreateOrganisation stores a new organisation (its slug and name) and
+// fills in its id and times; a slug or name already taken is a
+// *ConflictError naming the column.
+func (tx *Tx) CreateOrganisation(ctx context.Context, o *OrganisationRow) error {
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	id, err := tx.insertID(ctx, `INSERT INTO organisations (slug, name, created_at, updated_at) VALUES ($1, $2, $3, $3)`,
+		o.Slug, o.Name, ms(now))
+	if err != nil {
+		return fmt.Errorf("creating organisation %s: %w", o.Slug, err)
+	}
+	o.ID, o.CreatedAt, o.UpdatedAt, o.SuspendedAt = id, now, now, nil
+	return nil
+}
+
+// UpdateOrganisation stores an organisation's slug and name.
+func (tx *Tx) UpdateOrganisation(ctx context.Context, o *OrganisationRow) error {
+	// updated_at moves forward by at least a millisecond, so caches keyed
+	// by it always see a change.
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	if !now.After(o.UpdatedAt) {
+		now = o.UpdatedAt.Add(time.Millisecond)
+	}
+	if err := tx.execOne(ctx, `UPDATE organisations SET slug = $1, name = $2, updated_at = $3 WHERE id = $4`,
+		o.Slug, o.Name, ms(now), o.ID); err != nil {
+		return fmt.Errorf("updating organisation %d: %w", o.ID, err)
+	}
+	o.UpdatedAt = now
+	return nil
+}
+
+// SuspendOrganisation marks an organisation suspended from now on; one
+// already suspended keeps its first suspension time.
+func (tx *Tx) SuspendOrganisation(ctx context.Context, id int64) error {
+	now := ms(time.Now())
+	if err := tx.execOne(ctx, `UPDATE organisations SET suspended_at = COALESCE(suspended_at, $1), updated_at = $1 WHERE id = $2`, now, id); err != nil {
+		return fmt.Errorf("suspending organisation %d: %w", id, err)
+	}
+	return nil
+}
+
+// ResumeOrganisation ends an organisation's suspension.
+func (tx *Tx) ResumeOrganisation(ctx context.Context, id int64) error {
+	if err := tx.execOne(ctx, `UPDATE organisations SET suspended_at = NULL, updated_at = $1 WHERE id = $2`, ms(time.Now()), id); err != nil {
+		return fmt.Errorf("resuming organisation %d: %w", id, err)
+	}
+	return nil
+}
+
+// DeleteOrganisation deletes an organisation with no accounts and its
+// settings. It refuses the default organisation (ErrDefaultOrganisation),
+// one with accounts (ErrOrganisationHasAccounts), and one any other row
+// still names (ErrInUse: its operators, tokens, groups, gateways...).
+func (tx *Tx) DeleteOrganisation(ctx context.Context, id int64) error {
+	if id == 1 {
+		return ErrDefaultOrganisation
+	}
+	var n int
+	if err := tx.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM accounts WHERE org_id = $1`, id).Scan(&n); err != nil {
+		return fmt.Errorf("deleting organisation %d: %w", id, mapErr(err))
+	}
+	if n > 0 {
+		return fmt.Errorf("deleting organisation %d: %w (%d)", id, ErrOrganisationHasAccounts, n)
+	}
+	if _, err := tx.exec(ctx, `DELETE FROM settings WHERE org_id = $1`, id); err != nil {
+		return fmt.Errorf("deleting organisation %d's settings: %w", id, err)
+	}
+	if err := tx.execOne(ctx, `DELETE FROM organisations WHERE id = $1`, id); err != nil {
+		return fmt.Errorf("deleting organisation %d: %w", id, err)
+	}
+	return nil
+}

@@ -1,0 +1,127 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/activator-voip/activator/internal/model"
+	"github.com/activator-voip/activator/internal/store"
+	"github.com/activator-voip/activator/internal/store/storetest"
+)
+
+func TestOrganisationsCreateEditSuspendResumeDelete(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		seed(t, s) // the default organisation, with an account
+		def, err := s.OrganisationBySlug(ctx, "default")
+		if err != nil || def.ID != org || def.SuspendedAt != nil {
+			t.Fatalf("default organisation by slug: %+v %v", def, err)
+		}
+		mk := func(slug, name string) (*store.OrganisationRow, error) {
+			o := &store.OrganisationRow{Slug: slug, Name: name}
+			return o, s.Tx(ctx, func(tx *store.Tx) error { return tx.CreateOrganisation(ctx, o) })
+		}
+		acme, err := mk("acme", "ACME Corp")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if acme.ID == org || acme.ID == 0 {
+			t.Fatalf("new organisation's id: %d", acme.ID)
+		}
+		var ce *store.ConflictError
+		if _, err := mk("acme", "Other"); !errors.As(err, &ce) || ce.Column != "slug" {
+			t.Fatalf("same slug twice: want a conflict on slug, got %v", err)
+		}
+		if _, err := mk("other", "ACME Corp"); !errors.As(err, &ce) || ce.Column != "name" {
+			t.Fatalf("same name twice: want a conflict on name, got %v", err)
+		}
+		if got, err := s.OrganisationByID(ctx, acme.ID); err != nil || got.Slug != "acme" || got.Name != "ACME Corp" {
+			t.Fatalf("by id: %+v %v", got, err)
+		}
+		list, err := s.Organisations(ctx)
+		if err != nil || len(list) != 2 || list[0].Slug != "acme" || list[1].Slug != "default" {
+			t.Fatalf("list: %+v %v", list, err)
+		}
+
+		before := acme.UpdatedAt
+		acme.Slug, acme.Name = "acme-eu", "ACME Europe"
+		if err := s.Tx(ctx, func(tx *store.Tx) error { return tx.UpdateOrganisation(ctx, acme) }); err != nil {
+			t.Fatal(err)
+		}
+		if !acme.UpdatedAt.After(before) {
+			t.Fatalf("updated_at did not move forward: %v then %v", before, acme.UpdatedAt)
+		}
+		if _, err := s.OrganisationBySlug(ctx, "acme"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("old slug: want ErrNotFound, got %v", err)
+		}
+		renamed := *acme
+		renamed.Slug = "default"
+		if err := s.Tx(ctx, func(tx *store.Tx) error { return tx.UpdateOrganisation(ctx, &renamed) }); !errors.As(err, &ce) {
+			t.Fatalf("taking the default's slug: want a conflict, got %v", err)
+		}
+
+		if err := s.Tx(ctx, func(tx *store.Tx) error { return tx.SuspendOrganisation(ctx, acme.ID) }); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.OrganisationBySlug(ctx, "acme-eu")
+		if err != nil || got.SuspendedAt == nil {
+			t.Fatalf("suspended: %+v %v", got, err)
+		}
+		first := *got.SuspendedAt
+		if err := s.Tx(ctx, func(tx *store.Tx) error { return tx.SuspendOrganisation(ctx, acme.ID) }); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := s.OrganisationByID(ctx, acme.ID); got == nil || got.SuspendedAt == nil || !got.SuspendedAt.Equal(first) {
+			t.Fatalf("suspending again moved the suspension time: %+v", got)
+		}
+		if err := s.Tx(ctx, func(tx *store.Tx) error { return tx.ResumeOrganisation(ctx, acme.ID) }); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := s.OrganisationByID(ctx, acme.ID); got == nil || got.SuspendedAt != nil {
+			t.Fatalf("resumed: %+v", got)
+		}
+		if err := s.Tx(ctx, func(tx *store.Tx) error { return tx.SuspendOrganisation(ctx, 999) }); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("suspending no organisation: want ErrNotFound, got %v", err)
+		}
+
+		del := func(id int64) error {
+			return s.Tx(ctx, func(tx *store.Tx) error { return tx.DeleteOrganisation(ctx, id) })
+		}
+		if err := del(org); !errors.Is(err, store.ErrDefaultOrganisation) {
+			t.Fatalf("deleting the default: want ErrDefaultOrganisation, got %v", err)
+		}
+		full, err := mk("full", "Full Ltd")
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = s.Tx(ctx, func(tx *store.Tx) error {
+			g := &store.GroupRow{Group: model.Group{Name: "ops"}}
+			if err := tx.CreateGroup(ctx, full.ID, g); err != nil {
+				return err
+			}
+			return tx.CreateAccount(ctx, &store.AccountRow{OrgID: full.ID, Account: model.Account{
+				GroupID: g.ID, Username: "2234567890", DisplayName: "Grace Hopper", SecurityModel: model.EndToSite,
+				VirtualNumber: "200001", Kind: "wizard", Stage: model.StageNew,
+			}})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := del(full.ID); !errors.Is(err, store.ErrOrganisationHasAccounts) {
+			t.Fatalf("deleting an organisation with accounts: want ErrOrganisationHasAccounts, got %v", err)
+		}
+		if err := s.Tx(ctx, func(tx *store.Tx) error { return tx.PutSetting(ctx, acme.ID, "sip_domain", "acme.example") }); err != nil {
+			t.Fatal(err)
+		}
+		if err := del(acme.ID); err != nil {
+			t.Fatalf("deleting an organisation with only settings: %v", err)
+		}
+		if _, err := s.OrganisationByID(ctx, acme.ID); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("deleted: want ErrNotFound, got %v", err)
+		}
+		if err := del(acme.ID); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("deleting again: want ErrNotFound, got %v", err)
+		}
+	})
+}
