@@ -43,6 +43,13 @@ func TestTheWallHoldsOnTheAPI(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// Before the walk, which may revoke A's own token with id 1:
+		// B's account answers A exactly as an unknown one does.
+		codeB, bodyB, _ := s.do("GET", "/api/v1/accounts/"+acc.Username, "", "")
+		codeU, bodyU, _ := s.do("GET", "/api/v1/accounts/nobody-here", "", "")
+		if codeB != http.StatusNotFound || codeU != codeB || !strings.Contains(string(bodyB), "not_found") != !strings.Contains(string(bodyU), "not_found") {
+			t.Errorf("B's account: %d %s; an unknown one: %d %s", codeB, bodyB, codeU, bodyU)
+		}
 		fill := map[string]string{
 			"name": "sales", "username": acc.Username, "id": "1", "platform": "android",
 			"key": "sip.domain", "channel": "sms", "gateway": "outbox", "token": "avl_x", "credential": "x",
