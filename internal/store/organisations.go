@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/activator-voip/activator/internal/model"
 )
 
 // ErrDefaultOrganisation refuses to delete the default organisation.
@@ -125,15 +127,16 @@ func (tx *Tx) ResumeOrganisation(ctx context.Context, id int64) error {
 // one with accounts (ErrOrganisationHasAccounts), and one any other row
 // still names (ErrInUse: its operators, tokens, groups, gateways...).
 func (tx *Tx) DeleteOrganisation(ctx context.Context, id int64) error {
-	if id == 1 {
+	if id == model.DefaultOrgID {
 		return ErrDefaultOrganisation
 	}
+	// One indexed row tells, however many accounts there are.
 	var n int
-	if err := tx.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM accounts WHERE org_id = $1`, id).Scan(&n); err != nil {
+	if err := tx.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM accounts WHERE org_id = $1 LIMIT 1) AS a`, id).Scan(&n); err != nil {
 		return fmt.Errorf("deleting organisation %d: %w", id, mapErr(err))
 	}
 	if n > 0 {
-		return fmt.Errorf("deleting organisation %d: %w (%d)", id, ErrOrganisationHasAccounts, n)
+		return fmt.Errorf("deleting organisation %d: %w", id, ErrOrganisationHasAccounts)
 	}
 	if _, err := tx.exec(ctx, `DELETE FROM settings WHERE org_id = $1`, id); err != nil {
 		return fmt.Errorf("deleting organisation %d's settings: %w", id, err)

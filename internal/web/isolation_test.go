@@ -77,14 +77,6 @@ func TestTheWallHoldsOnTheAPI(t *testing.T) {
 				}
 				url = url[:i] + v + url[j+1:]
 			}
-			url = strings.TrimPrefix(url, "/api/v1")
-			url = "/api/v1" + url
-			if strings.HasPrefix(p, "/a/") || strings.HasPrefix(p, "/p/") {
-				url = p
-				for k, v := range fill {
-					url = strings.ReplaceAll(url, "{"+k+"}", v)
-				}
-			}
 			for m := range doc.Paths[p] {
 				method := strings.ToUpper(m)
 				if method == "PARAMETERS" {
