@@ -146,9 +146,12 @@ func TestMetricsMoveWithTraffic(t *testing.T) {
 				t.Fatal("the SMS was not tried")
 			}
 		}
-		if resp, err := http.Get(s.URL + "/a/" + token); err != nil || resp.StatusCode != 200 {
+		resp, err := http.Get(s.URL + "/a/" + token)
+		if err != nil || resp.StatusCode != 200 {
 			t.Fatalf("landing page: %v %v", resp, err)
 		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
 		if code := redeem(t, s.URL, token); code != 200 {
 			t.Fatalf("redeem: %d", code)
 		}
@@ -159,7 +162,14 @@ func TestMetricsMoveWithTraffic(t *testing.T) {
 		if code := redeem(t, s.URL, unknown); code != 404 {
 			t.Fatalf("redeem of an unknown link: %d, want 404", code)
 		}
+		// The landing page is larger than the server's write buffer, so its
+		// last byte can reach this client before the handler has returned and
+		// counted the request: scrape until that count shows, briefly.
 		after := scrape(t, addr)
+		for deadline := time.Now().Add(5 * time.Second); value(after, "activator_http_requests_total", "route", "GET /a/{token}", "status", "200") < 1 && time.Now().Before(deadline); {
+			time.Sleep(10 * time.Millisecond)
+			after = scrape(t, addr)
+		}
 
 		moved := func(by float64, name string, labels ...string) {
 			t.Helper()
