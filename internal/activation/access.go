@@ -47,9 +47,28 @@ func (s *Access) Authenticate(ctx context.Context, token string) (*Caller, error
 		if t.OperatorDisabled {
 			return nil, &Error{Kind: KindUnauthorized, Code: "unauthorized", Message: "the API token's operator is disabled"}
 		}
-		return &Caller{Name: t.OperatorName, Role: t.OperatorRole, OperatorID: t.OperatorID, OrgID: t.OrgID, TokenID: t.ID}, nil
+		c := &Caller{Name: t.OperatorName, Role: t.OperatorRole, OperatorID: t.OperatorID, OrgID: t.OrgID, TokenID: t.ID}
+		return c, s.refuseSuspended(ctx, c.OrgID)
 	}
-	return &Caller{Name: t.Name, Role: t.Role, OrgID: t.OrgID, TokenID: t.ID}, nil
+	c := &Caller{Name: t.Name, Role: t.Role, OrgID: t.OrgID, TokenID: t.ID}
+	return c, s.refuseSuspended(ctx, c.OrgID)
+}
+
+// refuseSuspended is ErrOrganisationSuspended when organisation orgID is
+// suspended. The default organisation, the provider's own, never is, and
+// costs no read.
+func (s *Access) refuseSuspended(ctx context.Context, orgID int64) error {
+	if orgID == model.DefaultOrgID {
+		return nil
+	}
+	o, err := s.store.OrganisationByID(ctx, orgID)
+	if err != nil {
+		return fmt.Errorf("reading the caller's organisation: %w", err)
+	}
+	if o.SuspendedAt != nil {
+		return ErrOrganisationSuspended
+	}
+	return nil
 }
 
 // Session and password policy (password guessing: passwords.go).
@@ -166,6 +185,9 @@ func (s *Access) Login(ctx context.Context, orgID int64, name, password, source 
 	}
 	right := s.verify(hash, password) // for every attempt: see verify
 	if known && right && !o.Disabled && s.throttle.allowed(src, who, now) {
+		if err := s.refuseSuspended(ctx, o.OrgID); err != nil {
+			return nil, err
+		}
 		if err := s.store.Tx(ctx, func(tx *store.Tx) error { return tx.RecordLogin(ctx, o.ID, now) }); err != nil {
 			return nil, err
 		}
@@ -220,6 +242,9 @@ func (s *Access) Session(ctx context.Context, token string) (*ConsoleSession, er
 	}
 	if o.Disabled || now.Sub(sess.CreatedAt) > SessionMax {
 		return nil, ErrNoSession
+	}
+	if err := s.refuseSuspended(ctx, o.OrgID); err != nil {
+		return nil, err
 	}
 	// Move the idle expiry at most once a minute: one write per minute of use, not per request.
 	if now.Sub(sess.LastSeenAt) > time.Minute {

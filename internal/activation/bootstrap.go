@@ -32,6 +32,8 @@ type BootstrapResult struct {
 // default organisation and profile, the Ed25519 signing key (sealed in the
 // database so every instance signs with the same key), and an admin API
 // token written to dataDir/admin.token (mode 0600) of which only the hash is kept.
+// That token is the provider admin's: whoever installs activator is its
+// provider, and makes the organisations of their customers with it.
 func Bootstrap(ctx context.Context, st *store.Store, box *secret.Box, dataDir string, log *slog.Logger) (*BootstrapResult, error) {
 	res := &BootstrapResult{}
 	var adminToken string
@@ -68,7 +70,7 @@ func Bootstrap(ctx context.Context, st *store.Store, box *secret.Box, dataDir st
 		}
 		if n == 0 {
 			token, hash := secret.NewToken(secret.PrefixAPIToken)
-			if _, err := tx.CreateAPIToken(ctx, model.DefaultOrgID, "admin (first start)", model.RoleAdmin, secret.Display(token), hash); err != nil {
+			if _, err := tx.CreateAPIToken(ctx, model.DefaultOrgID, "admin (first start)", model.RoleProvider, secret.Display(token), hash); err != nil {
 				return fmt.Errorf("storing the admin token: %w", err)
 			}
 			adminToken = token

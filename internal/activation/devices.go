@@ -119,6 +119,9 @@ func (s *Devices) redeemOnce(ctx context.Context, req model.RedeemRequest, hook 
 	if err != nil {
 		return nil, err
 	}
+	if st.Suspended() {
+		return nil, ErrOrganisationSuspended
+	}
 	ep, err := effectiveProfile(ctx, &s.store.Reader, a)
 	if err != nil {
 		return nil, err
@@ -291,6 +294,9 @@ func (s *Devices) buildConfig(ctx context.Context, r *store.Reader, a *store.Acc
 	st, err := s.settings.currentIn(ctx, r, a.OrgID)
 	if err != nil {
 		return model.DeviceConfig{}, err
+	}
+	if st.Suspended() {
+		return model.DeviceConfig{}, ErrOrganisationSuspended
 	}
 	ep, err := effectiveProfile(ctx, r, a)
 	if err != nil {

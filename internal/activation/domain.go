@@ -37,6 +37,9 @@ type Domain struct {
 	Snapshots *Snapshots
 	Dashboard *Dashboard
 	Exports   *Exports
+	// Organisations is the provider's: every organisation, and acting
+	// inside one.
+	Organisations *Organisations
 }
 
 // DomainConfig is what the domain is built from.
@@ -83,8 +86,9 @@ func NewDomain(c DomainConfig) Domain {
 	d.Operators = NewOperators(c.Store, d.Settings, c.Logger)
 	d.Access = NewAccess(c.Store, c.Logger)
 	d.Audit = NewAudit(c.Store)
+	d.Organisations = NewOrganisations(c.Store, d.Settings, c.Logger)
 	d.Snapshots = NewSnapshots(SnapshotsConfig{Store: c.Store, Settings: d.Settings, Downloads: d.Downloads, Groups: d.Groups,
-		Profiles: d.Profiles, Gateways: d.Gateways, Imports: d.Imports, Operators: d.Operators})
+		Profiles: d.Profiles, Gateways: d.Gateways, Imports: d.Imports, Operators: d.Operators, Orgs: d.Organisations})
 	d.Dashboard = NewDashboard(c.Store, d.Audit, d.Accounts)
 	d.Exports = NewExports(c.Store, d.Accounts, d.Audit, c.ExportDir, c.Logger)
 	return d

@@ -231,6 +231,9 @@ func (s *Links) lookupLink(ctx context.Context, token string) (*LinkPage, error)
 	page.Link = l
 	base := st.BaseURL + "/a/" + token
 	page.PageURL, page.ActivationURL, page.QRURL = base, base+"/activation", base+"/qr.svg"
+	if st.Suspended() {
+		return page, ErrOrganisationSuspended
+	}
 	return page, linkState(l, s.now())
 }
 

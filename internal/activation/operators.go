@@ -31,9 +31,29 @@ func endAccess(ctx context.Context, tx *store.Tx, operatorID int64, by Caller, n
 	return tx.RevokeOperatorTokens(ctx, operatorID, keepToken, now)
 }
 
-func validRole(role model.Role) error {
+// validRole checks a role by may give: any of an organisation's roles,
+// and the provider's only by a provider admin, in the default
+// organisation (the provider's own).
+func validRole(role model.Role, by Caller) error {
 	if !role.Valid() {
-		return invalid("role", "unknown role %q: want admin, csr or auditor", role)
+		return invalid("role", "unknown role %q: want provider, admin, csr or auditor", role)
+	}
+	if role == model.RoleProvider {
+		if by.Role != model.RoleProvider {
+			return &Error{Kind: KindForbidden, Code: "forbidden", Message: "only a provider admin makes provider admins"}
+		}
+		if by.OrgID != model.DefaultOrgID {
+			return invalid("role", "provider admins belong to the default organisation, the provider's own")
+		}
+	}
+	return nil
+}
+
+// mayManage refuses by changing, resetting or acting for a provider admin
+// unless by is one: an organisation's admin is below the provider.
+func mayManage(o *store.Operator, by Caller) error {
+	if o.Role == model.RoleProvider && by.Role != model.RoleProvider {
+		return &Error{Kind: KindForbidden, Code: "forbidden", Message: "only a provider admin changes a provider admin"}
 	}
 	return nil
 }
@@ -98,7 +118,7 @@ func (s *Operators) Create(ctx context.Context, in model.OperatorInput, by Calle
 	if in.Role != nil {
 		role = *in.Role
 	}
-	if err := validRole(role); err != nil {
+	if err := validRole(role, by); err != nil {
 		return nil, err
 	}
 	st, err := s.settings.Current(ctx, by.OrgID)
@@ -149,6 +169,9 @@ func (s *Operators) ResetPassword(ctx context.Context, name string, by Caller) (
 		if err != nil {
 			return err
 		}
+		if err := mayManage(o, by); err != nil {
+			return err
+		}
 		if res, err = s.issuePasswordLink(ctx, tx, st, o); err != nil {
 			return err
 		}
@@ -169,8 +192,11 @@ func (s *Operators) Update(ctx context.Context, name string, in model.OperatorIn
 		if err != nil {
 			return err
 		}
+		if err := mayManage(o, by); err != nil {
+			return err
+		}
 		if in.Role != nil {
-			if err := validRole(*in.Role); err != nil {
+			if err := validRole(*in.Role, by); err != nil {
 				return err
 			}
 			if o.ID == by.OperatorID && *in.Role != o.Role {
@@ -200,6 +226,9 @@ func (s *Operators) SetDisabled(ctx context.Context, name string, disabled bool,
 	err := s.store.Tx(ctx, func(tx *store.Tx) error {
 		o, err := operatorByName(ctx, &tx.Reader, by.OrgID, name)
 		if err != nil {
+			return err
+		}
+		if err := mayManage(o, by); err != nil {
 			return err
 		}
 		if disabled && o.ID == by.OperatorID {

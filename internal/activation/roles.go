@@ -8,12 +8,14 @@ const (
 	PermAccounts = "accounts" // create, change and delete accounts; send and revoke their links
 	PermConfig   = "config"   // change configuration: groups, profiles, downloads, settings, gateways, operators
 	PermAudit    = "audit"    // read the audit log
+	PermOrgs     = "orgs"     // create, suspend and delete organisations, see their counts, act inside any of them
 )
 
 var rolePerms = map[model.Role][]string{
-	model.RoleAdmin:   {PermRead, PermAccounts, PermConfig, PermAudit},
-	model.RoleCSR:     {PermRead, PermAccounts},
-	model.RoleAuditor: {PermRead, PermAudit},
+	model.RoleProvider: {PermRead, PermAccounts, PermConfig, PermAudit, PermOrgs},
+	model.RoleAdmin:    {PermRead, PermAccounts, PermConfig, PermAudit},
+	model.RoleCSR:      {PermRead, PermAccounts},
+	model.RoleAuditor:  {PermRead, PermAudit},
 }
 
 // RoleAllows reports whether role holds perm.

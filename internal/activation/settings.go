@@ -34,7 +34,15 @@ type Resolved struct {
 	Numbers        store.NumberRange // virtual numbers are drawn from it
 	Company        string
 	UsernameDigits int
+	// Organisation is the organisation's own row: its slug, display name
+	// and whether it is suspended, cached with its settings so the public
+	// pages' hot path reads it for free.
+	Organisation store.OrganisationRow
 }
+
+// Suspended says whether the organisation is suspended: its links,
+// devices, operators and tokens are refused.
+func (r *Resolved) Suspended() bool { return r.Organisation.SuspendedAt != nil }
 
 // configTTL bounds how stale another instance's change can look here; a
 // change made through this instance is seen at once.
@@ -92,10 +100,15 @@ func (s *Settings) configIn(ctx context.Context, r *store.Reader, orgID int64) (
 	if err != nil {
 		return nil, nil, err
 	}
+	org, err := r.OrganisationByID(ctx, orgID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading organisation %d: %w", orgID, err)
+	}
 	st, err := resolveSettings(raw, s.listenURL)
 	if err != nil {
 		return nil, nil, err
 	}
+	st.Organisation = *org
 	s.cache[orgID] = &orgConfig{loaded: time.Now(), settings: st, apps: apps}
 	return st, apps, nil
 }

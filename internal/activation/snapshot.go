@@ -28,6 +28,7 @@ type Snapshots struct {
 	gateways  *Gateways
 	imports   *Imports
 	operators *Operators
+	orgs      *Organisations
 }
 
 // SnapshotsConfig names the parts Snapshots reads.
@@ -40,12 +41,13 @@ type SnapshotsConfig struct {
 	Gateways  *Gateways
 	Imports   *Imports
 	Operators *Operators
+	Orgs      *Organisations
 }
 
 // NewSnapshots returns the snapshots of what c's parts keep.
 func NewSnapshots(c SnapshotsConfig) *Snapshots {
 	return &Snapshots{store: c.Store, settings: c.Settings, downloads: c.Downloads, groups: c.Groups, profiles: c.Profiles,
-		gateways: c.Gateways, imports: c.Imports, operators: c.Operators}
+		gateways: c.Gateways, imports: c.Imports, operators: c.Operators, orgs: c.Orgs}
 }
 
 // Take is the current state of one thing an operator may change, in the
@@ -125,6 +127,8 @@ func (s *Snapshots) snapshot(ctx context.Context, kind, key string, by Caller) (
 			return nil, notFound("import_not_found", "no import %q", key)
 		}
 		return s.imports.Status(ctx, id, by)
+	case "organisation":
+		return s.orgs.Get(ctx, key, by)
 	case "gateway":
 		g, err := s.gateways.Get(ctx, key, by)
 		if err != nil {

@@ -17,7 +17,7 @@ func tokenOut(t store.OperatorToken) model.APIToken {
 // Tokens lists API tokens: an admin sees every token, others their own.
 func (s *Operators) Tokens(ctx context.Context, by Caller) ([]model.APIToken, error) {
 	var opID int64
-	if by.Role != model.RoleAdmin {
+	if !RoleAllows(by.Role, PermConfig) {
 		if by.OperatorID == 0 {
 			return []model.APIToken{}, nil
 		}
@@ -51,8 +51,11 @@ func (s *Operators) CreateToken(ctx context.Context, in model.TokenInput, by Cal
 	if err != nil {
 		return nil, invalidFrom("operator", err)
 	}
-	if o.ID != by.OperatorID && by.Role != model.RoleAdmin {
+	if o.ID != by.OperatorID && !RoleAllows(by.Role, PermConfig) {
 		return nil, &Error{Kind: KindForbidden, Code: "forbidden", Message: "only an admin makes tokens for other operators"}
+	}
+	if err := mayManage(o, by); err != nil {
+		return nil, err
 	}
 	if o.Disabled {
 		return nil, invalid("operator", "operator %q is disabled", o.Name)
@@ -72,16 +75,30 @@ func (s *Operators) CreateToken(ctx context.Context, in model.TokenInput, by Cal
 		Operator: o.Name, CreatedAt: s.now().UTC()}}, nil
 }
 
-// RevokeToken revokes an API token: an admin any, others their own.
+// RevokeToken revokes an API token: an admin any but a provider admin's,
+// a provider admin any, others their own.
 func (s *Operators) RevokeToken(ctx context.Context, id int64, by Caller) error {
 	var opID int64
-	if by.Role != model.RoleAdmin {
+	if !RoleAllows(by.Role, PermConfig) {
 		opID = by.OperatorID
 		if opID == 0 {
 			return notFound("token_not_found", "no live token %d of yours", id)
 		}
 	}
-	err := s.store.Tx(ctx, func(tx *store.Tx) error { return tx.RevokeAPIToken(ctx, by.OrgID, id, opID) })
+	err := s.store.Tx(ctx, func(tx *store.Tx) error {
+		if by.Role != model.RoleProvider && opID == 0 {
+			ts, err := tx.OperatorTokens(ctx, by.OrgID, 0)
+			if err != nil {
+				return err
+			}
+			for _, t := range ts {
+				if t.ID == id && t.Role == model.RoleProvider {
+					return &Error{Kind: KindForbidden, Code: "forbidden", Message: "only a provider admin revokes a provider admin's token"}
+				}
+			}
+		}
+		return tx.RevokeAPIToken(ctx, by.OrgID, id, opID)
+	})
 	if errors.Is(err, store.ErrNotFound) {
 		return notFound("token_not_found", "no live token %d of yours", id)
 	}

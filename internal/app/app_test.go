@@ -48,8 +48,8 @@ func TestFirstStartCreatesWhatItNeedsOnce(t *testing.T) {
 			if !secret.WellFormed(token, secret.PrefixAPIToken) {
 				t.Fatalf("admin.token holds %q", secret.Display(token))
 			}
-			if c, err := a.Domain.Access.Authenticate(ctx, token); err != nil || c.Role != model.RoleAdmin || c.OrgID != model.DefaultOrgID {
-				t.Fatalf("the admin token does not authenticate in the default organisation: %+v, %v", c, err)
+			if c, err := a.Domain.Access.Authenticate(ctx, token); err != nil || c.Role != model.RoleProvider || c.OrgID != model.DefaultOrgID {
+				t.Fatalf("the first start's token is not the provider admin's in the default organisation: %+v, %v", c, err)
 			}
 			ps, _ := a.Domain.Profiles.List(ctx, tester)
 			if len(ps) != 1 || ps[0].Name != "default" || !ps[0].IsDefault {

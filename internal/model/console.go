@@ -11,13 +11,18 @@ type Role string
 
 // Operator roles.
 const (
-	RoleAdmin   Role = "admin"   // everything
-	RoleCSR     Role = "csr"     // accounts and their messages
-	RoleAuditor Role = "auditor" // reads only
+	// RoleProvider is the service provider's administrator, above every
+	// organisation's: it creates, suspends and deletes organisations and
+	// acts inside any of them. Only the default organisation (the
+	// provider's own) has provider operators.
+	RoleProvider Role = "provider"
+	RoleAdmin    Role = "admin"   // everything in their organisation
+	RoleCSR      Role = "csr"     // accounts and their messages
+	RoleAuditor  Role = "auditor" // reads only
 )
 
 // Roles lists every role, in the order forms offer them.
-var Roles = []Role{RoleAdmin, RoleCSR, RoleAuditor}
+var Roles = []Role{RoleProvider, RoleAdmin, RoleCSR, RoleAuditor}
 
 // Valid reports whether r is a known role.
 func (r Role) Valid() bool { return slices.Contains(Roles, r) }

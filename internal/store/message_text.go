@@ -29,8 +29,8 @@ func (tx *Tx) SealMessageText(ctx context.Context, id int64, sealed []byte) erro
 // SealOutboxText keeps the whole text of the outbox's copy of a message
 // sealed, beside the masked text PutOutbox wrote: called right after it,
 // in the same transaction.
-func (tx *Tx) SealOutboxText(ctx context.Context, orgID, messageID int64, sealed []byte) error {
-	return tx.execOne(ctx, `UPDATE outbox SET sealed_text = $1, text_masked = TRUE WHERE org_id = $2 AND message_id = $3`, sealed, orgID, messageID)
+func (tx *Tx) SealOutboxText(ctx context.Context, messageID int64, sealed []byte) error {
+	return tx.execOne(ctx, `UPDATE outbox SET sealed_text = $1, text_masked = TRUE WHERE message_id = $2`, sealed, messageID)
 }
 
 // MessageSealedText is the sealed whole text of a message, for its send:

@@ -72,10 +72,10 @@ func TestSealedMessageTextGoesWhenTheMessageIsDone(t *testing.T) {
 		// The outbox keeps its copy sealed once the message is sent.
 		id := queue()
 		err := s.Tx(ctx, func(tx *store.Tx) error {
-			if err := tx.PutOutbox(ctx, org, &model.OutboxItem{MessageID: id, Channel: model.ChannelSMS, Recipient: "+390000", Body: "masked"}); err != nil {
+			if err := tx.PutOutbox(ctx, &model.OutboxItem{MessageID: id, Channel: model.ChannelSMS, Recipient: "+390000", Body: "masked"}); err != nil {
 				return err
 			}
-			return tx.SealOutboxText(ctx, org, id, sealed)
+			return tx.SealOutboxText(ctx, id, sealed)
 		})
 		if err != nil {
 			t.Fatal(err)

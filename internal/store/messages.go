@@ -310,10 +310,16 @@ func (r *Reader) MessageByID(ctx context.Context, id int64) (*MessageRow, error)
 	return scanMessage(r.q.QueryRowContext(ctx, `SELECT `+messageCols+` FROM messages WHERE id = $1`, id))
 }
 
-// PutOutbox keeps a message in the outbox. Delivering the same message twice
-// (a retry after a crash) keeps it once.
-func (tx *Tx) PutOutbox(ctx context.Context, orgID int64, it *model.OutboxItem) error {
+// PutOutbox keeps a message in the outbox, in the message's own
+// organisation (read from its row: a gateway is told no organisation, so
+// none can be named wrong). Delivering the same message twice keeps one
+// copy; a message that is not in the queue is ErrNotFound.
+func (tx *Tx) PutOutbox(ctx context.Context, it *model.OutboxItem) error {
 	now := time.Now().UTC().Truncate(time.Millisecond)
+	var orgID int64
+	if err := tx.q.QueryRowContext(ctx, `SELECT org_id FROM messages WHERE id = $1`, it.MessageID).Scan(&orgID); err != nil {
+		return fmt.Errorf("keeping message %d in the outbox: %w", it.MessageID, mapErr(err))
+	}
 	_, err := tx.exec(ctx, `INSERT INTO outbox (org_id, message_id, channel, recipient, subject, body, html, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (message_id) DO NOTHING`,
 		orgID, it.MessageID, it.Channel, it.Recipient, it.Subject, it.Body, it.HTML, ms(now))

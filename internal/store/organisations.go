@@ -122,8 +122,8 @@ func (tx *Tx) ResumeOrganisation(ctx context.Context, id int64) error {
 	return nil
 }
 
-// DeleteOrganisation deletes an organisation with no accounts and its
-// settings. It refuses the default organisation (ErrDefaultOrganisation),
+// DeleteOrganisation deletes an organisation with no accounts, and its
+// settings and profiles. It refuses the default organisation (ErrDefaultOrganisation),
 // one with accounts (ErrOrganisationHasAccounts), and one any other row
 // still names (ErrInUse: its operators, tokens, groups, gateways...).
 func (tx *Tx) DeleteOrganisation(ctx context.Context, id int64) error {
@@ -138,11 +138,60 @@ func (tx *Tx) DeleteOrganisation(ctx context.Context, id int64) error {
 	if n > 0 {
 		return fmt.Errorf("deleting organisation %d: %w", id, ErrOrganisationHasAccounts)
 	}
+	// What creating it made goes with it: its settings and its profiles
+	// (a profile a group still uses is ErrInUse).
 	if _, err := tx.exec(ctx, `DELETE FROM settings WHERE org_id = $1`, id); err != nil {
 		return fmt.Errorf("deleting organisation %d's settings: %w", id, err)
+	}
+	if _, err := tx.exec(ctx, `DELETE FROM profiles WHERE org_id = $1`, id); err != nil {
+		return fmt.Errorf("deleting organisation %d's profiles: %w", id, err)
 	}
 	if err := tx.execOne(ctx, `DELETE FROM organisations WHERE id = $1`, id); err != nil {
 		return fmt.Errorf("deleting organisation %d: %w", id, err)
 	}
 	return nil
+}
+
+// MessageStateCounts counts an organisation's messages by state, from
+// the messages_org_state index alone.
+func (r *Reader) MessageStateCounts(ctx context.Context, orgID int64) (map[string]int, error) {
+	rows, err := r.q.QueryContext(ctx, `SELECT state, COUNT(*) FROM messages WHERE org_id = $1 GROUP BY state`, orgID)
+	if err != nil {
+		return nil, fmt.Errorf("counting messages: %w", mapErr(err))
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var (
+			state string
+			n     int
+		)
+		if err := rows.Scan(&state, &n); err != nil {
+			return nil, fmt.Errorf("counting messages: %w", err)
+		}
+		out[state] = n
+	}
+	return out, rows.Err()
+}
+
+// ActivationsPerDay counts an organisation's accounts activated on each
+// UTC day from since on, keyed by the day's start; days without any are
+// absent.
+func (r *Reader) ActivationsPerDay(ctx context.Context, orgID int64, since time.Time) (map[time.Time]int, error) {
+	const day = int64(24 * time.Hour / time.Millisecond)
+	rows, err := r.q.QueryContext(ctx, `SELECT activated_at / $1, COUNT(*) FROM accounts
+		WHERE org_id = $2 AND activated_at IS NOT NULL AND activated_at >= $3 GROUP BY 1`, day, orgID, ms(since))
+	if err != nil {
+		return nil, fmt.Errorf("counting activations: %w", mapErr(err))
+	}
+	defer rows.Close()
+	out := map[time.Time]int{}
+	for rows.Next() {
+		var d, n int64
+		if err := rows.Scan(&d, &n); err != nil {
+			return nil, fmt.Errorf("counting activations: %w", err)
+		}
+		out[fromMS(d*day)] = int(n)
+	}
+	return out, rows.Err()
 }

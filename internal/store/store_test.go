@@ -241,10 +241,10 @@ func TestQueueClaimsEachMessageOnceAndReclaimsExpiredLeases(t *testing.T) {
 				return fmt.Errorf("the outcome of a lapsed claim was recorded over the claim that took its message over: %v", err)
 			}
 			it := &model.OutboxItem{MessageID: id, Channel: model.ChannelSMS, Recipient: "+390000", Body: "hello"}
-			if err := tx.PutOutbox(ctx, org, it); err != nil {
+			if err := tx.PutOutbox(ctx, it); err != nil {
 				return err
 			}
-			if err := tx.PutOutbox(ctx, org, it); err != nil { // redelivery keeps one copy
+			if err := tx.PutOutbox(ctx, it); err != nil { // redelivery keeps one copy
 				return err
 			}
 			return tx.MarkMessageSent(ctx, got[0].Claim(), "outbox-1", time.Now())

@@ -109,6 +109,12 @@ func upgradeFrom(t *testing.T, engine, fixture string) {
 	}
 
 	db := rawDB(t, driver, dsn)
+	// The first start's token, the most an earlier release had, is the
+	// provider admin's now: the installation's owner makes organisations.
+	var role string
+	if err := db.QueryRowContext(ctx, `SELECT role FROM api_tokens WHERE org_id = 1 AND operator_id IS NULL AND name = 'admin (first start)'`).Scan(&role); err != nil || role != string(model.RoleProvider) {
+		t.Errorf("the first start's token after the upgrade: role %q, %v; want provider", role, err)
+	}
 	opened := 0
 	for table, cols := range sealedColumns {
 		for _, col := range cols {

@@ -66,7 +66,7 @@ func (s *Server) routeTable() []route {
 		{method: "GET", path: "/a/{token}/install", access: public, tag: "pages", summary: "Installation link: redirects to the download", query: []param{{"platform", "android, ios, windows, macos or linux; detected from the User-Agent when absent"}}, status: 302, h: s.install},
 		{method: "GET", path: "/a/{token}/activation", access: public, tag: "pages", summary: "The signed activation file", status: 200, h: s.activationFile},
 		{method: "GET", path: "/a/{token}/qr.svg", access: public, tag: "pages", summary: "QR code of the landing page's URL (SVG)", status: 200, h: s.qrCode},
-	}, append(append(s.consoleAPIRoutes(), s.sipRoutes()...), s.gatewayRoutes()...)...)
+	}, append(append(append(s.consoleAPIRoutes(), s.sipRoutes()...), s.gatewayRoutes()...), s.orgRoutes()...)...)
 }
 
 type (

@@ -158,6 +158,14 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, src netip.
 		s.fail(w, r, err)
 		return nil, false
 	}
+	if ref := r.Header.Get(orgHeader); ref != "" {
+		in, err := s.dom.Organisations.ActIn(r.Context(), ref, *c)
+		if err != nil {
+			s.fail(w, r, err)
+			return nil, false
+		}
+		c = &in
+	}
 	return c, true
 }
 

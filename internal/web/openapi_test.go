@@ -102,7 +102,7 @@ func TestOpenAPITypesTheContract(t *testing.T) {
 		schema, name string
 		want         []string
 	}{
-		{"Operator", "role", []string{"admin", "csr", "auditor"}},
+		{"Operator", "role", []string{"provider", "admin", "csr", "auditor"}},
 		{"Account", "security_model", []string{"end-to-end", "end-to-site"}},
 		{"Account", "status", append(slices.Clone(model.Stages), "disabled")},
 		{"Message", "state", []string{"queued", "sending", "sent", "delivered", "failed"}},

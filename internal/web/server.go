@@ -125,6 +125,7 @@ const (
 	permRead     = activation.PermRead     // read anything
 	permAccounts = activation.PermAccounts // manage accounts and send their messages
 	permConfig   = activation.PermConfig   // change configuration: groups, profiles, downloads, settings
+	permOrgs     = activation.PermOrgs     // the provider's: organisations themselves
 )
 
 type handler func(w http.ResponseWriter, r *http.Request, c *activation.Caller) error

@@ -21,18 +21,18 @@ const Name = "outbox"
 type Gateway struct {
 	store *store.Store
 	box   *secret.Box
-	org   int64
 }
 
 // New returns the outbox gateway; box seals the whole texts it keeps.
 func New(st *store.Store, box *secret.Box) *Gateway {
-	return &Gateway{store: st, box: box, org: model.DefaultOrgID}
+	return &Gateway{store: st, box: box}
 }
 
 // Name implements messaging.Gateway.
 func (g *Gateway) Name() string { return Name }
 
-// Send implements messaging.Gateway. The text is kept masked, and whole
+// Send implements messaging.Gateway. The copy is kept in the message's own
+// organisation, which the store reads from the message's row. The text is kept masked, and whole
 // only sealed: the outbox is a database table, and a copy of the database
 // must not be a pile of working links. Keeping the same message twice (a
 // retry after a crash) keeps one copy.
@@ -41,10 +41,10 @@ func (g *Gateway) Send(ctx context.Context, m *model.Message) (string, error) {
 	shown := whole.Masked()
 	it := &model.OutboxItem{MessageID: m.ID, Channel: m.Channel, Recipient: m.Recipient, Subject: m.Subject, Body: shown.Body, HTML: shown.HTML}
 	err := g.store.Tx(ctx, func(tx *store.Tx) error {
-		if err := tx.PutOutbox(ctx, g.org, it); err != nil {
+		if err := tx.PutOutbox(ctx, it); err != nil {
 			return err
 		}
-		return tx.SealOutboxText(ctx, g.org, m.ID, whole.Seal(g.box))
+		return tx.SealOutboxText(ctx, m.ID, whole.Seal(g.box))
 	})
 	if err != nil {
 		return "", fmt.Errorf("keeping the message in the outbox: %w", err)

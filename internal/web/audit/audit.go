@@ -48,6 +48,7 @@ var targetKinds = map[string]TargetKind{
 	"imports":   {Name: "import", KeyField: "id"},
 	"import":    {Name: "import", KeyField: "id"}, // the console's upload form
 	"gateways":  {Name: "gateway", KeyField: "name"},
+	"orgs":      {Name: "organisation", KeyField: "slug"},
 	"exports": {Name: "export", KeyField: "id", NoSnapshot: "an export job changes nothing but its own row: the entry's action " +
 		"and the job's filter (GET /api/v1/exports/{id}) say what was exported"},
 	"logout": {Name: "session", NoSnapshot: "a session is a cookie's hash and an expiry: nothing to read before or after; " +

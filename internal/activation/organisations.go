@@ -1,0 +1,332 @@
+package activation
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"regexp"
+	"strconv"
+	"time"
+
+	"github.com/activator-voip/activator/internal/model"
+	"github.com/activator-voip/activator/internal/store"
+)
+
+// Organisations is the provider's side: the organisations (its customers)
+// a provider admin creates, renames, suspends, resumes and deletes, their
+// counts, and acting inside one of them. Every method but ActIn needs the
+// orgs permission, which only the provider role holds.
+type Organisations struct {
+	store    *store.Store
+	settings *Settings
+	log      *slog.Logger
+	now      func() time.Time
+}
+
+// NewOrganisations returns the organisations of st.
+func NewOrganisations(st *store.Store, settings *Settings, log *slog.Logger) *Organisations {
+	return &Organisations{store: st, settings: settings, log: orDiscard(log), now: time.Now}
+}
+
+// slugRe is an organisation's slug: lowercase letters, digits and inner
+// hyphens, not all digits (so a slug and an id never read alike).
+var slugRe = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+
+func validSlug(v string) error {
+	if !slugRe.MatchString(v) {
+		return invalid("slug", "slug %q: want 1 to 63 lowercase letters, digits and inner hyphens, like acme or acme-eu", v)
+	}
+	if _, err := strconv.ParseUint(v, 10, 64); err == nil {
+		return invalid("slug", "slug %q: a slug needs a letter, so it never reads as an organisation's id", v)
+	}
+	return nil
+}
+
+// ErrNotProvider refuses an organisation's operator what only the
+// provider's may do.
+var ErrNotProvider = &Error{Kind: KindForbidden, Code: "forbidden", Message: "only a provider admin manages organisations"}
+
+func orgOut(o *store.OrganisationRow) model.Organisation {
+	return model.Organisation{ID: o.ID, Slug: o.Slug, Name: o.Name, Suspended: o.SuspendedAt != nil, SuspendedAt: o.SuspendedAt,
+		CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt}
+}
+
+// organisation finds an organisation by slug, or by id when ref is all
+// digits.
+func organisation(ctx context.Context, r *store.Reader, ref string) (*store.OrganisationRow, error) {
+	var (
+		o   *store.OrganisationRow
+		err error
+	)
+	if id, perr := strconv.ParseInt(ref, 10, 64); perr == nil {
+		o, err = r.OrganisationByID(ctx, id)
+	} else {
+		o, err = r.OrganisationBySlug(ctx, ref)
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, notFound("organisation_not_found", "no organisation %q", ref)
+	}
+	return o, err
+}
+
+// List lists every organisation by slug.
+func (s *Organisations) List(ctx context.Context, by Caller) ([]model.Organisation, error) {
+	if !RoleAllows(by.Role, PermOrgs) {
+		return nil, ErrNotProvider
+	}
+	rows, err := s.store.Organisations(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]model.Organisation, len(rows))
+	for i := range rows {
+		out[i] = orgOut(&rows[i])
+	}
+	return out, nil
+}
+
+// Get finds an organisation by slug or id.
+func (s *Organisations) Get(ctx context.Context, ref string, by Caller) (*model.Organisation, error) {
+	if !RoleAllows(by.Role, PermOrgs) {
+		return nil, ErrNotProvider
+	}
+	o, err := organisation(ctx, &s.store.Reader, ref)
+	if err != nil {
+		return nil, err
+	}
+	out := orgOut(o)
+	return &out, nil
+}
+
+// Create makes an organisation with its default profile and, when given,
+// its SIP domain and public base URL, all or nothing.
+func (s *Organisations) Create(ctx context.Context, in model.OrganisationInput, by Caller) (*model.Organisation, error) {
+	if !RoleAllows(by.Role, PermOrgs) {
+		return nil, ErrNotProvider
+	}
+	if in.Name == nil {
+		return nil, invalid("name", "name is required")
+	}
+	if in.Slug == nil {
+		return nil, invalid("slug", "slug is required")
+	}
+	o := &store.OrganisationRow{}
+	if err := applyOrganisation(o, in); err != nil {
+		return nil, err
+	}
+	settings := map[string]*string{model.SettingSIPDomain: in.SIPDomain, model.SettingPublicBaseURL: in.BaseURL}
+	values := map[string]string{}
+	for key, v := range settings {
+		if v == nil {
+			continue
+		}
+		_, value, err := checkSetting(key, *v)
+		if err != nil {
+			var de *Error
+			if errors.As(err, &de) {
+				de.Field = map[string]string{model.SettingSIPDomain: "sip_domain", model.SettingPublicBaseURL: "base_url"}[key]
+			}
+			return nil, err
+		}
+		values[key] = value
+	}
+	err := s.store.Tx(ctx, func(tx *store.Tx) error {
+		if err := tx.CreateOrganisation(ctx, o); err != nil {
+			return err
+		}
+		p := &model.Profile{Name: "default", IsDefault: true, Settings: model.DefaultProfileSettings()}
+		if err := tx.CreateProfile(ctx, o.ID, p); err != nil {
+			return err
+		}
+		for key, v := range values {
+			if err := tx.PutSetting(ctx, o.ID, key, v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, mapStore("creating organisation", "name", err)
+	}
+	s.settings.invalidate(o.ID)
+	s.log.InfoContext(ctx, "organisation created", "organisation", o.Slug, "by", by.Name)
+	out := orgOut(o)
+	return &out, nil
+}
+
+// applyOrganisation validates the name and slug given into o.
+func applyOrganisation(o *store.OrganisationRow, in model.OrganisationInput) error {
+	if in.Name != nil {
+		if p := lineProblem("name", *in.Name, true, 100); p != "" {
+			return invalid("name", "%s", p)
+		}
+		o.Name = *in.Name
+	}
+	if in.Slug != nil {
+		if err := validSlug(*in.Slug); err != nil {
+			return err
+		}
+		o.Slug = *in.Slug
+	}
+	return nil
+}
+
+// Update renames an organisation or changes its slug. Its settings are
+// changed as any organisation's are, acting inside it.
+func (s *Organisations) Update(ctx context.Context, ref string, in model.OrganisationInput, by Caller) (*model.Organisation, error) {
+	if !RoleAllows(by.Role, PermOrgs) {
+		return nil, ErrNotProvider
+	}
+	if in.SIPDomain != nil || in.BaseURL != nil {
+		return nil, invalid("sip_domain", "an organisation's settings change as settings do: act inside it (--org) and set sip_domain or public_base_url")
+	}
+	var o *store.OrganisationRow
+	err := s.store.Tx(ctx, func(tx *store.Tx) error {
+		var err error
+		if o, err = organisation(ctx, &tx.Reader, ref); err != nil {
+			return err
+		}
+		if err := applyOrganisation(o, in); err != nil {
+			return err
+		}
+		return mapStore("updating organisation", "name", tx.UpdateOrganisation(ctx, o))
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.settings.invalidate(o.ID)
+	out := orgOut(o)
+	return &out, nil
+}
+
+// SetSuspended suspends an organisation (its operators, tokens, links and
+// devices are refused until it is resumed; nothing is deleted) or resumes
+// it. The default organisation, the provider's own, is never suspended.
+func (s *Organisations) SetSuspended(ctx context.Context, ref string, suspended bool, by Caller) (*model.Organisation, error) {
+	if !RoleAllows(by.Role, PermOrgs) {
+		return nil, ErrNotProvider
+	}
+	var o *store.OrganisationRow
+	err := s.store.Tx(ctx, func(tx *store.Tx) error {
+		var err error
+		if o, err = organisation(ctx, &tx.Reader, ref); err != nil {
+			return err
+		}
+		if suspended && o.ID == model.DefaultOrgID {
+			return &Error{Kind: KindConflict, Code: "default_organisation", Message: "the default organisation is the provider's own: it cannot be suspended"}
+		}
+		if suspended {
+			err = tx.SuspendOrganisation(ctx, o.ID)
+		} else {
+			err = tx.ResumeOrganisation(ctx, o.ID)
+		}
+		if err != nil {
+			return err
+		}
+		o, err = tx.OrganisationByID(ctx, o.ID)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.settings.invalidate(o.ID)
+	s.log.InfoContext(ctx, "organisation suspended or resumed", "organisation", o.Slug, "suspended", suspended, "by", by.Name)
+	out := orgOut(o)
+	return &out, nil
+}
+
+// Delete deletes an organisation that has nothing left: no accounts, and
+// no operators, tokens, groups or gateways (delete those first, acting
+// inside it). The default organisation is never deleted.
+func (s *Organisations) Delete(ctx context.Context, ref string, by Caller) error {
+	if !RoleAllows(by.Role, PermOrgs) {
+		return ErrNotProvider
+	}
+	var id int64
+	err := s.store.Tx(ctx, func(tx *store.Tx) error {
+		o, err := organisation(ctx, &tx.Reader, ref)
+		if err != nil {
+			return err
+		}
+		id = o.ID
+		return tx.DeleteOrganisation(ctx, o.ID)
+	})
+	switch {
+	case errors.Is(err, store.ErrDefaultOrganisation):
+		return &Error{Kind: KindConflict, Code: "default_organisation", Message: "the default organisation is the provider's own: it cannot be deleted"}
+	case errors.Is(err, store.ErrOrganisationHasAccounts):
+		return &Error{Kind: KindConflict, Code: "organisation_has_accounts", Message: "organisation " + ref + " still has accounts: delete them first"}
+	case errors.Is(err, store.ErrInUse):
+		return &Error{Kind: KindConflict, Code: "in_use", Message: "organisation " + ref + " still has operators, tokens, groups, gateways or imports: delete them first"}
+	}
+	if err == nil {
+		s.settings.invalidate(id)
+		s.log.InfoContext(ctx, "organisation deleted", "organisation", ref, "by", by.Name)
+	}
+	return err
+}
+
+// Stats counts one organisation's accounts by status, messages by state
+// and activations on each of the last model.StatsDays days.
+func (s *Organisations) Stats(ctx context.Context, ref string, by Caller) (*model.OrganisationStats, error) {
+	if !RoleAllows(by.Role, PermOrgs) {
+		return nil, ErrNotProvider
+	}
+	o, err := organisation(ctx, &s.store.Reader, ref)
+	if err != nil {
+		return nil, err
+	}
+	st := &model.OrganisationStats{Organisation: orgOut(o)}
+	if st.Accounts, err = s.store.AccountCounts(ctx, o.ID); err != nil {
+		return nil, err
+	}
+	if st.Messages, err = s.store.MessageStateCounts(ctx, o.ID); err != nil {
+		return nil, err
+	}
+	today := s.now().UTC().Truncate(24 * time.Hour)
+	first := today.AddDate(0, 0, 1-model.StatsDays)
+	perDay, err := s.store.ActivationsPerDay(ctx, o.ID, first)
+	if err != nil {
+		return nil, err
+	}
+	for d := first; !d.After(today); d = d.AddDate(0, 0, 1) {
+		st.Activations = append(st.Activations, model.DayCount{Day: d.Format(time.DateOnly), Count: perDay[d]})
+	}
+	return st, nil
+}
+
+// ActIn is by acting inside the organisation ref names: a provider admin
+// in any organisation (suspended too, to set it right), anyone else only
+// in their own. What by does there is audited there, under by's name and
+// role.
+func (s *Organisations) ActIn(ctx context.Context, ref string, by Caller) (Caller, error) {
+	if by.Role != model.RoleProvider {
+		o, err := organisation(ctx, &s.store.Reader, ref)
+		if err == nil && o.ID == by.OrgID {
+			return by, nil
+		}
+		// The same answer whether ref exists or not: an organisation's
+		// operator learns nothing of the others.
+		return by, &Error{Kind: KindForbidden, Code: "forbidden", Message: "only a provider admin acts inside another organisation"}
+	}
+	o, err := organisation(ctx, &s.store.Reader, ref)
+	if err != nil {
+		return by, err
+	}
+	by.OrgID = o.ID
+	return by, nil
+}
+
+// Suspended reports whether organisation orgID is suspended.
+func (s *Organisations) Suspended(ctx context.Context, orgID int64) (bool, error) {
+	o, err := s.store.OrganisationByID(ctx, orgID)
+	if err != nil {
+		return false, err
+	}
+	return o.SuspendedAt != nil, nil
+}
+
+// ErrOrganisationSuspended refuses what an operator, token, link or
+// device of a suspended organisation asks.
+var ErrOrganisationSuspended = &Error{Kind: KindForbidden, Code: "organisation_suspended",
+	Message: "this organisation's service is suspended: ask its provider"}

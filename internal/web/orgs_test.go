@@ -1,0 +1,202 @@
+package web_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/activator-voip/activator/internal/model"
+	"github.com/activator-voip/activator/internal/secret"
+)
+
+// TestProviderManagesOrganisations: the provider admin creates an
+// organisation with its settings, lists, renames, suspends (its tokens,
+// links and devices are refused, nothing is lost), resumes, counts and
+// deletes it; an organisation's admin can do none of it, nor make or
+// change a provider admin.
+func TestProviderManagesOrganisations(t *testing.T) {
+	forEachServer(t, func(t *testing.T, s *testServer) {
+		provider := orgClient{s: s, token: s.token}
+		var o model.Organisation
+		provider.must("POST", "/api/v1/orgs", `{"name":"ACME Corp","slug":"acme","sip_domain":"sip.acme.example","base_url":"https://acme.activate.example"}`, 201, &o)
+		if o.Slug != "acme" || o.Name != "ACME Corp" || o.Suspended || o.ID <= model.DefaultOrgID {
+			t.Fatalf("created %+v", o)
+		}
+		for _, c := range []struct{ body, field string }{
+			{`{"name":"Again","slug":"acme"}`, "slug"},
+			{`{"name":"ACME Corp","slug":"acme-2"}`, "name"},
+			{`{"name":"Bad","slug":"Not A Slug"}`, "slug"},
+			{`{"name":"Digits","slug":"12345"}`, "slug"},
+			{`{"slug":"noname"}`, "name"},
+			{`{"name":"Bad URL","slug":"bad-url","base_url":"ftp://x"}`, "base_url"},
+		} {
+			code, out := provider.do("POST", "/api/v1/orgs", c.body)
+			if e := apiError(t, out); code < 400 || code >= 500 || e.Field != c.field {
+				t.Errorf("create %s: %d %s, want a 4xx naming %s", c.body, code, out, c.field)
+			}
+		}
+		acme := provider
+		acme.org = "acme"
+		var settings struct{ Settings []model.Setting }
+		acme.must("GET", "/api/v1/settings", "", 200, &settings)
+		got := map[string]string{}
+		for _, st := range settings.Settings {
+			got[st.Key] = st.Value
+		}
+		if got[model.SettingSIPDomain] != "sip.acme.example" || got[model.SettingPublicBaseURL] != "https://acme.activate.example" {
+			t.Errorf("acme's settings: %v", got)
+		}
+		var profiles struct{ Profiles []model.Profile }
+		acme.must("GET", "/api/v1/profiles", "", 200, &profiles)
+		if len(profiles.Profiles) != 1 || !profiles.Profiles[0].IsDefault {
+			t.Errorf("acme's profiles: %+v", profiles.Profiles)
+		}
+		// Its admin, made by the provider acting inside it.
+		acme.must("POST", "/api/v1/operators", `{"name":"acme-admin","role":"admin"}`, 201, nil)
+		var tc model.TokenCreated
+		acme.must("POST", "/api/v1/tokens", `{"name":"cli","operator":"acme-admin"}`, 201, &tc)
+		admin := orgClient{s: s, token: tc.Token}
+		for _, r := range []struct{ method, path, body string }{
+			{"GET", "/api/v1/orgs", ""}, {"POST", "/api/v1/orgs", `{"name":"X","slug":"x"}`}, {"GET", "/api/v1/orgs/acme", ""},
+			{"GET", "/api/v1/orgs/acme/stats", ""}, {"POST", "/api/v1/orgs/acme/suspend", ""}, {"DELETE", "/api/v1/orgs/acme", ""},
+			{"POST", "/api/v1/operators", `{"name":"sneaky","role":"provider"}`},
+		} {
+			if code, out := admin.do(r.method, r.path, r.body); code != http.StatusForbidden {
+				t.Errorf("acme's admin %s %s: %d %s, want 403", r.method, r.path, code, out)
+			}
+		}
+		// The default organisation's admin is below the provider too.
+		provider.must("POST", "/api/v1/operators", `{"name":"boss","role":"provider"}`, 201, nil)
+		provider.must("POST", "/api/v1/operators", `{"name":"home-admin","role":"admin"}`, 201, nil)
+		provider.must("POST", "/api/v1/tokens", `{"name":"cli","operator":"home-admin"}`, 201, &tc)
+		home := orgClient{s: s, token: tc.Token}
+		for _, r := range []struct{ method, path, body string }{
+			{"POST", "/api/v1/operators/boss/reset-password", ""}, {"POST", "/api/v1/operators/boss/disable", ""},
+			{"PATCH", "/api/v1/operators/boss", `{"role":"csr"}`}, {"POST", "/api/v1/tokens", `{"name":"mine","operator":"boss"}`},
+			{"PATCH", "/api/v1/operators/home-admin", `{"role":"provider"}`},
+		} {
+			if code, out := home.do(r.method, r.path, r.body); code != http.StatusForbidden {
+				t.Errorf("the default organisation's admin %s %s: %d %s, want 403", r.method, r.path, code, out)
+			}
+		}
+		if code, out := acme.do("POST", "/api/v1/operators", `{"name":"acme-boss","role":"provider"}`); code != 400 {
+			t.Errorf("a provider admin inside acme: %d %s, want 400: provider admins are the provider's own", code, out)
+		}
+
+		// An account with a live link, and one activated.
+		acme.must("POST", "/api/v1/groups", `{"name":"sales"}`, 201, nil)
+		link := func(name string) (string, string) {
+			var a model.Account
+			acme.must("POST", "/api/v1/accounts", `{"group":"sales","name":"`+name+`","email":"`+strings.ToLower(name)+`@acme.example"}`, 201, &a)
+			acme.must("POST", "/api/v1/accounts/"+a.Username+"/send", `{"channel":"email"}`, 201, nil)
+			for range 200 {
+				var box struct{ Outbox []model.OutboxItem }
+				acme.must("GET", "/api/v1/outbox", "", 200, &box)
+				for _, it := range box.Outbox {
+					if it.Recipient == strings.ToLower(name)+"@acme.example" {
+						var whole model.OutboxItem
+						acme.must("GET", "/api/v1/outbox/"+jsonID(it.ID), "", 200, &whole)
+						return a.Username, secret.LinkTokens.FindString(whole.Body)
+					}
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			t.Fatalf("%s's message never reached the outbox", name)
+			return "", ""
+		}
+		redeem := func(token, device string) (int, []byte) {
+			body, _ := json.Marshal(model.RedeemRequest{Token: token, Device: model.DeviceInfo{ID: device, Platform: "android"}})
+			return provider.do("POST", "/api/v1/device/activate", string(body))
+		}
+		_, live := link("Ada")
+		_, used := link("Grace")
+		code, out := redeem(used, "grace-phone")
+		if code != 200 {
+			t.Fatalf("redeem: %d %s", code, out)
+		}
+		var rr model.RedeemResponse
+		json.Unmarshal(out, &rr)
+		if !strings.Contains(string(out), "https://acme.activate.example") || rr.Config.Account.SIPDomain != "sip.acme.example" {
+			t.Errorf("acme's activation does not name its base URL and SIP domain: %s", out)
+		}
+
+		var stats model.OrganisationStats
+		provider.must("GET", "/api/v1/orgs/acme/stats", "", 200, &stats)
+		if stats.Accounts[model.StageActivated] != 1 || stats.Accounts[model.StageInvited]+stats.Accounts[model.StageOpened] != 1 ||
+			stats.Messages[model.MessageSent] != 2 || len(stats.Activations) != model.StatsDays || stats.Activations[model.StatsDays-1].Count != 1 {
+			t.Errorf("acme's stats: %+v", stats)
+		}
+		provider.must("GET", "/api/v1/orgs/"+jsonID(o.ID)+"/stats", "", 200, nil) // by id too
+
+		// Suspended: its admin's token, its links and its devices are refused.
+		provider.must("POST", "/api/v1/orgs/acme/suspend", "", 200, &o)
+		if !o.Suspended || o.SuspendedAt == nil {
+			t.Errorf("suspended: %+v", o)
+		}
+		if code, out := admin.do("GET", "/api/v1/groups", ""); code != 403 || apiError(t, out).Code != "organisation_suspended" {
+			t.Errorf("a suspended organisation's token: %d %s", code, out)
+		}
+		if code, out := redeem(live, "ada-phone"); code != 403 || apiError(t, out).Code != "organisation_suspended" {
+			t.Errorf("a suspended organisation's link redeemed: %d %s", code, out)
+		}
+		if code, _ := provider.do("GET", "/a/"+live, ""); code != 403 {
+			t.Errorf("a suspended organisation's landing page: %d, want 403", code)
+		}
+		req, _ := http.NewRequest("GET", s.url+"/api/v1/device/config", nil)
+		req.Header.Set("Authorization", "Bearer "+rr.DeviceCredential)
+		if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 403 {
+			t.Errorf("a suspended organisation's device: %v %v", resp, err)
+		}
+		// The provider still acts inside it; nothing was lost.
+		acme.must("GET", "/api/v1/groups/sales", "", 200, nil)
+		if code, out := provider.do("POST", "/api/v1/orgs/default/suspend", ""); code != 409 {
+			t.Errorf("suspending the default organisation: %d %s", code, out)
+		}
+		provider.must("POST", "/api/v1/orgs/acme/resume", "", 200, &o)
+		if o.Suspended {
+			t.Errorf("resumed: %+v", o)
+		}
+		if code, out := admin.do("GET", "/api/v1/groups", ""); code != 200 {
+			t.Errorf("after resuming, acme's token: %d %s", code, out)
+		}
+		if code, out := redeem(live, "ada-phone"); code != 200 {
+			t.Errorf("after resuming, acme's link: %d %s", code, out)
+		}
+
+		provider.must("PATCH", "/api/v1/orgs/acme", `{"name":"ACME Europe","slug":"acme-eu"}`, 200, &o)
+		var list struct{ Organisations []model.Organisation }
+		provider.must("GET", "/api/v1/orgs", "", 200, &list)
+		if len(list.Organisations) != 2 || list.Organisations[0].Slug != "acme-eu" || list.Organisations[1].Slug != "default" {
+			t.Errorf("organisations: %+v", list.Organisations)
+		}
+		// Deleting is refused while anything is left in it.
+		if code, out := provider.do("DELETE", "/api/v1/orgs/acme-eu", ""); code != 409 || apiError(t, out).Code != "organisation_has_accounts" {
+			t.Errorf("deleting an organisation with accounts: %d %s", code, out)
+		}
+		if code, out := provider.do("DELETE", "/api/v1/orgs/default", ""); code != 409 {
+			t.Errorf("deleting the default organisation: %d %s", code, out)
+		}
+		provider.must("POST", "/api/v1/orgs", `{"name":"Empty","slug":"empty"}`, 201, nil)
+		provider.must("DELETE", "/api/v1/orgs/empty", "", 204, nil)
+		if code, _ := provider.do("GET", "/api/v1/orgs/empty", ""); code != 404 {
+			t.Errorf("a deleted organisation: %d", code)
+		}
+		// Every change is in the provider's audit log, under the provider.
+		var audit struct{ Entries []model.AuditEntry }
+		provider.must("GET", "/api/v1/audit?action=POST+/api/v1/orgs/{org}/suspend&target=organisation:acme", "", 200, &audit)
+		if len(audit.Entries) != 1 || audit.Entries[0].Role != model.RoleProvider || audit.Entries[0].Target != "organisation:acme" {
+			t.Errorf("the suspension's audit entry: %+v", audit.Entries)
+		}
+		// What the provider did inside acme is in acme's log, as the provider.
+		acmeEU := provider
+		acmeEU.org = "acme-eu"
+		acmeEU.must("GET", "/api/v1/audit?action=POST+/api/v1/groups", "", 200, &audit)
+		if len(audit.Entries) != 1 || audit.Entries[0].Role != model.RoleProvider || audit.Entries[0].Actor != "admin (first start)" {
+			t.Errorf("the provider's change inside acme, in acme's log: %+v", audit.Entries)
+		}
+	})
+}
+
+func jsonID(id int64) string { b, _ := json.Marshal(id); return string(b) }
