@@ -29,7 +29,20 @@ const maxResponseBytes = 32 << 20
 type apiClient struct {
 	base  *url.URL // server base URL, without /api/v1
 	token string
-	http  *http.Client
+	// org is the organisation a provider admin acts inside (--org), sent
+	// as the Activator-Org header; empty: the token's own.
+	org  string
+	http *http.Client
+}
+
+// authorize puts the token, and the organisation acted inside, on req.
+func (c *apiClient) authorize(req *http.Request) {
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	if c.org != "" {
+		req.Header.Set("Activator-Org", c.org)
+	}
 }
 
 // newAPIClient checks baseURL and returns a client that authenticates with token.
@@ -108,9 +121,7 @@ func (c *apiClient) call(ctx context.Context, method, path string, query url.Val
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
+	c.authorize(req)
 	resp, err := c.http.Do(req)
 	if err != nil {
 		var uerr *url.Error

@@ -569,11 +569,11 @@ func TestClientSideChecks(t *testing.T) {
 // command included; a known one still prints its help and succeeds.
 func TestUnknownCommandsFailInEveryForm(t *testing.T) {
 	for _, args := range [][]string{
-		{"org"}, {"org", "--help"}, {"org", "-h"}, {"help", "org"}, {"-o", "json", "org", "--help"},
+		{"tenant"}, {"tenant", "--help"}, {"tenant", "-h"}, {"help", "tenant"}, {"-o", "json", "tenant", "--help"},
 		{"account", "frob"}, {"account", "frob", "--help"}, {"help", "account", "frob"},
 	} {
 		res := runCLI(t, nil, "", args...)
-		want := `unknown command "org" for "activator" (see "activator --help")`
+		want := `unknown command "tenant" for "activator" (see "activator --help")`
 		if args[len(args)-1] == "frob" || slices.Contains(args, "frob") {
 			want = `unknown command "frob" for "activator account" (see "activator account --help")`
 		}

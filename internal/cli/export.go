@@ -131,9 +131,7 @@ func (c *apiClient) export(ctx context.Context, path string, q url.Values, out s
 	if err != nil {
 		return 0, fmt.Errorf("building the export request: %w", err)
 	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
+	c.authorize(req)
 	// No overall timeout: an export takes as long as its rows do. A stall
 	// watchdog stands in for it.
 	hc := &http.Client{Transport: c.http.Transport, CheckRedirect: c.http.CheckRedirect}

@@ -37,9 +37,7 @@ func (c *apiClient) rawCall(ctx context.Context, method, path string, query url.
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
+	c.authorize(req)
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return fmt.Errorf("%s", c.redact(fmt.Sprintf("calling %s %s: %v", method, u.Redacted(), err)))

@@ -24,6 +24,7 @@ const (
 	envURL       = "ACTIVATOR_URL"
 	envToken     = "ACTIVATOR_TOKEN"
 	envTokenFile = "ACTIVATOR_TOKEN_FILE"
+	envOrg       = "ACTIVATOR_ORG"
 )
 
 // Defaults of the global flags.
@@ -58,6 +59,7 @@ type globals struct {
 	env    Env
 	url    string
 	token  string
+	org    string
 	output string
 	// serve, when set, is run by `activator serve` instead of the server,
 	// with the configuration it resolved (tests).
@@ -79,7 +81,10 @@ server's admin API: they need its URL and an API token.
 The URL comes from --url, else $ACTIVATOR_URL, else ` + defaultURL + `.
 The token comes from --token, else $ACTIVATOR_TOKEN, else the file named by
 $ACTIVATOR_TOKEN_FILE, else ./` + defaultTokenFile + ` when it exists (the server
-writes it there on first start).`,
+writes it there on first start: the provider admin's token).
+
+A provider admin acts inside one of the organisations with --org SLUG
+(else $ACTIVATOR_ORG); "activator org" manages the organisations.`,
 		Example: `  activator serve
   activator group create sales --it-email it@example.com
   activator account create --group sales --name "Ada Lovelace" --mobile +393331234567
@@ -101,6 +106,7 @@ writes it there on first start).`,
 	// The token's default is never taken from the environment here: help
 	// prints flag defaults, and the token must not reach a terminal.
 	f.StringVar(&a.token, "token", "", "admin API token (env "+envToken+", or the file named by "+envTokenFile+", or ./"+defaultTokenFile+")")
+	f.StringVar(&a.org, "org", "", "act inside this organisation (its slug): provider admins only (env "+envOrg+")")
 	f.StringVarP(&a.output, "output", "o", outputText, "output format: text or json")
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return fmt.Errorf("%w (see %q)", err, cmd.CommandPath()+" --help")
@@ -123,6 +129,7 @@ writes it there on first start).`,
 	)
 	root.AddCommand(newKeysCmd(a))                                                       // offline: opens the database itself (keys.go)
 	root.AddCommand(newOperatorCmd(a), newTokenCmd(a), newImportCmd(a), newExportCmd(a)) // the console's operators, tokens, import and export
+	root.AddCommand(newOrgCmd(a))                                                        // the provider's organisations
 	return root
 }
 
@@ -139,7 +146,15 @@ func (a *globals) client(cmd *cobra.Command) (*apiClient, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newAPIClient(base, token)
+	c, err := newAPIClient(base, token)
+	if err != nil {
+		return nil, err
+	}
+	c.org = a.org
+	if !cmd.Flags().Changed("org") {
+		c.org = a.env.getenv(envOrg)
+	}
+	return c, nil
 }
 
 // resolveToken finds the API token. Errors name where it was looked for,

@@ -167,7 +167,11 @@ func (s *Server) wrap(rt route) http.Handler {
 			}
 			if !activation.RoleAllows(c.Role, rt.perm) {
 				s.audit.Denied(r, *c, rt.method, rt.path)
-				writeJSONError(w, http.StatusForbidden, "forbidden", "the "+string(c.Role)+" role may not do this", "")
+				msg := "the " + string(c.Role) + " role may not do this"
+				if rt.perm == permOrgs {
+					msg += ": " + activation.ErrNotProvider.Message
+				}
+				writeJSONError(w, http.StatusForbidden, "forbidden", msg, "")
 				return
 			}
 			caller = c
