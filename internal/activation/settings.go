@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"mime"
+	"net"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -56,6 +57,13 @@ type Settings struct {
 	listenURL string // builds links until public_base_url is set
 	mu        sync.Mutex
 	cache     map[int64]*orgConfig // by organisation
+	hosts     *hostTable           // nil until read, or after a change
+}
+
+// hostTable maps the host of each organisation's public base URL to it.
+type hostTable struct {
+	loaded time.Time
+	orgs   map[string]int64
 }
 
 // orgConfig is one organisation's cached configuration.
@@ -75,7 +83,41 @@ func NewSettings(st *store.Store, listenURL string) *Settings {
 func (s *Settings) invalidate(orgID int64) {
 	s.mu.Lock()
 	delete(s.cache, orgID)
+	s.hosts = nil
 	s.mu.Unlock()
+}
+
+// OrgOfHost is the organisation whose public base URL has host (a
+// request's Host: name, and port when not the scheme's), or the default
+// organisation, the provider's, when none has: the console's login and
+// the pages answer each organisation at its own host on one listener.
+func (s *Settings) OrgOfHost(ctx context.Context, host string) (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.hosts == nil || time.Since(s.hosts.loaded) >= configTTL {
+		urls, err := s.store.SettingOfEveryOrganisation(ctx, model.SettingPublicBaseURL)
+		if err != nil {
+			return 0, err
+		}
+		t := &hostTable{loaded: time.Now(), orgs: map[string]int64{}}
+		for org, v := range urls {
+			if u, err := url.Parse(v); err == nil && u.Host != "" {
+				t.orgs[strings.ToLower(u.Host)] = org
+			}
+		}
+		s.hosts = t
+	}
+	host = strings.ToLower(host)
+	if org, ok := s.hosts.orgs[host]; ok {
+		return org, nil
+	}
+	// A port the scheme implies may be written or not.
+	if h, port, err := net.SplitHostPort(host); err == nil && (port == "80" || port == "443") {
+		if org, ok := s.hosts.orgs[h]; ok {
+			return org, nil
+		}
+	}
+	return model.DefaultOrgID, nil
 }
 
 // config returns an organisation's resolved settings and download URLs.

@@ -210,6 +210,29 @@ func (r *Reader) Settings(ctx context.Context, orgID int64) (map[string]string, 
 	return out, rows.Err()
 }
 
+// SettingOfEveryOrganisation is one setting's value in every organisation
+// that set it, by organisation: what routes a request by its host to an
+// organisation reads.
+func (r *Reader) SettingOfEveryOrganisation(ctx context.Context, key string) (map[int64]string, error) {
+	rows, err := r.q.QueryContext(ctx, `SELECT org_id, value FROM settings WHERE key = $1`, key)
+	if err != nil {
+		return nil, fmt.Errorf("reading setting %s: %w", key, mapErr(err))
+	}
+	defer rows.Close()
+	out := map[int64]string{}
+	for rows.Next() {
+		var (
+			org int64
+			v   string
+		)
+		if err := rows.Scan(&org, &v); err != nil {
+			return nil, fmt.Errorf("reading setting %s: %w", key, err)
+		}
+		out[org] = v
+	}
+	return out, rows.Err()
+}
+
 // PutSetting sets one setting.
 func (tx *Tx) PutSetting(ctx context.Context, orgID int64, key, value string) error {
 	_, err := tx.exec(ctx, `INSERT INTO settings (org_id, key, value, updated_at) VALUES ($1, $2, $3, $4)

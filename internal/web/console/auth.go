@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/activator-voip/activator/internal/activation"
-	"github.com/activator-voip/activator/internal/model"
 )
 
 func (c *Console) loginForm(w http.ResponseWriter, r *http.Request, p *Page) error {
@@ -29,13 +28,19 @@ func (c *Console) setSession(w http.ResponseWriter, r *http.Request, l *activati
 		SameSite: http.SameSiteStrictMode, Secure: c.secureCookies(r), Expires: l.Expires.Add(activation.SessionMax)})
 }
 
-// loginOrg is the organisation the login form logs into: the form names
-// none, and the default organisation is the only one.
-const loginOrg = model.DefaultOrgID
+// loginOrg is the organisation the login form at r's host logs into: the
+// one whose public base URL is at that host, else the provider's own.
+func (c *Console) loginOrg(r *http.Request) (int64, error) {
+	return c.dom.Settings.OrgOfHost(r.Context(), r.Host)
+}
 
 func (c *Console) login(w http.ResponseWriter, r *http.Request, p *Page) error {
 	p.Title, p.Form = "Log in", r.PostForm
 	name := strings.TrimSpace(r.PostFormValue("name"))
+	loginOrg, err := c.loginOrg(r)
+	if err != nil {
+		return err
+	}
 	l, err := c.dom.Access.Login(r.Context(), loginOrg, name, r.PostFormValue("password"), r.RemoteAddr)
 	status := http.StatusOK
 	if err == nil {

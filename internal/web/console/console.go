@@ -346,7 +346,11 @@ func (c *Console) secureCookies(r *http.Request) bool {
 	if r.TLS != nil {
 		return true
 	}
-	st, err := c.dom.Settings.Current(r.Context(), loginOrg)
+	org, err := c.loginOrg(r)
+	if err != nil {
+		return true
+	}
+	st, err := c.dom.Settings.Current(r.Context(), org)
 	return err != nil || strings.HasPrefix(strings.ToLower(st.BaseURL), "https://")
 }
 
