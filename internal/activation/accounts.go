@@ -204,6 +204,9 @@ func (s *Accounts) Create(ctx context.Context, in model.AccountInput, by Caller)
 			if err := applyAccount(ctx, &tx.Reader, st, a, in); err != nil {
 				return err
 			}
+			if err := checkAccountQuota(ctx, &tx.Reader, st, 1); err != nil {
+				return err
+			}
 			a.Username = secret.RandomDigits(st.UsernameDigits)
 			if in.VirtualNumber == nil || *in.VirtualNumber == "" {
 				if a.VirtualNumber, err = freeVirtualNumber(ctx, &tx.Reader, a.OrgID, st.Numbers); err != nil {

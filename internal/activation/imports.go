@@ -880,6 +880,9 @@ func (s *Imports) Confirm(ctx context.Context, id int64, by Caller, progress fun
 	for start := 0; start < len(todo); start += importBatch {
 		batch := todo[start:min(start+importBatch, len(todo))]
 		err := s.store.Tx(ctx, func(tx *store.Tx) error {
+			if err := checkAccountQuota(ctx, &tx.Reader, is.st, len(batch)); err != nil {
+				return err
+			}
 			if err := tx.InsertAccounts(ctx, batch, by.Name, func(*store.AccountRow) string { return string(detail) }); err != nil {
 				return err
 			}

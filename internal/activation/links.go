@@ -114,6 +114,9 @@ func (s *Links) Send(ctx context.Context, username string, req model.SendRequest
 		if err != nil {
 			return fmt.Errorf("reading the account's group: %w", err)
 		}
+		if err := checkMessageQuota(ctx, &tx.Reader, st, now); err != nil {
+			return err
+		}
 		link := &model.Link{AccountID: a.ID, Kind: req.Kind, Channel: req.Channel, TokenPrefix: secret.Display(token),
 			CreatedAt: now, ExpiresAt: now.Add(st.LinkExpiry)}
 		kinds := []model.LinkKind{model.LinkInstallation}

@@ -3,6 +3,7 @@ package activation
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"regexp"
 	"strconv"
@@ -48,7 +49,7 @@ var ErrNotProvider = &Error{Kind: KindForbidden, Code: "forbidden", Message: "on
 
 func orgOut(o *store.OrganisationRow) model.Organisation {
 	return model.Organisation{ID: o.ID, Slug: o.Slug, Name: o.Name, Suspended: o.SuspendedAt != nil, SuspendedAt: o.SuspendedAt,
-		CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt}
+		MaxAccounts: o.MaxAccounts, MaxMessagesPerDay: o.MaxMessagesPerDay, CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt}
 }
 
 // organisation finds an organisation by slug, or by id when ref is all
@@ -167,6 +168,69 @@ func applyOrganisation(o *store.OrganisationRow, in model.OrganisationInput) err
 			return err
 		}
 		o.Slug = *in.Slug
+	}
+	for _, q := range []struct {
+		field string
+		in    *int64
+		to    *int64
+	}{{"max_accounts", in.MaxAccounts, &o.MaxAccounts}, {"max_messages_per_day", in.MaxMessagesPerDay, &o.MaxMessagesPerDay}} {
+		if q.in == nil {
+			continue
+		}
+		if *q.in < 0 {
+			return invalid(q.field, "%s %d: want 0 (no quota) or more", q.field, *q.in)
+		}
+		*q.to = *q.in
+	}
+	return nil
+}
+
+// Quota refusals name the quota, its organisation and what to do.
+func errAccountQuota(o *store.OrganisationRow) error {
+	return &Error{Kind: KindConflict, Code: "quota_exceeded", Field: "max_accounts", Message: fmt.Sprintf(
+		"organisation %s may have at most %d accounts (its max_accounts quota): delete some, or ask the provider to raise it", o.Slug, o.MaxAccounts)}
+}
+
+func errMessageQuota(o *store.OrganisationRow) error {
+	return &Error{Kind: KindConflict, Code: "quota_exceeded", Field: "max_messages_per_day", Message: fmt.Sprintf(
+		"organisation %s may queue at most %d messages a day (its max_messages_per_day quota): try again tomorrow (UTC), or ask the provider to raise it",
+		o.Slug, o.MaxMessagesPerDay)}
+}
+
+// checkAccountQuota refuses adding accounts to st's organisation past its
+// max_accounts quota. It reads the maintained counts, not the accounts.
+func checkAccountQuota(ctx context.Context, r *store.Reader, st *Resolved, adding int) error {
+	o := &st.Organisation
+	if o.MaxAccounts <= 0 {
+		return nil
+	}
+	counts, err := r.AccountCounts(ctx, o.ID)
+	if err != nil {
+		return err
+	}
+	total := 0
+	for _, n := range counts {
+		total += n
+	}
+	if int64(total+adding) > o.MaxAccounts {
+		return errAccountQuota(o)
+	}
+	return nil
+}
+
+// checkMessageQuota refuses queueing a message past st's organisation's
+// max_messages_per_day quota (days in UTC).
+func checkMessageQuota(ctx context.Context, r *store.Reader, st *Resolved, now time.Time) error {
+	o := &st.Organisation
+	if o.MaxMessagesPerDay <= 0 {
+		return nil
+	}
+	n, err := r.MessagesQueuedSince(ctx, o.ID, now.UTC().Truncate(24*time.Hour))
+	if err != nil {
+		return err
+	}
+	if n >= o.MaxMessagesPerDay {
+		return errMessageQuota(o)
 	}
 	return nil
 }

@@ -34,6 +34,7 @@ manages organisations; with --org SLUG any other command acts inside one.`,
 
 func newOrgCreateCmd(a *globals) *cobra.Command {
 	var slug, sipDomain, baseURL string
+	var q quotaFlags
 	cmd := &cobra.Command{
 		Use:   "create NAME --slug SLUG",
 		Short: "Create an organisation",
@@ -41,9 +42,12 @@ func newOrgCreateCmd(a *globals) *cobra.Command {
 name its users see; --slug names it in URLs and on the command line
 (lowercase letters, digits and hyphens). --sip-domain and --base-url set its
 sip_domain and public_base_url settings; the rest of its settings, its
-gateways and its operators are set acting inside it (--org SLUG).`,
+gateways and its operators are set acting inside it (--org SLUG).
+--max-accounts and --max-messages-per-day are its quotas (0: none); only
+a provider admin changes them.`,
 		Example: `  activator org create "ACME Corp" --slug acme
-  activator org create "ACME Corp" --slug acme --sip-domain sip.acme.example --base-url https://acme.activate.example`,
+  activator org create "ACME Corp" --slug acme --sip-domain sip.acme.example --base-url https://acme.activate.example
+  activator org create "ACME Corp" --slug acme --max-accounts 5000 --max-messages-per-day 10000`,
 		Args: exactArgs("NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if slug == "" {
@@ -56,9 +60,11 @@ gateways and its operators are set acting inside it (--org SLUG).`,
 			if cmd.Flags().Changed("base-url") {
 				in.BaseURL = &baseURL
 			}
+			q.input(cmd, &in)
 			return callAndPrint(a, cmd, writeJSON[model.Organisation](http.MethodPost, "/orgs", in), printOrg)
 		},
 	}
+	q.register(cmd)
 	cmd.Flags().StringVar(&slug, "slug", "", "the organisation's slug (required)")
 	cmd.Flags().StringVar(&sipDomain, "sip-domain", "", "its SIP domain (the sip_domain setting)")
 	cmd.Flags().StringVar(&baseURL, "base-url", "", "the public URL its links are built on (the public_base_url setting)")
@@ -100,12 +106,14 @@ func newOrgShowCmd(a *globals) *cobra.Command {
 
 func newOrgEditCmd(a *globals) *cobra.Command {
 	var name, slug string
+	var q quotaFlags
 	cmd := &cobra.Command{
 		Use:   "edit SLUG",
-		Short: "Rename an organisation or change its slug",
-		Long: `Change an organisation's name or slug; only the flags given change. Its
-settings change as any organisation's do: activator --org SLUG settings set.`,
-		Example: `  activator org edit acme --name "ACME Europe" --slug acme-eu`,
+		Short: "Rename an organisation, change its slug or its quotas",
+		Long: `Change an organisation's name, slug or quotas; only the flags given change.
+Its settings change as any organisation's do: activator --org SLUG settings set.`,
+		Example: `  activator org edit acme --name "ACME Europe" --slug acme-eu
+  activator org edit acme --max-accounts 10000 --max-messages-per-day 0`,
 		Args:    exactArgs("SLUG"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var in model.OrganisationInput
@@ -115,15 +123,34 @@ settings change as any organisation's do: activator --org SLUG settings set.`,
 			if cmd.Flags().Changed("slug") {
 				in.Slug = &slug
 			}
+			q.input(cmd, &in)
 			if in == (model.OrganisationInput{}) {
-				return errors.New("nothing to change: give --name or --slug")
+				return errors.New("nothing to change: give --name, --slug, --max-accounts or --max-messages-per-day")
 			}
 			return callAndPrint(a, cmd, writeJSON[model.Organisation](http.MethodPatch, "/orgs"+seg(args[0]), in), printOrg)
 		},
 	}
 	cmd.Flags().StringVar(&name, "name", "", "its new name")
 	cmd.Flags().StringVar(&slug, "slug", "", "its new slug")
+	q.register(cmd)
 	return cmd
+}
+
+// quotaFlags are an organisation's quotas on create and edit.
+type quotaFlags struct{ accounts, messages int64 }
+
+func (q *quotaFlags) register(cmd *cobra.Command) {
+	cmd.Flags().Int64Var(&q.accounts, "max-accounts", 0, "the most accounts it may have (0: no quota)")
+	cmd.Flags().Int64Var(&q.messages, "max-messages-per-day", 0, "the most messages it may queue in a day, UTC (0: no quota)")
+}
+
+func (q *quotaFlags) input(cmd *cobra.Command, in *model.OrganisationInput) {
+	if cmd.Flags().Changed("max-accounts") {
+		in.MaxAccounts = &q.accounts
+	}
+	if cmd.Flags().Changed("max-messages-per-day") {
+		in.MaxMessagesPerDay = &q.messages
+	}
 }
 
 func newOrgSuspendCmd(a *globals, suspend bool) *cobra.Command {
@@ -184,8 +211,17 @@ func printOrg(p *printer, o model.Organisation, raw json.RawMessage) error {
 		{"name", o.Name},
 		{"id", strconv.FormatInt(o.ID, 10)},
 		{"suspended", fmtTimePtr(o.SuspendedAt)},
+		{"most accounts", quota(o.MaxAccounts)},
+		{"most messages a day", quota(o.MaxMessagesPerDay)},
 		{"created", fmtTime(o.CreatedAt)},
 	})
+}
+
+func quota(n int64) string {
+	if n <= 0 {
+		return "no quota"
+	}
+	return strconv.FormatInt(n, 10)
 }
 
 func printOrgStats(p *printer, st model.OrganisationStats, raw json.RawMessage) error {

@@ -102,6 +102,13 @@ func TestProviderSetsUpAnOrganisation(t *testing.T) {
 	if r := cli("org", "edit", "acme", "--name", "ACME Europe"); r.err != nil || !strings.Contains(r.stdout, "ACME Europe") {
 		t.Errorf("org edit: %v %q", r.err, r.stdout)
 	}
+	// A quota the provider sets is what the organisation's admin meets.
+	if r := cli("org", "edit", "acme", "--max-accounts", "2"); r.err != nil || !strings.Contains(r.stdout, "most accounts") || !strings.Contains(r.stdout, " 2") {
+		t.Errorf("org edit --max-accounts: %v %q", r.err, r.stdout)
+	}
+	if r := runCLI(t, asAcme, "", "account", "create", "--group", "sales", "--name", "Alan Turing", "--email", "alan@acme.example"); r.err == nil || !strings.Contains(r.err.Error(), "max_accounts") {
+		t.Errorf("an account past acme's quota: %v", r.err)
+	}
 	if r := cli("org", "delete", "acme"); r.err == nil || !strings.Contains(r.err.Error(), "accounts") {
 		t.Errorf("deleting an organisation with accounts: %v", r.err)
 	}

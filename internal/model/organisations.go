@@ -12,18 +12,25 @@ type Organisation struct {
 	Name        string     `json:"name"` // the display name users see
 	Suspended   bool       `json:"suspended"`
 	SuspendedAt *time.Time `json:"suspended_at,omitempty"`
-	CreatedAt   time.Time  `json:"created_at"`
-	UpdatedAt   time.Time  `json:"updated_at"`
+	// MaxAccounts and MaxMessagesPerDay are the provider's quotas on it: the
+	// most accounts it may have, the most messages it may queue in a day
+	// (UTC); 0 is no quota.
+	MaxAccounts       int64     `json:"max_accounts"`
+	MaxMessagesPerDay int64     `json:"max_messages_per_day"`
+	CreatedAt         time.Time `json:"created_at"`
+	UpdatedAt         time.Time `json:"updated_at"`
 }
 
 // OrganisationInput creates or edits an organisation. On create, SIPDomain
 // and BaseURL set the new organisation's sip_domain and public_base_url
 // settings.
 type OrganisationInput struct {
-	Name      *string `json:"name,omitempty"`
-	Slug      *string `json:"slug,omitempty"`
-	SIPDomain *string `json:"sip_domain,omitempty"`
-	BaseURL   *string `json:"base_url,omitempty"`
+	Name              *string `json:"name,omitempty"`
+	Slug              *string `json:"slug,omitempty"`
+	SIPDomain         *string `json:"sip_domain,omitempty"`
+	BaseURL           *string `json:"base_url,omitempty"`
+	MaxAccounts       *int64  `json:"max_accounts,omitempty"`
+	MaxMessagesPerDay *int64  `json:"max_messages_per_day,omitempty"`
 }
 
 // OrganisationStats is what a provider admin sees of one organisation:

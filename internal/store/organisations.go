@@ -25,9 +25,13 @@ type OrganisationRow struct {
 	SuspendedAt *time.Time
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
+	// MaxAccounts and MaxMessagesPerDay are the provider's quotas on the
+	// organisation; 0 is none.
+	MaxAccounts       int64
+	MaxMessagesPerDay int64
 }
 
-const organisationCols = `id, slug, name, suspended_at, created_at, updated_at`
+const organisationCols = `id, slug, name, suspended_at, created_at, updated_at, max_accounts, max_messages_per_day`
 
 func scanOrganisation(sc interface{ Scan(...any) error }) (*OrganisationRow, error) {
 	var (
@@ -35,7 +39,7 @@ func scanOrganisation(sc interface{ Scan(...any) error }) (*OrganisationRow, err
 		suspended        sql.NullInt64
 		created, updated int64
 	)
-	if err := sc.Scan(&o.ID, &o.Slug, &o.Name, &suspended, &created, &updated); err != nil {
+	if err := sc.Scan(&o.ID, &o.Slug, &o.Name, &suspended, &created, &updated, &o.MaxAccounts, &o.MaxMessagesPerDay); err != nil {
 		return nil, mapErr(err)
 	}
 	if suspended.Valid {
@@ -79,8 +83,8 @@ func (r *Reader) OrganisationBySlug(ctx context.Context, slug string) (*Organisa
 // *ConflictError naming the column.
 func (tx *Tx) CreateOrganisation(ctx context.Context, o *OrganisationRow) error {
 	now := time.Now().UTC().Truncate(time.Millisecond)
-	id, err := tx.insertID(ctx, `INSERT INTO organisations (slug, name, created_at, updated_at) VALUES ($1, $2, $3, $3)`,
-		o.Slug, o.Name, ms(now))
+	id, err := tx.insertID(ctx, `INSERT INTO organisations (slug, name, created_at, updated_at, max_accounts, max_messages_per_day)
+		VALUES ($1, $2, $3, $3, $4, $5)`, o.Slug, o.Name, ms(now), o.MaxAccounts, o.MaxMessagesPerDay)
 	if err != nil {
 		return fmt.Errorf("creating organisation %s: %w", o.Slug, err)
 	}
@@ -88,7 +92,7 @@ func (tx *Tx) CreateOrganisation(ctx context.Context, o *OrganisationRow) error 
 	return nil
 }
 
-// UpdateOrganisation stores an organisation's slug and name.
+// UpdateOrganisation stores an organisation's slug, name and quotas.
 func (tx *Tx) UpdateOrganisation(ctx context.Context, o *OrganisationRow) error {
 	// updated_at moves forward by at least a millisecond, so caches keyed
 	// by it always see a change.
@@ -96,8 +100,8 @@ func (tx *Tx) UpdateOrganisation(ctx context.Context, o *OrganisationRow) error 
 	if !now.After(o.UpdatedAt) {
 		now = o.UpdatedAt.Add(time.Millisecond)
 	}
-	if err := tx.execOne(ctx, `UPDATE organisations SET slug = $1, name = $2, updated_at = $3 WHERE id = $4`,
-		o.Slug, o.Name, ms(now), o.ID); err != nil {
+	if err := tx.execOne(ctx, `UPDATE organisations SET slug = $1, name = $2, updated_at = $3, max_accounts = $4, max_messages_per_day = $5
+		WHERE id = $6`, o.Slug, o.Name, ms(now), o.MaxAccounts, o.MaxMessagesPerDay, o.ID); err != nil {
 		return fmt.Errorf("updating organisation %d: %w", o.ID, err)
 	}
 	o.UpdatedAt = now
@@ -194,4 +198,14 @@ func (r *Reader) ActivationsPerDay(ctx context.Context, orgID int64, since time.
 		out[fromMS(d*day)] = int(n)
 	}
 	return out, rows.Err()
+}
+
+// MessagesQueuedSince counts the messages an organisation queued from
+// since on, from the messages_org_created index.
+func (r *Reader) MessagesQueuedSince(ctx context.Context, orgID int64, since time.Time) (int64, error) {
+	var n int64
+	if err := r.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM messages WHERE org_id = $1 AND created_at >= $2`, orgID, ms(since)).Scan(&n); err != nil {
+		return 0, fmt.Errorf("counting today's messages: %w", mapErr(err))
+	}
+	return n, nil
 }

@@ -200,3 +200,61 @@ func TestProviderManagesOrganisations(t *testing.T) {
 }
 
 func jsonID(id int64) string { b, _ := json.Marshal(id); return string(b) }
+
+// TestOrganisationQuotas: past an organisation's most accounts, a create
+// and an import are refused naming the quota, as is a send past its most
+// messages a day; nothing of the refused request is written, and raising
+// a quota (the provider's alone) lets the same request through.
+func TestOrganisationQuotas(t *testing.T) {
+	forEachServer(t, func(t *testing.T, s *testServer) {
+		provider := orgClient{s: s, token: s.token}
+		provider.must("POST", "/api/v1/orgs", `{"name":"Small Co","slug":"small","max_accounts":2,"max_messages_per_day":1}`, 201, nil)
+		if code, out := provider.do("PATCH", "/api/v1/orgs/small", `{"max_accounts":-1}`); code != 400 || apiError(t, out).Field != "max_accounts" {
+			t.Errorf("a negative quota: %d %s", code, out)
+		}
+		in := provider
+		in.org = "small"
+		in.must("POST", "/api/v1/groups", `{"name":"sales"}`, 201, nil)
+		var a model.Account
+		in.must("POST", "/api/v1/accounts", `{"group":"sales","name":"Ada","email":"ada@small.example"}`, 201, &a)
+		in.must("POST", "/api/v1/accounts", `{"group":"sales","name":"Grace","email":"grace@small.example"}`, 201, nil)
+		code, out := in.do("POST", "/api/v1/accounts", `{"group":"sales","name":"Alan","email":"alan@small.example"}`)
+		if e := apiError(t, out); code != 409 || e.Code != "quota_exceeded" || e.Field != "max_accounts" || !strings.Contains(e.Message, "at most 2 accounts") {
+			t.Errorf("an account past the quota: %d %s", code, out)
+		}
+		var imp model.ImportPreview
+		in.must("POST", "/api/v1/imports", "name,email,group\nAlan,alan@small.example,sales\n", 201, &imp)
+		code, out = in.do("POST", "/api/v1/imports/"+jsonID(imp.ID)+"/confirm", "{}")
+		if !strings.Contains(string(out), "max_accounts") {
+			// The import may run as a job: its state says why it stopped.
+			for range 200 {
+				_, out = in.do("GET", "/api/v1/imports/"+jsonID(imp.ID), "")
+				if strings.Contains(string(out), `"failed"`) {
+					break
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		}
+		if !strings.Contains(string(out), "max_accounts") {
+			t.Errorf("an import past the quota: %d %s", code, out)
+		}
+		var list struct{ Accounts []model.Account }
+		in.must("GET", "/api/v1/accounts", "", 200, &list)
+		if len(list.Accounts) != 2 {
+			t.Errorf("%d accounts after the refusals, want 2", len(list.Accounts))
+		}
+		in.must("POST", "/api/v1/accounts/"+a.Username+"/send", `{"channel":"email"}`, 201, nil)
+		code, out = in.do("POST", "/api/v1/accounts/"+a.Username+"/send", `{"channel":"email"}`)
+		if e := apiError(t, out); code != 409 || e.Code != "quota_exceeded" || e.Field != "max_messages_per_day" {
+			t.Errorf("a message past the day's quota: %d %s", code, out)
+		}
+		var msgs struct{ Messages []model.Message }
+		in.must("GET", "/api/v1/messages", "", 200, &msgs)
+		if len(msgs.Messages) != 1 {
+			t.Errorf("%d messages after the refusal, want 1", len(msgs.Messages))
+		}
+		provider.must("PATCH", "/api/v1/orgs/small", `{"max_accounts":3,"max_messages_per_day":0}`, 200, nil)
+		in.must("POST", "/api/v1/accounts", `{"group":"sales","name":"Alan","email":"alan@small.example"}`, 201, nil)
+		in.must("POST", "/api/v1/accounts/"+a.Username+"/send", `{"channel":"email"}`, 201, nil)
+	})
+}

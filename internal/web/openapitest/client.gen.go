@@ -1572,21 +1572,25 @@ type OperatorInputRole string
 
 // Organisation defines model for Organisation.
 type Organisation struct {
-	CreatedAt   time.Time  `json:"created_at"`
-	Id          int64      `json:"id"`
-	Name        string     `json:"name"`
-	Slug        string     `json:"slug"`
-	Suspended   bool       `json:"suspended"`
-	SuspendedAt *time.Time `json:"suspended_at,omitempty"`
-	UpdatedAt   time.Time  `json:"updated_at"`
+	CreatedAt         time.Time  `json:"created_at"`
+	Id                int64      `json:"id"`
+	MaxAccounts       int64      `json:"max_accounts"`
+	MaxMessagesPerDay int64      `json:"max_messages_per_day"`
+	Name              string     `json:"name"`
+	Slug              string     `json:"slug"`
+	Suspended         bool       `json:"suspended"`
+	SuspendedAt       *time.Time `json:"suspended_at,omitempty"`
+	UpdatedAt         time.Time  `json:"updated_at"`
 }
 
 // OrganisationInput defines model for OrganisationInput.
 type OrganisationInput struct {
-	BaseUrl   *string `json:"base_url,omitempty"`
-	Name      *string `json:"name,omitempty"`
-	SipDomain *string `json:"sip_domain,omitempty"`
-	Slug      *string `json:"slug,omitempty"`
+	BaseUrl           *string `json:"base_url,omitempty"`
+	MaxAccounts       *int64  `json:"max_accounts,omitempty"`
+	MaxMessagesPerDay *int64  `json:"max_messages_per_day,omitempty"`
+	Name              *string `json:"name,omitempty"`
+	SipDomain         *string `json:"sip_domain,omitempty"`
+	Slug              *string `json:"slug,omitempty"`
 }
 
 // OrganisationStats defines model for OrganisationStats.
