@@ -5,6 +5,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/activator-voip/activator/internal/model"
 	"github.com/activator-voip/activator/internal/store"
 )
 
@@ -37,19 +38,25 @@ func (s *Accounts) ExportRows(ctx context.Context, w io.Writer, group, status, s
 	}
 	n := 0
 	rec := make([]string, len(ExportColumns))
+	var page []store.ExportAccount
 	for {
-		as, info, err := s.store.AccountsPage(ctx, by.OrgID, f)
+		var (
+			info store.PageInfo
+			err  error
+		)
+		page, info, err = s.store.ExportPage(ctx, by.OrgID, f, page)
 		if err != nil {
 			return n, err
 		}
-		for _, a := range as {
+		for i := range page {
+			a := &page[i]
 			activated := ""
-			if a.ActivatedAt != nil {
-				activated = a.ActivatedAt.UTC().Format(time.RFC3339)
+			if !a.ActivatedAt.IsZero() {
+				activated = a.ActivatedAt.Format(time.RFC3339)
 			}
-			rec = append(rec[:0], a.DisplayName, a.Mobile, a.Email, string(a.SecurityModel), a.Description,
-				a.Group, a.Profile, a.Language, a.Username, a.VirtualNumber, a.Status,
-				a.CreatedAt.UTC().Format(time.RFC3339), activated)
+			rec = append(rec[:0], a.DisplayName, a.Mobile, a.Email, a.SecurityModel, a.Description,
+				a.Group, a.Profile, a.Language, a.Username, a.VirtualNumber, model.StatusOf(a.Stage, a.Disabled),
+				a.CreatedAt.Format(time.RFC3339), activated)
 			if err := cw.Write(rec); err != nil {
 				return n, err
 			}
