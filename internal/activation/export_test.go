@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -24,6 +25,19 @@ var formulas = []string{
 	"\r=1+1",
 }
 
+// signedNumberRE is what signedNumber matches, as the regular expression
+// it stands for.
+var signedNumberRE = regexp.MustCompile(`^[+-][0-9]{1,20}$`)
+
+func TestSignedNumberIsItsRegexp(t *testing.T) {
+	for _, v := range []string{"", "+", "-", "+3", "-0", "+393331234567", "+12345678901234567890", "+123456789012345678901",
+		"++1", "+-1", "+1a", "+1 ", " +1", "+1\n", "1", "=1", "+١", "-12345678901234567890"} {
+		if got, want := signedNumber(v), signedNumberRE.MatchString(v); got != want {
+			t.Errorf("signedNumber(%q) = %v, the regexp says %v", v, got, want)
+		}
+	}
+}
+
 // checkNoFormula fails for any cell of a CSV export that a spreadsheet
 // would read as a formula.
 func checkNoFormula(t *testing.T, what string, data []byte) [][]string {
@@ -34,7 +48,7 @@ func checkNoFormula(t *testing.T, what string, data []byte) [][]string {
 	}
 	for i, rec := range recs {
 		for j, cell := range rec {
-			if cell != "" && strings.ContainsRune(formulaStart, rune(cell[0])) && !signedNumber.MatchString(cell) {
+			if cell != "" && strings.ContainsRune(formulaStart, rune(cell[0])) && !signedNumberRE.MatchString(cell) {
 				t.Errorf("%s: row %d column %d is read as a formula: %q", what, i+1, j+1, cell)
 			}
 		}
