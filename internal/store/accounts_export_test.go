@@ -32,7 +32,10 @@ func TestExportPageReadsTheListingsRows(t *testing.T) {
 			for i, r := range rows {
 				if i%3 == 0 {
 					r.GroupID, r.ProfileID = other.ID, &p.ID
-					r.Description, r.Mobile, r.Language = fmt.Sprintf("note %d", i), fmt.Sprintf("+3933312345%02d", i), "it"
+					// Texts holding what the export's packing of SQLite's
+					// columns uses (lengths and colons), and more than ASCII.
+					r.Description, r.Mobile, r.Language = fmt.Sprintf("5:note %d: 12:ab, ünï 😀", i), fmt.Sprintf("+3933312345%02d", i), "it"
+					r.DisplayName = fmt.Sprintf("Zoë \"%d\":", i)
 					if err := tx.UpdateAccount(ctx, r); err != nil {
 						return err
 					}
