@@ -36,27 +36,31 @@ func seedExport(b *testing.B, st *store.Store, dom Domain, n int) {
 	}
 	stages := []string{model.StageNew, model.StageInvited, model.StageOpened, model.StageInstalled, model.StageActivated}
 	at := time.Date(2026, 3, 1, 9, 30, 0, 0, time.UTC)
+	rows := make([]*store.AccountRow, n)
+	for i := range rows {
+		a := &store.AccountRow{OrgID: model.DefaultOrgID}
+		a.GroupID = g.ID
+		a.Username = fmt.Sprintf("u%07d", i)
+		a.DisplayName = fmt.Sprintf("Bench User %d", i)
+		a.Email = fmt.Sprintf("bench.user.%d@example.com", i)
+		a.Mobile = fmt.Sprintf("+39333%07d", i)
+		a.SecurityModel = model.SecurityModels[i%len(model.SecurityModels)]
+		a.VirtualNumber = fmt.Sprintf("%07d", 1000000+i)
+		a.Language = "it"
+		a.Description = "seeded"
+		a.Kind = model.AccountPlain
+		a.Stage = stages[i%len(stages)]
+		a.Disabled = i%50 == 0
+		if i%10 == 0 {
+			a.ProfileID = &p.ID
+		}
+		rows[i] = a
+	}
 	err = st.Tx(ctx, func(tx *store.Tx) error {
-		for i := range n {
-			a := &store.AccountRow{OrgID: model.DefaultOrgID}
-			a.GroupID = g.ID
-			a.Username = fmt.Sprintf("u%07d", i)
-			a.DisplayName = fmt.Sprintf("Bench User %d", i)
-			a.Email = fmt.Sprintf("bench.user.%d@example.com", i)
-			a.Mobile = fmt.Sprintf("+39333%07d", i)
-			a.SecurityModel = model.SecurityModels[i%len(model.SecurityModels)]
-			a.VirtualNumber = fmt.Sprintf("%07d", 1000000+i)
-			a.Language = "it"
-			a.Description = "seeded"
-			a.Kind = model.AccountPlain
-			a.Stage = stages[i%len(stages)]
-			a.Disabled = i%50 == 0
-			if i%10 == 0 {
-				a.ProfileID = &p.ID
-			}
-			if err := tx.CreateAccount(ctx, a); err != nil {
-				return err
-			}
+		if err := tx.InsertAccounts(ctx, rows, "bench", func(*store.AccountRow) string { return "" }); err != nil {
+			return err
+		}
+		for i, a := range rows {
 			if a.Stage == model.StageActivated && !a.Disabled {
 				if err := tx.ActivateAccount(ctx, a.ID, []byte("sealed"), "md5", "sha256", at.Add(time.Duration(i)*time.Second)); err != nil {
 					return err
