@@ -51,6 +51,9 @@ func (s *Accounts) ExportRows(ctx context.Context, w io.Writer, group, status, s
 		if p.err != nil {
 			return n, p.err
 		}
+		if err := context.Cause(ctx); err != nil {
+			return n, err // a page read ahead is not written once the export is called off
+		}
 		for i := range p.rows {
 			a := &p.rows[i]
 			activated := ""
