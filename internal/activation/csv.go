@@ -3,7 +3,6 @@ package activation
 import (
 	"encoding/csv"
 	"io"
-	"regexp"
 	"strconv"
 	"strings"
 )
@@ -12,16 +11,28 @@ import (
 // cell as a formula (OWASP's CSV injection list, and a line feed).
 const formulaStart = "=+-@\t\r\n"
 
-// signedNumber is a cell a spreadsheet reads as a plain number, such as a
-// phone number in E.164 (+393331234567): no formula can hide in it, and
-// scripts reading the export get the number as it is.
-var signedNumber = regexp.MustCompile(`^[+-][0-9]{1,20}$`)
+// signedNumber says whether a cell is one a spreadsheet reads as a plain
+// number, such as a phone number in E.164 (+393331234567): no formula can
+// hide in it, and scripts reading the export get the number as it is. It
+// matches ^[+-][0-9]{1,20}$, without a regular expression: an export asks
+// it of every phone number.
+func signedNumber(v string) bool {
+	if len(v) < 2 || len(v) > 21 || (v[0] != '+' && v[0] != '-') {
+		return false
+	}
+	for i := 1; i < len(v); i++ {
+		if v[i] < '0' || v[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
 
 // csvSafe keeps a spreadsheet from reading a cell as a formula: such a cell
 // gets a leading ', which spreadsheets show as text and hide. csvPlain takes
 // it off again, so an export imports back unchanged.
 func csvSafe(v string) string {
-	if v != "" && strings.IndexByte(formulaStart, v[0]) >= 0 && !signedNumber.MatchString(v) {
+	if v != "" && strings.IndexByte(formulaStart, v[0]) >= 0 && !signedNumber(v) {
 		return "'" + v
 	}
 	return v

@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"errors"
 	"fmt"
+	"io"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -24,6 +27,19 @@ var formulas = []string{
 	"\r=1+1",
 }
 
+// signedNumberRE is what signedNumber matches, as the regular expression
+// it stands for.
+var signedNumberRE = regexp.MustCompile(`^[+-][0-9]{1,20}$`)
+
+func TestSignedNumberIsItsRegexp(t *testing.T) {
+	for _, v := range []string{"", "+", "-", "+3", "-0", "+393331234567", "+12345678901234567890", "+123456789012345678901",
+		"++1", "+-1", "+1a", "+1 ", " +1", "+1\n", "1", "=1", "+١", "-12345678901234567890"} {
+		if got, want := signedNumber(v), signedNumberRE.MatchString(v); got != want {
+			t.Errorf("signedNumber(%q) = %v, the regexp says %v", v, got, want)
+		}
+	}
+}
+
 // checkNoFormula fails for any cell of a CSV export that a spreadsheet
 // would read as a formula.
 func checkNoFormula(t *testing.T, what string, data []byte) [][]string {
@@ -34,7 +50,7 @@ func checkNoFormula(t *testing.T, what string, data []byte) [][]string {
 	}
 	for i, rec := range recs {
 		for j, cell := range rec {
-			if cell != "" && strings.ContainsRune(formulaStart, rune(cell[0])) && !signedNumber.MatchString(cell) {
+			if cell != "" && strings.ContainsRune(formulaStart, rune(cell[0])) && !signedNumberRE.MatchString(cell) {
 				t.Errorf("%s: row %d column %d is read as a formula: %q", what, i+1, j+1, cell)
 			}
 		}
@@ -88,6 +104,71 @@ func TestExportsNeutraliseFormulasAndImportBackUnchanged(t *testing.T) {
 			if !strings.HasPrefix(r.Name, "Eve ") && !strings.ContainsRune(formulaStart, rune(r.Name[0])) {
 				t.Errorf("a name read back as %q: the neutralising quote was kept", r.Name)
 			}
+		}
+	})
+}
+
+// failingWriter fails once it has taken n bytes.
+type failingWriter struct{ n int }
+
+func (w *failingWriter) Write(p []byte) (int, error) {
+	if len(p) > w.n {
+		return 0, errors.New("the client went away")
+	}
+	w.n -= len(p)
+	return len(p), nil
+}
+
+// TestExportStopsWhenItCannotGoOn: an export of several pages (each read
+// while the one before is written) ends with an error, having read no
+// further, when its writer fails or its context is cancelled between
+// pages; otherwise it writes every account once, newest first.
+func TestExportStopsWhenItCannotGoOn(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		dom := newDomain(t, st)
+		mustGroup(t, dom, "sales")
+		g, err := st.GroupByName(ctx, model.DefaultOrgID, "sales")
+		if err != nil {
+			t.Fatal(err)
+		}
+		const n = 2*exportPage + 10
+		rows := make([]*store.AccountRow, n)
+		for i := range rows {
+			rows[i] = &store.AccountRow{OrgID: model.DefaultOrgID, Account: model.Account{GroupID: g.ID,
+				Username: fmt.Sprint(3000000000 + i), DisplayName: fmt.Sprintf("Export %d", i), SecurityModel: model.EndToEnd,
+				VirtualNumber: fmt.Sprint(300000 + i), Kind: "wizard", Stage: model.StageNew}}
+		}
+		if err := st.Tx(ctx, func(tx *store.Tx) error {
+			return tx.InsertAccounts(ctx, rows, "test", func(*store.AccountRow) string { return "" })
+		}); err != nil {
+			t.Fatal(err)
+		}
+
+		var all bytes.Buffer
+		pages := 0
+		got, err := dom.Accounts.ExportRows(ctx, &all, "", "", "", admin, func(int) error { pages++; return nil })
+		if err != nil || got != n || pages != 3 {
+			t.Fatalf("export: %d rows in %d pages, %v; want %d in 3", got, pages, err, n)
+		}
+		recs, err := csv.NewReader(&all).ReadAll()
+		if err != nil || len(recs) != n+1 {
+			t.Fatalf("export: %d records, %v", len(recs), err)
+		}
+		for i, r := range recs[1:] {
+			if want := fmt.Sprint(3000000000 + n - 1 - i); r[8] != want {
+				t.Fatalf("row %d: username %s, want %s (newest first, each once)", i+1, r[8], want)
+			}
+		}
+
+		if got, err := dom.Accounts.ExportRows(ctx, &failingWriter{n: 100 << 10}, "", "", "", admin, nil); err == nil || got >= exportPage {
+			t.Errorf("a failing writer: %d rows, %v; want an error within the first page", got, err)
+		}
+		cctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		got, err = dom.Accounts.ExportRows(cctx, io.Discard, "", "", "", admin, func(int) error { cancel(); return nil })
+		if !errors.Is(err, context.Canceled) || got != exportPage {
+			t.Errorf("cancelled after the first page: %d rows, %v; want %d and context.Canceled", got, err, exportPage)
 		}
 	})
 }

@@ -115,6 +115,13 @@ func likeEscape(s string) string {
 // accountsQuery is the one query of an account listing, with its
 // arguments; the store's tests read its plan.
 func (r *Reader) accountsQuery(orgID int64, f AccountFilter) (string, []any) {
+	return r.accountsSelect(accountCols+accountFrom, orgID, f)
+}
+
+// accountsSelect is the query of the accounts f selects, in f's page,
+// reading selectFrom (the columns and the tables they come from, which
+// must name accounts a): a listing and an export share their WHERE.
+func (r *Reader) accountsSelect(selectFrom string, orgID int64, f AccountFilter) (string, []any) {
 	var a args
 	where := []string{"a.org_id = " + a.add(orgID)}
 	if f.GroupID != nil {
@@ -148,7 +155,7 @@ func (r *Reader) accountsQuery(orgID int64, f AccountFilter) (string, []any) {
 	if cond != "" {
 		where = append(where, cond)
 	}
-	return `SELECT ` + accountCols + accountFrom + ` WHERE ` + strings.Join(where, " AND ") + tail, a
+	return `SELECT ` + selectFrom + ` WHERE ` + strings.Join(where, " AND ") + tail, a
 }
 
 // AccountByUsername finds an account.

@@ -17,6 +17,9 @@ func OpenAt(ctx context.Context, dsn string, version int) (*Store, error) {
 func AccountsQuery(s *Store, orgID int64, f AccountFilter) (string, []any) {
 	return s.accountsQuery(orgID, f)
 }
+func ExportQuery(s *Store, orgID int64, f AccountFilter) (string, []any) {
+	return s.exportQuery(orgID, f)
+}
 func MessagesQuery(s *Store, orgID int64, f MessageFilter) (string, []any) {
 	return s.messagesQuery(orgID, f)
 }

@@ -220,6 +220,10 @@ func TestListingPlans(t *testing.T) {
 			q, a := store.AccountsQuery(s, org, f)
 			return listing{name: "accounts " + name, q: q, args: a, search: f.Search != "", uses: uses}
 		}
+		eq := func(name, uses string, f store.AccountFilter) listing {
+			q, a := store.ExportQuery(s, org, f)
+			return listing{name: "export " + name, q: q, args: a, uses: uses}
+		}
 		mq := func(name, uses string, f store.MessageFilter) listing {
 			q, a := store.MessagesQuery(s, org, f)
 			return listing{name: "messages " + name, q: q, args: a, uses: uses}
@@ -246,6 +250,10 @@ func TestListingPlans(t *testing.T) {
 			aq("disabled", "accounts_org_disabled", store.AccountFilter{Status: model.StatusDisabled}),
 			aq("by group", "accounts_group|accounts_pkey", store.AccountFilter{GroupID: &acc.GroupID, Before: 150000}),
 			search,
+			eq("first page", "accounts_org_id|accounts_pkey", store.AccountFilter{Limit: 5000}),
+			eq("next page", "accounts_org_id|accounts_pkey", store.AccountFilter{Limit: 5000, Before: 150000}),
+			eq("by status", "accounts_org_stage", store.AccountFilter{Status: model.StageInvited, Limit: 5000, Before: 150000}),
+			eq("by group", "accounts_group|accounts_pkey", store.AccountFilter{GroupID: &acc.GroupID, Limit: 5000, Before: 150000}),
 			mq("first page", "messages_org_id", store.MessageFilter{}),
 			mq("by state", "messages_org_state", store.MessageFilter{State: model.MessageFailed, Before: 1000}),
 			mq("of an account", "messages_account", store.MessageFilter{AccountID: acc.ID}),
