@@ -114,7 +114,7 @@ func newOrgEditCmd(a *globals) *cobra.Command {
 Its settings change as any organisation's do: activator --org SLUG settings set.`,
 		Example: `  activator org edit acme --name "ACME Europe" --slug acme-eu
   activator org edit acme --max-accounts 10000 --max-messages-per-day 0`,
-		Args:    exactArgs("SLUG"),
+		Args: exactArgs("SLUG"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var in model.OrganisationInput
 			if cmd.Flags().Changed("name") {
