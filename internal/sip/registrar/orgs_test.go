@@ -182,6 +182,13 @@ func TestOrganisationsOnTheRegistrar(t *testing.T) {
 		}
 	}
 
+	// A client that names its proxy in the Request-URI, here a host that
+	// is the default organisation's domain too, registers in its own.
+	reg := orgRequest(t, r.addr, sip.REGISTER, "sip:example.com", "sip:arno@a.example")
+	if res, realm := arno.send(ctx, t, reg, "arno"); realm != "a.example" || res.StatusCode != 200 {
+		t.Fatalf("arno's REGISTER through example.com: want 200 under realm a.example, got %d under realm %q", res.StatusCode, realm)
+	}
+
 	// 700 is a number of A's and of B's: A's caller reaches A's 700, by
 	// A's own SIP host as outbound proxy.
 	msg := orgRequest(t, r.addr, sip.MESSAGE, "sip:700@a.example", "sip:anna@a.example")

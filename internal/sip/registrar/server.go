@@ -316,19 +316,21 @@ func (s *Server) authenticate(ctx context.Context, req *sip.Request, tx sip.Serv
 	return acct
 }
 
-// realmOf is the SIP domain a request is for: of a REGISTER, the
-// registrar's domain it names (its Request-URI) or the To address being
-// registered; of anything else, the caller's own address (From). The
+// realmOf is the SIP domain a request is for: of a REGISTER, the address
+// being registered (To) or the registrar's domain it names (its
+// Request-URI); of anything else, the caller's own address (From). The
 // first that is some organisation's SIP domain wins; a request naming
 // none (a client set up with the server's address) is the default
-// organisation's.
+// organisation's. The To comes first: a client that puts its proxy in the
+// Request-URI (Linphone does) may name a host several organisations
+// share, which can be the default organisation's domain.
 func realmOf(req *sip.Request, names *activation.SIPNames) activation.SIPRealm {
 	var hosts []string
 	if req.Method == sip.REGISTER {
-		hosts = append(hosts, req.Recipient.Host)
 		if to := req.To(); to != nil {
 			hosts = append(hosts, to.Address.Host)
 		}
+		hosts = append(hosts, req.Recipient.Host)
 	} else if from := req.From(); from != nil {
 		hosts = append(hosts, from.Address.Host)
 	}
