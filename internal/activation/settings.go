@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -58,6 +59,10 @@ type Settings struct {
 	mu        sync.Mutex
 	cache     map[int64]*orgConfig // by organisation
 	hosts     *hostTable           // nil until read, or after a change
+
+	sipMu     sync.Mutex
+	sipNames  *SIPNames // nil: read afresh
+	sipLoaded time.Time
 }
 
 // hostTable maps the host of each organisation's public base URL to it.
@@ -85,6 +90,94 @@ func (s *Settings) invalidate(orgID int64) {
 	delete(s.cache, orgID)
 	s.hosts = nil
 	s.mu.Unlock()
+	s.sipMu.Lock()
+	s.sipNames = nil
+	s.sipMu.Unlock()
+}
+
+// SIPNames is every organisation's SIP domain and host, for the registrar
+// to tell from a request which organisation it is for: the realm to
+// challenge with, and whose accounts may answer it.
+type SIPNames struct {
+	// Default is the default organisation's SIP domain: the realm of a
+	// request that names no organisation's domain.
+	Default SIPRealm
+	domains map[string]SIPRealm // by lowercased SIP domain
+	hosts   map[string]bool     // lowercased SIP domains and hosts
+}
+
+// SIPRealm is one SIP domain: the realm its accounts' digest hashes were
+// computed with (the domain as its organisation spells it), and the
+// organisations using it (one, unless several leave it to fall back to
+// the same base URL's host).
+type SIPRealm struct {
+	Realm string
+	Orgs  []int64
+}
+
+// Has reports whether organisation orgID uses this SIP domain.
+func (r SIPRealm) Has(orgID int64) bool {
+	for _, id := range r.Orgs {
+		if id == orgID {
+			return true
+		}
+	}
+	return false
+}
+
+// Realm finds the SIP domain host names, in any letter case.
+func (n *SIPNames) Realm(host string) (SIPRealm, bool) {
+	r, ok := n.domains[strings.ToLower(host)]
+	return r, ok
+}
+
+// Names reports whether host is some organisation's SIP domain or host.
+func (n *SIPNames) Names(host string) bool { return n.hosts[strings.ToLower(host)] }
+
+// SIPNames returns every organisation's SIP domain and host, from a cache
+// that a settings or organisation change through this instance drops and
+// that is read afresh after configTTL: REGISTER is the registrar's hot
+// path, and this keeps it one map look-up.
+func (s *Settings) SIPNames(ctx context.Context) (*SIPNames, error) {
+	s.sipMu.Lock()
+	defer s.sipMu.Unlock()
+	if s.sipNames != nil && time.Since(s.sipLoaded) < configTTL {
+		return s.sipNames, nil
+	}
+	raw, err := s.store.SIPNameSettings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]int64, 0, len(raw))
+	for id := range raw {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids) // the realm's spelling does not depend on map order
+	n := &SIPNames{domains: map[string]SIPRealm{}, hosts: map[string]bool{}}
+	for _, id := range ids {
+		st, err := resolveSettings(raw[id], s.listenURL)
+		if err != nil {
+			return nil, fmt.Errorf("organisation %d: %w", id, err)
+		}
+		if st.SIPDomain == "" {
+			continue
+		}
+		key := strings.ToLower(st.SIPDomain)
+		r, ok := n.domains[key]
+		if !ok {
+			r.Realm = st.SIPDomain
+		}
+		r.Orgs = append(r.Orgs, id)
+		n.domains[key] = r
+		n.hosts[key], n.hosts[strings.ToLower(st.SIPHost)] = true, true
+	}
+	for _, r := range n.domains {
+		if r.Has(model.DefaultOrgID) {
+			n.Default = r
+		}
+	}
+	s.sipNames, s.sipLoaded = n, time.Now()
+	return n, nil
 }
 
 // OrgOfHost is the organisation whose public base URL has host (a

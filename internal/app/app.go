@@ -22,7 +22,6 @@ import (
 	"github.com/activator-voip/activator/internal/messaging"
 	"github.com/activator-voip/activator/internal/messaging/outbox"
 	"github.com/activator-voip/activator/internal/metrics"
-	"github.com/activator-voip/activator/internal/model"
 	"github.com/activator-voip/activator/internal/secret"
 	"github.com/activator-voip/activator/internal/sip/kamailio"
 	"github.com/activator-voip/activator/internal/sip/registrar"
@@ -223,8 +222,15 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	// A large installation's two silent slow-downs, said at start: a
 	// virtual number range nearly full (logged by the check itself), and
 	// account search without its index.
-	if _, err := a.Domain.Accounts.NumberRangeUse(ctx, activation.Caller{OrgID: model.DefaultOrgID}); err != nil {
-		log.Warn("checking the virtual number range", "err", err)
+	// Every organisation draws from a range of its own.
+	if orgs, err := st.Organisations(ctx); err != nil {
+		log.Warn("checking the virtual number ranges", "err", err)
+	} else {
+		for _, o := range orgs {
+			if _, err := a.Domain.Accounts.NumberRangeUse(ctx, activation.Caller{OrgID: o.ID}); err != nil {
+				log.Warn("checking the virtual number range", "organisation", o.Slug, "err", err)
+			}
+		}
 	}
 	if ok, err := st.AccountSearchIndexed(ctx); err == nil && !ok {
 		log.Warn("account search has no index: pg_trgm could not be created in this database, so a search reads every account; " +

@@ -38,12 +38,20 @@ func (a *App) openAccountBackend(ctx context.Context, c SIPConfig) (activation.A
 func (a *App) startSIP(ctx context.Context, cfg Config, log *slog.Logger) error {
 	c := cfg.SIP
 	if a.kamailio != nil {
-		// Every account is in the default organisation, the only one.
-		n, err := a.Domain.Accounts.SyncBackend(ctx, model.DefaultOrgID)
+		// Every organisation's accounts, each under its own SIP domain.
+		orgs, err := a.Store.Organisations(ctx)
 		if err != nil {
 			return fmt.Errorf("bringing the %s accounts backend in step: %w", c.AccountsBackend, err)
 		}
-		log.Debug("accounts backend in step", "backend", c.AccountsBackend, "accounts", n)
+		total := 0
+		for _, o := range orgs {
+			n, err := a.Domain.Accounts.SyncBackend(ctx, o.ID)
+			total += n
+			if err != nil {
+				return fmt.Errorf("bringing the %s accounts backend in step: organisation %s: %w", c.AccountsBackend, o.Slug, err)
+			}
+		}
+		log.Debug("accounts backend in step", "backend", c.AccountsBackend, "organisations", len(orgs), "accounts", total)
 		return nil
 	}
 	if c.UDP == "" && c.TCP == "" && c.TLS == "" {
@@ -62,7 +70,10 @@ func (a *App) startSIP(ctx context.Context, cfg Config, log *slog.Logger) error 
 				return fmt.Errorf("loading the SIP certificate: %w", err)
 			}
 		default:
-			// The registrar serves the default organisation's domain.
+			// The development certificate, or the HTTPS one, names the
+			// default organisation's SIP host and domain only: clients of
+			// another organisation's domain over TLS need --sip-cert with
+			// a certificate naming theirs too.
 			st, err := a.Domain.Settings.Current(ctx, model.DefaultOrgID)
 			if err != nil {
 				return err

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -229,6 +230,38 @@ func (r *Reader) SettingOfEveryOrganisation(ctx context.Context, key string) (ma
 			return nil, fmt.Errorf("reading setting %s: %w", key, err)
 		}
 		out[org] = v
+	}
+	return out, rows.Err()
+}
+
+// SIPNameSettings reads, for every organisation, the settings its SIP
+// service is named by (sip_domain, sip_host and public_base_url, whose host
+// the SIP domain falls back to), in one query: the registrar tells the
+// organisation a request is for from its domain. An organisation that sets
+// none of them has an empty map.
+func (r *Reader) SIPNameSettings(ctx context.Context) (map[int64]map[string]string, error) {
+	rows, err := r.q.QueryContext(ctx, `SELECT o.id, s.key, s.value FROM organisations o
+		LEFT JOIN settings s ON s.org_id = o.id AND s.key IN ($1, $2, $3)`,
+		model.SettingSIPDomain, model.SettingSIPHost, model.SettingPublicBaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("reading SIP settings: %w", err)
+	}
+	defer rows.Close()
+	out := map[int64]map[string]string{}
+	for rows.Next() {
+		var (
+			id   int64
+			k, v sql.NullString
+		)
+		if err := rows.Scan(&id, &k, &v); err != nil {
+			return nil, fmt.Errorf("reading SIP settings: %w", err)
+		}
+		if out[id] == nil {
+			out[id] = map[string]string{}
+		}
+		if k.Valid {
+			out[id][k.String] = v.String
+		}
 	}
 	return out, rows.Err()
 }

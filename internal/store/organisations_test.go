@@ -125,3 +125,53 @@ func TestOrganisationsCreateEditSuspendResumeDelete(t *testing.T) {
 		}
 	})
 }
+
+// TestSIPNameSettings: every organisation is listed, one that sets none of
+// its SIP names too, with only the settings that name its SIP service.
+func TestSIPNameSettings(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		seed(t, s) // the default organisation
+		a := &store.OrganisationRow{Slug: "a", Name: "A"}
+		b := &store.OrganisationRow{Slug: "b", Name: "B"}
+		err := s.Tx(ctx, func(tx *store.Tx) error {
+			for _, o := range []*store.OrganisationRow{a, b} {
+				if err := tx.CreateOrganisation(ctx, o); err != nil {
+					return err
+				}
+			}
+			for _, kv := range [][3]string{
+				{"a", model.SettingSIPDomain, "a.example"}, {"a", model.SettingSIPHost, "sip.a.example"},
+				{"a", model.SettingCompanyName, "A Corp"}, {"b", model.SettingPublicBaseURL, "https://b.example"},
+			} {
+				id := a.ID
+				if kv[0] == "b" {
+					id = b.ID
+				}
+				if err := tx.PutSetting(ctx, id, kv[1], kv[2]); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.SIPNameSettings(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if def, ok := got[model.DefaultOrgID]; !ok || len(def) != 0 {
+			t.Errorf("default organisation: want listed with no settings, got %v (listed %v)", def, ok)
+		}
+		if ga := got[a.ID]; len(ga) != 2 || ga[model.SettingSIPDomain] != "a.example" || ga[model.SettingSIPHost] != "sip.a.example" {
+			t.Errorf("organisation a: %v", ga)
+		}
+		if gb := got[b.ID]; len(gb) != 1 || gb[model.SettingPublicBaseURL] != "https://b.example" {
+			t.Errorf("organisation b: %v", gb)
+		}
+		if len(got) != 3 {
+			t.Errorf("want 3 organisations, got %v", got)
+		}
+	})
+}

@@ -38,7 +38,10 @@ func scanSIPAccount(row *row) (*SIPAccount, error) {
 	return &a, nil
 }
 
-// SIPAccountByUsername finds an account by its SIP username (unique everywhere).
+// SIPAccountByUsername finds an account by its SIP username (unique
+// everywhere, so unique per SIP domain too). The registrar checks the
+// account's organisation against the request's own: an account of another
+// organisation is for it no account at all.
 func (r *Reader) SIPAccountByUsername(ctx context.Context, username string) (*SIPAccount, error) {
 	return scanSIPAccount(r.q.QueryRowContext(ctx, `SELECT `+sipAccountCols+` FROM accounts WHERE username = $1`, username))
 }

@@ -35,7 +35,7 @@ type Config struct {
 	TLSConfig     *tls.Config // required with TLS
 	Algorithms    []string    // digest algorithms challenged with, preferred first; nil: DefaultAlgorithms
 	Store         *store.Store
-	Settings      *activation.Settings // the SIP domain (the realm) and host
+	Settings      *activation.Settings // every organisation's SIP domain (the realm) and host
 	Logger        *slog.Logger
 
 	// An address whose digest answers fail BanFailures times within
@@ -237,14 +237,16 @@ func (s *Server) onOptions(req *sip.Request, tx sip.ServerTransaction) {
 // itself (challenge or refusal) and returns nil when it is not authenticated.
 func (s *Server) authenticate(ctx context.Context, req *sip.Request, tx sip.ServerTransaction, proxy bool) *store.SIPAccount {
 	// The challenge comes before any account is known: the realm is the
-	// default organisation's SIP domain.
-	st, err := s.cfg.Settings.Current(ctx, model.DefaultOrgID)
+	// SIP domain the request names when it is some organisation's, else
+	// the default organisation's; only that domain's accounts answer it.
+	names, err := s.cfg.Settings.SIPNames(ctx)
 	if err != nil {
 		s.log.Error("sip: reading settings", "err", err)
 		s.reply(tx, req, sip.StatusInternalServerError, "Server Error")
 		return nil
 	}
-	realm := st.SIPDomain
+	domain := realmOf(req, names)
+	realm := domain.Realm
 	reqHdr, chalHdr, chalCode, chalReason := "Authorization", "WWW-Authenticate", sip.StatusUnauthorized, "Unauthorized"
 	if proxy {
 		reqHdr, chalHdr, chalCode, chalReason = "Proxy-Authorization", "Proxy-Authenticate", sip.StatusProxyAuthRequired, "Proxy Authentication Required"
@@ -283,6 +285,12 @@ func (s *Server) authenticate(ctx context.Context, req *sip.Request, tx sip.Serv
 		s.reply(tx, req, sip.StatusInternalServerError, "Server Error")
 		return nil
 	}
+	if acct != nil && !domain.Has(acct.OrgID) {
+		// Another organisation's account: usernames are unique per SIP
+		// domain, and this one is not of this domain. It answers as an
+		// unknown account does.
+		acct = nil
+	}
 	ha1 := ""
 	if acct != nil {
 		ha1 = acct.HA1MD5
@@ -306,6 +314,32 @@ func (s *Server) authenticate(ctx context.Context, req *sip.Request, tx sip.Serv
 		return nil
 	}
 	return acct
+}
+
+// realmOf is the SIP domain a request is for: of a REGISTER, the address
+// being registered (To) or the registrar's domain it names (its
+// Request-URI); of anything else, the caller's own address (From). The
+// first that is some organisation's SIP domain wins; a request naming
+// none (a client set up with the server's address) is the default
+// organisation's. The To comes first: a client that puts its proxy in the
+// Request-URI (Linphone does) may name a host several organisations
+// share, which can be the default organisation's domain.
+func realmOf(req *sip.Request, names *activation.SIPNames) activation.SIPRealm {
+	var hosts []string
+	if req.Method == sip.REGISTER {
+		if to := req.To(); to != nil {
+			hosts = append(hosts, to.Address.Host)
+		}
+		hosts = append(hosts, req.Recipient.Host)
+	} else if from := req.From(); from != nil {
+		hosts = append(hosts, from.Address.Host)
+	}
+	for _, h := range hosts {
+		if r, ok := names.Realm(h); ok {
+			return r
+		}
+	}
+	return names.Default
 }
 
 func transportOf(req *sip.Request) string { return strings.ToLower(req.Transport()) }
@@ -473,9 +507,9 @@ func (s *Server) isSelf(u sip.Uri) bool {
 	if !mine {
 		return false
 	}
-	// A request URI names a host, not an account: the default
-	// organisation's SIP host and domain are this proxy's.
-	if st, err := s.cfg.Settings.Current(context.Background(), model.DefaultOrgID); err == nil && (strings.EqualFold(u.Host, st.SIPHost) || strings.EqualFold(u.Host, st.SIPDomain)) {
+	// A request URI names a host, not an account: every organisation's
+	// SIP host and domain are this proxy's.
+	if names, err := s.cfg.Settings.SIPNames(context.Background()); err == nil && names.Names(u.Host) {
 		return true
 	}
 	return s.isOwnAddress(u.Host)
@@ -684,7 +718,13 @@ func (s *Server) onRoute(req *sip.Request, tx sip.ServerTransaction) {
 		s.reply(tx, req, sip.StatusForbidden, "Forbidden")
 		return
 	}
+	// The callee is an account of the caller's own organisation, by
+	// username or by virtual number: calls never cross organisations, and
+	// another organisation's account is not found, as an unknown one is not.
 	callee, err := s.cfg.Store.SIPAccountByUsername(ctx, req.Recipient.User)
+	if err == nil && callee.OrgID != caller.OrgID {
+		callee, err = nil, store.ErrNotFound
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		callee, err = s.cfg.Store.SIPAccountByNumber(ctx, caller.OrgID, req.Recipient.User)
 	}

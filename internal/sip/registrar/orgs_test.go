@@ -1,0 +1,242 @@
+package registrar
+
+import (
+	"context"
+	"crypto/md5"
+	"crypto/sha256"
+	"encoding/hex"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/activator-voip/activator/internal/activation"
+	"github.com/activator-voip/activator/internal/model"
+	"github.com/activator-voip/activator/internal/store"
+)
+
+// orgPhone is a registered SIP client of the test: one user agent that
+// sends, and receives what the registrar relays to its registration.
+type orgPhone struct {
+	cl  *sipgo.Client
+	got chan *sip.Request
+}
+
+func newOrgPhone(t *testing.T) *orgPhone {
+	t.Helper()
+	ua, err := sipgo.NewUA()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ua.Close() })
+	srv, err := sipgo.NewServer(ua)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &orgPhone{got: make(chan *sip.Request, 4)}
+	srv.OnMessage(func(req *sip.Request, tx sip.ServerTransaction) {
+		p.got <- req
+		tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
+	})
+	if p.cl, err = sipgo.NewClient(ua, sipgo.WithClientHostname("127.0.0.1")); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// orgRequest is a request to the registrar at addr: ruri's To (from's for
+// a REGISTER), from's From.
+func orgRequest(t *testing.T, addr string, method sip.RequestMethod, ruri, from string) *sip.Request {
+	t.Helper()
+	var r, f sip.Uri
+	if err := sip.ParseUri(ruri, &r); err != nil {
+		t.Fatal(err)
+	}
+	if err := sip.ParseUri(from, &f); err != nil {
+		t.Fatal(err)
+	}
+	req := sip.NewRequest(method, r)
+	req.SetDestination(addr)
+	to := r
+	if method == sip.REGISTER {
+		to = f
+		req.AppendHeader(&sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: f.User, Host: "127.0.0.1", Port: 5997}})
+	}
+	req.AppendHeader(&sip.ToHeader{Address: to})
+	req.AppendHeader(&sip.FromHeader{Address: f, Params: sip.HeaderParams{{K: "tag", V: sip.GenerateTagN(8)}}})
+	if method == sip.MESSAGE {
+		req.AppendHeader(sip.NewHeader("Content-Type", "text/plain"))
+		req.SetBody([]byte("to " + ruri))
+	}
+	return req
+}
+
+// send sends req, answers the challenge with user's password (user+"pw"),
+// and returns the final answer and the realm challenged with.
+func (p *orgPhone) send(ctx context.Context, t *testing.T, req *sip.Request, user string) (*sip.Response, string) {
+	t.Helper()
+	res, err := p.cl.Do(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	realm := ""
+	if res.StatusCode == 401 || res.StatusCode == 407 {
+		for _, name := range []string{"WWW-Authenticate", "Proxy-Authenticate"} {
+			if h := res.GetHeader(name); h != nil {
+				if _, v, ok := strings.Cut(h.Value(), `realm="`); ok {
+					realm, _, _ = strings.Cut(v, `"`)
+				}
+			}
+		}
+		if res, err = p.cl.DoDigestAuth(ctx, req, res, sipgo.DigestAuth{Username: user, Password: user + "pw"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return res, realm
+}
+
+// TestOrganisationsOnTheRegistrar: two organisations besides the default,
+// A (a.example) and B (b.example), each with an account numbered 700.
+// Each organisation's accounts register under its own SIP domain as the
+// realm; A's MESSAGE to 700 reaches A's 700 only; A cannot reach B's
+// account by its username; and B's accounts cannot answer for A's domain,
+// exactly as an unknown account cannot.
+func TestOrganisationsOnTheRegistrar(t *testing.T) {
+	r := startRegistrar(t, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	settings := r.srv.cfg.Settings
+	// The registrar has served (and cached) the default organisation
+	// before the others exist.
+	if _, err := settings.SIPNames(ctx); err != nil {
+		t.Fatal(err)
+	}
+	orgs := activation.NewOrganisations(r.st, settings, nil)
+	provider := activation.Caller{Name: "test", Role: model.RoleProvider, OrgID: model.DefaultOrgID}
+	mkOrg := func(slug, domain string) int64 {
+		t.Helper()
+		name := strings.ToUpper(slug)
+		o, err := orgs.Create(ctx, model.OrganisationInput{Name: &name, Slug: &slug, SIPDomain: &domain}, provider)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return o.ID
+	}
+	orgA, orgB := mkOrg("a", "a.example"), mkOrg("b", "b.example")
+	// A's clients reach the registrar by a host name of A's own.
+	if _, err := settings.Set(ctx, model.SettingSIPHost, "sip.a.example", activation.Caller{Name: "test", OrgID: orgA}); err != nil {
+		t.Fatal(err)
+	}
+	err := r.st.Tx(ctx, func(tx *store.Tx) error {
+		for _, o := range []struct {
+			id     int64
+			domain string
+			users  map[string]string // username -> virtual number
+		}{
+			{orgA, "a.example", map[string]string{"anna": "701", "arno": "700"}},
+			{orgB, "b.example", map[string]string{"bert": "700", "bea": "702"}},
+		} {
+			g := &store.GroupRow{Group: model.Group{Name: "g"}}
+			if err := tx.CreateGroup(ctx, o.id, g); err != nil {
+				return err
+			}
+			for u, number := range o.users {
+				a := &store.AccountRow{OrgID: o.id, Account: model.Account{GroupID: g.ID, Username: u, DisplayName: u,
+					SecurityModel: model.EndToEnd, VirtualNumber: number, Kind: "wizard", Stage: model.StageNew}}
+				if err := tx.CreateAccount(ctx, a); err != nil {
+					return err
+				}
+				// The hashes redeeming computes: the realm is the account's
+				// organisation's SIP domain.
+				realm := o.domain
+				if u == "bea" {
+					// Redeemed when B's SIP domain was a.example, since
+					// handed over to A: her hashes are of A's realm.
+					realm = "a.example"
+				}
+				in := []byte(u + ":" + realm + ":" + u + "pw")
+				m, s := md5.Sum(in), sha256.Sum256(in)
+				if err := tx.ActivateAccount(ctx, a.ID, []byte("sealed"), hex.EncodeToString(m[:]), hex.EncodeToString(s[:]), time.Now()); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	anna, arno, bert := newOrgPhone(t), newOrgPhone(t), newOrgPhone(t)
+	for _, c := range []struct {
+		phone        *orgPhone
+		user, domain string
+	}{{anna, "anna", "a.example"}, {arno, "arno", "a.example"}, {bert, "bert", "b.example"}} {
+		reg := orgRequest(t, r.addr, sip.REGISTER, "sip:"+c.domain, "sip:"+c.user+"@"+c.domain)
+		res, realm := c.phone.send(ctx, t, reg, c.user)
+		if realm != c.domain || res.StatusCode != 200 {
+			t.Fatalf("%s's REGISTER at %s: want 200 under realm %s, got %d under realm %q", c.user, c.domain, c.domain, res.StatusCode, realm)
+		}
+	}
+
+	// A client that names its proxy in the Request-URI, here a host that
+	// is the default organisation's domain too, registers in its own.
+	reg := orgRequest(t, r.addr, sip.REGISTER, "sip:example.com", "sip:arno@a.example")
+	if res, realm := arno.send(ctx, t, reg, "arno"); realm != "a.example" || res.StatusCode != 200 {
+		t.Fatalf("arno's REGISTER through example.com: want 200 under realm a.example, got %d under realm %q", res.StatusCode, realm)
+	}
+
+	// 700 is a number of A's and of B's: A's caller reaches A's 700, by
+	// A's own SIP host as outbound proxy.
+	msg := orgRequest(t, r.addr, sip.MESSAGE, "sip:700@a.example", "sip:anna@a.example")
+	msg.AppendHeader(sip.NewHeader("Route", "<sip:sip.a.example:"+strconv.Itoa(r.srv.Ports()["udp"])+";lr>"))
+	if res, realm := anna.send(ctx, t, msg, "anna"); realm != "a.example" || res.StatusCode != 200 {
+		t.Fatalf("anna's MESSAGE to 700: want 200 under realm a.example, got %d under realm %q", res.StatusCode, realm)
+	}
+	select {
+	case got := <-arno.got:
+		if string(got.Body()) != "to sip:700@a.example" || got.From().DisplayName != "701" {
+			t.Errorf("arno got %q from %q, want anna's MESSAGE from 701", got.Body(), got.From().DisplayName)
+		}
+	case <-ctx.Done():
+		t.Fatal("A's 700 never got A's MESSAGE")
+	}
+
+	// B's account is no account to A's callers, whatever domain they name.
+	for _, to := range []string{"sip:bert@a.example", "sip:bert@b.example"} {
+		m := orgRequest(t, r.addr, sip.MESSAGE, to, "sip:anna@a.example")
+		if res, _ := anna.send(ctx, t, m, "anna"); res.StatusCode != 404 {
+			t.Errorf("anna's MESSAGE to %s: want 404 as to an unknown account, got %d", to, res.StatusCode)
+		}
+	}
+	m := orgRequest(t, r.addr, sip.MESSAGE, "sip:nobody@a.example", "sip:anna@a.example")
+	if res, _ := anna.send(ctx, t, m, "anna"); res.StatusCode != 404 {
+		t.Errorf("anna's MESSAGE to an unknown account: want 404, got %d", res.StatusCode)
+	}
+	select {
+	case got := <-bert.got:
+		t.Fatalf("B's phone got A's request %q", got.Body())
+	case <-time.After(300 * time.Millisecond):
+	}
+
+	// B's accounts, with their right passwords, cannot register in A's
+	// domain (not even bea, whose hashes would answer A's realm): answered
+	// as an unknown username is.
+	for _, user := range []string{"bert", "bea", "nobody"} {
+		reg := orgRequest(t, r.addr, sip.REGISTER, "sip:a.example", "sip:"+user+"@a.example")
+		if res, realm := bert.send(ctx, t, reg, user); realm != "a.example" || res.StatusCode != 403 || res.Reason != "Forbidden" {
+			t.Errorf("%s's REGISTER at a.example: want 403 Forbidden under realm a.example, got %d %s under realm %q", user, res.StatusCode, res.Reason, realm)
+		}
+	}
+	// The default organisation keeps its realm, for requests naming its
+	// domain and for those naming none.
+	for _, domain := range []string{"example.com", "127.0.0.1"} {
+		reg := orgRequest(t, r.addr, sip.REGISTER, "sip:"+domain, "sip:alice@"+domain)
+		if res, realm := newOrgPhone(t).send(ctx, t, reg, "alice"); realm != "example.com" || res.StatusCode != 200 {
+			t.Errorf("alice's REGISTER at %s: want 200 under realm example.com, got %d under realm %q", domain, res.StatusCode, realm)
+		}
+	}
+}
