@@ -82,6 +82,12 @@ type Page struct {
 	Data   any
 	Path   string
 	target string // audit target key, set by handlers that create
+	// HomeOrgID is the organisation the operator belongs to; Caller.OrgID
+	// the one they act in (another, for a provider admin who chose one).
+	HomeOrgID int64
+	// Acting names the organisation a provider admin acts inside, when
+	// not their own.
+	Acting string
 }
 
 // Can reports whether the operator's role holds perm; templates hide what it cannot do.
@@ -127,7 +133,7 @@ func New(dom activation.Domain, log *slog.Logger) (*Console, error) {
 		// The menu entries of the "Setup" menu: its title is marked when one is open.
 		"setupPages": func() map[string]bool {
 			return map[string]bool{"groups": true, "profiles": true, "downloads": true, "settings": true, "gateways": true,
-				"templates": true, "operators": true, "tokens": true, "audit": true}
+				"templates": true, "operators": true, "tokens": true, "audit": true, "orgs": true}
 		},
 	}
 	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html")
@@ -214,8 +220,14 @@ func (c *Console) wrap(rt Route) http.Handler {
 			c.renderStatus(w, r, p, http.StatusUnauthorized, "Your session has ended. Please log in again.")
 			return
 		}
-		caller := sess.Caller
+		p.HomeOrgID = sess.Caller.OrgID
+		caller := c.actingIn(w, r, sess.Caller)
 		p.Caller, p.CSRF = &caller, sess.CSRF
+		if caller.OrgID != p.HomeOrgID {
+			if st, err := c.dom.Settings.Current(r.Context(), caller.OrgID); err == nil {
+				p.Acting = st.Organisation.Name
+			}
+		}
 		if r.Method == http.MethodPost && !c.checkCSRF(w, r, p) {
 			return
 		}

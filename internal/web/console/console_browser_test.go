@@ -16,6 +16,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/activator-voip/activator/client"
+	"github.com/activator-voip/activator/internal/activation"
 	"github.com/activator-voip/activator/internal/model"
 	"github.com/activator-voip/activator/internal/web/axetest"
 	"github.com/activator-voip/activator/internal/web/console"
@@ -183,7 +184,9 @@ func TestConsoleInBrowser(t *testing.T) {
 	if _, err := ts.app.Domain.Groups.Create(ctx, model.GroupInput{Name: strp("sales"), ITEmail: strp("it@example.com")}, tester); err != nil {
 		t.Fatal(err)
 	}
-	created, err := ts.app.Domain.Operators.Create(ctx, model.OperatorInput{Name: strp("ada"), Role: new(model.RoleAdmin)}, tester)
+	// Ada is the provider admin: she sees every page, the organisations' too.
+	provider := activation.Caller{Name: "provider", Role: model.RoleProvider, OrgID: model.DefaultOrgID}
+	created, err := ts.app.Domain.Operators.Create(ctx, model.OperatorInput{Name: strp("ada"), Role: new(model.RoleProvider)}, provider)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -38,6 +38,7 @@ var pageShots = map[string]string{
 	"/console/audit":                    "audit",
 	"/console/gateways":                 "gateways",
 	"/console/templates":                "templates",
+	"/console/orgs":                     "orgs",
 }
 
 // notPages are the console's GET routes that answer something else than a page.

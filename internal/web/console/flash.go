@@ -40,6 +40,11 @@ const (
 	flashOperatorOn      flash = "operator_enabled"
 	flashRoleChanged     flash = "role_changed"
 	flashTokenRevoked    flash = "token_revoked"
+	flashOrgCreated      flash = "org_created"
+	flashOrgSuspended    flash = "org_suspended"
+	flashOrgResumed      flash = "org_resumed"
+	flashActingIn        flash = "acting_in"
+	flashActingHome      flash = "acting_home"
 )
 
 // flashes is every flash code's text.
@@ -71,6 +76,11 @@ var flashes = map[flash]string{
 	flashOperatorOn:      "Operator enabled.",
 	flashRoleChanged:     "Role changed.",
 	flashTokenRevoked:    "Token revoked.",
+	flashOrgCreated:      "Organisation created: act inside it to make its admin.",
+	flashOrgSuspended:    "Organisation suspended: its operators, tokens, links and devices are refused until it is resumed.",
+	flashOrgResumed:      "Organisation resumed.",
+	flashActingIn:        "You are acting inside the organisation named at the top: what you do is audited there, under your name.",
+	flashActingHome:      "You are back in your own organisation.",
 }
 
 // flashOf is the text of the flash code in r's URL; "" for none, and for

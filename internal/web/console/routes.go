@@ -9,6 +9,7 @@ const (
 	permRead     = activation.PermRead
 	permAccounts = activation.PermAccounts
 	permConfig   = activation.PermConfig
+	permOrgs     = activation.PermOrgs
 )
 
 // routeTable is every console route with the permission it needs. Every
@@ -80,6 +81,12 @@ func (c *Console) routeTable() []Route {
 		{Method: "GET", Path: "/console/gateways", Perm: permRead, h: c.gateways},
 		{Method: "POST", Path: "/console/gateways/{name}/test", Perm: permConfig, h: c.gatewayTest},
 		{Method: "GET", Path: "/console/templates", Perm: permRead, h: c.templates},
+
+		{Method: "GET", Path: "/console/orgs", Perm: permOrgs, h: c.orgs},
+		{Method: "POST", Path: "/console/orgs", Perm: permOrgs, h: c.orgCreate},
+		{Method: "POST", Path: "/console/orgs/act", Perm: permOrgs, h: c.orgAct},
+		{Method: "POST", Path: "/console/orgs/{org}/suspend", Perm: permOrgs, h: c.orgSuspend},
+		{Method: "POST", Path: "/console/orgs/{org}/resume", Perm: permOrgs, h: c.orgResume},
 	}
 }
 
