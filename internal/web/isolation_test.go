@@ -1,10 +1,15 @@
 package web_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -13,6 +18,7 @@ import (
 
 	"github.com/activator-voip/activator/internal/model"
 	"github.com/activator-voip/activator/internal/secret"
+	"github.com/activator-voip/activator/internal/web/console"
 )
 
 // bMarker is in every distinctive string of organisation B's rows, so a
@@ -72,8 +78,9 @@ func (c orgClient) must(method, path, body string, want int, into any) {
 // orgFixture is what one organisation of the wall test holds: rows named
 // alike in both organisations, rows only it has, and its operators' tokens.
 type orgFixture struct {
-	slug     string
-	tokens   map[model.Role]string // its admin's, CSR's and auditor's
+	slug      string
+	tokens    map[model.Role]string // its admin's, CSR's and auditor's
+	passwords map[model.Role]string // their set-password links
 	username string                // its account's
 	only     map[string]string     // route prefix -> the name or id of a row only this organisation has
 }
@@ -82,12 +89,16 @@ type orgFixture struct {
 // acting inside it: the same group, profile and gateway names as the
 // other, an account with a message, a device, an import, an export job,
 // operators of each role and their tokens. mark is in every text of it.
-func makeOrg(t *testing.T, provider orgClient, slug, mark string) *orgFixture {
+func makeOrg(t *testing.T, provider orgClient, slug, mark, baseURL string) *orgFixture {
 	t.Helper()
-	provider.must("POST", "/api/v1/orgs", fmt.Sprintf(`{"name":"Org %s","slug":%q}`, mark, slug), 201, nil)
+	base := ""
+	if baseURL != "" {
+		base = fmt.Sprintf(`,"base_url":%q`, baseURL)
+	}
+	provider.must("POST", "/api/v1/orgs", fmt.Sprintf(`{"name":"Org %s","slug":%q%s}`, mark, slug, base), 201, nil)
 	in := provider
 	in.org = slug
-	f := &orgFixture{slug: slug, tokens: map[model.Role]string{}, only: map[string]string{}}
+	f := &orgFixture{slug: slug, tokens: map[model.Role]string{}, passwords: map[model.Role]string{}, only: map[string]string{}}
 	low := strings.ToLower(mark)
 	in.must("POST", "/api/v1/groups", fmt.Sprintf(`{"name":"sales","it_email":"it-%s@example.com"}`, low), 201, nil)
 	in.must("POST", "/api/v1/groups", fmt.Sprintf(`{"name":"%s-group"}`, low), 201, nil)
@@ -100,7 +111,9 @@ func makeOrg(t *testing.T, provider orgClient, slug, mark string) *orgFixture {
 	f.only["groups"], f.only["profiles"], f.only["gateways"] = low+"-group", low+"-profile", low+"-gateway"
 	for _, role := range []model.Role{model.RoleAdmin, model.RoleCSR, model.RoleAuditor} {
 		name := fmt.Sprintf("%s-%s", low, role)
-		in.must("POST", "/api/v1/operators", fmt.Sprintf(`{"name":%q,"role":%q}`, name, role), 201, nil)
+		var oc model.OperatorCreated
+		in.must("POST", "/api/v1/operators", fmt.Sprintf(`{"name":%q,"role":%q}`, name, role), 201, &oc)
+		f.passwords[role] = oc.SetPasswordURL
 		var tc model.TokenCreated
 		in.must("POST", "/api/v1/tokens", fmt.Sprintf(`{"name":"wall","operator":%q}`, name), 201, &tc)
 		f.tokens[role] = tc.Token
@@ -159,8 +172,8 @@ func makeOrg(t *testing.T, provider orgClient, slug, mark string) *orgFixture {
 func TestTheWallHoldsOnTheAPI(t *testing.T) {
 	forEachServer(t, func(t *testing.T, s *testServer) {
 		provider := orgClient{s: s, token: s.token}
-		a := makeOrg(t, provider, "alpha", "Alphaorga")
-		b := makeOrg(t, provider, "bravo", bMarker)
+		a := makeOrg(t, provider, "alpha", "Alphaorga", "")
+		b := makeOrg(t, provider, "bravo", bMarker, "")
 		bIn := provider
 		bIn.org = b.slug
 		var before model.AccountDetail
@@ -331,3 +344,180 @@ func firstOr(ss []map[string]any) map[string]any {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// consoleSession is one of A's operators logged in to the console at A's host.
+type consoleSession struct {
+	t    *testing.T
+	base string
+	http *http.Client
+	csrf string
+}
+
+var formCSRF = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+func (c *consoleSession) get(path string) (int, []byte) {
+	c.t.Helper()
+	resp, err := c.http.Get(c.base + path)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+func (c *consoleSession) post(path string, form url.Values) (int, []byte) {
+	c.t.Helper()
+	resp, err := c.http.PostForm(c.base+path, form)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+// consoleLogin sets the operator's password through their link and logs
+// in at base, as a person would.
+func consoleLogin(t *testing.T, s *testServer, base, link, name string) *consoleSession {
+	t.Helper()
+	tok := link[strings.LastIndex(link, "/")+1:]
+	if _, err := s.app.Domain.Access.SetPassword(context.Background(), tok, "password of "+name); err != nil {
+		t.Fatal(err)
+	}
+	jar, _ := cookiejar.New(nil)
+	c := &consoleSession{t: t, base: base, http: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	_, page := c.get("/console/login")
+	m := formCSRF.FindSubmatch(page)
+	if m == nil {
+		t.Fatalf("no login form at %s", base)
+	}
+	if code, body := c.post("/console/login", url.Values{"csrf": {string(m[1])}, "name": {name}, "password": {"password of " + name}}); code != http.StatusSeeOther {
+		t.Fatalf("%s logging in at %s: %d %.300s", name, base, code, body)
+	}
+	_, page = c.get("/console/")
+	if m = formCSRF.FindSubmatch(page); m == nil {
+		t.Fatalf("%s: no dashboard after logging in", name)
+	}
+	c.csrf = string(m[1])
+	return c
+}
+
+// TestTheWallHoldsOnTheConsole walks every route of the console's route
+// table as each of organisation A's roles, logged in at A's own host, with
+// organisation B's rows in the path: each answer must be the one the same
+// route gives for rows nobody has, and none may hold B's data. The test
+// reads the route table, so a new console route is walked too.
+func TestTheWallHoldsOnTheConsole(t *testing.T) {
+	forEachServer(t, func(t *testing.T, s *testServer) {
+		provider := orgClient{s: s, token: s.token}
+		u, _ := url.Parse(s.url)
+		aBase := "http://localhost:" + u.Port() // A's host, on the same listener
+		a := makeOrg(t, provider, "alpha", "Alphaorga", aBase)
+		b := makeOrg(t, provider, "bravo", bMarker, "")
+		cons, err := console.New(s.app.Domain, slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fill := func(path string, ofB bool) string {
+			v := func(param, coll string) string {
+				if !ofB {
+					if param == "id" {
+						return "999999999"
+					}
+					return "no-such-" + param
+				}
+				switch param {
+				case "username":
+					return b.username
+				case "org":
+					return b.slug
+				}
+				if x, ok := b.only[coll]; ok {
+					return x
+				}
+				t.Fatalf("%s: the walker has no row of B for {%s}", path, param)
+				return ""
+			}
+			out := path
+			for strings.Contains(out, "{") {
+				i := strings.Index(out, "{")
+				j := strings.Index(out[i:], "}") + i
+				param := strings.TrimSuffix(out[i+1:j], "...")
+				coll := ""
+				if segs := strings.Split(strings.Trim(out[:i], "/"), "/"); len(segs) > 0 {
+					coll = segs[len(segs)-1]
+				}
+				if param == "$" {
+					out = out[:i] + out[j+1:]
+					continue
+				}
+				out = out[:i] + v(param, coll) + out[j+1:]
+			}
+			return out
+		}
+		named := []string{b.username}
+		for _, v := range b.only {
+			named = append(named, strings.ToLower(v))
+		}
+		leaks := func(body []byte) bool {
+			text := strings.ToLower(string(body))
+			for _, g := range named {
+				text = strings.ReplaceAll(text, g, "")
+			}
+			return strings.Contains(text, strings.ToLower(bMarker))
+		}
+		walked := 0
+		for _, role := range []model.Role{model.RoleAuditor, model.RoleCSR, model.RoleAdmin} {
+			c := consoleLogin(t, s, aBase, a.passwords[role], "alphaorga-"+string(role))
+			for _, rt := range cons.Routes() {
+				if rt.Public || !strings.Contains(rt.Path, "{") || rt.Path == "/console/{$}" || rt.Path == "/console/logout" {
+					continue
+				}
+				var code, codeU int
+				var got []byte
+				if rt.Method == http.MethodGet {
+					code, got = c.get(fill(rt.Path, true))
+					codeU, _ = c.get(fill(rt.Path, false))
+				} else {
+					form := url.Values{"csrf": {c.csrf}}
+					code, got = c.post(fill(rt.Path, true), form)
+					codeU, _ = c.post(fill(rt.Path, false), form)
+				}
+				walked++
+				if leaks(got) {
+					t.Errorf("%s %s as A's %s (%d): the page holds organisation B's data: %.300s", rt.Method, rt.Path, role, code, got)
+				}
+				if code != codeU || code < 400 {
+					t.Errorf("%s %s as A's %s names B's row: %d; a row nobody has: %d", rt.Method, rt.Path, role, code, codeU)
+				}
+			}
+			// Pages without a row in their path list A's own only.
+			for _, rt := range cons.Routes() {
+				if rt.Method != http.MethodGet || rt.Public || strings.Contains(strings.TrimSuffix(rt.Path, "{$}"), "{") {
+					continue
+				}
+				code, got := c.get(strings.TrimSuffix(rt.Path, "{$}"))
+				walked++
+				if leaks(got) || code >= 500 {
+					t.Errorf("GET %s as A's %s: %d, holds B's data: %v", rt.Path, role, code, leaks(got))
+				}
+			}
+		}
+		if walked < 60 {
+			t.Fatalf("walked only %d console routes", walked)
+		}
+		bIn := provider
+		bIn.org = b.slug
+		var after model.AccountDetail
+		bIn.must("GET", "/api/v1/accounts/"+b.username, "", 200, &after)
+		if after.Account.Disabled || len(after.Devices) != 1 || after.Devices[0].RevokedAt != nil {
+			t.Errorf("B's account changed across the wall: %+v", after.Account)
+		}
+		for _, coll := range []string{"groups", "profiles", "operators"} {
+			if code, out := bIn.do("GET", "/api/v1/"+coll+"/"+b.only[coll], ""); code != 200 {
+				t.Errorf("B's %s after the walk: %d %.200s", coll, code, out)
+			}
+		}
+	})
+}
