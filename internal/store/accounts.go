@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -181,7 +182,11 @@ func (r *Reader) accountsQuery(orgID int64, f AccountFilter) (string, []any) {
 			from = ` FROM accounts_fts CROSS JOIN accounts a ON a.id = accounts_fts.rowid` +
 				` JOIN account_groups g ON g.id = a.group_id LEFT JOIN profiles p ON p.id = a.profile_id`
 			col = "accounts_fts.rowid"
-			where = append(where, "accounts_fts MATCH "+a.add(r.searchMatch(words)))
+			// The organisation's term keeps a small organisation's search
+			// from reading a large one's matches; the words are looked for
+			// in the five fields, not in org_id.
+			where = append(where, "accounts_fts MATCH "+a.add(`org_id : "`+strconv.FormatInt(orgID, 10)+
+				`" AND {display_name username virtual_number mobile email} : (`+r.searchMatch(words)+`)`))
 		}
 	}
 	cond, tail := f.page().clause(col, a.add)

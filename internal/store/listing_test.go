@@ -163,6 +163,28 @@ func TestAccountsPaging(t *testing.T) {
 				t.Errorf("search %q: want %v, got %v", q, w, got)
 			}
 		}
+		// Another organisation's namesake is found in its organisation only.
+		other := &store.AccountRow{OrgID: org + 1, Account: model.Account{Username: "3000000001", DisplayName: "Ada Lovelace",
+			SecurityModel: model.EndToEnd, VirtualNumber: "100001", Kind: "wizard", Stage: model.StageNew}}
+		if err := s.Tx(ctx, func(tx *store.Tx) error {
+			if _, err := tx.EnsureOrganisation(ctx, org+1, "other"); err != nil {
+				return err
+			}
+			g := &store.GroupRow{Group: model.Group{Name: "other"}}
+			if err := tx.CreateGroup(ctx, org+1, g); err != nil {
+				return err
+			}
+			other.GroupID = g.ID
+			return tx.CreateAccount(ctx, other)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if got := search("ada lovelace"); !slices.Equal(got, []int64{first.ID}) {
+			t.Errorf("search in the first organisation: want %v, got %v", first.ID, got)
+		}
+		if as, err := s.Accounts(ctx, org+1, store.AccountFilter{Search: "ada lovelace"}); err != nil || len(as) != 1 || as[0].ID != other.ID {
+			t.Errorf("search in the other organisation: want %v, got %v, %v", other.ID, ids(as), err)
+		}
 		// Search follows edits and deletes.
 		rows[3].DisplayName = "Grace Hopper"
 		if err := s.Tx(ctx, func(tx *store.Tx) error { return tx.UpdateAccount(ctx, rows[3]) }); err != nil {
