@@ -219,10 +219,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	if err := a.Domain.Exports.FailLeftRunning(ctx); err != nil {
 		return nil, err
 	}
-	// A large installation's two silent slow-downs, said at start: a
-	// virtual number range nearly full (logged by the check itself), and
-	// account search without its index.
-	// Every organisation draws from a range of its own.
+	// A large installation's silent slow-down, said at start: a virtual
+	// number range nearly full (logged by the check itself). Every
+	// organisation draws from a range of its own.
 	if orgs, err := st.Organisations(ctx); err != nil {
 		log.Warn("checking the virtual number ranges", "err", err)
 	} else {
@@ -231,10 +230,6 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 				log.Warn("checking the virtual number range", "organisation", o.Slug, "err", err)
 			}
 		}
-	}
-	if ok, err := st.AccountSearchIndexed(ctx); err == nil && !ok {
-		log.Warn("account search has no index: pg_trgm could not be created in this database, so a search reads every account; " +
-			"as a superuser: CREATE EXTENSION pg_trgm, then restart activator")
 	}
 	// The outbox is built in; the gateways configured in the database
 	// (activator gateway add) are built on first use and rebuilt when they change.

@@ -181,7 +181,7 @@ Statuses: ` + strings.Join(accountStatuses(), ", ") + ".",
 	fs.BoolVar(&all, "all", false, "follow the pages to the end and print every account (for millions, use export)")
 	fs.StringVar(&filter.Group, "group", "", "only accounts of this group")
 	fs.StringVar(&filter.Status, "status", "", "only accounts in this status ("+strings.Join(accountStatuses(), ", ")+")")
-	fs.StringVar(&filter.Query, "search", "", "only accounts matching this text")
+	fs.StringVar(&filter.Query, "search", "", "only accounts with a word starting with each word of this text")
 	fs.IntVar(&filter.Limit, "limit", 0, "at most this many accounts (default: the server's page size)")
 	fs.IntVar(&filter.Offset, "offset", 0, "skip this many accounts first (at most 10000; prefer --cursor)")
 	return cmd

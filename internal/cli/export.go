@@ -110,7 +110,7 @@ on: --job-id ID waits for it and downloads its file later.`,
 	f := cmd.Flags()
 	f.StringVar(&group, "group", "", "accounts: only this group")
 	f.StringVar(&status, "status", "", "accounts: only this status")
-	f.StringVar(&search, "search", "", "accounts: part of the name, username, number or e-mail")
+	f.StringVar(&search, "search", "", "accounts: words, each the start of a word of the name, username, number or e-mail")
 	f.StringVar(&actor, "actor", "", "audit: only this operator's actions")
 	f.StringVar(&action, "action", "", "audit: only actions holding this text")
 	f.StringVar(&target, "target", "", "audit: only targets holding this text")

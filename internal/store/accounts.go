@@ -5,8 +5,10 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/activator-voip/activator/internal/model"
@@ -52,7 +54,7 @@ func scanAccount(sc interface{ Scan(...any) error }) (*AccountRow, error) {
 type AccountFilter struct {
 	GroupID *int64
 	Status  string // a stage, or "disabled"
-	Search  string // part of the name, username, virtual number, mobile or e-mail
+	Search  string // words, each the start of a word of the name, username, virtual number, mobile or e-mail
 	// SecurityModel narrows to one security model; empty: any.
 	SecurityModel string
 	Limit         int
@@ -98,30 +100,59 @@ func (r *Reader) AccountsPage(ctx context.Context, orgID int64, f AccountFilter)
 // eventsQuery reads an account's timeline from events_account (account_id, id).
 const eventsQuery = `SELECT id, kind, at, actor, detail FROM events WHERE account_id = $1 ORDER BY id`
 
-// minTrigram is the shortest search the trigram indexes answer: a shorter
-// one is matched row by row, in id order, until the page is full.
-const minTrigram = 3
+// searchPrefix is the longest start of a word that both engines' search
+// indexes hold as a term of its own (migration 0019: FTS5's prefix
+// indexes, PostgreSQL's search_terms): a search word up to this long is
+// read from one list, newest first; a longer one merges the whole words it
+// starts.
+const searchPrefix = 8
 
-// accountSearchPG is the one text PostgreSQL's accounts_search index holds
-// of an account (migration 0012): it must read exactly so for the index to
-// be used.
-const accountSearchPG = `lower(a.display_name || chr(31) || a.username || chr(31) || a.virtual_number || chr(31) || a.mobile || chr(31) || a.email)`
-
-// likeEscape makes s match itself in a LIKE pattern with ESCAPE '\'.
-func likeEscape(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+// searchWords splits a search into the words both indexes hold: runs of
+// letters and digits (what SQLite's unicode61 tokenizer keeps). Every
+// other character separates words, so no word holds a quote or an
+// operator of either engine's query syntax.
+func searchWords(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsNumber(r) && !unicode.Is(unicode.Co, r)
+	})
 }
+
+// searchMatch is a search as the engine's full-text query: each word a
+// prefix, all of them required. SQLite's FTS5 reads a quoted string with
+// its own tokenizer (a word it splits further is a phrase, still of word
+// starts). On PostgreSQL a word of up to searchPrefix characters is a term
+// of search_terms itself, looked up exactly; a longer one is a prefix.
+func (r *Reader) searchMatch(words []string) string {
+	parts := make([]string, len(words))
+	for i, w := range words {
+		switch {
+		case r.dialect != Postgres:
+			parts[i] = `"` + w + `"*`
+		case utf8.RuneCountInString(w) <= searchPrefix:
+			parts[i] = w
+		default:
+			parts[i] = w + ":*"
+		}
+	}
+	if r.dialect == Postgres {
+		return strings.Join(parts, " & ")
+	}
+	return strings.Join(parts, " ")
+}
+
+// sqlString is s as an SQL string literal.
+func sqlString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 // accountsQuery is the one query of an account listing, with its
 // arguments; the store's tests read its plan.
 func (r *Reader) accountsQuery(orgID int64, f AccountFilter) (string, []any) {
-	return r.accountsSelect(accountCols+accountFrom, orgID, f)
+	return r.accountsSelect(accountCols, orgID, f)
 }
 
 // accountsSelect is the query of the accounts f selects, in f's page,
-// reading selectFrom (the columns and the tables they come from, which
-// must name accounts a): a listing and an export share their WHERE.
-func (r *Reader) accountsSelect(selectFrom string, orgID int64, f AccountFilter) (string, []any) {
+// reading cols (of accounts a, account_groups g and profiles p): a listing
+// and an export share their FROM and WHERE.
+func (r *Reader) accountsSelect(cols string, orgID int64, f AccountFilter) (string, []any) {
 	var a args
 	where := []string{"a.org_id = " + a.add(orgID)}
 	if f.GroupID != nil {
@@ -136,26 +167,40 @@ func (r *Reader) accountsSelect(selectFrom string, orgID int64, f AccountFilter)
 	case f.Status != "":
 		where = append(where, "a.stage = "+a.add(f.Status), "a.disabled = "+a.add(false))
 	}
-	if search := strings.ReplaceAll(f.Search, "\x1f", ""); search != "" {
+	// A search on SQLite is driven by the index, newest first, with the
+	// page's bound and limit on its rowid, so FTS5 stops at the page's end
+	// however many accounts match. PostgreSQL's planner picks between the
+	// GIN index (few matches) and the primary key walked backwards (many).
+	from, col := accountFrom, "a.id"
+	if f.Search != "" {
+		words := searchWords(f.Search)
 		switch {
+		case len(words) == 0:
+			where = append(where, "1 = 0") // nothing but separators: no word to start
 		case r.dialect == Postgres:
-			where = append(where, accountSearchPG+` LIKE `+a.add("%"+likeEscape(strings.ToLower(search))+"%")+` ESCAPE '\'`)
-		case utf8.RuneCountInString(search) >= minTrigram:
-			// A phrase of the trigram tokenizer matches a substring, case-insensitively.
-			where = append(where, "a.id IN (SELECT rowid FROM accounts_fts WHERE accounts_fts MATCH "+
-				a.add(`"`+strings.ReplaceAll(search, `"`, `""`)+`"`)+")")
+			// The query is written into the statement, not bound: whether
+			// the index or the primary key serves it depends on how common
+			// its terms are, and a prepared statement's generic plan
+			// would choose once for every search. It holds only letters,
+			// digits, & and :*.
+			where = append(where, "a.search_terms @@ to_tsquery('pg_catalog.simple', "+sqlString(r.searchMatch(words))+")")
 		default:
-			p := a.add("%" + likeEscape(strings.ToLower(search)) + "%")
-			like := func(col string) string { return col + " LIKE " + p + ` ESCAPE '\'` }
-			where = append(where, "("+like("LOWER(a.display_name)")+" OR "+like("a.username")+" OR "+like("a.virtual_number")+
-				" OR "+like("a.mobile")+" OR "+like("LOWER(a.email)")+")")
+			// CROSS JOIN keeps accounts_fts the outer loop.
+			from = ` FROM accounts_fts CROSS JOIN accounts a ON a.id = accounts_fts.rowid` +
+				` JOIN account_groups g ON g.id = a.group_id LEFT JOIN profiles p ON p.id = a.profile_id`
+			col = "accounts_fts.rowid"
+			// The organisation's term keeps a small organisation's search
+			// from reading a large one's matches; the words are looked for
+			// in the five fields, not in org_id.
+			where = append(where, "accounts_fts MATCH "+a.add(`org_id : "`+strconv.FormatInt(orgID, 10)+
+				`" AND {display_name username virtual_number mobile email} : (`+r.searchMatch(words)+`)`))
 		}
 	}
-	cond, tail := f.page().clause("a.id", a.add)
+	cond, tail := f.page().clause(col, a.add)
 	if cond != "" {
 		where = append(where, cond)
 	}
-	return `SELECT ` + selectFrom + ` WHERE ` + strings.Join(where, " AND ") + tail, a
+	return `SELECT ` + cols + from + ` WHERE ` + strings.Join(where, " AND ") + tail, a
 }
 
 // AccountByUsername finds an account.
@@ -309,29 +354,4 @@ func (r *Reader) AccountCounts(ctx context.Context, orgID int64) (map[string]int
 		}
 	}
 	return out, rows.Err()
-}
-
-// AccountSearchIndexed reports whether account search has its index.
-// SQLite always has it (FTS5 is built in). On PostgreSQL it needs pg_trgm;
-// where migration 0012 could not create the extension, it makes the index
-// now if the extension has been created since (by a superuser), and
-// reports false while it cannot: search still works, by reading every
-// account.
-func (s *Store) AccountSearchIndexed(ctx context.Context) (bool, error) {
-	if s.dialect != Postgres {
-		return true, nil
-	}
-	var has, trgm bool
-	if err := s.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_indexes WHERE indexname = 'accounts_search'),
-		EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm')`).Scan(&has, &trgm); err != nil {
-		return false, fmt.Errorf("looking for the account search index: %w", err)
-	}
-	if has || !trgm {
-		return has, nil
-	}
-	if _, err := s.db.ExecContext(ctx, `CREATE INDEX IF NOT EXISTS accounts_search ON accounts USING gin ((lower(display_name || chr(31) || username || chr(31) || `+
-		`virtual_number || chr(31) || mobile || chr(31) || email)) gin_trgm_ops)`); err != nil {
-		return false, fmt.Errorf("creating the account search index: %w", err)
-	}
-	return true, nil
 }

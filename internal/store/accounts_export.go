@@ -76,7 +76,7 @@ func (r *Reader) exportQuery(orgID int64, f AccountFilter) (string, []any) {
 	if r.dialect == SQLite {
 		cols = exportPacked
 	}
-	return r.accountsSelect(cols+accountFrom, orgID, f)
+	return r.accountsSelect(cols, orgID, f)
 }
 
 // ExportPage reads one page of the accounts f selects, newest first, into

@@ -106,3 +106,8 @@ func auditQuery(orgID int64, f AuditFilter) (string, []any) {
 	return `SELECT id, at, actor, actor_role, via, action, target, status, before_json, after_json, source, credential
 		FROM audit_log WHERE ` + strings.Join(where, " AND ") + tail, a
 }
+
+// likeEscape makes s match itself in a LIKE pattern with ESCAPE '\'.
+func likeEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}

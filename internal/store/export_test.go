@@ -101,7 +101,8 @@ type pgPlan struct {
 
 // SearchProbe is PostgreSQL's account search condition alone, for its plan.
 func SearchProbe(text string) (string, []any) {
-	return `SELECT a.id FROM accounts a WHERE ` + accountSearchPG + ` LIKE $1 ESCAPE '\'`, []any{"%" + likeEscape(text) + "%"}
+	r := &Reader{dialect: Postgres}
+	return `SELECT a.id FROM accounts a WHERE a.search_terms @@ to_tsquery('pg_catalog.simple', $1)`, []any{r.searchMatch(searchWords(text))}
 }
 
 // MigrationCount is how many migrations the binary holds for d.

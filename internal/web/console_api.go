@@ -44,7 +44,7 @@ func (s *Server) consoleAPIRoutes() []route {
 		{method: "GET", path: "/api/v1/exports/{id}", access: token, perm: permRead, tag: "import", summary: "An export job's progress", resp: model.ExportJob{}, status: 200, h: s.getExport},
 		{method: "GET", path: "/api/v1/exports/{id}/file", access: token, perm: permRead, tag: "import", summary: "A done export job's file (CSV, ended by the Activator-Rows trailer)", status: 200, h: s.exportFile},
 		{method: "GET", path: "/api/v1/export/accounts", access: token, perm: permRead, tag: "import", summary: "Accounts and their status as CSV (the import's columns first)",
-			query: []param{{"group", "group name"}, {"status", "new, invited, opened, installed, activated or disabled"}, {"q", "part of the name, username, number or e-mail"}}, status: 200, h: s.exportAccounts},
+			query: []param{{"group", "group name"}, {"status", "new, invited, opened, installed, activated or disabled"}, {"q", "words, each the start of a word of the name, username, number or e-mail (ada lov, lovelace@example)"}}, status: 200, h: s.exportAccounts},
 	}
 }
 

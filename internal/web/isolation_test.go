@@ -81,8 +81,8 @@ type orgFixture struct {
 	slug      string
 	tokens    map[model.Role]string // its admin's, CSR's and auditor's
 	passwords map[model.Role]string // their set-password links
-	username string                // its account's
-	only     map[string]string     // route prefix -> the name or id of a row only this organisation has
+	username  string                // its account's
+	only      map[string]string     // route prefix -> the name or id of a row only this organisation has
 }
 
 // makeOrg creates an organisation through the provider's API and fills it,

@@ -1901,7 +1901,7 @@ type GetAccountsParams struct {
 	// Status new, invited, opened, installed, activated or disabled
 	Status *GetAccountsParamsStatus `form:"status,omitempty" json:"status,omitempty"`
 
-	// Q part of the name, username, number or e-mail
+	// Q words, each the start of a word of the name, username, number or e-mail (ada lov, lovelace@example)
 	Q *string `form:"q,omitempty" json:"q,omitempty"`
 
 	// Limit at most 1000 (default 100)
@@ -1964,7 +1964,7 @@ type GetExportAccountsParams struct {
 	// Status new, invited, opened, installed, activated or disabled
 	Status *GetExportAccountsParamsStatus `form:"status,omitempty" json:"status,omitempty"`
 
-	// Q part of the name, username, number or e-mail
+	// Q words, each the start of a word of the name, username, number or e-mail (ada lov, lovelace@example)
 	Q *string `form:"q,omitempty" json:"q,omitempty"`
 }
 
