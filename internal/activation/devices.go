@@ -102,7 +102,7 @@ func (s *Devices) redeemOnce(ctx context.Context, req model.RedeemRequest, hook 
 	if err != nil {
 		return nil, fmt.Errorf("reading link: %w", err)
 	}
-	if l.Kind != model.LinkActivation {
+	if l.Kind != model.LinkActivation || atAnotherHost(ctx, l.OrgID) {
 		return nil, ErrLinkUnknown
 	}
 	if err := linkState(l, now); err != nil {
@@ -276,11 +276,15 @@ func deviceByCredential(ctx context.Context, r *store.Reader, credential string)
 }
 
 // deviceAccount reads a device's account, which must not be disabled for
-// the device to get its configuration.
+// the device to get its configuration, and must be of the organisation
+// whose host the request came to, if any (else the credential is unknown).
 func deviceAccount(ctx context.Context, r *store.Reader, dev *model.Device) (*store.AccountRow, error) {
 	a, err := r.AccountByID(ctx, dev.AccountID)
 	if err != nil {
 		return nil, fmt.Errorf("reading account: %w", err)
+	}
+	if atAnotherHost(ctx, a.OrgID) {
+		return nil, ErrDeviceCredential
 	}
 	if a.Disabled {
 		return nil, ErrAccountDisabled

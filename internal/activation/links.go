@@ -209,15 +209,22 @@ type LinkPage struct {
 // back with the error, so the error page can speak the account's language
 // and name its IT contact.
 func (s *Links) lookupLink(ctx context.Context, token string) (*LinkPage, error) {
-	// An unknown link names no organisation: its error page is the
-	// default organisation's.
+	// An unknown link names no organisation: its error page is that of
+	// the organisation whose host it was asked at, else the default's. A
+	// link of another organisation than the host's is unknown here.
 	orgID := model.DefaultOrgID
+	if id, ok := hostOrg(ctx); ok {
+		orgID = id
+	}
 	var l *store.LinkRow
 	if secret.WellFormed(token, secret.PrefixLink) {
 		var err error
 		l, err = s.store.LinkByHash(ctx, secret.Hash(token))
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return nil, fmt.Errorf("reading link: %w", err)
+		}
+		if l != nil && atAnotherHost(ctx, l.OrgID) {
+			l = nil
 		}
 		if l != nil {
 			orgID = l.OrgID

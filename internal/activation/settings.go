@@ -181,16 +181,17 @@ func (s *Settings) SIPNames(ctx context.Context) (*SIPNames, error) {
 }
 
 // OrgOfHost is the organisation whose public base URL has host (a
-// request's Host: name, and port when not the scheme's), or the default
-// organisation, the provider's, when none has: the console's login and
-// the pages answer each organisation at its own host on one listener.
-func (s *Settings) OrgOfHost(ctx context.Context, host string) (int64, error) {
+// request's Host: name, and port when not the scheme's), and whether one
+// has; the default organisation, the provider's, when none has. The
+// console's login and the pages answer each organisation at its own host
+// on one listener.
+func (s *Settings) OrgOfHost(ctx context.Context, host string) (int64, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.hosts == nil || time.Since(s.hosts.loaded) >= configTTL {
 		urls, err := s.store.SettingOfEveryOrganisation(ctx, model.SettingPublicBaseURL)
 		if err != nil {
-			return 0, err
+			return 0, false, err
 		}
 		t := &hostTable{loaded: time.Now(), orgs: map[string]int64{}}
 		for org, v := range urls {
@@ -202,15 +203,15 @@ func (s *Settings) OrgOfHost(ctx context.Context, host string) (int64, error) {
 	}
 	host = strings.ToLower(host)
 	if org, ok := s.hosts.orgs[host]; ok {
-		return org, nil
+		return org, true, nil
 	}
 	// A port the scheme implies may be written or not.
 	if h, port, err := net.SplitHostPort(host); err == nil && (port == "80" || port == "443") {
 		if org, ok := s.hosts.orgs[h]; ok {
-			return org, nil
+			return org, true, nil
 		}
 	}
-	return model.DefaultOrgID, nil
+	return model.DefaultOrgID, false, nil
 }
 
 // config returns an organisation's resolved settings and download URLs.

@@ -105,6 +105,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) (*http.Request, s
 	if src.IsValid() {
 		r = r.WithContext(audit.WithSource(r.Context(), src.String())) // every audit entry keeps where its request came from
 	}
+	// At an organisation's own host, the pages and the device API answer
+	// for its links and devices only.
+	if org, ok, err := s.dom.Settings.OrgOfHost(r.Context(), r.Host); err == nil && ok {
+		r = r.WithContext(activation.AtHostOf(r.Context(), org))
+	}
 	if ok, wait := g.limit.Allow(src); !ok {
 		tooMany(w, r, wait)
 		return r, pattern

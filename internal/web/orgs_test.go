@@ -2,7 +2,9 @@ package web_test
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -256,5 +258,105 @@ func TestOrganisationQuotas(t *testing.T) {
 		provider.must("PATCH", "/api/v1/orgs/small", `{"max_accounts":3,"max_messages_per_day":0}`, 200, nil)
 		in.must("POST", "/api/v1/accounts", `{"group":"sales","name":"Alan","email":"alan@small.example"}`, 201, nil)
 		in.must("POST", "/api/v1/accounts/"+a.Username+"/send", `{"channel":"email"}`, 201, nil)
+	})
+}
+
+// TestLinksAnswerAtTheirOrganisationsHost: at an organisation's own host
+// (its public base URL's), on the same listener, the landing page, the
+// activation file, the redeem and the device API answer for its links and
+// devices, and another organisation's exactly as unknown ones.
+func TestLinksAnswerAtTheirOrganisationsHost(t *testing.T) {
+	forEachServer(t, func(t *testing.T, s *testServer) {
+		u, _ := url.Parse(s.url)
+		acmeURL := "http://localhost:" + u.Port()
+		provider := orgClient{s: s, token: s.token}
+		provider.must("POST", "/api/v1/orgs", `{"name":"ACME Corp","slug":"acme","base_url":"`+acmeURL+`"}`, 201, nil)
+		acme := provider
+		acme.org = "acme"
+		linkIn := func(c orgClient, name string) string {
+			c.must("POST", "/api/v1/groups", `{"name":"sales-`+name+`"}`, 201, nil)
+			var a model.Account
+			c.must("POST", "/api/v1/accounts", `{"group":"sales-`+name+`","name":"`+name+`","email":"`+name+`@example.com"}`, 201, &a)
+			var res model.SendResult
+			c.must("POST", "/api/v1/accounts/"+a.Username+"/send", `{"channel":"email"}`, 201, &res)
+			for range 200 {
+				var box struct{ Outbox []model.OutboxItem }
+				c.must("GET", "/api/v1/outbox", "", 200, &box)
+				for _, it := range box.Outbox {
+					if it.Recipient == name+"@example.com" {
+						var whole model.OutboxItem
+						c.must("GET", "/api/v1/outbox/"+jsonID(it.ID), "", 200, &whole)
+						return secret.LinkTokens.FindString(whole.Body)
+					}
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			t.Fatalf("%s's message never reached the outbox", name)
+			return ""
+		}
+		acmeLink, homeLink := linkIn(acme, "ada"), linkIn(provider, "grace")
+		get := func(base, path string) (int, string) {
+			resp, err := http.Get(base + path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			return resp.StatusCode, string(b)
+		}
+		unknown, _ := secret.NewToken(secret.PrefixLink)
+		codeU, _ := get(acmeURL, "/a/"+unknown)
+		for _, c := range []struct {
+			base, link string
+			want       int
+		}{{acmeURL, acmeLink, 200}, {s.url, acmeLink, 200}, {s.url, homeLink, 200}, {acmeURL, homeLink, codeU}} {
+			if code, _ := get(c.base, "/a/"+c.link); code != c.want {
+				t.Errorf("the landing page of %s at %s: %d, want %d", secret.Display(c.link), c.base, code, c.want)
+			}
+		}
+		if codeU != 404 {
+			t.Errorf("an unknown link at acme's host: %d", codeU)
+		}
+		if code, _ := get(acmeURL, "/a/"+homeLink+"/activation"); code != 404 {
+			t.Errorf("the provider's activation file at acme's host: %d, want 404", code)
+		}
+		redeemAt := func(base, token, device string) (int, model.RedeemResponse, string) {
+			body, _ := json.Marshal(model.RedeemRequest{Token: token, Device: model.DeviceInfo{ID: device, Platform: "android"}})
+			resp, err := http.Post(base+"/api/v1/device/activate", "application/json", strings.NewReader(string(body)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			var rr model.RedeemResponse
+			json.Unmarshal(b, &rr)
+			return resp.StatusCode, rr, string(b)
+		}
+		if code, _, out := redeemAt(acmeURL, homeLink, "phone-1"); code != 404 || !strings.Contains(out, "link_unknown") {
+			t.Errorf("the provider's link redeemed at acme's host: %d %s", code, out)
+		}
+		code, home, out := redeemAt(s.url, homeLink, "phone-1")
+		if code != 200 {
+			t.Fatalf("the provider's link at its host: %d %s", code, out)
+		}
+		config := func(base, credential string) int {
+			req, _ := http.NewRequest("GET", base+"/api/v1/device/config", nil)
+			req.Header.Set("Authorization", "Bearer "+credential)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			return resp.StatusCode
+		}
+		if c := config(acmeURL, home.DeviceCredential); c != 401 {
+			t.Errorf("the provider's device at acme's host: %d, want 401", c)
+		}
+		if c := config(s.url, home.DeviceCredential); c != 200 {
+			t.Errorf("the provider's device at its host: %d", c)
+		}
+		if code, _, out := redeemAt(acmeURL, acmeLink, "phone-2"); code != 200 {
+			t.Errorf("acme's link at acme's host: %d %s", code, out)
+		}
 	})
 }

@@ -31,7 +31,8 @@ func (c *Console) setSession(w http.ResponseWriter, r *http.Request, l *activati
 // loginOrg is the organisation the login form at r's host logs into: the
 // one whose public base URL is at that host, else the provider's own.
 func (c *Console) loginOrg(r *http.Request) (int64, error) {
-	return c.dom.Settings.OrgOfHost(r.Context(), r.Host)
+	org, _, err := c.dom.Settings.OrgOfHost(r.Context(), r.Host)
+	return org, err
 }
 
 func (c *Console) login(w http.ResponseWriter, r *http.Request, p *Page) error {
