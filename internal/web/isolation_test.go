@@ -343,8 +343,6 @@ func firstOr(ss []map[string]any) map[string]any {
 	return ss[0]
 }
 
-func ptr[T any](v T) *T { return &v }
-
 // consoleSession is one of A's operators logged in to the console at A's host.
 type consoleSession struct {
 	t    *testing.T
