@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/xml"
 	"fmt"
+	"image/png"
 	"mime"
 	"net"
 	"net/url"
@@ -372,9 +374,11 @@ func logoProblem(v string) string {
 			return "the logo's data URI is not valid base64"
 		case len(b) > MaxLogoBytes:
 			return fmt.Sprintf("the logo is over %d KiB: give a smaller image or an https URL", MaxLogoBytes>>10)
-		case prefix == "data:image/png;base64," && !bytes.HasPrefix(b, []byte("\x89PNG\r\n\x1a\n")):
-			return "the logo's data URI says image/png but holds no PNG image"
-		case prefix == "data:image/svg+xml;base64," && !bytes.Contains(b, []byte("<svg")):
+		case prefix == "data:image/png;base64,":
+			if _, err := png.DecodeConfig(bytes.NewReader(b)); err != nil {
+				return "the logo's data URI says image/png but holds no PNG image"
+			}
+		case !isSVG(b):
 			return "the logo's data URI says image/svg+xml but holds no SVG image"
 		}
 		return ""
@@ -386,6 +390,20 @@ func logoProblem(v string) string {
 		return "the logo " + p
 	}
 	return ""
+}
+
+// isSVG reports whether b is XML whose root element is <svg>.
+func isSVG(b []byte) bool {
+	d := xml.NewDecoder(bytes.NewReader(b))
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return false
+		}
+		if el, ok := tok.(xml.StartElement); ok {
+			return el.Name.Local == "svg"
+		}
+	}
 }
 
 // httpsURLProblem says why v is not an absolute https URL fit to be

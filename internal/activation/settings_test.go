@@ -118,7 +118,7 @@ func TestSIPNames(t *testing.T) {
 // and messages could not show, or could be led astray by, naming the
 // setting; what they can show is taken.
 func TestBrandSettingsAreValidated(t *testing.T) {
-	png := "data:image/png;base64," + base64.StdEncoding.EncodeToString(append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, 100)...))
+	png := "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAQAAAABCAIAAAB2XpiaAAAAEUlEQVR4nGPgDr/w/6o/hAQAKGEGq9d/VOQAAAAASUVORK5CYII=" // 4x1
 	svg := "data:image/svg+xml;base64," + base64.StdEncoding.EncodeToString([]byte(`<svg xmlns="http://www.w3.org/2000/svg" width="40" height="10"/>`))
 	big := "data:image/png;base64," + base64.StdEncoding.EncodeToString(append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, MaxLogoBytes)...))
 	for _, c := range []struct{ key, value, problem string }{
@@ -136,7 +136,8 @@ func TestBrandSettingsAreValidated(t *testing.T) {
 		{model.SettingBrandLogoURL, "data:image/svg+xml,<svg/>", "data:image/png;base64,"},
 		{model.SettingBrandLogoURL, "data:image/png;base64,not base64!", "base64"},
 		{model.SettingBrandLogoURL, "data:image/png;base64," + base64.StdEncoding.EncodeToString([]byte("GIF89a")), "no PNG"},
-		{model.SettingBrandLogoURL, "data:image/svg+xml;base64," + base64.StdEncoding.EncodeToString([]byte("<html>")), "no SVG"},
+		{model.SettingBrandLogoURL, "data:image/svg+xml;base64," + base64.StdEncoding.EncodeToString([]byte("<html><svg/></html>")), "no SVG"},
+		{model.SettingBrandLogoURL, "data:image/png;base64," + base64.StdEncoding.EncodeToString([]byte("\x89PNG\r\n\x1a\nnot a header")), "no PNG"},
 		{model.SettingBrandLogoURL, big, "64 KiB"},
 		{model.SettingBrandColour, "red", "#rrggbb"},
 		{model.SettingBrandColour, "#fff", "#rrggbb"},

@@ -329,5 +329,3 @@ func firstOr(ss []map[string]any) map[string]any {
 	}
 	return ss[0]
 }
-
-func ptr[T any](v T) *T { return &v }
