@@ -1,7 +1,8 @@
 // Package pages renders the public HTML pages an end user sees: the landing
 // page behind a secure link and the page that explains why a link cannot be
-// used. The pages work with no JavaScript, carry their CSS inline and load
-// nothing from elsewhere, and read well on a phone.
+// used. The pages work with no JavaScript, carry their CSS inline, load
+// nothing from elsewhere but the organisation's logo when it gives one by
+// https URL, and read well on a phone.
 //
 // Templates are embedded and parsed once per language by New; a request only
 // executes one of them.
