@@ -131,6 +131,7 @@ func (s *Links) Send(ctx context.Context, username string, req model.SendRequest
 		}
 		text, err := s.templates.Render(a.Language, req.Channel, req.Kind, messaging.MessageVars{
 			Name: a.DisplayName, Link: linkURL, Company: st.Company, ITEmail: g.ITEmail, ExpiresAt: link.ExpiresAt,
+			LogoURL: st.BrandLogoURL, Colour: st.BrandColour,
 		})
 		if err != nil {
 			return fmt.Errorf("rendering the message: %w", err)

@@ -137,7 +137,7 @@ func (s *Messages) Preview(ctx context.Context, lang, channel string, kind model
 	}
 	r, err := s.templates.Render(lang, channel, kind, messaging.MessageVars{
 		Name: name, Link: st.BaseURL + "/a/" + secret.PrefixLink + "sample0000000000000000000000000000", Company: st.Company,
-		ITEmail: "it@example.com", ExpiresAt: s.now().Add(st.LinkExpiry),
+		ITEmail: "it@example.com", ExpiresAt: s.now().Add(st.LinkExpiry), LogoURL: st.BrandLogoURL, Colour: st.BrandColour,
 	})
 	if err != nil {
 		return nil, err

@@ -1,8 +1,12 @@
 package activation
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/xml"
 	"fmt"
+	"image/png"
 	"mime"
 	"net"
 	"net/url"
@@ -36,6 +40,9 @@ type Resolved struct {
 	Numbers        store.NumberRange // virtual numbers are drawn from it
 	Company        string
 	UsernameDigits int
+	BrandLogoURL   string // an https URL or a data:image/... URI; "" shows no logo
+	BrandColour    string // #rrggbb; "" keeps the default look
+	ITContact      string // an e-mail address or an https URL; "" leaves the group's IT e-mail
 	// Organisation is the organisation's own row: its slug, display name
 	// and whether it is suspended, cached with its settings so the public
 	// pages' hot path reads it for free.
@@ -245,6 +252,12 @@ func (s *Settings) configIn(ctx context.Context, r *store.Reader, orgID int64) (
 		return nil, nil, err
 	}
 	st.Organisation = *org
+	if st.Company == "" {
+		st.Company = org.Name
+		if org.ID == model.DefaultOrgID && org.Name == "default" {
+			st.Company = "activator" // the provider's own pages, before it names itself
+		}
+	}
 	s.cache[orgID] = &orgConfig{loaded: time.Now(), settings: st, apps: apps}
 	return st, apps, nil
 }
@@ -330,7 +343,106 @@ func (s *Settings) Set(ctx context.Context, key, value string, by Caller) (*mode
 var (
 	hostnameRe = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$`)
 	extRe      = regexp.MustCompile(`^[a-z0-9]{1,16}$`)
+	colourRe   = regexp.MustCompile(`^#[0-9A-Fa-f]{6}$`)
 )
+
+// MaxLogoBytes bounds a logo given as a data URI, decoded: it is in every
+// landing page, inline.
+const MaxLogoBytes = 64 << 10
+
+// maxURLLen bounds the https URLs of the brand settings.
+const maxURLLen = 2048
+
+// logoProblem says what is wrong with a brand_logo_url value, or "".
+// An https URL is taken as the admin gives it (the browser fetches it);
+// a data URI must be a base64 PNG or SVG that really is one, since the
+// pages allow data: images only for it.
+func logoProblem(v string) string {
+	if v == "" {
+		return ""
+	}
+	for _, prefix := range []string{"data:image/png;base64,", "data:image/svg+xml;base64,"} {
+		rest, ok := strings.CutPrefix(v, prefix)
+		if !ok {
+			continue
+		}
+		if base64.StdEncoding.DecodedLen(len(rest)) > MaxLogoBytes+2 {
+			return fmt.Sprintf("the logo is over %d KiB: give a smaller image or an https URL", MaxLogoBytes>>10)
+		}
+		b, err := base64.StdEncoding.Strict().DecodeString(rest)
+		switch {
+		case err != nil:
+			return "the logo's data URI is not valid base64"
+		case len(b) > MaxLogoBytes:
+			return fmt.Sprintf("the logo is over %d KiB: give a smaller image or an https URL", MaxLogoBytes>>10)
+		case prefix == "data:image/png;base64,":
+			if _, err := png.DecodeConfig(bytes.NewReader(b)); err != nil {
+				return "the logo's data URI says image/png but holds no PNG image"
+			}
+		case !isSVG(b):
+			return "the logo's data URI says image/svg+xml but holds no SVG image"
+		}
+		return ""
+	}
+	if strings.HasPrefix(v, "data:") {
+		return "want a data URI starting data:image/png;base64, or data:image/svg+xml;base64,"
+	}
+	if p := httpsURLProblem(v); p != "" {
+		return "the logo " + p
+	}
+	return ""
+}
+
+// isSVG reports whether b is XML whose root element is <svg>.
+func isSVG(b []byte) bool {
+	d := xml.NewDecoder(bytes.NewReader(b))
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return false
+		}
+		if el, ok := tok.(xml.StartElement); ok {
+			return el.Name.Local == "svg"
+		}
+	}
+}
+
+// httpsURLProblem says why v is not an absolute https URL fit to be
+// written into a page's attribute and its Content-Security-Policy, or "".
+func httpsURLProblem(v string) string {
+	const want = "want an https URL such as https://www.example.com/logo.png"
+	if len(v) > maxURLLen {
+		return fmt.Sprintf("URL is over %d characters", maxURLLen)
+	}
+	if strings.ContainsAny(v, " \t\r\n\"'<>`\\") {
+		return "URL holds a space, quote, angle bracket or backslash: " + want
+	}
+	u, err := url.Parse(v)
+	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || u.Opaque != "" || u.Hostname() == "" {
+		return "is not an https URL: " + want
+	}
+	if !hostnameRe.MatchString(u.Hostname()) {
+		return "URL's host is not a host name: " + want
+	}
+	return ""
+}
+
+// contactProblem says what is wrong with an it_contact value, or "".
+func contactProblem(v string) string {
+	if v == "" {
+		return ""
+	}
+	if strings.Contains(v, "://") {
+		if p := httpsURLProblem(v); p != "" {
+			return "the contact " + p
+		}
+		return ""
+	}
+	if validEmail("value", v) != nil {
+		return fmt.Sprintf("%q is neither an e-mail address such as it@example.com nor an https URL", v)
+	}
+	return ""
+}
 
 func validateSetting(key, v string) error {
 	bad := func(format string, args ...any) error {
@@ -386,6 +498,18 @@ func validateSetting(key, v string) error {
 	case model.SettingUsernameDigits:
 		if n, err := strconv.Atoi(v); err != nil || n < 6 || n > 18 {
 			return bad("want a number from 6 to 18")
+		}
+	case model.SettingBrandLogoURL:
+		if p := logoProblem(v); p != "" {
+			return bad("%s", p)
+		}
+	case model.SettingBrandColour:
+		if v != "" && !colourRe.MatchString(v) {
+			return bad("want a colour as #rrggbb, like #0b57d0")
+		}
+	case model.SettingITContact:
+		if p := contactProblem(v); p != "" {
+			return bad("%s", p)
 		}
 	}
 	return nil
@@ -468,7 +592,10 @@ func resolveSettings(raw map[string]string, listenURL string) (*Resolved, error)
 	if st.Numbers.From, st.Numbers.To, st.Numbers.Digits, err = parseRange(get(model.SettingVirtualNumberRange)); err != nil {
 		return nil, fmt.Errorf("setting %s: %w", model.SettingVirtualNumberRange, err)
 	}
-	st.Company = get(model.SettingCompanyName)
+	st.Company = get(model.SettingCompanyName) // "": the organisation's name, set by configIn
+	st.BrandLogoURL = get(model.SettingBrandLogoURL)
+	st.BrandColour = strings.ToLower(get(model.SettingBrandColour))
+	st.ITContact = get(model.SettingITContact)
 	if st.UsernameDigits, err = strconv.Atoi(get(model.SettingUsernameDigits)); err != nil {
 		return nil, fmt.Errorf("setting %s: %w", model.SettingUsernameDigits, err)
 	}

@@ -2,6 +2,8 @@ package activation
 
 import (
 	"context"
+	"encoding/base64"
+	"errors"
 	"strings"
 	"testing"
 
@@ -108,6 +110,130 @@ func TestSIPNames(t *testing.T) {
 		}
 		if r, _ := n.Realm("127.0.0.1"); r.Has(b) {
 			t.Errorf("127.0.0.1 still names b: %+v", r)
+		}
+	})
+}
+
+// TestBrandSettingsAreValidated: the brand settings refuse what the pages
+// and messages could not show, or could be led astray by, naming the
+// setting; what they can show is taken.
+func TestBrandSettingsAreValidated(t *testing.T) {
+	png := "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAQAAAABCAIAAAB2XpiaAAAAEUlEQVR4nGPgDr/w/6o/hAQAKGEGq9d/VOQAAAAASUVORK5CYII=" // 4x1
+	svg := "data:image/svg+xml;base64," + base64.StdEncoding.EncodeToString([]byte(`<svg xmlns="http://www.w3.org/2000/svg" width="40" height="10"/>`))
+	big := "data:image/png;base64," + base64.StdEncoding.EncodeToString(append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, MaxLogoBytes)...))
+	for _, c := range []struct{ key, value, problem string }{
+		{model.SettingBrandLogoURL, "http://cdn.example.com/logo.png", "https"},
+		{model.SettingBrandLogoURL, "//cdn.example.com/logo.png", "https"},
+		{model.SettingBrandLogoURL, "/logo.png", "https"},
+		{model.SettingBrandLogoURL, "javascript:alert(1)", "https"},
+		{model.SettingBrandLogoURL, "https://user:pw@cdn.example.com/logo.png", "https"},
+		{model.SettingBrandLogoURL, `https://cdn.example.com/logo.png"onerror="x`, "quote"},
+		{model.SettingBrandLogoURL, "https://cdn.example.com/a logo.png", "space"},
+		{model.SettingBrandLogoURL, "https://cdn_example;com/logo.png", "host"},
+		{model.SettingBrandLogoURL, "https://cdn.example.com/" + strings.Repeat("a", 2048), "2048"},
+		{model.SettingBrandLogoURL, "data:image/gif;base64,R0lGODlh", "data:image/png;base64,"},
+		{model.SettingBrandLogoURL, "data:text/html;base64,PHNjcmlwdD4=", "data:image/png;base64,"},
+		{model.SettingBrandLogoURL, "data:image/svg+xml,<svg/>", "data:image/png;base64,"},
+		{model.SettingBrandLogoURL, "data:image/png;base64,not base64!", "base64"},
+		{model.SettingBrandLogoURL, "data:image/png;base64," + base64.StdEncoding.EncodeToString([]byte("GIF89a")), "no PNG"},
+		{model.SettingBrandLogoURL, "data:image/svg+xml;base64," + base64.StdEncoding.EncodeToString([]byte("<html><svg/></html>")), "no SVG"},
+		{model.SettingBrandLogoURL, "data:image/png;base64," + base64.StdEncoding.EncodeToString([]byte("\x89PNG\r\n\x1a\nnot a header")), "no PNG"},
+		{model.SettingBrandLogoURL, big, "64 KiB"},
+		{model.SettingBrandColour, "red", "#rrggbb"},
+		{model.SettingBrandColour, "#fff", "#rrggbb"},
+		{model.SettingBrandColour, "#12345g", "#rrggbb"},
+		{model.SettingBrandColour, "#123456;}", "#rrggbb"},
+		{model.SettingITContact, "it department", "e-mail address"},
+		{model.SettingITContact, "mailto:it@example.com", "e-mail address"},
+		{model.SettingITContact, "http://help.example.com", "https"},
+		{model.SettingITContact, "javascript://x@example.com", "https"},
+		{model.SettingITContact, "Ada <it@example.com>", "e-mail address"},
+	} {
+		err := validateSetting(c.key, c.value)
+		var de *Error
+		short := c.value
+		if len(short) > 60 {
+			short = short[:60] + "..."
+		}
+		if !errors.As(err, &de) || de.Field != "value" || !strings.HasPrefix(de.Message, c.key+": ") || !strings.Contains(de.Message, c.problem) {
+			t.Errorf("%s=%q: %v, want a refusal naming %s and saying %q", c.key, short, err, c.key, c.problem)
+		}
+	}
+	for _, c := range []struct{ key, value string }{
+		{model.SettingBrandLogoURL, ""}, {model.SettingBrandLogoURL, "https://cdn.example.com/img/logo.svg?v=2"},
+		{model.SettingBrandLogoURL, "https://cdn.example.com:8443/logo.png"}, {model.SettingBrandLogoURL, png}, {model.SettingBrandLogoURL, svg},
+		{model.SettingBrandColour, ""}, {model.SettingBrandColour, "#0B57D0"}, {model.SettingBrandColour, "#fff59d"},
+		{model.SettingITContact, ""}, {model.SettingITContact, "it@example.com"}, {model.SettingITContact, "https://help.example.com/phones"},
+		{model.SettingCompanyName, ""},
+	} {
+		if err := validateSetting(c.key, c.value); err != nil {
+			t.Errorf("%s=%.60q refused: %v", c.key, c.value, err)
+		}
+	}
+}
+
+// TestOrganisationBrand: an organisation's display name is its own name
+// until it sets company_name (the default organisation, named "default",
+// stays "activator"); its brand settings are resolved for the pages, and
+// its e-mails carry its logo, colour and name.
+func TestOrganisationBrand(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		dom := newDomain(t, st)
+		provider := Caller{Name: "provider", Role: model.RoleProvider, OrgID: model.DefaultOrgID}
+		name, slug := "Brand Co", "brandco"
+		o, err := dom.Organisations.Create(ctx, model.OrganisationInput{Name: &name, Slug: &slug}, provider)
+		if err != nil {
+			t.Fatal(err)
+		}
+		acme := Caller{Name: "acme-admin", Role: model.RoleAdmin, OrgID: o.ID}
+		if r, _ := dom.Settings.Current(ctx, model.DefaultOrgID); r.Company != "activator" {
+			t.Errorf("the default organisation's display name is %q, want activator", r.Company)
+		}
+		r, err := dom.Settings.Current(ctx, o.ID)
+		if err != nil || r.Company != "Brand Co" || r.BrandLogoURL != "" || r.BrandColour != "" || r.ITContact != "" {
+			t.Fatalf("a new organisation's brand: %+v %v", r, err)
+		}
+		for k, v := range map[string]string{
+			model.SettingBrandLogoURL: "https://cdn.brand.example/logo.png", model.SettingBrandColour: "#FFF59D",
+			model.SettingITContact: "https://help.brand.example", model.SettingCompanyName: "Brand Company",
+		} {
+			if _, err := dom.Settings.Set(ctx, k, v, acme); err != nil {
+				t.Fatalf("setting %s: %v", k, err)
+			}
+		}
+		if r, _ = dom.Settings.Current(ctx, o.ID); r.Company != "Brand Company" || r.BrandLogoURL != "https://cdn.brand.example/logo.png" ||
+			r.BrandColour != "#fff59d" || r.ITContact != "https://help.brand.example" {
+			t.Errorf("the organisation's brand after setting it: %+v", r)
+		}
+		if d, _ := dom.Settings.Current(ctx, model.DefaultOrgID); d.Company != "activator" || d.BrandColour != "" {
+			t.Errorf("another organisation's brand changed the default one's: %+v", d)
+		}
+
+		group := "sales"
+		if _, err := dom.Groups.Create(ctx, model.GroupInput{Name: &group}, acme); err != nil {
+			t.Fatal(err)
+		}
+		a, err := dom.Accounts.Create(ctx, model.AccountInput{Group: &group, Name: strp("Ada"), Email: strp("ada@brand.example")}, acme)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := dom.Links.Send(ctx, a.Username, model.SendRequest{Channel: model.ChannelEmail}, acme)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, _ := st.MessageByID(ctx, res.Message.ID)
+		for _, want := range []string{`<img src="https://cdn.brand.example/logo.png"`, ">Brand Company</p>", "background:#fff59d;color:#000000;"} {
+			if !strings.Contains(m.HTML, want) {
+				t.Errorf("the organisation's e-mail lacks %s:\n%s", want, m.HTML)
+			}
+		}
+
+		if _, err := dom.Settings.Set(ctx, model.SettingCompanyName, "", acme); err != nil {
+			t.Fatal(err)
+		}
+		if r, _ = dom.Settings.Current(ctx, o.ID); r.Company != "Brand Co" {
+			t.Errorf("company_name emptied: the display name is %q, want the organisation's name", r.Company)
 		}
 	})
 }

@@ -3,6 +3,8 @@ package messaging
 import (
 	"fmt"
 	htmltemplate "html/template"
+	"net/url"
+	"regexp"
 	"strings"
 	texttemplate "text/template"
 	"time"
@@ -20,6 +22,13 @@ type MessageVars struct {
 	Company   string // company name; empty reads as "your IT department"
 	ITEmail   string // the group's IT e-mail; may be empty
 	ExpiresAt time.Time
+	// LogoURL is the company's logo, shown with its name at the top of the
+	// e-mail: an https URL; anything else (a data URI, which mail clients
+	// block) is left out. SMS shows the name only.
+	LogoURL string
+	// Colour is the company's colour as #rrggbb, the e-mail button's
+	// background; "" or malformed keeps the default blue.
+	Colour string
 }
 
 // Rendered is a message ready for a gateway. Subject and HTML are empty for SMS.
@@ -67,9 +76,10 @@ const emailHTML = `<!doctype html>
 <tr><td align="center" style="padding:24px 12px">
 <table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="max-width:560px;background:#ffffff;border:1px solid #d9dde3;border-radius:12px">
 <tr><td style="padding:24px;font-family:system-ui,-apple-system,'Segoe UI',Roboto,Arial,sans-serif;font-size:16px;line-height:1.5;color:#1f2328">
-<p style="margin:0 0 16px">{{.Greeting}}</p>
+{{if .Company}}<p data-activator-brand style="margin:0 0 16px;font-weight:600;color:#4b5563">{{if .Logo}}<img src="{{.Logo}}" alt="" height="32" style="display:block;height:32px;width:auto;max-width:160px;border:0;margin:0 0 8px">{{end}}{{.Company}}</p>
+{{end}}<p style="margin:0 0 16px">{{.Greeting}}</p>
 <p style="margin:0 0 24px">{{.Intro}}</p>
-<p style="margin:0 0 24px;text-align:center"><a href="{{.Link}}" style="display:inline-block;padding:14px 28px;background:#0b57d0;color:#ffffff;text-decoration:none;border-radius:10px;font-weight:600;font-size:18px;line-height:1.25">{{.Button}}</a></p>
+<p style="margin:0 0 24px;text-align:center"><a href="{{.Link}}" style="display:inline-block;padding:14px 28px;background:{{.ButtonBG}};color:{{.ButtonFG}};text-decoration:none;border-radius:10px;font-weight:600;font-size:18px;line-height:1.25">{{.Button}}</a></p>
 <p style="margin:0 0 8px;font-size:14px;color:#4b5563">{{.LinkText}}</p>
 <p style="margin:0 0 24px;font-size:14px;word-break:break-all"><a href="{{.Link}}" style="color:#0b57d0">{{.Link}}</a></p>
 <p data-activator-qr style="margin:0 0 24px;text-align:center"></p>
@@ -103,6 +113,7 @@ func NewTemplates(cat *i18n.Catalogue) (*Templates, error) {
 	sample := MessageVars{
 		Name: "Ada", Link: "https://activate.example.com/a/sample", Company: "ACME",
 		ITEmail: "it@example.com", ExpiresAt: time.Date(2030, time.January, 1, 12, 0, 0, 0, time.UTC),
+		LogoURL: "https://activate.example.com/logo.png", Colour: "#ffd54f",
 	}
 	for _, lang := range cat.Languages() {
 		for _, channel := range []string{model.ChannelEmail, model.ChannelSMS} {
@@ -124,7 +135,11 @@ type placeholders struct {
 // emailData is the input of both e-mail layouts, every text already chosen.
 type emailData struct {
 	Lang, Subject, Greeting, Intro, Button, LinkText, Link, Expires, Help, Footer string
+	Company, Logo                                                                 string // the brand line at the top; "" leaves it out
+	ButtonBG, ButtonFG                                                            htmltemplate.CSS
 }
+
+var colourRE = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
 
 // Render builds the message carrying a link of kind for channel
 // (model.ChannelEmail or model.ChannelSMS) in lang; an empty or
@@ -176,6 +191,16 @@ func (t *Templates) Render(lang, channel string, kind model.LinkKind, v MessageV
 		Expires:  f.format("email.expires"),
 		Help:     t.cat.T(lang, "email.help"),
 		Footer:   f.format("email.footer"),
+		Company:  singleLine(v.Company),
+		ButtonBG: "#0b57d0",
+		ButtonFG: "#ffffff",
+	}
+	if u, err := url.Parse(v.LogoURL); err == nil && u.Scheme == "https" && u.Host != "" && u.User == nil {
+		d.Logo = v.LogoURL
+	}
+	if colourRE.MatchString(v.Colour) {
+		c := strings.ToLower(v.Colour)
+		d.ButtonBG, d.ButtonFG = htmltemplate.CSS(c), htmltemplate.CSS(model.BrandTextColour(c))
 	}
 	if v.ITEmail != "" {
 		d.Help = f.format("email.help.email")

@@ -212,3 +212,47 @@ func TestSubjectStaysOnOneLine(t *testing.T) {
 		t.Errorf("subject = %q", got.Subject)
 	}
 }
+
+// TestBrandInEmail: an e-mail shows the company's logo (an https one: mail
+// clients block data URIs) above its name, and its button in the
+// company's colour with text that reads on it; an SMS carries the name
+// alone; with no brand the e-mail keeps its default look.
+func TestBrandInEmail(t *testing.T) {
+	tm, _ := newTemplates(t)
+	v := testVars()
+	v.LogoURL, v.Colour = "https://cdn.acme.example/logo.png", "#FFF59D"
+	r, err := tm.Render("en", model.ChannelEmail, model.LinkActivation, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		`<p data-activator-brand style="margin:0 0 16px;font-weight:600;color:#4b5563"><img src="https://cdn.acme.example/logo.png" alt="" height="32" style="display:block;height:32px;width:auto;max-width:160px;border:0;margin:0 0 8px">ACME Corp</p>`,
+		`background:#fff59d;color:#000000;`,
+	} {
+		if !strings.Contains(r.HTML, want) {
+			t.Errorf("the e-mail lacks %s:\n%s", want, r.HTML)
+		}
+	}
+	if strings.Contains(r.Text, "logo") {
+		t.Errorf("the text part names the logo:\n%s", r.Text)
+	}
+	sms, err := tm.Render("en", model.ChannelSMS, model.LinkActivation, v)
+	if err != nil || !strings.HasPrefix(sms.Text, "ACME Corp: ") || strings.Contains(sms.Text, "logo") || sms.HTML != "" {
+		t.Errorf("the SMS: %q %v", sms.Text, err)
+	}
+
+	v.LogoURL, v.Colour = "data:image/png;base64,iVBORw0KGgo=", "#0a1f44"
+	r, _ = tm.Render("en", model.ChannelEmail, model.LinkActivation, v)
+	if strings.Contains(r.HTML, "<img") || !strings.Contains(r.HTML, `">ACME Corp</p>`) || !strings.Contains(r.HTML, "background:#0a1f44;color:#ffffff;") {
+		t.Errorf("an e-mail of a data URI logo and a dark colour:\n%s", r.HTML)
+	}
+	v.LogoURL, v.Colour = "", "red;background-image:url(x)"
+	r, _ = tm.Render("en", model.ChannelEmail, model.LinkActivation, v)
+	if strings.Contains(r.HTML, "<img") || strings.Contains(r.HTML, "url(x)") || !strings.Contains(r.HTML, "background:#0b57d0;color:#ffffff;") {
+		t.Errorf("an e-mail of no logo and a malformed colour:\n%s", r.HTML)
+	}
+	v.Company = ""
+	if r, _ = tm.Render("en", model.ChannelEmail, model.LinkActivation, v); strings.Contains(r.HTML, "data-activator-brand") {
+		t.Errorf("an e-mail with no company name has a brand line:\n%s", r.HTML)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/activator-voip/activator/internal/web/pages"
 	"github.com/activator-voip/activator/internal/web/status"
 )
 
@@ -18,7 +19,7 @@ func (s *Server) fault(w http.ResponseWriter, r *http.Request, err error) bool {
 	}
 	w.Header().Set("Retry-After", status.RetryAfter)
 	if strings.HasPrefix(r.URL.Path, "/a/") && !wantsJSON(r) {
-		s.pageHeaders(w)
+		s.pageHeaders(w, pages.Brand{})
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.WriteHeader(code)
 		if err := s.pages.Unavailable(w, r.Header.Get("Accept-Language")); err != nil {

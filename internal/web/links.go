@@ -50,21 +50,23 @@ func (s *Server) landing(w http.ResponseWriter, r *http.Request, _ *activation.C
 			add(p)
 		}
 	}
-	s.pageHeaders(w)
+	s.pageHeaders(w, v.Brand)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	return s.pages.Landing(w, v)
 }
 
-// brand is who the link pages speak for: the company_name setting, and no
-// logo yet. Organisations will give each their own name and logo here.
+// brand is who the link pages speak for: the link's organisation's
+// display name, logo, colour and IT contact.
 func brand(st *activation.Resolved) pages.Brand {
-	return pages.Brand{Name: st.Company}
+	return pages.Brand{Name: st.Company, LogoURL: st.BrandLogoURL, Colour: st.BrandColour, Contact: st.ITContact}
 }
 
-func (s *Server) pageHeaders(w http.ResponseWriter) {
+// pageHeaders sets the headers of a page of b: its Content-Security-Policy
+// allows b's logo and colour.
+func (s *Server) pageHeaders(w http.ResponseWriter, b pages.Brand) {
 	h := w.Header()
 	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Security-Policy", s.pages.ContentSecurityPolicy())
+	h.Set("Content-Security-Policy", s.pages.ContentSecurityPolicy(b))
 	h.Set("X-Robots-Tag", "noindex, nofollow")
 }
 
@@ -92,7 +94,7 @@ func (s *Server) linkError(w http.ResponseWriter, r *http.Request, page *activat
 	if page.Link != nil {
 		v.Lang, v.ITEmail = page.Link.Language, page.Link.ITEmail
 	}
-	s.pageHeaders(w)
+	s.pageHeaders(w, v.Brand)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status.Of(de.Kind))
 	return s.pages.LinkError(w, v)

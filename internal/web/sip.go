@@ -48,9 +48,10 @@ func (s *Server) linphoneRedeem(w http.ResponseWriter, r *http.Request, _ *activ
 	if err != nil {
 		return err
 	}
-	s.pageHeaders(w)
+	b := brand(page.Settings)
+	s.pageHeaders(w, b)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	return s.pages.Linphone(w, pages.LinphoneView{Lang: page.Link.Language, Brand: brand(page.Settings), URL: p.URL,
+	return s.pages.Linphone(w, pages.LinphoneView{Lang: page.Link.Language, Brand: b, URL: p.URL,
 		ConfigURI: p.ConfigURI, QRSVG: template.HTML(svg), FetchBy: p.FetchBy})
 }
 

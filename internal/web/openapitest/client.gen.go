@@ -941,7 +941,10 @@ func (e GetMessagesParamsState) Valid() bool {
 const (
 	GetReceiptsGatewayKeyParamsKeyActivationFileExtension GetReceiptsGatewayKeyParamsKey = "activation_file_extension"
 	GetReceiptsGatewayKeyParamsKeyActivationMimeType      GetReceiptsGatewayKeyParamsKey = "activation_mime_type"
+	GetReceiptsGatewayKeyParamsKeyBrandColour             GetReceiptsGatewayKeyParamsKey = "brand_colour"
+	GetReceiptsGatewayKeyParamsKeyBrandLogoUrl            GetReceiptsGatewayKeyParamsKey = "brand_logo_url"
 	GetReceiptsGatewayKeyParamsKeyCompanyName             GetReceiptsGatewayKeyParamsKey = "company_name"
+	GetReceiptsGatewayKeyParamsKeyItContact               GetReceiptsGatewayKeyParamsKey = "it_contact"
 	GetReceiptsGatewayKeyParamsKeyLinkExpiry              GetReceiptsGatewayKeyParamsKey = "link_expiry"
 	GetReceiptsGatewayKeyParamsKeyPhoneDefaultRegion      GetReceiptsGatewayKeyParamsKey = "phone_default_region"
 	GetReceiptsGatewayKeyParamsKeyPublicBaseUrl           GetReceiptsGatewayKeyParamsKey = "public_base_url"
@@ -962,7 +965,13 @@ func (e GetReceiptsGatewayKeyParamsKey) Valid() bool {
 		return true
 	case GetReceiptsGatewayKeyParamsKeyActivationMimeType:
 		return true
+	case GetReceiptsGatewayKeyParamsKeyBrandColour:
+		return true
+	case GetReceiptsGatewayKeyParamsKeyBrandLogoUrl:
+		return true
 	case GetReceiptsGatewayKeyParamsKeyCompanyName:
+		return true
+	case GetReceiptsGatewayKeyParamsKeyItContact:
 		return true
 	case GetReceiptsGatewayKeyParamsKeyLinkExpiry:
 		return true
@@ -995,7 +1004,10 @@ func (e GetReceiptsGatewayKeyParamsKey) Valid() bool {
 const (
 	PostReceiptsGatewayKeyParamsKeyActivationFileExtension PostReceiptsGatewayKeyParamsKey = "activation_file_extension"
 	PostReceiptsGatewayKeyParamsKeyActivationMimeType      PostReceiptsGatewayKeyParamsKey = "activation_mime_type"
+	PostReceiptsGatewayKeyParamsKeyBrandColour             PostReceiptsGatewayKeyParamsKey = "brand_colour"
+	PostReceiptsGatewayKeyParamsKeyBrandLogoUrl            PostReceiptsGatewayKeyParamsKey = "brand_logo_url"
 	PostReceiptsGatewayKeyParamsKeyCompanyName             PostReceiptsGatewayKeyParamsKey = "company_name"
+	PostReceiptsGatewayKeyParamsKeyItContact               PostReceiptsGatewayKeyParamsKey = "it_contact"
 	PostReceiptsGatewayKeyParamsKeyLinkExpiry              PostReceiptsGatewayKeyParamsKey = "link_expiry"
 	PostReceiptsGatewayKeyParamsKeyPhoneDefaultRegion      PostReceiptsGatewayKeyParamsKey = "phone_default_region"
 	PostReceiptsGatewayKeyParamsKeyPublicBaseUrl           PostReceiptsGatewayKeyParamsKey = "public_base_url"
@@ -1016,7 +1028,13 @@ func (e PostReceiptsGatewayKeyParamsKey) Valid() bool {
 		return true
 	case PostReceiptsGatewayKeyParamsKeyActivationMimeType:
 		return true
+	case PostReceiptsGatewayKeyParamsKeyBrandColour:
+		return true
+	case PostReceiptsGatewayKeyParamsKeyBrandLogoUrl:
+		return true
 	case PostReceiptsGatewayKeyParamsKeyCompanyName:
+		return true
+	case PostReceiptsGatewayKeyParamsKeyItContact:
 		return true
 	case PostReceiptsGatewayKeyParamsKeyLinkExpiry:
 		return true
@@ -1049,7 +1067,10 @@ func (e PostReceiptsGatewayKeyParamsKey) Valid() bool {
 const (
 	PutSettingsKeyParamsKeyActivationFileExtension PutSettingsKeyParamsKey = "activation_file_extension"
 	PutSettingsKeyParamsKeyActivationMimeType      PutSettingsKeyParamsKey = "activation_mime_type"
+	PutSettingsKeyParamsKeyBrandColour             PutSettingsKeyParamsKey = "brand_colour"
+	PutSettingsKeyParamsKeyBrandLogoUrl            PutSettingsKeyParamsKey = "brand_logo_url"
 	PutSettingsKeyParamsKeyCompanyName             PutSettingsKeyParamsKey = "company_name"
+	PutSettingsKeyParamsKeyItContact               PutSettingsKeyParamsKey = "it_contact"
 	PutSettingsKeyParamsKeyLinkExpiry              PutSettingsKeyParamsKey = "link_expiry"
 	PutSettingsKeyParamsKeyPhoneDefaultRegion      PutSettingsKeyParamsKey = "phone_default_region"
 	PutSettingsKeyParamsKeyPublicBaseUrl           PutSettingsKeyParamsKey = "public_base_url"
@@ -1070,7 +1091,13 @@ func (e PutSettingsKeyParamsKey) Valid() bool {
 		return true
 	case PutSettingsKeyParamsKeyActivationMimeType:
 		return true
+	case PutSettingsKeyParamsKeyBrandColour:
+		return true
+	case PutSettingsKeyParamsKeyBrandLogoUrl:
+		return true
 	case PutSettingsKeyParamsKeyCompanyName:
+		return true
+	case PutSettingsKeyParamsKeyItContact:
 		return true
 	case PutSettingsKeyParamsKeyLinkExpiry:
 		return true

@@ -20,7 +20,7 @@ type LinphoneView struct {
 
 type linphoneData struct {
 	Lang, Title, URL, Expires string
-	Brand                     Brand
+	Brand                     brandView
 	ConfigURI                 template.URL
 	QR                        template.HTML
 }
@@ -28,7 +28,7 @@ type linphoneData struct {
 // Linphone writes the page that hands the provisioning URL to Linphone.
 func (r *Renderer) Linphone(w io.Writer, v LinphoneView) error {
 	lang, t := r.language(v.Lang)
-	d := linphoneData{Lang: lang, Title: r.cat.T(lang, "linphone.title"), Brand: v.Brand, URL: v.URL,
+	d := linphoneData{Lang: lang, Title: r.cat.T(lang, "linphone.title"), Brand: v.Brand.view(), URL: v.URL,
 		ConfigURI: template.URL(v.ConfigURI), QR: v.QRSVG}
 	var err error
 	if d.Expires, err = r.cat.Format(lang, "linphone.expires", vars{Date: r.cat.FormatDate(lang, v.FetchBy)}); err != nil {

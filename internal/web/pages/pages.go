@@ -1,7 +1,8 @@
 // Package pages renders the public HTML pages an end user sees: the landing
 // page behind a secure link and the page that explains why a link cannot be
-// used. The pages work with no JavaScript, carry their CSS inline and load
-// nothing from elsewhere, and read well on a phone.
+// used. The pages work with no JavaScript, carry their CSS inline, load
+// nothing from elsewhere but the organisation's logo when it gives one by
+// https URL, and read well on a phone.
 //
 // Templates are embedded and parsed once per language by New; a request only
 // executes one of them.
@@ -15,6 +16,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"net/url"
 	"regexp"
 	"strings"
 	"sync"
@@ -28,15 +30,63 @@ import (
 var files embed.FS
 
 // Brand is who the pages speak for: the name and logo the user should
-// recognise, the trust signal at the top of every page. The web layer fills
-// it from the server's settings today (company_name; there is no logo
-// setting yet, so LogoURL is empty); organisations will fill it with their
-// own. A logo must be served from the pages' own origin: the pages'
-// Content-Security-Policy allows images from 'self' only.
+// recognise, the trust signal at the top of every page, and the colour of
+// its main button and accents. The web layer fills it from the link's
+// organisation's settings, which the domain has validated; the pages check
+// the logo and colour again before they write them, and let the
+// Content-Security-Policy of each page (ContentSecurityPolicy) allow them
+// and nothing else.
 type Brand struct {
 	Name    string
-	LogoURL string // "" shows the name alone
-	Contact string // the IT contact of pages that know no group's, such as an unknown link's error page; "" today
+	LogoURL string // an https URL, a data:image/png or svg+xml base64 URI, or a path on the pages' origin; "" shows the name alone
+	Colour  string // #rrggbb; "" keeps the default look
+	Contact string // the organisation's IT contact (e-mail address or https URL); "" leaves the group's IT e-mail
+}
+
+var colourRE = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
+
+// logo returns the logo's URL as the pages may write it, with the source
+// the Content-Security-Policy must allow for it: the URL's origin, or
+// data: for a data URI; a path on the pages' own origin needs none. An
+// unusable logo is left out.
+func (b Brand) logo() (template.URL, string) {
+	if strings.HasPrefix(b.LogoURL, "data:image/png;base64,") || strings.HasPrefix(b.LogoURL, "data:image/svg+xml;base64,") {
+		if strings.ContainsAny(b.LogoURL, "\"'<> ") {
+			return "", ""
+		}
+		return template.URL(b.LogoURL), "data:"
+	}
+	if strings.HasPrefix(b.LogoURL, "/") && !strings.HasPrefix(b.LogoURL, "//") && !strings.Contains(b.LogoURL, "\\") {
+		return template.URL(b.LogoURL), "" // the pages' own origin: 'self'
+	}
+	u, err := url.Parse(b.LogoURL)
+	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || strings.ContainsAny(u.Host, ";, '\"") {
+		return "", ""
+	}
+	return template.URL(b.LogoURL), "https://" + strings.ToLower(u.Host)
+}
+
+// style is the page's second style sheet, which sets the brand colour
+// and the text colour on it as custom properties that the fixed style
+// sheet reads; "" when there is no colour.
+func (b Brand) style() string {
+	if !colourRE.MatchString(b.Colour) {
+		return ""
+	}
+	c := strings.ToLower(b.Colour)
+	return ":root{--brand:" + c + ";--on-brand:" + model.BrandTextColour(c) + "}"
+}
+
+// brandView is Brand as the templates write it.
+type brandView struct {
+	Name  string
+	Logo  template.URL
+	Style template.CSS
+}
+
+func (b Brand) view() brandView {
+	logo, _ := b.logo()
+	return brandView{Name: b.Name, Logo: logo, Style: template.CSS(b.style())}
 }
 
 // LandingView is what the landing page of a secure link shows.
@@ -68,7 +118,7 @@ type PlatformLink struct {
 type ErrorView struct {
 	Lang    string
 	Brand   Brand
-	ITEmail string // the IT contact of the link's group; "" when there is none or the link is unknown: then Brand.Contact
+	ITEmail string // the IT e-mail of the link's group, used when Brand.Contact is ""; "" when there is none or the link is unknown
 	Reason  string // "unknown", "expired", "revoked", "used" or "not_found"
 }
 
@@ -76,7 +126,7 @@ type ErrorView struct {
 type Renderer struct {
 	cat  *i18n.Catalogue
 	tmpl map[string]*template.Template // by language
-	csp  string
+	css  string                        // the fixed style sheet's CSP source: 'sha256-…'
 	bufs sync.Pool
 }
 
@@ -105,12 +155,10 @@ func New(cat *i18n.Catalogue) (*Renderer, error) {
 	}
 	src = bytes.ReplaceAll(src, []byte("{{css}}"), css)
 
-	sum := sha256.Sum256(css)
 	r := &Renderer{
 		cat:  cat,
 		tmpl: make(map[string]*template.Template),
-		csp: "default-src 'none'; style-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) +
-			"'; img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+		css:  hashSource(css),
 		bufs: sync.Pool{New: func() any { return new(bytes.Buffer) }},
 	}
 	// The fixed texts of the templates are written {{t "catalogue.key"}}.
@@ -137,10 +185,29 @@ func New(cat *i18n.Catalogue) (*Renderer, error) {
 	return r, nil
 }
 
-// ContentSecurityPolicy is the Content-Security-Policy header value the pages
-// work under: nothing but the inline style (by its hash) and images of the
-// same origin (the QR code). The web layer sends it with every page.
-func (r *Renderer) ContentSecurityPolicy() string { return r.csp }
+// ContentSecurityPolicy is the Content-Security-Policy header value a page
+// of b works under: nothing but the inline style sheets (by their hash)
+// and images of the same origin (the QR code) and of b's logo: its https
+// origin, or data: for a logo given as a data URI. The web layer sends it
+// with every page.
+func (r *Renderer) ContentSecurityPolicy(b Brand) string {
+	style := r.css
+	if bs := b.style(); bs != "" {
+		style += " " + hashSource([]byte(bs))
+	}
+	img := "'self'"
+	if _, src := b.logo(); src != "" {
+		img += " " + src
+	}
+	return "default-src 'none'; style-src " + style + "; img-src " + img +
+		"; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+}
+
+// hashSource is the CSP source allowing the inline style sheet css.
+func hashSource(css []byte) string {
+	sum := sha256.Sum256(css)
+	return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
+}
 
 // vars are the placeholders of the catalogue texts the pages use.
 type vars struct {
@@ -156,7 +223,7 @@ type linkItem struct {
 // landingData is the landing template's input, every text already chosen.
 type landingData struct {
 	Lang, Title, Greeting, Intro  string
-	Brand                         Brand
+	Brand                         brandView
 	Activation, InstallTapped     bool
 	SecurityLabel, SecurityHelp   string
 	Primary                       *linkItem
@@ -168,8 +235,9 @@ type landingData struct {
 
 // errorData is the error template's input.
 type errorData struct {
-	Lang, Title, Reason, ITEmail string
-	Brand                        Brand
+	Lang, Title, Reason string
+	Contact, ContactURL string // the IT contact as shown and as a link (mailto: or https); "" when none
+	Brand               brandView
 }
 
 // language returns the supported language for lang and its templates.
@@ -187,7 +255,7 @@ func (r *Renderer) Landing(w io.Writer, v LandingView) error {
 	d := landingData{
 		Lang:          lang,
 		Title:         r.cat.T(lang, "landing.title"),
-		Brand:         v.Brand,
+		Brand:         v.Brand.view(),
 		ActivationURL: v.ActivationURL,
 		QRURL:         v.QRURL,
 		PageURL:       v.PageURL,
@@ -279,14 +347,23 @@ func (r *Renderer) LinkError(w io.Writer, v ErrorView) error {
 		reason = "error." + v.Reason
 	}
 	d := errorData{
-		Lang:    lang,
-		Title:   r.cat.T(lang, "error.title"),
-		Brand:   v.Brand,
-		Reason:  r.cat.T(lang, reason),
-		ITEmail: v.ITEmail,
+		Lang:   lang,
+		Title:  r.cat.T(lang, "error.title"),
+		Brand:  v.Brand.view(),
+		Reason: r.cat.T(lang, reason),
 	}
-	if d.ITEmail == "" {
-		d.ITEmail = v.Brand.Contact
+	// The organisation's own contact first: it is who hands out new links.
+	d.Contact = v.Brand.Contact
+	if d.Contact == "" {
+		d.Contact = v.ITEmail
+	}
+	switch {
+	case strings.HasPrefix(d.Contact, "https://"):
+		d.ContactURL = d.Contact
+	case strings.Contains(d.Contact, "@"):
+		d.ContactURL = "mailto:" + d.Contact
+	default:
+		d.Contact = ""
 	}
 	return r.execute(w, t, "error", d)
 }

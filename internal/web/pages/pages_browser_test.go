@@ -147,12 +147,12 @@ var (
 func landingServer(t *testing.T, r *Renderer) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /a/{reason}", func(w http.ResponseWriter, req *http.Request) {
-		v := ErrorView{Lang: req.URL.Query().Get("lang"), Brand: Brand{Name: "ACME Corp"}, Reason: req.PathValue("reason")}
+		v := ErrorView{Lang: req.URL.Query().Get("lang"), Brand: testBrand(req), Reason: req.PathValue("reason")}
 		if v.Reason != "unknown" {
 			v.ITEmail = "it-helpdesk@acme.example"
 		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Header().Set("Content-Security-Policy", r.ContentSecurityPolicy())
+		w.Header().Set("Content-Security-Policy", r.ContentSecurityPolicy(v.Brand))
 		w.WriteHeader(http.StatusGone)
 		if err := r.LinkError(w, v); err != nil {
 			t.Errorf("LinkError: %v", err)
@@ -168,11 +168,12 @@ func landingServer(t *testing.T, r *Renderer) http.Handler {
 			}
 			links = append(links, PlatformLink{Platform: p, URL: pageURL + "/install?platform=" + p})
 		}
+		b := testBrand(req)
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Header().Set("Content-Security-Policy", r.ContentSecurityPolicy())
+		w.Header().Set("Content-Security-Policy", r.ContentSecurityPolicy(b))
 		err := r.Landing(w, LandingView{
 			Lang:          req.URL.Query().Get("lang"),
-			Brand:         Brand{Name: "ACME Corp"},
+			Brand:         b,
 			DisplayName:   "Ada Lovelace-Byron, Countess of a Rather Long Name",
 			Kind:          model.LinkActivation,
 			SecurityModel: model.EndToEnd,
@@ -202,6 +203,22 @@ func landingServer(t *testing.T, r *Renderer) http.Handler {
 		_, _ = w.Write(img)
 	})
 	return mux
+}
+
+// testLogo is a 4x1 PNG, wider than tall, as a data URI: the logo of
+// the pages of ?logo.
+const testLogo = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAQAAAABCAIAAAB2XpiaAAAAEUlEQVR4nGPgDr/w/6o/hAQAKGEGq9d/VOQAAAAASUVORK5CYII="
+
+// testBrand is the brand of a test page: ACME Corp, in the colour of
+// ?colour= (#rrggbb, the default look without), with testLogo when
+// ?logo is given and the IT contact of ?contact=.
+func testBrand(req *http.Request) Brand {
+	q := req.URL.Query()
+	b := Brand{Name: "ACME Corp", Colour: q.Get("colour"), Contact: q.Get("contact")}
+	if q.Has("logo") {
+		b.LogoURL = testLogo
+	}
+	return b
 }
 
 func checkLanding(ctx context.Context, t *testing.T, base string, bc browserCase) {
@@ -412,6 +429,13 @@ func TestLandingAccessibility(t *testing.T) {
 		{"used link", "/a/used", false},
 		{"expired link", "/a/expired?lang=it", false},
 		{"unknown link", "/a/unknown", false},
+		// Brand colours at both ends of the scale: the button's text turns
+		// black or white, so it passes whatever the colour.
+		{"light yellow brand", "/a/tok?colour=%23fff59d&logo", false},
+		{"dark blue brand on a desktop", "/a/tok?colour=%230a1f44&logo&lang=de", true},
+		{"light yellow brand in dark mode", "/a/tok?colour=%23fff59d&logo&lang=fr", false},
+		{"dark blue brand in dark mode", "/a/tok?colour=%230a1f44&logo", false},
+		{"used link of a brand", "/a/used?colour=%230a1f44&logo&contact=https://help.acme.example/phones", false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			ctx := tab(t, browserCtx)
@@ -434,12 +458,43 @@ func TestLandingAccessibility(t *testing.T) {
 				}
 			}
 			axetest.Check(t, ctx, c.name)
-			if c.path == "/a/used" || strings.HasPrefix(c.path, "/a/expired") {
+			if strings.Contains(c.path, "logo") {
+				checkBrand(t, ctx, c.path)
+			}
+			if strings.Contains(c.path, "contact=") {
+				href, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.querySelector("#it-contact") || {}).href || ""`))
+				if err != nil || href != "https://help.acme.example/phones" {
+					t.Errorf("the error page's IT contact link is %q (%v), want the brand's https://help.acme.example/phones", href, err)
+				}
+			} else if c.path == "/a/used" || strings.HasPrefix(c.path, "/a/expired") {
 				href, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.querySelector("#it-contact") || {}).href || ""`))
 				if err != nil || href != "mailto:it-helpdesk@acme.example" {
 					t.Errorf("the error page's IT contact link is %q (%v), want mailto:it-helpdesk@acme.example", href, err)
 				}
 			}
 		})
+	}
+}
+
+// checkBrand checks a page of a brand with a logo and colour as the
+// browser shows it under the page's Content-Security-Policy: the logo is
+// loaded and keeps its 4:1 shape, and the Activate button, on a landing
+// page, has the brand's colour as its background.
+func checkBrand(t *testing.T, ctx context.Context, path string) {
+	t.Helper()
+	logo, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](`(() => { const i = document.querySelector("#logo"); const b = i.getBoundingClientRect(); return [i.naturalWidth, b.width, b.height] })()`))
+	if err != nil {
+		t.Fatalf("measuring the logo: %v", err)
+	}
+	if logo[0] != 4 || logo[2] < 16 || logo[1] < 3.9*logo[2] || logo[1] > 4.1*logo[2] {
+		t.Errorf("the logo is %vpx of natural width, shown %vx%v: want it loaded (4px wide) and shown four times as wide as tall", logo[0], logo[1], logo[2])
+	}
+	if !strings.HasPrefix(path, "/a/tok") {
+		return
+	}
+	bg, err := chromedp.Run(ctx, chromedp.Evaluate[string](`getComputedStyle(document.querySelector("#activate")).backgroundColor`))
+	want := map[bool]string{true: "rgb(255, 245, 157)", false: "rgb(10, 31, 68)"}[strings.Contains(path, "fff59d")]
+	if err != nil || bg != want {
+		t.Errorf("the Activate button's background is %q (%v), want the brand colour %s", bg, err, want)
 	}
 }

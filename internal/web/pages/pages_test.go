@@ -405,7 +405,7 @@ func TestLinkError(t *testing.T) {
 
 func TestContentSecurityPolicyMatchesTheStyle(t *testing.T) {
 	r, _ := newRenderer(t)
-	csp := r.ContentSecurityPolicy()
+	csp := r.ContentSecurityPolicy(Brand{Name: "ACME"})
 	for _, want := range []string{"default-src 'none'", "style-src 'sha256-", "img-src 'self'"} {
 		if !strings.Contains(csp, want) {
 			t.Errorf("CSP %q lacks %q", csp, want)
@@ -413,6 +413,81 @@ func TestContentSecurityPolicyMatchesTheStyle(t *testing.T) {
 	}
 	if strings.Contains(csp, "unsafe") || strings.Contains(csp, "script-src") {
 		t.Errorf("CSP %q allows too much", csp)
+	}
+}
+
+// TestContentSecurityPolicyOfABrand: a brand's colour is allowed as one
+// more inline style sheet, by the hash of the very sheet the page holds,
+// and its logo by its own origin or data:; a brand with neither, or with
+// one the pages do not write, gets exactly the policy of no brand, and no
+// brand's policy ever allows scripts, inline styles at large, or images
+// from anywhere.
+func TestContentSecurityPolicyOfABrand(t *testing.T) {
+	r, _ := newRenderer(t)
+	plain := r.ContentSecurityPolicy(Brand{})
+	if !regexp.MustCompile(`^default-src 'none'; style-src 'sha256-[A-Za-z0-9+/]{43}='; img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'$`).MatchString(plain) {
+		t.Errorf("the policy of no brand is %q", plain)
+	}
+	for _, b := range []Brand{
+		{Name: "ACME", Contact: "it@acme.example"},
+		{Name: "ACME", Colour: "red"}, {Name: "ACME", Colour: "#12345"}, {Name: "ACME", Colour: "#12345g"},
+		{Name: "ACME", Colour: "#123456;}*{color:red"},
+		{Name: "ACME", LogoURL: "http://cdn.acme.example/logo.png"}, {Name: "ACME", LogoURL: "javascript:alert(1)"},
+		{Name: "ACME", LogoURL: "data:text/html;base64,PHNjcmlwdD4="}, {Name: "ACME", LogoURL: "//cdn.acme.example/logo.png"},
+		{Name: "ACME", LogoURL: "/brand/logo.png"},
+	} {
+		if got := r.ContentSecurityPolicy(b); got != plain {
+			t.Errorf("%+v: policy %q, want the plain %q", b, got, plain)
+		}
+	}
+
+	b := Brand{Name: "ACME", Colour: "#FFD54F", LogoURL: "https://CDN.acme.example:8443/img/logo.svg?v=2"}
+	csp := r.ContentSecurityPolicy(b)
+	page := render(t, r, LandingView{Brand: b, Kind: model.LinkInstallation})
+	sheets := regexp.MustCompile(`<style>([^<]*)</style>`).FindAllStringSubmatch(page, -1)
+	if len(sheets) != 2 || sheets[1][1] != ":root{--brand:#ffd54f;--on-brand:#000000}" {
+		t.Fatalf("the page's style sheets: %q", sheets)
+	}
+	for _, sheet := range sheets {
+		if src := hashSource([]byte(sheet[1])); !strings.Contains(csp, "style-src "+r.css) || !strings.Contains(csp, src) {
+			t.Errorf("policy %q does not allow the page's style sheet %q (%s)", csp, sheet[1], src)
+		}
+	}
+	if !strings.Contains(csp, "; img-src 'self' https://cdn.acme.example:8443; ") {
+		t.Errorf("policy %q does not allow the logo's origin alone", csp)
+	}
+	b.LogoURL = testLogo
+	csp = r.ContentSecurityPolicy(b)
+	if !strings.Contains(csp, "; img-src 'self' data:; ") {
+		t.Errorf("policy %q does not allow a data URI logo", csp)
+	}
+	for _, bad := range []string{"unsafe", "script-src", "*", "http:", "https:;"} {
+		if strings.Contains(csp, bad) {
+			t.Errorf("policy %q allows too much: %q", csp, bad)
+		}
+	}
+}
+
+// TestBrandColour: the colour is written as custom properties with the
+// text colour that reads on it, black on light colours and white on dark.
+func TestBrandColour(t *testing.T) {
+	r, _ := newRenderer(t)
+	for colour, want := range map[string]string{
+		"#fff59d": ":root{--brand:#fff59d;--on-brand:#000000}",
+		"#0A1F44": ":root{--brand:#0a1f44;--on-brand:#ffffff}",
+		"#757575": ":root{--brand:#757575;--on-brand:#ffffff}", // 4.61:1 against 4.55:1 with black
+		"#767676": ":root{--brand:#767676;--on-brand:#000000}", // 4.62:1 against 4.54:1 with white
+		"":        "",
+	} {
+		v := landingView("en", "android")
+		v.Brand.Colour = colour
+		page := render(t, r, v)
+		if got := strings.Count(page, "<style>"); (want == "") != (got == 1) {
+			t.Errorf("%q: %d style sheets", colour, got)
+		}
+		if want != "" && !strings.Contains(page, "<style>"+want+"</style>") {
+			t.Errorf("%q: the page lacks <style>%s</style>", colour, want)
+		}
 	}
 }
 
@@ -445,39 +520,49 @@ func ExampleDetectPlatform() {
 	// Output: ios
 }
 
-// TestBrandLogo: a brand with a logo shows it beside its name on the
-// landing page and on the error page; without one, the name alone.
+// TestBrandLogo: a brand with a logo shows it, named by the brand's name
+// for a screen reader, with the name beside it, on the landing page and
+// on the error page; without one, or with one the pages do not write, the
+// name alone.
 func TestBrandLogo(t *testing.T) {
 	r, _ := newRenderer(t)
-	v := landingView("en", "android")
-	v.Brand.LogoURL = "/brand/logo.png"
-	var e bytes.Buffer
-	if err := r.LinkError(&e, ErrorView{Brand: v.Brand, Reason: "used"}); err != nil {
-		t.Fatal(err)
-	}
-	for _, page := range []string{render(t, r, v), e.String()} {
-		if !strings.Contains(page, `<img class="logo" src="/brand/logo.png" alt=""`) || !strings.Contains(page, "<span>ACME Corp</span>") {
-			t.Errorf("the page does not show the logo beside the name:\n%s", page)
+	for _, logo := range []string{"/brand/logo.png", "https://cdn.acme.example/logo.svg", testLogo} {
+		v := landingView("en", "android")
+		v.Brand.LogoURL = logo
+		var e bytes.Buffer
+		if err := r.LinkError(&e, ErrorView{Brand: v.Brand, Reason: "used"}); err != nil {
+			t.Fatal(err)
+		}
+		for _, page := range []string{render(t, r, v), e.String()} {
+			if !strings.Contains(page, `<img class="logo" id="logo" src="`+logo+`" alt="ACME Corp" height="32"><span aria-hidden="true">ACME Corp</span>`) {
+				t.Errorf("the page does not show the logo %s beside the name:\n%s", logo, page)
+			}
 		}
 	}
-	v.Brand.LogoURL = ""
-	if page := render(t, r, v); strings.Contains(page, `class="logo"`) {
-		t.Error("a brand with no logo shows an image")
+	for _, logo := range []string{"", "javascript:alert(1)", "http://cdn.acme.example/logo.png", "data:text/html;base64,PHNjcmlwdD4="} {
+		v := landingView("en", "android")
+		v.Brand.LogoURL = logo
+		if page := render(t, r, v); strings.Contains(page, `class="logo"`) || !strings.Contains(page, "<span>ACME Corp</span>") {
+			t.Errorf("a brand with logo %q shows an image, or not its name", logo)
+		}
 	}
 }
 
-// TestErrorPageContact: a link's error page offers its group's IT contact;
-// one that knows no group (an unknown link) offers the brand's, when the
-// brand has one.
+// TestErrorPageContact: a link's error page offers its organisation's IT
+// contact, an e-mail address or an https URL; without one, its group's IT
+// e-mail; for an unknown link with no organisation's contact, none.
 func TestErrorPageContact(t *testing.T) {
 	r, _ := newRenderer(t)
 	for _, c := range []struct {
 		v    ErrorView
 		want string
 	}{
-		{ErrorView{Reason: "used", ITEmail: "it@acme.example", Brand: Brand{Name: "ACME", Contact: "help@acme.example"}}, "mailto:it@acme.example"},
+		{ErrorView{Reason: "used", ITEmail: "it@acme.example", Brand: Brand{Name: "ACME", Contact: "help@acme.example"}}, "mailto:help@acme.example"},
+		{ErrorView{Reason: "revoked", ITEmail: "it@acme.example", Brand: Brand{Name: "ACME", Contact: "https://help.acme.example/phones"}}, "https://help.acme.example/phones"},
+		{ErrorView{Reason: "expired", ITEmail: "it@acme.example", Brand: Brand{Name: "ACME"}}, "mailto:it@acme.example"},
 		{ErrorView{Reason: "unknown", Brand: Brand{Name: "ACME", Contact: "help@acme.example"}}, "mailto:help@acme.example"},
 		{ErrorView{Reason: "unknown", Brand: Brand{Name: "ACME"}}, ""},
+		{ErrorView{Reason: "unknown", Brand: Brand{Name: "ACME", Contact: "javascript:alert(1)"}}, ""},
 	} {
 		var b bytes.Buffer
 		if err := r.LinkError(&b, c.v); err != nil {
