@@ -3,6 +3,9 @@ package console_test
 import (
 	"context"
 	"fmt"
+	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -13,35 +16,33 @@ import (
 )
 
 // TestAccountPagerInBrowser pages the console's accounts list forward and
-// back in Chromium, over 2,500 accounts (50 pages): each page starts with
-// the account after the last of the page before, the pager numbers it of
-// the total, and Previous comes back to the very rows seen going forward.
-// (The benchmark reads the listing's pages at 1,000,000 accounts; making
-// that many here would take minutes.)
+// back in Chromium, over 1,000,000 accounts (20,000 pages) that the
+// benchmark's data generator (bench/gen) loads: each page holds the 50
+// accounts after the last of the page before, newest first, the pager
+// numbers it of the total, and Previous comes back to the very rows seen
+// going forward. With -short it pages over 2,500 (50 pages).
 func TestAccountPagerInBrowser(t *testing.T) {
 	needChromium(t)
-	ts := startConsole(t, "")
+	n := 1_000_000
+	if testing.Short() {
+		n = 2500
+	}
+	dir := t.TempDir()
+	gen := exec.Command("go", "run", "../../../bench/gen", "--database", filepath.Join(dir, "activator.db"),
+		"--accounts", strconv.Itoa(n), "--events", "0", "--messages", "0", "--groups", "1", "--stages", "new=1", "--disabled", "0")
+	gen.Stdin = nil
+	if out, err := gen.CombinedOutput(); err != nil {
+		t.Fatalf("generating %d accounts: %v\n%s", n, err, out)
+	}
+	ts := startConsoleIn(t, "", dir)
 	ctx := context.Background()
 	dom, st := ts.app.Domain, ts.app.Store
-	if _, err := dom.Groups.Create(ctx, model.GroupInput{Name: strp("sales")}, tester); err != nil {
-		t.Fatal(err)
+	// The newest 200, read as one page: what paging by 50 must show.
+	newest, _, err := st.AccountsPage(ctx, model.DefaultOrgID, store.AccountFilter{Limit: 200})
+	if err != nil || len(newest) != 200 {
+		t.Fatalf("the newest 200 accounts: %d, %v", len(newest), err)
 	}
-	g, err := st.GroupByName(ctx, model.DefaultOrgID, "sales")
-	if err != nil {
-		t.Fatal(err)
-	}
-	const n = 2500
-	rows := make([]*store.AccountRow, n)
-	for i := range rows {
-		rows[i] = &store.AccountRow{OrgID: model.DefaultOrgID, Account: model.Account{GroupID: g.ID,
-			Username: fmt.Sprint(4000000000 + i), DisplayName: fmt.Sprintf("Browser %04d", i), SecurityModel: model.EndToEnd,
-			VirtualNumber: fmt.Sprint(40000000 + i), Kind: "wizard", Stage: model.StageNew}}
-	}
-	if err := st.Tx(ctx, func(tx *store.Tx) error {
-		return tx.InsertAccounts(ctx, rows, "test", func(*store.AccountRow) string { return "" })
-	}); err != nil {
-		t.Fatal(err)
-	}
+	pages := (n + 49) / 50
 	created, err := dom.Operators.Create(ctx, model.OperatorInput{Name: strp("ada"), Role: new(model.RoleAdmin)}, tester)
 	if err != nil {
 		t.Fatal(err)
@@ -67,7 +68,7 @@ func TestAccountPagerInBrowser(t *testing.T) {
 	click := func(what, rel string, page int) {
 		t.Helper()
 		run(t, b, what, chromedp.Click(chromedp.CSS(`#pager a[rel=`+rel+`]`)))
-		waitFor(t, b, what, fmt.Sprintf(`document.querySelector("#pager") && document.querySelector("#pager").textContent.includes("Page %d of 50")`, page))
+		waitFor(t, b, what, fmt.Sprintf(`document.querySelector("#pager") && document.querySelector("#pager").textContent.includes("Page %d of %d")`, page, pages))
 	}
 	var forward []shown
 	forward = append(forward, look("page 1"))
@@ -76,9 +77,9 @@ func TestAccountPagerInBrowser(t *testing.T) {
 		forward = append(forward, look(fmt.Sprint("page ", p)))
 	}
 	for i, s := range forward {
-		wantFirst := fmt.Sprintf("Browser %04d", n-1-50*i)
-		if s.first != wantFirst || !strings.Contains(s.pager, fmt.Sprintf("Page %d of 50 (%d accounts)", i+1, n)) {
-			t.Fatalf("page %d going forward: want %s first and the pager to say page %d of 50; got %+v", i+1, wantFirst, i+1, s)
+		wantFirst, wantLast := newest[50*i].DisplayName, newest[50*i+49].DisplayName
+		if s.first != wantFirst || s.last != wantLast || !strings.Contains(s.pager, fmt.Sprintf("Page %d of %d (%d accounts)", i+1, pages, n)) {
+			t.Fatalf("page %d going forward: want %s to %s and the pager to say page %d of %d; got %+v", i+1, wantFirst, wantLast, i+1, pages, s)
 		}
 	}
 	for p := 3; p >= 1; p-- {
