@@ -229,7 +229,8 @@ type landingData struct {
 	Primary                       *linkItem
 	Others                        []linkItem
 	ActivationURL, QRURL, PageURL string
-	Expires, ExpiresAt, ITEmail   string // ExpiresAt: the expiry as RFC 3339, for <time datetime>
+	Expires, ExpiresAt            string // ExpiresAt: the expiry as RFC 3339, for <time datetime>
+	Contact, ContactURL           string // the user's IT contact as shown and as a link: the group's IT e-mail, else the organisation's
 	LinphoneURL                   string
 }
 
@@ -259,10 +260,11 @@ func (r *Renderer) Landing(w io.Writer, v LandingView) error {
 		ActivationURL: v.ActivationURL,
 		QRURL:         v.QRURL,
 		PageURL:       v.PageURL,
-		ITEmail:       v.ITEmail,
 		LinphoneURL:   v.LinphoneURL,
 		InstallTapped: v.InstallTapped,
 	}
+	// The group's IT department first: it is the user's own.
+	d.Contact, d.ContactURL = contact(v.ITEmail, v.Brand.Contact)
 	switch v.Kind {
 	case model.LinkActivation:
 		if v.ActivationURL == "" {
@@ -353,19 +355,22 @@ func (r *Renderer) LinkError(w io.Writer, v ErrorView) error {
 		Reason: r.cat.T(lang, reason),
 	}
 	// The organisation's own contact first: it is who hands out new links.
-	d.Contact = v.Brand.Contact
-	if d.Contact == "" {
-		d.Contact = v.ITEmail
-	}
-	switch {
-	case strings.HasPrefix(d.Contact, "https://"):
-		d.ContactURL = d.Contact
-	case strings.Contains(d.Contact, "@"):
-		d.ContactURL = "mailto:" + d.Contact
-	default:
-		d.Contact = ""
-	}
+	d.Contact, d.ContactURL = contact(v.Brand.Contact, v.ITEmail)
 	return r.execute(w, t, "error", d)
+}
+
+// contact is the first of the contacts given (an e-mail address or an
+// https URL) as shown and as a link (mailto: or the URL); "" for none.
+func contact(contacts ...string) (shown, href string) {
+	for _, c := range contacts {
+		switch {
+		case strings.HasPrefix(c, "https://"):
+			return c, c
+		case strings.Contains(c, "@"):
+			return c, "mailto:" + c
+		}
+	}
+	return "", ""
 }
 
 // Unavailable writes the page a person gets while activator cannot answer

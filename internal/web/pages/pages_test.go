@@ -577,3 +577,33 @@ func TestErrorPageContact(t *testing.T) {
 		}
 	}
 }
+
+// The landing page's footer links the user's IT contact: the group's IT
+// e-mail, else the organisation's contact, never a link of another scheme.
+func TestLandingPageContact(t *testing.T) {
+	r, _ := newRenderer(t)
+	base := LandingView{Kind: model.LinkActivation, ActivationURL: "https://a.example/a/avl_x/activation"}
+	for _, c := range []struct {
+		it, org, want string
+	}{
+		{"it@acme.example", "help@acme.example", "mailto:it@acme.example"},
+		{"", "https://help.acme.example/phones", "https://help.acme.example/phones"},
+		{"", "help@acme.example", "mailto:help@acme.example"},
+		{"", "javascript:alert(1)", ""},
+		{"", "", ""},
+	} {
+		v := base
+		v.ITEmail, v.Brand = c.it, Brand{Name: "ACME", Contact: c.org}
+		var b bytes.Buffer
+		if err := r.Landing(&b, v); err != nil {
+			t.Fatal(err)
+		}
+		got := ""
+		if m := regexp.MustCompile(`href="([^"]+)" id="it-contact"`).FindStringSubmatch(b.String()); m != nil {
+			got = m[1]
+		}
+		if got != c.want {
+			t.Errorf("group %q, organisation %q: the footer links %q, want %q", c.it, c.org, got, c.want)
+		}
+	}
+}
