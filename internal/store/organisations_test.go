@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/activator-voip/activator/internal/model"
 	"github.com/activator-voip/activator/internal/store"
@@ -172,6 +173,66 @@ func TestSIPNameSettings(t *testing.T) {
 		}
 		if len(got) != 3 {
 			t.Errorf("want 3 organisations, got %v", got)
+		}
+	})
+}
+
+// TestOrganisationCountsAndHosts: a provider's counts of one organisation
+// (messages by state, messages queued since a time, activations per day),
+// its quotas kept, and one setting read for every organisation, each
+// counting its own organisation's rows only.
+func TestOrganisationCountsAndHosts(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		acc := seed(t, s) // the default organisation's account
+		acme := &store.OrganisationRow{Slug: "acme", Name: "ACME Corp", MaxAccounts: 10, MaxMessagesPerDay: 20}
+		if err := s.Tx(ctx, func(tx *store.Tx) error { return tx.CreateOrganisation(ctx, acme) }); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.OrganisationBySlug(ctx, "acme"); err != nil || got.MaxAccounts != 10 || got.MaxMessagesPerDay != 20 {
+			t.Fatalf("acme's quotas: %+v %v", got, err)
+		}
+		start := time.Now().Add(-time.Second)
+		if err := s.Tx(ctx, func(tx *store.Tx) error {
+			for range 3 {
+				m := &store.MessageRow{OrgID: org, MaxAttempts: 3, Message: model.Message{AccountID: acc.ID, Username: acc.Username,
+					Channel: model.ChannelEmail, Kind: model.MessageActivation, Gateway: "outbox", Recipient: "ada@example.com", Body: "b"}}
+				if err := tx.EnqueueMessage(ctx, m); err != nil {
+					return err
+				}
+			}
+			if err := tx.ActivateAccount(ctx, acc.ID, []byte("sealed"), "md5", "sha", time.Now()); err != nil {
+				return err
+			}
+			if err := tx.PutSetting(ctx, org, model.SettingPublicBaseURL, "https://provider.example"); err != nil {
+				return err
+			}
+			return tx.PutSetting(ctx, acme.ID, model.SettingPublicBaseURL, "https://acme.example")
+		}); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			id   int64
+			want int
+		}{{org, 3}, {acme.ID, 0}} {
+			states, err := s.MessageStateCounts(ctx, c.id)
+			if err != nil || states[model.MessageQueued] != c.want {
+				t.Errorf("organisation %d's messages by state: %v %v, want %d queued", c.id, states, err, c.want)
+			}
+			if n, err := s.MessagesQueuedSince(ctx, c.id, start); err != nil || n != int64(c.want) {
+				t.Errorf("organisation %d's messages since: %d %v, want %d", c.id, n, err, c.want)
+			}
+			days, err := s.ActivationsPerDay(ctx, c.id, time.Now().UTC().Truncate(24*time.Hour))
+			if err != nil || len(days) != c.want/3 || (c.want > 0 && days[time.Now().UTC().Truncate(24*time.Hour)] != 1) {
+				t.Errorf("organisation %d's activations per day: %v %v", c.id, days, err)
+			}
+		}
+		if n, err := s.MessagesQueuedSince(ctx, org, time.Now().Add(time.Hour)); err != nil || n != 0 {
+			t.Errorf("messages queued since an hour from now: %d %v", n, err)
+		}
+		urls, err := s.SettingOfEveryOrganisation(ctx, model.SettingPublicBaseURL)
+		if err != nil || len(urls) != 2 || urls[org] != "https://provider.example" || urls[acme.ID] != "https://acme.example" {
+			t.Errorf("every organisation's base URL: %v %v", urls, err)
 		}
 	})
 }
