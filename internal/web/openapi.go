@@ -107,6 +107,7 @@ var tagHelp = map[string]string{
 	"audit":     "the audit log",
 	"import":    "CSV import and export of accounts",
 	"gateways":  "message gateways, their routing and delivery receipts",
+	"orgs":      "the provider's organisations: create, suspend, count and delete them (provider admins only)",
 }
 
 func tags(routes []route) []any {

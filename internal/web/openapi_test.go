@@ -22,6 +22,7 @@ func TestOpenAPITypesTheContract(t *testing.T) {
 	z.srv.ServeHTTP(raw, httptest.NewRequest("GET", "/api/v1/openapi.json", nil))
 	var doc struct {
 		Servers []struct{ URL string }
+		Tags    []struct{ Name, Description string }
 		Paths   map[string]map[string]struct {
 			Parameters []struct {
 				Name, In string
@@ -50,6 +51,11 @@ func TestOpenAPITypesTheContract(t *testing.T) {
 	}
 	if err := json.Unmarshal(raw.Body.Bytes(), &doc); err != nil {
 		t.Fatal(err)
+	}
+	for _, tag := range doc.Tags {
+		if tag.Description == "" {
+			t.Errorf("tag %q has no description: add it to tagHelp", tag.Name)
+		}
 	}
 	if len(doc.Servers) != 1 || doc.Servers[0].URL != "http://127.0.0.1:8080" {
 		t.Errorf("servers: %+v, want the public base URL", doc.Servers)
