@@ -16,9 +16,10 @@ import (
 // an API token, and console logins and their sessions. Each caller it
 // finds acts in the organisation of the row that authenticated it.
 type Access struct {
-	store *store.Store
-	log   *slog.Logger
-	now   func() time.Time
+	store    *store.Store
+	settings *Settings // whether an organisation is suspended, cached with its settings
+	log      *slog.Logger
+	now      func() time.Time
 	// verify checks a password against its argon2id hash. Login calls it
 	// exactly once for every attempt, whatever the outcome: that is what
 	// makes every failure take as long as a wrong password.
@@ -27,8 +28,8 @@ type Access struct {
 }
 
 // NewAccess returns the access checks of the organisations in st.
-func NewAccess(st *store.Store, log *slog.Logger) *Access {
-	return &Access{store: st, log: orDiscard(log), now: time.Now, verify: CheckPassword, throttle: newLoginThrottle()}
+func NewAccess(st *store.Store, settings *Settings, log *slog.Logger) *Access {
+	return &Access{store: st, settings: settings, log: orDiscard(log), now: time.Now, verify: CheckPassword, throttle: newLoginThrottle()}
 }
 
 // Authenticate finds the API token's caller.
@@ -55,17 +56,14 @@ func (s *Access) Authenticate(ctx context.Context, token string) (*Caller, error
 }
 
 // refuseSuspended is ErrOrganisationSuspended when organisation orgID is
-// suspended. The default organisation, the provider's own, never is, and
-// costs no read.
+// suspended, as its cached settings say (the links and devices read the
+// same): the default organisation, the provider's own, never is.
 func (s *Access) refuseSuspended(ctx context.Context, orgID int64) error {
-	if orgID == model.DefaultOrgID {
-		return nil
-	}
-	o, err := s.store.OrganisationByID(ctx, orgID)
+	st, err := s.settings.Current(ctx, orgID)
 	if err != nil {
 		return fmt.Errorf("reading the caller's organisation: %w", err)
 	}
-	if o.SuspendedAt != nil {
+	if st.Suspended() {
 		return ErrOrganisationSuspended
 	}
 	return nil

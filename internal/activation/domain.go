@@ -84,7 +84,7 @@ func NewDomain(c DomainConfig) Domain {
 	d.Messages = NewMessages(c.Store, c.Box, d.Settings, c.Templates)
 	d.Imports = NewImports(c.Store, d.Settings, d.Links, c.Logger)
 	d.Operators = NewOperators(c.Store, d.Settings, c.Logger)
-	d.Access = NewAccess(c.Store, c.Logger)
+	d.Access = NewAccess(c.Store, d.Settings, c.Logger)
 	d.Audit = NewAudit(c.Store)
 	d.Organisations = NewOrganisations(c.Store, d.Settings, c.Logger)
 	d.Snapshots = NewSnapshots(SnapshotsConfig{Store: c.Store, Settings: d.Settings, Downloads: d.Downloads, Groups: d.Groups,

@@ -381,15 +381,6 @@ func (s *Organisations) ActIn(ctx context.Context, ref string, by Caller) (Calle
 	return by, nil
 }
 
-// Suspended reports whether organisation orgID is suspended.
-func (s *Organisations) Suspended(ctx context.Context, orgID int64) (bool, error) {
-	o, err := s.store.OrganisationByID(ctx, orgID)
-	if err != nil {
-		return false, err
-	}
-	return o.SuspendedAt != nil, nil
-}
-
 // ErrOrganisationSuspended refuses what an operator, token, link or
 // device of a suspended organisation asks.
 var ErrOrganisationSuspended = &Error{Kind: KindForbidden, Code: "organisation_suspended",

@@ -65,17 +65,10 @@ type Settings struct {
 	listenURL string // builds links until public_base_url is set
 	mu        sync.Mutex
 	cache     map[int64]*orgConfig // by organisation
-	hosts     *hostTable           // nil until read, or after a change
 
-	sipMu     sync.Mutex
-	sipNames  *SIPNames // nil: read afresh
-	sipLoaded time.Time
-}
-
-// hostTable maps the host of each organisation's public base URL to it.
-type hostTable struct {
-	loaded time.Time
-	orgs   map[string]int64
+	namesMu     sync.Mutex
+	names       *OrgNames // nil: read afresh
+	namesLoaded time.Time
 }
 
 // orgConfig is one organisation's cached configuration.
@@ -95,22 +88,23 @@ func NewSettings(st *store.Store, listenURL string) *Settings {
 func (s *Settings) invalidate(orgID int64) {
 	s.mu.Lock()
 	delete(s.cache, orgID)
-	s.hosts = nil
 	s.mu.Unlock()
-	s.sipMu.Lock()
-	s.sipNames = nil
-	s.sipMu.Unlock()
+	s.namesMu.Lock()
+	s.names = nil
+	s.namesMu.Unlock()
 }
 
-// SIPNames is every organisation's SIP domain and host, for the registrar
-// to tell from a request which organisation it is for: the realm to
-// challenge with, and whose accounts may answer it.
-type SIPNames struct {
+// OrgNames is what names each organisation in a request: its SIP domain
+// and host, for the registrar to tell the realm to challenge with and
+// whose accounts may answer it, and its public base URL's host, for the
+// web to tell whose pages and console a request is for.
+type OrgNames struct {
 	// Default is the default organisation's SIP domain: the realm of a
 	// request that names no organisation's domain.
 	Default SIPRealm
 	domains map[string]SIPRealm // by lowercased SIP domain
-	hosts   map[string]bool     // lowercased SIP domains and hosts
+	sip     map[string]bool     // lowercased SIP domains and hosts
+	web     map[string]int64    // lowercased host[:port] of each public_base_url set, to its organisation
 }
 
 // SIPRealm is one SIP domain: the realm its accounts' digest hashes were
@@ -133,25 +127,25 @@ func (r SIPRealm) Has(orgID int64) bool {
 }
 
 // Realm finds the SIP domain host names, in any letter case.
-func (n *SIPNames) Realm(host string) (SIPRealm, bool) {
+func (n *OrgNames) Realm(host string) (SIPRealm, bool) {
 	r, ok := n.domains[strings.ToLower(host)]
 	return r, ok
 }
 
-// Names reports whether host is some organisation's SIP domain or host.
-func (n *SIPNames) Names(host string) bool { return n.hosts[strings.ToLower(host)] }
+// IsSIPHost reports whether host is some organisation's SIP domain or host.
+func (n *OrgNames) IsSIPHost(host string) bool { return n.sip[strings.ToLower(host)] }
 
-// SIPNames returns every organisation's SIP domain and host, from a cache
-// that a settings or organisation change through this instance drops and
-// that is read afresh after configTTL: REGISTER is the registrar's hot
-// path, and this keeps it one map look-up.
-func (s *Settings) SIPNames(ctx context.Context) (*SIPNames, error) {
-	s.sipMu.Lock()
-	defer s.sipMu.Unlock()
-	if s.sipNames != nil && time.Since(s.sipLoaded) < configTTL {
-		return s.sipNames, nil
+// Names returns what names every organisation, from a cache that a
+// settings or organisation change through this instance drops and that is
+// read afresh after configTTL: REGISTER is the registrar's hot path, and
+// every web request is routed by its host, so each is one map look-up.
+func (s *Settings) Names(ctx context.Context) (*OrgNames, error) {
+	s.namesMu.Lock()
+	defer s.namesMu.Unlock()
+	if s.names != nil && time.Since(s.namesLoaded) < configTTL {
+		return s.names, nil
 	}
-	raw, err := s.store.SIPNameSettings(ctx)
+	raw, err := s.store.OrgNameSettings(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -160,8 +154,13 @@ func (s *Settings) SIPNames(ctx context.Context) (*SIPNames, error) {
 		ids = append(ids, id)
 	}
 	slices.Sort(ids) // the realm's spelling does not depend on map order
-	n := &SIPNames{domains: map[string]SIPRealm{}, hosts: map[string]bool{}}
+	n := &OrgNames{domains: map[string]SIPRealm{}, sip: map[string]bool{}, web: map[string]int64{}}
 	for _, id := range ids {
+		// Only a base URL an organisation set names it: the listen
+		// address every other one falls back to names none.
+		if u, err := url.Parse(raw[id][model.SettingPublicBaseURL]); err == nil && u.Host != "" {
+			n.web[strings.ToLower(u.Host)] = id
+		}
 		st, err := resolveSettings(raw[id], s.listenURL)
 		if err != nil {
 			return nil, fmt.Errorf("organisation %d: %w", id, err)
@@ -176,14 +175,14 @@ func (s *Settings) SIPNames(ctx context.Context) (*SIPNames, error) {
 		}
 		r.Orgs = append(r.Orgs, id)
 		n.domains[key] = r
-		n.hosts[key], n.hosts[strings.ToLower(st.SIPHost)] = true, true
+		n.sip[key], n.sip[strings.ToLower(st.SIPHost)] = true, true
 	}
 	for _, r := range n.domains {
 		if r.Has(model.DefaultOrgID) {
 			n.Default = r
 		}
 	}
-	s.sipNames, s.sipLoaded = n, time.Now()
+	s.names, s.namesLoaded = n, time.Now()
 	return n, nil
 }
 
@@ -193,28 +192,17 @@ func (s *Settings) SIPNames(ctx context.Context) (*SIPNames, error) {
 // console's login and the pages answer each organisation at its own host
 // on one listener.
 func (s *Settings) OrgOfHost(ctx context.Context, host string) (int64, bool, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.hosts == nil || time.Since(s.hosts.loaded) >= configTTL {
-		urls, err := s.store.SettingOfEveryOrganisation(ctx, model.SettingPublicBaseURL)
-		if err != nil {
-			return 0, false, err
-		}
-		t := &hostTable{loaded: time.Now(), orgs: map[string]int64{}}
-		for org, v := range urls {
-			if u, err := url.Parse(v); err == nil && u.Host != "" {
-				t.orgs[strings.ToLower(u.Host)] = org
-			}
-		}
-		s.hosts = t
+	n, err := s.Names(ctx)
+	if err != nil {
+		return 0, false, err
 	}
 	host = strings.ToLower(host)
-	if org, ok := s.hosts.orgs[host]; ok {
+	if org, ok := n.web[host]; ok {
 		return org, true, nil
 	}
 	// A port the scheme implies may be written or not.
 	if h, port, err := net.SplitHostPort(host); err == nil && (port == "80" || port == "443") {
-		if org, ok := s.hosts.orgs[h]; ok {
+		if org, ok := n.web[h]; ok {
 			return org, true, nil
 		}
 	}

@@ -52,16 +52,16 @@ func TestSettingsAreValidatedAndShapeLinks(t *testing.T) {
 	})
 }
 
-// TestSIPNames: every organisation's SIP domain names its organisations
+// TestOrgNames: every organisation's SIP domain names its organisations
 // (two that both fall back to the listen address's host share one), its
 // hosts name the service, and a change through Settings or Organisations
 // shows at once, cached or not.
-func TestSIPNames(t *testing.T) {
+func TestOrgNames(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		dom := newDomain(t, st)
 		provider := Caller{Name: "test", Role: model.RoleProvider, OrgID: model.DefaultOrgID}
-		if _, err := dom.Settings.SIPNames(ctx); err != nil { // cached before the changes
+		if _, err := dom.Settings.Names(ctx); err != nil { // cached before the changes
 			t.Fatal(err)
 		}
 		mk := func(slug string, domain *string) int64 {
@@ -76,7 +76,7 @@ func TestSIPNames(t *testing.T) {
 		if _, err := dom.Settings.Set(ctx, model.SettingSIPHost, "sip.a.example", Caller{Name: "test", OrgID: a}); err != nil {
 			t.Fatal(err)
 		}
-		n, err := dom.Settings.SIPNames(ctx)
+		n, err := dom.Settings.Names(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -92,7 +92,7 @@ func TestSIPNames(t *testing.T) {
 			t.Errorf("default realm %q, want 127.0.0.1", n.Default.Realm)
 		}
 		for host, want := range map[string]bool{"sip.a.example": true, "a.example": true, "127.0.0.1": true, "sip.b.example": false} {
-			if n.Names(host) != want {
+			if n.IsSIPHost(host) != want {
 				t.Errorf("Names(%s) = %v, want %v", host, !want, want)
 			}
 		}
@@ -102,7 +102,7 @@ func TestSIPNames(t *testing.T) {
 		if _, err := dom.Settings.Set(ctx, model.SettingSIPDomain, "b.example", Caller{Name: "test", OrgID: b}); err != nil {
 			t.Fatal(err)
 		}
-		if n, err = dom.Settings.SIPNames(ctx); err != nil {
+		if n, err = dom.Settings.Names(ctx); err != nil {
 			t.Fatal(err)
 		}
 		if r, ok := n.Realm("b.example"); !ok || len(r.Orgs) != 1 || !r.Has(b) {

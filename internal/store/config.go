@@ -211,40 +211,17 @@ func (r *Reader) Settings(ctx context.Context, orgID int64) (map[string]string, 
 	return out, rows.Err()
 }
 
-// SettingOfEveryOrganisation is one setting's value in every organisation
-// that set it, by organisation: what routes a request by its host to an
-// organisation reads.
-func (r *Reader) SettingOfEveryOrganisation(ctx context.Context, key string) (map[int64]string, error) {
-	rows, err := r.q.QueryContext(ctx, `SELECT org_id, value FROM settings WHERE key = $1`, key)
-	if err != nil {
-		return nil, fmt.Errorf("reading setting %s: %w", key, mapErr(err))
-	}
-	defer rows.Close()
-	out := map[int64]string{}
-	for rows.Next() {
-		var (
-			org int64
-			v   string
-		)
-		if err := rows.Scan(&org, &v); err != nil {
-			return nil, fmt.Errorf("reading setting %s: %w", key, err)
-		}
-		out[org] = v
-	}
-	return out, rows.Err()
-}
-
-// SIPNameSettings reads, for every organisation, the settings its SIP
-// service is named by (sip_domain, sip_host and public_base_url, whose host
-// the SIP domain falls back to), in one query: the registrar tells the
-// organisation a request is for from its domain. An organisation that sets
-// none of them has an empty map.
-func (r *Reader) SIPNameSettings(ctx context.Context) (map[int64]map[string]string, error) {
+// OrgNameSettings reads, for every organisation, the settings a request
+// names it by (sip_domain, sip_host and public_base_url, whose host the SIP
+// domain falls back to), in one query: the registrar tells the
+// organisation a request is for from its domain, the web from its host. An
+// organisation that sets none of them has an empty map.
+func (r *Reader) OrgNameSettings(ctx context.Context) (map[int64]map[string]string, error) {
 	rows, err := r.q.QueryContext(ctx, `SELECT o.id, s.key, s.value FROM organisations o
 		LEFT JOIN settings s ON s.org_id = o.id AND s.key IN ($1, $2, $3)`,
 		model.SettingSIPDomain, model.SettingSIPHost, model.SettingPublicBaseURL)
 	if err != nil {
-		return nil, fmt.Errorf("reading SIP settings: %w", err)
+		return nil, fmt.Errorf("reading the settings that name each organisation: %w", err)
 	}
 	defer rows.Close()
 	out := map[int64]map[string]string{}
@@ -254,7 +231,7 @@ func (r *Reader) SIPNameSettings(ctx context.Context) (map[int64]map[string]stri
 			k, v sql.NullString
 		)
 		if err := rows.Scan(&id, &k, &v); err != nil {
-			return nil, fmt.Errorf("reading SIP settings: %w", err)
+			return nil, fmt.Errorf("reading the settings that name each organisation: %w", err)
 		}
 		if out[id] == nil {
 			out[id] = map[string]string{}

@@ -127,9 +127,9 @@ func TestOrganisationsCreateEditSuspendResumeDelete(t *testing.T) {
 	})
 }
 
-// TestSIPNameSettings: every organisation is listed, one that sets none of
+// TestOrgNameSettings: every organisation is listed, one that sets none of
 // its SIP names too, with only the settings that name its SIP service.
-func TestSIPNameSettings(t *testing.T) {
+func TestOrgNameSettings(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		seed(t, s) // the default organisation
@@ -158,7 +158,7 @@ func TestSIPNameSettings(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := s.SIPNameSettings(ctx)
+		got, err := s.OrgNameSettings(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -230,9 +230,10 @@ func TestOrganisationCountsAndHosts(t *testing.T) {
 		if n, err := s.MessagesQueuedSince(ctx, org, time.Now().Add(time.Hour)); err != nil || n != 0 {
 			t.Errorf("messages queued since an hour from now: %d %v", n, err)
 		}
-		urls, err := s.SettingOfEveryOrganisation(ctx, model.SettingPublicBaseURL)
-		if err != nil || len(urls) != 2 || urls[org] != "https://provider.example" || urls[acme.ID] != "https://acme.example" {
-			t.Errorf("every organisation's base URL: %v %v", urls, err)
+		names, err := s.OrgNameSettings(ctx)
+		if err != nil || len(names) != 2 || names[org][model.SettingPublicBaseURL] != "https://provider.example" ||
+			names[acme.ID][model.SettingPublicBaseURL] != "https://acme.example" {
+			t.Errorf("every organisation's base URL: %v %v", names, err)
 		}
 	})
 }

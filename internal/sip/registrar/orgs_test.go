@@ -111,7 +111,7 @@ func TestOrganisationsOnTheRegistrar(t *testing.T) {
 	settings := r.srv.cfg.Settings
 	// The registrar has served (and cached) the default organisation
 	// before the others exist.
-	if _, err := settings.SIPNames(ctx); err != nil {
+	if _, err := settings.Names(ctx); err != nil {
 		t.Fatal(err)
 	}
 	orgs := activation.NewOrganisations(r.st, settings, nil)

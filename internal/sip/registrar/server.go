@@ -239,7 +239,7 @@ func (s *Server) authenticate(ctx context.Context, req *sip.Request, tx sip.Serv
 	// The challenge comes before any account is known: the realm is the
 	// SIP domain the request names when it is some organisation's, else
 	// the default organisation's; only that domain's accounts answer it.
-	names, err := s.cfg.Settings.SIPNames(ctx)
+	names, err := s.cfg.Settings.Names(ctx)
 	if err != nil {
 		s.log.Error("sip: reading settings", "err", err)
 		s.reply(tx, req, sip.StatusInternalServerError, "Server Error")
@@ -324,7 +324,7 @@ func (s *Server) authenticate(ctx context.Context, req *sip.Request, tx sip.Serv
 // organisation's. The To comes first: a client that puts its proxy in the
 // Request-URI (Linphone does) may name a host several organisations
 // share, which can be the default organisation's domain.
-func realmOf(req *sip.Request, names *activation.SIPNames) activation.SIPRealm {
+func realmOf(req *sip.Request, names *activation.OrgNames) activation.SIPRealm {
 	var hosts []string
 	if req.Method == sip.REGISTER {
 		if to := req.To(); to != nil {
@@ -509,7 +509,7 @@ func (s *Server) isSelf(u sip.Uri) bool {
 	}
 	// A request URI names a host, not an account: every organisation's
 	// SIP host and domain are this proxy's.
-	if names, err := s.cfg.Settings.SIPNames(context.Background()); err == nil && names.Names(u.Host) {
+	if names, err := s.cfg.Settings.Names(context.Background()); err == nil && names.IsSIPHost(u.Host) {
 		return true
 	}
 	return s.isOwnAddress(u.Host)

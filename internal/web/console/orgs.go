@@ -29,6 +29,14 @@ func (c *Console) actingIn(w http.ResponseWriter, r *http.Request, caller activa
 	return in
 }
 
+// home is the caller in their own organisation, whichever they act in:
+// organisations themselves are managed from the provider's own.
+func (p *Page) home() activation.Caller {
+	c := *p.Caller
+	c.OrgID = p.HomeOrgID
+	return c
+}
+
 // orgRow is one organisation on the provider's page, with its counts.
 type orgRow struct {
 	model.Organisation
@@ -42,8 +50,7 @@ type orgsData struct {
 }
 
 func (c *Console) orgsPage(w http.ResponseWriter, r *http.Request, p *Page, status int) error {
-	home := *p.Caller
-	home.OrgID = p.HomeOrgID
+	home := p.home()
 	os, err := c.dom.Organisations.List(r.Context(), home)
 	if err != nil {
 		return err
@@ -89,8 +96,7 @@ func (c *Console) orgCreate(w http.ResponseWriter, r *http.Request, p *Page) err
 			*to = &n
 		}
 	}
-	home := *p.Caller
-	home.OrgID = p.HomeOrgID
+	home := p.home()
 	o, err := c.dom.Organisations.Create(r.Context(), in, home)
 	if err != nil {
 		if err := fieldError(p, err); err != nil {
@@ -113,8 +119,7 @@ func (c *Console) orgResume(w http.ResponseWriter, r *http.Request, p *Page) err
 }
 
 func (c *Console) orgSetSuspended(w http.ResponseWriter, r *http.Request, p *Page, suspended bool) error {
-	home := *p.Caller
-	home.OrgID = p.HomeOrgID
+	home := p.home()
 	if _, err := c.dom.Organisations.SetSuspended(r.Context(), r.PathValue("org"), suspended, home); err != nil {
 		return err
 	}
@@ -126,8 +131,7 @@ func (c *Console) orgSetSuspended(w http.ResponseWriter, r *http.Request, p *Pag
 // empty choice is their own.
 func (c *Console) orgAct(w http.ResponseWriter, r *http.Request, p *Page) error {
 	slug := r.PostFormValue("org")
-	home := *p.Caller
-	home.OrgID = p.HomeOrgID
+	home := p.home()
 	in, err := c.dom.Organisations.ActIn(r.Context(), slug, home)
 	if slug == "" || (err == nil && in.OrgID == p.HomeOrgID) {
 		http.SetCookie(w, &http.Cookie{Name: actingCookie, Path: "/console/", MaxAge: -1})
