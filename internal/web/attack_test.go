@@ -602,6 +602,15 @@ func TestCookiesAreSecureOverHTTPS(t *testing.T) {
 			}
 		}
 	}
+	t.Run("organisation", func(t *testing.T) {
+		// One listener: an organisation whose base URL is https gets both
+		// at its own host, the provider's plain-http host neither.
+		s := startServer(t, "")
+		u, _ := url.Parse(s.url)
+		s.mustDo("POST", "/api/v1/orgs", `{"name":"ACME Corp","slug":"acme","base_url":"https://localhost:`+u.Port()+`"}`, 201)
+		check(t, clientFrom(t, "127.0.0.1"), "http://localhost:"+u.Port(), true)
+		check(t, clientFrom(t, "127.0.0.1"), s.url, false)
+	})
 	t.Run("proxy", func(t *testing.T) {
 		s := startServer(t, "")
 		check(t, clientFrom(t, "127.0.0.1"), s.url, false)

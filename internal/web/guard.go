@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/activator-voip/activator/internal/activation"
-	"github.com/activator-voip/activator/internal/model"
 	"github.com/activator-voip/activator/internal/web/audit"
 	"github.com/activator-voip/activator/internal/web/console"
 	"github.com/activator-voip/activator/internal/web/ratelimit"
@@ -198,13 +197,19 @@ func tooLarge(w http.ResponseWriter, r *http.Request, limit int64) {
 }
 
 // overHTTPS says whether people reach activator over https: it
-// terminates TLS itself, or public_base_url (the address links are built
-// on) is https, as behind a proxy that terminates TLS. When the setting
-// cannot be read, it says so, which costs a plain-http reader nothing.
+// terminates TLS itself, or the public_base_url (the address links are
+// built on) of the organisation whose host r came to, else the
+// provider's, is https, as behind a proxy that terminates TLS. When the
+// setting cannot be read, it says so, which costs a plain-http reader
+// nothing.
 func (s *Server) overHTTPS(r *http.Request) bool {
 	if r.TLS != nil {
 		return true
 	}
-	st, err := s.dom.Settings.Current(r.Context(), model.DefaultOrgID) // the only organisation; requests name none before routing
+	org, _, err := s.dom.Settings.OrgOfHost(r.Context(), r.Host)
+	if err != nil {
+		return true
+	}
+	st, err := s.dom.Settings.Current(r.Context(), org)
 	return err != nil || strings.HasPrefix(strings.ToLower(st.BaseURL), "https://")
 }
