@@ -485,6 +485,9 @@ func TestWorkerCountsTheDuplicatesItCannotAvoid(t *testing.T) {
 		waitFor(t, "the record to be given up", func() bool { return w.Stats().Duplicates >= 1 })
 		fault(false)
 		m := waitState(t, st, id, model.MessageSent)
+		// The worker counts a send once its record has committed, so the
+		// row can say sent a moment before the count does.
+		waitFor(t, "the send to be counted", func() bool { return w.Stats().Sent >= 1 })
 		stats := w.Stats()
 		if n := gw.sends("y"); uint64(n) != 1+stats.Duplicates || m.Attempts != n {
 			t.Fatalf("%d sends, %d attempts, %d duplicates counted: every send past the first must be counted", n, m.Attempts, stats.Duplicates)
