@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -65,12 +67,13 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-			path := unknownFieldPath(body, reflect.TypeOf(v))
-			if path == "" {
+			path, blank := unknownFieldPath(body, reflect.TypeOf(v))
+			if path == "" && !blank {
 				path = strings.Trim(f, `"`)
+				blank = path == ""
 			}
-			if parent, ok := strings.CutSuffix(path, "."); ok || path == "" { // a key with no name
-				return &badRequest{"unknown_field", parent, fmt.Sprintf("unknown field %q: a key with no name", path)}
+			if blank { // a key with no name: its parent is the field
+				return &badRequest{"unknown_field", strings.TrimSuffix(path, "."), fmt.Sprintf("unknown field %q: a key with no name", path)}
 			}
 			return &badRequest{"unknown_field", path, fmt.Sprintf("unknown field %q", path)}
 		}
@@ -134,51 +137,56 @@ func queryInt(r *http.Request, name string) (int, error) {
 
 // unknownFieldPath finds the dotted path of the first key in body that the
 // type t has no field for; encoding/json names only the key itself.
-func unknownFieldPath(body []byte, t reflect.Type) string {
+func unknownFieldPath(body []byte, t reflect.Type) (path string, blank bool) {
 	var generic any
 	if json.Unmarshal(body, &generic) != nil {
-		return ""
+		return "", false
 	}
 	return findUnknown(generic, t, "")
 }
 
-func findUnknown(v any, t reflect.Type, prefix string) string {
+// findUnknown finds the first unknown key of v, by key order so the same
+// body always names the same one: its path (keys joined by dots) and
+// whether the key itself is empty, which a path cannot tell from a key
+// named ".".
+func findUnknown(v any, t reflect.Type, prefix string) (string, bool) {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
 	switch x := v.(type) {
 	case map[string]any:
+		keys := slices.Sorted(maps.Keys(x))
 		if t.Kind() == reflect.Map {
-			for k, sub := range x {
-				if p := findUnknown(sub, t.Elem(), prefix+k+"."); p != "" {
-					return p
+			for _, k := range keys {
+				if p, blank := findUnknown(x[k], t.Elem(), prefix+k+"."); p != "" || blank {
+					return p, blank
 				}
 			}
-			return ""
+			return "", false
 		}
 		if t.Kind() != reflect.Struct {
-			return ""
+			return "", false
 		}
 		fields := jsonFields(t)
-		for k, sub := range x {
+		for _, k := range keys {
 			ft, ok := fields[strings.ToLower(k)]
 			if !ok {
-				return prefix + k
+				return prefix + k, k == ""
 			}
-			if p := findUnknown(sub, ft, prefix+k+"."); p != "" {
-				return p
+			if p, blank := findUnknown(x[k], ft, prefix+k+"."); p != "" || blank {
+				return p, blank
 			}
 		}
 	case []any:
 		if t.Kind() == reflect.Slice || t.Kind() == reflect.Array {
 			for _, sub := range x {
-				if p := findUnknown(sub, t.Elem(), prefix); p != "" {
-					return p
+				if p, blank := findUnknown(sub, t.Elem(), prefix); p != "" || blank {
+					return p, blank
 				}
 			}
 		}
 	}
-	return ""
+	return "", false
 }
 
 // jsonFields maps a struct's JSON names (lower-cased, as encoding/json
