@@ -19,6 +19,7 @@ import (
 
 	"github.com/nyaruka/phonenumbers"
 
+	"github.com/activator-voip/activator/internal/messaging"
 	"github.com/activator-voip/activator/internal/model"
 	"github.com/activator-voip/activator/internal/store"
 )
@@ -43,6 +44,9 @@ type Resolved struct {
 	BrandLogoURL   string // an https URL or a data:image/... URI; "" shows no logo
 	BrandColour    string // #rrggbb; "" keeps the default look
 	ITContact      string // an e-mail address or an https URL; "" leaves the group's IT e-mail
+	// Templates are the organisation's own message texts (templates.go);
+	// empty: every message has the built-in text.
+	Templates messaging.CustomSet
 	// Organisation is the organisation's own row: its slug, display name
 	// and whether it is suspended, cached with its settings so the public
 	// pages' hot path reads it for free.
@@ -584,6 +588,7 @@ func resolveSettings(raw map[string]string, listenURL string) (*Resolved, error)
 	st.BrandLogoURL = get(model.SettingBrandLogoURL)
 	st.BrandColour = strings.ToLower(get(model.SettingBrandColour))
 	st.ITContact = get(model.SettingITContact)
+	st.Templates = parseTemplates(raw)
 	if st.UsernameDigits, err = strconv.Atoi(get(model.SettingUsernameDigits)); err != nil {
 		return nil, fmt.Errorf("setting %s: %w", model.SettingUsernameDigits, err)
 	}
