@@ -17,10 +17,10 @@ import (
 // None of them is a credential: the link is the only secret, and it is the
 // https landing page link, never the SIP password.
 type MessageVars struct {
-	Name      string // the user's display name; may be empty
-	Link      string // BASE/a/{token}
-	Company   string // company name; empty reads as "your IT department"
-	ITEmail   string // the group's IT e-mail; may be empty
+	Name    string // the user's display name; may be empty
+	Link    string // BASE/a/{token}
+	Company string // company name; empty reads as "your IT department"
+	ITEmail string // the group's IT e-mail; may be empty
 	// ITContact is the organisation's IT contact (it_contact), which a
 	// custom text's {{.ITContact}} writes when the group has no IT e-mail.
 	ITContact string
