@@ -170,8 +170,9 @@ func (s *Messages) sampleVars(st *Resolved, name string) messaging.MessageVars {
 	}
 }
 
-// SetTemplate sets one of the caller's organisation's message templates;
-// an empty or absent subject or text restores the built-in one. Each is
+// SetTemplate sets one of the caller's organisation's message templates:
+// an absent subject or text keeps its value, an empty one restores the
+// built-in one. Each is
 // checked before anything is stored: it must parse, write only known
 // placeholders, the text must write the link and the subject must not,
 // and an SMS must render in at most messaging.MaxSMSSegments parts.
@@ -180,7 +181,19 @@ func (s *Messages) SetTemplate(ctx context.Context, key string, in model.Message
 	if err != nil {
 		return nil, invalid("key", "%v", err)
 	}
+	st, err := s.settings.Current(ctx, by.OrgID)
+	if err != nil {
+		return nil, err
+	}
 	var stored storedTemplate
+	if cur := st.Templates[key]; cur.Subject != nil || cur.Text != nil {
+		if cur.Subject != nil {
+			stored.Subject = cur.Subject.Source()
+		}
+		if cur.Text != nil {
+			stored.Text = cur.Text.Source()
+		}
+	}
 	if in.Subject != nil {
 		stored.Subject = strings.TrimSpace(*in.Subject)
 	}
@@ -190,10 +203,6 @@ func (s *Messages) SetTemplate(ctx context.Context, key string, in model.Message
 	c, err := parseCustom(stored)
 	if err == nil {
 		err = messaging.CheckCustom(channel, c)
-	}
-	st, serr := s.settings.Current(ctx, by.OrgID)
-	if serr != nil {
-		return nil, serr
 	}
 	if err == nil {
 		var r messaging.Rendered

@@ -26,8 +26,8 @@ type MessageTemplate struct {
 	Chars    int    `json:"chars,omitempty"`
 }
 
-// MessageTemplateInput sets a template's subject and text; an empty or
-// absent one restores the built-in text.
+// MessageTemplateInput sets a template's subject and text: an absent one
+// keeps its value, an empty one restores the built-in text.
 type MessageTemplateInput struct {
 	Subject *string `json:"subject,omitempty"` // e-mail only
 	Text    *string `json:"text,omitempty"`
