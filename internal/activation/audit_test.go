@@ -28,6 +28,9 @@ func TestSnapshotOfEveryKind(t *testing.T) {
 		if _, err := dom.Settings.Set(ctx, model.SettingPhoneRegion, "CH", admin); err != nil {
 			t.Fatal(err)
 		}
+		if _, err := dom.Messages.SetTemplate(ctx, "sms.activation.de", model.MessageTemplateInput{Text: strp("{{.Company}}: {{.Link}}")}, admin); err != nil {
+			t.Fatal(err)
+		}
 		if _, err := dom.Downloads.Set(ctx, model.AppURL{Platform: "android", URL: "https://example.com/app.apk"}, admin); err != nil {
 			t.Fatal(err)
 		}
@@ -60,6 +63,7 @@ func TestSnapshotOfEveryKind(t *testing.T) {
 			{"group", "sales", []string{`"name":"sales"`, `"gateways":{"sms":"sms-main"}`}},
 			{"profile", "desk", []string{`"name":"desk"`}},
 			{"setting", model.SettingPhoneRegion, []string{`"value":"CH"`}},
+			{"template", "sms.activation.de", []string{`"key":"sms.activation.de"`, `"text":"{{.Company}}: {{.Link}}"`, `"custom_text":true`}},
 			{"app", "android", []string{"app.apk"}},
 			{"operator", "ada", []string{`"role":"csr"`}},
 			{"import", strconv.FormatInt(prev.ID, 10), []string{`"file_name":"a.csv"`}},
@@ -86,7 +90,7 @@ func TestSnapshotOfEveryKind(t *testing.T) {
 				t.Errorf("snapshot of a missing %s: want not found, got %v", c.kind, err)
 			}
 		}
-		if _, err := dom.Snapshots.Take(ctx, "template", "sms", admin); !errors.Is(err, ErrUnknownTargetKind) {
+		if _, err := dom.Snapshots.Take(ctx, "pigeon", "sms", admin); !errors.Is(err, ErrUnknownTargetKind) {
 			t.Errorf("a kind Snapshot does not read: want ErrUnknownTargetKind, got %v", err)
 		}
 	})

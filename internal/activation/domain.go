@@ -88,7 +88,7 @@ func NewDomain(c DomainConfig) Domain {
 	d.Audit = NewAudit(c.Store)
 	d.Organisations = NewOrganisations(c.Store, d.Settings, c.Logger)
 	d.Snapshots = NewSnapshots(SnapshotsConfig{Store: c.Store, Settings: d.Settings, Downloads: d.Downloads, Groups: d.Groups,
-		Profiles: d.Profiles, Gateways: d.Gateways, Imports: d.Imports, Operators: d.Operators, Orgs: d.Organisations})
+		Profiles: d.Profiles, Gateways: d.Gateways, Imports: d.Imports, Operators: d.Operators, Orgs: d.Organisations, Messages: d.Messages})
 	d.Dashboard = NewDashboard(c.Store, d.Audit, d.Accounts)
 	d.Exports = NewExports(c.Store, d.Accounts, d.Audit, c.ExportDir, c.Logger)
 	return d

@@ -129,8 +129,8 @@ func (s *Links) Send(ctx context.Context, username string, req model.SendRequest
 		if err := tx.CreateLink(ctx, link, hash); err != nil {
 			return fmt.Errorf("storing the link: %w", err)
 		}
-		text, err := s.templates.Render(a.Language, req.Channel, req.Kind, messaging.MessageVars{
-			Name: a.DisplayName, Link: linkURL, Company: st.Company, ITEmail: g.ITEmail, ExpiresAt: link.ExpiresAt,
+		text, err := s.templates.RenderWith(st.Templates, a.Language, req.Channel, req.Kind, messaging.MessageVars{
+			Name: a.DisplayName, Link: linkURL, Company: st.Company, ITEmail: g.ITEmail, ITContact: st.ITContact, ExpiresAt: link.ExpiresAt,
 			LogoURL: st.BrandLogoURL, Colour: st.BrandColour,
 		})
 		if err != nil {

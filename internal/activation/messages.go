@@ -113,7 +113,8 @@ type MessagePreview struct {
 }
 
 // Preview renders the message of a kind and channel in a language for the
-// console's templates page, with the caller's organisation's settings.
+// console's templates page, with the caller's organisation's settings and
+// custom texts.
 // The link is a sample, never a live one.
 func (s *Messages) Preview(ctx context.Context, lang, channel string, kind model.LinkKind, name string, by Caller) (*MessagePreview, error) {
 	if lang != "" && !model.ValidLanguage(lang) {
@@ -135,10 +136,7 @@ func (s *Messages) Preview(ctx context.Context, lang, channel string, kind model
 	if channel != model.ChannelSMS && channel != model.ChannelEmail {
 		return nil, invalid("channel", "want sms or email")
 	}
-	r, err := s.templates.Render(lang, channel, kind, messaging.MessageVars{
-		Name: name, Link: st.BaseURL + "/a/" + secret.PrefixLink + "sample0000000000000000000000000000", Company: st.Company,
-		ITEmail: "it@example.com", ExpiresAt: s.now().Add(st.LinkExpiry), LogoURL: st.BrandLogoURL, Colour: st.BrandColour,
-	})
+	r, err := s.templates.RenderWith(st.Templates, lang, channel, kind, s.sampleVars(st, name))
 	if err != nil {
 		return nil, err
 	}

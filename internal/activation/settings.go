@@ -19,6 +19,7 @@ import (
 
 	"github.com/nyaruka/phonenumbers"
 
+	"github.com/activator-voip/activator/internal/messaging"
 	"github.com/activator-voip/activator/internal/model"
 	"github.com/activator-voip/activator/internal/store"
 )
@@ -43,6 +44,9 @@ type Resolved struct {
 	BrandLogoURL   string // an https URL or a data:image/... URI; "" shows no logo
 	BrandColour    string // #rrggbb; "" keeps the default look
 	ITContact      string // an e-mail address or an https URL; "" leaves the group's IT e-mail
+	// Templates are the organisation's own message texts (templates.go);
+	// empty: every message has the built-in text.
+	Templates messaging.CustomSet
 	// Organisation is the organisation's own row: its slug, display name
 	// and whether it is suspended, cached with its settings so the public
 	// pages' hot path reads it for free.
@@ -105,6 +109,10 @@ type OrgNames struct {
 	domains map[string]SIPRealm // by lowercased SIP domain
 	sip     map[string]bool     // lowercased SIP domains and hosts
 	web     map[string]int64    // lowercased host[:port] of each public_base_url set, to its organisation
+	// routed says organisations are routed by host: some organisation
+	// other than the provider's has set its public_base_url, so a host
+	// that names no one is not simply the provider's (RouteHost).
+	routed bool
 }
 
 // SIPRealm is one SIP domain: the realm its accounts' digest hashes were
@@ -160,6 +168,7 @@ func (s *Settings) Names(ctx context.Context) (*OrgNames, error) {
 		// address every other one falls back to names none.
 		if u, err := url.Parse(raw[id][model.SettingPublicBaseURL]); err == nil && u.Host != "" {
 			n.web[strings.ToLower(u.Host)] = id
+			n.routed = n.routed || id != model.DefaultOrgID
 		}
 		st, err := resolveSettings(raw[id], s.listenURL)
 		if err != nil {
@@ -196,17 +205,72 @@ func (s *Settings) OrgOfHost(ctx context.Context, host string) (int64, bool, err
 	if err != nil {
 		return 0, false, err
 	}
+	org, ok := n.orgOfHost(host)
+	return org, ok, nil
+}
+
+// orgOfHost is OrgOfHost on these names.
+func (n *OrgNames) orgOfHost(host string) (int64, bool) {
 	host = strings.ToLower(host)
 	if org, ok := n.web[host]; ok {
-		return org, true, nil
+		return org, true
 	}
 	// A port the scheme implies may be written or not.
 	if h, port, err := net.SplitHostPort(host); err == nil && (port == "80" || port == "443") {
 		if org, ok := n.web[h]; ok {
-			return org, true, nil
+			return org, true
 		}
 	}
-	return model.DefaultOrgID, false, nil
+	return model.DefaultOrgID, false
+}
+
+// HostRoute is whose a request's host is (Settings.RouteHost).
+type HostRoute struct {
+	// Org is the organisation whose public base URL's host it is, when
+	// Named; else the provider's, the default organisation.
+	Org   int64
+	Named bool
+	// Unknown says the host is no one's: organisations are routed by
+	// host, and it is neither an organisation's host nor the provider's.
+	// Its pages and console are a neutral page, and the device API knows
+	// no link or device there.
+	Unknown bool
+}
+
+// RouteHost tells whose host a request came to (its Host: name, and port
+// when not the scheme's). An organisation's public base URL's host is
+// that organisation's (the provider's own included, when it set one).
+// Any other host is the provider's, which reaches every organisation, as
+// long as no organisation but the provider's has a base URL: a
+// single-organisation installation answers at any name, as it always
+// has. Once one has, a host that names no organisation is the provider's
+// only when it is an IP address, localhost (how the provider reaches the
+// server directly: the listen address links fall back to, a health
+// check, a tunnel) or absent; any other name is unknown.
+func (s *Settings) RouteHost(ctx context.Context, host string) (HostRoute, error) {
+	n, err := s.Names(ctx)
+	if err != nil {
+		return HostRoute{}, err
+	}
+	if org, ok := n.orgOfHost(host); ok {
+		return HostRoute{Org: org, Named: true}, nil
+	}
+	return HostRoute{Org: model.DefaultOrgID, Unknown: n.routed && !providerHost(host)}, nil
+}
+
+// providerHost reports whether host, which names no organisation, is
+// the provider's whatever the organisations: an IP address, localhost,
+// or no host at all.
+func providerHost(host string) bool {
+	h := host
+	if hh, _, err := net.SplitHostPort(host); err == nil {
+		h = hh
+	}
+	h = strings.TrimSuffix(strings.ToLower(strings.Trim(h, "[]")), ".")
+	if h == "" || h == "localhost" || strings.HasSuffix(h, ".localhost") {
+		return true
+	}
+	return net.ParseIP(h) != nil
 }
 
 // config returns an organisation's resolved settings and download URLs.
@@ -584,6 +648,7 @@ func resolveSettings(raw map[string]string, listenURL string) (*Resolved, error)
 	st.BrandLogoURL = get(model.SettingBrandLogoURL)
 	st.BrandColour = strings.ToLower(get(model.SettingBrandColour))
 	st.ITContact = get(model.SettingITContact)
+	st.Templates = parseTemplates(raw)
 	if st.UsernameDigits, err = strconv.Atoi(get(model.SettingUsernameDigits)); err != nil {
 		return nil, fmt.Errorf("setting %s: %w", model.SettingUsernameDigits, err)
 	}

@@ -237,3 +237,38 @@ func TestOrganisationBrand(t *testing.T) {
 		}
 	})
 }
+
+// TestRouteHost: any host is the provider's while no customer has a base
+// URL; afterwards an organisation's host is its own, an address or
+// localhost the provider's, and any other name no one's.
+func TestRouteHost(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		dom := newDomain(t, st)
+		provider := Caller{Name: "provider", Role: model.RoleProvider, OrgID: model.DefaultOrgID}
+		if r, err := dom.Settings.RouteHost(ctx, "anything.example"); err != nil || r.Unknown || r.Named || r.Org != model.DefaultOrgID {
+			t.Fatalf("a single organisation at another name: %+v %v", r, err)
+		}
+		name, slug := "ACME", "acme"
+		o, err := dom.Organisations.Create(ctx, model.OrganisationInput{Name: &name, Slug: &slug, BaseURL: strp("https://acme.activate.example")}, provider)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for host, want := range map[string]HostRoute{
+			"acme.activate.example":     {Org: o.ID, Named: true},
+			"ACME.activate.example:443": {Org: o.ID, Named: true},
+			"127.0.0.1:8080":            {Org: model.DefaultOrgID},
+			"[::1]:8080":                {Org: model.DefaultOrgID},
+			"203.0.113.7":               {Org: model.DefaultOrgID},
+			"localhost:8080":            {Org: model.DefaultOrgID},
+			"":                          {Org: model.DefaultOrgID},
+			"anything.example":          {Org: model.DefaultOrgID, Unknown: true},
+			"acme.activate.example:444": {Org: model.DefaultOrgID, Unknown: true},
+			"evil-localhost.example":    {Org: model.DefaultOrgID, Unknown: true},
+		} {
+			if got, err := dom.Settings.RouteHost(ctx, host); err != nil || got != want {
+				t.Errorf("RouteHost(%q) = %+v %v, want %+v", host, got, err, want)
+			}
+		}
+	})
+}

@@ -29,6 +29,7 @@ type Snapshots struct {
 	imports   *Imports
 	operators *Operators
 	orgs      *Organisations
+	messages  *Messages
 }
 
 // SnapshotsConfig names the parts Snapshots reads.
@@ -42,17 +43,18 @@ type SnapshotsConfig struct {
 	Imports   *Imports
 	Operators *Operators
 	Orgs      *Organisations
+	Messages  *Messages // message templates
 }
 
 // NewSnapshots returns the snapshots of what c's parts keep.
 func NewSnapshots(c SnapshotsConfig) *Snapshots {
 	return &Snapshots{store: c.Store, settings: c.Settings, downloads: c.Downloads, groups: c.Groups, profiles: c.Profiles,
-		gateways: c.Gateways, imports: c.Imports, operators: c.Operators, orgs: c.Orgs}
+		gateways: c.Gateways, imports: c.Imports, operators: c.Operators, orgs: c.Orgs, messages: c.Messages}
 }
 
 // Take is the current state of one thing an operator may change, in the
 // caller's organisation, as JSON for the audit log: kind is account,
-// group, profile, setting, app, operator, import, gateway or token; key
+// group, profile, setting, template, app, operator, import, gateway or token; key
 // names it. A kind it does not know is ErrUnknownTargetKind; a key naming
 // nothing is a not-found *Error. Secrets are never in it: gateways'
 // settings are masked and their receipt key left out, tokens are their
@@ -104,6 +106,8 @@ func (s *Snapshots) snapshot(ctx context.Context, kind, key string, by Caller) (
 			}
 		}
 		return nil, notFound("setting_not_found", "no setting %q", key)
+	case "template":
+		return s.messages.Template(ctx, key, by)
 	case "app":
 		apps, err := s.downloads.List(ctx, by)
 		if err != nil {

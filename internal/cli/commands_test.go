@@ -132,6 +132,7 @@ const (
 		"message":{"id":13,"channel":"sms","kind":"activation","gateway":"outbox","recipient":"+393331234567","state":"queued","attempts":0,"created_at":"2026-01-02T10:01:00Z","next_attempt_at":"2026-01-02T10:01:00Z"}}`
 	effectiveJSON = `{"profile":"field-staff","source":"group","settings":{"customer_service_email":"help@example.com","pin":{"forced":true},"codecs":["opus","pcma"]}}`
 	settingJSON   = `{"key":"link_expiry","value":"72h","default":"168h","help":"How long a secure link stays valid."}`
+	templateJSON  = `{"key":"sms.activation.it","channel":"sms","kind":"activation","language":"it","text":"{{.Company}}: ciao {{.Name}} {{.Link}}","custom_subject":false,"custom_text":true,"encoding":"GSM-7","segments":1,"chars":88}`
 	outboxJSON    = `{"id":9,"message_id":13,"channel":"sms","recipient":"+393331234567","body":"Activate: https://activate.example.com/l/actl_cd34xyz","created_at":"2026-01-02T10:01:00Z"}`
 	messagesJSON  = `{"messages":[{"id":13,"username":"1234567890","channel":"sms","kind":"activation","gateway":"outbox","recipient":"+393331234567","state":"failed","attempts":3,"last_error":"gateway refused","created_at":"2026-01-02T10:01:00Z","next_attempt_at":"2026-01-02T10:01:00Z"}]}`
 )
@@ -156,6 +157,10 @@ func fixtureRoutes() map[string]reply {
 		"DELETE " + p + "/apps/android":                           {204, ""},
 		"GET " + p + "/settings":                                  {200, `{"settings":[` + settingJSON + `]}`},
 		"PUT " + p + "/settings/link_expiry":                      {200, settingJSON},
+		"GET " + p + "/templates":                                 {200, `{"templates":[` + templateJSON + `],"placeholders":[]}`},
+		"GET " + p + "/templates/sms.activation.it":               {200, templateJSON},
+		"PUT " + p + "/templates/sms.activation.it":               {200, templateJSON},
+		"PUT " + p + "/templates/email.installation":              {200, templateJSON},
 		"GET " + p + "/accounts":                                  {200, `{"accounts":[` + accountJSON + `]}`},
 		"POST " + p + "/accounts":                                 {201, accountJSON},
 		"GET " + p + "/accounts/1234567890":                       {200, detailJSON},
@@ -233,6 +238,16 @@ func TestCommandsMakeTheContractsRequests(t *testing.T) {
 			body: `{"value":"72h"}`, wantOut: []string{"value:", "72h"}},
 		{args: []string{"settings", "show"}, method: "GET", path: "/api/v1/settings",
 			wantOut: []string{"KEY", "VALUE", "DEFAULT", "HELP", "link_expiry", "168h", "How long a secure link stays valid."}},
+
+		{args: []string{"template", "show"}, method: "GET", path: "/api/v1/templates",
+			wantOut: []string{"KEY", "CUSTOM", "SEGMENTS", "sms.activation.it", "yes", "{{.Company}}: ciao"}},
+		{args: []string{"template", "show", "sms", "activation", "--language", "it"}, method: "GET", path: "/api/v1/templates/sms.activation.it",
+			wantOut: []string{"custom text:", "segments:", "1 (GSM-7, 88 characters", "{{.Company}}: ciao {{.Name}} {{.Link}}"}},
+		{args: []string{"template", "set", "sms", "activation", "--language", "it", "--text", "{{.Company}}: ciao {{.Name}} {{.Link}}"},
+			method: "PUT", path: "/api/v1/templates/sms.activation.it", body: `{"text":"{{.Company}}: ciao {{.Name}} {{.Link}}"}`,
+			wantOut: []string{"custom text:", "yes"}},
+		{args: []string{"template", "reset", "email", "installation"}, method: "PUT", path: "/api/v1/templates/email.installation",
+			body: `{"subject":"","text":""}`},
 
 		{args: []string{"account", "create", "--group", "sales", "--name", "Ada Lovelace", "--mobile", "+393331234567"},
 			method: "POST", path: "/api/v1/accounts",
@@ -551,6 +566,10 @@ func TestClientSideChecks(t *testing.T) {
 		{[]string{"app", "set", "symbian", "https://x.example.com"}, `unknown platform "symbian"; valid: android, ios, windows, macos, linux`},
 		{[]string{"app", "set", "android", "not a url"}, `URL "not a url": want an absolute URL`},
 		{[]string{"settings", "set", "colour", "red"}, `unknown setting "colour"; valid keys: public_base_url,`},
+		{[]string{"template", "set", "fax", "activation", "--text", "x"}, `unknown channel "fax": want sms or email`},
+		{[]string{"template", "set", "sms", "activation"}, "needs --text, --text-file or --subject"},
+		{[]string{"template", "set", "sms", "activation", "--subject", "Hi"}, "only an e-mail has a subject"},
+		{[]string{"template", "show", "sms", "activation", "--language", "xx"}, `unknown language "xx"`},
 		{[]string{"group", "list", "-o", "yaml"}, `--output "yaml": want text or json`},
 		{[]string{"group", "list", "--bogus"}, `unknown flag: --bogus`},
 	}

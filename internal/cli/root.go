@@ -118,6 +118,7 @@ A provider admin acts inside one of the organisations with --org SLUG
 		newProfileCmd(a),
 		newAppCmd(a),
 		newSettingsCmd(a),
+		newTemplateCmd(a),
 		newAccountCmd(a),
 		newDeviceAccessCmd(a),
 		newMessagesCmd(a),

@@ -17,10 +17,13 @@ import (
 // None of them is a credential: the link is the only secret, and it is the
 // https landing page link, never the SIP password.
 type MessageVars struct {
-	Name      string // the user's display name; may be empty
-	Link      string // BASE/a/{token}
-	Company   string // company name; empty reads as "your IT department"
-	ITEmail   string // the group's IT e-mail; may be empty
+	Name    string // the user's display name; may be empty
+	Link    string // BASE/a/{token}
+	Company string // company name; empty reads as "your IT department"
+	ITEmail string // the group's IT e-mail; may be empty
+	// ITContact is the organisation's IT contact (it_contact), which a
+	// custom text's {{.ITContact}} writes when the group has no IT e-mail.
+	ITContact string
 	ExpiresAt time.Time
 	// LogoURL is the company's logo, shown with its name at the top of the
 	// e-mail: an https URL; anything else (a data URI, which mail clients
@@ -45,7 +48,8 @@ type Templates struct {
 }
 
 // emailText is the plain text part of an e-mail.
-const emailText = `{{.Greeting}}
+const emailText = `{{if .Custom}}{{.BodyText}}
+{{else}}{{.Greeting}}
 
 {{.Intro}}
 
@@ -54,7 +58,7 @@ const emailText = `{{.Greeting}}
 {{.Expires}}
 
 {{.Help}}
-
+{{end}}
 -- 
 {{.Footer}}
 `
@@ -77,7 +81,10 @@ const emailHTML = `<!doctype html>
 <table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="max-width:560px;background:#ffffff;border:1px solid #d9dde3;border-radius:12px">
 <tr><td style="padding:24px;font-family:system-ui,-apple-system,'Segoe UI',Roboto,Arial,sans-serif;font-size:16px;line-height:1.5;color:#1f2328">
 {{if .Company}}<p data-activator-brand style="margin:0 0 16px;font-weight:600;color:#4b5563">{{if .Logo}}<img src="{{.Logo}}" alt="" height="32" style="display:block;height:32px;width:auto;max-width:160px;border:0;margin:0 0 8px">{{end}}{{.Company}}</p>
-{{end}}<p style="margin:0 0 16px">{{.Greeting}}</p>
+{{end}}{{if .Custom}}{{.Body}}
+<p style="margin:0 0 24px;text-align:center"><a href="{{.Link}}" style="display:inline-block;padding:14px 28px;background:{{.ButtonBG}};color:{{.ButtonFG}};text-decoration:none;border-radius:10px;font-weight:600;font-size:18px;line-height:1.25">{{.Button}}</a></p>
+<p data-activator-qr style="margin:0 0 24px;text-align:center"></p>
+{{else}}<p style="margin:0 0 16px">{{.Greeting}}</p>
 <p style="margin:0 0 24px">{{.Intro}}</p>
 <p style="margin:0 0 24px;text-align:center"><a href="{{.Link}}" style="display:inline-block;padding:14px 28px;background:{{.ButtonBG}};color:{{.ButtonFG}};text-decoration:none;border-radius:10px;font-weight:600;font-size:18px;line-height:1.25">{{.Button}}</a></p>
 <p style="margin:0 0 8px;font-size:14px;color:#4b5563">{{.LinkText}}</p>
@@ -85,7 +92,7 @@ const emailHTML = `<!doctype html>
 <p data-activator-qr style="margin:0 0 24px;text-align:center"></p>
 <p style="margin:0 0 16px">{{.Expires}}</p>
 <p style="margin:0">{{.Help}}</p>
-</td></tr>
+{{end}}</td></tr>
 </table>
 <p style="max-width:560px;margin:16px auto 0;font-family:system-ui,-apple-system,'Segoe UI',Roboto,Arial,sans-serif;font-size:12px;line-height:1.5;color:#6b7280">{{.Footer}}</p>
 </td></tr>
@@ -137,14 +144,26 @@ type emailData struct {
 	Lang, Subject, Greeting, Intro, Button, LinkText, Link, Expires, Help, Footer string
 	Company, Logo                                                                 string // the brand line at the top; "" leaves it out
 	ButtonBG, ButtonFG                                                            htmltemplate.CSS
+	// Custom says the body is the organisation's: BodyText in the text
+	// part, Body (its text escaped, CustomText.html) in the HTML part.
+	Custom   bool
+	BodyText string
+	Body     htmltemplate.HTML
 }
 
 var colourRE = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
 
 // Render builds the message carrying a link of kind for channel
-// (model.ChannelEmail or model.ChannelSMS) in lang; an empty or
-// unsupported lang is English.
+// (model.ChannelEmail or model.ChannelSMS) in lang with the built-in
+// texts; an empty or unsupported lang is English.
 func (t *Templates) Render(lang, channel string, kind model.LinkKind, v MessageVars) (Rendered, error) {
+	return t.RenderWith(nil, lang, channel, kind, v)
+}
+
+// RenderWith is Render with an organisation's custom texts: each of the
+// message's subject and text is the language's own custom one, else the
+// custom one of every language, else the built-in one.
+func (t *Templates) RenderWith(set CustomSet, lang, channel string, kind model.LinkKind, v MessageVars) (Rendered, error) {
 	if !kind.Valid() {
 		return Rendered{}, fmt.Errorf("messaging: rendering message: unknown kind %q", kind)
 	}
@@ -169,11 +188,23 @@ func (t *Templates) Render(lang, channel string, kind model.LinkKind, v MessageV
 		p.Company = t.cat.T(lang, "company.fallback")
 	}
 	f := formatter{cat: t.cat, lang: lang, p: p}
+	custom := set.pick(channel, kind, lang)
+	cv := customValues{Name: v.Name, Link: v.Link, Company: p.Company, ITContact: v.ITEmail}
+	if cv.ITContact == "" {
+		cv.ITContact = v.ITContact
+	}
 
 	if channel == model.ChannelSMS {
 		// The date alone keeps the SMS short.
 		f.p.Date = t.cat.FormatDay(lang, v.ExpiresAt)
-		text := FoldGSM(f.named("sms." + string(kind))) // GSM-7 when look-alikes allow: 160 characters a part, not 70
+		var text string
+		if custom.Text != nil {
+			cv.Expiry = f.p.Date
+			text = custom.Text.text(cv)
+		} else {
+			text = f.named("sms." + string(kind))
+		}
+		text = FoldGSM(text) // GSM-7 when look-alikes allow: 160 characters a part, not 70
 		if f.err != nil {
 			return Rendered{}, fmt.Errorf("messaging: rendering %s sms: %w", kind, f.err)
 		}
@@ -204,6 +235,14 @@ func (t *Templates) Render(lang, channel string, kind model.LinkKind, v MessageV
 	}
 	if v.ITEmail != "" {
 		d.Help = f.format("email.help.email")
+	}
+	cv.Expiry = p.Date
+	if custom.Subject != nil {
+		d.Subject = singleLine(custom.Subject.text(cv))
+	}
+	if custom.Text != nil {
+		d.Custom, d.BodyText = true, custom.Text.text(cv)
+		d.Body = htmltemplate.HTML(custom.Text.html(cv, "color:#0b57d0;word-break:break-all")) // every character escaped
 	}
 	if f.err != nil {
 		return Rendered{}, fmt.Errorf("messaging: rendering %s e-mail: %w", kind, f.err)

@@ -251,6 +251,12 @@ func (tx *Tx) PutSetting(ctx context.Context, orgID int64, key, value string) er
 	return err
 }
 
+// DeleteSetting removes one setting, if set: what reads it sees its default.
+func (tx *Tx) DeleteSetting(ctx context.Context, orgID int64, key string) error {
+	_, err := tx.exec(ctx, `DELETE FROM settings WHERE org_id = $1 AND key = $2`, orgID, key)
+	return err
+}
+
 // nullInt scans a nullable integer.
 type nullInt struct{ v *int64 }
 

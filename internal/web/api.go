@@ -36,6 +36,10 @@ func (s *Server) routeTable() []route {
 		{method: "GET", path: "/api/v1/virtual-numbers", access: token, perm: permRead, tag: "settings", summary: "How full the virtual number range is, with a warning from 80% used", resp: model.NumberRangeUse{}, status: 200, h: s.numberRangeUse},
 		{method: "PUT", path: "/api/v1/settings/{key}", access: token, perm: permConfig, tag: "settings", summary: "Set a setting (an empty value restores the default)", body: settingInput{}, resp: model.Setting{}, status: 200, h: s.putSetting},
 
+		{method: "GET", path: "/api/v1/templates", access: token, perm: permRead, tag: "templates", summary: "List the message templates, each channel, link kind and language, with the organisation's text or the built-in one, and the placeholders a text may write", resp: templateList{}, status: 200, h: s.listTemplates},
+		{method: "GET", path: "/api/v1/templates/{key}", access: token, perm: permRead, tag: "templates", summary: "Show a message template (key CHANNEL.KIND or CHANNEL.KIND.LANGUAGE, like sms.activation or email.installation.de)", resp: model.MessageTemplate{}, status: 200, h: s.getTemplate},
+		{method: "PUT", path: "/api/v1/templates/{key}", access: token, perm: permConfig, tag: "templates", summary: "Set a message template's subject (e-mail) and text, checked first; an absent one is kept, an empty one restores the built-in text", body: model.MessageTemplateInput{}, resp: model.MessageTemplate{}, status: 200, h: s.putTemplate},
+
 		{method: "GET", path: "/api/v1/accounts", access: token, perm: permRead, tag: "accounts", summary: "List accounts, newest first",
 			query: []param{{"group", "group name"}, {"status", "new, invited, opened, installed, activated or disabled"}, {"q", "words, each the start of a word of the name, username, number or e-mail (ada lov, lovelace@example)"}, {"limit", "at most 1000 (default 100)"}, {"cursor", "next_cursor or prev_cursor of a page: the page after or before it"}, {"offset", "skip this many, at most 10000 (kept for older scripts: prefer cursor)"}},
 			resp:  accountList{}, status: 200, h: s.listAccounts},
@@ -102,6 +106,10 @@ type (
 	}
 	revokeResult struct {
 		Revoked int `json:"revoked"`
+	}
+	templateList struct {
+		Templates    []model.MessageTemplate     `json:"templates"`
+		Placeholders []model.TemplatePlaceholder `json:"placeholders"`
 	}
 	settingInput struct {
 		Value *string `json:"value"`
@@ -271,6 +279,34 @@ func (s *Server) putSetting(w http.ResponseWriter, r *http.Request, c *activatio
 		return err
 	}
 	return writeJSON(w, 200, st)
+}
+
+func (s *Server) listTemplates(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
+	ts, err := s.dom.Messages.Templates(r.Context(), actor(c))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, templateList{ts, model.TemplatePlaceholders})
+}
+
+func (s *Server) getTemplate(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
+	t, err := s.dom.Messages.Template(r.Context(), r.PathValue("key"), actor(c))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, t)
+}
+
+func (s *Server) putTemplate(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
+	var in model.MessageTemplateInput
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	t, err := s.dom.Messages.SetTemplate(r.Context(), r.PathValue("key"), in, actor(c))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, t)
 }
 
 func (s *Server) listAccounts(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {

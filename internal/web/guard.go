@@ -12,8 +12,10 @@ import (
 	"time"
 
 	"github.com/activator-voip/activator/internal/activation"
+	"github.com/activator-voip/activator/internal/model"
 	"github.com/activator-voip/activator/internal/web/audit"
 	"github.com/activator-voip/activator/internal/web/console"
+	"github.com/activator-voip/activator/internal/web/pages"
 	"github.com/activator-voip/activator/internal/web/ratelimit"
 )
 
@@ -105,12 +107,22 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) (*http.Request, s
 		r = r.WithContext(audit.WithSource(r.Context(), src.String())) // every audit entry keeps where its request came from
 	}
 	// At an organisation's own host, the pages and the device API answer
-	// for its links and devices only.
-	if org, ok, err := s.dom.Settings.OrgOfHost(r.Context(), r.Host); err == nil && ok {
-		r = r.WithContext(activation.AtHostOf(r.Context(), org))
+	// for its links and devices only; at a host that is no one's, for none,
+	// and the pages and the console are a neutral page.
+	host, err := s.dom.Settings.RouteHost(r.Context(), r.Host)
+	switch {
+	case err != nil:
+	case host.Named:
+		r = r.WithContext(activation.AtHostOf(r.Context(), host.Org))
+	case host.Unknown:
+		r = r.WithContext(activation.AtUnknownHost(r.Context()))
 	}
 	if ok, wait := g.limit.Allow(src); !ok {
 		tooMany(w, r, wait)
+		return r, pattern
+	}
+	if host.Unknown && neutralAtUnknownHost(r.URL.Path) {
+		s.unknownHost(w, r)
 		return r, pattern
 	}
 	if g.maxBody > 0 {
@@ -129,6 +141,36 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) (*http.Request, s
 	}
 	s.mux.ServeHTTP(w, r)
 	return r, pattern
+}
+
+// neutralAtUnknownHost says whether path is answered with the neutral page
+// at a host that is no one's: what people open, the pages of links and
+// the console (and the index). The API keeps answering there: the admin
+// API by its token's organisation, the device API and Linphone's
+// provisioning URL as for an unknown link or device.
+func neutralAtUnknownHost(path string) bool {
+	return path == "/" || strings.HasPrefix(path, "/a/") || path == "/console" || strings.HasPrefix(path, "/console/")
+}
+
+// unknownHost answers the neutral page of a host that is no one's: 404,
+// nothing of any organisation, the provider's name only when it has set
+// one (company_name, or a name for its organisation other than default).
+func (s *Server) unknownHost(w http.ResponseWriter, r *http.Request) {
+	provider := ""
+	if st, err := s.dom.Settings.Current(r.Context(), model.DefaultOrgID); err == nil {
+		if provider = st.Raw[model.SettingCompanyName]; provider == "" && st.Organisation.Name != "default" {
+			provider = st.Organisation.Name
+		}
+	}
+	s.pageHeaders(w, pages.Brand{})
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(http.StatusNotFound)
+	if r.Method == http.MethodHead {
+		return
+	}
+	if err := s.pages.UnknownHost(w, r.Header.Get("Accept-Language"), provider); err != nil {
+		s.log.Error("rendering the page of an unknown host", "err", err)
+	}
 }
 
 // isAPI says whether path is in the API's namespace, known or not.

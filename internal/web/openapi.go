@@ -99,6 +99,7 @@ var tagHelp = map[string]string{
 	"profiles":  "provisioning profiles",
 	"apps":      "the client's download URLs per platform",
 	"settings":  "the organisation's settings",
+	"templates": "the organisation's own texts of its SMS and e-mail messages",
 	"accounts":  "VoIP accounts, their links, devices, timeline and registrations",
 	"messages":  "delivery state of SMS and e-mail, and the outbox",
 	"device":    "the device contract (docs/protocol.md)",

@@ -41,6 +41,7 @@ var targetKinds = map[string]TargetKind{
 	"groups":    {Name: "group", KeyField: "name"},
 	"profiles":  {Name: "profile", KeyField: "name"},
 	"settings":  {Name: "setting", KeyField: "key"},
+	"templates": {Name: "template", KeyField: "key"},
 	"apps":      {Name: "app", KeyField: "platform"},
 	"downloads": {Name: "app", KeyField: "platform"}, // the console's page of download URLs
 	"operators": {Name: "operator", KeyField: "name"},

@@ -291,3 +291,51 @@ func TestProfileEditForm(t *testing.T) {
 		}
 	})
 }
+
+// TestTemplatesForm writes the organisation's SMS text on the templates
+// page, sees it previewed, is refused a text without the link with the
+// error at the text, and restores the built-in text; a CSR may not write.
+func TestTemplatesForm(t *testing.T) {
+	onEachBackend(t, func(t *testing.T, ts *consoleServer, admin, csr *operatorClient) {
+		form := url.Values{"csrf": {admin.csrf}, "channel": {"sms"}, "kind": {"activation"}, "language": {"de"}, "scope": {"language"},
+			"action": {"save"}, "text": {"{{.Company}}: Telefon einrichten: {{.Link}}"}}
+		if code, body := admin.post(t, "/console/templates", form); code != http.StatusSeeOther {
+			t.Fatalf("saving a template: %d %.300s", code, body)
+		}
+		code, page := admin.get(t, "/console/templates?channel=sms&kind=activation&language=de&scope=language")
+		if code != http.StatusOK || !strings.Contains(page, ": Telefon einrichten: http") || !strings.Contains(page, "(the organisation's)") {
+			t.Fatalf("the German SMS preview does not show the saved text: %d %.3000s", code, page[strings.Index(page, "<h1>"):])
+		}
+		if _, page := admin.get(t, "/console/templates?channel=sms&kind=activation&language=it"); strings.Contains(page, "Telefon einrichten") {
+			t.Errorf("the German text is previewed for Italian")
+		}
+
+		form.Set("text", "Telefon einrichten, ohne Link")
+		code, page = admin.post(t, "/console/templates", form)
+		if code != http.StatusBadRequest {
+			t.Fatalf("a text without the link: %d, want 400", code)
+		}
+		if !regexp.MustCompile(`</textarea></label><span class="ferr">[^<]*text: must write the link`).MatchString(page) || !strings.Contains(page, ">Telefon einrichten, ohne Link</textarea>") {
+			t.Errorf("the refused text is not shown again with its error: %.3000s", page)
+		}
+		tm, err := ts.app.Domain.Messages.Template(context.Background(), "sms.activation.de", tester)
+		if err != nil || !strings.Contains(tm.Text, "{{.Link}}") || !tm.CustomText {
+			t.Errorf("the refused text changed the stored one: %+v %v", tm, err)
+		}
+
+		csrForm := maps.Clone(form)
+		csrForm.Set("csrf", csr.csrf)
+		csrForm.Set("text", "{{.Link}}")
+		if code, _ := csr.post(t, "/console/templates", csrForm); code != http.StatusForbidden {
+			t.Errorf("a CSR writing a template: %d, want 403", code)
+		}
+
+		form.Set("action", "reset")
+		if code, body := admin.post(t, "/console/templates", form); code != http.StatusSeeOther {
+			t.Fatalf("restoring the built-in text: %d %.300s", code, body)
+		}
+		if tm, _ := ts.app.Domain.Messages.Template(context.Background(), "sms.activation.de", tester); tm.CustomText {
+			t.Errorf("the built-in text is not restored: %+v", tm)
+		}
+	})
+}

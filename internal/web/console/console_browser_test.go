@@ -433,6 +433,14 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Errorf("SMS preview: %q", seg)
 	}
 	shoot(t, b, "templates")
+	// The organisation's own Italian SMS: written on the page, saved, previewed.
+	get(t, b, "write the Italian SMS", chromedp.Evaluate[bool](`(s => { s.value = "language"; return s.dispatchEvent(new Event("change", {bubbles: true})) })(document.querySelector("select[name=scope]"))`))
+	waitFor(t, b, "the Italian text's form", `location.search.includes("scope=language") && document.querySelector("#edit-heading") && document.querySelector("#edit-heading").textContent.includes("Text in it")`)
+	get(t, b, "save the Italian SMS", chromedp.Evaluate[bool](`(t => { t.value = "{{.Company}}: ciao {{.Name}}, il tuo telefono: {{.Link}}"; t.form.querySelector("button[value=save]").click(); return true })(document.querySelector("textarea[name=text]"))`))
+	waitFor(t, b, "the saved Italian SMS previewed", `location.search.includes("flash=saved") && document.querySelector("#template-text").textContent.includes("il tuo telefono: http")`)
+	if checkAccessibility {
+		axetest.Check(t, b, "templates, saved")
+	}
 	// As a person does it: pick the option, which fires "change" (one step,
 	// so nothing runs on a page that is already going away).
 	get(t, b, "switch to e-mail", chromedp.Evaluate[bool](`(s => { s.value = "email"; return s.dispatchEvent(new Event("change", {bubbles: true})) })(document.querySelector("select[name=channel]"))`))

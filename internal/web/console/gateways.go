@@ -42,12 +42,50 @@ func (c *Console) gatewayTest(w http.ResponseWriter, r *http.Request, p *Page) e
 	return c.gatewaysPage(w, r, p, res, http.StatusOK)
 }
 
+// templatesData is the templates page: the preview of the chosen
+// message, and the organisation's text of it to edit.
+type templatesData struct {
+	Preview      *activation.MessagePreview
+	Template     *model.MessageTemplate // nil when the choice is not valid
+	Placeholders []model.TemplatePlaceholder
+	Language     string // the preview's language, en when none is chosen
+}
+
+// templateChoice is the template key the page's choices name: the
+// channel and kind, for every language (scope "all") or the chosen one.
+func templateChoice(q url.Values) string {
+	channel, kind := q.Get("channel"), q.Get("kind")
+	if channel == "" {
+		channel = model.ChannelSMS
+	}
+	if kind == "" {
+		kind = string(model.LinkActivation)
+	}
+	key := channel + "." + kind
+	if q.Get("scope") == "language" {
+		lang := q.Get("language")
+		if lang == "" {
+			lang = "en"
+		}
+		key += "." + lang
+	}
+	return key
+}
+
 // templates previews the messages a user receives, with the SMS segment
-// count; the form re-renders as its choices change.
+// count, and edits the organisation's text of them; the form re-renders
+// as its choices change.
 func (c *Console) templates(w http.ResponseWriter, r *http.Request, p *Page) error {
-	q := r.URL.Query()
+	return c.templatesPage(w, r, p, r.URL.Query(), http.StatusOK)
+}
+
+func (c *Console) templatesPage(w http.ResponseWriter, r *http.Request, p *Page, q url.Values, status int) error {
 	if q.Get("name") == "" {
 		q.Set("name", "Ada Lovelace")
+	}
+	d := templatesData{Placeholders: model.TemplatePlaceholders, Language: q.Get("language")}
+	if d.Language == "" {
+		d.Language = "en"
 	}
 	prev, err := c.dom.Messages.Preview(r.Context(), q.Get("language"), q.Get("channel"), model.LinkKind(q.Get("kind")), q.Get("name"), *p.Caller)
 	if err != nil {
@@ -56,7 +94,53 @@ func (c *Console) templates(w http.ResponseWriter, r *http.Request, p *Page) err
 		}
 		prev = &activation.MessagePreview{}
 	}
-	p.Title, p.Menu, p.Data, p.Form = "Message templates", "templates", prev, url.Values(q)
-	c.render(w, http.StatusOK, "templates", p)
+	d.Preview = prev
+	if t, err := c.dom.Messages.Template(r.Context(), templateChoice(q), *p.Caller); err == nil {
+		d.Template = t
+		// A text being corrected shows as the operator wrote it.
+		if _, ok := q["text"]; ok {
+			t.Text, t.Subject = q.Get("text"), q.Get("subject")
+		}
+	}
+	if p.Flash == "" {
+		p.Flash = flashOf(r)
+	}
+	p.Title, p.Menu, p.Data, p.Form = "Message templates", "templates", d, q
+	c.render(w, status, "templates", p)
+	return nil
+}
+
+// templateSave stores the organisation's text of the chosen message, or
+// restores the built-in one ("reset"); a refused text is shown again with
+// what is wrong with it.
+func (c *Console) templateSave(w http.ResponseWriter, r *http.Request, p *Page) error {
+	f := r.PostForm
+	key := templateChoice(f)
+	subject, text := f.Get("subject"), f.Get("text")
+	if f.Get("action") == "reset" {
+		subject, text = "", ""
+	}
+	in := model.MessageTemplateInput{Text: &text}
+	if f.Get("channel") == model.ChannelEmail {
+		in.Subject = &subject
+	}
+	p.target = key
+	if _, err := c.dom.Messages.SetTemplate(r.Context(), key, in, *p.Caller); err != nil {
+		if err := fieldError(p, err); err != nil {
+			return err
+		}
+		q := url.Values{}
+		for _, k := range []string{"channel", "kind", "language", "scope", "name", "subject", "text"} {
+			q.Set(k, f.Get(k))
+		}
+		return c.templatesPage(w, r, p, q, http.StatusBadRequest)
+	}
+	q := url.Values{}
+	for _, k := range []string{"channel", "kind", "language", "scope", "name"} {
+		if v := f.Get(k); v != "" {
+			q.Set(k, v)
+		}
+	}
+	redirect(w, r, "/console/templates?"+q.Encode(), flashSaved)
 	return nil
 }

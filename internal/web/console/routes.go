@@ -81,6 +81,7 @@ func (c *Console) routeTable() []Route {
 		{Method: "GET", Path: "/console/gateways", Perm: permRead, h: c.gateways},
 		{Method: "POST", Path: "/console/gateways/{name}/test", Perm: permConfig, h: c.gatewayTest},
 		{Method: "GET", Path: "/console/templates", Perm: permRead, h: c.templates},
+		{Method: "POST", Path: "/console/templates", Perm: permConfig, h: c.templateSave},
 
 		{Method: "GET", Path: "/console/orgs", Perm: permOrgs, h: c.orgs},
 		{Method: "POST", Path: "/console/orgs", Perm: permOrgs, h: c.orgCreate},

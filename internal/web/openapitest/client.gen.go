@@ -607,6 +607,69 @@ func (e MessageState) Valid() bool {
 	}
 }
 
+// Defines values for MessageTemplateChannel.
+const (
+	MessageTemplateChannelEmail MessageTemplateChannel = "email"
+	MessageTemplateChannelSms   MessageTemplateChannel = "sms"
+)
+
+// Valid indicates whether the value is a known member of the MessageTemplateChannel enum.
+func (e MessageTemplateChannel) Valid() bool {
+	switch e {
+	case MessageTemplateChannelEmail:
+		return true
+	case MessageTemplateChannelSms:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MessageTemplateKind.
+const (
+	MessageTemplateKindActivation   MessageTemplateKind = "activation"
+	MessageTemplateKindInstallation MessageTemplateKind = "installation"
+)
+
+// Valid indicates whether the value is a known member of the MessageTemplateKind enum.
+func (e MessageTemplateKind) Valid() bool {
+	switch e {
+	case MessageTemplateKindActivation:
+		return true
+	case MessageTemplateKindInstallation:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MessageTemplateLanguage.
+const (
+	MessageTemplateLanguageDe MessageTemplateLanguage = "de"
+	MessageTemplateLanguageEn MessageTemplateLanguage = "en"
+	MessageTemplateLanguageEs MessageTemplateLanguage = "es"
+	MessageTemplateLanguageFr MessageTemplateLanguage = "fr"
+	MessageTemplateLanguageIt MessageTemplateLanguage = "it"
+)
+
+// Valid indicates whether the value is a known member of the MessageTemplateLanguage enum.
+func (e MessageTemplateLanguage) Valid() bool {
+	switch e {
+	case MessageTemplateLanguageDe:
+		return true
+	case MessageTemplateLanguageEn:
+		return true
+	case MessageTemplateLanguageEs:
+		return true
+	case MessageTemplateLanguageFr:
+		return true
+	case MessageTemplateLanguageIt:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for OperatorRole.
 const (
 	OperatorRoleAdmin    OperatorRole = "admin"
@@ -1126,6 +1189,132 @@ func (e PutSettingsKeyParamsKey) Valid() bool {
 	}
 }
 
+// Defines values for GetTemplatesKeyParamsKey.
+const (
+	GetTemplatesKeyParamsKeyActivationFileExtension GetTemplatesKeyParamsKey = "activation_file_extension"
+	GetTemplatesKeyParamsKeyActivationMimeType      GetTemplatesKeyParamsKey = "activation_mime_type"
+	GetTemplatesKeyParamsKeyBrandColour             GetTemplatesKeyParamsKey = "brand_colour"
+	GetTemplatesKeyParamsKeyBrandLogoUrl            GetTemplatesKeyParamsKey = "brand_logo_url"
+	GetTemplatesKeyParamsKeyCompanyName             GetTemplatesKeyParamsKey = "company_name"
+	GetTemplatesKeyParamsKeyItContact               GetTemplatesKeyParamsKey = "it_contact"
+	GetTemplatesKeyParamsKeyLinkExpiry              GetTemplatesKeyParamsKey = "link_expiry"
+	GetTemplatesKeyParamsKeyPhoneDefaultRegion      GetTemplatesKeyParamsKey = "phone_default_region"
+	GetTemplatesKeyParamsKeyPublicBaseUrl           GetTemplatesKeyParamsKey = "public_base_url"
+	GetTemplatesKeyParamsKeySipDomain               GetTemplatesKeyParamsKey = "sip_domain"
+	GetTemplatesKeyParamsKeySipHost                 GetTemplatesKeyParamsKey = "sip_host"
+	GetTemplatesKeyParamsKeySipTcpPort              GetTemplatesKeyParamsKey = "sip_tcp_port"
+	GetTemplatesKeyParamsKeySipTlsPort              GetTemplatesKeyParamsKey = "sip_tls_port"
+	GetTemplatesKeyParamsKeySipTransports           GetTemplatesKeyParamsKey = "sip_transports"
+	GetTemplatesKeyParamsKeySipUdpPort              GetTemplatesKeyParamsKey = "sip_udp_port"
+	GetTemplatesKeyParamsKeyUsernameDigits          GetTemplatesKeyParamsKey = "username_digits"
+	GetTemplatesKeyParamsKeyVirtualNumberRange      GetTemplatesKeyParamsKey = "virtual_number_range"
+)
+
+// Valid indicates whether the value is a known member of the GetTemplatesKeyParamsKey enum.
+func (e GetTemplatesKeyParamsKey) Valid() bool {
+	switch e {
+	case GetTemplatesKeyParamsKeyActivationFileExtension:
+		return true
+	case GetTemplatesKeyParamsKeyActivationMimeType:
+		return true
+	case GetTemplatesKeyParamsKeyBrandColour:
+		return true
+	case GetTemplatesKeyParamsKeyBrandLogoUrl:
+		return true
+	case GetTemplatesKeyParamsKeyCompanyName:
+		return true
+	case GetTemplatesKeyParamsKeyItContact:
+		return true
+	case GetTemplatesKeyParamsKeyLinkExpiry:
+		return true
+	case GetTemplatesKeyParamsKeyPhoneDefaultRegion:
+		return true
+	case GetTemplatesKeyParamsKeyPublicBaseUrl:
+		return true
+	case GetTemplatesKeyParamsKeySipDomain:
+		return true
+	case GetTemplatesKeyParamsKeySipHost:
+		return true
+	case GetTemplatesKeyParamsKeySipTcpPort:
+		return true
+	case GetTemplatesKeyParamsKeySipTlsPort:
+		return true
+	case GetTemplatesKeyParamsKeySipTransports:
+		return true
+	case GetTemplatesKeyParamsKeySipUdpPort:
+		return true
+	case GetTemplatesKeyParamsKeyUsernameDigits:
+		return true
+	case GetTemplatesKeyParamsKeyVirtualNumberRange:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PutTemplatesKeyParamsKey.
+const (
+	PutTemplatesKeyParamsKeyActivationFileExtension PutTemplatesKeyParamsKey = "activation_file_extension"
+	PutTemplatesKeyParamsKeyActivationMimeType      PutTemplatesKeyParamsKey = "activation_mime_type"
+	PutTemplatesKeyParamsKeyBrandColour             PutTemplatesKeyParamsKey = "brand_colour"
+	PutTemplatesKeyParamsKeyBrandLogoUrl            PutTemplatesKeyParamsKey = "brand_logo_url"
+	PutTemplatesKeyParamsKeyCompanyName             PutTemplatesKeyParamsKey = "company_name"
+	PutTemplatesKeyParamsKeyItContact               PutTemplatesKeyParamsKey = "it_contact"
+	PutTemplatesKeyParamsKeyLinkExpiry              PutTemplatesKeyParamsKey = "link_expiry"
+	PutTemplatesKeyParamsKeyPhoneDefaultRegion      PutTemplatesKeyParamsKey = "phone_default_region"
+	PutTemplatesKeyParamsKeyPublicBaseUrl           PutTemplatesKeyParamsKey = "public_base_url"
+	PutTemplatesKeyParamsKeySipDomain               PutTemplatesKeyParamsKey = "sip_domain"
+	PutTemplatesKeyParamsKeySipHost                 PutTemplatesKeyParamsKey = "sip_host"
+	PutTemplatesKeyParamsKeySipTcpPort              PutTemplatesKeyParamsKey = "sip_tcp_port"
+	PutTemplatesKeyParamsKeySipTlsPort              PutTemplatesKeyParamsKey = "sip_tls_port"
+	PutTemplatesKeyParamsKeySipTransports           PutTemplatesKeyParamsKey = "sip_transports"
+	PutTemplatesKeyParamsKeySipUdpPort              PutTemplatesKeyParamsKey = "sip_udp_port"
+	PutTemplatesKeyParamsKeyUsernameDigits          PutTemplatesKeyParamsKey = "username_digits"
+	PutTemplatesKeyParamsKeyVirtualNumberRange      PutTemplatesKeyParamsKey = "virtual_number_range"
+)
+
+// Valid indicates whether the value is a known member of the PutTemplatesKeyParamsKey enum.
+func (e PutTemplatesKeyParamsKey) Valid() bool {
+	switch e {
+	case PutTemplatesKeyParamsKeyActivationFileExtension:
+		return true
+	case PutTemplatesKeyParamsKeyActivationMimeType:
+		return true
+	case PutTemplatesKeyParamsKeyBrandColour:
+		return true
+	case PutTemplatesKeyParamsKeyBrandLogoUrl:
+		return true
+	case PutTemplatesKeyParamsKeyCompanyName:
+		return true
+	case PutTemplatesKeyParamsKeyItContact:
+		return true
+	case PutTemplatesKeyParamsKeyLinkExpiry:
+		return true
+	case PutTemplatesKeyParamsKeyPhoneDefaultRegion:
+		return true
+	case PutTemplatesKeyParamsKeyPublicBaseUrl:
+		return true
+	case PutTemplatesKeyParamsKeySipDomain:
+		return true
+	case PutTemplatesKeyParamsKeySipHost:
+		return true
+	case PutTemplatesKeyParamsKeySipTcpPort:
+		return true
+	case PutTemplatesKeyParamsKeySipTlsPort:
+		return true
+	case PutTemplatesKeyParamsKeySipTransports:
+		return true
+	case PutTemplatesKeyParamsKeySipUdpPort:
+		return true
+	case PutTemplatesKeyParamsKeyUsernameDigits:
+		return true
+	case PutTemplatesKeyParamsKeyVirtualNumberRange:
+		return true
+	default:
+		return false
+	}
+}
+
 // APIToken defines model for APIToken.
 type APIToken struct {
 	CreatedAt  time.Time    `json:"created_at"`
@@ -1557,6 +1746,36 @@ type MessageKind string
 // MessageState defines model for Message.State.
 type MessageState string
 
+// MessageTemplate defines model for MessageTemplate.
+type MessageTemplate struct {
+	Channel       MessageTemplateChannel  `json:"channel"`
+	Chars         *int                    `json:"chars,omitempty"`
+	CustomSubject bool                    `json:"custom_subject"`
+	CustomText    bool                    `json:"custom_text"`
+	Encoding      *string                 `json:"encoding,omitempty"`
+	Key           string                  `json:"key"`
+	Kind          MessageTemplateKind     `json:"kind"`
+	Language      MessageTemplateLanguage `json:"language"`
+	Segments      *int                    `json:"segments,omitempty"`
+	Subject       *string                 `json:"subject,omitempty"`
+	Text          string                  `json:"text"`
+}
+
+// MessageTemplateChannel defines model for MessageTemplate.Channel.
+type MessageTemplateChannel string
+
+// MessageTemplateKind defines model for MessageTemplate.Kind.
+type MessageTemplateKind string
+
+// MessageTemplateLanguage defines model for MessageTemplate.Language.
+type MessageTemplateLanguage string
+
+// MessageTemplateInput defines model for MessageTemplateInput.
+type MessageTemplateInput struct {
+	Subject *string `json:"subject,omitempty"`
+	Text    *string `json:"text,omitempty"`
+}
+
 // NumberRangeUse defines model for NumberRangeUse.
 type NumberRangeUse struct {
 	Percent float32 `json:"percent"`
@@ -1780,6 +1999,12 @@ type Setting struct {
 	Value   string `json:"value"`
 }
 
+// TemplatePlaceholder defines model for TemplatePlaceholder.
+type TemplatePlaceholder struct {
+	Help string `json:"help"`
+	Name string `json:"name"`
+}
+
 // TokenCreated defines model for TokenCreated.
 type TokenCreated struct {
 	ApiToken APIToken `json:"api_token"`
@@ -1904,6 +2129,12 @@ type SettingInput struct {
 // SettingList defines model for settingList.
 type SettingList struct {
 	Settings []Setting `json:"settings"`
+}
+
+// TemplateList defines model for templateList.
+type TemplateList struct {
+	Placeholders []TemplatePlaceholder `json:"placeholders"`
+	Templates    []MessageTemplate     `json:"templates"`
 }
 
 // TokenList defines model for tokenList.
@@ -2073,6 +2304,12 @@ type PostReceiptsGatewayKeyParamsKey string
 // PutSettingsKeyParamsKey defines parameters for PutSettingsKey.
 type PutSettingsKeyParamsKey string
 
+// GetTemplatesKeyParamsKey defines parameters for GetTemplatesKey.
+type GetTemplatesKeyParamsKey string
+
+// PutTemplatesKeyParamsKey defines parameters for PutTemplatesKey.
+type PutTemplatesKeyParamsKey string
+
 // PostAccountsJSONRequestBody defines body for PostAccounts for application/json ContentType.
 type PostAccountsJSONRequestBody = AccountInput
 
@@ -2132,6 +2369,9 @@ type PatchProfilesNameJSONRequestBody = ProfileInput
 
 // PutSettingsKeyJSONRequestBody defines body for PutSettingsKey for application/json ContentType.
 type PutSettingsKeyJSONRequestBody = SettingInput
+
+// PutTemplatesKeyJSONRequestBody defines body for PutTemplatesKey for application/json ContentType.
+type PutTemplatesKeyJSONRequestBody = MessageTemplateInput
 
 // PostTokensJSONRequestBody defines body for PostTokens for application/json ContentType.
 type PostTokensJSONRequestBody = TokenInput
@@ -2784,6 +3024,30 @@ type ClientInterface interface {
 	//
 	// Corresponds with PUT /api/v1/settings/{key} (the `PutSettingsKey` operationId).
 	PutSettingsKey(ctx context.Context, key PutSettingsKeyParamsKey, body PutSettingsKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetTemplates List the message templates, each channel, link kind and language, with the organisation's text or the built-in one, and the placeholders a text may write
+	//
+	// Corresponds with GET /api/v1/templates (the `GetTemplates` operationId).
+	GetTemplates(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetTemplatesKey Show a message template (key CHANNEL.KIND or CHANNEL.KIND.LANGUAGE, like sms.activation or email.installation.de)
+	//
+	// Corresponds with GET /api/v1/templates/{key} (the `GetTemplatesKey` operationId).
+	GetTemplatesKey(ctx context.Context, key GetTemplatesKeyParamsKey, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PutTemplatesKeyWithBody Set a message template's subject (e-mail) and text, checked first; an absent one is kept, an empty one restores the built-in text
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /api/v1/templates/{key} (the `PutTemplatesKey` operationId).
+	PutTemplatesKeyWithBody(ctx context.Context, key PutTemplatesKeyParamsKey, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PutTemplatesKey Set a message template's subject (e-mail) and text, checked first; an absent one is kept, an empty one restores the built-in text
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /api/v1/templates/{key} (the `PutTemplatesKey` operationId).
+	PutTemplatesKey(ctx context.Context, key PutTemplatesKeyParamsKey, body PutTemplatesKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetTokens List API tokens (an admin sees all, others their own); never the tokens themselves
 	//
@@ -4375,6 +4639,70 @@ func (c *Client) PutSettingsKeyWithBody(ctx context.Context, key PutSettingsKeyP
 // Corresponds with PUT /api/v1/settings/{key} (the `PutSettingsKey` operationId).
 func (c *Client) PutSettingsKey(ctx context.Context, key PutSettingsKeyParamsKey, body PutSettingsKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewPutSettingsKeyRequest(c.Server, key, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetTemplates List the message templates, each channel, link kind and language, with the organisation's text or the built-in one, and the placeholders a text may write
+//
+// Corresponds with GET /api/v1/templates (the `GetTemplates` operationId).
+func (c *Client) GetTemplates(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetTemplatesRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetTemplatesKey Show a message template (key CHANNEL.KIND or CHANNEL.KIND.LANGUAGE, like sms.activation or email.installation.de)
+//
+// Corresponds with GET /api/v1/templates/{key} (the `GetTemplatesKey` operationId).
+func (c *Client) GetTemplatesKey(ctx context.Context, key GetTemplatesKeyParamsKey, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetTemplatesKeyRequest(c.Server, key)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PutTemplatesKeyWithBody Set a message template's subject (e-mail) and text, checked first; an absent one is kept, an empty one restores the built-in text
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /api/v1/templates/{key} (the `PutTemplatesKey` operationId).
+func (c *Client) PutTemplatesKeyWithBody(ctx context.Context, key PutTemplatesKeyParamsKey, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutTemplatesKeyRequestWithBody(c.Server, key, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PutTemplatesKey Set a message template's subject (e-mail) and text, checked first; an absent one is kept, an empty one restores the built-in text
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /api/v1/templates/{key} (the `PutTemplatesKey` operationId).
+func (c *Client) PutTemplatesKey(ctx context.Context, key PutTemplatesKeyParamsKey, body PutTemplatesKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutTemplatesKeyRequest(c.Server, key, body)
 	if err != nil {
 		return nil, err
 	}
@@ -7786,6 +8114,114 @@ func NewPutSettingsKeyRequestWithBody(server string, key PutSettingsKeyParamsKey
 	return req, nil
 }
 
+// NewGetTemplatesRequest constructs an http.Request for the GetTemplates method
+func NewGetTemplatesRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/templates")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetTemplatesKeyRequest constructs an http.Request for the GetTemplatesKey method
+func NewGetTemplatesKeyRequest(server string, key GetTemplatesKeyParamsKey) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "key", key, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/templates/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPutTemplatesKeyRequest calls the generic PutTemplatesKey builder with application/json body
+func NewPutTemplatesKeyRequest(server string, key PutTemplatesKeyParamsKey, body PutTemplatesKeyJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPutTemplatesKeyRequestWithBody(server, key, "application/json", bodyReader)
+}
+
+// NewPutTemplatesKeyRequestWithBody constructs an http.Request for the PutTemplatesKey method, with any body, and a specified content type
+func NewPutTemplatesKeyRequestWithBody(server string, key PutTemplatesKeyParamsKey, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "key", key, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/templates/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewGetTokensRequest constructs an http.Request for the GetTokens method
 func NewGetTokensRequest(server string) (*http.Request, error) {
 	var err error
@@ -8684,6 +9120,34 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PUT /api/v1/settings/{key} (the `PutSettingsKey` operationId).
 	PutSettingsKeyWithResponse(ctx context.Context, key PutSettingsKeyParamsKey, body PutSettingsKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*PutSettingsKeyResponse, error)
+
+	// GetTemplatesWithResponse List the message templates, each channel, link kind and language, with the organisation's text or the built-in one, and the placeholders a text may write
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/templates (the `GetTemplates` operationId).
+	GetTemplatesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetTemplatesResponse, error)
+
+	// GetTemplatesKeyWithResponse Show a message template (key CHANNEL.KIND or CHANNEL.KIND.LANGUAGE, like sms.activation or email.installation.de)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/templates/{key} (the `GetTemplatesKey` operationId).
+	GetTemplatesKeyWithResponse(ctx context.Context, key GetTemplatesKeyParamsKey, reqEditors ...RequestEditorFn) (*GetTemplatesKeyResponse, error)
+
+	// PutTemplatesKeyWithBodyWithResponse Set a message template's subject (e-mail) and text, checked first; an absent one is kept, an empty one restores the built-in text
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/templates/{key} (the `PutTemplatesKey` operationId).
+	PutTemplatesKeyWithBodyWithResponse(ctx context.Context, key PutTemplatesKeyParamsKey, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutTemplatesKeyResponse, error)
+
+	// PutTemplatesKeyWithResponse Set a message template's subject (e-mail) and text, checked first; an absent one is kept, an empty one restores the built-in text
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/templates/{key} (the `PutTemplatesKey` operationId).
+	PutTemplatesKeyWithResponse(ctx context.Context, key PutTemplatesKeyParamsKey, body PutTemplatesKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*PutTemplatesKeyResponse, error)
 
 	// GetTokensWithResponse List API tokens (an admin sees all, others their own); never the tokens themselves
 	//
@@ -16237,6 +16701,304 @@ func (r PutSettingsKeyResponse) ContentType() string {
 	return ""
 }
 
+// GetTemplatesResponse401Headers the declared response headers of an HTTP 401 response for GetTemplates
+type GetTemplatesResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// GetTemplatesResponse429Headers the declared response headers of an HTTP 429 response for GetTemplates
+type GetTemplatesResponse429Headers struct {
+	RetryAfter *int
+}
+
+type GetTemplatesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *TemplateList
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorBody
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ErrorBody
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *ErrorBody
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *ErrorBody
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetTemplatesResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetTemplatesResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetTemplatesResponse) GetJSON200() *TemplateList {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetTemplatesResponse) GetJSON401() *ErrorBody {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetTemplatesResponse) GetJSON403() *ErrorBody {
+	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetTemplatesResponse) GetJSON429() *ErrorBody {
+	return r.JSON429
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r GetTemplatesResponse) GetJSONDefault() *ErrorBody {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetTemplatesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetTemplatesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetTemplatesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetTemplatesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetTemplatesKeyResponse401Headers the declared response headers of an HTTP 401 response for GetTemplatesKey
+type GetTemplatesKeyResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// GetTemplatesKeyResponse429Headers the declared response headers of an HTTP 429 response for GetTemplatesKey
+type GetTemplatesKeyResponse429Headers struct {
+	RetryAfter *int
+}
+
+type GetTemplatesKeyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *MessageTemplate
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *ErrorBody
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorBody
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ErrorBody
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ErrorBody
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *ErrorBody
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *ErrorBody
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetTemplatesKeyResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetTemplatesKeyResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetTemplatesKeyResponse) GetJSON200() *MessageTemplate {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetTemplatesKeyResponse) GetJSON400() *ErrorBody {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetTemplatesKeyResponse) GetJSON401() *ErrorBody {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetTemplatesKeyResponse) GetJSON403() *ErrorBody {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetTemplatesKeyResponse) GetJSON404() *ErrorBody {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetTemplatesKeyResponse) GetJSON429() *ErrorBody {
+	return r.JSON429
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r GetTemplatesKeyResponse) GetJSONDefault() *ErrorBody {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetTemplatesKeyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetTemplatesKeyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetTemplatesKeyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetTemplatesKeyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PutTemplatesKeyResponse401Headers the declared response headers of an HTTP 401 response for PutTemplatesKey
+type PutTemplatesKeyResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// PutTemplatesKeyResponse429Headers the declared response headers of an HTTP 429 response for PutTemplatesKey
+type PutTemplatesKeyResponse429Headers struct {
+	RetryAfter *int
+}
+
+type PutTemplatesKeyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *MessageTemplate
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *ErrorBody
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorBody
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ErrorBody
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ErrorBody
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *ErrorBody
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *ErrorBody
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *ErrorBody
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *ErrorBody
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *ErrorBody
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *PutTemplatesKeyResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PutTemplatesKeyResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PutTemplatesKeyResponse) GetJSON200() *MessageTemplate {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PutTemplatesKeyResponse) GetJSON400() *ErrorBody {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PutTemplatesKeyResponse) GetJSON401() *ErrorBody {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PutTemplatesKeyResponse) GetJSON403() *ErrorBody {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PutTemplatesKeyResponse) GetJSON404() *ErrorBody {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PutTemplatesKeyResponse) GetJSON409() *ErrorBody {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PutTemplatesKeyResponse) GetJSON413() *ErrorBody {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r PutTemplatesKeyResponse) GetJSON415() *ErrorBody {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PutTemplatesKeyResponse) GetJSON429() *ErrorBody {
+	return r.JSON429
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r PutTemplatesKeyResponse) GetJSONDefault() *ErrorBody {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r PutTemplatesKeyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PutTemplatesKeyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PutTemplatesKeyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PutTemplatesKeyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetTokensResponse401Headers the declared response headers of an HTTP 401 response for GetTokens
 type GetTokensResponse401Headers struct {
 	WWWAuthenticate *string
@@ -17944,6 +18706,58 @@ func (c *ClientWithResponses) PutSettingsKeyWithResponse(ctx context.Context, ke
 		return nil, err
 	}
 	return ParsePutSettingsKeyResponse(rsp)
+}
+
+// GetTemplatesWithResponse List the message templates, each channel, link kind and language, with the organisation's text or the built-in one, and the placeholders a text may write
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/templates (the `GetTemplates` operationId).
+func (c *ClientWithResponses) GetTemplatesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetTemplatesResponse, error) {
+	rsp, err := c.GetTemplates(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetTemplatesResponse(rsp)
+}
+
+// GetTemplatesKeyWithResponse Show a message template (key CHANNEL.KIND or CHANNEL.KIND.LANGUAGE, like sms.activation or email.installation.de)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/templates/{key} (the `GetTemplatesKey` operationId).
+func (c *ClientWithResponses) GetTemplatesKeyWithResponse(ctx context.Context, key GetTemplatesKeyParamsKey, reqEditors ...RequestEditorFn) (*GetTemplatesKeyResponse, error) {
+	rsp, err := c.GetTemplatesKey(ctx, key, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetTemplatesKeyResponse(rsp)
+}
+
+// PutTemplatesKeyWithBodyWithResponse Set a message template's subject (e-mail) and text, checked first; an absent one is kept, an empty one restores the built-in text
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/templates/{key} (the `PutTemplatesKey` operationId).
+func (c *ClientWithResponses) PutTemplatesKeyWithBodyWithResponse(ctx context.Context, key PutTemplatesKeyParamsKey, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutTemplatesKeyResponse, error) {
+	rsp, err := c.PutTemplatesKeyWithBody(ctx, key, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePutTemplatesKeyResponse(rsp)
+}
+
+// PutTemplatesKeyWithResponse Set a message template's subject (e-mail) and text, checked first; an absent one is kept, an empty one restores the built-in text
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/templates/{key} (the `PutTemplatesKey` operationId).
+func (c *ClientWithResponses) PutTemplatesKeyWithResponse(ctx context.Context, key PutTemplatesKeyParamsKey, body PutTemplatesKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*PutTemplatesKeyResponse, error) {
+	rsp, err := c.PutTemplatesKey(ctx, key, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePutTemplatesKeyResponse(rsp)
 }
 
 // GetTokensWithResponse List API tokens (an admin sees all, others their own); never the tokens themselves
@@ -25025,6 +25839,286 @@ func ParsePutSettingsKeyResponse(rsp *http.Response) (*PutSettingsKeyResponse, e
 		response.Headers401 = &headers
 	case rsp.StatusCode == 429:
 		var headers PutSettingsKeyResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetTemplatesResponse parses an HTTP response from a GetTemplatesWithResponse call
+func ParseGetTemplatesResponse(rsp *http.Response) (*GetTemplatesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetTemplatesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest TemplateList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetTemplatesResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetTemplatesResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetTemplatesKeyResponse parses an HTTP response from a GetTemplatesKeyWithResponse call
+func ParseGetTemplatesKeyResponse(rsp *http.Response) (*GetTemplatesKeyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetTemplatesKeyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest MessageTemplate
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetTemplatesKeyResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetTemplatesKeyResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePutTemplatesKeyResponse parses an HTTP response from a PutTemplatesKeyWithResponse call
+func ParsePutTemplatesKeyResponse(rsp *http.Response) (*PutTemplatesKeyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PutTemplatesKeyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest MessageTemplate
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers PutTemplatesKeyResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers PutTemplatesKeyResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

@@ -239,6 +239,7 @@ type errorData struct {
 	Lang, Title, Reason string
 	Contact, ContactURL string // the IT contact as shown and as a link (mailto: or https); "" when none
 	Brand               brandView
+	Provider            string // the neutral page's line naming the provider; "" when it has no name
 }
 
 // language returns the supported language for lang and its templates.
@@ -381,6 +382,23 @@ func (r *Renderer) Unavailable(w io.Writer, lang string) error {
 	lang, t := r.language(i18n.Normalize(lang))
 	d := errorData{Lang: lang, Title: r.cat.T(lang, "unavailable.title"), Reason: r.cat.T(lang, "unavailable.text")}
 	return r.execute(w, t, "unavailable", d)
+}
+
+// UnknownHost writes the neutral page of a host that is no one's
+// (activation.HostRoute.Unknown): nothing of any organisation, its name,
+// logo or colour, and the provider's name only when provider is not "".
+// lang is a language tag or an Accept-Language value.
+func (r *Renderer) UnknownHost(w io.Writer, lang, provider string) error {
+	lang, t := r.language(i18n.Normalize(lang))
+	d := errorData{Lang: lang, Title: r.cat.T(lang, "unknownhost.title"), Reason: r.cat.T(lang, "unknownhost.text")}
+	if provider != "" {
+		s, err := r.cat.Format(lang, "unknownhost.provider", map[string]string{"Company": provider})
+		if err != nil {
+			return err
+		}
+		d.Provider = s
+	}
+	return r.execute(w, t, "unknownhost", d)
 }
 
 // execute renders into a pooled buffer first, so that a failed page writes

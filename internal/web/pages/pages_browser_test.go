@@ -401,6 +401,15 @@ func TestLandingAccessibility(t *testing.T) {
 	r, _ := newRenderer(t)
 	mux := http.NewServeMux()
 	mux.Handle("/a/", landingServer(t, r))
+	// The neutral page of a host that is no organisation's.
+	mux.HandleFunc("GET /unknown-host", func(w http.ResponseWriter, req *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Content-Security-Policy", r.ContentSecurityPolicy(Brand{}))
+		w.WriteHeader(http.StatusNotFound)
+		if err := r.UnknownHost(w, req.URL.Query().Get("lang"), req.URL.Query().Get("provider")); err != nil {
+			t.Errorf("UnknownHost: %v", err)
+		}
+	})
 	// A page that breaks a rule, so the check is seen to find what it looks for.
 	mux.HandleFunc("GET /broken", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte(`<!doctype html><html lang="en"><title>t</title><main><h1>t</h1><img src="/nothing.png"></main></html>`))
@@ -429,6 +438,8 @@ func TestLandingAccessibility(t *testing.T) {
 		{"used link", "/a/used", false},
 		{"expired link", "/a/expired?lang=it", false},
 		{"unknown link", "/a/unknown", false},
+		{"unknown host", "/unknown-host", false},
+		{"unknown host of a named provider in dark mode", "/unknown-host?provider=Provider+Telecom&lang=de", false},
 		// Brand colours at both ends of the scale: the button's text turns
 		// black or white, so it passes whatever the colour.
 		{"light yellow brand", "/a/tok?colour=%23fff59d&logo", false},
