@@ -17,6 +17,7 @@ import (
 	"github.com/activator-voip/activator/internal/web/console"
 	"github.com/activator-voip/activator/internal/web/pages"
 	"github.com/activator-voip/activator/internal/web/ratelimit"
+	"github.com/activator-voip/activator/internal/web/status"
 )
 
 // What happens to a request before any handler runs: the per-address rate
@@ -112,6 +113,15 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) (*http.Request, s
 	host, err := s.dom.Settings.RouteHost(r.Context(), r.Host)
 	switch {
 	case err != nil:
+		// Whose host this is cannot be told: it reaches no
+		// organisation's links or devices, as a host that is no one's,
+		// and its pages answer the fault rather than the neutral page.
+		// A database fault is logged once by the store; anything else
+		// (an organisation's stored settings that do not resolve) here.
+		if _, _, _, fault := status.Fault(err); !fault {
+			s.log.ErrorContext(r.Context(), "routing a request by its host", "host", r.Host, "err", err)
+		}
+		r = r.WithContext(activation.AtUnknownHost(r.Context()))
 	case host.Named:
 		r = r.WithContext(activation.AtHostOf(r.Context(), host.Org))
 	case host.Unknown:

@@ -3,12 +3,14 @@ package web_test
 import (
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/activator-voip/activator/internal/app/apptest"
 	"github.com/activator-voip/activator/internal/model"
 	"github.com/activator-voip/activator/internal/secret"
 )
@@ -152,4 +154,34 @@ func TestUnknownHostGetsTheNeutralPage(t *testing.T) {
 		provider.must("PUT", "/api/v1/settings/company_name", `{"value":"Provider Telecom"}`, 200, nil)
 		neutral("the console, the provider named", "/console/", "This server is run by Provider Telecom.")
 	})
+}
+
+// TestAHostThatCannotBeRoutedIsLogged: when whose host a request came to
+// cannot be told (the database is gone from under the server), the
+// request is not taken for the provider's host, which reaches every
+// organisation's links, and the log says why.
+func TestAHostThatCannotBeRoutedIsLogged(t *testing.T) {
+	var logged logBuffer
+	s := startServerWith(t, apptest.Options{Logger: slog.New(slog.NewTextHandler(&logged, nil))})
+	u, _ := url.Parse(s.url)
+	provider := orgClient{s: s, token: s.token}
+	homeLink := sentLink(t, provider, "grace")
+	provider.must("POST", "/api/v1/orgs", `{"name":"ACME Corp","slug":"acme","base_url":"http://localhost:`+u.Port()+`"}`, 201, nil)
+	if code, _ := atHost(t, s, u.Host, "GET", "/a/"+homeLink, "", ""); code != 200 {
+		t.Fatalf("the provider's link at the provider's host: %d", code)
+	}
+	if err := s.app.Store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// The names are read again once their cache is stale.
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(logged.String(), `msg="routing a request by its host"`) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no log of the host that could not be routed:\n%s", logged.String())
+		}
+		if code, _ := atHost(t, s, u.Host, "GET", "/a/"+homeLink, "", ""); code == 200 {
+			t.Fatal("a link answered with the database closed")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }

@@ -381,7 +381,7 @@ func contact(contacts ...string) (shown, href string) {
 func (r *Renderer) Unavailable(w io.Writer, lang string) error {
 	lang, t := r.language(i18n.Normalize(lang))
 	d := errorData{Lang: lang, Title: r.cat.T(lang, "unavailable.title"), Reason: r.cat.T(lang, "unavailable.text")}
-	return r.execute(w, t, "unavailable", d)
+	return r.execute(w, t, "notice", d)
 }
 
 // UnknownHost writes the neutral page of a host that is no one's
@@ -398,7 +398,7 @@ func (r *Renderer) UnknownHost(w io.Writer, lang, provider string) error {
 		}
 		d.Provider = s
 	}
-	return r.execute(w, t, "unknownhost", d)
+	return r.execute(w, t, "notice", d)
 }
 
 // execute renders into a pooled buffer first, so that a failed page writes
