@@ -41,6 +41,30 @@ const (
 // export writes them.
 var ImportColumns = []string{ColName, ColMobile, ColEmail, ColSecurityModel, ColDescription, ColGroup, ColProfile, ColLanguage}
 
+// Column indexes: a row's cells are kept in an array by these, in the
+// order of ImportColumns, not in a map per row.
+const (
+	colName = iota
+	colMobile
+	colEmail
+	colSecurityModel
+	colDescription
+	colGroup
+	colProfile
+	colLanguage
+	numColumns
+	colNone = -1 // a cell in no column: an export's own, ignored
+)
+
+// columnIndex is the index of each column by its name.
+var columnIndex = func() map[string]int {
+	m := make(map[string]int, len(ImportColumns))
+	for i, c := range ImportColumns {
+		m[c] = i
+	}
+	return m
+}()
+
 var columnAliases = map[string]string{
 	"fullname": ColName, "name": ColName, "displayname": ColName,
 	"mobilenumber": ColMobile, "mobile": ColMobile, "phone": ColMobile,
@@ -72,11 +96,13 @@ type Imports struct {
 	links    *Links // sends the activations an import asks for
 	log      *slog.Logger
 	wake     chan struct{} // rings RunJobs when there is new work
+	mobiles  *mobileMemo   // the mobile numbers checks read, for their confirmations
 }
 
 // NewImports returns the imports of the organisations in st.
 func NewImports(st *store.Store, settings *Settings, links *Links, log *slog.Logger) *Imports {
-	return &Imports{store: st, settings: settings, links: links, log: orDiscard(log), wake: make(chan struct{}, 1)}
+	return &Imports{store: st, settings: settings, links: links, log: orDiscard(log), wake: make(chan struct{}, 1),
+		mobiles: newMobileMemo(mobileMemoSize)}
 }
 
 // ImportOptions are what an import applies to rows that leave it unsaid.
@@ -318,7 +344,7 @@ const rowChunk = 4096
 // openRows checks a file's header line, and returns a reader positioned
 // at its first row with the column of each cell. The file's text was
 // found UTF-8 when it was kept (keepFile).
-func openRows(content io.Reader, opts ImportOptions, is *importState) (*csv.Reader, []string, error) {
+func openRows(content io.Reader, opts ImportOptions, is *importState) (*csv.Reader, []int, error) {
 	br := bufio.NewReaderSize(content, 64<<10)
 	head, _ := br.Peek(64 << 10) // the header line, for its separator; less at the file's end
 	r := csv.NewReader(br)
@@ -338,7 +364,7 @@ func openRows(content io.Reader, opts ImportOptions, is *importState) (*csv.Read
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading the file: %w", err)
 	}
-	cols := make([]string, len(header))
+	cols := make([]int, len(header))
 	seen := map[string]bool{}
 	for i, h := range header {
 		c, ok := columnAliases[normaliseHeader(h)]
@@ -346,12 +372,13 @@ func openRows(content io.Reader, opts ImportOptions, is *importState) (*csv.Read
 			return nil, nil, invalid("file", "line 1: unknown column %q: the columns are %s", h, strings.Join(ImportColumns, ", "))
 		}
 		if c == "" {
+			cols[i] = colNone
 			continue
 		}
 		if seen[c] {
 			return nil, nil, invalid("file", "line 1: column %q appears twice", h)
 		}
-		seen[c], cols[i] = true, c
+		seen[c], cols[i] = true, columnIndex[c]
 	}
 	if !seen[ColName] {
 		return nil, nil, invalid("file", "line 1: the %q column is required", ColName)
@@ -462,64 +489,68 @@ func sniffSeparator(content string) rune {
 	return best
 }
 
-func (s *Imports) validateRow(line int, cols, rec []string, opts ImportOptions, is *importState) *importRow {
+func (s *Imports) validateRow(line int, cols []int, rec []string, opts ImportOptions, is *importState) *importRow {
 	ir := &importRow{line: line}
-	cell := map[string]string{}
+	var cells [numColumns]string
 	for i, v := range rec {
-		if i < len(cols) && cols[i] != "" {
-			cell[cols[i]] = csvPlain(strings.TrimSpace(v))
+		if i < len(cols) && cols[i] != colNone {
+			cells[cols[i]] = csvPlain(strings.TrimSpace(v))
 		}
 	}
-	bad := func(col, format string, args ...any) {
-		ir.errors = append(ir.errors, model.ImportRowError{Row: line, Column: col, Value: cell[col], Message: fmt.Sprintf(format, args...)})
+	bad := func(col int, format string, args ...any) {
+		e := model.ImportRowError{Row: line, Message: fmt.Sprintf(format, args...)}
+		if col != colNone {
+			e.Column, e.Value = ImportColumns[col], cells[col]
+		}
+		ir.errors = append(ir.errors, e)
 	}
 	if len(rec) > len(cols) {
-		bad("", "the line has %d cells, the header %d", len(rec), len(cols))
+		bad(colNone, "the line has %d cells, the header %d", len(rec), len(cols))
 	}
 	a := &store.AccountRow{OrgID: is.orgID, Account: model.Account{Kind: model.AccountWizard, Stage: model.StageNew, SecurityModel: model.EndToEnd}}
 	ir.row = a
-	name := cell[ColName]
+	name := cells[colName]
 	if p := lineProblem("the full name", name, true, 200); p != "" {
-		bad(ColName, "%s", p)
+		bad(colName, "%s", p)
 	}
 	a.DisplayName = name
-	if m := cell[ColMobile]; m != "" {
-		n, err := normaliseMobile(m, is.st.PhoneRegion)
+	if m := cells[colMobile]; m != "" {
+		n, err := s.mobiles.normalise(m, is.st.PhoneRegion)
 		if err != nil {
-			bad(ColMobile, "%s", err.Error())
+			bad(colMobile, "%s", err.Error())
 		}
 		a.Mobile = n
 	}
-	if e := cell[ColEmail]; e != "" {
+	if e := cells[colEmail]; e != "" {
 		if err := validEmail("email", e); err != nil {
-			bad(ColEmail, "%s", err.Error())
+			bad(colEmail, "%s", err.Error())
 		}
 		a.Email = e
 	}
-	if v := cell[ColSecurityModel]; v != "" {
+	if v := cells[colSecurityModel]; v != "" {
 		m := model.SecurityModel(strings.ToLower(v))
 		if !m.Valid() {
-			bad(ColSecurityModel, "want end-to-end or end-to-site")
+			bad(colSecurityModel, "want end-to-end or end-to-site")
 		}
 		a.SecurityModel = m
 	}
-	if d := cell[ColDescription]; textProblem("the description", d, 1000) != "" {
-		bad(ColDescription, "%s", textProblem("the description", d, 1000))
+	if d := cells[colDescription]; textProblem("the description", d, 1000) != "" {
+		bad(colDescription, "%s", textProblem("the description", d, 1000))
 	} else {
 		a.Description = d
 	}
-	group := cell[ColGroup]
+	group := cells[colGroup]
 	if group == "" {
 		group = opts.Group
 	}
 	if g := is.groups[group]; g != nil {
 		a.GroupID, a.Group = g.ID, g.Name
 	} else if group == "" {
-		bad(ColGroup, "no group: fill the cell or choose a group for the import")
+		bad(colGroup, "no group: fill the cell or choose a group for the import")
 	} else {
-		bad(ColGroup, "no group named %q", group)
+		bad(colGroup, "no group named %q", group)
 	}
-	profile := cell[ColProfile]
+	profile := cells[colProfile]
 	if profile == "" {
 		profile = opts.Profile
 	}
@@ -527,20 +558,20 @@ func (s *Imports) validateRow(line int, cols, rec []string, opts ImportOptions, 
 		if id, ok := is.profiles[profile]; ok {
 			a.ProfileID, a.Profile = &id, profile
 		} else {
-			bad(ColProfile, "no profile named %q", profile)
+			bad(colProfile, "no profile named %q", profile)
 		}
 	}
-	if l := strings.ToLower(cell[ColLanguage]); l != "" {
+	if l := strings.ToLower(cells[colLanguage]); l != "" {
 		if !model.ValidLanguage(l) {
-			bad(ColLanguage, "want one of %s", strings.Join(model.Languages, ", "))
+			bad(colLanguage, "want one of %s", strings.Join(model.Languages, ", "))
 		}
 		a.Language = l
 	}
 	switch {
-	case opts.Send == model.ChannelSMS && a.Mobile == "" && cell[ColMobile] == "":
-		bad(ColMobile, "a mobile number is needed to send by SMS")
-	case opts.Send == model.ChannelEmail && a.Email == "" && cell[ColEmail] == "":
-		bad(ColEmail, "an e-mail address is needed to send by e-mail")
+	case opts.Send == model.ChannelSMS && a.Mobile == "" && cells[colMobile] == "":
+		bad(colMobile, "a mobile number is needed to send by SMS")
+	case opts.Send == model.ChannelEmail && a.Email == "" && cells[colEmail] == "":
+		bad(colEmail, "an e-mail address is needed to send by e-mail")
 	}
 	return ir
 }
