@@ -97,12 +97,17 @@ type Imports struct {
 	log      *slog.Logger
 	wake     chan struct{} // rings RunJobs when there is new work
 	mobiles  *mobileMemo   // the mobile numbers checks read, for their confirmations
+	boot     string        // tells this process's claims of confirmations from an earlier one's
+
+	jobsMu   sync.Mutex
+	instance string          // this instance's name in claims, once RunJobs runs
+	jobsCtx  context.Context // RunJobs's: confirmations run until it ends
 }
 
 // NewImports returns the imports of the organisations in st.
 func NewImports(st *store.Store, settings *Settings, links *Links, log *slog.Logger) *Imports {
 	return &Imports{store: st, settings: settings, links: links, log: orDiscard(log), wake: make(chan struct{}, 1),
-		mobiles: newMobileMemo(mobileMemoSize)}
+		mobiles: newMobileMemo(mobileMemoSize), boot: secret.RandomDigits(12)}
 }
 
 // ImportOptions are what an import applies to rows that leave it unsaid.
@@ -850,31 +855,152 @@ func (s *Imports) Cancel(ctx context.Context, id int64, by Caller) (*model.Impor
 }
 
 // Confirm imports the valid rows of a previewed file that match no
-// existing account, in transactions of importBatch rows. Bad rows are left
-// out (the preview named them). An import that stopped half way is resumed
-// by confirming it again: rows already imported now match their accounts.
-// progress, when not nil, is called after each batch.
+// existing account, in transactions of importBatch rows, in the call. Bad
+// rows are left out (the preview named them). An import that stopped half
+// way is resumed by confirming it again, or by the server by itself (the
+// import is a job, see ConfirmJob): rows already imported now match their
+// accounts. progress, when not nil, is called after each batch.
 func (s *Imports) Confirm(ctx context.Context, id int64, by Caller, progress func(model.ImportStatus)) (*model.ImportStatus, error) {
-	im, opts, err := s.importByID(ctx, by.OrgID, id)
+	im, opts, owner, claimed, err := s.startConfirm(ctx, id, by)
 	if err != nil {
 		return nil, err
 	}
+	if !claimed {
+		return nil, conflict("import_running", "", "import %d is being imported already: GET its status to follow it", id)
+	}
+	return s.runImport(ctx, im, opts, owner, progress)
+}
+
+// ConfirmJob confirms a previewed import as Confirm does, as a job the
+// server runs by itself, and waits up to wait for it: done is true with
+// the import's outcome when it ended by then (its refusal as the error),
+// else the status says how far it got and the job goes on without the
+// caller. A negative wait answers at once. Confirming an import that is
+// being imported follows it.
+func (s *Imports) ConfirmJob(ctx context.Context, id int64, wait time.Duration, by Caller) (st *model.ImportStatus, done bool, err error) {
+	im, opts, owner, claimed, err := s.startConfirm(ctx, id, by)
+	if err != nil {
+		return nil, false, err
+	}
+	if !claimed { // another caller, or instance, is importing it
+		return s.awaitImport(ctx, id, wait, by)
+	}
+	out := make(chan error, 1)
+	var result *model.ImportStatus
+	go func() {
+		// The job outlives the request; it ends with the server, which
+		// leaves it for the next to go on with.
+		r, err := s.runImport(s.jobsContext(), im, opts, owner, nil)
+		result = r
+		out <- err
+	}()
+	if wait < 0 {
+		return importStatus(im), false, nil
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case err := <-out:
+		return result, true, err
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	st, err = s.Status(context.WithoutCancel(ctx), id, by)
+	return st, false, err
+}
+
+// awaitImport waits up to wait for an import that someone else is
+// importing to leave state importing.
+func (s *Imports) awaitImport(ctx context.Context, id int64, wait time.Duration, by Caller) (*model.ImportStatus, bool, error) {
+	deadline := time.Now().Add(wait)
+	for {
+		st, err := s.Status(ctx, id, by)
+		if err != nil {
+			return nil, false, err
+		}
+		if st.State == model.ImportFailed {
+			return nil, true, conflict("import_failed", "", "import %d failed: %s", id, st.LastError)
+		}
+		if st.State != model.ImportImporting {
+			return st, true, nil
+		}
+		if !time.Now().Before(deadline) {
+			return st, false, nil
+		}
+		select {
+		case <-ctx.Done():
+			return st, false, nil
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// startConfirm moves a previewed (or failed, or interrupted) import to
+// state importing and claims it for this process; claimed is false when
+// a live holder is importing it.
+func (s *Imports) startConfirm(ctx context.Context, id int64, by Caller) (im *store.Import, opts ImportOptions, owner string, claimed bool, err error) {
+	im, opts, err = s.importByID(ctx, by.OrgID, id)
+	if err != nil {
+		return nil, opts, "", false, err
+	}
 	if !hasFile(im) || im.State == model.ImportChecking {
 		// Still being checked, or its file is gone: refused by the check, cancelled, or imported.
-		return nil, conflict("import_not_previewed", "", "import %d is %s: it cannot be imported", id, im.State)
+		return nil, opts, "", false, conflict("import_not_previewed", "", "import %d is %s: it cannot be imported", id, im.State)
 	}
+	owner = s.confirmOwner()
 	var moved bool
 	if err := s.store.Tx(ctx, func(tx *store.Tx) error {
 		moved, err = tx.SetImportState(ctx, id, model.ImportImporting, model.ImportPreviewed, model.ImportImporting, model.ImportFailed)
+		if err != nil || !moved {
+			return err
+		}
+		claimed, err = tx.ClaimImport(ctx, id, owner, time.Now(), jobLease)
 		return err
 	}); err != nil {
-		return nil, err
+		return nil, opts, "", false, err
 	}
 	if !moved {
-		return nil, conflict("import_not_previewed", "", "import %d is %s: it cannot be imported again", id, im.State)
+		return nil, opts, "", false, conflict("import_not_previewed", "", "import %d is %s: it cannot be imported again", id, im.State)
 	}
 	im.State, im.LastError = model.ImportImporting, ""
-	rows, is, err := s.parseImport(ctx, by.OrgID, s.fileOf(ctx, im), opts)
+	return im, opts, owner, claimed, nil
+}
+
+// confirmFailed reports whether an import's error refuses it (it is
+// failed, for its operator to see, and resumed by confirming it again),
+// rather than a fault or a stop that leaves it to go on by itself.
+func confirmFailed(err error) bool {
+	var de *Error
+	return errors.As(err, &de) && !isFault(err)
+}
+
+// runImport imports a claimed import's new rows, each batch in the
+// transaction that records the progress and renews owner's lease, so that
+// a stop (even a SIGKILL) loses at most the batch in progress; the job is
+// taken up again where it stopped. A refusal (a quota, the numbers run
+// out) fails the import; anything else leaves it importing, given back,
+// for the server to go on with (RunJobs).
+func (s *Imports) runImport(ctx context.Context, im *store.Import, opts ImportOptions, owner string, progress func(model.ImportStatus)) (_ *model.ImportStatus, err error) {
+	id := im.ID
+	defer func() {
+		if err == nil || errors.Is(err, errJobLost) {
+			return
+		}
+		// Recorded even when ctx ended: that is what stopped the import,
+		// and the record is what resumes it.
+		wctx := context.WithoutCancel(ctx)
+		_ = s.store.Tx(wctx, func(tx *store.Tx) error {
+			if confirmFailed(err) {
+				im.State, im.LastError = model.ImportFailed, "importing: "+err.Error()
+				if err := tx.SetImportProgress(wctx, im); err != nil {
+					return err
+				}
+			}
+			return tx.ReleaseImportJob(wctx, id, owner)
+		})
+	}()
+	by := Caller{Name: im.Operator, OrgID: im.OrgID}
+	rows, is, err := s.parseImport(ctx, im.OrgID, s.fileOf(ctx, im), opts)
 	if err != nil {
 		return nil, err
 	}
@@ -887,8 +1013,6 @@ func (s *Imports) Confirm(ctx context.Context, id int64, by Caller, progress fun
 	// Usernames and virtual numbers are drawn here, against every one in
 	// use, so the multi-row inserts do not collide.
 	if err := is.checkNumbers(len(todo)); err != nil {
-		im.State, im.LastError = model.ImportFailed, err.Error()
-		_ = s.store.Tx(ctx, func(tx *store.Tx) error { return tx.SetImportProgress(ctx, im) })
 		return nil, err
 	}
 	for _, a := range todo {
@@ -905,11 +1029,10 @@ func (s *Imports) Confirm(ctx context.Context, id int64, by Caller, progress fun
 	}
 	detail, _ := json.Marshal(map[string]string{"import": strconv.FormatInt(id, 10)})
 	im.Done = len(rows) - len(todo)
-	// Progress is written every few seconds, not every batch: the row
-	// carries the whole file, and each write of it costs a copy of the file.
-	lastWrite := time.Now()
 	for start := 0; start < len(todo); start += importBatch {
 		batch := todo[start:min(start+importBatch, len(todo))]
+		next := *im
+		next.Done, next.Created = im.Done+len(batch), im.Created+len(batch)
 		err := s.store.Tx(ctx, func(tx *store.Tx) error {
 			if err := checkAccountQuota(ctx, &tx.Reader, is.st, len(batch)); err != nil {
 				return err
@@ -917,26 +1040,19 @@ func (s *Imports) Confirm(ctx context.Context, id int64, by Caller, progress fun
 			if err := tx.InsertAccounts(ctx, batch, by.Name, func(*store.AccountRow) string { return string(detail) }); err != nil {
 				return err
 			}
-			if time.Since(lastWrite) < 2*time.Second {
-				return nil
+			ok, err := tx.SetImportBatch(ctx, &next, owner, time.Now().Add(jobLease))
+			if err == nil && !ok {
+				err = errJobLost // rolled back: the new holder writes this batch
 			}
-			lastWrite = time.Now()
-			next := *im
-			next.Done, next.Created = im.Done+len(batch), im.Created+len(batch)
-			return tx.SetImportProgress(ctx, &next)
+			return err
 		})
-		if err == nil {
-			im.Done += len(batch)
-			im.Created += len(batch)
+		if errors.Is(err, errJobLost) {
+			return nil, fmt.Errorf("import %d: %w", id, errJobLost)
 		}
 		if err != nil {
-			im.State, im.LastError = model.ImportFailed, "importing: "+err.Error()
-			// Recorded even when the request's context ended: that is
-			// what stopped the import, and the record is what resumes it.
-			wctx := context.WithoutCancel(ctx)
-			_ = s.store.Tx(wctx, func(tx *store.Tx) error { return tx.SetImportProgress(wctx, im) })
 			return nil, mapStore("importing", "", err)
 		}
+		im.Done, im.Created = next.Done, next.Created
 		if progress != nil {
 			progress(*importStatus(im))
 		}
@@ -969,6 +1085,9 @@ func (s *Imports) Confirm(ctx context.Context, id int64, by Caller, progress fun
 	}
 	if err := s.store.Tx(ctx, func(tx *store.Tx) error {
 		if err := tx.SetImportProgress(ctx, im); err != nil {
+			return err
+		}
+		if err := tx.ReleaseImportJob(ctx, id, owner); err != nil {
 			return err
 		}
 		if im.State == model.ImportDone {
