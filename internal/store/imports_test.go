@@ -117,7 +117,10 @@ func TestClaimImportAndRecordItsBatches(t *testing.T) {
 		claim := func(owner string, at time.Time) bool {
 			t.Helper()
 			var ok bool
-			if err := s.Tx(ctx, func(tx *store.Tx) (err error) { ok, err = tx.ClaimImport(ctx, im.ID, owner, at, time.Minute); return err }); err != nil {
+			if err := s.Tx(ctx, func(tx *store.Tx) (err error) {
+				ok, err = tx.ClaimImport(ctx, im.ID, owner, at, time.Minute)
+				return err
+			}); err != nil {
 				t.Fatal(err)
 			}
 			return ok
