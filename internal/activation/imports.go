@@ -158,6 +158,7 @@ type importState struct {
 	existing    []string // existing accounts' usernames
 	users       map[string]bool
 	numbers     map[string]bool
+	fillMemo    bool // a check's: the mobile numbers it reads are remembered for the confirmation
 }
 
 // Kinds of matching key, hashed in front of the key.
@@ -520,7 +521,7 @@ func (s *Imports) validateRow(line int, cols []int, rec []string, opts ImportOpt
 	}
 	a.DisplayName = name
 	if m := cells[colMobile]; m != "" {
-		n, err := s.mobiles.normalise(m, is.st.PhoneRegion)
+		n, err := s.mobiles.normalise(m, is.st.PhoneRegion, is.fillMemo)
 		if err != nil {
 			bad(colMobile, "%s", err.Error())
 		}
@@ -636,6 +637,8 @@ func (s *Imports) check(ctx context.Context, orgID int64, content io.Reader, opt
 	if err != nil {
 		return nil, err
 	}
+	s.mobiles.reset()
+	is.fillMemo = true
 	b := newPreviewOf(0, model.ImportPreviewed, opts)
 	err = s.readRows(content, opts, is, func(ir *importRow, read int64) error {
 		b.add(ir)
@@ -1097,6 +1100,7 @@ func (s *Imports) runImport(ctx context.Context, im *store.Import, opts ImportOp
 	}); err != nil {
 		return nil, err
 	}
+	s.mobiles.reset() // its numbers are of no more use
 	s.log.InfoContext(ctx, "import done", "import", id, "rows", len(rows), "created", im.Created, "by", by.Name)
 	if im.State == model.ImportSending {
 		s.wakeJobs() // the activations are sent by the server, as a job

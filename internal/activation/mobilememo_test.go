@@ -12,7 +12,8 @@ import (
 
 // TestMobileMemoReadsAsNormaliseMobile: a remembered cell reads as it did
 // when it was parsed, valid, landline, invalid, in another form or in
-// another region, and the memo never holds more than its bound.
+// another region, and the memo never holds more than its bound, keeping
+// the first numbers it read.
 func TestMobileMemoReadsAsNormaliseMobile(t *testing.T) {
 	mm := newMobileMemo(3)
 	cells := []string{"+393331234567", " 00393331234567 ", "333 123 4567", "+390612345678", "12", "abc", "", "+14155550123", "3331234567"}
@@ -20,7 +21,7 @@ func TestMobileMemoReadsAsNormaliseMobile(t *testing.T) {
 		for _, region := range []string{"IT", "US"} {
 			for _, c := range cells {
 				want, wantErr := normaliseMobile(c, region)
-				got, err := mm.normalise(c, region)
+				got, err := mm.normalise(c, region, true)
 				if got != want || fmt.Sprint(err) != fmt.Sprint(wantErr) {
 					t.Errorf("round %d, %q in %s: memo %q, %v; want %q, %v", round, c, region, got, err, want, wantErr)
 				}
@@ -29,6 +30,9 @@ func TestMobileMemoReadsAsNormaliseMobile(t *testing.T) {
 				}
 			}
 		}
+	}
+	if _, ok := mm.m[mobileCell{"IT", "+393331234567"}]; !ok || len(mm.m) != 3 {
+		t.Errorf("the memo holds %v, want the first 3 numbers read", mm.m)
 	}
 }
 

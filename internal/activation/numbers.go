@@ -76,8 +76,12 @@ const mobileMemoSize = 100_000
 // mobileMemo remembers how the cells of import files read as mobile
 // numbers (readMobile, the costly part of checking a row): the preview's
 // check reads every number of a file, and its confirmation reads the file
-// again and finds them here. It holds at most max numbers; when it is full
-// it is emptied and fills again. Safe for concurrent use.
+// again and finds them here. Each check starts it anew (reset) and fills
+// it with its first max numbers, no more, so that a confirmation finds the
+// first rows of a larger file (a memo emptied when full would hold the
+// last ones, of no use to a confirmation that reads from the first); a
+// confirmation only reads it, and empties it when done. Safe for
+// concurrent use.
 type mobileMemo struct {
 	mu     sync.Mutex
 	max    int
@@ -99,8 +103,16 @@ func newMobileMemo(max int) *mobileMemo {
 	return &mobileMemo{max: max, m: map[mobileCell]mobileMemoed{}}
 }
 
-// normalise is normaliseMobile, remembered.
-func (mm *mobileMemo) normalise(v, region string) (string, error) {
+// reset forgets every number.
+func (mm *mobileMemo) reset() {
+	mm.mu.Lock()
+	mm.m = map[mobileCell]mobileMemoed{}
+	mm.mu.Unlock()
+}
+
+// normalise is normaliseMobile, remembered when fill says so and there is
+// room.
+func (mm *mobileMemo) normalise(v, region string, fill bool) (string, error) {
 	v = mobileText(v)
 	if v == "" {
 		return "", nil
@@ -118,10 +130,9 @@ func (mm *mobileMemo) normalise(v, region string) (string, error) {
 		key.text = strings.Clone(v) // not the whole line the cell was cut from
 		mm.mu.Lock()
 		mm.misses++
-		if len(mm.m) >= mm.max {
-			clear(mm.m)
+		if fill && len(mm.m) < mm.max {
+			mm.m[key] = r
 		}
-		mm.m[key] = r
 		mm.mu.Unlock()
 	}
 	if r.how != mobileOK {
