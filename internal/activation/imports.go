@@ -888,6 +888,7 @@ func (s *Imports) ConfirmJob(ctx context.Context, id int64, wait time.Duration, 
 	if !claimed { // another caller, or instance, is importing it
 		return s.awaitImport(ctx, id, wait, by)
 	}
+	started := importStatus(im) // before the job changes im
 	out := make(chan error, 1)
 	var result *model.ImportStatus
 	go func() {
@@ -898,7 +899,7 @@ func (s *Imports) ConfirmJob(ctx context.Context, id int64, wait time.Duration, 
 		out <- err
 	}()
 	if wait < 0 {
-		return importStatus(im), false, nil
+		return started, false, nil
 	}
 	t := time.NewTimer(wait)
 	defer t.Stop()
