@@ -642,6 +642,14 @@ func (s *Imports) check(ctx context.Context, orgID int64, content io.Reader, opt
 	b := newPreviewOf(0, model.ImportPreviewed, opts)
 	err = s.readRows(content, opts, is, func(ir *importRow, read int64) error {
 		b.add(ir)
+		if is.fillMemo && b.p.Total > mobileMemoSize {
+			// A file larger than the memo: its confirmation would find only
+			// its first rows there, not worth their memory beside the
+			// check's own (the rows are handed over once a chunk's
+			// validation is over: no worker reads fillMemo now).
+			is.fillMemo = false
+			s.mobiles.reset()
+		}
 		if progress != nil && b.p.Total%rowChunk == 0 {
 			return progress(b.p.Total, read)
 		}
