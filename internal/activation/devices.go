@@ -28,6 +28,7 @@ type Devices struct {
 	log      *slog.Logger
 	now      func() time.Time
 	stats    redeemStats
+	group    *redeemGroup // SQLite only: concurrent redeems share a commit
 }
 
 // DevicesConfig is what Devices is made from.
@@ -41,7 +42,11 @@ type DevicesConfig struct {
 
 // NewDevices returns the devices of the organisations in c.Store.
 func NewDevices(c DevicesConfig) *Devices {
-	return &Devices{store: c.Store, settings: c.Settings, accounts: c.Accounts, box: c.Box, log: orDiscard(c.Logger), now: time.Now}
+	d := &Devices{store: c.Store, settings: c.Settings, accounts: c.Accounts, box: c.Box, log: orDiscard(c.Logger), now: time.Now}
+	if c.Store.Dialect() == store.SQLite {
+		d.group = &redeemGroup{store: c.Store}
+	}
+	return d
 }
 
 // RevokeAccess kills the credentials of an account's devices: their next
@@ -130,53 +135,43 @@ func (s *Devices) redeemOnce(ctx context.Context, req model.RedeemRequest, hook 
 	sealed := s.box.Seal([]byte(password))
 	dev := &model.Device{AccountID: a.ID, DeviceID: req.Device.ID, Platform: req.Device.Platform, Model: req.Device.Model,
 		AppVersion: req.Device.AppVersion, CredentialPrefix: secret.Display(credential), CreatedAt: now}
-	err = s.store.Tx(ctx, func(tx *store.Tx) error {
+	w := store.DeviceRedeem{LinkID: l.ID, AccountID: a.ID, OrgID: a.OrgID, SealedPassword: sealed, HA1MD5: md5h, HA1SHA256: sha,
+		Device: dev, CredentialHash: credHash, At: now}
+	write := func(ctx context.Context, tx *store.Tx) error {
 		// Under the write lock: two devices of an account bound to one
-		// cannot both pass.
+		// cannot both pass. A refusal here has made no write (noWrite):
+		// on SQLite the redeem's group commits without it.
 		if err := checkBinding(ctx, &tx.Reader, l.AccountID, req.Device.ID); err != nil {
-			return err
+			return noWrite{err}
 		}
-		ok, err := tx.RedeemLink(ctx, l.ID, now)
-		if err != nil {
-			return fmt.Errorf("redeeming link: %w", err)
-		}
-		if !ok {
-			// Another redeem won, or the link was revoked or expired since it was read.
+		_, err := tx.RedeemDevice(ctx, w)
+		if errors.Is(err, store.ErrLinkLost) {
+			// Another redeem won, or the link was revoked or expired
+			// since it was read. On SQLite the conditional write that
+			// found it so is the first and made nothing.
 			if l, err := tx.LinkByHash(ctx, hash); err == nil {
 				if err := linkState(l, now); err != nil && !errors.Is(err, ErrLinkUsed) {
-					return err
+					return noWrite{err}
 				}
 			}
-			return ErrLinkUsed
+			return noWrite{ErrLinkUsed}
 		}
-		err = tx.ActivateAccount(ctx, a.ID, sealed, md5h, sha, now)
 		if errors.Is(err, store.ErrNotFound) {
 			return ErrAccountDisabled // disabled (or deleted) since it was read
 		}
 		if err != nil {
 			return fmt.Errorf("activating account: %w", err)
 		}
-		if err := tx.CreateDevice(ctx, dev, credHash); err != nil {
-			return fmt.Errorf("storing device: %w", err)
-		}
 		if hook != nil {
-			if err := hook(ctx, tx, dev); err != nil {
-				return err
-			}
+			return hook(ctx, tx, dev)
 		}
-		revoked, err := tx.RevokeDevices(ctx, a.ID, dev.ID)
-		if err != nil {
-			return fmt.Errorf("revoking earlier devices: %w", err)
-		}
-		if _, err := tx.RevokeLinks(ctx, a.ID); err != nil {
-			return fmt.Errorf("revoking other links: %w", err)
-		}
-		detail := map[string]string{"device_id": dev.DeviceID, "platform": dev.Platform, "model": dev.Model, "app_version": dev.AppVersion}
-		if revoked > 0 {
-			detail["devices_revoked"] = fmt.Sprint(revoked)
-		}
-		return tx.AddEvent(ctx, a.OrgID, a.ID, model.EventActivated, "", detail)
-	})
+		return nil
+	}
+	if s.group != nil {
+		err = s.group.write(ctx, write)
+	} else {
+		err = plain(s.store.Tx(ctx, func(tx *store.Tx) error { return write(ctx, tx) }))
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -319,11 +314,18 @@ func (s *Devices) nativeConfig(a *store.AccountRow, st *Resolved, ep model.Effec
 }
 
 // checkBinding refuses a redeem from device deviceID when the account is
-// bound to one device and has a live device that is another.
+// bound to one device and has a live device that is another, or has been
+// disabled since it was read.
 func checkBinding(ctx context.Context, r *store.Reader, accountID int64, deviceID string) error {
 	a, err := r.AccountByID(ctx, accountID)
+	if errors.Is(err, store.ErrNotFound) {
+		return ErrAccountDisabled // deleted since it was read
+	}
 	if err != nil {
 		return fmt.Errorf("reading account: %w", err)
+	}
+	if a.Disabled {
+		return ErrAccountDisabled
 	}
 	if !a.OneDevice {
 		return nil

@@ -1,0 +1,152 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/activator-voip/activator/internal/model"
+)
+
+// DeviceRedeem is what a device's redeem writes: the link it uses up, the
+// account it activates with a new SIP password, and the device it adds.
+type DeviceRedeem struct {
+	LinkID         int64
+	AccountID      int64
+	OrgID          int64
+	SealedPassword []byte
+	HA1MD5         string
+	HA1SHA256      string
+	Device         *model.Device // AccountID, its facts and CreatedAt set; ID is set by RedeemDevice
+	CredentialHash []byte
+	At             time.Time // the redeem's time: the link's redeemed_at, the account's activated_at
+}
+
+// ErrLinkLost is RedeemDevice's answer when the link is no longer live:
+// another redeem used it up, or it was revoked or expired since it was read.
+var ErrLinkLost = errors.New("store: link no longer live")
+
+// RedeemDevice makes a redeem's writes: it uses the link up if it is still
+// live (ErrLinkLost otherwise: of concurrent callers exactly one wins),
+// activates the account if it is still enabled (ErrNotFound otherwise),
+// stores the device, revokes the account's other devices and live links
+// and records the activated event, whose detail is the device and, if any
+// lost their access, how many earlier devices did. It returns that number.
+// On an error the caller must roll the transaction back: some of the
+// writes may have been made.
+//
+// On PostgreSQL it is one statement, one round trip; SQLite, in process,
+// makes them one by one.
+func (tx *Tx) RedeemDevice(ctx context.Context, w DeviceRedeem) (revoked int, err error) {
+	head, tail, err := activatedDetail(w.Device)
+	if err != nil {
+		return 0, err
+	}
+	if tx.dialect == Postgres {
+		return tx.redeemDevicePostgres(ctx, w, head, tail)
+	}
+	ok, err := tx.RedeemLink(ctx, w.LinkID, w.At)
+	if err != nil {
+		return 0, fmt.Errorf("redeeming link: %w", err)
+	}
+	if !ok {
+		return 0, ErrLinkLost
+	}
+	if err := tx.ActivateAccount(ctx, w.AccountID, w.SealedPassword, w.HA1MD5, w.HA1SHA256, w.At); err != nil {
+		return 0, err
+	}
+	if err := tx.CreateDevice(ctx, w.Device, w.CredentialHash); err != nil {
+		return 0, fmt.Errorf("storing device: %w", err)
+	}
+	if revoked, err = tx.RevokeDevices(ctx, w.AccountID, w.Device.ID); err != nil {
+		return 0, fmt.Errorf("revoking earlier devices: %w", err)
+	}
+	if _, err := tx.RevokeLinks(ctx, w.AccountID); err != nil {
+		return 0, fmt.Errorf("revoking other links: %w", err)
+	}
+	_, err = tx.exec(ctx, `INSERT INTO events (org_id, account_id, kind, at, actor, detail) VALUES ($1, $2, $3, $4, '', $5)`,
+		w.OrgID, w.AccountID, model.EventActivated, ms(time.Now()), head+revokedPart(revoked)+tail)
+	if err != nil {
+		return 0, fmt.Errorf("recording the activation: %w", err)
+	}
+	return revoked, nil
+}
+
+// redeemDevicePostgres is RedeemDevice in one statement. Its parts see
+// one snapshot: the device it inserts is not among those it revokes, and
+// the link it uses up is left out of those it revokes by its id.
+const redeemDevicePostgres = `WITH l AS (
+	UPDATE invitations SET redeemed_at = $1
+	WHERE id = $2 AND redeemed_at IS NULL AND revoked_at IS NULL AND expires_at > $1
+	RETURNING account_id
+), a AS (
+	UPDATE accounts SET stage = $3, sip_password = $4, ha1_md5 = $5, ha1_sha256 = $6, activated_at = $1, updated_at = $1
+	WHERE id = (SELECT account_id FROM l) AND disabled = false
+	RETURNING id, org_id
+), d AS (
+	INSERT INTO devices (account_id, device_id, platform, model, app_version, credential_hash, credential_prefix, created_at)
+	SELECT id, $7, $8, $9, $10, $11, $12, $13 FROM a
+	RETURNING id
+), r AS (
+	UPDATE devices SET revoked_at = $14 WHERE account_id = (SELECT id FROM a) AND revoked_at IS NULL
+	RETURNING id
+), x AS (
+	UPDATE invitations SET revoked_at = $14
+	WHERE account_id = (SELECT id FROM a) AND id <> $2 AND revoked_at IS NULL AND redeemed_at IS NULL
+), n AS (
+	SELECT count(*) AS n FROM r
+), e AS (
+	INSERT INTO events (org_id, account_id, kind, at, actor, detail)
+	SELECT a.org_id, a.id, $15, $14, '',
+		$16::text || CASE WHEN n.n > 0 THEN ',"devices_revoked":"' || n.n || '"' ELSE '' END || $17::text
+	FROM a, n
+)
+SELECT (SELECT count(*) FROM l), (SELECT count(*) FROM a), COALESCE((SELECT id FROM d), 0), (SELECT n FROM n)`
+
+func (tx *Tx) redeemDevicePostgres(ctx context.Context, w DeviceRedeem, head, tail string) (int, error) {
+	d := w.Device
+	var (
+		links, accounts, id, revoked int64
+	)
+	err := tx.q.QueryRowContext(ctx, redeemDevicePostgres,
+		ms(w.At), w.LinkID, model.StageActivated, w.SealedPassword, w.HA1MD5, w.HA1SHA256,
+		d.DeviceID, d.Platform, d.Model, d.AppVersion, w.CredentialHash, d.CredentialPrefix, ms(d.CreatedAt),
+		ms(time.Now()), model.EventActivated, head, tail).Scan(&links, &accounts, &id, &revoked)
+	switch {
+	case err != nil:
+		return 0, fmt.Errorf("redeeming link: %w", mapErr(err))
+	case links == 0:
+		return 0, ErrLinkLost
+	case accounts == 0:
+		return 0, ErrNotFound
+	}
+	d.ID = id
+	return int(revoked), nil
+}
+
+// activatedDetail is the activated event's detail, the JSON object
+// AddEvent would store for the device's facts and devices_revoked, split
+// where devices_revoked goes (its keys in order, as encoding/json sorts a
+// map's): head and tail around revokedPart.
+func activatedDetail(d *model.Device) (head, tail string, err error) {
+	q := func(s string) string {
+		b, e := json.Marshal(s)
+		if e != nil && err == nil {
+			err = fmt.Errorf("encoding event detail: %w", e)
+		}
+		return string(b)
+	}
+	head = `{"app_version":` + q(d.AppVersion) + `,"device_id":` + q(d.DeviceID)
+	tail = `,"model":` + q(d.Model) + `,"platform":` + q(d.Platform) + `}`
+	return head, tail, err
+}
+
+func revokedPart(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return `,"devices_revoked":"` + strconv.Itoa(n) + `"`
+}
