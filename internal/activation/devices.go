@@ -138,21 +138,26 @@ func (s *Devices) redeemOnce(ctx context.Context, req model.RedeemRequest, hook 
 	w := store.DeviceRedeem{LinkID: l.ID, AccountID: a.ID, OrgID: a.OrgID, SealedPassword: sealed, HA1MD5: md5h, HA1SHA256: sha,
 		Device: dev, CredentialHash: credHash, At: now}
 	write := func(ctx context.Context, tx *store.Tx) error {
-		// Under the write lock: two devices of an account bound to one
-		// cannot both pass. A refusal here has made no write (noWrite):
-		// on SQLite the redeem's group commits without it.
-		if err := checkBinding(ctx, &tx.Reader, l.AccountID, req.Device.ID); err != nil {
-			return noWrite{err}
-		}
+		// The write that uses the link up decides, under the write lock
+		// on SQLite and on its rows on PostgreSQL: one winner per link,
+		// no redeem for a disabled account, and two devices of an account
+		// bound to one cannot both pass. When it refuses, it has written
+		// nothing (noWrite: on SQLite the redeem's group commits without
+		// it), and the reads below say why.
 		_, err := tx.RedeemDevice(ctx, w)
 		if errors.Is(err, store.ErrLinkLost) {
 			// Another redeem won, or the link was revoked or expired
-			// since it was read. On SQLite the conditional write that
-			// found it so is the first and made nothing.
+			// since it was read, or the account is disabled or bound.
 			if l, err := tx.LinkByHash(ctx, hash); err == nil {
-				if err := linkState(l, now); err != nil && !errors.Is(err, ErrLinkUsed) {
+				if err := linkState(l, now); err != nil {
+					if errors.Is(err, ErrLinkUsed) {
+						return noWrite{ErrLinkUsed}
+					}
 					return noWrite{err}
 				}
+			}
+			if err := checkBinding(ctx, &tx.Reader, l.AccountID, req.Device.ID); err != nil {
+				return noWrite{err}
 			}
 			return noWrite{ErrLinkUsed}
 		}

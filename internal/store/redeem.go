@@ -25,13 +25,25 @@ type DeviceRedeem struct {
 	At             time.Time // the redeem's time: the link's redeemed_at, the account's activated_at
 }
 
-// ErrLinkLost is RedeemDevice's answer when the link is no longer live:
-// another redeem used it up, or it was revoked or expired since it was read.
-var ErrLinkLost = errors.New("store: link no longer live")
+// ErrLinkLost is RedeemDevice's answer when it did not use the link up:
+// another redeem did, or the link was revoked or expired since it was
+// read, or its account was disabled or bound to another device (its
+// one_device set and a live device of another device_id). It has then
+// made no write.
+var ErrLinkLost = errors.New("store: link not redeemable")
+
+// redeemableAccount is the condition on the link's account ($3 false, $4
+// the redeeming device's device_id) under which the link is used up: it
+// is part of the deciding write, so a refusal has written nothing and no
+// read before it can go stale.
+const redeemableAccount = `EXISTS (SELECT 1 FROM accounts a WHERE a.id = invitations.account_id AND a.disabled = $3
+	AND (a.one_device = $3 OR NOT EXISTS (SELECT 1 FROM devices d WHERE d.account_id = a.id AND d.revoked_at IS NULL AND d.device_id <> $4)))`
 
 // RedeemDevice makes a redeem's writes: it uses the link up if it is still
-// live (ErrLinkLost otherwise: of concurrent callers exactly one wins),
-// activates the account if it is still enabled (ErrNotFound otherwise),
+// live and its account may be activated from the device (ErrLinkLost
+// otherwise: of concurrent callers exactly one wins), activates the
+// account if it is still enabled (ErrNotFound otherwise, on PostgreSQL
+// when it was disabled in between),
 // stores the device, revokes the account's other devices and live links
 // and records the activated event, whose detail is the device and, if any
 // lost their access, how many earlier devices did. It returns that number.
@@ -48,12 +60,14 @@ func (tx *Tx) RedeemDevice(ctx context.Context, w DeviceRedeem) (revoked int, er
 	if tx.dialect == Postgres {
 		return tx.redeemDevicePostgres(ctx, w, head, tail)
 	}
-	ok, err := tx.RedeemLink(ctx, w.LinkID, w.At)
+	res, err := tx.exec(ctx, `UPDATE invitations SET redeemed_at = $1
+		WHERE id = $2 AND redeemed_at IS NULL AND revoked_at IS NULL AND expires_at > $1 AND `+redeemableAccount,
+		ms(w.At), w.LinkID, false, w.Device.DeviceID)
 	if err != nil {
 		return 0, fmt.Errorf("redeeming link: %w", err)
 	}
-	if !ok {
-		return 0, ErrLinkLost
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return 0, errors.Join(ErrLinkLost, err)
 	}
 	if err := tx.ActivateAccount(ctx, w.AccountID, w.SealedPassword, w.HA1MD5, w.HA1SHA256, w.At); err != nil {
 		return 0, err
@@ -80,15 +94,15 @@ func (tx *Tx) RedeemDevice(ctx context.Context, w DeviceRedeem) (revoked int, er
 // the link it uses up is left out of those it revokes by its id.
 const redeemDevicePostgres = `WITH l AS (
 	UPDATE invitations SET redeemed_at = $1
-	WHERE id = $2 AND redeemed_at IS NULL AND revoked_at IS NULL AND expires_at > $1
+	WHERE id = $2 AND redeemed_at IS NULL AND revoked_at IS NULL AND expires_at > $1 AND ` + redeemableAccount + `
 	RETURNING account_id
 ), a AS (
-	UPDATE accounts SET stage = $3, sip_password = $4, ha1_md5 = $5, ha1_sha256 = $6, activated_at = $1, updated_at = $1
-	WHERE id = (SELECT account_id FROM l) AND disabled = false
+	UPDATE accounts SET stage = $5, sip_password = $6, ha1_md5 = $7, ha1_sha256 = $8, activated_at = $1, updated_at = $1
+	WHERE id = (SELECT account_id FROM l) AND disabled = $3
 	RETURNING id, org_id
 ), d AS (
 	INSERT INTO devices (account_id, device_id, platform, model, app_version, credential_hash, credential_prefix, created_at)
-	SELECT id, $7, $8, $9, $10, $11, $12, $13 FROM a
+	SELECT id, $4, $9, $10, $11, $12, $13, $18 FROM a
 	RETURNING id
 ), r AS (
 	UPDATE devices SET revoked_at = $14 WHERE account_id = (SELECT id FROM a) AND revoked_at IS NULL
@@ -112,9 +126,9 @@ func (tx *Tx) redeemDevicePostgres(ctx context.Context, w DeviceRedeem, head, ta
 		links, accounts, id, revoked int64
 	)
 	err := tx.q.QueryRowContext(ctx, redeemDevicePostgres,
-		ms(w.At), w.LinkID, model.StageActivated, w.SealedPassword, w.HA1MD5, w.HA1SHA256,
-		d.DeviceID, d.Platform, d.Model, d.AppVersion, w.CredentialHash, d.CredentialPrefix, ms(d.CreatedAt),
-		ms(time.Now()), model.EventActivated, head, tail).Scan(&links, &accounts, &id, &revoked)
+		ms(w.At), w.LinkID, false, d.DeviceID, model.StageActivated, w.SealedPassword, w.HA1MD5, w.HA1SHA256,
+		d.Platform, d.Model, d.AppVersion, w.CredentialHash, d.CredentialPrefix,
+		ms(time.Now()), model.EventActivated, head, tail, ms(d.CreatedAt)).Scan(&links, &accounts, &id, &revoked)
 	switch {
 	case err != nil:
 		return 0, fmt.Errorf("redeeming link: %w", mapErr(err))

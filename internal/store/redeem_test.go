@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
@@ -40,7 +41,7 @@ func TestRedeemDeviceMakesEveryWriteOfAnActivation(t *testing.T) {
 			err := s.Tx(ctx, func(tx *store.Tx) (err error) {
 				revoked, err = tx.RedeemDevice(ctx, store.DeviceRedeem{LinkID: l.ID, AccountID: acc.ID, OrgID: acc.OrgID,
 					SealedPassword: []byte("sealed"), HA1MD5: "md5", HA1SHA256: "sha", Device: dev,
-					CredentialHash: []byte("credential-" + deviceID), At: now})
+					CredentialHash: []byte(fmt.Sprintf("credential-%s-%d", deviceID, l.ID)), At: now})
 				return err
 			})
 			return dev, revoked, err
@@ -95,7 +96,7 @@ func TestRedeemDeviceMakesEveryWriteOfAnActivation(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := redeem(third, "disabled"); !errors.Is(err, store.ErrNotFound) {
+		if _, _, err := redeem(third, "disabled"); !errors.Is(err, store.ErrLinkLost) {
 			t.Fatalf("redeem for a disabled account: %v", err)
 		}
 		if l, _ := s.LinkByHash(ctx, hash); l.RedeemedAt != nil || l.RevokedAt != nil {
@@ -104,12 +105,30 @@ func TestRedeemDeviceMakesEveryWriteOfAnActivation(t *testing.T) {
 		if err := s.Tx(ctx, func(tx *store.Tx) error { return tx.SetAccountDisabled(ctx, acc.ID, false) }); err != nil {
 			t.Fatal(err)
 		}
+		// Bound to one device: another device's redeem is refused with
+		// nothing written, the bound device's own goes through.
+		if err := s.Tx(ctx, func(tx *store.Tx) error {
+			_, err := tx.ExecRaw(ctx, `UPDATE accounts SET one_device = $1 WHERE id = $2`, true, acc.ID)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
 		if _, revoked, err := redeem(third, "enabled"); err != nil || revoked != 0 {
 			t.Fatalf("redeem once enabled: %d revoked, %v", revoked, err)
 		}
 		events, _ = s.Events(ctx, acc.ID)
 		if d := events[len(events)-1].Detail; d["devices_revoked"] != "" || d["device_id"] != "enabled" {
 			t.Fatalf("detail with nothing revoked: %v", d)
+		}
+		fourth, hash := link()
+		if _, _, err := redeem(fourth, "another"); !errors.Is(err, store.ErrLinkLost) {
+			t.Fatalf("redeem from another device of a bound account: %v", err)
+		}
+		if l, _ := s.LinkByHash(ctx, hash); l.RedeemedAt != nil || l.RevokedAt != nil {
+			t.Fatalf("the refused redeem's link: %+v", l)
+		}
+		if _, revoked, err := redeem(fourth, "enabled"); err != nil || revoked != 1 {
+			t.Fatalf("the bound device's own redeem: %d revoked, %v", revoked, err)
 		}
 	})
 }
