@@ -182,7 +182,7 @@ func (s *Devices) redeemOnce(ctx context.Context, req model.RedeemRequest, hook 
 	}
 	resp := &model.RedeemResponse{DeviceCredential: credential, Config: s.nativeConfig(a, st, ep, password, now)}
 	s.log.InfoContext(ctx, "device activated", "username", a.Username, "platform", req.Device.Platform)
-	s.accounts.syncSIP(ctx, a.OrgID, a.Username)
+	s.accounts.putActivated(ctx, st, a.Username, password, md5h, sha)
 	return resp, nil
 }
 
