@@ -100,7 +100,7 @@ func (s *Devices) redeemOnce(ctx context.Context, req model.RedeemRequest, hook 
 	// only the writes, and the ones that decide stay conditional: the
 	// link is used up only if it is still live (one winner per link), the
 	// account activated only if it is still enabled.
-	l, err := s.store.LinkByHash(ctx, hash)
+	l, a, err := s.store.LinkAndAccountByHash(ctx, hash)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, ErrLinkUnknown
 	}
@@ -115,10 +115,6 @@ func (s *Devices) redeemOnce(ctx context.Context, req model.RedeemRequest, hook 
 	}
 	if l.Disabled {
 		return nil, ErrAccountDisabled
-	}
-	a, err := s.store.AccountByID(ctx, l.AccountID)
-	if err != nil {
-		return nil, fmt.Errorf("reading account: %w", err)
 	}
 	st, err := s.settings.Current(ctx, a.OrgID)
 	if err != nil {

@@ -28,7 +28,17 @@ func TestRedeemDeviceMakesEveryWriteOfAnActivation(t *testing.T) {
 			}
 			return l, hash
 		}
-		first, _ := link()
+		first, firstHash := link()
+		// Read in one query as apart.
+		l, a, err := s.LinkAndAccountByHash(ctx, firstHash)
+		wantL, _ := s.LinkByHash(ctx, firstHash)
+		wantA, _ := s.AccountByID(ctx, acc.ID)
+		if err != nil || !reflect.DeepEqual(l, wantL) || !reflect.DeepEqual(a, wantA) {
+			t.Fatalf("link and account in one query: %v\n%+v\n%+v\nwant\n%+v\n%+v", err, l, a, wantL, wantA)
+		}
+		if _, _, err := s.LinkAndAccountByHash(ctx, []byte("no such hash")); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("an unknown link: %v", err)
+		}
 		_, otherHash := link()
 		old := &model.Device{AccountID: acc.ID, DeviceID: "old", Platform: "ios", CreatedAt: now}
 		if err := s.Tx(ctx, func(tx *store.Tx) error { return tx.CreateDevice(ctx, old, []byte("old-credential")) }); err != nil {
@@ -51,7 +61,7 @@ func TestRedeemDeviceMakesEveryWriteOfAnActivation(t *testing.T) {
 		if err != nil || revoked != 1 || dev.ID == 0 {
 			t.Fatalf("redeem: device %d, %d revoked, %v", dev.ID, revoked, err)
 		}
-		a, _ := s.AccountByID(ctx, acc.ID)
+		a, _ = s.AccountByID(ctx, acc.ID)
 		if a.Stage != model.StageActivated || string(a.SIPPassword) != "sealed" || a.HA1MD5 != "md5" || a.HA1SHA256 != "sha" || a.ActivatedAt == nil {
 			t.Fatalf("account after redeem: %+v", a)
 		}
