@@ -123,10 +123,11 @@ func (s *Devices) redeemOnce(ctx context.Context, req model.RedeemRequest, hook 
 	if st.Suspended() {
 		return nil, ErrOrganisationSuspended
 	}
-	ep, err := effectiveProfile(ctx, &s.store.Reader, a)
+	p, source, err := s.store.EffectiveProfileOf(ctx, a.ID)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("reading the effective profile: %w", err)
 	}
+	ep := model.EffectiveProfile{Profile: p.Name, Source: source, Settings: p.Settings}
 	md5h, sha := ha1(a.Username, st.SIPDomain, password)
 	sealed := s.box.Seal([]byte(password))
 	dev := &model.Device{AccountID: a.ID, DeviceID: req.Device.ID, Platform: req.Device.Platform, Model: req.Device.Model,

@@ -142,3 +142,41 @@ func TestRedeemDeviceMakesEveryWriteOfAnActivation(t *testing.T) {
 		}
 	})
 }
+
+func TestEffectiveProfileOfIsTheAccountsOrItsGroupsOrTheDefault(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		acc := seed(t, s)
+		def, err := s.DefaultProfile(ctx, org)
+		if err != nil {
+			t.Fatal(err)
+		}
+		own := &model.Profile{Name: "own", Settings: model.DefaultProfileSettings()}
+		own.Settings.Codecs = []string{"opus"}
+		exec := func(q string, args ...any) {
+			t.Helper()
+			if err := s.Tx(ctx, func(tx *store.Tx) error { _, err := tx.ExecRaw(ctx, q, args...); return err }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.Tx(ctx, func(tx *store.Tx) error { return tx.CreateProfile(ctx, org, own) }); err != nil {
+			t.Fatal(err)
+		}
+		check := func(want *model.Profile, source string) {
+			t.Helper()
+			p, src, err := s.EffectiveProfileOf(ctx, acc.ID)
+			if err != nil || src != source || p.ID != want.ID || p.Name != want.Name || !reflect.DeepEqual(p.Settings, want.Settings) {
+				t.Fatalf("effective profile: %+v from %q, %v; want %s from %q", p, src, err, want.Name, source)
+			}
+		}
+		exec(`UPDATE account_groups SET profile_id = $1 WHERE id = $2`, own.ID, acc.GroupID)
+		check(own, "group")
+		exec(`UPDATE account_groups SET profile_id = NULL WHERE id = $1`, acc.GroupID)
+		check(def, "default")
+		exec(`UPDATE accounts SET profile_id = $1 WHERE id = $2`, own.ID, acc.ID)
+		check(own, "account")
+		if _, _, err := s.EffectiveProfileOf(ctx, acc.ID+1000); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("no such account: %v", err)
+		}
+	})
+}
