@@ -209,12 +209,20 @@ func landingServer(t *testing.T, r *Renderer) http.Handler {
 // the pages of ?logo.
 const testLogo = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAQAAAABCAIAAAB2XpiaAAAAEUlEQVR4nGPgDr/w/6o/hAQAKGEGq9d/VOQAAAAASUVORK5CYII="
 
-// testBrand is the brand of a test page: ACME Corp, in the colour of
-// ?colour= (#rrggbb, the default look without), with testLogo when
-// ?logo is given and the IT contact of ?contact=.
+// longName is the name of an organisation that spells itself out in full:
+// the brand of the pages of ?longname.
+const longName = "Azienda Socio-Sanitaria Territoriale della Provincia di Monza e della Brianza, Servizi Informativi"
+
+// testBrand is the brand of a test page: ACME Corp (longName with
+// ?longname), in the colour of ?colour= (#rrggbb, the default look
+// without), with testLogo when ?logo is given and the IT contact of
+// ?contact=.
 func testBrand(req *http.Request) Brand {
 	q := req.URL.Query()
 	b := Brand{Name: "ACME Corp", Colour: q.Get("colour"), Contact: q.Get("contact")}
+	if q.Has("longname") {
+		b.Name = longName
+	}
 	if q.Has("logo") {
 		b.LogoURL = testLogo
 	}
