@@ -1,8 +1,8 @@
 // Package pages renders the public HTML pages an end user sees: the landing
 // page behind a secure link and the page that explains why a link cannot be
-// used. The pages work with no JavaScript (the landing page's one small
-// inline script only rewrites its expiry into the browser's own time
-// zone), carry their CSS inline, load nothing from elsewhere but the
+// used. The pages work with no JavaScript (one small inline script only
+// rewrites the expiry of the landing and Linphone pages into the
+// browser's own time zone), carry their CSS inline, load nothing from elsewhere but the
 // organisation's logo when it gives one by https URL, and read well on a
 // phone.
 //
@@ -201,8 +201,8 @@ func New(cat *i18n.Catalogue) (*Renderer, error) {
 
 // ContentSecurityPolicy is the Content-Security-Policy header value a page
 // of b works under: nothing but the inline style sheets (by their hash),
-// the one inline script of the landing page that writes the expiry in the
-// browser's own time zone (by its hash), and images of the same origin
+// the one inline script that writes the expiry in the browser's own time
+// zone (by its hash), and images of the same origin
 // (the QR code) and of b's logo: its https origin, or data: for a logo
 // given as a data URI. The web layer sends it with every page.
 func (r *Renderer) ContentSecurityPolicy(b Brand) string {

@@ -192,6 +192,17 @@ func landingServer(t *testing.T, r *Renderer) http.Handler {
 			t.Errorf("Landing: %v", err)
 		}
 	})
+	// The page of "Open in Linphone" (a POST in the web layer), due by
+	// the link's expiry.
+	mux.HandleFunc("GET /a/tok/linphone", func(w http.ResponseWriter, req *http.Request) {
+		b := testBrand(req)
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Content-Security-Policy", r.ContentSecurityPolicy(b))
+		const u = "https://activate.example.com/p/lp_5mTq2ZrV8xKc4Hn7"
+		if err := r.Linphone(w, LinphoneView{Lang: req.URL.Query().Get("lang"), Brand: b, URL: u, ConfigURI: "linphone-config:" + u, FetchBy: expiresAt}); err != nil {
+			t.Errorf("Linphone: %v", err)
+		}
+	})
 	mux.HandleFunc("GET /a/tok/qr.svg", func(w http.ResponseWriter, req *http.Request) {
 		img, err := qr.SVG(shownURL)
 		if err != nil {

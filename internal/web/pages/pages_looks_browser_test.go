@@ -116,11 +116,13 @@ func TestLandingLooksOnAPhone(t *testing.T) {
 	}
 }
 
-// TestLandingExpiryInLocalTime opens the landing page with its script on
-// in browsers in three time zones and languages: the expiry line gives
-// the date and time the link expires in the browser's own zone and way of
-// writing dates (14:30 UTC is 15:30 in Rome, and 10:30 in New York, where
-// summer time began the day before). With no script it stays in words.
+// TestLandingExpiryInLocalTime opens the landing page, and the page of
+// "Open in Linphone", with their script on in browsers in three time
+// zones and languages: the expiry line gives the date and time the link
+// expires in the browser's own zone and way of writing dates (14:30 UTC
+// is 15:30 in Rome, and 10:30 in New York, where summer time began the
+// day before). With no script it stays in words on the landing page, and
+// in UTC, named, on the Linphone page.
 func TestLandingExpiryInLocalTime(t *testing.T) {
 	needChromium(t)
 	r, _ := newRenderer(t)
@@ -128,13 +130,15 @@ func TestLandingExpiryInLocalTime(t *testing.T) {
 	defer srv.Close()
 	browserCtx := newBrowser(t)
 	for _, c := range []struct {
-		zone, locale, lang, want string
+		page, zone, locale, lang, want string
 	}{
-		{"Europe/Rome", "it-IT", "it", "Questo link è valido fino al 9 marzo 2026 alle ore 15:30."},
-		{"America/New_York", "en-US", "en", "This link is valid until March 9, 2026 at 10:30 AM."},
-		{"Asia/Tokyo", "en-GB", "en", "This link is valid until 9 March 2026 at 23:30."},
+		{"/a/tok", "Europe/Rome", "it-IT", "it", "Questo link è valido fino al 9 marzo 2026 alle ore 15:30."},
+		{"/a/tok", "America/New_York", "en-US", "en", "This link is valid until March 9, 2026 at 10:30 AM."},
+		{"/a/tok", "Asia/Tokyo", "en-GB", "en", "This link is valid until 9 March 2026 at 23:30."},
+		{"/a/tok/linphone", "Europe/Rome", "it-IT", "it", "Questo indirizzo va usato entro 9 marzo 2026 alle ore 15:30. È personale: non condividerlo."},
+		{"/a/tok/linphone", "America/New_York", "en-US", "en", "This address must be used before March 9, 2026 at 10:30 AM. It is personal: do not share it."},
 	} {
-		t.Run(c.zone, func(t *testing.T) {
+		t.Run(c.page+"/"+c.zone, func(t *testing.T) {
 			ctx := tab(t, browserCtx)
 			zone := chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 				if _, err := cdp.Call(ctx, tg, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: c.zone}); err != nil {
@@ -143,7 +147,7 @@ func TestLandingExpiryInLocalTime(t *testing.T) {
 				_, err := cdp.Call(ctx, tg, emulation.SetLocaleOverride, emulation.SetLocaleOverrideParams{Locale: c.locale})
 				return err
 			})
-			openOnPhone(t, ctx, srv.URL+"/a/tok?lang="+c.lang, zone)
+			openOnPhone(t, ctx, srv.URL+c.page+"?lang="+c.lang, zone)
 			got, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[document.querySelector("#expires").textContent, document.querySelector("#expires").getAttribute("datetime")]`))
 			if err != nil {
 				t.Fatal(err)
@@ -162,6 +166,10 @@ func TestLandingExpiryInLocalTime(t *testing.T) {
 		}
 		if got != "This link is valid for 6 more days." {
 			t.Errorf("with no script the expiry reads %q, want it in words", got)
+		}
+		openOnPhone(t, ctx, srv.URL+"/a/tok/linphone", noScript)
+		if got, err = chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#expires"))); err != nil || got != "This address must be used before 9 March 2026, 14:30 UTC. It is personal: do not share it." {
+			t.Errorf("with no script the Linphone page's expiry reads %q (%v), want it in UTC", got, err)
 		}
 	})
 }
