@@ -454,6 +454,8 @@ func TestLandingAccessibility(t *testing.T) {
 		{"live link on a phone", "/a/tok", false},
 		{"live link on a desktop", "/a/tok?lang=de", true},
 		{"live link in dark mode", "/a/tok?lang=fr", false},
+		{"Open in Linphone page", "/a/tok/linphone?lang=it", false},
+		{"long organisation name with a logo", "/a/tok?longname&logo&colour=%230a1f44&lang=de", false},
 		{"used link", "/a/used", false},
 		{"expired link", "/a/expired?lang=it", false},
 		{"unknown link", "/a/unknown", false},
