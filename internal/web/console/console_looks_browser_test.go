@@ -51,11 +51,13 @@ const rowAlignmentJS = `(() => {
 // and whole, reachable and not scrolling sideways on a 360px phone; the
 // rows of the accounts table aligned, their checkbox and status on the
 // line of their text; the legend of the statuses; the bulk action right
-// above the list, counting the selection as it is made; the total on the
+// above the list and still on the screen down the list, counting the
+// selection as it is made; the total on the
 // pager; the dashboard's "messages failing" tile opening the failing
 // messages; the favicon; and, with axe-core installed, no accessibility
 // rule broken on those pages at either width.
 func TestConsoleLooksInBrowser(t *testing.T) {
+	const accounts = 40
 	needChromium(t)
 	withAxe := axetest.Available(t)
 	ts := startConsole(t, "")
@@ -64,8 +66,13 @@ func TestConsoleLooksInBrowser(t *testing.T) {
 	if _, err := dom.Groups.Create(ctx, model.GroupInput{Name: strp("sales")}, tester); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"Ada Lovelace", "Charles Babbage", "Maria Gaetana Agnesi di Montevecchio della Valle Superiore"} {
-		if _, err := dom.Accounts.Create(ctx, model.AccountInput{Group: strp("sales"), Name: strp(name), Email: strp(strings.ToLower(strings.Fields(name)[0]) + "@example.com")}, tester); err != nil {
+	// A list longer than the screen; the newest, listed first, with a long name.
+	names := []string{}
+	for i := range accounts - 3 {
+		names = append(names, fmt.Sprintf("Person %d", i))
+	}
+	for i, name := range append(names, "Ada Lovelace", "Charles Babbage", "Maria Gaetana Agnesi di Montevecchio della Valle Superiore") {
+		if _, err := dom.Accounts.Create(ctx, model.AccountInput{Group: strp("sales"), Name: strp(name), Email: strp(fmt.Sprintf("user%d@example.com", i))}, tester); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -105,8 +112,8 @@ func TestConsoleLooksInBrowser(t *testing.T) {
 		}
 		run(t, b, "viewport", vp)
 		a := get(t, b, "the rows' alignment", chromedp.Evaluate[rowAlignment](rowAlignmentJS))
-		if a.Rows != 3 || a.Boxes != 3 || a.Badges != 3 {
-			t.Fatalf("at %dpx the accounts table has %d rows, %d checkboxes, %d status badges; want 3 of each", width, a.Rows, a.Boxes, a.Badges)
+		if a.Rows != accounts || a.Boxes != accounts || a.Badges != accounts {
+			t.Fatalf("at %dpx the accounts table has %d rows, %d checkboxes, %d status badges; want %d of each", width, a.Rows, a.Boxes, a.Badges, accounts)
 		}
 		if a.Spread > 1.5 || a.TextRow > 1 {
 			t.Errorf("at %dpx a row's cells are %.1fpx apart (text %.1fpx): %s", width, a.Spread, a.TextRow, a.Where)
@@ -140,8 +147,18 @@ func TestConsoleLooksInBrowser(t *testing.T) {
 		t.Errorf("the bulk action: count %q, %vpx above the table, on the count's line: %v, in the list's form: %v; want \"2 selected\" on its line, right above the table", bulk[0], bulk[1], bulk[2], bulk[3])
 	}
 
+	// Further down the list the bulk action stays on the screen, by the
+	// rows being selected.
+	run(t, b, "select the last", chromedp.ScrollIntoView(chromedp.CSS(`#accounts tbody tr:last-child input[type=checkbox]`)),
+		chromedp.Click(chromedp.CSS(`#accounts tbody tr:last-child input[type=checkbox]`)))
+	far := get(t, b, "the bulk bar down the list", chromedp.Evaluate[[]any](`(() => { const sel = document.querySelector("select[name=action]"), r = sel.getBoundingClientRect();
+  return [document.querySelector("#selected-count").textContent, scrollY, document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2) === sel]; })()`))
+	if far[0] != "3 selected" || far[1].(float64) < 100 || far[2] != true {
+		t.Errorf("down the list (scrolled %vpx) the bulk action is on the screen: %v, the count reads %q; want it there, counting 3", far[1], far[2], far[0])
+	}
+
 	// The pager gives the total.
-	if p := strings.Join(strings.Fields(textOf(t, b, "#pager")), " "); !strings.Contains(p, "Page 1 of 1 (3 accounts)") {
-		t.Errorf("the pager reads %q, want the total of 3 accounts", p)
+	if p := strings.Join(strings.Fields(textOf(t, b, "#pager")), " "); !strings.Contains(p, fmt.Sprintf("Page 1 of 1 (%d accounts)", accounts)) {
+		t.Errorf("the pager reads %q, want the total of %d accounts", p, accounts)
 	}
 }
