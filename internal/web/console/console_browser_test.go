@@ -500,6 +500,7 @@ type menuLayout struct {
 	Unseen   int     `json:"unseen"`   // entries not on the screen, or covered: a tap at their middle lands elsewhere
 	Tallest  float64 `json:"tallest"`  // the height of its tallest entry
 	Nav      float64 `json:"nav"`      // the height of the nav holding the entries
+	Header   float64 `json:"header"`   // the height of the bar holding the nav, the console's name and the operator's
 	// PageWidth is the width of the page's content: more than the
 	// viewport's when it scrolls sideways.
 	PageWidth float64 `json:"pageWidth"`
@@ -512,11 +513,13 @@ const menuJS = `(() => {
   return {rows: new Set(rs.map(r => Math.round(r.top))).size, overflow: nav.scrollWidth > nav.clientWidth + 1,
     right: Math.max(...rs.map(r => r.right)), width: window.innerWidth, shortest: Math.min(...rs.map(r => r.height)),
     unseen: es.filter((e, i) => !seen(e, rs[i])).length, tallest: Math.max(...rs.map(r => r.height)),
-    nav: nav.getBoundingClientRect().height, pageWidth: document.documentElement.scrollWidth};
+    nav: nav.getBoundingClientRect().height, pageWidth: document.documentElement.scrollWidth,
+    header: document.querySelector("header.top").getBoundingClientRect().height};
 })()`
 
 // checkMenu checks the console's top menu at a desktop's width (1280px),
-// where it takes one line, the nav no taller than its tallest entry, and
+// where it takes one line, the nav no taller than its tallest entry and
+// the bar holding it, the operator's name and Log out included, one line, and
 // on a phone's (360px), where nothing of it is cut off, nothing of the
 // page scrolls sideways, every entry is a tap target at least 44px tall,
 // and the Setup menu opens with every entry on the screen, where a tap
@@ -535,8 +538,9 @@ func checkMenu(t *testing.T, ctx context.Context, width int64) {
 	if top.Overflow || top.Right > top.Width || top.Unseen > 0 {
 		t.Errorf("%s the menu is cut off: %+v", where, top)
 	}
-	if !phone && (top.Rows != 1 || top.Nav > top.Tallest+1) {
-		t.Errorf("%s the menu wraps: its entries take %d lines, the nav is %.0fpx tall for entries of %.0fpx", where, top.Rows, top.Nav, top.Tallest)
+	// The bar's padding is .25rem above and below.
+	if !phone && (top.Rows != 1 || top.Nav > top.Tallest+1 || top.Header > top.Tallest+8+1) {
+		t.Errorf("%s the menu wraps: its entries take %d lines, the nav is %.0fpx tall and the bar %.0fpx for entries of %.0fpx", where, top.Rows, top.Nav, top.Header, top.Tallest)
 	}
 	if phone && top.PageWidth > top.Width {
 		t.Errorf("%s the page is %.0fpx wide: it scrolls sideways", where, top.PageWidth)
