@@ -54,7 +54,8 @@ const rowAlignmentJS = `(() => {
 // above the list and still on the screen down the list, counting the
 // selection as it is made; the total on the
 // pager; the dashboard's "messages failing" tile opening the failing
-// messages; the favicon; and, with axe-core installed, no accessibility
+// messages; the favicon; live updates that bring nothing while nothing
+// changes; and, with axe-core installed, no accessibility
 // rule broken on those pages at either width.
 func TestConsoleLooksInBrowser(t *testing.T) {
 	const accounts = 40
@@ -155,6 +156,17 @@ func TestConsoleLooksInBrowser(t *testing.T) {
   return [document.querySelector("#selected-count").textContent, scrollY, document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2) === sel]; })()`))
 	if far[0] != "3 selected" || far[1].(float64) < 100 || far[2] != true {
 		t.Errorf("down the list (scrolled %vpx) the bulk action is on the screen: %v, the count reads %q; want it there, counting 3", far[1], far[2], far[0])
+	}
+
+	// While nothing changes, the live updates' polls after the first get
+	// 304 and no body: not the whole page every time.
+	run(t, b, "accounts again", chromedp.Navigate(ts.url+"/console/accounts"), chromedp.WaitVisible(chromedp.CSS("#accounts")))
+	waitFor(t, b, "three polls", `performance.getEntriesByType("resource").filter(e => e.initiatorType === "fetch").length >= 3`)
+	polls := get(t, b, "the polls", chromedp.Evaluate[[]string](`performance.getEntriesByType("resource").filter(e => e.initiatorType === "fetch").map(e => e.responseStatus + " " + e.encodedBodySize)`))
+	for i, p := range polls[1:] {
+		if p != "304 0" {
+			t.Errorf("poll %d of an unchanged page: status and body size %q, want 304 0 (all: %q)", i+2, p, polls)
+		}
 	}
 
 	// The pager gives the total.
