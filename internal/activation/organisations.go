@@ -132,6 +132,9 @@ func (s *Organisations) Create(ctx context.Context, in model.OrganisationInput, 
 		values[key] = value
 	}
 	err := s.store.Tx(ctx, func(tx *store.Tx) error {
+		if err := s.settings.sipDomainFree(ctx, tx, 0, values[model.SettingSIPDomain], "sip_domain"); err != nil {
+			return err
+		}
 		if err := tx.CreateOrganisation(ctx, o); err != nil {
 			return err
 		}
@@ -146,6 +149,9 @@ func (s *Organisations) Create(ctx context.Context, in model.OrganisationInput, 
 		}
 		return nil
 	})
+	if de := sipDomainError(err, "sip_domain"); de != nil {
+		return nil, de
+	}
 	if err != nil {
 		return nil, mapStore("creating organisation", "name", err)
 	}

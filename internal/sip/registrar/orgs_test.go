@@ -41,6 +41,13 @@ func newOrgPhone(t *testing.T) *orgPhone {
 		p.got <- req
 		tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
 	})
+	// A call is refused as busy: the caller learns whose phone rang by
+	// the phone's got, and the call ends with no dialog.
+	srv.OnInvite(func(req *sip.Request, tx sip.ServerTransaction) {
+		p.got <- req
+		tx.Respond(sip.NewResponseFromRequest(req, 486, "Busy Here", nil))
+	})
+	srv.OnAck(func(*sip.Request, sip.ServerTransaction) {})
 	if p.cl, err = sipgo.NewClient(ua, sipgo.WithClientHostname("127.0.0.1")); err != nil {
 		t.Fatal(err)
 	}
@@ -136,8 +143,8 @@ func TestOrganisationsOnTheRegistrar(t *testing.T) {
 			domain string
 			users  map[string]string // username -> virtual number
 		}{
-			{orgA, "a.example", map[string]string{"anna": "701", "arno": "700"}},
-			{orgB, "b.example", map[string]string{"bert": "700", "bea": "702"}},
+			{orgA, "a.example", map[string]string{"anna": "701", "arno": "700", "1001": "711"}},
+			{orgB, "b.example", map[string]string{"bert": "700", "bea": "702", "1001": "712"}},
 		} {
 			g := &store.GroupRow{Group: model.Group{Name: "g"}}
 			if err := tx.CreateGroup(ctx, o.id, g); err != nil {
@@ -231,6 +238,50 @@ func TestOrganisationsOnTheRegistrar(t *testing.T) {
 			t.Errorf("%s's REGISTER at a.example: want 403 Forbidden under realm a.example, got %d %s under realm %q", user, res.StatusCode, res.Reason, realm)
 		}
 	}
+	// 1001 is a username of A's and of B's, each in its own SIP domain:
+	// each registers as its own organisation's, and a REGISTER, MESSAGE
+	// or INVITE for 1001 at A's domain reaches A's 1001, at B's B's.
+	a1001, b1001 := newOrgPhone(t), newOrgPhone(t)
+	for _, c := range []struct {
+		phone  *orgPhone
+		domain string
+	}{{a1001, "a.example"}, {b1001, "b.example"}} {
+		reg := orgRequest(t, r.addr, sip.REGISTER, "sip:"+c.domain, "sip:1001@"+c.domain)
+		if res, realm := c.phone.send(ctx, t, reg, "1001"); realm != c.domain || res.StatusCode != 200 {
+			t.Fatalf("1001's REGISTER at %s: want 200 under realm %s, got %d under realm %q", c.domain, c.domain, res.StatusCode, realm)
+		}
+	}
+	for _, c := range []struct {
+		from         *orgPhone
+		caller, host string
+		want, not    *orgPhone
+		number       string // the caller's virtual number, in the From's display name
+	}{{anna, "anna", "a.example", a1001, b1001, "701"}, {bert, "bert", "b.example", b1001, a1001, "700"}} {
+		for _, method := range []sip.RequestMethod{sip.MESSAGE, sip.INVITE} {
+			req := orgRequest(t, r.addr, method, "sip:1001@"+c.host, "sip:"+c.caller+"@"+c.host)
+			if method == sip.INVITE {
+				req.AppendHeader(&sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: c.caller, Host: "127.0.0.1", Port: 5997}})
+			}
+			res, _ := c.from.send(ctx, t, req, c.caller)
+			if want := map[sip.RequestMethod]int{sip.MESSAGE: 200, sip.INVITE: 486}[method]; res.StatusCode != want {
+				t.Fatalf("%s's %s to 1001@%s: want %d from the callee, got %d", c.caller, method, c.host, want, res.StatusCode)
+			}
+			select {
+			case got := <-c.want.got:
+				if got.Method != method || got.From().DisplayName != c.number {
+					t.Errorf("1001@%s got %s from %q, want %s's %s", c.host, got.Method, got.From().DisplayName, c.caller, method)
+				}
+			case <-ctx.Done():
+				t.Fatalf("1001@%s never got %s's %s", c.host, c.caller, method)
+			}
+			select {
+			case got := <-c.not.got:
+				t.Fatalf("the other organisation's 1001 got %s's %s", c.caller, got.Method)
+			default:
+			}
+		}
+	}
+
 	// The default organisation keeps its realm, for requests naming its
 	// domain and for those naming none.
 	for _, domain := range []string{"example.com", "127.0.0.1"} {

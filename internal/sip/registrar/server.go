@@ -279,17 +279,11 @@ func (s *Server) authenticate(ctx context.Context, req *sip.Request, tx sip.Serv
 		challenge(true)
 		return nil
 	}
-	acct, err := s.cfg.Store.SIPAccountByUsername(ctx, cred.Username)
+	acct, err := s.account(ctx, domain, cred.Username)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		s.log.Error("sip: reading account", "err", err)
 		s.reply(tx, req, sip.StatusInternalServerError, "Server Error")
 		return nil
-	}
-	if acct != nil && !domain.Has(acct.OrgID) {
-		// Another organisation's account: usernames are unique per SIP
-		// domain, and this one is not of this domain. It answers as an
-		// unknown account does.
-		acct = nil
 	}
 	ha1 := ""
 	if acct != nil {
@@ -314,6 +308,59 @@ func (s *Server) authenticate(ctx context.Context, req *sip.Request, tx sip.Serv
 		return nil
 	}
 	return acct
+}
+
+// account is the registrar's one look-up of an account by name: the
+// account with username in the SIP domain's username scope, of one of the
+// organisations using that domain; store.ErrNotFound when there is none.
+// Usernames are unique per SIP domain: another domain's account of the
+// same username is not this one, and answers as an unknown account does.
+func (s *Server) account(ctx context.Context, domain activation.SIPRealm, username string) (*store.SIPAccount, error) {
+	for _, scope := range domain.Scopes {
+		a, err := s.cfg.Store.SIPAccountByUsername(ctx, scope, username)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if domain.Has(a.OrgID) {
+			return a, nil
+		}
+	}
+	return nil, store.ErrNotFound
+}
+
+// callee finds the account a call or MESSAGE is for: by username in the
+// SIP domain its Request-URI names, or by virtual number in that domain's
+// organisation. The callee is an account of the caller's own
+// organisation: calls never cross organisations, and another
+// organisation's account is not found, as an unknown one is not. A
+// Request-URI naming no domain of the caller's organisation (the
+// server's address, another organisation's domain) is looked up in the
+// caller's own.
+func (s *Server) callee(ctx context.Context, req *sip.Request, caller *store.SIPAccount, st *activation.Resolved) (*store.SIPAccount, error) {
+	names, err := s.cfg.Settings.Names(ctx)
+	if err != nil {
+		return nil, err
+	}
+	own, ok := names.Realm(st.SIPDomain)
+	if !ok {
+		own = names.Default
+	}
+	target, ok := names.Realm(req.Recipient.Host)
+	if !ok || !target.Has(caller.OrgID) {
+		target = own
+	}
+	user := req.Recipient.User
+	callee, err := s.account(ctx, target, user)
+	if err == nil && callee.OrgID != caller.OrgID {
+		callee, err = nil, store.ErrNotFound
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		callee, err = s.cfg.Store.SIPAccountByNumber(ctx, caller.OrgID, user)
+	}
+	return callee, err
 }
 
 // realmOf is the SIP domain a request is for: of a REGISTER, the address
@@ -718,16 +765,7 @@ func (s *Server) onRoute(req *sip.Request, tx sip.ServerTransaction) {
 		s.reply(tx, req, sip.StatusForbidden, "Forbidden")
 		return
 	}
-	// The callee is an account of the caller's own organisation, by
-	// username or by virtual number: calls never cross organisations, and
-	// another organisation's account is not found, as an unknown one is not.
-	callee, err := s.cfg.Store.SIPAccountByUsername(ctx, req.Recipient.User)
-	if err == nil && callee.OrgID != caller.OrgID {
-		callee, err = nil, store.ErrNotFound
-	}
-	if errors.Is(err, store.ErrNotFound) {
-		callee, err = s.cfg.Store.SIPAccountByNumber(ctx, caller.OrgID, req.Recipient.User)
-	}
+	callee, err := s.callee(ctx, req, caller, st)
 	if errors.Is(err, store.ErrNotFound) {
 		s.reply(tx, req, sip.StatusNotFound, "Not Found")
 		return
