@@ -282,6 +282,57 @@ func TestOrganisationsOnTheRegistrar(t *testing.T) {
 		}
 	}
 
+	// The provider lets A's accounts call B's, addressed at B's domain:
+	// anna reaches bert and B's 1001 there; B still cannot reach A, and
+	// bert is still no account at A's domain.
+	callsB := []string{"b"}
+	if _, err := orgs.Update(ctx, "a", model.OrganisationInput{AllowCallsTo: &callsB}, provider); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		to   string
+		want *orgPhone
+	}{{"sip:bert@b.example", bert}, {"sip:1001@b.example", b1001}, {"sip:702@b.example", nil}} {
+		m := orgRequest(t, r.addr, sip.MESSAGE, c.to, "sip:anna@a.example")
+		res, _ := anna.send(ctx, t, m, "anna")
+		if c.want == nil {
+			// bea's number: she is not registered, but she is found.
+			if res.StatusCode != 480 {
+				t.Errorf("anna's MESSAGE to B's number 702 once allowed: want 480 (found, not registered), got %d", res.StatusCode)
+			}
+			continue
+		}
+		if res.StatusCode != 200 {
+			t.Fatalf("anna's MESSAGE to %s once A may call B: want 200, got %d", c.to, res.StatusCode)
+		}
+		select {
+		case got := <-c.want.got:
+			if string(got.Body()) != "to "+c.to || got.From().DisplayName != "701" {
+				t.Errorf("%s got %q from %q, want anna's MESSAGE from 701", c.to, got.Body(), got.From().DisplayName)
+			}
+		case <-ctx.Done():
+			t.Fatalf("%s never got anna's MESSAGE", c.to)
+		}
+	}
+	for _, c := range []struct {
+		phone    *orgPhone
+		from, to string
+	}{{bert, "sip:bert@b.example", "sip:anna@a.example"}, {anna, "sip:anna@a.example", "sip:bert@a.example"}} {
+		user := strings.TrimPrefix(strings.Split(c.from, "@")[0], "sip:")
+		m := orgRequest(t, r.addr, sip.MESSAGE, c.to, c.from)
+		if res, _ := c.phone.send(ctx, t, m, user); res.StatusCode != 404 {
+			t.Errorf("%s's MESSAGE to %s: want 404, got %d", user, c.to, res.StatusCode)
+		}
+	}
+	none := []string{}
+	if _, err := orgs.Update(ctx, "a", model.OrganisationInput{AllowCallsTo: &none}, provider); err != nil {
+		t.Fatal(err)
+	}
+	m = orgRequest(t, r.addr, sip.MESSAGE, "sip:bert@b.example", "sip:anna@a.example")
+	if res, _ := anna.send(ctx, t, m, "anna"); res.StatusCode != 404 {
+		t.Errorf("anna's MESSAGE to bert once the provider took the permission back: want 404, got %d", res.StatusCode)
+	}
+
 	// The default organisation keeps its realm, for requests naming its
 	// domain and for those naming none.
 	for _, domain := range []string{"example.com", "127.0.0.1"} {

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -333,34 +334,52 @@ func (s *Server) account(ctx context.Context, domain activation.SIPRealm, userna
 
 // callee finds the account a call or MESSAGE is for: by username in the
 // SIP domain its Request-URI names, or by virtual number in that domain's
-// organisation. The callee is an account of the caller's own
-// organisation: calls never cross organisations, and another
-// organisation's account is not found, as an unknown one is not. A
-// Request-URI naming no domain of the caller's organisation (the
-// server's address, another organisation's domain) is looked up in the
-// caller's own.
+// organisation. The callee is an account of the caller's own organisation,
+// or of one the provider lets the caller's organisation call
+// (OrganisationRow.AllowCallsTo), addressed at that organisation's SIP
+// domain. Any other organisation's account is not found, as an unknown
+// one is not. A Request-URI naming no domain the caller may call (the
+// server's address, a walled-off organisation's domain) is looked up in
+// the caller's own.
 func (s *Server) callee(ctx context.Context, req *sip.Request, caller *store.SIPAccount, st *activation.Resolved) (*store.SIPAccount, error) {
 	names, err := s.cfg.Settings.Names(ctx)
 	if err != nil {
 		return nil, err
 	}
-	own, ok := names.Realm(st.SIPDomain)
-	if !ok {
-		own = names.Default
-	}
+	allowed := func(org int64) bool { return org == caller.OrgID || slices.Contains(st.Organisation.AllowCallsTo, org) }
 	target, ok := names.Realm(req.Recipient.Host)
-	if !ok || !target.Has(caller.OrgID) {
-		target = own
+	own := !ok || !slices.ContainsFunc(target.Orgs, allowed)
+	if own {
+		if target, ok = names.Realm(st.SIPDomain); !ok {
+			target = names.Default
+		}
 	}
 	user := req.Recipient.User
 	callee, err := s.account(ctx, target, user)
-	if err == nil && callee.OrgID != caller.OrgID {
+	if err == nil && !allowed(callee.OrgID) {
 		callee, err = nil, store.ErrNotFound
 	}
-	if errors.Is(err, store.ErrNotFound) {
-		callee, err = s.cfg.Store.SIPAccountByNumber(ctx, caller.OrgID, user)
+	if !errors.Is(err, store.ErrNotFound) {
+		return callee, err
 	}
-	return callee, err
+	// A virtual number: the caller's own organisation's first when the
+	// domain is its own, then those of the domain's organisations the
+	// caller may call.
+	var orgs []int64
+	if own || target.Has(caller.OrgID) {
+		orgs = append(orgs, caller.OrgID)
+	}
+	for _, o := range target.Orgs {
+		if o != caller.OrgID && allowed(o) {
+			orgs = append(orgs, o)
+		}
+	}
+	for _, o := range orgs {
+		if callee, err = s.cfg.Store.SIPAccountByNumber(ctx, o, user); !errors.Is(err, store.ErrNotFound) {
+			return callee, err
+		}
+	}
+	return nil, store.ErrNotFound
 }
 
 // realmOf is the SIP domain a request is for: of a REGISTER, the address

@@ -102,3 +102,7 @@ CREATE TRIGGER accounts_username_scope AFTER INSERT ON accounts WHEN new.usernam
             THEN new.org_id ELSE 1 END
         WHERE id = new.id;
 END;
+-- The organisations the provider lets an organisation's accounts call and
+-- message, by id ("3,5"); empty: calls stay inside it. On the
+-- organisation's row, which only the provider changes.
+ALTER TABLE organisations ADD COLUMN allow_calls_to TEXT NOT NULL DEFAULT '';

@@ -26,3 +26,7 @@ END
 $$;
 CREATE TRIGGER accounts_username_scope BEFORE INSERT ON accounts
     FOR EACH ROW EXECUTE FUNCTION accounts_set_username_scope();
+-- The organisations the provider lets an organisation's accounts call and
+-- message, by id ("3,5"); empty: calls stay inside it. On the
+-- organisation's row, which only the provider changes.
+ALTER TABLE organisations ADD COLUMN allow_calls_to TEXT NOT NULL DEFAULT '';
