@@ -123,3 +123,44 @@ func TestUsernamesAreUniquePerSIPDomain(t *testing.T) {
 		must(c, "1234567890")
 	})
 }
+
+// TestOrganisationCallsTo: the organisations an organisation may call are
+// stored on its row in the order given and read back; deleting one takes
+// it out of every other's list, so an id given again later inherits no
+// permission.
+func TestOrganisationCallsTo(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		seed(t, s)
+		var a, b, c store.OrganisationRow
+		err := s.Tx(ctx, func(tx *store.Tx) error {
+			for _, o := range []struct {
+				row  *store.OrganisationRow
+				slug string
+			}{{&a, "a"}, {&b, "b"}, {&c, "c"}} {
+				o.row.Slug, o.row.Name = o.slug, o.slug
+				if err := tx.CreateOrganisation(ctx, o.row); err != nil {
+					return err
+				}
+			}
+			a.AllowCallsTo = []int64{c.ID, b.ID}
+			return tx.UpdateOrganisation(ctx, &a)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.OrganisationByID(ctx, a.ID)
+		if err != nil || len(got.AllowCallsTo) != 2 || got.AllowCallsTo[0] != c.ID || got.AllowCallsTo[1] != b.ID {
+			t.Fatalf("a's calls: want [%d %d], got %+v, %v", c.ID, b.ID, got, err)
+		}
+		if got, _ := s.OrganisationByID(ctx, b.ID); len(got.AllowCallsTo) != 0 {
+			t.Fatalf("b's calls: want none, got %v", got.AllowCallsTo)
+		}
+		if err := s.Tx(ctx, func(tx *store.Tx) error { return tx.DeleteOrganisation(ctx, c.ID) }); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.OrganisationByID(ctx, a.ID); err != nil || len(got.AllowCallsTo) != 1 || got.AllowCallsTo[0] != b.ID {
+			t.Fatalf("a's calls after c is deleted: want [%d], got %+v, %v", b.ID, got, err)
+		}
+	})
+}
