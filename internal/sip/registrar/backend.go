@@ -25,6 +25,9 @@ func (e *Embedded) Put(context.Context, activation.SIPSubscriber) error { return
 
 // Remove implements activation.AccountBackend.
 func (e *Embedded) Remove(ctx context.Context, username, domain string) error {
+	if e.Settings == nil {
+		return errors.New("the embedded account backend has no settings to tell a SIP domain's accounts by")
+	}
 	names, err := e.Settings.Names(ctx)
 	if err != nil {
 		return err
@@ -33,7 +36,7 @@ func (e *Embedded) Remove(ctx context.Context, username, domain string) error {
 	if !ok {
 		realm = names.Default
 	}
-	a, err := (&Server{cfg: Config{Store: e.Store}}).account(ctx, realm, username)
+	a, err := lookupAccount(ctx, e.Store, realm, username)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil // deleted: its bindings went with it
 	}

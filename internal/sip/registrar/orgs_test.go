@@ -341,4 +341,29 @@ func TestOrganisationsOnTheRegistrar(t *testing.T) {
 			t.Errorf("alice's REGISTER at %s: want 200 under realm example.com, got %d under realm %q", domain, res.StatusCode, realm)
 		}
 	}
+	// Taking B's 1001 out of the embedded backend (disabled, deleted)
+	// drops B's 1001's registration only, named by B's SIP domain.
+	regsOf := func(orgID int64) int {
+		t.Helper()
+		var a *store.AccountRow
+		a, err := r.st.AccountByUsername(ctx, orgID, "1001")
+		if err != nil {
+			t.Fatal(err)
+		}
+		regs, err := r.st.Registrations(ctx, a.ID, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(regs)
+	}
+	if regsOf(orgA) != 1 || regsOf(orgB) != 1 {
+		t.Fatalf("1001's registrations before: A %d, B %d, want 1 each", regsOf(orgA), regsOf(orgB))
+	}
+	if err := (&Embedded{Store: r.st, Settings: settings}).Remove(ctx, "1001", "b.example"); err != nil {
+		t.Fatal(err)
+	}
+	if regsOf(orgA) != 1 || regsOf(orgB) != 0 {
+		t.Errorf("1001's registrations after removing b.example's: A %d, B %d, want 1 and 0", regsOf(orgA), regsOf(orgB))
+	}
+
 }

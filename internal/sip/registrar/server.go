@@ -317,8 +317,14 @@ func (s *Server) authenticate(ctx context.Context, req *sip.Request, tx sip.Serv
 // Usernames are unique per SIP domain: another domain's account of the
 // same username is not this one, and answers as an unknown account does.
 func (s *Server) account(ctx context.Context, domain activation.SIPRealm, username string) (*store.SIPAccount, error) {
+	return lookupAccount(ctx, s.cfg.Store, domain, username)
+}
+
+// lookupAccount is Server.account on a store: the one function both the
+// registrar and its account backend find an account by name with.
+func lookupAccount(ctx context.Context, st *store.Store, domain activation.SIPRealm, username string) (*store.SIPAccount, error) {
 	for _, scope := range domain.Scopes {
-		a, err := s.cfg.Store.SIPAccountByUsername(ctx, scope, username)
+		a, err := st.SIPAccountByUsername(ctx, scope, username)
 		if errors.Is(err, store.ErrNotFound) {
 			continue
 		}
