@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -414,6 +415,31 @@ func TestAddEventsWritesEveryEvent(t *testing.T) {
 		}
 		if got[2].Kind != model.EventMessageSent || len(got[2].Detail) != 0 {
 			t.Errorf("third event: %+v", got[2])
+		}
+	})
+}
+
+// On PostgreSQL the claim finds the rows it updates by their primary key
+// even in the generic plan of its prepared statement, which cannot know
+// how many it claims: as a join, that plan read the whole table to claim
+// a few.
+func TestClaimPlanReadsNoWholeTable(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		if s.Dialect() != store.Postgres {
+			t.Skip("SQLite plans each statement once, knowing nothing of its arguments either way")
+		}
+		ctx := context.Background()
+		acc := seed(t, s)
+		queueMessages(t, s, acc.ID, 200)
+		if err := s.Tx(ctx, func(tx *store.Tx) error { _, err := tx.ExecRaw(ctx, "ANALYZE messages"); return err }); err != nil {
+			t.Fatal(err)
+		}
+		plan, err := store.GenericPlan(ctx, s, store.ClaimQuery(s), "text, bigint, bigint, text, bigint, text")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(plan, "Join") || !strings.Contains(plan, "Index Scan using messages_pkey on messages") {
+			t.Fatalf("the claim's generic plan:\n%s", plan)
 		}
 	})
 }

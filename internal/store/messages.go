@@ -141,14 +141,7 @@ func (tx *Tx) ClaimMessages(ctx context.Context, owner string, now time.Time, le
 // claim leases up to limit messages in state, read WHERE cond ORDER BY
 // order: the placeholders are those of ClaimMessages' one query.
 func (tx *Tx) claim(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int, cond, order, state string) ([]MessageRow, error) {
-	lock := ""
-	if tx.dialect == Postgres {
-		lock = " FOR UPDATE SKIP LOCKED"
-	}
-	rows, err := tx.q.QueryContext(ctx, `UPDATE messages SET state = $1, attempts = attempts + 1, locked_until = $2, updated_at = $3, claimed_by = $6
-		WHERE id IN (SELECT id FROM messages WHERE `+cond+` ORDER BY `+order+` LIMIT $5`+lock+`)
-		RETURNING `+messageCols+`, sealed_text`,
-		model.MessageSending, ms(now.Add(lease)), ms(now), state, limit, owner)
+	rows, err := tx.q.QueryContext(ctx, tx.claimQuery(cond, order), model.MessageSending, ms(now.Add(lease)), ms(now), state, limit, owner)
 	if err != nil {
 		return nil, fmt.Errorf("claiming messages: %w", mapErr(err))
 	}
@@ -172,6 +165,21 @@ func (tx *Tx) claim(ctx context.Context, owner string, now time.Time, lease time
 		return a.NextAttemptAt.Before(b.NextAttemptAt) || a.NextAttemptAt.Equal(b.NextAttemptAt) && a.ID < b.ID
 	})
 	return out, nil
+}
+
+// claimQuery is the statement of claim. On PostgreSQL the ids are read
+// into an array first and the rows then found by their primary key: as
+// "id IN (...)", the generic plan of its driver's prepared statement
+// (which cannot know the LIMIT) joined the ids to a scan of the whole
+// table on every claim.
+func (r *Reader) claimQuery(cond, order string) string {
+	ids := `id IN (SELECT id FROM messages WHERE ` + cond + ` ORDER BY ` + order + ` LIMIT $5)`
+	if r.dialect == Postgres {
+		ids = `id = ANY(ARRAY(SELECT id FROM messages WHERE ` + cond + ` ORDER BY ` + order + ` LIMIT $5 FOR UPDATE SKIP LOCKED))`
+	}
+	return `UPDATE messages SET state = $1, attempts = attempts + 1, locked_until = $2, updated_at = $3, claimed_by = $6
+		WHERE ` + ids + `
+		RETURNING ` + messageCols + `, sealed_text`
 }
 
 // claimed runs an UPDATE of claim c's message, "SET set WHERE cond AND
