@@ -120,7 +120,15 @@ func (tx *Tx) ClaimMessages(ctx context.Context, owner string, now time.Time, le
 	if limit <= 0 {
 		return nil, nil
 	}
-	out, err := tx.claim(ctx, owner, now, lease, limit, `state = $4 AND locked_until < $3`, `locked_until`, model.MessageSending)
+	// On SQLite the state and the time are compared as +$4 and +$3: where
+	// the database was analysed, a parameter compared bare with an indexed
+	// column has its value read by the planner, and then every new value
+	// bound has SQLite prepare the statement again, on every claim.
+	state, at := `$4`, `$3`
+	if tx.dialect == SQLite {
+		state, at = `+$4`, `+$3`
+	}
+	out, err := tx.claim(ctx, owner, now, lease, limit, `state = `+state+` AND locked_until < `+at, `locked_until`, model.MessageSending)
 	if err != nil {
 		return nil, err
 	}
@@ -129,7 +137,7 @@ func (tx *Tx) ClaimMessages(ctx context.Context, owner string, now time.Time, le
 		if tx.dialect == SQLite {
 			order += `, id`
 		}
-		queued, err := tx.claim(ctx, owner, now, lease, limit-len(out), `state = $4 AND next_attempt_at <= $3`, order, model.MessageQueued)
+		queued, err := tx.claim(ctx, owner, now, lease, limit-len(out), `state = `+state+` AND next_attempt_at <= `+at, order, model.MessageQueued)
 		if err != nil {
 			return nil, err
 		}
@@ -173,7 +181,10 @@ func (tx *Tx) claim(ctx context.Context, owner string, now time.Time, lease time
 // (which cannot know the LIMIT) joined the ids to a scan of the whole
 // table on every claim.
 func (r *Reader) claimQuery(cond, order string) string {
-	ids := `id IN (SELECT id FROM messages WHERE ` + cond + ` ORDER BY ` + order + ` LIMIT $5)`
+	// On SQLite the LIMIT is a CAST for the reason ClaimMessages' times
+	// and states are +$3 and +$4: a bare parameter is read by the planner,
+	// and each new value then prepares the statement again.
+	ids := `id IN (SELECT id FROM messages WHERE ` + cond + ` ORDER BY ` + order + ` LIMIT CAST($5 AS INTEGER))`
 	if r.dialect == Postgres {
 		ids = `id = ANY(ARRAY(SELECT id FROM messages WHERE ` + cond + ` ORDER BY ` + order + ` LIMIT $5 FOR UPDATE SKIP LOCKED))`
 	}
