@@ -141,11 +141,11 @@ func shoot(t *testing.T, ctx context.Context, name string) {
 			suffix = "phone"
 		}
 		run(t, ctx, "viewport", viewport(phone), chromedp.Sleep(150*time.Millisecond))
-		if phone && checkAccessibility {
-			// At phone width, where tables scroll sideways: the page is the
-			// same at both widths, and a phone's layout has what a wide
-			// screen's has to check, and more.
-			axetest.Check(t, ctx, name)
+		if checkAccessibility {
+			// At both widths: on a phone tables scroll sideways and the
+			// menu folds; on a wide screen the columns and the menu's one
+			// line have their own colours and places.
+			axetest.Check(t, ctx, name+" ("+suffix+")")
 		}
 		png := get(t, ctx, "screenshot "+name, chromedp.FullScreenshot(100))
 		if phone {
@@ -323,8 +323,8 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 	shoot(t, b, "accounts")
 	run(t, b, "dashboard", chromedp.Navigate(ts.url+"/console/"), chromedp.WaitVisible(chromedp.CSS("#dash-counts")))
-	checkMenu(t, b, false)
-	checkMenu(t, b, true)
+	checkMenu(t, b, 1280)
+	checkMenu(t, b, 360)
 	shoot(t, b, "dashboard")
 
 	// Import: good and bad rows; the preview names the bad cells and nothing
@@ -498,6 +498,12 @@ type menuLayout struct {
 	Width    float64 `json:"width"`    // the viewport's
 	Shortest float64 `json:"shortest"` // the height of its least tall entry
 	Unseen   int     `json:"unseen"`   // entries not on the screen, or covered: a tap at their middle lands elsewhere
+	Tallest  float64 `json:"tallest"`  // the height of its tallest entry
+	Nav      float64 `json:"nav"`      // the height of the nav holding the entries
+	Header   float64 `json:"header"`   // the height of the bar holding the nav, the console's name and the operator's
+	// PageWidth is the width of the page's content: more than the
+	// viewport's when it scrolls sideways.
+	PageWidth float64 `json:"pageWidth"`
 }
 
 const menuJS = `(() => {
@@ -506,27 +512,38 @@ const menuJS = `(() => {
   const seen = (e, r) => { const at = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2); return at !== null && e.contains(at); };
   return {rows: new Set(rs.map(r => Math.round(r.top))).size, overflow: nav.scrollWidth > nav.clientWidth + 1,
     right: Math.max(...rs.map(r => r.right)), width: window.innerWidth, shortest: Math.min(...rs.map(r => r.height)),
-    unseen: es.filter((e, i) => !seen(e, rs[i])).length};
+    unseen: es.filter((e, i) => !seen(e, rs[i])).length, tallest: Math.max(...rs.map(r => r.height)),
+    nav: nav.getBoundingClientRect().height, pageWidth: document.documentElement.scrollWidth,
+    header: document.querySelector("header.top").getBoundingClientRect().height};
 })()`
 
-// checkMenu checks the console's top menu at 1280px, where it takes one
-// line, and on a 390px phone, where nothing of it is cut off, every entry
-// is a tap target at least 44px tall, and the Setup menu opens with every
-// entry on the screen, where a tap lands on it.
-func checkMenu(t *testing.T, ctx context.Context, phone bool) {
+// checkMenu checks the console's top menu at a desktop's width (1280px),
+// where it takes one line, the nav no taller than its tallest entry and
+// the bar holding it, the operator's name and Log out included, one line, and
+// on a phone's (360px), where nothing of it is cut off, nothing of the
+// page scrolls sideways, every entry is a tap target at least 44px tall,
+// and the Setup menu opens with every entry on the screen, where a tap
+// lands on it.
+func checkMenu(t *testing.T, ctx context.Context, width int64) {
 	t.Helper()
-	run(t, ctx, "viewport", viewport(phone), chromedp.Sleep(100*time.Millisecond))
+	phone := width < 640
+	vp := chromedp.EmulateViewport(width, 900, chromedp.EmulateScale(1))
+	if phone {
+		vp = chromedp.EmulateViewport(width, 800, chromedp.EmulateScale(2), chromedp.EmulateMobile, chromedp.EmulateTouch)
+	}
+	run(t, ctx, "viewport", vp, chromedp.Sleep(100*time.Millisecond))
 	defer run(t, ctx, "back to desktop", viewport(false))
 	top := get(t, ctx, "the menu's layout", chromedp.Evaluate[menuLayout](fmt.Sprintf(menuJS, "header.top nav > a, header.top .menu > summary")))
-	where := "at 1280px"
-	if phone {
-		where = "on a phone"
-	}
+	where := fmt.Sprintf("at %dpx", width)
 	if top.Overflow || top.Right > top.Width || top.Unseen > 0 {
 		t.Errorf("%s the menu is cut off: %+v", where, top)
 	}
-	if !phone && top.Rows != 1 {
-		t.Errorf("at 1280px the menu wraps onto %d lines", top.Rows)
+	// The bar's padding is .25rem above and below.
+	if !phone && (top.Rows != 1 || top.Nav > top.Tallest+1 || top.Header > top.Tallest+8+1) {
+		t.Errorf("%s the menu wraps: its entries take %d lines, the nav is %.0fpx tall and the bar %.0fpx for entries of %.0fpx", where, top.Rows, top.Nav, top.Header, top.Tallest)
+	}
+	if phone && top.PageWidth > top.Width {
+		t.Errorf("%s the page is %.0fpx wide: it scrolls sideways", where, top.PageWidth)
 	}
 	if phone && top.Shortest < 44 {
 		t.Errorf("on a phone a menu entry is %.0fpx tall, want at least 44px to tap", top.Shortest)

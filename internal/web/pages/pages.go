@@ -1,8 +1,10 @@
 // Package pages renders the public HTML pages an end user sees: the landing
 // page behind a secure link and the page that explains why a link cannot be
-// used. The pages work with no JavaScript, carry their CSS inline, load
-// nothing from elsewhere but the organisation's logo when it gives one by
-// https URL, and read well on a phone.
+// used. The pages work with no JavaScript (one small inline script only
+// rewrites the expiry of the landing and Linphone pages into the
+// browser's own time zone), carry their CSS inline, load nothing from elsewhere but the
+// organisation's logo when it gives one by https URL, and read well on a
+// phone.
 //
 // Templates are embedded and parsed once per language by New; a request only
 // executes one of them.
@@ -26,7 +28,7 @@ import (
 	"github.com/activator-voip/activator/internal/model"
 )
 
-//go:embed templates/*.html templates/style.css
+//go:embed templates/*.html templates/style.css templates/expiry.js
 var files embed.FS
 
 // Brand is who the pages speak for: the name and logo the user should
@@ -127,6 +129,7 @@ type Renderer struct {
 	cat  *i18n.Catalogue
 	tmpl map[string]*template.Template // by language
 	css  string                        // the fixed style sheet's CSP source: 'sha256-…'
+	js   string                        // the expiry script's CSP source: 'sha256-…'
 	bufs sync.Pool
 }
 
@@ -145,6 +148,15 @@ func New(cat *i18n.Catalogue) (*Renderer, error) {
 	if bytes.Contains(css, []byte("{{")) || bytes.Contains(css, []byte("</")) {
 		return nil, fmt.Errorf("pages: style sheet contains template or tag delimiters")
 	}
+	js, err := files.ReadFile("templates/expiry.js")
+	if err != nil {
+		return nil, fmt.Errorf("pages: reading script: %w", err)
+	}
+	// html/template drops a script's comments, which would change the
+	// script's hash: the file has none.
+	if bytes.Contains(js, []byte("{{")) || bytes.Contains(js, []byte("</")) || bytes.Contains(js, []byte("//")) || bytes.Contains(js, []byte("/*")) {
+		return nil, fmt.Errorf("pages: script contains template or tag delimiters, or comments")
+	}
 	var src []byte
 	for _, name := range []string{"layout.html", "landing.html", "error.html"} {
 		b, err := files.ReadFile("templates/" + name)
@@ -154,11 +166,13 @@ func New(cat *i18n.Catalogue) (*Renderer, error) {
 		src = append(src, b...)
 	}
 	src = bytes.ReplaceAll(src, []byte("{{css}}"), css)
+	src = bytes.ReplaceAll(src, []byte("{{js}}"), js)
 
 	r := &Renderer{
 		cat:  cat,
 		tmpl: make(map[string]*template.Template),
 		css:  hashSource(css),
+		js:   hashSource(js),
 		bufs: sync.Pool{New: func() any { return new(bytes.Buffer) }},
 	}
 	// The fixed texts of the templates are written {{t "catalogue.key"}}.
@@ -186,10 +200,11 @@ func New(cat *i18n.Catalogue) (*Renderer, error) {
 }
 
 // ContentSecurityPolicy is the Content-Security-Policy header value a page
-// of b works under: nothing but the inline style sheets (by their hash)
-// and images of the same origin (the QR code) and of b's logo: its https
-// origin, or data: for a logo given as a data URI. The web layer sends it
-// with every page.
+// of b works under: nothing but the inline style sheets (by their hash),
+// the one inline script that writes the expiry in the browser's own time
+// zone (by its hash), and images of the same origin
+// (the QR code) and of b's logo: its https origin, or data: for a logo
+// given as a data URI. The web layer sends it with every page.
 func (r *Renderer) ContentSecurityPolicy(b Brand) string {
 	style := r.css
 	if bs := b.style(); bs != "" {
@@ -199,13 +214,13 @@ func (r *Renderer) ContentSecurityPolicy(b Brand) string {
 	if _, src := b.logo(); src != "" {
 		img += " " + src
 	}
-	return "default-src 'none'; style-src " + style + "; img-src " + img +
+	return "default-src 'none'; script-src " + r.js + "; style-src " + style + "; img-src " + img +
 		"; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 }
 
-// hashSource is the CSP source allowing the inline style sheet css.
-func hashSource(css []byte) string {
-	sum := sha256.Sum256(css)
+// hashSource is the CSP source allowing the inline style sheet or script b.
+func hashSource(b []byte) string {
+	sum := sha256.Sum256(b)
 	return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
 }
 
@@ -230,6 +245,7 @@ type landingData struct {
 	Others                        []linkItem
 	ActivationURL, QRURL, PageURL string
 	Expires, ExpiresAt            string // ExpiresAt: the expiry as RFC 3339, for <time datetime>
+	ExpiresUntil                  string // the expiry line with {date} where the script writes the local date and time
 	Contact, ContactURL           string // the user's IT contact as shown and as a link: the group's IT e-mail, else the organisation's
 	LinphoneURL                   string
 }
@@ -319,14 +335,20 @@ func (r *Renderer) Landing(w io.Writer, v LandingView) error {
 			return fmt.Errorf("pages: rendering landing page: %w", err)
 		}
 		d.ExpiresAt = v.ExpiresAt.UTC().Format(time.RFC3339)
+		// The script of the page (templates/expiry.js) writes the date
+		// and time in the browser's own zone and way of writing them, in
+		// place of {date}; without scripts the words stay.
+		if d.ExpiresUntil, err = r.cat.Format(lang, "landing.expires.until", vars{Date: "{date}"}); err != nil {
+			return fmt.Errorf("pages: rendering landing page: %w", err)
+		}
 	}
 	return r.execute(w, t, "landing", d)
 }
 
-// expiresIn says in words how long a link stays valid: "for 6 more days".
-// Words read the same in every time zone, where a date and a time would be
-// the server's; they count down, never up, so a link is never promised
-// longer than it has.
+// expiresIn says in words how long a link stays valid: "for 6 more days",
+// what the page shows when its script does not run. Words read the same in
+// every time zone, where a date and a time would be the server's; they
+// count down, never up, so a link is never promised longer than it has.
 func (r *Renderer) expiresIn(lang string, left time.Duration) (string, error) {
 	key, n := "landing.expires.soon", 0
 	switch {

@@ -192,6 +192,17 @@ func landingServer(t *testing.T, r *Renderer) http.Handler {
 			t.Errorf("Landing: %v", err)
 		}
 	})
+	// The page of "Open in Linphone" (a POST in the web layer), due by
+	// the link's expiry.
+	mux.HandleFunc("GET /a/tok/linphone", func(w http.ResponseWriter, req *http.Request) {
+		b := testBrand(req)
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Content-Security-Policy", r.ContentSecurityPolicy(b))
+		const u = "https://activate.example.com/p/lp_5mTq2ZrV8xKc4Hn7"
+		if err := r.Linphone(w, LinphoneView{Lang: req.URL.Query().Get("lang"), Brand: b, URL: u, ConfigURI: "linphone-config:" + u, FetchBy: expiresAt}); err != nil {
+			t.Errorf("Linphone: %v", err)
+		}
+	})
 	mux.HandleFunc("GET /a/tok/qr.svg", func(w http.ResponseWriter, req *http.Request) {
 		img, err := qr.SVG(shownURL)
 		if err != nil {
@@ -209,12 +220,20 @@ func landingServer(t *testing.T, r *Renderer) http.Handler {
 // the pages of ?logo.
 const testLogo = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAQAAAABCAIAAAB2XpiaAAAAEUlEQVR4nGPgDr/w/6o/hAQAKGEGq9d/VOQAAAAASUVORK5CYII="
 
-// testBrand is the brand of a test page: ACME Corp, in the colour of
-// ?colour= (#rrggbb, the default look without), with testLogo when
-// ?logo is given and the IT contact of ?contact=.
+// longName is the name of an organisation that spells itself out in full:
+// the brand of the pages of ?longname.
+const longName = "Azienda Socio-Sanitaria Territoriale della Provincia di Monza e della Brianza, Servizi Informativi"
+
+// testBrand is the brand of a test page: ACME Corp (longName with
+// ?longname), in the colour of ?colour= (#rrggbb, the default look
+// without), with testLogo when ?logo is given and the IT contact of
+// ?contact=.
 func testBrand(req *http.Request) Brand {
 	q := req.URL.Query()
 	b := Brand{Name: "ACME Corp", Colour: q.Get("colour"), Contact: q.Get("contact")}
+	if q.Has("longname") {
+		b.Name = longName
+	}
 	if q.Has("logo") {
 		b.LogoURL = testLogo
 	}
@@ -435,6 +454,8 @@ func TestLandingAccessibility(t *testing.T) {
 		{"live link on a phone", "/a/tok", false},
 		{"live link on a desktop", "/a/tok?lang=de", true},
 		{"live link in dark mode", "/a/tok?lang=fr", false},
+		{"Open in Linphone page", "/a/tok/linphone?lang=it", false},
+		{"long organisation name with a logo", "/a/tok?longname&logo&colour=%230a1f44&lang=de", false},
 		{"used link", "/a/used", false},
 		{"expired link", "/a/expired?lang=it", false},
 		{"unknown link", "/a/unknown", false},

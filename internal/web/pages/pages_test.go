@@ -129,7 +129,8 @@ func TestLandingInEveryLanguage(t *testing.T) {
 				html(cat.T(lang, "landing.qr.title")),
 				html(cat.T(lang, "landing.other_platforms")),
 				html(strings.ReplaceAll(cat.T(lang, "landing.expires.days"), "{{.N}}", "6")),
-				`<time datetime="2026-03-09T14:30:00Z">`,
+				`<time id="expires" datetime="2026-03-09T14:30:00Z" data-until="` + html(strings.ReplaceAll(cat.T(lang, "landing.expires.until"), "{{.Date}}", "{date}")) + `">`,
+				"<script>(function () {",
 				html(cat.T(lang, "landing.return")),
 				"Ada Lovelace",
 				"ACME Corp",
@@ -145,7 +146,7 @@ func TestLandingInEveryLanguage(t *testing.T) {
 				t.Errorf("page shows a raw key or placeholder:\n%s", page)
 			}
 			for _, bad := range []string{"<script", "http://", "//cdn", "<link "} {
-				if strings.Contains(page, bad) {
+				if strings.Contains(withoutExpiryScript(t, page), bad) {
 					t.Errorf("page contains %q", bad)
 				}
 			}
@@ -301,7 +302,7 @@ func TestDisplayNameIsEscaped(t *testing.T) {
 	v := landingView("en", "android")
 	v.DisplayName = `<script>alert("x")</script> & Co`
 	v.Brand.Name = `<b>Evil</b>`
-	page := render(t, r, v)
+	page := withoutExpiryScript(t, render(t, r, v))
 	if strings.Contains(page, "<script>") || strings.Contains(page, "<b>Evil") {
 		t.Fatal("markup in a name reached the page unescaped")
 	}
@@ -406,13 +407,45 @@ func TestLinkError(t *testing.T) {
 func TestContentSecurityPolicyMatchesTheStyle(t *testing.T) {
 	r, _ := newRenderer(t)
 	csp := r.ContentSecurityPolicy(Brand{Name: "ACME"})
-	for _, want := range []string{"default-src 'none'", "style-src 'sha256-", "img-src 'self'"} {
+	for _, want := range []string{"default-src 'none'", "style-src 'sha256-", "img-src 'self'", "script-src " + r.js + ";"} {
 		if !strings.Contains(csp, want) {
 			t.Errorf("CSP %q lacks %q", csp, want)
 		}
 	}
-	if strings.Contains(csp, "unsafe") || strings.Contains(csp, "script-src") {
+	if strings.Contains(csp, "unsafe") || strings.Count(csp, "script-src") != 1 {
 		t.Errorf("CSP %q allows too much", csp)
+	}
+}
+
+// withoutExpiryScript is page without the expiry's script, which a
+// landing page with an expiry holds once; for the checks that no other
+// script is on the page.
+func withoutExpiryScript(t *testing.T, page string) string {
+	t.Helper()
+	js, err := files.ReadFile("templates/expiry.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Replace(page, "<script>"+string(js)+"</script>", "", 1)
+}
+
+// TestContentSecurityPolicyMatchesTheScript: the landing page's one
+// script is the one the policy allows, by its hash; the pages with no
+// expiry have none.
+func TestContentSecurityPolicyMatchesTheScript(t *testing.T) {
+	r, _ := newRenderer(t)
+	page := render(t, r, landingView("en", "android"))
+	scripts := regexp.MustCompile(`(?s)<script>(.*?)</script>`).FindAllStringSubmatch(page, -1)
+	if len(scripts) != 1 {
+		t.Fatalf("the landing page has %d scripts, want 1", len(scripts))
+	}
+	if src := hashSource([]byte(scripts[0][1])); !strings.Contains(r.ContentSecurityPolicy(Brand{}), "script-src "+src+";") {
+		t.Errorf("the policy does not allow the page's script (%s)", src)
+	}
+	v := landingView("en", "android")
+	v.ExpiresAt = time.Time{}
+	if page := render(t, r, v); strings.Contains(page, "<script") {
+		t.Error("a landing page with no expiry carries the script")
 	}
 }
 
@@ -420,12 +453,12 @@ func TestContentSecurityPolicyMatchesTheStyle(t *testing.T) {
 // more inline style sheet, by the hash of the very sheet the page holds,
 // and its logo by its own origin or data:; a brand with neither, or with
 // one the pages do not write, gets exactly the policy of no brand, and no
-// brand's policy ever allows scripts, inline styles at large, or images
-// from anywhere.
+// brand's policy ever allows another script than the expiry's, inline
+// styles at large, or images from anywhere.
 func TestContentSecurityPolicyOfABrand(t *testing.T) {
 	r, _ := newRenderer(t)
 	plain := r.ContentSecurityPolicy(Brand{})
-	if !regexp.MustCompile(`^default-src 'none'; style-src 'sha256-[A-Za-z0-9+/]{43}='; img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'$`).MatchString(plain) {
+	if !regexp.MustCompile(`^default-src 'none'; script-src 'sha256-[A-Za-z0-9+/]{43}='; style-src 'sha256-[A-Za-z0-9+/]{43}='; img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'$`).MatchString(plain) {
 		t.Errorf("the policy of no brand is %q", plain)
 	}
 	for _, b := range []Brand{
@@ -461,7 +494,10 @@ func TestContentSecurityPolicyOfABrand(t *testing.T) {
 	if !strings.Contains(csp, "; img-src 'self' data:; ") {
 		t.Errorf("policy %q does not allow a data URI logo", csp)
 	}
-	for _, bad := range []string{"unsafe", "script-src", "*", "http:", "https:;"} {
+	if !strings.Contains(csp, "script-src "+r.js+"; ") {
+		t.Errorf("policy %q allows another script than the expiry's", csp)
+	}
+	for _, bad := range []string{"unsafe", "*", "http:", "https:;"} {
 		if strings.Contains(csp, bad) {
 			t.Errorf("policy %q allows too much: %q", csp, bad)
 		}
