@@ -57,6 +57,24 @@ func (s *Accounts) syncSIP(ctx context.Context, orgID int64, username string) {
 	}
 }
 
+// putActivated puts an account a redeem has just activated into the
+// backend from what the redeem wrote, without reading the account back
+// and opening its sealed password: the redeem has them in hand. Like
+// syncSIP it runs after the commit, so a change committed since is in
+// the backend by the sync of that change.
+func (s *Accounts) putActivated(ctx context.Context, st *Resolved, username, password, ha1MD5, ha1SHA256 string) {
+	b := s.backend
+	if b == nil {
+		return
+	}
+	ctx = context.WithoutCancel(ctx)
+	hb := md5.Sum([]byte(username + "@" + st.SIPDomain + ":" + st.SIPDomain + ":" + password))
+	err := b.Put(ctx, SIPSubscriber{Username: username, Domain: st.SIPDomain, HA1: ha1MD5, HA1B: hex.EncodeToString(hb[:]), HA1SHA256: ha1SHA256})
+	if err != nil {
+		s.log.ErrorContext(ctx, "sip backend: keeping the account in step", "backend", b.Name(), "username", username, "err", err)
+	}
+}
+
 func (s *Accounts) syncAccount(ctx context.Context, b AccountBackend, st *Resolved, a *store.AccountRow) error {
 	if !a.SIPEnabled || len(a.SIPPassword) == 0 {
 		return b.Remove(ctx, a.Username, st.SIPDomain)

@@ -28,6 +28,7 @@ type Devices struct {
 	log      *slog.Logger
 	now      func() time.Time
 	stats    redeemStats
+	group    *redeemGroup // SQLite only: concurrent redeems share a commit
 }
 
 // DevicesConfig is what Devices is made from.
@@ -41,7 +42,11 @@ type DevicesConfig struct {
 
 // NewDevices returns the devices of the organisations in c.Store.
 func NewDevices(c DevicesConfig) *Devices {
-	return &Devices{store: c.Store, settings: c.Settings, accounts: c.Accounts, box: c.Box, log: orDiscard(c.Logger), now: time.Now}
+	d := &Devices{store: c.Store, settings: c.Settings, accounts: c.Accounts, box: c.Box, log: orDiscard(c.Logger), now: time.Now}
+	if c.Store.Dialect() == store.SQLite {
+		d.group = &redeemGroup{store: c.Store}
+	}
+	return d
 }
 
 // RevokeAccess kills the credentials of an account's devices: their next
@@ -95,7 +100,7 @@ func (s *Devices) redeemOnce(ctx context.Context, req model.RedeemRequest, hook 
 	// only the writes, and the ones that decide stay conditional: the
 	// link is used up only if it is still live (one winner per link), the
 	// account activated only if it is still enabled.
-	l, err := s.store.LinkByHash(ctx, hash)
+	l, a, err := s.store.LinkAndAccountByHash(ctx, hash)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, ErrLinkUnknown
 	}
@@ -111,10 +116,6 @@ func (s *Devices) redeemOnce(ctx context.Context, req model.RedeemRequest, hook 
 	if l.Disabled {
 		return nil, ErrAccountDisabled
 	}
-	a, err := s.store.AccountByID(ctx, l.AccountID)
-	if err != nil {
-		return nil, fmt.Errorf("reading account: %w", err)
-	}
 	st, err := s.settings.Current(ctx, a.OrgID)
 	if err != nil {
 		return nil, err
@@ -122,67 +123,63 @@ func (s *Devices) redeemOnce(ctx context.Context, req model.RedeemRequest, hook 
 	if st.Suspended() {
 		return nil, ErrOrganisationSuspended
 	}
-	ep, err := effectiveProfile(ctx, &s.store.Reader, a)
+	p, source, err := s.store.EffectiveProfileOf(ctx, a.ID)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("reading the effective profile: %w", err)
 	}
+	ep := model.EffectiveProfile{Profile: p.Name, Source: source, Settings: p.Settings}
 	md5h, sha := ha1(a.Username, st.SIPDomain, password)
 	sealed := s.box.Seal([]byte(password))
 	dev := &model.Device{AccountID: a.ID, DeviceID: req.Device.ID, Platform: req.Device.Platform, Model: req.Device.Model,
 		AppVersion: req.Device.AppVersion, CredentialPrefix: secret.Display(credential), CreatedAt: now}
-	err = s.store.Tx(ctx, func(tx *store.Tx) error {
-		// Under the write lock: two devices of an account bound to one
-		// cannot both pass.
-		if err := checkBinding(ctx, &tx.Reader, l.AccountID, req.Device.ID); err != nil {
-			return err
-		}
-		ok, err := tx.RedeemLink(ctx, l.ID, now)
-		if err != nil {
-			return fmt.Errorf("redeeming link: %w", err)
-		}
-		if !ok {
-			// Another redeem won, or the link was revoked or expired since it was read.
+	w := store.DeviceRedeem{LinkID: l.ID, AccountID: a.ID, OrgID: a.OrgID, SealedPassword: sealed, HA1MD5: md5h, HA1SHA256: sha,
+		Device: dev, CredentialHash: credHash, At: now}
+	write := func(ctx context.Context, tx *store.Tx) error {
+		// The write that uses the link up decides, under the write lock
+		// on SQLite and on its rows on PostgreSQL: one winner per link,
+		// no redeem for a disabled account, and two devices of an account
+		// bound to one cannot both pass. When it refuses, it has written
+		// nothing (noWrite: on SQLite the redeem's group commits without
+		// it), and the reads below say why.
+		_, err := tx.RedeemDevice(ctx, w)
+		if errors.Is(err, store.ErrLinkLost) {
+			// Another redeem won, or the link was revoked or expired
+			// since it was read, or the account is disabled or bound.
 			if l, err := tx.LinkByHash(ctx, hash); err == nil {
-				if err := linkState(l, now); err != nil && !errors.Is(err, ErrLinkUsed) {
-					return err
+				if err := linkState(l, now); err != nil {
+					if errors.Is(err, ErrLinkUsed) {
+						return noWrite{ErrLinkUsed}
+					}
+					return noWrite{err}
 				}
 			}
-			return ErrLinkUsed
+			if err := checkBinding(ctx, &tx.Reader, l.AccountID, req.Device.ID); err != nil {
+				return noWrite{err}
+			}
+			return noWrite{ErrLinkUsed}
 		}
-		err = tx.ActivateAccount(ctx, a.ID, sealed, md5h, sha, now)
 		if errors.Is(err, store.ErrNotFound) {
 			return ErrAccountDisabled // disabled (or deleted) since it was read
 		}
 		if err != nil {
 			return fmt.Errorf("activating account: %w", err)
 		}
-		if err := tx.CreateDevice(ctx, dev, credHash); err != nil {
-			return fmt.Errorf("storing device: %w", err)
-		}
 		if hook != nil {
-			if err := hook(ctx, tx, dev); err != nil {
-				return err
-			}
+			return hook(ctx, tx, dev)
 		}
-		revoked, err := tx.RevokeDevices(ctx, a.ID, dev.ID)
-		if err != nil {
-			return fmt.Errorf("revoking earlier devices: %w", err)
-		}
-		if _, err := tx.RevokeLinks(ctx, a.ID); err != nil {
-			return fmt.Errorf("revoking other links: %w", err)
-		}
-		detail := map[string]string{"device_id": dev.DeviceID, "platform": dev.Platform, "model": dev.Model, "app_version": dev.AppVersion}
-		if revoked > 0 {
-			detail["devices_revoked"] = fmt.Sprint(revoked)
-		}
-		return tx.AddEvent(ctx, a.OrgID, a.ID, model.EventActivated, "", detail)
-	})
+		return nil
+	}
+	if s.group != nil {
+		err = s.group.write(ctx, write)
+	} else {
+		err = plain(s.store.Tx(ctx, func(tx *store.Tx) error { return write(ctx, tx) }))
+	}
 	if err != nil {
 		return nil, err
 	}
 	resp := &model.RedeemResponse{DeviceCredential: credential, Config: s.nativeConfig(a, st, ep, password, now)}
 	s.log.InfoContext(ctx, "device activated", "username", a.Username, "platform", req.Device.Platform)
-	s.accounts.syncSIP(ctx, a.OrgID, a.Username)
+	s.accounts.putActivated(ctx, st, a.Username, password, md5h, sha)
 	return resp, nil
 }
 
@@ -319,11 +316,18 @@ func (s *Devices) nativeConfig(a *store.AccountRow, st *Resolved, ep model.Effec
 }
 
 // checkBinding refuses a redeem from device deviceID when the account is
-// bound to one device and has a live device that is another.
+// bound to one device and has a live device that is another, or has been
+// disabled since it was read.
 func checkBinding(ctx context.Context, r *store.Reader, accountID int64, deviceID string) error {
 	a, err := r.AccountByID(ctx, accountID)
+	if errors.Is(err, store.ErrNotFound) {
+		return ErrAccountDisabled // deleted since it was read
+	}
 	if err != nil {
 		return fmt.Errorf("reading account: %w", err)
+	}
+	if a.Disabled {
+		return ErrAccountDisabled
 	}
 	if !a.OneDevice {
 		return nil

@@ -276,3 +276,17 @@ func (n *nullInt) Scan(src any) error {
 }
 
 func (n nullInt) ptr() *int64 { return n.v }
+
+// EffectiveProfileOf is the profile an account's configuration follows,
+// in one query: its own, else its group's, else its organisation's
+// default; source says which ("account", "group" or "default").
+func (r *Reader) EffectiveProfileOf(ctx context.Context, accountID int64) (p *model.Profile, source string, err error) {
+	p, err = scanProfile(prefixScan{r.q.QueryRowContext(ctx, `SELECT CASE WHEN a.profile_id IS NOT NULL THEN 'account'
+			WHEN g.profile_id IS NOT NULL THEN 'group' ELSE 'default' END,
+		p.id, p.name, p.is_default, p.settings, p.created_at, p.updated_at
+		FROM accounts a JOIN account_groups g ON g.id = a.group_id
+		JOIN profiles p ON p.id = COALESCE(a.profile_id, g.profile_id,
+			(SELECT d.id FROM profiles d WHERE d.org_id = a.org_id AND d.is_default))
+		WHERE a.id = $1`, accountID), []any{&source}})
+	return p, source, err
+}

@@ -485,7 +485,7 @@ func (s *Server) redeem(w http.ResponseWriter, r *http.Request, _ *activation.Ca
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, 200, resp)
+	return writeCompactJSON(w, 200, resp)
 }
 
 func (s *Server) deviceConfig(w http.ResponseWriter, r *http.Request, _ *activation.Caller) error {
@@ -493,5 +493,5 @@ func (s *Server) deviceConfig(w http.ResponseWriter, r *http.Request, _ *activat
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, 200, cfg)
+	return writeCompactJSON(w, 200, cfg)
 }

@@ -28,7 +28,7 @@ func TestReplayedActivationFileIsRefused(t *testing.T) {
 		code, body, _ := s.do("POST", "/api/v1/device/activate", `{"token":"`+f.Payload.Token+`","device":{"id":"`+device+`","platform":"android"}}`, "-")
 		return code, string(body)
 	}
-	if code, body := redeem("phone-1"); code != 200 || !strings.Contains(body, `"device_credential": "avd_`) {
+	if code, body := redeem("phone-1"); code != 200 || !strings.Contains(body, `"device_credential":"avd_`) {
 		t.Fatalf("the first redeem: %d %s", code, body)
 	}
 	if code, body := redeem("phone-2"); code != http.StatusGone || !strings.Contains(body, `"link_used"`) || strings.Contains(body, "avd_") {

@@ -1,0 +1,182 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/activator-voip/activator/internal/model"
+	"github.com/activator-voip/activator/internal/secret"
+	"github.com/activator-voip/activator/internal/store"
+	"github.com/activator-voip/activator/internal/store/storetest"
+)
+
+func TestRedeemDeviceMakesEveryWriteOfAnActivation(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		acc := seed(t, s)
+		now := time.Now().UTC().Truncate(time.Millisecond)
+		link := func() (*model.Link, []byte) {
+			_, hash := secret.NewToken(secret.PrefixLink)
+			l := &model.Link{AccountID: acc.ID, Kind: model.LinkActivation, Channel: model.ChannelSMS,
+				TokenPrefix: "avl_x", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+			if err := s.Tx(ctx, func(tx *store.Tx) error { return tx.CreateLink(ctx, l, hash) }); err != nil {
+				t.Fatal(err)
+			}
+			return l, hash
+		}
+		first, firstHash := link()
+		// Read in one query as apart.
+		l, a, err := s.LinkAndAccountByHash(ctx, firstHash)
+		wantL, _ := s.LinkByHash(ctx, firstHash)
+		wantA, _ := s.AccountByID(ctx, acc.ID)
+		if err != nil || !reflect.DeepEqual(l, wantL) || !reflect.DeepEqual(a, wantA) {
+			t.Fatalf("link and account in one query: %v\n%+v\n%+v\nwant\n%+v\n%+v", err, l, a, wantL, wantA)
+		}
+		if _, _, err := s.LinkAndAccountByHash(ctx, []byte("no such hash")); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("an unknown link: %v", err)
+		}
+		_, otherHash := link()
+		old := &model.Device{AccountID: acc.ID, DeviceID: "old", Platform: "ios", CreatedAt: now}
+		if err := s.Tx(ctx, func(tx *store.Tx) error { return tx.CreateDevice(ctx, old, []byte("old-credential")) }); err != nil {
+			t.Fatal(err)
+		}
+		redeem := func(l *model.Link, deviceID string) (*model.Device, int, error) {
+			dev := &model.Device{AccountID: acc.ID, DeviceID: deviceID, Platform: "android", Model: `Pixel "8" <b>&`,
+				AppVersion: "1.0", CredentialPrefix: "avd_" + deviceID, CreatedAt: now}
+			var revoked int
+			err := s.Tx(ctx, func(tx *store.Tx) (err error) {
+				revoked, err = tx.RedeemDevice(ctx, store.DeviceRedeem{LinkID: l.ID, AccountID: acc.ID, OrgID: acc.OrgID,
+					SealedPassword: []byte("sealed"), HA1MD5: "md5", HA1SHA256: "sha", Device: dev,
+					CredentialHash: []byte(fmt.Sprintf("credential-%s-%d", deviceID, l.ID)), At: now})
+				return err
+			})
+			return dev, revoked, err
+		}
+
+		dev, revoked, err := redeem(first, "new")
+		if err != nil || revoked != 1 || dev.ID == 0 {
+			t.Fatalf("redeem: device %d, %d revoked, %v", dev.ID, revoked, err)
+		}
+		a, _ = s.AccountByID(ctx, acc.ID)
+		if a.Stage != model.StageActivated || string(a.SIPPassword) != "sealed" || a.HA1MD5 != "md5" || a.HA1SHA256 != "sha" || a.ActivatedAt == nil {
+			t.Fatalf("account after redeem: %+v", a)
+		}
+		devs, _ := s.Devices(ctx, acc.ID)
+		for _, d := range devs {
+			if live := d.RevokedAt == nil; live != (d.ID == dev.ID) {
+				t.Fatalf("device %s live %v after the redeem", d.DeviceID, live)
+			}
+		}
+		if l, _ := s.LinkByHash(ctx, otherHash); l.RevokedAt == nil {
+			t.Fatal("the account's other live link was left live")
+		}
+		links, _ := s.Links(ctx, acc.ID)
+		for _, l := range links {
+			if l.ID == first.ID && (l.RedeemedAt == nil || l.RevokedAt != nil) {
+				t.Fatalf("the redeemed link: %+v", l)
+			}
+		}
+		events, _ := s.Events(ctx, acc.ID)
+		want := map[string]string{"device_id": "new", "platform": "android", "model": `Pixel "8" <b>&`, "app_version": "1.0", "devices_revoked": "1"}
+		if len(events) == 0 || events[len(events)-1].Kind != model.EventActivated || !reflect.DeepEqual(events[len(events)-1].Detail, want) {
+			t.Fatalf("events after the redeem: %+v", events)
+		}
+
+		// The same link again: lost, and nothing written.
+		if _, _, err := redeem(first, "again"); !errors.Is(err, store.ErrLinkLost) {
+			t.Fatalf("a used link redeemed again: %v", err)
+		}
+		// A second activation revokes nothing it need not: no count.
+		second, _ := link()
+		if _, revoked, err := redeem(second, "newer"); err != nil || revoked != 1 {
+			t.Fatalf("second redeem: %d revoked, %v", revoked, err)
+		}
+		// A disabled account is not activated, and the rolled back
+		// transaction leaves its link live.
+		third, hash := link()
+		if err := s.Tx(ctx, func(tx *store.Tx) error {
+			if _, err := tx.RevokeDevices(ctx, acc.ID, 0); err != nil {
+				return err
+			}
+			return tx.SetAccountDisabled(ctx, acc.ID, true)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := redeem(third, "disabled"); !errors.Is(err, store.ErrLinkLost) {
+			t.Fatalf("redeem for a disabled account: %v", err)
+		}
+		if l, _ := s.LinkByHash(ctx, hash); l.RedeemedAt != nil || l.RevokedAt != nil {
+			t.Fatalf("the refused redeem's link: %+v", l)
+		}
+		if err := s.Tx(ctx, func(tx *store.Tx) error { return tx.SetAccountDisabled(ctx, acc.ID, false) }); err != nil {
+			t.Fatal(err)
+		}
+		// Bound to one device: another device's redeem is refused with
+		// nothing written, the bound device's own goes through.
+		if err := s.Tx(ctx, func(tx *store.Tx) error {
+			_, err := tx.ExecRaw(ctx, `UPDATE accounts SET one_device = $1 WHERE id = $2`, true, acc.ID)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if _, revoked, err := redeem(third, "enabled"); err != nil || revoked != 0 {
+			t.Fatalf("redeem once enabled: %d revoked, %v", revoked, err)
+		}
+		events, _ = s.Events(ctx, acc.ID)
+		if d := events[len(events)-1].Detail; d["devices_revoked"] != "" || d["device_id"] != "enabled" {
+			t.Fatalf("detail with nothing revoked: %v", d)
+		}
+		fourth, hash := link()
+		if _, _, err := redeem(fourth, "another"); !errors.Is(err, store.ErrLinkLost) {
+			t.Fatalf("redeem from another device of a bound account: %v", err)
+		}
+		if l, _ := s.LinkByHash(ctx, hash); l.RedeemedAt != nil || l.RevokedAt != nil {
+			t.Fatalf("the refused redeem's link: %+v", l)
+		}
+		if _, revoked, err := redeem(fourth, "enabled"); err != nil || revoked != 1 {
+			t.Fatalf("the bound device's own redeem: %d revoked, %v", revoked, err)
+		}
+	})
+}
+
+func TestEffectiveProfileOfIsTheAccountsOrItsGroupsOrTheDefault(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		acc := seed(t, s)
+		def, err := s.DefaultProfile(ctx, org)
+		if err != nil {
+			t.Fatal(err)
+		}
+		own := &model.Profile{Name: "own", Settings: model.DefaultProfileSettings()}
+		own.Settings.Codecs = []string{"opus"}
+		exec := func(q string, args ...any) {
+			t.Helper()
+			if err := s.Tx(ctx, func(tx *store.Tx) error { _, err := tx.ExecRaw(ctx, q, args...); return err }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.Tx(ctx, func(tx *store.Tx) error { return tx.CreateProfile(ctx, org, own) }); err != nil {
+			t.Fatal(err)
+		}
+		check := func(want *model.Profile, source string) {
+			t.Helper()
+			p, src, err := s.EffectiveProfileOf(ctx, acc.ID)
+			if err != nil || src != source || p.ID != want.ID || p.Name != want.Name || !reflect.DeepEqual(p.Settings, want.Settings) {
+				t.Fatalf("effective profile: %+v from %q, %v; want %s from %q", p, src, err, want.Name, source)
+			}
+		}
+		exec(`UPDATE account_groups SET profile_id = $1 WHERE id = $2`, own.ID, acc.GroupID)
+		check(own, "group")
+		exec(`UPDATE account_groups SET profile_id = NULL WHERE id = $1`, acc.GroupID)
+		check(def, "default")
+		exec(`UPDATE accounts SET profile_id = $1 WHERE id = $2`, own.ID, acc.ID)
+		check(own, "account")
+		if _, _, err := s.EffectiveProfileOf(ctx, acc.ID+1000); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("no such account: %v", err)
+		}
+	})
+}
