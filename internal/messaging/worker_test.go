@@ -747,3 +747,68 @@ func TestWorkerWakesWhenADeadInstancesLeaseRunsOut(t *testing.T) {
 		waitFor(t, "the dead instance's message to be sent", func() bool { return gw.sends("first") == 1 })
 	})
 }
+
+// infoLog keeps the INFO and higher records a logger writes, with their
+// attributes.
+type infoLog struct {
+	mu  sync.Mutex
+	got []slog.Record
+}
+
+func (h *infoLog) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelInfo }
+func (h *infoLog) Handle(_ context.Context, r slog.Record) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.got = append(h.got, r.Clone())
+	return nil
+}
+func (h *infoLog) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h *infoLog) WithGroup(string) slog.Handler      { return h }
+
+// A busy queue logs a summary of its sends, not a line for each: each
+// send is logged at debug level only, each failure as it happens.
+func TestWorkerSumsUpItsSendsAndLogsEachFailure(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
+		acc := seedAccount(t, st)
+		gw := newScripted(map[string][]error{"bad": {messaging.Permanent(errors.New("invalid destination number"))}})
+		logs := &infoLog{}
+		w := messaging.NewWorker(st, messaging.NewRegistry(nil, gw), messaging.WorkerConfig{PollInterval: 20 * time.Millisecond}, slog.New(logs))
+		stop := run(t, w)
+		var ids []int64
+		for _, r := range []string{"a", "b", "c", "d"} {
+			ids = append(ids, enqueue(t, st, acc, "scripted", r, 3))
+		}
+		bad := enqueue(t, st, acc, "scripted", "bad", 3)
+		w.Notify()
+		for _, id := range ids {
+			waitState(t, st, id, model.MessageSent)
+		}
+		waitState(t, st, bad, model.MessageFailed)
+		stop()
+
+		logs.mu.Lock()
+		defer logs.mu.Unlock()
+		var (
+			sent, failed int
+			summed       uint64
+		)
+		for _, r := range logs.got {
+			switch r.Message {
+			case "message sent":
+				sent++
+			case "message failed":
+				failed++
+			case "messages delivered":
+				r.Attrs(func(a slog.Attr) bool {
+					if a.Key == "sent" {
+						summed += a.Value.Uint64()
+					}
+					return true
+				})
+			}
+		}
+		if sent != 0 || failed != 1 || summed != 4 {
+			t.Fatalf("logged %d sends and %d failures at info level or above, and summed up %d sends; want 0, 1 and 4", sent, failed, summed)
+		}
+	})
+}
