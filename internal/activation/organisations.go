@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/activator-voip/activator/internal/model"
@@ -47,9 +49,61 @@ func validSlug(v string) error {
 // provider's may do.
 var ErrNotProvider = &Error{Kind: KindForbidden, Code: "forbidden", Message: "only a provider admin manages organisations"}
 
+// orgOut is an organisation as shown, without the organisations it may
+// call (withCalls adds them).
 func orgOut(o *store.OrganisationRow) model.Organisation {
 	return model.Organisation{ID: o.ID, Slug: o.Slug, Name: o.Name, Suspended: o.SuspendedAt != nil, SuspendedAt: o.SuspendedAt,
-		MaxAccounts: o.MaxAccounts, MaxMessagesPerDay: o.MaxMessagesPerDay, CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt}
+		MaxAccounts: o.MaxAccounts, MaxMessagesPerDay: o.MaxMessagesPerDay, AllowCallsTo: []string{}, CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt}
+}
+
+// withCalls is orgOut with the slugs of the organisations o may call.
+func withCalls(ctx context.Context, r *store.Reader, o *store.OrganisationRow) (model.Organisation, error) {
+	out := orgOut(o)
+	if len(o.AllowCallsTo) == 0 {
+		return out, nil
+	}
+	all, err := r.Organisations(ctx)
+	if err != nil {
+		return out, err
+	}
+	slugOf := map[int64]string{}
+	for _, x := range all {
+		slugOf[x.ID] = x.Slug
+	}
+	for _, id := range o.AllowCallsTo {
+		if slug, ok := slugOf[id]; ok {
+			out.AllowCallsTo = append(out.AllowCallsTo, slug)
+		}
+	}
+	return out, nil
+}
+
+// callsTo resolves the slugs (or ids) of the organisations o's accounts
+// may call into their ids, in the order given, each once; o itself and
+// unknown ones are refused on allow_calls_to.
+func callsTo(ctx context.Context, r *store.Reader, o *store.OrganisationRow, refs []string) ([]int64, error) {
+	ids := []int64{}
+	for _, ref := range refs {
+		ref = strings.TrimSpace(ref)
+		if ref == "" {
+			continue
+		}
+		x, err := organisation(ctx, r, ref)
+		var de *Error
+		if errors.As(err, &de) && de.Kind == KindNotFound {
+			return nil, invalid("allow_calls_to", "allow_calls_to: no organisation %q", ref)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if x.ID == o.ID {
+			return nil, invalid("allow_calls_to", "allow_calls_to: %s is the organisation itself, whose accounts always call each other", ref)
+		}
+		if !slices.Contains(ids, x.ID) {
+			ids = append(ids, x.ID)
+		}
+	}
+	return ids, nil
 }
 
 // organisation finds an organisation by slug, or by id when ref is all
@@ -79,9 +133,18 @@ func (s *Organisations) List(ctx context.Context, by Caller) ([]model.Organisati
 	if err != nil {
 		return nil, err
 	}
+	slugOf := map[int64]string{}
+	for _, o := range rows {
+		slugOf[o.ID] = o.Slug
+	}
 	out := make([]model.Organisation, len(rows))
 	for i := range rows {
 		out[i] = orgOut(&rows[i])
+		for _, id := range rows[i].AllowCallsTo {
+			if slug, ok := slugOf[id]; ok {
+				out[i].AllowCallsTo = append(out[i].AllowCallsTo, slug)
+			}
+		}
 	}
 	return out, nil
 }
@@ -95,7 +158,10 @@ func (s *Organisations) Get(ctx context.Context, ref string, by Caller) (*model.
 	if err != nil {
 		return nil, err
 	}
-	out := orgOut(o)
+	out, err := withCalls(ctx, &s.store.Reader, o)
+	if err != nil {
+		return nil, err
+	}
 	return &out, nil
 }
 
@@ -132,6 +198,15 @@ func (s *Organisations) Create(ctx context.Context, in model.OrganisationInput, 
 		values[key] = value
 	}
 	err := s.store.Tx(ctx, func(tx *store.Tx) error {
+		if err := s.settings.sipDomainFree(ctx, tx, 0, values[model.SettingSIPDomain], "sip_domain"); err != nil {
+			return err
+		}
+		if in.AllowCallsTo != nil {
+			var err error
+			if o.AllowCallsTo, err = callsTo(ctx, &tx.Reader, o, *in.AllowCallsTo); err != nil {
+				return err
+			}
+		}
 		if err := tx.CreateOrganisation(ctx, o); err != nil {
 			return err
 		}
@@ -146,12 +221,18 @@ func (s *Organisations) Create(ctx context.Context, in model.OrganisationInput, 
 		}
 		return nil
 	})
+	if de := sipDomainError(err, "sip_domain"); de != nil {
+		return nil, de
+	}
 	if err != nil {
 		return nil, mapStore("creating organisation", "name", err)
 	}
 	s.settings.invalidate(o.ID)
 	s.log.InfoContext(ctx, "organisation created", "organisation", o.Slug, "by", by.Name)
-	out := orgOut(o)
+	out, err := withCalls(ctx, &s.store.Reader, o)
+	if err != nil {
+		return nil, err
+	}
 	return &out, nil
 }
 
@@ -253,13 +334,24 @@ func (s *Organisations) Update(ctx context.Context, ref string, in model.Organis
 		if err := applyOrganisation(o, in); err != nil {
 			return err
 		}
+		if in.AllowCallsTo != nil {
+			if o.AllowCallsTo, err = callsTo(ctx, &tx.Reader, o, *in.AllowCallsTo); err != nil {
+				return err
+			}
+		}
 		return mapStore("updating organisation", "name", tx.UpdateOrganisation(ctx, o))
 	})
 	if err != nil {
 		return nil, err
 	}
 	s.settings.invalidate(o.ID)
-	out := orgOut(o)
+	if in.AllowCallsTo != nil {
+		s.log.InfoContext(ctx, "organisation's calls to others set", "organisation", o.Slug, "allow_calls_to", strings.Join(*in.AllowCallsTo, ","), "by", by.Name)
+	}
+	out, err := withCalls(ctx, &s.store.Reader, o)
+	if err != nil {
+		return nil, err
+	}
 	return &out, nil
 }
 
@@ -295,7 +387,10 @@ func (s *Organisations) SetSuspended(ctx context.Context, ref string, suspended 
 	}
 	s.settings.invalidate(o.ID)
 	s.log.InfoContext(ctx, "organisation suspended or resumed", "organisation", o.Slug, "suspended", suspended, "by", by.Name)
-	out := orgOut(o)
+	out, err := withCalls(ctx, &s.store.Reader, o)
+	if err != nil {
+		return nil, err
+	}
 	return &out, nil
 }
 
@@ -340,7 +435,10 @@ func (s *Organisations) Stats(ctx context.Context, ref string, by Caller) (*mode
 	if err != nil {
 		return nil, err
 	}
-	st := &model.OrganisationStats{Organisation: orgOut(o)}
+	st := &model.OrganisationStats{}
+	if st.Organisation, err = withCalls(ctx, &s.store.Reader, o); err != nil {
+		return nil, err
+	}
 	if st.Accounts, err = s.store.AccountCounts(ctx, o.ID); err != nil {
 		return nil, err
 	}

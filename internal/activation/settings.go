@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"image/png"
 	"mime"
@@ -122,6 +123,10 @@ type OrgNames struct {
 type SIPRealm struct {
 	Realm string
 	Orgs  []int64
+	// Scopes are the username scopes its accounts' usernames are unique
+	// in (store.UsernameScope), in the order of Orgs: one, unless
+	// organisations of different scopes fall back to one host.
+	Scopes []int64
 }
 
 // Has reports whether organisation orgID uses this SIP domain.
@@ -183,6 +188,9 @@ func (s *Settings) Names(ctx context.Context) (*OrgNames, error) {
 			r.Realm = st.SIPDomain
 		}
 		r.Orgs = append(r.Orgs, id)
+		if scope := store.UsernameScope(id, raw[id][model.SettingSIPDomain] != ""); !slices.Contains(r.Scopes, scope) {
+			r.Scopes = append(r.Scopes, scope)
+		}
 		n.domains[key] = r
 		n.sip[key], n.sip[strings.ToLower(st.SIPHost)] = true, true
 	}
@@ -384,12 +392,70 @@ func (s *Settings) Set(ctx context.Context, key, value string, by Caller) (*mode
 	if err != nil {
 		return nil, err
 	}
-	err = s.store.Tx(ctx, func(tx *store.Tx) error { return tx.PutSetting(ctx, by.OrgID, key, value) })
+	err = s.store.Tx(ctx, func(tx *store.Tx) error {
+		if key == model.SettingSIPDomain {
+			if err := s.sipDomainFree(ctx, tx, by.OrgID, value, "value"); err != nil {
+				return err
+			}
+		}
+		return tx.PutSetting(ctx, by.OrgID, key, value)
+	})
 	if err != nil {
+		if de := sipDomainError(err, "value"); de != nil {
+			return nil, de
+		}
 		return nil, fmt.Errorf("storing setting %s: %w", key, err)
 	}
 	s.invalidate(by.OrgID)
 	return &model.Setting{Key: key, Value: value, Default: def.Default, Help: def.Help}, nil
+}
+
+// sipDomainFree refuses, with sip_domain_taken on field, a SIP domain
+// another organisation has: usernames are unique per SIP domain, so two
+// organisations cannot share one. An organisation without a sip_domain of
+// its own shares the default organisation's namespace, so the default's
+// SIP domain (its setting, or its base URL's host) is taken for every
+// other. An empty domain is always free.
+func (s *Settings) sipDomainFree(ctx context.Context, tx *store.Tx, orgID int64, domain, field string) error {
+	if domain == "" {
+		return nil
+	}
+	raw, err := tx.OrgNameSettings(ctx)
+	if err != nil {
+		return err
+	}
+	for id, set := range raw {
+		if id == orgID {
+			continue
+		}
+		theirs := set[model.SettingSIPDomain]
+		if id == model.DefaultOrgID {
+			if st, err := resolveSettings(set, s.listenURL); err == nil {
+				theirs = st.SIPDomain
+			}
+		}
+		if strings.EqualFold(theirs, domain) {
+			return conflict("sip_domain_taken", field, "SIP domain %s is another organisation's: usernames are unique per SIP domain, so each organisation needs a domain of its own, or none to share the provider's", domain)
+		}
+	}
+	return nil
+}
+
+// sipDomainError turns a username clash of moving an organisation's
+// accounts into another SIP domain's namespace into a domain error on
+// field, or returns nil.
+func sipDomainError(err error, field string) error {
+	var de *Error
+	if errors.As(err, &de) {
+		return de
+	}
+	var clash *store.UsernameClashError
+	if errors.As(err, &clash) {
+		return conflict("username_taken_in_sip_domain", field,
+			"username %s is taken in the provider's SIP domain by another organisation's account: this organisation's accounts cannot share that domain until one of the two is deleted; keep a SIP domain of its own meanwhile",
+			clash.Username)
+	}
+	return nil
 }
 
 var (

@@ -114,6 +114,77 @@ func TestOrgNames(t *testing.T) {
 	})
 }
 
+// TestSIPDomainsAreEachOrganisationsOwn: a SIP domain another
+// organisation has (its setting, or the default organisation's base URL
+// host it falls back to) is refused with sip_domain_taken, at creation
+// and as a setting; clearing a domain, which moves the organisation's
+// accounts into the provider's namespace, is refused naming a username
+// that would collide there, and the domain stays.
+func TestSIPDomainsAreEachOrganisationsOwn(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		dom := newDomain(t, st)
+		provider := Caller{Name: "test", Role: model.RoleProvider, OrgID: model.DefaultOrgID}
+		if _, err := dom.Settings.Set(ctx, model.SettingSIPDomain, "sip.example", provider); err != nil {
+			t.Fatal(err)
+		}
+		a, err := dom.Organisations.Create(ctx, model.OrganisationInput{Name: strp("A"), Slug: strp("a"), SIPDomain: strp("a.example")}, provider)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := dom.Organisations.Create(ctx, model.OrganisationInput{Name: strp("B"), Slug: strp("b")}, provider)
+		if err != nil {
+			t.Fatal(err)
+		}
+		taken := func(what string, err error, field string) {
+			t.Helper()
+			var de *Error
+			if !errors.As(err, &de) || de.Code != "sip_domain_taken" || de.Field != field || de.Kind != KindConflict {
+				t.Errorf("%s: want a sip_domain_taken conflict on %s, got %v", what, field, err)
+			}
+		}
+		_, err = dom.Organisations.Create(ctx, model.OrganisationInput{Name: strp("C"), Slug: strp("c"), SIPDomain: strp("A.EXAMPLE")}, provider)
+		taken("a new organisation with a's domain", err, "sip_domain")
+		_, err = dom.Settings.Set(ctx, model.SettingSIPDomain, "a.example", Caller{Name: "test", OrgID: b.ID})
+		taken("b taking a's domain", err, "value")
+		_, err = dom.Settings.Set(ctx, model.SettingSIPDomain, "sip.example", Caller{Name: "test", OrgID: b.ID})
+		taken("b taking the provider's domain", err, "value")
+		_, err = dom.Settings.Set(ctx, model.SettingSIPDomain, "a.example", provider)
+		taken("the provider taking a's domain", err, "value")
+		// a's own domain, in another spelling, is a's to keep.
+		if _, err := dom.Settings.Set(ctx, model.SettingSIPDomain, "A.example", Caller{Name: "test", OrgID: a.ID}); err != nil {
+			t.Fatalf("a setting its own domain again: %v", err)
+		}
+
+		// b (the provider's namespace) and a both have 1001: a cannot
+		// join the provider's namespace.
+		err = st.Tx(ctx, func(tx *store.Tx) error {
+			for _, o := range []int64{a.ID, b.ID} {
+				g := &store.GroupRow{Group: model.Group{Name: "g"}}
+				if err := tx.CreateGroup(ctx, o, g); err != nil {
+					return err
+				}
+				if err := tx.CreateAccount(ctx, &store.AccountRow{OrgID: o, Account: model.Account{GroupID: g.ID, Username: "1001",
+					DisplayName: "x", SecurityModel: model.EndToEnd, VirtualNumber: "1001", Kind: "wizard", Stage: model.StageNew}}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = dom.Settings.Set(ctx, model.SettingSIPDomain, "", Caller{Name: "test", OrgID: a.ID})
+		var de *Error
+		if !errors.As(err, &de) || de.Code != "username_taken_in_sip_domain" || de.Field != "value" || !strings.Contains(de.Message, "1001") {
+			t.Fatalf("clearing a's domain: want username_taken_in_sip_domain naming 1001, got %v", err)
+		}
+		if cur, err := dom.Settings.Current(ctx, a.ID); err != nil || cur.SIPDomain != "A.example" {
+			t.Fatalf("a's domain after the refusal: %q, %v", cur.SIPDomain, err)
+		}
+	})
+}
+
 // TestBrandSettingsAreValidated: the brand settings refuse what the pages
 // and messages could not show, or could be led astray by, naming the
 // setting; what they can show is taken.

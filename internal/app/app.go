@@ -220,6 +220,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		ListenURL: a.URL, TLSPin: pin, MaxAttempts: cfg.MaxAttempts, OnEnqueue: wcfg.Doorbell.Ring, Backend: backend, Logger: log,
 		ExportDir: filepath.Join(cfg.DataDir, "exports"),
 	})
+	if e, ok := backend.(*registrar.Embedded); ok {
+		e.Settings = a.Domain.Settings // made with the domain, after the backend
+	}
 	if err := a.Domain.Exports.FailLeftRunning(ctx); err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"log/slog"
+	"slices"
 
 	"github.com/activator-voip/activator/internal/activation"
 	"github.com/activator-voip/activator/internal/model"
@@ -70,10 +71,10 @@ func (a *App) startSIP(ctx context.Context, cfg Config, log *slog.Logger) error 
 				return fmt.Errorf("loading the SIP certificate: %w", err)
 			}
 		default:
-			// The development certificate, or the HTTPS one, names the
-			// default organisation's SIP host and domain only: clients of
-			// another organisation's domain over TLS need --sip-cert with
-			// a certificate naming theirs too.
+			// The HTTPS certificate is used when it names the default
+			// organisation's SIP host or domain; else the development
+			// certificate, which names every organisation's, as they
+			// are at start (docs/configuration.md).
 			st, err := a.Domain.Settings.Current(ctx, model.DefaultOrgID)
 			if err != nil {
 				return err
@@ -90,7 +91,11 @@ func (a *App) startSIP(ctx context.Context, cfg Config, log *slog.Logger) error 
 					break
 				}
 			}
-			if cert, err = registrar.LoadOrCreateDevCert(cfg.DataDir, []string{st.SIPHost, st.SIPDomain}); err != nil {
+			hosts, err := a.sipHosts(ctx)
+			if err != nil {
+				return err
+			}
+			if cert, err = registrar.LoadOrCreateDevCert(cfg.DataDir, hosts); err != nil {
 				return err
 			}
 			log.Info("SIP over TLS uses the development certificate; clients must trust its CA", "ca", cfg.DataDir+"/"+registrar.DevCAFile)
@@ -115,4 +120,26 @@ func (a *App) startSIP(ctx context.Context, cfg Config, log *slog.Logger) error 
 	// No start-up pass: the registrar reads accounts on every request,
 	// and routing skips accounts that may not register.
 	return nil
+}
+
+// sipHosts lists every organisation's SIP host and domain, for the
+// development certificate to name.
+func (a *App) sipHosts(ctx context.Context) ([]string, error) {
+	orgs, err := a.Store.Organisations(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var hosts []string
+	for _, o := range orgs {
+		st, err := a.Domain.Settings.Current(ctx, o.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, h := range []string{st.SIPHost, st.SIPDomain} {
+			if !slices.Contains(hosts, h) {
+				hosts = append(hosts, h)
+			}
+		}
+	}
+	return hosts, nil
 }

@@ -109,11 +109,14 @@ func newOrgEditCmd(a *globals) *cobra.Command {
 	var q quotaFlags
 	cmd := &cobra.Command{
 		Use:   "edit SLUG",
-		Short: "Rename an organisation, change its slug or its quotas",
-		Long: `Change an organisation's name, slug or quotas; only the flags given change.
+		Short: "Rename an organisation, change its slug, its quotas or whom it may call",
+		Long: `Change an organisation's name, slug, quotas or the organisations its accounts
+may call (--allow-calls-to, replacing the list); only the flags given change.
 Its settings change as any organisation's do: activator --org SLUG settings set.`,
 		Example: `  activator org edit acme --name "ACME Europe" --slug acme-eu
-  activator org edit acme --max-accounts 10000 --max-messages-per-day 0`,
+  activator org edit acme --max-accounts 10000 --max-messages-per-day 0
+  activator org edit acme --allow-calls-to beta,gamma   # acme's accounts may call beta's and gamma's
+  activator org edit acme --allow-calls-to ""           # calls stay inside acme again`,
 		Args: exactArgs("SLUG"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var in model.OrganisationInput
@@ -125,7 +128,7 @@ Its settings change as any organisation's do: activator --org SLUG settings set.
 			}
 			q.input(cmd, &in)
 			if in == (model.OrganisationInput{}) {
-				return errors.New("nothing to change: give --name, --slug, --max-accounts or --max-messages-per-day")
+				return errors.New("nothing to change: give --name, --slug, --max-accounts, --max-messages-per-day or --allow-calls-to")
 			}
 			return callAndPrint(a, cmd, writeJSON[model.Organisation](http.MethodPatch, "/orgs"+seg(args[0]), in), printOrg)
 		},
@@ -136,12 +139,18 @@ Its settings change as any organisation's do: activator --org SLUG settings set.
 	return cmd
 }
 
-// quotaFlags are an organisation's quotas on create and edit.
-type quotaFlags struct{ accounts, messages int64 }
+// quotaFlags are what the provider alone sets on an organisation, on
+// create and edit: its quotas and the organisations it may call.
+type quotaFlags struct {
+	accounts, messages int64
+	calls              []string
+}
 
 func (q *quotaFlags) register(cmd *cobra.Command) {
 	cmd.Flags().Int64Var(&q.accounts, "max-accounts", 0, "the most accounts it may have (0: no quota)")
 	cmd.Flags().Int64Var(&q.messages, "max-messages-per-day", 0, "the most messages it may queue in a day, UTC (0: no quota)")
+	cmd.Flags().StringSliceVar(&q.calls, "allow-calls-to", nil,
+		"slugs of the organisations whose accounts its accounts may call and message, at their SIP domains (\"\": none)")
 }
 
 func (q *quotaFlags) input(cmd *cobra.Command, in *model.OrganisationInput) {
@@ -150,6 +159,15 @@ func (q *quotaFlags) input(cmd *cobra.Command, in *model.OrganisationInput) {
 	}
 	if cmd.Flags().Changed("max-messages-per-day") {
 		in.MaxMessagesPerDay = &q.messages
+	}
+	if cmd.Flags().Changed("allow-calls-to") {
+		calls := []string{}
+		for _, c := range q.calls {
+			if c = strings.TrimSpace(c); c != "" {
+				calls = append(calls, c)
+			}
+		}
+		in.AllowCallsTo = &calls
 	}
 }
 
@@ -213,8 +231,17 @@ func printOrg(p *printer, o model.Organisation, raw json.RawMessage) error {
 		{"suspended", fmtTimePtr(o.SuspendedAt)},
 		{"most accounts", quota(o.MaxAccounts)},
 		{"most messages a day", quota(o.MaxMessagesPerDay)},
+		{"may call", callsOf(o)},
 		{"created", fmtTime(o.CreatedAt)},
 	})
+}
+
+// callsOf lists the organisations o's accounts may call.
+func callsOf(o model.Organisation) string {
+	if len(o.AllowCallsTo) == 0 {
+		return "its own accounts only"
+	}
+	return strings.Join(o.AllowCallsTo, ", ")
 }
 
 func quota(n int64) string {

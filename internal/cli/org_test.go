@@ -116,3 +116,33 @@ func TestProviderSetsUpAnOrganisation(t *testing.T) {
 		t.Errorf("org show of an unknown one: %v", r.err)
 	}
 }
+
+// TestOrgEditAllowCallsTo: the provider lets one organisation's accounts
+// call another's (org edit --allow-calls-to), shown by org show; an
+// unknown slug is refused naming the field, and "" takes the permission
+// back.
+func TestOrgEditAllowCallsTo(t *testing.T) {
+	s := apptest.Start(t, apptest.Options{})
+	env := map[string]string{envURL: s.URL, envToken: s.AdminToken}
+	for _, o := range [][]string{{"ACME Corp", "acme", "acme.example"}, {"Beta", "beta", "beta.example"}, {"Gamma", "gamma", "gamma.example"}} {
+		if r := runCLI(t, env, "", "org", "create", o[0], "--slug", o[1], "--sip-domain", o[2]); r.err != nil {
+			t.Fatal(r.err)
+		}
+	}
+	if r := runCLI(t, env, "", "org", "create", "Delta", "--slug", "delta", "--sip-domain", "ACME.example"); r.err == nil || !strings.Contains(r.err.Error(), "another organisation's") ||
+		!strings.Contains(r.err.Error(), "field sip_domain") {
+		t.Errorf("org create with acme's SIP domain: want a refusal on sip_domain, got %v", r.err)
+	}
+	if r := runCLI(t, env, "", "org", "edit", "acme", "--allow-calls-to", "beta,gamma"); r.err != nil || !strings.Contains(r.stdout, "beta, gamma") {
+		t.Fatalf("org edit --allow-calls-to beta,gamma: %v %q", r.err, r.stdout)
+	}
+	if r := runCLI(t, env, "", "org", "show", "acme", "-o", "json"); r.err != nil || !strings.Contains(strings.Join(strings.Fields(r.stdout), ""), `"allow_calls_to":["beta","gamma"]`) {
+		t.Errorf("org show acme: %v %q", r.err, r.stdout)
+	}
+	if r := runCLI(t, env, "", "org", "edit", "acme", "--allow-calls-to", "nobody"); r.err == nil || !strings.Contains(r.err.Error(), "allow_calls_to") {
+		t.Errorf("org edit --allow-calls-to nobody: want a refusal on allow_calls_to, got %v", r.err)
+	}
+	if r := runCLI(t, env, "", "org", "edit", "acme", "--allow-calls-to", ""); r.err != nil || !strings.Contains(r.stdout, "its own accounts only") {
+		t.Errorf("org edit --allow-calls-to \"\": %v %q", r.err, r.stdout)
+	}
+}

@@ -18,23 +18,39 @@ import (
 // in, so a record is as durable when record returns as it was with a
 // transaction of its own.
 //
+// The sends of a commit are recorded in one statement and their events
+// in another, and the same transaction claims the next message of each
+// writer that asks for one (the sender whose slot the outcome frees), so
+// a busy queue makes one write transaction per round, not a claim and a
+// record.
+//
 // It runs no goroutine of its own: a writer leads a commit and hands the
 // next one to a writer waiting, so none stays behind to be stopped.
 type groupCommit struct {
-	store   *store.Store
+	store *store.Store
+	// claim, when set, claims up to n due messages in a commit's
+	// transaction, for the writers that asked for their next message.
+	claim   func(ctx context.Context, tx *store.Tx, n int) ([]store.MessageRow, error)
 	mu      sync.Mutex
 	pending []*groupWrite
 	busy    bool // a writer is committing; the next commit is handed to a waiting writer
 }
 
+// groupWrite is one writer's part of a commit: a write of its own (fn),
+// or a send to record with the commit's other sends (sent, and its
+// event when it has one).
 type groupWrite struct {
-	fn   func(ctx context.Context, tx *store.Tx) error
-	done chan groupResult // buffered: its result, or first the lead of the next commit
+	fn    func(ctx context.Context, tx *store.Tx) error
+	sent  *store.SentMessage
+	event *store.NewEvent
+	next  bool             // the writer takes its next message from the commit's claim
+	done  chan groupResult // buffered: its result, or first the lead of the next commit
 }
 
 type groupResult struct {
 	err  error
-	lead bool // the commit is this writer's to make, with what is pending
+	lead bool              // the commit is this writer's to make, with what is pending
+	next *store.MessageRow // with next: the message claimed for the writer, if one was due
 }
 
 // write runs fn in a transaction, with the writes that arrive at the same
@@ -45,7 +61,14 @@ type groupResult struct {
 // then made again in a transaction of its own, so one write's failure is
 // only its own.
 func (g *groupCommit) write(ctx context.Context, fn func(ctx context.Context, tx *store.Tx) error) error {
-	me := &groupWrite{fn: fn, done: make(chan groupResult, 1)}
+	return g.do(ctx, &groupWrite{fn: fn}).err
+}
+
+// do makes w in the next commit, as write does, and returns its result:
+// its error (store.ErrClaimLost for a send whose claim was lost) and,
+// when it asked, the message claimed for it.
+func (g *groupCommit) do(ctx context.Context, me *groupWrite) groupResult {
+	me.done = make(chan groupResult, 1)
 	g.mu.Lock()
 	g.pending = append(g.pending, me)
 	lead := !g.busy
@@ -54,7 +77,7 @@ func (g *groupCommit) write(ctx context.Context, fn func(ctx context.Context, tx
 	if !lead {
 		r := <-me.done
 		if !r.lead {
-			return r.err
+			return r
 		}
 	}
 	g.mu.Lock()
@@ -71,30 +94,91 @@ func (g *groupCommit) write(ctx context.Context, fn func(ctx context.Context, tx
 		g.busy = false
 		g.mu.Unlock()
 	}
-	return (<-me.done).err
+	return <-me.done
 }
 
 // commit makes batch's writes in one transaction, and gives each writer
-// its answer.
+// its answer. When that transaction fails, each write is made again
+// alone, with no claim: the messages it would have claimed are claimed
+// by the worker's next round.
 func (g *groupCommit) commit(ctx context.Context, batch []*groupWrite) {
-	errs := make([]error, len(batch))
-	err := g.store.Tx(ctx, func(tx *store.Tx) error {
-		for i, w := range batch {
-			errs[i] = w.fn(ctx, tx)
-			if errs[i] != nil && !errors.Is(errs[i], store.ErrClaimLost) {
-				return errs[i]
-			}
-		}
-		return nil
-	})
+	results := make([]groupResult, len(batch))
+	claims := false
+	for _, w := range batch {
+		claims = claims || w.next && g.claim != nil
+	}
+	err := g.store.Tx(ctx, func(tx *store.Tx) error { return g.apply(ctx, tx, batch, results, claims) })
 	for i, w := range batch {
 		switch {
 		case err == nil:
-			w.done <- groupResult{err: errs[i]}
-		case len(batch) == 1:
+			w.done <- results[i]
+		case len(batch) == 1 && !claims:
 			w.done <- groupResult{err: err}
 		default:
-			w.done <- groupResult{err: g.store.Tx(ctx, func(tx *store.Tx) error { return w.fn(ctx, tx) })}
+			one := make([]groupResult, 1)
+			err := g.store.Tx(ctx, func(tx *store.Tx) error {
+				if err := g.apply(ctx, tx, batch[i:i+1], one, false); err != nil {
+					return err
+				}
+				return one[0].err // a lost claim: nothing was written
+			})
+			w.done <- groupResult{err: err}
 		}
 	}
+}
+
+// apply makes writes in tx and sets each one's result; it returns the
+// error that must roll tx back.
+func (g *groupCommit) apply(ctx context.Context, tx *store.Tx, writes []*groupWrite, results []groupResult, claims bool) error {
+	var (
+		sent    []store.SentMessage
+		senders []int
+	)
+	for i, w := range writes {
+		results[i] = groupResult{}
+		if w.sent != nil {
+			sent = append(sent, *w.sent)
+			senders = append(senders, i)
+			continue
+		}
+		results[i].err = w.fn(ctx, tx)
+		if results[i].err != nil && !errors.Is(results[i].err, store.ErrClaimLost) {
+			return results[i].err
+		}
+	}
+	if len(sent) > 0 {
+		lost, err := tx.MarkMessagesSent(ctx, sent)
+		if err != nil {
+			return err
+		}
+		var events []store.NewEvent
+		for _, i := range senders {
+			switch w := writes[i]; {
+			case lost[w.sent.Claim.ID]:
+				results[i].err = store.ErrClaimLost
+			case w.event != nil:
+				events = append(events, *w.event)
+			}
+		}
+		if err := tx.AddEvents(ctx, events); err != nil {
+			return err
+		}
+	}
+	if !claims {
+		return nil
+	}
+	var takers []int
+	for i, w := range writes {
+		if w.next {
+			takers = append(takers, i)
+		}
+	}
+	next, err := g.claim(ctx, tx, len(takers))
+	if err != nil {
+		return err
+	}
+	for k := range next {
+		results[takers[k]].next = &next[k]
+	}
+	return nil
 }

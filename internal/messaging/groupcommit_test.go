@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/activator-voip/activator/internal/model"
 	"github.com/activator-voip/activator/internal/store"
 	"github.com/activator-voip/activator/internal/store/storetest"
 )
@@ -163,4 +164,175 @@ func TestGroupCommitBatchesWritesAndKeepsTheirOutcomesApart(t *testing.T) {
 			t.Fatalf("rows committed: %v, want %v (26's insert rolled back with its error)", got, want)
 		}
 	})
+}
+
+// The sends waiting for a commit are recorded together, with their
+// events, and the same transaction claims the next message of each
+// writer that asks for one; a send whose claim was lost is refused alone.
+func TestGroupCommitRecordsSendsAndClaimsTheNextMessagesTogether(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		acc := seedAccount(t, s)
+		var ids []int64
+		for i := range 8 {
+			ids = append(ids, enqueueIn(t, s, acc, fmt.Sprintf("+3900%d", i)))
+		}
+		var claimed []store.MessageRow
+		if err := s.Tx(ctx, func(tx *store.Tx) (err error) {
+			claimed, err = tx.ClaimMessages(ctx, "w", time.Now(), time.Minute, 4)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		var mu sync.Mutex
+		claimTxs := map[*store.Tx]int{}
+		g := &groupCommit{store: s, claim: func(ctx context.Context, tx *store.Tx, n int) ([]store.MessageRow, error) {
+			mu.Lock()
+			claimTxs[tx] += n
+			mu.Unlock()
+			return tx.ClaimMessages(ctx, "w", time.Now(), time.Minute, n)
+		}}
+
+		// The first write holds its commit until the four sends wait for the next.
+		release, entered, first := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+		go func() {
+			first <- g.write(ctx, func(context.Context, *store.Tx) error { close(entered); <-release; return nil })
+		}()
+		<-entered
+		results := make([]groupResult, 4)
+		var wg sync.WaitGroup
+		for i, m := range claimed {
+			c := m.Claim()
+			if i == 3 {
+				c.Attempt++ // a claim that was lost
+			}
+			wg.Go(func() {
+				results[i] = g.do(ctx, &groupWrite{
+					sent:  &store.SentMessage{Claim: c, ProviderID: fmt.Sprint("P", i), At: time.Now()},
+					event: &store.NewEvent{OrgID: model.DefaultOrgID, AccountID: acc, Kind: model.EventMessageSent, Detail: map[string]string{"message_id": fmt.Sprint(m.ID)}},
+					next:  i != 2,
+				})
+			})
+		}
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+			g.mu.Lock()
+			n := len(g.pending)
+			g.mu.Unlock()
+			if n == 4 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%d of 4 sends waiting for the first commit", n)
+			}
+		}
+		close(release)
+		if err := <-first; err != nil {
+			t.Fatal(err)
+		}
+		wg.Wait()
+
+		if len(claimTxs) != 1 {
+			t.Fatalf("claims made in %d transactions, want the one commit of the sends", len(claimTxs))
+		}
+		for _, n := range claimTxs {
+			if n != 3 {
+				t.Fatalf("the commit claimed for %d writers, want the 3 that asked", n)
+			}
+		}
+		next := map[int64]bool{}
+		for i, r := range results {
+			switch {
+			case i == 3 && !errors.Is(r.err, store.ErrClaimLost):
+				t.Errorf("the send of a lost claim: %v", r.err)
+			case i != 3 && r.err != nil:
+				t.Errorf("send %d: %v", i, r.err)
+			case i == 2 && r.next != nil:
+				t.Errorf("a writer that asked for no message got %d", r.next.ID)
+			case i != 2 && r.next == nil:
+				t.Errorf("writer %d asked for its next message and got none", i)
+			}
+			if r.next != nil {
+				next[r.next.ID] = true
+				if r.next.State != model.MessageSending || r.next.ClaimedBy != "w" {
+					t.Errorf("the next message as claimed: %+v", r.next)
+				}
+			}
+		}
+		unclaimed := map[int64]bool{}
+		for _, id := range ids {
+			unclaimed[id] = true
+		}
+		for _, m := range claimed {
+			delete(unclaimed, m.ID)
+		}
+		for id := range next {
+			if !unclaimed[id] {
+				t.Errorf("message %d claimed again", id)
+			}
+		}
+		if len(next) != 3 {
+			t.Errorf("%d distinct messages claimed for 3 writers", len(next))
+		}
+		for i, m := range claimed {
+			got, err := s.MessageByID(ctx, m.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := i != 3; (got.State == model.MessageSent) != want || want && got.ProviderID != fmt.Sprint("P", i) {
+				t.Errorf("message %d recorded as %s %q", i, got.State, got.ProviderID)
+			}
+		}
+		evs, err := s.Events(ctx, acc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sentEvents := 0
+		for _, e := range evs {
+			if e.Kind == model.EventMessageSent {
+				sentEvents++
+				if e.Detail["message_id"] == fmt.Sprint(claimed[3].ID) {
+					t.Errorf("the event of the send whose claim was lost was written")
+				}
+			}
+		}
+		if sentEvents != 3 {
+			t.Errorf("%d sent events, want 3", sentEvents)
+		}
+	})
+}
+
+// enqueueIn queues an SMS to recipient for account.
+func enqueueIn(t *testing.T, st *store.Store, account int64, recipient string) int64 {
+	t.Helper()
+	m := &store.MessageRow{OrgID: model.DefaultOrgID, MaxAttempts: 3, Message: model.Message{AccountID: account,
+		Channel: model.ChannelSMS, Kind: model.MessageActivation, Gateway: "outbox", Recipient: recipient, Body: "hello"}}
+	if err := st.Tx(context.Background(), func(tx *store.Tx) error { return tx.EnqueueMessage(context.Background(), m) }); err != nil {
+		t.Fatal(err)
+	}
+	return m.ID
+}
+
+// seedAccount makes the default organisation, a group and an account.
+func seedAccount(t *testing.T, st *store.Store) int64 {
+	t.Helper()
+	ctx := context.Background()
+	var id int64
+	err := st.Tx(ctx, func(tx *store.Tx) error {
+		if _, err := tx.EnsureOrganisation(ctx, model.DefaultOrgID, "default"); err != nil {
+			return err
+		}
+		g := &store.GroupRow{Group: model.Group{Name: "g"}}
+		if err := tx.CreateGroup(ctx, model.DefaultOrgID, g); err != nil {
+			return err
+		}
+		a := &store.AccountRow{OrgID: model.DefaultOrgID, Account: model.Account{GroupID: g.ID, Username: "100", DisplayName: "A",
+			SecurityModel: model.EndToEnd, VirtualNumber: "1", Kind: "wizard", Stage: model.StageInvited}}
+		err := tx.CreateAccount(ctx, a)
+		id = a.ID
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
 }

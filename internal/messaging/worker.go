@@ -51,9 +51,10 @@ type WorkerConfig struct {
 
 // DefaultConcurrency is how many messages a worker sends at once unless
 // told otherwise: enough that a provider answering in a quarter of a
-// second still takes 60 messages a second from one instance (a gateway's
-// rate limit, when set, spaces them further).
-const DefaultConcurrency = 16
+// second still takes 250 messages a second from one instance, and that
+// the outcomes recorded together in one commit are many (a gateway's
+// rate limit, when set, spaces the sends further).
+const DefaultConcurrency = 64
 
 // Doorbell tells the delivery worker a message was just queued, so it sends
 // at once instead of at its next poll. The domain rings it after each
@@ -145,7 +146,16 @@ func NewWorker(st *store.Store, gateways *Registry, cfg WorkerConfig, log *slog.
 	if bell == nil {
 		bell = NewDoorbell()
 	}
-	return &Worker{store: st, gateways: gateways, cfg: cfg, log: log, bell: bell, commits: &groupCommit{store: st}}
+	w := &Worker{store: st, gateways: gateways, cfg: cfg, log: log, bell: bell}
+	w.commits = &groupCommit{store: st, claim: w.claimIn}
+	return w
+}
+
+// claimIn claims up to n due messages in tx: the next messages of the
+// senders whose outcomes tx records.
+func (w *Worker) claimIn(ctx context.Context, tx *store.Tx, n int) ([]store.MessageRow, error) {
+	w.stats.claims.Add(1)
+	return tx.ClaimMessages(ctx, w.cfg.Instance, time.Now(), w.cfg.Lease, n)
 }
 
 // claimTimeout bounds one claim's transaction, which a stop does not cut
@@ -164,6 +174,10 @@ func (w *Worker) Run(ctx context.Context) {
 	defer cancelSends()
 	var sends, listener sync.WaitGroup
 	defer listener.Wait()
+	stopReports := make(chan struct{})
+	listener.Add(1)
+	go func() { defer listener.Done(); w.report(stopReports) }()
+	defer close(stopReports)
 	slots := make(chan struct{}, w.cfg.Concurrency)
 	w.takeBackOwnClaims(ctx)
 	if w.store.Dialect() == store.Postgres {
@@ -271,10 +285,14 @@ func (w *Worker) claimDue(ctx, sendCtx context.Context, slots chan struct{}, sen
 		for i := range batch {
 			slots <- struct{}{}
 			sends.Add(1)
-			go func(m store.MessageRow) {
+			go func(m *store.MessageRow) {
 				defer func() { <-slots; sends.Done(); w.Notify() }()
-				w.deliver(sendCtx, &m)
-			}(batch[i])
+				// The commit that records a send claims the slot's next
+				// message, until the queue is empty or the stop begins.
+				for m != nil {
+					m = w.deliver(ctx, sendCtx, m)
+				}
+			}(&batch[i])
 		}
 		if len(batch) < free {
 			return w.untilDue(ctx), false
@@ -364,17 +382,56 @@ func (w *Worker) pause(ctx context.Context, d time.Duration) {
 }
 
 // deliver sends one claimed message and records the outcome, renewing
-// the message's lease all the while. ctx ends when a stop's grace period
-// is over: a send it cuts short is handed back to the queue.
-func (w *Worker) deliver(ctx context.Context, m *store.MessageRow) {
-	log := w.log.With("message_id", m.ID, "gateway", m.Gateway, "channel", m.Channel, "attempt", m.Attempts)
-	defer w.renewLease(m.Claim(), log)()
+// the message's lease all the while, and returns the next message the
+// commit of the outcome claimed for its slot (nil: none). runCtx ends
+// when the stop begins: no next message is claimed then. ctx ends when a
+// stop's grace period is over: a send it cuts short is handed back to
+// the queue.
+func (w *Worker) deliver(runCtx, ctx context.Context, m *store.MessageRow) *store.MessageRow {
+	defer w.renewLease(m)()
 	providerID, err := w.send(ctx, m)
 	if ctx.Err() != nil && err != nil {
-		w.handBack(m.Claim(), log)
-		return
+		w.handBack(m)
+		return nil
 	}
-	w.record(ctx, m, providerID, err, log)
+	return w.record(ctx, m, providerID, err, runCtx.Err() == nil)
+}
+
+// logFor is the log of what happens to message m: made only when there
+// is something to say, since most messages are sent with nothing logged
+// of their own.
+func (w *Worker) logFor(m *store.MessageRow) *slog.Logger {
+	return w.log.With("message_id", m.ID, "gateway", m.Gateway, "channel", m.Channel, "attempt", m.Attempts)
+}
+
+// reportEvery is how often report sums up the deliveries.
+const reportEvery = time.Second
+
+// report logs, every reportEvery while messages are being delivered and
+// once more when stop is closed, how many were sent, retried and failed
+// since its last line: each send is logged at debug level only, each
+// failure and retry as it happens.
+func (w *Worker) report(stop <-chan struct{}) {
+	tick := time.NewTicker(reportEvery)
+	defer tick.Stop()
+	var last Stats
+	say := func() {
+		now := w.Stats()
+		if now.Sent != last.Sent || now.Retried != last.Retried || now.Failed != last.Failed {
+			w.log.Info("messages delivered", "sent", now.Sent-last.Sent, "retried", now.Retried-last.Retried,
+				"failed", now.Failed-last.Failed, "sent_total", now.Sent)
+		}
+		last = now
+	}
+	for {
+		select {
+		case <-stop:
+			say()
+			return
+		case <-tick.C:
+			say()
+		}
+	}
 }
 
 // outcome is what a send's result makes of its message.
@@ -399,7 +456,11 @@ const (
 // outcome may still be recorded. A sent message whose send could not be
 // recorded after all is sent again later: that duplicate is counted and
 // logged, once.
-func (w *Worker) record(ctx context.Context, m *store.MessageRow, providerID string, sendErr error, log *slog.Logger) {
+//
+// With takeNext, the commit that records the outcome also claims the next
+// due message, which record returns for the caller to send in the slot
+// this one frees.
+func (w *Worker) record(ctx context.Context, m *store.MessageRow, providerID string, sendErr error, takeNext bool) *store.MessageRow {
 	c := m.Claim()
 	now := time.Now()
 	kind := outcomeRetry
@@ -413,38 +474,42 @@ func (w *Worker) record(ctx context.Context, m *store.MessageRow, providerID str
 	if kind == outcomeRetry {
 		next = now.Add(w.backoff(m.Attempts, retryAfter(sendErr)))
 	}
-	write := func(ctx context.Context) error {
-		return w.commits.write(ctx, func(ctx context.Context, tx *store.Tx) error {
-			switch kind {
-			case outcomeSent:
-				if err := tx.MarkMessageSent(ctx, c, providerID, now); err != nil {
-					return err
-				}
-				return w.event(ctx, tx, m, model.EventMessageSent, map[string]string{"provider_id": providerID})
-			case outcomeFailed:
-				if err := tx.MarkMessageFailed(ctx, c, sendErr.Error()); err != nil {
-					return err
-				}
-				return w.event(ctx, tx, m, model.EventMessageFailed, map[string]string{"error": sendErr.Error()})
-			default:
-				return tx.MarkMessageRetry(ctx, c, sendErr.Error(), next)
+	gw := groupWrite{next: takeNext}
+	switch kind {
+	case outcomeSent:
+		gw.sent = &store.SentMessage{Claim: c, ProviderID: providerID, At: now}
+		gw.event = w.newEvent(m, model.EventMessageSent, map[string]string{"provider_id": providerID})
+	case outcomeFailed:
+		gw.fn = func(ctx context.Context, tx *store.Tx) error {
+			if err := tx.MarkMessageFailed(ctx, c, sendErr.Error()); err != nil {
+				return err
 			}
-		})
+			return w.event(ctx, tx, m, model.EventMessageFailed, map[string]string{"error": sendErr.Error()})
+		}
+	default:
+		gw.fn = func(ctx context.Context, tx *store.Tx) error {
+			return tx.MarkMessageRetry(ctx, c, sendErr.Error(), next)
+		}
 	}
 	deadline := now.Add(w.cfg.Lease)
 	pause := recordPause
-	var err error
+	var (
+		err     error
+		claimed *store.MessageRow
+	)
 	for try := 1; ; try++ {
 		// The write is made even after the grace period, once, so an
 		// outcome in hand is not lost.
 		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), min(max(time.Until(deadline), time.Second), 10*time.Second))
-		err = write(wctx)
+		one := gw
+		r := w.commits.do(wctx, &one)
+		err, claimed = r.err, r.next
 		cancel()
 		if err == nil || errors.Is(err, store.ErrClaimLost) || ctx.Err() != nil || time.Now().Add(pause).After(deadline) {
 			break
 		}
 		w.stats.writeRetries.Add(1)
-		log.Debug("recording the delivery failed; trying again", "err", err, "try", try, "pause", pause)
+		w.logFor(m).Debug("recording the delivery failed; trying again", "err", err, "try", try, "pause", pause)
 		t := time.NewTimer(pause)
 		select {
 		case <-ctx.Done():
@@ -456,44 +521,48 @@ func (w *Worker) record(ctx context.Context, m *store.MessageRow, providerID str
 	switch {
 	case err == nil && kind == outcomeSent:
 		w.stats.sent.Add(1)
-		log.Info("message sent", "provider_id", providerID)
+		if w.log.Enabled(ctx, slog.LevelDebug) {
+			w.logFor(m).Debug("message sent", "provider_id", providerID)
+		}
 	case err == nil && kind == outcomeFailed:
 		w.stats.failed.Add(1)
-		log.Warn("message failed", "err", sendErr)
+		w.logFor(m).Warn("message failed", "err", sendErr)
 	case err == nil:
 		w.stats.retried.Add(1)
-		log.Info("message will be retried", "err", sendErr, "next_attempt_at", next)
+		w.logFor(m).Info("message will be retried", "err", sendErr, "next_attempt_at", next)
 	case kind == outcomeSent && errors.Is(err, store.ErrClaimLost):
 		w.stats.duplicates.Add(1)
-		log.Warn("message sent, but its lease ran out before the send could be recorded: another claim sends it again",
+		w.logFor(m).Warn("message sent, but its lease ran out before the send could be recorded: another claim sends it again",
 			"provider_id", providerID)
 	case kind == outcomeSent:
 		w.stats.duplicates.Add(1)
-		log.Warn("message sent, but the send could not be recorded: it will be sent again",
+		w.logFor(m).Warn("message sent, but the send could not be recorded: it will be sent again",
 			"provider_id", providerID, "err", err)
 	case errors.Is(err, store.ErrClaimLost):
-		log.Info("the message was taken over before its outcome was recorded", "outcome_err", sendErr)
+		w.logFor(m).Info("the message was taken over before its outcome was recorded", "outcome_err", sendErr)
 	default:
-		log.Error("recording the delivery; the message is tried again when its lease runs out", "err", err, "send_err", sendErr)
+		w.logFor(m).Error("recording the delivery; the message is tried again when its lease runs out", "err", err, "send_err", sendErr)
 	}
+	return claimed
 }
 
 // handBack puts a message whose send a stop cut short back in the queue,
 // its attempt not counted, for any instance to send at once. When that
 // fails (the database is away), the message waits for its lease to run
 // out, or for this instance to start again.
-func (w *Worker) handBack(c store.Claim, log *slog.Logger) {
+func (w *Worker) handBack(m *store.MessageRow) {
+	c := m.Claim()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	err := w.store.Tx(ctx, func(tx *store.Tx) error { return tx.ReleaseMessage(ctx, c) })
 	switch {
 	case err == nil:
 		w.stats.handedBack.Add(1)
-		log.Info("handed the message back to the queue: its send did not finish before the stop")
+		w.logFor(m).Info("handed the message back to the queue: its send did not finish before the stop")
 	case errors.Is(err, store.ErrClaimLost):
 		// A delivery receipt finished it, or another instance took it over.
 	default:
-		log.Error("handing back a message whose send did not finish before the stop", "err", err)
+		w.logFor(m).Error("handing back a message whose send did not finish before the stop", "err", err)
 	}
 }
 
@@ -502,7 +571,8 @@ func (w *Worker) handBack(c store.Claim, log *slog.Logger) {
 // never taken over, however slow its gateway. A renewal that fails is
 // tried again at the next tick; one that finds the message no longer
 // held (taken over, or finished by a delivery receipt) ends the renewals.
-func (w *Worker) renewLease(c store.Claim, log *slog.Logger) (stop func()) {
+func (w *Worker) renewLease(m *store.MessageRow) (stop func()) {
+	c := m.Claim()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -521,10 +591,10 @@ func (w *Worker) renewLease(c store.Claim, log *slog.Logger) (stop func()) {
 			rcancel()
 			switch {
 			case errors.Is(err, store.ErrClaimLost):
-				log.Debug("the message's lease is no longer ours to renew")
+				w.logFor(m).Debug("the message's lease is no longer ours to renew")
 				return
 			case err != nil && ctx.Err() == nil:
-				log.Warn("renewing the lease of a message being sent", "err", err)
+				w.logFor(m).Warn("renewing the lease of a message being sent", "err", err)
 			}
 		}
 	}()
@@ -536,7 +606,7 @@ func (w *Worker) send(ctx context.Context, m *store.MessageRow) (id string, err 
 	if err != nil {
 		return "", err
 	}
-	msg, err := w.opened(ctx, m)
+	msg, err := w.opened(m)
 	if err != nil {
 		return "", err
 	}
@@ -551,12 +621,22 @@ func (w *Worker) send(ctx context.Context, m *store.MessageRow) (id string, err 
 }
 
 func (w *Worker) event(ctx context.Context, tx *store.Tx, m *store.MessageRow, kind model.EventKind, detail map[string]string) error {
-	if m.AccountID == 0 {
-		return nil // the account was deleted
+	e := w.newEvent(m, kind, detail)
+	if e == nil {
+		return nil
 	}
-	detail["message_id"] = fmt.Sprint(m.ID)
+	return tx.AddEvent(ctx, e.OrgID, e.AccountID, e.Kind, e.Actor, e.Detail)
+}
+
+// newEvent is the event of what happened to m, for its account's
+// timeline: nil when the account was deleted.
+func (w *Worker) newEvent(m *store.MessageRow, kind model.EventKind, detail map[string]string) *store.NewEvent {
+	if m.AccountID == 0 {
+		return nil
+	}
+	detail["message_id"] = strconv.FormatInt(m.ID, 10)
 	detail["channel"] = m.Channel
-	return tx.AddEvent(ctx, m.OrgID, m.AccountID, kind, "", detail)
+	return &store.NewEvent{OrgID: m.OrgID, AccountID: m.AccountID, Kind: kind, Detail: detail}
 }
 
 // backoff is exponential with ±20% jitter, capped, and never shorter than

@@ -1,24 +1,20 @@
 package messaging
 
 import (
-	"context"
 	"errors"
-	"fmt"
 
 	"github.com/activator-voip/activator/internal/model"
 	"github.com/activator-voip/activator/internal/store"
 )
 
 // opened is the message as its recipient is to read it, for its send: the
-// row holds its text masked, and its whole text sealed (text.go), which is
-// opened here, at the last moment, with the worker's secret key. A message
-// written with no sealed text (by an earlier version still running beside
-// this one, or by a test) goes as it was stored.
-func (w *Worker) opened(ctx context.Context, m *store.MessageRow) (*model.Message, error) {
-	sealed, err := w.store.MessageSealedText(ctx, m.ID)
-	if err != nil {
-		return nil, fmt.Errorf("reading the message text: %w", err)
-	}
+// row holds its text masked, and its whole text sealed (text.go), which
+// the claim returned with it and is opened here, at the last moment, with
+// the worker's secret key. A message written with no sealed text (by an
+// earlier version still running beside this one, or by a test) goes as it
+// was stored.
+func (w *Worker) opened(m *store.MessageRow) (*model.Message, error) {
+	sealed := m.SealedText
 	if sealed == nil {
 		return &m.Message, nil
 	}

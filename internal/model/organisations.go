@@ -15,10 +15,14 @@ type Organisation struct {
 	// MaxAccounts and MaxMessagesPerDay are the provider's quotas on it: the
 	// most accounts it may have, the most messages it may queue in a day
 	// (UTC); 0 is no quota.
-	MaxAccounts       int64     `json:"max_accounts"`
-	MaxMessagesPerDay int64     `json:"max_messages_per_day"`
-	CreatedAt         time.Time `json:"created_at"`
-	UpdatedAt         time.Time `json:"updated_at"`
+	MaxAccounts       int64 `json:"max_accounts"`
+	MaxMessagesPerDay int64 `json:"max_messages_per_day"`
+	// AllowCallsTo are the slugs of the organisations whose accounts this
+	// one's may call and message, as the provider allows; empty: calls
+	// stay inside the organisation.
+	AllowCallsTo []string  `json:"allow_calls_to"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
 }
 
 // OrganisationInput creates or edits an organisation. On create, SIPDomain
@@ -31,6 +35,10 @@ type OrganisationInput struct {
 	BaseURL           *string `json:"base_url,omitempty"`
 	MaxAccounts       *int64  `json:"max_accounts,omitempty"`
 	MaxMessagesPerDay *int64  `json:"max_messages_per_day,omitempty"`
+	// AllowCallsTo replaces the organisations this one's accounts may
+	// call (slugs); an empty list allows none. Provider only, like the
+	// quotas.
+	AllowCallsTo *[]string `json:"allow_calls_to,omitempty"`
 }
 
 // OrganisationStats is what a provider admin sees of one organisation:

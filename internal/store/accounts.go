@@ -302,6 +302,58 @@ func (tx *Tx) AddEvent(ctx context.Context, orgID, accountID int64, kind model.E
 	return err
 }
 
+// NewEvent is an event for AddEvents to write.
+type NewEvent struct {
+	OrgID, AccountID int64
+	Kind             model.EventKind
+	Actor            string
+	Detail           map[string]string
+}
+
+// AddEvents writes several events, as AddEvent does each, in one
+// statement whatever their number (their rows read from one JSON array),
+// the events of the sends recorded together.
+func (tx *Tx) AddEvents(ctx context.Context, evs []NewEvent) error {
+	if len(evs) == 0 {
+		return nil
+	}
+	type row struct {
+		OrgID     int64  `json:"org_id"`
+		AccountID int64  `json:"account_id"`
+		Kind      string `json:"kind"`
+		Actor     string `json:"actor"`
+		Detail    string `json:"detail"`
+	}
+	rs := make([]row, len(evs))
+	for i, e := range evs {
+		rs[i] = row{OrgID: e.OrgID, AccountID: e.AccountID, Kind: string(e.Kind), Actor: e.Actor}
+		if len(e.Detail) > 0 {
+			b, err := json.Marshal(e.Detail)
+			if err != nil {
+				return fmt.Errorf("encoding event detail: %w", err)
+			}
+			rs[i].Detail = string(b)
+		}
+	}
+	b, err := json.Marshal(rs)
+	if err != nil {
+		return fmt.Errorf("encoding events: %w", err)
+	}
+	q := `INSERT INTO events (org_id, account_id, kind, at, actor, detail)
+		SELECT org_id, account_id, kind, $2::bigint, actor, detail
+		FROM jsonb_to_recordset($1::jsonb) AS v(org_id bigint, account_id bigint, kind text, actor text, detail text)`
+	if tx.dialect == SQLite {
+		q = `INSERT INTO events (org_id, account_id, kind, at, actor, detail)
+		SELECT json_extract(value, '$.org_id'), json_extract(value, '$.account_id'), json_extract(value, '$.kind'), $2,
+			json_extract(value, '$.actor'), json_extract(value, '$.detail')
+		FROM json_each($1) ORDER BY key`
+	}
+	if _, err := tx.exec(ctx, q, string(b), ms(time.Now())); err != nil {
+		return fmt.Errorf("writing events: %w", err)
+	}
+	return nil
+}
+
 // Events lists an account's timeline, oldest first.
 func (r *Reader) Events(ctx context.Context, accountID int64) ([]model.Event, error) {
 	rows, err := r.q.QueryContext(ctx, eventsQuery, accountID)

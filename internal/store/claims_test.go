@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -289,6 +290,156 @@ func TestQueueChangesAreAnnounced(t *testing.T) {
 		}
 		if !heard() {
 			t.Fatal("a retry put back in the queue: not announced")
+		}
+	})
+}
+
+// A claim returns each message's sealed text with it, so its send reads
+// nothing more; a message written without one comes with none.
+func TestClaimReturnsTheSealedText(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		acc := seed(t, s)
+		ids := queueMessages(t, s, acc.ID, 2)
+		if err := s.Tx(ctx, func(tx *store.Tx) error { return tx.SealMessageText(ctx, ids[0], []byte("sealed-0")) }); err != nil {
+			t.Fatal(err)
+		}
+		got := claimAs(t, s, "a", time.Now(), time.Minute, 2)
+		if len(got) != 2 || got[0].ID != ids[0] || got[1].ID != ids[1] {
+			t.Fatalf("claimed %+v", got)
+		}
+		if string(got[0].SealedText) != "sealed-0" || got[1].SealedText != nil {
+			t.Fatalf("sealed texts claimed: %q and %q", got[0].SealedText, got[1].SealedText)
+		}
+	})
+}
+
+// MarkMessagesSent records many sends in one statement as
+// MarkMessageSent records each: the sealed text dropped, the lease
+// cleared, a receipt that came first kept; a send whose claim was lost
+// is left alone and named.
+func TestMarkMessagesSentRecordsEachSendOfItsClaim(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		acc := seed(t, s)
+		ids := queueMessages(t, s, acc.ID, 4)
+		for _, id := range ids {
+			if err := s.Tx(ctx, func(tx *store.Tx) error { return tx.SealMessageText(ctx, id, []byte("sealed")) }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		now := time.Now().Truncate(time.Millisecond)
+		got := claimAs(t, s, "a", now, time.Minute, 4)
+		if len(got) != 4 {
+			t.Fatalf("claimed %d", len(got))
+		}
+		// The third message's receipt came before its send was recorded;
+		// the fourth was taken over by another claim.
+		if err := s.Tx(ctx, func(tx *store.Tx) error {
+			_, err := tx.MarkMessageDelivered(ctx, got[2].ID, "delivered", now)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		stale := got[3].Claim()
+		stale.Attempt--
+		sent := []store.SentMessage{
+			{Claim: got[0].Claim(), ProviderID: "P0", At: now},
+			{Claim: got[1].Claim(), ProviderID: "P1", At: now.Add(time.Millisecond)},
+			{Claim: got[2].Claim(), ProviderID: "P2", At: now},
+			{Claim: stale, ProviderID: "P3", At: now},
+		}
+		var lost map[int64]bool
+		if err := s.Tx(ctx, func(tx *store.Tx) (err error) { lost, err = tx.MarkMessagesSent(ctx, sent); return err }); err != nil {
+			t.Fatal(err)
+		}
+		if len(lost) != 1 || !lost[got[3].ID] {
+			t.Fatalf("lost claims: %v, want only %d", lost, got[3].ID)
+		}
+		for i, want := range []string{model.MessageSent, model.MessageSent, model.MessageDelivered, model.MessageSending} {
+			m := message(t, s, got[i].ID)
+			sealed, err := s.MessageSealedText(ctx, m.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.State != want {
+				t.Errorf("message %d: %s, want %s", i, m.State, want)
+			}
+			if i == 3 {
+				if m.ProviderID != "" || m.LockedUntil == nil || sealed == nil {
+					t.Errorf("the send of a lost claim was recorded: %+v, locked until %v", m.Message, m.LockedUntil)
+				}
+				continue
+			}
+			if m.ProviderID != sent[i].ProviderID || m.SentAt == nil || !m.SentAt.Equal(sent[i].At) || m.LockedUntil != nil || sealed != nil {
+				t.Errorf("message %d recorded as %+v, locked until %v, sealed %q", i, m.Message, m.LockedUntil, sealed)
+			}
+		}
+		// Again, as after a commit whose answer was lost: harmless.
+		if err := s.Tx(ctx, func(tx *store.Tx) (err error) { lost, err = tx.MarkMessagesSent(ctx, sent[:2]); return err }); err != nil || len(lost) != 0 {
+			t.Fatalf("recorded again: lost %v, %v", lost, err)
+		}
+	})
+}
+
+// AddEvents writes each event as AddEvent would, all in one statement.
+func TestAddEventsWritesEveryEvent(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		acc := seed(t, s)
+		before, err := s.Events(ctx, acc.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		evs := []store.NewEvent{
+			{OrgID: org, AccountID: acc.ID, Kind: model.EventMessageSent, Detail: map[string]string{"provider_id": "P1", "message_id": "1"}},
+			{OrgID: org, AccountID: acc.ID, Kind: model.EventMessageFailed, Actor: "worker", Detail: map[string]string{"error": `a "quoted" error`}},
+			{OrgID: org, AccountID: acc.ID, Kind: model.EventMessageSent},
+		}
+		if err := s.Tx(ctx, func(tx *store.Tx) error { return tx.AddEvents(ctx, evs) }); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Events(ctx, acc.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = got[len(before):]
+		if len(got) != 3 {
+			t.Fatalf("%d events written, want 3", len(got))
+		}
+		if got[0].Kind != model.EventMessageSent || got[0].Detail["provider_id"] != "P1" || got[0].Detail["message_id"] != "1" || got[0].At.IsZero() {
+			t.Errorf("first event: %+v", got[0])
+		}
+		if got[1].Kind != model.EventMessageFailed || got[1].Actor != "worker" || got[1].Detail["error"] != `a "quoted" error` {
+			t.Errorf("second event: %+v", got[1])
+		}
+		if got[2].Kind != model.EventMessageSent || len(got[2].Detail) != 0 {
+			t.Errorf("third event: %+v", got[2])
+		}
+	})
+}
+
+// On PostgreSQL the claim finds the rows it updates by their primary key
+// even in the generic plan of its prepared statement, which cannot know
+// how many it claims: as a join, that plan read the whole table to claim
+// a few.
+func TestClaimPlanReadsNoWholeTable(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		if s.Dialect() != store.Postgres {
+			t.Skip("SQLite plans each statement once, knowing nothing of its arguments either way")
+		}
+		ctx := context.Background()
+		acc := seed(t, s)
+		queueMessages(t, s, acc.ID, 200)
+		if err := s.Tx(ctx, func(tx *store.Tx) error { _, err := tx.ExecRaw(ctx, "ANALYZE messages"); return err }); err != nil {
+			t.Fatal(err)
+		}
+		plan, err := store.GenericPlan(ctx, s, store.ClaimQuery(s), "text, bigint, bigint, text, bigint, text")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(plan, "Join") || !strings.Contains(plan, "Index Scan using messages_pkey on messages") {
+			t.Fatalf("the claim's generic plan:\n%s", plan)
 		}
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -243,18 +244,81 @@ func (r *Reader) OrgNameSettings(ctx context.Context) (map[int64]map[string]stri
 	return out, rows.Err()
 }
 
-// PutSetting sets one setting.
+// PutSetting sets one setting. Setting sip_domain re-scopes the
+// organisation's accounts' usernames in the same transaction
+// (rescopeAccounts): a *UsernameClashError when one would collide.
 func (tx *Tx) PutSetting(ctx context.Context, orgID int64, key, value string) error {
 	_, err := tx.exec(ctx, `INSERT INTO settings (org_id, key, value, updated_at) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (org_id, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
 		orgID, key, value, ms(time.Now()))
+	if err == nil && key == model.SettingSIPDomain {
+		err = tx.rescopeAccounts(ctx, orgID, value != "")
+	}
 	return err
 }
 
 // DeleteSetting removes one setting, if set: what reads it sees its default.
 func (tx *Tx) DeleteSetting(ctx context.Context, orgID int64, key string) error {
 	_, err := tx.exec(ctx, `DELETE FROM settings WHERE org_id = $1 AND key = $2`, orgID, key)
+	if err == nil && key == model.SettingSIPDomain {
+		err = tx.rescopeAccounts(ctx, orgID, false)
+	}
 	return err
+}
+
+// UsernameClashError means an organisation's accounts cannot move into
+// another username scope: Username is taken there by another
+// organisation's account.
+type UsernameClashError struct{ Username string }
+
+func (e *UsernameClashError) Error() string {
+	return "username " + e.Username + " is taken in that SIP domain by another organisation's account"
+}
+
+// UsernameScope is the username scope of an organisation's accounts: the
+// organisation itself when it has a SIP domain of its own, else the
+// default organisation, whose SIP domain it shares.
+func UsernameScope(orgID int64, ownDomain bool) int64 {
+	if ownDomain && orgID != model.DefaultOrgID {
+		return orgID
+	}
+	return model.DefaultOrgID
+}
+
+// OrgUsernameScope reads the username scope of an organisation's accounts
+// from its sip_domain setting (as the database's insert trigger does).
+func (r *Reader) OrgUsernameScope(ctx context.Context, orgID int64) (int64, error) {
+	var own bool
+	err := r.q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM settings WHERE org_id = $1 AND key = $2 AND value <> '')`,
+		orgID, model.SettingSIPDomain).Scan(&own)
+	if err != nil {
+		return 0, fmt.Errorf("reading the username scope: %w", err)
+	}
+	return UsernameScope(orgID, own), nil
+}
+
+// rescopeAccounts moves an organisation's accounts into the username scope
+// its SIP domain now gives them: its own (ownDomain) or the default
+// organisation's. Moving into the shared scope is refused with a
+// *UsernameClashError naming the first username another organisation's
+// account has there; nothing is moved then, and the caller's transaction
+// is rolled back.
+func (tx *Tx) rescopeAccounts(ctx context.Context, orgID int64, ownDomain bool) error {
+	scope := UsernameScope(orgID, ownDomain)
+	var clash string
+	err := tx.q.QueryRowContext(ctx, `SELECT a.username FROM accounts a
+		JOIN accounts b ON b.username_scope = $2 AND b.username = a.username AND b.org_id <> $1
+		WHERE a.org_id = $1 AND a.username_scope <> $2 ORDER BY a.username LIMIT 1`, orgID, scope).Scan(&clash)
+	switch {
+	case err == nil:
+		return &UsernameClashError{Username: clash}
+	case !errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("checking usernames in the new SIP domain: %w", mapErr(err))
+	}
+	if _, err := tx.exec(ctx, `UPDATE accounts SET username_scope = $1 WHERE org_id = $2 AND username_scope <> $1`, scope, orgID); err != nil {
+		return fmt.Errorf("moving the accounts' usernames into the new SIP domain: %w", err)
+	}
+	return nil
 }
 
 // nullInt scans a nullable integer.

@@ -92,6 +92,64 @@ func Plan(ctx context.Context, s *Store, query string, args []any, settings ...s
 	return strings.Join(lines, "\n"), nil
 }
 
+// ClaimQuery is the statement that claims queued messages.
+func ClaimQuery(s *Store) string {
+	return s.claimQuery(`state = $4 AND next_attempt_at <= $3`, `next_attempt_at`)
+}
+
+// GenericPlan is PostgreSQL's generic plan of query (the one a prepared
+// statement may settle on, planned without its arguments' values) with
+// no sequential scans, its nodes as Plan gives them; types are its
+// parameters' types.
+func GenericPlan(ctx context.Context, s *Store, query, types string) (string, error) {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close()
+	// Without sequential scans, as Plan's callers ask: a test's table is
+	// small enough to read whole whatever the plan.
+	for _, set := range []string{"plan_cache_mode = force_generic_plan", "enable_seqscan = off"} {
+		if _, err := conn.ExecContext(ctx, "SET "+set); err != nil {
+			return "", err
+		}
+		defer conn.ExecContext(context.WithoutCancel(ctx), "RESET "+strings.Fields(set)[0])
+	}
+	if _, err := conn.ExecContext(ctx, "PREPARE generic_plan_probe("+types+") AS "+query); err != nil {
+		return "", err
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), "DEALLOCATE generic_plan_probe")
+	var raw string
+	n := strings.Count(types, ",") + 1
+	nulls := strings.TrimSuffix(strings.Repeat("NULL, ", n), ", ")
+	if err := conn.QueryRowContext(ctx, "EXPLAIN (FORMAT JSON) EXECUTE generic_plan_probe("+nulls+")").Scan(&raw); err != nil {
+		return "", err
+	}
+	var doc []struct{ Plan pgPlan }
+	if err := json.Unmarshal([]byte(raw), &doc); err != nil {
+		return "", err
+	}
+	var lines []string
+	var walk func(p pgPlan)
+	walk = func(p pgPlan) {
+		l := p.NodeType
+		if p.IndexName != "" {
+			l += " using " + p.IndexName
+		}
+		if p.RelationName != "" {
+			l += " on " + p.RelationName
+		}
+		lines = append(lines, l)
+		for _, c := range p.Plans {
+			walk(c)
+		}
+	}
+	for _, d := range doc {
+		walk(d.Plan)
+	}
+	return strings.Join(lines, "\n"), nil
+}
+
 type pgPlan struct {
 	NodeType     string   `json:"Node Type"`
 	RelationName string   `json:"Relation Name"`

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -21,6 +22,10 @@ type MessageRow struct {
 	// message; LockedUntil is when its lease runs out (nil unless sending).
 	ClaimedBy   string
 	LockedUntil *time.Time
+	// SealedText is the message's whole text, sealed, as ClaimMessages
+	// returns it for the send (nil: none, the text is Body and HTML);
+	// other reads leave it nil.
+	SealedText []byte
 }
 
 // A Claim is one delivery worker's hold on one message: the message, the
@@ -51,7 +56,7 @@ const messageCols = `id, org_id, account_id, invitation_id, username, channel, k
 	state, attempts, max_attempts, last_error, provider_id, created_at, next_attempt_at, sent_at, delivered_at, receipt_status,
 	claimed_by, locked_until`
 
-func scanMessage(sc interface{ Scan(...any) error }) (*MessageRow, error) {
+func scanMessage(sc interface{ Scan(...any) error }, extra ...any) (*MessageRow, error) {
 	var (
 		m             MessageRow
 		acc, inv      nullInt
@@ -60,9 +65,10 @@ func scanMessage(sc interface{ Scan(...any) error }) (*MessageRow, error) {
 		delivered     sql.NullInt64
 		locked        sql.NullInt64
 	)
-	err := sc.Scan(&m.ID, &m.OrgID, &acc, &inv, &m.Username, &m.Channel, &m.Kind, &m.Gateway, &m.Recipient, &m.Subject, &m.Body, &m.HTML,
+	dest := append([]any{&m.ID, &m.OrgID, &acc, &inv, &m.Username, &m.Channel, &m.Kind, &m.Gateway, &m.Recipient, &m.Subject, &m.Body, &m.HTML,
 		&m.State, &m.Attempts, &m.MaxAttempts, &m.LastError, &m.ProviderID, &created, &next, &sent, &delivered, &m.ReceiptStatus,
-		&m.ClaimedBy, &locked)
+		&m.ClaimedBy, &locked}, extra...)
+	err := sc.Scan(dest...)
 	if err != nil {
 		return nil, mapErr(err)
 	}
@@ -100,7 +106,8 @@ func (tx *Tx) EnqueueMessage(ctx context.Context, m *MessageRow) error {
 // the instance owner: sending ones whose lease ran out (their sender
 // died) first, then queued ones whose time has come, earliest first. Each
 // claimed message has its attempt counted and is leased until now+lease;
-// its row's Claim names the claim.
+// its row's Claim names the claim, and its SealedText is the text to
+// send, so a send needs no second read.
 //
 // Each kind is read on its own index in its order (messages_leases,
 // messages_due) and only as far as limit, so a claim costs the rows it
@@ -113,7 +120,15 @@ func (tx *Tx) ClaimMessages(ctx context.Context, owner string, now time.Time, le
 	if limit <= 0 {
 		return nil, nil
 	}
-	out, err := tx.claim(ctx, owner, now, lease, limit, `state = $4 AND locked_until < $3`, `locked_until`, model.MessageSending)
+	// On SQLite the state and the time are compared as +$4 and +$3: where
+	// the database was analysed, a parameter compared bare with an indexed
+	// column has its value read by the planner, and then every new value
+	// bound has SQLite prepare the statement again, on every claim.
+	state, at := `$4`, `$3`
+	if tx.dialect == SQLite {
+		state, at = `+$4`, `+$3`
+	}
+	out, err := tx.claim(ctx, owner, now, lease, limit, `state = `+state+` AND locked_until < `+at, `locked_until`, model.MessageSending)
 	if err != nil {
 		return nil, err
 	}
@@ -122,7 +137,7 @@ func (tx *Tx) ClaimMessages(ctx context.Context, owner string, now time.Time, le
 		if tx.dialect == SQLite {
 			order += `, id`
 		}
-		queued, err := tx.claim(ctx, owner, now, lease, limit-len(out), `state = $4 AND next_attempt_at <= $3`, order, model.MessageQueued)
+		queued, err := tx.claim(ctx, owner, now, lease, limit-len(out), `state = `+state+` AND next_attempt_at <= `+at, order, model.MessageQueued)
 		if err != nil {
 			return nil, err
 		}
@@ -134,24 +149,19 @@ func (tx *Tx) ClaimMessages(ctx context.Context, owner string, now time.Time, le
 // claim leases up to limit messages in state, read WHERE cond ORDER BY
 // order: the placeholders are those of ClaimMessages' one query.
 func (tx *Tx) claim(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int, cond, order, state string) ([]MessageRow, error) {
-	lock := ""
-	if tx.dialect == Postgres {
-		lock = " FOR UPDATE SKIP LOCKED"
-	}
-	rows, err := tx.q.QueryContext(ctx, `UPDATE messages SET state = $1, attempts = attempts + 1, locked_until = $2, updated_at = $3, claimed_by = $6
-		WHERE id IN (SELECT id FROM messages WHERE `+cond+` ORDER BY `+order+` LIMIT $5`+lock+`)
-		RETURNING `+messageCols,
-		model.MessageSending, ms(now.Add(lease)), ms(now), state, limit, owner)
+	rows, err := tx.q.QueryContext(ctx, tx.claimQuery(cond, order), model.MessageSending, ms(now.Add(lease)), ms(now), state, limit, owner)
 	if err != nil {
 		return nil, fmt.Errorf("claiming messages: %w", mapErr(err))
 	}
 	defer rows.Close()
 	var out []MessageRow
 	for rows.Next() {
-		m, err := scanMessage(rows)
+		var sealed []byte
+		m, err := scanMessage(rows, &sealed)
 		if err != nil {
 			return nil, err
 		}
+		m.SealedText = sealed
 		out = append(out, *m)
 	}
 	if err := rows.Err(); err != nil {
@@ -163,6 +173,24 @@ func (tx *Tx) claim(ctx context.Context, owner string, now time.Time, lease time
 		return a.NextAttemptAt.Before(b.NextAttemptAt) || a.NextAttemptAt.Equal(b.NextAttemptAt) && a.ID < b.ID
 	})
 	return out, nil
+}
+
+// claimQuery is the statement of claim. On PostgreSQL the ids are read
+// into an array first and the rows then found by their primary key: as
+// "id IN (...)", the generic plan of its driver's prepared statement
+// (which cannot know the LIMIT) joined the ids to a scan of the whole
+// table on every claim.
+func (r *Reader) claimQuery(cond, order string) string {
+	// On SQLite the LIMIT is a CAST for the reason ClaimMessages' times
+	// and states are +$3 and +$4: a bare parameter is read by the planner,
+	// and each new value then prepares the statement again.
+	ids := `id IN (SELECT id FROM messages WHERE ` + cond + ` ORDER BY ` + order + ` LIMIT CAST($5 AS INTEGER))`
+	if r.dialect == Postgres {
+		ids = `id = ANY(ARRAY(SELECT id FROM messages WHERE ` + cond + ` ORDER BY ` + order + ` LIMIT $5 FOR UPDATE SKIP LOCKED))`
+	}
+	return `UPDATE messages SET state = $1, attempts = attempts + 1, locked_until = $2, updated_at = $3, claimed_by = $6
+		WHERE ` + ids + `
+		RETURNING ` + messageCols + `, sealed_text`
 }
 
 // claimed runs an UPDATE of claim c's message, "SET set WHERE cond AND
@@ -196,6 +224,83 @@ func (tx *Tx) MarkMessageSent(ctx context.Context, c Claim, providerID string, a
 		last_error = CASE WHEN receipt_status <> '' AND state = $5 THEN last_error ELSE '' END,
 		provider_id = $2, sent_at = $3, updated_at = $3, locked_until = NULL, sealed_text = NULL`, `TRUE`,
 		model.MessageSent, providerID, ms(at), model.MessageDelivered, model.MessageFailed)
+}
+
+// SentMessage is one send to a gateway, to record with MarkMessagesSent.
+type SentMessage struct {
+	Claim      Claim
+	ProviderID string
+	At         time.Time
+}
+
+// The sends MarkMessagesSent records, as one JSON array: one statement,
+// prepared once, whatever their number.
+const (
+	sentRowsSQLite = `(SELECT json_extract(value, '$.id') AS id, json_extract(value, '$.owner') AS owner,
+		json_extract(value, '$.attempt') AS attempt, json_extract(value, '$.provider_id') AS provider_id, json_extract(value, '$.at') AS at
+		FROM json_each($4))`
+	sentRowsPostgres = `jsonb_to_recordset($4::jsonb) AS v_(id bigint, owner text, attempt integer, provider_id text, at bigint)`
+)
+
+// MarkMessagesSent records several sends at once, each as
+// MarkMessageSent does, in one statement: the outcomes of the sends that
+// finish together. It returns the ids of the messages no longer held by
+// the claim it was given (ErrClaimLost for MarkMessageSent), which it
+// leaves as they were.
+func (tx *Tx) MarkMessagesSent(ctx context.Context, sent []SentMessage) (lost map[int64]bool, err error) {
+	if len(sent) == 0 {
+		return nil, nil
+	}
+	type row struct {
+		ID         int64  `json:"id"`
+		Owner      string `json:"owner"`
+		Attempt    int    `json:"attempt"`
+		ProviderID string `json:"provider_id"`
+		At         int64  `json:"at"`
+	}
+	rs := make([]row, len(sent))
+	for i, s := range sent {
+		rs[i] = row{s.Claim.ID, s.Claim.Owner, s.Claim.Attempt, s.ProviderID, ms(s.At)}
+	}
+	b, err := json.Marshal(rs)
+	if err != nil {
+		return nil, fmt.Errorf("recording sent messages: %w", err)
+	}
+	from := sentRowsPostgres
+	if tx.dialect == SQLite {
+		from = sentRowsSQLite + ` AS v_`
+	}
+	rows, err := tx.q.QueryContext(ctx, `UPDATE messages SET
+		state = CASE WHEN receipt_status <> '' AND state IN ($2, $3) THEN state ELSE $1 END,
+		last_error = CASE WHEN receipt_status <> '' AND state = $3 THEN last_error ELSE '' END,
+		provider_id = v_.provider_id, sent_at = v_.at, updated_at = v_.at, locked_until = NULL, sealed_text = NULL
+		FROM `+from+`
+		WHERE messages.id = v_.id AND messages.claimed_by = v_.owner AND messages.attempts = v_.attempt
+		RETURNING messages.id`, model.MessageSent, model.MessageDelivered, model.MessageFailed, string(b))
+	if err != nil {
+		return nil, fmt.Errorf("recording sent messages: %w", mapErr(err))
+	}
+	defer rows.Close()
+	held := make(map[int64]bool, len(sent))
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("recording sent messages: %w", mapErr(err))
+		}
+		held[id] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("recording sent messages: %w", mapErr(err))
+	}
+	for _, s := range sent {
+		if !held[s.Claim.ID] {
+			if lost == nil {
+				lost = map[int64]bool{}
+			}
+			lost[s.Claim.ID] = true
+		}
+	}
+	return lost, nil
 }
 
 // MarkMessageRetry puts a message back in the queue for a later attempt.

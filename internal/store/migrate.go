@@ -116,33 +116,91 @@ func (s *Store) migrate(ctx context.Context, upTo int) error {
 		if upTo > 0 && m.version > upTo {
 			break
 		}
-		tx, err := conn.BeginTx(ctx, nil)
-		if err != nil {
-			return fmt.Errorf("applying migration %s: %w", m.name, err)
-		}
-		// Read again in the transaction, which holds SQLite's write lock:
-		// another process that opened the file at the same time may have
-		// applied it meanwhile.
-		applied, err := appliedMigrations(ctx, tx, migrations)
-		if err != nil || applied[m.version] {
-			tx.Rollback()
-			if err != nil {
+		if s.dialect == SQLite && strings.HasPrefix(m.sql, foreignKeysOff) {
+			if err := s.applyWithoutForeignKeys(ctx, m, migrations); err != nil {
 				return err
 			}
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-			tx.Rollback()
+		if err := applyMigration(ctx, conn, m, migrations, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// foreignKeysOff starts an SQLite migration that rebuilds a table others
+// refer to: dropping the old table with foreign keys on would run the
+// others' ON DELETE actions (SQLite's "other kinds of table schema
+// changes" procedure).
+const foreignKeysOff = "-- activator: foreign keys off\n"
+
+// applyWithoutForeignKeys applies an SQLite migration on a connection of
+// its own with foreign keys off (a pragma that cannot change inside a
+// transaction), checks them before committing, and turns them on again
+// before the connection goes back to the pool.
+func (s *Store) applyWithoutForeignKeys(ctx context.Context, m migration, known []migration) error {
+	c, err := s.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("connecting to apply migration %s: %w", m.name, err)
+	}
+	defer c.Close()
+	if _, err := c.ExecContext(ctx, `PRAGMA foreign_keys = OFF`); err != nil {
+		return fmt.Errorf("applying migration %s: %w", m.name, err)
+	}
+	defer c.ExecContext(context.WithoutCancel(ctx), `PRAGMA foreign_keys = ON`)
+	return applyMigration(ctx, c, m, known, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `PRAGMA foreign_key_check`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		if rows.Next() {
+			var table string
+			var rowid sql.NullInt64
+			var parent string
+			var fk int
+			if err := rows.Scan(&table, &rowid, &parent, &fk); err != nil {
+				return err
+			}
+			return fmt.Errorf("a row of %s (rowid %d) refers to no row of %s", table, rowid.Int64, parent)
+		}
+		return rows.Err()
+	})
+}
+
+// applyMigration applies one migration in a transaction of its own, unless
+// another instance applied it meanwhile; check, when given, runs before
+// the commit.
+func applyMigration(ctx context.Context, conn interface {
+	BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error)
+}, m migration, known []migration, check func(*sql.Tx) error) error {
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("applying migration %s: %w", m.name, err)
+	}
+	defer tx.Rollback()
+	// Read again in the transaction, which holds SQLite's write lock:
+	// another process that opened the file at the same time may have
+	// applied it meanwhile.
+	applied, err := appliedMigrations(ctx, tx, known)
+	if err != nil || applied[m.version] {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+		return fmt.Errorf("applying migration %s: %w", m.name, err)
+	}
+	if check != nil {
+		if err := check(tx); err != nil {
 			return fmt.Errorf("applying migration %s: %w", m.name, err)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
-			m.version, m.name, ms(time.Now())); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("recording migration %s: %w", m.name, err)
-		}
-		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("committing migration %s: %w", m.name, err)
-		}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
+		m.version, m.name, ms(time.Now())); err != nil {
+		return fmt.Errorf("recording migration %s: %w", m.name, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("committing migration %s: %w", m.name, err)
 	}
 	return nil
 }

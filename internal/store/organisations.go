@@ -5,6 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/activator-voip/activator/internal/model"
@@ -29,18 +32,27 @@ type OrganisationRow struct {
 	// organisation; 0 is none.
 	MaxAccounts       int64
 	MaxMessagesPerDay int64
+	// AllowCallsTo are the organisations the provider lets this one's
+	// accounts call and message, by id; none: calls stay inside it.
+	AllowCallsTo []int64
 }
 
-const organisationCols = `id, slug, name, suspended_at, created_at, updated_at, max_accounts, max_messages_per_day`
+const organisationCols = `id, slug, name, suspended_at, created_at, updated_at, max_accounts, max_messages_per_day, allow_calls_to`
 
 func scanOrganisation(sc interface{ Scan(...any) error }) (*OrganisationRow, error) {
 	var (
 		o                OrganisationRow
 		suspended        sql.NullInt64
 		created, updated int64
+		calls            string
 	)
-	if err := sc.Scan(&o.ID, &o.Slug, &o.Name, &suspended, &created, &updated, &o.MaxAccounts, &o.MaxMessagesPerDay); err != nil {
+	if err := sc.Scan(&o.ID, &o.Slug, &o.Name, &suspended, &created, &updated, &o.MaxAccounts, &o.MaxMessagesPerDay, &calls); err != nil {
 		return nil, mapErr(err)
+	}
+	for _, f := range strings.Split(calls, ",") {
+		if id, err := strconv.ParseInt(f, 10, 64); err == nil {
+			o.AllowCallsTo = append(o.AllowCallsTo, id)
+		}
 	}
 	if suspended.Valid {
 		t := fromMS(suspended.Int64)
@@ -83,8 +95,8 @@ func (r *Reader) OrganisationBySlug(ctx context.Context, slug string) (*Organisa
 // *ConflictError naming the column.
 func (tx *Tx) CreateOrganisation(ctx context.Context, o *OrganisationRow) error {
 	now := time.Now().UTC().Truncate(time.Millisecond)
-	id, err := tx.insertID(ctx, `INSERT INTO organisations (slug, name, created_at, updated_at, max_accounts, max_messages_per_day)
-		VALUES ($1, $2, $3, $3, $4, $5)`, o.Slug, o.Name, ms(now), o.MaxAccounts, o.MaxMessagesPerDay)
+	id, err := tx.insertID(ctx, `INSERT INTO organisations (slug, name, created_at, updated_at, max_accounts, max_messages_per_day, allow_calls_to)
+		VALUES ($1, $2, $3, $3, $4, $5, $6)`, o.Slug, o.Name, ms(now), o.MaxAccounts, o.MaxMessagesPerDay, joinIDs(o.AllowCallsTo))
 	if err != nil {
 		return fmt.Errorf("creating organisation %s: %w", o.Slug, err)
 	}
@@ -92,7 +104,17 @@ func (tx *Tx) CreateOrganisation(ctx context.Context, o *OrganisationRow) error 
 	return nil
 }
 
-// UpdateOrganisation stores an organisation's slug, name and quotas.
+// joinIDs is a list of organisation ids as stored: "3,5".
+func joinIDs(ids []int64) string {
+	fs := make([]string, len(ids))
+	for i, id := range ids {
+		fs[i] = strconv.FormatInt(id, 10)
+	}
+	return strings.Join(fs, ",")
+}
+
+// UpdateOrganisation stores an organisation's slug, name, quotas and the
+// organisations it may call.
 func (tx *Tx) UpdateOrganisation(ctx context.Context, o *OrganisationRow) error {
 	// updated_at moves forward by at least a millisecond, so caches keyed
 	// by it always see a change.
@@ -100,8 +122,8 @@ func (tx *Tx) UpdateOrganisation(ctx context.Context, o *OrganisationRow) error 
 	if !now.After(o.UpdatedAt) {
 		now = o.UpdatedAt.Add(time.Millisecond)
 	}
-	if err := tx.execOne(ctx, `UPDATE organisations SET slug = $1, name = $2, updated_at = $3, max_accounts = $4, max_messages_per_day = $5
-		WHERE id = $6`, o.Slug, o.Name, ms(now), o.MaxAccounts, o.MaxMessagesPerDay, o.ID); err != nil {
+	if err := tx.execOne(ctx, `UPDATE organisations SET slug = $1, name = $2, updated_at = $3, max_accounts = $4, max_messages_per_day = $5,
+		allow_calls_to = $6 WHERE id = $7`, o.Slug, o.Name, ms(now), o.MaxAccounts, o.MaxMessagesPerDay, joinIDs(o.AllowCallsTo), o.ID); err != nil {
 		return fmt.Errorf("updating organisation %d: %w", o.ID, err)
 	}
 	o.UpdatedAt = now
@@ -152,6 +174,20 @@ func (tx *Tx) DeleteOrganisation(ctx context.Context, id int64) error {
 	}
 	if err := tx.execOne(ctx, `DELETE FROM organisations WHERE id = $1`, id); err != nil {
 		return fmt.Errorf("deleting organisation %d: %w", id, err)
+	}
+	// No other organisation may call it any more: an id SQLite gives
+	// again to a later organisation must not inherit the permission.
+	others, err := tx.Organisations(ctx)
+	if err != nil {
+		return err
+	}
+	for _, o := range others {
+		if i := slices.Index(o.AllowCallsTo, id); i >= 0 {
+			o.AllowCallsTo = slices.Delete(o.AllowCallsTo, i, i+1)
+			if err := tx.UpdateOrganisation(ctx, &o); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

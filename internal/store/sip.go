@@ -38,12 +38,14 @@ func scanSIPAccount(row *row) (*SIPAccount, error) {
 	return &a, nil
 }
 
-// SIPAccountByUsername finds an account by its SIP username (unique
-// everywhere, so unique per SIP domain too). The registrar checks the
-// account's organisation against the request's own: an account of another
-// organisation is for it no account at all.
-func (r *Reader) SIPAccountByUsername(ctx context.Context, username string) (*SIPAccount, error) {
-	return scanSIPAccount(r.q.QueryRowContext(ctx, `SELECT `+sipAccountCols+` FROM accounts WHERE username = $1`, username))
+// SIPAccountByUsername finds an account by its SIP username in a username
+// scope: the organisation whose SIP domain the username lives in
+// (AccountRow.UsernameScope; the default organisation's for every
+// organisation without a SIP domain of its own). It is the registrar's one
+// account look-up by name. The registrar still checks the account's
+// organisation against the request's own.
+func (r *Reader) SIPAccountByUsername(ctx context.Context, scope int64, username string) (*SIPAccount, error) {
+	return scanSIPAccount(r.q.QueryRowContext(ctx, `SELECT `+sipAccountCols+` FROM accounts WHERE username_scope = $1 AND username = $2`, scope, username))
 }
 
 // SIPAccountByNumber finds an account by its virtual number.

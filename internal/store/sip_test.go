@@ -20,7 +20,7 @@ func TestSIPRegistrations(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		acc := seed(t, s)
-		a, err := s.SIPAccountByUsername(ctx, acc.Username)
+		a, err := s.SIPAccountByUsername(ctx, model.DefaultOrgID, acc.Username)
 		if err != nil || a.Enabled || a.VirtualNumber != "100001" {
 			t.Fatalf("new account: want found, not enabled, number 100001; got %+v, %v", a, err)
 		}

@@ -261,6 +261,53 @@ func TestOrganisationQuotas(t *testing.T) {
 	})
 }
 
+// TestOrganisationCallsTo: the provider sets the organisations an
+// organisation's accounts may call by slug (allow_calls_to), shown on the
+// organisation and audited with it before and after; an unknown slug or
+// the organisation itself is refused on the field, and an organisation's
+// own admin cannot set it.
+func TestOrganisationCallsTo(t *testing.T) {
+	forEachServer(t, func(t *testing.T, s *testServer) {
+		provider := orgClient{s: s, token: s.token}
+		provider.must("POST", "/api/v1/orgs", `{"name":"ACME Corp","slug":"acme","sip_domain":"acme.example"}`, 201, nil)
+		provider.must("POST", "/api/v1/orgs", `{"name":"Beta","slug":"beta","sip_domain":"beta.example","allow_calls_to":["acme"]}`, 201, nil)
+		var o model.Organisation
+		provider.must("PATCH", "/api/v1/orgs/acme", `{"allow_calls_to":["beta","default","beta"]}`, 200, &o)
+		if strings.Join(o.AllowCallsTo, ",") != "beta,default" {
+			t.Fatalf("acme's allow_calls_to: %q, want beta,default", o.AllowCallsTo)
+		}
+		provider.must("GET", "/api/v1/orgs/beta", "", 200, &o)
+		if strings.Join(o.AllowCallsTo, ",") != "acme" {
+			t.Fatalf("beta's allow_calls_to given at create: %q, want acme", o.AllowCallsTo)
+		}
+		for _, bad := range []string{`["nobody"]`, `["acme"]`} {
+			if code, out := provider.do("PATCH", "/api/v1/orgs/acme", `{"allow_calls_to":`+bad+`}`); code != 400 || apiError(t, out).Field != "allow_calls_to" {
+				t.Errorf("allow_calls_to %s: want 400 on allow_calls_to, got %d %s", bad, code, out)
+			}
+		}
+		var audit struct{ Entries []model.AuditEntry }
+		provider.must("GET", "/api/v1/audit?action=PATCH+/api/v1/orgs/{org}&target=organisation:acme", "", 200, &audit)
+		if len(audit.Entries) == 0 || !strings.Contains(audit.Entries[len(audit.Entries)-1].After, `"allow_calls_to":["beta","default"]`) ||
+			audit.Entries[len(audit.Entries)-1].Role != model.RoleProvider {
+			t.Errorf("the change's audit entry: %+v", audit.Entries)
+		}
+		provider.must("PATCH", "/api/v1/orgs/acme", `{"allow_calls_to":[]}`, 200, &o)
+		if len(o.AllowCallsTo) != 0 {
+			t.Errorf("acme's allow_calls_to after clearing: %q", o.AllowCallsTo)
+		}
+		// acme's own admin has no say.
+		acme := provider
+		acme.org = "acme"
+		acme.must("POST", "/api/v1/operators", `{"name":"acme-admin","role":"admin"}`, 201, nil)
+		var tc model.TokenCreated
+		acme.must("POST", "/api/v1/tokens", `{"name":"cli","operator":"acme-admin"}`, 201, &tc)
+		admin := orgClient{s: s, token: tc.Token}
+		if code, out := admin.do("PATCH", "/api/v1/orgs/acme", `{"allow_calls_to":["beta"]}`); code != 403 {
+			t.Errorf("acme's admin setting allow_calls_to: want 403, got %d %s", code, out)
+		}
+	})
+}
+
 // TestLinksAnswerAtTheirOrganisationsHost: at an organisation's own host
 // (its public base URL's), on the same listener, the landing page, the
 // activation file, the redeem and the device API answer for its links and

@@ -102,3 +102,34 @@ func TestPutConcurrent(t *testing.T) {
 		})
 	}
 }
+
+// TestOneUsernameInTwoDomains: usernames are unique per SIP domain, so two
+// organisations' accounts 1001 are two subscriber rows, one per domain,
+// each written and removed without touching the other.
+func TestOneUsernameInTwoDomains(t *testing.T) {
+	for _, b := range storetest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			ctx := context.Background()
+			dsn, db := kamailioDB(t, b)
+			k, err := kamailio.Open(ctx, dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer k.Close()
+			for _, d := range []string{"a.example", "b.example"} {
+				if err := k.Put(ctx, activation.SIPSubscriber{Username: "1001", Domain: d, HA1: "ha1-" + d, HA1B: "ha1b-" + d}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := k.Remove(ctx, "1001", "a.example"); err != nil {
+				t.Fatal(err)
+			}
+			var domain, ha1 string
+			var n int
+			if err := db.QueryRow(`SELECT COUNT(*), MIN(domain), MIN(ha1) FROM subscriber WHERE username = '1001'`).Scan(&n, &domain, &ha1); err != nil ||
+				n != 1 || domain != "b.example" || ha1 != "ha1-b.example" {
+				t.Fatalf("after removing a.example's 1001: want b.example's row alone, got %d rows, %q %q, %v", n, domain, ha1, err)
+			}
+		})
+	}
+}

@@ -13,7 +13,8 @@ import (
 // to copy; taking an account out drops its live bindings so calls stop
 // reaching it at once.
 type Embedded struct {
-	Store *store.Store
+	Store    *store.Store
+	Settings *activation.Settings // tells the username scope of a SIP domain
 }
 
 // Name implements activation.AccountBackend.
@@ -23,8 +24,19 @@ func (e *Embedded) Name() string { return "embedded" }
 func (e *Embedded) Put(context.Context, activation.SIPSubscriber) error { return nil }
 
 // Remove implements activation.AccountBackend.
-func (e *Embedded) Remove(ctx context.Context, username, _ string) error {
-	a, err := e.Store.SIPAccountByUsername(ctx, username)
+func (e *Embedded) Remove(ctx context.Context, username, domain string) error {
+	if e.Settings == nil {
+		return errors.New("the embedded account backend has no settings to tell a SIP domain's accounts by")
+	}
+	names, err := e.Settings.Names(ctx)
+	if err != nil {
+		return err
+	}
+	realm, ok := names.Realm(domain)
+	if !ok {
+		realm = names.Default
+	}
+	a, err := lookupAccount(ctx, e.Store, realm, username)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil // deleted: its bindings went with it
 	}

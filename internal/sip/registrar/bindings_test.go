@@ -9,6 +9,7 @@ import (
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 
+	"github.com/activator-voip/activator/internal/model"
 	"github.com/activator-voip/activator/internal/store"
 )
 
@@ -46,7 +47,7 @@ func TestRegisterRefreshOfAFreshBindingIsAnsweredFromTheStoredOne(t *testing.T) 
 	}
 	stored := func() (updated, expires time.Time, n int) {
 		t.Helper()
-		a, err := r.st.SIPAccountByUsername(ctx, "alice")
+		a, err := r.st.SIPAccountByUsername(ctx, model.DefaultOrgID, "alice")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -110,7 +111,7 @@ func TestRegisterRefreshOfAFreshBindingIsAnsweredFromTheStoredOne(t *testing.T) 
 
 func mustAccount(t *testing.T, r *testRegistrar, username string) int64 {
 	t.Helper()
-	a, err := r.st.SIPAccountByUsername(context.Background(), username)
+	a, err := r.st.SIPAccountByUsername(context.Background(), model.DefaultOrgID, username)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -41,6 +41,13 @@ func newOrgPhone(t *testing.T) *orgPhone {
 		p.got <- req
 		tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
 	})
+	// A call is refused as busy: the caller learns whose phone rang by
+	// the phone's got, and the call ends with no dialog.
+	srv.OnInvite(func(req *sip.Request, tx sip.ServerTransaction) {
+		p.got <- req
+		tx.Respond(sip.NewResponseFromRequest(req, 486, "Busy Here", nil))
+	})
+	srv.OnAck(func(*sip.Request, sip.ServerTransaction) {})
 	if p.cl, err = sipgo.NewClient(ua, sipgo.WithClientHostname("127.0.0.1")); err != nil {
 		t.Fatal(err)
 	}
@@ -136,8 +143,8 @@ func TestOrganisationsOnTheRegistrar(t *testing.T) {
 			domain string
 			users  map[string]string // username -> virtual number
 		}{
-			{orgA, "a.example", map[string]string{"anna": "701", "arno": "700"}},
-			{orgB, "b.example", map[string]string{"bert": "700", "bea": "702"}},
+			{orgA, "a.example", map[string]string{"anna": "701", "arno": "700", "1001": "711"}},
+			{orgB, "b.example", map[string]string{"bert": "700", "bea": "702", "1001": "712"}},
 		} {
 			g := &store.GroupRow{Group: model.Group{Name: "g"}}
 			if err := tx.CreateGroup(ctx, o.id, g); err != nil {
@@ -231,6 +238,101 @@ func TestOrganisationsOnTheRegistrar(t *testing.T) {
 			t.Errorf("%s's REGISTER at a.example: want 403 Forbidden under realm a.example, got %d %s under realm %q", user, res.StatusCode, res.Reason, realm)
 		}
 	}
+	// 1001 is a username of A's and of B's, each in its own SIP domain:
+	// each registers as its own organisation's, and a REGISTER, MESSAGE
+	// or INVITE for 1001 at A's domain reaches A's 1001, at B's B's.
+	a1001, b1001 := newOrgPhone(t), newOrgPhone(t)
+	for _, c := range []struct {
+		phone  *orgPhone
+		domain string
+	}{{a1001, "a.example"}, {b1001, "b.example"}} {
+		reg := orgRequest(t, r.addr, sip.REGISTER, "sip:"+c.domain, "sip:1001@"+c.domain)
+		if res, realm := c.phone.send(ctx, t, reg, "1001"); realm != c.domain || res.StatusCode != 200 {
+			t.Fatalf("1001's REGISTER at %s: want 200 under realm %s, got %d under realm %q", c.domain, c.domain, res.StatusCode, realm)
+		}
+	}
+	for _, c := range []struct {
+		from         *orgPhone
+		caller, host string
+		want, not    *orgPhone
+		number       string // the caller's virtual number, in the From's display name
+	}{{anna, "anna", "a.example", a1001, b1001, "701"}, {bert, "bert", "b.example", b1001, a1001, "700"}} {
+		for _, method := range []sip.RequestMethod{sip.MESSAGE, sip.INVITE} {
+			req := orgRequest(t, r.addr, method, "sip:1001@"+c.host, "sip:"+c.caller+"@"+c.host)
+			if method == sip.INVITE {
+				req.AppendHeader(&sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: c.caller, Host: "127.0.0.1", Port: 5997}})
+			}
+			res, _ := c.from.send(ctx, t, req, c.caller)
+			if want := map[sip.RequestMethod]int{sip.MESSAGE: 200, sip.INVITE: 486}[method]; res.StatusCode != want {
+				t.Fatalf("%s's %s to 1001@%s: want %d from the callee, got %d", c.caller, method, c.host, want, res.StatusCode)
+			}
+			select {
+			case got := <-c.want.got:
+				if got.Method != method || got.From().DisplayName != c.number {
+					t.Errorf("1001@%s got %s from %q, want %s's %s", c.host, got.Method, got.From().DisplayName, c.caller, method)
+				}
+			case <-ctx.Done():
+				t.Fatalf("1001@%s never got %s's %s", c.host, c.caller, method)
+			}
+			select {
+			case got := <-c.not.got:
+				t.Fatalf("the other organisation's 1001 got %s's %s", c.caller, got.Method)
+			default:
+			}
+		}
+	}
+
+	// The provider lets A's accounts call B's, addressed at B's domain:
+	// anna reaches bert and B's 1001 there; B still cannot reach A, and
+	// bert is still no account at A's domain.
+	callsB := []string{"b"}
+	if _, err := orgs.Update(ctx, "a", model.OrganisationInput{AllowCallsTo: &callsB}, provider); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		to   string
+		want *orgPhone
+	}{{"sip:bert@b.example", bert}, {"sip:1001@b.example", b1001}, {"sip:702@b.example", nil}} {
+		m := orgRequest(t, r.addr, sip.MESSAGE, c.to, "sip:anna@a.example")
+		res, _ := anna.send(ctx, t, m, "anna")
+		if c.want == nil {
+			// bea's number: she is not registered, but she is found.
+			if res.StatusCode != 480 {
+				t.Errorf("anna's MESSAGE to B's number 702 once allowed: want 480 (found, not registered), got %d", res.StatusCode)
+			}
+			continue
+		}
+		if res.StatusCode != 200 {
+			t.Fatalf("anna's MESSAGE to %s once A may call B: want 200, got %d", c.to, res.StatusCode)
+		}
+		select {
+		case got := <-c.want.got:
+			if string(got.Body()) != "to "+c.to || got.From().DisplayName != "701" {
+				t.Errorf("%s got %q from %q, want anna's MESSAGE from 701", c.to, got.Body(), got.From().DisplayName)
+			}
+		case <-ctx.Done():
+			t.Fatalf("%s never got anna's MESSAGE", c.to)
+		}
+	}
+	for _, c := range []struct {
+		phone    *orgPhone
+		from, to string
+	}{{bert, "sip:bert@b.example", "sip:anna@a.example"}, {anna, "sip:anna@a.example", "sip:bert@a.example"}} {
+		user := strings.TrimPrefix(strings.Split(c.from, "@")[0], "sip:")
+		m := orgRequest(t, r.addr, sip.MESSAGE, c.to, c.from)
+		if res, _ := c.phone.send(ctx, t, m, user); res.StatusCode != 404 {
+			t.Errorf("%s's MESSAGE to %s: want 404, got %d", user, c.to, res.StatusCode)
+		}
+	}
+	none := []string{}
+	if _, err := orgs.Update(ctx, "a", model.OrganisationInput{AllowCallsTo: &none}, provider); err != nil {
+		t.Fatal(err)
+	}
+	m = orgRequest(t, r.addr, sip.MESSAGE, "sip:bert@b.example", "sip:anna@a.example")
+	if res, _ := anna.send(ctx, t, m, "anna"); res.StatusCode != 404 {
+		t.Errorf("anna's MESSAGE to bert once the provider took the permission back: want 404, got %d", res.StatusCode)
+	}
+
 	// The default organisation keeps its realm, for requests naming its
 	// domain and for those naming none.
 	for _, domain := range []string{"example.com", "127.0.0.1"} {
@@ -239,4 +341,29 @@ func TestOrganisationsOnTheRegistrar(t *testing.T) {
 			t.Errorf("alice's REGISTER at %s: want 200 under realm example.com, got %d under realm %q", domain, res.StatusCode, realm)
 		}
 	}
+	// Taking B's 1001 out of the embedded backend (disabled, deleted)
+	// drops B's 1001's registration only, named by B's SIP domain.
+	regsOf := func(orgID int64) int {
+		t.Helper()
+		var a *store.AccountRow
+		a, err := r.st.AccountByUsername(ctx, orgID, "1001")
+		if err != nil {
+			t.Fatal(err)
+		}
+		regs, err := r.st.Registrations(ctx, a.ID, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(regs)
+	}
+	if regsOf(orgA) != 1 || regsOf(orgB) != 1 {
+		t.Fatalf("1001's registrations before: A %d, B %d, want 1 each", regsOf(orgA), regsOf(orgB))
+	}
+	if err := (&Embedded{Store: r.st, Settings: settings}).Remove(ctx, "1001", "b.example"); err != nil {
+		t.Fatal(err)
+	}
+	if regsOf(orgA) != 1 || regsOf(orgB) != 0 {
+		t.Errorf("1001's registrations after removing b.example's: A %d, B %d, want 1 and 0", regsOf(orgA), regsOf(orgB))
+	}
+
 }

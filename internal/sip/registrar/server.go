@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -279,17 +280,11 @@ func (s *Server) authenticate(ctx context.Context, req *sip.Request, tx sip.Serv
 		challenge(true)
 		return nil
 	}
-	acct, err := s.cfg.Store.SIPAccountByUsername(ctx, cred.Username)
+	acct, err := s.account(ctx, domain, cred.Username)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		s.log.Error("sip: reading account", "err", err)
 		s.reply(tx, req, sip.StatusInternalServerError, "Server Error")
 		return nil
-	}
-	if acct != nil && !domain.Has(acct.OrgID) {
-		// Another organisation's account: usernames are unique per SIP
-		// domain, and this one is not of this domain. It answers as an
-		// unknown account does.
-		acct = nil
 	}
 	ha1 := ""
 	if acct != nil {
@@ -314,6 +309,83 @@ func (s *Server) authenticate(ctx context.Context, req *sip.Request, tx sip.Serv
 		return nil
 	}
 	return acct
+}
+
+// account is the registrar's one look-up of an account by name: the
+// account with username in the SIP domain's username scope, of one of the
+// organisations using that domain; store.ErrNotFound when there is none.
+// Usernames are unique per SIP domain: another domain's account of the
+// same username is not this one, and answers as an unknown account does.
+func (s *Server) account(ctx context.Context, domain activation.SIPRealm, username string) (*store.SIPAccount, error) {
+	return lookupAccount(ctx, s.cfg.Store, domain, username)
+}
+
+// lookupAccount is Server.account on a store: the one function both the
+// registrar and its account backend find an account by name with.
+func lookupAccount(ctx context.Context, st *store.Store, domain activation.SIPRealm, username string) (*store.SIPAccount, error) {
+	for _, scope := range domain.Scopes {
+		a, err := st.SIPAccountByUsername(ctx, scope, username)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if domain.Has(a.OrgID) {
+			return a, nil
+		}
+	}
+	return nil, store.ErrNotFound
+}
+
+// callee finds the account a call or MESSAGE is for: by username in the
+// SIP domain its Request-URI names, or by virtual number in that domain's
+// organisation. The callee is an account of the caller's own organisation,
+// or of one the provider lets the caller's organisation call
+// (OrganisationRow.AllowCallsTo), addressed at that organisation's SIP
+// domain. Any other organisation's account is not found, as an unknown
+// one is not. A Request-URI naming no domain the caller may call (the
+// server's address, a walled-off organisation's domain) is looked up in
+// the caller's own.
+func (s *Server) callee(ctx context.Context, req *sip.Request, caller *store.SIPAccount, st *activation.Resolved) (*store.SIPAccount, error) {
+	names, err := s.cfg.Settings.Names(ctx)
+	if err != nil {
+		return nil, err
+	}
+	allowed := func(org int64) bool { return org == caller.OrgID || slices.Contains(st.Organisation.AllowCallsTo, org) }
+	target, ok := names.Realm(req.Recipient.Host)
+	own := !ok || !slices.ContainsFunc(target.Orgs, allowed)
+	if own {
+		if target, ok = names.Realm(st.SIPDomain); !ok {
+			target = names.Default
+		}
+	}
+	user := req.Recipient.User
+	callee, err := s.account(ctx, target, user)
+	if err == nil && !allowed(callee.OrgID) {
+		callee, err = nil, store.ErrNotFound
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		return callee, err
+	}
+	// A virtual number: the caller's own organisation's first when the
+	// domain is its own, then those of the domain's organisations the
+	// caller may call.
+	var orgs []int64
+	if own || target.Has(caller.OrgID) {
+		orgs = append(orgs, caller.OrgID)
+	}
+	for _, o := range target.Orgs {
+		if o != caller.OrgID && allowed(o) {
+			orgs = append(orgs, o)
+		}
+	}
+	for _, o := range orgs {
+		if callee, err = s.cfg.Store.SIPAccountByNumber(ctx, o, user); !errors.Is(err, store.ErrNotFound) {
+			return callee, err
+		}
+	}
+	return nil, store.ErrNotFound
 }
 
 // realmOf is the SIP domain a request is for: of a REGISTER, the address
@@ -718,16 +790,7 @@ func (s *Server) onRoute(req *sip.Request, tx sip.ServerTransaction) {
 		s.reply(tx, req, sip.StatusForbidden, "Forbidden")
 		return
 	}
-	// The callee is an account of the caller's own organisation, by
-	// username or by virtual number: calls never cross organisations, and
-	// another organisation's account is not found, as an unknown one is not.
-	callee, err := s.cfg.Store.SIPAccountByUsername(ctx, req.Recipient.User)
-	if err == nil && callee.OrgID != caller.OrgID {
-		callee, err = nil, store.ErrNotFound
-	}
-	if errors.Is(err, store.ErrNotFound) {
-		callee, err = s.cfg.Store.SIPAccountByNumber(ctx, caller.OrgID, req.Recipient.User)
-	}
+	callee, err := s.callee(ctx, req, caller, st)
 	if errors.Is(err, store.ErrNotFound) {
 		s.reply(tx, req, sip.StatusNotFound, "Not Found")
 		return

@@ -196,7 +196,7 @@ func TestRegisterDigest(t *testing.T) {
 			if err != nil || res.StatusCode != 200 {
 				t.Fatalf("answered REGISTER: want 200, got %v %v", res, err)
 			}
-			a, _ := st.SIPAccountByUsername(ctx, "alice")
+			a, _ := st.SIPAccountByUsername(ctx, model.DefaultOrgID, "alice")
 			if regs, _ := st.Registrations(ctx, a.ID, time.Now()); len(regs) != 1 || regs[0].Transport != "udp" {
 				t.Fatalf("want one udp binding stored, got %+v", regs)
 			}

@@ -141,9 +141,17 @@ func TestProviderConsole(t *testing.T) {
 	if _, err := dom.Accounts.Create(ctx, model.AccountInput{Group: strp("acme-sales"), Name: strp("Ada"), Email: strp("ada@acme.example")}, inAcme); err != nil {
 		t.Fatal(err)
 	}
+	// The default organisation may call acme's accounts: the page says so.
+	calls := []string{"acme"}
+	if _, err := dom.Organisations.Update(ctx, "default", model.OrganisationInput{AllowCallsTo: &calls}, provider); err != nil {
+		t.Fatal(err)
+	}
 	code, page = boss.get(t, "/console/orgs")
 	if code != 200 || !strings.Contains(page, `id="org-acme"`) || !strings.Contains(page, "new 1") || !strings.Contains(page, "10 accounts") {
 		t.Errorf("the organisations page: %d\n%s", code, page)
+	}
+	if !strings.Contains(page, `<td class="calls"><code>acme</code>`) || !strings.Contains(page, `its own accounts only`) {
+		t.Errorf("the organisations page shows no calls to acme, or none for acme itself:\n%s", page)
 	}
 	if code, _ := boss.post(t, "/console/orgs/acme/suspend", url.Values{"csrf": {boss.csrf}}); code != http.StatusSeeOther {
 		t.Errorf("suspend: %d", code)

@@ -1818,6 +1818,7 @@ type OperatorInputRole string
 
 // Organisation defines model for Organisation.
 type Organisation struct {
+	AllowCallsTo      []string   `json:"allow_calls_to"`
 	CreatedAt         time.Time  `json:"created_at"`
 	Id                int64      `json:"id"`
 	MaxAccounts       int64      `json:"max_accounts"`
@@ -1831,12 +1832,13 @@ type Organisation struct {
 
 // OrganisationInput defines model for OrganisationInput.
 type OrganisationInput struct {
-	BaseUrl           *string `json:"base_url,omitempty"`
-	MaxAccounts       *int64  `json:"max_accounts,omitempty"`
-	MaxMessagesPerDay *int64  `json:"max_messages_per_day,omitempty"`
-	Name              *string `json:"name,omitempty"`
-	SipDomain         *string `json:"sip_domain,omitempty"`
-	Slug              *string `json:"slug,omitempty"`
+	AllowCallsTo      *[]string `json:"allow_calls_to,omitempty"`
+	BaseUrl           *string   `json:"base_url,omitempty"`
+	MaxAccounts       *int64    `json:"max_accounts,omitempty"`
+	MaxMessagesPerDay *int64    `json:"max_messages_per_day,omitempty"`
+	Name              *string   `json:"name,omitempty"`
+	SipDomain         *string   `json:"sip_domain,omitempty"`
+	Slug              *string   `json:"slug,omitempty"`
 }
 
 // OrganisationStats defines model for OrganisationStats.
@@ -2914,14 +2916,14 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/orgs/{org} (the `GetOrgsOrg` operationId).
 	GetOrgsOrg(ctx context.Context, org string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// PatchOrgsOrgWithBody Rename an organisation or change its slug
+	// PatchOrgsOrgWithBody Rename an organisation, change its slug or quotas, or set the organisations its accounts may call (allow_calls_to)
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with PATCH /api/v1/orgs/{org} (the `PatchOrgsOrg` operationId).
 	PatchOrgsOrgWithBody(ctx context.Context, org string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// PatchOrgsOrg Rename an organisation or change its slug
+	// PatchOrgsOrg Rename an organisation, change its slug or quotas, or set the organisations its accounts may call (allow_calls_to)
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -4348,7 +4350,7 @@ func (c *Client) GetOrgsOrg(ctx context.Context, org string, reqEditors ...Reque
 	return c.Client.Do(req)
 }
 
-// PatchOrgsOrgWithBody Rename an organisation or change its slug
+// PatchOrgsOrgWithBody Rename an organisation, change its slug or quotas, or set the organisations its accounts may call (allow_calls_to)
 //
 // Takes any type of body and a specified content type.
 //
@@ -4365,7 +4367,7 @@ func (c *Client) PatchOrgsOrgWithBody(ctx context.Context, org string, contentTy
 	return c.Client.Do(req)
 }
 
-// PatchOrgsOrg Rename an organisation or change its slug
+// PatchOrgsOrg Rename an organisation, change its slug or quotas, or set the organisations its accounts may call (allow_calls_to)
 //
 // Takes a body of the `application/json` content type.
 //
@@ -8988,14 +8990,14 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/orgs/{org} (the `GetOrgsOrg` operationId).
 	GetOrgsOrgWithResponse(ctx context.Context, org string, reqEditors ...RequestEditorFn) (*GetOrgsOrgResponse, error)
 
-	// PatchOrgsOrgWithBodyWithResponse Rename an organisation or change its slug
+	// PatchOrgsOrgWithBodyWithResponse Rename an organisation, change its slug or quotas, or set the organisations its accounts may call (allow_calls_to)
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PATCH /api/v1/orgs/{org} (the `PatchOrgsOrg` operationId).
 	PatchOrgsOrgWithBodyWithResponse(ctx context.Context, org string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchOrgsOrgResponse, error)
 
-	// PatchOrgsOrgWithResponse Rename an organisation or change its slug
+	// PatchOrgsOrgWithResponse Rename an organisation, change its slug or quotas, or set the organisations its accounts may call (allow_calls_to)
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -18468,7 +18470,7 @@ func (c *ClientWithResponses) GetOrgsOrgWithResponse(ctx context.Context, org st
 	return ParseGetOrgsOrgResponse(rsp)
 }
 
-// PatchOrgsOrgWithBodyWithResponse Rename an organisation or change its slug
+// PatchOrgsOrgWithBodyWithResponse Rename an organisation, change its slug or quotas, or set the organisations its accounts may call (allow_calls_to)
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -18481,7 +18483,7 @@ func (c *ClientWithResponses) PatchOrgsOrgWithBodyWithResponse(ctx context.Conte
 	return ParsePatchOrgsOrgResponse(rsp)
 }
 
-// PatchOrgsOrgWithResponse Rename an organisation or change its slug
+// PatchOrgsOrgWithResponse Rename an organisation, change its slug or quotas, or set the organisations its accounts may call (allow_calls_to)
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
