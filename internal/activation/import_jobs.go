@@ -15,8 +15,10 @@ import (
 )
 
 // An import's long work runs as durable jobs the server runs by itself:
-// the check of an uploaded file for its preview (state checking), and the
-// sending of its activations (state sending).
+// the check of an uploaded file for its preview (state checking), its
+// import once confirmed (state importing: ConfirmJob runs it at once, and
+// RunJobs takes up one that stopped half way), and the sending of its
+// activations (state sending).
 //
 // An import's activations are sent by the server as a durable job: the
 // import row in state sending is the job, its usernames the work, and its
@@ -48,6 +50,9 @@ func (s *Imports) wakeJobs() {
 // RunJobs runs import jobs, named instance in their claims, until ctx
 // ends. Start it once per instance.
 func (s *Imports) RunJobs(ctx context.Context, instance string) {
+	s.jobsMu.Lock()
+	s.instance, s.jobsCtx = instance, ctx
+	s.jobsMu.Unlock()
 	wait := time.Second
 	for ctx.Err() == nil {
 		ok, err := s.runOneJob(ctx, instance)
@@ -75,7 +80,7 @@ func (s *Imports) runOneJob(ctx context.Context, instance string) (bool, error) 
 	var job *store.ImportJob
 	var ok bool
 	err := s.store.Tx(ctx, func(tx *store.Tx) (err error) {
-		job, ok, err = tx.ClaimImportJob(ctx, instance, time.Now(), jobLease, model.ImportChecking, model.ImportSending)
+		job, ok, err = tx.ClaimImportJob(ctx, instance, time.Now(), jobLease, model.ImportChecking, model.ImportImporting, model.ImportSending)
 		return err
 	})
 	if err != nil || !ok {
@@ -95,8 +100,52 @@ func pause(ctx context.Context, d time.Duration, wake <-chan struct{}) {
 	}
 }
 
+// confirmOwner names this process in the claim of a confirmation it runs
+// itself (ConfirmJob): apart from instance's, which RunJobs takes up again
+// as its own from before a restart, so that a confirmation running here is
+// not taken up twice. One an earlier process left is taken up once its
+// lease runs out.
+func (s *Imports) confirmOwner() string {
+	s.jobsMu.Lock()
+	defer s.jobsMu.Unlock()
+	return s.instance + "/confirm-" + s.boot
+}
+
+// jobsContext is the context confirmations run in: RunJobs's, or, before
+// it runs, one that never ends.
+func (s *Imports) jobsContext() context.Context {
+	s.jobsMu.Lock()
+	defer s.jobsMu.Unlock()
+	if s.jobsCtx == nil {
+		return context.Background()
+	}
+	return s.jobsCtx
+}
+
+// resumeImport goes on with a confirmed import that stopped before it was
+// done (its instance stopped, or met a database fault): the rows it
+// imported match their accounts now, and the rest are imported.
+func (s *Imports) resumeImport(ctx context.Context, job *store.ImportJob, instance string) error {
+	im, opts, err := s.importByID(ctx, job.OrgID, job.ID)
+	if err == nil && im.State != model.ImportImporting {
+		err = s.store.Tx(ctx, func(tx *store.Tx) error { return tx.ReleaseImportJob(ctx, job.ID, instance) })
+	}
+	if err != nil || im.State != model.ImportImporting {
+		return err
+	}
+	s.log.Info("import resumed", "import", im.ID, "done", im.Done, "created", im.Created)
+	_, err = s.runImport(ctx, im, opts, instance, nil)
+	if err == nil || errors.Is(err, errJobLost) || confirmFailed(err) {
+		return nil // done, taken over, or failed and recorded so
+	}
+	return err
+}
+
 // runJob works on a claimed job until it is done, fails, or is lost.
 func (s *Imports) runJob(ctx context.Context, job *store.ImportJob, instance string) error {
+	if job.State == model.ImportImporting {
+		return s.resumeImport(ctx, job, instance)
+	}
 	if job.State == model.ImportChecking {
 		err := s.runCheck(ctx, job, instance)
 		if err != nil && !errors.Is(err, errJobLost) {

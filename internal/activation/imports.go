@@ -41,6 +41,30 @@ const (
 // export writes them.
 var ImportColumns = []string{ColName, ColMobile, ColEmail, ColSecurityModel, ColDescription, ColGroup, ColProfile, ColLanguage}
 
+// Column indexes: a row's cells are kept in an array by these, in the
+// order of ImportColumns, not in a map per row.
+const (
+	colName = iota
+	colMobile
+	colEmail
+	colSecurityModel
+	colDescription
+	colGroup
+	colProfile
+	colLanguage
+	numColumns
+	colNone = -1 // a cell in no column: an export's own, ignored
+)
+
+// columnIndex is the index of each column by its name.
+var columnIndex = func() map[string]int {
+	m := make(map[string]int, len(ImportColumns))
+	for i, c := range ImportColumns {
+		m[c] = i
+	}
+	return m
+}()
+
 var columnAliases = map[string]string{
 	"fullname": ColName, "name": ColName, "displayname": ColName,
 	"mobilenumber": ColMobile, "mobile": ColMobile, "phone": ColMobile,
@@ -72,11 +96,18 @@ type Imports struct {
 	links    *Links // sends the activations an import asks for
 	log      *slog.Logger
 	wake     chan struct{} // rings RunJobs when there is new work
+	mobiles  *mobileMemo   // the mobile numbers checks read, for their confirmations
+	boot     string        // tells this process's claims of confirmations from an earlier one's
+
+	jobsMu   sync.Mutex
+	instance string          // this instance's name in claims, once RunJobs runs
+	jobsCtx  context.Context // RunJobs's: confirmations run until it ends
 }
 
 // NewImports returns the imports of the organisations in st.
 func NewImports(st *store.Store, settings *Settings, links *Links, log *slog.Logger) *Imports {
-	return &Imports{store: st, settings: settings, links: links, log: orDiscard(log), wake: make(chan struct{}, 1)}
+	return &Imports{store: st, settings: settings, links: links, log: orDiscard(log), wake: make(chan struct{}, 1),
+		mobiles: newMobileMemo(mobileMemoSize), boot: secret.RandomDigits(12)}
 }
 
 // ImportOptions are what an import applies to rows that leave it unsaid.
@@ -127,6 +158,7 @@ type importState struct {
 	existing    []string // existing accounts' usernames
 	users       map[string]bool
 	numbers     map[string]bool
+	fillMemo    bool // a check's: the mobile numbers it reads are remembered for the confirmation
 }
 
 // Kinds of matching key, hashed in front of the key.
@@ -318,7 +350,7 @@ const rowChunk = 4096
 // openRows checks a file's header line, and returns a reader positioned
 // at its first row with the column of each cell. The file's text was
 // found UTF-8 when it was kept (keepFile).
-func openRows(content io.Reader, opts ImportOptions, is *importState) (*csv.Reader, []string, error) {
+func openRows(content io.Reader, opts ImportOptions, is *importState) (*csv.Reader, []int, error) {
 	br := bufio.NewReaderSize(content, 64<<10)
 	head, _ := br.Peek(64 << 10) // the header line, for its separator; less at the file's end
 	r := csv.NewReader(br)
@@ -338,7 +370,7 @@ func openRows(content io.Reader, opts ImportOptions, is *importState) (*csv.Read
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading the file: %w", err)
 	}
-	cols := make([]string, len(header))
+	cols := make([]int, len(header))
 	seen := map[string]bool{}
 	for i, h := range header {
 		c, ok := columnAliases[normaliseHeader(h)]
@@ -346,12 +378,13 @@ func openRows(content io.Reader, opts ImportOptions, is *importState) (*csv.Read
 			return nil, nil, invalid("file", "line 1: unknown column %q: the columns are %s", h, strings.Join(ImportColumns, ", "))
 		}
 		if c == "" {
+			cols[i] = colNone
 			continue
 		}
 		if seen[c] {
 			return nil, nil, invalid("file", "line 1: column %q appears twice", h)
 		}
-		seen[c], cols[i] = true, c
+		seen[c], cols[i] = true, columnIndex[c]
 	}
 	if !seen[ColName] {
 		return nil, nil, invalid("file", "line 1: the %q column is required", ColName)
@@ -462,64 +495,68 @@ func sniffSeparator(content string) rune {
 	return best
 }
 
-func (s *Imports) validateRow(line int, cols, rec []string, opts ImportOptions, is *importState) *importRow {
+func (s *Imports) validateRow(line int, cols []int, rec []string, opts ImportOptions, is *importState) *importRow {
 	ir := &importRow{line: line}
-	cell := map[string]string{}
+	var cells [numColumns]string
 	for i, v := range rec {
-		if i < len(cols) && cols[i] != "" {
-			cell[cols[i]] = csvPlain(strings.TrimSpace(v))
+		if i < len(cols) && cols[i] != colNone {
+			cells[cols[i]] = csvPlain(strings.TrimSpace(v))
 		}
 	}
-	bad := func(col, format string, args ...any) {
-		ir.errors = append(ir.errors, model.ImportRowError{Row: line, Column: col, Value: cell[col], Message: fmt.Sprintf(format, args...)})
+	bad := func(col int, format string, args ...any) {
+		e := model.ImportRowError{Row: line, Message: fmt.Sprintf(format, args...)}
+		if col != colNone {
+			e.Column, e.Value = ImportColumns[col], cells[col]
+		}
+		ir.errors = append(ir.errors, e)
 	}
 	if len(rec) > len(cols) {
-		bad("", "the line has %d cells, the header %d", len(rec), len(cols))
+		bad(colNone, "the line has %d cells, the header %d", len(rec), len(cols))
 	}
 	a := &store.AccountRow{OrgID: is.orgID, Account: model.Account{Kind: model.AccountWizard, Stage: model.StageNew, SecurityModel: model.EndToEnd}}
 	ir.row = a
-	name := cell[ColName]
+	name := cells[colName]
 	if p := lineProblem("the full name", name, true, 200); p != "" {
-		bad(ColName, "%s", p)
+		bad(colName, "%s", p)
 	}
 	a.DisplayName = name
-	if m := cell[ColMobile]; m != "" {
-		n, err := normaliseMobile(m, is.st.PhoneRegion)
+	if m := cells[colMobile]; m != "" {
+		n, err := s.mobiles.normalise(m, is.st.PhoneRegion, is.fillMemo)
 		if err != nil {
-			bad(ColMobile, "%s", err.Error())
+			bad(colMobile, "%s", err.Error())
 		}
 		a.Mobile = n
 	}
-	if e := cell[ColEmail]; e != "" {
+	if e := cells[colEmail]; e != "" {
 		if err := validEmail("email", e); err != nil {
-			bad(ColEmail, "%s", err.Error())
+			bad(colEmail, "%s", err.Error())
 		}
 		a.Email = e
 	}
-	if v := cell[ColSecurityModel]; v != "" {
+	if v := cells[colSecurityModel]; v != "" {
 		m := model.SecurityModel(strings.ToLower(v))
 		if !m.Valid() {
-			bad(ColSecurityModel, "want end-to-end or end-to-site")
+			bad(colSecurityModel, "want end-to-end or end-to-site")
 		}
 		a.SecurityModel = m
 	}
-	if d := cell[ColDescription]; textProblem("the description", d, 1000) != "" {
-		bad(ColDescription, "%s", textProblem("the description", d, 1000))
+	if d := cells[colDescription]; textProblem("the description", d, 1000) != "" {
+		bad(colDescription, "%s", textProblem("the description", d, 1000))
 	} else {
 		a.Description = d
 	}
-	group := cell[ColGroup]
+	group := cells[colGroup]
 	if group == "" {
 		group = opts.Group
 	}
 	if g := is.groups[group]; g != nil {
 		a.GroupID, a.Group = g.ID, g.Name
 	} else if group == "" {
-		bad(ColGroup, "no group: fill the cell or choose a group for the import")
+		bad(colGroup, "no group: fill the cell or choose a group for the import")
 	} else {
-		bad(ColGroup, "no group named %q", group)
+		bad(colGroup, "no group named %q", group)
 	}
-	profile := cell[ColProfile]
+	profile := cells[colProfile]
 	if profile == "" {
 		profile = opts.Profile
 	}
@@ -527,20 +564,20 @@ func (s *Imports) validateRow(line int, cols, rec []string, opts ImportOptions, 
 		if id, ok := is.profiles[profile]; ok {
 			a.ProfileID, a.Profile = &id, profile
 		} else {
-			bad(ColProfile, "no profile named %q", profile)
+			bad(colProfile, "no profile named %q", profile)
 		}
 	}
-	if l := strings.ToLower(cell[ColLanguage]); l != "" {
+	if l := strings.ToLower(cells[colLanguage]); l != "" {
 		if !model.ValidLanguage(l) {
-			bad(ColLanguage, "want one of %s", strings.Join(model.Languages, ", "))
+			bad(colLanguage, "want one of %s", strings.Join(model.Languages, ", "))
 		}
 		a.Language = l
 	}
 	switch {
-	case opts.Send == model.ChannelSMS && a.Mobile == "" && cell[ColMobile] == "":
-		bad(ColMobile, "a mobile number is needed to send by SMS")
-	case opts.Send == model.ChannelEmail && a.Email == "" && cell[ColEmail] == "":
-		bad(ColEmail, "an e-mail address is needed to send by e-mail")
+	case opts.Send == model.ChannelSMS && a.Mobile == "" && cells[colMobile] == "":
+		bad(colMobile, "a mobile number is needed to send by SMS")
+	case opts.Send == model.ChannelEmail && a.Email == "" && cells[colEmail] == "":
+		bad(colEmail, "an e-mail address is needed to send by e-mail")
 	}
 	return ir
 }
@@ -600,9 +637,19 @@ func (s *Imports) check(ctx context.Context, orgID int64, content io.Reader, opt
 	if err != nil {
 		return nil, err
 	}
+	s.mobiles.reset()
+	is.fillMemo = true
 	b := newPreviewOf(0, model.ImportPreviewed, opts)
 	err = s.readRows(content, opts, is, func(ir *importRow, read int64) error {
 		b.add(ir)
+		if is.fillMemo && b.p.Total > mobileMemoSize {
+			// A file larger than the memo: its confirmation would find only
+			// its first rows there, not worth their memory beside the
+			// check's own (the rows are handed over once a chunk's
+			// validation is over: no worker reads fillMemo now).
+			is.fillMemo = false
+			s.mobiles.reset()
+		}
 		if progress != nil && b.p.Total%rowChunk == 0 {
 			return progress(b.p.Total, read)
 		}
@@ -819,31 +866,153 @@ func (s *Imports) Cancel(ctx context.Context, id int64, by Caller) (*model.Impor
 }
 
 // Confirm imports the valid rows of a previewed file that match no
-// existing account, in transactions of importBatch rows. Bad rows are left
-// out (the preview named them). An import that stopped half way is resumed
-// by confirming it again: rows already imported now match their accounts.
-// progress, when not nil, is called after each batch.
+// existing account, in transactions of importBatch rows, in the call. Bad
+// rows are left out (the preview named them). An import that stopped half
+// way is resumed by confirming it again, or by the server by itself (the
+// import is a job, see ConfirmJob): rows already imported now match their
+// accounts. progress, when not nil, is called after each batch.
 func (s *Imports) Confirm(ctx context.Context, id int64, by Caller, progress func(model.ImportStatus)) (*model.ImportStatus, error) {
-	im, opts, err := s.importByID(ctx, by.OrgID, id)
+	im, opts, owner, claimed, err := s.startConfirm(ctx, id, by)
 	if err != nil {
 		return nil, err
 	}
+	if !claimed {
+		return nil, conflict("import_running", "", "import %d is being imported already: GET its status to follow it", id)
+	}
+	return s.runImport(ctx, im, opts, owner, progress)
+}
+
+// ConfirmJob confirms a previewed import as Confirm does, as a job the
+// server runs by itself, and waits up to wait for it: done is true with
+// the import's outcome when it ended by then (its refusal as the error),
+// else the status says how far it got and the job goes on without the
+// caller. A negative wait answers at once. Confirming an import that is
+// being imported follows it.
+func (s *Imports) ConfirmJob(ctx context.Context, id int64, wait time.Duration, by Caller) (st *model.ImportStatus, done bool, err error) {
+	im, opts, owner, claimed, err := s.startConfirm(ctx, id, by)
+	if err != nil {
+		return nil, false, err
+	}
+	if !claimed { // another caller, or instance, is importing it
+		return s.awaitImport(ctx, id, wait, by)
+	}
+	started := importStatus(im) // before the job changes im
+	out := make(chan error, 1)
+	var result *model.ImportStatus
+	go func() {
+		// The job outlives the request; it ends with the server, which
+		// leaves it for the next to go on with.
+		r, err := s.runImport(s.jobsContext(), im, opts, owner, nil)
+		result = r
+		out <- err
+	}()
+	if wait < 0 {
+		return started, false, nil
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case err := <-out:
+		return result, true, err
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	st, err = s.Status(context.WithoutCancel(ctx), id, by)
+	return st, false, err
+}
+
+// awaitImport waits up to wait for an import that someone else is
+// importing to leave state importing.
+func (s *Imports) awaitImport(ctx context.Context, id int64, wait time.Duration, by Caller) (*model.ImportStatus, bool, error) {
+	deadline := time.Now().Add(wait)
+	for {
+		st, err := s.Status(ctx, id, by)
+		if err != nil {
+			return nil, false, err
+		}
+		if st.State == model.ImportFailed {
+			return nil, true, conflict("import_failed", "", "import %d failed: %s", id, st.LastError)
+		}
+		if st.State != model.ImportImporting {
+			return st, true, nil
+		}
+		if !time.Now().Before(deadline) {
+			return st, false, nil
+		}
+		select {
+		case <-ctx.Done():
+			return st, false, nil
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// startConfirm moves a previewed (or failed, or interrupted) import to
+// state importing and claims it for this process; claimed is false when
+// a live holder is importing it.
+func (s *Imports) startConfirm(ctx context.Context, id int64, by Caller) (im *store.Import, opts ImportOptions, owner string, claimed bool, err error) {
+	im, opts, err = s.importByID(ctx, by.OrgID, id)
+	if err != nil {
+		return nil, opts, "", false, err
+	}
 	if !hasFile(im) || im.State == model.ImportChecking {
 		// Still being checked, or its file is gone: refused by the check, cancelled, or imported.
-		return nil, conflict("import_not_previewed", "", "import %d is %s: it cannot be imported", id, im.State)
+		return nil, opts, "", false, conflict("import_not_previewed", "", "import %d is %s: it cannot be imported", id, im.State)
 	}
+	owner = s.confirmOwner()
 	var moved bool
 	if err := s.store.Tx(ctx, func(tx *store.Tx) error {
 		moved, err = tx.SetImportState(ctx, id, model.ImportImporting, model.ImportPreviewed, model.ImportImporting, model.ImportFailed)
+		if err != nil || !moved {
+			return err
+		}
+		claimed, err = tx.ClaimImport(ctx, id, owner, time.Now(), jobLease)
 		return err
 	}); err != nil {
-		return nil, err
+		return nil, opts, "", false, err
 	}
 	if !moved {
-		return nil, conflict("import_not_previewed", "", "import %d is %s: it cannot be imported again", id, im.State)
+		return nil, opts, "", false, conflict("import_not_previewed", "", "import %d is %s: it cannot be imported again", id, im.State)
 	}
 	im.State, im.LastError = model.ImportImporting, ""
-	rows, is, err := s.parseImport(ctx, by.OrgID, s.fileOf(ctx, im), opts)
+	return im, opts, owner, claimed, nil
+}
+
+// confirmFailed reports whether an import's error refuses it (it is
+// failed, for its operator to see, and resumed by confirming it again),
+// rather than a fault or a stop that leaves it to go on by itself.
+func confirmFailed(err error) bool {
+	var de *Error
+	return errors.As(err, &de) && !isFault(err)
+}
+
+// runImport imports a claimed import's new rows, each batch in the
+// transaction that records the progress and renews owner's lease, so that
+// a stop (even a SIGKILL) loses at most the batch in progress; the job is
+// taken up again where it stopped. A refusal (a quota, the numbers run
+// out) fails the import; anything else leaves it importing, given back,
+// for the server to go on with (RunJobs).
+func (s *Imports) runImport(ctx context.Context, im *store.Import, opts ImportOptions, owner string, progress func(model.ImportStatus)) (_ *model.ImportStatus, err error) {
+	id := im.ID
+	defer func() {
+		if err == nil || errors.Is(err, errJobLost) {
+			return
+		}
+		// Recorded even when ctx ended: that is what stopped the import,
+		// and the record is what resumes it.
+		wctx := context.WithoutCancel(ctx)
+		_ = s.store.Tx(wctx, func(tx *store.Tx) error {
+			if confirmFailed(err) {
+				im.State, im.LastError = model.ImportFailed, "importing: "+err.Error()
+				if err := tx.SetImportProgress(wctx, im); err != nil {
+					return err
+				}
+			}
+			return tx.ReleaseImportJob(wctx, id, owner)
+		})
+	}()
+	by := Caller{Name: im.Operator, OrgID: im.OrgID}
+	rows, is, err := s.parseImport(ctx, im.OrgID, s.fileOf(ctx, im), opts)
 	if err != nil {
 		return nil, err
 	}
@@ -856,8 +1025,6 @@ func (s *Imports) Confirm(ctx context.Context, id int64, by Caller, progress fun
 	// Usernames and virtual numbers are drawn here, against every one in
 	// use, so the multi-row inserts do not collide.
 	if err := is.checkNumbers(len(todo)); err != nil {
-		im.State, im.LastError = model.ImportFailed, err.Error()
-		_ = s.store.Tx(ctx, func(tx *store.Tx) error { return tx.SetImportProgress(ctx, im) })
 		return nil, err
 	}
 	for _, a := range todo {
@@ -874,11 +1041,10 @@ func (s *Imports) Confirm(ctx context.Context, id int64, by Caller, progress fun
 	}
 	detail, _ := json.Marshal(map[string]string{"import": strconv.FormatInt(id, 10)})
 	im.Done = len(rows) - len(todo)
-	// Progress is written every few seconds, not every batch: the row
-	// carries the whole file, and each write of it costs a copy of the file.
-	lastWrite := time.Now()
 	for start := 0; start < len(todo); start += importBatch {
 		batch := todo[start:min(start+importBatch, len(todo))]
+		next := *im
+		next.Done, next.Created = im.Done+len(batch), im.Created+len(batch)
 		err := s.store.Tx(ctx, func(tx *store.Tx) error {
 			if err := checkAccountQuota(ctx, &tx.Reader, is.st, len(batch)); err != nil {
 				return err
@@ -886,26 +1052,19 @@ func (s *Imports) Confirm(ctx context.Context, id int64, by Caller, progress fun
 			if err := tx.InsertAccounts(ctx, batch, by.Name, func(*store.AccountRow) string { return string(detail) }); err != nil {
 				return err
 			}
-			if time.Since(lastWrite) < 2*time.Second {
-				return nil
+			ok, err := tx.SetImportBatch(ctx, &next, owner, time.Now().Add(jobLease))
+			if err == nil && !ok {
+				err = errJobLost // rolled back: the new holder writes this batch
 			}
-			lastWrite = time.Now()
-			next := *im
-			next.Done, next.Created = im.Done+len(batch), im.Created+len(batch)
-			return tx.SetImportProgress(ctx, &next)
+			return err
 		})
-		if err == nil {
-			im.Done += len(batch)
-			im.Created += len(batch)
+		if errors.Is(err, errJobLost) {
+			return nil, fmt.Errorf("import %d: %w", id, errJobLost)
 		}
 		if err != nil {
-			im.State, im.LastError = model.ImportFailed, "importing: "+err.Error()
-			// Recorded even when the request's context ended: that is
-			// what stopped the import, and the record is what resumes it.
-			wctx := context.WithoutCancel(ctx)
-			_ = s.store.Tx(wctx, func(tx *store.Tx) error { return tx.SetImportProgress(wctx, im) })
 			return nil, mapStore("importing", "", err)
 		}
+		im.Done, im.Created = next.Done, next.Created
 		if progress != nil {
 			progress(*importStatus(im))
 		}
@@ -940,6 +1099,9 @@ func (s *Imports) Confirm(ctx context.Context, id int64, by Caller, progress fun
 		if err := tx.SetImportProgress(ctx, im); err != nil {
 			return err
 		}
+		if err := tx.ReleaseImportJob(ctx, id, owner); err != nil {
+			return err
+		}
 		if im.State == model.ImportDone {
 			return tx.DropImportContent(ctx, id)
 		}
@@ -947,6 +1109,7 @@ func (s *Imports) Confirm(ctx context.Context, id int64, by Caller, progress fun
 	}); err != nil {
 		return nil, err
 	}
+	s.mobiles.reset() // its numbers are of no more use
 	s.log.InfoContext(ctx, "import done", "import", id, "rows", len(rows), "created", im.Created, "by", by.Name)
 	if im.State == model.ImportSending {
 		s.wakeJobs() // the activations are sent by the server, as a job

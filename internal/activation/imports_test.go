@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/activator-voip/activator/internal/model"
 	"github.com/activator-voip/activator/internal/store"
@@ -266,8 +267,8 @@ func TestImportResumesAfterAnInterruption(t *testing.T) {
 			t.Fatal("the interrupted import did not fail")
 		}
 		stt, _ := dom.Imports.Status(context.Background(), p.ID, admin)
-		if stt.State != model.ImportFailed || stt.Created != importBatch {
-			t.Fatalf("after the interruption: %+v", stt)
+		if stt.State != model.ImportImporting || stt.Created != importBatch {
+			t.Fatalf("after the interruption: %+v (want it still importing, its first batch kept)", stt)
 		}
 		stt, err = dom.Imports.Confirm(context.Background(), p.ID, admin, nil)
 		if err != nil {
@@ -299,4 +300,58 @@ func runJobs(t *testing.T, im *Imports, instance string) {
 			t.Fatal("import jobs never ran out")
 		}
 	}
+}
+
+// TestAnInterruptedImportGoesOnByItself: an import whose process stopped
+// half way (its claim still held, as a SIGKILL leaves it) is taken up by
+// the server's jobs on restart, from the batch that was in progress: every
+// row imported once, each account with its created event.
+func TestAnInterruptedImportGoesOnByItself(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
+		dom := newDomain(t, st)
+		mustGroup(t, dom, "sales")
+		const n = 2500
+		var b strings.Builder
+		b.WriteString("full name,mobile number\n")
+		for i := 0; i < n; i++ {
+			fmt.Fprintf(&b, "Person %d,+39333%07d\n", i, i)
+		}
+		p, err := dom.Imports.Preview(context.Background(), "big.csv", []byte(b.String()), ImportOptions{Group: "sales"}, admin)
+		if err != nil || p.Create != n {
+			t.Fatalf("preview: %+v %v", p, err)
+		}
+		dom.Imports.RunJobs(canceled(), "here") // names this instance, as the server's start does
+		ctx, cancel := context.WithCancel(context.Background())
+		if _, err := dom.Imports.Confirm(ctx, p.ID, admin, func(model.ImportStatus) { cancel() }); err == nil {
+			t.Fatal("the interrupted import did not stop")
+		}
+		// As a SIGKILL leaves it: held by this instance, which restarts.
+		if err := st.Tx(context.Background(), func(tx *store.Tx) error {
+			_, err := tx.ClaimImport(context.Background(), p.ID, "here", time.Now(), time.Hour)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		runJobs(t, dom.Imports, "here")
+		stt, _ := dom.Imports.Status(context.Background(), p.ID, admin)
+		if stt.State != model.ImportDone || stt.Created != n || stt.Done != n || stt.LastError != "" {
+			t.Fatalf("after the jobs ran: %+v", stt)
+		}
+		keys, _ := st.AccountKeys(context.Background(), model.DefaultOrgID)
+		if len(keys) != n {
+			t.Fatalf("%d accounts after the resumed import, want %d", len(keys), n)
+		}
+		for _, k := range []store.AccountKey{keys[0], keys[n/2], keys[n-1]} {
+			if ev, err := st.Events(context.Background(), k.ID); err != nil || len(ev) != 1 || ev[0].Kind != model.EventCreated {
+				t.Fatalf("account %s's events: %+v, %v", k.Username, ev, err)
+			}
+		}
+	})
+}
+
+// canceled is a context that has ended.
+func canceled() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
 }

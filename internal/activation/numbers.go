@@ -3,6 +3,7 @@ package activation
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -65,4 +66,80 @@ func (s *Accounts) warnNumbers(orgID int64, u *model.NumberRangeUse) {
 		s.log.Warn("virtual number range nearly full", "org", orgID, "range", u.Range, "used", u.Used, "size", u.Size,
 			"percent", fmt.Sprintf("%.1f", u.Percent))
 	}
+}
+
+// mobileMemoSize bounds the mobile numbers an instance remembers having
+// read: a file of 100,000 rows is read once more for nothing but the
+// numbers' lookups when it is confirmed.
+const mobileMemoSize = 100_000
+
+// mobileMemo remembers how the cells of import files read as mobile
+// numbers (readMobile, the costly part of checking a row): the preview's
+// check reads every number of a file, and its confirmation reads the file
+// again and finds them here. Each check starts it anew (reset) and fills
+// it with its first max numbers, no more, so that a confirmation finds the
+// first rows of a larger file (a memo emptied when full would hold the
+// last ones, of no use to a confirmation that reads from the first); a
+// confirmation only reads it, and empties it when done. Safe for
+// concurrent use.
+type mobileMemo struct {
+	mu     sync.Mutex
+	max    int
+	m      map[mobileCell]mobileMemoed
+	misses int // cells read, not found: the numbers parsed
+}
+
+// mobileCell is a mobileText read as a number of region.
+type mobileCell struct{ region, text string }
+
+// mobileMemoed is how a cell read: its number when that is not the cell
+// itself (most files hold numbers in E.164 already, kept once, as the key).
+type mobileMemoed struct {
+	number string
+	how    mobileRead
+}
+
+func newMobileMemo(max int) *mobileMemo {
+	return &mobileMemo{max: max, m: map[mobileCell]mobileMemoed{}}
+}
+
+// reset forgets every number.
+func (mm *mobileMemo) reset() {
+	mm.mu.Lock()
+	mm.m = map[mobileCell]mobileMemoed{}
+	mm.mu.Unlock()
+}
+
+// normalise is normaliseMobile, remembered when fill says so and there is
+// room.
+func (mm *mobileMemo) normalise(v, region string, fill bool) (string, error) {
+	v = mobileText(v)
+	if v == "" {
+		return "", nil
+	}
+	key := mobileCell{region, v}
+	mm.mu.Lock()
+	r, ok := mm.m[key]
+	mm.mu.Unlock()
+	if !ok {
+		n, how := readMobile(v, region)
+		r = mobileMemoed{how: how}
+		if n != v {
+			r.number = n
+		}
+		key.text = strings.Clone(v) // not the whole line the cell was cut from
+		mm.mu.Lock()
+		mm.misses++
+		if fill && len(mm.m) < mm.max {
+			mm.m[key] = r
+		}
+		mm.mu.Unlock()
+	}
+	if r.how != mobileOK {
+		return "", mobileError(v, region, r.how)
+	}
+	if r.number == "" {
+		return v, nil
+	}
+	return r.number, nil
 }

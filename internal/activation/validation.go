@@ -93,22 +93,62 @@ func validEmail(field, v string) error {
 // normaliseMobile returns a mobile number in E.164, reading numbers without
 // a country code in region.
 func normaliseMobile(v, region string) (string, error) {
-	v = strings.TrimSpace(v)
+	v = mobileText(v)
 	if v == "" {
 		return "", nil
 	}
+	n, how := readMobile(v, region)
+	return n, mobileError(v, region, how)
+}
+
+// mobileText is a mobile number's cell as it is read: without spaces
+// around it, and 00 for a country code taken as +.
+func mobileText(v string) string {
+	v = strings.TrimSpace(v)
 	if strings.HasPrefix(v, "00") {
 		v = "+" + v[2:]
 	}
+	return v
+}
+
+// How a mobile number reads (readMobile).
+const (
+	mobileOK mobileRead = iota
+	mobileInvalid
+	mobileLandline
+)
+
+type mobileRead uint8
+
+// readMobile reads a mobileText as a number of region: in E.164 when it is
+// a valid number that is not a landline.
+func readMobile(v, region string) (string, mobileRead) {
 	num, err := phonenumbers.Parse(v, region)
-	if err != nil || !phonenumbers.IsValidNumber(num) {
-		return "", invalid("mobile", "%q is not a valid phone number (numbers without +country code are read as %s numbers)", v, region)
+	if err != nil {
+		return "", mobileInvalid
 	}
+	// The number's type is found once: a number is valid exactly when its
+	// type is known (phonenumbers.IsValidNumber finds the type as well, and
+	// finding it is most of the cost of a number: its region, then the
+	// patterns of each type).
 	switch phonenumbers.GetNumberType(num) {
+	case phonenumbers.UNKNOWN:
+		return "", mobileInvalid
 	case phonenumbers.FIXED_LINE:
-		return "", invalid("mobile", "%q is a landline number; SMS needs a mobile number", v)
+		return "", mobileLandline
 	}
-	return phonenumbers.Format(num, phonenumbers.E164), nil
+	return phonenumbers.Format(num, phonenumbers.E164), mobileOK
+}
+
+// mobileError is the refusal of mobileText v that reads as how.
+func mobileError(v, region string, how mobileRead) error {
+	switch how {
+	case mobileInvalid:
+		return invalid("mobile", "%q is not a valid phone number (numbers without +country code are read as %s numbers)", v, region)
+	case mobileLandline:
+		return invalid("mobile", "%q is a landline number; SMS needs a mobile number", v)
+	}
+	return nil
 }
 
 // validPlatform refuses a platform activator has no download or

@@ -69,6 +69,10 @@ type Config struct {
 	// limits (serve's flags have the defaults, ratelimit.DefaultPublic and
 	// ratelimit.DefaultLogin).
 	Limits web.Limits
+	// ImportConfirmWait is how long confirming an import through the API
+	// waits for it before answering 202 (web.Ops.ConfirmWait); zero: ten
+	// seconds.
+	ImportConfirmWait time.Duration
 }
 
 // deliveryConfig tunes the delivery worker.
@@ -250,7 +254,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a.Metrics = metrics.New(src)
 	ready := &readiness{store: st, log: log.With("component", "readiness")}
 	a.Web, err = web.New(a.Domain, cat, log.With("component", "http"), cfg.Version, cfg.Limits,
-		web.Ops{Ready: ready.check, Observe: a.Metrics.ObserveRequest})
+		web.Ops{Ready: ready.check, Observe: a.Metrics.ObserveRequest, ConfirmWait: cfg.ImportConfirmWait})
 	if err != nil {
 		return nil, err
 	}

@@ -154,8 +154,11 @@ creates, which match existing accounts (skipped), and each bad cell (the
 first 1,000). A large file is checked as a job on the server, which this
 command follows with a progress bar (in KiB of the file) on standard error. With
 --dry-run nothing more happens. Otherwise the valid new rows are imported
-(bad rows are left out) and, with --send, each imported account is sent its
-activation link, with a progress bar on standard error. On a terminal it
+(bad rows are left out): a large file as a job on the server, which this
+command follows with a progress bar (in rows) on standard error, and which
+goes on if the command is stopped. With --send, each imported account is
+then sent its activation link, with a progress bar on standard error. When
+standard error is not a terminal, the bars are plain progress lines. On a terminal it
 asks before importing (--yes does not ask); scripts are never asked.
 
 Matching rule: a row is the same person as an existing account when its
@@ -254,7 +257,19 @@ skipped, so importing the same file twice creates nothing the second time.`,
 			}
 			bar := newProgress(errOut, "imported")
 			bar.show(st.Done, st.Total)
+			if st.State == model.ImportImporting {
+				// A large file: the server imports it as a job (202), which
+				// goes on without this command; this only follows it.
+				if st, err = followImport(ctx, c, id, model.ImportImporting, func(s model.ImportStatus) { bar.show(s.Done, s.Total) }); err != nil {
+					bar.end()
+					return err
+				}
+				bar.show(st.Done, st.Total)
+			}
 			bar.end()
+			if st.State == model.ImportFailed {
+				return fmt.Errorf("import %d: %s (confirming it again goes on from where it stopped)", st.ID, st.LastError)
+			}
 			if st.State == model.ImportSending {
 				// The server sends by itself, as a job that outlives this
 				// command and database outages; this only follows it.

@@ -190,3 +190,44 @@ func TestFollowImportWaitsOutAnOutage(t *testing.T) {
 		t.Fatalf("following an unknown import: %v", err)
 	}
 }
+
+// TestImportFollowsAConfirmationThatGoesOnAsAJob: when the server answers
+// the confirmation with 202 (here at once), the command follows the job
+// to its end with progress lines on a standard error that is no terminal,
+// standard input from /dev/null, and reports what it created.
+func TestImportFollowsAConfirmationThatGoesOnAsAJob(t *testing.T) {
+	s := apptest.Start(t, apptest.Options{ImportConfirmWait: -1})
+	env := map[string]string{envURL: s.URL, envToken: s.AdminToken}
+	if r := runCLI(t, env, "", "group", "create", "sales"); r.err != nil {
+		t.Fatal(r.err)
+	}
+	const n = 1500
+	var b strings.Builder
+	b.WriteString("full name,mobile number\n")
+	for i := 0; i < n; i++ {
+		b.WriteString("Person " + strconv.Itoa(i) + ",+39333" + strconv.Itoa(1000000+i) + "\n")
+	}
+	path := filepath.Join(t.TempDir(), "staff.csv")
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	devNull, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer devNull.Close()
+	root := NewRootCmd(Env{Getenv: func(k string) string { return env[k] }})
+	var out, errOut bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&errOut)
+	root.SetIn(devNull)
+	if err := Execute(context.Background(), root, []string{"import", path, "--group", "sales"}); err != nil {
+		t.Fatalf("import: %v\n%s%s", err, out.String(), errOut.String())
+	}
+	if !strings.Contains(errOut.String(), "imported 1500/1500\n") || strings.Contains(errOut.String(), "\r") {
+		t.Errorf("standard error: %q, want plain progress lines ending with all %d rows", errOut.String(), n)
+	}
+	if !strings.Contains(out.String(), "1500 created") {
+		t.Errorf("standard output: %q", out.String())
+	}
+}

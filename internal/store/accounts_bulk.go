@@ -42,9 +42,12 @@ func (r *Reader) AccountKeys(ctx context.Context, orgID int64) ([]AccountKey, er
 	return out, rows.Err()
 }
 
-// importChunk keeps a multi-row INSERT well under both engines' limits on
-// bound parameters (SQLite 32766, PostgreSQL 65535).
-const importChunk = 500
+// importChunk is how many accounts (and then their events) one multi-row
+// INSERT writes: an import's batch of 1,000 in one statement each, 16,000
+// bound parameters, under both engines' limits (SQLite 32766, PostgreSQL
+// 65535). Fewer, larger statements are what makes the import's writes
+// near a raw INSERT's speed.
+const importChunk = 1000
 
 // InsertAccounts inserts many new accounts with their "created" events, in
 // multi-row statements. Each row's ID is filled in.

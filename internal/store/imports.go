@@ -220,6 +220,32 @@ func (tx *Tx) ClaimImportJob(ctx context.Context, owner string, now time.Time, l
 	return &j, true, nil
 }
 
+// ClaimImport claims import id for owner until now+lease, as
+// ClaimImportJob would (none holds it, its holder's lease ran out, or the
+// holder is owner); it reports false when a live holder has it.
+func (tx *Tx) ClaimImport(ctx context.Context, id int64, owner string, now time.Time, lease time.Duration) (bool, error) {
+	res, err := tx.exec(ctx, `UPDATE imports SET job_owner = $1, job_until = $2 WHERE id = $3 AND (job_until IS NULL OR job_until < $4 OR job_owner = $1)`,
+		owner, ms(now.Add(lease)), id, ms(now))
+	if err != nil {
+		return false, fmt.Errorf("claiming import %d: %w", id, err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// SetImportBatch records how far owner's import of a file got and renews
+// its lease, in the transaction that wrote the batch; false means the
+// claim is no longer owner's (and the transaction is to be rolled back).
+func (tx *Tx) SetImportBatch(ctx context.Context, im *Import, owner string, until time.Time) (bool, error) {
+	res, err := tx.exec(ctx, `UPDATE imports SET done = $1, created = $2, job_until = $3, updated_at = $4 WHERE id = $5 AND job_owner = $6`,
+		im.Done, im.Created, ms(until), ms(time.Now()), im.ID, owner)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
 // RenewImportJob moves the lease of owner's claim on an import to until;
 // false means the claim is no longer owner's (its lease ran out and
 // another instance took the job).

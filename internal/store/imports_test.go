@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/activator-voip/activator/internal/model"
 	"github.com/activator-voip/activator/internal/store"
@@ -99,4 +100,65 @@ func TestUpgradeMovesASendingImportsUsernames(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestClaimImportAndRecordItsBatches: an import is claimed by one holder
+// at a time until its lease runs out, or again by its own holder; a batch
+// records its progress and renews the lease only for the holder.
+func TestClaimImportAndRecordItsBatches(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		seed(t, s)
+		im := &store.Import{Operator: "ada", Content: "full name\nAda\n", State: model.ImportImporting, Total: 3000}
+		if err := s.Tx(ctx, func(tx *store.Tx) error { return tx.CreateImport(ctx, org, im) }); err != nil {
+			t.Fatal(err)
+		}
+		now := time.Now()
+		claim := func(owner string, at time.Time) bool {
+			t.Helper()
+			var ok bool
+			if err := s.Tx(ctx, func(tx *store.Tx) (err error) {
+				ok, err = tx.ClaimImport(ctx, im.ID, owner, at, time.Minute)
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+			return ok
+		}
+		batch := func(owner string, done, created int) bool {
+			t.Helper()
+			var ok bool
+			next := *im
+			next.Done, next.Created = done, created
+			if err := s.Tx(ctx, func(tx *store.Tx) (err error) {
+				ok, err = tx.SetImportBatch(ctx, &next, owner, now.Add(2*time.Minute))
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+			return ok
+		}
+		if !claim("a", now) {
+			t.Fatal("a free import was not claimed")
+		}
+		if claim("b", now.Add(30*time.Second)) {
+			t.Fatal("b claimed an import a holds")
+		}
+		if !claim("a", now.Add(30*time.Second)) {
+			t.Fatal("a could not claim its own import again")
+		}
+		if !batch("a", 1000, 900) || batch("b", 2000, 2000) {
+			t.Fatal("only the holder records a batch")
+		}
+		if got, err := s.ImportByID(ctx, org, im.ID); err != nil || got.Done != 1000 || got.Created != 900 {
+			t.Fatalf("after a's batch: %+v, %v", got, err)
+		}
+		// a's batch renewed its lease to now+2m: b waits for that, not the first minute.
+		if claim("b", now.Add(90*time.Second)) {
+			t.Fatal("b claimed the import before the renewed lease ran out")
+		}
+		if !claim("b", now.Add(3*time.Minute)) || batch("a", 3000, 3000) {
+			t.Fatal("b did not take over the import once its lease ran out, or a still wrote to it")
+		}
+	})
 }

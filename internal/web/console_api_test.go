@@ -3,11 +3,14 @@ package web_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/activator-voip/activator/internal/activation"
+	"github.com/activator-voip/activator/internal/app/apptest"
 	"github.com/activator-voip/activator/internal/model"
 	"github.com/activator-voip/activator/internal/secret"
 	"github.com/activator-voip/activator/internal/store"
@@ -215,6 +218,59 @@ func TestAuditOfGatewaysAndTokens(t *testing.T) {
 		if e.Target != "token:"+id || !strings.Contains(e.Before, `"name":"laptop"`) || strings.Contains(e.Before, "revoked_at") ||
 			!strings.Contains(e.After, "revoked_at") || strings.Contains(e.Before+e.After, tc.Token) {
 			t.Errorf("revoke token: %+v", e)
+		}
+	})
+}
+
+// TestConfirmingALargeImportAnswers202AndGoesOnAsAJob: a confirmation
+// that is not done within the server's wait (here none) answers 202 with
+// the import in state importing, and the job goes on to done by itself,
+// which GET /imports/{id} follows: every row imported once.
+func TestConfirmingALargeImportAnswers202AndGoesOnAsAJob(t *testing.T) {
+	apptest.ForEachDatabase(t, func(t *testing.T, database string) {
+		s := startServerWith(t, apptest.Options{Database: database, ImportConfirmWait: -1})
+		s.mustDo("POST", "/api/v1/groups", `{"name":"sales"}`, 201)
+		var b strings.Builder
+		b.WriteString("full name,mobile number\n")
+		const n = 2500
+		for i := 0; i < n; i++ {
+			fmt.Fprintf(&b, "Person %d,+39333%07d\n", i, i)
+		}
+		req, _ := http.NewRequest("POST", s.url+"/api/v1/imports?group=sales&file_name=big.csv", strings.NewReader(b.String()))
+		req.Header.Set("Authorization", "Bearer "+s.token)
+		req.Header.Set("Content-Type", "text/csv")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var p model.ImportPreview
+		json.NewDecoder(resp.Body).Decode(&p)
+		resp.Body.Close()
+		if resp.StatusCode != 201 || p.Create != n {
+			t.Fatalf("preview: %d %+v", resp.StatusCode, p)
+		}
+		var st model.ImportStatus
+		json.Unmarshal(s.mustDo("POST", "/api/v1/imports/"+itoa(p.ID)+"/confirm", "", 202), &st)
+		if st.ID != p.ID || st.State != model.ImportImporting {
+			t.Fatalf("confirm: %+v, want the import in state importing", st)
+		}
+		for st.State == model.ImportImporting {
+			time.Sleep(20 * time.Millisecond)
+			json.Unmarshal(s.mustDo("GET", "/api/v1/imports/"+itoa(p.ID), "", 200), &st)
+			if st.Done > st.Total || st.Created > st.Done {
+				t.Fatalf("progress: %+v", st)
+			}
+		}
+		if st.State != model.ImportDone || st.Created != n || st.Done != n || st.LastError != "" {
+			t.Fatalf("after the job: %+v", st)
+		}
+		keys, err := s.app.Store.AccountKeys(context.Background(), model.DefaultOrgID)
+		if err != nil || len(keys) != n {
+			t.Fatalf("%d accounts, %v; want %d", len(keys), err, n)
+		}
+		// Confirming a done import again is refused, as before.
+		if code, _, _ := s.do("POST", "/api/v1/imports/"+itoa(p.ID)+"/confirm", "", ""); code != 409 {
+			t.Errorf("confirming a done import again: %d, want 409", code)
 		}
 	})
 }

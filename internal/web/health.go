@@ -17,6 +17,10 @@ type Ops struct {
 	// Observe is told of every request once it is answered, by its route
 	// pattern, never its path.
 	Observe func(route string, status int, took time.Duration)
+	// ConfirmWait is how long confirming an import waits for it to be
+	// done before it answers 202 and the import goes on as a job; zero:
+	// ten seconds; negative: it answers 202 at once.
+	ConfirmWait time.Duration
 }
 
 // Healthz answers 200 while the process answers at all: a liveness probe.

@@ -22,6 +22,12 @@ func pathID(r *http.Request) (int64, error) {
 // import in state checking, whose progress GET /imports/{id} shows.
 const previewWait = 10 * time.Second
 
+// confirmWait is how long a confirmation waits for its import: a small
+// file's is done in the answer (200); a large one's answer (202) names the
+// import in state importing, which goes on as a job on the server and
+// whose progress (done of total) GET /imports/{id} shows.
+const confirmWait = 10 * time.Second
+
 func (s *Server) previewImport(w http.ResponseWriter, r *http.Request, c *activation.Caller) error {
 	if err := requireMediaType(r, csvMediaTypes...); err != nil {
 		return err
@@ -88,9 +94,16 @@ func (s *Server) confirmImport(w http.ResponseWriter, r *http.Request, c *activa
 	if err != nil {
 		return err
 	}
-	st, err := s.dom.Imports.Confirm(r.Context(), id, actor(c), nil)
+	wait := s.ops.ConfirmWait
+	if wait == 0 {
+		wait = confirmWait
+	}
+	st, done, err := s.dom.Imports.ConfirmJob(r.Context(), id, wait, actor(c))
 	if err != nil {
 		return err
+	}
+	if !done {
+		return writeJSON(w, http.StatusAccepted, st)
 	}
 	return writeJSON(w, 200, st)
 }

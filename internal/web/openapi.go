@@ -161,7 +161,8 @@ var pageMedia = map[string][]string{
 // accepted are the operations that may also answer 202 with the same
 // schema as their success, and when.
 var accepted = map[string]string{
-	"POST /api/v1/imports": "the file is still being checked (state checking): GET /api/v1/imports/{id} follows its progress",
+	"POST /api/v1/imports":              "the file is still being checked (state checking): GET /api/v1/imports/{id} follows its progress",
+	"POST /api/v1/imports/{id}/confirm": "the import goes on as a job on the server (state importing): GET /api/v1/imports/{id} follows its progress (done of total)",
 }
 
 // mediaOf reads a pageMedia entry: the media type, before any note.

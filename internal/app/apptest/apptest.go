@@ -56,6 +56,9 @@ type Options struct {
 	// MetricsListen is the operations listener's address (app.Config);
 	// empty: none. Its bound address is App.Listening().Metrics.
 	MetricsListen string
+	// ImportConfirmWait is app.Config's: negative, confirming an import
+	// answers 202 at once.
+	ImportConfirmWait time.Duration
 }
 
 // Server is a running activator.
@@ -100,7 +103,8 @@ func Start(tb testing.TB, o Options) *Server {
 		o.Listen = "127.0.0.1:0"
 	}
 	cfg := app.Config{DataDir: o.DataDir, Listen: o.Listen, Database: o.Database, TLSCert: o.TLSCert, TLSKey: o.TLSKey, ACME: o.ACME,
-		Version: o.Version, SIP: o.SIP, ReadyFile: o.ReadyFile, Limits: o.Limits, MetricsListen: o.MetricsListen}
+		Version: o.Version, SIP: o.SIP, ReadyFile: o.ReadyFile, Limits: o.Limits, MetricsListen: o.MetricsListen,
+		ImportConfirmWait: o.ImportConfirmWait}
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := app.New(ctx, cfg, log)
 	if err != nil {

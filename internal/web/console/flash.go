@@ -31,6 +31,7 @@ const (
 	flashLoggedOut       flash = "logged_out"
 	flashPasswordSet     flash = "password_set"
 	flashImported        flash = "imported"
+	flashImporting       flash = "importing"
 	flashImportCancelled flash = "import_cancelled"
 	flashGroupCreated    flash = "group_created"
 	flashGroupSaved      flash = "group_saved"
@@ -67,6 +68,7 @@ var flashes = map[flash]string{
 	flashLoggedOut:       "You are logged out.",
 	flashPasswordSet:     "Your password is set.",
 	flashImported:        "Imported: the new accounts are counted below.",
+	flashImporting:       "Importing: the server goes on by itself, and this page follows it.",
 	flashImportCancelled: "The import was cancelled: nothing was imported.",
 	flashGroupCreated:    "Group created.",
 	flashGroupSaved:      "Group saved.",

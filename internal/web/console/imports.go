@@ -104,10 +104,17 @@ func (c *Console) importConfirm(w http.ResponseWriter, r *http.Request, p *Page)
 	if err != nil {
 		return err
 	}
-	if _, err := c.dom.Imports.Confirm(r.Context(), id, *p.Caller, nil); err != nil {
+	// A large file goes on importing as a job on the server; the import
+	// page's live part follows its progress.
+	_, done, err := c.dom.Imports.ConfirmJob(r.Context(), id, 5*time.Second, *p.Caller)
+	if err != nil {
 		return err
 	}
-	redirect(w, r, fmt.Sprintf("/console/imports/%d", id), flashImported)
+	f := flashImporting
+	if done {
+		f = flashImported
+	}
+	redirect(w, r, fmt.Sprintf("/console/imports/%d", id), f)
 	return nil
 }
 

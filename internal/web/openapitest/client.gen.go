@@ -13718,6 +13718,8 @@ type PostImportsIdConfirmResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *ImportStatus
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *ImportStatus
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorBody
 	// JSON401 the response for an HTTP 401 `application/json` response
@@ -13741,6 +13743,11 @@ type PostImportsIdConfirmResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r PostImportsIdConfirmResponse) GetJSON200() *ImportStatus {
 	return r.JSON200
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r PostImportsIdConfirmResponse) GetJSON202() *ImportStatus {
+	return r.JSON202
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
@@ -23069,6 +23076,13 @@ func ParsePostImportsIdConfirmResponse(rsp *http.Response) (*PostImportsIdConfir
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest ImportStatus
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest ErrorBody
