@@ -293,7 +293,7 @@ func (g *gen) loadAccounts(ctx context.Context, b bulk) (int64, error) {
 	i := 0
 	cols := []string{"id", "org_id", "group_id", "username", "display_name", "email", "mobile", "security_model",
 		"profile_id", "virtual_number", "language", "description", "kind", "stage", "disabled",
-		"sip_password", "ha1_md5", "ha1_sha256", "created_at", "updated_at", "activated_at"}
+		"sip_password", "ha1_md5", "ha1_sha256", "created_at", "updated_at", "activated_at", "username_scope"}
 	n, err := b.load(ctx, "accounts", cols, func(row []any) bool {
 		if i == cfg.accounts {
 			return false
@@ -325,7 +325,10 @@ func (g *gen) loadAccounts(ctx context.Context, b bulk) (int64, error) {
 			a.username, a.name, a.email, a.mobile, a.security
 		row[8], row[9], row[10], row[11], row[12], row[13], row[14] = nil, a.number, a.language, a.description, "wizard",
 			model.Stages[a.stage], a.disabled
-		row[15], row[16], row[17], row[18], row[19], row[20] = sealed, md5h, shah, a.created, a.updated(), activated
+		// The default organisation's accounts live in its SIP domain's
+		// usernames: the scope the store's insert trigger (dropped during
+		// the load) would have given them.
+		row[15], row[16], row[17], row[18], row[19], row[20], row[21] = sealed, md5h, shah, a.created, a.updated(), activated, model.DefaultOrgID
 		i++
 		return true
 	})

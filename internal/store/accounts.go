@@ -203,9 +203,17 @@ func (r *Reader) accountsSelect(cols string, orgID int64, f AccountFilter) (stri
 	return `SELECT ` + cols + from + ` WHERE ` + strings.Join(where, " AND ") + tail, a
 }
 
+// accountByUsernameQuery finds an organisation's account by its username
+// through the one index usernames have, UNIQUE (username_scope, username):
+// an account's scope is its own organisation or the default one (whose
+// SIP domain the organisations without their own share), so the two
+// scopes are all it may be in.
+const accountByUsernameQuery = `SELECT ` + accountCols + accountFrom +
+	` WHERE a.username_scope IN ($1, $3) AND a.username = $2 AND a.org_id = $1`
+
 // AccountByUsername finds an account.
 func (r *Reader) AccountByUsername(ctx context.Context, orgID int64, username string) (*AccountRow, error) {
-	return scanAccount(r.q.QueryRowContext(ctx, `SELECT `+accountCols+accountFrom+` WHERE a.org_id = $1 AND a.username = $2`, orgID, username))
+	return scanAccount(r.q.QueryRowContext(ctx, accountByUsernameQuery, orgID, username, model.DefaultOrgID))
 }
 
 // AccountByID finds an account.

@@ -28,6 +28,8 @@ func OutboxQuery(orgID int64, p Page) (string, []any)       { return outboxQuery
 
 const EventsQuery = eventsQuery
 
+const AccountByUsernameQuery = accountByUsernameQuery
+
 // Plan is the engine's plan of query, one node a line: SQLite's EXPLAIN
 // QUERY PLAN details; on PostgreSQL, each node of EXPLAIN (FORMAT JSON) as
 // "Node Type [using Index] [on Relation]", planned with the settings given

@@ -301,6 +301,10 @@ func TestListingPlans(t *testing.T) {
 			audit("by actor", "audit_log_org_actor", store.AuditFilter{Actor: "admin", BeforeID: 1000}),
 			{name: "outbox", q: oq, args: oa, uses: "outbox_org_id"},
 			{name: "an account's events", q: store.EventsQuery, args: []any{acc.ID}, uses: "events_account"},
+			// Usernames have one index, by scope then username; a lookup
+			// by organisation alone read every account of it.
+			{name: "an account by its username", q: store.AccountByUsernameQuery, args: []any{org, rows[3].Username, model.DefaultOrgID},
+				uses: "sqlite_autoindex_accounts(_new)?_2|accounts_scope_username"},
 		}
 		var full *regexp.Regexp
 		if s.Dialect() == store.SQLite {
