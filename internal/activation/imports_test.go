@@ -250,19 +250,10 @@ func TestImportMatchesEarlierRowsAndSendsEachAccountOnce(t *testing.T) {
 func TestImportResumesAfterAnInterruption(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
 		dom := newDomain(t, st)
-		mustGroup(t, dom, "sales")
 		const n = 2500
-		var b strings.Builder
-		b.WriteString("full name,mobile number\n")
-		for i := 0; i < n; i++ {
-			fmt.Fprintf(&b, "Person %d,+39333%07d\n", i, i)
-		}
-		p, err := dom.Imports.Preview(context.Background(), "big.csv", []byte(b.String()), ImportOptions{Group: "sales"}, admin)
-		if err != nil || p.Create != n {
-			t.Fatalf("preview: %+v %v", p, err)
-		}
+		p := previewPeople(t, dom, n)
 		ctx, cancel := context.WithCancel(context.Background())
-		_, err = dom.Imports.Confirm(ctx, p.ID, admin, func(st model.ImportStatus) { cancel() })
+		_, err := dom.Imports.Confirm(ctx, p.ID, admin, func(st model.ImportStatus) { cancel() })
 		if err == nil {
 			t.Fatal("the interrupted import did not fail")
 		}
@@ -282,6 +273,23 @@ func TestImportResumesAfterAnInterruption(t *testing.T) {
 			t.Fatalf("%d accounts after the resumed import, want %d", len(keys), n)
 		}
 	})
+}
+
+// previewPeople previews an import of n people with mobile numbers into a
+// new group "sales", every row one to create.
+func previewPeople(t *testing.T, dom Domain, n int) *model.ImportPreview {
+	t.Helper()
+	mustGroup(t, dom, "sales")
+	var b strings.Builder
+	b.WriteString("full name,mobile number\n")
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "Person %d,+39333%07d\n", i, i)
+	}
+	p, err := dom.Imports.Preview(context.Background(), "big.csv", []byte(b.String()), ImportOptions{Group: "sales"}, admin)
+	if err != nil || p.Create != n {
+		t.Fatalf("preview: %+v %v", p, err)
+	}
+	return p
 }
 
 // runJobs runs, as instance, every import job no live instance holds,
@@ -309,17 +317,8 @@ func runJobs(t *testing.T, im *Imports, instance string) {
 func TestAnInterruptedImportGoesOnByItself(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
 		dom := newDomain(t, st)
-		mustGroup(t, dom, "sales")
 		const n = 2500
-		var b strings.Builder
-		b.WriteString("full name,mobile number\n")
-		for i := 0; i < n; i++ {
-			fmt.Fprintf(&b, "Person %d,+39333%07d\n", i, i)
-		}
-		p, err := dom.Imports.Preview(context.Background(), "big.csv", []byte(b.String()), ImportOptions{Group: "sales"}, admin)
-		if err != nil || p.Create != n {
-			t.Fatalf("preview: %+v %v", p, err)
-		}
+		p := previewPeople(t, dom, n)
 		dom.Imports.RunJobs(canceled(), "here") // names this instance, as the server's start does
 		ctx, cancel := context.WithCancel(context.Background())
 		if _, err := dom.Imports.Confirm(ctx, p.ID, admin, func(model.ImportStatus) { cancel() }); err == nil {

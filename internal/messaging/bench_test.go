@@ -18,29 +18,6 @@ import (
 	"github.com/activator-voip/activator/internal/store/storetest"
 )
 
-func benchAccount(b *testing.B, st *store.Store) int64 {
-	ctx := context.Background()
-	var id int64
-	err := st.Tx(ctx, func(tx *store.Tx) error {
-		if _, err := tx.EnsureOrganisation(ctx, model.DefaultOrgID, "default"); err != nil {
-			return err
-		}
-		g := &store.GroupRow{Group: model.Group{Name: "g"}}
-		if err := tx.CreateGroup(ctx, model.DefaultOrgID, g); err != nil {
-			return err
-		}
-		a := &store.AccountRow{OrgID: model.DefaultOrgID, Account: model.Account{GroupID: g.ID, Username: "100", DisplayName: "A",
-			SecurityModel: model.EndToEnd, VirtualNumber: "1", Kind: "wizard", Stage: model.StageInvited}}
-		err := tx.CreateAccount(ctx, a)
-		id = a.ID
-		return err
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	return id
-}
-
 // BenchmarkQueueThroughput reports messages per second from enqueue (one
 // transaction each, as a CSR's send makes them) to "sent" through the
 // durable queue and the Twilio adapter to a local stand-in that answers at
@@ -50,7 +27,7 @@ func BenchmarkQueueThroughput(b *testing.B) {
 		for _, conc := range []int{4, 16} {
 			b.Run(fmt.Sprintf("%s/workers=%d", be.Name, conc), func(b *testing.B) {
 				st := storetest.Open(b, be.DSN(b))
-				acc := benchAccount(b, st)
+				acc := messaging.SeedAccount(b, st)
 				var got atomic.Int64
 				srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 					r.ParseForm()

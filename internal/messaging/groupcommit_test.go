@@ -172,7 +172,7 @@ func TestGroupCommitBatchesWritesAndKeepsTheirOutcomesApart(t *testing.T) {
 func TestGroupCommitRecordsSendsAndClaimsTheNextMessagesTogether(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		acc := seedAccount(t, s)
+		acc := SeedAccount(t, s)
 		var ids []int64
 		for i := range 8 {
 			ids = append(ids, enqueueIn(t, s, acc, fmt.Sprintf("+3900%d", i)))
@@ -310,29 +310,4 @@ func enqueueIn(t *testing.T, st *store.Store, account int64, recipient string) i
 		t.Fatal(err)
 	}
 	return m.ID
-}
-
-// seedAccount makes the default organisation, a group and an account.
-func seedAccount(t *testing.T, st *store.Store) int64 {
-	t.Helper()
-	ctx := context.Background()
-	var id int64
-	err := st.Tx(ctx, func(tx *store.Tx) error {
-		if _, err := tx.EnsureOrganisation(ctx, model.DefaultOrgID, "default"); err != nil {
-			return err
-		}
-		g := &store.GroupRow{Group: model.Group{Name: "g"}}
-		if err := tx.CreateGroup(ctx, model.DefaultOrgID, g); err != nil {
-			return err
-		}
-		a := &store.AccountRow{OrgID: model.DefaultOrgID, Account: model.Account{GroupID: g.ID, Username: "100", DisplayName: "A",
-			SecurityModel: model.EndToEnd, VirtualNumber: "1", Kind: "wizard", Stage: model.StageInvited}}
-		err := tx.CreateAccount(ctx, a)
-		id = a.ID
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return id
 }

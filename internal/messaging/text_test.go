@@ -48,7 +48,7 @@ func (g *recording) Send(_ context.Context, m *model.Message) (string, error) {
 func TestWorkerSendsTheOpenedText(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		acc := seedAccount(t, st)
+		acc := messaging.SeedAccount(t, st)
 		box := testBox(t)
 		token, _ := secret.NewToken(secret.PrefixLink)
 		whole := messaging.Text{Body: "Set up your phone: https://act.example.com/a/" + token, HTML: `<a href="https://act.example.com/a/` + token + `">Set up</a>`}
@@ -110,7 +110,7 @@ func TestWorkerSendsTheOpenedText(t *testing.T) {
 func TestWorkerWithoutTheKeyKeepsTheMessage(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		acc := seedAccount(t, st)
+		acc := messaging.SeedAccount(t, st)
 		other, _ := secret.NewBox(bytes.Repeat([]byte{8}, 32))
 		m := &store.MessageRow{OrgID: model.DefaultOrgID, MaxAttempts: 3, Message: model.Message{AccountID: acc, Channel: model.ChannelSMS,
 			Kind: model.MessageActivation, Gateway: "recording", Recipient: "+390001", Body: "masked"}}

@@ -93,28 +93,6 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-func seedAccount(t *testing.T, st *store.Store) int64 {
-	t.Helper()
-	ctx := context.Background()
-	var id int64
-	err := st.Tx(ctx, func(tx *store.Tx) error {
-		tx.EnsureOrganisation(ctx, model.DefaultOrgID, "default")
-		g := &store.GroupRow{Group: model.Group{Name: "g"}}
-		if err := tx.CreateGroup(ctx, model.DefaultOrgID, g); err != nil {
-			return err
-		}
-		a := &store.AccountRow{OrgID: model.DefaultOrgID, Account: model.Account{GroupID: g.ID, Username: "100", DisplayName: "A",
-			SecurityModel: model.EndToEnd, VirtualNumber: "1", Kind: "wizard", Stage: model.StageInvited}}
-		err := tx.CreateAccount(ctx, a)
-		id = a.ID
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return id
-}
-
 func enqueue(t *testing.T, st *store.Store, account int64, gateway, recipient string, maxAttempts int) int64 {
 	t.Helper()
 	m := &store.MessageRow{OrgID: model.DefaultOrgID, MaxAttempts: maxAttempts, Message: model.Message{AccountID: account,
@@ -145,7 +123,7 @@ func waitState(t *testing.T, st *store.Store, id int64, state string) *store.Mes
 
 func TestWorkerRetriesTemporaryFailuresAndFailsPermanentOnes(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
-		acc := seedAccount(t, st)
+		acc := messaging.SeedAccount(t, st)
 		gw := newScripted(map[string][]error{
 			"flaky":     {errors.New("connection reset"), messaging.Temporary(errors.New("429 slow down"), 0)},
 			"bad":       {messaging.Permanent(errors.New("invalid destination number"))},
@@ -225,7 +203,7 @@ func claimAs(t *testing.T, st *store.Store, owner string, lease time.Duration) [
 // another instance's worker delivers it.
 func TestWorkerPicksUpWhatADeadInstanceLeft(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
-		acc := seedAccount(t, st)
+		acc := messaging.SeedAccount(t, st)
 		id := enqueue(t, st, acc, "scripted", "orphan", 5)
 		if got := claimAs(t, st, "dead", 300*time.Millisecond); len(got) != 1 {
 			t.Fatalf("claimed %d", len(got))
@@ -246,7 +224,7 @@ func TestWorkerPicksUpWhatADeadInstanceLeft(t *testing.T) {
 // claim alone.
 func TestRestartedWorkerTakesBackItsOwnClaimsAtOnce(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
-		acc := seedAccount(t, st)
+		acc := messaging.SeedAccount(t, st)
 		mine := enqueue(t, st, acc, "scripted", "mine", 5)
 		if got := claimAs(t, st, "host-a", time.Hour); len(got) != 1 { // host-a dies with its message claimed
 			t.Fatalf("claimed %d", len(got))
@@ -278,7 +256,7 @@ func TestRestartedWorkerTakesBackItsOwnClaimsAtOnce(t *testing.T) {
 // left claimed.
 func TestWorkerDrainsOnStop(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
-		acc := seedAccount(t, st)
+		acc := messaging.SeedAccount(t, st)
 		gw := newScripted(nil, "finishing", "stuck")
 		cfg := messaging.WorkerConfig{Instance: "a", Concurrency: 2, PollInterval: 20 * time.Millisecond, Grace: 500 * time.Millisecond}
 		w := messaging.NewWorker(st, messaging.NewRegistry(nil, gw), cfg, slog.New(slog.DiscardHandler))
@@ -318,7 +296,7 @@ func TestWorkerDrainsOnStop(t *testing.T) {
 // second instance watching the queue does not send the message too.
 func TestWorkerRenewsTheLeaseOfASlowSend(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
-		acc := seedAccount(t, st)
+		acc := messaging.SeedAccount(t, st)
 		gw := newScripted(nil, "slow")
 		reg := messaging.NewRegistry(nil, gw)
 		// The lease is renewed every third of it; a lease of a few
@@ -405,7 +383,7 @@ func sum(ws []*messaging.Worker, f func(messaging.Stats) uint64) uint64 {
 // takes the write, the message is sent once and recorded once.
 func TestWorkerRetriesTheRecordOfASend(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
-		acc := seedAccount(t, st)
+		acc := messaging.SeedAccount(t, st)
 		fault := failSentWrites(t, st)
 		gw := newScripted(nil, "x")
 		reg := messaging.NewRegistry(nil, gw)
@@ -478,7 +456,7 @@ func (h *warnings) count(substr string) int {
 // sent again; each such duplicate is counted, and logged once as a warning.
 func TestWorkerCountsTheDuplicatesItCannotAvoid(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
-		acc := seedAccount(t, st)
+		acc := messaging.SeedAccount(t, st)
 		fault := failSentWrites(t, st)
 		gw := newScripted(nil)
 		logs := &warnings{}
@@ -540,7 +518,7 @@ func (c *sleepClock) wake() {
 // it sleeps until then; a message queued wakes it at once.
 func TestWorkerSleepsWhenIdle(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
-		acc := seedAccount(t, st)
+		acc := messaging.SeedAccount(t, st)
 		gw := newScripted(map[string][]error{"later": {messaging.Temporary(errors.New("throttled"), 5*time.Minute)}})
 		w := messaging.NewWorker(st, messaging.NewRegistry(nil, gw), messaging.WorkerConfig{Instance: "a"}, slog.New(slog.DiscardHandler))
 		clock := fakeSleeps(t, w)
@@ -607,7 +585,7 @@ func TestWorkerSleepsWhenIdle(t *testing.T) {
 // the wait, the worker sleeps exactly until the next retry is due.
 func TestWorkerSleepsUntilTheNextMessageIsDue(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
-		acc := seedAccount(t, st)
+		acc := messaging.SeedAccount(t, st)
 		id := enqueue(t, st, acc, "scripted", "later", 5)
 		due := time.Now().Add(5 * time.Minute)
 		err := st.Tx(context.Background(), func(tx *store.Tx) error {
@@ -638,7 +616,7 @@ func TestWorkerHearsAnotherInstancesQueue(t *testing.T) {
 		if st.Dialect() != store.Postgres {
 			t.Skip("SQLite has one process: its worker is woken in process")
 		}
-		acc := seedAccount(t, st)
+		acc := messaging.SeedAccount(t, st)
 		w := messaging.NewWorker(st, messaging.NewRegistry(nil, newScripted(nil)), messaging.WorkerConfig{Instance: "a"}, slog.New(slog.DiscardHandler))
 		clock := fakeSleeps(t, w) // its safety poll never fires
 		go func() {
@@ -682,7 +660,7 @@ func TestWorkerHearsAnotherInstancesQueue(t *testing.T) {
 // message's queueing, even when the claim commits with it.
 func TestWorkerWakesWhenADeadInstancesLeaseRunsOut(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
-		acc := seedAccount(t, st)
+		acc := messaging.SeedAccount(t, st)
 		ctx := context.Background()
 		enqueueClaimed := func(recipient string, lease time.Duration) time.Time {
 			t.Helper()
@@ -774,7 +752,7 @@ func (h *infoLog) WithGroup(string) slog.Handler      { return h }
 // send is logged at debug level only, each failure as it happens.
 func TestWorkerSumsUpItsSendsAndLogsEachFailure(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
-		acc := seedAccount(t, st)
+		acc := messaging.SeedAccount(t, st)
 		gw := newScripted(map[string][]error{"bad": {messaging.Permanent(errors.New("invalid destination number"))}})
 		logs := &infoLog{}
 		w := messaging.NewWorker(st, messaging.NewRegistry(nil, gw), messaging.WorkerConfig{PollInterval: 20 * time.Millisecond}, slog.New(logs))

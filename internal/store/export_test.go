@@ -69,29 +69,7 @@ func Plan(ctx context.Context, s *Store, query string, args []any, settings ...s
 	if err := tx.QueryRowContext(ctx, "EXPLAIN (FORMAT JSON) "+query, args...).Scan(&raw); err != nil {
 		return "", err
 	}
-	var doc []struct{ Plan pgPlan }
-	if err := json.Unmarshal([]byte(raw), &doc); err != nil {
-		return "", err
-	}
-	var lines []string
-	var walk func(p pgPlan)
-	walk = func(p pgPlan) {
-		l := p.NodeType
-		if p.IndexName != "" {
-			l += " using " + p.IndexName
-		}
-		if p.RelationName != "" {
-			l += " on " + p.RelationName
-		}
-		lines = append(lines, l)
-		for _, c := range p.Plans {
-			walk(c)
-		}
-	}
-	for _, d := range doc {
-		walk(d.Plan)
-	}
-	return strings.Join(lines, "\n"), nil
+	return planLines(raw)
 }
 
 // ClaimQuery is the statement that claims queued messages.
@@ -127,6 +105,12 @@ func GenericPlan(ctx context.Context, s *Store, query, types string) (string, er
 	if err := conn.QueryRowContext(ctx, "EXPLAIN (FORMAT JSON) EXECUTE generic_plan_probe("+nulls+")").Scan(&raw); err != nil {
 		return "", err
 	}
+	return planLines(raw)
+}
+
+// planLines are the nodes of PostgreSQL's EXPLAIN (FORMAT JSON) raw, a
+// line each, with the index and table each reads.
+func planLines(raw string) (string, error) {
 	var doc []struct{ Plan pgPlan }
 	if err := json.Unmarshal([]byte(raw), &doc); err != nil {
 		return "", err
