@@ -128,7 +128,7 @@ func open(ctx context.Context, dsn string, upTo int, opts ...Option) (*Store, er
 		db.SetMaxOpenConns(8)
 		db.SetMaxIdleConns(8)
 	}
-	if err := db.PingContext(ctx); err != nil {
+	if err := ping(ctx, db, dialect); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("connecting to the %s database: %w", dialect, err)
 	}
@@ -147,6 +147,35 @@ func open(ctx context.Context, dsn string, upTo int, opts ...Option) (*Store, er
 		return nil, err
 	}
 	return s, nil
+}
+
+// ping opens the first connection. On SQLite that connection turns a new
+// file to WAL, which needs the file to itself: SQLite answers busy at once,
+// without waiting out busy_timeout, when another process or store is doing
+// the same (it would deadlock otherwise), so a busy answer is tried again
+// for as long as busy_timeout would have waited.
+func ping(ctx context.Context, db *sql.DB, dialect Dialect) error {
+	err := db.PingContext(ctx)
+	if dialect != SQLite {
+		return err
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for wait := 5 * time.Millisecond; isBusy(err) && time.Now().Before(deadline); wait = min(2*wait, 200*time.Millisecond) {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+		err = db.PingContext(ctx)
+	}
+	return err
+}
+
+// isBusy tells whether SQLite answered that another connection holds the
+// lock it needs.
+func isBusy(err error) bool {
+	var sqErr *sqlite.Error
+	return errors.As(err, &sqErr) && sqErr.Code()&0xff == sqlite3.SQLITE_BUSY
 }
 
 // createPrivate makes the SQLite file readable by its owner only before
