@@ -320,7 +320,7 @@ step_queue() {
 
 step_sip() {
   BENCH_BIN=$BIN SIP_ENGINE=$ENGINE SIP_POSTGRES=$PG SIP_ACCOUNTS=$SIP_ACCOUNTS SIP_LIMIT=$SIP_LIMIT SIP_OUT="$R/sip.$ENGINE" \
-    bash bench/sip-register.sh "$SIP_RATE" "$SIP_COUNT"
+    SIP_PPROF=${PPROF:+$PPROF/sip.$ENGINE.cpu.pprof} bash bench/sip-register.sh "$SIP_RATE" "$SIP_COUNT"
 }
 
 if [ "${1:-}" = __step ]; then

@@ -20,7 +20,9 @@
 # SIP_LIMIT (registrations in flight at once, default 200 or half the
 # accounts when fewer), SIP_OUT (write
 # SIP_OUT.activator.json and SIP_OUT.ceiling.json with the rates), BENCH_BIN
-# (a folder with activator and gen already built). It fails when more than
+# (a folder with activator and gen already built), SIP_PPROF (a file: a CPU
+# profile of activator while sipp registers against it is written there;
+# activator must be built with -tags pprof). It fails when more than
 # 5% of either server's registrations failed. Some fail at saturation on a
 # busy machine: a REGISTER answered after 500 ms is sent again, and on
 # PostgreSQL activator's registrar fails one of the two ("contact is
@@ -78,7 +80,9 @@ esac
 
 # activator binds ports the system picks (port 0) and says which in its
 # ready file: no port is chosen here and lost to another process.
-setsid "$BIN/activator" serve --data "$W/data" "${DB[@]}" --listen 127.0.0.1:0 --sip-udp 127.0.0.1:0 --sip-tcp off \
+PROF=()
+[ -z "${SIP_PPROF:-}" ] || PROF=(ACTIVATOR_PPROF=127.0.0.1:0 "ACTIVATOR_PPROF_READY=$W/pprof.url")
+setsid env "${PROF[@]}" "$BIN/activator" serve --data "$W/data" "${DB[@]}" --listen 127.0.0.1:0 --sip-udp 127.0.0.1:0 --sip-tcp off \
   --sip-tls off --log-level warn --ready-file "$W/ready.json" >"$W/activator.log" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 300); do [ -s "$W/ready.json" ] && break; sleep 0.1; done
@@ -150,11 +154,15 @@ cp e2e/testdata/sipp-register.xml "$W/reg.xml" # the scenario the SIP tests run
 
 bench() { # name target
   local start end
+  local prof=
+  [ "$1" = embedded ] && [ -n "${SIP_PPROF:-}" ] && prof=$(cat "$W/pprof.url")
+  [ -z "$prof" ] || curl -fsS -X POST "$prof/debug/cpu/start"
   start=$(date +%s.%N)
   # No -p: sipp binds its own port (the first free one from 5060, else one the system picks).
   (cd "$W" && sipp "$2" -sf reg.xml -inf users.csv -i 127.0.0.1 -bind_local -r "$RATE" -rp 1000 -m "$COUNT" -l "$LIMIT" \
     -buff_size 2097152 -nostdin -timeout 120s -default_behaviors all,-bye -trace_stat -stf "$1.csv" >/dev/null 2>&1) || true
   end=$(date +%s.%N)
+  [ -z "$prof" ] || { curl -fsS "$prof/debug/cpu/stop" -o "$SIP_PPROF" && echo "profile: $SIP_PPROF" >&2; }
   local ok failed
   ok=$(tail -1 "$W/$1.csv" | awk -F';' '{print $16}')     # SuccessfulCall(C)
   failed=$(tail -1 "$W/$1.csv" | awk -F';' '{print $18}') # FailedCall(C)

@@ -34,8 +34,13 @@ func scanSIPAccount(row *row) (*SIPAccount, error) {
 	if err := row.Scan(&a.ID, &a.OrgID, &a.Username, &a.DisplayName, &a.VirtualNumber, &a.HA1MD5, &a.HA1SHA256, &stage, &disabled); err != nil {
 		return nil, mapErr(err)
 	}
-	a.Enabled = stage == model.StageActivated && !disabled && a.HA1MD5 != ""
+	a.Enabled = mayRegister(stage, disabled, a.HA1MD5)
 	return &a, nil
+}
+
+// mayRegister is SIPAccount.Enabled from the account's columns.
+func mayRegister(stage string, disabled bool, ha1MD5 string) bool {
+	return stage == model.StageActivated && !disabled && ha1MD5 != ""
 }
 
 // SIPAccountByUsername finds an account by its SIP username in a username
@@ -46,6 +51,54 @@ func scanSIPAccount(row *row) (*SIPAccount, error) {
 // organisation against the request's own.
 func (r *Reader) SIPAccountByUsername(ctx context.Context, scope int64, username string) (*SIPAccount, error) {
 	return scanSIPAccount(r.q.QueryRowContext(ctx, `SELECT `+sipAccountCols+` FROM accounts WHERE username_scope = $1 AND username = $2`, scope, username))
+}
+
+// SIPAccountRegistering is SIPAccountByUsername for a REGISTER: the
+// account and its live bindings at now (newest first, as Registrations
+// lists them) in one read, the registrar's one query for a refresh it
+// answers without writing.
+func (r *Reader) SIPAccountRegistering(ctx context.Context, scope int64, username string, now time.Time) (*SIPAccount, []model.Registration, error) {
+	rows, err := r.q.QueryContext(ctx, `SELECT a.id, a.org_id, a.username, a.display_name, a.virtual_number, a.ha1_md5, a.ha1_sha256, a.stage, a.disabled,
+		g.id, g.contact, g.transport, g.source, g.user_agent, g.created_at, g.updated_at, g.expires_at
+		FROM accounts a LEFT JOIN sip_registrations g ON g.account_id = a.id AND g.expires_at > $3
+		WHERE a.username_scope = $1 AND a.username = $2 ORDER BY g.updated_at DESC, g.id DESC`, scope, username, ms(now))
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading a registering account: %w", err)
+	}
+	defer rows.Close()
+	var (
+		a     *SIPAccount
+		regs  = []model.Registration{}
+		stage string
+		dis   bool
+	)
+	for rows.Next() {
+		var (
+			acct                      SIPAccount
+			id, created, updated, exp sql.NullInt64
+			contact, tr, src, agent   sql.NullString
+		)
+		if err := rows.Scan(&acct.ID, &acct.OrgID, &acct.Username, &acct.DisplayName, &acct.VirtualNumber, &acct.HA1MD5, &acct.HA1SHA256, &stage, &dis,
+			&id, &contact, &tr, &src, &agent, &created, &updated, &exp); err != nil {
+			return nil, nil, fmt.Errorf("reading a registering account: %w", err)
+		}
+		if a == nil {
+			acct.Enabled = mayRegister(stage, dis, acct.HA1MD5)
+			a = &acct
+		}
+		if id.Valid {
+			regs = append(regs, model.Registration{ID: id.Int64, AccountID: a.ID, Username: a.Username, Contact: contact.String,
+				Transport: tr.String, Source: src.String, UserAgent: agent.String,
+				CreatedAt: fromMS(created.Int64), UpdatedAt: fromMS(updated.Int64), ExpiresAt: fromMS(exp.Int64)})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("reading a registering account: %w", err)
+	}
+	if a == nil {
+		return nil, nil, ErrNotFound
+	}
+	return a, regs, nil
 }
 
 // SIPAccountByNumber finds an account by its virtual number.

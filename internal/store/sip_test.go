@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -61,6 +62,25 @@ func TestSIPRegistrations(t *testing.T) {
 		if err != nil || len(regs) != 1 || regs[0].Source != "1.2.3.4:6" || !regs[0].ExpiresAt.Equal(now.Add(2*time.Hour)) || regs[0].Username != acc.Username {
 			t.Fatalf("live bindings: want the refreshed one only, got %+v, %v", regs, err)
 		}
+		// A REGISTER reads the account and the same live bindings at once.
+		put("sip:a@9.9.9.9:9", now.Add(3*time.Hour), "9.9.9.9:9")
+		regs, _ = s.Registrations(ctx, acc.ID, now)
+		ra, rregs, err := s.SIPAccountRegistering(ctx, model.DefaultOrgID, acc.Username, now)
+		if err != nil || ra.ID != acc.ID || !ra.Enabled || ra.HA1MD5 != "md5hash" || ra.HA1SHA256 != "sha256hash" || ra.VirtualNumber != "100001" {
+			t.Fatalf("registering account: %+v, %v", ra, err)
+		}
+		if len(regs) != 2 || !reflect.DeepEqual(rregs, regs) {
+			t.Fatalf("registering account's bindings: want %+v (as Registrations lists them), got %+v", regs, rregs)
+		}
+		if _, _, err := s.SIPAccountRegistering(ctx, model.DefaultOrgID, "nobody", now); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("registering an unknown username: want ErrNotFound, got %v", err)
+		}
+		if err := s.Tx(ctx, func(tx *store.Tx) error {
+			_, err := tx.DeleteRegistration(ctx, acc.ID, "sip:a@9.9.9.9:9")
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
 		if err := s.Tx(ctx, func(tx *store.Tx) error {
 			n, err := tx.DeleteExpiredRegistrations(ctx, now)
 			if n != 1 {
@@ -89,6 +109,9 @@ func TestSIPRegistrations(t *testing.T) {
 			return err
 		}); err != nil {
 			t.Fatal(err)
+		}
+		if ra, rregs, err := s.SIPAccountRegistering(ctx, model.DefaultOrgID, acc.Username, now); err != nil || ra.ID != acc.ID || rregs == nil || len(rregs) != 0 {
+			t.Fatalf("registering account with no binding: want it with an empty list, got %+v, %+v, %v", ra, rregs, err)
 		}
 		put("sip:c@1.2.3.4:5", now.Add(time.Hour), "x:3")
 		if err := s.Tx(ctx, func(tx *store.Tx) error { return tx.DeleteAccount(ctx, acc.ID) }); err != nil {

@@ -16,7 +16,8 @@ import (
 // whose every contact only refreshes a stored binding, unchanged
 // (transport, source, user agent), written less than refreshWindow ago
 // (and less than a quarter of the binding's period), is answered with
-// the stored bindings, read from the database, and what is left of their
+// the stored bindings, read from the database with the account (one
+// query: store.SIPAccountRegistering), and what is left of their
 // stored expiry: the registration in the database is exactly what the
 // phone is told, a little shorter than it asked (RFC 3261 lets a
 // registrar shorten it), and it refreshes that much earlier. Anything

@@ -236,7 +236,8 @@ func (s *Server) onOptions(req *sip.Request, tx sip.ServerTransaction) {
 
 // authenticate checks a request's digest answer. It answers the request
 // itself (challenge or refusal) and returns nil when it is not authenticated.
-func (s *Server) authenticate(ctx context.Context, req *sip.Request, tx sip.ServerTransaction, proxy bool) *store.SIPAccount {
+// A REGISTER's account comes with its live bindings at now, read with it.
+func (s *Server) authenticate(ctx context.Context, req *sip.Request, tx sip.ServerTransaction, proxy bool, now time.Time) (*store.SIPAccount, []model.Registration) {
 	// The challenge comes before any account is known: the realm is the
 	// SIP domain the request names when it is some organisation's, else
 	// the default organisation's; only that domain's accounts answer it.
@@ -244,7 +245,7 @@ func (s *Server) authenticate(ctx context.Context, req *sip.Request, tx sip.Serv
 	if err != nil {
 		s.log.Error("sip: reading settings", "err", err)
 		s.reply(tx, req, sip.StatusInternalServerError, "Server Error")
-		return nil
+		return nil, nil
 	}
 	domain := realmOf(req, names)
 	realm := domain.Realm
@@ -269,22 +270,30 @@ func (s *Server) authenticate(ctx context.Context, req *sip.Request, tx sip.Serv
 	}
 	if cred == nil {
 		challenge(false)
-		return nil
+		return nil, nil
 	}
 	h := hasher(cred.Algorithm)
 	if h == nil || !strings.EqualFold(cred.QOP, "auth") {
 		challenge(false)
-		return nil
+		return nil, nil
 	}
 	if !s.nonces.take(cred.Nonce) {
 		challenge(true)
-		return nil
+		return nil, nil
 	}
-	acct, err := s.account(ctx, domain, cred.Username)
+	var (
+		acct     *store.SIPAccount
+		bindings []model.Registration
+	)
+	if proxy {
+		acct, err = s.account(ctx, domain, cred.Username)
+	} else {
+		acct, bindings, err = registering(ctx, s.cfg.Store, domain, cred.Username, now)
+	}
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		s.log.Error("sip: reading account", "err", err)
 		s.reply(tx, req, sip.StatusInternalServerError, "Server Error")
-		return nil
+		return nil, nil
 	}
 	ha1 := ""
 	if acct != nil {
@@ -297,7 +306,7 @@ func (s *Server) authenticate(ctx context.Context, req *sip.Request, tx sip.Serv
 	if acct == nil || ha1 == "" || !equalHex(want, cred.Response) {
 		s.failed(req, cred.Username)
 		s.reply(tx, req, sip.StatusForbidden, "Forbidden")
-		return nil
+		return nil, nil
 	}
 	if !acct.Enabled {
 		level := slog.LevelDebug
@@ -306,9 +315,9 @@ func (s *Server) authenticate(ctx context.Context, req *sip.Request, tx sip.Serv
 		}
 		s.log.Log(ctx, level, "sip account may not register", "method", req.Method.String(), "username", cred.Username, "source", req.Source())
 		s.reply(tx, req, sip.StatusForbidden, "Forbidden")
-		return nil
+		return nil, nil
 	}
-	return acct
+	return acct, bindings
 }
 
 // account is the registrar's one look-up of an account by name: the
@@ -323,19 +332,37 @@ func (s *Server) account(ctx context.Context, domain activation.SIPRealm, userna
 // lookupAccount is Server.account on a store: the one function both the
 // registrar and its account backend find an account by name with.
 func lookupAccount(ctx context.Context, st *store.Store, domain activation.SIPRealm, username string) (*store.SIPAccount, error) {
-	for _, scope := range domain.Scopes {
+	a, _, err := inRealm(domain, func(scope int64) (*store.SIPAccount, []model.Registration, error) {
 		a, err := st.SIPAccountByUsername(ctx, scope, username)
+		return a, nil, err
+	})
+	return a, err
+}
+
+// registering is lookupAccount for a REGISTER: the account and its live
+// bindings at now, in one read.
+func registering(ctx context.Context, st *store.Store, domain activation.SIPRealm, username string, now time.Time) (*store.SIPAccount, []model.Registration, error) {
+	return inRealm(domain, func(scope int64) (*store.SIPAccount, []model.Registration, error) {
+		return st.SIPAccountRegistering(ctx, scope, username, now)
+	})
+}
+
+// inRealm looks an account up in each of a SIP domain's username scopes
+// in turn and returns the first of one of the domain's organisations.
+func inRealm(domain activation.SIPRealm, find func(scope int64) (*store.SIPAccount, []model.Registration, error)) (*store.SIPAccount, []model.Registration, error) {
+	for _, scope := range domain.Scopes {
+		a, regs, err := find(scope)
 		if errors.Is(err, store.ErrNotFound) {
 			continue
 		}
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if domain.Has(a.OrgID) {
-			return a, nil
+			return a, regs, nil
 		}
 	}
-	return nil, store.ErrNotFound
+	return nil, nil, store.ErrNotFound
 }
 
 // callee finds the account a call or MESSAGE is for: by username in the
@@ -419,7 +446,8 @@ func transportOf(req *sip.Request) string { return strings.ToLower(req.Transport
 func (s *Server) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	acct := s.authenticate(ctx, req, tx, false)
+	now := s.now().UTC().Truncate(time.Millisecond)
+	acct, stored := s.authenticate(ctx, req, tx, false, now)
 	if acct == nil {
 		return
 	}
@@ -433,7 +461,6 @@ func (s *Server) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 			expires = v
 		}
 	}
-	now := s.now().UTC().Truncate(time.Millisecond)
 	transport, source, agent := transportOf(req), req.Source(), ""
 	if h := req.GetHeader("User-Agent"); h != nil {
 		agent = h.Value()
@@ -477,8 +504,9 @@ func (s *Server) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 		for i, c := range changes {
 			asked[i] = binding{contact: c.contact, transport: transport, source: source, agent: agent, expires: c.expires}
 		}
-		// A refresh of bindings just written is answered with a read (bindings.go).
-		if stored, err := s.cfg.Store.Registrations(ctx, acct.ID, now); err == nil && onlyRefreshes(asked, stored, now) {
+		// A refresh of bindings just written is answered with the read
+		// of the account (bindings.go).
+		if onlyRefreshes(asked, stored, now) {
 			live, refreshed = stored, true
 		}
 	}
@@ -771,7 +799,7 @@ func (s *Server) onRoute(req *sip.Request, tx sip.ServerTransaction) {
 	if req.IsInvite() {
 		s.reply(tx, req, sip.StatusTrying, "Trying")
 	}
-	caller := s.authenticate(ctx, req, tx, true)
+	caller, _ := s.authenticate(ctx, req, tx, true, time.Time{})
 	if caller == nil {
 		return
 	}
