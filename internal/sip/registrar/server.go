@@ -72,6 +72,10 @@ type Server struct {
 	addrs   map[string]string // transport -> bound host:port
 	now     func() time.Time
 	stats   stats
+	// write makes a REGISTER's changes to its bindings: on SQLite in a
+	// commit with those of the REGISTERs that arrive at the same time
+	// (store.Group), on PostgreSQL in a transaction of its own.
+	write func(ctx context.Context, fn func(ctx context.Context, tx *store.Tx) error) error
 }
 
 // New binds the listeners; Run serves them.
@@ -93,6 +97,12 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, nonces: newNonces(30*time.Second, 100000), ports: map[string]int{}, addrs: map[string]string{}, now: time.Now}
 	clock := func() time.Time { return s.now() } // s.now, even when a test sets it after New
+	s.write = func(ctx context.Context, fn func(ctx context.Context, tx *store.Tx) error) error {
+		return cfg.Store.Tx(ctx, func(tx *store.Tx) error { return fn(ctx, tx) })
+	}
+	if cfg.Store != nil && cfg.Store.Dialect() == store.SQLite {
+		s.write = store.NewGroup(cfg.Store).Tx
+	}
 	s.dialogs = newDialogs(clock)
 	s.bans = newBans(cfg.BanFailures, cfg.BanWindow, cfg.BanTime, clock)
 	s.flowKey = make([]byte, 32)
@@ -512,7 +522,7 @@ func (s *Server) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	var err error
 	if !refreshed {
-		err = s.cfg.Store.Tx(ctx, func(dbtx *store.Tx) error {
+		err = s.write(ctx, func(ctx context.Context, dbtx *store.Tx) error {
 			if removeAll {
 				n, err := dbtx.DeleteRegistrations(ctx, acct.ID)
 				if err != nil {
