@@ -12,6 +12,7 @@ import (
 
 	"github.com/activator-voip/activator/internal/model"
 	"github.com/activator-voip/activator/internal/store"
+	"github.com/activator-voip/activator/internal/store/storetest"
 )
 
 // A refresh of a binding written less than a minute ago, unchanged, is
@@ -19,7 +20,12 @@ import (
 // its stored expiry; a change, a removal in the database or an older
 // binding is written as before.
 func TestRegisterRefreshOfAFreshBindingIsAnsweredFromTheStoredOne(t *testing.T) {
-	r := startRegistrar(t, nil)
+	for _, b := range storetest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) { refreshOfAFreshBinding(t, startRegistrarOn(t, b.DSN(t), nil)) })
+	}
+}
+
+func refreshOfAFreshBinding(t *testing.T, r *testRegistrar) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	c, req, res := register(t, r.addr, "alice")
@@ -120,10 +126,16 @@ func mustAccount(t *testing.T, r *testRegistrar, username string) int64 {
 }
 
 // REGISTERs arriving together are written together (on SQLite in one
-// commit, store.Group): each is answered for its own bindings, and each
-// new binding is stored with its event, whichever REGISTER led the commit.
+// commit, store.Group; on PostgreSQL one statement each, store.PutBinding):
+// each is answered for its own bindings, and each new binding is stored
+// with its event.
 func TestRegistersArrivingTogetherAreEachStored(t *testing.T) {
-	r := startRegistrar(t, nil)
+	for _, b := range storetest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) { registersArrivingTogether(t, startRegistrarOn(t, b.DSN(t), nil)) })
+	}
+}
+
+func registersArrivingTogether(t *testing.T, r *testRegistrar) {
 	const each = 12
 	var phones []*phone
 	for range each {
