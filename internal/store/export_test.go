@@ -154,6 +154,3 @@ func MigrationCount(d Dialect) int {
 	ms, _ := loadMigrations(d)
 	return len(ms)
 }
-
-// GroupWaiting is how many writes wait for g's next commit.
-func GroupWaiting(g *Group) int { return g.waiting() }

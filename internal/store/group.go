@@ -66,6 +66,13 @@ func plain(err error) error {
 	return err
 }
 
+// TxAlone runs fn in a transaction of its own, as a Group's Tx does in
+// a group of one: where writes are not grouped (PostgreSQL), with the
+// same fn.
+func (s *Store) TxAlone(ctx context.Context, fn func(ctx context.Context, tx *Tx) error) error {
+	return plain(s.Tx(ctx, func(tx *Tx) error { return fn(ctx, tx) }))
+}
+
 // Tx runs fn in a transaction with the writes that arrive at the same
 // time and returns when that transaction has committed or failed.
 func (g *Group) Tx(ctx context.Context, fn func(ctx context.Context, tx *Tx) error) error {
@@ -124,8 +131,8 @@ func (g *Group) commit(batch []*groupWrite) {
 	}
 }
 
-// waiting is how many writes wait for the next commit.
-func (g *Group) waiting() int {
+// Waiting is how many writes wait for the next commit.
+func (g *Group) Waiting() int {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return len(g.pending)

@@ -63,9 +63,9 @@ func TestGroupCommitsConcurrentWritesTogether(t *testing.T) {
 					})
 				})
 			}
-			for deadline := time.Now().Add(10 * time.Second); store.GroupWaiting(g) < n; time.Sleep(time.Millisecond) {
+			for deadline := time.Now().Add(10 * time.Second); g.Waiting() < n; time.Sleep(time.Millisecond) {
 				if time.Now().After(deadline) {
-					t.Fatalf("%d writes waiting for the next commit, want %d", store.GroupWaiting(g), n)
+					t.Fatalf("%d writes waiting for the next commit, want %d", g.Waiting(), n)
 				}
 			}
 			close(release)

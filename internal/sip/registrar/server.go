@@ -598,7 +598,7 @@ func (s *Server) writeBindings(ctx context.Context, fn func(ctx context.Context,
 	if s.group != nil {
 		return s.group.Tx(ctx, fn)
 	}
-	return s.cfg.Store.Tx(ctx, func(tx *store.Tx) error { return fn(ctx, tx) })
+	return s.cfg.Store.TxAlone(ctx, fn)
 }
 
 // registeredDetail is the detail of the event of a new binding.
