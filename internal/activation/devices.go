@@ -28,7 +28,7 @@ type Devices struct {
 	log      *slog.Logger
 	now      func() time.Time
 	stats    redeemStats
-	group    *redeemGroup // SQLite only: concurrent redeems share a commit
+	group    *store.Group // SQLite only: concurrent redeems share a commit
 }
 
 // DevicesConfig is what Devices is made from.
@@ -44,7 +44,7 @@ type DevicesConfig struct {
 func NewDevices(c DevicesConfig) *Devices {
 	d := &Devices{store: c.Store, settings: c.Settings, accounts: c.Accounts, box: c.Box, log: orDiscard(c.Logger), now: time.Now}
 	if c.Store.Dialect() == store.SQLite {
-		d.group = &redeemGroup{store: c.Store}
+		d.group = store.NewGroup(c.Store)
 	}
 	return d
 }
@@ -139,7 +139,7 @@ func (s *Devices) redeemOnce(ctx context.Context, req model.RedeemRequest, hook 
 		// on SQLite and on its rows on PostgreSQL: one winner per link,
 		// no redeem for a disabled account, and two devices of an account
 		// bound to one cannot both pass. When it refuses, it has written
-		// nothing (noWrite: on SQLite the redeem's group commits without
+		// nothing (store.NoWrite: on SQLite the redeem's group commits without
 		// it), and the reads below say why.
 		_, err := tx.RedeemDevice(ctx, w)
 		if errors.Is(err, store.ErrLinkLost) {
@@ -148,15 +148,15 @@ func (s *Devices) redeemOnce(ctx context.Context, req model.RedeemRequest, hook 
 			if l, err := tx.LinkByHash(ctx, hash); err == nil {
 				if err := linkState(l, now); err != nil {
 					if errors.Is(err, ErrLinkUsed) {
-						return noWrite{ErrLinkUsed}
+						return store.NoWrite(ErrLinkUsed)
 					}
-					return noWrite{err}
+					return store.NoWrite(err)
 				}
 			}
 			if err := checkBinding(ctx, &tx.Reader, l.AccountID, req.Device.ID); err != nil {
-				return noWrite{err}
+				return store.NoWrite(err)
 			}
-			return noWrite{ErrLinkUsed}
+			return store.NoWrite(ErrLinkUsed)
 		}
 		if errors.Is(err, store.ErrNotFound) {
 			return ErrAccountDisabled // disabled (or deleted) since it was read
@@ -170,9 +170,9 @@ func (s *Devices) redeemOnce(ctx context.Context, req model.RedeemRequest, hook 
 		return nil
 	}
 	if s.group != nil {
-		err = s.group.write(ctx, write)
+		err = s.group.Tx(ctx, write)
 	} else {
-		err = plain(s.store.Tx(ctx, func(tx *store.Tx) error { return write(ctx, tx) }))
+		err = s.store.TxAlone(ctx, write)
 	}
 	if err != nil {
 		return nil, err

@@ -297,17 +297,26 @@ func (tx *Tx) DeleteAccount(ctx context.Context, id int64) error {
 
 // AddEvent appends to an account's timeline.
 func (tx *Tx) AddEvent(ctx context.Context, orgID, accountID int64, kind model.EventKind, actor string, detail map[string]string) error {
-	d := ""
-	if len(detail) > 0 {
-		b, err := json.Marshal(detail)
-		if err != nil {
-			return fmt.Errorf("encoding event detail: %w", err)
-		}
-		d = string(b)
+	d, err := eventDetail(detail)
+	if err != nil {
+		return err
 	}
-	_, err := tx.exec(ctx, `INSERT INTO events (org_id, account_id, kind, at, actor, detail) VALUES ($1, $2, $3, $4, $5, $6)`,
+	_, err = tx.exec(ctx, `INSERT INTO events (org_id, account_id, kind, at, actor, detail) VALUES ($1, $2, $3, $4, $5, $6)`,
 		orgID, accountID, kind, ms(time.Now()), actor, d)
 	return err
+}
+
+// eventDetail is an event's detail as its column holds it: JSON, or
+// empty for none.
+func eventDetail(detail map[string]string) (string, error) {
+	if len(detail) == 0 {
+		return "", nil
+	}
+	b, err := json.Marshal(detail)
+	if err != nil {
+		return "", fmt.Errorf("encoding event detail: %w", err)
+	}
+	return string(b), nil
 }
 
 // NewEvent is an event for AddEvents to write.
@@ -334,14 +343,11 @@ func (tx *Tx) AddEvents(ctx context.Context, evs []NewEvent) error {
 	}
 	rs := make([]row, len(evs))
 	for i, e := range evs {
-		rs[i] = row{OrgID: e.OrgID, AccountID: e.AccountID, Kind: string(e.Kind), Actor: e.Actor}
-		if len(e.Detail) > 0 {
-			b, err := json.Marshal(e.Detail)
-			if err != nil {
-				return fmt.Errorf("encoding event detail: %w", err)
-			}
-			rs[i].Detail = string(b)
+		d, err := eventDetail(e.Detail)
+		if err != nil {
+			return err
 		}
+		rs[i] = row{OrgID: e.OrgID, AccountID: e.AccountID, Kind: string(e.Kind), Actor: e.Actor, Detail: d}
 	}
 	b, err := json.Marshal(rs)
 	if err != nil {

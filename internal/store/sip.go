@@ -101,6 +101,89 @@ func (r *Reader) SIPAccountRegistering(ctx context.Context, scope int64, usernam
 	return a, regs, nil
 }
 
+// Binding is a REGISTER's one binding to store, with the registered
+// event written when the binding is new.
+type Binding struct {
+	OrgID        int64
+	Registration *model.Registration // AccountID, Contact, Transport, Source, UserAgent, UpdatedAt (now), ExpiresAt
+	Detail       map[string]string   // the registered event's
+}
+
+// PutBinding stores one binding as PutRegistration does, writes its
+// registered event when it is new, and returns the account's live
+// bindings after it, newest first, as Registrations lists them. On
+// PostgreSQL it is one statement, committed on its own, where a
+// transaction of its three was six round trips; on SQLite a transaction
+// of the three.
+func (s *Store) PutBinding(ctx context.Context, b Binding) (created bool, live []model.Registration, err error) {
+	reg := b.Registration
+	if s.dialect != Postgres {
+		err = s.Tx(ctx, func(tx *Tx) error {
+			if created, err = tx.PutRegistration(ctx, reg); err != nil {
+				return err
+			}
+			if created {
+				if err := tx.AddEvent(ctx, b.OrgID, reg.AccountID, model.EventRegistered, "", b.Detail); err != nil {
+					return err
+				}
+			}
+			live, err = tx.Registrations(ctx, reg.AccountID, reg.UpdatedAt)
+			return err
+		})
+		return created, live, err
+	}
+	detail, err := eventDetail(b.Detail)
+	if err != nil {
+		return false, nil, err
+	}
+	// The statement's parts see the database as it was before it: the
+	// binding just written comes from the upsert's RETURNING, the others
+	// from the table.
+	rows, err := s.q.QueryContext(ctx, `WITH up AS (
+			INSERT INTO sip_registrations (account_id, contact, transport, source, user_agent, created_at, updated_at, expires_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $6, $7)
+			ON CONFLICT (account_id, contact) DO UPDATE SET transport = excluded.transport, source = excluded.source,
+				user_agent = excluded.user_agent, updated_at = excluded.updated_at, expires_at = excluded.expires_at
+			RETURNING id, contact, transport, source, user_agent, created_at, updated_at, expires_at, (xmax = 0) AS created
+		), ev AS (
+			INSERT INTO events (org_id, account_id, kind, at, actor, detail)
+			SELECT $8, $1, $9, $6, '', $10 FROM up WHERE up.created
+		)
+		SELECT * FROM (
+			SELECT id, contact, transport, source, user_agent, created_at, updated_at, expires_at, created FROM up
+			UNION ALL
+			SELECT g.id, g.contact, g.transport, g.source, g.user_agent, g.created_at, g.updated_at, g.expires_at, false
+			FROM sip_registrations g WHERE g.account_id = $1 AND g.expires_at > $6 AND g.contact <> $2
+		) b WHERE b.expires_at > $6 ORDER BY b.updated_at DESC, b.id DESC`,
+		reg.AccountID, reg.Contact, reg.Transport, reg.Source, reg.UserAgent, ms(reg.UpdatedAt), ms(reg.ExpiresAt),
+		b.OrgID, model.EventRegistered, detail)
+	if err != nil {
+		return false, nil, fmt.Errorf("storing a binding: %w", mapErr(err))
+	}
+	defer rows.Close()
+	live = []model.Registration{}
+	for rows.Next() {
+		var (
+			g                   model.Registration
+			c, updated, expires int64
+			isNew               bool
+		)
+		if err := rows.Scan(&g.ID, &g.Contact, &g.Transport, &g.Source, &g.UserAgent, &c, &updated, &expires, &isNew); err != nil {
+			return false, nil, fmt.Errorf("storing a binding: %w", err)
+		}
+		g.AccountID, g.Username = reg.AccountID, reg.Username
+		g.CreatedAt, g.UpdatedAt, g.ExpiresAt = fromMS(c), fromMS(updated), fromMS(expires)
+		if g.Contact == reg.Contact {
+			reg.ID, reg.CreatedAt, created = g.ID, g.CreatedAt, isNew
+		}
+		live = append(live, g)
+	}
+	if err := rows.Err(); err != nil {
+		return false, nil, fmt.Errorf("storing a binding: %w", mapErr(err))
+	}
+	return created, live, nil
+}
+
 // SIPAccountByNumber finds an account by its virtual number.
 func (r *Reader) SIPAccountByNumber(ctx context.Context, orgID int64, number string) (*SIPAccount, error) {
 	return scanSIPAccount(r.q.QueryRowContext(ctx, `SELECT `+sipAccountCols+` FROM accounts WHERE org_id = $1 AND virtual_number = $2`, orgID, number))

@@ -220,3 +220,70 @@ func TestPutRegistrationConcurrent(t *testing.T) {
 		}
 	})
 }
+
+// TestPutBinding: a REGISTER's one binding is stored with its registered
+// event when it is new, and the answer is the account's live bindings
+// after it, as Registrations lists them.
+func TestPutBinding(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		acc := seed(t, s)
+		now := time.Now().UTC().Truncate(time.Millisecond)
+		registered := func() int {
+			t.Helper()
+			evs, err := s.Events(ctx, acc.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := 0
+			for _, e := range evs {
+				if e.Kind == model.EventRegistered {
+					n++
+					if e.Detail["contact"] == "" || e.Detail["source"] == "" {
+						t.Errorf("registered event without its contact and source: %+v", e.Detail)
+					}
+				}
+			}
+			return n
+		}
+		put := func(contact, source string, at time.Time) (bool, []model.Registration) {
+			t.Helper()
+			reg := &model.Registration{AccountID: acc.ID, Username: acc.Username, Contact: contact, Transport: "udp", Source: source,
+				UserAgent: "ua", UpdatedAt: at, ExpiresAt: at.Add(time.Hour)}
+			created, live, err := s.PutBinding(ctx, store.Binding{OrgID: org, Registration: reg,
+				Detail: map[string]string{"contact": contact, "source": source}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := s.Registrations(ctx, acc.ID, at)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(live, want) {
+				t.Fatalf("live bindings after %s: got %+v, want %+v", contact, live, want)
+			}
+			if reg.ID == 0 || reg.ID != want[indexOf(want, contact)].ID {
+				t.Fatalf("the stored binding's id: %d, want %+v", reg.ID, want)
+			}
+			return created, live
+		}
+		if created, live := put("sip:a@1.2.3.4:5", "1.2.3.4:5", now); !created || len(live) != 1 || registered() != 1 {
+			t.Fatalf("first binding: created %v, %d live, %d events", created, len(live), registered())
+		}
+		if created, live := put("sip:a@1.2.3.4:5", "1.2.3.4:6", now.Add(time.Second)); created || len(live) != 1 || live[0].Source != "1.2.3.4:6" || registered() != 1 {
+			t.Fatalf("refresh: created %v, live %+v, %d events", created, live, registered())
+		}
+		if created, live := put("sip:b@1.2.3.4:7", "1.2.3.4:7", now.Add(2*time.Second)); !created || len(live) != 2 || live[0].Contact != "sip:b@1.2.3.4:7" || registered() != 2 {
+			t.Fatalf("second contact: created %v, live %+v, %d events", created, live, registered())
+		}
+	})
+}
+
+func indexOf(regs []model.Registration, contact string) int {
+	for i, r := range regs {
+		if r.Contact == contact {
+			return i
+		}
+	}
+	return 0
+}

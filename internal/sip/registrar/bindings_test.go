@@ -3,6 +3,7 @@ package registrar
 import (
 	"context"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 
 	"github.com/activator-voip/activator/internal/model"
 	"github.com/activator-voip/activator/internal/store"
+	"github.com/activator-voip/activator/internal/store/storetest"
 )
 
 // A refresh of a binding written less than a minute ago, unchanged, is
@@ -18,7 +20,12 @@ import (
 // its stored expiry; a change, a removal in the database or an older
 // binding is written as before.
 func TestRegisterRefreshOfAFreshBindingIsAnsweredFromTheStoredOne(t *testing.T) {
-	r := startRegistrar(t, nil)
+	for _, b := range storetest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) { refreshOfAFreshBinding(t, startRegistrarOn(t, b.DSN(t), nil)) })
+	}
+}
+
+func refreshOfAFreshBinding(t *testing.T, r *testRegistrar) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	c, req, res := register(t, r.addr, "alice")
@@ -116,4 +123,58 @@ func mustAccount(t *testing.T, r *testRegistrar, username string) int64 {
 		t.Fatal(err)
 	}
 	return a.ID
+}
+
+// REGISTERs arriving together are written together (on SQLite in one
+// commit, store.Group; on PostgreSQL one statement each, store.PutBinding):
+// each is answered for its own bindings, and each new binding is stored
+// with its event.
+func TestRegistersArrivingTogetherAreEachStored(t *testing.T) {
+	for _, b := range storetest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) { registersArrivingTogether(t, startRegistrarOn(t, b.DSN(t), nil)) })
+	}
+}
+
+func registersArrivingTogether(t *testing.T, r *testRegistrar) {
+	const each = 12
+	var phones []*phone
+	for range each {
+		for _, u := range []string{"alice", "carol"} {
+			p := newPhone(t, u, "127.0.0.1", r.addr)
+			p.wait = 10 * time.Second
+			phones = append(phones, p)
+		}
+	}
+	codes := make([]int, len(phones))
+	var wg sync.WaitGroup
+	for i, p := range phones {
+		wg.Go(func() { codes[i] = p.register(p.user + "pw") })
+	}
+	wg.Wait()
+	for i, c := range codes {
+		if c != 200 {
+			t.Errorf("phone %d (%s): REGISTER answered %d, want 200", i, phones[i].user, c)
+		}
+	}
+	ctx := context.Background()
+	for _, u := range []string{"alice", "carol"} {
+		id := mustAccount(t, r, u)
+		regs, err := r.st.Registrations(ctx, id, r.clock.now())
+		if err != nil || len(regs) != each {
+			t.Errorf("%s: %d bindings stored (%v), want %d", u, len(regs), err, each)
+		}
+		events, err := r.st.Events(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, e := range events {
+			if e.Kind == model.EventRegistered {
+				n++
+			}
+		}
+		if n != each {
+			t.Errorf("%s: %d registered events, want one for each of the %d bindings", u, n, each)
+		}
+	}
 }

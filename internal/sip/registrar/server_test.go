@@ -44,8 +44,14 @@ type testRegistrar struct {
 // startRegistrar is registrar with a configuration the test adjusts.
 func startRegistrar(t testing.TB, adjust func(*Config)) *testRegistrar {
 	t.Helper()
+	return startRegistrarOn(t, storetest.SQLiteDSN(t), adjust)
+}
+
+// startRegistrarOn is startRegistrar on the database dsn names.
+func startRegistrarOn(t testing.TB, dsn string, adjust func(*Config)) *testRegistrar {
+	t.Helper()
 	ctx := context.Background()
-	st := storetest.Open(t, storetest.SQLiteDSN(t))
+	st := storetest.Open(t, dsn)
 	box, err := secret.NewBox(make([]byte, 32))
 	if err != nil {
 		t.Fatal(err)

@@ -20,7 +20,7 @@ func TestRedeemGroupCommitsConcurrentRedeemsTogether(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		dom := newDomain(t, st)
-		dom.Devices.group = &redeemGroup{store: st} // SQLite's, made on either engine
+		dom.Devices.group = store.NewGroup(st) // SQLite's, made on either engine
 		mustGroup(t, dom, "sales")
 		boom := errors.New("boom")
 
@@ -54,9 +54,7 @@ func TestRedeemGroupCommitsConcurrentRedeemsTogether(t *testing.T) {
 			}
 			g := dom.Devices.group
 			for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
-				g.mu.Lock()
-				n := len(g.pending)
-				g.mu.Unlock()
+				n := g.Waiting()
 				if n == len(reqs) {
 					break
 				}

@@ -1,0 +1,139 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"sync"
+)
+
+// Group commits the writes that arrive together in one transaction. On
+// SQLite every transaction takes the one write lock and makes a commit of
+// its own: with many writers at once (devices redeeming, phones
+// registering) they queued for the lock one transaction each, and the
+// commits were most of what each cost. Nothing waits to fill a group:
+// the first writer commits at once with what is pending; writes that
+// arrive meanwhile go in the next commit, led by one of their writers as
+// soon as the first is done. Each writer returns only after the commit
+// that holds its writes, so a write is as durable when Tx returns as
+// with a transaction of its own.
+//
+// A write must be all made or none: its function returns NoWrite(err) (a
+// refusal decided before its first write) to be left out of the commit
+// while the others of its group are kept. Any other error rolls the
+// group back, and each of its writes is then made again in a transaction
+// of its own, so one write's failure is only its own: a function may run
+// twice, and must leave nothing behind but its writes when it fails.
+//
+// It runs no goroutine of its own: a writer leads a commit and hands the
+// next one to a writer waiting, so none stays behind to be stopped.
+type Group struct {
+	store   *Store
+	mu      sync.Mutex
+	pending []*groupWrite
+	busy    bool // a writer is committing; the next commit is handed to a waiting writer
+}
+
+type groupWrite struct {
+	ctx  context.Context
+	fn   func(ctx context.Context, tx *Tx) error
+	done chan groupResult // buffered: its result, or first the lead of the next commit
+}
+
+type groupResult struct {
+	err  error
+	lead bool // the commit is this writer's to make, with what is pending
+}
+
+// NewGroup makes a group commit on s.
+func NewGroup(s *Store) *Group { return &Group{store: s} }
+
+// noWrite marks a refusal made before any write.
+type noWrite struct{ err error }
+
+func (e noWrite) Error() string { return e.err.Error() }
+func (e noWrite) Unwrap() error { return e.err }
+
+// NoWrite marks err, returned by a Group's write before any of its
+// writes, as leaving the rest of its commit alone. Tx returns err itself.
+func NoWrite(err error) error { return noWrite{err} }
+
+// plain is err without its NoWrite mark.
+func plain(err error) error {
+	var nw noWrite
+	if errors.As(err, &nw) {
+		return nw.err
+	}
+	return err
+}
+
+// TxAlone runs fn in a transaction of its own, as a Group's Tx does in
+// a group of one: where writes are not grouped (PostgreSQL), with the
+// same fn.
+func (s *Store) TxAlone(ctx context.Context, fn func(ctx context.Context, tx *Tx) error) error {
+	return plain(s.Tx(ctx, func(tx *Tx) error { return fn(ctx, tx) }))
+}
+
+// Tx runs fn in a transaction with the writes that arrive at the same
+// time and returns when that transaction has committed or failed.
+func (g *Group) Tx(ctx context.Context, fn func(ctx context.Context, tx *Tx) error) error {
+	me := &groupWrite{ctx: ctx, fn: fn, done: make(chan groupResult, 1)}
+	g.mu.Lock()
+	g.pending = append(g.pending, me)
+	lead := !g.busy
+	g.busy = true
+	g.mu.Unlock()
+	if !lead {
+		r := <-me.done
+		if !r.lead {
+			return r.err
+		}
+	}
+	g.mu.Lock()
+	batch := g.pending
+	g.pending = nil
+	g.mu.Unlock()
+	g.commit(batch)
+	g.mu.Lock()
+	if len(g.pending) > 0 {
+		next := g.pending[0]
+		g.mu.Unlock()
+		next.done <- groupResult{lead: true}
+	} else {
+		g.busy = false
+		g.mu.Unlock()
+	}
+	return (<-me.done).err
+}
+
+// commit makes batch's writes in one transaction and gives each its
+// answer. The transaction is not the leader's to cancel: a leader whose
+// client went away still commits the others' writes.
+func (g *Group) commit(batch []*groupWrite) {
+	errs := make([]error, len(batch))
+	err := g.store.Tx(context.WithoutCancel(batch[0].ctx), func(tx *Tx) error {
+		for i, w := range batch {
+			errs[i] = w.fn(w.ctx, tx)
+			if errs[i] != nil && !errors.As(errs[i], new(noWrite)) {
+				return errs[i]
+			}
+		}
+		return nil
+	})
+	for i, w := range batch {
+		switch {
+		case err == nil:
+			w.done <- groupResult{err: plain(errs[i])}
+		case len(batch) == 1:
+			w.done <- groupResult{err: plain(err)}
+		default:
+			w.done <- groupResult{err: plain(g.store.Tx(w.ctx, func(tx *Tx) error { return w.fn(w.ctx, tx) }))}
+		}
+	}
+}
+
+// Waiting is how many writes wait for the next commit.
+func (g *Group) Waiting() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return len(g.pending)
+}
