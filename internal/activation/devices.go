@@ -28,7 +28,7 @@ type Devices struct {
 	log      *slog.Logger
 	now      func() time.Time
 	stats    redeemStats
-	group    *store.Group // SQLite only: concurrent redeems share a commit
+	group    *store.Group // nil: the store's own (store.GroupTx); a test's on PostgreSQL
 }
 
 // DevicesConfig is what Devices is made from.
@@ -42,11 +42,7 @@ type DevicesConfig struct {
 
 // NewDevices returns the devices of the organisations in c.Store.
 func NewDevices(c DevicesConfig) *Devices {
-	d := &Devices{store: c.Store, settings: c.Settings, accounts: c.Accounts, box: c.Box, log: orDiscard(c.Logger), now: time.Now}
-	if c.Store.Dialect() == store.SQLite {
-		d.group = store.NewGroup(c.Store)
-	}
-	return d
+	return &Devices{store: c.Store, settings: c.Settings, accounts: c.Accounts, box: c.Box, log: orDiscard(c.Logger), now: time.Now}
 }
 
 // RevokeAccess kills the credentials of an account's devices: their next
@@ -172,7 +168,7 @@ func (s *Devices) redeemOnce(ctx context.Context, req model.RedeemRequest, hook 
 	if s.group != nil {
 		err = s.group.Tx(ctx, write)
 	} else {
-		err = s.store.TxAlone(ctx, write)
+		err = s.store.GroupTx(ctx, write)
 	}
 	if err != nil {
 		return nil, err

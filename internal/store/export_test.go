@@ -154,3 +154,6 @@ func MigrationCount(d Dialect) int {
 	ms, _ := loadMigrations(d)
 	return len(ms)
 }
+
+// OwnGroup is the group of s's GroupTx: nil on PostgreSQL.
+func OwnGroup(s *Store) *Group { return s.group }

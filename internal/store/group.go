@@ -66,6 +66,18 @@ func plain(err error) error {
 	return err
 }
 
+// GroupTx runs fn as a write of the store's own Group on SQLite, where
+// every transaction waits for the one write lock: the hot paths' writes
+// (a landing page's view, a redeem, a REGISTER) that arrive together are
+// committed together. On PostgreSQL, where writers do not wait for each
+// other, fn runs in a transaction of its own (TxAlone).
+func (s *Store) GroupTx(ctx context.Context, fn func(ctx context.Context, tx *Tx) error) error {
+	if s.group != nil {
+		return s.group.Tx(ctx, fn)
+	}
+	return s.TxAlone(ctx, fn)
+}
+
 // TxAlone runs fn in a transaction of its own, as a Group's Tx does in
 // a group of one: where writes are not grouped (PostgreSQL), with the
 // same fn.

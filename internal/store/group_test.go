@@ -126,3 +126,64 @@ func TestGroupCommitsConcurrentWritesTogether(t *testing.T) {
 		}
 	})
 }
+
+// The store's own group: on SQLite the writes of GroupTx that arrive
+// while one commits wait and share the next commit; on PostgreSQL each is
+// a transaction of its own, made at once.
+func TestGroupTxGroupsOnSQLite(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		release, entered, firstDone := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+		go func() {
+			firstDone <- s.GroupTx(ctx, func(ctx context.Context, tx *store.Tx) error {
+				close(entered)
+				<-release
+				return nil
+			})
+		}()
+		<-entered
+		const n = 3
+		txs := make([]*store.Tx, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				if err := s.GroupTx(ctx, func(ctx context.Context, tx *store.Tx) error { txs[i] = tx; return nil }); err != nil {
+					t.Errorf("write %d: %v", i, err)
+				}
+			})
+		}
+		others := make(chan struct{})
+		go func() { wg.Wait(); close(others) }()
+		if s.Dialect() == store.Postgres {
+			select {
+			case <-others:
+			case <-time.After(10 * time.Second):
+				t.Fatal("on PostgreSQL, writes waited for another's transaction")
+			}
+			close(release)
+			if txs[0] == txs[1] || txs[1] == txs[2] {
+				t.Error("on PostgreSQL, writes shared a transaction")
+			}
+		} else {
+			g := store.OwnGroup(s)
+			for deadline := time.Now().Add(10 * time.Second); g.Waiting() < n; time.Sleep(time.Millisecond) {
+				select {
+				case <-others:
+					t.Fatal("on SQLite, writes were made while another's commit was under way")
+				default:
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("on SQLite, %d writes wait for the next commit, want %d", g.Waiting(), n)
+				}
+			}
+			close(release)
+			<-others
+			if txs[0] != txs[1] || txs[1] != txs[2] {
+				t.Error("on SQLite, the writes that waited together were not committed together")
+			}
+		}
+		if err := <-firstDone; err != nil {
+			t.Fatal(err)
+		}
+	})
+}

@@ -66,6 +66,7 @@ type Store struct {
 	db      *sql.DB
 	writeMu *sync.Mutex // SQLite only: one writer at a time, queued in Go
 	stmts   *stmtCache  // SQLite only: statements prepared once
+	group   *Group      // SQLite only: the writes of GroupTx, committed together
 	dsn     string      // PostgreSQL only: for connections outside the pool (ListenMessages)
 	health  *health     // classifies database faults and logs each once
 }
@@ -139,6 +140,7 @@ func open(ctx context.Context, dsn string, upTo int, opts ...Option) (*Store, er
 	}
 	if dialect == SQLite {
 		s.writeMu = &sync.Mutex{}
+		s.group = NewGroup(s)
 		s.stmts = newStmtCache(db)
 		s.Reader.q = faultQ{cachedDB{s.stmts}, h}
 	}

@@ -72,9 +72,6 @@ type Server struct {
 	addrs   map[string]string // transport -> bound host:port
 	now     func() time.Time
 	stats   stats
-	// group, on SQLite, commits the bindings of the REGISTERs that
-	// arrive at the same time together (writeBindings).
-	group *store.Group
 }
 
 // New binds the listeners; Run serves them.
@@ -96,9 +93,6 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, nonces: newNonces(30*time.Second, 100000), ports: map[string]int{}, addrs: map[string]string{}, now: time.Now}
 	clock := func() time.Time { return s.now() } // s.now, even when a test sets it after New
-	if cfg.Store != nil && cfg.Store.Dialect() == store.SQLite {
-		s.group = store.NewGroup(cfg.Store)
-	}
 	s.dialogs = newDialogs(clock)
 	s.bans = newBans(cfg.BanFailures, cfg.BanWindow, cfg.BanTime, clock)
 	s.flowKey = make([]byte, 32)
@@ -523,13 +517,14 @@ func (s *Server) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 	var err error
 	switch {
 	case refreshed:
-	case s.group == nil && !removeAll && len(changes) == 1 && changes[0].expires > 0:
+	case s.cfg.Store.Dialect() == store.Postgres && !removeAll && len(changes) == 1 && changes[0].expires > 0:
 		// PostgreSQL, one binding: one statement (store.PutBinding).
 		c := changes[0]
 		_, live, err = s.cfg.Store.PutBinding(ctx, store.Binding{OrgID: acct.OrgID, Registration: newBinding(c),
 			Detail: registeredDetail(c.contact, transport, source, agent)})
 	default:
-		err = s.writeBindings(ctx, func(ctx context.Context, dbtx *store.Tx) error {
+		// On SQLite in one commit with the writes that arrive meanwhile.
+		err = s.cfg.Store.GroupTx(ctx, func(ctx context.Context, dbtx *store.Tx) error {
 			if removeAll {
 				n, err := dbtx.DeleteRegistrations(ctx, acct.ID)
 				if err != nil {
@@ -589,16 +584,6 @@ func (s *Server) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 		s.log.Debug("sip reply failed", "err", err)
 	}
 	s.log.Debug("sip register", "username", acct.Username, "transport", transport, "bindings", len(live))
-}
-
-// writeBindings makes a REGISTER's changes to its bindings: on SQLite in
-// one commit with those of the REGISTERs that arrive at the same time
-// (store.Group), on PostgreSQL in a transaction of its own.
-func (s *Server) writeBindings(ctx context.Context, fn func(ctx context.Context, tx *store.Tx) error) error {
-	if s.group != nil {
-		return s.group.Tx(ctx, fn)
-	}
-	return s.cfg.Store.TxAlone(ctx, fn)
 }
 
 // registeredDetail is the detail of the event of a new binding.
