@@ -96,13 +96,17 @@ func (s *Devices) redeemOnce(ctx context.Context, req model.RedeemRequest, hook 
 	// only the writes, and the ones that decide stay conditional: the
 	// link is used up only if it is still live (one winner per link), the
 	// account activated only if it is still enabled.
-	l, a, err := s.store.LinkAndAccountByHash(ctx, hash)
+	// The link, its account and the account's profile are one query,
+	// read afresh on every redeem: a phone is never configured from a
+	// profile older than its redeem.
+	rd, err := s.store.LinkAndProfileByHash(ctx, hash)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, ErrLinkUnknown
 	}
 	if err != nil {
 		return nil, fmt.Errorf("reading link: %w", err)
 	}
+	l, a := rd.Link, rd.Account
 	if l.Kind != model.LinkActivation || atAnotherHost(ctx, l.OrgID) {
 		return nil, ErrLinkUnknown
 	}
@@ -119,55 +123,69 @@ func (s *Devices) redeemOnce(ctx context.Context, req model.RedeemRequest, hook 
 	if st.Suspended() {
 		return nil, ErrOrganisationSuspended
 	}
-	p, source, err := s.store.EffectiveProfileOf(ctx, a.ID)
-	if err != nil {
-		return nil, fmt.Errorf("reading the effective profile: %w", err)
+	if rd.Profile == nil {
+		return nil, fmt.Errorf("reading the effective profile: account %d has none", a.ID)
 	}
-	ep := model.EffectiveProfile{Profile: p.Name, Source: source, Settings: p.Settings}
+	ep := model.EffectiveProfile{Profile: rd.Profile.Name, Source: rd.ProfileSource, Settings: rd.Profile.Settings}
 	md5h, sha := ha1(a.Username, st.SIPDomain, password)
 	sealed := s.box.Seal([]byte(password))
 	dev := &model.Device{AccountID: a.ID, DeviceID: req.Device.ID, Platform: req.Device.Platform, Model: req.Device.Model,
 		AppVersion: req.Device.AppVersion, CredentialPrefix: secret.Display(credential), CreatedAt: now}
 	w := store.DeviceRedeem{LinkID: l.ID, AccountID: a.ID, OrgID: a.OrgID, SealedPassword: sealed, HA1MD5: md5h, HA1SHA256: sha,
 		Device: dev, CredentialHash: credHash, At: now}
+	// refused says why the write that uses the link up refused (err is
+	// store.ErrLinkLost or store.ErrNotFound), reading through r; nil
+	// when it did not. before tells a refusal made before any write (on
+	// SQLite the redeem's group commits without it, store.NoWrite).
+	refused := func(ctx context.Context, r *store.Reader, err error) (before bool, _ error) {
+		if errors.Is(err, store.ErrLinkLost) {
+			// Another redeem won, or the link was revoked or expired
+			// since it was read, or the account is disabled or bound.
+			if l, err := r.LinkByHash(ctx, hash); err == nil {
+				if err := linkState(l, now); err != nil {
+					return true, err
+				}
+			}
+			if err := checkBinding(ctx, r, l.AccountID, req.Device.ID); err != nil {
+				return true, err
+			}
+			return true, ErrLinkUsed
+		}
+		if errors.Is(err, store.ErrNotFound) {
+			return false, ErrAccountDisabled // disabled (or deleted) since it was read
+		}
+		if err != nil {
+			return false, fmt.Errorf("activating account: %w", err)
+		}
+		return false, nil
+	}
 	write := func(ctx context.Context, tx *store.Tx) error {
 		// The write that uses the link up decides, under the write lock
 		// on SQLite and on its rows on PostgreSQL: one winner per link,
 		// no redeem for a disabled account, and two devices of an account
 		// bound to one cannot both pass. When it refuses, it has written
-		// nothing (store.NoWrite: on SQLite the redeem's group commits without
-		// it), and the reads below say why.
+		// nothing, and the reads of refused say why.
 		_, err := tx.RedeemDevice(ctx, w)
-		if errors.Is(err, store.ErrLinkLost) {
-			// Another redeem won, or the link was revoked or expired
-			// since it was read, or the account is disabled or bound.
-			if l, err := tx.LinkByHash(ctx, hash); err == nil {
-				if err := linkState(l, now); err != nil {
-					if errors.Is(err, ErrLinkUsed) {
-						return store.NoWrite(ErrLinkUsed)
-					}
-					return store.NoWrite(err)
-				}
-			}
-			if err := checkBinding(ctx, &tx.Reader, l.AccountID, req.Device.ID); err != nil {
-				return store.NoWrite(err)
-			}
-			return store.NoWrite(ErrLinkUsed)
-		}
-		if errors.Is(err, store.ErrNotFound) {
-			return ErrAccountDisabled // disabled (or deleted) since it was read
-		}
-		if err != nil {
-			return fmt.Errorf("activating account: %w", err)
+		if before, err := refused(ctx, &tx.Reader, err); before {
+			return store.NoWrite(err)
+		} else if err != nil {
+			return err
 		}
 		if hook != nil {
 			return hook(ctx, tx, dev)
 		}
 		return nil
 	}
-	if s.group != nil {
+	switch {
+	case s.group != nil: // a test's
 		err = s.group.Tx(ctx, write)
-	} else {
+	case hook == nil && s.store.Dialect() == store.Postgres:
+		// Nothing else to write: on PostgreSQL the redeem's one
+		// statement is its transaction, without BEGIN and COMMIT.
+		_, err = s.store.RedeemDevice(ctx, w)
+		_, err = refused(ctx, &s.store.Reader, err)
+	default:
+		// On SQLite in one commit with the writes that arrive meanwhile.
 		err = s.store.GroupTx(ctx, write)
 	}
 	if err != nil {

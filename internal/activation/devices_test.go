@@ -195,3 +195,61 @@ func TestReprovisioningFollowsTheProfileAndStopsWhenRevoked(t *testing.T) {
 		}
 	})
 }
+
+// A redeem configures the phone from the settings and the profile as they
+// are at its moment: a change of either reaches the next redeem at once.
+func TestRedeemFollowsTheSettingsAndProfileOfTheMoment(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		dom := newDomain(t, st)
+		mustGroup(t, dom, "sales")
+		a := mustAccount(t, dom)
+		redeem := func() *model.RedeemResponse {
+			t.Helper()
+			resp, err := dom.Devices.Redeem(ctx, redeemReq(sendToken(t, dom, a.Username, model.LinkActivation)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return resp
+		}
+		first := redeem()
+		if first.Config.Profile.KeepAliveSeconds == 45 || len(first.Config.SIP.Servers) == 0 || first.Config.SIP.Servers[0].Host == "sip2.example.org" {
+			t.Fatalf("first configuration: %+v", first.Config)
+		}
+
+		// The organisation's default profile and a setting change.
+		if _, err := dom.Profiles.Update(ctx, "default", nil, []byte(`{"keep_alive_seconds": 45}`), admin); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := dom.Settings.Set(ctx, model.SettingSIPHost, "sip2.example.org", admin); err != nil {
+			t.Fatal(err)
+		}
+		second := redeem()
+		if second.Config.Profile.KeepAliveSeconds != 45 {
+			t.Fatalf("the redeem after the profile changed: %+v", second.Config.Profile)
+		}
+		for _, srv := range second.Config.SIP.Servers {
+			if srv.Host != "sip2.example.org" {
+				t.Fatalf("the redeem after sip_host changed: %+v", second.Config.SIP.Servers)
+			}
+		}
+
+		// The account is given a profile of its own, then that profile changes.
+		if _, err := dom.Profiles.Create(ctx, "vip", []byte(`{"keep_alive_seconds": 20}`), admin); err != nil {
+			t.Fatal(err)
+		}
+		vip := "vip"
+		if _, err := dom.Accounts.Update(ctx, a.Username, model.AccountInput{Profile: &vip}, admin); err != nil {
+			t.Fatal(err)
+		}
+		if got := redeem().Config.Profile.KeepAliveSeconds; got != 20 {
+			t.Fatalf("the redeem after the account got its own profile: keep_alive_seconds %d, want 20", got)
+		}
+		if _, err := dom.Profiles.Update(ctx, "vip", nil, []byte(`{"keep_alive_seconds": 30}`), admin); err != nil {
+			t.Fatal(err)
+		}
+		if got := redeem().Config.Profile.KeepAliveSeconds; got != 30 {
+			t.Fatalf("the redeem after the account's profile changed: keep_alive_seconds %d, want 30", got)
+		}
+	})
+}

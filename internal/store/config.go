@@ -345,12 +345,9 @@ func (n nullInt) ptr() *int64 { return n.v }
 // in one query: its own, else its group's, else its organisation's
 // default; source says which ("account", "group" or "default").
 func (r *Reader) EffectiveProfileOf(ctx context.Context, accountID int64) (p *model.Profile, source string, err error) {
-	p, err = scanProfile(prefixScan{r.q.QueryRowContext(ctx, `SELECT CASE WHEN a.profile_id IS NOT NULL THEN 'account'
-			WHEN g.profile_id IS NOT NULL THEN 'group' ELSE 'default' END,
-		p.id, p.name, p.is_default, p.settings, p.created_at, p.updated_at
-		FROM accounts a JOIN account_groups g ON g.id = a.group_id
-		JOIN profiles p ON p.id = COALESCE(a.profile_id, g.profile_id,
-			(SELECT d.id FROM profiles d WHERE d.org_id = a.org_id AND d.is_default))
+	p, err = scanProfile(prefixScan{r.q.QueryRowContext(ctx, `SELECT `+effectiveProfileSource+`,
+		ep.id, ep.name, ep.is_default, ep.settings, ep.created_at, ep.updated_at
+		FROM accounts a JOIN account_groups g ON g.id = a.group_id`+effectiveProfileJoin+`
 		WHERE a.id = $1`, accountID), []any{&source}})
 	return p, source, err
 }

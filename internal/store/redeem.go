@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
+
 	"github.com/activator-voip/activator/internal/model"
 )
 
@@ -90,6 +92,27 @@ func (tx *Tx) RedeemDevice(ctx context.Context, w DeviceRedeem) (revoked int, er
 	return revoked, nil
 }
 
+// RedeemDevice is Tx.RedeemDevice in a transaction of its own, for a
+// redeem that writes nothing else. On PostgreSQL its one statement is that
+// transaction: it is as atomic and, once it returns, as durable as within
+// BEGIN and COMMIT, without their two round trips. Its errors are
+// Tx.RedeemDevice's, and a refusal (ErrLinkLost, ErrNotFound) has written
+// nothing.
+func (s *Store) RedeemDevice(ctx context.Context, w DeviceRedeem) (revoked int, err error) {
+	if s.dialect != Postgres {
+		err = s.Tx(ctx, func(tx *Tx) error {
+			revoked, err = tx.RedeemDevice(ctx, w)
+			return err
+		})
+		return revoked, err
+	}
+	head, tail, err := activatedDetail(w.Device)
+	if err != nil {
+		return 0, err
+	}
+	return s.Reader.redeemDevicePostgres(ctx, w, head, tail)
+}
+
 // redeemDevicePostgres is RedeemDevice in one statement. Its parts see
 // one snapshot: the device it inserts is not among those it revokes, and
 // the link it uses up is left out of those it revokes by its id.
@@ -119,18 +142,29 @@ const redeemDevicePostgres = `WITH l AS (
 		$16::text || CASE WHEN n.n > 0 THEN ',"devices_revoked":"' || n.n || '"' ELSE '' END || $17::text
 	FROM a, n
 )
-SELECT (SELECT count(*) FROM l), (SELECT count(*) FROM a), COALESCE((SELECT id FROM d), 0), (SELECT n FROM n)`
+SELECT (SELECT count(*) FROM l), (SELECT count(*) FROM a), COALESCE((SELECT id FROM d), 0), (SELECT n FROM n),
+	1 / ((SELECT count(*) FROM a) - (SELECT count(*) FROM l) + 1)`
 
-func (tx *Tx) redeemDevicePostgres(ctx context.Context, w DeviceRedeem, head, tail string) (int, error) {
+// redeemPartial is the SQLSTATE (division_by_zero) of the last column of
+// redeemDevicePostgres when the link was used up but the account not
+// activated (it was disabled since the link's update read it): the
+// statement fails, so that its writes, made or none, never commit apart,
+// even as a transaction of its own (Store.RedeemDevice).
+const redeemPartial = "22012"
+
+func (r *Reader) redeemDevicePostgres(ctx context.Context, w DeviceRedeem, head, tail string) (int, error) {
 	d := w.Device
 	var (
-		links, accounts, id, revoked int64
+		links, accounts, id, revoked, whole int64
+		pgErr                               *pgconn.PgError
 	)
-	err := tx.q.QueryRowContext(ctx, redeemDevicePostgres,
+	err := r.q.QueryRowContext(ctx, redeemDevicePostgres,
 		ms(w.At), w.LinkID, false, d.DeviceID, model.StageActivated, w.SealedPassword, w.HA1MD5, w.HA1SHA256,
 		d.Platform, d.Model, d.AppVersion, w.CredentialHash, d.CredentialPrefix,
-		ms(time.Now()), model.EventActivated, head, tail, ms(d.CreatedAt)).Scan(&links, &accounts, &id, &revoked)
+		ms(time.Now()), model.EventActivated, head, tail, ms(d.CreatedAt)).Scan(&links, &accounts, &id, &revoked, &whole)
 	switch {
+	case errors.As(err, &pgErr) && pgErr.Code == redeemPartial:
+		return 0, ErrNotFound
 	case err != nil:
 		return 0, fmt.Errorf("redeeming link: %w", mapErr(err))
 	case links == 0:
@@ -166,28 +200,70 @@ func revokedPart(n int) string {
 	return `,"devices_revoked":"` + strconv.Itoa(n) + `"`
 }
 
-// LinkAndAccountByHash is LinkByHash with the link's whole account, as
-// AccountByID reads it, in one query: a redeem needs both before its
-// write, and read apart they were two queries on every redeem.
-func (r *Reader) LinkAndAccountByHash(ctx context.Context, hash []byte) (*LinkRow, *AccountRow, error) {
+// RedeemRead is what a redeem reads before its write, in one query
+// (LinkAndProfileByHash).
+type RedeemRead struct {
+	Link    *LinkRow
+	Account *AccountRow // the link's whole account, as AccountByID reads it
+	// Profile is the profile the account's configuration follows, as
+	// EffectiveProfileOf reads it, and ProfileSource where it comes from
+	// ("account", "group" or "default"); nil when there is none.
+	Profile       *model.Profile
+	ProfileSource string
+}
+
+// effectiveProfileSource and effectiveProfileJoin find the profile of an
+// account a of group g, as ep: its own, else its group's, else its
+// organisation's default.
+const (
+	effectiveProfileSource = `CASE WHEN a.profile_id IS NOT NULL THEN 'account' WHEN g.profile_id IS NOT NULL THEN 'group' ELSE 'default' END`
+	effectiveProfileJoin   = ` JOIN profiles ep ON ep.id = COALESCE(a.profile_id, g.profile_id,
+		(SELECT d.id FROM profiles d WHERE d.org_id = a.org_id AND d.is_default))`
+)
+
+// LinkAndProfileByHash is LinkByHash with the link's whole account and
+// its effective profile, in one query: a redeem needs all three before
+// its write, and read apart they were three queries on every redeem (two
+// round trips on PostgreSQL). Read afresh with the link, the profile is
+// never older than the redeem.
+func (r *Reader) LinkAndProfileByHash(ctx context.Context, hash []byte) (*RedeemRead, error) {
 	var (
 		l                 LinkRow
 		created, expires  int64
 		revoked, redeemed sql.NullInt64
-		itEmail           string
+		itEmail, source   string
+		pid, pcreated     int64
+		pupdated          int64
+		pname, psettings  string
+		pdefault          bool
 	)
+	// The profile is a LEFT JOIN: an account without one is still found
+	// (its link is known), and its redeem fails for want of a profile.
 	a, err := scanAccount(prefixScan{r.q.QueryRowContext(ctx, `SELECT i.id, i.account_id, i.kind, i.channel, i.token_prefix, i.created_at,
-		i.expires_at, i.revoked_at, i.redeemed_at, g.it_email, `+accountCols+accountFrom+` JOIN invitations i ON i.account_id = a.id
+		i.expires_at, i.revoked_at, i.redeemed_at, g.it_email, `+effectiveProfileSource+`,
+		COALESCE(ep.id, 0), COALESCE(ep.name, ''), COALESCE(ep.is_default, false), COALESCE(ep.settings, '{}'),
+		COALESCE(ep.created_at, 0), COALESCE(ep.updated_at, 0),
+		`+accountCols+accountFrom+` JOIN invitations i ON i.account_id = a.id
+		LEFT`+effectiveProfileJoin+`
 		WHERE i.token_hash = $1`, hash),
-		[]any{&l.ID, &l.AccountID, &l.Kind, &l.Channel, &l.TokenPrefix, &created, &expires, &revoked, &redeemed, &itEmail}})
+		[]any{&l.ID, &l.AccountID, &l.Kind, &l.Channel, &l.TokenPrefix, &created, &expires, &revoked, &redeemed, &itEmail, &source,
+			&pid, &pname, &pdefault, &psettings, &pcreated, &pupdated}})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	l.CreatedAt, l.ExpiresAt = fromMS(created), fromMS(expires)
 	l.RevokedAt, l.RedeemedAt = nullTime(revoked), nullTime(redeemed)
 	l.OrgID, l.Username, l.DisplayName, l.Language, l.SecurityModel = a.OrgID, a.Username, a.DisplayName, a.Language, a.SecurityModel
 	l.ITEmail, l.Disabled, l.Stage = itEmail, a.Disabled, a.Stage
-	return &l, a, nil
+	out := &RedeemRead{Link: &l, Account: a}
+	if pid != 0 {
+		p := &model.Profile{ID: pid, Name: pname, IsDefault: pdefault, CreatedAt: fromMS(pcreated), UpdatedAt: fromMS(pupdated)}
+		if err := json.Unmarshal([]byte(psettings), &p.Settings); err != nil {
+			return nil, fmt.Errorf("profile %q: stored settings: %w", p.Name, err)
+		}
+		out.Profile, out.ProfileSource = p, source
+	}
+	return out, nil
 }
 
 // prefixScan scans a row whose first columns go to pre.

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"reflect"
@@ -15,7 +16,21 @@ import (
 )
 
 func TestRedeemDeviceMakesEveryWriteOfAnActivation(t *testing.T) {
-	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+	// Within a transaction (with a redeem's other writes) and as a
+	// transaction of its own (Store.RedeemDevice).
+	for _, alone := range []bool{false, true} {
+		name := "tx"
+		if alone {
+			name = "alone"
+		}
+		t.Run(name, func(t *testing.T) {
+			storetest.ForEach(t, func(t *testing.T, s *store.Store) { testRedeemDevice(t, s, alone) })
+		})
+	}
+}
+
+func testRedeemDevice(t *testing.T, s *store.Store, alone bool) {
+	{
 		ctx := context.Background()
 		acc := seed(t, s)
 		now := time.Now().UTC().Truncate(time.Millisecond)
@@ -30,13 +45,15 @@ func TestRedeemDeviceMakesEveryWriteOfAnActivation(t *testing.T) {
 		}
 		first, firstHash := link()
 		// Read in one query as apart.
-		l, a, err := s.LinkAndAccountByHash(ctx, firstHash)
+		rd, err := s.LinkAndProfileByHash(ctx, firstHash)
 		wantL, _ := s.LinkByHash(ctx, firstHash)
 		wantA, _ := s.AccountByID(ctx, acc.ID)
-		if err != nil || !reflect.DeepEqual(l, wantL) || !reflect.DeepEqual(a, wantA) {
-			t.Fatalf("link and account in one query: %v\n%+v\n%+v\nwant\n%+v\n%+v", err, l, a, wantL, wantA)
+		wantP, wantSource, _ := s.EffectiveProfileOf(ctx, acc.ID)
+		if err != nil || !reflect.DeepEqual(rd.Link, wantL) || !reflect.DeepEqual(rd.Account, wantA) ||
+			!reflect.DeepEqual(rd.Profile, wantP) || rd.ProfileSource != wantSource {
+			t.Fatalf("link, account and profile in one query: %v\n%+v\nwant\n%+v\n%+v\n%+v %q", err, rd, wantL, wantA, wantP, wantSource)
 		}
-		if _, _, err := s.LinkAndAccountByHash(ctx, []byte("no such hash")); !errors.Is(err, store.ErrNotFound) {
+		if _, err := s.LinkAndProfileByHash(ctx, []byte("no such hash")); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("an unknown link: %v", err)
 		}
 		_, otherHash := link()
@@ -47,11 +64,16 @@ func TestRedeemDeviceMakesEveryWriteOfAnActivation(t *testing.T) {
 		redeem := func(l *model.Link, deviceID string) (*model.Device, int, error) {
 			dev := &model.Device{AccountID: acc.ID, DeviceID: deviceID, Platform: "android", Model: `Pixel "8" <b>&`,
 				AppVersion: "1.0", CredentialPrefix: "avd_" + deviceID, CreatedAt: now}
+			w := store.DeviceRedeem{LinkID: l.ID, AccountID: acc.ID, OrgID: acc.OrgID,
+				SealedPassword: []byte("sealed"), HA1MD5: "md5", HA1SHA256: "sha", Device: dev,
+				CredentialHash: []byte(fmt.Sprintf("credential-%s-%d", deviceID, l.ID)), At: now}
+			if alone {
+				revoked, err := s.RedeemDevice(ctx, w)
+				return dev, revoked, err
+			}
 			var revoked int
 			err := s.Tx(ctx, func(tx *store.Tx) (err error) {
-				revoked, err = tx.RedeemDevice(ctx, store.DeviceRedeem{LinkID: l.ID, AccountID: acc.ID, OrgID: acc.OrgID,
-					SealedPassword: []byte("sealed"), HA1MD5: "md5", HA1SHA256: "sha", Device: dev,
-					CredentialHash: []byte(fmt.Sprintf("credential-%s-%d", deviceID, l.ID)), At: now})
+				revoked, err = tx.RedeemDevice(ctx, w)
 				return err
 			})
 			return dev, revoked, err
@@ -61,7 +83,7 @@ func TestRedeemDeviceMakesEveryWriteOfAnActivation(t *testing.T) {
 		if err != nil || revoked != 1 || dev.ID == 0 {
 			t.Fatalf("redeem: device %d, %d revoked, %v", dev.ID, revoked, err)
 		}
-		a, _ = s.AccountByID(ctx, acc.ID)
+		a, _ := s.AccountByID(ctx, acc.ID)
 		if a.Stage != model.StageActivated || string(a.SIPPassword) != "sealed" || a.HA1MD5 != "md5" || a.HA1SHA256 != "sha" || a.ActivatedAt == nil {
 			t.Fatalf("account after redeem: %+v", a)
 		}
@@ -140,7 +162,79 @@ func TestRedeemDeviceMakesEveryWriteOfAnActivation(t *testing.T) {
 		if _, revoked, err := redeem(fourth, "enabled"); err != nil || revoked != 1 {
 			t.Fatalf("the bound device's own redeem: %d revoked, %v", revoked, err)
 		}
-	})
+	}
+}
+
+// On PostgreSQL a redeem's one statement may use the link up and then
+// find the account disabled by a transaction that committed meanwhile: as
+// a transaction of its own it must then fail whole, or the link would be
+// used up with no activation.
+func TestRedeemDeviceAloneLeavesNothingWhenTheAccountIsDisabledMeanwhile(t *testing.T) {
+	dsn := storetest.PostgresDSN(t)
+	s := storetest.Open(t, dsn)
+	ctx := context.Background()
+	acc := seed(t, s)
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	_, hash := secret.NewToken(secret.PrefixLink)
+	l := &model.Link{AccountID: acc.ID, Kind: model.LinkActivation, Channel: model.ChannelSMS,
+		TokenPrefix: "avl_x", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+	if err := s.Tx(ctx, func(tx *store.Tx) error { return tx.CreateLink(ctx, l, hash) }); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	// Another transaction disables the account and holds its row.
+	disable, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer disable.Rollback()
+	if _, err := disable.ExecContext(ctx, `UPDATE accounts SET disabled = true WHERE id = $1`, acc.ID); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		dev := &model.Device{AccountID: acc.ID, DeviceID: "new", Platform: "android", CredentialPrefix: "avd_new", CreatedAt: now}
+		_, err := s.RedeemDevice(ctx, store.DeviceRedeem{LinkID: l.ID, AccountID: acc.ID, OrgID: acc.OrgID,
+			SealedPassword: []byte("sealed"), HA1MD5: "md5", HA1SHA256: "sha", Device: dev, CredentialHash: []byte("credential"), At: now})
+		done <- err
+	}()
+	// The redeem has used the link up (its snapshot sees the account
+	// enabled) and waits for the account's row.
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		var waiting int
+		if err := db.QueryRowContext(ctx, `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if waiting > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the redeem never waited for the account's row")
+		}
+	}
+	if err := disable.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("redeem of an account disabled meanwhile: %v, want ErrNotFound", err)
+	}
+	if got, err := s.LinkByHash(ctx, hash); err != nil || got.RedeemedAt != nil || got.RevokedAt != nil {
+		t.Fatalf("the link after the failed redeem: %+v, %v", got, err)
+	}
+	if a, _ := s.AccountByID(ctx, acc.ID); a.Stage == model.StageActivated || len(a.SIPPassword) != 0 {
+		t.Fatalf("the account after the failed redeem: %+v", a)
+	}
+	if devs, _ := s.Devices(ctx, acc.ID); len(devs) != 0 {
+		t.Fatalf("devices after the failed redeem: %+v", devs)
+	}
+	if events, _ := s.Events(ctx, acc.ID); len(events) != 0 && events[len(events)-1].Kind == model.EventActivated {
+		t.Fatalf("events after the failed redeem: %+v", events)
+	}
 }
 
 func TestEffectiveProfileOfIsTheAccountsOrItsGroupsOrTheDefault(t *testing.T) {
@@ -162,11 +256,25 @@ func TestEffectiveProfileOfIsTheAccountsOrItsGroupsOrTheDefault(t *testing.T) {
 		if err := s.Tx(ctx, func(tx *store.Tx) error { return tx.CreateProfile(ctx, org, own) }); err != nil {
 			t.Fatal(err)
 		}
+		now := time.Now().UTC().Truncate(time.Millisecond)
+		_, hash := secret.NewToken(secret.PrefixLink)
+		if err := s.Tx(ctx, func(tx *store.Tx) error {
+			return tx.CreateLink(ctx, &model.Link{AccountID: acc.ID, Kind: model.LinkActivation, Channel: model.ChannelSMS,
+				TokenPrefix: "avl_x", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}, hash)
+		}); err != nil {
+			t.Fatal(err)
+		}
 		check := func(want *model.Profile, source string) {
 			t.Helper()
 			p, src, err := s.EffectiveProfileOf(ctx, acc.ID)
 			if err != nil || src != source || p.ID != want.ID || p.Name != want.Name || !reflect.DeepEqual(p.Settings, want.Settings) {
 				t.Fatalf("effective profile: %+v from %q, %v; want %s from %q", p, src, err, want.Name, source)
+			}
+			// The redeem's read of the link finds the same, as it is now.
+			rd, err := s.LinkAndProfileByHash(ctx, hash)
+			if err != nil || rd.ProfileSource != source || rd.Profile == nil || rd.Profile.ID != want.ID || rd.Profile.Name != want.Name ||
+				!reflect.DeepEqual(rd.Profile.Settings, want.Settings) {
+				t.Fatalf("effective profile with the link: %+v, %v; want %s from %q", rd, err, want.Name, source)
 			}
 		}
 		exec(`UPDATE account_groups SET profile_id = $1 WHERE id = $2`, own.ID, acc.GroupID)
