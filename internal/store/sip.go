@@ -1,10 +1,12 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/activator-voip/activator/internal/model"
@@ -61,7 +63,7 @@ func (r *Reader) SIPAccountRegistering(ctx context.Context, scope int64, usernam
 	rows, err := r.q.QueryContext(ctx, `SELECT a.id, a.org_id, a.username, a.display_name, a.virtual_number, a.ha1_md5, a.ha1_sha256, a.stage, a.disabled,
 		g.id, g.contact, g.transport, g.source, g.user_agent, g.created_at, g.updated_at, g.expires_at
 		FROM accounts a LEFT JOIN sip_registrations g ON g.account_id = a.id AND g.expires_at > $3
-		WHERE a.username_scope = $1 AND a.username = $2 ORDER BY g.updated_at DESC, g.id DESC`, scope, username, ms(now))
+		WHERE a.username_scope = $1 AND a.username = $2`, scope, username, ms(now))
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading a registering account: %w", err)
 	}
@@ -98,6 +100,14 @@ func (r *Reader) SIPAccountRegistering(ctx context.Context, scope int64, usernam
 	if a == nil {
 		return nil, nil, ErrNotFound
 	}
+	// Newest first, sorted here: an ORDER BY made SQLite build a
+	// temporary B-tree for an account's few rows on every REGISTER.
+	slices.SortFunc(regs, func(x, y model.Registration) int {
+		if c := y.UpdatedAt.Compare(x.UpdatedAt); c != 0 {
+			return c
+		}
+		return cmp.Compare(y.ID, x.ID)
+	})
 	return a, regs, nil
 }
 
