@@ -28,7 +28,7 @@ type Devices struct {
 	log      *slog.Logger
 	now      func() time.Time
 	stats    redeemStats
-	group    *store.Group // nil: the store's own (store.GroupTx); a test's on PostgreSQL
+	shared   *store.SharedCommit // nil: the store's own (store.SharedTx); a test's on PostgreSQL
 }
 
 // DevicesConfig is what Devices is made from.
@@ -177,8 +177,8 @@ func (s *Devices) redeemOnce(ctx context.Context, req model.RedeemRequest, hook 
 		return nil
 	}
 	switch {
-	case s.group != nil: // a test's
-		err = s.group.Tx(ctx, write)
+	case s.shared != nil: // a test's
+		err = s.shared.Tx(ctx, write)
 	case hook == nil && s.store.Dialect() == store.Postgres:
 		// Nothing else to write: on PostgreSQL the redeem's one
 		// statement is its transaction, without BEGIN and COMMIT.
@@ -186,7 +186,7 @@ func (s *Devices) redeemOnce(ctx context.Context, req model.RedeemRequest, hook 
 		_, err = refused(ctx, &s.store.Reader, err)
 	default:
 		// On SQLite in one commit with the writes that arrive meanwhile.
-		err = s.store.GroupTx(ctx, write)
+		err = s.store.SharedTx(ctx, write)
 	}
 	if err != nil {
 		return nil, err

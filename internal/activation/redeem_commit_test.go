@@ -20,7 +20,7 @@ func TestRedeemGroupCommitsConcurrentRedeemsTogether(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		dom := newDomain(t, st)
-		dom.Devices.group = store.NewGroup(st) // SQLite's, made on either engine
+		dom.Devices.shared = store.NewSharedCommit(st) // SQLite's, made on either engine
 		mustGroup(t, dom, "sales")
 		boom := errors.New("boom")
 
@@ -52,7 +52,7 @@ func TestRedeemGroupCommitsConcurrentRedeemsTogether(t *testing.T) {
 					})
 				})
 			}
-			g := dom.Devices.group
+			g := dom.Devices.shared
 			for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
 				n := g.Waiting()
 				if n == len(reqs) {

@@ -155,5 +155,5 @@ func MigrationCount(d Dialect) int {
 	return len(ms)
 }
 
-// OwnGroup is the group of s's GroupTx: nil on PostgreSQL.
-func OwnGroup(s *Store) *Group { return s.group }
+// OwnSharedCommit is the group of s's SharedTx: nil on PostgreSQL.
+func OwnSharedCommit(s *Store) *SharedCommit { return s.shared }

@@ -64,11 +64,11 @@ type Tx struct {
 type Store struct {
 	Reader
 	db      *sql.DB
-	writeMu *sync.Mutex // SQLite only: one writer at a time, queued in Go
-	stmts   *stmtCache  // SQLite only: statements prepared once
-	group   *Group      // SQLite only: the writes of GroupTx, committed together
-	dsn     string      // PostgreSQL only: for connections outside the pool (ListenMessages)
-	health  *health     // classifies database faults and logs each once
+	writeMu *sync.Mutex   // SQLite only: one writer at a time, queued in Go
+	stmts   *stmtCache    // SQLite only: statements prepared once
+	shared  *SharedCommit // SQLite only: the writes of SharedTx, committed together
+	dsn     string        // PostgreSQL only: for connections outside the pool (ListenMessages)
+	health  *health       // classifies database faults and logs each once
 }
 
 // Option changes how Open opens a store.
@@ -140,7 +140,7 @@ func open(ctx context.Context, dsn string, upTo int, opts ...Option) (*Store, er
 	}
 	if dialect == SQLite {
 		s.writeMu = &sync.Mutex{}
-		s.group = NewGroup(s)
+		s.shared = NewSharedCommit(s)
 		s.stmts = newStmtCache(db)
 		s.Reader.q = faultQ{cachedDB{s.stmts}, h}
 	}

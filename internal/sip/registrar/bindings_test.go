@@ -126,7 +126,7 @@ func mustAccount(t *testing.T, r *testRegistrar, username string) int64 {
 }
 
 // REGISTERs arriving together are written together (on SQLite in one
-// commit, store.Group; on PostgreSQL one statement each, store.PutBinding):
+// commit, store.SharedCommit; on PostgreSQL one statement each, store.PutBinding):
 // each is answered for its own bindings, and each new binding is stored
 // with its event.
 func TestRegistersArrivingTogetherAreEachStored(t *testing.T) {

@@ -524,7 +524,7 @@ func (s *Server) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 			Detail: registeredDetail(c.contact, transport, source, agent)})
 	default:
 		// On SQLite in one commit with the writes that arrive meanwhile.
-		err = s.cfg.Store.GroupTx(ctx, func(ctx context.Context, dbtx *store.Tx) error {
+		err = s.cfg.Store.SharedTx(ctx, func(ctx context.Context, dbtx *store.Tx) error {
 			if removeAll {
 				n, err := dbtx.DeleteRegistrations(ctx, acct.ID)
 				if err != nil {

@@ -15,7 +15,7 @@ import (
 // in the next one, and each learns its own outcome: a refusal made before
 // any write leaves the others of its commit alone; a failure after a
 // write rolls the commit back and the others are made again alone.
-func TestGroupCommitsConcurrentWritesTogether(t *testing.T) {
+func TestSharedCommitCommitsConcurrentWritesTogether(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		if err := s.Tx(ctx, func(tx *store.Tx) error {
@@ -24,7 +24,7 @@ func TestGroupCommitsConcurrentWritesTogether(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		g := store.NewGroup(s)
+		g := store.NewSharedCommit(s)
 		refused, boom := errors.New("refused"), errors.New("boom")
 		insert := func(ctx context.Context, tx *store.Tx, v int) error {
 			_, err := tx.ExecRaw(ctx, `INSERT INTO group_writes (v) VALUES ($1)`, v)
@@ -127,15 +127,15 @@ func TestGroupCommitsConcurrentWritesTogether(t *testing.T) {
 	})
 }
 
-// The store's own group: on SQLite the writes of GroupTx that arrive
+// The store's own group: on SQLite the writes of SharedTx that arrive
 // while one commits wait and share the next commit; on PostgreSQL each is
 // a transaction of its own, made at once.
-func TestGroupTxGroupsOnSQLite(t *testing.T) {
+func TestSharedTxSharesACommitOnSQLite(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		release, entered, firstDone := make(chan struct{}), make(chan struct{}), make(chan error, 1)
 		go func() {
-			firstDone <- s.GroupTx(ctx, func(ctx context.Context, tx *store.Tx) error {
+			firstDone <- s.SharedTx(ctx, func(ctx context.Context, tx *store.Tx) error {
 				close(entered)
 				<-release
 				return nil
@@ -147,7 +147,7 @@ func TestGroupTxGroupsOnSQLite(t *testing.T) {
 		var wg sync.WaitGroup
 		for i := range n {
 			wg.Go(func() {
-				if err := s.GroupTx(ctx, func(ctx context.Context, tx *store.Tx) error { txs[i] = tx; return nil }); err != nil {
+				if err := s.SharedTx(ctx, func(ctx context.Context, tx *store.Tx) error { txs[i] = tx; return nil }); err != nil {
 					t.Errorf("write %d: %v", i, err)
 				}
 			})
@@ -165,7 +165,7 @@ func TestGroupTxGroupsOnSQLite(t *testing.T) {
 				t.Error("on PostgreSQL, writes shared a transaction")
 			}
 		} else {
-			g := store.OwnGroup(s)
+			g := store.OwnSharedCommit(s)
 			for deadline := time.Now().Add(10 * time.Second); g.Waiting() < n; time.Sleep(time.Millisecond) {
 				select {
 				case <-others:

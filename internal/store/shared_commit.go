@@ -6,7 +6,7 @@ import (
 	"sync"
 )
 
-// Group commits the writes that arrive together in one transaction. On
+// SharedCommit commits the writes that arrive together in one transaction. On
 // SQLite every transaction takes the one write lock and makes a commit of
 // its own: with many writers at once (devices redeeming, phones
 // registering) they queued for the lock one transaction each, and the
@@ -26,7 +26,7 @@ import (
 //
 // It runs no goroutine of its own: a writer leads a commit and hands the
 // next one to a writer waiting, so none stays behind to be stopped.
-type Group struct {
+type SharedCommit struct {
 	store   *Store
 	mu      sync.Mutex
 	pending []*groupWrite
@@ -44,8 +44,8 @@ type groupResult struct {
 	lead bool // the commit is this writer's to make, with what is pending
 }
 
-// NewGroup makes a group commit on s.
-func NewGroup(s *Store) *Group { return &Group{store: s} }
+// NewSharedCommit makes a group commit on s.
+func NewSharedCommit(s *Store) *SharedCommit { return &SharedCommit{store: s} }
 
 // noWrite marks a refusal made before any write.
 type noWrite struct{ err error }
@@ -53,7 +53,7 @@ type noWrite struct{ err error }
 func (e noWrite) Error() string { return e.err.Error() }
 func (e noWrite) Unwrap() error { return e.err }
 
-// NoWrite marks err, returned by a Group's write before any of its
+// NoWrite marks err, returned by a SharedCommit's write before any of its
 // writes, as leaving the rest of its commit alone. Tx returns err itself.
 func NoWrite(err error) error { return noWrite{err} }
 
@@ -66,19 +66,19 @@ func plain(err error) error {
 	return err
 }
 
-// GroupTx runs fn as a write of the store's own Group on SQLite, where
+// SharedTx runs fn as a write of the store's own SharedCommit on SQLite, where
 // every transaction waits for the one write lock: the hot paths' writes
 // (a landing page's view, a redeem, a REGISTER) that arrive together are
 // committed together. On PostgreSQL, where writers do not wait for each
 // other, fn runs in a transaction of its own (TxAlone).
-func (s *Store) GroupTx(ctx context.Context, fn func(ctx context.Context, tx *Tx) error) error {
-	if s.group != nil {
-		return s.group.Tx(ctx, fn)
+func (s *Store) SharedTx(ctx context.Context, fn func(ctx context.Context, tx *Tx) error) error {
+	if s.shared != nil {
+		return s.shared.Tx(ctx, fn)
 	}
 	return s.TxAlone(ctx, fn)
 }
 
-// TxAlone runs fn in a transaction of its own, as a Group's Tx does in
+// TxAlone runs fn in a transaction of its own, as a SharedCommit's Tx does in
 // a group of one: where writes are not grouped (PostgreSQL), with the
 // same fn.
 func (s *Store) TxAlone(ctx context.Context, fn func(ctx context.Context, tx *Tx) error) error {
@@ -87,7 +87,7 @@ func (s *Store) TxAlone(ctx context.Context, fn func(ctx context.Context, tx *Tx
 
 // Tx runs fn in a transaction with the writes that arrive at the same
 // time and returns when that transaction has committed or failed.
-func (g *Group) Tx(ctx context.Context, fn func(ctx context.Context, tx *Tx) error) error {
+func (g *SharedCommit) Tx(ctx context.Context, fn func(ctx context.Context, tx *Tx) error) error {
 	me := &groupWrite{ctx: ctx, fn: fn, done: make(chan groupResult, 1)}
 	g.mu.Lock()
 	g.pending = append(g.pending, me)
@@ -120,7 +120,7 @@ func (g *Group) Tx(ctx context.Context, fn func(ctx context.Context, tx *Tx) err
 // commit makes batch's writes in one transaction and gives each its
 // answer. The transaction is not the leader's to cancel: a leader whose
 // client went away still commits the others' writes.
-func (g *Group) commit(batch []*groupWrite) {
+func (g *SharedCommit) commit(batch []*groupWrite) {
 	errs := make([]error, len(batch))
 	err := g.store.Tx(context.WithoutCancel(batch[0].ctx), func(tx *Tx) error {
 		for i, w := range batch {
@@ -144,7 +144,7 @@ func (g *Group) commit(batch []*groupWrite) {
 }
 
 // Waiting is how many writes wait for the next commit.
-func (g *Group) Waiting() int {
+func (g *SharedCommit) Waiting() int {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return len(g.pending)
