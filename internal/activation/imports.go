@@ -95,9 +95,10 @@ type Imports struct {
 	settings *Settings
 	links    *Links // sends the activations an import asks for
 	log      *slog.Logger
-	wake     chan struct{} // rings RunJobs when there is new work
-	mobiles  *mobileMemo   // the mobile numbers checks read, for their confirmations
-	boot     string        // tells this process's claims of confirmations from an earlier one's
+	wake     chan struct{}           // rings RunJobs when there is new work
+	mobiles  *mobileMemo             // the mobile numbers checks read, for their confirmations
+	boot     string                  // tells this process's claims of confirmations from an earlier one's
+	draw     func(digits int) string // a new account's username: secret.RandomDigits, a test's sequence
 
 	jobsMu   sync.Mutex
 	instance string          // this instance's name in claims, once RunJobs runs
@@ -107,7 +108,7 @@ type Imports struct {
 // NewImports returns the imports of the organisations in st.
 func NewImports(st *store.Store, settings *Settings, links *Links, log *slog.Logger) *Imports {
 	return &Imports{store: st, settings: settings, links: links, log: orDiscard(log), wake: make(chan struct{}, 1),
-		mobiles: newMobileMemo(mobileMemoSize), boot: secret.RandomDigits(12)}
+		mobiles: newMobileMemo(mobileMemoSize), boot: secret.RandomDigits(12), draw: secret.RandomDigits}
 }
 
 // ImportOptions are what an import applies to rows that leave it unsaid.
@@ -187,6 +188,36 @@ func (is *importState) lookup(kind byte, key string) (importMatch, bool) {
 		return importMatch{username: is.existing[i]}, true
 	}
 	return importMatch{}, false
+}
+
+// redrawTaken draws again the usernames of batch that an account of
+// another organisation sharing username scope scope has: usernames are
+// unique per SIP domain, and the import's own draws were checked against
+// its organisation's only. In the batch's transaction, so on SQLite no
+// other writer can take one between the check and the insert.
+func (s *Imports) redrawTaken(ctx context.Context, r *store.Reader, scope int64, batch []*store.AccountRow, is *importState) error {
+	names := make([]string, len(batch))
+	for i, a := range batch {
+		names[i] = a.Username
+	}
+	for range 20 {
+		taken, err := r.UsernamesTaken(ctx, scope, names)
+		if err != nil || len(taken) == 0 {
+			return err
+		}
+		names = names[:0]
+		for _, a := range batch {
+			if !taken[a.Username] {
+				continue
+			}
+			for is.users[a.Username] || taken[a.Username] {
+				a.Username = s.draw(is.st.UsernameDigits)
+			}
+			is.users[a.Username] = true
+			names = append(names, a.Username)
+		}
+	}
+	return fmt.Errorf("drawing usernames not taken in the SIP domain: still taken after 20 draws; raise the username_digits setting")
 }
 
 func (s *Imports) loadImportState(ctx context.Context, orgID int64) (*importState, error) {
@@ -1023,13 +1054,20 @@ func (s *Imports) runImport(ctx context.Context, im *store.Import, opts ImportOp
 		}
 	}
 	// Usernames and virtual numbers are drawn here, against every one in
-	// use, so the multi-row inserts do not collide.
+	// use, so the multi-row inserts do not collide: the organisation's
+	// own here, and the usernames of the other organisations sharing its
+	// username scope in each batch's transaction (redrawTaken).
 	if err := is.checkNumbers(len(todo)); err != nil {
 		return nil, err
 	}
+	scope, err := s.store.OrgUsernameScope(ctx, im.OrgID)
+	if err != nil {
+		return nil, err
+	}
+	shared := scope == model.DefaultOrgID // every organisation without a SIP domain of its own is in it
 	for _, a := range todo {
 		for a.Username == "" || is.users[a.Username] {
-			a.Username = secret.RandomDigits(is.st.UsernameDigits)
+			a.Username = s.draw(is.st.UsernameDigits)
 		}
 		is.users[a.Username] = true
 		if a.VirtualNumber == "" || is.numbers[a.VirtualNumber] {
@@ -1048,6 +1086,11 @@ func (s *Imports) runImport(ctx context.Context, im *store.Import, opts ImportOp
 		err := s.store.Tx(ctx, func(tx *store.Tx) error {
 			if err := checkAccountQuota(ctx, &tx.Reader, is.st, len(batch)); err != nil {
 				return err
+			}
+			if shared {
+				if err := s.redrawTaken(ctx, &tx.Reader, scope, batch, is); err != nil {
+					return err
+				}
 			}
 			if err := tx.InsertAccounts(ctx, batch, by.Name, func(*store.AccountRow) string { return string(detail) }); err != nil {
 				return err

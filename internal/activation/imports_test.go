@@ -354,3 +354,56 @@ func canceled() context.Context {
 	cancel()
 	return ctx
 }
+
+// Usernames are unique per SIP domain: an import into an organisation
+// sharing the provider's username scope draws again a username another
+// organisation of the scope already has, where the batch's insert failed
+// on the scope's unique usernames.
+func TestImportDrawsUsernamesFreeInTheSharedScope(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		dom := newDomain(t, st)
+		mustGroup(t, dom, "sales")
+		theirs := mustAccount(t, dom) // the provider's own organisation's
+		provider := Caller{Name: "provider", Role: model.RoleProvider, OrgID: model.DefaultOrgID}
+		o, err := dom.Organisations.Create(ctx, model.OrganisationInput{Name: strp("B"), Slug: strp("b")}, provider)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := Caller{Name: "b-admin", Role: model.RoleAdmin, OrgID: o.ID}
+		if _, err := dom.Groups.Create(ctx, model.GroupInput{Name: strp("staff"), ITEmail: strp("it@b.example")}, b); err != nil {
+			t.Fatal(err)
+		}
+		// The draws: the other organisation's username first, then free ones.
+		fresh := []string{theirs.Username, theirs.Username, "5550000001", "5550000002"}
+		dom.Imports.draw = func(int) string {
+			u := fresh[0]
+			if len(fresh) > 1 {
+				fresh = fresh[1:]
+			}
+			return u
+		}
+		p, err := dom.Imports.Preview(ctx, "b.csv", []byte("Full name;E-mail\nGrace Hopper;grace@b.example\nAlan Turing;alan@b.example\n"), ImportOptions{Group: "staff"}, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stt, err := dom.Imports.Confirm(ctx, p.ID, b, nil)
+		if err != nil {
+			t.Fatalf("confirming an import whose draw hit another organisation's username: %v", err)
+		}
+		if stt.Created != 2 {
+			t.Fatalf("confirm: %+v", stt)
+		}
+		as, err := dom.Accounts.List(ctx, "", "", "", 10, 0, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]bool{}
+		for _, a := range as {
+			got[a.Username] = true
+		}
+		if len(got) != 2 || got[theirs.Username] || !got["5550000001"] || !got["5550000002"] {
+			t.Fatalf("the imported accounts' usernames: %v; want 5550000001 and 5550000002, not the provider's %s", got, theirs.Username)
+		}
+	})
+}

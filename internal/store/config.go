@@ -285,6 +285,37 @@ func UsernameScope(orgID int64, ownDomain bool) int64 {
 	return model.DefaultOrgID
 }
 
+// UsernamesTaken reports which of names some account has in username
+// scope scope, whichever organisation's: the usernames an import drew
+// that another organisation sharing the scope already uses.
+func (r *Reader) UsernamesTaken(ctx context.Context, scope int64, names []string) (map[string]bool, error) {
+	taken := map[string]bool{}
+	if len(names) == 0 {
+		return taken, nil
+	}
+	list, err := json.Marshal(names)
+	if err != nil {
+		return nil, fmt.Errorf("encoding usernames: %w", err)
+	}
+	in := `SELECT value FROM json_each($2)`
+	if r.dialect == Postgres {
+		in = `SELECT jsonb_array_elements_text($2::jsonb)`
+	}
+	rows, err := r.q.QueryContext(ctx, `SELECT username FROM accounts WHERE username_scope = $1 AND username IN (`+in+`)`, scope, string(list))
+	if err != nil {
+		return nil, fmt.Errorf("reading usernames in use: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var u string
+		if err := rows.Scan(&u); err != nil {
+			return nil, fmt.Errorf("reading usernames in use: %w", err)
+		}
+		taken[u] = true
+	}
+	return taken, rows.Err()
+}
+
 // OrgUsernameScope reads the username scope of an organisation's accounts
 // from its sip_domain setting (as the database's insert trigger does).
 func (r *Reader) OrgUsernameScope(ctx context.Context, orgID int64) (int64, error) {

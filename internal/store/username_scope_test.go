@@ -75,6 +75,14 @@ func TestUsernamesAreUniquePerSIPDomain(t *testing.T) {
 		found(a, "1001", a1001)
 		found(b, "1001", b1001)
 		found(model.DefaultOrgID, "1001", c1001)
+		// Which usernames a scope has, whichever organisation's.
+		taken, err := s.UsernamesTaken(ctx, model.DefaultOrgID, []string{"1001", "1002", "9999"})
+		if err != nil || len(taken) != 1 || !taken["1001"] {
+			t.Fatalf("usernames taken in the shared scope: want only c's 1001, got %v, %v", taken, err)
+		}
+		if taken, err := s.UsernamesTaken(ctx, a, []string{"1001", "1002", "9999"}); err != nil || len(taken) != 2 || !taken["1001"] || !taken["1002"] {
+			t.Fatalf("usernames taken in a's scope: want 1001 and 1002, got %v, %v", taken, err)
+		}
 
 		// c shares the default organisation's namespace.
 		var ce *store.ConflictError
@@ -84,7 +92,7 @@ func TestUsernamesAreUniquePerSIPDomain(t *testing.T) {
 
 		// a moving into the shared namespace would clash on 1001 (c's).
 		var clash *store.UsernameClashError
-		err := s.Tx(ctx, func(tx *store.Tx) error { return tx.PutSetting(ctx, a, model.SettingSIPDomain, "") })
+		err = s.Tx(ctx, func(tx *store.Tx) error { return tx.PutSetting(ctx, a, model.SettingSIPDomain, "") })
 		if !errors.As(err, &clash) || clash.Username != "1001" {
 			t.Fatalf("clearing a's sip_domain: want a clash on 1001, got %v", err)
 		}
