@@ -3,7 +3,6 @@ package messaging
 import (
 	"context"
 	"errors"
-	"sync"
 
 	"github.com/activator-voip/activator/internal/store"
 )
@@ -24,32 +23,29 @@ import (
 // a busy queue makes one write transaction per round, not a claim and a
 // record.
 //
-// It runs no goroutine of its own: a writer leads a commit and hands the
-// next one to a writer waiting, so none stays behind to be stopped.
+// Its commits are store.Batches' batches, led by their writers (no
+// goroutine of its own).
 type groupCommit struct {
 	store *store.Store
 	// claim, when set, claims up to n due messages in a commit's
 	// transaction, for the writers that asked for their next message.
 	claim   func(ctx context.Context, tx *store.Tx, n int) ([]store.MessageRow, error)
-	mu      sync.Mutex
-	pending []*groupWrite
-	busy    bool // a writer is committing; the next commit is handed to a waiting writer
+	batches store.Batches[*groupWrite]
 }
 
 // groupWrite is one writer's part of a commit: a write of its own (fn),
 // or a send to record with the commit's other sends (sent, and its
 // event when it has one).
 type groupWrite struct {
-	fn    func(ctx context.Context, tx *store.Tx) error
-	sent  *store.SentMessage
-	event *store.NewEvent
-	next  bool             // the writer takes its next message from the commit's claim
-	done  chan groupResult // buffered: its result, or first the lead of the next commit
+	fn     func(ctx context.Context, tx *store.Tx) error
+	sent   *store.SentMessage
+	event  *store.NewEvent
+	next   bool        // the writer takes its next message from the commit's claim
+	result groupResult // set by the commit that holds it
 }
 
 type groupResult struct {
 	err  error
-	lead bool              // the commit is this writer's to make, with what is pending
 	next *store.MessageRow // with next: the message claimed for the writer, if one was due
 }
 
@@ -68,33 +64,8 @@ func (g *groupCommit) write(ctx context.Context, fn func(ctx context.Context, tx
 // its error (store.ErrClaimLost for a send whose claim was lost) and,
 // when it asked, the message claimed for it.
 func (g *groupCommit) do(ctx context.Context, me *groupWrite) groupResult {
-	me.done = make(chan groupResult, 1)
-	g.mu.Lock()
-	g.pending = append(g.pending, me)
-	lead := !g.busy
-	g.busy = true
-	g.mu.Unlock()
-	if !lead {
-		r := <-me.done
-		if !r.lead {
-			return r
-		}
-	}
-	g.mu.Lock()
-	batch := g.pending
-	g.pending = nil
-	g.mu.Unlock()
-	g.commit(ctx, batch)
-	g.mu.Lock()
-	if len(g.pending) > 0 {
-		next := g.pending[0]
-		g.mu.Unlock()
-		next.done <- groupResult{lead: true}
-	} else {
-		g.busy = false
-		g.mu.Unlock()
-	}
-	return <-me.done
+	g.batches.Join(me, func(batch []*groupWrite) { g.commit(ctx, batch) })
+	return me.result
 }
 
 // commit makes batch's writes in one transaction, and gives each writer
@@ -111,9 +82,9 @@ func (g *groupCommit) commit(ctx context.Context, batch []*groupWrite) {
 	for i, w := range batch {
 		switch {
 		case err == nil:
-			w.done <- results[i]
+			w.result = results[i]
 		case len(batch) == 1 && !claims:
-			w.done <- groupResult{err: err}
+			w.result = groupResult{err: err}
 		default:
 			one := make([]groupResult, 1)
 			err := g.store.Tx(ctx, func(tx *store.Tx) error {
@@ -122,7 +93,7 @@ func (g *groupCommit) commit(ctx context.Context, batch []*groupWrite) {
 				}
 				return one[0].err // a lost claim: nothing was written
 			})
-			w.done <- groupResult{err: err}
+			w.result = groupResult{err: err}
 		}
 	}
 }

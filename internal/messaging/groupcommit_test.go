@@ -88,9 +88,7 @@ func TestGroupCommitBatchesWritesAndKeepsTheirOutcomesApart(t *testing.T) {
 				})
 			}
 			for deadline := time.Now().Add(10 * time.Second); ; {
-				g.mu.Lock()
-				n := len(g.pending)
-				g.mu.Unlock()
+				n := g.batches.Waiting()
 				if n == len(fns) {
 					break
 				}
@@ -215,9 +213,7 @@ func TestGroupCommitRecordsSendsAndClaimsTheNextMessagesTogether(t *testing.T) {
 			})
 		}
 		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
-			g.mu.Lock()
-			n := len(g.pending)
-			g.mu.Unlock()
+			n := g.batches.Waiting()
 			if n == 4 {
 				break
 			}

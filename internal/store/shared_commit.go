@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-	"sync"
 )
 
 // SharedCommit commits the writes that arrive together in one transaction. On
@@ -24,24 +23,17 @@ import (
 // of its own, so one write's failure is only its own: a function may run
 // twice, and must leave nothing behind but its writes when it fails.
 //
-// It runs no goroutine of its own: a writer leads a commit and hands the
-// next one to a writer waiting, so none stays behind to be stopped.
+// Its commits are Batches' batches, led by their writers (no goroutine
+// of its own).
 type SharedCommit struct {
 	store   *Store
-	mu      sync.Mutex
-	pending []*groupWrite
-	busy    bool // a writer is committing; the next commit is handed to a waiting writer
+	batches Batches[*groupWrite]
 }
 
 type groupWrite struct {
-	ctx  context.Context
-	fn   func(ctx context.Context, tx *Tx) error
-	done chan groupResult // buffered: its result, or first the lead of the next commit
-}
-
-type groupResult struct {
-	err  error
-	lead bool // the commit is this writer's to make, with what is pending
+	ctx context.Context
+	fn  func(ctx context.Context, tx *Tx) error
+	err error // set by the commit that holds it
 }
 
 // NewSharedCommit makes a group commit on s.
@@ -88,33 +80,9 @@ func (s *Store) TxAlone(ctx context.Context, fn func(ctx context.Context, tx *Tx
 // Tx runs fn in a transaction with the writes that arrive at the same
 // time and returns when that transaction has committed or failed.
 func (g *SharedCommit) Tx(ctx context.Context, fn func(ctx context.Context, tx *Tx) error) error {
-	me := &groupWrite{ctx: ctx, fn: fn, done: make(chan groupResult, 1)}
-	g.mu.Lock()
-	g.pending = append(g.pending, me)
-	lead := !g.busy
-	g.busy = true
-	g.mu.Unlock()
-	if !lead {
-		r := <-me.done
-		if !r.lead {
-			return r.err
-		}
-	}
-	g.mu.Lock()
-	batch := g.pending
-	g.pending = nil
-	g.mu.Unlock()
-	g.commit(batch)
-	g.mu.Lock()
-	if len(g.pending) > 0 {
-		next := g.pending[0]
-		g.mu.Unlock()
-		next.done <- groupResult{lead: true}
-	} else {
-		g.busy = false
-		g.mu.Unlock()
-	}
-	return (<-me.done).err
+	me := &groupWrite{ctx: ctx, fn: fn}
+	g.batches.Join(me, g.commit)
+	return me.err
 }
 
 // commit makes batch's writes in one transaction and gives each its
@@ -134,18 +102,14 @@ func (g *SharedCommit) commit(batch []*groupWrite) {
 	for i, w := range batch {
 		switch {
 		case err == nil:
-			w.done <- groupResult{err: plain(errs[i])}
+			w.err = plain(errs[i])
 		case len(batch) == 1:
-			w.done <- groupResult{err: plain(err)}
+			w.err = plain(err)
 		default:
-			w.done <- groupResult{err: plain(g.store.Tx(w.ctx, func(tx *Tx) error { return w.fn(w.ctx, tx) }))}
+			w.err = plain(g.store.Tx(w.ctx, func(tx *Tx) error { return w.fn(w.ctx, tx) }))
 		}
 	}
 }
 
 // Waiting is how many writes wait for the next commit.
-func (g *SharedCommit) Waiting() int {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return len(g.pending)
-}
+func (g *SharedCommit) Waiting() int { return g.batches.Waiting() }
