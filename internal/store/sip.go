@@ -123,12 +123,12 @@ type Binding struct {
 // registered event when it is new, and returns the account's live
 // bindings after it, newest first, as Registrations lists them. On
 // PostgreSQL it is one statement, committed on its own, where a
-// transaction of its three was six round trips; on SQLite a transaction
-// of the three.
+// transaction of its three was six round trips; on SQLite the three in
+// the commit the writes arriving meanwhile share (SharedTx).
 func (s *Store) PutBinding(ctx context.Context, b Binding) (created bool, live []model.Registration, err error) {
 	reg := b.Registration
 	if s.dialect != Postgres {
-		err = s.Tx(ctx, func(tx *Tx) error {
+		err = s.SharedTx(ctx, func(ctx context.Context, tx *Tx) error {
 			if created, err = tx.PutRegistration(ctx, reg); err != nil {
 				return err
 			}

@@ -517,8 +517,9 @@ func (s *Server) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 	var err error
 	switch {
 	case refreshed:
-	case s.cfg.Store.Dialect() == store.Postgres && !removeAll && len(changes) == 1 && changes[0].expires > 0:
-		// PostgreSQL, one binding: one statement (store.PutBinding).
+	case !removeAll && len(changes) == 1 && changes[0].expires > 0:
+		// One binding: one statement on PostgreSQL, the shared commit on
+		// SQLite (store.PutBinding).
 		c := changes[0]
 		_, live, err = s.cfg.Store.PutBinding(ctx, store.Binding{OrgID: acct.OrgID, Registration: newBinding(c),
 			Detail: registeredDetail(c.contact, transport, source, agent)})
