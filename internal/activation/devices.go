@@ -28,7 +28,7 @@ type Devices struct {
 	log      *slog.Logger
 	now      func() time.Time
 	stats    redeemStats
-	shared   *store.SharedCommit // nil: the store's own (store.SharedTx); a test's on PostgreSQL
+	shared   *store.SharedCommit // nil: the store's own (store.SharedTx); a test's own otherwise
 }
 
 // DevicesConfig is what Devices is made from.
@@ -176,16 +176,10 @@ func (s *Devices) redeemOnce(ctx context.Context, req model.RedeemRequest, hook 
 		}
 		return nil
 	}
-	switch {
-	case s.shared != nil: // a test's
+	if s.shared != nil { // a test's
 		err = s.shared.Tx(ctx, write)
-	case hook == nil && s.store.Dialect() == store.Postgres:
-		// Nothing else to write: on PostgreSQL the redeem's one
-		// statement is its transaction, without BEGIN and COMMIT.
-		_, err = s.store.RedeemDevice(ctx, w)
-		_, err = refused(ctx, &s.store.Reader, err)
-	default:
-		// On SQLite in one commit with the writes that arrive meanwhile.
+	} else {
+		// In one commit with the writes that arrive meanwhile.
 		err = s.store.SharedTx(ctx, write)
 	}
 	if err != nil {

@@ -262,9 +262,9 @@ func linkState(l *store.LinkRow, now time.Time) error {
 
 // record writes a page event and moves the account's stage forward. The
 // stage update is skipped when the account is already there or past it, so
-// a repeated view costs one insert. On SQLite it shares a commit with the
-// writes that arrive meanwhile (store.SharedTx), and returns once that
-// commit holds it.
+// a repeated view costs one insert. It shares a commit with the writes
+// that arrive meanwhile (store.SharedTx), and returns once that commit
+// holds it.
 func (s *Links) record(ctx context.Context, l *store.LinkRow, kind model.EventKind, stage string, detail map[string]string) error {
 	return s.store.SharedTx(ctx, func(ctx context.Context, tx *store.Tx) error {
 		if stage != "" && stageBefore(l.Stage, stage) {

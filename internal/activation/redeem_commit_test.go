@@ -20,7 +20,7 @@ func TestRedeemGroupCommitsConcurrentRedeemsTogether(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		dom := newDomain(t, st)
-		dom.Devices.shared = store.NewSharedCommit(st) // SQLite's, made on either engine
+		dom.Devices.shared = store.NewSharedCommit(st) // its own: no other writer of the store joins its groups
 		mustGroup(t, dom, "sales")
 		boom := errors.New("boom")
 

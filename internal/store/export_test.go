@@ -155,5 +155,5 @@ func MigrationCount(d Dialect) int {
 	return len(ms)
 }
 
-// OwnSharedCommit is the group of s's SharedTx: nil on PostgreSQL.
+// OwnSharedCommit is the group of s's SharedTx.
 func OwnSharedCommit(s *Store) *SharedCommit { return s.shared }

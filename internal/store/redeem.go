@@ -92,28 +92,7 @@ func (tx *Tx) RedeemDevice(ctx context.Context, w DeviceRedeem) (revoked int, er
 	return revoked, nil
 }
 
-// RedeemDevice is Tx.RedeemDevice in a transaction of its own, for a
-// redeem that writes nothing else. On PostgreSQL its one statement is that
-// transaction: it is as atomic and, once it returns, as durable as within
-// BEGIN and COMMIT, without their two round trips. Its errors are
-// Tx.RedeemDevice's, and a refusal (ErrLinkLost, ErrNotFound) has written
-// nothing.
-func (s *Store) RedeemDevice(ctx context.Context, w DeviceRedeem) (revoked int, err error) {
-	if s.dialect != Postgres {
-		err = s.Tx(ctx, func(tx *Tx) error {
-			revoked, err = tx.RedeemDevice(ctx, w)
-			return err
-		})
-		return revoked, err
-	}
-	head, tail, err := activatedDetail(w.Device)
-	if err != nil {
-		return 0, err
-	}
-	return s.Reader.redeemDevicePostgres(ctx, w, head, tail)
-}
-
-// redeemDevicePostgres is RedeemDevice in one statement. Its parts see
+// redeemDevicePostgres is Tx.RedeemDevice in one statement. Its parts see
 // one snapshot: the device it inserts is not among those it revokes, and
 // the link it uses up is left out of those it revokes by its id.
 const redeemDevicePostgres = `WITH l AS (
@@ -149,16 +128,16 @@ SELECT (SELECT count(*) FROM l), (SELECT count(*) FROM a), COALESCE((SELECT id F
 // redeemDevicePostgres when the link was used up but the account not
 // activated (it was disabled since the link's update read it): the
 // statement fails, so that its writes, made or none, never commit apart,
-// even as a transaction of its own (Store.RedeemDevice).
+// whatever its caller does with the transaction after the error.
 const redeemPartial = "22012"
 
-func (r *Reader) redeemDevicePostgres(ctx context.Context, w DeviceRedeem, head, tail string) (int, error) {
+func (tx *Tx) redeemDevicePostgres(ctx context.Context, w DeviceRedeem, head, tail string) (int, error) {
 	d := w.Device
 	var (
 		links, accounts, id, revoked, whole int64
 		pgErr                               *pgconn.PgError
 	)
-	err := r.q.QueryRowContext(ctx, redeemDevicePostgres,
+	err := tx.q.QueryRowContext(ctx, redeemDevicePostgres,
 		ms(w.At), w.LinkID, false, d.DeviceID, model.StageActivated, w.SealedPassword, w.HA1MD5, w.HA1SHA256,
 		d.Platform, d.Model, d.AppVersion, w.CredentialHash, d.CredentialPrefix,
 		ms(time.Now()), model.EventActivated, head, tail, ms(d.CreatedAt)).Scan(&links, &accounts, &id, &revoked, &whole)

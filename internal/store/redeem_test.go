@@ -16,20 +16,20 @@ import (
 )
 
 func TestRedeemDeviceMakesEveryWriteOfAnActivation(t *testing.T) {
-	// Within a transaction (with a redeem's other writes) and as a
-	// transaction of its own (Store.RedeemDevice).
-	for _, alone := range []bool{false, true} {
+	// Within a transaction of its own and in the shared commit (SharedTx),
+	// as a redeem makes it.
+	for _, shared := range []bool{false, true} {
 		name := "tx"
-		if alone {
-			name = "alone"
+		if shared {
+			name = "shared"
 		}
 		t.Run(name, func(t *testing.T) {
-			storetest.ForEach(t, func(t *testing.T, s *store.Store) { testRedeemDevice(t, s, alone) })
+			storetest.ForEach(t, func(t *testing.T, s *store.Store) { testRedeemDevice(t, s, shared) })
 		})
 	}
 }
 
-func testRedeemDevice(t *testing.T, s *store.Store, alone bool) {
+func testRedeemDevice(t *testing.T, s *store.Store, shared bool) {
 	{
 		ctx := context.Background()
 		acc := seed(t, s)
@@ -67,15 +67,15 @@ func testRedeemDevice(t *testing.T, s *store.Store, alone bool) {
 			w := store.DeviceRedeem{LinkID: l.ID, AccountID: acc.ID, OrgID: acc.OrgID,
 				SealedPassword: []byte("sealed"), HA1MD5: "md5", HA1SHA256: "sha", Device: dev,
 				CredentialHash: []byte(fmt.Sprintf("credential-%s-%d", deviceID, l.ID)), At: now}
-			if alone {
-				revoked, err := s.RedeemDevice(ctx, w)
-				return dev, revoked, err
-			}
 			var revoked int
-			err := s.Tx(ctx, func(tx *store.Tx) (err error) {
+			fn := func(ctx context.Context, tx *store.Tx) (err error) {
 				revoked, err = tx.RedeemDevice(ctx, w)
 				return err
-			})
+			}
+			if shared {
+				return dev, revoked, s.SharedTx(ctx, fn)
+			}
+			err := s.Tx(ctx, func(tx *store.Tx) error { return fn(ctx, tx) })
 			return dev, revoked, err
 		}
 
@@ -166,10 +166,9 @@ func testRedeemDevice(t *testing.T, s *store.Store, alone bool) {
 }
 
 // On PostgreSQL a redeem's one statement may use the link up and then
-// find the account disabled by a transaction that committed meanwhile: as
-// a transaction of its own it must then fail whole, or the link would be
-// used up with no activation.
-func TestRedeemDeviceAloneLeavesNothingWhenTheAccountIsDisabledMeanwhile(t *testing.T) {
+// find the account disabled by a transaction that committed meanwhile: it
+// must then fail whole, or the link would be used up with no activation.
+func TestRedeemDeviceLeavesNothingWhenTheAccountIsDisabledMeanwhile(t *testing.T) {
 	dsn := storetest.PostgresDSN(t)
 	s := storetest.Open(t, dsn)
 	ctx := context.Background()
@@ -198,9 +197,11 @@ func TestRedeemDeviceAloneLeavesNothingWhenTheAccountIsDisabledMeanwhile(t *test
 	done := make(chan error, 1)
 	go func() {
 		dev := &model.Device{AccountID: acc.ID, DeviceID: "new", Platform: "android", CredentialPrefix: "avd_new", CreatedAt: now}
-		_, err := s.RedeemDevice(ctx, store.DeviceRedeem{LinkID: l.ID, AccountID: acc.ID, OrgID: acc.OrgID,
-			SealedPassword: []byte("sealed"), HA1MD5: "md5", HA1SHA256: "sha", Device: dev, CredentialHash: []byte("credential"), At: now})
-		done <- err
+		done <- s.SharedTx(ctx, func(ctx context.Context, tx *store.Tx) error {
+			_, err := tx.RedeemDevice(ctx, store.DeviceRedeem{LinkID: l.ID, AccountID: acc.ID, OrgID: acc.OrgID,
+				SealedPassword: []byte("sealed"), HA1MD5: "md5", HA1SHA256: "sha", Device: dev, CredentialHash: []byte("credential"), At: now})
+			return err
+		})
 	}()
 	// The redeem has used the link up (its snapshot sees the account
 	// enabled) and waits for the account's row.

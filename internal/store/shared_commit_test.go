@@ -127,10 +127,9 @@ func TestSharedCommitCommitsConcurrentWritesTogether(t *testing.T) {
 	})
 }
 
-// The store's own group: on SQLite the writes of SharedTx that arrive
-// while one commits wait and share the next commit; on PostgreSQL each is
-// a transaction of its own, made at once.
-func TestSharedTxSharesACommitOnSQLite(t *testing.T) {
+// The store's own group, on either engine: the writes of SharedTx that
+// arrive while one commits wait and share the next commit.
+func TestSharedTxSharesACommit(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		release, entered, firstDone := make(chan struct{}), make(chan struct{}), make(chan error, 1)
@@ -154,33 +153,21 @@ func TestSharedTxSharesACommitOnSQLite(t *testing.T) {
 		}
 		others := make(chan struct{})
 		go func() { wg.Wait(); close(others) }()
-		if s.Dialect() == store.Postgres {
+		g := store.OwnSharedCommit(s)
+		for deadline := time.Now().Add(10 * time.Second); g.Waiting() < n; time.Sleep(time.Millisecond) {
 			select {
 			case <-others:
-			case <-time.After(10 * time.Second):
-				t.Fatal("on PostgreSQL, writes waited for another's transaction")
+				t.Fatal("writes were made while another's commit was under way")
+			default:
 			}
-			close(release)
-			if txs[0] == txs[1] || txs[1] == txs[2] {
-				t.Error("on PostgreSQL, writes shared a transaction")
+			if time.Now().After(deadline) {
+				t.Fatalf("%d writes wait for the next commit, want %d", g.Waiting(), n)
 			}
-		} else {
-			g := store.OwnSharedCommit(s)
-			for deadline := time.Now().Add(10 * time.Second); g.Waiting() < n; time.Sleep(time.Millisecond) {
-				select {
-				case <-others:
-					t.Fatal("on SQLite, writes were made while another's commit was under way")
-				default:
-				}
-				if time.Now().After(deadline) {
-					t.Fatalf("on SQLite, %d writes wait for the next commit, want %d", g.Waiting(), n)
-				}
-			}
-			close(release)
-			<-others
-			if txs[0] != txs[1] || txs[1] != txs[2] {
-				t.Error("on SQLite, the writes that waited together were not committed together")
-			}
+		}
+		close(release)
+		<-others
+		if txs[0] != txs[1] || txs[1] != txs[2] {
+			t.Error("the writes that waited together were not committed together")
 		}
 		if err := <-firstDone; err != nil {
 			t.Fatal(err)

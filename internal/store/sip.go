@@ -121,27 +121,36 @@ type Binding struct {
 
 // PutBinding stores one binding as PutRegistration does, writes its
 // registered event when it is new, and returns the account's live
-// bindings after it, newest first, as Registrations lists them. On
-// PostgreSQL it is one statement, committed on its own, where a
-// transaction of its three was six round trips; on SQLite the three in
-// the commit the writes arriving meanwhile share (SharedTx).
+// bindings after it, newest first, as Registrations lists them, in the
+// commit the writes arriving meanwhile share (SharedTx). On PostgreSQL
+// the three are one statement, where they were six round trips.
 func (s *Store) PutBinding(ctx context.Context, b Binding) (created bool, live []model.Registration, err error) {
+	err = s.SharedTx(ctx, func(ctx context.Context, tx *Tx) error {
+		created, live, err = tx.putBinding(ctx, b)
+		return err
+	})
+	return created, live, err
+}
+
+func (tx *Tx) putBinding(ctx context.Context, b Binding) (created bool, live []model.Registration, err error) {
 	reg := b.Registration
-	if s.dialect != Postgres {
-		err = s.SharedTx(ctx, func(ctx context.Context, tx *Tx) error {
-			if created, err = tx.PutRegistration(ctx, reg); err != nil {
-				return err
-			}
-			if created {
-				if err := tx.AddEvent(ctx, b.OrgID, reg.AccountID, model.EventRegistered, "", b.Detail); err != nil {
-					return err
-				}
-			}
-			live, err = tx.Registrations(ctx, reg.AccountID, reg.UpdatedAt)
-			return err
-		})
-		return created, live, err
+	if tx.dialect == Postgres {
+		return tx.putBindingPostgres(ctx, b)
 	}
+	if created, err = tx.PutRegistration(ctx, reg); err != nil {
+		return false, nil, err
+	}
+	if created {
+		if err := tx.AddEvent(ctx, b.OrgID, reg.AccountID, model.EventRegistered, "", b.Detail); err != nil {
+			return false, nil, err
+		}
+	}
+	live, err = tx.Registrations(ctx, reg.AccountID, reg.UpdatedAt)
+	return created, live, err
+}
+
+func (tx *Tx) putBindingPostgres(ctx context.Context, b Binding) (created bool, live []model.Registration, err error) {
+	reg := b.Registration
 	detail, err := eventDetail(b.Detail)
 	if err != nil {
 		return false, nil, err
@@ -149,7 +158,7 @@ func (s *Store) PutBinding(ctx context.Context, b Binding) (created bool, live [
 	// The statement's parts see the database as it was before it: the
 	// binding just written comes from the upsert's RETURNING, the others
 	// from the table.
-	rows, err := s.q.QueryContext(ctx, `WITH up AS (
+	rows, err := tx.q.QueryContext(ctx, `WITH up AS (
 			INSERT INTO sip_registrations (account_id, contact, transport, source, user_agent, created_at, updated_at, expires_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $6, $7)
 			ON CONFLICT (account_id, contact) DO UPDATE SET transport = excluded.transport, source = excluded.source,

@@ -66,7 +66,7 @@ type Store struct {
 	db      *sql.DB
 	writeMu *sync.Mutex   // SQLite only: one writer at a time, queued in Go
 	stmts   *stmtCache    // SQLite only: statements prepared once
-	shared  *SharedCommit // SQLite only: the writes of SharedTx, committed together
+	shared  *SharedCommit // the writes of SharedTx, committed together
 	dsn     string        // PostgreSQL only: for connections outside the pool (ListenMessages)
 	health  *health       // classifies database faults and logs each once
 }
@@ -135,12 +135,12 @@ func open(ctx context.Context, dsn string, upTo int, opts ...Option) (*Store, er
 	}
 	h := newHealth(o.log, dialect, dsn)
 	s := &Store{Reader: Reader{q: faultQ{db, h}, dialect: dialect}, db: db, health: h}
+	s.shared = NewSharedCommit(s)
 	if dialect == Postgres {
 		s.dsn = dsn
 	}
 	if dialect == SQLite {
 		s.writeMu = &sync.Mutex{}
-		s.shared = NewSharedCommit(s)
 		s.stmts = newStmtCache(db)
 		s.Reader.q = faultQ{cachedDB{s.stmts}, h}
 	}

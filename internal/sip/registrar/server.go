@@ -518,13 +518,13 @@ func (s *Server) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 	switch {
 	case refreshed:
 	case !removeAll && len(changes) == 1 && changes[0].expires > 0:
-		// One binding: one statement on PostgreSQL, the shared commit on
-		// SQLite (store.PutBinding).
+		// One binding: in the shared commit, one statement on PostgreSQL
+		// (store.PutBinding).
 		c := changes[0]
 		_, live, err = s.cfg.Store.PutBinding(ctx, store.Binding{OrgID: acct.OrgID, Registration: newBinding(c),
 			Detail: registeredDetail(c.contact, transport, source, agent)})
 	default:
-		// On SQLite in one commit with the writes that arrive meanwhile.
+		// In one commit with the writes that arrive meanwhile.
 		err = s.cfg.Store.SharedTx(ctx, func(ctx context.Context, dbtx *store.Tx) error {
 			if removeAll {
 				n, err := dbtx.DeleteRegistrations(ctx, acct.ID)
