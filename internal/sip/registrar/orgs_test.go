@@ -166,7 +166,7 @@ func TestOrganisationsOnTheRegistrar(t *testing.T) {
 				}
 				in := []byte(u + ":" + realm + ":" + u + "pw")
 				m, s := md5.Sum(in), sha256.Sum256(in)
-				if err := tx.ActivateAccount(ctx, a.ID, []byte("sealed"), hex.EncodeToString(m[:]), hex.EncodeToString(s[:]), time.Now()); err != nil {
+				if err := tx.ActivateAccount(ctx, a.ID, []byte("sealed"), hex.EncodeToString(m[:]), hex.EncodeToString(s[:]), realm, time.Now()); err != nil {
 					return err
 				}
 			}
