@@ -207,6 +207,16 @@ func (s *Accounts) Rehash(ctx context.Context, orgID int64) (int, error) {
 	}
 }
 
+// rehashAfterChange is Rehash right after a change of the organisation's
+// SIP domain, whose commit it does not undo: a failure is logged, and the
+// next start re-hashes what is left.
+func (s *Accounts) rehashAfterChange(ctx context.Context, orgID int64) {
+	ctx = context.WithoutCancel(ctx)
+	if _, err := s.Rehash(ctx, orgID); err != nil {
+		s.log.ErrorContext(ctx, "re-hashing SIP digests for the new SIP domain; the next start does it", "organisation", orgID, "err", err)
+	}
+}
+
 // moveInBackend takes re-hashed accounts out of the backend under their
 // old domain and puts them under domain. A failure is logged, as syncSIP's:
 // the hashes are stored, and the next start's SyncBackend puts every
