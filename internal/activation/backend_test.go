@@ -246,3 +246,64 @@ func TestRehashAtStartFixesStaleAndUnknownRealms(t *testing.T) {
 		}
 	})
 }
+
+// An organisation's old SIP domain may be another's by the time its
+// accounts are re-hashed (a change whose re-hash did not finish, the
+// domain taken since): the backend's row of a username at that domain is
+// then the other organisation's account's, and stays, while the account
+// that left is put under its organisation's domain.
+func TestRehashLeavesTheOldDomainsRowOfItsNewOwner(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		dom := newDomain(t, st)
+		b := &subscriberTable{rows: map[[2]string]SIPSubscriber{}}
+		dom.Accounts.backend = b
+		provider := Caller{Name: "test", Role: model.RoleProvider, OrgID: model.DefaultOrgID}
+		org := func(slug, domain string) int64 {
+			t.Helper()
+			o, err := dom.Organisations.Create(ctx, model.OrganisationInput{Name: &slug, Slug: &slug, SIPDomain: &domain}, provider)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return o.ID
+		}
+		// X left a.example for x.example; Y has a.example now.
+		x, y := org("x", "x.example"), org("y", "a.example")
+		box := testBox(t)
+		activate := func(orgID int64, password, realm string) {
+			t.Helper()
+			err := st.Tx(ctx, func(tx *store.Tx) error {
+				g := &store.GroupRow{Group: model.Group{Name: "g"}}
+				if err := tx.CreateGroup(ctx, orgID, g); err != nil {
+					return err
+				}
+				a := &store.AccountRow{OrgID: orgID, Account: model.Account{GroupID: g.ID, Username: "1001", DisplayName: "1001",
+					SecurityModel: model.EndToEnd, VirtualNumber: "100100", Kind: model.AccountWizard, Stage: model.StageNew}}
+				if err := tx.CreateAccount(ctx, a); err != nil {
+					return err
+				}
+				m, s := digestsOf("1001", realm, password)
+				return tx.ActivateAccount(ctx, a.ID, box.Seal([]byte(password)), m, s, realm, time.Now())
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		activate(x, "x-password", "a.example") // made while a.example was X's
+		activate(y, "y-password", "a.example")
+		ym, ys := digestsOf("1001", "a.example", "y-password")
+		if err := b.Put(ctx, subscriber("1001", "a.example", "y-password", ym, ys)); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := dom.Accounts.Rehash(ctx, x); err != nil || n != 1 {
+			t.Fatalf("Rehash of X: %d, %v; want its one account", n, err)
+		}
+		if got := b.rows[[2]string{"1001", "a.example"}]; got.HA1 != ym {
+			t.Errorf("Y's 1001@a.example after X's re-hash: %+v, want Y's hashes kept", got)
+		}
+		xm, _ := digestsOf("1001", "x.example", "x-password")
+		if got := b.rows[[2]string{"1001", "x.example"}]; got.HA1 != xm {
+			t.Errorf("X's 1001@x.example after X's re-hash: %+v, want X's new hashes", got)
+		}
+	})
+}
