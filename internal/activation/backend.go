@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/activator-voip/activator/internal/store"
 )
@@ -175,30 +176,35 @@ func (s *Accounts) Rehash(ctx context.Context, orgID int64) (int, error) {
 			return n, nil
 		}
 		after = page[len(page)-1].ID
-		var moved []rehashed
-		err = s.store.Tx(ctx, func(tx *store.Tx) error {
-			moved = moved[:0]
-			for _, a := range page {
-				pw, err := s.box.Open(a.SIPPassword)
-				if err != nil {
-					s.log.ErrorContext(ctx, "re-hashing a SIP digest: opening the SIP password", "organisation", orgID, "username", a.Username, "err", err)
-					continue
-				}
-				md5h, sha := ha1(a.Username, realm, string(pw))
-				ok, err := tx.SetDigest(ctx, a.ID, a.SIPPassword, md5h, sha, realm)
-				if err != nil {
-					return err
-				}
-				if ok && (md5h != a.HA1MD5 || sha != a.HA1SHA256) {
-					moved = append(moved, rehashed{id: a.ID, username: a.Username, password: string(pw), ha1MD5: md5h, ha1SHA256: sha,
-						oldRealm: a.HA1Realm, enabled: a.SIPEnabled})
-				}
+		var (
+			ds    []store.Digest
+			moved []rehashed
+		)
+		for _, a := range page {
+			pw, err := s.box.Open(a.SIPPassword)
+			if err != nil {
+				s.log.ErrorContext(ctx, "re-hashing a SIP digest: opening the SIP password", "organisation", orgID, "username", a.Username, "err", err)
+				continue
 			}
-			return nil
+			md5h, sha := ha1(a.Username, realm, string(pw))
+			ds = append(ds, store.Digest{AccountID: a.ID, SealedPassword: a.SIPPassword, HA1MD5: md5h, HA1SHA256: sha})
+			if md5h != a.HA1MD5 || sha != a.HA1SHA256 {
+				moved = append(moved, rehashed{id: a.ID, username: a.Username, password: string(pw), ha1MD5: md5h, ha1SHA256: sha,
+					oldRealm: a.HA1Realm, enabled: a.SIPEnabled})
+			}
+		}
+		var done map[int64]bool
+		err = s.store.Tx(ctx, func(tx *store.Tx) error {
+			var err error
+			done, err = tx.SetDigests(ctx, realm, ds)
+			return err
 		})
 		if err != nil {
 			return n, fmt.Errorf("re-hashing SIP digests: %w", err)
 		}
+		// An account whose password changed since the read keeps the
+		// hashes its writer stored.
+		moved = slices.DeleteFunc(moved, func(a rehashed) bool { return !done[a.id] })
 		n += len(moved)
 		if len(moved) > 0 {
 			s.log.InfoContext(ctx, "SIP digests re-hashed for the SIP domain", "organisation", orgID, "sip_domain", realm, "accounts", len(moved))
