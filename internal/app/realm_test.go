@@ -55,7 +55,7 @@ func writeAccounts(t *testing.T, dir, dsn string, accounts []realmAccount) {
 		}
 		for i, a := range accounts {
 			acc := &store.AccountRow{OrgID: model.DefaultOrgID, Account: model.Account{GroupID: g.ID, Username: a.user, DisplayName: a.user,
-				SecurityModel: model.EndToEnd, VirtualNumber: "70000" + string(rune('0'+i)), Kind: "wizard", Stage: model.StageNew}}
+				SecurityModel: model.EndToEnd, VirtualNumber: "70000" + string(rune('0'+i)), Kind: model.AccountWizard, Stage: model.StageNew}}
 			if err := tx.CreateAccount(ctx, acc); err != nil {
 				return err
 			}
