@@ -293,7 +293,7 @@ func (g *gen) loadAccounts(ctx context.Context, b bulk) (int64, error) {
 	i := 0
 	cols := []string{"id", "org_id", "group_id", "username", "display_name", "email", "mobile", "security_model",
 		"profile_id", "virtual_number", "language", "description", "kind", "stage", "disabled",
-		"sip_password", "ha1_md5", "ha1_sha256", "created_at", "updated_at", "activated_at", "username_scope"}
+		"sip_password", "ha1_md5", "ha1_sha256", "ha1_realm", "created_at", "updated_at", "activated_at", "username_scope"}
 	n, err := b.load(ctx, "accounts", cols, func(row []any) bool {
 		if i == cfg.accounts {
 			return false
@@ -308,13 +308,13 @@ func (g *gen) loadAccounts(ctx context.Context, b bulk) (int64, error) {
 			g.activated = append(g.activated, int32(i))
 		}
 		var sealed any
-		md5h, shah := "", ""
+		md5h, shah, realm := "", "", ""
 		var activated any
 		if a.stage == stActivated {
 			password := secret.Password()
 			in := []byte(a.username + ":" + cfg.sipDomain + ":" + password)
 			m, s := md5.Sum(in), sha256.Sum256(in)
-			md5h, shah = hex.EncodeToString(m[:]), hex.EncodeToString(s[:])
+			md5h, shah, realm = hex.EncodeToString(m[:]), hex.EncodeToString(s[:]), cfg.sipDomain
 			sealed = cfg.box.Seal([]byte(password))
 			activated = a.activate
 			if pw != nil {
@@ -328,7 +328,7 @@ func (g *gen) loadAccounts(ctx context.Context, b bulk) (int64, error) {
 		// The default organisation's accounts live in its SIP domain's
 		// usernames: the scope the store's insert trigger (dropped during
 		// the load) would have given them.
-		row[15], row[16], row[17], row[18], row[19], row[20], row[21] = sealed, md5h, shah, a.created, a.updated(), activated, model.DefaultOrgID
+		row[15], row[16], row[17], row[18], row[19], row[20], row[21], row[22] = sealed, md5h, shah, realm, a.created, a.updated(), activated, model.DefaultOrgID
 		i++
 		return true
 	})

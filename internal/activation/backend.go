@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/activator-voip/activator/internal/store"
 )
@@ -68,9 +69,7 @@ func (s *Accounts) putActivated(ctx context.Context, st *Resolved, username, pas
 		return
 	}
 	ctx = context.WithoutCancel(ctx)
-	hb := md5.Sum([]byte(username + "@" + st.SIPDomain + ":" + st.SIPDomain + ":" + password))
-	err := b.Put(ctx, SIPSubscriber{Username: username, Domain: st.SIPDomain, HA1: ha1MD5, HA1B: hex.EncodeToString(hb[:]), HA1SHA256: ha1SHA256})
-	if err != nil {
+	if err := b.Put(ctx, subscriber(username, st.SIPDomain, password, ha1MD5, ha1SHA256)); err != nil {
 		s.log.ErrorContext(ctx, "sip backend: keeping the account in step", "backend", b.Name(), "username", username, "err", err)
 	}
 }
@@ -83,8 +82,14 @@ func (s *Accounts) syncAccount(ctx context.Context, b AccountBackend, st *Resolv
 	if err != nil {
 		return fmt.Errorf("opening the SIP password: %w", err)
 	}
-	hb := md5.Sum([]byte(a.Username + "@" + st.SIPDomain + ":" + st.SIPDomain + ":" + string(pw)))
-	return b.Put(ctx, SIPSubscriber{Username: a.Username, Domain: st.SIPDomain, HA1: a.HA1MD5, HA1B: hex.EncodeToString(hb[:]), HA1SHA256: a.HA1SHA256})
+	return b.Put(ctx, subscriber(a.Username, st.SIPDomain, string(pw), a.HA1MD5, a.HA1SHA256))
+}
+
+// subscriber is an account as the backend holds it at domain, from its
+// password and its digest hashes made with that domain.
+func subscriber(username, domain, password, ha1MD5, ha1SHA256 string) SIPSubscriber {
+	hb := md5.Sum([]byte(username + "@" + domain + ":" + domain + ":" + password))
+	return SIPSubscriber{Username: username, Domain: domain, HA1: ha1MD5, HA1B: hex.EncodeToString(hb[:]), HA1SHA256: ha1SHA256}
 }
 
 // SyncBackend brings every account of an organisation into the backend:
@@ -121,4 +126,157 @@ func (s *Accounts) SyncBackend(ctx context.Context, orgID int64) (int, error) {
 		}
 		before = info.Next
 	}
+}
+
+// rehashBatch is how many accounts one transaction of Rehash re-hashes.
+const rehashBatch = 1000
+
+// rehashed is an account Rehash gave new digest hashes, for the backend.
+type rehashed struct {
+	id                 int64
+	username, password string
+	ha1MD5, ha1SHA256  string
+	oldRealm           string // "": not known
+	enabled            bool
+}
+
+// Rehash makes the digest hashes of an organisation's accounts agree with
+// its SIP domain, the realm a registrar challenges them with. A hash is
+// H(username:realm:password), so when the domain changes (its sip_domain,
+// or the public_base_url or listen address it falls back to), every
+// account's stored hashes stop matching what its phone answers. Rehash
+// re-computes them from each account's sealed SIP password, for the
+// accounts whose hashes were made with another realm (ha1_realm) or an
+// unknown one (made before the realm was kept: compared, and the realm
+// recorded either way), 1,000 accounts a transaction, by keyset. Then it
+// moves each re-hashed account in the backend: out of its old domain,
+// unless that is now another account's (backendOwner), and into the new
+// one if it may register. It runs at start and after each change of an
+// organisation's SIP domain, and returns how many accounts got new hashes.
+//
+// An account whose password changes meanwhile keeps the hashes its
+// writer stored. One whose password does not open is logged and skipped;
+// the next start tries it again.
+func (s *Accounts) Rehash(ctx context.Context, orgID int64) (int, error) {
+	st, err := s.settings.Current(ctx, orgID)
+	if err != nil {
+		return 0, err
+	}
+	realm := st.SIPDomain
+	if realm == "" {
+		return 0, nil // no domain to hash with: the empty realm is what ha1_realm says is unknown
+	}
+	n := 0
+	for after := int64(0); ; {
+		page, err := s.store.StaleDigests(ctx, orgID, realm, after, rehashBatch)
+		if err != nil {
+			return n, err
+		}
+		if len(page) == 0 {
+			return n, nil
+		}
+		after = page[len(page)-1].ID
+		var (
+			ds    []store.Digest
+			moved []rehashed
+		)
+		for _, a := range page {
+			pw, err := s.box.Open(a.SIPPassword)
+			if err != nil {
+				s.log.ErrorContext(ctx, "re-hashing a SIP digest: opening the SIP password", "organisation", orgID, "username", a.Username, "err", err)
+				continue
+			}
+			md5h, sha := ha1(a.Username, realm, string(pw))
+			ds = append(ds, store.Digest{AccountID: a.ID, SealedPassword: a.SIPPassword, HA1MD5: md5h, HA1SHA256: sha})
+			if md5h != a.HA1MD5 || sha != a.HA1SHA256 {
+				moved = append(moved, rehashed{id: a.ID, username: a.Username, password: string(pw), ha1MD5: md5h, ha1SHA256: sha,
+					oldRealm: a.HA1Realm, enabled: a.SIPEnabled})
+			}
+		}
+		var done map[int64]bool
+		err = s.store.Tx(ctx, func(tx *store.Tx) error {
+			var err error
+			done, err = tx.SetDigests(ctx, realm, ds)
+			return err
+		})
+		if err != nil {
+			return n, fmt.Errorf("re-hashing SIP digests: %w", err)
+		}
+		// An account whose password changed since the read keeps the
+		// hashes its writer stored.
+		moved = slices.DeleteFunc(moved, func(a rehashed) bool { return !done[a.id] })
+		n += len(moved)
+		if len(moved) > 0 {
+			s.log.InfoContext(ctx, "SIP digests re-hashed for the SIP domain", "organisation", orgID, "sip_domain", realm, "accounts", len(moved))
+		}
+		s.moveInBackend(ctx, realm, moved)
+	}
+}
+
+// rehashAfterChange is Rehash right after a change of the organisation's
+// SIP domain, whose commit it does not undo: a failure is logged, and the
+// next start re-hashes what is left.
+func (s *Accounts) rehashAfterChange(ctx context.Context, orgID int64) {
+	ctx = context.WithoutCancel(ctx)
+	if _, err := s.Rehash(ctx, orgID); err != nil {
+		s.log.ErrorContext(ctx, "re-hashing SIP digests for the new SIP domain; the next start does it", "organisation", orgID, "err", err)
+	}
+}
+
+// moveInBackend takes re-hashed accounts out of the backend under their
+// old domain and puts them under domain. A failure is logged, as syncSIP's:
+// the hashes are stored, and the next start's SyncBackend puts every
+// account again.
+func (s *Accounts) moveInBackend(ctx context.Context, domain string, moved []rehashed) {
+	b := s.backend
+	if b == nil || len(moved) == 0 {
+		return
+	}
+	ctx = context.WithoutCancel(ctx)
+	names, err := s.settings.Names(ctx)
+	if err != nil {
+		s.log.ErrorContext(ctx, "sip backend: reading the SIP domains", "backend", b.Name(), "err", err)
+		return
+	}
+	for _, a := range moved {
+		if a.oldRealm != "" && a.oldRealm != domain {
+			theirs, err := s.backendOwner(ctx, names, a.oldRealm, a.username, a.id)
+			if err == nil && !theirs {
+				err = b.Remove(ctx, a.username, a.oldRealm)
+			}
+			if err != nil {
+				s.log.ErrorContext(ctx, "sip backend: taking the account out of its old SIP domain", "backend", b.Name(), "username", a.username,
+					"sip_domain", a.oldRealm, "err", err)
+			}
+		}
+		if a.enabled {
+			if err := b.Put(ctx, subscriber(a.username, domain, a.password, a.ha1MD5, a.ha1SHA256)); err != nil {
+				s.log.ErrorContext(ctx, "sip backend: keeping the account in step", "backend", b.Name(), "username", a.username, "err", err)
+			}
+		}
+	}
+}
+
+// backendOwner reports whether username at domain, which the account id
+// left, is now another account's: one of the organisations using domain
+// has an account of that username. The backend's entry for it is then
+// that account's, not to be removed.
+func (s *Accounts) backendOwner(ctx context.Context, names *OrgNames, domain, username string, id int64) (bool, error) {
+	r, ok := names.Realm(domain)
+	if !ok {
+		return false, nil
+	}
+	for _, scope := range r.Scopes {
+		a, err := s.store.SIPAccountByUsername(ctx, scope, username)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return false, err
+		}
+		if a.ID != id && r.Has(a.OrgID) {
+			return true, nil
+		}
+	}
+	return false, nil
 }

@@ -64,7 +64,7 @@ func (s *Devices) endDevices(ctx context.Context, username string, by Caller, re
 				return err
 			}
 			md5h, sha := ha1(a.Username, st.SIPDomain, password)
-			if err := tx.SetSIPPassword(ctx, a.ID, s.box.Seal([]byte(password)), md5h, sha); err != nil {
+			if err := tx.SetSIPPassword(ctx, a.ID, s.box.Seal([]byte(password)), md5h, sha, st.SIPDomain); err != nil {
 				return fmt.Errorf("changing the SIP password: %w", err)
 			}
 			res.SIPPassword = true

@@ -131,7 +131,7 @@ func (s *Devices) redeemOnce(ctx context.Context, req model.RedeemRequest, hook 
 	sealed := s.box.Seal([]byte(password))
 	dev := &model.Device{AccountID: a.ID, DeviceID: req.Device.ID, Platform: req.Device.Platform, Model: req.Device.Model,
 		AppVersion: req.Device.AppVersion, CredentialPrefix: secret.Display(credential), CreatedAt: now}
-	w := store.DeviceRedeem{LinkID: l.ID, AccountID: a.ID, OrgID: a.OrgID, SealedPassword: sealed, HA1MD5: md5h, HA1SHA256: sha,
+	w := store.DeviceRedeem{LinkID: l.ID, AccountID: a.ID, OrgID: a.OrgID, SealedPassword: sealed, HA1MD5: md5h, HA1SHA256: sha, HA1Realm: st.SIPDomain,
 		Device: dev, CredentialHash: credHash, At: now}
 	// refused says why the write that uses the link up refused (err is
 	// store.ErrLinkLost or store.ErrNotFound), reading through r; nil

@@ -8,6 +8,7 @@
 package activation
 
 import (
+	"context"
 	"crypto/ed25519"
 	"log/slog"
 
@@ -72,7 +73,9 @@ type DomainConfig struct {
 // NewDomain makes every part of the domain, each from the ones it uses.
 func NewDomain(c DomainConfig) Domain {
 	var d Domain
-	d.Settings = NewSettings(c.Store, c.ListenURL)
+	// Settings comes first, and a change of an organisation's SIP domain
+	// re-hashes its accounts' digests: it calls Accounts, made below.
+	d.Settings = NewSettings(c.Store, c.ListenURL, func(ctx context.Context, orgID int64) { d.Accounts.rehashAfterChange(ctx, orgID) })
 	d.Downloads = NewDownloads(c.Store, d.Settings)
 	d.Groups = NewGroups(c.Store)
 	d.Profiles = NewProfiles(c.Store)

@@ -62,7 +62,7 @@ func seedExport(b *testing.B, st *store.Store, dom Domain, n int) {
 		}
 		for i, a := range rows {
 			if a.Stage == model.StageActivated && !a.Disabled {
-				if err := tx.ActivateAccount(ctx, a.ID, []byte("sealed"), "md5", "sha256", at.Add(time.Duration(i)*time.Second)); err != nil {
+				if err := tx.ActivateAccount(ctx, a.ID, []byte("sealed"), "md5", "sha256", "example.com", at.Add(time.Duration(i)*time.Second)); err != nil {
 					return err
 				}
 			}

@@ -74,6 +74,11 @@ type Settings struct {
 	namesMu     sync.Mutex
 	names       *OrgNames // nil: read afresh
 	namesLoaded time.Time
+
+	// sipDomainSet runs after a commit that may change an organisation's
+	// SIP domain: its accounts' digest hashes are made with it
+	// (Accounts.Rehash). nil: nothing to do.
+	sipDomainSet func(ctx context.Context, orgID int64)
 }
 
 // orgConfig is one organisation's cached configuration.
@@ -85,8 +90,10 @@ type orgConfig struct {
 
 // NewSettings returns the settings of the organisations in st; links are
 // built on listenURL until an organisation sets its public_base_url.
-func NewSettings(st *store.Store, listenURL string) *Settings {
-	return &Settings{store: st, listenURL: listenURL, cache: map[int64]*orgConfig{}}
+// sipDomainSet, if not nil, is called after each change of a setting the
+// SIP domain is made of (sip_domain, public_base_url), once it is seen.
+func NewSettings(st *store.Store, listenURL string, sipDomainSet func(ctx context.Context, orgID int64)) *Settings {
+	return &Settings{store: st, listenURL: listenURL, cache: map[int64]*orgConfig{}, sipDomainSet: sipDomainSet}
 }
 
 // invalidate drops an organisation's cached configuration after a write.
@@ -407,6 +414,9 @@ func (s *Settings) Set(ctx context.Context, key, value string, by Caller) (*mode
 		return nil, fmt.Errorf("storing setting %s: %w", key, err)
 	}
 	s.invalidate(by.OrgID)
+	if (key == model.SettingSIPDomain || key == model.SettingPublicBaseURL) && s.sipDomainSet != nil {
+		s.sipDomainSet(ctx, by.OrgID)
+	}
 	return &model.Setting{Key: key, Value: value, Default: def.Default, Help: def.Help}, nil
 }
 

@@ -244,6 +244,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		HTTPClient: messaging.NewHTTPClient(max(wcfg.Concurrency, messaging.DefaultConcurrency)),
 	}).Load, outbox.New(st, box))
 	a.Worker = messaging.NewWorker(st, gateways, wcfg, log.With("component", "delivery"))
+	if err := a.rehashDigests(ctx, log); err != nil {
+		return nil, err
+	}
 	if err := a.startSIP(ctx, cfg, log); err != nil {
 		return nil, err
 	}

@@ -34,6 +34,33 @@ func (a *App) openAccountBackend(ctx context.Context, c SIPConfig) (activation.A
 	return nil, fmt.Errorf("--accounts-backend %q: want embedded or kamailio", c.AccountsBackend)
 }
 
+// rehashDigests, once the domain exists, makes every organisation's
+// accounts' digest hashes agree with its SIP domain as it is at this start
+// (activation.Accounts.Rehash): a domain without a sip_domain setting
+// follows public_base_url or the listen address, which may have changed
+// while the server was stopped, and a re-hash after a change may not have
+// finished. Accounts whose hashes are of the current domain are read and
+// left alone, so a start with nothing to do costs one pass over the
+// accounts table.
+func (a *App) rehashDigests(ctx context.Context, log *slog.Logger) error {
+	orgs, err := a.Store.Organisations(ctx)
+	if err != nil {
+		return fmt.Errorf("re-hashing SIP digests: %w", err)
+	}
+	total := 0
+	for _, o := range orgs {
+		n, err := a.Domain.Accounts.Rehash(ctx, o.ID)
+		total += n
+		if err != nil {
+			return fmt.Errorf("re-hashing SIP digests: organisation %s: %w", o.Slug, err)
+		}
+	}
+	if total > 0 {
+		log.Info("SIP digests re-hashed for the SIP domains", "accounts", total)
+	}
+	return nil
+}
+
 // startSIP, once the domain exists, binds the embedded registrar (served
 // by Run) or brings Kamailio's database in step with every account.
 func (a *App) startSIP(ctx context.Context, cfg Config, log *slog.Logger) error {

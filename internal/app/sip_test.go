@@ -82,7 +82,7 @@ func TestKamailioStartSyncsEveryOrganisation(t *testing.T) {
 						return err
 					}
 					ha1 := md5.Sum([]byte(c.user + ":" + c.domain + ":pw"))
-					if err := tx.ActivateAccount(ctx, acc.ID, box.Seal([]byte("pw")), hex.EncodeToString(ha1[:]), "", time.Now()); err != nil {
+					if err := tx.ActivateAccount(ctx, acc.ID, box.Seal([]byte("pw")), hex.EncodeToString(ha1[:]), "", c.domain, time.Now()); err != nil {
 						return err
 					}
 				}

@@ -45,7 +45,7 @@ const (
 // SettingDefs lists every setting in display order.
 var SettingDefs = []SettingDef{
 	{SettingPublicBaseURL, "", "Public base URL used in every link (https://activate.example.com). Empty: built from the listen address."},
-	{SettingSIPDomain, "", "SIP domain of the accounts (user@domain). Empty: the public base URL's host."},
+	{SettingSIPDomain, "", "SIP domain of the accounts (user@domain), also the digest realm: a change re-hashes every account's digest. Empty: the public base URL's host."},
 	{SettingSIPHost, "", "SIP server host given to clients. Empty: the SIP domain."},
 	{SettingSIPUDPPort, "5060", "SIP UDP port given to clients."},
 	{SettingSIPTCPPort, "5060", "SIP TCP port given to clients."},

@@ -22,11 +22,12 @@ type AccountRow struct {
 	SIPPassword []byte // sealed
 	HA1MD5      string
 	HA1SHA256   string
+	HA1Realm    string // the realm HA1MD5 and HA1SHA256 were made with; "": not known (made before it was kept)
 }
 
 const accountCols = `a.id, a.org_id, a.group_id, g.name, a.username, a.display_name, a.email, a.mobile, a.security_model,
 	a.profile_id, COALESCE(p.name, ''), a.virtual_number, a.language, a.description, a.kind, a.stage, a.disabled,
-	a.sip_password, a.ha1_md5, a.ha1_sha256, a.created_at, a.updated_at, a.activated_at, a.one_device`
+	a.sip_password, a.ha1_md5, a.ha1_sha256, a.created_at, a.updated_at, a.activated_at, a.one_device, a.ha1_realm`
 
 const accountFrom = ` FROM accounts a JOIN account_groups g ON g.id = a.group_id LEFT JOIN profiles p ON p.id = a.profile_id`
 
@@ -39,7 +40,7 @@ func scanAccount(sc interface{ Scan(...any) error }) (*AccountRow, error) {
 	)
 	err := sc.Scan(&a.ID, &a.OrgID, &a.GroupID, &a.Group, &a.Username, &a.DisplayName, &a.Email, &a.Mobile, &a.SecurityModel,
 		&pid, &a.Profile, &a.VirtualNumber, &a.Language, &a.Description, &a.Kind, &a.Stage, &a.Disabled,
-		&a.SIPPassword, &a.HA1MD5, &a.HA1SHA256, &created, &updated, &activated, &a.OneDevice)
+		&a.SIPPassword, &a.HA1MD5, &a.HA1SHA256, &created, &updated, &activated, &a.OneDevice, &a.HA1Realm)
 	if err != nil {
 		return nil, mapErr(err)
 	}
@@ -248,10 +249,11 @@ func (tx *Tx) UpdateAccount(ctx context.Context, a *AccountRow) error {
 		a.Language, a.Description, ms(a.UpdatedAt), a.OneDevice, a.ID)
 }
 
-// SetSIPPassword replaces an account's SIP password and its digest hashes.
-func (tx *Tx) SetSIPPassword(ctx context.Context, id int64, sealedPassword []byte, ha1MD5, ha1SHA256 string) error {
-	return tx.execOne(ctx, `UPDATE accounts SET sip_password = $1, ha1_md5 = $2, ha1_sha256 = $3, updated_at = $4 WHERE id = $5`,
-		sealedPassword, ha1MD5, ha1SHA256, ms(time.Now()), id)
+// SetSIPPassword replaces an account's SIP password and its digest hashes,
+// made with realm.
+func (tx *Tx) SetSIPPassword(ctx context.Context, id int64, sealedPassword []byte, ha1MD5, ha1SHA256, realm string) error {
+	return tx.execOne(ctx, `UPDATE accounts SET sip_password = $1, ha1_md5 = $2, ha1_sha256 = $3, ha1_realm = $4, updated_at = $5 WHERE id = $6`,
+		sealedPassword, ha1MD5, ha1SHA256, realm, ms(time.Now()), id)
 }
 
 // SetAccountDisabled disables or enables an account.
@@ -281,13 +283,14 @@ func (tx *Tx) AdvanceStage(ctx context.Context, id int64, stage string) (bool, e
 	return n > 0, err
 }
 
-// ActivateAccount gives an enabled account fresh SIP secrets and moves it
-// to activated; ErrNotFound when the account is gone or disabled (a
-// disable that commits first is not undone).
-func (tx *Tx) ActivateAccount(ctx context.Context, id int64, sealedPassword []byte, ha1MD5, ha1SHA256 string, at time.Time) error {
-	return tx.execOne(ctx, `UPDATE accounts SET stage = $1, sip_password = $3, ha1_md5 = $4, ha1_sha256 = $5,
-		activated_at = $6, updated_at = $6 WHERE id = $7 AND disabled = $2`,
-		model.StageActivated, false, sealedPassword, ha1MD5, ha1SHA256, ms(at), id)
+// ActivateAccount gives an enabled account fresh SIP secrets, their
+// digest hashes made with realm, and moves it to activated; ErrNotFound
+// when the account is gone or disabled (a disable that commits first is
+// not undone).
+func (tx *Tx) ActivateAccount(ctx context.Context, id int64, sealedPassword []byte, ha1MD5, ha1SHA256, realm string, at time.Time) error {
+	return tx.execOne(ctx, `UPDATE accounts SET stage = $1, sip_password = $3, ha1_md5 = $4, ha1_sha256 = $5, ha1_realm = $6,
+		activated_at = $7, updated_at = $7 WHERE id = $8 AND disabled = $2`,
+		model.StageActivated, false, sealedPassword, ha1MD5, ha1SHA256, realm, ms(at), id)
 }
 
 // DeleteAccount deletes an account with its links, devices and events.

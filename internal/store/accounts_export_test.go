@@ -47,7 +47,7 @@ func TestExportPageReadsTheListingsRows(t *testing.T) {
 					}
 				case 2:
 					at := time.Date(2026, 3, 1, 9, 30, i, 0, time.UTC)
-					if err := tx.ActivateAccount(ctx, r.ID, []byte("sealed"), "md5", "sha256", at); err != nil {
+					if err := tx.ActivateAccount(ctx, r.ID, []byte("sealed"), "md5", "sha256", "example.com", at); err != nil {
 						return err
 					}
 				}

@@ -21,7 +21,7 @@ func TestActivateAccountLeavesADisabledAccountAlone(t *testing.T) {
 			t.Fatal(err)
 		}
 		err := s.Tx(ctx, func(tx *store.Tx) error {
-			return tx.ActivateAccount(ctx, acc.ID, []byte("sealed"), "md5hash", "sha256hash", time.Now())
+			return tx.ActivateAccount(ctx, acc.ID, []byte("sealed"), "md5hash", "sha256hash", "example.com", time.Now())
 		})
 		if !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("activating a disabled account: want ErrNotFound, got %v", err)

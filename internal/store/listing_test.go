@@ -374,7 +374,7 @@ func TestAccountCountsFollowChanges(t *testing.T) {
 				case 1:
 					_, err = tx.AdvanceStage(ctx, r.ID, model.StageOpened)
 				case 2:
-					err = tx.ActivateAccount(ctx, r.ID, []byte("sealed"), "md5", "sha", time.Now())
+					err = tx.ActivateAccount(ctx, r.ID, []byte("sealed"), "md5", "sha", "example.com", time.Now())
 				}
 				if err != nil {
 					return err

@@ -201,7 +201,7 @@ func TestOrganisationCountsAndHosts(t *testing.T) {
 					return err
 				}
 			}
-			if err := tx.ActivateAccount(ctx, acc.ID, []byte("sealed"), "md5", "sha", time.Now()); err != nil {
+			if err := tx.ActivateAccount(ctx, acc.ID, []byte("sealed"), "md5", "sha", "example.com", time.Now()); err != nil {
 				return err
 			}
 			if err := tx.PutSetting(ctx, org, model.SettingPublicBaseURL, "https://provider.example"); err != nil {

@@ -23,6 +23,7 @@ type DeviceRedeem struct {
 	SealedPassword []byte
 	HA1MD5         string
 	HA1SHA256      string
+	HA1Realm       string        // the realm both hashes were made with: the organisation's SIP domain
 	Device         *model.Device // AccountID, its facts and CreatedAt set; ID is set by RedeemDevice
 	CredentialHash []byte
 	At             time.Time // the redeem's time: the link's redeemed_at, the account's activated_at
@@ -72,7 +73,7 @@ func (tx *Tx) RedeemDevice(ctx context.Context, w DeviceRedeem) (revoked int, er
 	if n, err := res.RowsAffected(); err != nil || n == 0 {
 		return 0, errors.Join(ErrLinkLost, err)
 	}
-	if err := tx.ActivateAccount(ctx, w.AccountID, w.SealedPassword, w.HA1MD5, w.HA1SHA256, w.At); err != nil {
+	if err := tx.ActivateAccount(ctx, w.AccountID, w.SealedPassword, w.HA1MD5, w.HA1SHA256, w.HA1Realm, w.At); err != nil {
 		return 0, err
 	}
 	if err := tx.CreateDevice(ctx, w.Device, w.CredentialHash); err != nil {
@@ -100,7 +101,7 @@ const redeemDevicePostgres = `WITH l AS (
 	WHERE id = $2 AND redeemed_at IS NULL AND revoked_at IS NULL AND expires_at > $1 AND ` + redeemableAccount + `
 	RETURNING account_id
 ), a AS (
-	UPDATE accounts SET stage = $5, sip_password = $6, ha1_md5 = $7, ha1_sha256 = $8, activated_at = $1, updated_at = $1
+	UPDATE accounts SET stage = $5, sip_password = $6, ha1_md5 = $7, ha1_sha256 = $8, ha1_realm = $19, activated_at = $1, updated_at = $1
 	WHERE id = (SELECT account_id FROM l) AND disabled = $3
 	RETURNING id, org_id
 ), d AS (
@@ -140,7 +141,7 @@ func (tx *Tx) redeemDevicePostgres(ctx context.Context, w DeviceRedeem, head, ta
 	err := tx.q.QueryRowContext(ctx, redeemDevicePostgres,
 		ms(w.At), w.LinkID, false, d.DeviceID, model.StageActivated, w.SealedPassword, w.HA1MD5, w.HA1SHA256,
 		d.Platform, d.Model, d.AppVersion, w.CredentialHash, d.CredentialPrefix,
-		ms(time.Now()), model.EventActivated, head, tail, ms(d.CreatedAt)).Scan(&links, &accounts, &id, &revoked, &whole)
+		ms(time.Now()), model.EventActivated, head, tail, ms(d.CreatedAt), w.HA1Realm).Scan(&links, &accounts, &id, &revoked, &whole)
 	switch {
 	case errors.As(err, &pgErr) && pgErr.Code == redeemPartial:
 		return 0, ErrNotFound

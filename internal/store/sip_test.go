@@ -27,7 +27,7 @@ func TestSIPRegistrations(t *testing.T) {
 		}
 		now := time.Now().UTC().Truncate(time.Millisecond)
 		if err := s.Tx(ctx, func(tx *store.Tx) error {
-			return tx.ActivateAccount(ctx, acc.ID, []byte("sealed"), "md5hash", "sha256hash", now)
+			return tx.ActivateAccount(ctx, acc.ID, []byte("sealed"), "md5hash", "sha256hash", "example.com", now)
 		}); err != nil {
 			t.Fatal(err)
 		}

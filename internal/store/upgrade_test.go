@@ -3,8 +3,10 @@ package store_test
 import (
 	"context"
 	"crypto/ed25519"
+	"crypto/md5"
 	"database/sql"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/activator-voip/activator/client"
 	"github.com/activator-voip/activator/internal/activation"
+	"github.com/activator-voip/activator/internal/app"
 	"github.com/activator-voip/activator/internal/app/apptest"
 	"github.com/activator-voip/activator/internal/model"
 	"github.com/activator-voip/activator/internal/provisioning"
@@ -60,6 +63,47 @@ func TestUpgradeFromAnEarlierRelease(t *testing.T) {
 				upgradeFrom(t, b.Name, filepath.Join(upgradeFixtures, release+"-"+b.Name))
 			})
 		}
+	}
+}
+
+// checkRealms fails unless every account with a SIP password has the
+// digest hashes of its organisation's SIP domain, recorded as of it.
+func checkRealms(t *testing.T, a *app.App, box *secret.Box, db *sql.DB, when string) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := a.Domain.Settings.Current(ctx, model.DefaultOrgID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := db.QueryContext(ctx, `SELECT username, sip_password, ha1_md5, ha1_realm FROM accounts WHERE org_id = 1 AND sip_password IS NOT NULL`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var (
+			user, ha1, realm string
+			sealed           []byte
+		)
+		if err := rows.Scan(&user, &sealed, &ha1, &realm); err != nil {
+			t.Fatal(err)
+		}
+		pw, err := box.Open(sealed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := md5.Sum([]byte(user + ":" + st.SIPDomain + ":" + string(pw)))
+		if realm != st.SIPDomain || ha1 != hex.EncodeToString(want[:]) {
+			t.Errorf("%s: account %s's digest is of realm %q (hash of %s: %v)", when, user, realm, st.SIPDomain, ha1 == hex.EncodeToString(want[:]))
+		}
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if n == 0 {
+		t.Errorf("%s: no account with a SIP password to check", when)
 	}
 }
 
@@ -183,9 +227,13 @@ func upgradeFrom(t *testing.T, engine, fixture string) {
 	if !slices.Equal(names, want) {
 		t.Errorf("accounts after the upgrade: %q, want %q", names, want)
 	}
+	// Hashes made before their realm was kept are checked at start and
+	// their realm recorded; a change of the SIP domain re-hashes them.
+	checkRealms(t, srv.App, box, db, "at start")
 	if _, err := srv.App.Domain.Settings.Set(ctx, "public_base_url", srv.URL, admin); err != nil {
 		t.Fatal(err)
 	}
+	checkRealms(t, srv.App, box, db, "after public_base_url changed")
 
 	// The device the earlier release activated, its server moved to where
 	// this one listens, receives its configuration with the same password.

@@ -166,7 +166,7 @@ func TestOrganisationsOnTheRegistrar(t *testing.T) {
 				}
 				in := []byte(u + ":" + realm + ":" + u + "pw")
 				m, s := md5.Sum(in), sha256.Sum256(in)
-				if err := tx.ActivateAccount(ctx, a.ID, []byte("sealed"), hex.EncodeToString(m[:]), hex.EncodeToString(s[:]), time.Now()); err != nil {
+				if err := tx.ActivateAccount(ctx, a.ID, []byte("sealed"), hex.EncodeToString(m[:]), hex.EncodeToString(s[:]), realm, time.Now()); err != nil {
 					return err
 				}
 			}
@@ -358,6 +358,23 @@ func TestOrganisationsOnTheRegistrar(t *testing.T) {
 	}
 	if regsOf(orgA) != 1 || regsOf(orgB) != 1 {
 		t.Fatalf("1001's registrations before: A %d, B %d, want 1 each", regsOf(orgA), regsOf(orgB))
+	}
+	// An account that may still register keeps its bindings: Remove is
+	// also called with the domain an account's organisation left.
+	if err := (&Embedded{Store: r.st, Settings: settings}).Remove(ctx, "1001", "b.example"); err != nil {
+		t.Fatal(err)
+	}
+	if regsOf(orgA) != 1 || regsOf(orgB) != 1 {
+		t.Fatalf("1001's registrations after removing b.example's while it may register: A %d, B %d, want 1 each", regsOf(orgA), regsOf(orgB))
+	}
+	if err := r.st.Tx(ctx, func(tx *store.Tx) error {
+		b, err := tx.AccountByUsername(ctx, orgB, "1001")
+		if err != nil {
+			return err
+		}
+		return tx.SetAccountDisabled(ctx, b.ID, true)
+	}); err != nil {
+		t.Fatal(err)
 	}
 	if err := (&Embedded{Store: r.st, Settings: settings}).Remove(ctx, "1001", "b.example"); err != nil {
 		t.Fatal(err)

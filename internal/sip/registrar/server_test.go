@@ -59,7 +59,7 @@ func startRegistrarOn(t testing.TB, dsn string, adjust func(*Config)) *testRegis
 	if _, err := activation.Bootstrap(ctx, st, box, t.TempDir(), slog.New(slog.DiscardHandler)); err != nil {
 		t.Fatal(err)
 	}
-	settings := activation.NewSettings(st, "http://127.0.0.1:1")
+	settings := activation.NewSettings(st, "http://127.0.0.1:1", nil)
 	if _, err := settings.Set(ctx, model.SettingSIPDomain, "example.com", activation.Caller{Name: "test", OrgID: model.DefaultOrgID}); err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +77,7 @@ func startRegistrarOn(t testing.TB, dsn string, adjust func(*Config)) *testRegis
 			if u != "bob" {
 				in := []byte(u + ":example.com:" + u + "pw")
 				m, s := md5.Sum(in), sha256.Sum256(in)
-				if err := tx.ActivateAccount(ctx, a.ID, box.Seal([]byte(u+"pw")), hex.EncodeToString(m[:]), hex.EncodeToString(s[:]), time.Now()); err != nil {
+				if err := tx.ActivateAccount(ctx, a.ID, box.Seal([]byte(u+"pw")), hex.EncodeToString(m[:]), hex.EncodeToString(s[:]), "example.com", time.Now()); err != nil {
 					return err
 				}
 			}
