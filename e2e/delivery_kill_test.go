@@ -140,7 +140,7 @@ func (a *api) do(t *testing.T, method, path string, in, out any) int {
 	if resp.StatusCode >= 300 {
 		t.Errorf("%s %s: HTTP %d: %s", method, path, resp.StatusCode, raw)
 	} else if out != nil {
-		if err := json.Unmarshal(raw, out); err != nil {
+		if err := decodeFresh(raw, out); err != nil {
 			t.Errorf("%s %s: %v", method, path, err)
 		}
 	}

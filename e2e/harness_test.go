@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"syscall"
@@ -336,7 +337,7 @@ func (c *cli) ok(t *testing.T, args ...string) run {
 func (c *cli) json(t *testing.T, out any, args ...string) run {
 	t.Helper()
 	r := c.ok(t, append(args, "-o", "json")...)
-	if err := json.Unmarshal([]byte(r.stdout), out); err != nil {
+	if err := decodeFresh([]byte(r.stdout), out); err != nil {
 		t.Fatalf("decoding stdout as %T: %v\n%s", out, err, r)
 	}
 	return r
@@ -367,9 +368,20 @@ func readFile(t *testing.T, path string) string {
 func readJSONFile(t *testing.T, path string, out any) {
 	t.Helper()
 	b := readFile(t, path)
-	if err := json.Unmarshal([]byte(b), out); err != nil {
+	if err := decodeFresh([]byte(b), out); err != nil {
 		t.Fatalf("decoding %s as %T: %v\n%s", path, out, err, b)
 	}
+}
+
+// decodeFresh decodes b into out (a pointer) as a value of its own:
+// json.Unmarshal leaves a field the JSON omits as it was, and activator
+// omits empty fields (last_error, say), so a test polling a job into one
+// value saw an error the job had since got over.
+func decodeFresh(b []byte, out any) error {
+	if v := reflect.ValueOf(out); v.Kind() == reflect.Pointer && !v.IsNil() {
+		v.Elem().SetZero()
+	}
+	return json.Unmarshal(b, out)
 }
 
 func quoteArgs(args []string) string {

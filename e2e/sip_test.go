@@ -2,7 +2,6 @@ package e2e_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -190,7 +189,7 @@ func getJSON(t *testing.T, s *server, path string, out any) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("GET %s: %d %s", path, resp.StatusCode, b)
 	}
-	if err := json.Unmarshal([]byte(b), out); err != nil {
+	if err := decodeFresh([]byte(b), out); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -142,11 +143,23 @@ func (c *apiClient) call(ctx context.Context, method, path string, query url.Val
 		return nil, nil
 	}
 	if out != nil {
-		if err := json.Unmarshal(raw, out); err != nil {
+		if err := decodeFresh(raw, out); err != nil {
 			return nil, fmt.Errorf("decoding answer of %s %s: %w", method, path, err)
 		}
 	}
 	return raw, nil
+}
+
+// decodeFresh decodes raw into out (a pointer) as a value of its own:
+// json.Unmarshal leaves a field the answer omits as it was, and the
+// answers omit empty fields (last_error, say), so a command polling a
+// job into one value kept an error its job had since got over, and
+// reported it once the job was done.
+func decodeFresh(raw []byte, out any) error {
+	if v := reflect.ValueOf(out); v.Kind() == reflect.Pointer && !v.IsNil() {
+		v.Elem().SetZero()
+	}
+	return json.Unmarshal(raw, out)
 }
 
 // errorFrom turns an error answer into an *apiError, with the token redacted.
