@@ -24,7 +24,8 @@ func TestRedeemGroupCommitsConcurrentRedeemsTogether(t *testing.T) {
 		mustGroup(t, dom, "sales")
 		boom := errors.New("boom")
 
-		// round holds a first redeem inside its commit until the others
+		// round holds a first redeem inside its commit (and every other
+		// commit that may run beside it, on PostgreSQL) until the others
 		// wait for the next one, then lets them go.
 		round := func(reqs []model.RedeemRequest, fail int) ([]error, []*store.Tx) {
 			first := redeemReq(sendToken(t, dom, mustAccount(t, dom).Username, model.LinkActivation))
@@ -39,6 +40,17 @@ func TestRedeemGroupCommitsConcurrentRedeemsTogether(t *testing.T) {
 				firstErr <- err
 			}()
 			<-entered
+			for range dom.Devices.shared.Width() - 1 {
+				held := make(chan struct{})
+				go func() {
+					_ = dom.Devices.shared.Tx(ctx, func(context.Context, *store.Tx) error {
+						close(held)
+						<-release
+						return nil
+					})
+				}()
+				<-held
+			}
 			errs, txs := make([]error, len(reqs)), make([]*store.Tx, len(reqs))
 			var wg sync.WaitGroup
 			for i, req := range reqs {

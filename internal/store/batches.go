@@ -13,33 +13,39 @@ import "sync"
 // It runs no goroutine of its own: a caller leads a batch and hands the
 // next one to a caller waiting, so none stays behind to be stopped.
 type Batches[W any] struct {
+	// Width is how many batches may run at once (0: one). The next batch
+	// starts at once while fewer run; past that the work arriving waits
+	// for the first of them to end.
+	Width int
+
 	mu      sync.Mutex
 	pending []*batched[W]
-	busy    bool // a caller is running a batch; the next is handed to a waiting caller
+	running int // batches under way; pending is empty unless Width of them are
 }
 
 type batched[W any] struct {
 	work W
-	lead chan bool // buffered: true, its caller runs the next batch; false, its batch has run
+	lead chan []*batched[W] // buffered: the batch its caller is to run, its own work first; nil, the batch holding its work has run
 }
 
 // Join adds work to the next batch and returns once that batch has run:
 // run(batch), called by this caller or by the one leading the batch, sets
 // each work's results before Join returns.
 func (b *Batches[W]) Join(work W, run func(batch []W)) {
-	me := &batched[W]{work: work, lead: make(chan bool, 1)}
+	me := &batched[W]{work: work, lead: make(chan []*batched[W], 1)}
+	var batch []*batched[W]
 	b.mu.Lock()
 	b.pending = append(b.pending, me)
-	lead := !b.busy
-	b.busy = true
-	b.mu.Unlock()
-	if !lead && !<-me.lead {
-		return
+	if b.running < max(b.Width, 1) {
+		b.running++
+		batch, b.pending = b.pending, nil
 	}
-	b.mu.Lock()
-	batch := b.pending
-	b.pending = nil
 	b.mu.Unlock()
+	if batch == nil {
+		if batch = <-me.lead; batch == nil {
+			return
+		}
+	}
 	works := make([]W, len(batch))
 	for i, x := range batch {
 		works[i] = x.work
@@ -47,17 +53,20 @@ func (b *Batches[W]) Join(work W, run func(batch []W)) {
 	run(works)
 	for _, x := range batch {
 		if x != me {
-			x.lead <- false
+			x.lead <- nil
 		}
 	}
+	// The work that arrived meanwhile is the next batch, handed whole to
+	// one of its callers: taken here, no other leader can take it too.
 	b.mu.Lock()
-	if len(b.pending) > 0 {
-		next := b.pending[0]
-		b.mu.Unlock()
-		next.lead <- true
-	} else {
-		b.busy = false
-		b.mu.Unlock()
+	next := b.pending
+	b.pending = nil
+	if len(next) == 0 {
+		b.running--
+	}
+	b.mu.Unlock()
+	if len(next) > 0 {
+		next[0].lead <- next
 	}
 }
 

@@ -44,6 +44,7 @@ func TestSharedCommitCommitsConcurrentWritesTogether(t *testing.T) {
 				})
 			}()
 			<-entered
+			holdOtherCommits(t, g, release)
 			errs, txs := make([]error, n), make([]*store.Tx, n)
 			var wg sync.WaitGroup
 			for i := range n {
@@ -141,6 +142,8 @@ func TestSharedTxSharesACommit(t *testing.T) {
 			})
 		}()
 		<-entered
+		g := store.OwnSharedCommit(s)
+		holdOtherCommits(t, g, release)
 		const n = 3
 		txs := make([]*store.Tx, n)
 		var wg sync.WaitGroup
@@ -153,7 +156,6 @@ func TestSharedTxSharesACommit(t *testing.T) {
 		}
 		others := make(chan struct{})
 		go func() { wg.Wait(); close(others) }()
-		g := store.OwnSharedCommit(s)
 		for deadline := time.Now().Add(10 * time.Second); g.Waiting() < n; time.Sleep(time.Millisecond) {
 			select {
 			case <-others:
@@ -173,4 +175,24 @@ func TestSharedTxSharesACommit(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// holdOtherCommits fills every commit of g that may run beside one
+// already held (on PostgreSQL two run at once) with a write that waits
+// for release, so that the writes made next wait for a commit.
+func holdOtherCommits(t *testing.T, g *store.SharedCommit, release <-chan struct{}) {
+	t.Helper()
+	for range g.Width() - 1 {
+		entered := make(chan struct{})
+		go func() {
+			if err := g.Tx(context.Background(), func(context.Context, *store.Tx) error {
+				close(entered)
+				<-release
+				return nil
+			}); err != nil {
+				t.Errorf("a write holding a commit: %v", err)
+			}
+		}()
+		<-entered
+	}
 }
