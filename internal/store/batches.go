@@ -45,6 +45,12 @@ func (b *Batches[W]) Join(work W, run func(batch []W)) {
 		if batch = <-me.lead; batch == nil {
 			return
 		}
+		// Handed a batch: the work that arrived while this caller woke up
+		// goes in it too, as no batch has taken it yet.
+		b.mu.Lock()
+		batch = append(batch, b.pending...)
+		b.pending = nil
+		b.mu.Unlock()
 	}
 	works := make([]W, len(batch))
 	for i, x := range batch {
