@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/md5"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
 	"path/filepath"
 	"slices"
@@ -137,18 +136,7 @@ func TestSIPDomainChangeMovesKamailioSubscribers(t *testing.T) {
 			if b.Name != "sqlite" {
 				dsn = b.DSN(t)
 			}
-			kdb := filepath.Join(dir, "kamailio.sqlite")
-			db, err := sql.Open("sqlite", kdb)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
-			if _, err := db.Exec(`CREATE TABLE subscriber (id INTEGER PRIMARY KEY NOT NULL,
-				username VARCHAR(64) DEFAULT '' NOT NULL, domain VARCHAR(64) DEFAULT '' NOT NULL,
-				password VARCHAR(64) DEFAULT '' NOT NULL, ha1 VARCHAR(128) DEFAULT '' NOT NULL,
-				ha1b VARCHAR(128) DEFAULT '' NOT NULL, CONSTRAINT subscriber_account_idx UNIQUE (username, domain))`); err != nil {
-				t.Fatal(err)
-			}
+			kdb, db := kamailioDB(t, dir)
 			subscribers := func() []string {
 				t.Helper()
 				rows, err := db.Query(`SELECT username, domain, ha1 FROM subscriber`)

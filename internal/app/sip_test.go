@@ -30,18 +30,7 @@ func TestKamailioStartSyncsEveryOrganisation(t *testing.T) {
 			if b.Name != "sqlite" {
 				dsn = b.DSN(t)
 			}
-			kdb := filepath.Join(dir, "kamailio.sqlite")
-			db, err := sql.Open("sqlite", kdb)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
-			if _, err := db.Exec(`CREATE TABLE subscriber (id INTEGER PRIMARY KEY NOT NULL,
-				username VARCHAR(64) DEFAULT '' NOT NULL, domain VARCHAR(64) DEFAULT '' NOT NULL,
-				password VARCHAR(64) DEFAULT '' NOT NULL, ha1 VARCHAR(128) DEFAULT '' NOT NULL,
-				ha1b VARCHAR(128) DEFAULT '' NOT NULL, CONSTRAINT subscriber_account_idx UNIQUE (username, domain))`); err != nil {
-				t.Fatal(err)
-			}
+			kdb, db := kamailioDB(t, dir)
 			opts := apptest.Options{DataDir: dir, Database: dsn, SIP: app.SIPConfig{AccountsBackend: model.BackendKamailio, KamailioDB: kdb}}
 			s := apptest.Start(t, opts)
 			a := s.App
@@ -113,4 +102,24 @@ func TestKamailioStartSyncsEveryOrganisation(t *testing.T) {
 			}
 		})
 	}
+}
+
+// kamailioDB makes, in dir, a Kamailio SQLite database holding its
+// subscriber table (auth_db's, version 7), and returns its path and a
+// connection to it, closed when the test ends.
+func kamailioDB(t *testing.T, dir string) (string, *sql.DB) {
+	t.Helper()
+	kdb := filepath.Join(dir, "kamailio.sqlite")
+	db, err := sql.Open("sqlite", kdb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.Exec(`CREATE TABLE subscriber (id INTEGER PRIMARY KEY NOT NULL,
+		username VARCHAR(64) DEFAULT '' NOT NULL, domain VARCHAR(64) DEFAULT '' NOT NULL,
+		password VARCHAR(64) DEFAULT '' NOT NULL, ha1 VARCHAR(128) DEFAULT '' NOT NULL,
+		ha1b VARCHAR(128) DEFAULT '' NOT NULL, CONSTRAINT subscriber_account_idx UNIQUE (username, domain))`); err != nil {
+		t.Fatal(err)
+	}
+	return kdb, db
 }
